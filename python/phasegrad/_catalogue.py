@@ -1,0 +1,18 @@
+"""The op catalogue: the names that ``phasegrad.reference`` and ``phasegrad.ops`` share.
+
+Each name ``op`` comes with ``op_vjp``, its reverse rule (Jurling & Fienup 2014, Table 1 and
+Sections 7-11). The tuple is ordered as DESIGN.md's table.
+"""
+
+CATALOGUE = (
+    "add", "mul", "matmul", "power", "abs2", "real", "imag", "exp", "expi", "basis",
+    "take", "put", "broadcast", "to_complex", "dft2", "idft2", "bin", "tile", "pad", "crop",
+    "fftshift", "ifftshift", "wsse", "poly_detector", "mft", "convolve", "mean_normalize",
+)
+
+#: Ops that are linear over the complex numbers (dot-tested with the complex inner product).
+LINEAR = ("dft2", "idft2", "bin", "tile", "pad", "crop", "fftshift", "ifftshift", "mft",
+          "take", "put", "broadcast", "basis")
+
+#: Ops that are linear over the reals only (dot-tested with the real inner product).
+R_LINEAR = ("real", "imag", "to_complex")

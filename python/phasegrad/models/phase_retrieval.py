@@ -1,0 +1,303 @@
+"""The phase-retrieval model of Jurling & Fienup (2014), Eq. (3)-(7) and (98)-(101).
+
+``PhaseRetrieval`` holds the validated configuration (pupil, basis, data, diversity planes,
+wavelengths, binning, weights, detector) and hands the computation to a backend:
+``"reference"`` composes the model from ``phasegrad.reference`` ops, forward then reverse
+(``reference_pr.py``); ``"fused"`` will run it as fused C++ kernels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validate as v
+from .reference_pr import ReferencePhaseRetrieval
+
+_BACKENDS = ("fused", "reference")
+_DETECTORS = ("linear", "quadratic")
+
+
+class PhaseRetrieval:
+    """Phase retrieval by nonlinear optimisation: error metric, model images and gradients.
+
+    The forward model (DESIGN.md's conventions; Jurling & Fienup Eq. 99): for diversity plane
+    ``P`` and wavelength ``lam``::
+
+        W      = sum_k a_k Z_k                         (or W = a, a point-by-point map)
+        theta  = 2 pi / lam * (W + Phi_P)              (Phi_P: the plane's known diversity)
+        g      = A * exp(i theta), zero-padded to N = pad * n (top-left)
+        G      = fftshift(fft2(g))                     at lam == wavelength (zero frequency at
+                                                       pixel (N//2, N//2)); at another lam an
+                                                       MFT with the frequency axis scaled by
+                                                       wavelength / lam, on the same pixels
+        I      = sum_lam s_lam |G_lam|^2
+        I_b    = bin(I, bin)                           (sum of bin x bin pixels)
+        M      = I_b  or  a I_b^2 + b I_b + c          (detector="linear" / "quadratic")
+        E      = sum w (M - D)^2
+
+    Parameters
+    ----------
+    amplitude : array_like, (n, n), real
+        Pupil amplitude A.
+    basis : array_like, (K, n, n), real, or None
+        Wavefront modes Z_k in OPD units (e.g. ``zernike_basis``). ``None``: the parameters are
+        the (n, n) wavefront map itself (point-by-point phase retrieval).
+    data : array_like, (M, M) or (P, M, M), float32 or float64
+        Measured images D, one per diversity plane, with ``M = pad * n / bin``. Its dtype sets
+        the model's precision: amplitude, basis, diversity and weights are converted to it
+        once, here, and parameters at every call.
+    wavelength : float
+        The reference wavelength (same units as ``wavelengths``; W is in OPD units of it).
+    pad : int or float
+        Padding factor Q: the FFT grid is N = pad * n pixels (must be an integer >= n).
+    weights : array_like or None
+        Non-negative weights w, shaped like ``data`` or (M, M) for every plane. Default 1.
+    detector : {"linear", "quadratic"}
+        ``"quadratic"`` adds the detector response M = a I^2 + b I + c with parameters
+        p = (a, b, c) estimated together with the wavefront (Eq. 98-101).
+    diversity : array_like, (P, n, n) or (n, n), or None
+        The known phase of each plane in OPD units (e.g. multiples of a defocus mode).
+        Required when ``data`` has several planes.
+    wavelengths : sequence of float or None
+        Wavelengths of broadband light (default: ``[wavelength]``).
+    spectral_weights : sequence of float or None
+        Weight s of each wavelength (default: equal weights summing to 1).
+    bin : int
+        Detector pixel binning factor (undersampled data; Eq. 87-90).
+    backend : {"reference", "fused"}
+        ``"reference"`` composes NumPy reference ops. ``"fused"`` (C++ kernels) is not built
+        yet and raises ``NotImplementedError``.
+
+    Examples
+    --------
+    >>> import numpy as np, phasegrad as pg
+    >>> A = pg.circular_pupil(32)
+    >>> Z = pg.zernike_basis(6, 32, first=2)
+    >>> truth = pg.PhaseRetrieval(amplitude=A, basis=Z, data=np.zeros((64, 64)))
+    >>> D = truth.simulate(np.full(6, 0.05))
+    >>> m = pg.PhaseRetrieval(amplitude=A, basis=Z, data=D)
+    >>> E, a_bar = m.value_and_grad(np.zeros(6))
+    >>> a_bar.shape
+    (6,)
+    """
+
+    def __init__(self, amplitude, basis, data, wavelength=1.0, pad=2, weights=None,
+                 detector="linear", diversity=None, wavelengths=None, spectral_weights=None,
+                 bin=1, backend="reference"):
+        v.one_of(backend, "backend", _BACKENDS)
+        self.detector = v.one_of(detector, "detector", _DETECTORS)
+        data = v.array(data, "data", kind="real", min_ndim=2)
+        if data.ndim > 3:
+            raise ValueError(f"data must have shape (M, M) or (P, M, M); got {data.shape}")
+        v.finite(data, "data")
+        self.dtype = data.dtype
+        self._data_was_2d = data.ndim == 2
+        self.data = data.reshape((1,) + data.shape) if data.ndim == 2 else data
+        n_planes, rows, cols = self.data.shape
+
+        self.amplitude = self._real_const(amplitude, "amplitude", ndim=2)
+        n = self.amplitude.shape[0]
+        if self.amplitude.shape != (n, n) or n < 2:
+            raise ValueError(f"amplitude must be square (n, n) with n >= 2; got "
+                             f"{self.amplitude.shape}")
+        self.n = n
+
+        if basis is None:
+            self.basis = None
+        else:
+            self.basis = self._real_const(basis, "basis", ndim=3)
+            if self.basis.shape[1:] != (n, n):
+                raise ValueError(f"basis must have shape (K, {n}, {n}) to match amplitude; got "
+                                 f"{self.basis.shape}")
+
+        self.wavelength = v.scalar(wavelength, "wavelength", allow_complex=False)
+        if self.wavelength <= 0:
+            raise ValueError(f"wavelength must be positive; got {wavelength!r}")
+        pad_value = v.scalar(pad, "pad", allow_complex=False)
+        grid = pad_value * n
+        if pad_value < 1 or abs(grid - round(grid)) > 1e-9:
+            raise ValueError(f"pad must be >= 1 with pad * n an integer (n = {n}); got {pad!r}")
+        self.pad = pad_value
+        self.grid = int(round(grid))
+        self.bin = v.positive_int(bin, "bin")
+        if self.grid % self.bin:
+            raise ValueError(f"bin ({self.bin}) must divide the padded grid N = pad * n = "
+                             f"{self.grid}")
+        size = self.grid // self.bin
+        if (rows, cols) != (size, size):
+            raise ValueError(f"data must have shape (..., {size}, {size}) = pad * n / bin with "
+                             f"n = {n}, pad = {pad!r}, bin = {self.bin}; got {data.shape}")
+
+        self.diversity = self._diversity(diversity, n_planes)
+        self.wavelengths, self.spectral_weights = self._spectrum(wavelengths, spectral_weights)
+        self.weights = self._weights(weights)
+        self.backend = backend
+        if backend == "fused":
+            raise NotImplementedError(
+                "backend='fused' (the fused C++ kernels) is not available yet; "
+                "use backend='reference'")
+        self._impl = ReferencePhaseRetrieval(self)
+
+    # -- configuration checks ------------------------------------------------------------
+    def _real_const(self, x, name, ndim):
+        arr = v.array(x, name, kind="real")
+        if arr.ndim != ndim:
+            raise ValueError(f"{name} must have {ndim} axes; got shape {arr.shape}")
+        v.finite(arr, name)
+        return np.ascontiguousarray(arr, dtype=self.dtype)
+
+    def _diversity(self, diversity, n_planes):
+        n = self.n
+        if diversity is None:
+            if n_planes > 1:
+                raise ValueError(f"data has {n_planes} planes: give diversity, the known phase "
+                                 "of each plane, shaped (P, n, n)")
+            return None
+        arr = v.array(diversity, "diversity", kind="real", min_ndim=2)
+        if arr.ndim == 2:
+            arr = arr[None]
+        if arr.ndim != 3 or arr.shape[1:] != (n, n):
+            raise ValueError(f"diversity must have shape (P, {n}, {n}) or ({n}, {n}); got "
+                             f"{np.shape(diversity)}")
+        if arr.shape[0] != n_planes:
+            raise ValueError(f"diversity has {arr.shape[0]} planes but data has {n_planes}")
+        v.finite(arr, "diversity")
+        return np.ascontiguousarray(arr, dtype=self.dtype)
+
+    def _spectrum(self, wavelengths, spectral_weights):
+        if wavelengths is None:
+            if spectral_weights is not None:
+                raise ValueError("spectral_weights needs wavelengths")
+            return (self.wavelength,), (1.0,)
+        lams = np.atleast_1d(np.asarray(wavelengths))
+        if lams.ndim != 1 or lams.size == 0 or lams.dtype.kind not in "iuf":
+            raise ValueError(f"wavelengths must be a non-empty sequence of numbers; got "
+                             f"{wavelengths!r}")
+        lams = tuple(v.scalar(lam, "wavelengths", allow_complex=False) for lam in lams)
+        if min(lams) <= 0:
+            raise ValueError(f"wavelengths must be positive; got {wavelengths!r}")
+        if spectral_weights is None:
+            weights = (1.0 / len(lams),) * len(lams)
+        else:
+            sw = np.atleast_1d(np.asarray(spectral_weights))
+            if sw.shape != (len(lams),) or sw.dtype.kind not in "iuf":
+                raise ValueError(f"spectral_weights must hold one number per wavelength "
+                                 f"({len(lams)}); got {spectral_weights!r}")
+            weights = tuple(v.scalar(s, "spectral_weights", allow_complex=False) for s in sw)
+            if min(weights) < 0:
+                raise ValueError("spectral_weights must be non-negative")
+        return lams, weights
+
+    def _weights(self, weights):
+        if weights is None:
+            return None
+        w = v.array(weights, "weights", kind="real", min_ndim=2)
+        if w.shape not in (self.data.shape, self.data.shape[1:], self._data_shape):
+            raise ValueError(f"weights must have the shape of data {self._data_shape} or "
+                             f"{self.data.shape[1:]}; got {w.shape}")
+        v.finite(w, "weights")
+        if np.any(w < 0):
+            raise ValueError("weights must be non-negative")
+        return np.ascontiguousarray(np.broadcast_to(w.astype(self.dtype, copy=False),
+                                                    self.data.shape))
+
+    @property
+    def _data_shape(self):
+        return self.data.shape[1:] if self._data_was_2d else self.data.shape
+
+    # -- parameters ------------------------------------------------------------------------
+    @property
+    def coefficient_shape(self):
+        """Shape of the wavefront parameters ``a``: (K,) with a basis, (n, n) without."""
+        return (self.basis.shape[0],) if self.basis is not None else (self.n, self.n)
+
+    @property
+    def n_params(self):
+        """Length of the flat parameter vector of ``fun_and_jac`` (``a``, then ``p``)."""
+        return int(np.prod(self.coefficient_shape)) + (3 if self.detector == "quadratic" else 0)
+
+    def _coefficients(self, a):
+        a = v.array(a, "a", kind="real")
+        if a.shape != self.coefficient_shape:
+            what = "one per basis mode" if self.basis is not None else "the (n, n) wavefront map"
+            raise ValueError(f"a must have shape {self.coefficient_shape} ({what}); got "
+                             f"{a.shape}")
+        v.finite(a, "a")
+        return a.astype(self.dtype, copy=False)
+
+    def _detector_params(self, p):
+        if self.detector == "linear":
+            if p is not None:
+                raise ValueError("p is only used with detector='quadratic'; this model's "
+                                 "detector is linear")
+            return None
+        if p is None:
+            raise ValueError("p = (a, b, c), the detector parameters, is required with "
+                             "detector='quadratic'")
+        p = np.asarray(p)
+        if p.shape != (3,) or p.dtype.kind not in "iuf":
+            raise ValueError(f"p must be three numbers (a, b, c); got {p!r}")
+        return tuple(v.scalar(value, "p", allow_complex=False) for value in p)
+
+    def pack(self, a, p=None):
+        """The flat float64 vector ``[a.ravel(), p]`` used by ``fun_and_jac``."""
+        parts = [np.asarray(a, dtype=np.float64).ravel()]
+        if self.detector == "quadratic":
+            parts.append(np.asarray(self._detector_params(p), dtype=np.float64))
+        return np.concatenate(parts)
+
+    def unpack(self, x):
+        """Split a flat vector into ``(a,)`` or ``(a, p)`` (the inverse of ``pack``)."""
+        x = v.array(x, "x", kind="real")
+        if x.shape != (self.n_params,):
+            raise ValueError(f"x must be a flat vector of {self.n_params} parameters; got "
+                             f"shape {x.shape}")
+        k = int(np.prod(self.coefficient_shape))
+        a = x[:k].reshape(self.coefficient_shape)
+        return (a, x[k:]) if self.detector == "quadratic" else (a,)
+
+    # -- the computations ------------------------------------------------------------------
+    def value_and_grad(self, a, p=None):
+        """Error metric E and its gradients.
+
+        Returns ``(E, a_bar)`` with a linear detector and ``(E, a_bar, p_bar)`` with the
+        quadratic one, where ``a_bar = dE/da`` (shaped like ``a``, in the model's precision)
+        and ``p_bar = (dE/da, dE/db, dE/dc)`` of the detector (float64, Eq. 101). E is a
+        Python float accumulated in double.
+        """
+        a = self._coefficients(a)
+        params = self._detector_params(p)
+        energy, a_bar, p_bar = self._impl.value_and_grad(a, params)
+        if self.detector == "quadratic":
+            return energy, a_bar, np.asarray(p_bar, dtype=np.float64)
+        return energy, a_bar
+
+    def simulate(self, a, p=None):
+        """The model images M (after binning and the detector), shaped like ``data``."""
+        a = self._coefficients(a)
+        model = self._impl.simulate(a, self._detector_params(p))
+        return model.reshape(self._data_shape)
+
+    def fun_and_jac(self, x):
+        """E and its gradient for a flat float64 parameter vector (see ``pack``).
+
+        For ``scipy.optimize.minimize(m.fun_and_jac, x0, jac=True)``; both results are float64
+        whatever the model's precision.
+        """
+        parts = self.unpack(x)
+        result = self.value_and_grad(*parts)
+        grads = [np.asarray(g, dtype=np.float64).ravel() for g in result[1:]]
+        return float(result[0]), np.concatenate(grads)
+
+    def wavefront(self, a):
+        """The wavefront W (OPD units, (n, n)) for parameters ``a``."""
+        a = self._coefficients(a)
+        if self.basis is None:
+            return a.copy()
+        return np.tensordot(a, self.basis, axes=1)
+
+    def __repr__(self):
+        modes = "point-by-point" if self.basis is None else f"{self.basis.shape[0]} modes"
+        return (f"PhaseRetrieval(n={self.n}, {modes}, planes={self.data.shape[0]}, "
+                f"grid={self.grid}, bin={self.bin}, wavelengths={len(self.wavelengths)}, "
+                f"detector={self.detector!r}, dtype={self.dtype}, backend={self.backend!r})")

@@ -1,0 +1,334 @@
+"""Ops that cross between real and complex arrays, and the exponentials (Jurling & Fienup
+Table 1, Eq. 53-57, and Section 7, Eq. 67).
+
+Each op is followed by its reverse rule ``op_vjp``. The gradient convention is the package's:
+for a real scalar E and a complex array x, ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41),
+PyTorch's ``.grad`` convention; JAX's ``grad`` is its complex conjugate. A real input gets a real
+gradient (Eq. 67).
+
+These are the rules where a factor of ``1j`` or a dropped real part is easy to get wrong, so
+the domains are strict: ``real``/``imag`` need a complex ``x``, ``expi``/``to_complex`` a real
+``x``. A cotangent of a real output may be given as a complex array; only its real part counts
+(the rules of Table 1 write ``Re y_bar``). Every op and rule returns new arrays that share no
+memory with its arguments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import array, complex_dtype, cotangent, is_complex, real_dtype
+
+__all__ = [
+    "abs2", "abs2_vjp",
+    "real", "real_vjp",
+    "imag", "imag_vjp",
+    "exp", "exp_vjp",
+    "expi", "expi_vjp",
+    "to_complex", "to_complex_vjp",
+]
+
+def _complex_input(x, op):
+    """``x`` for an op defined on complex arrays only (``real``, ``imag``)."""
+    x = array(x, "x")
+    if not is_complex(x):
+        raise TypeError(f"{op}(x) needs a complex x (complex64 or complex128); got {x.dtype}. "
+                        f"A real array has no separate {op} part to take")
+    return x
+
+
+def _real_input(x, op, hint):
+    """``x`` for an op defined on real arrays only (``expi``, ``to_complex``)."""
+    x = array(x, "x")
+    if is_complex(x):
+        raise TypeError(f"{op}(x) needs a real x (float32 or float64); got {x.dtype}. {hint}")
+    return x
+
+
+def abs2(x):
+    """Squared magnitude ``y = |x|**2`` (Eq. 53).
+
+    Parameters
+    ----------
+    x : ndarray
+        float32, float64, complex64 or complex128.
+
+    Returns
+    -------
+    y : ndarray
+        Real (float32 for float32/complex64 input, float64 otherwise), shaped like ``x``.
+    """
+    x = array(x, "x")
+    if not is_complex(x):
+        return np.square(x)
+    y = np.square(x.real)
+    y += np.square(x.imag)
+    return y
+
+
+def abs2_vjp(y_bar, x):
+    """Reverse rule of ``abs2``: ``x_bar = 2 * x * Re(y_bar)`` (Eq. 53).
+
+    Parameters
+    ----------
+    y_bar : ndarray
+        Cotangent of ``y``, shaped like ``x``; a complex ``y_bar`` contributes its real part.
+    x : ndarray
+        The input of ``abs2``.
+
+    Returns
+    -------
+    x_bar : ndarray
+        Shaped and typed like ``x`` (real for a real ``x``).
+
+    Notes
+    -----
+    Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
+    ``.grad``; JAX's ``grad`` is its complex conjugate.
+    """
+    x = array(x, "x")
+    y_bar = cotangent(y_bar, "y_bar", x.shape, ("x", x))
+    return (2 * np.real(y_bar)) * x
+
+
+def real(x):
+    """Real part ``y = Re(x)`` of a complex array (Eq. 54).
+
+    Parameters
+    ----------
+    x : ndarray
+        complex64 or complex128.
+
+    Returns
+    -------
+    y : ndarray
+        float32 or float64, a new contiguous array (not a view of ``x``).
+
+    Raises
+    ------
+    TypeError
+        A real ``x`` (there is nothing to take the real part of) or an unsupported dtype.
+    """
+    return _complex_input(x, "real").real.copy()
+
+
+def real_vjp(y_bar):
+    """Reverse rule of ``real``: ``x_bar = Re(y_bar)``, as a complex array (Eq. 54).
+
+    ``Re(x_bar) = Re(y_bar)`` and ``Im(x_bar) = 0``: the imaginary part of ``x`` does not reach
+    ``y``.
+
+    Parameters
+    ----------
+    y_bar : ndarray
+        Cotangent of ``y``; a complex ``y_bar`` contributes its real part.
+
+    Returns
+    -------
+    x_bar : ndarray
+        complex64 or complex128 (``y_bar``'s precision), shaped like ``y_bar``.
+
+    Notes
+    -----
+    Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
+    ``.grad``; JAX's ``grad`` is its complex conjugate.
+    """
+    y_bar = array(y_bar, "y_bar")
+    return np.real(y_bar).astype(complex_dtype(y_bar.dtype))
+
+
+def imag(x):
+    """Imaginary part ``y = Im(x)`` of a complex array (Eq. 55).
+
+    Parameters
+    ----------
+    x : ndarray
+        complex64 or complex128.
+
+    Returns
+    -------
+    y : ndarray
+        float32 or float64, a new contiguous array (not a view of ``x``).
+
+    Raises
+    ------
+    TypeError
+        A real ``x`` or an unsupported dtype.
+    """
+    return _complex_input(x, "imag").imag.copy()
+
+
+def imag_vjp(y_bar):
+    """Reverse rule of ``imag``: ``x_bar = 1j * Re(y_bar)`` (Eq. 55).
+
+    ``Re(x_bar) = 0`` and ``Im(x_bar) = Re(y_bar)``: only the imaginary part of ``x`` reaches
+    ``y``.
+
+    Parameters
+    ----------
+    y_bar : ndarray
+        Cotangent of ``y``; a complex ``y_bar`` contributes its real part.
+
+    Returns
+    -------
+    x_bar : ndarray
+        complex64 or complex128 (``y_bar``'s precision), shaped like ``y_bar``.
+
+    Notes
+    -----
+    Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
+    ``.grad``; JAX's ``grad`` is its complex conjugate.
+    """
+    y_bar = array(y_bar, "y_bar")
+    x_bar = np.zeros(y_bar.shape, complex_dtype(y_bar.dtype))
+    x_bar.imag = np.real(y_bar)
+    return x_bar
+
+
+def exp(x):
+    """Exponential ``y = e**x`` of a real or complex array (Eq. 56).
+
+    Parameters
+    ----------
+    x : ndarray
+        float32, float64, complex64 or complex128.
+
+    Returns
+    -------
+    y : ndarray
+        Shaped and typed like ``x``.
+    """
+    return np.exp(array(x, "x"))
+
+
+def exp_vjp(y_bar, y):
+    """Reverse rule of ``exp``: ``x_bar = y_bar * conj(y)`` (Eq. 56).
+
+    The rule needs the op's output ``y``, not its input. A real ``y`` (from a real ``x``) gives
+    the real gradient ``Re(y_bar) * y`` (Eq. 67).
+
+    Parameters
+    ----------
+    y_bar : ndarray
+        Cotangent of ``y``, shaped like ``y``.
+    y : ndarray
+        The output of ``exp``.
+
+    Returns
+    -------
+    x_bar : ndarray
+        Shaped and typed like ``y`` (and hence like ``x``).
+
+    Notes
+    -----
+    Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
+    ``.grad``; JAX's ``grad`` is its complex conjugate.
+    """
+    y = array(y, "y")
+    y_bar = cotangent(y_bar, "y_bar", y.shape, ("y", y))
+    if is_complex(y):
+        return y_bar * np.conj(y)
+    return np.real(y_bar) * y
+
+
+def expi(x):
+    """Imaginary exponential ``y = e**(1j * x)`` of a real phase ``x`` (Eq. 57).
+
+    Parameters
+    ----------
+    x : ndarray
+        float32 or float64 (a phase in radians).
+
+    Returns
+    -------
+    y : ndarray
+        complex64 for float32, complex128 for float64; ``y = cos(x) + 1j * sin(x)``.
+
+    Raises
+    ------
+    TypeError
+        A complex ``x`` (use ``exp`` of ``1j * x``) or an unsupported dtype.
+    """
+    x = _real_input(x, "expi", "For a complex argument use exp(1j * x).")
+    y = np.empty(x.shape, complex_dtype(x.dtype))
+    np.cos(x, out=y.real)
+    np.sin(x, out=y.imag)
+    return y
+
+
+def expi_vjp(y_bar, y):
+    """Reverse rule of ``expi``: ``x_bar = Im(y_bar * conj(y))`` (Eq. 57).
+
+    The gradient of the real phase is real: Eq. 56 for ``exp(1j * x)`` followed by the rule of
+    the product with ``1j`` and the real part of Eq. 67.
+
+    Parameters
+    ----------
+    y_bar : ndarray
+        Cotangent of ``y``, shaped like ``y``.
+    y : ndarray
+        The output of ``expi`` (complex64 or complex128).
+
+    Returns
+    -------
+    x_bar : ndarray
+        float32 or float64 (``y``'s precision), shaped like ``y``.
+
+    Notes
+    -----
+    Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
+    ``.grad``; JAX's ``grad`` is its complex conjugate.
+    """
+    y = array(y, "y", kind="complex")
+    y_bar = cotangent(y_bar, "y_bar", y.shape, ("y", y))
+    # Im(y_bar * conj(y)) written out in real arithmetic: no complex temporary.
+    x_bar = np.imag(y_bar) * y.real
+    x_bar -= np.real(y_bar) * y.imag
+    return x_bar
+
+
+def to_complex(x):
+    """Promote a real array to complex, ``y = x + 0j`` (the extension x -> C of Eq. 65-67).
+
+    Parameters
+    ----------
+    x : ndarray
+        float32 or float64.
+
+    Returns
+    -------
+    y : ndarray
+        complex64 for float32, complex128 for float64.
+
+    Raises
+    ------
+    TypeError
+        A complex ``x`` or an unsupported dtype.
+    """
+    x = _real_input(x, "to_complex", "It is complex already.")
+    return x.astype(complex_dtype(x.dtype))
+
+
+def to_complex_vjp(y_bar):
+    """Reverse rule of ``to_complex``: ``x_bar = Re(y_bar)`` (Eq. 67).
+
+    The error metric cannot depend on the imaginary part of a real number, so the real input
+    gets the real part of the complex cotangent.
+
+    Parameters
+    ----------
+    y_bar : ndarray
+        Cotangent of ``y`` (complex, or real).
+
+    Returns
+    -------
+    x_bar : ndarray
+        float32 or float64 (``y_bar``'s precision), shaped like ``y_bar``.
+
+    Notes
+    -----
+    Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
+    ``.grad``; JAX's ``grad`` is its complex conjugate.
+    """
+    y_bar = array(y_bar, "y_bar")
+    return np.real(y_bar).astype(real_dtype(y_bar.dtype))

@@ -1,0 +1,85 @@
+"""Basis-function expansion of a wavefront, ``W = sum_k a_k B_k`` (Jurling & Fienup Eq. 3, 58).
+
+The op is followed by its reverse rule, the projection of the cotangent on every mode. The
+gradient convention is the package's: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41),
+PyTorch's ``.grad`` convention; JAX's ``grad`` is its complex conjugate. Coefficients, modes
+and the wavefront are real, so every gradient here is real (Eq. 67).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import array, cotangent, same_precision
+
+__all__ = ["basis", "basis_vjp"]
+
+
+def _modes(B):
+    """Validate the mode stack ``B`` (K, n, m); return it and its (K, n*m) matrix view."""
+    B = array(B, "B", kind="real")
+    if B.ndim != 3:
+        raise ValueError(f"B must have shape (K, n, m), a stack of K modes; got shape {B.shape}")
+    return B, B.reshape(B.shape[0], -1)
+
+
+def basis(a, B):
+    """Basis expansion ``y = sum_k a[..., k] * B[k]`` (Eq. 3, 58).
+
+    Parameters
+    ----------
+    a : ndarray, shape (..., K)
+        Real coefficients (float32 or float64); leading axes are a batch.
+    B : ndarray, shape (K, n, m)
+        Real modes (e.g. sampled Zernike polynomials), of ``a``'s precision.
+
+    Returns
+    -------
+    y : ndarray, shape (..., n, m)
+        Of ``a``'s dtype.
+
+    Raises
+    ------
+    TypeError
+        A complex or unsupported dtype, or ``a`` and ``B`` of different precision.
+    ValueError
+        ``B`` not 3-D, or ``a.shape[-1]`` different from the number of modes ``K``.
+    """
+    a = array(a, "a", kind="real", min_ndim=1)
+    B, modes = _modes(B)
+    same_precision(("a", a), ("B", B))
+    if a.shape[-1] != B.shape[0]:
+        raise ValueError(f"a must have K = {B.shape[0]} coefficients on its last axis (one per "
+                         f"mode of B {B.shape}); got shape {a.shape}")
+    return np.matmul(a, modes).reshape(a.shape[:-1] + B.shape[1:])
+
+
+def basis_vjp(y_bar, B):
+    """Reverse rule of ``basis``: ``a_bar[..., k] = sum_{u,v} y_bar[..., u, v] * B[k, u, v]``
+    (Eq. 58).
+
+    The cotangent is projected on every mode at once (one matrix product). A complex
+    ``y_bar`` contributes its real part: the coefficients are real (Eq. 67).
+
+    Parameters
+    ----------
+    y_bar : ndarray, shape (..., n, m)
+        Cotangent of ``y``.
+    B : ndarray, shape (K, n, m)
+        The modes given to ``basis``.
+
+    Returns
+    -------
+    a_bar : ndarray, shape (..., K)
+        Real, of ``B``'s precision.
+
+    Notes
+    -----
+    Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
+    ``.grad``; JAX's ``grad`` is its complex conjugate.
+    """
+    B, modes = _modes(B)
+    y_bar = array(y_bar, "y_bar", min_ndim=2)
+    y_bar = cotangent(y_bar, "y_bar", y_bar.shape[:-2] + B.shape[1:], ("B", B))
+    planes = np.real(y_bar).reshape(y_bar.shape[:-2] + (-1,))
+    return np.matmul(planes, modes.T)

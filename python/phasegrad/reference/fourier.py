@@ -1,0 +1,348 @@
+"""Fourier ops: the 2-D DFT and its inverse, the matrix Fourier transform, circular convolution.
+
+All act on the last two axes and batch over the leading ones. Each is linear, so each reverse
+rule is the conjugate transpose of the forward op (Jurling & Fienup 2014, Eq. 69-74); for the
+DFT pair that is a scaled unnormalised transform of the other direction (Eq. 75-81).
+
+Gradient convention: for a real scalar E, ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)``; a real input
+gets a real gradient (Eq. 67). PyTorch's ``.grad`` is the same; JAX's ``grad`` is the conjugate.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .._validate import array, plane_shape, same_precision, scalar
+
+__all__ = [
+    "dft2", "dft2_vjp", "idft2", "idft2_vjp",
+    "mft", "mft_vjp",
+    "convolve", "convolve_vjp",
+]
+
+_NORMS = ("backward", "ortho", "forward")
+
+
+def _transform_scale(norm, plane, inverse):
+    """The scale ``a`` (forward) or ``b`` (inverse) that ``norm`` stands for on ``plane``.
+
+    ``"backward"`` puts 1/N on the inverse, ``"forward"`` on the forward transform, ``"ortho"``
+    1/sqrt(N) on both (as ``numpy.fft``); a real number is the scale itself.
+    """
+    if isinstance(norm, str):
+        if norm not in _NORMS:
+            raise ValueError(f"norm must be one of {', '.join(map(repr, _NORMS))} or a real "
+                             f"number (the scale); got {norm!r}")
+        size = plane[0] * plane[1]
+        divide_by = {"backward": size if inverse else 1,
+                     "ortho": np.sqrt(size),
+                     "forward": 1 if inverse else size}[norm]
+        return 1.0 / divide_by
+    if isinstance(norm, numbers.Real) and not isinstance(norm, bool | np.bool_):
+        return scalar(norm, "norm", allow_complex=False)
+    raise ValueError(f"norm must be one of {', '.join(map(repr, _NORMS))} or a real number "
+                     f"(the scale); got {norm!r}")
+
+
+def _dft2_unnormalized(x, inverse):
+    """``DFT_u x`` (kernel e^{-2 pi i k.x/N}) or ``IDFT_u x`` (e^{+...}), no 1/N either way."""
+    if inverse:
+        # numpy's "forward" norm leaves the inverse transform unscaled.
+        y = np.fft.ifft2(x, axes=(-2, -1), norm="forward")
+    else:
+        y = np.fft.fft2(x, axes=(-2, -1), norm="backward")
+    # NumPy < 2 computes complex64 transforms in complex128: keep the input's precision.
+    return y.astype(x.dtype, copy=False)
+
+
+def _scaled_transform(x, scale, inverse):
+    y = _dft2_unnormalized(x, inverse)
+    if scale != 1.0:
+        y *= scale  # y is a fresh array: scale it in place
+    return y
+
+
+def dft2(x, norm="backward"):
+    """Forward 2-D discrete Fourier transform over the last two axes (Eq. 75).
+
+    ``y[k, l] = a * sum_{p, q} x[p, q] exp(-2 pi i (k p / n + l q / m))``.
+
+    Parameters
+    ----------
+    x : ndarray, complex64 or complex128, shape (..., n, m)
+        Leading axes are a batch. Real arrays are refused: promote them with ``to_complex``.
+    norm : {"backward", "ortho", "forward"} or float
+        As in ``numpy.fft``: ``a = 1``, ``1/sqrt(n m)`` or ``1/(n m)``; or the scale ``a``
+        itself. With ``"backward"`` this is ``numpy.fft.fft2``.
+
+    Returns
+    -------
+    ndarray
+        ``y``, shape and dtype of ``x``.
+    """
+    x = array(x, "x", kind="complex", min_ndim=2)
+    scale = _transform_scale(norm, x.shape[-2:], inverse=False)
+    return _scaled_transform(x, scale, inverse=False)
+
+
+def dft2_vjp(y_bar, norm="backward"):
+    """Reverse rule of ``dft2``: ``x_bar = a * IDFT_u(y_bar)`` (Eq. 77, 79, 80).
+
+    The conjugate transpose of ``a * DFT_u`` is ``a * IDFT_u`` (``a`` real): an unnormalised
+    inverse transform scaled by the forward scale ``a``, i.e. ``idft2(y_bar, norm=a)``. It
+    is the inverse of ``dft2`` only for ``norm="ortho"``.
+
+    Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` for a real scalar E (PyTorch's
+    convention; JAX's ``grad`` is its complex conjugate).
+
+    Parameters
+    ----------
+    y_bar : ndarray, complex64 or complex128, shape (..., n, m)
+        Cotangent of ``y = dft2(x, norm)``.
+    norm : {"backward", "ortho", "forward"} or float
+        The ``norm`` that ``dft2`` was called with.
+
+    Returns
+    -------
+    ndarray
+        ``x_bar``, shape and dtype of ``y_bar``.
+    """
+    y_bar = array(y_bar, "y_bar", kind="complex", min_ndim=2)
+    return idft2(y_bar, norm=_transform_scale(norm, y_bar.shape[-2:], inverse=False))
+
+
+def idft2(x, norm="backward"):
+    """Inverse 2-D discrete Fourier transform over the last two axes (Eq. 78).
+
+    ``y[k, l] = b * sum_{p, q} x[p, q] exp(+2 pi i (k p / n + l q / m))``.
+
+    Parameters
+    ----------
+    x : ndarray, complex64 or complex128, shape (..., n, m)
+        Leading axes are a batch. Real arrays are refused: promote them with ``to_complex``.
+    norm : {"backward", "ortho", "forward"} or float
+        As in ``numpy.fft``: ``b = 1/(n m)``, ``1/sqrt(n m)`` or ``1``; or the scale ``b``
+        itself. With ``"backward"`` this is ``numpy.fft.ifft2``.
+
+    Returns
+    -------
+    ndarray
+        ``y``, shape and dtype of ``x``.
+    """
+    x = array(x, "x", kind="complex", min_ndim=2)
+    scale = _transform_scale(norm, x.shape[-2:], inverse=True)
+    return _scaled_transform(x, scale, inverse=True)
+
+
+def idft2_vjp(y_bar, norm="backward"):
+    """Reverse rule of ``idft2``: ``x_bar = b * DFT_u(y_bar)`` (Eq. 81).
+
+    The conjugate transpose of ``b * IDFT_u`` is ``b * DFT_u`` (``b`` real), i.e.
+    ``dft2(y_bar, norm=b)``.
+
+    Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` for a real scalar E (PyTorch's
+    convention; JAX's ``grad`` is its complex conjugate).
+
+    Parameters
+    ----------
+    y_bar : ndarray, complex64 or complex128, shape (..., n, m)
+        Cotangent of ``y = idft2(x, norm)``.
+    norm : {"backward", "ortho", "forward"} or float
+        The ``norm`` that ``idft2`` was called with.
+
+    Returns
+    -------
+    ndarray
+        ``x_bar``, shape and dtype of ``y_bar``.
+    """
+    y_bar = array(y_bar, "y_bar", kind="complex", min_ndim=2)
+    return dft2(y_bar, norm=_transform_scale(norm, y_bar.shape[-2:], inverse=True))
+
+
+def _mft_matrix(n_out, n_in, scale, dtype):
+    """The (n_out, n_in) matrix ``exp(-2 pi i scale (k - n_out//2) p)`` of one MFT axis."""
+    centred_k = np.arange(n_out, dtype=np.float64) - n_out // 2
+    cycles = scale * np.outer(centred_k, np.arange(n_in, dtype=np.float64))
+    return np.exp(-2j * np.pi * cycles).astype(dtype, copy=False)
+
+
+def _mft_scales(scale):
+    """``(sr, sc)`` from a number or a pair of finite real numbers."""
+    if isinstance(scale, tuple | list | np.ndarray) and np.ndim(scale) == 1:
+        if len(scale) != 2:
+            raise ValueError(f"scale must be a number or a pair (sr, sc); got {scale!r}")
+        return (scalar(scale[0], "scale", allow_complex=False),
+                scalar(scale[1], "scale", allow_complex=False))
+    sr = scalar(scale, "scale", allow_complex=False)
+    return sr, sr
+
+
+def mft(x, shape, scale):
+    """Matrix Fourier transform with a centred output (Soummer et al. 2007; Eq. 69).
+
+    ``y[k, l] = sum_{p, q} x[p, q] exp(-2 pi i (sr p (k - K//2) + sc q (l - L//2)))``, computed
+    as two matrix products ``y = R x C^T`` with ``R[k, p] = exp(-2 pi i sr p (k - K//2))`` and
+    ``C[l, q] = exp(-2 pi i sc q (l - L//2))``. The input origin is index (0, 0); the output
+    frequency zero sits at (K//2, L//2). ``mft(x, (N, N), 1/N)`` equals
+    ``fftshift(dft2(pad(x, (N, N))))``.
+
+    Parameters
+    ----------
+    x : ndarray, complex64 or complex128, shape (..., n, m)
+        Leading axes are a batch. Real arrays are refused: promote them with ``to_complex``.
+    shape : tuple of int
+        ``(K, L)``, the output plane, or a full shape whose leading entries equal the batch shape.
+    scale : float or (float, float)
+        ``sr`` and ``sc``, in cycles per input pixel per output pixel (``1/N`` samples like an
+        ``N``-point DFT); one number is used for both axes.
+
+    Returns
+    -------
+    ndarray
+        ``y``, shape ``(..., K, L)``, dtype of ``x``.
+    """
+    x = array(x, "x", kind="complex", min_ndim=2)
+    rows, cols = plane_shape(shape, "shape", batch_shape=x.shape[:-2])
+    sr, sc = _mft_scales(scale)
+    row_matrix = _mft_matrix(rows, x.shape[-2], sr, x.dtype)
+    col_matrix = _mft_matrix(cols, x.shape[-1], sc, x.dtype)
+    return row_matrix @ x @ col_matrix.T
+
+
+def mft_vjp(y_bar, x_shape, scale):
+    """Reverse rule of ``mft``: the conjugate-transpose MFT ``x_bar = R^H y_bar conj(C)`` (Eq. 74).
+
+    With ``y = R x C^T`` (see ``mft``), Eq. 50 twice gives ``x_bar = R^H y_bar (C^T)^H``:
+    ``x_bar[p, q] = sum_{k, l} y_bar[k, l] exp(+2 pi i (sr p (k - K//2) + sc q (l - L//2)))``.
+
+    Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` for a real scalar E (PyTorch's
+    convention; JAX's ``grad`` is its complex conjugate).
+
+    Parameters
+    ----------
+    y_bar : ndarray, complex64 or complex128, shape (..., K, L)
+        Cotangent of ``y = mft(x, shape, scale)``.
+    x_shape : tuple of int
+        The shape of ``x``: ``(n, m)`` or the full shape (leading entries equal the batch shape).
+    scale : float or (float, float)
+        The ``scale`` that ``mft`` was called with.
+
+    Returns
+    -------
+    ndarray
+        ``x_bar``, shape ``(..., n, m)``, dtype of ``y_bar``.
+    """
+    y_bar = array(y_bar, "y_bar", kind="complex", min_ndim=2)
+    rows, cols = plane_shape(x_shape, "x_shape", batch_shape=y_bar.shape[:-2])
+    sr, sc = _mft_scales(scale)
+    row_matrix = _mft_matrix(y_bar.shape[-2], rows, sr, y_bar.dtype)
+    col_matrix = _mft_matrix(y_bar.shape[-1], cols, sc, y_bar.dtype)
+    return row_matrix.conj().T @ y_bar @ col_matrix.conj()
+
+
+def _circular_product(u, v, conjugate_v):
+    """``IDFT(DFT(u) * DFT(v))`` over the last two axes, or with ``conj(DFT(v))``.
+
+    Real ``u`` and ``v`` use the real-input transforms and give a real result.
+    """
+    plane = u.shape[-2:]
+    dtype = np.result_type(u, v)
+    if not np.iscomplexobj(u) and not np.iscomplexobj(v):
+        spectrum_v = np.fft.rfft2(v, axes=(-2, -1))
+        if conjugate_v:
+            np.conjugate(spectrum_v, out=spectrum_v)
+        spectrum = np.fft.rfft2(u, axes=(-2, -1)) * spectrum_v
+        product = np.fft.irfft2(spectrum, s=plane, axes=(-2, -1))
+    else:
+        spectrum_v = np.fft.fft2(v, axes=(-2, -1))
+        if conjugate_v:
+            np.conjugate(spectrum_v, out=spectrum_v)
+        spectrum = np.fft.fft2(u, axes=(-2, -1)) * spectrum_v
+        product = np.fft.ifft2(spectrum, axes=(-2, -1))
+    return product.astype(dtype, copy=False)
+
+
+def _reduce_to(grad, like):
+    """Sum ``grad`` over the axes along which ``like`` was broadcast (Eq. 61), and take the
+    real part when ``like`` is real (Eq. 67)."""
+    extra = grad.ndim - like.ndim
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(axis for axis, size in enumerate(like.shape)
+                      if size == 1 and grad.shape[axis] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    if not np.iscomplexobj(like) and np.iscomplexobj(grad):
+        grad = grad.real
+    return grad
+
+
+def _convolve_inputs(x, h):
+    x = array(x, "x", min_ndim=2)
+    h = array(h, "h", min_ndim=2)
+    same_precision(("x", x), ("h", h))
+    if x.shape[-2:] != h.shape[-2:]:
+        raise ValueError(f"x and h must have the same plane shape (last two axes); got "
+                         f"x {x.shape} and h {h.shape} (zero-pad the smaller one with pad)")
+    try:
+        out_shape = np.broadcast_shapes(x.shape, h.shape)
+    except ValueError:
+        raise ValueError(f"the batch axes of x {x.shape} and h {h.shape} do not "
+                         "broadcast") from None
+    return x, h, out_shape
+
+
+def convolve(x, h):
+    """Circular 2-D convolution over the last two axes: ``y = IDFT(DFT(x) * DFT(h))`` (Eq. 69).
+
+    ``y[k, l] = sum_{p, q} x[p, q] h[(k - p) mod n, (l - q) mod m]``: ``h`` has its origin at
+    index (0, 0) (pass ``ifftshift(h)`` for a centred kernel); zero-pad both to avoid
+    wrap-around. Leading (batch) axes broadcast as in NumPy.
+
+    Parameters
+    ----------
+    x, h : ndarray, shape (..., n, m)
+        float32/complex64 or float64/complex128, one precision for both; the same plane shape.
+
+    Returns
+    -------
+    ndarray
+        ``y``, shape ``broadcast(x, h)``; real when ``x`` and ``h`` are real, else complex.
+    """
+    x, h, _ = _convolve_inputs(x, h)
+    return _circular_product(x, h, conjugate_v=False)
+
+
+def convolve_vjp(y_bar, x, h):
+    """Reverse rule of ``convolve``: circular correlations with ``h*`` and ``x*`` (Eq. 74).
+
+    ``x_bar = IDFT(DFT(y_bar) * conj(DFT(h)))`` and ``h_bar = IDFT(DFT(y_bar) * conj(DFT(x)))``,
+    each summed over the batch axes its input was broadcast along (Eq. 61); a real ``x`` or
+    ``h`` gets the real part (Eq. 67), so real inputs have real gradients.
+
+    Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` for a real scalar E (PyTorch's
+    convention; JAX's ``grad`` is its complex conjugate).
+
+    Parameters
+    ----------
+    y_bar : ndarray, shape ``broadcast(x, h)``
+        Cotangent of ``y = convolve(x, h)``, in the precision of ``x`` and ``h``.
+    x, h : ndarray
+        The inputs of ``convolve``.
+
+    Returns
+    -------
+    (x_bar, h_bar) : tuple of ndarray
+        Shapes of ``x`` and ``h``; each real for a real input.
+    """
+    x, h, out_shape = _convolve_inputs(x, h)
+    y_bar = array(y_bar, "y_bar", min_ndim=2)
+    same_precision(("x", x), ("y_bar", y_bar))
+    if y_bar.shape != out_shape:
+        raise ValueError(f"y_bar must have the shape of convolve(x, h), {out_shape}; "
+                         f"got {y_bar.shape}")
+    x_bar = _circular_product(y_bar, h, conjugate_v=True)
+    h_bar = _circular_product(y_bar, x, conjugate_v=True)
+    return _reduce_to(x_bar, x), _reduce_to(h_bar, h)

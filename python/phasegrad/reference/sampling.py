@@ -1,0 +1,124 @@
+"""Sampling ops: detector pixel binning and its transpose, pixel tiling (Section 9).
+
+Both act on the plane of the last two axes and batch over the leading ones. ``bin`` sums p x q
+blocks of fine pixels into one coarse pixel (Eq. 87); ``tile`` repeats each pixel over a p x q
+block (Eq. 88). Each is the other's reverse rule (Eq. 89, 90); they are not inverses
+(Eq. 91, 92).
+
+Gradient convention: for a real scalar E, ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)``; a real input
+gets a real gradient (Eq. 67). PyTorch's ``.grad`` is the same; JAX's ``grad`` is the conjugate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import array, int_pair, is_complex
+
+__all__ = ["bin", "bin_vjp", "tile", "tile_vjp"]
+
+
+def _check_divisible(arr, name, p, q):
+    if arr.shape[-2] % p or arr.shape[-1] % q:
+        raise ValueError(f"factor {(p, q)} must divide the plane of {name}, "
+                         f"{arr.shape[-2:]}, exactly")
+
+
+def bin(x, factor):  # the catalogue's name; it shadows the builtin in this module only
+    """Pixel binning: sum each p x q block of the plane into one pixel (Eq. 83, 87).
+
+    ``y[..., r, s] = sum_{i < p, j < q} x[..., r p + i, s q + j]``; the sum is accumulated in
+    double precision.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., n, m)
+        float32, float64, complex64 or complex128; ``p`` divides ``n`` and ``q`` divides ``m``.
+    factor : int or (int, int)
+        ``(p, q)``, the block size along rows and columns; one int is used for both.
+
+    Returns
+    -------
+    ndarray
+        ``y``, shape ``(..., n // p, m // q)``, dtype of ``x``.
+    """
+    x = array(x, "x", min_ndim=2)
+    p, q = int_pair(factor, "factor")
+    _check_divisible(x, "x", p, q)
+    rows, cols = x.shape[-2] // p, x.shape[-1] // q
+    blocks = x.reshape(x.shape[:-2] + (rows, p, cols, q))
+    double = np.complex128 if is_complex(x) else np.float64
+    return blocks.sum(axis=(-3, -1), dtype=double).astype(x.dtype, copy=False)
+
+
+def bin_vjp(y_bar, factor):
+    """Reverse rule of ``bin``: ``x_bar = tile(y_bar, factor)`` (Eq. 85, 86, 89).
+
+    Each fine pixel feeds exactly one coarse pixel, so it receives that pixel's cotangent.
+
+    Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` for a real scalar E (PyTorch's
+    convention; JAX's ``grad`` is its complex conjugate).
+
+    Parameters
+    ----------
+    y_bar : ndarray, shape (..., n // p, m // q)
+        Cotangent of ``y = bin(x, factor)``.
+    factor : int or (int, int)
+        The ``factor`` that ``bin`` was called with.
+
+    Returns
+    -------
+    ndarray
+        ``x_bar``, shape ``(..., n, m)``, dtype of ``y_bar``.
+    """
+    y_bar = array(y_bar, "y_bar", min_ndim=2)
+    return tile(y_bar, factor)
+
+
+def tile(x, factor):
+    """Pixel tiling: repeat each pixel over a p x q block (Eq. 88).
+
+    ``y[..., k, l] = x[..., k // p, l // q]``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., n, m)
+        float32, float64, complex64 or complex128.
+    factor : int or (int, int)
+        ``(p, q)``, the block size along rows and columns; one int is used for both.
+
+    Returns
+    -------
+    ndarray
+        ``y``, shape ``(..., n p, m q)``, dtype of ``x``.
+    """
+    x = array(x, "x", min_ndim=2)
+    p, q = int_pair(factor, "factor")
+    rows, cols = x.shape[-2:]
+    blocks = np.broadcast_to(x[..., :, None, :, None], x.shape[:-2] + (rows, p, cols, q))
+    return blocks.reshape(x.shape[:-2] + (rows * p, cols * q))  # one copy, out of the view
+
+
+def tile_vjp(y_bar, factor):
+    """Reverse rule of ``tile``: ``x_bar = bin(y_bar, factor)`` (Eq. 90).
+
+    Each input pixel feeds a whole p x q block, so it collects the sum of their cotangents.
+
+    Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` for a real scalar E (PyTorch's
+    convention; JAX's ``grad`` is its complex conjugate).
+
+    Parameters
+    ----------
+    y_bar : ndarray, shape (..., n p, m q)
+        Cotangent of ``y = tile(x, factor)``.
+    factor : int or (int, int)
+        The ``factor`` that ``tile`` was called with.
+
+    Returns
+    -------
+    ndarray
+        ``x_bar``, shape ``(..., n, m)``, dtype of ``y_bar``.
+    """
+    y_bar = array(y_bar, "y_bar", min_ndim=2)
+    _check_divisible(y_bar, "y_bar", *int_pair(factor, "factor"))
+    return bin(y_bar, factor)

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The README's main-job command: set up, then run the built-in phase-retrieval demo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec "${PYTHON:-python3}" -m phasegrad demo "$@"
