@@ -202,6 +202,14 @@ def mul_vjp(z_bar, x, y):
     -----
     Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
     ``.grad``; JAX's ``grad`` is its complex conjugate.
+
+    Examples
+    --------
+    A Python-number ``x`` gets a Python number; the sum runs over all of ``y``:
+
+    >>> import numpy as np
+    >>> mul_vjp(np.ones(3), 2.0, np.array([1.0, 2.0, 3.0]))
+    (6.0, array([2., 2., 2.]))
     """
     x, y, shape = _binary_operands(x, y)
     z_bar = cotangent(z_bar, "z_bar", shape, ("x", x), ("y", y))
@@ -302,8 +310,10 @@ def _check_power_domain(x, c, derivative=False):
     if not is_complex(x) and np.any((x < 0) & (c_values % 1 != 0)):
         raise ValueError("x has negative entries where c is not an integer: the real power is "
                          "undefined there (use a complex x for the principal branch)")
-    limit, what = (1, "the derivative of x**c is infinite or undefined") if derivative \
-        else (0, "x**c is infinite")
+    if derivative:
+        limit, what = 1, "the derivative of x**c is infinite or undefined"
+    else:
+        limit, what = 0, "x**c is infinite"
     if np.any((x == 0) & (c_values < limit)):
         raise ValueError(f"x has zero entries where c < {limit}: {what} there")
 
@@ -367,6 +377,12 @@ def power_vjp(y_bar, x, c):
     -----
     Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
     ``.grad``; JAX's ``grad`` is its complex conjugate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> power_vjp(np.ones(1), np.array([1 + 2j]), 2)  # 2 conj(x), not 2 x
+    array([2.-4.j])
     """
     x, c = _power_operands(x, c)
     y_bar = cotangent(y_bar, "y_bar", x.shape, ("x", x))
@@ -376,12 +392,14 @@ def power_vjp(y_bar, x, c):
     return c * _conj(x) ** (c - 1) * y_bar
 
 
-def _broadcast_target(shape, x_shape, shape_name="shape", x_name="x"):
-    """Check that an input of ``x_shape`` broadcasts to exactly ``shape``."""
-    shape = shape_tuple(shape, shape_name)
-    if broadcast_shape((x_name, tuple(x_shape)), (shape_name, shape)) != shape:
-        raise ValueError(f"{x_name} of shape {tuple(x_shape)} does not broadcast to "
-                         f"{shape_name} {shape}")
+def _broadcast_target(shape, x_shape, shape_label, x_label):
+    """Check that an input of ``x_shape`` broadcasts to exactly ``shape``; return ``shape``."""
+    try:
+        fits = np.broadcast_shapes(tuple(x_shape), shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{x_label} {tuple(x_shape)} does not broadcast to {shape_label} {shape}")
     return shape
 
 
@@ -408,7 +426,7 @@ def broadcast(x, shape):
         ``x`` does not broadcast to ``shape``.
     """
     x = array(x, "x")
-    shape = _broadcast_target(shape, x.shape)
+    shape = _broadcast_target(shape_tuple(shape, "shape"), x.shape, "shape", "x of shape")
     return np.broadcast_to(x, shape).copy()
 
 
@@ -433,8 +451,14 @@ def broadcast_vjp(y_bar, x_shape):
     Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
     ``.grad``; JAX's ``grad`` is its complex conjugate. ``broadcast`` keeps the dtype, so a
     real ``x`` has a real ``y`` and a real cotangent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> broadcast_vjp(np.ones((2, 3)), (3,))
+    array([2., 2., 2.])
     """
     y_bar = array(y_bar, "y_bar")
     x_shape = shape_tuple(x_shape, "x_shape")
-    _broadcast_target(y_bar.shape, x_shape, shape_name="y_bar's shape", x_name="x_shape")
+    _broadcast_target(y_bar.shape, x_shape, "the shape of y_bar", "x_shape")
     return _sum_to_shape(y_bar, x_shape, y_bar.dtype)

@@ -44,6 +44,14 @@ def basis(a, B):
         A complex or unsupported dtype, or ``a`` and ``B`` of different precision.
     ValueError
         ``B`` not 3-D, or ``a.shape[-1]`` different from the number of modes ``K``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> B = np.array([np.eye(2), np.ones((2, 2))])
+    >>> basis(np.array([1.0, -2.0]), B)
+    array([[-1., -2.],
+           [-2., -1.]])
     """
     a = array(a, "a", kind="real", min_ndim=1)
     B, modes = _modes(B)
@@ -77,6 +85,13 @@ def basis_vjp(y_bar, B):
     -----
     Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
     ``.grad``; JAX's ``grad`` is its complex conjugate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> B = np.array([np.eye(2), np.ones((2, 2))])
+    >>> basis_vjp(np.ones((2, 2)), B)
+    array([2., 4.])
     """
     B, modes = _modes(B)
     y_bar = array(y_bar, "y_bar", min_ndim=2)

@@ -81,6 +81,14 @@ def dft2(x, norm="backward"):
     -------
     ndarray
         ``y``, shape and dtype of ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.zeros((2, 2), np.complex64); x[0, 0] = 1
+    >>> dft2(x, norm=0.5)
+    array([[0.5+0.j, 0.5+0.j],
+           [0.5+0.j, 0.5+0.j]], dtype=complex64)
     """
     x = array(x, "x", kind="complex", min_ndim=2)
     scale = _transform_scale(norm, x.shape[-2:], inverse=False)
@@ -202,6 +210,14 @@ def mft(x, shape, scale):
     -------
     ndarray
         ``y``, shape ``(..., K, L)``, dtype of ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from phasegrad.reference import dft2, fftshift, pad
+    >>> x = np.arange(6.0).reshape(2, 3) + 0j
+    >>> np.allclose(mft(x, (8, 8), 1 / 8), fftshift(dft2(pad(x, (8, 8)))))
+    True
     """
     x = array(x, "x", kind="complex", min_ndim=2)
     rows, cols = plane_shape(shape, "shape", batch_shape=x.shape[:-2])
@@ -310,6 +326,14 @@ def convolve(x, h):
     -------
     ndarray
         ``y``, shape ``broadcast(x, h)``; real when ``x`` and ``h`` are real, else complex.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1.0, 2.0, 3.0]])
+    >>> h = np.array([[0.0, 1.0, 0.0]])  # a delta one pixel right of the origin
+    >>> convolve(x, h)
+    array([[3., 1., 2.]])
     """
     x, h, _ = _convolve_inputs(x, h)
     return _circular_product(x, h, conjugate_v=False)

@@ -74,6 +74,16 @@ def take(x, index):
     -------
     ndarray
         ``y``, shape ``(..., k)`` with ``k`` the number of selected pixels; dtype of ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(6.0).reshape(2, 3)
+    >>> take(x, np.array([5, 0, 0]))
+    array([5., 0., 0.])
+    >>> take_vjp(np.ones(3), np.array([5, 0, 0]), x.shape)
+    array([[2., 0., 0.],
+           [0., 0., 1.]])
     """
     x = array(x, "x", min_ndim=2)
     flat = _flat_indices(index, x.shape[-2:], unique=False)
@@ -189,6 +199,13 @@ def pad(x, shape):
     -------
     ndarray
         ``y``, shape ``(..., N, M)``, dtype of ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pad(np.ones((1, 2)), (2, 3))
+    array([[1., 1., 0.],
+           [0., 0., 0.]])
     """
     x = array(x, "x", min_ndim=2)
     rows, cols = plane_shape(shape, "shape", batch_shape=x.shape[:-2])

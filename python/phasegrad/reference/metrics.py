@@ -66,6 +66,12 @@ def wsse(M, D, w=None):
         A complex or unsupported dtype, or arrays of different precision.
     ValueError
         ``D`` not shaped like ``M``, or ``w`` that does not broadcast to ``M``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> wsse(np.array([1.0, 2.0]), np.zeros(2), w=np.array([1.0, 0.5]))
+    3.0
     """
     M, D, w = _wsse_operands(M, D, w)
     squared = np.subtract(M, D, dtype=np.float64)
@@ -168,6 +174,12 @@ def poly_detector_vjp(M_bar, I, a, b):  # noqa: E741 - I is the paper's intensit
     -----
     Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
     ``.grad``; JAX's ``grad`` is its complex conjugate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> poly_detector_vjp(np.ones(2), np.array([1.0, 2.0]), a=0.5, b=2.0)
+    (array([3., 4.]), 5.0, 3.0, 2.0)
     """
     intensity = array(I, "I", kind="real")
     a, b = _coefficient(a, "a"), _coefficient(b, "b")
@@ -228,6 +240,12 @@ def mean_normalize(x, c):
         A complex or unsupported ``x``, or ``c`` not a real number.
     ValueError
         ``x`` with fewer than two axes or a plane whose mean is zero; ``c`` not finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mean_normalize(np.array([[1.0, 3.0]]), 4.0)
+    array([[2., 6.]])
     """
     x, _, _, s = _mean_normalize_operands(x, c)
     return x * _per_plane(s, x.dtype)

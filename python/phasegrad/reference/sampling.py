@@ -41,6 +41,15 @@ def bin(x, factor):  # the catalogue's name; it shadows the builtin in this modu
     -------
     ndarray
         ``y``, shape ``(..., n // p, m // q)``, dtype of ``x``.
+
+    Examples
+    --------
+    The paper's 6 x 4 image binned 3 x 2 into 2 x 2 (Eq. 83):
+
+    >>> import numpy as np
+    >>> bin(np.arange(24.0).reshape(6, 4), (3, 2))
+    array([[ 27.,  39.],
+           [ 99., 111.]])
     """
     x = array(x, "x", min_ndim=2)
     p, q = int_pair(factor, "factor")
@@ -91,6 +100,13 @@ def tile(x, factor):
     -------
     ndarray
         ``y``, shape ``(..., n p, m q)``, dtype of ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tile(np.array([[1.0, 2.0]]), (2, 1))
+    array([[1., 2.],
+           [1., 2.]])
     """
     x = array(x, "x", min_ndim=2)
     p, q = int_pair(factor, "factor")

@@ -1,0 +1,54 @@
+"""Timing helpers shared by the benchmarks: medians of repeated runs, machine info, JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+
+def median_seconds(function, repeats=7, min_time=0.05):
+    """Median wall time of ``function()``: each sample loops until ``min_time`` has passed."""
+    function()  # warm-up (plans, caches, page faults)
+    samples = []
+    for _ in range(repeats):
+        loops, start = 0, time.perf_counter()
+        while True:
+            function()
+            loops += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_time:
+                break
+        samples.append(elapsed / loops)
+    return statistics.median(samples)
+
+
+def machine_info():
+    import phasegrad
+
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "phasegrad": phasegrad.__version__,
+        "fftw": phasegrad.fftw_version(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+    }
+
+
+def write_json(path, rows, **extra):
+    with open(path, "w") as handle:
+        json.dump({"machine": machine_info(), **extra, "results": rows}, handle, indent=2)
+
+
+def print_table(rows, columns):
+    widths = [max(len(c), *(len(f"{r[c]}") for r in rows)) for c in columns]
+    print("  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in rows:
+        print("  ".join(f"{row[c]}".rjust(w) for c, w in zip(columns, widths, strict=True)))
