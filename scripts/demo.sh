@@ -2,5 +2,5 @@
 # The README's main-job command: set up, then run the built-in phase-retrieval demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-exec "${PYTHON:-python3}" -m phasegrad demo "$@"
+python=$(bash scripts/setup.sh)
+exec "$python" -m phasegrad demo "$@"

@@ -3,9 +3,9 @@
 # pytest's exit code 5 (no tests collected) is a failure here, not a pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+python=$(bash scripts/setup.sh)
 status=0
-"${PYTHON:-python3}" -m pytest "$@" || status=$?
+"$python" -m pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then
   echo "phasegrad tests: pytest collected no tests" >&2
 fi

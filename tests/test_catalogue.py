@@ -1,7 +1,9 @@
 """The reference catalogue is complete and documented as DESIGN.md asks."""
 
+import ast
 import inspect
 import re
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +33,38 @@ def test_every_op_and_its_reverse_rule_exist_and_cite_the_paper(name):
 def test_reference_exports_exactly_the_catalogue():
     expected = {n for name in pg.CATALOGUE for n in (name, f"{name}_vjp")}
     assert set(reference.__all__) == expected
+
+
+def _documented_signatures():
+    """``{name: "arguments"}`` from the signature table of docs/catalogue.md."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "catalogue.md").read_text()
+    signatures = {}
+    for line in text.splitlines():
+        if not line.startswith("| `"):
+            continue
+        for cell in line.split("|")[1:3]:  # the op and its reverse rule
+            match = re.match(r"\s*`(\w+)\(([^)]*)\)", cell)
+            assert match, f"unreadable signature cell: {cell!r}"
+            signatures[match[1]] = match[2]
+    return signatures
+
+
+DOCUMENTED = _documented_signatures()
+
+
+def test_the_document_lists_every_op_and_rule_once():
+    expected = {n for name in pg.CATALOGUE for n in (name, f"{name}_vjp")}
+    assert set(DOCUMENTED) == expected
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTED))
+def test_signature_matches_the_document(name):
+    # The C++ twin is written from docs/catalogue.md: names, order and defaults must agree.
+    documented = ast.parse(f"def f({DOCUMENTED[name]}): pass").body[0].args
+    names = [a.arg for a in documented.args]
+    defaults = [ast.literal_eval(d) for d in documented.defaults]
+    parameters = list(inspect.signature(getattr(reference, name)).parameters.values())
+    assert [p.name for p in parameters] == names
+    assert all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters)
+    actual_defaults = [p.default for p in parameters if p.default is not p.empty]
+    assert actual_defaults == defaults

@@ -75,3 +75,12 @@ def test_relative_error():
         pytest.approx(0.01)
     with pytest.raises(ValueError, match="shapes differ"):
         relative_error(np.ones(3), np.ones(4))
+
+
+def test_adjoint_fails_a_complex_gradient_for_a_real_input():
+    # Re<x, A^H y> cannot see the imaginary part of A^H y for a real x: the check must.
+    x = np.zeros((3, 4))
+    forward = lambda v: v.astype(complex)  # noqa: E731
+    result = check_adjoint(forward, lambda y: y.copy(), x, real_inner=True)
+    assert not result.ok and "Eq. 67" in result.detail
+    assert check_adjoint(forward, lambda y: y.real.copy(), x, real_inner=True)

@@ -3,7 +3,9 @@
 #include "phasegrad/fft.hpp"
 
 #include <climits>
+#include <mutex>
 #include <stdexcept>
+#include <string>
 
 #include "phasegrad/fftw_api.hpp"
 

@@ -9,10 +9,3 @@ CATALOGUE = (
     "take", "put", "broadcast", "to_complex", "dft2", "idft2", "bin", "tile", "pad", "crop",
     "fftshift", "ifftshift", "wsse", "poly_detector", "mft", "convolve", "mean_normalize",
 )
-
-#: Ops that are linear over the complex numbers (dot-tested with the complex inner product).
-LINEAR = ("dft2", "idft2", "bin", "tile", "pad", "crop", "fftshift", "ifftshift", "mft",
-          "take", "put", "broadcast", "basis")
-
-#: Ops that are linear over the reals only (dot-tested with the real inner product).
-R_LINEAR = ("real", "imag", "to_complex")

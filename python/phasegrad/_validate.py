@@ -30,7 +30,8 @@ def array(x, name, kind="any", min_ndim=0):
     ----------
     x : array_like
         The argument. Lists and scalars are converted with ``np.asarray``; NumPy arrays are
-        returned as they are (no copy, no cast).
+        returned without a copy or a cast (a subclass such as ``np.matrix`` as a plain
+        ``ndarray`` view, so that ``*`` stays element-wise).
     name : str
         The argument's name, used in error messages.
     kind : {"any", "real", "complex"}
@@ -41,17 +42,19 @@ def array(x, name, kind="any", min_ndim=0):
     Raises
     ------
     TypeError
-        If the dtype is not one of the accepted floating dtypes (integers, booleans, long double
-        and objects are refused, never cast).
+        If the dtype is not one of the accepted floating dtypes (integers, booleans, float16,
+        long double and objects are refused, never cast), or ``x`` is a masked array (its mask
+        would be ignored).
     ValueError
-        If ``x`` has fewer than ``min_ndim`` axes or is empty.
+        If ``x`` has fewer than ``min_ndim`` axes, is empty, or is a ragged nested sequence.
     """
-    if isinstance(x, np.ndarray):
-        arr = x
-    else:
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(f"{name} must be an ndarray, not a masked array (the mask would be "
+                        "ignored); pass x.filled(value) or the unmasked part")
+    try:
         arr = np.asarray(x)
-        if arr.dtype == np.float16:
-            raise TypeError(f"{name} must have dtype {_NAMES[kind]}; got float16")
+    except ValueError as error:  # a ragged nested list
+        raise ValueError(f"{name} must be an array; {error}") from None
     accepted = {"any": FLOAT_DTYPES, "real": REAL_DTYPES, "complex": COMPLEX_DTYPES}[kind]
     if arr.dtype not in accepted:
         hint = ""
@@ -115,33 +118,55 @@ def scalar(x, name, *, allow_complex=True):
     if isinstance(x, bool | np.bool_) or not isinstance(x, numbers.Number):
         raise TypeError(f"{name} must be a real{' or complex' if allow_complex else ''} number; "
                         f"got {type(x).__name__}")
-    if isinstance(x, numbers.Real):
-        value = float(x)
-    elif allow_complex:
-        value = complex(x)
-    else:
+    if not isinstance(x, numbers.Real) and not allow_complex:
         raise TypeError(f"{name} must be a real number; got {x!r}")
+    try:
+        value = float(x) if isinstance(x, numbers.Real) else complex(x)
+    except OverflowError:
+        raise ValueError(f"{name} must be finite; got an int beyond the float64 range") from None
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite; got {x!r}")
     return value
 
 
-def positive_int(x, name):
-    """Return ``x`` as a positive ``int`` (bools and floats are refused)."""
+def _integer(x, name, minimum, what):
+    """Return ``x`` as an ``int`` of at least ``minimum`` (bools and floats are refused)."""
     if isinstance(x, bool | np.bool_):
-        raise TypeError(f"{name} must be a positive integer; got {x!r}")
+        raise TypeError(f"{name} must be a {what} integer; got {x!r}")
     try:
         value = operator.index(x)
     except TypeError:
-        raise TypeError(f"{name} must be a positive integer; got {x!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value}")
+        raise TypeError(f"{name} must be a {what} integer; got {x!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be a {what} integer; got {value}")
     return value
+
+
+def real_constant(x, name):
+    """A real constant that gets no gradient (an exponent, a weight): a number or an array.
+
+    Anything 0-d (a Python or NumPy number, a 0-d array) is returned as a finite Python
+    ``float``, whatever its precision; anything else must be a float32/float64 array with
+    finite entries, returned as it is.
+    """
+    if np.ndim(x) == 0 and not isinstance(x, str):
+        return scalar(x, name, allow_complex=False)
+    return finite(array(x, name, kind="real"), name)
+
+
+def positive_int(x, name):
+    """Return ``x`` as a positive ``int`` (bools and floats are refused)."""
+    return _integer(x, name, 1, "positive")
+
+
+def nonnegative_int(x, name):
+    """Return ``x`` as a non-negative ``int`` (bools and floats are refused)."""
+    return _integer(x, name, 0, "non-negative")
 
 
 def int_pair(x, name):
     """Return ``(p, q)`` of positive ints from an int or a pair (a factor such as ``bin``)."""
-    if isinstance(x, tuple | list | np.ndarray):
+    if isinstance(x, tuple | list) or np.ndim(x) > 0:
         if len(x) != 2:
             raise ValueError(f"{name} must be an int or a pair (p, q); got {x!r}")
         return positive_int(x[0], name), positive_int(x[1], name)
@@ -176,19 +201,6 @@ def one_of(x, name, choices):
         listed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {listed}; got {x!r}")
     return x
-
-
-def nonnegative_int(x, name):
-    """Return ``x`` as a non-negative ``int`` (bools and floats are refused)."""
-    if isinstance(x, bool | np.bool_):
-        raise TypeError(f"{name} must be a non-negative integer; got {x!r}")
-    try:
-        value = operator.index(x)
-    except TypeError:
-        raise TypeError(f"{name} must be a non-negative integer; got {x!r}") from None
-    if value < 0:
-        raise ValueError(f"{name} must be a non-negative integer; got {value}")
-    return value
 
 
 def real_dtype_arg(dtype, name="dtype"):

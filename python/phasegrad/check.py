@@ -110,7 +110,8 @@ def check_adjoint(forward, adjoint, x, *, real_inner=False, rtol=None, seed=0):
     Returns
     -------
     CheckResult
-        Truthy when the test passes; ``str()`` of it explains the numbers.
+        Truthy when the test passes; ``str()`` of it explains the numbers. An adjoint that
+        returns a complex array for a real ``x`` fails (Eq. 67), whatever the inner products.
     """
     rng = np.random.default_rng(seed)
     x = random_like(x, rng)
@@ -122,6 +123,11 @@ def check_adjoint(forward, adjoint, x, *, real_inner=False, rtol=None, seed=0):
     precision = real_dtype(np.result_type(x.dtype, ax.dtype))
     if rtol is None:
         rtol = ADJOINT_RTOL[precision]
+    if not is_complex(x) and is_complex(aty):
+        # Re<x, A^H y> would drop the imaginary part unseen: a real input must get a real
+        # gradient (Eq. 67).
+        return CheckResult("adjoint", float("inf"), rtol,
+                           f"x is real ({x.dtype}) but the adjoint returned {aty.dtype} (Eq. 67)")
     as_double = lambda a: np.asarray(a, dtype=np.complex128).ravel()  # noqa: E731
     lhs = np.vdot(as_double(y), as_double(ax))
     rhs = np.vdot(as_double(aty), as_double(x))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -66,7 +67,8 @@ def build_parser():
                       help="Zernike modes from Noll index 2 (default 14)")
     demo.add_argument("--planes", type=_int_at_least(1), default=3,
                       help="through-focus planes, 0.5 wave of defocus apart (default 3)")
-    demo.add_argument("--seed", type=int, default=1, help="seed of the true aberration")
+    demo.add_argument("--seed", type=_int_at_least(0), default=1,
+                      help="seed of the true aberration (default 1)")
     demo.add_argument("--maxiter", type=_int_at_least(1), default=200,
                       help="L-BFGS-B iterations (default 200)")
     demo.add_argument("--dtype", choices=("float64", "float32"), default="float64",
@@ -87,6 +89,11 @@ def main(argv=None):
     except (TypeError, ValueError) as error:
         print(f"phasegrad {args.command}: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (``phasegrad demo | head``): stop quietly, as the Python docs
+        # advise, pointing stdout at devnull so the interpreter's final flush cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -13,7 +13,13 @@ from ._validate import array
 
 
 def fftw_version():
-    """The version string of the FFTW library phasegrad's core is linked against."""
+    """The version string of the FFTW library phasegrad's core is linked against.
+
+    Examples
+    --------
+    >>> fftw_version().startswith("fftw-3.")
+    True
+    """
     return _core.fftw_version()
 
 
@@ -34,6 +40,15 @@ def dft2_unnormalized(x, inverse=False):
     -------
     ndarray
         A new array with the shape and dtype of ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.zeros((2, 4), dtype=np.complex64)
+    >>> x[0, 0] = 1
+    >>> dft2_unnormalized(x)
+    array([[1.+0.j, 1.+0.j, 1.+0.j, 1.+0.j],
+           [1.+0.j, 1.+0.j, 1.+0.j, 1.+0.j]], dtype=complex64)
     """
     x = array(x, "x", kind="complex", min_ndim=2)
     return _core.dft2_unnormalized(np.ascontiguousarray(x), bool(inverse))

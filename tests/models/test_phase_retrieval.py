@@ -172,6 +172,26 @@ def test_spectral_weights_sum_bands():
     assert relative_error(broadband.simulate(a), 0.25 * bands[0] + 0.75 * bands[1]) < 1e-13
 
 
+def test_default_spectral_weights_are_equal_and_sum_to_one():
+    broadband = make_model(wavelengths=[1.0, 1.5])
+    a = random_params(broadband)
+    bands = [make_model(wavelengths=[lam]).simulate(a) for lam in (1.0, 1.5)]
+    assert relative_error(broadband.simulate(a), 0.5 * bands[0] + 0.5 * bands[1]) < 1e-13
+
+
+@pytest.mark.parametrize("per_plane", [True, False])
+def test_weights_given_are_the_weights_used(per_plane):
+    """E = sum w (M - D)^2 with the caller's w: per plane (P, M, M) or shared (M, M)."""
+    plain = make_model(planes=2)
+    a = random_params(plain)
+    shape = plain.data.shape if per_plane else plain.data.shape[1:]
+    w = np.random.default_rng(5).uniform(0.0, 2.0, size=shape)
+    weighted = pg.PhaseRetrieval(amplitude=plain.amplitude, basis=plain.basis, data=plain.data,
+                                 diversity=plain.diversity, weights=w, backend="reference")
+    residual = plain.simulate(a) - plain.data
+    assert weighted.value_and_grad(a)[0] == pytest.approx(np.sum(w * residual**2), rel=1e-12)
+
+
 def test_diversity_planes_are_shifted_wavefronts():
     model = make_model(planes=3)
     a = random_params(model)
@@ -257,6 +277,15 @@ def base_kwargs():
     ({"wavelength": float("nan")}, ValueError, "wavelength"),
     ({"wavelengths": [1.0, -2.0]}, ValueError, "wavelengths"),
     ({"wavelengths": [1.0, 2.0], "spectral_weights": [1.0]}, ValueError, "spectral_weights"),
+    ({"wavelengths": [1.0, 2.0], "spectral_weights": [0.0, 0.0]}, ValueError,
+     "spectral_weights must not all be zero"),
+    ({"wavelengths": [1.0, 2.0], "spectral_weights": [True, False]}, TypeError,
+     "spectral_weights"),
+    ({"wavelengths": ["1.0"]}, TypeError, "wavelengths"),
+    ({"wavelengths": [1.0, [2.0, 3.0]]}, ValueError, "wavelengths"),
+    ({"pad": 1e308}, ValueError, "pad"),
+    ({"amplitude": np.zeros((8, 8))}, ValueError, "amplitude must not be all zero"),
+    ({"weights": np.zeros((16, 16))}, ValueError, "weights must not all be zero"),
     ({"weights": np.ones((8, 8))}, ValueError, "weights"),
     ({"weights": -np.ones((16, 16))}, ValueError, "weights"),
     ({"weights": np.full((16, 16), np.nan)}, ValueError, "weights must be finite"),
@@ -303,5 +332,11 @@ def test_detector_parameters_are_checked():
         quadratic.value_and_grad(np.zeros(5), (1.0, 0.0))
     with pytest.raises(ValueError, match="p must be finite"):
         quadratic.value_and_grad(np.zeros(5), (1.0, np.inf, 0.0))
+    with pytest.raises(TypeError, match="p must be three numbers"):
+        quadratic.value_and_grad(np.zeros(5), (1.0, 1j, 0.0))
+    with pytest.raises(ValueError, match="p must be three numbers"):
+        quadratic.value_and_grad(np.zeros(5), (1.0, [0.0, 1.0], 0.0))
+    with pytest.raises(ValueError, match="x must be finite"):
+        quadratic.fun_and_jac(np.array([0.0] * 7 + [np.nan]))
     with pytest.raises(ValueError, match="x must be a flat vector of 8"):
         quadratic.fun_and_jac(np.zeros(5))

@@ -88,6 +88,7 @@ def test_dft2_adjoint(norm, shape, dtype):
 def test_idft2_adjoint(norm, shape, dtype):
     result = check_adjoint(lambda x: idft2(x, norm), lambda y: idft2_vjp(y, norm),
                            np.empty(shape, dtype))
+    assert result.tolerance == TOL[dtype]
     assert result, str(result)
 
 
@@ -307,35 +308,35 @@ def test_mft_bad_input():
     x = np.ones((2, 4, 4), complex)
     with pytest.raises(TypeError, match="to_complex"):
         mft(np.ones((4, 4)), (4, 4), 0.1)
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match=r"^shape \(3, 4, 4\) has leading axes"):
         mft(x, (3, 4, 4), 0.1)  # leading entry is not the batch
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match="^shape must have at least two entries"):
         mft(x, (4,), 0.1)
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match="^shape must be a positive integer"):
         mft(x, (0, 4), 0.1)
-    with pytest.raises(ValueError, match="scale"):
+    with pytest.raises(ValueError, match="^scale must be a number or a pair"):
         mft(x, (4, 4), (0.1, 0.2, 0.3))
-    with pytest.raises(ValueError, match="scale"):
+    with pytest.raises(ValueError, match="^scale must be finite"):
         mft(x, (4, 4), np.nan)
-    with pytest.raises(TypeError, match="scale"):
+    with pytest.raises(TypeError, match="^scale must be a real number"):
         mft(x, (4, 4), "0.1")
-    with pytest.raises(ValueError, match="x_shape"):
+    with pytest.raises(ValueError, match=r"^x_shape \(3, 4, 4\) has leading axes"):
         mft_vjp(x, (3, 4, 4), 0.1)
-    with pytest.raises(TypeError, match="y_bar"):
+    with pytest.raises(TypeError, match="^y_bar must have dtype complex64 or complex128"):
         mft_vjp(np.ones((4, 4), np.float32), (4, 4), 0.1)
 
 
 def test_convolve_bad_input():
     x = np.ones((2, 4, 5), complex)
-    with pytest.raises(ValueError, match="plane shape"):
+    with pytest.raises(ValueError, match="^x and h must have the same plane shape"):
         convolve(x, np.ones((4, 4), complex))
-    with pytest.raises(ValueError, match="broadcast"):
+    with pytest.raises(ValueError, match=r"broadcast together: x \(2, 4, 5\), h \(3, 4, 5\)"):
         convolve(x, np.ones((3, 4, 5), complex))
     with pytest.raises(TypeError, match="x .* and h .* same precision"):
         convolve(x.astype(np.complex64), np.ones((4, 5)))
-    with pytest.raises(TypeError, match="h"):
+    with pytest.raises(TypeError, match="^h must have dtype .* got int32"):
         convolve(x, np.ones((4, 5), np.int32))
-    with pytest.raises(ValueError, match="y_bar"):
+    with pytest.raises(ValueError, match=r"^y_bar must have shape \(2, 4, 5\)"):
         convolve_vjp(np.ones((4, 5), complex), x, x[0])
-    with pytest.raises(TypeError, match="y_bar"):
+    with pytest.raises(TypeError, match=r"x \(complex128\) and y_bar \(complex64\)"):
         convolve_vjp(np.ones((2, 4, 5), np.complex64), x, x[0])

@@ -89,6 +89,7 @@ class Hologram:
         if x.shape != (self.n_params,):
             raise ValueError(f"x must be a flat vector of {self.n_params} phases; got "
                              f"shape {x.shape}")
+        v.finite(x, "x")
         energy, grad = self.value_and_grad(x.reshape(self.shape))
         return float(energy), np.asarray(grad, dtype=np.float64).ravel()
 

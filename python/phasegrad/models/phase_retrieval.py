@@ -17,6 +17,23 @@ _BACKENDS = ("fused", "reference")
 _DETECTORS = ("linear", "quadratic")
 
 
+def _real_numbers(values, name, count=None, what="a non-empty sequence of real numbers"):
+    """``values`` (a number or a 1-D sequence) as a tuple of finite Python floats.
+
+    ``TypeError`` for anything but real numbers (bools and complex included), ``ValueError``
+    for a ragged or nested sequence, the wrong count (``count``) or a non-finite value.
+    """
+    try:
+        arr = np.atleast_1d(np.asarray(values))
+    except ValueError:
+        raise ValueError(f"{name} must be {what}; got {values!r}") from None
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be {what}; got {values!r}")
+    if arr.ndim != 1 or arr.size == 0 or (count is not None and arr.size != count):
+        raise ValueError(f"{name} must be {what}; got {values!r}")
+    return tuple(v.scalar(value, name, allow_complex=False) for value in arr)
+
+
 class PhaseRetrieval:
     """Phase retrieval by nonlinear optimisation: error metric, model images and gradients.
 
@@ -100,6 +117,8 @@ class PhaseRetrieval:
         if self.amplitude.shape != (n, n) or n < 2:
             raise ValueError(f"amplitude must be square (n, n) with n >= 2; got "
                              f"{self.amplitude.shape}")
+        if not np.any(self.amplitude):
+            raise ValueError("amplitude must not be all zero (there would be no light)")
         self.n = n
 
         if basis is None:
@@ -115,7 +134,7 @@ class PhaseRetrieval:
             raise ValueError(f"wavelength must be positive; got {wavelength!r}")
         pad_value = v.scalar(pad, "pad", allow_complex=False)
         grid = pad_value * n
-        if pad_value < 1 or abs(grid - round(grid)) > 1e-9:
+        if pad_value < 1 or not np.isfinite(grid) or abs(grid - round(grid)) > 1e-9:
             raise ValueError(f"pad must be >= 1 with pad * n an integer (n = {n}); got {pad!r}")
         self.pad = pad_value
         self.grid = int(round(grid))
@@ -169,23 +188,17 @@ class PhaseRetrieval:
             if spectral_weights is not None:
                 raise ValueError("spectral_weights needs wavelengths")
             return (self.wavelength,), (1.0,)
-        lams = np.atleast_1d(np.asarray(wavelengths))
-        if lams.ndim != 1 or lams.size == 0 or lams.dtype.kind not in "iuf":
-            raise ValueError(f"wavelengths must be a non-empty sequence of numbers; got "
-                             f"{wavelengths!r}")
-        lams = tuple(v.scalar(lam, "wavelengths", allow_complex=False) for lam in lams)
+        lams = _real_numbers(wavelengths, "wavelengths")
         if min(lams) <= 0:
             raise ValueError(f"wavelengths must be positive; got {wavelengths!r}")
         if spectral_weights is None:
-            weights = (1.0 / len(lams),) * len(lams)
-        else:
-            sw = np.atleast_1d(np.asarray(spectral_weights))
-            if sw.shape != (len(lams),) or sw.dtype.kind not in "iuf":
-                raise ValueError(f"spectral_weights must hold one number per wavelength "
-                                 f"({len(lams)}); got {spectral_weights!r}")
-            weights = tuple(v.scalar(s, "spectral_weights", allow_complex=False) for s in sw)
-            if min(weights) < 0:
-                raise ValueError("spectral_weights must be non-negative")
+            return lams, (1.0 / len(lams),) * len(lams)
+        weights = _real_numbers(spectral_weights, "spectral_weights", count=len(lams),
+                                what=f"one real number per wavelength ({len(lams)})")
+        if min(weights) < 0:
+            raise ValueError("spectral_weights must be non-negative")
+        if max(weights) == 0:
+            raise ValueError("spectral_weights must not all be zero (there would be no light)")
         return lams, weights
 
     def _weights(self, weights):
@@ -193,11 +206,14 @@ class PhaseRetrieval:
             return None
         w = v.array(weights, "weights", kind="real", min_ndim=2)
         if w.shape not in (self.data.shape, self.data.shape[1:], self._data_shape):
-            raise ValueError(f"weights must have the shape of data {self._data_shape} or "
-                             f"{self.data.shape[1:]}; got {w.shape}")
+            planes = "" if self._data_was_2d else f" or {self.data.shape[1:]} for every plane"
+            raise ValueError(f"weights must have the shape of data {self._data_shape}{planes}; "
+                             f"got {w.shape}")
         v.finite(w, "weights")
         if np.any(w < 0):
             raise ValueError("weights must be non-negative")
+        if not np.any(w):
+            raise ValueError("weights must not all be zero (E would be 0 for every parameter)")
         return np.ascontiguousarray(np.broadcast_to(w.astype(self.dtype, copy=False),
                                                     self.data.shape))
 
@@ -234,14 +250,14 @@ class PhaseRetrieval:
         if p is None:
             raise ValueError("p = (a, b, c), the detector parameters, is required with "
                              "detector='quadratic'")
-        p = np.asarray(p)
-        if p.shape != (3,) or p.dtype.kind not in "iuf":
-            raise ValueError(f"p must be three numbers (a, b, c); got {p!r}")
-        return tuple(v.scalar(value, "p", allow_complex=False) for value in p)
+        return _real_numbers(p, "p", count=3, what="three numbers (a, b, c)")
 
     def pack(self, a, p=None):
         """The flat float64 vector ``[a.ravel(), p]`` used by ``fun_and_jac``."""
-        parts = [np.asarray(a, dtype=np.float64).ravel()]
+        a = np.asarray(a, dtype=np.float64)
+        if a.shape != self.coefficient_shape:
+            raise ValueError(f"a must have shape {self.coefficient_shape}; got {a.shape}")
+        parts = [a.ravel()]
         if self.detector == "quadratic":
             parts.append(np.asarray(self._detector_params(p), dtype=np.float64))
         return np.concatenate(parts)
@@ -252,6 +268,7 @@ class PhaseRetrieval:
         if x.shape != (self.n_params,):
             raise ValueError(f"x must be a flat vector of {self.n_params} parameters; got "
                              f"shape {x.shape}")
+        v.finite(x, "x")
         k = int(np.prod(self.coefficient_shape))
         a = x[:k].reshape(self.coefficient_shape)
         return (a, x[k:]) if self.detector == "quadratic" else (a,)

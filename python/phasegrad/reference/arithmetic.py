@@ -7,9 +7,10 @@ gradient: the rules take the real part where a real input was promoted to comple
 
 Broadcasting follows NumPy. An input that broadcasting stretched or extended is used once per
 output element, so its gradient is the cotangent summed back to the input's shape (Eq. 48, 51
-and 61); ``_sum_to_shape`` is that one rule, shared by ``add``, ``mul``, ``matmul`` and
-``broadcast``. Where an op takes a scalar, a Python number (``int``, ``float``, ``complex``) is
-accepted and gets a Python number back as its gradient, summed in double precision.
+and 61); ``_sum_to_shape`` is that one rule, shared by ``add``, ``mul``, ``matmul``,
+``broadcast`` and ``convolve``. ``add`` and ``mul`` accept a Python number (``int``, ``float``,
+``complex``) as ``x`` (not ``y``) and give a Python number back as its gradient, summed in double
+precision; ``power``'s exponent is a constant and may be any real number.
 
 Every op and rule returns new arrays that share no memory with its arguments, so a caller may
 accumulate gradients in place (Eq. 46) without corrupting a cotangent.
@@ -26,6 +27,7 @@ from .._validate import (
     broadcast_shape,
     cotangent,
     is_complex,
+    real_constant,
     same_precision,
     scalar,
     shape_tuple,
@@ -57,33 +59,35 @@ def _conj(v):
     return v.conjugate()
 
 
-def _sum_to_shape(upstream, shape, dtype):
+def _sum_to_shape(upstream, shape, dtype, *, copy=True):
     """The gradient of an input of ``shape`` and ``dtype`` from the cotangent ``upstream``.
 
     Sums ``upstream`` over the leading axes broadcasting added and over the axes where
     ``shape`` has length 1 but ``upstream`` does not (Eq. 48, 51, 61), accumulating in double
-    precision; keeps the real part when ``dtype`` is real (Eq. 67). Always returns a new array
-    of ``dtype``.
+    precision; keeps the real part when ``dtype`` is real (Eq. 67). Returns an array of
+    ``dtype`` that shares no memory with ``upstream``, unless ``copy=False`` (for an
+    ``upstream`` that is the caller's own temporary, where a copy would be wasted).
     """
     shape = tuple(shape)
     dtype = np.dtype(dtype)
-    if not is_complex(dtype):
-        upstream = np.real(upstream)
+    if not is_complex(dtype) and is_complex(upstream):
+        upstream = upstream.real
+        copy = True  # the real part is a strided view: compact it into an array of its own
     added = upstream.ndim - len(shape)
     stretched = tuple(added + k for k, n in enumerate(shape)
                       if n == 1 and upstream.shape[added + k] != 1)
     axes = tuple(range(added)) + stretched
     if not axes:
-        return upstream.astype(dtype)  # astype copies: the gradient never aliases the cotangent
+        return upstream.astype(dtype, copy=copy)
     double = np.result_type(upstream.dtype, np.float64)
     summed = np.sum(upstream, axis=axes, dtype=double, keepdims=True)
     return summed.reshape(shape).astype(dtype, copy=False)
 
 
-def _operand_gradient(upstream, operand):
+def _operand_gradient(upstream, operand, *, copy=True):
     """``_sum_to_shape`` for an operand; a Python-number operand gets a Python number."""
     if isinstance(operand, np.ndarray):
-        return _sum_to_shape(upstream, operand.shape, operand.dtype)
+        return _sum_to_shape(upstream, operand.shape, operand.dtype, copy=copy)
     dtype = np.complex128 if isinstance(operand, complex) else np.float64
     return _sum_to_shape(upstream, (), dtype).item()
 
@@ -91,6 +95,11 @@ def _operand_gradient(upstream, operand):
 def _binary_operands(x, y):
     """Validate the operands of ``add``/``mul``; return them and their broadcast shape."""
     x = _operand(x, "x")
+    if isinstance(y, numbers.Number) and not isinstance(y, np.generic | bool):
+        # Without this, a Python float y would become a float64 array: accepted with a float64
+        # x, refused with a float32 one. Only x (Eq. 48, 51) may be a Python number.
+        raise TypeError(f"y must be an array; got {type(y).__name__} (only x may be a Python "
+                        "number: swap the operands)")
     y = array(y, "y")
     same_precision(("x", x), ("y", y))
     return x, y, broadcast_shape(("x", x), ("y", y))
@@ -104,7 +113,8 @@ def add(x, y):
     x : ndarray or Python number
         float32, float64, complex64 or complex128; a Python number is broadcast (Eq. 48).
     y : ndarray
-        Of the same precision as ``x``; ``x`` and ``y`` broadcast together.
+        Of the same precision as ``x``; ``x`` and ``y`` broadcast together. An array (0-d
+        arrays and NumPy scalars included); a Python number is refused: only ``x`` may be one.
 
     Returns
     -------
@@ -114,7 +124,7 @@ def add(x, y):
     Raises
     ------
     TypeError
-        An unsupported dtype, or ``x`` and ``y`` of different precision.
+        An unsupported dtype, ``x`` and ``y`` of different precision, or a Python-number ``y``.
     ValueError
         Shapes that do not broadcast together, or an empty array.
     """
@@ -159,7 +169,8 @@ def mul(x, y):
     x : ndarray or Python number
         float32, float64, complex64 or complex128; a Python number scales ``y`` (Eq. 51).
     y : ndarray
-        Of the same precision as ``x``; ``x`` and ``y`` broadcast together.
+        Of the same precision as ``x``; ``x`` and ``y`` broadcast together. An array (0-d
+        arrays and NumPy scalars included); a Python number is refused: only ``x`` may be one.
 
     Returns
     -------
@@ -169,7 +180,7 @@ def mul(x, y):
     Raises
     ------
     TypeError
-        An unsupported dtype, or ``x`` and ``y`` of different precision.
+        An unsupported dtype, ``x`` and ``y`` of different precision, or a Python-number ``y``.
     ValueError
         Shapes that do not broadcast together, or an empty array.
     """
@@ -213,8 +224,8 @@ def mul_vjp(z_bar, x, y):
     """
     x, y, shape = _binary_operands(x, y)
     z_bar = cotangent(z_bar, "z_bar", shape, ("x", x), ("y", y))
-    x_bar = _operand_gradient(_conj(y) * z_bar, x)
-    y_bar = _operand_gradient(_conj(x) * z_bar, y)
+    x_bar = _operand_gradient(_conj(y) * z_bar, x, copy=False)
+    y_bar = _operand_gradient(_conj(x) * z_bar, y, copy=False)
     return x_bar, y_bar
 
 
@@ -286,18 +297,16 @@ def matmul_vjp(z_bar, x, y):
     """
     x, y, shape = _matmul_operands(x, y)
     z_bar = cotangent(z_bar, "z_bar", shape, ("x", x), ("y", y))
-    x_bar = _sum_to_shape(np.matmul(z_bar, _adjoint(y)), x.shape, x.dtype)
-    y_bar = _sum_to_shape(np.matmul(_adjoint(x), z_bar), y.shape, y.dtype)
+    x_bar = _sum_to_shape(np.matmul(z_bar, _adjoint(y)), x.shape, x.dtype, copy=False)
+    y_bar = _sum_to_shape(np.matmul(_adjoint(x), z_bar), y.shape, y.dtype, copy=False)
     return x_bar, y_bar
 
 
 def _power_operands(x, c):
     """Validate ``power``'s operands: ``x`` any floating array, ``c`` real, broadcast to x."""
     x = array(x, "x")
-    if isinstance(c, numbers.Number) and not isinstance(c, np.generic | bool):
-        c = scalar(c, "c", allow_complex=False)
-    else:
-        c = array(c, "c", kind="real")
+    c = real_constant(c, "c")
+    if isinstance(c, np.ndarray):
         same_precision(("x", x), ("c", c))
         if broadcast_shape(("x", x), ("c", c)) != x.shape:
             raise ValueError(f"c must broadcast to the shape of x {x.shape}; got {c.shape}")
@@ -328,8 +337,8 @@ def power(x, c):
     x : ndarray
         float32, float64, complex64 or complex128.
     c : float or ndarray
-        A real Python number, or a real array of ``x``'s precision that broadcasts to
-        ``x``'s shape. A constant: it gets no gradient.
+        A finite real number (Python or NumPy scalar, or 0-d array), or a finite real array of
+        ``x``'s precision that broadcasts to ``x``'s shape. A constant: it gets no gradient.
 
     Returns
     -------
@@ -339,10 +348,11 @@ def power(x, c):
     Raises
     ------
     TypeError
-        An unsupported dtype, a complex ``c``, or ``c`` of another precision than ``x``.
+        An unsupported dtype, a complex ``c``, or an array ``c`` of another precision than
+        ``x``.
     ValueError
-        ``c`` that does not broadcast to ``x``; a real ``x`` with negative entries where ``c``
-        is not an integer; zero entries of ``x`` where ``c < 0``.
+        ``c`` not finite or not broadcasting to ``x``; a real ``x`` with negative entries where
+        ``c`` is not an integer; zero entries of ``x`` where ``c < 0``.
     """
     x, c = _power_operands(x, c)
     _check_power_domain(x, c)

@@ -97,4 +97,6 @@ def basis_vjp(y_bar, B):
     y_bar = array(y_bar, "y_bar", min_ndim=2)
     y_bar = cotangent(y_bar, "y_bar", y_bar.shape[:-2] + B.shape[1:], ("B", B))
     planes = np.real(y_bar).reshape(y_bar.shape[:-2] + (-1,))
-    return np.matmul(planes, modes.T)
+    # A sum over every pixel: accumulate in double, return in the input's precision.
+    a_bar = np.matmul(planes.astype(np.float64, copy=False), modes.T.astype(np.float64))
+    return a_bar.astype(B.dtype, copy=False)

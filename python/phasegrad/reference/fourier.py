@@ -14,7 +14,8 @@ import numbers
 
 import numpy as np
 
-from .._validate import array, plane_shape, same_precision, scalar
+from .._validate import array, broadcast_shape, cotangent, plane_shape, same_precision, scalar
+from .arithmetic import _sum_to_shape
 
 __all__ = [
     "dft2", "dft2_vjp", "idft2", "idft2_vjp",
@@ -280,21 +281,6 @@ def _circular_product(u, v, conjugate_v):
     return product.astype(dtype, copy=False)
 
 
-def _reduce_to(grad, like):
-    """Sum ``grad`` over the axes along which ``like`` was broadcast (Eq. 61), and take the
-    real part when ``like`` is real (Eq. 67)."""
-    extra = grad.ndim - like.ndim
-    if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(axis for axis, size in enumerate(like.shape)
-                      if size == 1 and grad.shape[axis] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    if not np.iscomplexobj(like) and np.iscomplexobj(grad):
-        grad = grad.real
-    return grad
-
-
 def _convolve_inputs(x, h):
     x = array(x, "x", min_ndim=2)
     h = array(h, "h", min_ndim=2)
@@ -302,12 +288,7 @@ def _convolve_inputs(x, h):
     if x.shape[-2:] != h.shape[-2:]:
         raise ValueError(f"x and h must have the same plane shape (last two axes); got "
                          f"x {x.shape} and h {h.shape} (zero-pad the smaller one with pad)")
-    try:
-        out_shape = np.broadcast_shapes(x.shape, h.shape)
-    except ValueError:
-        raise ValueError(f"the batch axes of x {x.shape} and h {h.shape} do not "
-                         "broadcast") from None
-    return x, h, out_shape
+    return x, h, broadcast_shape(("x", x), ("h", h))
 
 
 def convolve(x, h):
@@ -362,11 +343,8 @@ def convolve_vjp(y_bar, x, h):
         Shapes of ``x`` and ``h``; each real for a real input.
     """
     x, h, out_shape = _convolve_inputs(x, h)
-    y_bar = array(y_bar, "y_bar", min_ndim=2)
-    same_precision(("x", x), ("y_bar", y_bar))
-    if y_bar.shape != out_shape:
-        raise ValueError(f"y_bar must have the shape of convolve(x, h), {out_shape}; "
-                         f"got {y_bar.shape}")
+    y_bar = cotangent(y_bar, "y_bar", out_shape, ("x", x), ("h", h))
     x_bar = _circular_product(y_bar, h, conjugate_v=True)
     h_bar = _circular_product(y_bar, x, conjugate_v=True)
-    return _reduce_to(x_bar, x), _reduce_to(h_bar, h)
+    return (_sum_to_shape(x_bar, x.shape, x.dtype, copy=False),
+            _sum_to_shape(h_bar, h.shape, h.dtype, copy=False))

@@ -54,11 +54,6 @@ def _flat_indices(index, plane, *, unique):
     return index
 
 
-def _flatten_plane(x):
-    """View (or copy, if strided) ``x`` of shape (..., n, m) as (..., n m)."""
-    return x.reshape(x.shape[:-2] + (x.shape[-2] * x.shape[-1],))
-
-
 def take(x, index):
     """Array indexing ``y = x[alpha]`` over the plane of the last two axes (Eq. 59).
 
@@ -87,7 +82,8 @@ def take(x, index):
     """
     x = array(x, "x", min_ndim=2)
     flat = _flat_indices(index, x.shape[-2:], unique=False)
-    return _flatten_plane(x)[..., flat]
+    # One gather straight from x: reshaping a strided x to (..., n m) first would copy it.
+    return x[(..., *np.unravel_index(flat, x.shape[-2:]))]
 
 
 def take_vjp(y_bar, index, x_shape):

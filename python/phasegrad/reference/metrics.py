@@ -16,7 +16,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import array, broadcast_shape, cotangent, expect_shape, same_precision, scalar
+from .._validate import (
+    array,
+    broadcast_shape,
+    cotangent,
+    expect_shape,
+    real_constant,
+    same_precision,
+    scalar,
+)
 
 __all__ = [
     "wsse", "wsse_vjp",
@@ -33,8 +41,8 @@ def _wsse_operands(M, D, w):
     M = array(M, "M", kind="real")
     D = expect_shape(array(D, "D", kind="real"), "D", M.shape, "the shape of M")
     if w is not None:
-        w = array(w, "w", kind="real")
-        if broadcast_shape(("M", M), ("w", w)) != M.shape:
+        w = real_constant(w, "w")
+        if isinstance(w, np.ndarray) and broadcast_shape(("M", M), ("w", w)) != M.shape:
             raise ValueError(f"w must broadcast to the shape of M {M.shape}; got {w.shape}")
     same_precision(("M", M), ("D", D), ("w", w))
     return M, D, w
@@ -52,8 +60,9 @@ def wsse(M, D, w=None):
         The model (float32 or float64).
     D : ndarray
         The data, shaped and of the precision of ``M``.
-    w : ndarray, optional
-        Weights that broadcast to ``M``'s shape, of ``M``'s precision; 1 when omitted.
+    w : ndarray or float, optional
+        Finite weights that broadcast to ``M``'s shape, of ``M``'s precision, or one number
+        (any precision) for every element; 1 when omitted.
 
     Returns
     -------
@@ -65,7 +74,7 @@ def wsse(M, D, w=None):
     TypeError
         A complex or unsupported dtype, or arrays of different precision.
     ValueError
-        ``D`` not shaped like ``M``, or ``w`` that does not broadcast to ``M``.
+        ``D`` not shaped like ``M``, or ``w`` not finite or not broadcasting to ``M``.
 
     Examples
     --------
