@@ -1,26 +1,89 @@
-// The only translation unit that plans FFTW transforms. Plans are made under the process-wide
-// planner lock; execution (the expensive part) runs outside it.
+// The only translation unit that talks to FFTW's planner. See fft.hpp for the rules it keeps.
 #include "phasegrad/fft.hpp"
 
+#include <pthread.h>
+
+#include <atomic>
 #include <climits>
-#include <mutex>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <new>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
+#include <utility>
 
 #include "phasegrad/fftw_api.hpp"
 
 namespace phasegrad {
 
-const char* fftw_version_string() { return ::fftw_version; }
-
-std::mutex& fftw_planner_mutex() {
-  static std::mutex mutex;
-  return mutex;
-}
-
 namespace {
 
-// fftw_init_threads must run once per precision before any threaded plan.
+std::mutex planner_mutex;
+
+// Hold the planner lock across fork(), so the child never inherits it held by a thread that
+// does not exist there.
+struct ForkGuard {
+  ForkGuard() {
+    pthread_atfork([] { planner_mutex.lock(); }, [] { planner_mutex.unlock(); },
+                   [] { planner_mutex.unlock(); });
+  }
+} fork_guard;
+
+std::atomic<PlannerEffort> effort{PlannerEffort::measure};
+
+unsigned effort_flag(PlannerEffort e) {
+  switch (e) {
+    case PlannerEffort::estimate: return FFTW_ESTIMATE;
+    case PlannerEffort::patient: return FFTW_PATIENT;
+    case PlannerEffort::measure: break;
+  }
+  return FFTW_MEASURE;
+}
+
+// Everything that changes the plan FFTW makes.
+struct PlanKey {
+  std::size_t rows, cols, batch;
+  bool inverse, inplace;
+  int threads, align_in, align_out;
+  PlannerEffort effort;
+  bool operator==(const PlanKey& o) const {
+    return rows == o.rows && cols == o.cols && batch == o.batch && inverse == o.inverse &&
+           inplace == o.inplace && threads == o.threads && align_in == o.align_in &&
+           align_out == o.align_out && effort == o.effort;
+  }
+};
+
+struct PlanKeyHash {
+  std::size_t operator()(const PlanKey& k) const {
+    std::size_t h = std::hash<std::size_t>()(k.rows);
+    auto mix = [&h](std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+    mix(k.cols);
+    mix(k.batch);
+    mix(static_cast<std::size_t>(k.inverse) | (static_cast<std::size_t>(k.inplace) << 1));
+    mix(static_cast<std::size_t>(k.threads));
+    mix(static_cast<std::size_t>(k.align_in) * 131 + static_cast<std::size_t>(k.align_out));
+    mix(static_cast<std::size_t>(k.effort));
+    return h;
+  }
+};
+
+// A cached plan is shared with the threads executing it, so clearing the cache never frees a
+// plan in use; the last owner destroys it under the planner lock.
+template <class T>
+using SharedPlan = std::shared_ptr<std::remove_pointer_t<typename FftwApi<T>::plan>>;
+
+template <class T>
+using PlanMap = std::unordered_map<PlanKey, SharedPlan<T>, PlanKeyHash>;
+
+// Deliberately never destroyed: plans may outlive static destruction at interpreter exit.
+template <class T>
+PlanMap<T>& plan_map() {
+  static auto* plans = new PlanMap<T>();
+  return *plans;
+}
+
 template <class T>
 void init_threads_once() {
   static std::once_flag flag;
@@ -36,34 +99,141 @@ int as_fftw_int(std::size_t value, const char* what) {
   return static_cast<int>(value);
 }
 
-}  // namespace
-
+// Scratch memory for planning, placed so that FFTW sees the same alignment as the caller's
+// buffer (fftw_malloc returns SIMD-aligned memory; the offset reproduces the caller's).
 template <class T>
-void dft2_unnormalized_inplace(std::complex<T>* data, std::size_t batch, std::size_t rows,
-                               std::size_t cols, bool inverse, int threads) {
-  using Api = FftwApi<T>;
-  const int n[2] = {as_fftw_int(rows, "rows"), as_fftw_int(cols, "cols")};
-  const int howmany = as_fftw_int(batch, "batch");
-  const int dist = as_fftw_int(rows * cols, "rows * cols");
-  auto* buffer = reinterpret_cast<typename Api::complex*>(data);
-  typename Api::plan plan;
-  {
-    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-    init_threads_once<T>();
-    Api::plan_with_nthreads(threads < 1 ? 1 : threads);
-    // FFTW_ESTIMATE never touches the arrays, so planning on the caller's buffer is safe.
-    plan = Api::plan_many_dft(2, n, howmany, buffer, nullptr, 1, dist, buffer, nullptr, 1, dist,
-                              inverse ? FFTW_BACKWARD : FFTW_FORWARD, FFTW_ESTIMATE);
+struct Scratch {
+  void* block = nullptr;
+  explicit Scratch(std::size_t bytes) : block(FftwApi<T>::malloc(bytes + 64)) {
+    if (block == nullptr) throw std::bad_alloc();
   }
-  if (plan == nullptr) throw std::runtime_error("FFTW could not plan the 2-D transform");
-  Api::execute_dft(plan, buffer, buffer);
-  std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-  Api::destroy_plan(plan);
+  ~Scratch() { FftwApi<T>::free(block); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  typename FftwApi<T>::complex* at_alignment(int alignment) const {
+    return reinterpret_cast<typename FftwApi<T>::complex*>(static_cast<char*>(block) + alignment);
+  }
+};
+
+// Called with the planner lock held.
+template <class T>
+SharedPlan<T> find_or_make_plan(const PlanKey& key) {
+  using Api = FftwApi<T>;
+  auto& plans = plan_map<T>();
+  auto found = plans.find(key);
+  if (found != plans.end()) return found->second;
+
+  const int n[2] = {as_fftw_int(key.rows, "rows"), as_fftw_int(key.cols, "cols")};
+  const int howmany = as_fftw_int(key.batch, "batch");
+  const int dist = as_fftw_int(key.rows * key.cols, "rows * cols");
+  const std::size_t bytes = sizeof(std::complex<T>) * key.batch * key.rows * key.cols;
+  init_threads_once<T>();
+  Api::plan_with_nthreads(key.threads);
+  Scratch<T> in_scratch(bytes);
+  std::unique_ptr<Scratch<T>> out_scratch;
+  auto* in = in_scratch.at_alignment(key.align_in);
+  auto* out = in;
+  if (!key.inplace) {
+    out_scratch = std::make_unique<Scratch<T>>(bytes);
+    out = out_scratch->at_alignment(key.align_out);
+  }
+  auto raw = Api::plan_many_dft(2, n, howmany, in, out, dist,
+                                key.inverse ? FFTW_BACKWARD : FFTW_FORWARD,
+                                effort_flag(key.effort));
+  if (raw == nullptr) throw std::runtime_error("FFTW could not plan the 2-D transform");
+  SharedPlan<T> plan(raw, [](typename Api::plan p) {
+    std::lock_guard<std::mutex> lock(planner_mutex);
+    Api::destroy_plan(p);
+  });
+  plans.emplace(key, plan);
+  return plan;
 }
 
-template void dft2_unnormalized_inplace<float>(std::complex<float>*, std::size_t, std::size_t,
-                                               std::size_t, bool, int);
-template void dft2_unnormalized_inplace<double>(std::complex<double>*, std::size_t, std::size_t,
-                                                std::size_t, bool, int);
+template <class T>
+std::size_t clear_map() {
+  PlanMap<T> dropped;
+  {
+    std::lock_guard<std::mutex> lock(planner_mutex);
+    dropped.swap(plan_map<T>());
+  }
+  return dropped.size();  // destroyed here, each deleter taking the lock in turn
+}
+
+std::string take_fftw_string(char* text) {
+  if (text == nullptr) return std::string();
+  std::string copy(text);
+  std::free(text);
+  return copy;
+}
+
+}  // namespace
+
+const char* fftw_version_string() { return ::fftw_version; }
+
+std::mutex& fftw_planner_mutex() { return planner_mutex; }
+
+void set_planner_effort(PlannerEffort e) { effort.store(e); }
+
+PlannerEffort planner_effort() { return effort.load(); }
+
+template <class T>
+void dft2_unnormalized(const std::complex<T>* in, std::complex<T>* out, std::size_t batch,
+                       std::size_t rows, std::size_t cols, bool inverse, int threads) {
+  using Api = FftwApi<T>;
+  // FFTW's out-of-place complex transforms leave their input untouched, so the const_cast
+  // only satisfies FFTW's signature.
+  auto* src = reinterpret_cast<typename Api::complex*>(const_cast<std::complex<T>*>(in));
+  auto* dst = reinterpret_cast<typename Api::complex*>(out);
+  PlanKey key{rows,
+              cols,
+              batch,
+              inverse,
+              src == dst,
+              threads < 1 ? 1 : threads,
+              Api::alignment_of(reinterpret_cast<typename Api::real*>(src)),
+              Api::alignment_of(reinterpret_cast<typename Api::real*>(dst)),
+              effort.load()};
+  SharedPlan<T> plan;
+  {
+    std::lock_guard<std::mutex> lock(planner_mutex);
+    plan = find_or_make_plan<T>(key);
+  }
+  Api::execute_dft(plan.get(), src, dst);
+}
+
+template void dft2_unnormalized<float>(const std::complex<float>*, std::complex<float>*,
+                                       std::size_t, std::size_t, std::size_t, bool, int);
+template void dft2_unnormalized<double>(const std::complex<double>*, std::complex<double>*,
+                                        std::size_t, std::size_t, std::size_t, bool, int);
+
+std::size_t cached_plan_count() {
+  std::lock_guard<std::mutex> lock(planner_mutex);
+  return plan_map<float>().size() + plan_map<double>().size();
+}
+
+void clear_plan_cache() {
+  clear_map<float>();
+  clear_map<double>();
+}
+
+std::string export_wisdom_double() {
+  std::lock_guard<std::mutex> lock(planner_mutex);
+  return take_fftw_string(fftw_export_wisdom_to_string());
+}
+
+std::string export_wisdom_float() {
+  std::lock_guard<std::mutex> lock(planner_mutex);
+  return take_fftw_string(fftwf_export_wisdom_to_string());
+}
+
+bool import_wisdom_double(const std::string& text) {
+  std::lock_guard<std::mutex> lock(planner_mutex);
+  return fftw_import_wisdom_from_string(text.c_str()) != 0;
+}
+
+bool import_wisdom_float(const std::string& text) {
+  std::lock_guard<std::mutex> lock(planner_mutex);
+  return fftwf_import_wisdom_from_string(text.c_str()) != 0;
+}
 
 }  // namespace phasegrad

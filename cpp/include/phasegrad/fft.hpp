@@ -1,25 +1,48 @@
-// 2-D FFTs over the last two axes of a batch of planes, computed by FFTW.
+// Batched 2-D FFTs over the last two axes, through cached FFTW plans.
+//
+// Plans are made once per (precision, rows, cols, batch, direction, threads, planner effort,
+// in-place, input and output alignment) and kept for the life of the process. Planning happens
+// on aligned scratch buffers (never on caller data: FFTW_MEASURE overwrites its arrays) under
+// one process-wide lock that also covers fftw_plan_with_nthreads, destroy and wisdom;
+// execution uses the new-array execute functions on caller buffers whose alignment matches the
+// plan's, outside the lock.
 #pragma once
 
 #include <complex>
 #include <cstddef>
 #include <mutex>
+#include <string>
 
 namespace phasegrad {
 
-// The version string of the linked FFTW ("fftw-3.3.10-...").
+// The version string of the linked FFTW ("fftw-3.3.10-sse2-avx").
 const char* fftw_version_string();
 
-// FFTW's planner, plan destruction, fftw_plan_with_nthreads and wisdom are not thread-safe and
-// share global state: every call to them happens under this one process-wide lock.
+// The process-wide lock for FFTW's planner, plan destruction, fftw_plan_with_nthreads and
+// wisdom. A fork handler holds it across fork(), so a child never inherits it locked.
 std::mutex& fftw_planner_mutex();
 
-// In-place unnormalised 2-D DFT of `batch` contiguous rows x cols planes:
-// sign -1 (forward) when `inverse` is false, +1 otherwise; no 1/N factor.
-// Throws std::invalid_argument for extents FFTW's int interface cannot hold, and
-// std::runtime_error if FFTW cannot make a plan.
+// Planner effort for plans made from now on: FFTW_ESTIMATE, FFTW_MEASURE or FFTW_PATIENT.
+enum class PlannerEffort { estimate, measure, patient };
+void set_planner_effort(PlannerEffort effort);
+PlannerEffort planner_effort();
+
+// Unnormalised 2-D DFT of `batch` contiguous rows x cols planes from `in` to `out` (which may
+// be the same buffer): sign -1, or +1 when `inverse`. `in` is not modified when in != out.
+// Throws std::invalid_argument for extents FFTW's int interface cannot hold and
+// std::runtime_error if FFTW cannot plan.
 template <class T>
-void dft2_unnormalized_inplace(std::complex<T>* data, std::size_t batch, std::size_t rows,
-                               std::size_t cols, bool inverse, int threads);
+void dft2_unnormalized(const std::complex<T>* in, std::complex<T>* out, std::size_t batch,
+                       std::size_t rows, std::size_t cols, bool inverse, int threads);
+
+// Number of cached plans (both precisions), and dropping them all.
+std::size_t cached_plan_count();
+void clear_plan_cache();
+
+// FFTW wisdom of both precisions, as text: export, and import (false when FFTW rejects it).
+std::string export_wisdom_double();
+std::string export_wisdom_float();
+bool import_wisdom_double(const std::string& text);
+bool import_wisdom_float(const std::string& text);
 
 }  // namespace phasegrad

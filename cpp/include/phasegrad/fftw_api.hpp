@@ -1,4 +1,5 @@
-// FFTW's double and single precision APIs behind one template, so kernels are written once.
+// FFTW's double and single precision APIs behind one template, so the plan cache is written
+// once.
 #pragma once
 
 #include <fftw3.h>
@@ -12,27 +13,30 @@ template <>
 struct FftwApi<double> {
   using plan = fftw_plan;
   using complex = fftw_complex;
-  static plan plan_many_dft(int rank, const int* n, int howmany, complex* in, const int* inembed,
-                            int istride, int idist, complex* out, const int* onembed,
-                            int ostride, int odist, int sign, unsigned flags) {
-    return fftw_plan_many_dft(rank, n, howmany, in, inembed, istride, idist, out, onembed,
-                              ostride, odist, sign, flags);
+  using real = double;
+  static plan plan_many_dft(int rank, const int* n, int howmany, complex* in, complex* out,
+                            int dist, int sign, unsigned flags) {
+    return fftw_plan_many_dft(rank, n, howmany, in, nullptr, 1, dist, out, nullptr, 1, dist,
+                              sign, flags);
   }
   static void execute_dft(const plan p, complex* in, complex* out) { fftw_execute_dft(p, in, out); }
   static void destroy_plan(plan p) { fftw_destroy_plan(p); }
   static int init_threads() { return fftw_init_threads(); }
   static void plan_with_nthreads(int n) { fftw_plan_with_nthreads(n); }
+  static int alignment_of(real* p) { return fftw_alignment_of(p); }
+  static void* malloc(std::size_t bytes) { return fftw_malloc(bytes); }
+  static void free(void* p) { fftw_free(p); }
 };
 
 template <>
 struct FftwApi<float> {
   using plan = fftwf_plan;
   using complex = fftwf_complex;
-  static plan plan_many_dft(int rank, const int* n, int howmany, complex* in, const int* inembed,
-                            int istride, int idist, complex* out, const int* onembed,
-                            int ostride, int odist, int sign, unsigned flags) {
-    return fftwf_plan_many_dft(rank, n, howmany, in, inembed, istride, idist, out, onembed,
-                               ostride, odist, sign, flags);
+  using real = float;
+  static plan plan_many_dft(int rank, const int* n, int howmany, complex* in, complex* out,
+                            int dist, int sign, unsigned flags) {
+    return fftwf_plan_many_dft(rank, n, howmany, in, nullptr, 1, dist, out, nullptr, 1, dist,
+                               sign, flags);
   }
   static void execute_dft(const plan p, complex* in, complex* out) {
     fftwf_execute_dft(p, in, out);
@@ -40,6 +44,9 @@ struct FftwApi<float> {
   static void destroy_plan(plan p) { fftwf_destroy_plan(p); }
   static int init_threads() { return fftwf_init_threads(); }
   static void plan_with_nthreads(int n) { fftwf_plan_with_nthreads(n); }
+  static int alignment_of(real* p) { return fftwf_alignment_of(p); }
+  static void* malloc(std::size_t bytes) { return fftwf_malloc(bytes); }
+  static void free(void* p) { fftwf_free(p); }
 };
 
 }  // namespace phasegrad

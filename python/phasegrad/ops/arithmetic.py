@@ -1,0 +1,3 @@
+"""C++ arithmetic ops: placeholder until the group lands."""
+
+__all__ = []

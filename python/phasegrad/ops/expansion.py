@@ -1,0 +1,3 @@
+"""C++ expansion ops: placeholder until the group lands."""
+
+__all__ = []

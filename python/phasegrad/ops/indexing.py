@@ -1,0 +1,3 @@
+"""C++ indexing ops: placeholder until the group lands."""
+
+__all__ = []

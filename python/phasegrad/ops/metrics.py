@@ -1,0 +1,3 @@
+"""C++ metrics ops: placeholder until the group lands."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""C++ sampling ops: placeholder until the group lands."""
+
+__all__ = []
