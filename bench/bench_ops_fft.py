@@ -1,0 +1,75 @@
+"""dft2/idft2: phasegrad.ops (cached FFTW plans) vs pyFFTW vs the NumPy reference.
+
+Run: ``python bench/bench_ops_fft.py [--json out.json] [--quick] [--threads 1 2]``.
+pyFFTW is timed as an FFTW object planned with FFTW_MEASURE on aligned arrays and executed on
+them (no allocation: the strictest baseline), with the same thread count. phasegrad allocates
+its output on every call, as its API returns a new array. Medians measured side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _harness import median_seconds, print_table, write_json  # noqa: E402
+
+import phasegrad as pg  # noqa: E402
+from phasegrad import ops, reference  # noqa: E402
+
+try:
+    import pyfftw
+except ImportError:  # optional: pip install "phasegrad[bench]"
+    pyfftw = None
+
+
+def pyfftw_object(x, threads, inverse):
+    a = pyfftw.empty_aligned(x.shape, dtype=x.dtype)
+    b = pyfftw.empty_aligned(x.shape, dtype=x.dtype)
+    a[...] = x
+    direction = "FFTW_BACKWARD" if inverse else "FFTW_FORWARD"
+    return pyfftw.FFTW(a, b, axes=(-2, -1), direction=direction, flags=("FFTW_MEASURE",),
+                       threads=threads, normalise_idft=False)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", help="write results and machine info to this file")
+    parser.add_argument("--quick", action="store_true", help="256^2 and 1024^2 only")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args(argv)
+    sizes = (256, 1024) if args.quick else (256, 1024, 2048)
+    rng = np.random.default_rng(0)
+    rows = []
+    for threads in args.threads:
+        for size in sizes:
+            for dtype in (np.complex64, np.complex128):
+                x = (rng.standard_normal((size, size)) + 1j * rng.standard_normal((size, size)))
+                x = x.astype(dtype)
+                with pg.threads(threads):
+                    ours = median_seconds(lambda x=x: ops.dft2(x))
+                ref = median_seconds(lambda x=x: reference.dft2(x), repeats=3)
+                row = {"threads": threads, "size": f"{size}^2", "dtype": np.dtype(dtype).name,
+                       "ops_ms": f"{ours * 1e3:.3f}", "numpy_ms": f"{ref * 1e3:.3f}",
+                       "numpy/ops": f"{ref / ours:.2f}"}
+                if pyfftw is not None:
+                    plan = pyfftw_object(x, threads, inverse=False)
+                    theirs = median_seconds(plan)
+                    row.update({"pyfftw_ms": f"{theirs * 1e3:.3f}",
+                                "ops/pyfftw": f"{ours / theirs:.2f}"})
+                rows.append(row)
+    columns = ["threads", "size", "dtype", "ops_ms", "numpy_ms", "numpy/ops"]
+    if pyfftw is not None:
+        columns += ["pyfftw_ms", "ops/pyfftw"]
+    print(f"dft2 (forward, norm='backward'); FFTW {pg.fftw_version()}"
+          + (f"; pyFFTW {pyfftw.__version__}" if pyfftw else "; pyFFTW not installed"))
+    print_table(rows, columns)
+    if args.json:
+        write_json(args.json, rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""FFTW plans are cached, planner effort is settable, wisdom survives a round trip."""
+
+import json
+
+import numpy as np
+import pytest
+
+import phasegrad as pg
+from phasegrad import fft
+
+
+def test_plans_are_made_once_per_key():
+    fft.clear_plan_cache()
+    assert fft.cached_plan_count() == 0
+    x = np.ones((3, 10, 14), complex)
+    with pg.threads(1):
+        fft.dft2_unnormalized(x)
+        fft.dft2_unnormalized(x + 1)          # same key: no new plan
+        assert fft.cached_plan_count() == 1
+        fft.dft2_unnormalized(x, inverse=True)  # direction is part of the key
+        assert fft.cached_plan_count() == 2
+        fft.dft2_unnormalized(x.astype(np.complex64))  # and precision
+        assert fft.cached_plan_count() == 3
+    with pg.threads(2):
+        fft.dft2_unnormalized(x)              # and thread count
+    assert fft.cached_plan_count() == 4
+    fft.clear_plan_cache()
+    assert fft.cached_plan_count() == 0
+
+
+def test_misaligned_buffers_get_their_own_plan_and_the_right_answer():
+    """A view starting 8 bytes into an aligned buffer has another FFTW alignment."""
+    base = np.zeros(2 * 16 * 16 + 1, dtype=np.complex64)
+    rng = np.random.default_rng(0)
+    for offset in (0, 1):
+        x = base[offset:offset + 256].reshape(16, 16)
+        x[...] = rng.standard_normal((16, 16)) + 1j * rng.standard_normal((16, 16))
+        y = fft.dft2_unnormalized(x)
+        np.testing.assert_allclose(y, np.fft.fft2(x), rtol=1e-5, atol=1e-4)
+
+
+def test_planner_effort():
+    before = fft.get_planner_effort()
+    try:
+        for effort in ("estimate", "patient", "measure"):
+            fft.set_planner_effort(effort)
+            assert fft.get_planner_effort() == effort
+            x = np.ones((8, 8), complex)
+            assert fft.dft2_unnormalized(x)[0, 0] == 64
+        with pytest.raises(ValueError, match="effort must be one of"):
+            fft.set_planner_effort("exhaustive!")
+    finally:
+        fft.set_planner_effort(before)
+
+
+def test_wisdom_round_trip(tmp_path):
+    fft.dft2_unnormalized(np.ones((12, 20), complex))
+    fft.dft2_unnormalized(np.ones((12, 20), np.complex64))
+    path = tmp_path / "wisdom.json"
+    fft.export_wisdom(path)
+    record = json.loads(path.read_text())
+    assert record["fftw_version"] == pg.fftw_version()
+    assert record["double"].startswith("(fftw-3") and record["float"].startswith("(fftw-3")
+    fft.import_wisdom(path)
+
+
+def test_bad_wisdom_is_a_value_error(tmp_path):
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("not json")
+    with pytest.raises(ValueError, match="not a phasegrad wisdom file"):
+        fft.import_wisdom(garbage)
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"double": "(nonsense)", "float": "(nonsense)"}))
+    with pytest.raises(ValueError, match="FFTW rejected"):
+        fft.import_wisdom(wrong)

@@ -1,0 +1,147 @@
+"""Thread control: the API and its errors, thread-local overrides, the environment default,
+k threads == 1 thread, concurrent Python threads, and children of fork/forkserver/spawn."""
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import phasegrad as pg
+from phasegrad import ops
+from phasegrad.check import relative_error
+
+
+def test_set_num_threads_and_context():
+    before = pg.get_num_threads()
+    try:
+        pg.set_num_threads(3)
+        assert pg.get_num_threads() == 3
+        with pg.threads(1) as count:
+            assert count == 1 and pg.get_num_threads() == 1
+            with pg.threads(2):
+                assert pg.get_num_threads() == 2
+            assert pg.get_num_threads() == 1
+        assert pg.get_num_threads() == 3
+        pg.set_num_threads(-1)
+        assert pg.get_num_threads() == (os.cpu_count() or 1)
+    finally:
+        pg.set_num_threads(before)
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, "2", None, True])
+def test_bad_thread_counts_are_value_errors_with_an_exact_message(bad):
+    expected = f"n must be a positive integer or -1 (all cores); got {bad!r}"
+    with pytest.raises(ValueError) as info:
+        pg.set_num_threads(bad)
+    assert str(info.value) == expected
+    with pytest.raises(ValueError) as info:
+        with pg.threads(bad):
+            pass
+    assert str(info.value) == expected
+
+
+def test_context_is_local_to_the_python_thread():
+    seen = {}
+    inside = threading.Event()
+    release = threading.Event()
+
+    def other():
+        inside.wait()
+        seen["other"] = pg.get_num_threads()
+        release.set()
+
+    worker = threading.Thread(target=other)
+    worker.start()
+    default = pg.get_num_threads()
+    with pg.threads(default + 5):
+        inside.set()
+        release.wait(10)
+        seen["here"] = pg.get_num_threads()
+    worker.join()
+    assert seen == {"other": default, "here": default + 5}
+
+
+@pytest.mark.parametrize("environment, expected", [
+    ({"PHASEGRAD_NUM_THREADS": "3", "OMP_NUM_THREADS": "5"}, "3"),
+    ({"OMP_NUM_THREADS": "5,2"}, "5"),
+])
+def test_default_comes_from_the_environment(environment, expected):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PHASEGRAD_NUM_THREADS", "OMP_NUM_THREADS")}
+    env.update(environment)
+    code = "import phasegrad; print(phasegrad.get_num_threads())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == expected
+
+
+def test_bad_environment_value_names_the_variable():
+    env = dict(os.environ, PHASEGRAD_NUM_THREADS="zero")
+    out = subprocess.run([sys.executable, "-c", "import phasegrad"], env=env,
+                         capture_output=True, text=True, check=False)
+    assert out.returncode != 0 and "PHASEGRAD_NUM_THREADS must be a positive integer" in out.stderr
+
+
+def test_k_threads_equal_one_thread():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 96, 96)) + 1j * rng.standard_normal((6, 96, 96))
+    with pg.threads(1):
+        serial = ops.dft2(x, norm="ortho")
+    for k in (2, 3, 4):
+        with pg.threads(k):
+            assert relative_error(ops.dft2(x, norm="ortho"), serial) < 1e-14
+
+
+def test_eight_python_threads_planning_and_executing_at_once():
+    """New shapes in each thread, so the planner runs concurrently with executions."""
+    pg.fft.clear_plan_cache()
+    rng = np.random.default_rng(1)
+    shapes = [(2, 17 + k, 12 + 2 * k) for k in range(8)]
+    inputs = [(rng.standard_normal(s) + 1j * rng.standard_normal(s)).astype(
+        np.complex64 if k % 2 else np.complex128) for k, s in enumerate(shapes)]
+    errors = [None] * 8
+    barrier = threading.Barrier(8)
+
+    def work(k):
+        barrier.wait()
+        with pg.threads(1 + k % 2):
+            for _ in range(20):
+                y = ops.dft2(inputs[k])
+        expected = np.fft.fft2(inputs[k].astype(np.complex128))
+        errors[k] = relative_error(y, expected)
+
+    workers = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert all(e is not None and e < 1e-5 for e in errors), errors
+
+
+def _child_transform(queue):
+    import phasegrad as child_pg
+    x = np.ones((64, 64), complex)
+    y = child_pg.ops.dft2(x)
+    queue.put((child_pg.get_num_threads(), float(abs(y[0, 0]))))
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
+def test_children_finish_after_a_parallel_region(method):
+    """libgomp children forked after a parallel region can hang; ours must finish."""
+    with pg.threads(2):
+        ops.dft2(np.ones((4, 256, 256), complex))  # a parallel region in the parent
+    context = multiprocessing.get_context(method)
+    queue = context.Queue()
+    child = context.Process(target=_child_transform, args=(queue,))
+    child.start()
+    child.join(60)
+    assert not child.is_alive(), f"{method} child hung"
+    assert child.exitcode == 0
+    threads_in_child, value = queue.get(timeout=5)
+    assert value == 64 * 64
+    if method == "fork":
+        assert threads_in_child == 1  # a forked child starts serial
