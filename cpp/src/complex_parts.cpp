@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "phasegrad/parallel.hpp"
 
@@ -88,17 +89,25 @@ template <class T>
 void embed(RealView<T> part, bool imaginary, std::complex<T>* y, std::size_t n, int threads) {
   T* out = parts(y);
   const auto count = static_cast<std::int64_t>(n);
-  // The part written and the part zeroed swap places between real_vjp/to_complex and imag_vjp.
-  const std::int64_t filled = imaginary ? 1 : 0, zeroed = 1 - filled;
-  with_stride(part, [&](auto stride) {
-    constexpr std::int64_t S = stride;
-    const T* src = part.data;
+  // The part written and the part zeroed swap places between real_vjp/to_complex and imag_vjp;
+  // both are compile-time offsets in the loop.
+  const auto fill = [&](auto filled) {
+    constexpr std::int64_t F = filled, Z = 1 - F;
+    with_stride(part, [&](auto stride) {
+      constexpr std::int64_t S = stride;
+      const T* src = part.data;
 #pragma omp parallel for simd num_threads(threads_for(n, threads)) schedule(static)
-    for (std::int64_t i = 0; i < count; ++i) {
-      out[2 * i + filled] = src[S * i];
-      out[2 * i + zeroed] = T(0);
-    }
-  });
+      for (std::int64_t i = 0; i < count; ++i) {
+        out[2 * i + F] = src[S * i];
+        out[2 * i + Z] = T(0);
+      }
+    });
+  };
+  if (imaginary) {
+    fill(std::integral_constant<std::int64_t, 1>{});
+  } else {
+    fill(std::integral_constant<std::int64_t, 0>{});
+  }
 }
 
 template <class T>

@@ -2,6 +2,8 @@
 values, dtypes and shapes; threads; dot tests of the R-linear ops; finite differences; strided
 inputs; fresh outputs; the same errors as the reference; a strict _core boundary."""
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -41,6 +43,7 @@ def test_the_group_is_exported_under_the_reference_names():
     assert set(ops.complex_parts.__all__) == names == set(reference.complex_parts.__all__)
     for name in names:
         assert getattr(ops, name).reference is getattr(reference, name)
+        assert inspect.signature(getattr(ops, name)) == inspect.signature(getattr(reference, name))
 
 
 @pytest.mark.parametrize("precision", sorted(PRECISIONS))

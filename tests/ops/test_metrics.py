@@ -2,6 +2,8 @@
 98-101): values, dtypes, Python floats; double accumulation (float32 at 1e20); threads;
 finite differences; strided inputs; fresh outputs; the reference's errors; a strict _core."""
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -61,6 +63,7 @@ def test_the_group_is_exported_under_the_reference_names():
     assert set(ops.metrics.__all__) == names == set(reference.metrics.__all__)
     for name in names:
         assert getattr(ops, name).reference is getattr(reference, name)
+        assert inspect.signature(getattr(ops, name)) == inspect.signature(getattr(reference, name))
 
 
 # ---------------------------------------------------------------------------------------- wsse
