@@ -49,26 +49,25 @@ void for_each_run(Share share, std::size_t period, Run&& run) {
 constexpr std::int64_t kLanes = 8;
 
 template <std::size_t S>
-using Terms = std::array<double, S>;
+using Lanes = double[S][kLanes];
 
-// sums[s] += sum over i in [begin, end) of term(i)[s], on the calling thread.
-template <std::size_t S, class Term>
-void accumulate(std::size_t begin, std::size_t end, const Term& term, double (&sums)[S]) {
-  double lanes[S][kLanes] = {};
+// sums[s] += the sum of what body(i, lane, lanes) adds to lanes[s][lane] for i in [begin, end),
+// on the calling thread. The body adds element i's terms to its lane of each sum (and may
+// write element i of an output). It is taken by value: a local copy's captured pointers stay
+// in registers, where a referenced closure is reloaded on every element (a store through a
+// pointer it captured might change it) and the loop does not vectorize; so do terms returned
+// as an aggregate, hence the lanes argument.
+template <std::size_t S, class Body>
+void accumulate(std::size_t begin, std::size_t end, Body body, double (&sums)[S]) {
+  Lanes<S> lanes = {};
   const auto first = static_cast<std::int64_t>(begin);
   const auto length = static_cast<std::int64_t>(end - begin);
   const std::int64_t full = length - length % kLanes;
   for (std::int64_t block = 0; block < full; block += kLanes) {
 #pragma omp simd
-    for (std::int64_t lane = 0; lane < kLanes; ++lane) {
-      const Terms<S> t = term(first + block + lane);
-      for (std::size_t s = 0; s < S; ++s) lanes[s][lane] += t[s];
-    }
+    for (std::int64_t lane = 0; lane < kLanes; ++lane) body(first + block + lane, lane, lanes);
   }
-  for (std::int64_t k = full; k < length; ++k) {
-    const Terms<S> t = term(first + k);
-    for (std::size_t s = 0; s < S; ++s) lanes[s][k - full] += t[s];
-  }
+  for (std::int64_t k = full; k < length; ++k) body(first + k, k - full, lanes);
   for (std::size_t s = 0; s < S; ++s) {
     const double* l = lanes[s];
     sums[s] += ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
@@ -77,23 +76,23 @@ void accumulate(std::size_t begin, std::size_t end, const Term& term, double (&s
 
 // The same sums with [begin, end) split over the threads: an OpenMP reduction of each
 // thread's partial sums.
-template <std::size_t S, class Term>
-void parallel_accumulate(std::size_t begin, std::size_t end, int threads, const Term& term,
+template <std::size_t S, class Body>
+void parallel_accumulate(std::size_t begin, std::size_t end, int threads, const Body& body,
                          double (&sums)[S]) {
   const std::size_t n = end - begin;
   double total[S] = {};
 #pragma omp parallel num_threads(threads_for(n, threads)) reduction(+ : total)
   {
     const Share share = this_threads_share(n);
-    accumulate<S>(begin + share.begin, begin + share.end, term, total);
+    accumulate<S>(begin + share.begin, begin + share.end, body, total);
   }
   for (std::size_t s = 0; s < S; ++s) sums[s] += total[s];
 }
 
-// results[s][p] = sum over plane p of term(i)[s]. Many planes run one thread each (each plane
+// results[s][p] = the sums accumulate() forms over plane p. Many planes run one thread each (each plane
 // summed as one thread would); fewer planes than threads are each split over the threads.
-template <std::size_t S, class Term>
-void accumulate_planes(std::size_t batch, std::size_t plane, int threads, const Term& term,
+template <std::size_t S, class Body>
+void accumulate_planes(std::size_t batch, std::size_t plane, int threads, const Body& body,
                        const std::array<double*, S>& results) {
   const int team = threads_for(batch * plane, threads);
   if (team > 1 && batch >= static_cast<std::size_t>(team)) {
@@ -102,14 +101,14 @@ void accumulate_planes(std::size_t batch, std::size_t plane, int threads, const 
     for (std::int64_t p = 0; p < planes; ++p) {
       const std::size_t start = static_cast<std::size_t>(p) * plane;
       double sums[S] = {};
-      accumulate<S>(start, start + plane, term, sums);
+      accumulate<S>(start, start + plane, body, sums);
       for (std::size_t s = 0; s < S; ++s) results[s][p] = sums[s];
     }
     return;
   }
   for (std::size_t p = 0; p < batch; ++p) {
     double sums[S] = {};
-    parallel_accumulate<S>(p * plane, (p + 1) * plane, threads, term, sums);
+    parallel_accumulate<S>(p * plane, (p + 1) * plane, threads, body, sums);
     for (std::size_t s = 0; s < S; ++s) results[s][p] = sums[s];
   }
 }
@@ -121,9 +120,9 @@ double wsse(const T* M, const T* D, Weights<T> w, std::size_t n, int threads) {
   if (w.data == nullptr) {
     const double weight = w.value;
     double total[1] = {0.0};
-    parallel_accumulate<1>(0, n, threads, [=](std::int64_t i) {
+    parallel_accumulate<1>(0, n, threads, [=](std::int64_t i, std::int64_t lane, Lanes<1>& add) {
       const double residual = static_cast<double>(M[i]) - static_cast<double>(D[i]);
-      return Terms<1>{(residual * residual) * weight};
+      add[0][lane] += (residual * residual) * weight;
     }, total);
     return total[0];
   }
@@ -136,9 +135,9 @@ double wsse(const T* M, const T* D, Weights<T> w, std::size_t n, int threads) {
       // Element i of this run has the weight weight[i - start].
       const T* weight = w.data + offset;
       const auto start = static_cast<std::int64_t>(first);
-      accumulate<1>(first, stop, [=](std::int64_t i) {
+      accumulate<1>(first, stop, [=](std::int64_t i, std::int64_t lane, Lanes<1>& add) {
         const double residual = static_cast<double>(M[i]) - static_cast<double>(D[i]);
-        return Terms<1>{(residual * residual) * static_cast<double>(weight[i - start])};
+        add[0][lane] += (residual * residual) * static_cast<double>(weight[i - start]);
       }, local);
     });
     total += local[0];
@@ -189,12 +188,13 @@ CoefficientGradients poly_detector_vjp(RealView<T> M_bar, const T* I, double a, 
     constexpr std::int64_t S = stride;
     const T* g = M_bar.data;
     // I_bar is written in the same pass that accumulates a_bar, b_bar and c_bar.
-    parallel_accumulate<3>(0, n, threads, [=](std::int64_t i) {
+    parallel_accumulate<3>(0, n, threads, [=](std::int64_t i, std::int64_t lane, Lanes<3>& add) {
       const T cotangent = g[S * i], intensity = I[i];
       I_bar[i] = (slope * intensity + bt) * cotangent;
       const double weighted = static_cast<double>(cotangent) * static_cast<double>(intensity);
-      return Terms<3>{weighted * static_cast<double>(intensity), weighted,
-                      static_cast<double>(cotangent)};
+      add[0][lane] += weighted * static_cast<double>(intensity);
+      add[1][lane] += weighted;
+      add[2][lane] += static_cast<double>(cotangent);
     }, sums);
   });
   return {sums[0], sums[1], sums[2]};
@@ -202,8 +202,9 @@ CoefficientGradients poly_detector_vjp(RealView<T> M_bar, const T* I, double a, 
 
 template <class T>
 void plane_sums(const T* x, std::size_t batch, std::size_t plane, double* sums, int threads) {
-  accumulate_planes<1>(batch, plane, threads, [=](std::int64_t i) {
-    return Terms<1>{static_cast<double>(x[i])};
+  accumulate_planes<1>(batch, plane, threads, [=](std::int64_t i, std::int64_t lane,
+                                                   Lanes<1>& add) {
+    add[0][lane] += static_cast<double>(x[i]);
   }, {sums});
 }
 
@@ -213,9 +214,11 @@ void plane_sums_with_projection(RealView<T> y_bar, const T* x, std::size_t batch
   with_stride(y_bar, [&](auto stride) {
     constexpr std::int64_t S = stride;
     const T* g = y_bar.data;
-    accumulate_planes<2>(batch, plane, threads, [=](std::int64_t i) {
+    accumulate_planes<2>(batch, plane, threads, [=](std::int64_t i, std::int64_t lane,
+                                                     Lanes<2>& add) {
       const auto value = static_cast<double>(x[i]);
-      return Terms<2>{value, static_cast<double>(g[S * i]) * value};
+      add[0][lane] += value;
+      add[1][lane] += static_cast<double>(g[S * i]) * value;
     }, {sum_x, sum_yx});
   });
 }
