@@ -62,6 +62,11 @@ def test_wsse_value_and_gradient_follow_eq_7_and_93(weights):
     np.testing.assert_allclose(M_bar, 2 * w_full * (M - D) * 2.5, rtol=1e-15)
 
 
+def test_wsse_of_0d_arrays():
+    assert wsse(np.array(2.0), np.array(0.5), w=2.0) == 4.5
+    assert wsse_vjp(1.0, np.array(2.0), np.array(0.5)) == 3.0
+
+
 def test_wsse_float32_large_values_do_not_overflow():
     # Residuals of 1e20 square to 1e40, past float32's 3.4e38: the sum must run in float64.
     M = (1e20 * positive((2, 8, 8), seed=1)).astype(np.float32)

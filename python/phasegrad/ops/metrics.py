@@ -1,3 +1,93 @@
-"""C++ metrics ops: placeholder until the group lands."""
+"""Error metric, detector response and intensity normalisation in C++ (Jurling & Fienup Eq. 7,
+93, 98-101; ``mean_normalize`` of the hologram model).
 
-__all__ = []
+Sums accumulate in float64 inside the kernels (OpenMP reductions) and come back as Python
+floats; ``wsse`` forms its residuals in float64 too. Each reverse rule is one pass over memory:
+``poly_detector_vjp`` forms ``I_bar`` and the three coefficient gradients together;
+``mean_normalize_vjp`` takes both plane sums in one pass, then writes ``x_bar`` in a second.
+Arguments are checked by the reference's own helpers, so errors match ``phasegrad.reference``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _core
+from ..reference import metrics as _ref
+from ._arrays import as_ufunc_result, contiguous
+from ._twin import get_num_threads, twin
+
+__all__ = [
+    "wsse", "wsse_vjp",
+    "poly_detector", "poly_detector_vjp",
+    "mean_normalize", "mean_normalize_vjp",
+]
+
+
+def _weights(w, M):
+    """wsse's validated ``w`` as the core takes it.
+
+    None and numbers pass as they are. The core reads an array's entries cyclically along M's
+    flat index, which is NumPy broadcasting when ``w`` (leading ones dropped) matches M's
+    trailing axes: a weight per pixel, per plane pixel over a batch, or per column. Any other
+    broadcast (a weight per plane or per row) is laid out at M's shape first.
+    """
+    if not isinstance(w, np.ndarray):
+        return w
+    shape = w.shape
+    while shape and shape[0] == 1:
+        shape = shape[1:]
+    if shape == M.shape[M.ndim - len(shape):]:
+        return contiguous(w)
+    return np.ascontiguousarray(np.broadcast_to(w, M.shape))
+
+
+@twin(_ref.wsse)
+def wsse(M, D, w=None):
+    M, D, w = _ref._wsse_operands(M, D, w)
+    return _core.wsse(contiguous(M), contiguous(D), _weights(w, M), get_num_threads())
+
+
+@twin(_ref.wsse_vjp)
+def wsse_vjp(E_bar, M, D, w=None):
+    M, D, w, E_bar = _ref._wsse_vjp_operands(E_bar, M, D, w)
+    return as_ufunc_result(_core.wsse_vjp(E_bar, contiguous(M), contiguous(D), _weights(w, M),
+                                          get_num_threads()))
+
+
+@twin(_ref.poly_detector)
+def poly_detector(I, a, b, c):  # noqa: E741 - I is the paper's intensity
+    I, a, b, c = _ref._poly_detector_operands(I, a, b, c)  # noqa: E741
+    return as_ufunc_result(_core.poly_detector(contiguous(I), a, b, c, get_num_threads()))
+
+
+@twin(_ref.poly_detector_vjp)
+def poly_detector_vjp(M_bar, I, a, b):  # noqa: E741 - I is the paper's intensity
+    M_bar, I, a, b = _ref._poly_detector_vjp_operands(M_bar, I, a, b)  # noqa: E741
+    I_bar, a_bar, b_bar, c_bar = _core.poly_detector_vjp(contiguous(M_bar), contiguous(I), a, b,
+                                                         get_num_threads())
+    return as_ufunc_result(I_bar), a_bar, b_bar, c_bar
+
+
+@twin(_ref.mean_normalize)
+def mean_normalize(x, c):
+    x, c = _ref._mean_normalize_arguments(x, c)
+    x, threads = contiguous(x), get_num_threads()
+    s = _ref._mean_normalize_scale(x, c, _core.plane_sums(x, threads))
+    return _core.scale_planes(x, s, None, threads)
+
+
+@twin(_ref.mean_normalize_vjp)
+def mean_normalize_vjp(y_bar, x, c):
+    x, c = _ref._mean_normalize_arguments(x, c)
+    x, threads = contiguous(x), get_num_threads()
+    try:
+        y_bar = _ref._mean_normalize_cotangent(y_bar, x)
+    except (TypeError, ValueError):
+        # The reference refuses a plane of x with zero mean before it looks at y_bar.
+        _ref._mean_normalize_scale(x, c, _core.plane_sums(x, threads))
+        raise
+    y_bar = contiguous(y_bar)
+    total, projection = _core.plane_sums_with_projection(y_bar, x, threads)
+    s = _ref._mean_normalize_scale(x, c, total)
+    return _core.scale_planes(y_bar, s, s * projection / total, threads)

@@ -45,6 +45,25 @@ def _real_input(x, op, hint):
     return x
 
 
+def _expi_input(x):
+    """``x`` for ``expi``: a real phase."""
+    return _real_input(x, "expi", "For a complex argument use exp(1j * x).")
+
+
+def _to_complex_input(x):
+    """``x`` for ``to_complex``: a real array."""
+    return _real_input(x, "to_complex", "It is complex already.")
+
+
+def _rule_operands(y_bar, primal, name, kind="any"):
+    """The array ``name`` a reverse rule needs (``x`` or ``y``), then ``y_bar`` shaped like it.
+
+    Returns ``(primal, y_bar)``; ``y_bar`` may be complex for a real output.
+    """
+    primal = array(primal, name, kind=kind)
+    return primal, cotangent(y_bar, "y_bar", primal.shape, (name, primal))
+
+
 def abs2(x):
     """Squared magnitude ``y = |x|**2`` (Eq. 53).
 
@@ -95,8 +114,7 @@ def abs2_vjp(y_bar, x):
     >>> abs2_vjp(np.ones(1), np.array([3 + 4j]))
     array([6.+8.j])
     """
-    x = array(x, "x")
-    y_bar = cotangent(y_bar, "y_bar", x.shape, ("x", x))
+    x, y_bar = _rule_operands(y_bar, x, "x")
     return (2 * np.real(y_bar)) * x
 
 
@@ -239,8 +257,7 @@ def exp_vjp(y_bar, y):
     Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
     ``.grad``; JAX's ``grad`` is its complex conjugate.
     """
-    y = array(y, "y")
-    y_bar = cotangent(y_bar, "y_bar", y.shape, ("y", y))
+    y, y_bar = _rule_operands(y_bar, y, "y")
     if is_complex(y):
         return y_bar * np.conj(y)
     return np.real(y_bar) * y
@@ -264,7 +281,7 @@ def expi(x):
     TypeError
         A complex ``x`` (use ``exp`` of ``1j * x``) or an unsupported dtype.
     """
-    x = _real_input(x, "expi", "For a complex argument use exp(1j * x).")
+    x = _expi_input(x)
     y = np.empty(x.shape, complex_dtype(x.dtype))
     np.cos(x, out=y.real)
     np.sin(x, out=y.imag)
@@ -302,8 +319,7 @@ def expi_vjp(y_bar, y):
     >>> expi_vjp(np.array([1j]), expi(np.array([0.0])))
     array([1.])
     """
-    y = array(y, "y", kind="complex")
-    y_bar = cotangent(y_bar, "y_bar", y.shape, ("y", y))
+    y, y_bar = _rule_operands(y_bar, y, "y", kind="complex")
     # Im(y_bar * conj(y)) written out in real arithmetic: no complex temporary.
     x_bar = np.imag(y_bar) * y.real
     x_bar -= np.real(y_bar) * y.imag
@@ -328,7 +344,7 @@ def to_complex(x):
     TypeError
         A complex ``x`` or an unsupported dtype.
     """
-    x = _real_input(x, "to_complex", "It is complex already.")
+    x = _to_complex_input(x)
     return x.astype(complex_dtype(x.dtype))
 
 
