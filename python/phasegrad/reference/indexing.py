@@ -54,6 +54,79 @@ def _flat_indices(index, plane, *, unique):
     return index
 
 
+# Argument checks of each op and rule, shared with the C++ twins in phasegrad.ops.indexing so
+# that both raise the same errors. Each returns the validated arguments.
+
+def _take_inputs(x, index):
+    x = array(x, "x", min_ndim=2)
+    return x, _flat_indices(index, x.shape[-2:], unique=False)
+
+
+def _take_vjp_inputs(y_bar, index, x_shape):
+    y_bar = array(y_bar, "y_bar", min_ndim=1)
+    rows, cols = plane_shape(x_shape, "x_shape", batch_shape=y_bar.shape[:-1])
+    flat = _flat_indices(index, (rows, cols), unique=False)
+    if y_bar.shape[-1] != flat.size:
+        raise ValueError(f"y_bar must have {flat.size} entries on its last axis, one per "
+                         f"index; got shape {y_bar.shape}")
+    return y_bar, flat, (rows, cols)
+
+
+def _put_inputs(x, index, shape):
+    x = array(x, "x", min_ndim=1)
+    rows, cols = plane_shape(shape, "shape", batch_shape=x.shape[:-1])
+    flat = _flat_indices(index, (rows, cols), unique=True)
+    if x.shape[-1] != flat.size:
+        raise ValueError(f"x must have {flat.size} entries on its last axis, one per index; "
+                         f"got shape {x.shape}")
+    return x, flat, (rows, cols)
+
+
+def _put_vjp_inputs(y_bar, index, shape):
+    y_bar = array(y_bar, "y_bar", min_ndim=2)
+    plane = plane_shape(shape, "shape", batch_shape=y_bar.shape[:-2])
+    if y_bar.shape[-2:] != plane:
+        raise ValueError(f"y_bar must have the plane shape {plane} given by shape; "
+                         f"got {y_bar.shape}")
+    return y_bar, _flat_indices(index, plane, unique=True)
+
+
+def _pad_inputs(x, shape):
+    x = array(x, "x", min_ndim=2)
+    rows, cols = plane_shape(shape, "shape", batch_shape=x.shape[:-2])
+    if rows < x.shape[-2] or cols < x.shape[-1]:
+        raise ValueError(f"shape {(rows, cols)} must be at least the plane of x, "
+                         f"{x.shape[-2:]}, to pad into it")
+    return x, (rows, cols)
+
+
+def _pad_vjp_inputs(y_bar, x_shape):
+    y_bar = array(y_bar, "y_bar", min_ndim=2)
+    rows, cols = plane_shape(x_shape, "x_shape", batch_shape=y_bar.shape[:-2])
+    if rows > y_bar.shape[-2] or cols > y_bar.shape[-1]:
+        raise ValueError(f"x_shape {(rows, cols)} must be at most the plane of y_bar, "
+                         f"{y_bar.shape[-2:]} (pad only enlarges)")
+    return y_bar, (rows, cols)
+
+
+def _crop_inputs(x, shape):
+    x = array(x, "x", min_ndim=2)
+    rows, cols = plane_shape(shape, "shape", batch_shape=x.shape[:-2])
+    if rows > x.shape[-2] or cols > x.shape[-1]:
+        raise ValueError(f"shape {(rows, cols)} must be at most the plane of x, "
+                         f"{x.shape[-2:]}, to crop from it")
+    return x, (rows, cols)
+
+
+def _crop_vjp_inputs(y_bar, x_shape):
+    y_bar = array(y_bar, "y_bar", min_ndim=2)
+    rows, cols = plane_shape(x_shape, "x_shape", batch_shape=y_bar.shape[:-2])
+    if rows < y_bar.shape[-2] or cols < y_bar.shape[-1]:
+        raise ValueError(f"x_shape {(rows, cols)} must be at least the plane of y_bar, "
+                         f"{y_bar.shape[-2:]} (crop only shrinks)")
+    return y_bar, (rows, cols)
+
+
 def take(x, index):
     """Array indexing ``y = x[alpha]`` over the plane of the last two axes (Eq. 59).
 
@@ -80,8 +153,7 @@ def take(x, index):
     array([[2., 0., 0.],
            [0., 0., 1.]])
     """
-    x = array(x, "x", min_ndim=2)
-    flat = _flat_indices(index, x.shape[-2:], unique=False)
+    x, flat = _take_inputs(x, index)
     # One gather straight from x: reshaping a strided x to (..., n m) first would copy it.
     return x[(..., *np.unravel_index(flat, x.shape[-2:]))]
 
@@ -109,12 +181,7 @@ def take_vjp(y_bar, index, x_shape):
     ndarray
         ``x_bar``, shape ``(..., n, m)``, dtype of ``y_bar``.
     """
-    y_bar = array(y_bar, "y_bar", min_ndim=1)
-    rows, cols = plane_shape(x_shape, "x_shape", batch_shape=y_bar.shape[:-1])
-    flat = _flat_indices(index, (rows, cols), unique=False)
-    if y_bar.shape[-1] != flat.size:
-        raise ValueError(f"y_bar must have {flat.size} entries on its last axis, one per "
-                         f"index; got shape {y_bar.shape}")
+    y_bar, flat, (rows, cols) = _take_vjp_inputs(y_bar, index, x_shape)
     x_bar = np.zeros(y_bar.shape[:-1] + (rows * cols,), dtype=y_bar.dtype)
     np.add.at(x_bar, (..., flat), y_bar)  # unbuffered: repeated indices accumulate (Eq. 62)
     return x_bar.reshape(y_bar.shape[:-1] + (rows, cols))
@@ -138,12 +205,7 @@ def put(x, index, shape):
     ndarray
         ``y``, shape ``(..., n, m)``, dtype of ``x``: zero except ``y[..., alpha] = x``.
     """
-    x = array(x, "x", min_ndim=1)
-    rows, cols = plane_shape(shape, "shape", batch_shape=x.shape[:-1])
-    flat = _flat_indices(index, (rows, cols), unique=True)
-    if x.shape[-1] != flat.size:
-        raise ValueError(f"x must have {flat.size} entries on its last axis, one per index; "
-                         f"got shape {x.shape}")
+    x, flat, (rows, cols) = _put_inputs(x, index, shape)
     y = np.zeros(x.shape[:-1] + (rows * cols,), dtype=x.dtype)
     y[..., flat] = x
     return y.reshape(x.shape[:-1] + (rows, cols))
@@ -169,12 +231,7 @@ def put_vjp(y_bar, index, shape):
     ndarray
         ``x_bar``, shape ``(..., k)``, dtype of ``y_bar``.
     """
-    y_bar = array(y_bar, "y_bar", min_ndim=2)
-    plane = plane_shape(shape, "shape", batch_shape=y_bar.shape[:-2])
-    if y_bar.shape[-2:] != plane:
-        raise ValueError(f"y_bar must have the plane shape {plane} given by shape; "
-                         f"got {y_bar.shape}")
-    _flat_indices(index, plane, unique=True)
+    y_bar, _ = _put_vjp_inputs(y_bar, index, shape)
     return take(y_bar, index)
 
 
@@ -203,11 +260,7 @@ def pad(x, shape):
     array([[1., 1., 0.],
            [0., 0., 0.]])
     """
-    x = array(x, "x", min_ndim=2)
-    rows, cols = plane_shape(shape, "shape", batch_shape=x.shape[:-2])
-    if rows < x.shape[-2] or cols < x.shape[-1]:
-        raise ValueError(f"shape {(rows, cols)} must be at least the plane of x, "
-                         f"{x.shape[-2:]}, to pad into it")
+    x, (rows, cols) = _pad_inputs(x, shape)
     y = np.zeros(x.shape[:-2] + (rows, cols), dtype=x.dtype)
     y[..., :x.shape[-2], :x.shape[-1]] = x
     return y
@@ -231,12 +284,8 @@ def pad_vjp(y_bar, x_shape):
     ndarray
         ``x_bar``, shape ``(..., n, m)``, dtype of ``y_bar``.
     """
-    y_bar = array(y_bar, "y_bar", min_ndim=2)
-    rows, cols = plane_shape(x_shape, "x_shape", batch_shape=y_bar.shape[:-2])
-    if rows > y_bar.shape[-2] or cols > y_bar.shape[-1]:
-        raise ValueError(f"x_shape {(rows, cols)} must be at most the plane of y_bar, "
-                         f"{y_bar.shape[-2:]} (pad only enlarges)")
-    return crop(y_bar, (rows, cols))
+    y_bar, plane = _pad_vjp_inputs(y_bar, x_shape)
+    return crop(y_bar, plane)
 
 
 def crop(x, shape):
@@ -257,11 +306,7 @@ def crop(x, shape):
     ndarray
         ``y``, shape ``(..., N, M)``, dtype of ``x``.
     """
-    x = array(x, "x", min_ndim=2)
-    rows, cols = plane_shape(shape, "shape", batch_shape=x.shape[:-2])
-    if rows > x.shape[-2] or cols > x.shape[-1]:
-        raise ValueError(f"shape {(rows, cols)} must be at most the plane of x, "
-                         f"{x.shape[-2:]}, to crop from it")
+    x, (rows, cols) = _crop_inputs(x, shape)
     # A copy, so that no op result aliases its input (as for the C++ ops).
     return x[..., :rows, :cols].copy()
 
@@ -284,12 +329,8 @@ def crop_vjp(y_bar, x_shape):
     ndarray
         ``x_bar``, shape ``(..., n, m)``, dtype of ``y_bar``.
     """
-    y_bar = array(y_bar, "y_bar", min_ndim=2)
-    rows, cols = plane_shape(x_shape, "x_shape", batch_shape=y_bar.shape[:-2])
-    if rows < y_bar.shape[-2] or cols < y_bar.shape[-1]:
-        raise ValueError(f"x_shape {(rows, cols)} must be at least the plane of y_bar, "
-                         f"{y_bar.shape[-2:]} (crop only shrinks)")
-    return pad(y_bar, (rows, cols))
+    y_bar, plane = _crop_vjp_inputs(y_bar, x_shape)
+    return pad(y_bar, plane)
 
 
 def fftshift(x):
