@@ -33,6 +33,32 @@ Array<std::int64_t> flat_index(const py::array& index) {
   return flat;
 }
 
+bool is_mask(const py::array& index) { return has_dtype<bool>(index); }
+
+// A boolean mask of the plane (rows, cols), as the bytes the kernels read.
+Array<bool> plane_mask(const py::array& index, std::size_t rows, std::size_t cols) {
+  auto mask = strict<bool>(index, "index");
+  if (mask.ndim() != 2 || static_cast<std::size_t>(mask.shape(0)) != rows ||
+      static_cast<std::size_t>(mask.shape(1)) != cols) {
+    throw std::invalid_argument("index, a boolean mask, must have the plane shape");
+  }
+  return mask;
+}
+
+const std::uint8_t* bytes_of(const Array<bool>& mask) {
+  return reinterpret_cast<const std::uint8_t*>(mask.data());
+}
+
+// An array of `shape` and element type E, all zeros, from numpy.zeros (calloc: pages that are
+// never written cost nothing).
+template <class E>
+Array<E> zeros(const std::vector<py::ssize_t>& shape) {
+  py::tuple dims(shape.size());
+  for (std::size_t i = 0; i < shape.size(); ++i) dims[i] = py::int_(shape[i]);
+  py::object made = py::module_::import("numpy").attr("zeros")(dims, py::dtype::of<E>());
+  return strict<E>(made, "numpy.zeros");
+}
+
 // The shape of a with its last `drop` axes replaced by `tail`.
 std::vector<py::ssize_t> replace_tail(const py::array& a, int drop,
                                       std::initializer_list<py::ssize_t> tail) {
@@ -45,10 +71,21 @@ template <class E>
 py::array take(const py::array& x_in, const py::array& index_in, int threads) {
   auto x = strict<E>(x_in, "x");
   const Planes p = planes_of(x, "x");
+  const E* src = x.data();
+  if (is_mask(index_in)) {
+    auto mask = plane_mask(index_in, p.rows, p.cols);
+    const MaskLayout layout = mask_layout(bytes_of(mask), p.plane(), threads);
+    Array<E> y(replace_tail(x, 2, {static_cast<py::ssize_t>(layout.count())}));
+    E* dst = y.mutable_data();
+    {
+      py::gil_scoped_release release;
+      take_masked<E>(src, layout, dst, p.batch, threads);
+    }
+    return std::move(y);
+  }
   auto index = flat_index(index_in);
   const auto count = static_cast<std::size_t>(index.size());
   Array<E> y(replace_tail(x, 2, {static_cast<py::ssize_t>(count)}));
-  const E* src = x.data();
   const std::int64_t* picks = index.data();
   E* dst = y.mutable_data();
   {
@@ -64,16 +101,31 @@ py::array scatter(const py::array& values_in, const char* name, const py::array&
                   py::ssize_t rows, py::ssize_t cols, bool scatter_sum, int threads) {
   auto values = strict<E>(values_in, name);
   const Rows r = rows_of(values, name);
+  const std::size_t out_rows = positive(rows, "rows"), out_cols = positive(cols, "cols");
+  const E* src = values.data();
+  if (is_mask(index_in)) {  // its pixels never repeat: put and take's reverse rule agree
+    auto mask = plane_mask(index_in, out_rows, out_cols);
+    const MaskLayout layout = mask_layout(bytes_of(mask), out_rows * out_cols, threads);
+    if (layout.count() != r.length) {
+      throw std::invalid_argument("the mask selects " + std::to_string(layout.count()) +
+                                  " pixels; the values have " + std::to_string(r.length));
+    }
+    Array<E> out(replace_tail(values, 1, {rows, cols}));
+    E* dst = out.mutable_data();
+    {
+      py::gil_scoped_release release;
+      put_masked<E>(src, layout, dst, r.batch, threads);
+    }
+    return std::move(out);
+  }
   auto index = flat_index(index_in);
   const auto count = static_cast<std::size_t>(index.size());
   if (r.length != count) {
     throw std::invalid_argument(std::string(name) + " must have one entry per index on its "
                                 "last axis");
   }
-  const std::size_t out_rows = positive(rows, "rows"), out_cols = positive(cols, "cols");
   Array<E> out(replace_tail(values, 1, {rows, cols}));  // NumPy refuses a plane too large
   const std::size_t plane = out_rows * out_cols;
-  const E* src = values.data();
   const std::int64_t* picks = index.data();
   E* dst = out.mutable_data();
   {
@@ -93,7 +145,10 @@ py::array resize_top_left(const py::array& x_in, py::ssize_t rows, py::ssize_t c
   auto x = strict<E>(x_in, "x");
   const Planes p = planes_of(x, "x");
   const std::size_t out_rows = positive(rows, "rows"), out_cols = positive(cols, "cols");
-  Array<E> y(replace_tail(x, 2, {rows, cols}));
+  // Zeros where y extends beyond x (the kernel copies the common block only).
+  const bool grows = out_rows > p.rows || out_cols > p.cols;
+  std::vector<py::ssize_t> shape = replace_tail(x, 2, {rows, cols});
+  Array<E> y = grows ? zeros<E>(shape) : Array<E>(shape);
   const E* src = x.data();
   E* dst = y.mutable_data();
   {
@@ -132,7 +187,8 @@ void bind_indexing(py::module_& m) {
         });
       },
       py::arg("x"), py::arg("index"), py::arg("threads"),
-      "y[..., j] = x[..., index[j]] (index: int64 flat indices into the plane).");
+      "y[..., j] = x[..., index[j]] (index: int64 flat indices into the plane, or a bool "
+      "mask of the plane).");
   m.def(
       "take_vjp",
       [](const py::array& y_bar, const py::array& index, py::ssize_t rows, py::ssize_t cols,
@@ -143,7 +199,8 @@ void bind_indexing(py::module_& m) {
         });
       },
       py::arg("y_bar"), py::arg("index"), py::arg("rows"), py::arg("cols"), py::arg("threads"),
-      "x_bar[..., index[j]] += y_bar[..., j] into zero (..., rows, cols) planes.");
+      "x_bar[..., index[j]] += y_bar[..., j] into zero (..., rows, cols) planes (index: int64 "
+      "flat indices or a bool mask).");
   m.def(
       "put",
       [](const py::array& x, const py::array& index, py::ssize_t rows, py::ssize_t cols,
@@ -154,7 +211,8 @@ void bind_indexing(py::module_& m) {
         });
       },
       py::arg("x"), py::arg("index"), py::arg("rows"), py::arg("cols"), py::arg("threads"),
-      "y[..., index[j]] = x[..., j] into zero (..., rows, cols) planes (distinct indices).");
+      "y[..., index[j]] = x[..., j] into zero (..., rows, cols) planes (distinct int64 flat "
+      "indices or a bool mask).");
   m.def(
       "copy_top_left",
       [](const py::array& x, py::ssize_t rows, py::ssize_t cols, int threads) -> py::array {

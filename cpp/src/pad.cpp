@@ -12,20 +12,13 @@ namespace phasegrad {
 template <class E>
 void copy_top_left(const E* in, std::size_t in_rows, std::size_t in_cols, E* out,
                    std::size_t out_rows, std::size_t out_cols, std::size_t batch, int threads) {
-  const std::size_t kept_cols = std::min(in_cols, out_cols);
-  const auto rows = static_cast<std::int64_t>(batch * out_rows);
-#pragma omp parallel for num_threads(threads_for(batch * out_rows * out_cols, threads)) \
-    schedule(static)
-  for (std::int64_t row = 0; row < rows; ++row) {
-    const auto b = static_cast<std::size_t>(row) / out_rows;
-    const auto r = static_cast<std::size_t>(row) % out_rows;
-    E* dst = out + static_cast<std::size_t>(row) * out_cols;
-    std::size_t written = 0;
-    if (r < in_rows) {
-      std::copy_n(in + (b * in_rows + r) * in_cols, kept_cols, dst);
-      written = kept_cols;
-    }
-    std::fill(dst + written, dst + out_cols, E{});
+  const std::size_t rows = std::min(in_rows, out_rows), cols = std::min(in_cols, out_cols);
+  const auto total_rows = static_cast<std::int64_t>(batch * rows);
+#pragma omp parallel for num_threads(threads_for(batch * rows * cols, threads)) schedule(static)
+  for (std::int64_t row = 0; row < total_rows; ++row) {
+    const auto b = static_cast<std::size_t>(row) / rows;
+    const auto r = static_cast<std::size_t>(row) % rows;
+    std::copy_n(in + (b * in_rows + r) * in_cols, cols, out + (b * out_rows + r) * out_cols);
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <complex>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -17,6 +18,12 @@ namespace {
 // Where a scatter writes a plane at a time: planes are cut into tiles of this many elements
 // so that one plane still spreads over every thread.
 constexpr std::size_t kTile = std::size_t{1} << 14;
+
+// 0 is all bits zero in IEEE floating point, so a memset writes zeros of any element type.
+template <class E>
+void zero_fill(E* first, E* last) {
+  if (last > first) std::memset(static_cast<void*>(first), 0, sizeof(E) * (last - first));
+}
 
 struct IndexOrder {
   bool increasing;  // strictly: each pixel at most once, in row-major order
@@ -60,11 +67,11 @@ void assign_sorted(const E* src, const std::int64_t* index, std::size_t count, E
     auto j = static_cast<std::size_t>(std::lower_bound(index, index + count, lo) - index);
     std::int64_t p = lo;
     for (; j < count && index[j] < hi; ++j) {
-      std::fill(out + p, out + index[j], E{});
+      zero_fill(out + p, out + index[j]);
       out[index[j]] = values[j];
       p = index[j] + 1;
     }
-    std::fill(out + p, out + hi, E{});
+    zero_fill(out + p, out + hi);
   }
 }
 
@@ -114,7 +121,92 @@ void assign_grouped(const E* src, const std::int64_t* index, std::size_t count, 
   }
 }
 
+bool has_zero_byte(std::uint64_t w) {
+  return ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) != 0;
+}
+
+// The first selected pixel in [p, hi) (hi if none), eight mask bytes at a time.
+std::size_t skip_unselected(const std::uint8_t* mask, std::size_t p, std::size_t hi) {
+  for (std::uint64_t w; p + 8 <= hi; p += 8) {
+    std::memcpy(&w, mask + p, 8);
+    if (w != 0) break;
+  }
+  while (p < hi && mask[p] == 0) ++p;
+  return p;
+}
+
+// The first unselected pixel in [p, hi) (hi if none).
+std::size_t skip_selected(const std::uint8_t* mask, std::size_t p, std::size_t hi) {
+  for (std::uint64_t w; p + 8 <= hi; p += 8) {
+    std::memcpy(&w, mask + p, 8);
+    if (has_zero_byte(w)) break;
+  }
+  while (p < hi && mask[p] != 0) ++p;
+  return p;
+}
+
 }  // namespace
+
+MaskLayout mask_layout(const std::uint8_t* mask, std::size_t plane, int threads) {
+  const std::size_t tiles = (plane + kTile - 1) / kTile;
+  MaskLayout layout{mask, plane, std::vector<std::size_t>(tiles + 1, 0)};
+  std::size_t* selected = layout.start.data() + 1;
+  const auto n = static_cast<std::int64_t>(tiles);
+#pragma omp parallel for num_threads(threads_for(plane, threads)) schedule(static)
+  for (std::int64_t t = 0; t < n; ++t) {
+    const std::size_t lo = static_cast<std::size_t>(t) * kTile, hi = std::min(plane, lo + kTile);
+    std::size_t count = 0;
+    for (std::size_t p = lo; p < hi; ++p) count += mask[p] != 0 ? 1 : 0;
+    selected[t] = count;
+  }
+  for (std::size_t t = 0; t < tiles; ++t) layout.start[t + 1] += layout.start[t];
+  return layout;
+}
+
+template <class E>
+void take_masked(const E* x, const MaskLayout& layout, E* y, std::size_t batch, int threads) {
+  const std::size_t plane = layout.plane, count = layout.count();
+  const std::size_t tiles = layout.start.size() - 1;
+  const std::uint8_t* mask = layout.mask;
+  const auto tasks = static_cast<std::int64_t>(batch * tiles);
+#pragma omp parallel for num_threads(threads_for(batch * plane, threads)) schedule(static)
+  for (std::int64_t task = 0; task < tasks; ++task) {
+    const auto b = static_cast<std::size_t>(task) / tiles;
+    const auto t = static_cast<std::size_t>(task) % tiles;
+    const std::size_t lo = t * kTile, hi = std::min(plane, lo + kTile);
+    const E* src = x + b * plane;
+    E* dst = y + b * count + layout.start[t];
+    for (std::size_t p = skip_unselected(mask, lo, hi); p < hi;) {
+      const std::size_t end = skip_selected(mask, p, hi);
+      dst = std::copy(src + p, src + end, dst);
+      p = skip_unselected(mask, end, hi);
+    }
+  }
+}
+
+template <class E>
+void put_masked(const E* x, const MaskLayout& layout, E* y, std::size_t batch, int threads) {
+  const std::size_t plane = layout.plane, count = layout.count();
+  const std::size_t tiles = layout.start.size() - 1;
+  const std::uint8_t* mask = layout.mask;
+  const auto tasks = static_cast<std::int64_t>(batch * tiles);
+#pragma omp parallel for num_threads(threads_for(batch * plane, threads)) schedule(static)
+  for (std::int64_t task = 0; task < tasks; ++task) {
+    const auto b = static_cast<std::size_t>(task) / tiles;
+    const auto t = static_cast<std::size_t>(task) % tiles;
+    const std::size_t lo = t * kTile, hi = std::min(plane, lo + kTile);
+    const E* src = x + b * count + layout.start[t];
+    E* dst = y + b * plane;
+    for (std::size_t p = lo; p < hi;) {
+      const std::size_t begin = skip_unselected(mask, p, hi);
+      zero_fill(dst + p, dst + begin);
+      const std::size_t end = skip_selected(mask, begin, hi);
+      std::copy_n(src, end - begin, dst + begin);
+      src += end - begin;
+      p = end;
+    }
+  }
+}
 
 template <class E>
 void take_pixels(const E* x, const std::int64_t* index, std::size_t count, E* y,
@@ -157,7 +249,9 @@ void take_pixels_vjp(const E* y_bar, const std::int64_t* index, std::size_t coun
   template void put_pixels<E>(const E*, const std::int64_t*, std::size_t, E*, std::size_t,  \
                               std::size_t, int);                                             \
   template void take_pixels_vjp<E>(const E*, const std::int64_t*, std::size_t, E*,          \
-                                   std::size_t, std::size_t, int);
+                                   std::size_t, std::size_t, int);                           \
+  template void take_masked<E>(const E*, const MaskLayout&, E*, std::size_t, int);         \
+  template void put_masked<E>(const E*, const MaskLayout&, E*, std::size_t, int);
 
 PHASEGRAD_TAKE_INSTANCES(float)
 PHASEGRAD_TAKE_INSTANCES(double)

@@ -276,6 +276,18 @@ def test_core_refuses_what_it_cannot_read_as_is():
         _core.take(x, np.arange(6, dtype=np.int64)[::2], 1)
     with pytest.raises(ValueError, match="index must be one-dimensional"):
         _core.take(x, flat.reshape(1, 2), 1)
+    mask = np.zeros((4, 6), bool)
+    mask[1, 2:5] = True
+    with pytest.raises(ValueError, match="a boolean mask, must have the plane shape"):
+        _core.take(x, mask.T.copy(), 1)
+    with pytest.raises(ValueError, match="index must be C-contiguous"):
+        _core.take(x, np.zeros((4, 12), bool)[:, ::2], 1)
+    with pytest.raises(ValueError, match="the mask selects 3 pixels; the values have 2"):
+        _core.put(np.ones((2, 2)), mask, 4, 6, 1)
+    with pytest.raises(ValueError, match="the mask selects 3 pixels; the values have 4"):
+        _core.take_vjp(np.ones((2, 4)), mask, 4, 6, 1)
+    with pytest.raises(ValueError, match="a boolean mask, must have the plane shape"):
+        _core.put(np.ones((2, 3)), mask, 6, 4, 1)
     with pytest.raises(ValueError, match="index out of range"):
         _core.take(x, np.array([24], np.int64), 1)
     with pytest.raises(ValueError, match="index out of range"):

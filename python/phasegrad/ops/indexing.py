@@ -21,34 +21,37 @@ __all__ = [
 ]
 
 
-def _flat(indices):
-    """Validated flat indices (all within the plane) as the int64 array the core reads."""
-    return np.ascontiguousarray(indices, dtype=np.int64)
+def _for_core(index):
+    """A checked index as the core reads it: a contiguous bool mask (read as it is, never
+    turned into indices), or flat indices, all within the plane, as int64."""
+    if index.dtype == np.bool_:
+        return np.ascontiguousarray(index)
+    return np.ascontiguousarray(index, dtype=np.int64)
 
 
 @twin(_ref.take)
 def take(x, index):
-    x, flat = _ref._take_inputs(x, index)
-    return _core.take(np.ascontiguousarray(x), _flat(flat), get_num_threads())
+    x, index = _ref._take_inputs(x, index)
+    return _core.take(np.ascontiguousarray(x), _for_core(index), get_num_threads())
 
 
 @twin(_ref.take_vjp)
 def take_vjp(y_bar, index, x_shape):
-    y_bar, flat, (rows, cols) = _ref._take_vjp_inputs(y_bar, index, x_shape)
-    return _core.take_vjp(np.ascontiguousarray(y_bar), _flat(flat), rows, cols,
+    y_bar, index, (rows, cols) = _ref._take_vjp_inputs(y_bar, index, x_shape)
+    return _core.take_vjp(np.ascontiguousarray(y_bar), _for_core(index), rows, cols,
                           get_num_threads())
 
 
 @twin(_ref.put)
 def put(x, index, shape):
-    x, flat, (rows, cols) = _ref._put_inputs(x, index, shape)
-    return _core.put(np.ascontiguousarray(x), _flat(flat), rows, cols, get_num_threads())
+    x, index, (rows, cols) = _ref._put_inputs(x, index, shape)
+    return _core.put(np.ascontiguousarray(x), _for_core(index), rows, cols, get_num_threads())
 
 
 @twin(_ref.put_vjp)
 def put_vjp(y_bar, index, shape):
-    y_bar, flat = _ref._put_vjp_inputs(y_bar, index, shape)
-    return _core.take(np.ascontiguousarray(y_bar), _flat(flat), get_num_threads())
+    y_bar, index = _ref._put_vjp_inputs(y_bar, index, shape)
+    return _core.take(np.ascontiguousarray(y_bar), _for_core(index), get_num_threads())
 
 
 def _top_left(x, plane):
