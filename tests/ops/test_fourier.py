@@ -110,13 +110,14 @@ MFT_CASES = [  # (x shape, output plane, scale)
     ((2, 8, 8), (9, 12), (0.13, 0.071)),
     ((3, 7, 5), (6, 11), (0.05, 0.2)),
     ((2, 2, 7, 5), (7, 5), -0.3),
-    ((2, 181, 190), (200, 175), (0.004, 0.0051)),  # DFT matrices > 32768 elements: parallel
     ((16, 16), (16, 16), 1 / 16),
 ]
+LARGE_MFT = ((2, 181, 190), (200, 175), (0.004, 0.0051))  # DFT matrices > 32768 elements
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize(("x_shape", "plane", "scale"), MFT_CASES)
+@pytest.mark.parametrize(("x_shape", "plane", "scale", "dtype"), [
+    (*case, dtype) for case in MFT_CASES for dtype in DTYPES] + [(*LARGE_MFT, np.complex64),
+                                                                 (*LARGE_MFT, np.complex128)])
 def test_mft_and_mft_vjp_match_reference(x_shape, plane, scale, dtype, rng, twins,
                                          thread_count):
     x = draw(x_shape, dtype, rng)
@@ -143,7 +144,7 @@ def test_mft_matrices_are_the_references():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize(("x_shape", "plane", "scale"), MFT_CASES[:4])
+@pytest.mark.parametrize(("x_shape", "plane", "scale"), MFT_CASES)
 def test_mft_dot_test(x_shape, plane, scale, dtype):
     result = check_adjoint(lambda x: ops.mft(x, plane, scale),
                            lambda y: ops.mft_vjp(y, x_shape, scale), np.zeros(x_shape, dtype))
@@ -156,15 +157,16 @@ CONVOLVE_SHAPES = [  # (x shape, h shape): planes odd and even, batches broadcas
     ((7, 5), (3, 7, 5)),
     ((3, 1, 7, 5), (1, 4, 7, 5)),
     ((2, 3, 6, 4), (3, 6, 4)),
-    ((2, 128, 160), (128, 160)),  # 40k elements per stack: the parallel passes
 ]
+LARGE_CONVOLVE = ((2, 128, 160), (128, 160))  # 40k elements per stack: the parallel passes
 PRECISIONS = {np.float32: np.complex64, np.float64: np.complex128}
 KINDS = [(a, b) for real, cplx in PRECISIONS.items()
          for a, b in ((real, real), (real, cplx), (cplx, real), (cplx, cplx))]
 
 
-@pytest.mark.parametrize(("x_dtype", "h_dtype"), KINDS, ids=lambda d: np.dtype(d).name)
-@pytest.mark.parametrize(("x_shape", "h_shape"), CONVOLVE_SHAPES)
+@pytest.mark.parametrize(("x_shape", "h_shape", "x_dtype", "h_dtype"), [
+    (*shapes, *kinds) for shapes in CONVOLVE_SHAPES for kinds in KINDS] + [
+    (*LARGE_CONVOLVE, *kinds) for kinds in KINDS[::3]])  # f32-f32, c64-c64, c128-f64
 def test_convolve_and_convolve_vjp_match_reference(x_shape, h_shape, x_dtype, h_dtype, rng,
                                                    twins, thread_count, quick_plans):
     x, h = draw(x_shape, x_dtype, rng), draw(h_shape, h_dtype, rng)
@@ -189,7 +191,7 @@ def test_convolve_threads_give_the_same_result(rng, twins, quick_plans):
 
 
 @pytest.mark.parametrize(("x_dtype", "h_dtype"), KINDS, ids=lambda d: np.dtype(d).name)
-@pytest.mark.parametrize(("x_shape", "h_shape"), CONVOLVE_SHAPES[:5])
+@pytest.mark.parametrize(("x_shape", "h_shape"), CONVOLVE_SHAPES)
 def test_convolve_dot_tests_in_x_and_in_h(x_shape, h_shape, x_dtype, h_dtype, rng,
                                           quick_plans):
     x0, h0 = draw(x_shape, x_dtype, rng), draw(h_shape, h_dtype, rng)

@@ -13,9 +13,13 @@ DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 CASES = [  # (shape of the fine plane stack, factor)
     ((9, 12), (3, 4)), ((9, 12), (1, 2)), ((9, 12), (9, 1)), ((2, 8, 8), 2),
     ((2, 8, 8), (4, 8)), ((3, 7, 5), (7, 5)), ((3, 7, 5), 1), ((2, 2, 6, 4), (3, 2)),
+]
+LARGE = [  # every dtype on the small cases; one single and one double precision on these
     ((2, 150, 132), (3, 4)),  # 40k elements: beyond the parallel grain (32768)
     ((1, 192, 520), (2, 260)),  # more output columns than one stack of accumulators (256)
 ]
+TWIN_CASES = [(shape, factor, dtype) for shape, factor in CASES for dtype in DTYPES] + [
+    (shape, factor, dtype) for shape, factor in LARGE for dtype in (np.float32, np.complex128)]
 
 
 def draw(shape, dtype, rng):
@@ -44,8 +48,7 @@ def test_signature_and_documentation_are_the_references(name):
     assert "C++ core" in getattr(ops, name).__doc__
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize(("shape", "factor"), CASES)
+@pytest.mark.parametrize(("shape", "factor", "dtype"), TWIN_CASES)
 def test_bin_tile_and_their_vjps(shape, factor, dtype, rng, twins, thread_count):
     fine = draw(shape, dtype, rng)
     small = draw(coarse(shape, factor), dtype, rng)
@@ -78,7 +81,7 @@ def test_bin_sums_in_double(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128, np.float64])
-@pytest.mark.parametrize(("shape", "factor"), CASES[:8])
+@pytest.mark.parametrize(("shape", "factor"), CASES)
 def test_dot_tests(shape, factor, dtype):
     result = check_adjoint(lambda x: ops.bin(x, factor), lambda y: ops.bin_vjp(y, factor),
                            np.zeros(shape, dtype))
