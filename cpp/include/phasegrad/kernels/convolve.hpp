@@ -2,8 +2,10 @@
 // (Jurling & Fienup Eq. 69-74), with the leading (batch) axes broadcast as in NumPy.
 //
 // Broadcasting is given as two plane maps: output plane o convolves plane x_plane[o] of x with
-// plane h_plane[o] of h. The transforms are the core's cached FFTW plans (fft.hpp); x and h
-// are each transformed once, whatever the number of output planes that use them.
+// plane h_plane[o] of h. The transforms are the core's cached FFTW plans (fft.hpp), complex
+// only: x and h are each transformed once, whatever the number of output planes that use
+// them; real planes are transformed two to a complex plane, and real outputs inverse-
+// transformed in pairs (see convolve.cpp).
 #pragma once
 
 #include <complex>

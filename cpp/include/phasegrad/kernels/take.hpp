@@ -4,10 +4,11 @@
 //
 // Planes are `plane` contiguous elements, `batch` of them one after the other; the picked
 // pixels of a plane are `count` contiguous elements. Element types: float, double,
-// std::complex<float>, std::complex<double>. Every function checks its indices (or mask)
-// before any parallel region and throws std::invalid_argument for an index outside
-// [0, plane), a repeated pixel given to put, or a mask that does not select `count` pixels,
-// so nothing is read or written out of bounds whoever calls it.
+// std::complex<float>, std::complex<double>. The index functions check their indices before
+// any parallel region and throw std::invalid_argument for one outside [0, plane) or a
+// repeated pixel given to put, so nothing is written out of bounds whoever calls them; the
+// mask functions read a layout made from the mask itself (the caller sizes y, or checks that
+// x holds count() values per plane).
 #pragma once
 
 #include <cstddef>
