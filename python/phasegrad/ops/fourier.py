@@ -1,7 +1,10 @@
-"""Fourier ops in C++: the 2-D DFT pair through cached FFTW plans (Eq. 75-81); MFT and
-convolution."""
+"""Fourier ops in C++: the 2-D DFT pair through cached FFTW plans (Eq. 75-81); the matrix
+Fourier transform (its DFT matrices built by the core, its two products in BLAS); circular
+convolution through the same cached plans (Eq. 69-74)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -10,7 +13,11 @@ from .._validate import array
 from ..reference import fourier as _ref
 from ._twin import get_num_threads, twin
 
-__all__ = ["dft2", "dft2_vjp", "idft2", "idft2_vjp"]
+__all__ = [
+    "dft2", "dft2_vjp", "idft2", "idft2_vjp",
+    "mft", "mft_vjp",
+    "convolve", "convolve_vjp",
+]
 
 
 def _scaled(x, scale, inverse):
@@ -39,3 +46,73 @@ def idft2(x, norm="backward"):
 def idft2_vjp(y_bar, norm="backward"):
     y_bar = array(y_bar, "y_bar", kind="complex", min_ndim=2)
     return _scaled(y_bar, _ref._transform_scale(norm, y_bar.shape[-2:], inverse=True), False)
+
+
+# ---------------------------------------------------------------- matrix Fourier transform
+
+_BLAS_NOTE = ("The core builds the two DFT matrices (in parallel, once per call); the two "
+              "matrix products are delegated to NumPy's ``matmul``, i.e. BLAS GEMM on BLAS's "
+              "own threads, in the reference's order (``bench/bench_ops_layout.py`` measures "
+              "it against the reference).")
+
+
+def _with_blas_note(function):
+    first, _, rest = function.__doc__.partition("\n\n")
+    note, _, rest = rest.partition("\n")  # the twin note of phasegrad.ops
+    function.__doc__ = f"{first}\n\n{note}\n    {_BLAS_NOTE}\n{rest}"
+    return function
+
+
+def _mft_matrix(n_out, n_in, scale, dtype, conjugate=False, transpose=False):
+    """``exp(-2 pi i scale (k - n_out//2) p)``, (n_out, n_in), as the reference's matrix."""
+    return _core.mft_matrix(n_out, n_in, scale, dtype, conjugate, transpose, get_num_threads())
+
+
+@_with_blas_note
+@twin(_ref.mft)
+def mft(x, shape, scale):
+    x, (rows, cols), (sr, sc) = _ref._mft_inputs(x, shape, scale)
+    row_matrix = _mft_matrix(rows, x.shape[-2], sr, x.dtype)
+    col_matrix = _mft_matrix(cols, x.shape[-1], sc, x.dtype)
+    return row_matrix @ x @ col_matrix.T
+
+
+@_with_blas_note
+@twin(_ref.mft_vjp)
+def mft_vjp(y_bar, x_shape, scale):
+    y_bar, (rows, cols), (sr, sc) = _ref._mft_vjp_inputs(y_bar, x_shape, scale)
+    # R^H and conj(C), written as such: no conjugated copies of R and C.
+    row_matrix_h = _mft_matrix(y_bar.shape[-2], rows, sr, y_bar.dtype, conjugate=True,
+                               transpose=True)
+    col_matrix_conj = _mft_matrix(y_bar.shape[-1], cols, sc, y_bar.dtype, conjugate=True)
+    return row_matrix_h @ y_bar @ col_matrix_conj
+
+
+# ---------------------------------------------------------------- circular convolution
+
+def _plane_maps(x, h, out_shape):
+    """Which plane of x and of h each output plane reads, as int64 arrays of its batch shape.
+
+    This is NumPy broadcasting of the leading axes, spelled out for the core.
+    """
+    def plane_map(a):
+        planes = np.arange(math.prod(a.shape[:-2]), dtype=np.int64).reshape(a.shape[:-2])
+        return np.broadcast_to(planes, out_shape[:-2]).copy()  # C order, even when 0-d
+
+    return plane_map(x), plane_map(h)
+
+
+@twin(_ref.convolve)
+def convolve(x, h):
+    x, h, out_shape = _ref._convolve_inputs(x, h)
+    x_plane, h_plane = _plane_maps(x, h, out_shape)
+    return _core.convolve(np.ascontiguousarray(x), np.ascontiguousarray(h), x_plane, h_plane,
+                          get_num_threads())
+
+
+@twin(_ref.convolve_vjp)
+def convolve_vjp(y_bar, x, h):
+    y_bar, x, h = _ref._convolve_vjp_inputs(y_bar, x, h)
+    x_plane, h_plane = _plane_maps(x, h, y_bar.shape)
+    return _core.convolve_vjp(np.ascontiguousarray(y_bar), np.ascontiguousarray(x),
+                              np.ascontiguousarray(h), x_plane, h_plane, get_num_threads())

@@ -1,3 +1,103 @@
-"""C++ indexing ops: placeholder until the group lands."""
+"""Indexing ops in C++: take / put by flat index (Eq. 59, 60, 62), top-left zero-pad / crop,
+and the FFT shifts, each one pass over its output.
 
-__all__ = []
+The checks are the reference's own (``phasegrad.reference.indexing``), so both raise the same
+errors; a strided input is copied to a contiguous one first and never written to.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _core
+from .._validate import array
+from ..reference import indexing as _ref
+from ._twin import get_num_threads, twin
+
+__all__ = [
+    "take", "take_vjp", "put", "put_vjp",
+    "pad", "pad_vjp", "crop", "crop_vjp",
+    "fftshift", "fftshift_vjp", "ifftshift", "ifftshift_vjp",
+]
+
+
+def _for_core(index):
+    """A checked index as the core reads it: a contiguous bool mask (read as it is, never
+    turned into indices), or flat indices, all within the plane, as int64."""
+    if index.dtype == np.bool_:
+        return np.ascontiguousarray(index)
+    return np.ascontiguousarray(index, dtype=np.int64)
+
+
+@twin(_ref.take)
+def take(x, index):
+    x, index = _ref._take_inputs(x, index)
+    return _core.take(np.ascontiguousarray(x), _for_core(index), get_num_threads())
+
+
+@twin(_ref.take_vjp)
+def take_vjp(y_bar, index, x_shape):
+    y_bar, index, (rows, cols) = _ref._take_vjp_inputs(y_bar, index, x_shape)
+    return _core.take_vjp(np.ascontiguousarray(y_bar), _for_core(index), rows, cols,
+                          get_num_threads())
+
+
+@twin(_ref.put)
+def put(x, index, shape):
+    x, index, (rows, cols) = _ref._put_inputs(x, index, shape)
+    return _core.put(np.ascontiguousarray(x), _for_core(index), rows, cols, get_num_threads())
+
+
+@twin(_ref.put_vjp)
+def put_vjp(y_bar, index, shape):
+    y_bar, index = _ref._put_vjp_inputs(y_bar, index, shape)
+    return _core.take(np.ascontiguousarray(y_bar), _for_core(index), get_num_threads())
+
+
+def _top_left(x, plane):
+    return _core.copy_top_left(np.ascontiguousarray(x), *plane, get_num_threads())
+
+
+@twin(_ref.pad)
+def pad(x, shape):
+    return _top_left(*_ref._pad_inputs(x, shape))
+
+
+@twin(_ref.pad_vjp)
+def pad_vjp(y_bar, x_shape):
+    return _top_left(*_ref._pad_vjp_inputs(y_bar, x_shape))
+
+
+@twin(_ref.crop)
+def crop(x, shape):
+    return _top_left(*_ref._crop_inputs(x, shape))
+
+
+@twin(_ref.crop_vjp)
+def crop_vjp(y_bar, x_shape):
+    return _top_left(*_ref._crop_vjp_inputs(y_bar, x_shape))
+
+
+def _shift(x, name, inverse):
+    x = array(x, name, min_ndim=2)
+    return _core.fftshift(np.ascontiguousarray(x), inverse, get_num_threads())
+
+
+@twin(_ref.fftshift)
+def fftshift(x):
+    return _shift(x, "x", inverse=False)
+
+
+@twin(_ref.fftshift_vjp)
+def fftshift_vjp(y_bar):
+    return _shift(y_bar, "y_bar", inverse=True)
+
+
+@twin(_ref.ifftshift)
+def ifftshift(x):
+    return _shift(x, "x", inverse=True)
+
+
+@twin(_ref.ifftshift_vjp)
+def ifftshift_vjp(y_bar):
+    return _shift(y_bar, "y_bar", inverse=False)

@@ -188,6 +188,22 @@ def _mft_scales(scale):
     return sr, sr
 
 
+# Argument checks shared with the C++ twins in phasegrad.ops.fourier (same errors in both).
+
+def _mft_inputs(x, shape, scale):
+    """``(x, (K, L), (sr, sc))``."""
+    x = array(x, "x", kind="complex", min_ndim=2)
+    plane = plane_shape(shape, "shape", batch_shape=x.shape[:-2])
+    return x, plane, _mft_scales(scale)
+
+
+def _mft_vjp_inputs(y_bar, x_shape, scale):
+    """``(y_bar, (n, m), (sr, sc))``."""
+    y_bar = array(y_bar, "y_bar", kind="complex", min_ndim=2)
+    plane = plane_shape(x_shape, "x_shape", batch_shape=y_bar.shape[:-2])
+    return y_bar, plane, _mft_scales(scale)
+
+
 def mft(x, shape, scale):
     """Matrix Fourier transform with a centred output (Soummer et al. 2007; Eq. 69).
 
@@ -220,9 +236,7 @@ def mft(x, shape, scale):
     >>> np.allclose(mft(x, (8, 8), 1 / 8), fftshift(dft2(pad(x, (8, 8)))))
     True
     """
-    x = array(x, "x", kind="complex", min_ndim=2)
-    rows, cols = plane_shape(shape, "shape", batch_shape=x.shape[:-2])
-    sr, sc = _mft_scales(scale)
+    x, (rows, cols), (sr, sc) = _mft_inputs(x, shape, scale)
     row_matrix = _mft_matrix(rows, x.shape[-2], sr, x.dtype)
     col_matrix = _mft_matrix(cols, x.shape[-1], sc, x.dtype)
     return row_matrix @ x @ col_matrix.T
@@ -251,9 +265,7 @@ def mft_vjp(y_bar, x_shape, scale):
     ndarray
         ``x_bar``, shape ``(..., n, m)``, dtype of ``y_bar``.
     """
-    y_bar = array(y_bar, "y_bar", kind="complex", min_ndim=2)
-    rows, cols = plane_shape(x_shape, "x_shape", batch_shape=y_bar.shape[:-2])
-    sr, sc = _mft_scales(scale)
+    y_bar, (rows, cols), (sr, sc) = _mft_vjp_inputs(y_bar, x_shape, scale)
     row_matrix = _mft_matrix(y_bar.shape[-2], rows, sr, y_bar.dtype)
     col_matrix = _mft_matrix(y_bar.shape[-1], cols, sc, y_bar.dtype)
     return row_matrix.conj().T @ y_bar @ col_matrix.conj()
@@ -289,6 +301,13 @@ def _convolve_inputs(x, h):
         raise ValueError(f"x and h must have the same plane shape (last two axes); got "
                          f"x {x.shape} and h {h.shape} (zero-pad the smaller one with pad)")
     return x, h, broadcast_shape(("x", x), ("h", h))
+
+
+def _convolve_vjp_inputs(y_bar, x, h):
+    """``(y_bar, x, h)`` checked as ``convolve_vjp`` needs them."""
+    x, h, out_shape = _convolve_inputs(x, h)
+    y_bar = cotangent(y_bar, "y_bar", out_shape, ("x", x), ("h", h))
+    return y_bar, x, h
 
 
 def convolve(x, h):
@@ -342,8 +361,7 @@ def convolve_vjp(y_bar, x, h):
     (x_bar, h_bar) : tuple of ndarray
         Shapes of ``x`` and ``h``; each real for a real input.
     """
-    x, h, out_shape = _convolve_inputs(x, h)
-    y_bar = cotangent(y_bar, "y_bar", out_shape, ("x", x), ("h", h))
+    y_bar, x, h = _convolve_vjp_inputs(y_bar, x, h)
     x_bar = _circular_product(y_bar, h, conjugate_v=True)
     h_bar = _circular_product(y_bar, x, conjugate_v=True)
     return (_sum_to_shape(x_bar, x.shape, x.dtype, copy=False),

@@ -24,6 +24,24 @@ def _check_divisible(arr, name, p, q):
                          f"{arr.shape[-2:]}, exactly")
 
 
+# Argument checks shared with the C++ twins in phasegrad.ops.sampling, so that both raise the
+# same errors: ``name`` is "x" for the ops and "y_bar" for the reverse rules.
+
+def _bin_inputs(x, factor, name="x"):
+    """``(x, p, q)``: ``x`` a plane stack whose plane the factor ``(p, q)`` divides."""
+    x = array(x, name, min_ndim=2)
+    p, q = int_pair(factor, "factor")
+    _check_divisible(x, name, p, q)
+    return x, p, q
+
+
+def _tile_inputs(x, factor, name="x"):
+    """``(x, p, q)``: ``x`` a plane stack and the factor ``(p, q)``."""
+    x = array(x, name, min_ndim=2)
+    p, q = int_pair(factor, "factor")
+    return x, p, q
+
+
 def bin(x, factor):  # the catalogue's name; it shadows the builtin in this module only
     """Pixel binning: sum each p x q block of the plane into one pixel (Eq. 83, 87).
 
@@ -51,9 +69,7 @@ def bin(x, factor):  # the catalogue's name; it shadows the builtin in this modu
     array([[ 27.,  39.],
            [ 99., 111.]])
     """
-    x = array(x, "x", min_ndim=2)
-    p, q = int_pair(factor, "factor")
-    _check_divisible(x, "x", p, q)
+    x, p, q = _bin_inputs(x, factor)
     rows, cols = x.shape[-2] // p, x.shape[-1] // q
     blocks = x.reshape(x.shape[:-2] + (rows, p, cols, q))
     double = np.complex128 if is_complex(x) else np.float64
@@ -80,7 +96,7 @@ def bin_vjp(y_bar, factor):
     ndarray
         ``x_bar``, shape ``(..., n, m)``, dtype of ``y_bar``.
     """
-    y_bar = array(y_bar, "y_bar", min_ndim=2)
+    y_bar, _, _ = _tile_inputs(y_bar, factor, "y_bar")
     return tile(y_bar, factor)
 
 
@@ -108,8 +124,7 @@ def tile(x, factor):
     array([[1., 2.],
            [1., 2.]])
     """
-    x = array(x, "x", min_ndim=2)
-    p, q = int_pair(factor, "factor")
+    x, p, q = _tile_inputs(x, factor)
     rows, cols = x.shape[-2:]
     blocks = np.broadcast_to(x[..., :, None, :, None], x.shape[:-2] + (rows, p, cols, q))
     return blocks.reshape(x.shape[:-2] + (rows * p, cols * q))  # one copy, out of the view
@@ -135,6 +150,5 @@ def tile_vjp(y_bar, factor):
     ndarray
         ``x_bar``, shape ``(..., n, m)``, dtype of ``y_bar``.
     """
-    y_bar = array(y_bar, "y_bar", min_ndim=2)
-    _check_divisible(y_bar, "y_bar", *int_pair(factor, "factor"))
+    y_bar, _, _ = _bin_inputs(y_bar, factor, "y_bar")
     return bin(y_bar, factor)
