@@ -18,25 +18,34 @@ using std::size_t;
 
 namespace {
 
-// Pixels per block: a block of every mode (count * kPixelBlock values) stays in cache while
-// the batch items pass over it, and the double accumulators of a block fit in L1.
+// Pixels per block of the synthesis: a block of every mode (count * kPixelBlock values) stays
+// in cache while the batch items pass over it.
 constexpr size_t kPixelBlock = 512;
+// Pixels per register tile of the synthesis (double accumulators held across all modes).
+constexpr size_t kTile = 16;
+// Pixels per block of the projection (64 KiB of double cotangent, kept in L2), and the
+// running sums of its dot products.
+constexpr size_t kProjectionBlock = 8192;
+constexpr size_t kLanes = 8;
 
 double real_part(float v) { return v; }
 double real_part(double v) { return v; }
 double real_part(std::complex<float> v) { return v.real(); }
 double real_part(std::complex<double> v) { return v.real(); }
 
-// sum_j u[j] v[j] in double over four interleaved partial sums (a fixed order, independent of
-// the compiler, that it can vectorise).
+// sum_j u[j] v[j] in double over kLanes interleaved running sums (a fixed order, which the
+// compiler can vectorise), added pairwise at the end.
 template <class T>
 double dot(const double* u, const T* v, size_t n) {
-  double lane[4] = {0.0, 0.0, 0.0, 0.0};
+  double lane[kLanes] = {};
   size_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    for (size_t l = 0; l < 4; ++l) lane[l] += u[j + l] * static_cast<double>(v[j + l]);
+  for (; j + kLanes <= n; j += kLanes) {
+    for (size_t q = 0; q < kLanes; ++q) lane[q] += u[j + q] * static_cast<double>(v[j + q]);
   }
-  double total = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+  for (size_t width = kLanes / 2; width > 0; width /= 2) {
+    for (size_t q = 0; q < width; ++q) lane[q] += lane[q + width];
+  }
+  double total = lane[0];
   for (; j < n; ++j) total += u[j] * static_cast<double>(v[j]);
   return total;
 }
@@ -51,21 +60,32 @@ void basis(const T* a, const T* modes, T* y, size_t batch, size_t count, size_t 
   const int nt = threads_for(batch * pixels * count, threads);
 #pragma omp parallel num_threads(nt)
   {
-    double acc[kPixelBlock];
     const auto [first, last] =
         passes::share(items, omp_get_thread_num(), omp_get_num_threads());
     for (size_t item = first; item < last; ++item) {
       const size_t block = item / batch, p = item % batch;
-      const size_t j0 = block * kPixelBlock, len = std::min(pixels, j0 + kPixelBlock) - j0;
+      const size_t j0 = block * kPixelBlock, j1 = std::min(pixels, j0 + kPixelBlock);
       const T* coefficients = a + p * count;
-      std::fill(acc, acc + len, 0.0);
-      for (size_t k = 0; k < count; ++k) {
-        const double c = coefficients[k];
-        const T* mode = modes + k * pixels + j0;
-        for (size_t j = 0; j < len; ++j) acc[j] += c * static_cast<double>(mode[j]);
+      T* out = y + p * pixels;
+      // A tile of pixels stays in registers while every mode adds to it: the modes stream
+      // through once, the output is written once.
+      size_t j = j0;
+      for (; j + kTile <= j1; j += kTile) {
+        double acc[kTile] = {};
+        for (size_t k = 0; k < count; ++k) {
+          const double c = coefficients[k];
+          const T* mode = modes + k * pixels + j;
+          for (size_t l = 0; l < kTile; ++l) acc[l] += c * static_cast<double>(mode[l]);
+        }
+        for (size_t l = 0; l < kTile; ++l) out[j + l] = static_cast<T>(acc[l]);
       }
-      T* out = y + p * pixels + j0;
-      for (size_t j = 0; j < len; ++j) out[j] = static_cast<T>(acc[j]);
+      for (; j < j1; ++j) {
+        double acc = 0.0;
+        for (size_t k = 0; k < count; ++k) {
+          acc += static_cast<double>(coefficients[k]) * static_cast<double>(modes[k * pixels + j]);
+        }
+        out[j] = static_cast<T>(acc);
+      }
     }
   }
 }
@@ -73,22 +93,27 @@ void basis(const T* a, const T* modes, T* y, size_t batch, size_t count, size_t 
 template <class T, class G>
 void basis_vjp(const G* y_bar, const T* modes, T* a_bar, size_t batch, size_t count,
                size_t pixels, int threads) {
-  const size_t blocks = (pixels + kPixelBlock - 1) / kPixelBlock;
+  const size_t blocks = (pixels + kProjectionBlock - 1) / kProjectionBlock;
   const size_t items = blocks * batch;
   const size_t outputs = batch * count;
   const int nt = threads_for(batch * pixels * count, threads);
+  // Per thread: its partial sums of every output, and a block of the cotangent in double.
   std::vector<double> partial(static_cast<size_t>(nt) * outputs, 0.0);
+  std::vector<double> scratch(static_cast<size_t>(nt) * kProjectionBlock);
 #pragma omp parallel num_threads(nt)
   {
-    double cotangent[kPixelBlock];
     const int t = omp_get_thread_num();
     double* sums = partial.data() + static_cast<size_t>(t) * outputs;
+    double* cotangent = scratch.data() + static_cast<size_t>(t) * kProjectionBlock;
     const auto [first, last] = passes::share(items, t, omp_get_num_threads());
     for (size_t item = first; item < last; ++item) {
       const size_t block = item / batch, p = item % batch;
-      const size_t j0 = block * kPixelBlock, len = std::min(pixels, j0 + kPixelBlock) - j0;
+      const size_t j0 = block * kProjectionBlock;
+      const size_t len = std::min(pixels, j0 + kProjectionBlock) - j0;
       const G* in = y_bar + p * pixels + j0;
       for (size_t j = 0; j < len; ++j) cotangent[j] = real_part(in[j]);
+      // The block of the cotangent stays in cache while each mode streams past it once: the
+      // cotangent is read from memory once for all modes.
       double* out = sums + p * count;
       for (size_t k = 0; k < count; ++k) out[k] += dot(cotangent, modes + k * pixels + j0, len);
     }

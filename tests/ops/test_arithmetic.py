@@ -437,3 +437,15 @@ def test_matrix_subclass_is_element_wise(twins):
 def test_core_refuses_what_python_would_have_caught(call, error):
     with pytest.raises(error):
         call()
+
+
+@pytest.mark.parametrize("name", ["add", "add_vjp", "mul", "mul_vjp", "matmul", "matmul_vjp",
+                                  "power", "power_vjp", "broadcast", "broadcast_vjp", "basis",
+                                  "basis_vjp"])
+def test_signature_and_docstring_of_the_reference_twin(name):
+    import inspect
+
+    op, twin = getattr(ops, name), getattr(reference, name)
+    assert inspect.signature(op) == inspect.signature(twin)
+    assert op.__doc__.startswith(twin.__doc__.partition("\n")[0])
+    assert f"phasegrad.reference.{name}" in op.__doc__

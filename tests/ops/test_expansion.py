@@ -1,5 +1,6 @@
-"""C++ basis expansion against its reference twin; dot tests; bad input; strided views; the
-strict _core boundary."""
+"""Basis expansion against its reference twin, for phasegrad.ops (BLAS and, for a
+single-precision basis_vjp, the C++ kernel) and for both C++ kernels of phasegrad._core in both
+precisions; dot tests; bad input; strided views; the strict _core boundary."""
 
 import numpy as np
 import pytest
@@ -28,16 +29,26 @@ def in_double(v):
     return v.astype(np.result_type(v.dtype, np.float64))
 
 
+def core_basis(a, B):
+    return _core.basis(a, B, pg.get_num_threads())
+
+
+def core_basis_vjp(y_bar, B):
+    return _core.basis_vjp(y_bar, B, pg.get_num_threads())
+
+
 @pytest.mark.parametrize("dtype", REAL)
 @pytest.mark.parametrize("a_shape, B_shape", SHAPES)
 def test_basis_matches_reference(a_shape, B_shape, dtype, rng, twins):
     a, B = draw(a_shape, dtype, rng), draw(B_shape, dtype, rng)
     expected = reference.basis(a, B)
+    twins(ops.basis(a, B), expected)
     # The kernel sums in double: compare a float32 result with the reference run in double.
-    twins(ops.basis(a, B), reference.basis(in_double(a), in_double(B)).astype(expected.dtype))
+    twins(core_basis(a, B), reference.basis(in_double(a), in_double(B)).astype(expected.dtype))
     for cotangent_dtype in (dtype, COMPLEX_OF[dtype]):
         y_bar = draw(expected.shape, cotangent_dtype, rng)
         twins(ops.basis_vjp(y_bar, B), reference.basis_vjp(y_bar, B))
+        twins(core_basis_vjp(y_bar, B), reference.basis_vjp(y_bar, B))
 
 
 @pytest.mark.parametrize("dtype", REAL)
@@ -49,19 +60,22 @@ def test_basis_matches_reference(a_shape, B_shape, dtype, rng, twins):
 def test_large_basis_matches_reference_on_threads(a_shape, B_shape, dtype, rng, twins,
                                                   thread_count):
     a, B = draw(a_shape, dtype, rng), draw(B_shape, dtype, rng)
-    y = ops.basis(a, B)
+    y = core_basis(a, B)
     twins(y, reference.basis(in_double(a), in_double(B)).astype(dtype))
-    y_bar = draw(y.shape, COMPLEX_OF[dtype], rng)
-    twins(ops.basis_vjp(y_bar, B), reference.basis_vjp(y_bar, B))
+    for cotangent_dtype in (dtype, COMPLEX_OF[dtype]):
+        y_bar = draw(y.shape, cotangent_dtype, rng)
+        expected = reference.basis_vjp(y_bar, B)
+        twins(core_basis_vjp(y_bar, B), expected)
+        twins(ops.basis_vjp(y_bar, B), expected)
 
 
 def test_two_threads_agree_with_one(rng, twins):
     a, B = draw((3, 6), np.float64, rng), draw((6, 128, 128), np.float64, rng)
     y_bar = draw((3, 128, 128), np.float64, rng)
     with pg.threads(1):
-        one = ops.basis(a, B), ops.basis_vjp(y_bar, B)
+        one = core_basis(a, B), core_basis_vjp(y_bar, B)
     with pg.threads(2):
-        two = ops.basis(a, B), ops.basis_vjp(y_bar, B)
+        two = core_basis(a, B), core_basis_vjp(y_bar, B)
     twins(two, one, rtol=1e-14)
 
 
@@ -69,9 +83,10 @@ def test_two_threads_agree_with_one(rng, twins):
 @pytest.mark.parametrize("a_shape, B_shape", SHAPES + [((40, 3), (3, 30, 31))])
 def test_basis_passes_the_dot_test(a_shape, B_shape, dtype, rng):
     B = draw(B_shape, dtype, rng)
-    result = check_adjoint(lambda a: ops.basis(a, B), lambda y: ops.basis_vjp(y, B),
-                           np.zeros(a_shape, dtype))
-    assert result.ok, result
+    for forward, adjoint in ((ops.basis, ops.basis_vjp), (core_basis, core_basis_vjp)):
+        result = check_adjoint(lambda a, f=forward: f(a, B), lambda y, f=adjoint: f(y, B),
+                               np.zeros(a_shape, dtype))
+        assert result.ok, result
 
 
 def test_strided_and_negative_stride_views_give_the_answer_of_copies(rng, twins):
@@ -83,6 +98,8 @@ def test_strided_and_negative_stride_views_give_the_answer_of_copies(rng, twins)
     before = [B.copy(), a.copy(), y_bar.copy()]
     twins(ops.basis(a, B), reference.basis(before[1], before[0]))
     twins(ops.basis_vjp(y_bar, B), reference.basis_vjp(before[2], before[0]))
+    B32, y32 = B_base.astype(np.float32)[::-2, ::2, 1::2], y_bar.astype(np.complex64)[:, ::-1]
+    twins(ops.basis_vjp(y32, B32), reference.basis_vjp(y32.copy(), B32.copy()))
     for view, copy in zip((B, a, y_bar), before, strict=True):
         np.testing.assert_array_equal(view, copy)
 

@@ -13,11 +13,11 @@ template <class T>
 void basis(const T* a, const T* modes, T* y, std::size_t batch, std::size_t count,
            std::size_t pixels, int threads);
 
-// a_bar[p, k] = sum_j Re(y_bar[p, j]) modes[k, j] (Eq. 58): one pass over y_bar, which is
-// read once for all modes, and over the modes, read once for every batch item together. G is
-// T or std::complex<T> (a complex cotangent contributes its real part: Eq. 67). The sums are
-// split among threads by pixel blocks and added in thread order: the rounding depends on the
-// thread count.
+// a_bar[p, k] = sum_j Re(y_bar[p, j]) modes[k, j] (Eq. 58): y_bar is read from memory once
+// for all modes (a block of it, converted to double, stays in cache while every mode streams
+// past), each mode once per batch item. G is T or std::complex<T> (a complex cotangent
+// contributes its real part: Eq. 67). The sums are split among threads by pixel blocks and
+// added in thread order: the rounding depends on the thread count.
 template <class T, class G>
 void basis_vjp(const G* y_bar, const T* modes, T* a_bar, std::size_t batch, std::size_t count,
                std::size_t pixels, int threads);
