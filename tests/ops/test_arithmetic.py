@@ -449,3 +449,27 @@ def test_signature_and_docstring_of_the_reference_twin(name):
     assert inspect.signature(op) == inspect.signature(twin)
     assert op.__doc__.startswith(twin.__doc__.partition("\n")[0])
     assert f"phasegrad.reference.{name}" in op.__doc__
+
+
+def _cancelling(n, dtype):
+    """n values 1e8, 1, 1, ..., 1, -1e8: their sum, n - 2, survives only a double accumulator
+    (in float32, 1e8 + 1 == 1e8)."""
+    v = np.ones(n, dtype)
+    v[0], v[-1] = 1e8, -1e8
+    return v
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.complex64])
+def test_sums_accumulate_in_double(dtype, thread_count):
+    n = 40000
+    column = _cancelling(n, dtype)
+    plane = np.repeat(column[:, None], 3, axis=1)            # (n, 3): sums over the batch
+    assert ops.broadcast_vjp(column, ()) == n - 2
+    np.testing.assert_array_equal(ops.broadcast_vjp(plane, (3,)), np.full(3, n - 2, dtype))
+    ones = np.ones(n, dtype)
+    x_bar, _ = ops.mul_vjp(column, 1.0, ones)
+    assert x_bar == n - 2
+    x_bar, y_bar = ops.add_vjp(plane, np.ones((1, 3), dtype), np.ones((n, 3), dtype))
+    np.testing.assert_array_equal(x_bar, np.full((1, 3), n - 2, dtype))
+    x_bar, _ = ops.mul_vjp(plane, np.ones(3, dtype), np.ones((n, 3), dtype))
+    np.testing.assert_array_equal(x_bar, np.full(3, n - 2, dtype))

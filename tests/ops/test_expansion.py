@@ -152,3 +152,11 @@ def test_bad_input_raises_what_the_reference_raises(call):
 def test_core_refuses_what_python_would_have_caught(call, error):
     with pytest.raises(error):
         call()
+
+
+def test_projection_accumulates_in_double(thread_count):
+    y_bar = np.ones(200 * 200, np.float32)
+    y_bar[0], y_bar[-1] = 1e8, -1e8
+    B = np.ones((2, 200, 200), np.float32)
+    a_bar = ops.basis_vjp(y_bar.reshape(200, 200), B)
+    np.testing.assert_array_equal(a_bar, np.full(2, y_bar.size - 2, np.float32))
