@@ -1,6 +1,7 @@
 """Throughput of the C++ arithmetic and expansion ops against the equivalent NumPy expression.
 
-Run: ``python bench/bench_ops_arithmetic.py [--json out.json] [--quick] [--threads 1 2]``.
+Run: ``python bench/bench_ops_arithmetic.py [--json out.json] [--quick] [--threads 1 2]
+[--sizes 256 1024 2048] [--dtypes complex128 ...] [--ops mul_vjp ...]``.
 
 For every op, size (256², 1024², 2048²), dtype and thread count, the table gives the median
 time of ``phasegrad.ops.<op>`` and of the NumPy expression that computes the same thing (the
@@ -119,7 +120,7 @@ def matmul_cases(n, dtype, rng):
     ]
 
 
-def measure(sizes, dtypes, thread_counts, matmul_sizes, repeats):
+def measure(sizes, dtypes, thread_counts, matmul_sizes, repeats, only=None):
     rows, legend = [], {}
     rng = np.random.default_rng(0)
     for n in sizes:
@@ -128,7 +129,7 @@ def measure(sizes, dtypes, thread_counts, matmul_sizes, repeats):
             if n in matmul_sizes:
                 chosen += matmul_cases(n, dtype, rng)
             for name, kinds, ours, theirs, nbytes, expression in chosen:
-                if dtype not in kinds:
+                if dtype not in kinds or (only and name not in only):
                     continue
                 legend[name] = expression
                 numpy_s = median_seconds(theirs, repeats=repeats)
@@ -154,12 +155,16 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="1024^2 complex128 only")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 1024, 2048])
+    parser.add_argument("--dtypes", nargs="+", default=[np.dtype(d).name for d in ALL])
+    parser.add_argument("--ops", nargs="+", help="only these rows (names as in the legend)")
     args = parser.parse_args(argv)
     if args.quick:
-        sizes, dtypes, matmul_sizes = (1024,), (np.complex128,), ()
+        sizes, dtypes = (1024,), (np.complex128,)
     else:
-        sizes, dtypes, matmul_sizes = (256, 1024, 2048), ALL, (256, 1024)
-    rows, legend = measure(sizes, dtypes, args.threads, matmul_sizes, args.repeats)
+        sizes, dtypes = tuple(args.sizes), tuple(np.dtype(d).type for d in args.dtypes)
+    matmul_sizes = tuple(n for n in sizes if n <= 1024)  # a 2048^2 GEMM takes seconds
+    rows, legend = measure(sizes, dtypes, args.threads, matmul_sizes, args.repeats, args.ops)
     print("NumPy expressions:")
     for name, expression in legend.items():
         print(f"  {name:22s} {expression}")

@@ -225,7 +225,8 @@ E power_element(E x, real_t<E> c) {
 }
 
 // Calls body(pow) with pow(x) = x**e specialised for e, so that the loop inside body has no
-// branch on the exponent and the common exponents (0, 1, 2, 1/2, small integers) avoid pow.
+// branch on the exponent and the common exponents (0, 1, 2, 1/2; 3, -1, -2 for a real x;
+// integers below 100 in magnitude for a complex x) avoid pow.
 template <class E, class Body>
 void with_power(real_t<E> e, Body&& body) {
   using T = real_t<E>;
@@ -240,7 +241,9 @@ void with_power(real_t<E> e, Body&& body) {
     }
     return body([e](E v) { return power_complex(v, e); });
   } else {
+    if (e == 3) return body([](E v) { return v * v * v; });
     if (e == -1) return body([](E v) { return T(1) / v; });
+    if (e == -2) return body([](E v) { return T(1) / (v * v); });
     return body([e](E v) { return std::pow(v, e); });
   }
 }

@@ -473,3 +473,19 @@ def test_sums_accumulate_in_double(dtype, thread_count):
     np.testing.assert_array_equal(x_bar, np.full((1, 3), n - 2, dtype))
     x_bar, _ = ops.mul_vjp(plane, np.ones(3, dtype), np.ones((n, 3), dtype))
     np.testing.assert_array_equal(x_bar, np.full(3, n - 2, dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("c", [2.7, -1.5, 7.0, 0.25])
+def test_core_power_of_real_x_to_any_exponent(c, dtype, rng, twins):
+    # ops hands these to NumPy's vectorised pow; the kernel's own pow path stays correct.
+    x = power_base((3, 9, 5), dtype, rng)
+    y_bar = draw(x.shape, dtype, rng)
+    c_array = np.full((9, 5), c, dtype)
+    expected = reference.power(x.astype(np.float64), c).astype(dtype)
+    expected_bar = reference.power_vjp(y_bar.astype(np.float64), x.astype(np.float64),
+                                       c).astype(dtype)
+    twins(_core.power(x, c, 1), expected)
+    twins(_core.power_array(x, c_array, 1), expected)
+    twins(_core.power_vjp(y_bar, x, c, None, 1), expected_bar)
+    twins(_core.power_vjp(y_bar, x, 0.0, c_array, 1), expected_bar)

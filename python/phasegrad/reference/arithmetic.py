@@ -400,6 +400,11 @@ def power_vjp(y_bar, x, c):
     x, c = _power_operands(x, c)
     y_bar = cotangent(y_bar, "y_bar", x.shape, ("x", x))
     _check_power_domain(x, c, derivative=True)
+    return _power_gradient(y_bar, x, c)
+
+
+def _power_gradient(y_bar, x, c):
+    """``c * conj(x)**(c - 1) * y_bar`` (Re y_bar for a real x) of checked arguments."""
     if not is_complex(x):
         y_bar = np.real(y_bar)
     return c * _conj(x) ** (c - 1) * y_bar
