@@ -316,14 +316,17 @@ def _power_operands(x, c):
 def _check_power_domain(x, c, derivative=False):
     """Refuse the points where ``x**c`` (or its derivative) is undefined or infinite."""
     c_values = np.asarray(c)
-    if not is_complex(x) and np.any((x < 0) & (c_values % 1 != 0)):
+    # A number c decides alone whether a condition can hold: scan x only when it can.
+    number = c_values.ndim == 0
+    if (not is_complex(x) and (not number or c % 1 != 0)
+            and np.any((x < 0) & (c_values % 1 != 0))):
         raise ValueError("x has negative entries where c is not an integer: the real power is "
                          "undefined there (use a complex x for the principal branch)")
     if derivative:
         limit, what = 1, "the derivative of x**c is infinite or undefined"
     else:
         limit, what = 0, "x**c is infinite"
-    if np.any((x == 0) & (c_values < limit)):
+    if (not number or c < limit) and np.any((x == 0) & (c_values < limit)):
         raise ValueError(f"x has zero entries where c < {limit}: {what} there")
 
 
@@ -397,6 +400,11 @@ def power_vjp(y_bar, x, c):
     x, c = _power_operands(x, c)
     y_bar = cotangent(y_bar, "y_bar", x.shape, ("x", x))
     _check_power_domain(x, c, derivative=True)
+    return _power_gradient(y_bar, x, c)
+
+
+def _power_gradient(y_bar, x, c):
+    """``c * conj(x)**(c - 1) * y_bar`` (Re y_bar for a real x) of checked arguments."""
     if not is_complex(x):
         y_bar = np.real(y_bar)
     return c * _conj(x) ** (c - 1) * y_bar

@@ -23,6 +23,25 @@ def _modes(B):
     return B, B.reshape(B.shape[0], -1)
 
 
+def _basis_operands(a, B):
+    """Validate ``basis``'s operands; return ``a``, ``B`` and B's (K, n*m) matrix view."""
+    a = array(a, "a", kind="real", min_ndim=1)
+    B, modes = _modes(B)
+    same_precision(("a", a), ("B", B))
+    if a.shape[-1] != B.shape[0]:
+        raise ValueError(f"a must have K = {B.shape[0]} coefficients on its last axis (one per "
+                         f"mode of B {B.shape}); got shape {a.shape}")
+    return a, B, modes
+
+
+def _basis_cotangent(y_bar, B):
+    """Validate ``basis_vjp``'s arguments; return ``y_bar``, ``B`` and B's matrix view."""
+    B, modes = _modes(B)
+    y_bar = array(y_bar, "y_bar", min_ndim=2)
+    y_bar = cotangent(y_bar, "y_bar", y_bar.shape[:-2] + B.shape[1:], ("B", B))
+    return y_bar, B, modes
+
+
 def basis(a, B):
     """Basis expansion ``y = sum_k a[..., k] * B[k]`` (Eq. 3, 58).
 
@@ -53,12 +72,7 @@ def basis(a, B):
     array([[-1., -2.],
            [-2., -1.]])
     """
-    a = array(a, "a", kind="real", min_ndim=1)
-    B, modes = _modes(B)
-    same_precision(("a", a), ("B", B))
-    if a.shape[-1] != B.shape[0]:
-        raise ValueError(f"a must have K = {B.shape[0]} coefficients on its last axis (one per "
-                         f"mode of B {B.shape}); got shape {a.shape}")
+    a, B, modes = _basis_operands(a, B)
     return np.matmul(a, modes).reshape(a.shape[:-1] + B.shape[1:])
 
 
@@ -93,9 +107,7 @@ def basis_vjp(y_bar, B):
     >>> basis_vjp(np.ones((2, 2)), B)
     array([2., 4.])
     """
-    B, modes = _modes(B)
-    y_bar = array(y_bar, "y_bar", min_ndim=2)
-    y_bar = cotangent(y_bar, "y_bar", y_bar.shape[:-2] + B.shape[1:], ("B", B))
+    y_bar, B, modes = _basis_cotangent(y_bar, B)
     planes = np.real(y_bar).reshape(y_bar.shape[:-2] + (-1,))
     # A sum over every pixel: accumulate in double, return in the input's precision.
     a_bar = np.matmul(planes.astype(np.float64, copy=False), modes.T.astype(np.float64))
