@@ -1,4 +1,4 @@
-"""dft2/idft2: phasegrad.ops (cached FFTW plans) vs pyFFTW vs the NumPy reference.
+"""dft2 and idft2: phasegrad.ops (cached FFTW plans) vs pyFFTW vs the NumPy reference.
 
 Run: ``python bench/bench_ops_fft.py [--json out.json] [--quick] [--threads 1 2]``.
 pyFFTW is timed as an FFTW object planned with FFTW_MEASURE on aligned arrays and executed on
@@ -49,26 +49,33 @@ def main(argv=None):
             for dtype in (np.complex64, np.complex128):
                 x = (rng.standard_normal((size, size)) + 1j * rng.standard_normal((size, size)))
                 x = x.astype(dtype)
-                with pg.threads(threads):
-                    ours = median_seconds(lambda x=x: ops.dft2(x))
-                ref = median_seconds(lambda x=x: reference.dft2(x), repeats=3)
-                row = {"threads": threads, "size": f"{size}^2", "dtype": np.dtype(dtype).name,
-                       "ops_ms": f"{ours * 1e3:.3f}", "numpy_ms": f"{ref * 1e3:.3f}",
-                       "numpy/ops": f"{ref / ours:.2f}"}
-                if pyfftw is not None:
-                    plan = pyfftw_object(x, threads, inverse=False)
-                    theirs = median_seconds(plan)
-                    row.update({"pyfftw_ms": f"{theirs * 1e3:.3f}",
-                                "ops/pyfftw": f"{ours / theirs:.2f}"})
-                rows.append(row)
-    columns = ["threads", "size", "dtype", "ops_ms", "numpy_ms", "numpy/ops"]
+                for name in ("dft2", "idft2"):
+                    rows.append(measure(name, x, threads))
+    columns = ["op", "threads", "size", "dtype", "ops_ms", "numpy_ms", "numpy/ops"]
     if pyfftw is not None:
         columns += ["pyfftw_ms", "ops/pyfftw"]
-    print(f"dft2 (forward, norm='backward'); FFTW {pg.fftw_version()}"
+    print(f"norm='backward'; FFTW {pg.fftw_version()}"
           + (f"; pyFFTW {pyfftw.__version__}" if pyfftw else "; pyFFTW not installed"))
     print_table(rows, columns)
     if args.json:
         write_json(args.json, rows)
+
+
+def measure(name, x, threads):
+    inverse = name == "idft2"
+    op, ref_op = getattr(ops, name), getattr(reference, name)
+    with pg.threads(threads):
+        ours = median_seconds(lambda: op(x))
+    ref = median_seconds(lambda: ref_op(x), repeats=3)
+    row = {"op": name, "threads": threads, "size": f"{x.shape[0]}^2",
+           "dtype": x.dtype.name, "ops_ms": f"{ours * 1e3:.3f}", "numpy_ms": f"{ref * 1e3:.3f}",
+           "numpy/ops": f"{ref / ours:.2f}"}
+    if pyfftw is not None:
+        # ops.idft2 includes its 1/N scaling pass; pyFFTW's object is left unnormalised.
+        plan = pyfftw_object(x, threads, inverse=inverse)
+        theirs = median_seconds(plan)
+        row.update({"pyfftw_ms": f"{theirs * 1e3:.3f}", "ops/pyfftw": f"{ours / theirs:.2f}"})
+    return row
 
 
 if __name__ == "__main__":
