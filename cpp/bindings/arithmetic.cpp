@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common.hpp"
+#include "element_dispatch.hpp"
 #include "phasegrad/kernels/arithmetic.hpp"
 
 namespace phasegrad::bind {
@@ -15,11 +16,6 @@ namespace phasegrad::bind {
 namespace {
 
 using std::size_t;
-
-template <class T>
-const char* element_names() {
-  return sizeof(T) == sizeof(float) ? "float32 or complex64" : "float64 or complex128";
-}
 
 // f(Tag<T>{}) for the precision of `a`, one of the four floating dtypes.
 template <class F>
@@ -29,15 +25,6 @@ py::object with_precision(const py::array& a, const char* name, F&& f) {
   throw py::type_error(std::string(name) +
                        " must have dtype float32, float64, complex64 or complex128; got " +
                        dtype_name(a));
-}
-
-// f(Tag<E>{}) for the element type E of `a`: T or std::complex<T>, nothing else.
-template <class T, class F>
-py::object with_element(const py::array& a, const char* name, F&& f) {
-  if (has_dtype<T>(a)) return f(Tag<T>{});
-  if (has_dtype<std::complex<T>>(a)) return f(Tag<std::complex<T>>{});
-  throw py::type_error(std::string(name) + " must have dtype " + element_names<T>() +
-                       " (the precision of the other arrays); got " + dtype_name(a));
 }
 
 // f(Tag<T>{}) or f(Tag<std::complex<T>>{}) as `complex` says.
@@ -92,8 +79,8 @@ py::object binary(bool multiply, const py::array& full_in, const py::array& smal
                   int threads) {
   return with_precision(full_in, "full", [&](auto precision) {
     using T = typename decltype(precision)::type;
-    return with_element<T>(full_in, "full", [&](auto full_tag) {
-      return with_element<T>(small_in, "small", [&](auto small_tag) -> py::object {
+    return dispatch_same_precision<T>(full_in, "full", [&](auto full_tag) {
+      return dispatch_same_precision<T>(small_in, "small", [&](auto small_tag) -> py::object {
         using F = typename decltype(full_tag)::type;
         using S = typename decltype(small_tag)::type;
         auto full = strict<F>(full_in, "full");
@@ -121,7 +108,7 @@ py::object add_vjp_binding(const py::array& z_bar_in, bool full_complex, bool sm
                            py::ssize_t inner, int threads) {
   return with_precision(z_bar_in, "z_bar", [&](auto precision) {
     using T = typename decltype(precision)::type;
-    return with_element<T>(z_bar_in, "z_bar", [&](auto g_tag) {
+    return dispatch_same_precision<T>(z_bar_in, "z_bar", [&](auto g_tag) {
       return with_kind<T>(full_complex, [&](auto full_tag) {
         return with_kind<T>(small_complex, [&](auto small_tag) -> py::object {
           using G = typename decltype(g_tag)::type;
@@ -159,9 +146,9 @@ py::object mul_vjp_binding(const py::array& z_bar_in, const py::array& full_in,
                            const py::array& small_in, int threads) {
   return with_precision(z_bar_in, "z_bar", [&](auto precision) {
     using T = typename decltype(precision)::type;
-    return with_element<T>(z_bar_in, "z_bar", [&](auto g_tag) {
-      return with_element<T>(full_in, "full", [&](auto full_tag) {
-        return with_element<T>(small_in, "small", [&](auto small_tag) -> py::object {
+    return dispatch_same_precision<T>(z_bar_in, "z_bar", [&](auto g_tag) {
+      return dispatch_same_precision<T>(full_in, "full", [&](auto full_tag) {
+        return dispatch_same_precision<T>(small_in, "small", [&](auto small_tag) -> py::object {
           using G = typename decltype(g_tag)::type;
           using F = typename decltype(full_tag)::type;
           using S = typename decltype(small_tag)::type;
@@ -200,7 +187,7 @@ py::object mul_vjp_binding(const py::array& z_bar_in, const py::array& full_in,
 py::object repeat_binding(const py::array& x_in, py::ssize_t batch, int threads) {
   return with_precision(x_in, "x", [&](auto precision) {
     using T = typename decltype(precision)::type;
-    return with_element<T>(x_in, "x", [&](auto tag) -> py::object {
+    return dispatch_same_precision<T>(x_in, "x", [&](auto tag) -> py::object {
       using E = typename decltype(tag)::type;
       auto x = strict<E>(x_in, "x");
       require_nonempty(x, "x");
@@ -224,7 +211,7 @@ py::object repeat_binding(const py::array& x_in, py::ssize_t batch, int threads)
 py::object sum_leading_binding(const py::array& y_bar_in, py::ssize_t inner, int threads) {
   return with_precision(y_bar_in, "y_bar", [&](auto precision) {
     using T = typename decltype(precision)::type;
-    return with_element<T>(y_bar_in, "y_bar", [&](auto tag) -> py::object {
+    return dispatch_same_precision<T>(y_bar_in, "y_bar", [&](auto tag) -> py::object {
       using E = typename decltype(tag)::type;
       auto y_bar = strict<E>(y_bar_in, "y_bar");
       const Repeat r = repeat_of(y_bar, "y_bar", inner);
@@ -243,7 +230,7 @@ py::object sum_leading_binding(const py::array& y_bar_in, py::ssize_t inner, int
 py::object power_scalar_binding(const py::array& x_in, double c, int threads) {
   return with_precision(x_in, "x", [&](auto precision) {
     using T = typename decltype(precision)::type;
-    return with_element<T>(x_in, "x", [&](auto tag) -> py::object {
+    return dispatch_same_precision<T>(x_in, "x", [&](auto tag) -> py::object {
       using E = typename decltype(tag)::type;
       auto x = strict<E>(x_in, "x");
       require_nonempty(x, "x");
@@ -262,7 +249,7 @@ py::object power_scalar_binding(const py::array& x_in, double c, int threads) {
 py::object power_array_binding(const py::array& x_in, const py::array& c_in, int threads) {
   return with_precision(x_in, "x", [&](auto precision) {
     using T = typename decltype(precision)::type;
-    return with_element<T>(x_in, "x", [&](auto tag) -> py::object {
+    return dispatch_same_precision<T>(x_in, "x", [&](auto tag) -> py::object {
       using E = typename decltype(tag)::type;
       auto x = strict<E>(x_in, "x");
       auto c = strict<T>(c_in, "c");
@@ -285,8 +272,8 @@ py::object power_vjp_binding(const py::array& y_bar_in, const py::array& x_in, d
                              const py::object& c_array, int threads) {
   return with_precision(x_in, "x", [&](auto precision) {
     using T = typename decltype(precision)::type;
-    return with_element<T>(x_in, "x", [&](auto x_tag) {
-      return with_element<T>(y_bar_in, "y_bar", [&](auto g_tag) -> py::object {
+    return dispatch_same_precision<T>(x_in, "x", [&](auto x_tag) {
+      return dispatch_same_precision<T>(y_bar_in, "y_bar", [&](auto g_tag) -> py::object {
         using E = typename decltype(x_tag)::type;
         using G = typename decltype(g_tag)::type;
         auto x = strict<E>(x_in, "x");

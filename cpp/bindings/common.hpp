@@ -43,6 +43,13 @@ Array<T> strict(const py::array& a, const char* name) {
   if (!(a.flags() & py::array::c_style)) {
     throw std::invalid_argument(std::string(name) + " must be C-contiguous");
   }
+  // A C-contiguous array can still start at an address that is no multiple of its item's
+  // alignment (numpy.frombuffer with an offset, a field of a packed record): reading it
+  // through T* is undefined behaviour, and vectorised loops may fault on it.
+  if (!(a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_)) {
+    throw std::invalid_argument(std::string(name) + " must be aligned (its data pointer a "
+                                "multiple of its item's alignment)");
+  }
   return py::reinterpret_borrow<Array<T>>(a);
 }
 

@@ -8,6 +8,7 @@
 #include "element_dispatch.hpp"
 #include "phasegrad/fft.hpp"
 #include "phasegrad/kernels/convolve.hpp"
+#include "phasegrad/kernels/element_ops.hpp"
 #include "phasegrad/kernels/mft.hpp"
 #include "phasegrad/kernels/scale.hpp"
 
@@ -45,20 +46,11 @@ py::array mft_matrix_of(py::ssize_t n_out, py::ssize_t n_in, double scale, bool 
   return std::move(out);
 }
 
-template <class E>
-struct PrecisionOf {
-  using type = E;
-};
-template <class T>
-struct PrecisionOf<std::complex<T>> {
-  using type = T;
-};
-
 // Calls f(Tag<X>, Tag<H>) for x and h of one precision, each real or complex.
 template <class F>
 auto dispatch_pair(const py::array& x, const py::array& h, F&& f) {
   return dispatch_element(x, "x", [&](auto x_tag) {
-    using T = typename PrecisionOf<typename decltype(x_tag)::type>::type;
+    using T = real_t<typename decltype(x_tag)::type>;
     return dispatch_same_precision<T>(h, "h", [&](auto h_tag) { return f(x_tag, h_tag); });
   });
 }
@@ -93,7 +85,7 @@ Broadcast broadcast_of(const py::array& x, const py::array& h, const py::array& 
 template <class X, class H>
 py::array convolve(const py::array& x_in, const py::array& h_in, const py::array& x_plane,
                    const py::array& h_plane, int threads) {
-  using T = typename PrecisionOf<X>::type;
+  using T = real_t<X>;
   using Y = std::conditional_t<std::is_same_v<X, T> && std::is_same_v<H, T>, T,
                                std::complex<T>>;
   auto x = strict<X>(x_in, "x");
@@ -182,7 +174,7 @@ void bind_fourier(py::module_& m) {
         return dispatch_pair(x, h, [&](auto x_tag, auto h_tag) {
           using X = typename decltype(x_tag)::type;
           using H = typename decltype(h_tag)::type;
-          using T = typename PrecisionOf<X>::type;
+          using T = real_t<X>;
           return dispatch_same_precision<T>(y_bar, "y_bar", [&](auto g_tag) {
             return convolve_vjp<typename decltype(g_tag)::type, X, H>(y_bar, x, h, x_plane,
                                                                       h_plane, threads);

@@ -45,8 +45,11 @@ Array<bool> plane_mask(const py::array& index, std::size_t rows, std::size_t col
   return mask;
 }
 
-const std::uint8_t* bytes_of(const Array<bool>& mask) {
-  return reinterpret_cast<const std::uint8_t*>(mask.data());
+// The mask's layout: a pass over the plane, run like every kernel with the GIL released.
+MaskLayout layout_of(const Array<bool>& mask, std::size_t plane, int threads) {
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(mask.data());
+  py::gil_scoped_release release;
+  return mask_layout(bytes, plane, threads);
 }
 
 // An array of `shape` and element type E, all zeros, from numpy.zeros (calloc: pages that are
@@ -74,7 +77,7 @@ py::array take(const py::array& x_in, const py::array& index_in, int threads) {
   const E* src = x.data();
   if (is_mask(index_in)) {
     auto mask = plane_mask(index_in, p.rows, p.cols);
-    const MaskLayout layout = mask_layout(bytes_of(mask), p.plane(), threads);
+    const MaskLayout layout = layout_of(mask, p.plane(), threads);
     Array<E> y(replace_tail(x, 2, {static_cast<py::ssize_t>(layout.count())}));
     E* dst = y.mutable_data();
     {
@@ -105,7 +108,7 @@ py::array scatter(const py::array& values_in, const char* name, const py::array&
   const E* src = values.data();
   if (is_mask(index_in)) {  // its pixels never repeat: put and take's reverse rule agree
     auto mask = plane_mask(index_in, out_rows, out_cols);
-    const MaskLayout layout = mask_layout(bytes_of(mask), out_rows * out_cols, threads);
+    const MaskLayout layout = layout_of(mask, out_rows * out_cols, threads);
     if (layout.count() != r.length) {
       throw std::invalid_argument("the mask selects " + std::to_string(layout.count()) +
                                   " pixels; the values have " + std::to_string(r.length));

@@ -5,7 +5,7 @@
 #include <complex>
 #include <cstdint>
 
-#include "phasegrad/kernels/double_sum.hpp"
+#include "phasegrad/kernels/element_ops.hpp"
 #include "phasegrad/parallel.hpp"
 
 namespace phasegrad {
@@ -29,10 +29,10 @@ void bin_planes(const E* in, E* out, std::size_t batch, std::size_t rows, std::s
     const auto r = static_cast<std::size_t>(row) % out_rows;
     const E* block_rows = in + (b * rows + r * p) * cols;
     E* dst = out + static_cast<std::size_t>(row) * out_cols;
-    double_sum_t<E> sums[kBinChunk];
+    accumulator_t<E> sums[kBinChunk];
     for (std::size_t s0 = 0; s0 < out_cols; s0 += kBinChunk) {
       const std::size_t width = std::min(kBinChunk, out_cols - s0);
-      std::fill_n(sums, width, double_sum_t<E>{});
+      std::fill_n(sums, width, accumulator_t<E>{});
       for (std::size_t i = 0; i < p; ++i) {
         const E* src = block_rows + i * cols + s0 * q;
         for (std::size_t s = 0; s < width; ++s) {

@@ -15,25 +15,12 @@
 #include <vector>
 
 #include "phasegrad/fft.hpp"
+#include "phasegrad/kernels/element_ops.hpp"
 #include "phasegrad/parallel.hpp"
 
 namespace phasegrad {
 
 namespace {
-
-template <class E>
-struct Precision {
-  using type = E;
-};
-template <class T>
-struct Precision<std::complex<T>> {
-  using type = T;
-};
-template <class E>
-using precision_t = typename Precision<E>::type;
-
-template <class E>
-constexpr bool is_complex_v = !std::is_same_v<E, precision_t<E>>;
 
 // Uninitialised, 64-byte aligned room for n complex numbers: every element is written before
 // it is read, so zero-filling it would be a wasted pass over memory.
@@ -346,8 +333,8 @@ void add_output(T* planes, std::size_t count, std::size_t plane, std::size_t fir
 
 template <class X, class H, class Y>
 void convolve_planes(const X* x, const H* h, Y* y, const ConvolveLayout& layout, int threads) {
-  using T = precision_t<X>;
-  static_assert(std::is_same_v<T, precision_t<H>> && std::is_same_v<T, precision_t<Y>>);
+  using T = real_t<X>;
+  static_assert(std::is_same_v<T, real_t<H>> && std::is_same_v<T, real_t<Y>>);
   static_assert(is_complex_v<Y> == (is_complex_v<X> || is_complex_v<H>));
   check_layout(layout);
   const std::size_t rows = layout.rows, cols = layout.cols, plane = rows * cols;
@@ -395,8 +382,8 @@ void convolve_planes(const X* x, const H* h, Y* y, const ConvolveLayout& layout,
 template <class G, class X, class H>
 void convolve_planes_vjp(const G* y_bar, const X* x, const H* h, X* x_bar, H* h_bar,
                          const ConvolveLayout& layout, int threads) {
-  using T = precision_t<G>;
-  static_assert(std::is_same_v<T, precision_t<X>> && std::is_same_v<T, precision_t<H>>);
+  using T = real_t<G>;
+  static_assert(std::is_same_v<T, real_t<X>> && std::is_same_v<T, real_t<H>>);
   check_layout(layout);
   const std::size_t rows = layout.rows, cols = layout.cols, plane = rows * cols;
 

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 
+#include "phasegrad/kernels/leading_axes.hpp"
 #include "phasegrad/parallel.hpp"
 
 namespace phasegrad::metrics {
@@ -18,15 +19,9 @@ struct Share {
   std::size_t begin, end;
 };
 
-Share share_of(std::size_t n, int thread, int count) {
-  const auto t = static_cast<std::size_t>(thread), k = static_cast<std::size_t>(count);
-  const std::size_t base = n / k, extra = n % k;
-  const std::size_t begin = t * base + std::min(t, extra);
-  return {begin, begin + base + (t < extra ? 1 : 0)};
-}
-
 Share this_threads_share(std::size_t n) {
-  return share_of(n, omp_get_thread_num(), omp_get_num_threads());
+  const auto [begin, end] = passes::share(n, omp_get_thread_num(), omp_get_num_threads());
+  return {begin, end};
 }
 
 // Splits [begin, end) at multiples of `period` and calls run(first, stop, offset) for each

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "phasegrad/kernels/double_sum.hpp"
+#include "phasegrad/kernels/element_ops.hpp"
 #include "phasegrad/parallel.hpp"
 
 namespace phasegrad {
@@ -112,7 +112,7 @@ void assign_grouped(const E* src, const std::int64_t* index, std::size_t count, 
       if (stop - start == 1) {
         value = values[ordered[start]];
       } else if (stop > start) {
-        double_sum_t<E> sum{};
+        accumulator_t<E> sum{};
         for (std::int64_t t = start; t < stop; ++t) sum += values[ordered[t]];
         value = static_cast<E>(sum);
       }

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import os
 
-import numpy as np
-
 from . import _core
 from ._validate import array, one_of
+from .ops._arrays import ascontiguous
 from .threads import get_num_threads
 
 __all__ = [
@@ -63,7 +62,7 @@ def dft2_unnormalized(x, inverse=False):
            [0.+0.j, 0.+0.j]], dtype=complex64)
     """
     x = array(x, "x", kind="complex", min_ndim=2)
-    return _core.dft2_unnormalized(np.ascontiguousarray(x), bool(inverse), get_num_threads())
+    return _core.dft2_unnormalized(ascontiguous(x), bool(inverse), get_num_threads())
 
 
 def set_planner_effort(effort):

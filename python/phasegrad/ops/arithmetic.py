@@ -26,6 +26,7 @@ from .._validate import (
     shape_tuple,
 )
 from ..reference import arithmetic as _ref
+from ._arrays import ascontiguous
 from ._twin import get_num_threads, twin
 
 __all__ = [
@@ -82,7 +83,7 @@ def _split(x, y, shape):
 
 
 def _contiguous(v):
-    return np.ascontiguousarray(v)
+    return ascontiguous(v)
 
 
 def _small_gradient(result, operand, *, summed):

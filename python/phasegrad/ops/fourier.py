@@ -11,6 +11,7 @@ import numpy as np
 from .. import _core
 from .._validate import array
 from ..reference import fourier as _ref
+from ._arrays import ascontiguous
 from ._twin import get_num_threads, twin
 
 __all__ = [
@@ -21,7 +22,7 @@ __all__ = [
 
 
 def _scaled(x, scale, inverse):
-    return _core.dft2(np.ascontiguousarray(x), scale, inverse, get_num_threads())
+    return _core.dft2(ascontiguous(x), scale, inverse, get_num_threads())
 
 
 @twin(_ref.dft2)
@@ -106,7 +107,7 @@ def _plane_maps(x, h, out_shape):
 def convolve(x, h):
     x, h, out_shape = _ref._convolve_inputs(x, h)
     x_plane, h_plane = _plane_maps(x, h, out_shape)
-    return _core.convolve(np.ascontiguousarray(x), np.ascontiguousarray(h), x_plane, h_plane,
+    return _core.convolve(ascontiguous(x), ascontiguous(h), x_plane, h_plane,
                           get_num_threads())
 
 
@@ -114,5 +115,5 @@ def convolve(x, h):
 def convolve_vjp(y_bar, x, h):
     y_bar, x, h = _ref._convolve_vjp_inputs(y_bar, x, h)
     x_plane, h_plane = _plane_maps(x, h, y_bar.shape)
-    return _core.convolve_vjp(np.ascontiguousarray(y_bar), np.ascontiguousarray(x),
-                              np.ascontiguousarray(h), x_plane, h_plane, get_num_threads())
+    return _core.convolve_vjp(ascontiguous(y_bar), ascontiguous(x),
+                              ascontiguous(h), x_plane, h_plane, get_num_threads())

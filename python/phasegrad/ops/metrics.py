@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _core
 from ..reference import metrics as _ref
-from ._arrays import as_ufunc_result, contiguous
+from ._arrays import as_ufunc_result, ascontiguous, contiguous
 from ._twin import get_num_threads, twin
 
 __all__ = [
@@ -39,7 +39,7 @@ def _weights(w, M):
         shape = shape[1:]
     if shape == M.shape[M.ndim - len(shape):]:
         return contiguous(w)
-    return np.ascontiguousarray(np.broadcast_to(w, M.shape))
+    return ascontiguous(np.broadcast_to(w, M.shape))
 
 
 @twin(_ref.wsse)

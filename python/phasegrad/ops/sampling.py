@@ -7,21 +7,20 @@ errors; a strided input is copied to a contiguous one first and never written to
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import _core
 from ..reference import sampling as _ref
+from ._arrays import ascontiguous
 from ._twin import get_num_threads, twin
 
 __all__ = ["bin", "bin_vjp", "tile", "tile_vjp"]
 
 
 def _binned(x, p, q):
-    return _core.bin(np.ascontiguousarray(x), p, q, get_num_threads())
+    return _core.bin(ascontiguous(x), p, q, get_num_threads())
 
 
 def _tiled(x, p, q):
-    return _core.tile(np.ascontiguousarray(x), p, q, get_num_threads())
+    return _core.tile(ascontiguous(x), p, q, get_num_threads())
 
 
 @twin(_ref.bin)
