@@ -38,6 +38,24 @@ def twins():
     return assert_twins
 
 
+def assert_same_error(name, *args):
+    """ops.<name>(*args) raises what reference.<name>(*args) raises: type and message."""
+    from phasegrad import ops, reference
+
+    with pytest.raises((TypeError, ValueError)) as expected:
+        getattr(reference, name)(*args)
+    with pytest.raises(expected.type) as actual:
+        getattr(ops, name)(*args)
+    assert actual.type is expected.type
+    assert str(actual.value) == str(expected.value)
+
+
+@pytest.fixture
+def same_error():
+    """``same_error(name, *args)``: the C++ op raises exactly the reference's error."""
+    return assert_same_error
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261122)
