@@ -76,13 +76,11 @@ void add_vjp_repeated(const G* z_bar, F* full_bar, accumulator_t<S>* small_sum, 
   using Acc = accumulator_t<S>;
   if (inner == 1) {
     small_sum[0] = passes::sum_all<Acc>(batch, threads, [&](size_t k0, size_t k1) {
-      Acc acc(0);
-      for (size_t k = k0; k < k1; ++k) {
+      return passes::sum_terms<Acc>(k0, k1, [&](size_t k) {
         const G g = z_bar[k];
         full_bar[k] = project<F>(g);
-        acc += accumulate_as<Acc>(g);
-      }
-      return acc;
+        return accumulate_as<Acc>(g);
+      });
     });
     return;
   }
@@ -116,13 +114,11 @@ void mul_vjp_repeated(const G* z_bar, const F* full, const S* small, F* full_bar
   if (inner == 1) {
     const S s_conj = conjugate(small[0]);
     small_sum[0] = passes::sum_all<Acc>(batch, threads, [&](size_t k0, size_t k1) {
-      Acc acc(0);
-      for (size_t k = k0; k < k1; ++k) {
+      return passes::sum_terms<Acc>(k0, k1, [&](size_t k) {
         const G g = z_bar[k];
         full_bar[k] = project<F>(times(s_conj, g));
-        acc += accumulate_as<Acc>(times(conjugate(widen(full[k])), widen(g)));
-      }
-      return acc;
+        return accumulate_as<Acc>(times(conjugate(widen(full[k])), widen(g)));
+      });
     });
     return;
   }
@@ -162,9 +158,8 @@ void sum_leading(const E* y_bar, accumulator_t<E>* x_sum, size_t batch, size_t i
   using Acc = accumulator_t<E>;
   if (inner == 1) {
     x_sum[0] = passes::sum_all<Acc>(batch, threads, [&](size_t k0, size_t k1) {
-      Acc acc(0);
-      for (size_t k = k0; k < k1; ++k) acc += accumulate_as<Acc>(y_bar[k]);
-      return acc;
+      return passes::sum_terms<Acc>(k0, k1,
+                                    [&](size_t k) { return accumulate_as<Acc>(y_bar[k]); });
     });
     return;
   }

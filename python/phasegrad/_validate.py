@@ -74,9 +74,19 @@ def is_complex(x):
     return dtype.kind == "c"
 
 
+_SINGLE = (np.dtype(np.float32), np.dtype(np.complex64))
+# real_dtype of the four floating dtypes, looked up without building dtypes (it runs on every
+# call of every op).
+_REAL_OF = {d: np.dtype(np.float32) if d in _SINGLE else np.dtype(np.float64)
+            for d in FLOAT_DTYPES}
+
+
 def real_dtype(dtype):
     """float32 for float32/complex64, float64 for float64/complex128."""
-    single = np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.complex64))
+    known = _REAL_OF.get(dtype) if isinstance(dtype, np.dtype) else None
+    if known is not None:
+        return known
+    single = np.dtype(dtype) in _SINGLE
     return np.dtype(np.float32) if single else np.dtype(np.float64)
 
 
@@ -254,6 +264,8 @@ def broadcast_shape(*named):
     ``ValueError`` naming every argument and its shape.
     """
     shapes = [(n, tuple(a) if isinstance(a, tuple) else np.shape(a)) for n, a in named]
+    if all(s == shapes[0][1] for _, s in shapes):
+        return shapes[0][1]  # equal shapes, the common case: no broadcasting to work out
     try:
         return np.broadcast_shapes(*(s for _, s in shapes))
     except ValueError:

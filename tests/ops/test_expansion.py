@@ -151,3 +151,13 @@ def test_projection_accumulates_in_double(thread_count):
     B = np.ones((2, 200, 200), np.float32)
     a_bar = ops.basis_vjp(y_bar.reshape(200, 200), B)
     np.testing.assert_array_equal(a_bar, np.full(2, y_bar.size - 2, np.float32))
+
+
+@pytest.mark.parametrize("name", ["phasegrad.ops.arithmetic", "phasegrad.ops.expansion"])
+def test_examples_of_the_twin_docstrings_run_on_the_cpp_ops(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0, result

@@ -72,8 +72,28 @@ Acc sum_all(std::size_t n, int threads, Chunk&& chunk) {
   return total;
 }
 
-// Inner elements per block when threads split the inner axis.
-constexpr std::size_t kInnerBlock = 1024;
+// The sum over k in [k0, k1) of term(k) (which may also write element-wise outputs), in four
+// interleaved running sums: a fixed order that keeps four additions in flight instead of
+// waiting on one chain of them.
+template <class Acc, class Term>
+Acc sum_terms(std::size_t k0, std::size_t k1, Term&& term) {
+  Acc s0(0), s1(0), s2(0), s3(0);
+  std::size_t k = k0;
+  for (; k + 4 <= k1; k += 4) {
+    s0 += term(k);
+    s1 += term(k + 1);
+    s2 += term(k + 2);
+    s3 += term(k + 3);
+  }
+  for (; k < k1; ++k) s0 += term(k);
+  return (s0 + s1) + (s2 + s3);
+}
+
+// Inner elements per block when threads split the inner axis: each row is read in runs long
+// enough for the hardware prefetcher (a run per row and block: short runs of rows a power of
+// two apart measured ~1.5x slower), while the block's double accumulators (1 MiB at most)
+// stay in cache.
+constexpr std::size_t kInnerBlock = 65536;
 
 // sums[i] = the sum over b of the contributions row(b, i0, i1, acc) adds to acc[i - i0] for
 // the elements [i0, i1) of row b (row also writes any element-wise outputs). For inner >= 2.
@@ -85,10 +105,13 @@ void sum_over_leading(std::size_t batch, std::size_t inner, int threads, Acc* su
   const int nt = threads_for(batch * inner, threads);
   if (nt == 1 || inner >= kInnerBlock * static_cast<std::size_t>(nt)) {
     const std::size_t blocks = (inner + kInnerBlock - 1) / kInnerBlock;
+    const std::size_t room = std::min(inner, kInnerBlock);
+    std::vector<Acc> scratch(static_cast<std::size_t>(nt) * room);
 #pragma omp parallel num_threads(nt)
     {
-      Acc acc[kInnerBlock];
-      const auto [first, last] = share(blocks, omp_get_thread_num(), omp_get_num_threads());
+      const int t = omp_get_thread_num();
+      Acc* acc = scratch.data() + static_cast<std::size_t>(t) * room;
+      const auto [first, last] = share(blocks, t, omp_get_num_threads());
       for (std::size_t block = first; block < last; ++block) {
         const std::size_t i0 = block * kInnerBlock, i1 = std::min(inner, i0 + kInnerBlock);
         std::fill(acc, acc + (i1 - i0), Acc(0));
