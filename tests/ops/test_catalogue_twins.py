@@ -125,3 +125,11 @@ def test_same_error_for_a_refused_dtype(name, position, dtype):
     with pytest.raises(expected.type) as got:
         getattr(ops, name)(*args)
     assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_docstring_is_the_references_with_a_note_after_its_summary(name):
+    summary, _, _ = getattr(reference, name).__doc__.partition("\n\n")
+    doc = getattr(ops, name).__doc__
+    assert doc.startswith(summary + "\n\n")
+    assert "C++ core" in doc[len(summary):].split("\n\n")[1]

@@ -19,9 +19,10 @@ def twin(reference_function):
 
     def decorate(function):
         doc = reference_function.__doc__ or ""
-        first, _, rest = doc.partition("\n")
+        # After the whole summary paragraph (it may run over several lines), not its first line.
+        summary, blank, rest = doc.partition("\n\n")
         note = _NOTE.format(name=reference_function.__name__)
-        function.__doc__ = f"{first}\n\n    {note}\n{rest}"
+        function.__doc__ = f"{summary}\n\n    {note}{blank}{rest}"
         function.reference = reference_function
         return function
 
