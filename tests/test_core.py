@@ -49,9 +49,9 @@ def test_dft2_rejects_bad_input(x, error):
 
 def test_core_boundary_is_strict_without_the_python_checks():
     with pytest.raises(TypeError, match="complex64 or complex128"):
-        _core.dft2_unnormalized(np.ones((4, 4)), False)
+        _core.dft2(np.ones((4, 4)), 1.0, False, 1)
     with pytest.raises(ValueError, match="at least 2 axes"):
-        _core.dft2_unnormalized(np.ones(4, dtype=complex), False)
+        _core.dft2(np.ones(4, dtype=complex), 1.0, False, 1)
 
 
 def test_core_boundary_refuses_misaligned_arrays():
@@ -61,7 +61,7 @@ def test_core_boundary_refuses_misaligned_arrays():
     x = np.frombuffer(buffer, dtype=np.complex128, count=16, offset=1).reshape(4, 4)
     assert x.flags.c_contiguous and not x.flags.aligned
     with pytest.raises(ValueError, match="x must be aligned"):
-        _core.dft2_unnormalized(x, False)
+        _core.dft2(x, 1.0, False, 1)
     with pytest.raises(ValueError, match="x must be aligned"):
         _core.abs2(x, 1)
     np.testing.assert_allclose(dft2_unnormalized(x), np.fft.fft2(x), rtol=1e-12, atol=1e-12)

@@ -1,5 +1,5 @@
-// Bindings of FFTW itself: version, the raw batched transform, plan cache, planner effort,
-// wisdom (see python/phasegrad/fft.py).
+// Bindings of FFTW itself: version, plan cache, planner effort, wisdom (the transform is
+// _core.dft2, bound in fourier.cpp) (see python/phasegrad/fft.py).
 #include <string>
 
 #include "common.hpp"
@@ -8,20 +8,6 @@
 namespace phasegrad::bind {
 
 namespace {
-
-template <class T>
-py::array dft2_unnormalized_binding(const py::array& x_in, bool inverse, int threads) {
-  auto x = strict<std::complex<T>>(x_in, "x");
-  const Planes p = planes_of(x, "x");
-  Array<std::complex<T>> out(shape_of(x));
-  const std::complex<T>* src = x.data();
-  std::complex<T>* dst = out.mutable_data();
-  {
-    py::gil_scoped_release release;
-    dft2_unnormalized<T>(src, dst, p.batch, p.rows, p.cols, inverse, threads);
-  }
-  return std::move(out);
-}
 
 PlannerEffort parse_effort(const std::string& name) {
   if (name == "estimate") return PlannerEffort::estimate;
@@ -36,16 +22,6 @@ PlannerEffort parse_effort(const std::string& name) {
 void bind_fft(py::module_& m) {
   m.def("fftw_version", [] { return std::string(fftw_version_string()); },
         "Version string of the linked FFTW library.");
-  m.def(
-      "dft2_unnormalized",
-      [](const py::array& x, bool inverse, int threads) -> py::array {
-        return dispatch_complex(x, "x", [&](auto tag) {
-          using T = typename decltype(tag)::type;
-          return dft2_unnormalized_binding<T>(x, inverse, threads);
-        });
-      },
-      py::arg("x"), py::arg("inverse") = false, py::arg("threads") = 1,
-      "Unnormalised 2-D DFT over the last two axes (sign -1, or +1 when inverse).");
   m.def("cached_plan_count", &cached_plan_count, "Number of cached FFTW plans.");
   m.def("clear_plan_cache", &clear_plan_cache, "Drop every cached FFTW plan.");
   m.def(

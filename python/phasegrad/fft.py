@@ -62,7 +62,7 @@ def dft2_unnormalized(x, inverse=False):
            [0.+0.j, 0.+0.j]], dtype=complex64)
     """
     x = array(x, "x", kind="complex", min_ndim=2)
-    return _core.dft2_unnormalized(ascontiguous(x), bool(inverse), get_num_threads())
+    return _core.dft2(ascontiguous(x), 1.0, bool(inverse), get_num_threads())
 
 
 def set_planner_effort(effort):
