@@ -4,8 +4,8 @@
 // Per call, for every diversity plane p:
 //   pass A   theta = 2 pi / lam (W + Phi_p), g = A exp(i theta), written straight into the
 //            transform's input; the fftshift of the image folded in as a phase ramp;
-//   forward  pruned 2-D FFT: the n non-zero columns, then every row (or an MFT through BLAS at a
-//            wavelength other than the reference);
+//   forward  pruned 2-D FFT in place: the n non-zero columns, then every row (or an MFT
+//            through BLAS at a wavelength other than the reference);
 //   pass B   |G|^2 summed over wavelengths, binned, the detector model, the residual, E, the
 //            detector-parameter gradients and G_bar = 2 s I_bar G in place;
 //   adjoint  pruned transform: every row, then only the n columns the crop keeps;
@@ -78,15 +78,15 @@ class FusedPhaseRetrieval {
 
   void synthesize(const T* params, int threads);
   void pupil_fields(std::size_t plane, int threads);
-  void transform_forward(Band& band, int threads);
-  void transform_adjoint(Band& band, int threads);
+  void transform_forward(Band& band);
+  void transform_adjoint(Band& band);
   double detector_pass(std::size_t plane, const Detector& detector, T* model, bool reverse,
                        double* detector_bar, int threads);
   void gradient_pass(bool first_plane, bool last_plane, T* params_bar, int threads);
   void plan_for(int threads);
 
   PhaseRetrievalConfig<T> cfg_;
-  std::size_t binned_ = 0;
+  std::size_t binned_ = 0, block_rows_ = 1;
   std::vector<Run> runs_;
   std::vector<std::size_t> row_runs_;  // runs_ of row y: [row_runs_[y], row_runs_[y + 1])
   std::vector<Complex> ramp_;          // exp(2 pi i (x * (N/2) mod N) / N): the fftshift
