@@ -1,8 +1,11 @@
 """One thread count for every implementation in the run, and what it took to apply it.
 
 phasegrad: ``pg.threads(n)`` around the run. pyFFTW: ``threads=n`` in its plans (``floor.py``).
-PyTorch: ``torch.set_num_threads(n)``. BLAS (the reference's and the floor's contractions):
-threadpoolctl when installed. JAX/XLA has no setting after import and no flag for an exact
+PyTorch: ``torch.set_num_threads(n)``. BLAS (only the basis contractions of the reference and
+the floor, memory-bound matrix-vector products) runs on one thread, through threadpoolctl when
+installed: OpenBLAS's idle workers busy-wait after each call and take the cores that the next
+step's FFT threads need. Measured on 2 cores, 2 threads: the PR floor at n=128 took 28 ms with
+2 BLAS threads and 1.1 ms with one; the reference backend 30 ms and 11.6 ms. JAX/XLA has no setting after import and no flag for an exact
 count: XLA_FLAGS must be set before jax is imported; for one thread the suite sets
 ``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1`` (measured: the CPU time
 per wall second of a JAX FFT drops from 1.8 to 1.0 on 2 cores); for more threads XLA uses all
@@ -34,15 +37,16 @@ def configure_xla(threads):
 
 
 @contextlib.contextmanager
-def blas_threads(threads):
-    """Limit BLAS to ``threads`` inside the block when threadpoolctl is installed."""
+def single_threaded_blas():
+    """BLAS on one thread inside the block when threadpoolctl is installed; yields a note."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        yield "BLAS threads not limited (threadpoolctl not installed)"
+        yield ("BLAS threads not limited (threadpoolctl not installed): its idle workers may "
+               "slow the reference and the floor")
         return
-    with threadpool_limits(limits=threads, user_api="blas"):
-        yield f"BLAS limited to {threads} (threadpoolctl)"
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield "BLAS on 1 thread (threadpoolctl)"
 
 
 def configure_torch(threads):
