@@ -88,8 +88,9 @@ def measure(impl, workload, n, dtype, threads, timeout=600):
 
     Returns a row (dict); ``status`` is ``"ok"``, ``"unavailable"`` or ``"failed"``.
     """
-    import phasegrad
     import workloads
+
+    import phasegrad
 
     dtype = np.dtype(dtype)
     grid = workloads.PAD * n if workload == "pr" else n

@@ -5,8 +5,10 @@ PyTorch: ``torch.set_num_threads(n)``. BLAS (only the basis contractions of the 
 the floor, memory-bound matrix-vector products) runs on one thread, through threadpoolctl when
 installed: OpenBLAS's idle workers busy-wait after each call and take the cores that the next
 step's FFT threads need. Measured on 2 cores, 2 threads: the PR floor at n=128 took 28 ms with
-2 BLAS threads and 1.1 ms with one; the reference backend 30 ms and 11.6 ms. JAX/XLA has no setting after import and no flag for an exact
-count: XLA_FLAGS must be set before jax is imported; for one thread the suite sets
+2 BLAS threads and 1.1 ms with one; the reference backend 30 ms and 11.6 ms.
+
+JAX/XLA has no setting after import and no flag for an exact count: XLA_FLAGS must be set
+before jax is imported; for one thread the suite sets
 ``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1`` (measured: the CPU time
 per wall second of a JAX FFT drops from 1.8 to 1.0 on 2 cores); for more threads XLA uses all
 cores, which the JSON records when that differs from the requested count.
