@@ -42,25 +42,38 @@ unsigned effort_flag(PlannerEffort e) {
   return FFTW_MEASURE;
 }
 
-// Everything that changes the plan FFTW makes.
+// Everything that changes the plan FFTW makes. Rank 2: `howmany` contiguous n0 x n1 planes.
+// Rank 1: `howmany` transforms of length n0 with the given strides and distances (elements).
 struct PlanKey {
-  std::size_t rows, cols, batch;
+  int rank;
+  std::size_t n0, n1, howmany, istride, idist, ostride, odist;
   bool inverse, inplace;
   int threads, align_in, align_out;
   PlannerEffort effort;
   bool operator==(const PlanKey& o) const {
-    return rows == o.rows && cols == o.cols && batch == o.batch && inverse == o.inverse &&
-           inplace == o.inplace && threads == o.threads && align_in == o.align_in &&
-           align_out == o.align_out && effort == o.effort;
+    return rank == o.rank && n0 == o.n0 && n1 == o.n1 && howmany == o.howmany &&
+           istride == o.istride && idist == o.idist && ostride == o.ostride && odist == o.odist &&
+           inverse == o.inverse && inplace == o.inplace && threads == o.threads &&
+           align_in == o.align_in && align_out == o.align_out && effort == o.effort;
+  }
+  // Elements spanned by the input (or output) of the whole batch.
+  std::size_t extent(std::size_t stride, std::size_t dist) const {
+    if (rank == 2) return howmany * n0 * n1;
+    return (n0 - 1) * stride + (howmany - 1) * dist + 1;
   }
 };
 
 struct PlanKeyHash {
   std::size_t operator()(const PlanKey& k) const {
-    std::size_t h = std::hash<std::size_t>()(k.rows);
+    std::size_t h = std::hash<std::size_t>()(k.n0);
     auto mix = [&h](std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
-    mix(k.cols);
-    mix(k.batch);
+    mix(static_cast<std::size_t>(k.rank));
+    mix(k.n1);
+    mix(k.howmany);
+    mix(k.istride);
+    mix(k.idist);
+    mix(k.ostride);
+    mix(k.odist);
     mix(static_cast<std::size_t>(k.inverse) | (static_cast<std::size_t>(k.inplace) << 1));
     mix(static_cast<std::size_t>(k.threads));
     mix(static_cast<std::size_t>(k.align_in) * 131 + static_cast<std::size_t>(k.align_out));
@@ -123,24 +136,28 @@ SharedPlan<T> find_or_make_plan(const PlanKey& key) {
   auto found = plans.find(key);
   if (found != plans.end()) return found->second;
 
-  const int n[2] = {as_fftw_int(key.rows, "rows"), as_fftw_int(key.cols, "cols")};
-  const int howmany = as_fftw_int(key.batch, "batch");
-  const int dist = as_fftw_int(key.rows * key.cols, "rows * cols");
-  const std::size_t bytes = sizeof(std::complex<T>) * key.batch * key.rows * key.cols;
+  const int n[2] = {as_fftw_int(key.n0, "n0"), as_fftw_int(key.n1, "n1")};
+  const int howmany = as_fftw_int(key.howmany, "batch");
+  const int istride = as_fftw_int(key.istride, "stride");
+  const int ostride = as_fftw_int(key.ostride, "stride");
+  const int idist = as_fftw_int(key.idist, "distance");
+  const int odist = as_fftw_int(key.odist, "distance");
+  const std::size_t complex_bytes = sizeof(std::complex<T>);
   init_threads_once<T>();
   Api::plan_with_nthreads(key.threads);
-  Scratch<T> in_scratch(bytes);
+  Scratch<T> in_scratch(complex_bytes * key.extent(key.istride, key.idist));
   std::unique_ptr<Scratch<T>> out_scratch;
   auto* in = in_scratch.at_alignment(key.align_in);
   auto* out = in;
   if (!key.inplace) {
-    out_scratch = std::make_unique<Scratch<T>>(bytes);
+    out_scratch =
+        std::make_unique<Scratch<T>>(complex_bytes * key.extent(key.ostride, key.odist));
     out = out_scratch->at_alignment(key.align_out);
   }
-  auto raw = Api::plan_many_dft(2, n, howmany, in, out, dist,
+  auto raw = Api::plan_many_dft(key.rank, n, howmany, in, istride, idist, out, ostride, odist,
                                 key.inverse ? FFTW_BACKWARD : FFTW_FORWARD,
                                 effort_flag(key.effort));
-  if (raw == nullptr) throw std::runtime_error("FFTW could not plan the 2-D transform");
+  if (raw == nullptr) throw std::runtime_error("FFTW could not plan the transform");
   SharedPlan<T> plan(raw, [](typename Api::plan p) {
     std::lock_guard<std::mutex> lock(planner_mutex);
     Api::destroy_plan(p);
@@ -184,9 +201,15 @@ void dft2_unnormalized(const std::complex<T>* in, std::complex<T>* out, std::siz
   // only satisfies FFTW's signature.
   auto* src = reinterpret_cast<typename Api::complex*>(const_cast<std::complex<T>*>(in));
   auto* dst = reinterpret_cast<typename Api::complex*>(out);
-  PlanKey key{rows,
+  const std::size_t plane = rows * cols;
+  PlanKey key{2,
+              rows,
               cols,
               batch,
+              1,
+              plane,
+              1,
+              plane,
               inverse,
               src == dst,
               threads < 1 ? 1 : threads,
@@ -205,6 +228,51 @@ template void dft2_unnormalized<float>(const std::complex<float>*, std::complex<
                                        std::size_t, std::size_t, std::size_t, bool, int);
 template void dft2_unnormalized<double>(const std::complex<double>*, std::complex<double>*,
                                         std::size_t, std::size_t, std::size_t, bool, int);
+
+template <class T>
+StridedPlan<T> plan_strided_dft1(const StridedBatch& layout, bool inverse,
+                                 const std::complex<T>* in, const std::complex<T>* out,
+                                 int threads) {
+  using Api = FftwApi<T>;
+  if (layout.length == 0 || layout.howmany == 0) {
+    throw std::invalid_argument("a strided transform needs a positive length and batch");
+  }
+  auto* src = reinterpret_cast<typename Api::real*>(const_cast<std::complex<T>*>(in));
+  auto* dst = reinterpret_cast<typename Api::real*>(const_cast<std::complex<T>*>(out));
+  PlanKey key{1,
+              layout.length,
+              1,
+              layout.howmany,
+              layout.istride,
+              layout.idist,
+              layout.ostride,
+              layout.odist,
+              inverse,
+              in == out,
+              threads < 1 ? 1 : threads,
+              Api::alignment_of(src),
+              Api::alignment_of(dst),
+              effort.load()};
+  std::lock_guard<std::mutex> lock(planner_mutex);
+  return StridedPlan<T>(std::shared_ptr<void>(find_or_make_plan<T>(key)));
+}
+
+template <class T>
+void StridedPlan<T>::execute(std::complex<T>* in, std::complex<T>* out) const {
+  using Api = FftwApi<T>;
+  Api::execute_dft(static_cast<typename Api::plan>(plan_.get()),
+                   reinterpret_cast<typename Api::complex*>(in),
+                   reinterpret_cast<typename Api::complex*>(out));
+}
+
+template class StridedPlan<float>;
+template class StridedPlan<double>;
+template StridedPlan<float> plan_strided_dft1<float>(const StridedBatch&, bool,
+                                                     const std::complex<float>*,
+                                                     const std::complex<float>*, int);
+template StridedPlan<double> plan_strided_dft1<double>(const StridedBatch&, bool,
+                                                       const std::complex<double>*,
+                                                       const std::complex<double>*, int);
 
 std::size_t cached_plan_count() {
   std::lock_guard<std::mutex> lock(planner_mutex);

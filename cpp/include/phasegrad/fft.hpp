@@ -10,6 +10,7 @@
 
 #include <complex>
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -34,6 +35,36 @@ PlannerEffort planner_effort();
 template <class T>
 void dft2_unnormalized(const std::complex<T>* in, std::complex<T>* out, std::size_t batch,
                        std::size_t rows, std::size_t cols, bool inverse, int threads);
+
+// A batch of 1-D transforms of length `length`: transform j reads in[j * idist + k * istride]
+// and writes out[j * odist + k * ostride] (element units). Rows, columns or any strided subset
+// of a plane, for the pruned transforms of the fused models.
+struct StridedBatch {
+  std::size_t length, howmany, istride, idist, ostride, odist;
+};
+
+// A cached plan held for repeated execution (a fused model plans once and executes every
+// call). It must run on buffers laid out and aligned like the ones it was planned for; the
+// plan stays valid after clear_plan_cache() (shared ownership).
+template <class T>
+class StridedPlan {
+ public:
+  StridedPlan() = default;
+  explicit StridedPlan(std::shared_ptr<void> plan) : plan_(std::move(plan)) {}
+  // Unnormalised transform (sign -1, or +1 when planned inverse) from `in` to `out`.
+  void execute(std::complex<T>* in, std::complex<T>* out) const;
+  explicit operator bool() const { return static_cast<bool>(plan_); }
+
+ private:
+  std::shared_ptr<void> plan_;
+};
+
+// The cached plan for `layout` on buffers aligned like `in` and `out` (in place when they are
+// the same pointer), run on `threads` threads. Neither buffer is touched while planning.
+template <class T>
+StridedPlan<T> plan_strided_dft1(const StridedBatch& layout, bool inverse,
+                                 const std::complex<T>* in, const std::complex<T>* out,
+                                 int threads);
 
 // Number of cached plans (both precisions), and dropping them all.
 std::size_t cached_plan_count();

@@ -14,10 +14,11 @@ struct FftwApi<double> {
   using plan = fftw_plan;
   using complex = fftw_complex;
   using real = double;
-  static plan plan_many_dft(int rank, const int* n, int howmany, complex* in, complex* out,
-                            int dist, int sign, unsigned flags) {
-    return fftw_plan_many_dft(rank, n, howmany, in, nullptr, 1, dist, out, nullptr, 1, dist,
-                              sign, flags);
+  static plan plan_many_dft(int rank, const int* n, int howmany, complex* in, int istride,
+                            int idist, complex* out, int ostride, int odist, int sign,
+                            unsigned flags) {
+    return fftw_plan_many_dft(rank, n, howmany, in, nullptr, istride, idist, out, nullptr,
+                              ostride, odist, sign, flags);
   }
   static void execute_dft(const plan p, complex* in, complex* out) { fftw_execute_dft(p, in, out); }
   static void destroy_plan(plan p) { fftw_destroy_plan(p); }
@@ -33,10 +34,11 @@ struct FftwApi<float> {
   using plan = fftwf_plan;
   using complex = fftwf_complex;
   using real = float;
-  static plan plan_many_dft(int rank, const int* n, int howmany, complex* in, complex* out,
-                            int dist, int sign, unsigned flags) {
-    return fftwf_plan_many_dft(rank, n, howmany, in, nullptr, 1, dist, out, nullptr, 1, dist,
-                               sign, flags);
+  static plan plan_many_dft(int rank, const int* n, int howmany, complex* in, int istride,
+                            int idist, complex* out, int ostride, int odist, int sign,
+                            unsigned flags) {
+    return fftwf_plan_many_dft(rank, n, howmany, in, nullptr, istride, idist, out, nullptr,
+                               ostride, odist, sign, flags);
   }
   static void execute_dft(const plan p, complex* in, complex* out) {
     fftwf_execute_dft(p, in, out);

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as v
+from .fused_pr import FusedPhaseRetrieval
 from .reference_pr import ReferencePhaseRetrieval
 
 _BACKENDS = ("fused", "reference")
@@ -100,7 +101,7 @@ class PhaseRetrieval:
 
     def __init__(self, amplitude, basis, data, wavelength=1.0, pad=2, weights=None,
                  detector="linear", diversity=None, wavelengths=None, spectral_weights=None,
-                 bin=1, backend="reference"):
+                 bin=1, backend="fused"):
         v.one_of(backend, "backend", _BACKENDS)
         self.detector = v.one_of(detector, "detector", _DETECTORS)
         data = v.array(data, "data", kind="real", min_ndim=2)
@@ -151,11 +152,8 @@ class PhaseRetrieval:
         self.wavelengths, self.spectral_weights = self._spectrum(wavelengths, spectral_weights)
         self.weights = self._weights(weights)
         self.backend = backend
-        if backend == "fused":
-            raise NotImplementedError(
-                "backend='fused' (the fused C++ kernels) is not available yet; "
-                "use backend='reference'")
-        self._impl = ReferencePhaseRetrieval(self)
+        self._impl = FusedPhaseRetrieval(self) if backend == "fused" else \
+            ReferencePhaseRetrieval(self)
 
     # -- configuration checks ------------------------------------------------------------
     def _real_const(self, x, name, ndim):
