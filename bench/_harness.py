@@ -7,13 +7,31 @@ import os
 import platform
 import statistics
 import time
+from datetime import datetime, timezone
 
 import numpy as np
 
 
-def median_seconds(function, repeats=7, min_time=0.05):
-    """Median wall time of ``function()``: each sample loops until ``min_time`` has passed."""
-    function()  # warm-up (plans, caches, page faults)
+def cpu_model():
+    """The CPU's model name (Linux ``/proc/cpuinfo``), else what ``platform`` says."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def median_seconds(function, repeats=7, min_time=0.05, warmup=True):
+    """Median wall time of ``function()``: each sample loops until ``min_time`` has passed.
+
+    ``warmup=False`` when the caller has already made the warm-up call (plans, caches, page
+    faults, compilation) itself.
+    """
+    if warmup:
+        function()
     samples = []
     for _ in range(repeats):
         loops, start = 0, time.perf_counter()
@@ -33,12 +51,16 @@ def machine_info():
     return {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
+        "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
+        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "phasegrad": phasegrad.__version__,
         "fftw": phasegrad.fftw_version(),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
     }
 
 

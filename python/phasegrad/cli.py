@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -31,6 +33,30 @@ def _info(args):
     return 0
 
 
+def _find_bench_suite():
+    """``bench/bench_models.py`` of the source tree this package runs from, else of the
+    current directory; None when neither has it (an installed wheel ships no ``bench/``)."""
+    from . import __file__ as package_file
+
+    for root in (Path(package_file).resolve().parents[2], Path.cwd()):
+        script = root / "bench" / "bench_models.py"
+        if script.is_file():
+            return script
+    return None
+
+
+def _bench(args):
+    script = _find_bench_suite()
+    if script is None:
+        print("phasegrad bench: the benchmark suite ships with the source tree (bench/); run "
+              "this from a phasegrad checkout", file=sys.stderr)
+        return 1
+    spec = importlib.util.spec_from_file_location("phasegrad_bench_models", script)
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    return suite.run(args)
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line on stderr and exit code 2."""
 
@@ -49,6 +75,56 @@ def _int_at_least(low):
         return value
 
     return parse
+
+
+def _int_list(low):
+    parse_one = _int_at_least(low)
+
+    def parse(text):
+        values = [parse_one(part.strip()) for part in text.split(",") if part.strip()]
+        if not values:
+            raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+        return values
+
+    return parse
+
+
+def _choice_list(choices):
+    def parse(text):
+        values = [part.strip() for part in text.split(",") if part.strip()]
+        unknown = [value for value in values if value not in choices]
+        if unknown or not values:
+            raise argparse.ArgumentTypeError(
+                f"expected a comma-separated subset of {','.join(choices)}, got {text!r}")
+        return values
+
+    return parse
+
+
+BENCH_WORKLOADS = ("pr", "hologram", "memory")
+BENCH_IMPLS = ("floor", "fused", "reference", "jax", "torch")
+
+
+def add_bench_arguments(parser):
+    """The options of ``phasegrad bench`` (shared with ``bench/bench_models.py``)."""
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: smallest sizes (PR n=128, hologram n=256, memory at "
+                             "those), few repeats")
+    parser.add_argument("--out", metavar="DIR", default="bench-results",
+                        help="where bench_models.json and bench_models.png go "
+                             "(default bench-results/)")
+    parser.add_argument("--sizes", type=_int_list(4), metavar="N,N,...",
+                        help="pupil sizes n for every workload (default: PR 128,256,512,1024; "
+                             "hologram 256,512,1024)")
+    parser.add_argument("--workloads", type=_choice_list(BENCH_WORKLOADS),
+                        metavar="W,W,...",
+                        help="any of pr,hologram,memory (default: all three)")
+    parser.add_argument("--impls", type=_choice_list(BENCH_IMPLS), metavar="I,I,...",
+                        help="any of floor,fused,reference,jax,torch (default: all; those not "
+                             "installed or not built are reported as unavailable)")
+    parser.add_argument("--threads", type=_int_at_least(1),
+                        help="threads for phasegrad, pyFFTW, BLAS, PyTorch and (one thread "
+                             "only) XLA (default: phasegrad.get_num_threads())")
 
 
 def build_parser():
@@ -74,6 +150,16 @@ def build_parser():
     demo.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                       help="precision of the model (default float64)")
     demo.set_defaults(run=_demo)
+
+    bench = commands.add_parser(
+        "bench", help="benchmark the models: fused, reference, the FFTW floor, JAX, PyTorch",
+        description="Time one value_and_grad of the phase-retrieval (Jurling Eq. 99) and "
+                    "hologram models for every backend side by side, with ratios to the floor "
+                    "(FFTW's transform pair plus the basis contractions), check JAX and PyTorch "
+                    "against the reference, measure peak memory; print a table, write JSON "
+                    "and a plot. Needs the source tree's bench/ directory.")
+    add_bench_arguments(bench)
+    bench.set_defaults(run=_bench)
 
     info = commands.add_parser("info", help="versions of phasegrad and the FFTW it links")
     info.set_defaults(run=_info)

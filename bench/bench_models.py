@@ -1,0 +1,264 @@
+"""The model benchmark suite: phase retrieval (Jurling Eq. 99) and the hologram, every backend.
+
+Run: ``python -m phasegrad bench [--quick] [--out DIR] [--sizes 128,256] [--workloads
+pr,hologram,memory] [--impls fused,reference,floor,jax,torch] [--threads N]`` or
+``python bench/bench_models.py`` with the same options.
+
+For each workload, precision and size it times one value_and_grad (E and the gradient w.r.t.
+every parameter) of each implementation, side by side in one run: phasegrad's ``fused`` and
+``reference`` backends, the floor (``floor.py``: pyFFTW's FFT pair of the grid plus the basis
+contractions), JAX (``jit(value_and_grad)``) and PyTorch (autograd). Each time is a median
+over repeats after a warm-up call (a call slower than 1 s gets 3 repeats), with ratios to the
+floor and to fused. Before timing anything else, each implementation's E and gradient are
+checked once against the reference backend (relative error <= 1e-8 in float64, 1e-3 in
+float32): a benchmark of a wrong model is worthless. Unavailable implementations (not
+installed; ``backend="fused"`` raising ``NotImplementedError``) are reported as such.
+``memory`` measures the peak memory of one call in a fresh subprocess (``memory.py``).
+
+Writes ``bench_models.json`` (machine info, versions, threads, every row) and
+``bench_models.png`` (when matplotlib is installed) into ``--out``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+import threads_setup  # noqa: E402
+from _harness import median_seconds, print_table, write_json  # noqa: E402
+
+import phasegrad as pg  # noqa: E402
+
+WORKLOADS = ("pr", "hologram", "memory")
+IMPLS = ("floor", "fused", "reference", "jax", "torch")
+DEFAULT_SIZES = {"pr": (128, 256, 512, 1024), "hologram": (256, 512, 1024)}
+QUICK_SIZES = {"pr": (128,), "hologram": (256,)}
+DTYPES = ("float64", "float32")
+TOLERANCE = {"float64": 1e-8, "float32": 1e-3}
+MEMORY_PR_SIZE = 512       # the hologram is measured on the same grid: n = 2 * 512
+SLOW_CALL_SECONDS = 1.0    # slower calls get a few single-call repeats
+DEFAULT_OUT = "bench-results"
+
+
+def timed(call, quick):
+    """``(median seconds, result of the warm-up call, seconds of the warm-up call)``."""
+    start = time.perf_counter()
+    result = call()
+    first = time.perf_counter() - start
+    if first > SLOW_CALL_SECONDS:
+        repeats, min_time = 3, 0.0
+    else:
+        repeats, min_time = (3, 0.01) if quick else (7, 0.05)
+    return median_seconds(call, repeats=repeats, min_time=min_time, warmup=False), result, first
+
+
+def relative_error(result, expected):
+    """max(|E - E_ref| / |E_ref|, ||g - g_ref|| / ||g_ref||) of two ``(E, flat g)`` pairs."""
+    (energy, grad), (energy_ref, grad_ref) = result, expected
+    energy_error = abs(energy - energy_ref) / max(abs(energy_ref), np.finfo(float).tiny)
+    grad_error = np.linalg.norm(grad - grad_ref) / max(np.linalg.norm(grad_ref),
+                                                       np.finfo(float).tiny)
+    return float(max(energy_error, grad_error))
+
+
+def bench_case(workload, dtype, n, impls, threads, quick, say):
+    """The rows of one workload, precision and size: every implementation, side by side."""
+    import implementations
+    import workloads
+    from floor import Floor
+    from floor import Unavailable as FloorUnavailable
+
+    problem = workloads.WORKLOADS[workload](n, dtype)
+    base = {"workload": workload, "dtype": dtype, "n": n, "N": problem.grid}
+    rows = {}
+    if "floor" in impls:
+        try:
+            floor = Floor(problem.grid, dtype, threads,
+                          basis=problem.basis if workload == "pr" else None)
+            seconds, _, first = timed(floor, quick)
+            rows["floor"] = {**base, "impl": "floor", "status": "ok", "seconds": seconds,
+                             "first_call_seconds": first}
+        except FloorUnavailable as error:
+            rows["floor"] = {**base, "impl": "floor", "status": "unavailable",
+                             "reason": str(error)}
+
+    # The reference runs first: its warm-up result is what the others are checked against.
+    model_impls = [i for i in ("reference", "fused", "jax", "torch") if i in impls]
+    expected = None
+    if model_impls:
+        reference = implementations.runner("reference", workload, problem)
+        if "reference" in impls:
+            seconds, result, first = timed(reference.call, quick)
+            rows["reference"] = {**base, "impl": "reference", "status": "ok",
+                                 "seconds": seconds, "first_call_seconds": first}
+        else:
+            result = reference.call()
+        expected = reference.flat(result)
+    for impl in model_impls:
+        if impl == "reference":
+            continue
+        row = {**base, "impl": impl}
+        try:
+            run = implementations.runner(impl, workload, problem)
+            seconds, result, first = timed(run.call, quick)
+        except implementations.Unavailable as error:
+            rows[impl] = {**row, "status": "unavailable", "reason": str(error)}
+            continue
+        except Exception as error:  # a framework's failure must not end the whole run
+            rows[impl] = {**row, "status": "failed", "reason": f"{type(error).__name__}: {error}"}
+            say(f"WARNING: {impl} failed on {workload} {dtype} n={n}: {rows[impl]['reason']}")
+            continue
+        error = relative_error(run.flat(result), expected)
+        agrees = error <= TOLERANCE[dtype]
+        rows[impl] = {**row, "status": "ok", "seconds": seconds, "first_call_seconds": first,
+                      "check_error": error, "check": "ok" if agrees else "MISMATCH"}
+        if not agrees:
+            say(f"WARNING: {impl} disagrees with the reference on {workload} {dtype} n={n}: "
+                f"relative error {error:.2e} > {TOLERANCE[dtype]:g}")
+
+    for row in rows.values():
+        for other in ("floor", "fused"):
+            reference_row = rows.get(other)
+            if row["status"] == "ok" and reference_row and reference_row["status"] == "ok":
+                row[f"vs_{other}"] = row["seconds"] / reference_row["seconds"]
+    return [rows[impl] for impl in IMPLS if impl in rows]
+
+
+def bench_memory(impls, threads, pr_size, say):
+    """Peak memory rows: PR at ``pr_size``, the hologram on the same grid (n = 2 * pr_size)."""
+    import memory
+
+    rows = []
+    for workload, n in (("pr", pr_size), ("hologram", 2 * pr_size)):
+        for impl in ("fused", "reference", "jax", "torch"):
+            if impl in impls:
+                say(f"  memory: {workload} n={n} {impl}")
+                rows.append(memory.measure(impl, workload, n, "float64", threads))
+    for row in rows:
+        if row["impl"] == "fused" and row["status"] == "ok":
+            row["meets_target"] = row["steady_call_buffers"] <= memory.TARGET_BUFFERS \
+                and row["first_call_buffers"] <= memory.TARGET_BUFFERS
+    return rows
+
+
+def _table_row(row):
+    def number(key, fmt, scale=1.0):
+        return format(row[key] * scale, fmt) if key in row else "-"
+
+    if row["status"] != "ok":
+        check = row["status"]
+    elif "check" in row:
+        check = f"{row['check']} {row['check_error']:.0e}"
+    else:
+        check = "(spec)" if row["impl"] == "reference" else "-"
+    return {"workload": row["workload"], "dtype": row["dtype"], "n": row["n"], "N": row["N"],
+            "impl": row["impl"], "ms": number("seconds", ".3f", 1e3),
+            "first_ms": number("first_call_seconds", ".1f", 1e3),
+            "x_floor": number("vs_floor", ".2f"), "x_fused": number("vs_fused", ".2f"),
+            "check": check}
+
+
+def _memory_table_row(row):
+    ok = row["status"] == "ok"
+    mib = lambda key: f"{row[key] / 2**20:.1f}" if ok else "-"
+    buffers = lambda key: f"{row[key]:.2f}" if ok else "-"
+    target = {True: "yes", False: "NO"}.get(row.get("meets_target"), "-")
+    return {"workload": row["workload"], "impl": row["impl"], "n": row["n"], "N": row["N"],
+            "dtype": row["dtype"], "first_MiB": mib("first_call_bytes"),
+            "first_bufs": buffers("first_call_buffers"), "steady_MiB": mib("steady_call_bytes"),
+            "steady_bufs": buffers("steady_call_buffers"), "<=4": target,
+            "status": row["status"]}
+
+
+def run(args):
+    """Run the suite for parsed options (``phasegrad.cli.add_bench_arguments``); exit code."""
+    say = lambda line: print(line, flush=True)
+    threads = args.threads or pg.get_num_threads()
+    workloads_wanted = args.workloads or WORKLOADS
+    impls = args.impls or IMPLS
+    out = Path(args.out or DEFAULT_OUT)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"--out: cannot create {str(out)!r} ({error.strerror})") from None
+
+    notes = {"xla": threads_setup.configure_xla(threads) if "jax" in impls else "not run",
+             "torch": threads_setup.configure_torch(threads) if "torch" in impls else
+             "not run"}
+    import implementations
+
+    sizes = {w: tuple(args.sizes) if args.sizes else
+             (QUICK_SIZES if args.quick else DEFAULT_SIZES)[w] for w in DEFAULT_SIZES}
+    versions = implementations.versions()
+    say(f"phasegrad {pg.__version__} (FFTW {pg.fftw_version()}), NumPy {np.__version__}, "
+        + ", ".join(f"{k} {v}" for k, v in versions.items() if v and k != "threadpoolctl"))
+    rows, memory_rows = [], []
+    with pg.threads(threads), threads_setup.single_threaded_blas() as blas_note:
+        notes["blas"] = blas_note
+        say(f"threads {threads} on {os.cpu_count()} cores; " + "; ".join(notes.values()))
+        for workload in ("pr", "hologram"):
+            if workload not in workloads_wanted:
+                continue
+            for dtype in DTYPES:
+                for n in sizes[workload]:
+                    say(f"  {workload} {dtype} n={n}")
+                    rows += bench_case(workload, dtype, n, impls, threads, args.quick, say)
+        if "memory" in workloads_wanted:
+            pr_size = min(max(sizes["pr"]), MEMORY_PR_SIZE) if args.sizes or args.quick \
+                else MEMORY_PR_SIZE
+            memory_rows = bench_memory(impls, threads, pr_size, say)
+
+    say("")
+    say("Time of one value_and_grad (median ms); x_floor, x_fused: time / that row's time; "
+        "check: relative error vs the reference backend")
+    table = [_table_row(r) for r in rows]
+    if table:
+        print_table(table, list(table[0]))
+    unavailable = sorted({f"{r['impl']}: {r['reason']}" for r in rows + memory_rows
+                          if r["status"] != "ok"})
+    for line in unavailable:
+        say(f"  not measured - {line}")
+    if memory_rows:
+        say("")
+        say("Peak memory of value_and_grad (VmHWM - VmRSS in a fresh process; bufs: complex "
+            "N^2 buffers; target for fused: <= 4)")
+        print_table([_memory_table_row(r) for r in memory_rows],
+                    list(_memory_table_row(memory_rows[0])))
+
+    path = out / "bench_models.json"
+    write_json(path, rows, environment={"threads": threads, "versions": versions,
+                                        "thread_notes": notes, "quick": bool(args.quick),
+                                        "sizes": sizes, "impls": list(impls),
+                                        "xla_flags": os.environ.get("XLA_FLAGS")},
+               memory=memory_rows)
+    say("")
+    say(f"wrote {path}")
+    if rows:
+        from plot import plot
+
+        picture = out / "bench_models.png"
+        note = plot(rows, picture, title=f"phasegrad {pg.__version__}, {threads} threads")
+        say(note or f"wrote {picture}")
+    return 0
+
+
+def main(argv=None):
+    from phasegrad.cli import _Parser, add_bench_arguments
+
+    parser = _Parser(prog="bench_models.py", description=__doc__.splitlines()[0])
+    add_bench_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except ValueError as error:
+        print(f"bench_models.py: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
