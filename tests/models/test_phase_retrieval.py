@@ -302,10 +302,10 @@ def test_bad_configuration_is_rejected(change, error, match):
         pg.PhaseRetrieval(**kwargs)
 
 
-def test_fused_backend_is_not_built_yet():
-    kwargs = base_kwargs() | {"backend": "fused"}
-    with pytest.raises(NotImplementedError, match="reference"):
-        pg.PhaseRetrieval(**kwargs)
+def test_fused_is_the_default_backend():
+    kwargs = base_kwargs()
+    del kwargs["backend"]
+    assert pg.PhaseRetrieval(**kwargs).backend == "fused"
 
 
 @pytest.mark.parametrize("a, error, match", [
