@@ -11,6 +11,7 @@
 #include <string>
 
 #include "phasegrad/blas.hpp"
+#include "phasegrad/kernels/sincos.hpp"
 #include "phasegrad/parallel.hpp"
 
 namespace phasegrad {
@@ -84,8 +85,8 @@ FusedPhaseRetrieval<T>::FusedPhaseRetrieval(const PhaseRetrievalConfig<T>& confi
     throw std::invalid_argument("amplitude, data (and basis with modes) are required");
   }
   binned_ = grid / cfg_.bin;
-  // Rows per block of the basis passes: about 8192 pixels, 64 KiB of float64.
-  block_rows_ = std::max<std::size_t>(1, 8192 / n);
+  // Rows per block of the basis passes: about 32768 pixels (256 KiB of float64, in L2).
+  block_rows_ = std::max<std::size_t>(1, 32768 / n);
 
   // Runs of non-zero amplitude, row by row.
   row_runs_.assign(n + 1, 0);
@@ -258,16 +259,37 @@ void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
       if (field_row) std::memset(static_cast<void*>(field_row), 0, sizeof(Complex) * grid);
       if (y >= n) continue;
       const Complex row_ramp = ramp[y];
+      constexpr std::size_t kChunk = 256;
+      alignas(64) double phase[kChunk], sine[kChunk], cosine[kChunk];
       for (std::size_t r = row_runs_[y]; r < row_runs_[y + 1]; ++r) {
-        for (std::size_t x = runs_[r].x0; x < runs_[r].x1; ++x) {
-          const std::size_t i = y * n + x;
-          const T phase = (diversity ? wavefront[i] + diversity[i] : wavefront[i]) * scale;
-          Complex g(amplitude[i] * std::cos(phase), amplitude[i] * std::sin(phase));
-          if (field_row) {
-            g *= row_ramp * ramp[x];
-            field_row[x] = g;
+        for (std::size_t x0 = runs_[r].x0; x0 < runs_[r].x1; x0 += kChunk) {
+          const std::size_t count = std::min(kChunk, runs_[r].x1 - x0);
+          const std::size_t i0 = y * n + x0;
+          for (std::size_t j = 0; j < count; ++j) {
+            const std::size_t i = i0 + j;
+            phase[j] = static_cast<double>(
+                (diversity ? wavefront[i] + diversity[i] : wavefront[i]) * scale);
           }
-          pupil[i] = g;
+#pragma omp simd
+          for (std::size_t j = 0; j < count; ++j) {
+            kernels::fast_sincos(phase[j], sine[j], cosine[j]);
+          }
+          for (std::size_t j = 0; j < count; ++j) {
+            if (!(std::abs(phase[j]) <= kernels::kFastSincosLimit)) {
+              sine[j] = std::sin(phase[j]);
+              cosine[j] = std::cos(phase[j]);
+            }
+          }
+          for (std::size_t j = 0; j < count; ++j) {
+            const std::size_t i = i0 + j;
+            Complex g(amplitude[i] * static_cast<T>(cosine[j]),
+                      amplitude[i] * static_cast<T>(sine[j]));
+            if (field_row) {
+              g *= row_ramp * ramp[x0 + j];
+              field_row[x0 + j] = g;
+            }
+            pupil[i] = g;
+          }
         }
       }
     }
