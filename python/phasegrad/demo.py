@@ -32,7 +32,7 @@ class DemoResult:
 
 
 def make_problem(size=64, modes=14, planes=3, defocus=0.5, amplitude_rms=0.04, pad=2, seed=1,
-                 dtype=np.float64, backend="reference"):
+                 dtype=np.float64, backend="fused"):
     """A synthetic through-focus problem: ``(model, true_coefficients, pupil, basis)``.
 
     ``modes`` Zernike modes from Noll index 2 (tip) on an ``size``-pixel circular pupil, with
