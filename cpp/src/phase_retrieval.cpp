@@ -85,8 +85,6 @@ FusedPhaseRetrieval<T>::FusedPhaseRetrieval(const PhaseRetrievalConfig<T>& confi
     throw std::invalid_argument("amplitude, data (and basis with modes) are required");
   }
   binned_ = grid / cfg_.bin;
-  // Rows per block of the basis passes: about 32768 pixels (256 KiB of float64, in L2).
-  block_rows_ = std::max<std::size_t>(1, 32768 / n);
 
   // Runs of non-zero amplitude, row by row.
   row_runs_.assign(n + 1, 0);
@@ -144,6 +142,14 @@ FusedPhaseRetrieval<T>::FusedPhaseRetrieval(const PhaseRetrievalConfig<T>& confi
 template <class T>
 FusedPhaseRetrieval<T>::~FusedPhaseRetrieval() = default;
 
+// Rows per block of the basis passes: about 32768 pixels (256 KiB of float64, in L2), and at
+// least one block per thread.
+template <class T>
+std::size_t FusedPhaseRetrieval<T>::rows_per_block(int team) const {
+  const std::size_t n = cfg_.n, per_thread = (n + team - 1) / static_cast<std::size_t>(team);
+  return std::max<std::size_t>(1, std::min<std::size_t>(32768 / n, per_thread));
+}
+
 template <class T>
 std::size_t FusedPhaseRetrieval<T>::workspace_bytes() const {
   std::size_t total = staging_->bytes + wavefront_->bytes + wavefront_bar_->bytes;
@@ -185,9 +191,9 @@ void FusedPhaseRetrieval<T>::synthesize(const T* params, int threads) {
   const std::size_t n = cfg_.n, pixels = n * n, modes = cfg_.modes;
   T* wavefront = wavefront_->template as<T>();
   const T* basis = cfg_.basis;
-  const std::size_t block_rows = block_rows_;
-  const long long blocks = static_cast<long long>((n + block_rows - 1) / block_rows);
   const int team = threads_for(modes == 0 ? pixels : pixels * modes, threads);
+  const std::size_t block_rows = rows_per_block(team);
+  const long long blocks = static_cast<long long>((n + block_rows - 1) / block_rows);
 #pragma omp parallel for num_threads(team) schedule(static)
   for (long long bb = 0; bb < blocks; ++bb) {
     const std::size_t y0 = static_cast<std::size_t>(bb) * block_rows;
@@ -521,9 +527,9 @@ void FusedPhaseRetrieval<T>::gradient_pass(bool first_plane, bool last_plane, T*
   }
   const bool project = last_plane && modes > 0;
   const T* basis = cfg_.basis;
-  const std::size_t block_rows = block_rows_;
-  const long long blocks = static_cast<long long>((n + block_rows - 1) / block_rows);
   const int team = threads_for(project ? pixels * modes : pixels * band_count * 4, threads);
+  const std::size_t block_rows = rows_per_block(team);
+  const long long blocks = static_cast<long long>((n + block_rows - 1) / block_rows);
   // Per-thread partial projections, added in thread order afterwards (deterministic).
   std::vector<double> partials(project ? modes * static_cast<std::size_t>(team) : 0, 0.0);
 #pragma omp parallel num_threads(team)

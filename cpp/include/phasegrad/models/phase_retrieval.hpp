@@ -84,9 +84,10 @@ class FusedPhaseRetrieval {
                        double* detector_bar, int threads);
   void gradient_pass(bool first_plane, bool last_plane, T* params_bar, int threads);
   void plan_for(int threads);
+  std::size_t rows_per_block(int team) const;
 
   PhaseRetrievalConfig<T> cfg_;
-  std::size_t binned_ = 0, block_rows_ = 1;
+  std::size_t binned_ = 0;
   std::vector<Run> runs_;
   std::vector<std::size_t> row_runs_;  // runs_ of row y: [row_runs_[y], row_runs_[y + 1])
   std::vector<Complex> ramp_;          // exp(2 pi i (x * (N/2) mod N) / N): the fftshift
