@@ -108,7 +108,7 @@ def assert_matches_reference(fused, reference, a, tol=TOL64):
 
 # -- 1. fused against reference, float64 ----------------------------------------------------
 
-GRIDS = [(n, pad) for n in (8, 9, 16, 17) for pad in (1, 1.5, 2, 3)
+GRIDS = [(n, pad) for n in (8, 9, 16, 17) for pad in (1, 1.5, 2, 2.5, 3)
          if float(n * pad).is_integer()]
 
 
@@ -140,6 +140,7 @@ OPTIONS = {
     "quadratic": {"detector": "quadratic"},
     "many_modes": {"modes": 11},
     "one_mode": {"modes": 1},
+    "eight_modes": {"modes": 8},
 }
 
 
@@ -194,6 +195,8 @@ COMBINED = {
                       "detector": "quadratic"},
     "annulus_pad1_bin3": {"n": 15, "pad": 1, "amplitude": "annulus", "bin": 3, "planes": 2,
                           "wavelengths": [1.0, 1.2], "weights": "shared"},
+    "odd_grid_broadband": {"n": 9, "pad": 3, "planes": 2, "wavelengths": [0.8, 1.0, 1.25],
+                           "bin": 3, "detector": "quadratic"},
     "square_grey_everything": {"n": 12, "pad": 2, "amplitude": "square", "planes": 2,
                                "wavelengths": [0.8, 1.0], "bin": 2, "weights": "plane",
                                "detector": "quadratic"},
@@ -204,6 +207,41 @@ COMBINED = {
 def test_combined_options_match_reference(name):
     fused, reference = make_pair(**COMBINED[name])
     assert_matches_reference(fused, reference, random_params(fused, scale=0.05))
+
+
+@pytest.mark.parametrize("n, pad", [(2, 1), (2, 1.5), (3, 1), (3, 2), (4, 1.25)])
+@pytest.mark.parametrize("wavelengths", [None, [0.9, 1.0]])
+def test_tiny_grids_match_reference(n, pad, wavelengths):
+    """The smallest pupils (every pixel lit), point by point, odd and even N down to 2."""
+    rng = np.random.default_rng(n)
+    grid = int(round(n * pad))
+    kwargs = {"amplitude": rng.uniform(0.5, 1.0, size=(n, n)), "basis": None,
+              "data": rng.uniform(0.0, 1.0, size=(grid, grid)), "pad": pad,
+              "wavelengths": wavelengths}
+    fused = pg.PhaseRetrieval(**kwargs, backend="fused")
+    reference = pg.PhaseRetrieval(**kwargs, backend="reference")
+    assert_matches_reference(fused, reference, random_params(fused))
+
+
+@pytest.mark.parametrize("basis", [True, False])
+def test_large_offset_pupil_matches_reference(basis):
+    """n = 128 (several row blocks in the basis passes, every pass parallel with 2 threads), a
+    pupil off-centre with empty rows and columns, and modes not a multiple of four."""
+    n, grid = 128, 256
+    rng = np.random.default_rng(21)
+    amplitude = np.zeros((n, n))
+    amplitude[10:60, 75:125] = pg.circular_pupil(50)
+    amplitude /= amplitude.sum()
+    modes = rng.normal(size=(9, n, n)) * amplitude * amplitude.size if basis else None
+    kwargs = {"amplitude": amplitude, "basis": modes,
+              "data": rng.uniform(0.0, 0.001, size=(2, grid, grid)), "pad": 2,
+              "diversity": np.stack([np.zeros((n, n)), 0.3 * pg.zernike_basis(1, n, first=4)[0]]),
+              "weights": rng.uniform(0.0, 1.0, size=(grid, grid)), "detector": "quadratic"}
+    fused = pg.PhaseRetrieval(**kwargs, backend="fused")
+    reference = pg.PhaseRetrieval(**kwargs, backend="reference")
+    a = rng.normal(scale=0.05, size=fused.coefficient_shape)
+    with pg.threads(2):
+        assert_matches_reference(fused, reference, a)
 
 
 def test_other_reference_wavelength_matches_reference():
