@@ -319,7 +319,8 @@ def assert_identical(first, second):
     {"basis": False, "planes": 2},
     COMBINED["everything_even"],
     COMBINED["pbp_broadband_binned"],
-], ids=["zernike", "pbp_planes", "everything_even", "pbp_broadband_binned"])
+    COMBINED["everything_odd"] | {"dtype": np.float32},
+], ids=["zernike", "pbp_planes", "everything_even", "pbp_broadband_binned", "float32"])
 def test_repeated_calls_are_identical_and_do_not_leak_state(config):
     model = pg.PhaseRetrieval(**make_inputs(**config), backend="fused")
     quadratic = model.detector == "quadratic"
