@@ -183,9 +183,10 @@ void FusedPhaseRetrieval<T>::plan_for(int threads) {
   planned_threads_ = threads;
 }
 
-// W = sum_k a_k Z_k on the pupil's support (or W = a for a wavefront map). Rows are taken in
-// blocks that stay in cache while the modes are added four at a time, so each mode is read as
-// a few long streams.
+// W = sum_k a_k Z_k (or W = a for a wavefront map). Rows are taken in blocks that stay in
+// cache while the modes are added four at a time; within a block the sweep covers one
+// contiguous span, from its first to its last pixel of non-zero amplitude: long streams read
+// the basis faster than row-by-row runs, even with the gaps between runs (W there is unused).
 template <class T>
 void FusedPhaseRetrieval<T>::synthesize(const T* params, int threads) {
   const std::size_t n = cfg_.n, pixels = n * n, modes = cfg_.modes;
@@ -199,11 +200,11 @@ void FusedPhaseRetrieval<T>::synthesize(const T* params, int threads) {
     const std::size_t y0 = static_cast<std::size_t>(bb) * block_rows;
     const std::size_t y1 = std::min(n, y0 + block_rows);
     const std::size_t r0 = row_runs_[y0], r1 = row_runs_[y1];
+    if (r0 == r1) continue;
+    const std::size_t begin = runs_[r0].y * n + runs_[r0].x0;
+    const std::size_t end = runs_[r1 - 1].y * n + runs_[r1 - 1].x1;
     if (modes == 0) {
-      for (std::size_t r = r0; r < r1; ++r) {
-        const std::size_t begin = runs_[r].y * n + runs_[r].x0, end = runs_[r].y * n + runs_[r].x1;
-        for (std::size_t i = begin; i < end; ++i) wavefront[i] = params[i];
-      }
+      for (std::size_t i = begin; i < end; ++i) wavefront[i] = params[i];
       continue;
     }
     std::size_t k = 0;
@@ -213,29 +214,23 @@ void FusedPhaseRetrieval<T>::synthesize(const T* params, int threads) {
       const T* z1 = z0 + pixels;
       const T* z2 = z1 + pixels;
       const T* z3 = z2 + pixels;
-      for (std::size_t r = r0; r < r1; ++r) {
-        const std::size_t begin = runs_[r].y * n + runs_[r].x0, end = runs_[r].y * n + runs_[r].x1;
-        if (k == 0) {
-          for (std::size_t i = begin; i < end; ++i) {
-            wavefront[i] = c0 * z0[i] + c1 * z1[i] + c2 * z2[i] + c3 * z3[i];
-          }
-        } else {
-          for (std::size_t i = begin; i < end; ++i) {
-            wavefront[i] += c0 * z0[i] + c1 * z1[i] + c2 * z2[i] + c3 * z3[i];
-          }
+      if (k == 0) {
+        for (std::size_t i = begin; i < end; ++i) {
+          wavefront[i] = c0 * z0[i] + c1 * z1[i] + c2 * z2[i] + c3 * z3[i];
+        }
+      } else {
+        for (std::size_t i = begin; i < end; ++i) {
+          wavefront[i] += c0 * z0[i] + c1 * z1[i] + c2 * z2[i] + c3 * z3[i];
         }
       }
     }
     for (; k < modes; ++k) {
       const T c = params[k];
       const T* z = basis + k * pixels;
-      for (std::size_t r = r0; r < r1; ++r) {
-        const std::size_t begin = runs_[r].y * n + runs_[r].x0, end = runs_[r].y * n + runs_[r].x1;
-        if (k == 0) {
-          for (std::size_t i = begin; i < end; ++i) wavefront[i] = c * z[i];
-        } else {
-          for (std::size_t i = begin; i < end; ++i) wavefront[i] += c * z[i];
-        }
+      if (k == 0) {
+        for (std::size_t i = begin; i < end; ++i) wavefront[i] = c * z[i];
+      } else {
+        for (std::size_t i = begin; i < end; ++i) wavefront[i] += c * z[i];
       }
     }
   }
@@ -559,9 +554,12 @@ void FusedPhaseRetrieval<T>::gradient_pass(bool first_plane, bool last_plane, T*
           for (std::size_t x = x0; x < x1; ++x) params_bar[y * n + x] = w_bar[x];
         }
       }
-      if (!project) continue;
-      // Four modes at a time: W_bar is loaded once for four products, and four independent
-      // sums hide the latency of the additions.
+      if (!project || r0 == r1) continue;
+      // Over the block's span, as in synthesize (W_bar is zero off the support: only support
+      // pixels are ever written). Four modes at a time: W_bar is loaded once for four
+      // products, and four independent sums hide the latency of the additions.
+      const std::size_t begin = runs_[r0].y * n + runs_[r0].x0;
+      const std::size_t end = runs_[r1 - 1].y * n + runs_[r1 - 1].x1;
       std::size_t k = 0;
       for (; k + 4 <= modes; k += 4) {
         const T* z0 = basis + k * pixels;
@@ -569,17 +567,13 @@ void FusedPhaseRetrieval<T>::gradient_pass(bool first_plane, bool last_plane, T*
         const T* z2 = z1 + pixels;
         const T* z3 = z2 + pixels;
         double d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-        for (std::size_t r = r0; r < r1; ++r) {
-          const std::size_t begin = runs_[r].y * n + runs_[r].x0;
-          const std::size_t end = runs_[r].y * n + runs_[r].x1;
 #pragma omp simd reduction(+ : d0, d1, d2, d3)
-          for (std::size_t i = begin; i < end; ++i) {
-            const double w = static_cast<double>(wavefront_bar[i]);
-            d0 += static_cast<double>(z0[i]) * w;
-            d1 += static_cast<double>(z1[i]) * w;
-            d2 += static_cast<double>(z2[i]) * w;
-            d3 += static_cast<double>(z3[i]) * w;
-          }
+        for (std::size_t i = begin; i < end; ++i) {
+          const double w = static_cast<double>(wavefront_bar[i]);
+          d0 += static_cast<double>(z0[i]) * w;
+          d1 += static_cast<double>(z1[i]) * w;
+          d2 += static_cast<double>(z2[i]) * w;
+          d3 += static_cast<double>(z3[i]) * w;
         }
         partial[k] += d0;
         partial[k + 1] += d1;
@@ -589,13 +583,9 @@ void FusedPhaseRetrieval<T>::gradient_pass(bool first_plane, bool last_plane, T*
       for (; k < modes; ++k) {
         const T* mode = basis + k * pixels;
         double dot = 0;
-        for (std::size_t r = r0; r < r1; ++r) {
-          const std::size_t begin = runs_[r].y * n + runs_[r].x0;
-          const std::size_t end = runs_[r].y * n + runs_[r].x1;
 #pragma omp simd reduction(+ : dot)
-          for (std::size_t i = begin; i < end; ++i) {
-            dot += static_cast<double>(mode[i]) * static_cast<double>(wavefront_bar[i]);
-          }
+        for (std::size_t i = begin; i < end; ++i) {
+          dot += static_cast<double>(mode[i]) * static_cast<double>(wavefront_bar[i]);
         }
         partial[k] += dot;
       }
