@@ -8,8 +8,9 @@ For each workload, precision and size it times one value_and_grad (E and the gra
 every parameter) of each implementation, side by side in one run: phasegrad's ``fused`` and
 ``reference`` backends, the floor (``floor.py``: pyFFTW's FFT pair of the grid plus the basis
 contractions), JAX (``jit(value_and_grad)``) and PyTorch (autograd). Each time is a median
-over repeats after a warm-up call (a call slower than 1 s gets 3 repeats), with ratios to the
-floor and to fused. Before timing anything else, each implementation's E and gradient are
+over 7 rounds after a warm-up call, every round taking one sample of each implementation in
+turn (so a change of load on a shared machine hits all rows alike), with ratios to the floor
+and to fused. Before timing anything else, each implementation's E and gradient are
 checked once against the reference backend (relative error <= 1e-8 in float64, 1e-3 in
 float32): a benchmark of a wrong model is worthless. Unavailable implementations (not
 installed; ``backend="fused"`` raising ``NotImplementedError``) are reported as such.
@@ -22,6 +23,7 @@ Writes ``bench_models.json`` (machine info, versions, threads, every row) and
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -30,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 import threads_setup  # noqa: E402
-from _harness import median_seconds, print_table, write_json  # noqa: E402
+from _harness import print_table, write_json  # noqa: E402
 
 import phasegrad as pg  # noqa: E402
 
@@ -45,16 +47,33 @@ SLOW_CALL_SECONDS = 1.0    # slower calls get a few single-call repeats
 DEFAULT_OUT = "bench-results"
 
 
-def timed(call, quick):
-    """``(median seconds, result of the warm-up call, seconds of the warm-up call)``."""
+def warm_up(call):
+    """``(result, seconds)`` of the first call (plans, compilation, caches)."""
     start = time.perf_counter()
     result = call()
-    first = time.perf_counter() - start
-    if first > SLOW_CALL_SECONDS:
-        repeats, min_time = 3, 0.0
-    else:
-        repeats, min_time = (3, 0.01) if quick else (7, 0.05)
-    return median_seconds(call, repeats=repeats, min_time=min_time, warmup=False), result, first
+    return result, time.perf_counter() - start
+
+
+def interleaved_medians(calls, firsts, quick):
+    """Median seconds per call of every entry of ``calls`` (name -> callable), sampled in
+    rounds: one sample of each implementation per round, so that a change of load on a shared
+    machine hits every row alike and the ratios stay fair. A sample is the mean of as many
+    calls as fill ``min_time``; implementations whose first call took longer than
+    ``SLOW_CALL_SECONDS`` are sampled with single calls."""
+    rounds, min_time = (3, 0.01) if quick else (7, 0.05)
+    samples = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            budget = 0.0 if firsts[name] > SLOW_CALL_SECONDS else min_time
+            loops, start = 0, time.perf_counter()
+            while True:
+                call()
+                loops += 1
+                elapsed = time.perf_counter() - start
+                if elapsed >= budget:
+                    break
+            samples[name].append(elapsed / loops)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def relative_error(result, expected):
@@ -75,37 +94,34 @@ def bench_case(workload, dtype, n, impls, threads, quick, say):
 
     problem = workloads.WORKLOADS[workload](n, dtype)
     base = {"workload": workload, "dtype": dtype, "n": n, "N": problem.grid}
-    rows = {}
+    rows, calls, firsts = {}, {}, {}
     if "floor" in impls:
         try:
             floor = Floor(problem.grid, dtype, threads,
                           basis=problem.basis if workload == "pr" else None)
-            seconds, _, first = timed(floor, quick)
-            rows["floor"] = {**base, "impl": "floor", "status": "ok", "seconds": seconds,
-                             "first_call_seconds": first}
+            _, firsts["floor"] = warm_up(floor)
+            calls["floor"] = floor
+            rows["floor"] = {**base, "impl": "floor", "status": "ok"}
         except FloorUnavailable as error:
             rows["floor"] = {**base, "impl": "floor", "status": "unavailable",
                              "reason": str(error)}
 
     # The reference runs first: its warm-up result is what the others are checked against.
     model_impls = [i for i in ("reference", "fused", "jax", "torch") if i in impls]
-    expected = None
     if model_impls:
         reference = implementations.runner("reference", workload, problem)
-        if "reference" in impls:
-            seconds, result, first = timed(reference.call, quick)
-            rows["reference"] = {**base, "impl": "reference", "status": "ok",
-                                 "seconds": seconds, "first_call_seconds": first}
-        else:
-            result = reference.call()
+        result, first = warm_up(reference.call)
         expected = reference.flat(result)
+        if "reference" in impls:
+            calls["reference"], firsts["reference"] = reference.call, first
+            rows["reference"] = {**base, "impl": "reference", "status": "ok"}
     for impl in model_impls:
         if impl == "reference":
             continue
         row = {**base, "impl": impl}
         try:
             run = implementations.runner(impl, workload, problem)
-            seconds, result, first = timed(run.call, quick)
+            result, first = warm_up(run.call)
         except implementations.Unavailable as error:
             rows[impl] = {**row, "status": "unavailable", "reason": str(error)}
             continue
@@ -115,11 +131,15 @@ def bench_case(workload, dtype, n, impls, threads, quick, say):
             continue
         error = relative_error(run.flat(result), expected)
         agrees = error <= TOLERANCE[dtype]
-        rows[impl] = {**row, "status": "ok", "seconds": seconds, "first_call_seconds": first,
-                      "check_error": error, "check": "ok" if agrees else "MISMATCH"}
+        rows[impl] = {**row, "status": "ok", "check_error": error,
+                      "check": "ok" if agrees else "MISMATCH"}
+        calls[impl], firsts[impl] = run.call, first
         if not agrees:
             say(f"WARNING: {impl} disagrees with the reference on {workload} {dtype} n={n}: "
                 f"relative error {error:.2e} > {TOLERANCE[dtype]:g}")
+
+    for impl, seconds in interleaved_medians(calls, firsts, quick).items():
+        rows[impl].update(seconds=seconds, first_call_seconds=firsts[impl])
 
     for row in rows.values():
         for other in ("floor", "fused"):
