@@ -13,4 +13,5 @@ PYBIND11_MODULE(_core, m) {
   bind::bind_indexing(m);
   bind::bind_sampling(m);
   bind::bind_metrics(m);
+  bind::bind_hologram(m);
 }
