@@ -1,13 +1,16 @@
 // The fused hologram model: its passes over memory (see models/hologram.hpp for the math).
 #include "phasegrad/models/hologram.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <new>
 #include <stdexcept>
+#include <utility>
 
 #include "phasegrad/fft.hpp"
 #include "phasegrad/fftw_api.hpp"
+#include "phasegrad/kernels/sincos.hpp"
 #include "phasegrad/parallel.hpp"
 
 namespace phasegrad::models {
@@ -33,13 +36,9 @@ std::complex<double> unit_root(std::size_t k, std::size_t n) {
 // ramp[j] = exp(-2 pi i (j shift mod n) / n): shifting the output of an n-point backward DFT
 // by `shift` (y[k] -> y[k - shift]) is this ramp on its input. j shift < 2^64 for any n that
 // fits FFTW's int.
-template <class T>
-std::vector<std::complex<T>> shift_ramp(std::size_t n, std::size_t shift) {
-  std::vector<std::complex<T>> ramp(n);
-  for (std::size_t j = 0; j < n; ++j) {
-    const std::complex<double> w = unit_root((j * shift) % n, n);
-    ramp[j] = {static_cast<T>(w.real()), static_cast<T>(w.imag())};
-  }
+std::vector<std::complex<double>> shift_ramp(std::size_t n, std::size_t shift) {
+  std::vector<std::complex<double>> ramp(n);
+  for (std::size_t j = 0; j < n; ++j) ramp[j] = unit_root((j * shift) % n, n);
   return ramp;
 }
 
@@ -59,6 +58,42 @@ void for_shifted_row(std::size_t cols, std::size_t shift, Body&& body) {
   body(cols - shift, cols, -static_cast<std::ptrdiff_t>(cols - shift));
 }
 
+struct PhasorSums {
+  double norm;     // sum |phasor|^2
+  double outside;  // sum of (|phi| - kSincosLimit)^+: positive (or NaN) when a phase is beyond
+};
+
+// Pass 1 on the piece [first, last) of one row of the phasor: out[j] = exp(i source[j + shift])
+// (rr + i ri) col_ramp[j], computed in double and rounded to T at the store. A function of its
+// own, with everything passed by value, so that the simd loop keeps its pointers and sums in
+// registers (captured by reference, they become per-lane stack arrays and the loop stays
+// scalar).
+template <class T, class SinCosOf>
+PhasorSums write_phasor(const T* source, T* out, const double* col_ramp, double rr, double ri,
+                        std::size_t first, std::size_t last, std::int64_t shift,
+                        SinCosOf sin_cos) {
+  double norm = 0.0, outside = 0.0;
+  const auto begin = static_cast<std::int64_t>(first);
+  const auto end = static_cast<std::int64_t>(last);
+#pragma omp simd reduction(+ : norm, outside)
+  for (std::int64_t j = begin; j < end; ++j) {
+    const double angle = static_cast<double>(source[j + shift]);
+    // The positive part by arithmetic: a compare would be a bool, which GCC does not
+    // vectorize into a double sum.
+    const double excess = std::fabs(angle) - kSincosLimit;
+    outside += 0.5 * (excess + std::fabs(excess));
+    const SinCos e = sin_cos(angle);
+    const double cr = col_ramp[2 * j], ci = col_ramp[2 * j + 1];
+    const double wr = rr * cr - ri * ci, wi = rr * ci + ri * cr;
+    const T re = static_cast<T>(e.cos * wr - e.sin * wi);
+    const T im = static_cast<T>(e.cos * wi + e.sin * wr);
+    out[2 * j] = re;
+    out[2 * j + 1] = im;
+    norm += static_cast<double>(re) * re + static_cast<double>(im) * im;
+  }
+  return {norm, outside};
+}
+
 double sum_in_order(const std::vector<double>& parts) {
   double total = 0.0;
   for (double part : parts) total += part;
@@ -75,8 +110,8 @@ FusedHologram<T>::FusedHologram(const T* target, std::size_t rows, std::size_t c
       col_shift_(cols / 2),
       target_(target, target + rows * cols),
       target_sum_(0.0),
-      row_ramp_(shift_ramp<T>(rows, rows / 2)),
-      col_ramp_(shift_ramp<T>(cols, cols / 2)),
+      row_ramp_(shift_ramp(rows, rows / 2)),
+      col_ramp_(shift_ramp(cols, cols / 2)),
       row_sums_(rows, 0.0) {
   if (rows == 0 || cols == 0) throw std::invalid_argument("target must not be empty");
   for (T value : target_) target_sum_ += static_cast<double>(value);
@@ -99,34 +134,33 @@ template <class T>
 double FusedHologram<T>::forward(const T* phi, int team) {
   const auto rows = static_cast<std::int64_t>(rows_);
   const std::size_t cols = cols_, row_shift = row_shift_, col_shift = col_shift_;
-  const std::complex<T>* col_ramp = col_ramp_.data();
-  const std::complex<T>* row_ramp = row_ramp_.data();
+  const double* col_ramp = reinterpret_cast<const double*>(col_ramp_.data());
+  const std::complex<double>* row_ramp = row_ramp_.data();
   std::complex<T>* phasor = phasor_;
   double* row_sums = row_sums_.data();
 
-  // Pass 1: phasor = exp(i phi[j + h]) ramp[j], and the per-row sums of |phasor|^2. The
-  // products are written out on real and imaginary parts: std::complex's operator* checks for
-  // NaN and calls __muldc3, which keeps the loop from being optimised.
+  // Pass 1: phasor = exp(i phi[j + h]) ramp[j], and the per-row sums of |phasor|^2, in
+  // double for both precisions (the float path rounds once, at the store). The products are
+  // written out on real and imaginary parts: std::complex's operator* checks for NaN and calls
+  // __muldc3, which keeps the loop from vectorizing. A row holding a phase beyond
+  // kSincosLimit is redone with libm's sin and cos.
 #pragma omp parallel for num_threads(team) schedule(static)
   for (std::int64_t r = 0; r < rows; ++r) {
     const auto row = static_cast<std::size_t>(r);
     const T* source = phi + ((row + row_shift) % rows_) * cols;
     T* out = reinterpret_cast<T*>(phasor + row * cols);
-    const T rr = row_ramp[row].real(), ri = row_ramp[row].imag();
-    double norm = 0.0;
-    for_shifted_row(cols, col_shift, [&](std::size_t first, std::size_t last,
-                                         std::ptrdiff_t offset) {
-      for (std::size_t j = first; j < last; ++j) {
-        const T angle = source[static_cast<std::ptrdiff_t>(j) + offset];
-        const T c = std::cos(angle), s = std::sin(angle);
-        const T wr = rr * col_ramp[j].real() - ri * col_ramp[j].imag();
-        const T wi = rr * col_ramp[j].imag() + ri * col_ramp[j].real();
-        const T re = c * wr - s * wi, im = c * wi + s * wr;
-        out[2 * j] = re;
-        out[2 * j + 1] = im;
-        norm += static_cast<double>(re) * re + static_cast<double>(im) * im;
-      }
-    });
+    const double rr = row_ramp[row].real(), ri = row_ramp[row].imag();
+    auto write_row = [&](auto sin_cos) {
+      const PhasorSums head = write_phasor(source, out, col_ramp, rr, ri, 0, cols - col_shift,
+                                           static_cast<std::int64_t>(col_shift), sin_cos);
+      const PhasorSums tail = write_phasor(source, out, col_ramp, rr, ri, cols - col_shift, cols,
+                                           -static_cast<std::int64_t>(cols - col_shift), sin_cos);
+      return PhasorSums{head.norm + tail.norm, head.outside + tail.outside};
+    };
+    auto [norm, outside] = write_row([](double x) { return sincos_moderate(x); });
+    if (!(outside <= 0.0)) {
+      norm = write_row([](double x) { return SinCos{std::sin(x), std::cos(x)}; }).norm;
+    }
     row_sums[row] = norm;
   }
   const double phasor_norm = sum_in_order(row_sums_);

@@ -70,7 +70,7 @@ class FusedHologram {
   std::vector<T> target_;
   double target_sum_;
   // exp(-2 pi i (j h mod size) / size) per row and per column: the fftshift as an input ramp.
-  std::vector<std::complex<T>> row_ramp_, col_ramp_;
+  std::vector<std::complex<double>> row_ramp_, col_ramp_;
   std::vector<double> row_sums_;  // per-row partial sums, added in row order
   std::complex<T>* phasor_ = nullptr;  // fftw_malloc'd, rows x cols
   std::complex<T>* field_ = nullptr;   // fftw_malloc'd, rows x cols
