@@ -17,28 +17,19 @@ namespace phasegrad::models {
 
 namespace {
 
-// exp(-2 pi i k / n) for 0 <= k < n: exact at quarter turns (the ramps of even extents are
-// then exactly +-1), else from the angle of the reduced fraction k / n.
-std::complex<double> unit_root(std::size_t k, std::size_t n) {
-  if ((4 * k) % n == 0) {
-    switch ((4 * k) / n) {
-      case 0: return {1.0, 0.0};
-      case 1: return {0.0, -1.0};
-      case 2: return {-1.0, 0.0};
-      default: return {0.0, 1.0};
-    }
-  }
+// ramp[j] = -2 pi (j shift mod n) / n, reduced to (-pi, pi]: shifting the output of an n-point
+// backward DFT by `shift` (y[k] -> y[k - shift]) is the phase ramp exp(i ramp[j]) on its
+// input. The product j shift is formed in integers (j shift < 2^62 for any n FFTW's int
+// interface takes), so the angle carries one rounding, not j's worth.
+template <class T>
+std::vector<T> shift_ramp(std::size_t n, std::size_t shift) {
   constexpr double kTwoPi = 6.283185307179586476925286766559;
-  const double angle = -kTwoPi * static_cast<double>(k) / static_cast<double>(n);
-  return {std::cos(angle), std::sin(angle)};
-}
-
-// ramp[j] = exp(-2 pi i (j shift mod n) / n): shifting the output of an n-point backward DFT
-// by `shift` (y[k] -> y[k - shift]) is this ramp on its input. j shift < 2^64 for any n that
-// fits FFTW's int.
-std::vector<std::complex<double>> shift_ramp(std::size_t n, std::size_t shift) {
-  std::vector<std::complex<double>> ramp(n);
-  for (std::size_t j = 0; j < n; ++j) ramp[j] = unit_root((j * shift) % n, n);
+  std::vector<T> ramp(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::size_t k = (j * shift) % n;
+    const double turns = 2 * k <= n ? static_cast<double>(k) : -static_cast<double>(n - k);
+    ramp[j] = static_cast<T>(-kTwoPi * turns / static_cast<double>(n));
+  }
   return ramp;
 }
 
@@ -58,35 +49,36 @@ void for_shifted_row(std::size_t cols, std::size_t shift, Body&& body) {
   body(cols - shift, cols, -static_cast<std::ptrdiff_t>(cols - shift));
 }
 
+template <class T>
 struct PhasorSums {
-  double norm;     // sum |phasor|^2
-  double outside;  // sum of (|phi| - kSincosLimit)^+: positive (or NaN) when a phase is beyond
+  double norm;  // sum |phasor|^2
+  T outside;    // sum of (|phi| - sincos_limit<T>())^+: positive (or NaN) when a phase is beyond
 };
 
-// Pass 1 on the piece [first, last) of one row of the phasor: out[j] = exp(i source[j + shift])
-// (rr + i ri) col_ramp[j], computed in double and rounded to T at the store. A function of its
+// Pass 1 on the piece [first, last) of one row of the phasor:
+// out[j] = exp(i (source[j + shift] + row_ramp + col_ramp[j])), in T. The ramp goes into the
+// angle (sincos_moderate adds it after reducing the phase, so a large phase loses nothing):
+// no complex products. A function of its
 // own, with everything passed by value, so that the simd loop keeps its pointers and sums in
 // registers (captured by reference, they become per-lane stack arrays and the loop stays
 // scalar).
-template <class T, class SinCosOf>
-PhasorSums write_phasor(const T* source, T* out, const double* col_ramp, double rr, double ri,
-                        std::size_t first, std::size_t last, std::int64_t shift,
-                        SinCosOf sin_cos) {
-  double norm = 0.0, outside = 0.0;
+template <class T, class SinCosFn>
+PhasorSums<T> write_phasor(const T* source, T* out, const T* col_ramp, T row_ramp,
+                           std::size_t first, std::size_t last, std::int64_t shift,
+                           SinCosFn sin_cos) {
+  double norm = 0.0;
+  T outside = 0;
   const auto begin = static_cast<std::int64_t>(first);
   const auto end = static_cast<std::int64_t>(last);
 #pragma omp simd reduction(+ : norm, outside)
   for (std::int64_t j = begin; j < end; ++j) {
-    const double angle = static_cast<double>(source[j + shift]);
+    const T phase = source[j + shift];
     // The positive part by arithmetic: a compare would be a bool, which GCC does not
-    // vectorize into a double sum.
-    const double excess = std::fabs(angle) - kSincosLimit;
-    outside += 0.5 * (excess + std::fabs(excess));
-    const SinCos e = sin_cos(angle);
-    const double cr = col_ramp[2 * j], ci = col_ramp[2 * j + 1];
-    const double wr = rr * cr - ri * ci, wi = rr * ci + ri * cr;
-    const T re = static_cast<T>(e.cos * wr - e.sin * wi);
-    const T im = static_cast<T>(e.cos * wi + e.sin * wr);
+    // vectorize into a sum.
+    const T excess = std::fabs(phase) - sincos_limit<T>();
+    outside += T(0.5) * (excess + std::fabs(excess));
+    const SinCosOf<T> e = sin_cos(phase, row_ramp + col_ramp[j]);
+    const T re = e.cos, im = e.sin;
     out[2 * j] = re;
     out[2 * j + 1] = im;
     norm += static_cast<double>(re) * re + static_cast<double>(im) * im;
@@ -110,8 +102,8 @@ FusedHologram<T>::FusedHologram(const T* target, std::size_t rows, std::size_t c
       col_shift_(cols / 2),
       target_(target, target + rows * cols),
       target_sum_(0.0),
-      row_ramp_(shift_ramp(rows, rows / 2)),
-      col_ramp_(shift_ramp(cols, cols / 2)),
+      row_ramp_(shift_ramp<T>(rows, rows / 2)),
+      col_ramp_(shift_ramp<T>(cols, cols / 2)),
       row_sums_(rows, 0.0) {
   if (rows == 0 || cols == 0) throw std::invalid_argument("target must not be empty");
   for (T value : target_) target_sum_ += static_cast<double>(value);
@@ -134,32 +126,37 @@ template <class T>
 double FusedHologram<T>::forward(const T* phi, int team) {
   const auto rows = static_cast<std::int64_t>(rows_);
   const std::size_t cols = cols_, row_shift = row_shift_, col_shift = col_shift_;
-  const double* col_ramp = reinterpret_cast<const double*>(col_ramp_.data());
-  const std::complex<double>* row_ramp = row_ramp_.data();
+  const T* col_ramp = col_ramp_.data();
+  const T* row_ramp = row_ramp_.data();
   std::complex<T>* phasor = phasor_;
   double* row_sums = row_sums_.data();
 
-  // Pass 1: phasor = exp(i phi[j + h]) ramp[j], and the per-row sums of |phasor|^2, in
-  // double for both precisions (the float path rounds once, at the store). The products are
-  // written out on real and imaginary parts: std::complex's operator* checks for NaN and calls
-  // __muldc3, which keeps the loop from vectorizing. A row holding a phase beyond
-  // kSincosLimit is redone with libm's sin and cos.
+  // Pass 1: phasor = exp(i (phi[j + h] + ramp[j])) in T, and the per-row sums of
+  // |phasor|^2 in double. A row holding a phase beyond sincos_limit<T>() is redone with libm's
+  // sin and cos.
 #pragma omp parallel for num_threads(team) schedule(static)
   for (std::int64_t r = 0; r < rows; ++r) {
     const auto row = static_cast<std::size_t>(r);
     const T* source = phi + ((row + row_shift) % rows_) * cols;
     T* out = reinterpret_cast<T*>(phasor + row * cols);
-    const double rr = row_ramp[row].real(), ri = row_ramp[row].imag();
+    const T ramp = row_ramp[row];
     auto write_row = [&](auto sin_cos) {
-      const PhasorSums head = write_phasor(source, out, col_ramp, rr, ri, 0, cols - col_shift,
+      const PhasorSums<T> head = write_phasor(source, out, col_ramp, ramp, 0, cols - col_shift,
                                            static_cast<std::int64_t>(col_shift), sin_cos);
-      const PhasorSums tail = write_phasor(source, out, col_ramp, rr, ri, cols - col_shift, cols,
+      const PhasorSums<T> tail = write_phasor(source, out, col_ramp, ramp, cols - col_shift, cols,
                                            -static_cast<std::int64_t>(cols - col_shift), sin_cos);
-      return PhasorSums{head.norm + tail.norm, head.outside + tail.outside};
+      return PhasorSums<T>{head.norm + tail.norm, head.outside + tail.outside};
     };
-    auto [norm, outside] = write_row([](double x) { return sincos_moderate(x); });
-    if (!(outside <= 0.0)) {
-      norm = write_row([](double x) { return SinCos{std::sin(x), std::cos(x)}; }).norm;
+    auto [norm, outside] = write_row([](T x, T shift) { return sincos_moderate(x, shift); });
+    if (!(outside <= 0)) {
+      // libm in double, rounded to T; the ramp by the angle-sum formulas, since x + shift
+      // would round to an ulp of the large x.
+      norm = write_row([](T x, T shift) {
+        const double sx = std::sin(static_cast<double>(x)), cx = std::cos(static_cast<double>(x));
+        const double ss = std::sin(static_cast<double>(shift));
+        const double cs = std::cos(static_cast<double>(shift));
+        return SinCosOf<T>{static_cast<T>(sx * cs + cx * ss), static_cast<T>(cx * cs - sx * ss)};
+      }).norm;
     }
     row_sums[row] = norm;
   }

@@ -68,6 +68,33 @@ def test_float32_agrees_with_float64(shape):
     assert relative_error(image, pg.Hologram(target(shape)).simulate(phi)) <= 1e-4
 
 
+@pytest.mark.parametrize("offset", [40.0, 5.0e4, 3.0e5, -2.0e6], ids=lambda o: f"phi+{o:g}")
+def test_large_phases_match_reference_in_float64(offset):
+    """The kernel's own sin/cos reduces exactly up to |phi| = 1e5; beyond, rows fall back to
+    libm. A mix: some rows large, some not."""
+    shape = (24, 17)
+    fused, reference = pair(shape)
+    phi = random_phase(shape)
+    phi[::3] += offset
+    energy, phi_bar = fused.value_and_grad(phi)
+    expected_energy, expected_bar = reference.value_and_grad(phi)
+    assert energy == pytest.approx(expected_energy, rel=1e-10)
+    assert relative_error(phi_bar, expected_bar) <= 1e-10
+
+
+@pytest.mark.parametrize("offset", [100.0, 4000.0, 2.0e4], ids=lambda o: f"phi+{o:g}")
+def test_large_phases_in_float32_agree_with_float64(offset):
+    """float32 reduces in float up to |phi| = 8192 (the ramp added after the reduction, so a
+    large phase loses nothing to it), libm in double beyond."""
+    shape = (24, 17)
+    phi = (random_phase(shape) + offset).astype(np.float32)
+    phi[1::2] -= np.float32(offset)
+    e64, g64 = pg.Hologram(target(shape)).value_and_grad(phi.astype(np.float64))
+    e32, g32 = pg.Hologram(target(shape, np.float32)).value_and_grad(phi)
+    assert e32 == pytest.approx(e64, rel=1e-5)
+    assert relative_error(g32, g64) <= 1e-4
+
+
 @pytest.mark.parametrize("shape", [(6, 6), (5, 7), (8, 5)], ids=str)
 def test_gradient_matches_finite_differences(shape):
     hologram = pg.Hologram(target(shape))

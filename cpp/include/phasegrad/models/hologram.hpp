@@ -7,12 +7,13 @@
 //
 // and phi_bar = dE/dphi, in three passes over memory and two FFTs:
 //
-// 1. pupil pass: phasor[j] = exp(i phi[j + h]) * ramp[j]. The ifftshift is the index shift
+// 1. phasor pass: phasor[j] = exp(i (phi[j + h] + ramp[j])). The ifftshift is the index shift
 //    j + h (h = (rows / 2, cols / 2), mod the extents), folded into where phi is read; the
-//    fftshift of the transform's output is the phase ramp ramp[j] = exp(-2 pi i (j . h) / size)
-//    on its input (the DFT shift theorem; (-1)^(j1 + j2) for even extents), taken from tables
-//    computed with integer modular arithmetic. Then G = IDFT_u(phasor) is the centred field
-//    times N, in natural order: no permutation pass. The same pass sums |phasor|^2.
+//    fftshift of the transform's output is the phase ramp exp(i ramp[j]),
+//    ramp[j] = -2 pi (j . h mod size) / size per axis, on its input (the DFT shift theorem;
+//    (-1)^(j1 + j2) for even extents), from tables computed with integer modular arithmetic
+//    and added to the angle. Then G = IDFT_u(phasor) is the centred field times N, in natural
+//    order: no permutation pass. The same pass sums |phasor|^2.
 // 2. Backward FFT, phasor -> field (out of place: the phasor is needed again in pass 3).
 // 3. residual pass: I = |G|^2 / N^2, r = s I - T with s = sum(T) / sum(I), E = sum r^2 / N (in
 //    double, as a sum of squared residuals), and field <- (4 s / N^3) r G in place: the
@@ -24,7 +25,7 @@
 //    Im(phasor_bar conj(phasor)) is zero: it is left out, exactly.
 // 4. Forward FFT in place: phasor_bar = DFT_u(field) (idft2_vjp).
 // 5. gradient pass: phi_bar[j + h] = Im(phasor_bar[j] conj(phasor[j])) (expi_vjp; the ramp is a
-//    constant factor of the phasor, so its conjugate cancels), written through the same index
+//    constant added to the angle, so d(angle)/d(phi) = 1), written through the same index
 //    shift.
 //
 // The two work buffers are allocated once per object (fftw_malloc, so every call runs the same
@@ -69,8 +70,8 @@ class FusedHologram {
   std::size_t row_shift_, col_shift_;  // the ifftshift: rows / 2, cols / 2
   std::vector<T> target_;
   double target_sum_;
-  // exp(-2 pi i (j h mod size) / size) per row and per column: the fftshift as an input ramp.
-  std::vector<std::complex<double>> row_ramp_, col_ramp_;
+  // -2 pi (j h mod size) / size per row and per column: the fftshift as an input phase ramp.
+  std::vector<T> row_ramp_, col_ramp_;
   std::vector<double> row_sums_;  // per-row partial sums, added in row order
   std::complex<T>* phasor_ = nullptr;  // fftw_malloc'd, rows x cols
   std::complex<T>* field_ = nullptr;   // fftw_malloc'd, rows x cols
