@@ -140,11 +140,13 @@ double FusedHologram<T>::forward(const T* phi, int team) {
     const T* source = phi + ((row + row_shift) % rows_) * cols;
     T* out = reinterpret_cast<T*>(phasor + row * cols);
     const T ramp = row_ramp[row];
+    // The ifftshift along the row: element j reads j + col_shift (mod cols), in two pieces.
+    const std::size_t wrap = cols - col_shift;
+    const auto ahead = static_cast<std::int64_t>(col_shift);
+    const auto behind = -static_cast<std::int64_t>(wrap);
     auto write_row = [&](auto sin_cos) {
-      const PhasorSums<T> head = write_phasor(source, out, col_ramp, ramp, 0, cols - col_shift,
-                                           static_cast<std::int64_t>(col_shift), sin_cos);
-      const PhasorSums<T> tail = write_phasor(source, out, col_ramp, ramp, cols - col_shift, cols,
-                                           -static_cast<std::int64_t>(cols - col_shift), sin_cos);
+      const auto head = write_phasor(source, out, col_ramp, ramp, 0, wrap, ahead, sin_cos);
+      const auto tail = write_phasor(source, out, col_ramp, ramp, wrap, cols, behind, sin_cos);
       return PhasorSums<T>{head.norm + tail.norm, head.outside + tail.outside};
     };
     auto [norm, outside] = write_row([](T x, T shift) { return sincos_moderate(x, shift); });
