@@ -33,7 +33,9 @@ class FusedHologram:
         self._model = core_class(contiguous(target))
 
     def value_and_grad(self, phi):
+        """``(E, phi_bar)``: E a Python float (summed in double), ``phi_bar`` like ``phi``."""
         return self._model.value_and_grad(contiguous(phi), get_num_threads())
 
     def simulate(self, phi):
+        """The normalised reconstruction ``I * mean(T) / mean(I)``, shaped like ``phi``."""
         return self._model.simulate(contiguous(phi), get_num_threads())
