@@ -111,5 +111,6 @@ void bind_indexing(py::module_& m);
 void bind_sampling(py::module_& m);
 void bind_metrics(py::module_& m);
 void bind_phase_retrieval(py::module_& m);
+void bind_hologram(py::module_& m);
 
 }  // namespace phasegrad::bind

@@ -273,10 +273,12 @@ void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
           }
 #pragma omp simd
           for (std::size_t j = 0; j < count; ++j) {
-            kernels::fast_sincos(phase[j], sine[j], cosine[j]);
+            const SinCosOf<double> e = sincos_moderate(phase[j], 0.0);
+            sine[j] = e.sin;
+            cosine[j] = e.cos;
           }
-          for (std::size_t j = 0; j < count; ++j) {
-            if (!(std::abs(phase[j]) <= kernels::kFastSincosLimit)) {
+          for (std::size_t j = 0; j < count; ++j) {  // beyond the fast reduction: libm
+            if (!(std::abs(phase[j]) <= sincos_limit<double>())) {
               sine[j] = std::sin(phase[j]);
               cosine[j] = std::cos(phase[j]);
             }

@@ -1,7 +1,8 @@
 """Type stubs of the compiled core (private: use phasegrad.ops and phasegrad.fft).
 
-The FFTW functions are typed; the kernels behind phasegrad.ops take validated, C-contiguous
-arrays and are typed through the public wrappers in phasegrad.ops instead.
+The FFTW functions and the fused model classes are typed; the kernels behind phasegrad.ops
+take validated, C-contiguous arrays and are typed through the public wrappers in
+phasegrad.ops instead.
 """
 
 from typing import Any
@@ -48,5 +49,27 @@ class _FusedPhaseRetrieval:
 
 class FusedPhaseRetrieval64(_FusedPhaseRetrieval): ...
 class FusedPhaseRetrieval32(_FusedPhaseRetrieval): ...
+
+class FusedHologram64:
+    """The fused hologram model in complex128 (phasegrad.models.fused_hologram)."""
+
+    def __init__(self, target: npt.NDArray[np.float64]) -> None: ...
+    @property
+    def shape(self) -> tuple[int, int]: ...
+    def value_and_grad(
+        self, phi: npt.NDArray[np.float64], threads: int
+    ) -> tuple[float, npt.NDArray[np.float64]]: ...
+    def simulate(self, phi: npt.NDArray[np.float64], threads: int) -> npt.NDArray[np.float64]: ...
+
+class FusedHologram32:
+    """The fused hologram model in complex64 (phasegrad.models.fused_hologram)."""
+
+    def __init__(self, target: npt.NDArray[np.float32]) -> None: ...
+    @property
+    def shape(self) -> tuple[int, int]: ...
+    def value_and_grad(
+        self, phi: npt.NDArray[np.float32], threads: int
+    ) -> tuple[float, npt.NDArray[np.float32]]: ...
+    def simulate(self, phi: npt.NDArray[np.float32], threads: int) -> npt.NDArray[np.float32]: ...
 
 def __getattr__(name: str) -> Any: ...

@@ -1,4 +1,6 @@
-"""Hologram (reference backend): the question in shared/seeds/hologram-question.txt."""
+"""Hologram (reference backend): the question in shared/seeds/hologram-question.txt.
+
+The fused backend is tested against this one in test_hologram_fused.py."""
 
 import numpy as np
 import pytest
@@ -105,6 +107,5 @@ def test_bad_phase_is_rejected(phi, error, match):
         hologram.value_and_grad(phi)
 
 
-def test_fused_backend_is_not_built_yet():
-    with pytest.raises(NotImplementedError, match="reference"):
-        pg.Hologram(target=target(), backend="fused")
+def test_fused_is_the_default_backend():
+    assert pg.Hologram(target=target()).backend == "fused"

@@ -1,0 +1,81 @@
+// The fused hologram model (python/phasegrad/models/hologram.py; the spec is
+// python/phasegrad/models/reference_hologram.py):
+//
+//   I   = | fftshift(ifft2(ifftshift(exp(i phi)))) |^2      (ifft2 scaled by 1 / N, N = rows cols)
+//   I_r = I * mean(T) / mean(I)
+//   E   = mean((I_r - T)^2)
+//
+// and phi_bar = dE/dphi, in three passes over memory and two FFTs:
+//
+// 1. phasor pass: phasor[j] = exp(i (phi[j + h] + ramp[j])). The ifftshift is the index shift
+//    j + h (h = (rows / 2, cols / 2), mod the extents), folded into where phi is read; the
+//    fftshift of the transform's output is the phase ramp exp(i ramp[j]),
+//    ramp[j] = -2 pi (j . h mod size) / size per axis, on its input (the DFT shift theorem;
+//    (-1)^(j1 + j2) for even extents), from tables computed with integer modular arithmetic
+//    and added to the angle. Then G = IDFT_u(phasor) is the centred field times N, in natural
+//    order: no permutation pass. The same pass sums |phasor|^2.
+// 2. Backward FFT, phasor -> field (out of place: the phasor is needed again in pass 3).
+// 3. residual pass: I = |G|^2 / N^2, r = s I - T with s = sum(T) / sum(I), E = sum r^2 / N (in
+//    double, as a sum of squared residuals), and field <- (4 s / N^3) r G in place: the
+//    cotangent of G, scaled so that the forward FFT turns it into the phasor's cotangent.
+//    Parseval gives sum(I) = sum|phasor|^2 / N from pass 1, so no reduction pass reads the
+//    field before this one. mean_normalize_vjp's second term, -(s / sum I) sum(I_bar_r I), is
+//    a constant added to every I_bar; it reaches the phasor's cotangent as a real multiple of
+//    the phasor itself (the FFT pair is N times the identity), whose projection
+//    Im(phasor_bar conj(phasor)) is zero: it is left out, exactly.
+// 4. Forward FFT in place: phasor_bar = DFT_u(field) (idft2_vjp).
+// 5. gradient pass: phi_bar[j + h] = Im(phasor_bar[j] conj(phasor[j])) (expi_vjp; the ramp is a
+//    constant added to the angle, so d(angle)/d(phi) = 1), written through the same index
+//    shift.
+//
+// The two work buffers are allocated once per object (fftw_malloc, so every call runs the same
+// cached FFTW plans) and every pass overwrites them whole: no state survives a call. Calls on
+// one object serialise on a mutex; the caller releases the GIL first. Sums run over rows into
+// per-row partial sums added in row order, so E does not depend on the thread count.
+#pragma once
+
+#include <complex>
+#include <cstddef>
+#include <mutex>
+#include <vector>
+
+namespace phasegrad::models {
+
+template <class T>
+class FusedHologram {
+ public:
+  // Copies the rows x cols target T (non-negative, not all zero: the caller checks) and
+  // allocates the work buffers. Throws std::invalid_argument for an empty target.
+  FusedHologram(const T* target, std::size_t rows, std::size_t cols);
+  ~FusedHologram();
+  FusedHologram(const FusedHologram&) = delete;
+  FusedHologram& operator=(const FusedHologram&) = delete;
+
+  std::size_t rows() const { return rows_; }
+  std::size_t cols() const { return cols_; }
+
+  // E (returned) and dE/dphi (written to phi_bar); phi and phi_bar are rows x cols,
+  // C-contiguous. Thread-safe: concurrent calls on one object run one after another.
+  double value_and_grad(const T* phi, T* phi_bar, int threads);
+
+  // The normalised reconstruction I_r = I mean(T) / mean(I), written to image (rows x cols).
+  void simulate(const T* phi, T* image, int threads);
+
+ private:
+  // Pass 1 and the backward FFT: fills phasor_ and field_ (G), returns s / N^2, the factor
+  // that turns |G|^2 into I_r.
+  double forward(const T* phi, int team);
+
+  std::size_t rows_, cols_;
+  std::size_t row_shift_, col_shift_;  // the ifftshift: rows / 2, cols / 2
+  std::vector<T> target_;
+  double target_sum_;
+  // -2 pi (j h mod size) / size per row and per column: the fftshift as an input phase ramp.
+  std::vector<T> row_ramp_, col_ramp_;
+  std::vector<double> row_sums_;  // per-row partial sums, added in row order
+  std::complex<T>* phasor_ = nullptr;  // fftw_malloc'd, rows x cols
+  std::complex<T>* field_ = nullptr;   // fftw_malloc'd, rows x cols
+  std::mutex mutex_;
+};
+
+}  // namespace phasegrad::models

@@ -1,0 +1,252 @@
+"""Hologram(backend="fused"): the C++ kernel against the reference model (the spec), finite
+differences, precision, threads (OpenMP teams and concurrent Python threads), bad input."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import phasegrad as pg
+from phasegrad import _core
+from phasegrad.check import check_vjp, relative_error
+
+#: Odd, even, mixed and non-square planes; (256, 160) is above the parallel grain (2**15
+#: elements), so its passes and FFTs run on every thread they are given.
+SHAPES = [(8, 8), (7, 9), (16, 10), (9, 16), (33, 33), (64, 64), (1, 5), (256, 160)]
+
+
+def target(shape, dtype=np.float64, seed=1):
+    """A non-negative target with structure (a bright square) and a random background."""
+    rng = np.random.default_rng(seed)
+    image = rng.uniform(0.0, 0.2, size=shape)
+    image[shape[0] // 4: shape[0] // 2 + 1, shape[1] // 4: shape[1] // 2 + 1] += 1.0
+    return image.astype(dtype)
+
+
+def random_phase(shape, seed=0):
+    return np.random.default_rng(seed).uniform(-np.pi, 3 * np.pi, size=shape)
+
+
+def pair(shape, dtype=np.float64):
+    T = target(shape, dtype)
+    return pg.Hologram(T, backend="fused"), pg.Hologram(T, backend="reference")
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_fused_matches_reference_in_float64(shape):
+    fused, reference = pair(shape)
+    phi = random_phase(shape)
+    energy, phi_bar = fused.value_and_grad(phi)
+    expected_energy, expected_bar = reference.value_and_grad(phi)
+    assert isinstance(energy, float)
+    assert phi_bar.dtype == np.float64 and phi_bar.shape == shape
+    assert energy == pytest.approx(expected_energy, rel=1e-10)
+    assert relative_error(phi_bar, expected_bar) <= 1e-10
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_simulate_matches_reference(shape):
+    fused, reference = pair(shape)
+    phi = random_phase(shape)
+    image = fused.simulate(phi)
+    assert image.dtype == np.float64 and image.shape == shape
+    assert relative_error(image, reference.simulate(phi)) <= 1e-12
+    assert image.mean() == pytest.approx(fused.target.mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(16, 10), (33, 33), (256, 160)], ids=str)
+def test_float32_agrees_with_float64(shape):
+    phi = random_phase(shape)
+    e64, g64 = pg.Hologram(target(shape)).value_and_grad(phi)
+    h32 = pg.Hologram(target(shape, np.float32))
+    e32, g32 = h32.value_and_grad(phi.astype(np.float32))
+    assert isinstance(e32, float) and g32.dtype == np.float32
+    assert e32 == pytest.approx(e64, rel=1e-4)
+    assert relative_error(g32, g64) <= 1e-4
+    image = h32.simulate(phi.astype(np.float32))
+    assert image.dtype == np.float32
+    assert relative_error(image, pg.Hologram(target(shape)).simulate(phi)) <= 1e-4
+
+
+@pytest.mark.parametrize("offset", [40.0, 5.0e4, 3.0e5, -2.0e6], ids=lambda o: f"phi+{o:g}")
+def test_large_phases_match_reference_in_float64(offset):
+    """The kernel's own sin/cos reduces exactly up to |phi| = 1e5; beyond, rows fall back to
+    libm. A mix: some rows large, some not."""
+    shape = (24, 17)
+    fused, reference = pair(shape)
+    phi = random_phase(shape)
+    phi[::3] += offset
+    energy, phi_bar = fused.value_and_grad(phi)
+    expected_energy, expected_bar = reference.value_and_grad(phi)
+    assert energy == pytest.approx(expected_energy, rel=1e-10)
+    assert relative_error(phi_bar, expected_bar) <= 1e-10
+
+
+@pytest.mark.parametrize("offset", [100.0, 4000.0, 2.0e4], ids=lambda o: f"phi+{o:g}")
+def test_large_phases_in_float32_agree_with_float64(offset):
+    """float32 reduces in float up to |phi| = 8192 (the ramp added after the reduction, so a
+    large phase loses nothing to it), libm in double beyond."""
+    shape = (24, 17)
+    phi = (random_phase(shape) + offset).astype(np.float32)
+    phi[1::2] -= np.float32(offset)
+    e64, g64 = pg.Hologram(target(shape)).value_and_grad(phi.astype(np.float64))
+    e32, g32 = pg.Hologram(target(shape, np.float32)).value_and_grad(phi)
+    assert e32 == pytest.approx(e64, rel=1e-5)
+    assert relative_error(g32, g64) <= 1e-4
+
+
+@pytest.mark.parametrize("shape", [(6, 6), (5, 7), (8, 5)], ids=str)
+def test_gradient_matches_finite_differences(shape):
+    hologram = pg.Hologram(target(shape))
+    phi = random_phase(shape)
+    _, phi_bar = hologram.value_and_grad(phi)
+    result = check_vjp(lambda p: hologram.value_and_grad(p)[0], lambda e: e * phi_bar, phi)
+    assert result.ok, result
+
+
+def test_fun_and_jac_is_flat_float64():
+    hologram = pg.Hologram(target((12, 10), np.float32))
+    x = random_phase((12, 10)).ravel()
+    f, g = hologram.fun_and_jac(x)
+    assert isinstance(f, float) and g.dtype == np.float64 and g.shape == (120,)
+    energy, phi_bar = hologram.value_and_grad(x.reshape(12, 10).astype(np.float32))
+    assert f == energy and np.array_equal(g, phi_bar.astype(np.float64).ravel())
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_repeated_calls_hold_no_state(dtype):
+    """The work buffers are reused: a call in between must not change the next result."""
+    shape = (33, 20)
+    hologram = pg.Hologram(target(shape, dtype))
+    phi = random_phase(shape).astype(dtype)
+    first = hologram.value_and_grad(phi)
+    image = hologram.simulate(phi)
+    hologram.value_and_grad(random_phase(shape, seed=5).astype(dtype))
+    hologram.simulate(random_phase(shape, seed=6).astype(dtype))
+    again = hologram.value_and_grad(phi)
+    assert again[0] == first[0] and np.array_equal(again[1], first[1])
+    assert np.array_equal(hologram.simulate(phi), image)
+
+
+def test_input_is_not_modified_and_strided_input_reads_correctly():
+    shape = (16, 10)
+    hologram = pg.Hologram(target(shape))
+    wide = random_phase((16, 20))
+    view = wide[:, ::2]
+    saved = wide.copy()
+    energy, phi_bar = hologram.value_and_grad(view)
+    expected = hologram.value_and_grad(np.ascontiguousarray(view))
+    assert energy == expected[0] and np.array_equal(phi_bar, expected[1])
+    assert np.array_equal(wide, saved)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_one_thread_agrees_with_two(dtype):
+    shape = (256, 160)
+    hologram = pg.Hologram(target(shape, dtype))
+    phi = random_phase(shape).astype(dtype)
+    with pg.threads(1):
+        e1, g1 = hologram.value_and_grad(phi)
+        s1 = hologram.simulate(phi)
+    with pg.threads(2):
+        e2, g2 = hologram.value_and_grad(phi)
+        s2 = hologram.simulate(phi)
+    # FFTW's threaded plans may factor the transform differently: agreement to rounding.
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    assert e2 == pytest.approx(e1, rel=tol)
+    assert relative_error(g2, g1) <= tol and relative_error(s2, s1) <= tol
+
+
+def test_concurrent_python_threads_share_one_model():
+    shape = (96, 64)
+    hologram = pg.Hologram(target(shape))
+    phases = [random_phase(shape, seed=k) for k in range(6)]
+    expected = [pg.Hologram(target(shape), backend="reference").value_and_grad(p)
+                for p in phases]
+    results = {}
+    errors = []
+    start = threading.Barrier(len(phases))
+
+    def work(k):
+        try:
+            start.wait()
+            for _ in range(30):
+                energy, phi_bar = hologram.value_and_grad(phases[k])
+                image = hologram.simulate(phases[k])
+            results[k] = (energy, phi_bar, image)
+        except Exception as error:  # noqa: BLE001 -- reported below, in the main thread
+            errors.append(error)
+
+    workers = [threading.Thread(target=work, args=(k,)) for k in range(len(phases))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert not errors, errors
+    for k, (energy, phi_bar, image) in results.items():
+        assert energy == pytest.approx(expected[k][0], rel=1e-10)
+        assert relative_error(phi_bar, expected[k][1]) <= 1e-10
+        assert image.mean() == pytest.approx(hologram.target.mean(), rel=1e-12)
+    assert len(results) == len(phases)
+
+
+@pytest.mark.parametrize("T, error, match", [
+    (np.zeros((8, 8)), ValueError, "all zero"),
+    (-np.ones((8, 8)), ValueError, "non-negative"),
+    (np.full((8, 8), np.nan), ValueError, "target must be finite"),
+    (np.ones(8), ValueError, "2-D"),
+    (np.ones((8, 8), dtype=np.int64), TypeError, "target"),
+    (np.ones((8, 8), dtype=complex), TypeError, "target"),
+])
+def test_bad_target_is_rejected_as_by_the_reference(T, error, match):
+    with pytest.raises(error, match=match) as fused:
+        pg.Hologram(target=T)
+    with pytest.raises(error) as reference:
+        pg.Hologram(target=T, backend="reference")
+    assert str(fused.value) == str(reference.value)
+
+
+@pytest.mark.parametrize("phi, error, match", [
+    (np.zeros((8, 9)), ValueError, "phi must have the target's shape"),
+    (np.full((12, 10), np.inf), ValueError, "phi must be finite"),
+    (np.zeros((12, 10), dtype=np.int16), TypeError, "phi"),
+    (np.zeros((12, 10), dtype=complex), TypeError, "phi"),
+])
+@pytest.mark.parametrize("method", ["value_and_grad", "simulate"])
+def test_bad_phase_is_rejected_as_by_the_reference(phi, error, match, method):
+    fused = pg.Hologram(target=target((12, 10)))
+    reference = pg.Hologram(target=target((12, 10)), backend="reference")
+    with pytest.raises(error, match=match) as got:
+        getattr(fused, method)(phi)
+    with pytest.raises(error) as expected:
+        getattr(reference, method)(phi)
+    assert str(got.value) == str(expected.value)
+
+
+def test_bad_backend_is_rejected():
+    with pytest.raises(ValueError, match="backend"):
+        pg.Hologram(target=target((8, 8)), backend="gpu")
+
+
+@pytest.mark.parametrize("core_class, dtype", [(_core.FusedHologram64, np.float64),
+                                               (_core.FusedHologram32, np.float32)])
+def test_core_refuses_rather_than_casts(core_class, dtype):
+    """Anyone calling _core directly gets a clean error, never a silent copy or a crash."""
+    other = np.float32 if dtype == np.float64 else np.float64
+    with pytest.raises(TypeError, match="target must have dtype"):
+        core_class(np.ones((4, 4), dtype=other))
+    with pytest.raises(ValueError, match="2-D"):
+        core_class(np.ones(4, dtype=dtype))
+    with pytest.raises(ValueError, match="empty"):
+        core_class(np.ones((0, 4), dtype=dtype))
+    model = core_class(np.ones((4, 6), dtype=dtype))
+    assert model.shape == (4, 6)
+    with pytest.raises(TypeError, match="phi must have dtype"):
+        model.value_and_grad(np.zeros((4, 6), dtype=other), 1)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        model.value_and_grad(np.zeros((6, 4), dtype=dtype).T, 1)
+    with pytest.raises(ValueError, match=r"phi must have the target's shape \(4, 6\)"):
+        model.simulate(np.zeros((4, 5), dtype=dtype), 1)
+    # A flat phase puts all light in one pixel of 24: I_r = 24 there, 0 elsewhere; E = 23.
+    energy, phi_bar = model.value_and_grad(np.zeros((4, 6), dtype=dtype), 1)
+    assert energy == pytest.approx(23.0, rel=1e-6) and phi_bar.dtype == dtype
