@@ -32,17 +32,19 @@ def median_seconds(function, repeats=7, min_time=0.05, warmup=True):
     """
     if warmup:
         function()
-    samples = []
-    for _ in range(repeats):
-        loops, start = 0, time.perf_counter()
-        while True:
-            function()
-            loops += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_time:
-                break
-        samples.append(elapsed / loops)
-    return statistics.median(samples)
+    return statistics.median(sample_seconds(function, min_time) for _ in range(repeats))
+
+
+def sample_seconds(function, min_time):
+    """One timing sample: the mean seconds per call of as many calls as fill ``min_time``
+    (at least one)."""
+    loops, start = 0, time.perf_counter()
+    while True:
+        function()
+        loops += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            return elapsed / loops
 
 
 def machine_info():

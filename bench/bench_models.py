@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 import threads_setup  # noqa: E402
-from _harness import print_table, write_json  # noqa: E402
+from _harness import print_table, sample_seconds, write_json  # noqa: E402
 
 import phasegrad as pg  # noqa: E402
 
@@ -65,14 +65,7 @@ def interleaved_medians(calls, firsts, quick):
     for _ in range(rounds):
         for name, call in calls.items():
             budget = 0.0 if firsts[name] > SLOW_CALL_SECONDS else min_time
-            loops, start = 0, time.perf_counter()
-            while True:
-                call()
-                loops += 1
-                elapsed = time.perf_counter() - start
-                if elapsed >= budget:
-                    break
-            samples[name].append(elapsed / loops)
+            samples[name].append(sample_seconds(call, budget))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 

@@ -83,17 +83,7 @@ def test_fun_and_jac_is_flat_float64():
     assert isinstance(f, float) and g.dtype == np.float64 and g.shape == (120,)
 
 
-@pytest.mark.parametrize("T, error, match", [
-    (np.zeros((8, 8)), ValueError, "all zero"),
-    (-np.ones((8, 8)), ValueError, "non-negative"),
-    (np.full((8, 8), np.nan), ValueError, "target must be finite"),
-    (np.ones(8), ValueError, "2-D"),
-    (np.ones((8, 8), dtype=np.int64), TypeError, "target"),
-    (np.ones((8, 8), dtype=complex), TypeError, "target"),
-])
-def test_bad_target_is_rejected(T, error, match):
-    with pytest.raises(error, match=match):
-        pg.Hologram(target=T, backend="reference")
+# Bad targets: tests/models/test_hologram_fused.py checks both backends and their messages.
 
 
 @pytest.mark.parametrize("phi, error, match", [
