@@ -13,6 +13,10 @@ namespace phasegrad::bind {
 
 namespace {
 
+using models::Detector;
+using models::FusedPhaseRetrieval;
+using models::PhaseRetrievalConfig;
+
 template <class T>
 class BoundPhaseRetrieval {
  public:

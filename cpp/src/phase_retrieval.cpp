@@ -14,7 +14,7 @@
 #include "phasegrad/kernels/sincos.hpp"
 #include "phasegrad/parallel.hpp"
 
-namespace phasegrad {
+namespace phasegrad::models {
 
 namespace {
 
@@ -640,4 +640,4 @@ void FusedPhaseRetrieval<T>::simulate(const T* params, const Detector& detector,
 template class FusedPhaseRetrieval<float>;
 template class FusedPhaseRetrieval<double>;
 
-}  // namespace phasegrad
+}  // namespace phasegrad::models

@@ -23,7 +23,7 @@
 
 #include "phasegrad/fft.hpp"
 
-namespace phasegrad {
+namespace phasegrad::models {
 
 // What the model reads. Arrays are row-major and contiguous and must outlive the model (the
 // bindings keep them alive); the model copies none of them.
@@ -98,4 +98,4 @@ class FusedPhaseRetrieval {
   std::mutex mutex_;
 };
 
-}  // namespace phasegrad
+}  // namespace phasegrad::models
