@@ -225,12 +225,13 @@ def test_tiny_grids_match_reference(n, pad, wavelengths):
 
 @pytest.mark.parametrize("basis", [True, False])
 def test_large_offset_pupil_matches_reference(basis):
-    """n = 128 (several row blocks in the basis passes, every pass parallel with 2 threads), a
-    pupil off-centre with empty rows and columns, and modes not a multiple of four."""
-    n, grid = 128, 256
+    """n = 256 (several row blocks in the basis passes; the grid, 512^2, is large enough for the
+    fused model to use 2 threads), a pupil off-centre with empty rows and columns, and modes
+    not a multiple of four."""
+    n, grid = 256, 512
     rng = np.random.default_rng(21)
     amplitude = np.zeros((n, n))
-    amplitude[10:60, 75:125] = pg.circular_pupil(50)
+    amplitude[20:120, 150:250] = pg.circular_pupil(100)
     amplitude /= amplitude.sum()
     modes = rng.normal(size=(9, n, n)) * amplitude * amplitude.size if basis else None
     kwargs = {"amplitude": amplitude, "basis": modes,
@@ -372,15 +373,15 @@ def test_inputs_are_not_modified():
 
 @pytest.fixture(scope="module")
 def large_model():
-    """n = 128, pad 2: the grid N = 256 is large enough for every pass to go parallel."""
-    kwargs = make_inputs(n=128, pad=2, modes=15, planes=2, weights="plane",
+    """n = 256, pad 2: the grid N = 512 is the smallest on which the model uses 2 threads."""
+    kwargs = make_inputs(n=256, pad=2, modes=15, planes=2, weights="plane",
                          detector="quadratic", seed=3)
     return pg.PhaseRetrieval(**kwargs, backend="fused")
 
 
 @pytest.fixture(scope="module")
 def large_broadband_model():
-    kwargs = make_inputs(n=128, pad=2, modes=6, wavelengths=[0.9, 1.0], bin=2, seed=4)
+    kwargs = make_inputs(n=256, pad=2, modes=6, wavelengths=[0.9, 1.0], bin=2, seed=4)
     return pg.PhaseRetrieval(**kwargs, backend="fused")
 
 

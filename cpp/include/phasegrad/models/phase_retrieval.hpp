@@ -85,6 +85,7 @@ class FusedPhaseRetrieval {
   void gradient_pass(bool first_plane, bool last_plane, T* params_bar, int threads);
   void plan_for(int threads);
   std::size_t rows_per_block(int team) const;
+  int team_size(int threads) const;
 
   PhaseRetrievalConfig<T> cfg_;
   std::size_t binned_ = 0;
