@@ -271,32 +271,33 @@ void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
       if (y >= n) continue;
       const Complex row_ramp = ramp[y];
       constexpr std::size_t kChunk = 256;
-      alignas(64) double phase[kChunk], sine[kChunk], cosine[kChunk];
+      // sin and cos in the model's precision (float lanes are twice as many), by the
+      // vectorised kernel up to its limit and by libm beyond.
+      alignas(64) T phase[kChunk], sine[kChunk], cosine[kChunk];
       for (std::size_t r = row_runs_[y]; r < row_runs_[y + 1]; ++r) {
         for (std::size_t x0 = runs_[r].x0; x0 < runs_[r].x1; x0 += kChunk) {
           const std::size_t count = std::min(kChunk, runs_[r].x1 - x0);
           const std::size_t i0 = y * n + x0;
           for (std::size_t j = 0; j < count; ++j) {
             const std::size_t i = i0 + j;
-            phase[j] = static_cast<double>(
-                (diversity ? wavefront[i] + diversity[i] : wavefront[i]) * scale);
+            phase[j] = (diversity ? wavefront[i] + diversity[i] : wavefront[i]) * scale;
           }
 #pragma omp simd
           for (std::size_t j = 0; j < count; ++j) {
-            const SinCosOf<double> e = sincos_moderate(phase[j], 0.0);
+            const SinCosOf<T> e = sincos_moderate(phase[j], T(0));
             sine[j] = e.sin;
             cosine[j] = e.cos;
           }
-          for (std::size_t j = 0; j < count; ++j) {  // beyond the fast reduction: libm
-            if (!(std::abs(phase[j]) <= sincos_limit<double>())) {
-              sine[j] = std::sin(phase[j]);
-              cosine[j] = std::cos(phase[j]);
+          for (std::size_t j = 0; j < count; ++j) {
+            if (!(std::abs(phase[j]) <= sincos_limit<T>())) {
+              const double angle = static_cast<double>(phase[j]);
+              sine[j] = static_cast<T>(std::sin(angle));
+              cosine[j] = static_cast<T>(std::cos(angle));
             }
           }
           for (std::size_t j = 0; j < count; ++j) {
             const std::size_t i = i0 + j;
-            Complex g(amplitude[i] * static_cast<T>(cosine[j]),
-                      amplitude[i] * static_cast<T>(sine[j]));
+            Complex g(amplitude[i] * cosine[j], amplitude[i] * sine[j]);
             if (field_row) {
               g *= row_ramp * ramp[x0 + j];
               field_row[x0 + j] = g;
