@@ -263,7 +263,9 @@ void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
     Complex* field = band->fft ? band->field->template as<Complex>() : nullptr;
     const T scale = band->phase_scale;
     const Complex* ramp = ramp_.data();
-#pragma omp parallel for num_threads(team) schedule(static)
+    // Rows in small round-robin chunks: the pupil's rows (all the sin/cos work) are the first
+    // n of N, so contiguous halves would leave one thread only zeroing.
+#pragma omp parallel for num_threads(team) schedule(static, 4)
     for (long long yy = 0; yy < rows; ++yy) {
       const auto y = static_cast<std::size_t>(yy);
       Complex* field_row = field ? field + y * grid : nullptr;
