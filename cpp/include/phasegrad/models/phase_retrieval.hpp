@@ -1,7 +1,8 @@
 // The fused phase-retrieval model (Jurling & Fienup 2014, Eq. 99-101; DESIGN.md's
 // conventions): error metric, model images and exact gradients in a few passes over memory.
 //
-// Per call, for every diversity plane p:
+// Per call: the synthesis W = sum_k a_k Z_k (the basis read once), then for every diversity
+// plane p:
 //   pass A   theta = 2 pi / lam (W + Phi_p), g = A exp(i theta), written straight into the
 //            transform's input; the fftshift of the image folded in as a phase ramp;
 //   forward  pruned 2-D FFT in place: the n non-zero columns, then every row (or an MFT
