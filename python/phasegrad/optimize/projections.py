@@ -214,11 +214,14 @@ def hio(magnitudes, support, iters=200, beta=0.9, nonnegative=False, x0=None, se
     return _run(problem, update, estimate, iters, callback, "HIO")
 
 
-def raar(magnitudes, support, iters=200, beta=0.85, nonnegative=False, x0=None, seed=0,
+def raar(magnitudes, support, iters=200, beta=0.99, nonnegative=False, x0=None, seed=0,
          callback=None):
     """Luke's relaxed averaged alternating reflections:
     ``x <- beta/2 (R_S R_M + I) x + (1 - beta) P_M x`` with reflections ``R = 2P - I``; the
-    estimate reported is ``P_S(P_M(x))``."""
+    estimate reported is ``P_S(P_M(x))``. Luke recommends beta in [0.75, 0.99]; the default
+    0.99 is the value that recovered the test objects (12x12 in 32x32, five random starts)
+    in 300 iterations, where 0.75-0.9 stagnated near a 3% Fourier error like error
+    reduction."""
     beta = c.real_number(beta, "beta", low=0.0, high=1.0, low_open=True)
     problem = _Problem(magnitudes, support, nonnegative, x0, seed)
 
@@ -244,4 +247,4 @@ def _document(function, extra):
 if error_reduction.__doc__:  # None under python -OO
     _document(error_reduction, "")
     _document(hio, _BETA.format(what="feedback", default=0.9))
-    _document(raar, _BETA.format(what="relaxation", default=0.85))
+    _document(raar, _BETA.format(what="relaxation", default=0.99))
