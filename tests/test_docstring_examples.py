@@ -8,6 +8,8 @@ import pytest
 MODULES = [
     "phasegrad.check", "phasegrad.pupils", "phasegrad.models.phase_retrieval",
     "phasegrad.models.hologram", "phasegrad.fft",
+    *(f"phasegrad.optimize.{name}" for name in (
+        "gradient", "holograms", "projections", "targets")),
     *(f"phasegrad.reference.{name}" for name in (
         "arithmetic", "complex_parts", "expansion", "fourier", "indexing", "metrics",
         "sampling")),

@@ -7,7 +7,8 @@ order. Gradient convention: for a real scalar E and complex x,
 
 Modules: ``reference`` (the NumPy op catalogue, the specification), ``ops`` (the same catalogue
 in C++), ``check`` (dot tests and finite differences), ``pupils`` (pupils and wavefront bases),
-``models`` (``PhaseRetrieval``, ``Hologram``), ``fft`` (FFTW plans and wisdom); threads:
+``models`` (``PhaseRetrieval``, ``Hologram``), ``optimize`` (L-BFGS-B, Adam, GS/HIO/RAAR,
+GS/WGS for holograms), ``fft`` (FFTW plans and wisdom); threads:
 ``set_num_threads``, ``threads``, ``get_num_threads``.
 """
 
@@ -19,7 +20,7 @@ import os as _os
 # passive. A value the user set is kept.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from . import check, fft, models, ops, pupils, reference  # noqa: E402
+from . import check, fft, models, ops, optimize, pupils, reference  # noqa: E402
 from ._catalogue import CATALOGUE  # noqa: E402
 from .fft import fftw_version  # noqa: E402
 from .models import Hologram, PhaseRetrieval  # noqa: E402
@@ -31,5 +32,6 @@ __version__ = "0.1.0"
 __all__ = [
     "CATALOGUE", "Hologram", "PhaseRetrieval", "SegmentedPupil", "check", "circular_pupil",
     "fft", "fftw_version", "get_num_threads", "hex_segments", "models", "noll_to_nm", "ops",
+    "optimize",
     "pupils", "reference", "set_num_threads", "threads", "zernike_basis",
 ]

@@ -1,0 +1,22 @@
+"""Optimizers and classic algorithms on phasegrad's kernels.
+
+Gradient methods on a model's exact gradient (any object with ``fun_and_jac``, such as
+``pg.PhaseRetrieval`` and ``pg.Hologram``): ``lbfgs`` (SciPy's L-BFGS-B, scaled so that small
+costs do not stop it early) and ``adam``. Projection algorithms on the same C++ FFTs:
+``error_reduction`` (``gerchberg_saxton``), ``hio`` and ``raar`` for Fourier-magnitude phase
+retrieval; ``gs`` and ``wgs`` for phase-only holograms. Every one returns an
+``OptimizeResult`` with a cost history and calls ``callback(iteration, x, cost)`` after each
+iteration. ``default_target``, ``spot_array_target``, ``reconstruct`` and ``psnr`` set up and
+score hologram problems.
+"""
+
+from ._result import OptimizeResult
+from .gradient import adam, lbfgs
+from .holograms import gs, reconstruct, wgs
+from .projections import error_reduction, gerchberg_saxton, hio, raar
+from .targets import default_target, psnr, spot_array_target
+
+__all__ = [
+    "OptimizeResult", "adam", "default_target", "error_reduction", "gerchberg_saxton", "gs",
+    "hio", "lbfgs", "psnr", "raar", "reconstruct", "spot_array_target", "wgs",
+]

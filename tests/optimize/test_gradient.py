@@ -1,0 +1,107 @@
+"""lbfgs and adam on the models' exact gradients."""
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+import phasegrad as pg
+from phasegrad.demo import make_problem
+
+
+def small_problem(dtype=np.float64):
+    return make_problem(size=24, modes=8, planes=3, seed=2, dtype=dtype)
+
+
+def test_lbfgs_recovers_zernike_coefficients():
+    model, truth, _, _ = small_problem()
+    result = pg.optimize.lbfgs(model, np.zeros(model.n_params))
+    assert result.success, result.message
+    assert np.linalg.norm(result.x - truth) <= 1e-6 * np.linalg.norm(truth)
+    assert result.x.dtype == np.float64
+    assert result.fun == pytest.approx(model.fun_and_jac(result.x)[0], rel=1e-12)
+    assert len(result.history) == result.nit + 1
+    assert result.history[-1] == result.fun
+
+
+def test_lbfgs_scaling_converges_on_a_tiny_loss():
+    """Data 1e-12 times smaller (amplitude 1e-6): the cost is ~1e-24 and still converges."""
+    model, truth, _, _ = small_problem()
+    tiny = pg.PhaseRetrieval(amplitude=model.amplitude * 1e-6, basis=model.basis,
+                             data=model.data * 1e-12, pad=model.pad,
+                             diversity=model.diversity)
+    start = np.zeros(tiny.n_params)
+    assert tiny.fun_and_jac(start)[0] < 1e-20
+    plain = minimize(tiny.fun_and_jac, start, jac=True, method="L-BFGS-B")
+    assert plain.nit == 0  # what the scaling is for: SciPy alone stops on the tiny gradient
+    result = pg.optimize.lbfgs(tiny, start)
+    assert np.linalg.norm(result.x - truth) <= 1e-6 * np.linalg.norm(truth)
+    assert result.history[0] < 1e-20  # costs are reported unscaled
+
+
+def test_lbfgs_accepts_a_float32_model_and_returns_float64():
+    model, truth, _, _ = small_problem(np.float32)
+    result = pg.optimize.lbfgs(model, np.zeros(model.n_params, dtype=np.float32), maxiter=50)
+    assert result.x.dtype == np.float64
+    assert np.linalg.norm(result.x - truth) <= 1e-2 * np.linalg.norm(truth)
+
+
+def test_lbfgs_callback_every_iteration_with_its_cost():
+    model, _, _, _ = small_problem()
+    seen = []
+    result = pg.optimize.lbfgs(model, np.zeros(model.n_params), maxiter=15,
+                               callback=lambda i, x, cost: seen.append((i, x.copy(), cost)))
+    assert [i for i, _, _ in seen] == list(range(1, result.nit + 1))
+    for _, x, cost in seen:
+        assert cost == pytest.approx(model.fun_and_jac(x)[0], rel=1e-10)
+    np.testing.assert_allclose(result.history[1:], [cost for _, _, cost in seen], rtol=1e-10)
+    np.testing.assert_array_equal(seen[-1][1], result.x)
+
+
+def test_lbfgs_callback_returning_true_stops():
+    model, _, _, _ = small_problem()
+    result = pg.optimize.lbfgs(model, np.zeros(model.n_params),
+                               callback=lambda i, x, cost: i >= 3)
+    assert result.nit == 3
+
+
+def test_lbfgs_keeps_the_shape_of_x0():
+    T = pg.optimize.default_target(32)
+    phi0 = np.random.default_rng(0).uniform(0, 2 * np.pi, T.shape)
+    result = pg.optimize.lbfgs(pg.Hologram(target=T), phi0, maxiter=20)
+    assert result.x.shape == (32, 32)
+    assert result.fun < 0.2 * result.history[0]
+
+
+def test_adam_on_the_hologram_decreases_and_reaches_psnr():
+    T = pg.optimize.default_target(64)
+    hologram = pg.Hologram(target=T)
+    phi0 = np.random.default_rng(0).uniform(0, 2 * np.pi, T.shape)
+    result = pg.optimize.adam(hologram, phi0, iters=60)
+    assert result.nit == 60 and result.nfev == 61 and len(result.history) == 61
+    assert np.all(np.diff(result.history[::5]) < 0)  # monotone over every 5 steps
+    assert pg.optimize.psnr(hologram.simulate(result.x), T) > 22.0
+    assert result.fun == pytest.approx(hologram.fun_and_jac(result.x.ravel())[0], rel=1e-12)
+
+
+def test_adam_callback_values_and_stop():
+    T = pg.optimize.spot_array_target(32, rows=3, cols=3)
+    hologram = pg.Hologram(target=T, backend="reference")
+    phi0 = np.random.default_rng(1).uniform(0, 2 * np.pi, T.shape)
+    seen = []
+
+    def record(i, x, cost):
+        seen.append((i, x, cost))
+        return i == 7
+
+    result = pg.optimize.adam(hologram, phi0, iters=20, callback=record)
+    assert [i for i, _, _ in seen] == list(range(1, 8)) and result.nit == 7
+    for _, x, cost in seen:
+        assert x.shape == (32, 32) and x.dtype == np.float64
+        assert cost == pytest.approx(hologram.value_and_grad(x)[0], rel=1e-12)
+    np.testing.assert_array_equal(result.x, seen[-1][1])
+
+
+def test_adam_on_phase_retrieval_reduces_the_cost():
+    model, truth, _, _ = small_problem()
+    result = pg.optimize.adam(model, np.zeros(model.n_params), lr=0.005, iters=150)
+    assert result.fun < 1e-2 * result.history[0]
