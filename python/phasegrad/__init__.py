@@ -8,7 +8,8 @@ order. Gradient convention: for a real scalar E and complex x,
 Modules: ``reference`` (the NumPy op catalogue, the specification), ``ops`` (the same catalogue
 in C++), ``check`` (dot tests and finite differences), ``pupils`` (pupils and wavefront bases),
 ``models`` (``PhaseRetrieval``, ``Hologram``), ``fft`` (FFTW plans and wisdom); threads:
-``set_num_threads``, ``threads``, ``get_num_threads``.
+``set_num_threads``, ``threads``, ``get_num_threads``; ``to_torch`` and ``to_jax`` (a model as a
+differentiable PyTorch or JAX function; each imports its framework when called).
 """
 
 import os as _os
@@ -21,6 +22,7 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from . import check, fft, models, ops, pupils, reference  # noqa: E402
 from ._catalogue import CATALOGUE  # noqa: E402
+from .adapters import to_jax, to_torch  # noqa: E402  (imports neither framework)
 from .fft import fftw_version  # noqa: E402
 from .models import Hologram, PhaseRetrieval  # noqa: E402
 from .pupils import SegmentedPupil, circular_pupil, hex_segments, noll_to_nm, zernike_basis  # noqa: E402
@@ -31,5 +33,5 @@ __version__ = "0.1.0"
 __all__ = [
     "CATALOGUE", "Hologram", "PhaseRetrieval", "SegmentedPupil", "check", "circular_pupil",
     "fft", "fftw_version", "get_num_threads", "hex_segments", "models", "noll_to_nm", "ops",
-    "pupils", "reference", "set_num_threads", "threads", "zernike_basis",
+    "pupils", "reference", "set_num_threads", "threads", "to_jax", "to_torch", "zernike_basis",
 ]
