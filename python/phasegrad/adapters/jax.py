@@ -66,8 +66,8 @@ def to_jax(model):
         dtype. ``jax.grad`` / ``jax.vjp`` scale the model's gradients by the cotangent; the
         arguments must have the model's dtype and shape (``TypeError`` / ``ValueError``
         otherwise, at trace time). The model runs on the host through ``jax.pure_callback``
-        on a JAX thread: ``phasegrad.set_num_threads`` applies there, a ``with
-        phasegrad.threads(n)`` block around the JAX call does not. First derivatives only.
+        on a thread of JAX's choosing: ``phasegrad.set_num_threads`` applies there, a ``with
+        phasegrad.threads(n)`` block around the JAX call may not. First derivatives only.
 
     Examples
     --------
