@@ -190,6 +190,24 @@ def docstring_example(jax, jnp, pg, problems, twin):
     assert result.attempted > 0 and result.failed == 0, result
 
 
+@check
+def readme_example_prints_what_it_says(jax, jnp, pg, problems, twin):
+    # The README's "PyTorch and JAX" section: its code block, run, prints its "prints" block.
+    import contextlib
+    import io
+    import re
+
+    if importlib.util.find_spec("torch") is None:
+        return  # the torch half needs torch; test_torch.py reports its absence
+    readme = (HERE.parents[1] / "README.md").read_text()
+    section = readme.split("### PyTorch and JAX", 1)[1]
+    code, printed = re.findall(r"```(?:python)?\n(.*?)```", section, flags=re.S)[:2]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    assert out.getvalue() == printed, f"printed:\n{out.getvalue()}\nREADME:\n{printed}"
+
+
 def main():
     twin = _load("models_jax_for_adapters", BENCH / "models_jax.py")  # imports jax, x64 on
     import jax
