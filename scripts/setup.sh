@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Set-up shared by the README's two commands, safe to run again. Installs from Debian what the
 # build needs and is missing (FFTW 3 with its OpenMP builds, pkg-config, a C++ compiler, the
-# Python headers), then phasegrad with its test extra. Prints the Python to use on stdout (all
+# Python headers), then phasegrad with the extras in $PHASEGRAD_EXTRAS (default: test; the test
+# command adds torch and jax). Prints the Python to use on stdout (all
 # else goes to stderr): the one given ($PYTHON, default python3), or ./.venv's when that one
 # cannot take a pip install (Debian's system Python refuses it: PEP 668).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+EXTRAS=${PHASEGRAD_EXTRAS:-test}
 
 log() { echo "phasegrad setup: $*" >&2; }
 py() { "$PYTHON" -c "$1" 2>/dev/null; }
@@ -74,6 +76,7 @@ if $use_venv; then
   PYTHON="$PWD/.venv/bin/python"
 fi
 
-log "$PYTHON -m pip install .[test] (builds the C++ core)"
-"$PYTHON" -m pip install --quiet --disable-pip-version-check ".[test]" >&2
+log "$PYTHON -m pip install .[$EXTRAS] (builds the C++ core)"
+# A failed install (a missing wheel for torch or jax included) stops here: set -e.
+"$PYTHON" -m pip install --quiet --disable-pip-version-check ".[$EXTRAS]" >&2
 echo "$PYTHON"

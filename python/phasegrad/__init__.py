@@ -9,7 +9,8 @@ Modules: ``reference`` (the NumPy op catalogue, the specification), ``ops`` (the
 in C++), ``check`` (dot tests and finite differences), ``pupils`` (pupils and wavefront bases),
 ``models`` (``PhaseRetrieval``, ``Hologram``), ``optimize`` (L-BFGS-B, Adam, GS/HIO/RAAR,
 GS/WGS for holograms), ``fft`` (FFTW plans and wisdom); threads:
-``set_num_threads``, ``threads``, ``get_num_threads``.
+``set_num_threads``, ``threads``, ``get_num_threads``; ``to_torch`` and ``to_jax`` (a model as a
+differentiable PyTorch or JAX function; each imports its framework when called).
 """
 
 import os as _os
@@ -22,6 +23,7 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from . import check, fft, models, ops, optimize, pupils, reference  # noqa: E402
 from ._catalogue import CATALOGUE  # noqa: E402
+from .adapters import to_jax, to_torch  # noqa: E402  (imports neither framework)
 from .fft import fftw_version  # noqa: E402
 from .models import Hologram, PhaseRetrieval  # noqa: E402
 from .pupils import SegmentedPupil, circular_pupil, hex_segments, noll_to_nm, zernike_basis  # noqa: E402
@@ -33,5 +35,5 @@ __all__ = [
     "CATALOGUE", "Hologram", "PhaseRetrieval", "SegmentedPupil", "check", "circular_pupil",
     "fft", "fftw_version", "get_num_threads", "hex_segments", "models", "noll_to_nm", "ops",
     "optimize",
-    "pupils", "reference", "set_num_threads", "threads", "zernike_basis",
+    "pupils", "reference", "set_num_threads", "threads", "to_jax", "to_torch", "zernike_basis",
 ]
