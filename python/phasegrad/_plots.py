@@ -24,9 +24,10 @@ def _wavefront_panel(fig, axis, wavefront, pupil, title, limit=None):
     fig.colorbar(image, ax=axis, fraction=0.046, label="waves")
 
 
-def _psf_panel(axis, image, title):
-    floor = max(float(image.max()) * 1e-5, np.finfo(float).tiny)
-    axis.imshow(np.log10(np.maximum(image, floor)), cmap="inferno")
+def _psf_panel(axis, image, title, peak):
+    floor = max(peak * 1e-4, np.finfo(float).tiny)  # data and model on one scale
+    axis.imshow(np.log10(np.maximum(image, floor)), cmap="inferno", vmin=np.log10(floor),
+                vmax=np.log10(max(peak, floor)))
     axis.set_title(title, fontsize=9)
     axis.set_axis_off()
 
@@ -50,6 +51,7 @@ def phase_retrieval_figure(path, pupil, recovered, data, model_images, cost, tru
     convergence."""
     plt = _pyplot()
     middle = data.shape[0] // 2
+    peak = float(max(data[middle].max(), model_images[middle].max()))
     if truth is not None:
         fig, axes = plt.subplots(2, 3, figsize=(12, 7.5))
         limit = float(np.max(np.abs(truth[pupil > 0]))) or None
@@ -58,14 +60,14 @@ def phase_retrieval_figure(path, pupil, recovered, data, model_images, cost, tru
         residual = recovered - truth
         residual = residual - residual[pupil > 0].mean()
         _wavefront_panel(fig, axes[0, 2], residual, pupil, "residual (piston removed)")
-        _psf_panel(axes[1, 0], data[middle], f"data, plane {middle} (log10)")
-        _psf_panel(axes[1, 1], model_images[middle], f"model, plane {middle} (log10)")
+        _psf_panel(axes[1, 0], data[middle], f"data, plane {middle} (log10)", peak)
+        _psf_panel(axes[1, 1], model_images[middle], f"model, plane {middle} (log10)", peak)
         _convergence_panel(axes[1, 2], cost, rms)
     else:
         fig, axes = plt.subplots(1, 4, figsize=(15, 3.8))
         _wavefront_panel(fig, axes[0], recovered, pupil, "recovered wavefront")
-        _psf_panel(axes[1], data[middle], f"data, plane {middle} (log10)")
-        _psf_panel(axes[2], model_images[middle], f"model, plane {middle} (log10)")
+        _psf_panel(axes[1], data[middle], f"data, plane {middle} (log10)", peak)
+        _psf_panel(axes[2], model_images[middle], f"model, plane {middle} (log10)", peak)
         _convergence_panel(axes[3], cost)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()

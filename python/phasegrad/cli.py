@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -104,18 +105,19 @@ def _demo(args):
 def _retrieve(args):
     from ._cli_io import prepare_outputs, read_stack, write_json
     from ._plots import phase_retrieval_figure
-    from .retrieve import coefficients_csv, retrieve
+    from .retrieve import build_model, coefficients_csv, solve
 
     stack, stored_defocus = read_stack(args.psfs)
     defocus = args.defocus if args.defocus is not None else stored_defocus
+    problem = build_model(stack, defocus, pupil_size=args.pupil_size, pad=args.pad,
+                          obscuration=args.obscuration, modes=args.modes,
+                          detector=args.detector)
     names = ["coefficients.json", "coefficients.csv", "retrieve.png"]
     paths = prepare_outputs(args.out, names, args.force)
     progress = _progress(args.maxiter, "L-BFGS-B")
     try:
-        result = retrieve(stack, defocus, pupil_size=args.pupil_size, pad=args.pad,
-                          obscuration=args.obscuration, modes=args.modes,
-                          detector=args.detector, maxiter=args.maxiter, report=progress.line,
-                          progress=progress)
+        result = solve(*problem, maxiter=args.maxiter, report=progress.line,
+                       progress=progress)
     finally:
         progress.close()
     write_json(paths["coefficients.json"], {
@@ -260,7 +262,18 @@ def _bench(args):
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line on stderr and exit code 2."""
+    """An argument parser whose errors are one line on stderr and exit code 2.
+
+    It also reads ``--defocus -0.5,0,0.5`` as a value rather than an unknown option: argparse
+    recognises only single negative numbers, so the pattern is widened to comma-separated
+    lists (an argparse internal; where it is missing, ``--defocus=-0.5,0,0.5`` still works).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if hasattr(self, "_negative_number_matcher"):
+            self._negative_number_matcher = re.compile(
+                r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?(,-?[\d.eE+-]*)*$")
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")

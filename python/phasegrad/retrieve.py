@@ -87,9 +87,14 @@ def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=1
 def retrieve(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=14,
              detector="quadratic", maxiter=500, report=print, progress=None):
     """Recover the Zernike coefficients (and the detector) from ``stack``; see the module."""
-    model, pupil, flux_scale = build_model(stack, defocus, pupil_size, pad, obscuration, modes,
-                                           detector)
-    quadratic = detector == "quadratic"
+    problem = build_model(stack, defocus, pupil_size, pad, obscuration, modes, detector)
+    return solve(*problem, maxiter=maxiter, report=report, progress=progress)
+
+
+def solve(model, pupil, flux_scale, maxiter=500, report=print, progress=None):
+    """Run L-BFGS-B on a model from ``build_model``; a ``RetrievalResult``."""
+    modes = model.coefficient_shape[0]
+    quadratic = model.detector == "quadratic"
     x0 = model.pack(np.zeros(modes), (0.0, 1.0, 0.0) if quadratic else None)
     report(f"phasegrad retrieve: {model!r}")
 
