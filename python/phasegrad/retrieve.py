@@ -5,7 +5,10 @@ Zernike modes from Noll index 2 (unit RMS, waves), one image per plane at a know
 given as the coefficient of the unit-RMS Noll-4 defocus mode in waves, zero-padded ``pad``
 times (so images are ``pad * n`` pixels square). The data are divided by their total flux
 relative to the unaberrated model, so the parameters are of order one whatever the camera's
-units; the quadratic detector's (a, b, c) are reported in those normalised units.
+units (the median pixel is taken as the background and left out of the flux); the quadratic
+detector's (a, b, c), started at (0, 1, background), are reported in those normalised units.
+The fit starts from a flat wavefront: aberrations much beyond ~0.1 wave RMS can stop in a
+local minimum, which shows as a final cost far above the noise.
 """
 
 from __future__ import annotations
@@ -76,11 +79,15 @@ def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=1
     diversity = defocus[:, None, None] * defocus_mode
     unaberrated = PhaseRetrieval(amplitude=amplitude, basis=basis, data=stack, pad=pad,
                                  diversity=diversity).simulate(np.zeros(modes))
-    flux_scale = float(stack.sum() / unaberrated.sum())
+    # Most pixels of a PSF are dark: their median is the background, which must not count as
+    # flux (on a 128x128 frame a background of 0.1% of the peak outweighs the PSF itself).
+    background = float(np.median(stack))
+    flux_scale = float((stack - background).sum() / unaberrated.sum())
     if not np.isfinite(flux_scale) or flux_scale <= 0:
-        raise DataError("the PSFs must have a positive total flux")
+        raise DataError("the PSFs must have a positive total flux above their background")
     model = PhaseRetrieval(amplitude=amplitude, basis=basis, data=stack / flux_scale, pad=pad,
                            diversity=diversity, detector=detector)
+    model.background = background / flux_scale  # the quadratic detector's starting c
     return model, pupil, flux_scale
 
 
@@ -95,7 +102,8 @@ def solve(model, pupil, flux_scale, maxiter=500, report=print, progress=None):
     """Run L-BFGS-B on a model from ``build_model``; a ``RetrievalResult``."""
     modes = model.coefficient_shape[0]
     quadratic = model.detector == "quadratic"
-    x0 = model.pack(np.zeros(modes), (0.0, 1.0, 0.0) if quadratic else None)
+    start_p = (0.0, 1.0, getattr(model, "background", 0.0)) if quadratic else None
+    x0 = model.pack(np.zeros(modes), start_p)
     report(f"phasegrad retrieve: {model!r}")
 
     def callback(iteration, x, cost):
