@@ -81,7 +81,8 @@ def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=1
                                  diversity=diversity).simulate(np.zeros(modes))
     # Most pixels of a PSF are dark: their median is the background, which must not count as
     # flux (on a 128x128 frame a background of 0.1% of the peak outweighs the PSF itself).
-    background = float(np.median(stack))
+    # Only the quadratic detector has an offset c to model it; the linear one keeps all flux.
+    background = float(np.median(stack)) if detector == "quadratic" else 0.0
     flux_scale = float((stack - background).sum() / unaberrated.sum())
     if not np.isfinite(flux_scale) or flux_scale <= 0:
         raise DataError("the PSFs must have a positive total flux above their background")
