@@ -265,3 +265,15 @@ def test_progress_bar_only_on_a_terminal(capsys):
     quiet.close()
     captured = capsys.readouterr()
     assert captured.out == "a line\n" and captured.err == ""
+
+
+def test_progress_bar_on_request_goes_to_stderr(capsys):
+    from phasegrad._cli_io import Progress
+
+    bar = Progress(3, "test", enabled=True)         # what a terminal gets
+    bar.line("a line")
+    bar.update(3, cost="1")
+    bar.close()
+    captured = capsys.readouterr()
+    assert "a line" in captured.out and "%|" not in captured.out
+    assert "test:" in captured.err
