@@ -1,0 +1,175 @@
+"""What the command-line tools share: data errors, output folders, progress, image stacks.
+
+Nothing here imports matplotlib, Pillow or tqdm at module level: ``import phasegrad`` must stay
+light, and each is loaded only by the command that needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+class DataError(Exception):
+    """Bad input data or an output that would be overwritten: one line, exit code 1."""
+
+
+def prepare_outputs(out_dir, names, force):
+    """``{name: Path}`` for ``names`` under ``out_dir`` (created); DataError when one exists
+    and ``force`` is False, before anything is computed or written."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise DataError(f"--out {out} exists and is not a directory")
+    paths = {name: out / name for name in names}
+    existing = [str(path) for path in paths.values() if path.exists()]
+    if existing and not force:
+        raise DataError(f"{existing[0]} exists (and {len(existing) - 1} more output(s)); "
+                        "use --force to overwrite" if len(existing) > 1 else
+                        f"{existing[0]} exists; use --force to overwrite")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataError(f"cannot create --out {out}: {error.strerror or error}") from None
+    return paths
+
+
+def write_json(path, summary):
+    """Write ``summary`` (plain Python and NumPy values) as indented JSON."""
+    def convert(value):
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, Path):
+            return str(value)
+        raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+    Path(path).write_text(json.dumps(summary, indent=2, default=convert) + "\n")
+
+
+class Progress:
+    """A tqdm bar on stderr when both stdout and stderr are terminals, else nothing.
+
+    ``line(text)`` prints a per-iteration line on stdout without breaking the bar.
+    """
+
+    def __init__(self, total, description, enabled=None):
+        if enabled is None:
+            enabled = sys.stdout.isatty() and sys.stderr.isatty()
+        self._bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=description, file=sys.stderr, leave=False,
+                             dynamic_ncols=True)
+
+    def line(self, text):
+        if self._bar is not None:
+            self._bar.write(text, file=sys.stdout)
+        else:
+            print(text, flush=True)
+
+    def update(self, steps=1, **postfix):
+        if self._bar is not None:
+            if postfix:
+                self._bar.set_postfix(postfix, refresh=False)
+            self._bar.update(steps)
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+# -- reading images ----------------------------------------------------------------------------
+_IMAGE_SUFFIXES = (".png", ".tif", ".tiff")
+
+
+def _read_image_frames(path):
+    """Every frame of a PNG/TIFF as float64 2-D arrays (RGB(A) averaged to grey)."""
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:  # pragma: no cover - Pillow comes with matplotlib
+        raise DataError("reading PNG/TIFF needs Pillow (pip install pillow)") from None
+    frames = []
+    try:
+        with Image.open(path) as image:
+            for index in range(getattr(image, "n_frames", 1)):
+                image.seek(index)
+                frame = np.asarray(image, dtype=np.float64)
+                if frame.ndim == 3:          # RGB or RGBA: the mean of the colour channels
+                    frame = frame[..., :3].mean(axis=-1)
+                frames.append(frame)
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise DataError(f"cannot read {path} as an image: {error}") from None
+    return frames
+
+
+def read_image(path):
+    """One 2-D float64 image (the first frame of a PNG/TIFF)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    return _read_image_frames(path)[0]
+
+
+def read_stack(paths):
+    """PSFs and the defocus stored with them (or None) from the files given.
+
+    One ``.npy`` (an (M, M) or (P, M, M) array), one ``.npz`` (``psfs`` or ``data``, and
+    optionally ``defocus``), one multi-page TIFF, or several PNG/TIFF files (one plane each).
+    Returns ``(stack (P, M, M) float64, defocus or None)``; DataError for anything unreadable.
+    """
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        if not path.is_file():
+            raise DataError(f"{path}: no such file")
+    suffixes = {path.suffix.lower() for path in paths}
+    defocus = None
+    if suffixes & {".npy", ".npz"}:
+        if len(paths) != 1:
+            raise DataError("give one .npy/.npz file, or several PNG/TIFF images")
+        path = paths[0]
+        try:
+            loaded = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as error:
+            raise DataError(f"cannot read {path}: {error}") from None
+        if path.suffix.lower() == ".npz":
+            with loaded:
+                key = next((k for k in ("psfs", "data") if k in loaded.files), None)
+                if key is None:
+                    raise DataError(f"{path} holds {sorted(loaded.files)}; expected an array "
+                                    "named 'psfs' (or 'data'), and optionally 'defocus'")
+                stack = loaded[key]
+                if "defocus" in loaded.files:
+                    defocus = np.atleast_1d(loaded["defocus"])
+        else:
+            stack = loaded
+    elif suffixes <= set(_IMAGE_SUFFIXES):
+        frames = [frame for path in paths for frame in _read_image_frames(path)]
+        shapes = {frame.shape for frame in frames}
+        if len(shapes) > 1:
+            raise DataError(f"the images have different shapes {sorted(shapes)}")
+        stack = np.stack(frames)
+    else:
+        raise DataError(f"unsupported file type {sorted(suffixes)}: expected .npy, .npz, "
+                        ".png, .tif or .tiff")
+    if stack.dtype.kind not in "iuf":
+        raise DataError(f"the PSFs must be real numbers; got dtype {stack.dtype}")
+    stack = np.asarray(stack, dtype=np.float64)
+    if stack.ndim == 2:
+        stack = stack[None]
+    if stack.ndim != 3 or stack.shape[1] != stack.shape[2] or stack.shape[1] < 4:
+        raise DataError(f"the PSFs must be square images, (M, M) or (P, M, M) with M >= 4; "
+                        f"got shape {stack.shape}")
+    if not np.all(np.isfinite(stack)):
+        raise DataError("the PSFs contain NaN or infinite values")
+    if defocus is not None:
+        if defocus.dtype.kind not in "iuf" or defocus.ndim != 1 \
+                or not np.all(np.isfinite(defocus)):
+            raise DataError("'defocus' in the .npz must be a 1-D array of finite numbers")
+        defocus = defocus.astype(np.float64)
+    return stack, defocus
