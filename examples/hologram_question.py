@@ -242,8 +242,9 @@ def main(argv=None):
     # the hand-derived formula is exact up to the constant N^2 mean(I) / mean(T) > 0.
     _, exact = hologram.value_and_grad(phi0)
     manual = question_manual_gradient(phi0, target)
+    ratio = np.linalg.norm(manual) / np.linalg.norm(exact)
     print(f"  question's hand-derived gradient vs phasegrad's exact one: cosine "
-          f"{cosine(manual, exact):.6f}, norm ratio {np.linalg.norm(manual) / np.linalg.norm(exact):.4g} "
+          f"{cosine(manual, exact):.6f}, norm ratio {ratio:.4g} "
           f"(N^2 mean(I)/mean(T) = {1 / target.mean():.4g})")
 
     algorithms = {

@@ -113,8 +113,9 @@ def main(argv=None):
     error = a - truth
     print(f"  L-BFGS-B: {result.nit} iterations, {result.nfev} evaluations, {seconds:.2f} s "
           f"({result.message})")
+    relative = np.linalg.norm(error) / np.linalg.norm(truth)
     print(f"  coefficient error: RMS {np.sqrt(np.mean(error ** 2)):.3e} waves, max "
-          f"{np.abs(error).max():.3e}, relative {np.linalg.norm(error) / np.linalg.norm(truth):.2e}")
+          f"{np.abs(error).max():.3e}, relative {relative:.2e}")
     if quadratic:
         print(f"  detector (a, b, c): {', '.join(f'{p:.4f}' for p in parts[1])} "
               f"(true {', '.join(f'{p:.4f}' for p in TRUE_DETECTOR)})")
