@@ -1,0 +1,85 @@
+"""Every script in examples/ runs with --quick in a subprocess and prints what it promises.
+
+The thresholds are far from the values the quick runs print (hologram: Adam 24 dB, GS 22.9 dB;
+Zernike: relative coefficient error 4e-3), so they check that the examples work, not timings.
+"""
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+def _run(name, *args):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT / "python")] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env.setdefault("MPLBACKEND", "Agg")
+    done = subprocess.run([sys.executable, str(EXAMPLES / name), *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _number(pattern, text):
+    match = re.search(pattern, text)
+    assert match, f"{pattern!r} not in:\n{text}"
+    return float(match.group(1))
+
+
+def test_every_example_is_tested():
+    assert {p.name for p in EXAMPLES.glob("*.py")} == {
+        "hologram_question.py", "zernike_retrieval_scipy.py", "torch_and_jax.py"}
+
+
+@pytest.mark.parametrize("name", ["hologram_question.py", "zernike_retrieval_scipy.py",
+                                  "torch_and_jax.py"])
+def test_help(name):
+    assert "--quick" in _run(name, "--help")
+
+
+def test_hologram_question(tmp_path):
+    out = _run("hologram_question.py", "--quick", "--out", str(tmp_path))
+    assert _number(r"hand-derived gradient vs phasegrad's exact one: cosine ([\d.]+)",
+                   out) > 0.999999
+    assert _number(r"Adam, exact gradient\s+40\s+([\d.]+)", out) >= 22.0
+    assert _number(r"Gerchberg-Saxton\s+40\s+([\d.]+)", out) >= 20.0
+    assert _number(r"Adam, float32 model\s+40\s+([\d.]+)", out) >= 22.0
+    assert _number(r"Adam, hand-derived\s+40\s+([\d.]+)", out) >= 22.0
+    if importlib.util.find_spec("torch") is not None:
+        assert _number(r"float64: .*gradient relative difference ([\d.e+-]+)", out) < 1e-10
+        assert _number(r"float32: .*gradient relative difference ([\d.e+-]+)", out) < 1e-4
+        assert _number(r"Adam, the tape's objective \(torch\)\s+40\s+([\d.]+)", out) < 12.0
+    else:
+        assert "PyTorch not installed" in out
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert (tmp_path / "hologram_question.png").stat().st_size > 0
+    else:
+        assert "matplotlib not installed" in out
+
+
+def test_zernike_retrieval_scipy():
+    out = _run("zernike_retrieval_scipy.py", "--quick")
+    assert "iter    1" in out
+    assert _number(r"coefficient error: .*relative ([\d.e+-]+)", out) <= 0.02
+    assert _number(r"RMS wavefront error: [\d.e+-]+ -> ([\d.e+-]+) waves", out) <= 5e-3
+
+
+def test_torch_and_jax():
+    out = _run("torch_and_jax.py", "--quick")
+    if importlib.util.find_spec("torch") is not None:
+        assert _number(r"torch.optim.Adam.*PSNR ([\d.]+) dB", out) >= 18.0
+    else:
+        assert "torch: not installed" in out
+    if importlib.util.find_spec("jax") is not None:
+        assert _number(r"value_and_grad: relative difference ([\d.e+-]+)", out) < 1e-10
+        assert _number(r"coefficient relative error 1 -> ([\d.e+-]+)", out) < 0.5
+    else:
+        assert "jax: not installed" in out
