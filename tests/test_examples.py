@@ -13,14 +13,19 @@ from pathlib import Path
 
 import pytest
 
+import phasegrad
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
 def _run(name, *args):
+    # The child imports the phasegrad this process imported (an installed build, or the source
+    # tree with its compiled core), never the bare source tree of a checkout without one.
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT / "python")] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        [str(Path(phasegrad.__file__).resolve().parents[1])]
+        + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env.setdefault("MPLBACKEND", "Agg")
     done = subprocess.run([sys.executable, str(EXAMPLES / name), *args], env=env,
                           capture_output=True, text=True, timeout=120)
