@@ -19,6 +19,20 @@ from .reference_hologram import ReferenceHologram
 _BACKENDS = ("fused", "reference")
 
 
+def checked_target(target):
+    """``target`` as a validated array: real, 2-D, finite, non-negative, not all zero (its
+    dtype kept); the errors name ``target``."""
+    target = v.array(target, "target", kind="real")
+    if target.ndim != 2:
+        raise ValueError(f"target must be a 2-D image (n, m); got shape {target.shape}")
+    v.finite(target, "target")
+    if np.any(target < 0):
+        raise ValueError("target must be a non-negative intensity")
+    if not np.any(target > 0):
+        raise ValueError("target must not be all zero (the loss normalises by its mean)")
+    return target
+
+
 class Hologram:
     """Phase-only hologram design: E(phi) and its gradient.
 
@@ -57,14 +71,7 @@ class Hologram:
 
     def __init__(self, target, backend="fused"):
         v.one_of(backend, "backend", _BACKENDS)
-        target = v.array(target, "target", kind="real")
-        if target.ndim != 2:
-            raise ValueError(f"target must be a 2-D image (n, m); got shape {target.shape}")
-        v.finite(target, "target")
-        if np.any(target < 0):
-            raise ValueError("target must be a non-negative intensity")
-        if not np.any(target > 0):
-            raise ValueError("target must not be all zero (the loss normalises by its mean)")
+        target = checked_target(target)
         self.target = np.ascontiguousarray(target)
         self.dtype = target.dtype
         self.shape = target.shape

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import _validate as v
 from .. import ops
+from ..models.hologram import checked_target
 from . import _checks as c
 from ._result import OptimizeResult
 
@@ -30,15 +31,7 @@ __all__ = ["gs", "reconstruct", "wgs"]
 
 
 def _target(target):
-    target = v.array(target, "target", kind="real")
-    if target.ndim != 2:
-        raise ValueError(f"target must be a 2-D image (n, m); got shape {target.shape}")
-    v.finite(target, "target")
-    if np.any(target < 0):
-        raise ValueError("target must be a non-negative intensity")
-    if not np.any(target > 0):
-        raise ValueError("target must not be all zero")
-    return target.astype(np.float64)
+    return checked_target(target).astype(np.float64)
 
 
 def _field(phi):
