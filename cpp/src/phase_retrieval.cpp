@@ -61,7 +61,7 @@ struct FusedPhaseRetrieval<T>::Buffer {
 
 template <class T>
 struct FusedPhaseRetrieval<T>::Band {
-  double wavelength = 1, weight = 1;
+  double weight = 1;                // spectral weight s
   T phase_scale = 1;                // 2 pi / lambda
   bool fft = true;                  // the reference wavelength: the FFT path, else an MFT
   std::unique_ptr<Buffer> pupil;    // g, (n, n), kept for the gradient pass
@@ -109,16 +109,16 @@ FusedPhaseRetrieval<T>::FusedPhaseRetrieval(const PhaseRetrievalConfig<T>& confi
   bool all_fft = true;
   for (std::size_t l = 0; l < cfg_.wavelengths.size(); ++l) {
     auto band = std::make_unique<Band>();
-    band->wavelength = cfg_.wavelengths[l];
+    const double wavelength = cfg_.wavelengths[l];
     band->weight = cfg_.spectral_weights[l];
-    band->phase_scale = static_cast<T>(kTwoPi / band->wavelength);
-    band->fft = band->wavelength == cfg_.wavelength;
+    band->phase_scale = static_cast<T>(kTwoPi / wavelength);
+    band->fft = wavelength == cfg_.wavelength;
     all_fft = all_fft && band->fft;
     band->pupil = std::make_unique<Buffer>(complex_bytes * n * n);
     band->field = std::make_unique<Buffer>(complex_bytes * grid * grid);
     if (!band->fft) {
       complex_gemm<T>();  // fail here, not inside a call, when no BLAS is registered
-      const double scale = cfg_.wavelength / (band->wavelength * static_cast<double>(grid));
+      const double scale = cfg_.wavelength / (wavelength * static_cast<double>(grid));
       band->mft.resize(grid * n);
       band->mft_conj.resize(grid * n);
       for (std::size_t k = 0; k < grid; ++k) {

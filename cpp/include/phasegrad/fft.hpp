@@ -53,7 +53,6 @@ class StridedPlan {
   explicit StridedPlan(std::shared_ptr<void> plan) : plan_(std::move(plan)) {}
   // Unnormalised transform (sign -1, or +1 when planned inverse) from `in` to `out`.
   void execute(std::complex<T>* in, std::complex<T>* out) const;
-  explicit operator bool() const { return static_cast<bool>(plan_); }
 
  private:
   std::shared_ptr<void> plan_;
