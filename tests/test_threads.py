@@ -147,12 +147,16 @@ def test_children_finish_after_a_parallel_region(method):
         assert threads_in_child == 1  # a forked child starts serial
 
 
-@pytest.mark.parametrize("given, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
-def test_openmp_waits_passively_unless_told_otherwise(given, expected):
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    if given is not None:
-        env["OMP_WAIT_POLICY"] = given
-    code = "import os, phasegrad; print(os.environ['OMP_WAIT_POLICY'])"
+@pytest.mark.parametrize("given, expected", [
+    ({}, ("PASSIVE", "3000")),                                  # spin briefly, then sleep
+    ({"OMP_WAIT_POLICY": "ACTIVE"}, ("ACTIVE", None)),          # the user's policy, untouched
+    ({"GOMP_SPINCOUNT": "INFINITE"}, ("PASSIVE", "INFINITE")),  # the user's spin count wins
+])
+def test_openmp_workers_spin_briefly_unless_told_otherwise(given, expected):
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env.update(given)
+    code = ("import os, phasegrad; "
+            "print(os.environ['OMP_WAIT_POLICY'], os.environ.get('GOMP_SPINCOUNT'))")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True)
-    assert out.stdout.strip() == expected
+    assert out.stdout.split() == [expected[0], str(expected[1])]
