@@ -9,7 +9,8 @@ every parameter) of each implementation, side by side in one run: phasegrad's ``
 ``reference`` backends, the floor (``floor.py``: pyFFTW's FFT pair of the grid plus the basis
 contractions), JAX (``jit(value_and_grad)``) and PyTorch (autograd). Each time is a median
 over 7 rounds after a warm-up call, every round taking one sample of each implementation in
-turn (so a change of load on a shared machine hits all rows alike), with ratios to the floor
+turn, each after an untimed lead-in (so a change of load on a shared machine hits all rows alike,
+and no row pays for the idle cores the one before it left), with ratios to the floor
 and to fused. Before timing anything else, each implementation's E and gradient are
 checked once against the reference backend (relative error <= 1e-8 in float64, 1e-3 in
 float32): a benchmark of a wrong model is worthless. Unavailable implementations (not
@@ -44,6 +45,13 @@ DTYPES = ("float64", "float32")
 TOLERANCE = {"float64": 1e-8, "float32": 1e-3}
 MEMORY_PR_SIZE = 512       # the hologram is measured on the same grid: n = 2 * 512
 SLOW_CALL_SECONDS = 1.0    # slower calls get a few single-call repeats
+# Each sample follows an untimed lead-in of this fraction of its length. A call right after
+# another implementation's (or after idling) runs slow on a VM: measured on the 2-core
+# development VM, the fused PR at n=512 in float32 took 10, 8.3, 7.6, 7.1 ms on the four calls
+# after a reference call, 7.0 from then on, and as slow after time.sleep. Without the lead-in
+# the rows that follow a slow single-threaded one pay for the idle core's wake-up, not their own
+# work (float32 fused read 1.34x the floor with the reference before it, 0.94x without).
+LEAD_IN = 0.5
 DEFAULT_OUT = "bench-results"
 
 
@@ -58,13 +66,15 @@ def interleaved_medians(calls, firsts, quick):
     """Median seconds per call of every entry of ``calls`` (name -> callable), sampled in
     rounds: one sample of each implementation per round, so that a change of load on a shared
     machine hits every row alike and the ratios stay fair. A sample is the mean of as many
-    calls as fill ``min_time``; implementations whose first call took longer than
-    ``SLOW_CALL_SECONDS`` are sampled with single calls."""
+    calls as fill ``min_time``, after an untimed lead-in (``LEAD_IN``); implementations whose
+    first call took longer than ``SLOW_CALL_SECONDS`` are sampled with single calls."""
     rounds, min_time = (3, 0.01) if quick else (7, 0.05)
     samples = {name: [] for name in calls}
     for _ in range(rounds):
         for name, call in calls.items():
             budget = 0.0 if firsts[name] > SLOW_CALL_SECONDS else min_time
+            if budget:
+                sample_seconds(call, LEAD_IN * budget)  # untimed: see LEAD_IN
             samples[name].append(sample_seconds(call, budget))
     return {name: statistics.median(values) for name, values in samples.items()}
 
