@@ -159,7 +159,11 @@ def real_constant(x, name):
     ``float``, whatever its precision; anything else must be a float32/float64 array with
     finite entries, returned as it is.
     """
-    if np.ndim(x) == 0 and not isinstance(x, str):
+    try:
+        zero_d = np.ndim(x) == 0 and not isinstance(x, str)
+    except ValueError:  # a ragged nested sequence: array() refuses it, naming the argument
+        zero_d = False
+    if zero_d:
         return scalar(x, name, allow_complex=False)
     return finite(array(x, name, kind="real"), name)
 

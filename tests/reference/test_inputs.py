@@ -116,6 +116,8 @@ def test_masked_arrays_are_refused():
 def test_ragged_lists_name_the_argument():
     with pytest.raises(ValueError, match="^x must be an array"):
         ref.abs2([[1.0], [1.0, 2.0]])
+    with pytest.raises(ValueError, match="^w must be an array"):  # w may also be a number
+        ref.wsse(np.ones((2, 3)), np.ones((2, 3)), [[1.0], [1.0, 2.0]])
 
 
 # ----------------------------------------------------------------- Python and NumPy numbers
