@@ -148,3 +148,19 @@ def test_cli_bench_unwritable_out_is_one_line(tmp_path, capsys):
 
 def test_bench_directory_is_where_the_cli_looks():
     assert phasegrad.cli._find_bench_suite() == BENCH / "bench_models.py"
+
+
+def test_thread_scaling_script_runs_and_writes_json(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("bench_threads_under_test",
+                                                  BENCH / "bench_threads.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = tmp_path / "threads.json"
+    assert module.main(["--quick", "--threads", "1,2", "--json", str(path)]) == 0
+    assert "efficiency" in capsys.readouterr().out
+    rows = json.loads(path.read_text())["results"]
+    assert {(r["case"], r["threads"]) for r in rows} == {
+        (case, t) for case in ("pr", "hologram", "dft2", "expi_vjp", "abs2_vjp") for t in (1, 2)}
+    assert all(r["speedup"] == "1.00" for r in rows if r["threads"] == 1)
+    with pytest.raises(SystemExit):
+        module.main(["--cases", "nonsense"])
