@@ -142,12 +142,15 @@ FusedPhaseRetrieval<T>::FusedPhaseRetrieval(const PhaseRetrievalConfig<T>& confi
 template <class T>
 FusedPhaseRetrieval<T>::~FusedPhaseRetrieval() = default;
 
-// Threads a call uses: grids below 512 x 512 run on one thread, where waking a second thread
-// for each pass and each transform cost more than it saved (measured on 2 cores: n = 128 at
-// pad 2 took 0.8 ms on one thread and 1.1-1.9 ms on two; n = 256 gains from two).
+// Threads a call uses: grids below 256 x 256 run on one thread, where a second one gains
+// nothing. Measured on 2 cores: n = 128 at pad 2 took 1.03 ms on one thread and 0.68 ms on two
+// (also with 1 ms of other work between calls, the workers asleep at each call's start; they
+// spin briefly between its regions, phasegrad/__init__.py), n = 64 0.18 ms either way. With
+// workers that sleep at once, each region's wake-up made n = 128 slower on two threads (0.8 ms
+// on one, 1.1-1.9 ms on two).
 template <class T>
 int FusedPhaseRetrieval<T>::team_size(int threads) const {
-  constexpr std::size_t kThreadedGrid = std::size_t{512} * 512;
+  constexpr std::size_t kThreadedGrid = std::size_t{256} * 256;
   if (threads < 1 || cfg_.grid * cfg_.grid < kThreadedGrid) return 1;
   return threads;
 }
