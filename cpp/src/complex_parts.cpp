@@ -165,6 +165,32 @@ void exp_vjp(RealView<T> y_bar, const T* y, T* x_bar, std::size_t n, int threads
   });
 }
 
+namespace {
+
+// out[2 i], out[2 i + 1] = cos, sin of x[i] on [begin, end), valid below sincos_limit<T>(),
+// cloned for wider SIMD (PHASEGRAD_WIDE_SIMD): ops.expi of 1024^2 on one thread took 1.55 ms
+// instead of 4.7 in float64 and 0.94 instead of 2.6 in float32 on the AVX-512 development VM.
+template <class T>
+[[gnu::always_inline]] inline void expi_span(const T* x, T* out, std::int64_t begin,
+                                             std::int64_t end) {
+#pragma omp simd
+  for (std::int64_t i = begin; i < end; ++i) {
+    const SinCosOf<T> e = sincos_moderate(x[i], T(0));
+    out[2 * i] = e.cos;
+    out[2 * i + 1] = e.sin;
+  }
+}
+PHASEGRAD_WIDE_SIMD void expi_wide(const double* x, double* out, std::int64_t begin,
+                                   std::int64_t end) {
+  expi_span(x, out, begin, end);
+}
+PHASEGRAD_WIDE_SIMD void expi_wide(const float* x, float* out, std::int64_t begin,
+                                   std::int64_t end) {
+  expi_span(x, out, begin, end);
+}
+
+}  // namespace
+
 // exp(i x) by the vectorised sin/cos of kernels/sincos.hpp (a few ulp, 4-7x libm's scalar
 // sincos here), with libm for |x| beyond that kernel's reduction (1e5 in double, 8192 in
 // float) and for non-finite x. Blocks of 1024 keep the fix-up pass in cache.
@@ -177,12 +203,7 @@ void expi(const T* x, std::complex<T>* y, std::size_t n, int threads) {
 #pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
   for (std::int64_t b = 0; b < blocks; ++b) {
     const std::int64_t begin = b * kBlock, end = std::min(count, begin + kBlock);
-#pragma omp simd
-    for (std::int64_t i = begin; i < end; ++i) {
-      const SinCosOf<T> e = sincos_moderate(x[i], T(0));
-      out[2 * i] = e.cos;
-      out[2 * i + 1] = e.sin;
-    }
+    expi_wide(x, out, begin, end);
     for (std::int64_t i = begin; i < end; ++i) {
       if (!(std::abs(x[i]) <= sincos_limit<T>())) {
         out[2 * i] = std::cos(x[i]);

@@ -63,9 +63,10 @@ struct PhasorSums {
 // registers (captured by reference, they become per-lane stack arrays and the loop stays
 // scalar).
 template <class T, class SinCosFn>
-PhasorSums<T> write_phasor(const T* source, T* out, const T* col_ramp, T row_ramp,
-                           std::size_t first, std::size_t last, std::int64_t shift,
-                           SinCosFn sin_cos) {
+[[gnu::always_inline]] inline PhasorSums<T> write_phasor(const T* source, T* out,
+                                                         const T* col_ramp, T row_ramp,
+                                                         std::size_t first, std::size_t last,
+                                                         std::int64_t shift, SinCosFn sin_cos) {
   double norm = 0.0;
   T outside = 0;
   const auto begin = static_cast<std::int64_t>(first);
@@ -84,6 +85,29 @@ PhasorSums<T> write_phasor(const T* source, T* out, const T* col_ramp, T row_ram
     norm += static_cast<double>(re) * re + static_cast<double>(im) * im;
   }
   return {norm, outside};
+}
+
+// Pass 1 with sincos_moderate, cloned for wider SIMD (PHASEGRAD_WIDE_SIMD): measured on the
+// AVX-512 development VM, one thread, 512^2, the fused hologram took 4.2-4.3 ms instead of
+// 5.0-5.3 in float64 and 2.5-2.8 instead of 3.1-3.3 in float32.
+template <class T>
+[[gnu::always_inline]] inline PhasorSums<T> write_phasor_moderate(
+    const T* source, T* out, const T* col_ramp, T row_ramp, std::size_t first, std::size_t last,
+    std::int64_t shift) {
+  return write_phasor(source, out, col_ramp, row_ramp, first, last, shift,
+                      [](T x, T s) { return sincos_moderate(x, s); });
+}
+PHASEGRAD_WIDE_SIMD PhasorSums<double> write_phasor_wide(const double* source, double* out,
+                                                         const double* col_ramp,
+                                                         double row_ramp, std::size_t first,
+                                                         std::size_t last, std::int64_t shift) {
+  return write_phasor_moderate(source, out, col_ramp, row_ramp, first, last, shift);
+}
+PHASEGRAD_WIDE_SIMD PhasorSums<float> write_phasor_wide(const float* source, float* out,
+                                                        const float* col_ramp, float row_ramp,
+                                                        std::size_t first, std::size_t last,
+                                                        std::int64_t shift) {
+  return write_phasor_moderate(source, out, col_ramp, row_ramp, first, last, shift);
 }
 
 double sum_in_order(const std::vector<double>& parts) {
@@ -149,7 +173,10 @@ double FusedHologram<T>::forward(const T* phi, int team) {
       const auto tail = write_phasor(source, out, col_ramp, ramp, wrap, cols, behind, sin_cos);
       return PhasorSums<T>{head.norm + tail.norm, head.outside + tail.outside};
     };
-    auto [norm, outside] = write_row([](T x, T shift) { return sincos_moderate(x, shift); });
+    const auto head = write_phasor_wide(source, out, col_ramp, ramp, 0, wrap, ahead);
+    const auto tail = write_phasor_wide(source, out, col_ramp, ramp, wrap, cols, behind);
+    double norm = head.norm + tail.norm;
+    const T outside = head.outside + tail.outside;
     if (!(outside <= 0)) {
       // libm in double, rounded to T; the ramp by the angle-sum formulas, since x + shift
       // would round to an ulp of the large x.

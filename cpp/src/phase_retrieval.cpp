@@ -37,6 +37,29 @@ int as_int(std::size_t value) {
   return static_cast<int>(value);
 }
 
+// sine[j], cosine[j] = sin, cos of phase[j] for |phase[j]| <= sincos_limit<T>() (the callers
+// redo the others with libm), cloned for wider SIMD (PHASEGRAD_WIDE_SIMD): measured on the
+// AVX-512 development VM, one thread, n = 256, the fused model took 4.6 ms instead of 4.8-4.9
+// in float64 and 2.8-3.0 instead of 3.0-3.2 in float32.
+template <class T>
+[[gnu::always_inline]] inline void sincos_chunk(const T* phase, T* sine, T* cosine,
+                                                std::size_t count) {
+#pragma omp simd
+  for (std::size_t j = 0; j < count; ++j) {
+    const SinCosOf<T> e = sincos_moderate(phase[j], T(0));
+    sine[j] = e.sin;
+    cosine[j] = e.cos;
+  }
+}
+PHASEGRAD_WIDE_SIMD void sincos_wide(const double* phase, double* sine, double* cosine,
+                                     std::size_t count) {
+  sincos_chunk(phase, sine, cosine, count);
+}
+PHASEGRAD_WIDE_SIMD void sincos_wide(const float* phase, float* sine, float* cosine,
+                                     std::size_t count) {
+  sincos_chunk(phase, sine, cosine, count);
+}
+
 }  // namespace
 
 // Zero-initialised, 64-byte aligned memory (FFTW's SIMD alignment and a cache line).
@@ -287,12 +310,7 @@ void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
             const std::size_t i = i0 + j;
             phase[j] = (diversity ? wavefront[i] + diversity[i] : wavefront[i]) * scale;
           }
-#pragma omp simd
-          for (std::size_t j = 0; j < count; ++j) {
-            const SinCosOf<T> e = sincos_moderate(phase[j], T(0));
-            sine[j] = e.sin;
-            cosine[j] = e.cos;
-          }
+          sincos_wide(phase, sine, cosine, count);
           for (std::size_t j = 0; j < count; ++j) {
             if (!(std::abs(phase[j]) <= sincos_limit<T>())) {
               const double angle = static_cast<double>(phase[j]);

@@ -18,6 +18,18 @@
 #include <cmath>
 #include <type_traits>
 
+// On x86-64 with GCC and glibc, PHASEGRAD_WIDE_SIMD before a function compiles it three times,
+// for baseline x86-64 (SSE2), x86-64-v3 (AVX2) and x86-64-v4 (AVX-512), and the loader picks the
+// best the CPU runs (an ifunc): the wheel stays portable and a sin/cos loop gets 4 or 8 lanes
+// where the CPU has them. Everything it calls must be inlined into it ([[gnu::always_inline]]),
+// or only the call is cloned. Elsewhere it expands to nothing.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
+#define PHASEGRAD_WIDE_SIMD \
+  __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#else
+#define PHASEGRAD_WIDE_SIMD
+#endif
+
 namespace phasegrad {
 
 template <class T>
