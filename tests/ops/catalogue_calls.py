@@ -1,5 +1,5 @@
 """One valid call of every function of the catalogue (``EXAMPLES``: name -> positional
-arguments), shared by the twin and bad-input tests, which load this file by its path."""
+arguments), shared by the twin and bad-input tests (conftest.py puts this folder on sys.path)."""
 
 import numpy as np
 

@@ -1,7 +1,13 @@
 """Shared fixtures of the C++ op tests: agreement with the reference, thread counts."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
+
+# The test modules here import their shared valid calls (catalogue_calls.py) by name.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from phasegrad.check import relative_error
 

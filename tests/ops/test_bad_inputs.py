@@ -10,28 +10,15 @@ string, NaN, -1, 1j, a 3-tuple and a 0-size array. Refused dtypes of every array
 have their own test in test_catalogue_twins.py.
 """
 
-import importlib.util
 import inspect
 import re
 import warnings
-from pathlib import Path
 
+import catalogue_calls as calls  # tests/ops is on sys.path: see conftest.py
 import numpy as np
 import pytest
 
 from phasegrad import ops, reference
-
-HERE = Path(__file__).resolve().parent
-
-
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-calls = _load("ops_catalogue_calls", HERE / "catalogue_calls.py")
 
 _OTHER_PRECISION = {np.dtype(np.float64): np.float32, np.dtype(np.float32): np.float64,
                     np.dtype(np.complex128): np.complex64, np.dtype(np.complex64): np.complex128}

@@ -2,26 +2,14 @@
 same results on a valid call of every function, and the same error (type and message) when
 any array argument has a dtype the catalogue refuses."""
 
-import importlib.util
 import inspect
-from pathlib import Path
 
+import catalogue_calls as calls  # tests/ops is on sys.path: see conftest.py
 import numpy as np
 import pytest
 
 from phasegrad import ops, reference
 
-HERE = Path(__file__).resolve().parent
-
-
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-calls = _load("ops_catalogue_calls", HERE / "catalogue_calls.py")
 EXAMPLES, NAMES = calls.EXAMPLES, calls.NAMES
 DOUBLE_TOLERANCE = 1e-12
 
