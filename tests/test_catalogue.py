@@ -61,10 +61,12 @@ def test_the_document_lists_every_op_and_rule_once():
 def test_signature_matches_the_document(name):
     # The C++ twin is written from docs/catalogue.md: names, order and defaults must agree.
     documented = ast.parse(f"def f({DOCUMENTED[name]}): pass").body[0].args
-    names = [a.arg for a in documented.args]
-    defaults = [ast.literal_eval(d) for d in documented.defaults]
+    names = [a.arg for a in documented.args + documented.kwonlyargs]
+    defaults = [ast.literal_eval(d) for d in documented.defaults + documented.kw_defaults]
+    kinds = ([inspect.Parameter.POSITIONAL_OR_KEYWORD] * len(documented.args)
+             + [inspect.Parameter.KEYWORD_ONLY] * len(documented.kwonlyargs))
     parameters = list(inspect.signature(getattr(reference, name)).parameters.values())
     assert [p.name for p in parameters] == names
-    assert all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters)
+    assert [p.kind for p in parameters] == kinds
     actual_defaults = [p.default for p in parameters if p.default is not p.empty]
     assert actual_defaults == defaults

@@ -16,14 +16,20 @@ namespace phasegrad::bind {
 
 namespace {
 
-// y = scale * DFT_u(x) (or IDFT_u): FFTW out of place, then one scaling pass when scale != 1.
+// y = scale * DFT_u(x) (or IDFT_u): FFTW out of place, then one scaling pass when scale != 1;
+// into a new array, or into `out_in` when it is not None (x's dtype and shape, contiguous,
+// writeable; the caller has checked that it does not overlap x).
 template <class T>
-py::array scaled_dft2(const py::array& x_in, double scale, bool inverse, int threads) {
+py::array scaled_dft2(const py::array& x_in, double scale, bool inverse, int threads,
+                      const py::object& out_in) {
   auto x = strict<std::complex<T>>(x_in, "x");
   const Planes p = planes_of(x, "x");
-  Array<std::complex<T>> out(shape_of(x));
+  Array<std::complex<T>> out = out_in.is_none()
+                                   ? Array<std::complex<T>>(shape_of(x))
+                                   : strict_out<std::complex<T>>(out_in.cast<py::array>(), "out", shape_of(x));
   const std::complex<T>* src = x.data();
   std::complex<T>* dst = out.mutable_data();
+  if (src == dst) throw std::invalid_argument("out must not overlap x");
   {
     py::gil_scoped_release release;
     dft2_unnormalized<T>(src, dst, p.batch, p.rows, p.cols, inverse, threads);
@@ -131,14 +137,15 @@ py::tuple convolve_vjp(const py::array& y_bar_in, const py::array& x_in, const p
 void bind_fourier(py::module_& m) {
   m.def(
       "dft2",
-      [](const py::array& x, double scale, bool inverse, int threads) -> py::array {
+      [](const py::array& x, double scale, bool inverse, int threads,
+         const py::object& out) -> py::array {
         return dispatch_complex(x, "x", [&](auto tag) {
           using T = typename decltype(tag)::type;
-          return scaled_dft2<T>(x, scale, inverse, threads);
+          return scaled_dft2<T>(x, scale, inverse, threads, out);
         });
       },
       py::arg("x"), py::arg("scale"), py::arg("inverse"), py::arg("threads"),
-      "scale * (I)DFT_u(x) over the last two axes.");
+      py::arg("out") = py::none(), "scale * (I)DFT_u(x) over the last two axes (into out).");
   m.def(
       "mft_matrix",
       [](py::ssize_t n_out, py::ssize_t n_in, double scale, const py::dtype& dtype,

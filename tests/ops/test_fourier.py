@@ -86,6 +86,69 @@ def quick_plans():
     pg.fft.set_planner_effort(previous)
 
 
+@pytest.mark.parametrize("module", [ops, reference], ids=["ops", "reference"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["dft2", "idft2"])
+def test_out_receives_the_transform(name, dtype, module, rng, twins, thread_count):
+    x = random_like(np.zeros((3, 9, 12), dtype), rng)
+    out = np.full_like(x, np.nan)
+    y = getattr(module, name)(x, "ortho", out=out)
+    assert y is out
+    twins(out, getattr(reference, name)(x, "ortho"))
+
+
+def _bad_outs(x):
+    wide = np.zeros(x.shape[:-1] + (2 * x.shape[-1],), x.dtype)
+    read_only = np.zeros_like(x)
+    read_only.flags.writeable = False
+    misaligned = np.frombuffer(np.zeros(x.nbytes + 1, np.uint8), x.dtype, x.size,
+                               1).reshape(x.shape)
+    return {
+        "list": (x.tolist(), TypeError, "^out must be an ndarray"),
+        "masked": (np.ma.masked_array(np.zeros_like(x)), TypeError, "^out must be an ndarray"),
+        "other precision": (x.astype(np.complex64), TypeError, "^out must have x's dtype"),
+        "real": (np.zeros(x.shape), TypeError, "^out must have x's dtype"),
+        "shape": (np.zeros_like(x)[:, :-1], ValueError, "^out must have x's shape"),
+        "strided": (wide[..., ::2], ValueError, "^out must be C-contiguous and aligned"),
+        "misaligned": (misaligned, ValueError, "^out must be C-contiguous and aligned"),
+        "read-only": (read_only, ValueError, "^out must be writeable"),
+        "x itself": (x, ValueError, "^out must not overlap x"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_bad_outs(np.zeros((2, 4, 6), np.complex128))))
+@pytest.mark.parametrize("name", ["dft2", "idft2"])
+def test_bad_out_raises_the_references_error(name, case):
+    x = np.ones((2, 4, 6), np.complex128)
+    bad, error, match = _bad_outs(x)[case]
+    with pytest.raises(error, match=match) as expected:
+        getattr(reference, name)(x, out=bad)
+    with pytest.raises(error) as got:
+        getattr(ops, name)(x, out=bad)
+    assert str(got.value) == str(expected.value)
+    assert np.all(x == 1)  # x untouched, whatever out was
+
+
+def test_core_refuses_an_out_it_cannot_write():
+    x = np.ones((4, 6), np.complex128)
+    read_only = np.zeros_like(x)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="out must be writeable"):
+        _core.dft2(x, 1.0, False, 1, read_only)
+    with pytest.raises(TypeError, match="out must have dtype complex128"):
+        _core.dft2(x, 1.0, False, 1, x.astype(np.complex64))
+    with pytest.raises(ValueError, match="out has the wrong shape"):
+        _core.dft2(x, 1.0, False, 1, np.zeros((4, 5), np.complex128))
+    with pytest.raises(ValueError, match="out must not overlap x"):
+        _core.dft2(x, 1.0, False, 1, x)
+
+
+@pytest.mark.parametrize("name", ["dft2", "idft2"])
+def test_dft_signatures_are_the_references(name):
+    assert inspect.signature(getattr(ops, name)) == inspect.signature(getattr(reference, name))
+    assert "out" in inspect.signature(getattr(ops, name)).parameters
+
+
 @pytest.mark.parametrize("name", ["mft", "mft_vjp", "convolve", "convolve_vjp"])
 def test_signature_and_documentation_are_the_references(name):
     assert inspect.signature(getattr(ops, name)) == inspect.signature(getattr(reference, name))

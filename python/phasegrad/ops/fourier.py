@@ -21,14 +21,15 @@ __all__ = [
 ]
 
 
-def _scaled(x, scale, inverse):
-    return _core.dft2(ascontiguous(x), scale, inverse, get_num_threads())
+def _scaled(x, scale, inverse, out=None):
+    return _core.dft2(ascontiguous(x), scale, inverse, get_num_threads(), out)
 
 
 @twin(_ref.dft2)
-def dft2(x, norm="backward"):
+def dft2(x, norm="backward", *, out=None):
     x = array(x, "x", kind="complex", min_ndim=2)
-    return _scaled(x, _ref._transform_scale(norm, x.shape[-2:], inverse=False), False)
+    scale = _ref._transform_scale(norm, x.shape[-2:], inverse=False)
+    return _scaled(x, scale, False, _ref._transform_out(out, x))
 
 
 @twin(_ref.dft2_vjp)
@@ -38,9 +39,10 @@ def dft2_vjp(y_bar, norm="backward"):
 
 
 @twin(_ref.idft2)
-def idft2(x, norm="backward"):
+def idft2(x, norm="backward", *, out=None):
     x = array(x, "x", kind="complex", min_ndim=2)
-    return _scaled(x, _ref._transform_scale(norm, x.shape[-2:], inverse=True), True)
+    scale = _ref._transform_scale(norm, x.shape[-2:], inverse=True)
+    return _scaled(x, scale, True, _ref._transform_out(out, x))
 
 
 @twin(_ref.idft2_vjp)
