@@ -24,9 +24,10 @@ py::array scaled_dft2(const py::array& x_in, double scale, bool inverse, int thr
                       const py::object& out_in) {
   auto x = strict<std::complex<T>>(x_in, "x");
   const Planes p = planes_of(x, "x");
-  Array<std::complex<T>> out = out_in.is_none()
-                                   ? Array<std::complex<T>>(shape_of(x))
-                                   : strict_out<std::complex<T>>(out_in.cast<py::array>(), "out", shape_of(x));
+  Array<std::complex<T>> out =
+      out_in.is_none()
+          ? Array<std::complex<T>>(shape_of(x))
+          : strict_out<std::complex<T>>(out_in.cast<py::array>(), "out", shape_of(x));
   const std::complex<T>* src = x.data();
   std::complex<T>* dst = out.mutable_data();
   if (src == dst) throw std::invalid_argument("out must not overlap x");
