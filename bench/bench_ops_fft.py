@@ -10,19 +10,20 @@ allocates its output on every call (``ops_ms``), as its API returns a new array,
 one it is given (``out_ms``: ``out=`` reused, as pyFFTW's object reuses its arrays). A new
 array of 32 MiB or more is fresh memory from the operating system on every call (glibc maps
 it), which it must zero: at 2048^2 that is most of the difference between the two columns.
-Medians measured side by side.
+Medians measured side by side, in interleaved rounds.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import median_seconds, print_table, write_json  # noqa: E402
+from _harness import median_seconds, print_table, sample_seconds, write_json  # noqa: E402
 
 import phasegrad as pg  # noqa: E402
 from phasegrad import ops, reference  # noqa: E402
@@ -69,28 +70,46 @@ def main(argv=None):
         write_json(args.json, rows)
 
 
+def interleaved_medians(calls, rounds=7, min_time=0.05):
+    """Median seconds per call of each of ``calls`` (name -> callable), sampled in rounds: one
+    sample of each in turn, after an untimed lead-in, so that drift in the machine's speed hits
+    every column alike (see bench_models.interleaved_medians)."""
+    samples = {label: [] for label in calls}
+    for call in calls.values():
+        call()  # warm-up: plans, page faults
+    for _ in range(rounds):
+        for label, call in calls.items():
+            sample_seconds(call, min_time / 2)
+            samples[label].append(sample_seconds(call, min_time))
+    return {label: statistics.median(values) for label, values in samples.items()}
+
+
 def measure(name, x, threads):
     inverse = name == "idft2"
     op, ref_op = getattr(ops, name), getattr(reference, name)
     out = np.empty_like(x)
-    with pg.threads(threads):
-        ours = median_seconds(lambda: op(x))
-        ours_out = median_seconds(lambda: op(x, out=out))
-    ref = median_seconds(lambda: ref_op(x), repeats=3)
-    row = {"op": name, "threads": threads, "size": f"{x.shape[0]}^2",
-           "dtype": x.dtype.name, "ops_ms": f"{ours * 1e3:.3f}",
-           "out_ms": f"{ours_out * 1e3:.3f}", "numpy_ms": f"{ref * 1e3:.3f}",
-           "numpy/ops": f"{ref / ours:.2f}"}
+    calls = {"ops": lambda: op(x), "out": lambda: op(x, out=out)}
     if pyfftw is not None:
         plan = pyfftw_object(x, threads, inverse=inverse)
-        theirs = median_seconds(plan)            # the op's result: idft2 normalised by 1/N
+        plan()
         expected = ref_op(x)
         error = np.linalg.norm(plan.output_array - expected) / np.linalg.norm(expected)
         assert error < 1e-5, f"pyFFTW's {name} differs from the reference: {error:.1e}"
-        raw = median_seconds(plan.execute)       # FFTW's transform alone
-        row.update({"pyfftw_ms": f"{theirs * 1e3:.3f}", "ops/pyfftw": f"{ours / theirs:.2f}",
-                    "out/pyfftw": f"{ours_out / theirs:.2f}",
-                    "pyfftw_raw_ms": f"{raw * 1e3:.3f}", "ops/raw": f"{ours / raw:.2f}"})
+        calls["pyfftw"] = plan              # the op's result: idft2 normalised by 1/N
+        calls["raw"] = plan.execute         # FFTW's transform alone
+    with pg.threads(threads):
+        t = interleaved_medians(calls)
+    ref = median_seconds(lambda: ref_op(x), repeats=3)
+    row = {"op": name, "threads": threads, "size": f"{x.shape[0]}^2",
+           "dtype": x.dtype.name, "ops_ms": f"{t['ops'] * 1e3:.3f}",
+           "out_ms": f"{t['out'] * 1e3:.3f}", "numpy_ms": f"{ref * 1e3:.3f}",
+           "numpy/ops": f"{ref / t['ops']:.2f}"}
+    if pyfftw is not None:
+        row.update({"pyfftw_ms": f"{t['pyfftw'] * 1e3:.3f}",
+                    "ops/pyfftw": f"{t['ops'] / t['pyfftw']:.2f}",
+                    "out/pyfftw": f"{t['out'] / t['pyfftw']:.2f}",
+                    "pyfftw_raw_ms": f"{t['raw'] * 1e3:.3f}",
+                    "ops/raw": f"{t['ops'] / t['raw']:.2f}"})
     return row
 
 
