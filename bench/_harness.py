@@ -47,6 +47,31 @@ def sample_seconds(function, min_time):
             return elapsed / loops
 
 
+# Each interleaved sample follows an untimed lead-in of this fraction of its length. A call right
+# after another implementation's (or after idling) runs slow on a VM: measured on the 2-core
+# development VM, the fused PR at n=512 in float32 took 10, 8.3, 7.6, 7.1 ms on the four calls
+# after a reference call, 7.0 from then on, and as slow after time.sleep. Without the lead-in
+# the rows that follow a slow single-threaded one pay for the idle core's wake-up, not their own
+# work (float32 fused read 1.34x the floor with the reference before it, 0.94x without).
+LEAD_IN = 0.5
+
+
+def interleaved_medians(calls, rounds=7, min_time=0.05, single=()):
+    """Median seconds per call of every entry of ``calls`` (name -> callable), sampled in
+    rounds: one sample of each in turn, so that a change of load on a shared machine hits every
+    entry alike and the ratios stay fair. A sample is the mean of as many calls as fill
+    ``min_time``, after an untimed lead-in (``LEAD_IN``); the names in ``single`` (slow calls)
+    are sampled with one call each and no lead-in. The caller makes the warm-up calls."""
+    samples = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            budget = 0.0 if name in single else min_time
+            if budget:
+                sample_seconds(call, LEAD_IN * budget)  # untimed: see LEAD_IN
+            samples[name].append(sample_seconds(call, budget))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 def machine_info():
     import phasegrad
 

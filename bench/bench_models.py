@@ -24,7 +24,6 @@ Writes ``bench_models.json`` (machine info, versions, threads, every row) and
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -32,8 +31,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+import _harness  # noqa: E402
 import threads_setup  # noqa: E402
-from _harness import print_table, sample_seconds, write_json  # noqa: E402
+from _harness import print_table, write_json  # noqa: E402
 
 import phasegrad as pg  # noqa: E402
 
@@ -45,13 +45,6 @@ DTYPES = ("float64", "float32")
 TOLERANCE = {"float64": 1e-8, "float32": 1e-3}
 MEMORY_PR_SIZE = 512       # the hologram is measured on the same grid: n = 2 * 512
 SLOW_CALL_SECONDS = 1.0    # slower calls get a few single-call repeats
-# Each sample follows an untimed lead-in of this fraction of its length. A call right after
-# another implementation's (or after idling) runs slow on a VM: measured on the 2-core
-# development VM, the fused PR at n=512 in float32 took 10, 8.3, 7.6, 7.1 ms on the four calls
-# after a reference call, 7.0 from then on, and as slow after time.sleep. Without the lead-in
-# the rows that follow a slow single-threaded one pay for the idle core's wake-up, not their own
-# work (float32 fused read 1.34x the floor with the reference before it, 0.94x without).
-LEAD_IN = 0.5
 DEFAULT_OUT = "bench-results"
 
 
@@ -63,20 +56,12 @@ def warm_up(call):
 
 
 def interleaved_medians(calls, firsts, quick):
-    """Median seconds per call of every entry of ``calls`` (name -> callable), sampled in
-    rounds: one sample of each implementation per round, so that a change of load on a shared
-    machine hits every row alike and the ratios stay fair. A sample is the mean of as many
-    calls as fill ``min_time``, after an untimed lead-in (``LEAD_IN``); implementations whose
-    first call took longer than ``SLOW_CALL_SECONDS`` are sampled with single calls."""
+    """Median seconds per call of every entry of ``calls`` (``_harness.interleaved_medians``);
+    implementations whose first call took longer than ``SLOW_CALL_SECONDS`` are sampled with
+    single calls."""
     rounds, min_time = (3, 0.01) if quick else (7, 0.05)
-    samples = {name: [] for name in calls}
-    for _ in range(rounds):
-        for name, call in calls.items():
-            budget = 0.0 if firsts[name] > SLOW_CALL_SECONDS else min_time
-            if budget:
-                sample_seconds(call, LEAD_IN * budget)  # untimed: see LEAD_IN
-            samples[name].append(sample_seconds(call, budget))
-    return {name: statistics.median(values) for name, values in samples.items()}
+    slow = {name for name in calls if firsts[name] > SLOW_CALL_SECONDS}
+    return _harness.interleaved_medians(calls, rounds, min_time, single=slow)
 
 
 def relative_error(result, expected):

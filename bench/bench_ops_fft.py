@@ -16,14 +16,13 @@ Medians measured side by side, in interleaved rounds.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import median_seconds, print_table, sample_seconds, write_json  # noqa: E402
+from _harness import interleaved_medians, median_seconds, print_table, write_json  # noqa: E402
 
 import phasegrad as pg  # noqa: E402
 from phasegrad import ops, reference  # noqa: E402
@@ -70,20 +69,6 @@ def main(argv=None):
         write_json(args.json, rows)
 
 
-def interleaved_medians(calls, rounds=7, min_time=0.05):
-    """Median seconds per call of each of ``calls`` (name -> callable), sampled in rounds: one
-    sample of each in turn, after an untimed lead-in, so that drift in the machine's speed hits
-    every column alike (see bench_models.interleaved_medians)."""
-    samples = {label: [] for label in calls}
-    for call in calls.values():
-        call()  # warm-up: plans, page faults
-    for _ in range(rounds):
-        for label, call in calls.items():
-            sample_seconds(call, min_time / 2)
-            samples[label].append(sample_seconds(call, min_time))
-    return {label: statistics.median(values) for label, values in samples.items()}
-
-
 def measure(name, x, threads):
     inverse = name == "idft2"
     op, ref_op = getattr(ops, name), getattr(reference, name)
@@ -98,6 +83,8 @@ def measure(name, x, threads):
         calls["pyfftw"] = plan              # the op's result: idft2 normalised by 1/N
         calls["raw"] = plan.execute         # FFTW's transform alone
     with pg.threads(threads):
+        for call in calls.values():
+            call()  # warm-up: plans, page faults
         t = interleaved_medians(calls)
     ref = median_seconds(lambda: ref_op(x), repeats=3)
     row = {"op": name, "threads": threads, "size": f"{x.shape[0]}^2",

@@ -168,23 +168,26 @@ double FusedHologram<T>::forward(const T* phi, int team) {
     const std::size_t wrap = cols - col_shift;
     const auto ahead = static_cast<std::int64_t>(col_shift);
     const auto behind = -static_cast<std::int64_t>(wrap);
-    auto write_row = [&](auto sin_cos) {
-      const auto head = write_phasor(source, out, col_ramp, ramp, 0, wrap, ahead, sin_cos);
-      const auto tail = write_phasor(source, out, col_ramp, ramp, wrap, cols, behind, sin_cos);
+    // write(first, last, shift) writes one piece of the row and returns its sums.
+    auto write_row = [&](auto write) {
+      const PhasorSums<T> head = write(std::size_t{0}, wrap, ahead);
+      const PhasorSums<T> tail = write(wrap, cols, behind);
       return PhasorSums<T>{head.norm + tail.norm, head.outside + tail.outside};
     };
-    const auto head = write_phasor_wide(source, out, col_ramp, ramp, 0, wrap, ahead);
-    const auto tail = write_phasor_wide(source, out, col_ramp, ramp, wrap, cols, behind);
-    double norm = head.norm + tail.norm;
-    const T outside = head.outside + tail.outside;
+    auto [norm, outside] = write_row([&](std::size_t first, std::size_t last, std::int64_t by) {
+      return write_phasor_wide(source, out, col_ramp, ramp, first, last, by);
+    });
     if (!(outside <= 0)) {
       // libm in double, rounded to T; the ramp by the angle-sum formulas, since x + shift
       // would round to an ulp of the large x.
-      norm = write_row([](T x, T shift) {
+      auto libm = [](T x, T shift) {
         const double sx = std::sin(static_cast<double>(x)), cx = std::cos(static_cast<double>(x));
         const double ss = std::sin(static_cast<double>(shift));
         const double cs = std::cos(static_cast<double>(shift));
         return SinCosOf<T>{static_cast<T>(sx * cs + cx * ss), static_cast<T>(cx * cs - sx * ss)};
+      };
+      norm = write_row([&](std::size_t first, std::size_t last, std::int64_t by) {
+        return write_phasor(source, out, col_ramp, ramp, first, last, by, libm);
       }).norm;
     }
     row_sums[row] = norm;
