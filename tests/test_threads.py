@@ -81,8 +81,8 @@ def test_default_comes_from_the_environment(environment, expected):
 
 def test_bad_environment_value_names_the_variable():
     env = dict(os.environ, PHASEGRAD_NUM_THREADS="zero")
-    out = subprocess.run([sys.executable, "-c", "import phasegrad"], env=env,
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run([sys.executable, "-c", "import phasegrad; phasegrad.get_num_threads()"],
+                         env=env, capture_output=True, text=True, check=False)
     assert out.returncode != 0 and "PHASEGRAD_NUM_THREADS must be a positive integer" in out.stderr
 
 
@@ -148,15 +148,26 @@ def test_children_finish_after_a_parallel_region(method):
 
 
 @pytest.mark.parametrize("given, expected", [
-    ({}, ("PASSIVE", "3000")),                                  # spin briefly, then sleep
-    ({"OMP_WAIT_POLICY": "ACTIVE"}, ("ACTIVE", None)),          # the user's policy, untouched
-    ({"GOMP_SPINCOUNT": "INFINITE"}, ("PASSIVE", "INFINITE")),  # the user's spin count wins
+    ({}, "phasegrad's (GOMP_SPINCOUNT=3000, OMP_WAIT_POLICY=PASSIVE)"),  # spin briefly, sleep
+    ({"OMP_WAIT_POLICY": "ACTIVE"}, "the user's (OMP_WAIT_POLICY=ACTIVE)"),
+    ({"GOMP_SPINCOUNT": "INFINITE"}, "the user's (GOMP_SPINCOUNT=INFINITE)"),
+    ({"PHASEGRAD_OMP_POLICY": "openmp"}, "OpenMP's defaults (PHASEGRAD_OMP_POLICY=openmp)"),
 ])
-def test_openmp_workers_spin_briefly_unless_told_otherwise(given, expected):
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+def test_openmp_policy_applies_while_the_core_loads_and_leaves_no_trace(given, expected):
+    """The policy is in force when libgomp reads its variables (as the core loads) and gone
+    from the environment right after: children and other libraries see the user's."""
+    names = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "PHASEGRAD_OMP_POLICY")
+    env = {k: v for k, v in os.environ.items() if k not in names}
     env.update(given)
-    code = ("import os, phasegrad; "
-            "print(os.environ['OMP_WAIT_POLICY'], os.environ.get('GOMP_SPINCOUNT'))")
+    code = ("import os, phasegrad as pg; before = dict(os.environ); pg.ops.abs2(1j); "
+            "print(pg.config.openmp_policy()); print(dict(os.environ) == before)")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True)
-    assert out.stdout.split() == [expected[0], str(expected[1])]
+    assert out.stdout.splitlines() == [expected, "True"]
+
+
+def test_bad_openmp_policy_names_the_variable():
+    env = dict(os.environ, PHASEGRAD_OMP_POLICY="fast")
+    out = subprocess.run([sys.executable, "-c", "import phasegrad; phasegrad.ops"], env=env,
+                         capture_output=True, text=True, check=False)
+    assert out.returncode != 0 and "PHASEGRAD_OMP_POLICY must be" in out.stderr

@@ -1,7 +1,7 @@
 """The op catalogue: the names that ``phasegrad.reference`` and ``phasegrad.ops`` share.
 
 Each name ``op`` comes with ``op_vjp``, its reverse rule (Jurling & Fienup 2014, Table 1 and
-Sections 7-11). The tuple is ordered as DESIGN.md's table.
+Sections 7-11). The tuple is ordered as the table in ``docs/catalogue.md``.
 """
 
 CATALOGUE = (

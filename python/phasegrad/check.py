@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import is_complex, real_dtype
+from .arguments.validate import is_complex, real_dtype
 
 #: Default tolerances of the dot test, keyed by the real precision of the operand.
 ADJOINT_RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}

@@ -1,23 +1,40 @@
-"""How many threads phasegrad's C++ kernels and FFTW plans use.
+"""Every knob of phasegrad's compiled core in one place: threads, FFTW planning, wisdom, plans.
 
-``set_num_threads(n)`` sets the process-wide default; ``with threads(n):`` overrides it for the
-calling Python thread only (other threads keep theirs). The initial default comes from
+Threads. ``set_num_threads(n)`` sets the process-wide default; ``with threads(n):`` overrides it
+for the calling Python thread only (other threads keep theirs). The initial default comes from
 ``PHASEGRAD_NUM_THREADS``, else ``OMP_NUM_THREADS``, else the number of cores. ``n = -1``
 means all cores, as SciPy's ``workers=-1``.
 
 OpenMP (libgomp) is not fork-safe: a child forked after a parallel region can hang at its next
 one. A forked child therefore starts serial (one thread); call ``set_num_threads`` in the child
 to change that, at your own risk, or use the ``forkserver``/``spawn`` start methods.
+
+FFTW. The core makes each FFTW plan once (per shape, batch, precision, direction, thread count,
+planner effort and buffer alignment) and keeps it: ``set_planner_effort``,
+``cached_plan_count``, ``clear_plan_cache``; ``export_wisdom``/``import_wisdom`` carry FFTW's
+planning knowledge across processes, so ``"measure"`` planning is paid once.
+
+OpenMP. ``openmp_policy()`` says which OpenMP wait policy the core's threads run under (see
+``phasegrad.native``: set with ``PHASEGRAD_OMP_POLICY``, ``OMP_WAIT_POLICY`` or
+``GOMP_SPINCOUNT`` before the core first loads).
+
+Importing this module loads nothing compiled; the FFTW and OpenMP knobs load the core when
+first called.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import operator
 import os
 import threading
 
-__all__ = ["get_num_threads", "set_num_threads", "threads"]
+__all__ = [
+    "cached_plan_count", "clear_plan_cache", "export_wisdom", "get_num_threads",
+    "get_planner_effort", "import_wisdom", "openmp_policy", "set_num_threads",
+    "set_planner_effort", "threads",
+]
 
 _local = threading.local()
 
@@ -100,3 +117,103 @@ def _serial_after_fork():
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_serial_after_fork)
+
+
+# ------------------------------------------------------------------------------- FFTW planning
+
+_EFFORTS = ("estimate", "measure", "patient")
+
+
+def _core():
+    from .native import core
+
+    return core
+
+
+def set_planner_effort(effort):
+    """FFTW planner effort for plans made from now on: ``"estimate"``, ``"measure"`` (the
+    default) or ``"patient"``. Plans already made are kept (the effort is part of their key).
+
+    Raises
+    ------
+    ValueError
+        If ``effort`` is not one of the three.
+    """
+    from .arguments.validate import one_of
+
+    _core().set_planner_effort(one_of(effort, "effort", _EFFORTS))
+
+
+def get_planner_effort():
+    """The current planner effort (``"estimate"``, ``"measure"`` or ``"patient"``)."""
+    return _core().planner_effort()
+
+
+def cached_plan_count():
+    """Number of FFTW plans the core holds (both precisions)."""
+    return _core().cached_plan_count()
+
+
+def clear_plan_cache():
+    """Drop every cached plan (plans in use by a running kernel are freed when it finishes)."""
+    _core().clear_plan_cache()
+
+
+def export_wisdom(path):
+    """Write FFTW's accumulated wisdom (double and single precision) to the file ``path``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write (JSON holding FFTW's own wisdom texts and the FFTW version).
+    """
+    core = _core()
+    double_text, float_text = core.export_wisdom()
+    record = {"fftw_version": core.fftw_version(), "double": double_text.decode("ascii"),
+              "float": float_text.decode("ascii")}
+    with open(os.fspath(path), "w", encoding="ascii") as handle:
+        json.dump(record, handle)
+
+
+def import_wisdom(path):
+    """Load wisdom written by ``export_wisdom``, so later plans are made without measuring.
+
+    Raises
+    ------
+    ValueError
+        If the file is not phasegrad wisdom, or FFTW rejects it (e.g. another FFTW version).
+    """
+    with open(os.fspath(path), encoding="ascii") as handle:
+        try:
+            record = json.load(handle)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"path {os.fspath(path)!r} is not a phasegrad wisdom file: "
+                             f"{error}") from None
+    if not isinstance(record, dict) or not {"double", "float"} <= record.keys():
+        raise ValueError(f"path {os.fspath(path)!r} is not a phasegrad wisdom file")
+    core = _core()
+    accepted = core.import_wisdom(record["double"], record["float"])
+    if not all(accepted):
+        raise ValueError(f"FFTW rejected the wisdom in {os.fspath(path)!r} (written by "
+                         f"{record.get('fftw_version', 'an unknown FFTW')}, this is "
+                         f"{core.fftw_version()})")
+
+
+# ------------------------------------------------------------------------------------- OpenMP
+
+def openmp_policy():
+    """Which OpenMP wait policy the core's threads run under, as a sentence.
+
+    phasegrad's own (``GOMP_SPINCOUNT=3000`` with ``OMP_WAIT_POLICY=PASSIVE``, set only while
+    the core loads), the user's, OpenMP's defaults (``PHASEGRAD_OMP_POLICY=openmp``), or none
+    when another library had loaded libgomp first. Loads the core.
+
+    Examples
+    --------
+    >>> import phasegrad as pg
+    >>> isinstance(pg.config.openmp_policy(), str)
+    True
+    """
+    from .native import OPENMP_POLICY
+
+    return OPENMP_POLICY

@@ -1,26 +1,27 @@
-"""FFTW, as phasegrad's C++ core uses it: version, plans, planner effort, wisdom.
+"""FFTW, as phasegrad's C++ core uses it: its version and a bare transform.
 
-The core makes each FFTW plan once (per shape, batch, precision, direction, thread count,
-planner effort and buffer alignment) and keeps it; ``export_wisdom``/``import_wisdom`` carry
-FFTW's planning knowledge across processes, so ``"measure"`` planning is paid once.
+The planner knobs (effort, wisdom, the plan cache) live in ``phasegrad.config`` with every other
+knob and are re-exported here under their old names.
 """
 
 from __future__ import annotations
 
-import json
-import os
-
-from . import _core
-from ._validate import array, one_of
-from .ops._arrays import ascontiguous
-from .threads import get_num_threads
+from .arguments.validate import array
+from .config import (
+    cached_plan_count,
+    clear_plan_cache,
+    export_wisdom,
+    get_num_threads,
+    get_planner_effort,
+    import_wisdom,
+    set_planner_effort,
+)
+from .native import ascontiguous, core
 
 __all__ = [
     "cached_plan_count", "clear_plan_cache", "dft2_unnormalized", "export_wisdom",
     "fftw_version", "get_planner_effort", "import_wisdom", "set_planner_effort",
 ]
-
-_EFFORTS = ("estimate", "measure", "patient")
 
 
 def fftw_version():
@@ -32,7 +33,7 @@ def fftw_version():
     >>> pg.fftw_version().startswith("fftw-3")
     True
     """
-    return _core.fftw_version()
+    return core.fftw_version()
 
 
 def dft2_unnormalized(x, inverse=False):
@@ -62,64 +63,4 @@ def dft2_unnormalized(x, inverse=False):
            [0.+0.j, 0.+0.j]], dtype=complex64)
     """
     x = array(x, "x", kind="complex", min_ndim=2)
-    return _core.dft2(ascontiguous(x), 1.0, bool(inverse), get_num_threads())
-
-
-def set_planner_effort(effort):
-    """FFTW planner effort for plans made from now on: ``"estimate"``, ``"measure"`` (the
-    default) or ``"patient"``. Plans already made are kept (the effort is part of their key).
-    """
-    _core.set_planner_effort(one_of(effort, "effort", _EFFORTS))
-
-
-def get_planner_effort():
-    """The current planner effort (``"estimate"``, ``"measure"`` or ``"patient"``)."""
-    return _core.planner_effort()
-
-
-def cached_plan_count():
-    """Number of FFTW plans the core holds (both precisions)."""
-    return _core.cached_plan_count()
-
-
-def clear_plan_cache():
-    """Drop every cached plan (plans in use by a running kernel are freed when it finishes)."""
-    _core.clear_plan_cache()
-
-
-def export_wisdom(path):
-    """Write FFTW's accumulated wisdom (double and single precision) to the file ``path``.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The file to write (JSON holding FFTW's own wisdom texts and the FFTW version).
-    """
-    double_text, float_text = _core.export_wisdom()
-    record = {"fftw_version": fftw_version(), "double": double_text.decode("ascii"),
-              "float": float_text.decode("ascii")}
-    with open(os.fspath(path), "w", encoding="ascii") as handle:
-        json.dump(record, handle)
-
-
-def import_wisdom(path):
-    """Load wisdom written by ``export_wisdom``, so later plans are made without measuring.
-
-    Raises
-    ------
-    ValueError
-        If the file is not phasegrad wisdom, or FFTW rejects it (e.g. another FFTW version).
-    """
-    with open(os.fspath(path), encoding="ascii") as handle:
-        try:
-            record = json.load(handle)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"path {os.fspath(path)!r} is not a phasegrad wisdom file: "
-                             f"{error}") from None
-    if not isinstance(record, dict) or not {"double", "float"} <= record.keys():
-        raise ValueError(f"path {os.fspath(path)!r} is not a phasegrad wisdom file")
-    accepted = _core.import_wisdom(record["double"], record["float"])
-    if not all(accepted):
-        raise ValueError(f"FFTW rejected the wisdom in {os.fspath(path)!r} (written by "
-                         f"{record.get('fftw_version', 'an unknown FFTW')}, this is "
-                         f"{fftw_version()})")
+    return core.dft2(ascontiguous(x), 1.0, bool(inverse), get_num_threads())

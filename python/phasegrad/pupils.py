@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import nonnegative_int, positive_int, real_dtype_arg, scalar
+from .arguments.validate import nonnegative_int, positive_int, real_dtype_arg, scalar
 
 __all__ = ["SegmentedPupil", "circular_pupil", "hex_segments", "noll_to_nm", "zernike_basis"]
 

@@ -14,22 +14,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core
-from ..ops._arrays import contiguous
-from ..threads import get_num_threads
+from ..config import get_num_threads
+from ..native import contiguous, core
 
 _CORE_CLASSES = {np.dtype(np.float64): "FusedHologram64", np.dtype(np.float32): "FusedHologram32"}
 
 
 class FusedHologram:
-    """``value_and_grad`` and ``simulate`` of ``Hologram`` through ``_core``.
+    """``value_and_grad`` and ``simulate`` of ``Hologram`` through the compiled core.
 
     ``target`` is the validated, C-contiguous (n, m) float32 or float64 target; ``phi`` at each
     call is already validated and of the target's dtype (``Hologram`` sees to both).
     """
 
     def __init__(self, target):
-        core_class = getattr(_core, _CORE_CLASSES[np.dtype(target.dtype)])
+        core_class = getattr(core, _CORE_CLASSES[np.dtype(target.dtype)])
         self._model = core_class(contiguous(target))
 
     def value_and_grad(self, phi):

@@ -1,6 +1,6 @@
 """The phase-retrieval model as fused C++ kernels (``backend="fused"``).
 
-``phasegrad._core.FusedPhaseRetrieval64/32`` holds the work buffers and FFTW plans of one
+``phasegrad.core.FusedPhaseRetrieval64/32`` holds the work buffers and FFTW plans of one
 configuration and computes E, the gradients and the model images in a few passes over memory
 (``cpp/include/phasegrad/models/phase_retrieval.hpp`` lists them). This wrapper only hands it
 the validated configuration and the thread count of the call.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core
-from ..threads import get_num_threads
+from ..config import get_num_threads
+from ..native import core
 
 _BLAS_REGISTERED = False
 
@@ -23,7 +23,7 @@ def register_scipy_blas():
         from scipy.linalg import cython_blas
 
         capsules = cython_blas.__pyx_capi__
-        _core.register_complex_gemm(capsules["cgemm"], capsules["zgemm"])
+        core.register_complex_gemm(capsules["cgemm"], capsules["zgemm"])
         _BLAS_REGISTERED = True
 
 
@@ -33,8 +33,8 @@ class FusedPhaseRetrieval:
     def __init__(self, config):
         if any(lam != config.wavelength for lam in config.wavelengths):
             register_scipy_blas()
-        kind = _core.FusedPhaseRetrieval64 if config.dtype == np.float64 else \
-            _core.FusedPhaseRetrieval32
+        kind = core.FusedPhaseRetrieval64 if config.dtype == np.float64 else \
+            core.FusedPhaseRetrieval32
         self._model = kind(config.amplitude, config.basis, config.diversity, config.data,
                            config.weights, config.grid, config.bin, config.wavelength,
                            list(config.wavelengths), list(config.spectral_weights))

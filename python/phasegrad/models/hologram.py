@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _validate as v
+from ..arguments import validate as v
 from .fused_hologram import FusedHologram
 from .reference_hologram import ReferenceHologram
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _validate as v
+from ..arguments import validate as v
 from .fused_pr import FusedPhaseRetrieval
 from .reference_pr import ReferencePhaseRetrieval
 

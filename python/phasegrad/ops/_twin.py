@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..threads import get_num_threads
+from ..config import get_num_threads
 
 __all__ = ["get_num_threads", "twin"]
 

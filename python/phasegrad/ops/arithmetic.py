@@ -16,8 +16,7 @@ import math
 
 import numpy as np
 
-from .. import _core
-from .._validate import (
+from ..arguments.validate import (
     array,
     complex_dtype,
     cotangent,
@@ -25,8 +24,8 @@ from .._validate import (
     real_dtype,
     shape_tuple,
 )
+from ..native import ascontiguous, core
 from ..reference import arithmetic as _ref
-from ._arrays import ascontiguous
 from ._twin import get_num_threads, twin
 
 __all__ = [
@@ -104,7 +103,7 @@ def add(x, y):
     if split is None:
         return _ref.add(x, y)
     full, small, _ = split
-    return _core.add(_contiguous(full), _contiguous(small), get_num_threads()).reshape(shape)
+    return core.add(_contiguous(full), _contiguous(small), get_num_threads()).reshape(shape)
 
 
 @twin(_ref.add_vjp)
@@ -116,7 +115,7 @@ def add_vjp(z_bar, x, y):
     if split is None:
         return _ref._operand_gradient(z_bar, x), _ref._operand_gradient(z_bar, y)
     full, small, x_is_small = split
-    full_bar, small_bar = _core.add_vjp(_contiguous(z_bar), is_complex(full), is_complex(small),
+    full_bar, small_bar = core.add_vjp(_contiguous(z_bar), is_complex(full), is_complex(small),
                                         small.size, get_num_threads())
     full_operand, small_operand = (y, x) if x_is_small else (x, y)
     full_bar = full_bar.reshape(full_operand.shape)
@@ -132,7 +131,7 @@ def mul(x, y):
     if split is None:
         return _ref.mul(x, y)
     full, small, _ = split
-    return _core.mul(_contiguous(full), _contiguous(small), get_num_threads()).reshape(shape)
+    return core.mul(_contiguous(full), _contiguous(small), get_num_threads()).reshape(shape)
 
 
 @twin(_ref.mul_vjp)
@@ -144,7 +143,7 @@ def mul_vjp(z_bar, x, y):
     if split is None:
         return _ref.mul_vjp(z_bar, x, y)
     full, small, x_is_small = split
-    full_bar, small_bar = _core.mul_vjp(_contiguous(z_bar), _contiguous(full),
+    full_bar, small_bar = core.mul_vjp(_contiguous(z_bar), _contiguous(full),
                                         _contiguous(small), get_num_threads())
     full_operand, small_operand = (y, x) if x_is_small else (x, y)
     full_bar = full_bar.reshape(full_operand.shape)
@@ -211,8 +210,8 @@ def power(x, c):
     if not _in_kernel(x, kernel_c if number else None):
         return np.power(x, c)
     if number:
-        return _core.power(_contiguous(x), kernel_c, get_num_threads())
-    return _core.power_array(_contiguous(x), kernel_c, get_num_threads())
+        return core.power(_contiguous(x), kernel_c, get_num_threads())
+    return core.power_array(_contiguous(x), kernel_c, get_num_threads())
 
 
 @twin(_ref.power_vjp)
@@ -224,7 +223,7 @@ def power_vjp(y_bar, x, c):
     number = isinstance(kernel_c, float)
     if not _in_kernel(x, kernel_c - 1.0 if number else None):
         return _ref._power_gradient(y_bar, x, c)
-    return _core.power_vjp(_contiguous(y_bar), _contiguous(x), kernel_c if number else 0.0,
+    return core.power_vjp(_contiguous(y_bar), _contiguous(x), kernel_c if number else 0.0,
                            None if number else kernel_c, get_num_threads())
 
 
@@ -248,7 +247,7 @@ def broadcast(x, shape):
     if not _trails(x.shape, shape):
         return _ref.broadcast(x, shape)
     batch = math.prod(shape) // x.size
-    return _core.broadcast(_contiguous(x), batch, get_num_threads()).reshape(shape)
+    return core.broadcast(_contiguous(x), batch, get_num_threads()).reshape(shape)
 
 
 @twin(_ref.broadcast_vjp)
@@ -261,7 +260,7 @@ def broadcast_vjp(y_bar, x_shape):
         return np.array(y_bar, order="C", copy=True).reshape(x_shape)
     if not _trails(x_shape, y_bar.shape):
         return _ref._sum_to_shape(y_bar, x_shape, y_bar.dtype)
-    summed = _core.sum_leading(_contiguous(y_bar), inner, get_num_threads())
+    summed = core.sum_leading(_contiguous(y_bar), inner, get_num_threads())
     return summed.reshape(x_shape).astype(y_bar.dtype, copy=False)
 
 

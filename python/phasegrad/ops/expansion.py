@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core
+from ..native import ascontiguous, core
 from ..reference import expansion as _ref
-from ._arrays import ascontiguous
 from ._twin import get_num_threads, twin
 
 __all__ = ["basis", "basis_vjp"]
@@ -34,7 +33,7 @@ def basis_vjp(y_bar, B):
         # A double-precision GEMV on B as it is (its transpose is a view, never a copy).
         planes = np.real(y_bar).reshape(y_bar.shape[:-2] + (-1,))
         return np.matmul(planes, modes.T)
-    return _core.basis_vjp(ascontiguous(y_bar), ascontiguous(B),
+    return core.basis_vjp(ascontiguous(y_bar), ascontiguous(B),
                            get_num_threads())
 
 

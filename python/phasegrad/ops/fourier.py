@@ -8,10 +8,9 @@ import math
 
 import numpy as np
 
-from .. import _core
-from .._validate import array
+from ..arguments.validate import array
+from ..native import ascontiguous, core
 from ..reference import fourier as _ref
-from ._arrays import ascontiguous
 from ._twin import get_num_threads, twin
 
 __all__ = [
@@ -22,7 +21,7 @@ __all__ = [
 
 
 def _scaled(x, scale, inverse, out=None):
-    return _core.dft2(ascontiguous(x), scale, inverse, get_num_threads(), out)
+    return core.dft2(ascontiguous(x), scale, inverse, get_num_threads(), out)
 
 
 @twin(_ref.dft2)
@@ -68,7 +67,7 @@ def _with_blas_note(function):
 
 def _mft_matrix(n_out, n_in, scale, dtype, conjugate=False, transpose=False):
     """``exp(-2 pi i scale (k - n_out//2) p)``, (n_out, n_in), as the reference's matrix."""
-    return _core.mft_matrix(n_out, n_in, scale, dtype, conjugate, transpose, get_num_threads())
+    return core.mft_matrix(n_out, n_in, scale, dtype, conjugate, transpose, get_num_threads())
 
 
 @_with_blas_note
@@ -109,7 +108,7 @@ def _plane_maps(x, h, out_shape):
 def convolve(x, h):
     x, h, out_shape = _ref._convolve_inputs(x, h)
     x_plane, h_plane = _plane_maps(x, h, out_shape)
-    return _core.convolve(ascontiguous(x), ascontiguous(h), x_plane, h_plane,
+    return core.convolve(ascontiguous(x), ascontiguous(h), x_plane, h_plane,
                           get_num_threads())
 
 
@@ -117,5 +116,5 @@ def convolve(x, h):
 def convolve_vjp(y_bar, x, h):
     y_bar, x, h = _ref._convolve_vjp_inputs(y_bar, x, h)
     x_plane, h_plane = _plane_maps(x, h, y_bar.shape)
-    return _core.convolve_vjp(ascontiguous(y_bar), ascontiguous(x),
+    return core.convolve_vjp(ascontiguous(y_bar), ascontiguous(x),
                               ascontiguous(h), x_plane, h_plane, get_num_threads())

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core
-from .._validate import array
+from ..arguments.validate import array
+from ..native import ascontiguous, core
 from ..reference import indexing as _ref
-from ._arrays import ascontiguous
 from ._twin import get_num_threads, twin
 
 __all__ = [
@@ -33,30 +32,30 @@ def _for_core(index):
 @twin(_ref.take)
 def take(x, index):
     x, index = _ref._take_inputs(x, index)
-    return _core.take(ascontiguous(x), _for_core(index), get_num_threads())
+    return core.take(ascontiguous(x), _for_core(index), get_num_threads())
 
 
 @twin(_ref.take_vjp)
 def take_vjp(y_bar, index, x_shape):
     y_bar, index, (rows, cols) = _ref._take_vjp_inputs(y_bar, index, x_shape)
-    return _core.take_vjp(ascontiguous(y_bar), _for_core(index), rows, cols,
+    return core.take_vjp(ascontiguous(y_bar), _for_core(index), rows, cols,
                           get_num_threads())
 
 
 @twin(_ref.put)
 def put(x, index, shape):
     x, index, (rows, cols) = _ref._put_inputs(x, index, shape)
-    return _core.put(ascontiguous(x), _for_core(index), rows, cols, get_num_threads())
+    return core.put(ascontiguous(x), _for_core(index), rows, cols, get_num_threads())
 
 
 @twin(_ref.put_vjp)
 def put_vjp(y_bar, index, shape):
     y_bar, index = _ref._put_vjp_inputs(y_bar, index, shape)
-    return _core.take(ascontiguous(y_bar), _for_core(index), get_num_threads())
+    return core.take(ascontiguous(y_bar), _for_core(index), get_num_threads())
 
 
 def _top_left(x, plane):
-    return _core.copy_top_left(ascontiguous(x), *plane, get_num_threads())
+    return core.copy_top_left(ascontiguous(x), *plane, get_num_threads())
 
 
 @twin(_ref.pad)
@@ -81,7 +80,7 @@ def crop_vjp(y_bar, x_shape):
 
 def _shift(x, name, inverse):
     x = array(x, name, min_ndim=2)
-    return _core.fftshift(ascontiguous(x), inverse, get_num_threads())
+    return core.fftshift(ascontiguous(x), inverse, get_num_threads())
 
 
 @twin(_ref.fftshift)

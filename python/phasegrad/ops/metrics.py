@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core
+from ..native import as_ufunc_result, ascontiguous, contiguous, core
 from ..reference import metrics as _ref
-from ._arrays import as_ufunc_result, ascontiguous, contiguous
 from ._twin import get_num_threads, twin
 
 __all__ = [
@@ -45,26 +44,26 @@ def _weights(w, M):
 @twin(_ref.wsse)
 def wsse(M, D, w=None):
     M, D, w = _ref._wsse_operands(M, D, w)
-    return _core.wsse(contiguous(M), contiguous(D), _weights(w, M), get_num_threads())
+    return core.wsse(contiguous(M), contiguous(D), _weights(w, M), get_num_threads())
 
 
 @twin(_ref.wsse_vjp)
 def wsse_vjp(E_bar, M, D, w=None):
     M, D, w, E_bar = _ref._wsse_vjp_operands(E_bar, M, D, w)
-    return as_ufunc_result(_core.wsse_vjp(E_bar, contiguous(M), contiguous(D), _weights(w, M),
+    return as_ufunc_result(core.wsse_vjp(E_bar, contiguous(M), contiguous(D), _weights(w, M),
                                           get_num_threads()))
 
 
 @twin(_ref.poly_detector)
 def poly_detector(I, a, b, c):  # noqa: E741 - I is the paper's intensity
     I, a, b, c = _ref._poly_detector_operands(I, a, b, c)  # noqa: E741
-    return as_ufunc_result(_core.poly_detector(contiguous(I), a, b, c, get_num_threads()))
+    return as_ufunc_result(core.poly_detector(contiguous(I), a, b, c, get_num_threads()))
 
 
 @twin(_ref.poly_detector_vjp)
 def poly_detector_vjp(M_bar, I, a, b):  # noqa: E741 - I is the paper's intensity
     M_bar, I, a, b = _ref._poly_detector_vjp_operands(M_bar, I, a, b)  # noqa: E741
-    I_bar, a_bar, b_bar, c_bar = _core.poly_detector_vjp(contiguous(M_bar), contiguous(I), a, b,
+    I_bar, a_bar, b_bar, c_bar = core.poly_detector_vjp(contiguous(M_bar), contiguous(I), a, b,
                                                          get_num_threads())
     return as_ufunc_result(I_bar), a_bar, b_bar, c_bar
 
@@ -73,8 +72,8 @@ def poly_detector_vjp(M_bar, I, a, b):  # noqa: E741 - I is the paper's intensit
 def mean_normalize(x, c):
     x, c = _ref._mean_normalize_arguments(x, c)
     x, threads = contiguous(x), get_num_threads()
-    s = _ref._mean_normalize_scale(x, c, _core.plane_sums(x, threads))
-    return _core.scale_planes(x, s, None, threads)
+    s = _ref._mean_normalize_scale(x, c, core.plane_sums(x, threads))
+    return core.scale_planes(x, s, None, threads)
 
 
 @twin(_ref.mean_normalize_vjp)
@@ -85,9 +84,9 @@ def mean_normalize_vjp(y_bar, x, c):
         y_bar = _ref._mean_normalize_cotangent(y_bar, x)
     except (TypeError, ValueError):
         # The reference refuses a plane of x with zero mean before it looks at y_bar.
-        _ref._mean_normalize_scale(x, c, _core.plane_sums(x, threads))
+        _ref._mean_normalize_scale(x, c, core.plane_sums(x, threads))
         raise
     y_bar = contiguous(y_bar)
-    total, projection = _core.plane_sums_with_projection(y_bar, x, threads)
+    total, projection = core.plane_sums_with_projection(y_bar, x, threads)
     s = _ref._mean_normalize_scale(x, c, total)
-    return _core.scale_planes(y_bar, s, s * projection / total, threads)
+    return core.scale_planes(y_bar, s, s * projection / total, threads)

@@ -7,20 +7,19 @@ errors; a strided input is copied to a contiguous one first and never written to
 
 from __future__ import annotations
 
-from .. import _core
+from ..native import ascontiguous, core
 from ..reference import sampling as _ref
-from ._arrays import ascontiguous
 from ._twin import get_num_threads, twin
 
 __all__ = ["bin", "bin_vjp", "tile", "tile_vjp"]
 
 
 def _binned(x, p, q):
-    return _core.bin(ascontiguous(x), p, q, get_num_threads())
+    return core.bin(ascontiguous(x), p, q, get_num_threads())
 
 
 def _tiled(x, p, q):
-    return _core.tile(ascontiguous(x), p, q, get_num_threads())
+    return core.tile(ascontiguous(x), p, q, get_num_threads())
 
 
 @twin(_ref.bin)

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .. import _validate as v
+from ..arguments import validate as v
 
 
 def positive_int(value, name, minimum=1):

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _validate as v
 from .. import ops
+from ..arguments import validate as v
 from ..models.hologram import checked_target
 from . import _checks as c
 from ._result import OptimizeResult

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _validate as v
 from .. import ops
+from ..arguments import validate as v
 from . import _checks as c
 from ._result import OptimizeResult
 

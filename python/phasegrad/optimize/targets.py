@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _validate as v
+from ..arguments import validate as v
 from . import _checks as c
 
 __all__ = ["default_target", "psnr", "spot_array_target"]

@@ -22,7 +22,7 @@ import numbers
 
 import numpy as np
 
-from .._validate import (
+from ..arguments.validate import (
     array,
     broadcast_shape,
     cotangent,

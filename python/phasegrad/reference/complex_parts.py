@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import array, complex_dtype, cotangent, is_complex, real_dtype
+from ..arguments.validate import array, complex_dtype, cotangent, is_complex, real_dtype
 
 __all__ = [
     "abs2", "abs2_vjp",

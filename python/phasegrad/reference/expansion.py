@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import array, cotangent, same_precision
+from ..arguments.validate import array, cotangent, same_precision
 
 __all__ = ["basis", "basis_vjp"]
 

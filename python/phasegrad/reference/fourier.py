@@ -14,7 +14,14 @@ import numbers
 
 import numpy as np
 
-from .._validate import array, broadcast_shape, cotangent, plane_shape, same_precision, scalar
+from ..arguments.validate import (
+    array,
+    broadcast_shape,
+    cotangent,
+    plane_shape,
+    same_precision,
+    scalar,
+)
 from .arithmetic import _sum_to_shape
 
 __all__ = [

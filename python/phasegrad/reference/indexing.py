@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import array, plane_shape
+from ..arguments.validate import array, plane_shape
 
 __all__ = [
     "take", "take_vjp", "put", "put_vjp",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import (
+from ..arguments.validate import (
     array,
     broadcast_shape,
     cotangent,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import array, int_pair, is_complex
+from ..arguments.validate import array, int_pair, is_complex
 
 __all__ = ["bin", "bin_vjp", "tile", "tile_vjp"]
 
