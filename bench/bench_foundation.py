@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _harness import median_seconds, print_table, write_json  # noqa: E402
 
 import phasegrad as pg  # noqa: E402
-from phasegrad.demo import make_problem  # noqa: E402
 from phasegrad.fft import dft2_unnormalized  # noqa: E402
+from phasegrad.models.synthetic import make_problem  # noqa: E402
 
 
 def bench_fft(sizes, dtypes):

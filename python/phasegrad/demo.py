@@ -14,12 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .models import PhaseRetrieval
+from .models.synthetic import DEMO_DETECTOR, make_problem, rms_wavefront_error  # noqa: F401
 from .optimize import lbfgs
-from .pupils import circular_pupil, zernike_basis
-
-# The demo's detector: slightly sub-linear (saturating) with a small background.
-DEMO_DETECTOR = (-0.1, 1.0, 0.002)
 
 
 @dataclass
@@ -50,39 +46,6 @@ class DemoResult:
     description: str = ""
 
 
-def make_problem(size=64, modes=14, planes=3, defocus=0.5, amplitude_rms=0.04, pad=2, seed=1,
-                 dtype=np.float64, backend="fused", detector="linear", noise=0.0):
-    """A synthetic through-focus problem: ``(model, true_coefficients, pupil, basis)``.
-
-    ``modes`` Zernike modes from Noll index 2 (tip) on an ``size``-pixel circular pupil, with
-    ``planes`` images at defocus ``defocus * k`` waves (k centred on 0), padded by ``pad``.
-    The pupil amplitude is scaled so the in-focus peak intensity is 1. With
-    ``detector="quadratic"`` the images pass through ``DEMO_DETECTOR`` and the model estimates
-    (a, b, c) too. ``noise`` adds Gaussian read noise of that standard deviation, relative to
-    the brightest pixel (the same seed draws it).
-    """
-    rng = np.random.default_rng(seed)
-    pupil = circular_pupil(size, dtype=dtype)
-    amplitude = pupil / pupil.sum()
-    basis = zernike_basis(modes, size, first=2, dtype=dtype)
-    defocus_mode = zernike_basis(1, size, first=4, dtype=dtype)[0]
-    steps = np.arange(planes) - (planes - 1) / 2
-    diversity = np.stack([defocus * k * defocus_mode for k in steps]).astype(dtype)
-    truth = rng.normal(scale=amplitude_rms, size=modes)
-    grid = int(pad * size)
-    blank = np.zeros((planes, grid, grid), dtype=dtype)
-    p = DEMO_DETECTOR if detector == "quadratic" else None
-    data = PhaseRetrieval(amplitude=amplitude, basis=basis, data=blank, pad=pad,
-                          diversity=diversity, backend=backend,
-                          detector=detector).simulate(truth, p)
-    if noise > 0:
-        sigma = noise * float(data.max())
-        data = (data + rng.normal(scale=sigma, size=data.shape)).astype(dtype)
-    model = PhaseRetrieval(amplitude=amplitude, basis=basis, data=data, pad=pad,
-                           diversity=diversity, backend=backend, detector=detector)
-    return model, truth, pupil, basis
-
-
 def fit(model, x0, maxiter=500, callback=None, restarts=4):
     """``pg.optimize.lbfgs`` on ``model`` from ``x0``, restarted while restarting helps.
 
@@ -110,15 +73,6 @@ def fit(model, x0, maxiter=500, callback=None, restarts=4):
         if not improved or done >= maxiter or result.fun == 0.0:
             break
     return x, float(history[-1]), done, evaluations, history
-
-
-def rms_wavefront_error(model, a, truth, pupil):
-    """RMS over the pupil of the wavefront difference, piston removed (waves)."""
-    diff = model.wavefront(a) - model.wavefront(truth)
-    inside = pupil > 0
-    values = diff[inside].astype(np.float64)
-    return float(np.sqrt(np.mean((values - values.mean()) ** 2)))
-
 
 def run_demo(size=64, modes=14, planes=3, seed=1, maxiter=500, dtype=np.float64,
              detector="quadratic", noise=0.0, report=print, progress=None):

@@ -5,7 +5,7 @@ import pytest
 from scipy.optimize import minimize
 
 import phasegrad as pg
-from phasegrad.demo import make_problem
+from phasegrad.models.synthetic import make_problem
 
 
 def small_problem(dtype=np.float64):
