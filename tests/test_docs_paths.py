@@ -13,8 +13,11 @@ What is skipped, and why (each is a named rule in ``classify``):
 - Absolute paths (``/usr/...``) and paths that climb out of a folder without reaching the root
   are not repository paths.
 - Patterns are not paths. A token with a glob character (``tests/*/test_G.py``) or a
-  placeholder part (``cpp/src/ops/G*.cpp``: a single capital letter between separators, or
-  ``{name}`` / ``<name>``) is checked only up to its last literal folder, which must exist.
+  placeholder part (``python/phasegrad/ops/G.py``: a single capital letter between
+  separators, or ``{name}`` / ``<name>``) is checked only up to its last literal folder, which
+  must exist.
+- A line that ends with the comment ``# path-check: example`` is an example of a bad citation
+  on purpose (this file's own tests of the matcher) and is not scanned.
 
 Runs without the compiled core: it reads files only.
 """
@@ -45,6 +48,7 @@ FORBIDDEN = (
      "the hologram question is docs/hologram-question.md"),
 )
 
+EXAMPLE_MARKER = "# path-check: example"
 URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
 # A token is a maximal run of these characters; anything else (space, quote, backtick,
 # parenthesis, bracket, comma, colon) ends it.
@@ -137,6 +141,8 @@ def findings(area):
         if text is None:
             continue
         for number, line in enumerate(text.splitlines(), start=1):
+            if line.rstrip().endswith(EXAMPLE_MARKER):
+                continue
             line = URL.sub(" ", line)
             tokens = list(TOKEN.finditer(line))
             flagged = set()               # tokens already reported as forbidden
@@ -145,7 +151,7 @@ def findings(area):
                     token = next((t for t in tokens if t.start() <= match.start() < t.end()),
                                  match)
                     flagged.add(token.span())
-                    found.append(f"{path}:{number}: {token.group(0)} ({why})")
+                    found.append(f"{path}:{number}: {token.group(0).rstrip(TRAILING)} ({why})")
             for match in tokens:
                 if match.span() in flagged:
                     continue
@@ -165,22 +171,23 @@ def test_cited_paths_exist(area):
 
 def test_the_matcher_on_examples():
     """The rules above, on tokens whose answer is known."""
-    here = Path("docs/design.md")
-    assert classify("README.md", here) is None                   # exists at the root
-    assert classify("docs/catalogue.md", here) is None           # exists
-    assert classify("catalogue.md", here) is None                # relative to docs/
-    assert classify("catalogue.md", Path("tests/x.py")) is None  # a bare page name: in docs/
-    assert classify("STYLE.md", Path("tests/x.py")) == "does not exist"
-    assert classify("../README.md", here) is None                # relative, climbs to the root
-    assert classify("tests/", here) is None                      # a folder
-    assert classify("docs/missing-page.md", here) == "does not exist"
-    assert classify("tests/no_such_test.py", here) == "does not exist"
-    assert classify("tests/*/test_G.py", here) is None           # glob and placeholder
-    assert classify("tests/{name}/x.py", here) is None           # placeholder
-    assert classify("python/phasegrad/nowhere/G.py", here).startswith("pattern under")
-    assert classify("phasegrad-out/demo.png", here) is None      # not a top-level folder
-    assert classify("/usr/include/fftw3.h", here) is None        # absolute
-    assert classify("docs/catalogue.md.", here) is None          # sentence full stop
-    assert not [m.group(0) for m in TOKEN.finditer(URL.sub(" ", "see https://x.org/docs/a.md"))
-                if classify(m.group(0), here)]
-    assert [p.pattern for p, _ in FORBIDDEN if p.search("see " + "shared" + "/seeds/q.txt")]
+    page, code = Path("docs/design.md"), Path("tests/test_docs_paths.py")
+    assert classify("README.md", page) is None                   # exists at the root
+    assert classify("docs/catalogue.md", page) is None           # exists
+    assert classify("catalogue.md", page) is None                # next to the citing page
+    assert classify("catalogue.md", code) is None                # a bare page name: in docs/
+    assert classify("../README.md", page) is None                # relative, climbs to the root
+    assert classify("tests/", page) is None                      # a folder
+    assert classify("docs/catalogue.md.", page) is None          # sentence full stop
+    assert classify("tests/*/test_G.py", page) is None           # glob and placeholder
+    assert classify("tests/{name}/x.py", page) is None           # placeholder
+    assert classify("phasegrad-out/demo.png", page) is None      # not a top-level folder
+    assert classify("/usr/include/fftw3.h", page) is None        # absolute
+    assert classify("docs/missing-page.md", page) == "does not exist"  # path-check: example
+    assert classify("tests/no_such_test.py", page) == "does not exist"  # path-check: example
+    assert classify("NOTES.md", code) == "does not exist"        # path-check: example
+    missing_folder = classify("python/phasegrad/nowhere/G.py", page)  # path-check: example
+    assert missing_folder.startswith("pattern under a missing folder")
+    line = "see https://example.org/docs/a.md"
+    assert not [m for m in TOKEN.finditer(URL.sub(" ", line)) if classify(m.group(0), page)]
+    assert [why for pattern, why in FORBIDDEN if pattern.search("shared" + "/seeds/q.txt")]
