@@ -1,6 +1,6 @@
 """OpenMP thread scaling: the fused models and the C++ ops on 1, 2, 4, ... threads.
 
-Run: ``python bench/bench_threads.py [--threads 1,2,4,8,16] [--quick] [--json out.json]``.
+Run: ``python -m phasegrad.bench.threads [--threads 1,2,4,8,16] [--quick] [--json out.json]``.
 
 For each case it times one call (median of 7 samples, each a loop of at least 50 ms after an
 untimed lead-in) at every thread count in turn and reports the speedup over one thread and the
@@ -16,17 +16,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-import threads_setup  # noqa: E402
-import workloads  # noqa: E402
-from _harness import median_seconds, print_table, sample_seconds, write_json  # noqa: E402
+import phasegrad as pg
+from phasegrad import ops
 
-import phasegrad as pg  # noqa: E402
-from phasegrad import ops  # noqa: E402
+from . import threads_setup, workloads
+from .harness import median_seconds, print_table, sample_seconds, write_json
 
 
 def model_call(workload, n):

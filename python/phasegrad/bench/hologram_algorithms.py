@@ -1,6 +1,6 @@
 """Hologram algorithms side by side: PSNR and time after a fixed number of iterations.
 
-Run: ``python bench/bench_hologram_algorithms.py [--size 256] [--iters 100] [--seed 0]
+Run: ``python -m phasegrad.bench.hologram_algorithms [--size 256] [--iters 100] [--seed 0]
 [--threads N] [--out DIR]``.
 
 All four start from the same uniformly random phase (``--seed``) on the built-in target
