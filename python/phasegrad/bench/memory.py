@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import json
 import os
 import subprocess
@@ -102,6 +103,10 @@ def measure(impl, workload, n, dtype, threads, timeout=600):
            "buffer_bytes": buffer_bytes}
     if not Path("/proc/self/status").exists():
         return {**row, "status": "unavailable", "reason": "needs Linux /proc/self/status"}
+    if impl in ("jax", "torch") and importlib.util.find_spec(impl) is None:
+        # what the child would report, without starting one
+        return {**row, "status": "unavailable",
+                "reason": f"{impl} is not installed (No module named {impl!r})"}
     spec = {"impl": impl, "workload": workload, "n": n, "dtype": dtype.name, "threads": threads}
     # The child imports the phasegrad this process runs (an installed one, or a source tree
     # on PYTHONPATH or the current directory, which the child's own working directory need

@@ -40,7 +40,7 @@ from .harness import print_table, write_json
 WORKLOADS = ("pr", "hologram", "memory")
 IMPLS = ("floor", "fused", "reference", "jax", "torch")
 DEFAULT_SIZES = {"pr": (128, 256, 512, 1024), "hologram": (256, 512, 1024)}
-QUICK_SIZES = {"pr": (128,), "hologram": (256,)}
+QUICK_SIZES = {"pr": (32,), "hologram": (64,)}   # a smoke run: seconds, not a benchmark
 DTYPES = ("float64", "float32")
 TOLERANCE = {"float64": 1e-8, "float32": 1e-3}
 MEMORY_PR_SIZE = 512       # the hologram is measured on the same grid: n = 2 * 512
