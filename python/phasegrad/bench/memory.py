@@ -166,7 +166,8 @@ def table_row(row):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=DEFAULT_PR_SIZE,
                         help=f"PR pupil size n; the hologram runs at 2n (default "
                              f"{DEFAULT_PR_SIZE})")

@@ -149,7 +149,8 @@ def measure(sizes, dtypes, thread_counts, matmul_sizes, repeats, only=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write results and machine info to this file")
     parser.add_argument("--quick", action="store_true", help="1024^2 complex128 only")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])

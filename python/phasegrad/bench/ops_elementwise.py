@@ -118,7 +118,8 @@ COLUMNS = ["op", "size", "dtype", "threads", "phasegrad_ms", "phasegrad_GB/s", "
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write results and machine info to this file")
     parser.add_argument("--quick", action="store_true", help="256^2 and 1024^2, fewer repeats")
     parser.add_argument("--ops", help="comma-separated op names (default: all)")

@@ -152,7 +152,8 @@ def bench(sizes, thread_counts, only=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write results and machine info to this file")
     parser.add_argument("--quick", action="store_true", help="256^2 and 1024^2 only")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])

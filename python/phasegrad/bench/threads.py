@@ -82,7 +82,8 @@ def measure(case, n, threads, quick):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--threads", help="comma-separated thread counts (default: 1, 2, 4, "
                         "... up to the cores)")
     parser.add_argument("--cases", help="comma-separated cases (default: all): "
