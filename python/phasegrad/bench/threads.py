@@ -8,7 +8,7 @@ parallel efficiency (speedup / threads). Cases: the fused ``PhaseRetrieval.value
 the benchmark workload (Jurling Eq. 99: pad 2, 36 modes, quadratic detector, float64), the fused
 ``Hologram.value_and_grad``, ``ops.dft2`` and two elementwise reverse rules (``expi_vjp``,
 ``abs2_vjp``, complex128). Thread counts default to the powers of two up to the machine's
-cores, and the core count itself. BLAS runs on one thread (see ``threads_setup.py``).
+cores, and the core count itself. BLAS runs on one thread (see ``phasegrad.bench.threads_setup``).
 """
 
 from __future__ import annotations
