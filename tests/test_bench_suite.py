@@ -1,8 +1,8 @@
-"""The model benchmark suite (bench/bench_models.py) and ``python -m phasegrad bench``.
+"""The model benchmark suite (phasegrad.bench: ``phasegrad bench``, ``python -m phasegrad.bench``).
 
 Nothing here times anything: the suite runs on tiny sizes to check what it writes, the JAX and
-PyTorch twins of the models are checked against the reference backend, and the CLI's paths
-(help, bad arguments, no suite found) are checked.
+PyTorch twins of the models are checked against the reference backend, and the suite's
+argument handling (help, bad arguments, an unwritable output folder) is checked.
 """
 
 import importlib.util
@@ -10,32 +10,16 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-import phasegrad.cli
-from phasegrad.cli import main
-
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from phasegrad.bench import main
+from phasegrad.bench import threads as thread_suite
 
 
-def _load_suite():
-    spec = importlib.util.spec_from_file_location("bench_models_under_test",
-                                                  BENCH / "bench_models.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)    # puts bench/ on sys.path for its sibling modules
-    return module
-
-
-@pytest.fixture(scope="module")
-def suite():
-    return _load_suite()
-
-
-def test_quick_suite_writes_json_and_table(suite, tmp_path, capsys):
-    code = suite.main(["--quick", "--sizes", "16", "--impls", "floor,reference,fused",
-                       "--workloads", "pr,hologram,memory", "--out", str(tmp_path)])
+def test_quick_suite_writes_json_and_table(tmp_path, capsys):
+    code = main(["--quick", "--sizes", "16", "--impls", "floor,reference,fused",
+                 "--workloads", "pr,hologram,memory", "--out", str(tmp_path)])
     assert code == 0
     out = capsys.readouterr().out
     assert "workload" in out and "x_floor" in out and "Peak memory" in out
@@ -72,9 +56,8 @@ def test_quick_suite_writes_json_and_table(suite, tmp_path, capsys):
 _FRAMEWORK_CHECK = """
 import sys
 import numpy as np
-sys.path.insert(0, sys.argv[1])
-import implementations, workloads
-framework, workload = sys.argv[2], sys.argv[3]
+from phasegrad.bench import implementations, workloads
+framework, workload = sys.argv[1], sys.argv[2]
 problem = workloads.WORKLOADS[workload](16, np.float64)
 reference = implementations.runner("reference", workload, problem)
 expected = reference.flat(reference.call())
@@ -94,73 +77,55 @@ def test_framework_models_match_the_reference(framework, workload):
     if importlib.util.find_spec(framework) is None:
         pytest.skip(f"{framework} is not installed")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    done = subprocess.run([sys.executable, "-c", _FRAMEWORK_CHECK, str(BENCH), framework,
-                           workload], capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run([sys.executable, "-c", _FRAMEWORK_CHECK, framework, workload],
+                          capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     energy_error, grad_error = map(float, done.stdout.split())
     assert energy_error <= 1e-10
     assert grad_error <= 1e-10
 
 
-def test_cli_bench_runs_the_suite(tmp_path, capsys):
-    assert main(["bench", "--quick", "--sizes", "16", "--impls", "reference",
-                 "--workloads", "hologram", "--threads", "1", "--out", str(tmp_path)]) == 0
+def test_threads_option_reaches_the_json(tmp_path, capsys):
+    assert main(["--quick", "--sizes", "16", "--impls", "reference", "--workloads", "hologram",
+                 "--threads", "1", "--out", str(tmp_path)]) == 0
     assert "hologram" in capsys.readouterr().out
     assert json.loads((tmp_path / "bench_models.json").read_text())["environment"]["threads"] == 1
 
 
-def test_cli_bench_help(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["bench", "--help"])
-    assert exit_info.value.code == 0
+def test_help_lists_the_options(capsys):
+    assert main(["--help"]) == 0
     out = capsys.readouterr().out
+    assert out.startswith("usage: phasegrad bench")
     for option in ("--quick", "--out", "--sizes", "--workloads", "--impls", "--threads"):
         assert option in out
+    assert "./bench-results, relative to the current directory" in " ".join(out.split())
 
 
 @pytest.mark.parametrize("arguments, word", [
     (["--sizes", "2"], "--sizes"), (["--sizes", "x,16"], "--sizes"),
     (["--workloads", "pr,gpu"], "--workloads"), (["--impls", ""], "--impls"),
-    (["--threads", "0"], "--threads")])
-def test_cli_bench_bad_arguments_are_one_line(capsys, arguments, word):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["bench", *arguments])
-    assert exit_info.value.code == 2
+    (["--threads", "0"], "--threads"), (["--nonsense"], "--nonsense")])
+def test_bad_arguments_are_one_line(capsys, arguments, word):
+    assert main(arguments) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and word in err
+    assert err.count("\n") == 1 and word in err and err.startswith("phasegrad bench: error:")
 
 
-def test_cli_bench_without_the_source_tree(monkeypatch, capsys):
-    monkeypatch.setattr(phasegrad.cli, "_find_bench_suite", lambda: None)
-    assert main(["bench", "--quick"]) == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "source tree" in err
-
-
-def test_cli_bench_unwritable_out_is_one_line(tmp_path, capsys):
+def test_unwritable_out_is_one_line(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    assert main(["bench", "--quick", "--impls", "reference", "--out",
-                 str(blocker / "sub")]) == 2
+    assert main(["--quick", "--impls", "reference", "--out", str(blocker / "sub")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--out" in err
 
 
-def test_bench_directory_is_where_the_cli_looks():
-    assert phasegrad.cli._find_bench_suite() == BENCH / "bench_models.py"
-
-
 def test_thread_scaling_script_runs_and_writes_json(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("bench_threads_under_test",
-                                                  BENCH / "bench_threads.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     path = tmp_path / "threads.json"
-    assert module.main(["--quick", "--threads", "1,2", "--json", str(path)]) == 0
+    assert thread_suite.main(["--quick", "--threads", "1,2", "--json", str(path)]) == 0
     assert "efficiency" in capsys.readouterr().out
     rows = json.loads(path.read_text())["results"]
     assert {(r["case"], r["threads"]) for r in rows} == {
         (case, t) for case in ("pr", "hologram", "dft2", "expi_vjp", "abs2_vjp") for t in (1, 2)}
     assert all(r["speedup"] == "1.00" for r in rows if r["threads"] == 1)
     with pytest.raises(SystemExit):
-        module.main(["--cases", "nonsense"])
+        thread_suite.main(["--cases", "nonsense"])

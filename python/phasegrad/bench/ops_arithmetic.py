@@ -1,6 +1,6 @@
 """Throughput of the C++ arithmetic and expansion ops against the equivalent NumPy expression.
 
-Run: ``python bench/bench_ops_arithmetic.py [--json out.json] [--quick] [--threads 1 2]
+Run: ``python -m phasegrad.bench.ops_arithmetic [--json out.json] [--quick] [--threads 1 2]
 [--sizes 256 1024 2048] [--dtypes complex128 ...] [--ops mul_vjp ...]``.
 
 For every op, size (256², 1024², 2048²), dtype and thread count, the table gives the median
@@ -18,16 +18,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _harness import median_seconds, print_table, write_json  # noqa: E402
+import phasegrad as pg
+from phasegrad import ops
+from phasegrad.native import core
 
-import phasegrad as pg  # noqa: E402
-from phasegrad import _core, ops  # noqa: E402
-from phasegrad.threads import get_num_threads  # noqa: E402
+from .harness import median_seconds, print_table, write_json
 
 REAL = {np.dtype(np.complex64): np.float32, np.dtype(np.complex128): np.float64,
         np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
@@ -95,7 +93,8 @@ def cases(n, dtype, rng):
         ("basis", (np.float32, np.float64), lambda: ops.basis(a, B),
          lambda: (a @ modes).reshape(n, n), B.nbytes + y_real.nbytes,
          f"a @ B.reshape({MODES}, -1) (BLAS GEMV)"),
-        ("basis C++ kernel", (np.float32, np.float64), lambda: _core.basis(a, B, get_num_threads()),
+        ("basis C++ kernel", (np.float32, np.float64),
+         lambda: core.basis(a, B, pg.get_num_threads()),
          lambda: (a @ modes).reshape(n, n), B.nbytes + y_real.nbytes,
          "as basis: the C++ kernel that basis does not use"),
         ("basis_vjp", (np.float32, np.float64), lambda: ops.basis_vjp(y_real, B),
@@ -103,7 +102,7 @@ def cases(n, dtype, rng):
          B.nbytes + y_real.nbytes,
          "y_bar.ravel() @ B.reshape(K, -1).T in double (BLAS; float32: on float64 copies)"),
         ("basis_vjp C++ kernel", (np.float32, np.float64),
-         lambda: _core.basis_vjp(y_real, B, get_num_threads()),
+         lambda: core.basis_vjp(y_real, B, pg.get_num_threads()),
          lambda: y_real.reshape(-1) @ modes.T, B.nbytes + y_real.nbytes,
          "y_bar.ravel() @ B.reshape(K, -1).T in the input precision (BLAS)"),
     ]
@@ -150,7 +149,8 @@ def measure(sizes, dtypes, thread_counts, matmul_sizes, repeats, only=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write results and machine info to this file")
     parser.add_argument("--quick", action="store_true", help="1024^2 complex128 only")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])

@@ -1,6 +1,6 @@
 """OpenMP thread scaling: the fused models and the C++ ops on 1, 2, 4, ... threads.
 
-Run: ``python bench/bench_threads.py [--threads 1,2,4,8,16] [--quick] [--json out.json]``.
+Run: ``python -m phasegrad.bench.threads [--threads 1,2,4,8,16] [--quick] [--json out.json]``.
 
 For each case it times one call (median of 7 samples, each a loop of at least 50 ms after an
 untimed lead-in) at every thread count in turn and reports the speedup over one thread and the
@@ -8,7 +8,7 @@ parallel efficiency (speedup / threads). Cases: the fused ``PhaseRetrieval.value
 the benchmark workload (Jurling Eq. 99: pad 2, 36 modes, quadratic detector, float64), the fused
 ``Hologram.value_and_grad``, ``ops.dft2`` and two elementwise reverse rules (``expi_vjp``,
 ``abs2_vjp``, complex128). Thread counts default to the powers of two up to the machine's
-cores, and the core count itself. BLAS runs on one thread (see ``threads_setup.py``).
+cores, and the core count itself. BLAS runs on one thread (see ``phasegrad.bench.threads_setup``).
 """
 
 from __future__ import annotations
@@ -16,17 +16,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-import threads_setup  # noqa: E402
-import workloads  # noqa: E402
-from _harness import median_seconds, print_table, sample_seconds, write_json  # noqa: E402
+import phasegrad as pg
+from phasegrad import ops
 
-import phasegrad as pg  # noqa: E402
-from phasegrad import ops  # noqa: E402
+from . import threads_setup, workloads
+from .harness import median_seconds, print_table, sample_seconds, write_json
 
 
 def model_call(workload, n):
@@ -85,7 +82,8 @@ def measure(case, n, threads, quick):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--threads", help="comma-separated thread counts (default: 1, 2, 4, "
                         "... up to the cores)")
     parser.add_argument("--cases", help="comma-separated cases (default: all): "

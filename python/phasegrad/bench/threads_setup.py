@@ -1,6 +1,6 @@
 """One thread count for every implementation in the run, and what it took to apply it.
 
-phasegrad: ``pg.threads(n)`` around the run. pyFFTW: ``threads=n`` in its plans (``floor.py``).
+phasegrad: ``pg.threads(n)`` around the run. pyFFTW: ``threads=n`` in its plans (``bench.floor``).
 PyTorch: ``torch.set_num_threads(n)``. BLAS (only the basis contractions of the reference and
 the floor, memory-bound matrix-vector products) runs on one thread, through threadpoolctl when
 installed: OpenBLAS's idle workers busy-wait after each call and take the cores that the next

@@ -11,12 +11,17 @@ The child runs with glibc's mmap threshold fixed at 128 KiB (``MALLOC_MMAP_THRES
 default glibc raises the threshold each time a large block is freed, after which large arrays
 come from the heap, whose freed pages stay resident, and a later peak would not show in RSS.
 
-Run as a script, this file is the child: ``python memory.py '<json spec>'`` prints one JSON line.
+Run: ``python -m phasegrad.bench.memory [--size 512] [--impls fused,reference,jax,torch]
+[--threads N] [--json out.json]`` for the memory rows alone (``phasegrad bench`` runs them as its
+``memory`` workload). The child is this module too: ``python -m phasegrad.bench.memory --child
+'<json spec>'`` prints one JSON line.
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
+import importlib.util
 import json
 import os
 import subprocess
@@ -47,15 +52,14 @@ def _reset_peak():
 
 
 def _child(spec):
-    import threads_setup
+    from . import threads_setup
 
     impl, workload, threads = spec["impl"], spec["workload"], spec["threads"]
     if impl == "jax":
         threads_setup.configure_xla(threads)
-    import implementations
-    import workloads
-
     import phasegrad as pg
+
+    from . import implementations, workloads
 
     pg.set_num_threads(threads)
     if impl in ("jax", "torch"):
@@ -88,9 +92,9 @@ def measure(impl, workload, n, dtype, threads, timeout=600):
 
     Returns a row (dict); ``status`` is ``"ok"``, ``"unavailable"`` or ``"failed"``.
     """
-    import workloads
-
     import phasegrad
+
+    from . import workloads
 
     dtype = np.dtype(dtype)
     grid = workloads.PAD * n if workload == "pr" else n
@@ -99,14 +103,22 @@ def measure(impl, workload, n, dtype, threads, timeout=600):
            "buffer_bytes": buffer_bytes}
     if not Path("/proc/self/status").exists():
         return {**row, "status": "unavailable", "reason": "needs Linux /proc/self/status"}
+    if impl in ("jax", "torch") and importlib.util.find_spec(impl) is None:
+        # what the child would report, without starting one
+        return {**row, "status": "unavailable",
+                "reason": f"{impl} is not installed (No module named {impl!r})"}
     spec = {"impl": impl, "workload": workload, "n": n, "dtype": dtype.name, "threads": threads}
+    # The child imports the phasegrad this process runs (an installed one, or a source tree
+    # on PYTHONPATH or the current directory, which the child's own working directory need
+    # not have): the folder that holds the package goes first on its path.
     env = dict(os.environ)
     source = str(Path(phasegrad.__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
     env["MALLOC_MMAP_THRESHOLD_"] = str(128 * 1024)
     try:
-        child = subprocess.run([sys.executable, __file__, json.dumps(spec)], env=env,
-                               capture_output=True, text=True, timeout=timeout, check=False)
+        child = subprocess.run([sys.executable, "-m", __spec__.name, "--child", json.dumps(spec)],
+                               env=env, capture_output=True, text=True, timeout=timeout,
+                               check=False)
     except subprocess.TimeoutExpired:
         return {**row, "status": "failed", "reason": f"timed out after {timeout} s"}
     lines = child.stdout.strip().splitlines()
@@ -121,5 +133,74 @@ def measure(impl, workload, n, dtype, threads, timeout=600):
             "steady_call_buffers": result["steady_call_bytes"] / buffer_bytes}
 
 
+IMPLS = ("fused", "reference", "jax", "torch")
+DEFAULT_PR_SIZE = 512    # the hologram is measured on the same grid: n = 2 * 512
+
+
+def bench(impls, threads, pr_size, say=print):
+    """Peak memory rows: PR at ``pr_size``, the hologram on the same grid (n = 2 * pr_size)."""
+    rows = []
+    for workload, n in (("pr", pr_size), ("hologram", 2 * pr_size)):
+        for impl in IMPLS:
+            if impl in impls:
+                say(f"  memory: {workload} n={n} {impl}")
+                rows.append(measure(impl, workload, n, "float64", threads))
+    for row in rows:
+        if row["impl"] == "fused" and row["status"] == "ok":
+            row["meets_target"] = row["steady_call_buffers"] <= TARGET_BUFFERS \
+                and row["first_call_buffers"] <= TARGET_BUFFERS
+    return rows
+
+
+def table_row(row):
+    """One row of the printed table (strings) for a row of ``bench``."""
+    ok = row["status"] == "ok"
+    mib = lambda key: f"{row[key] / 2**20:.1f}" if ok else "-"
+    buffers = lambda key: f"{row[key]:.2f}" if ok else "-"
+    target = {True: "yes", False: "NO"}.get(row.get("meets_target"), "-")
+    return {"workload": row["workload"], "impl": row["impl"], "n": row["n"], "N": row["N"],
+            "dtype": row["dtype"], "first_MiB": mib("first_call_bytes"),
+            "first_bufs": buffers("first_call_buffers"), "steady_MiB": mib("steady_call_bytes"),
+            "steady_bufs": buffers("steady_call_buffers"), "<=4": target,
+            "status": row["status"]}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=DEFAULT_PR_SIZE,
+                        help=f"PR pupil size n; the hologram runs at 2n (default "
+                             f"{DEFAULT_PR_SIZE})")
+    parser.add_argument("--impls", default=",".join(IMPLS),
+                        help=f"comma-separated, any of {','.join(IMPLS)} (default: all)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads (default: phasegrad.get_num_threads())")
+    parser.add_argument("--json", help="write results and machine info to this file")
+    parser.add_argument("--child", metavar="SPEC", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child is not None:
+        print(json.dumps(_child(json.loads(args.child))))
+        return 0
+    impls = [i for i in args.impls.split(",") if i]
+    unknown = sorted(set(impls) - set(IMPLS))
+    if unknown or not impls:
+        parser.error(f"--impls: expected a comma-separated subset of {','.join(IMPLS)}")
+    if args.size < 4 or (args.threads is not None and args.threads < 1):
+        parser.error("--size must be at least 4 and --threads at least 1")
+    import phasegrad as pg
+
+    from .harness import print_table, write_json
+
+    threads = args.threads or pg.get_num_threads()
+    rows = bench(impls, threads, args.size)
+    print("Peak memory of value_and_grad (VmHWM - VmRSS in a fresh process; bufs: complex N^2 "
+          f"buffers; target for fused: <= {TARGET_BUFFERS})")
+    table = [table_row(r) for r in rows]
+    print_table(table, list(table[0]))
+    if args.json:
+        write_json(args.json, rows, threads=threads)
+    return 0
+
+
 if __name__ == "__main__":
-    print(json.dumps(_child(json.loads(sys.argv[1]))))
+    sys.exit(main())

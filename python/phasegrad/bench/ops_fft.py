@@ -1,6 +1,6 @@
 """dft2 and idft2: phasegrad.ops (cached FFTW plans) vs pyFFTW vs the NumPy reference.
 
-Run: ``python bench/bench_ops_fft.py [--json out.json] [--quick] [--threads 1 2]``.
+Run: ``python -m phasegrad.bench.ops_fft [--json out.json] [--quick] [--threads 1 2]``.
 pyFFTW is timed as an FFTW object planned with FFTW_MEASURE on aligned arrays and called on
 them (no allocation: the strictest baseline), with the same thread count, computing what the
 op computes: for idft2 (norm="backward") that includes pyFFTW's 1/N normalisation
@@ -16,16 +16,13 @@ Medians measured side by side, in interleaved rounds.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _harness import interleaved_medians, median_seconds, print_table, write_json  # noqa: E402
+import phasegrad as pg
+from phasegrad import ops, reference
 
-import phasegrad as pg  # noqa: E402
-from phasegrad import ops, reference  # noqa: E402
+from .harness import interleaved_medians, median_seconds, print_table, write_json
 
 try:
     import pyfftw
@@ -44,7 +41,8 @@ def pyfftw_object(x, threads, inverse):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write results and machine info to this file")
     parser.add_argument("--quick", action="store_true", help="256^2 and 1024^2 only")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])

@@ -1,6 +1,7 @@
 """Elementwise C++ ops and their fused reverse rules vs the equivalent NumPy expressions.
 
-Run: ``python bench/bench_ops_elementwise.py [--json out.json] [--quick] [--ops abs2,wsse_vjp]``.
+Run: ``python -m phasegrad.bench.ops_elementwise [--json out.json] [--quick]
+[--ops abs2,wsse_vjp]``.
 
 For each op of ``phasegrad.ops``' complex_parts and metrics groups, at 256^2, 1024^2 and 2048^2
 in single and double precision (complex64/float32, complex128/float64), the table gives the
@@ -15,15 +16,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _harness import median_seconds, print_table, write_json  # noqa: E402
+import phasegrad as pg
+from phasegrad import ops
 
-import phasegrad as pg  # noqa: E402
-from phasegrad import ops  # noqa: E402
+from .harness import median_seconds, print_table, write_json
 
 PRECISIONS = {"single": (np.float32, np.complex64), "double": (np.float64, np.complex128)}
 PLANE = (-2, -1)
@@ -119,7 +118,8 @@ COLUMNS = ["op", "size", "dtype", "threads", "phasegrad_ms", "phasegrad_GB/s", "
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write results and machine info to this file")
     parser.add_argument("--quick", action="store_true", help="256^2 and 1024^2, fewer repeats")
     parser.add_argument("--ops", help="comma-separated op names (default: all)")

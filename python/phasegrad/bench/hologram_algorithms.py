@@ -1,6 +1,6 @@
 """Hologram algorithms side by side: PSNR and time after a fixed number of iterations.
 
-Run: ``python bench/bench_hologram_algorithms.py [--size 256] [--iters 100] [--seed 0]
+Run: ``python -m phasegrad.bench.hologram_algorithms [--size 256] [--iters 100] [--seed 0]
 [--threads N] [--out DIR]``.
 
 All four start from the same uniformly random phase (``--seed``) on the built-in target
@@ -52,7 +52,8 @@ def run(size=256, iters=100, seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--iters", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)

@@ -1,21 +1,22 @@
 """The model benchmark suite: phase retrieval (Jurling Eq. 99) and the hologram, every backend.
 
-Run: ``python -m phasegrad bench [--quick] [--out DIR] [--sizes 128,256] [--workloads
+Run: ``phasegrad bench [--quick] [--out DIR] [--sizes 128,256] [--workloads
 pr,hologram,memory] [--impls fused,reference,floor,jax,torch] [--threads N]`` or
-``python bench/bench_models.py`` with the same options.
+``python -m phasegrad.bench`` with the same options (``phasegrad.bench.main``).
 
 For each workload, precision and size it times one value_and_grad (E and the gradient w.r.t.
 every parameter) of each implementation, side by side in one run: phasegrad's ``fused`` and
-``reference`` backends, the floor (``floor.py``: pyFFTW's FFT pair of the grid plus the basis
-contractions), JAX (``jit(value_and_grad)``) and PyTorch (autograd). Each time is a median
-over 7 rounds after a warm-up call, every round taking one sample of each implementation in
-turn, each after an untimed lead-in (so a change of load on a shared machine hits all rows alike,
-and no row pays for the idle cores the one before it left), with ratios to the floor
-and to fused. Before timing anything else, each implementation's E and gradient are
+``reference`` backends, the floor (``phasegrad.bench.floor``: pyFFTW's FFT pair of the grid
+plus the basis contractions), JAX (``jit(value_and_grad)``) and PyTorch (autograd). Each time
+is a median over 7 rounds after a warm-up call, every round taking one sample of each
+implementation in turn, each after an untimed lead-in (so a change of load on a shared machine
+hits all rows alike, and no row pays for the idle cores the one before it left), with ratios to
+the floor and to fused. Before timing anything else, each implementation's E and gradient are
 checked once against the reference backend (relative error <= 1e-8 in float64, 1e-3 in
 float32): a benchmark of a wrong model is worthless. Unavailable implementations (not
 installed; ``backend="fused"`` raising ``NotImplementedError``) are reported as such.
-``memory`` measures the peak memory of one call in a fresh subprocess (``memory.py``).
+``memory`` measures the peak memory of one call in a fresh subprocess
+(``phasegrad.bench.memory``).
 
 Writes ``bench_models.json`` (machine info, versions, threads, every row) and
 ``bench_models.png`` (when matplotlib is installed) into ``--out``.
@@ -23,6 +24,7 @@ Writes ``bench_models.json`` (machine info, versions, threads, every row) and
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -30,17 +32,15 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-import _harness  # noqa: E402
-import threads_setup  # noqa: E402
-from _harness import print_table, write_json  # noqa: E402
+import phasegrad as pg
 
-import phasegrad as pg  # noqa: E402
+from . import harness, threads_setup
+from .harness import print_table, write_json
 
 WORKLOADS = ("pr", "hologram", "memory")
 IMPLS = ("floor", "fused", "reference", "jax", "torch")
 DEFAULT_SIZES = {"pr": (128, 256, 512, 1024), "hologram": (256, 512, 1024)}
-QUICK_SIZES = {"pr": (128,), "hologram": (256,)}
+QUICK_SIZES = {"pr": (32,), "hologram": (64,)}   # a smoke run: seconds, not a benchmark
 DTYPES = ("float64", "float32")
 TOLERANCE = {"float64": 1e-8, "float32": 1e-3}
 MEMORY_PR_SIZE = 512       # the hologram is measured on the same grid: n = 2 * 512
@@ -56,12 +56,12 @@ def warm_up(call):
 
 
 def interleaved_medians(calls, firsts, quick):
-    """Median seconds per call of every entry of ``calls`` (``_harness.interleaved_medians``);
+    """Median seconds per call of every entry of ``calls`` (``harness.interleaved_medians``);
     implementations whose first call took longer than ``SLOW_CALL_SECONDS`` are sampled with
     single calls."""
     rounds, min_time = (3, 0.01) if quick else (7, 0.05)
     slow = {name for name in calls if firsts[name] > SLOW_CALL_SECONDS}
-    return _harness.interleaved_medians(calls, rounds, min_time, single=slow)
+    return harness.interleaved_medians(calls, rounds, min_time, single=slow)
 
 
 def relative_error(result, expected):
@@ -75,10 +75,9 @@ def relative_error(result, expected):
 
 def bench_case(workload, dtype, n, impls, threads, quick, say):
     """The rows of one workload, precision and size: every implementation, side by side."""
-    import implementations
-    import workloads
-    from floor import Floor
-    from floor import Unavailable as FloorUnavailable
+    from . import implementations, workloads
+    from .floor import Floor
+    from .floor import Unavailable as FloorUnavailable
 
     problem = workloads.WORKLOADS[workload](n, dtype)
     base = {"workload": workload, "dtype": dtype, "n": n, "N": problem.grid}
@@ -137,23 +136,6 @@ def bench_case(workload, dtype, n, impls, threads, quick, say):
     return [rows[impl] for impl in IMPLS if impl in rows]
 
 
-def bench_memory(impls, threads, pr_size, say):
-    """Peak memory rows: PR at ``pr_size``, the hologram on the same grid (n = 2 * pr_size)."""
-    import memory
-
-    rows = []
-    for workload, n in (("pr", pr_size), ("hologram", 2 * pr_size)):
-        for impl in ("fused", "reference", "jax", "torch"):
-            if impl in impls:
-                say(f"  memory: {workload} n={n} {impl}")
-                rows.append(memory.measure(impl, workload, n, "float64", threads))
-    for row in rows:
-        if row["impl"] == "fused" and row["status"] == "ok":
-            row["meets_target"] = row["steady_call_buffers"] <= memory.TARGET_BUFFERS \
-                and row["first_call_buffers"] <= memory.TARGET_BUFFERS
-    return rows
-
-
 def _table_row(row):
     def number(key, fmt, scale=1.0):
         return format(row[key] * scale, fmt) if key in row else "-"
@@ -171,20 +153,8 @@ def _table_row(row):
             "check": check}
 
 
-def _memory_table_row(row):
-    ok = row["status"] == "ok"
-    mib = lambda key: f"{row[key] / 2**20:.1f}" if ok else "-"
-    buffers = lambda key: f"{row[key]:.2f}" if ok else "-"
-    target = {True: "yes", False: "NO"}.get(row.get("meets_target"), "-")
-    return {"workload": row["workload"], "impl": row["impl"], "n": row["n"], "N": row["N"],
-            "dtype": row["dtype"], "first_MiB": mib("first_call_bytes"),
-            "first_bufs": buffers("first_call_buffers"), "steady_MiB": mib("steady_call_bytes"),
-            "steady_bufs": buffers("steady_call_buffers"), "<=4": target,
-            "status": row["status"]}
-
-
 def run(args):
-    """Run the suite for parsed options (``phasegrad.cli.add_bench_arguments``); exit code."""
+    """Run the suite for parsed options (``build_parser``); returns the exit code."""
     say = lambda line: print(line, flush=True)
     threads = args.threads or pg.get_num_threads()
     workloads_wanted = args.workloads or WORKLOADS
@@ -198,7 +168,7 @@ def run(args):
     notes = {"xla": threads_setup.configure_xla(threads) if "jax" in impls else "not run",
              "torch": threads_setup.configure_torch(threads) if "torch" in impls else
              "not run"}
-    import implementations
+    from . import implementations, memory
 
     sizes = {w: tuple(args.sizes) if args.sizes else
              (QUICK_SIZES if args.quick else DEFAULT_SIZES)[w] for w in DEFAULT_SIZES}
@@ -219,7 +189,7 @@ def run(args):
         if "memory" in workloads_wanted:
             pr_size = min(max(sizes["pr"]), MEMORY_PR_SIZE) if args.sizes or args.quick \
                 else MEMORY_PR_SIZE
-            memory_rows = bench_memory(impls, threads, pr_size, say)
+            memory_rows = memory.bench(impls, threads, pr_size, say)
 
     say("")
     say("Time of one value_and_grad (median ms); x_floor, x_fused: time / that row's time; "
@@ -235,8 +205,8 @@ def run(args):
         say("")
         say("Peak memory of value_and_grad (VmHWM - VmRSS in a fresh process; bufs: complex "
             "N^2 buffers; target for fused: <= 4)")
-        print_table([_memory_table_row(r) for r in memory_rows],
-                    list(_memory_table_row(memory_rows[0])))
+        memory_table = [memory.table_row(r) for r in memory_rows]
+        print_table(memory_table, list(memory_table[0]))
 
     path = out / "bench_models.json"
     write_json(path, rows, environment={"threads": threads, "versions": versions,
@@ -247,7 +217,7 @@ def run(args):
     say("")
     say(f"wrote {path}")
     if rows:
-        from plot import plot
+        from .plot import plot
 
         picture = out / "bench_models.png"
         note = plot(rows, picture, title=f"phasegrad {pg.__version__}, {threads} threads")
@@ -255,18 +225,104 @@ def run(args):
     return 0
 
 
-def main(argv=None):
-    from phasegrad.cli import _Parser, add_bench_arguments
+def _int_at_least(low):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
 
-    parser = _Parser(prog="bench_models.py", description=__doc__.splitlines()[0])
-    add_bench_arguments(parser)
-    args = parser.parse_args(argv)
+    return parse
+
+
+def _int_list(low):
+    parse_one = _int_at_least(low)
+
+    def parse(text):
+        values = [parse_one(part.strip()) for part in text.split(",") if part.strip()]
+        if not values:
+            raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+        return values
+
+    return parse
+
+
+def _choice_list(choices):
+    def parse(text):
+        values = [part.strip() for part in text.split(",") if part.strip()]
+        unknown = [value for value in values if value not in choices]
+        if unknown or not values:
+            raise argparse.ArgumentTypeError(
+                f"expected a comma-separated subset of {','.join(choices)}, got {text!r}")
+        return values
+
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """Errors are one line on stderr and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _sizes_text(sizes):
+    return "; ".join(f"{'PR' if w == 'pr' else w} {','.join(map(str, n))}"
+                     for w, n in sizes.items())
+
+
+def build_parser(prog="phasegrad bench"):
+    """The options of ``phasegrad bench`` / ``python -m phasegrad.bench``."""
+    parser = _Parser(
+        prog=prog,
+        description="Time one value_and_grad of the phase-retrieval (Jurling Eq. 99) and "
+                    "hologram models for every backend side by side, with ratios to the floor "
+                    "(FFTW's transform pair plus the basis contractions), check JAX and PyTorch "
+                    "against the reference, measure peak memory; print a table, write JSON "
+                    "and a plot. JAX, PyTorch and pyFFTW (the floor) are used when installed.",
+        epilog="The other suites: python -m phasegrad.bench.<name> for ops_fft, ops_arithmetic, "
+               "ops_elementwise, ops_layout, threads, memory, foundation, hologram_algorithms "
+               "(--help on each).")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"smoke run: tiny sizes ({_sizes_text(QUICK_SIZES)}; memory at "
+                             "those), few repeats")
+    parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
+                        help="where bench_models.json and bench_models.png go (default "
+                             f"./{DEFAULT_OUT}, relative to the current directory)")
+    parser.add_argument("--sizes", type=_int_list(4), metavar="N,N,...",
+                        help="pupil sizes n for every workload (default: "
+                             f"{_sizes_text(DEFAULT_SIZES)})")
+    parser.add_argument("--workloads", type=_choice_list(WORKLOADS), metavar="W,W,...",
+                        help=f"any of {','.join(WORKLOADS)} (default: all three)")
+    parser.add_argument("--impls", type=_choice_list(IMPLS), metavar="I,I,...",
+                        help=f"any of {','.join(IMPLS)} (default: all; those not installed or "
+                             "not built are reported as unavailable)")
+    parser.add_argument("--threads", type=_int_at_least(1),
+                        help="threads for phasegrad, pyFFTW, BLAS, PyTorch and (one thread "
+                             "only) XLA (default: phasegrad.get_num_threads())")
+    return parser
+
+
+def main(argv=None, *, prog="phasegrad bench"):
+    """Parse ``argv`` (default ``sys.argv[1:]``) and run the suite; returns the exit code.
+
+    ``--help`` returns 0; a bad argument, or an ``--out`` that cannot be created, prints one
+    line on stderr and returns 2.
+    """
+    parser = build_parser(prog)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help (0) or a bad argument (2, its one line printed)
+        return stop.code if isinstance(stop.code, int) else 2
     try:
         return run(args)
     except ValueError as error:
-        print(f"bench_models.py: {error}", file=sys.stderr)
+        print(f"{prog}: {error}", file=sys.stderr)
         return 2
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m phasegrad.bench.models"))

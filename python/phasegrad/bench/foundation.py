@@ -1,6 +1,6 @@
 """First benchmarks: FFTW through phasegrad's core vs numpy.fft, and the reference models.
 
-Run: ``python bench/bench_foundation.py [--json out.json] [--quick]``. Reports medians measured
+Run: ``python -m phasegrad.bench.foundation [--json out.json] [--quick]``. Reports medians measured
 side by side in one run. The core's transform is still planned per call with FFTW_ESTIMATE
 (cached FFTW_MEASURE plans come with the C++ op catalogue), so this is its starting point.
 """
@@ -8,17 +8,14 @@ side by side in one run. The core's transform is still planned per call with FFT
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _harness import median_seconds, print_table, write_json  # noqa: E402
+import phasegrad as pg
+from phasegrad.fft import dft2_unnormalized
+from phasegrad.models.synthetic import make_problem
 
-import phasegrad as pg  # noqa: E402
-from phasegrad.fft import dft2_unnormalized  # noqa: E402
-from phasegrad.models.synthetic import make_problem  # noqa: E402
+from .harness import median_seconds, print_table, write_json
 
 
 def bench_fft(sizes, dtypes):
@@ -54,7 +51,8 @@ def bench_models(sizes):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write results and machine info to this file")
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     args = parser.parse_args(argv)

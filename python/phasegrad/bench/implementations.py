@@ -53,7 +53,7 @@ def framework(impl):
     """The ``models_jax`` / ``models_torch`` module, or ``Unavailable`` if not installed."""
     name = {"jax": "models_jax", "torch": "models_torch"}[impl]
     try:
-        return importlib.import_module(name)
+        return importlib.import_module(f"{__package__}.{name}")
     except ImportError as error:
         raise Unavailable(f"{impl} is not installed ({error})") from None
 

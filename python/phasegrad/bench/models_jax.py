@@ -5,7 +5,7 @@ way a JAX user would: ``fft2(g, s=(N, N))`` zero-pads at the end, i.e. top-left 
 ``ref.pad``. The gradients are of real losses with respect to real parameters, so JAX's complex
 conjugate convention does not enter. Importing this module imports jax and turns on x64 (the
 float32 rows still run in float32: the inputs set the precision); set XLA_FLAGS before that
-(``bench/threads_setup.py``).
+(``phasegrad.bench.threads_setup``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Throughput of the C++ layout ops (indexing, sampling, mft, convolve) against NumPy.
 
-Run: ``python bench/bench_ops_layout.py [--json out.json] [--quick] [--threads 1 2]``.
+Run: ``python -m phasegrad.bench.ops_layout [--json out.json] [--quick] [--threads 1 2]``.
 
 Each row times ``phasegrad.ops`` and the NumPy expression a user would write for the same
 result (``np.fft.fftshift``, slicing, boolean indexing, reshape-sum for ``bin``, ``np.repeat``
@@ -15,16 +15,13 @@ uses its own threads in both implementations.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _harness import median_seconds, print_table, write_json  # noqa: E402
+import phasegrad as pg
+from phasegrad import ops, reference
 
-import phasegrad as pg  # noqa: E402
-from phasegrad import ops, reference  # noqa: E402
+from .harness import median_seconds, print_table, write_json
 
 COMPLEX = (np.complex64, np.complex128)
 REAL = (np.float32, np.float64)
@@ -155,7 +152,8 @@ def bench(sizes, thread_counts, only=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write results and machine info to this file")
     parser.add_argument("--quick", action="store_true", help="256^2 and 1024^2 only")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])

@@ -1,0 +1,36 @@
+"""The benchmark suite, shipped with the package: ``phasegrad bench`` or ``python -m
+phasegrad.bench`` (``main``).
+
+``main`` runs the model suite (``phasegrad.bench.models``): one value_and_grad of the phase
+retrieval and hologram models for every implementation -- phasegrad's fused and reference
+backends, the FFTW floor (pyFFTW), JAX and PyTorch, the last three used when installed --
+side by side, with their peak memory; it prints a table and writes ``bench_models.json`` and
+``bench_models.png``. The other suites run as ``python -m phasegrad.bench.<name>``:
+
+``ops_fft``          dft2/idft2: ``phasegrad.ops`` vs pyFFTW vs NumPy
+``ops_arithmetic``   arithmetic and expansion ops vs their NumPy expressions
+``ops_elementwise``  complex-parts and metrics ops (and their reverse rules) vs NumPy
+``ops_layout``       indexing, sampling, mft and convolve vs NumPy
+``threads``          OpenMP scaling of the fused models and a few ops
+``memory``           peak memory of one value_and_grad, in a fresh process per implementation
+``foundation``       FFTW through the core vs numpy.fft, and the models at small sizes
+``hologram_algorithms``  Adam, L-BFGS-B, GS and WGS on the built-in hologram target
+
+Importing this package imports nothing else; each suite loads what it needs when it runs.
+"""
+
+__all__ = ["main"]
+
+
+def main(argv=None, *, prog="phasegrad bench"):
+    """Run the model suite with the command-line arguments ``argv`` (default:
+    ``sys.argv[1:]``); returns the exit code.
+
+    The arguments: ``--quick``, ``--out DIR``, ``--sizes N,N,...``, ``--workloads W,W,...``,
+    ``--impls I,I,...``, ``--threads N`` (``--help`` describes them). ``--help`` returns 0; a
+    bad argument prints one line on stderr and returns 2. ``prog`` names the command in
+    usage and error lines.
+    """
+    from .models import main as models_main
+
+    return models_main(argv, prog=prog)
