@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from ..arguments.docstrings import amend
 from ..arguments.validate import (
     array,
     complex_dtype,
@@ -24,9 +25,9 @@ from ..arguments.validate import (
     real_dtype,
     shape_tuple,
 )
+from ..config import get_num_threads
 from ..native import ascontiguous, core
 from ..reference import arithmetic as _ref
-from ._twin import get_num_threads, twin
 
 __all__ = [
     "add", "add_vjp",
@@ -42,15 +43,6 @@ leading axes of the other (an (n, m) plane with a (P, n, m) stack), in one pass 
 a repeated operand's gradient in double precision. Any other broadcast (an inner axis of
 length 1 stretched, as (n, 1) with (1, m)) is computed by the NumPy reference.
 """
-
-
-def _with_note(function, note):
-    """Add a paragraph on how the C++ op computes, just before its Parameters section."""
-    doc = function.__doc__ or ""
-    marker = "\n    Parameters\n"
-    paragraph = "\n".join(f"    {line}" if line else "" for line in note.strip().splitlines())
-    function.__doc__ = doc.replace(marker, f"\n{paragraph}\n{marker}", 1)
-    return function
 
 
 def _trails(shape, out_shape):
@@ -95,7 +87,7 @@ def _small_gradient(result, operand, *, summed):
     return result.astype(operand.dtype, copy=False) if summed else result
 
 
-@twin(_ref.add)
+@amend(twin=_ref.add, before_parameters=_BROADCAST_NOTE)
 def add(x, y):
     x, y, shape = _ref._binary_operands(x, y)
     xa = _number_as_array(x, y)
@@ -106,7 +98,7 @@ def add(x, y):
     return core.add(_contiguous(full), _contiguous(small), get_num_threads()).reshape(shape)
 
 
-@twin(_ref.add_vjp)
+@amend(twin=_ref.add_vjp, before_parameters=_BROADCAST_NOTE)
 def add_vjp(z_bar, x, y):
     x, y, shape = _ref._binary_operands(x, y)
     z_bar = cotangent(z_bar, "z_bar", shape, ("x", x), ("y", y))
@@ -123,7 +115,7 @@ def add_vjp(z_bar, x, y):
     return (small_bar, full_bar) if x_is_small else (full_bar, small_bar)
 
 
-@twin(_ref.mul)
+@amend(twin=_ref.mul, before_parameters=_BROADCAST_NOTE)
 def mul(x, y):
     x, y, shape = _ref._binary_operands(x, y)
     xa = _number_as_array(x, y)
@@ -134,7 +126,7 @@ def mul(x, y):
     return core.mul(_contiguous(full), _contiguous(small), get_num_threads()).reshape(shape)
 
 
-@twin(_ref.mul_vjp)
+@amend(twin=_ref.mul_vjp, before_parameters=_BROADCAST_NOTE)
 def mul_vjp(z_bar, x, y):
     x, y, shape = _ref._binary_operands(x, y)
     z_bar = cotangent(z_bar, "z_bar", shape, ("x", x), ("y", y))
@@ -151,28 +143,22 @@ def mul_vjp(z_bar, x, y):
     return (small_bar, full_bar) if x_is_small else (full_bar, small_bar)
 
 
-for _function in (add, add_vjp, mul, mul_vjp):
-    _with_note(_function, _BROADCAST_NOTE)
-
-
-@twin(_ref.matmul)
-def matmul(x, y):
-    return _ref.matmul(x, y)
-
-
-@twin(_ref.matmul_vjp)
-def matmul_vjp(z_bar, x, y):
-    return _ref.matmul_vjp(z_bar, x, y)
-
-
 _MATMUL_NOTE = """
 Delegates to NumPy's ``matmul``, the GEMM of the BLAS NumPy links (with that library's own
 threads, not ``phasegrad.get_num_threads()``): a matrix product is compute-bound, BLAS is the
 fastest code for it, and ``bench/bench_ops_arithmetic.py`` measures this op no slower than the
 NumPy call.
 """
-_with_note(matmul, _MATMUL_NOTE)
-_with_note(matmul_vjp, _MATMUL_NOTE)
+
+
+@amend(twin=_ref.matmul, before_parameters=_MATMUL_NOTE)
+def matmul(x, y):
+    return _ref.matmul(x, y)
+
+
+@amend(twin=_ref.matmul_vjp, before_parameters=_MATMUL_NOTE)
+def matmul_vjp(z_bar, x, y):
+    return _ref.matmul_vjp(z_bar, x, y)
 
 
 #: Exponents the kernels raise a real x to without ``pow`` (a product, a quotient, a root).
@@ -201,7 +187,18 @@ def _exponent_layout(c, x):
     return _contiguous(c)
 
 
-@twin(_ref.power)
+_POWER_NOTE = """
+A complex ``x`` takes one pass of the C++ kernel, its exponent specialised outside the loop
+(0, 1, 2, 1/2 and integers below 100 in magnitude avoid ``pow``, as NumPy's ``npy_cpow``). A
+real ``x`` does so for the exponents (of ``power``; ``c - 1`` for ``power_vjp``) 0, 1, 2, 3,
+1/2, -1 and -2; for any other, and for an array ``c``, NumPy's vectorised ``pow`` loop
+computes it (measured 3-5x faster than a ``pow`` call per element). An array ``c`` that
+broadcasts to ``x`` other than by repetition over leading axes is first copied out to ``x``'s
+shape.
+"""
+
+
+@amend(twin=_ref.power, before_parameters=_POWER_NOTE)
 def power(x, c):
     x, c = _ref._power_operands(x, c)
     _ref._check_power_domain(x, c)
@@ -214,7 +211,7 @@ def power(x, c):
     return core.power_array(_contiguous(x), kernel_c, get_num_threads())
 
 
-@twin(_ref.power_vjp)
+@amend(twin=_ref.power_vjp, before_parameters=_POWER_NOTE)
 def power_vjp(y_bar, x, c):
     x, c = _ref._power_operands(x, c)
     y_bar = cotangent(y_bar, "y_bar", x.shape, ("x", x))
@@ -227,20 +224,7 @@ def power_vjp(y_bar, x, c):
                            None if number else kernel_c, get_num_threads())
 
 
-_POWER_NOTE = """
-A complex ``x`` takes one pass of the C++ kernel, its exponent specialised outside the loop
-(0, 1, 2, 1/2 and integers below 100 in magnitude avoid ``pow``, as NumPy's ``npy_cpow``). A
-real ``x`` does so for the exponents (of ``power``; ``c - 1`` for ``power_vjp``) 0, 1, 2, 3,
-1/2, -1 and -2; for any other, and for an array ``c``, NumPy's vectorised ``pow`` loop
-computes it (measured 3-5x faster than a ``pow`` call per element). An array ``c`` that
-broadcasts to ``x`` other than by repetition over leading axes is first copied out to ``x``'s
-shape.
-"""
-_with_note(power, _POWER_NOTE)
-_with_note(power_vjp, _POWER_NOTE)
-
-
-@twin(_ref.broadcast)
+@amend(twin=_ref.broadcast, before_parameters=_BROADCAST_NOTE)
 def broadcast(x, shape):
     x = array(x, "x")
     shape = _ref._broadcast_target(shape_tuple(shape, "shape"), x.shape, "shape", "x of shape")
@@ -250,7 +234,7 @@ def broadcast(x, shape):
     return core.broadcast(_contiguous(x), batch, get_num_threads()).reshape(shape)
 
 
-@twin(_ref.broadcast_vjp)
+@amend(twin=_ref.broadcast_vjp, before_parameters=_BROADCAST_NOTE)
 def broadcast_vjp(y_bar, x_shape):
     y_bar = array(y_bar, "y_bar")
     x_shape = shape_tuple(x_shape, "x_shape")
@@ -263,6 +247,3 @@ def broadcast_vjp(y_bar, x_shape):
     summed = core.sum_leading(_contiguous(y_bar), inner, get_num_threads())
     return summed.reshape(x_shape).astype(y_bar.dtype, copy=False)
 
-
-_with_note(broadcast, _BROADCAST_NOTE)
-_with_note(broadcast_vjp, _BROADCAST_NOTE)

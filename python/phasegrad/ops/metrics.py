@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arguments.docstrings import amend
+from ..config import get_num_threads
 from ..native import as_ufunc_result, ascontiguous, contiguous, core
 from ..reference import metrics as _ref
-from ._twin import get_num_threads, twin
 
 __all__ = [
     "wsse", "wsse_vjp",
@@ -41,26 +42,26 @@ def _weights(w, M):
     return ascontiguous(np.broadcast_to(w, M.shape))
 
 
-@twin(_ref.wsse)
+@amend(twin=_ref.wsse)
 def wsse(M, D, w=None):
     M, D, w = _ref._wsse_operands(M, D, w)
     return core.wsse(contiguous(M), contiguous(D), _weights(w, M), get_num_threads())
 
 
-@twin(_ref.wsse_vjp)
+@amend(twin=_ref.wsse_vjp)
 def wsse_vjp(E_bar, M, D, w=None):
     M, D, w, E_bar = _ref._wsse_vjp_operands(E_bar, M, D, w)
     return as_ufunc_result(core.wsse_vjp(E_bar, contiguous(M), contiguous(D), _weights(w, M),
                                           get_num_threads()))
 
 
-@twin(_ref.poly_detector)
+@amend(twin=_ref.poly_detector)
 def poly_detector(I, a, b, c):  # noqa: E741 - I is the paper's intensity
     I, a, b, c = _ref._poly_detector_operands(I, a, b, c)  # noqa: E741
     return as_ufunc_result(core.poly_detector(contiguous(I), a, b, c, get_num_threads()))
 
 
-@twin(_ref.poly_detector_vjp)
+@amend(twin=_ref.poly_detector_vjp)
 def poly_detector_vjp(M_bar, I, a, b):  # noqa: E741 - I is the paper's intensity
     M_bar, I, a, b = _ref._poly_detector_vjp_operands(M_bar, I, a, b)  # noqa: E741
     I_bar, a_bar, b_bar, c_bar = core.poly_detector_vjp(contiguous(M_bar), contiguous(I), a, b,
@@ -68,7 +69,7 @@ def poly_detector_vjp(M_bar, I, a, b):  # noqa: E741 - I is the paper's intensit
     return as_ufunc_result(I_bar), a_bar, b_bar, c_bar
 
 
-@twin(_ref.mean_normalize)
+@amend(twin=_ref.mean_normalize)
 def mean_normalize(x, c):
     x, c = _ref._mean_normalize_arguments(x, c)
     x, threads = contiguous(x), get_num_threads()
@@ -76,7 +77,7 @@ def mean_normalize(x, c):
     return core.scale_planes(x, s, None, threads)
 
 
-@twin(_ref.mean_normalize_vjp)
+@amend(twin=_ref.mean_normalize_vjp)
 def mean_normalize_vjp(y_bar, x, c):
     x, c = _ref._mean_normalize_arguments(x, c)
     x, threads = contiguous(x), get_num_threads()

@@ -7,9 +7,10 @@ errors; a strided input is copied to a contiguous one first and never written to
 
 from __future__ import annotations
 
+from ..arguments.docstrings import amend
+from ..config import get_num_threads
 from ..native import ascontiguous, core
 from ..reference import sampling as _ref
-from ._twin import get_num_threads, twin
 
 __all__ = ["bin", "bin_vjp", "tile", "tile_vjp"]
 
@@ -22,21 +23,21 @@ def _tiled(x, p, q):
     return core.tile(ascontiguous(x), p, q, get_num_threads())
 
 
-@twin(_ref.bin)
+@amend(twin=_ref.bin)
 def bin(x, factor):  # the catalogue's name; it shadows the builtin in this module only
     return _binned(*_ref._bin_inputs(x, factor))
 
 
-@twin(_ref.bin_vjp)
+@amend(twin=_ref.bin_vjp)
 def bin_vjp(y_bar, factor):
     return _tiled(*_ref._tile_inputs(y_bar, factor, "y_bar"))
 
 
-@twin(_ref.tile)
+@amend(twin=_ref.tile)
 def tile(x, factor):
     return _tiled(*_ref._tile_inputs(x, factor))
 
 
-@twin(_ref.tile_vjp)
+@amend(twin=_ref.tile_vjp)
 def tile_vjp(y_bar, factor):
     return _binned(*_ref._bin_inputs(y_bar, factor, "y_bar"))
