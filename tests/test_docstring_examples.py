@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = [
-    "phasegrad.arguments.docstrings", "phasegrad.check", "phasegrad.pupils",
+    "phasegrad.arguments.docstrings", "phasegrad.arrays", "phasegrad.check", "phasegrad.pupils",
     "phasegrad.models.phase_retrieval", "phasegrad.models.hologram", "phasegrad.fft",
     *(f"phasegrad.optimize.{name}" for name in (
         "gradient", "holograms", "projections", "targets")),

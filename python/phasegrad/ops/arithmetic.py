@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from ..arguments.arithmetic import binary_operands, broadcast_target, power_domain, power_operands
 from ..arguments.docstrings import amend
 from ..arguments.validate import (
     array,
@@ -25,6 +26,7 @@ from ..arguments.validate import (
     real_dtype,
     shape_tuple,
 )
+from ..arrays import operand_gradient, power_gradient, sum_to_shape
 from ..config import get_num_threads
 from ..native import ascontiguous, core
 from ..reference import arithmetic as _ref
@@ -89,7 +91,7 @@ def _small_gradient(result, operand, *, summed):
 
 @amend(twin=_ref.add, before_parameters=_BROADCAST_NOTE)
 def add(x, y):
-    x, y, shape = _ref._binary_operands(x, y)
+    x, y, shape = binary_operands(x, y)
     xa = _number_as_array(x, y)
     split = _split(xa, y, shape)
     if split is None:
@@ -100,12 +102,12 @@ def add(x, y):
 
 @amend(twin=_ref.add_vjp, before_parameters=_BROADCAST_NOTE)
 def add_vjp(z_bar, x, y):
-    x, y, shape = _ref._binary_operands(x, y)
+    x, y, shape = binary_operands(x, y)
     z_bar = cotangent(z_bar, "z_bar", shape, ("x", x), ("y", y))
     xa = _number_as_array(x, y)
     split = _split(xa, y, shape)
     if split is None:
-        return _ref._operand_gradient(z_bar, x), _ref._operand_gradient(z_bar, y)
+        return operand_gradient(z_bar, x), operand_gradient(z_bar, y)
     full, small, x_is_small = split
     full_bar, small_bar = core.add_vjp(_contiguous(z_bar), is_complex(full), is_complex(small),
                                         small.size, get_num_threads())
@@ -117,7 +119,7 @@ def add_vjp(z_bar, x, y):
 
 @amend(twin=_ref.mul, before_parameters=_BROADCAST_NOTE)
 def mul(x, y):
-    x, y, shape = _ref._binary_operands(x, y)
+    x, y, shape = binary_operands(x, y)
     xa = _number_as_array(x, y)
     split = _split(xa, y, shape)
     if split is None:
@@ -128,7 +130,7 @@ def mul(x, y):
 
 @amend(twin=_ref.mul_vjp, before_parameters=_BROADCAST_NOTE)
 def mul_vjp(z_bar, x, y):
-    x, y, shape = _ref._binary_operands(x, y)
+    x, y, shape = binary_operands(x, y)
     z_bar = cotangent(z_bar, "z_bar", shape, ("x", x), ("y", y))
     xa = _number_as_array(x, y)
     split = _split(xa, y, shape)
@@ -200,8 +202,8 @@ shape.
 
 @amend(twin=_ref.power, before_parameters=_POWER_NOTE)
 def power(x, c):
-    x, c = _ref._power_operands(x, c)
-    _ref._check_power_domain(x, c)
+    x, c = power_operands(x, c)
+    power_domain(x, c)
     kernel_c = _exponent_layout(c, x)
     number = isinstance(kernel_c, float)
     if not _in_kernel(x, kernel_c if number else None):
@@ -213,13 +215,13 @@ def power(x, c):
 
 @amend(twin=_ref.power_vjp, before_parameters=_POWER_NOTE)
 def power_vjp(y_bar, x, c):
-    x, c = _ref._power_operands(x, c)
+    x, c = power_operands(x, c)
     y_bar = cotangent(y_bar, "y_bar", x.shape, ("x", x))
-    _ref._check_power_domain(x, c, derivative=True)
+    power_domain(x, c, derivative=True)
     kernel_c = _exponent_layout(c, x)
     number = isinstance(kernel_c, float)
     if not _in_kernel(x, kernel_c - 1.0 if number else None):
-        return _ref._power_gradient(y_bar, x, c)
+        return power_gradient(y_bar, x, c)
     return core.power_vjp(_contiguous(y_bar), _contiguous(x), kernel_c if number else 0.0,
                            None if number else kernel_c, get_num_threads())
 
@@ -227,7 +229,7 @@ def power_vjp(y_bar, x, c):
 @amend(twin=_ref.broadcast, before_parameters=_BROADCAST_NOTE)
 def broadcast(x, shape):
     x = array(x, "x")
-    shape = _ref._broadcast_target(shape_tuple(shape, "shape"), x.shape, "shape", "x of shape")
+    shape = broadcast_target(shape_tuple(shape, "shape"), x.shape, "shape", "x of shape")
     if not _trails(x.shape, shape):
         return _ref.broadcast(x, shape)
     batch = math.prod(shape) // x.size
@@ -238,12 +240,12 @@ def broadcast(x, shape):
 def broadcast_vjp(y_bar, x_shape):
     y_bar = array(y_bar, "y_bar")
     x_shape = shape_tuple(x_shape, "x_shape")
-    _ref._broadcast_target(y_bar.shape, x_shape, "the shape of y_bar", "x_shape")
+    broadcast_target(y_bar.shape, x_shape, "the shape of y_bar", "x_shape")
     inner = math.prod(x_shape)
     if inner == y_bar.size:
         return np.array(y_bar, order="C", copy=True).reshape(x_shape)
     if not _trails(x_shape, y_bar.shape):
-        return _ref._sum_to_shape(y_bar, x_shape, y_bar.dtype)
+        return sum_to_shape(y_bar, x_shape, y_bar.dtype)
     summed = core.sum_leading(_contiguous(y_bar), inner, get_num_threads())
     return summed.reshape(x_shape).astype(y_bar.dtype, copy=False)
 

@@ -22,7 +22,7 @@ from ..arguments.validate import (
     same_precision,
     scalar,
 )
-from .arithmetic import _sum_to_shape
+from ..arrays import sum_to_shape
 
 __all__ = [
     "dft2", "dft2_vjp", "idft2", "idft2_vjp",
@@ -402,5 +402,5 @@ def convolve_vjp(y_bar, x, h):
     y_bar, x, h = _convolve_vjp_inputs(y_bar, x, h)
     x_bar = _circular_product(y_bar, h, conjugate_v=True)
     h_bar = _circular_product(y_bar, x, conjugate_v=True)
-    return (_sum_to_shape(x_bar, x.shape, x.dtype, copy=False),
-            _sum_to_shape(h_bar, h.shape, h.dtype, copy=False))
+    return (sum_to_shape(x_bar, x.shape, x.dtype, copy=False),
+            sum_to_shape(h_bar, h.shape, h.dtype, copy=False))
