@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..arguments.docstrings import amend
+from ..arguments.expansion import basis_cotangent
 from ..config import get_num_threads
 from ..native import ascontiguous, core
 from ..reference import expansion as _ref
@@ -42,7 +43,7 @@ def basis(a, B):
 
 @amend(twin=_ref.basis_vjp, before_parameters=_BASIS_VJP_NOTE)
 def basis_vjp(y_bar, B):
-    y_bar, B, modes = _ref._basis_cotangent(y_bar, B)
+    y_bar, B, modes = basis_cotangent(y_bar, B)
     if B.dtype == np.float64:
         # A double-precision GEMV on B as it is (its transpose is a view, never a copy).
         planes = np.real(y_bar).reshape(y_bar.shape[:-2] + (-1,))
