@@ -22,17 +22,17 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
+from ..arguments import optimize as c
 from ..arguments import validate as v
 from ..arguments.docstrings import amend
-from ..models.hologram import checked_target
-from . import _checks as c
+from ..arguments.hologram import hologram_target
 from ._result import OptimizeResult
 
 __all__ = ["gs", "reconstruct", "wgs"]
 
 
 def _target(target):
-    return checked_target(target).astype(np.float64)
+    return hologram_target(target).astype(np.float64)
 
 
 def _field(phi):

@@ -31,9 +31,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
+from ..arguments import optimize as c
 from ..arguments import validate as v
 from ..arguments.docstrings import amend
-from . import _checks as c
 from ._result import OptimizeResult
 
 __all__ = ["error_reduction", "gerchberg_saxton", "hio", "raar"]
