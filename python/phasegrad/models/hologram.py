@@ -1,4 +1,4 @@
-"""The phase-only hologram of shared/seeds/hologram-question.txt, with its exact gradient.
+"""The phase-only hologram of docs/hologram-question.md, with its exact gradient.
 
 A phase-only hologram exp(i phi) reconstructs the intensity I = |shift(IFFT(shift(e^{i phi})))|^2;
 the loss is the mean squared error between the mean-normalised I and the target T. The question

@@ -148,7 +148,7 @@ def mul_vjp(z_bar, x, y):
 _MATMUL_NOTE = """
 Delegates to NumPy's ``matmul``, the GEMM of the BLAS NumPy links (with that library's own
 threads, not ``phasegrad.get_num_threads()``): a matrix product is compute-bound, BLAS is the
-fastest code for it, and ``bench/bench_ops_arithmetic.py`` measures this op no slower than the
+fastest code for it, and ``phasegrad.bench.ops_arithmetic`` measures this op no slower than the
 NumPy call.
 """
 

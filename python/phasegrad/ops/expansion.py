@@ -1,9 +1,9 @@
 """Basis expansion: ``W = sum_k a_k B_k`` and its projection on every mode (Eq. 3, 58).
 
 Both ops are matrix-vector products of the (K, n*m) mode matrix, and where BLAS computes them
-to the package's precision rules it is the fastest code measured (``bench/
-bench_ops_arithmetic.py``: its AVX2/AVX-512 GEMV against the C++ kernels' baseline x86-64
-SIMD), so NumPy's BLAS runs them. The exception is ``basis_vjp`` in single precision: each
+to the package's precision rules it is the fastest code measured
+(``phasegrad.bench.ops_arithmetic``: its AVX2/AVX-512 GEMV against the C++ kernels' baseline
+x86-64 SIMD), so NumPy's BLAS runs them. The exception is ``basis_vjp`` in single precision: each
 coefficient's gradient is a sum over every pixel, which must accumulate in double, and single
 precision BLAS would not; there the C++ kernel of ``phasegrad._core`` projects the cotangent on
 every mode in one pass, in double, without the double-precision copy of the modes that a

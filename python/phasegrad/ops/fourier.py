@@ -64,7 +64,7 @@ def idft2_vjp(y_bar, norm="backward"):
 _BLAS_NOTE = """
 The core builds the two DFT matrices (in parallel, once per call); the two matrix products are
 delegated to NumPy's ``matmul``, i.e. BLAS GEMM on BLAS's own threads, in the reference's order
-(``bench/bench_ops_layout.py`` measures it against the reference).
+(``phasegrad.bench.ops_layout`` measures it against the reference).
 """
 
 
