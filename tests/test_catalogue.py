@@ -1,4 +1,4 @@
-"""The reference catalogue is complete and documented as DESIGN.md asks."""
+"""The reference catalogue is complete and documented as docs/design.md asks."""
 
 import ast
 import inspect

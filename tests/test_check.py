@@ -32,7 +32,7 @@ def test_r_linear_ops_need_the_real_inner_product():
 
 
 def test_vjp_catches_a_gradient_times_i():
-    """The pitfall STYLE.md names: an adjoint returning i x the right gradient."""
+    """The pitfall of a factor of 1j: an adjoint returning i x the right gradient."""
     right = check_vjp(lambda z: np.abs(z) ** 2, lambda y_bar: 2 * Z * y_bar, Z)
     wrong = check_vjp(lambda z: np.abs(z) ** 2, lambda y_bar: 2j * Z * y_bar, Z)
     assert right.ok, right

@@ -6,8 +6,8 @@ import importlib
 import pytest
 
 MODULES = [
-    "phasegrad.check", "phasegrad.pupils", "phasegrad.models.phase_retrieval",
-    "phasegrad.models.hologram", "phasegrad.fft",
+    "phasegrad.arguments.docstrings", "phasegrad.arrays", "phasegrad.check", "phasegrad.pupils",
+    "phasegrad.models.phase_retrieval", "phasegrad.models.hologram", "phasegrad.fft",
     *(f"phasegrad.optimize.{name}" for name in (
         "gradient", "holograms", "projections", "targets")),
     *(f"phasegrad.reference.{name}" for name in (

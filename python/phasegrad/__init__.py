@@ -21,7 +21,7 @@ import importlib as _importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = frozenset({
-    "adapters", "arguments", "bench", "check", "cli", "config", "fft", "models", "native",
+    "adapters", "arguments", "arrays", "bench", "check", "cli", "config", "fft", "models", "native",
     "ops", "optimize", "pupils", "reference",
 })
 
@@ -43,8 +43,10 @@ _NAMES = {
     "to_torch": "adapters",
 }
 
-__all__ = sorted(
-    (_SUBMODULES - {"arguments", "bench", "cli", "native"}) | set(_NAMES) | {"__version__"})
+# Internal layers (argument rules, shared numerics, the core loader) and the applications.
+_INTERNAL = frozenset({"arguments", "arrays", "bench", "cli", "native"})
+
+__all__ = sorted((_SUBMODULES - _INTERNAL) | set(_NAMES) | {"__version__"})
 
 
 def __getattr__(name):

@@ -1,4 +1,4 @@
-"""Hologram (reference backend): the question in shared/seeds/hologram-question.txt.
+"""Hologram (reference backend): the question in docs/hologram-question.md.
 
 The fused backend is tested against this one in test_hologram_fused.py."""
 

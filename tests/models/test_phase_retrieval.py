@@ -1,5 +1,5 @@
 """PhaseRetrieval (reference backend): gradients against finite differences and the paper's
-closed forms, the conventions of DESIGN.md, precision, and bad input."""
+closed forms, the conventions of docs/design.md, precision, and bad input."""
 
 import numpy as np
 import pytest
@@ -76,7 +76,7 @@ def test_gradient_matches_finite_differences(name):
 def test_gradient_equals_closed_form_of_eq9():
     """Eq. (9): W_bar = 2 pi / lambda Im{ g* o IFFT_u[4 w o (I - D) o G] } and
     dE/da_n = sum W_bar o Z_n, written out with NumPy (plus the centring shift and the
-    zero-padding of DESIGN.md's convention).
+    zero-padding of docs/design.md's convention).
 
     Note: the paper's text as transcribed shows G* inside the IFFT; back-substituting its own
     Eq. (93)-(96) gives G, and only G agrees with finite differences (checked above)."""

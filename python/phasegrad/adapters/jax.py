@@ -7,7 +7,7 @@ residuals (one C++ call per forward + backward, no state kept between calls). Wo
 element).
 
 Gradient convention: JAX's ``grad`` of a real E with respect to a complex x is the complex
-conjugate of phasegrad's x̄ = ∂E/∂Re x + i ∂E/∂Im x (DESIGN.md; jax#9110). The backward rule
+conjugate of phasegrad's x̄ = ∂E/∂Re x + i ∂E/∂Im x (docs/design.md; jax#9110). The backward rule
 goes through ``_to_jax_convention``, which conjugates complex gradients; the parameters of
 the models (a, p, phi) are real, so for them it changes nothing.
 """

@@ -1,4 +1,4 @@
-"""The phase-only hologram of shared/seeds/hologram-question.txt, with its exact gradient.
+"""The phase-only hologram of docs/hologram-question.md, with its exact gradient.
 
 A phase-only hologram exp(i phi) reconstructs the intensity I = |shift(IFFT(shift(e^{i phi})))|^2;
 the loss is the mean squared error between the mean-normalised I and the target T. The question
@@ -13,24 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..arguments import validate as v
+from ..arguments.hologram import hologram_target
 from .fused_hologram import FusedHologram
 from .reference_hologram import ReferenceHologram
 
 _BACKENDS = ("fused", "reference")
-
-
-def checked_target(target):
-    """``target`` as a validated array: real, 2-D, finite, non-negative, not all zero (its
-    dtype kept); the errors name ``target``."""
-    target = v.array(target, "target", kind="real")
-    if target.ndim != 2:
-        raise ValueError(f"target must be a 2-D image (n, m); got shape {target.shape}")
-    v.finite(target, "target")
-    if np.any(target < 0):
-        raise ValueError("target must be a non-negative intensity")
-    if not np.any(target > 0):
-        raise ValueError("target must not be all zero (the loss normalises by its mean)")
-    return target
 
 
 class Hologram:
@@ -71,7 +58,7 @@ class Hologram:
 
     def __init__(self, target, backend="fused"):
         v.one_of(backend, "backend", _BACKENDS)
-        target = checked_target(target)
+        target = hologram_target(target)
         self.target = np.ascontiguousarray(target)
         self.dtype = target.dtype
         self.shape = target.shape

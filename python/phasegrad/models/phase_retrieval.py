@@ -39,7 +39,7 @@ def _real_numbers(values, name, count=None, what="a non-empty sequence of real n
 class PhaseRetrieval:
     """Phase retrieval by nonlinear optimisation: error metric, model images and gradients.
 
-    The forward model (DESIGN.md's conventions; Jurling & Fienup Eq. 99): for diversity plane
+    The forward model (docs/design.md's conventions; Jurling & Fienup Eq. 99): for diversity plane
     ``P`` and wavelength ``lam``::
 
         W      = sum_k a_k Z_k                         (or W = a, a point-by-point map)

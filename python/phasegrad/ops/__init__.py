@@ -1,9 +1,10 @@
 """The C++ op catalogue: the same ops, arguments and results as ``phasegrad.reference``,
 computed by phasegrad's C++/OpenMP/FFTW core with ``phasegrad.get_num_threads()`` threads.
 
-Each op validates its arguments with the reference's checks (a ``TypeError``/``ValueError``
-naming the argument, before any kernel runs), converts nothing silently, and releases the GIL
-for the whole kernel. Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)``.
+Each op validates its arguments by the rules it shares with the reference
+(``phasegrad.arguments``: a ``TypeError``/``ValueError`` naming the argument, before any kernel
+runs), converts nothing silently, and releases the GIL for the whole kernel. Gradient
+convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)``.
 """
 
 from .arithmetic import *  # noqa: F403

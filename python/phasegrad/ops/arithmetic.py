@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from ..arguments.arithmetic import binary_operands, broadcast_target, power_domain, power_operands
+from ..arguments.docstrings import amend
 from ..arguments.validate import (
     array,
     complex_dtype,
@@ -24,9 +26,10 @@ from ..arguments.validate import (
     real_dtype,
     shape_tuple,
 )
+from ..arrays import operand_gradient, power_gradient, sum_to_shape
+from ..config import get_num_threads
 from ..native import ascontiguous, core
 from ..reference import arithmetic as _ref
-from ._twin import get_num_threads, twin
 
 __all__ = [
     "add", "add_vjp",
@@ -42,15 +45,6 @@ leading axes of the other (an (n, m) plane with a (P, n, m) stack), in one pass 
 a repeated operand's gradient in double precision. Any other broadcast (an inner axis of
 length 1 stretched, as (n, 1) with (1, m)) is computed by the NumPy reference.
 """
-
-
-def _with_note(function, note):
-    """Add a paragraph on how the C++ op computes, just before its Parameters section."""
-    doc = function.__doc__ or ""
-    marker = "\n    Parameters\n"
-    paragraph = "\n".join(f"    {line}" if line else "" for line in note.strip().splitlines())
-    function.__doc__ = doc.replace(marker, f"\n{paragraph}\n{marker}", 1)
-    return function
 
 
 def _trails(shape, out_shape):
@@ -95,9 +89,9 @@ def _small_gradient(result, operand, *, summed):
     return result.astype(operand.dtype, copy=False) if summed else result
 
 
-@twin(_ref.add)
+@amend(twin=_ref.add, before_parameters=_BROADCAST_NOTE)
 def add(x, y):
-    x, y, shape = _ref._binary_operands(x, y)
+    x, y, shape = binary_operands(x, y)
     xa = _number_as_array(x, y)
     split = _split(xa, y, shape)
     if split is None:
@@ -106,14 +100,14 @@ def add(x, y):
     return core.add(_contiguous(full), _contiguous(small), get_num_threads()).reshape(shape)
 
 
-@twin(_ref.add_vjp)
+@amend(twin=_ref.add_vjp, before_parameters=_BROADCAST_NOTE)
 def add_vjp(z_bar, x, y):
-    x, y, shape = _ref._binary_operands(x, y)
+    x, y, shape = binary_operands(x, y)
     z_bar = cotangent(z_bar, "z_bar", shape, ("x", x), ("y", y))
     xa = _number_as_array(x, y)
     split = _split(xa, y, shape)
     if split is None:
-        return _ref._operand_gradient(z_bar, x), _ref._operand_gradient(z_bar, y)
+        return operand_gradient(z_bar, x), operand_gradient(z_bar, y)
     full, small, x_is_small = split
     full_bar, small_bar = core.add_vjp(_contiguous(z_bar), is_complex(full), is_complex(small),
                                         small.size, get_num_threads())
@@ -123,9 +117,9 @@ def add_vjp(z_bar, x, y):
     return (small_bar, full_bar) if x_is_small else (full_bar, small_bar)
 
 
-@twin(_ref.mul)
+@amend(twin=_ref.mul, before_parameters=_BROADCAST_NOTE)
 def mul(x, y):
-    x, y, shape = _ref._binary_operands(x, y)
+    x, y, shape = binary_operands(x, y)
     xa = _number_as_array(x, y)
     split = _split(xa, y, shape)
     if split is None:
@@ -134,9 +128,9 @@ def mul(x, y):
     return core.mul(_contiguous(full), _contiguous(small), get_num_threads()).reshape(shape)
 
 
-@twin(_ref.mul_vjp)
+@amend(twin=_ref.mul_vjp, before_parameters=_BROADCAST_NOTE)
 def mul_vjp(z_bar, x, y):
-    x, y, shape = _ref._binary_operands(x, y)
+    x, y, shape = binary_operands(x, y)
     z_bar = cotangent(z_bar, "z_bar", shape, ("x", x), ("y", y))
     xa = _number_as_array(x, y)
     split = _split(xa, y, shape)
@@ -151,28 +145,22 @@ def mul_vjp(z_bar, x, y):
     return (small_bar, full_bar) if x_is_small else (full_bar, small_bar)
 
 
-for _function in (add, add_vjp, mul, mul_vjp):
-    _with_note(_function, _BROADCAST_NOTE)
+_MATMUL_NOTE = """
+Delegates to NumPy's ``matmul``, the GEMM of the BLAS NumPy links (with that library's own
+threads, not ``phasegrad.get_num_threads()``): a matrix product is compute-bound, BLAS is the
+fastest code for it, and ``phasegrad.bench.ops_arithmetic`` measures this op no slower than the
+NumPy call.
+"""
 
 
-@twin(_ref.matmul)
+@amend(twin=_ref.matmul, before_parameters=_MATMUL_NOTE)
 def matmul(x, y):
     return _ref.matmul(x, y)
 
 
-@twin(_ref.matmul_vjp)
+@amend(twin=_ref.matmul_vjp, before_parameters=_MATMUL_NOTE)
 def matmul_vjp(z_bar, x, y):
     return _ref.matmul_vjp(z_bar, x, y)
-
-
-_MATMUL_NOTE = """
-Delegates to NumPy's ``matmul``, the GEMM of the BLAS NumPy links (with that library's own
-threads, not ``phasegrad.get_num_threads()``): a matrix product is compute-bound, BLAS is the
-fastest code for it, and ``bench/bench_ops_arithmetic.py`` measures this op no slower than the
-NumPy call.
-"""
-_with_note(matmul, _MATMUL_NOTE)
-_with_note(matmul_vjp, _MATMUL_NOTE)
 
 
 #: Exponents the kernels raise a real x to without ``pow`` (a product, a quotient, a root).
@@ -201,32 +189,6 @@ def _exponent_layout(c, x):
     return _contiguous(c)
 
 
-@twin(_ref.power)
-def power(x, c):
-    x, c = _ref._power_operands(x, c)
-    _ref._check_power_domain(x, c)
-    kernel_c = _exponent_layout(c, x)
-    number = isinstance(kernel_c, float)
-    if not _in_kernel(x, kernel_c if number else None):
-        return np.power(x, c)
-    if number:
-        return core.power(_contiguous(x), kernel_c, get_num_threads())
-    return core.power_array(_contiguous(x), kernel_c, get_num_threads())
-
-
-@twin(_ref.power_vjp)
-def power_vjp(y_bar, x, c):
-    x, c = _ref._power_operands(x, c)
-    y_bar = cotangent(y_bar, "y_bar", x.shape, ("x", x))
-    _ref._check_power_domain(x, c, derivative=True)
-    kernel_c = _exponent_layout(c, x)
-    number = isinstance(kernel_c, float)
-    if not _in_kernel(x, kernel_c - 1.0 if number else None):
-        return _ref._power_gradient(y_bar, x, c)
-    return core.power_vjp(_contiguous(y_bar), _contiguous(x), kernel_c if number else 0.0,
-                           None if number else kernel_c, get_num_threads())
-
-
 _POWER_NOTE = """
 A complex ``x`` takes one pass of the C++ kernel, its exponent specialised outside the loop
 (0, 1, 2, 1/2 and integers below 100 in magnitude avoid ``pow``, as NumPy's ``npy_cpow``). A
@@ -236,33 +198,54 @@ computes it (measured 3-5x faster than a ``pow`` call per element). An array ``c
 broadcasts to ``x`` other than by repetition over leading axes is first copied out to ``x``'s
 shape.
 """
-_with_note(power, _POWER_NOTE)
-_with_note(power_vjp, _POWER_NOTE)
 
 
-@twin(_ref.broadcast)
+@amend(twin=_ref.power, before_parameters=_POWER_NOTE)
+def power(x, c):
+    x, c = power_operands(x, c)
+    power_domain(x, c)
+    kernel_c = _exponent_layout(c, x)
+    number = isinstance(kernel_c, float)
+    if not _in_kernel(x, kernel_c if number else None):
+        return np.power(x, c)
+    if number:
+        return core.power(_contiguous(x), kernel_c, get_num_threads())
+    return core.power_array(_contiguous(x), kernel_c, get_num_threads())
+
+
+@amend(twin=_ref.power_vjp, before_parameters=_POWER_NOTE)
+def power_vjp(y_bar, x, c):
+    x, c = power_operands(x, c)
+    y_bar = cotangent(y_bar, "y_bar", x.shape, ("x", x))
+    power_domain(x, c, derivative=True)
+    kernel_c = _exponent_layout(c, x)
+    number = isinstance(kernel_c, float)
+    if not _in_kernel(x, kernel_c - 1.0 if number else None):
+        return power_gradient(y_bar, x, c)
+    return core.power_vjp(_contiguous(y_bar), _contiguous(x), kernel_c if number else 0.0,
+                           None if number else kernel_c, get_num_threads())
+
+
+@amend(twin=_ref.broadcast, before_parameters=_BROADCAST_NOTE)
 def broadcast(x, shape):
     x = array(x, "x")
-    shape = _ref._broadcast_target(shape_tuple(shape, "shape"), x.shape, "shape", "x of shape")
+    shape = broadcast_target(shape_tuple(shape, "shape"), x.shape, "shape", "x of shape")
     if not _trails(x.shape, shape):
         return _ref.broadcast(x, shape)
     batch = math.prod(shape) // x.size
     return core.broadcast(_contiguous(x), batch, get_num_threads()).reshape(shape)
 
 
-@twin(_ref.broadcast_vjp)
+@amend(twin=_ref.broadcast_vjp, before_parameters=_BROADCAST_NOTE)
 def broadcast_vjp(y_bar, x_shape):
     y_bar = array(y_bar, "y_bar")
     x_shape = shape_tuple(x_shape, "x_shape")
-    _ref._broadcast_target(y_bar.shape, x_shape, "the shape of y_bar", "x_shape")
+    broadcast_target(y_bar.shape, x_shape, "the shape of y_bar", "x_shape")
     inner = math.prod(x_shape)
     if inner == y_bar.size:
         return np.array(y_bar, order="C", copy=True).reshape(x_shape)
     if not _trails(x_shape, y_bar.shape):
-        return _ref._sum_to_shape(y_bar, x_shape, y_bar.dtype)
+        return sum_to_shape(y_bar, x_shape, y_bar.dtype)
     summed = core.sum_leading(_contiguous(y_bar), inner, get_num_threads())
     return summed.reshape(x_shape).astype(y_bar.dtype, copy=False)
 
-
-_with_note(broadcast, _BROADCAST_NOTE)
-_with_note(broadcast_vjp, _BROADCAST_NOTE)

@@ -8,10 +8,19 @@ import math
 
 import numpy as np
 
+from ..arguments.docstrings import amend
+from ..arguments.fourier import (
+    convolve_inputs,
+    convolve_vjp_inputs,
+    mft_inputs,
+    mft_vjp_inputs,
+    transform_out,
+    transform_scale,
+)
 from ..arguments.validate import array
+from ..config import get_num_threads
 from ..native import ascontiguous, core
 from ..reference import fourier as _ref
-from ._twin import get_num_threads, twin
 
 __all__ = [
     "dft2", "dft2_vjp", "idft2", "idft2_vjp",
@@ -24,45 +33,39 @@ def _scaled(x, scale, inverse, out=None):
     return core.dft2(ascontiguous(x), scale, inverse, get_num_threads(), out)
 
 
-@twin(_ref.dft2)
+@amend(twin=_ref.dft2)
 def dft2(x, norm="backward", *, out=None):
     x = array(x, "x", kind="complex", min_ndim=2)
-    scale = _ref._transform_scale(norm, x.shape[-2:], inverse=False)
-    return _scaled(x, scale, False, _ref._transform_out(out, x))
+    scale = transform_scale(norm, x.shape[-2:], inverse=False)
+    return _scaled(x, scale, False, transform_out(out, x))
 
 
-@twin(_ref.dft2_vjp)
+@amend(twin=_ref.dft2_vjp)
 def dft2_vjp(y_bar, norm="backward"):
     y_bar = array(y_bar, "y_bar", kind="complex", min_ndim=2)
-    return _scaled(y_bar, _ref._transform_scale(norm, y_bar.shape[-2:], inverse=False), True)
+    return _scaled(y_bar, transform_scale(norm, y_bar.shape[-2:], inverse=False), True)
 
 
-@twin(_ref.idft2)
+@amend(twin=_ref.idft2)
 def idft2(x, norm="backward", *, out=None):
     x = array(x, "x", kind="complex", min_ndim=2)
-    scale = _ref._transform_scale(norm, x.shape[-2:], inverse=True)
-    return _scaled(x, scale, True, _ref._transform_out(out, x))
+    scale = transform_scale(norm, x.shape[-2:], inverse=True)
+    return _scaled(x, scale, True, transform_out(out, x))
 
 
-@twin(_ref.idft2_vjp)
+@amend(twin=_ref.idft2_vjp)
 def idft2_vjp(y_bar, norm="backward"):
     y_bar = array(y_bar, "y_bar", kind="complex", min_ndim=2)
-    return _scaled(y_bar, _ref._transform_scale(norm, y_bar.shape[-2:], inverse=True), False)
+    return _scaled(y_bar, transform_scale(norm, y_bar.shape[-2:], inverse=True), False)
 
 
 # ---------------------------------------------------------------- matrix Fourier transform
 
-_BLAS_NOTE = ("The core builds the two DFT matrices (in parallel, once per call); the two "
-              "matrix products are delegated to NumPy's ``matmul``, i.e. BLAS GEMM on BLAS's "
-              "own threads, in the reference's order (``bench/bench_ops_layout.py`` measures "
-              "it against the reference).")
-
-
-def _with_blas_note(function):
-    first, _, rest = function.__doc__.partition("\n\n")
-    note, _, rest = rest.partition("\n")  # the twin note of phasegrad.ops
-    function.__doc__ = f"{first}\n\n{note}\n    {_BLAS_NOTE}\n{rest}"
-    return function
+_BLAS_NOTE = """
+The core builds the two DFT matrices (in parallel, once per call); the two matrix products are
+delegated to NumPy's ``matmul``, i.e. BLAS GEMM on BLAS's own threads, in the reference's order
+(``phasegrad.bench.ops_layout`` measures it against the reference).
+"""
 
 
 def _mft_matrix(n_out, n_in, scale, dtype, conjugate=False, transpose=False):
@@ -70,19 +73,17 @@ def _mft_matrix(n_out, n_in, scale, dtype, conjugate=False, transpose=False):
     return core.mft_matrix(n_out, n_in, scale, dtype, conjugate, transpose, get_num_threads())
 
 
-@_with_blas_note
-@twin(_ref.mft)
+@amend(twin=_ref.mft, after_summary=_BLAS_NOTE)
 def mft(x, shape, scale):
-    x, (rows, cols), (sr, sc) = _ref._mft_inputs(x, shape, scale)
+    x, (rows, cols), (sr, sc) = mft_inputs(x, shape, scale)
     row_matrix = _mft_matrix(rows, x.shape[-2], sr, x.dtype)
     col_matrix = _mft_matrix(cols, x.shape[-1], sc, x.dtype)
     return row_matrix @ x @ col_matrix.T
 
 
-@_with_blas_note
-@twin(_ref.mft_vjp)
+@amend(twin=_ref.mft_vjp, after_summary=_BLAS_NOTE)
 def mft_vjp(y_bar, x_shape, scale):
-    y_bar, (rows, cols), (sr, sc) = _ref._mft_vjp_inputs(y_bar, x_shape, scale)
+    y_bar, (rows, cols), (sr, sc) = mft_vjp_inputs(y_bar, x_shape, scale)
     # R^H and conj(C), written as such: no conjugated copies of R and C.
     row_matrix_h = _mft_matrix(y_bar.shape[-2], rows, sr, y_bar.dtype, conjugate=True,
                                transpose=True)
@@ -104,17 +105,17 @@ def _plane_maps(x, h, out_shape):
     return plane_map(x), plane_map(h)
 
 
-@twin(_ref.convolve)
+@amend(twin=_ref.convolve)
 def convolve(x, h):
-    x, h, out_shape = _ref._convolve_inputs(x, h)
+    x, h, out_shape = convolve_inputs(x, h)
     x_plane, h_plane = _plane_maps(x, h, out_shape)
     return core.convolve(ascontiguous(x), ascontiguous(h), x_plane, h_plane,
                           get_num_threads())
 
 
-@twin(_ref.convolve_vjp)
+@amend(twin=_ref.convolve_vjp)
 def convolve_vjp(y_bar, x, h):
-    y_bar, x, h = _ref._convolve_vjp_inputs(y_bar, x, h)
+    y_bar, x, h = convolve_vjp_inputs(y_bar, x, h)
     x_plane, h_plane = _plane_maps(x, h, y_bar.shape)
     return core.convolve_vjp(ascontiguous(y_bar), ascontiguous(x),
                               ascontiguous(h), x_plane, h_plane, get_num_threads())

@@ -1,18 +1,29 @@
 """Indexing ops in C++: take / put by flat index (Eq. 59, 60, 62), top-left zero-pad / crop,
 and the FFT shifts, each one pass over its output.
 
-The checks are the reference's own (``phasegrad.reference.indexing``), so both raise the same
-errors; a strided input is copied to a contiguous one first and never written to.
+The argument rules are shared with the reference (``phasegrad.arguments.indexing``), so both
+raise the same errors; a strided input is copied to a contiguous one first and never written to.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..arguments.docstrings import amend
+from ..arguments.indexing import (
+    crop_inputs,
+    crop_vjp_inputs,
+    pad_inputs,
+    pad_vjp_inputs,
+    put_inputs,
+    put_vjp_inputs,
+    take_inputs,
+    take_vjp_inputs,
+)
 from ..arguments.validate import array
+from ..config import get_num_threads
 from ..native import ascontiguous, core
 from ..reference import indexing as _ref
-from ._twin import get_num_threads, twin
 
 __all__ = [
     "take", "take_vjp", "put", "put_vjp",
@@ -29,28 +40,28 @@ def _for_core(index):
     return ascontiguous(index, dtype=np.int64)
 
 
-@twin(_ref.take)
+@amend(twin=_ref.take)
 def take(x, index):
-    x, index = _ref._take_inputs(x, index)
+    x, index = take_inputs(x, index)
     return core.take(ascontiguous(x), _for_core(index), get_num_threads())
 
 
-@twin(_ref.take_vjp)
+@amend(twin=_ref.take_vjp)
 def take_vjp(y_bar, index, x_shape):
-    y_bar, index, (rows, cols) = _ref._take_vjp_inputs(y_bar, index, x_shape)
+    y_bar, index, (rows, cols) = take_vjp_inputs(y_bar, index, x_shape)
     return core.take_vjp(ascontiguous(y_bar), _for_core(index), rows, cols,
                           get_num_threads())
 
 
-@twin(_ref.put)
+@amend(twin=_ref.put)
 def put(x, index, shape):
-    x, index, (rows, cols) = _ref._put_inputs(x, index, shape)
+    x, index, (rows, cols) = put_inputs(x, index, shape)
     return core.put(ascontiguous(x), _for_core(index), rows, cols, get_num_threads())
 
 
-@twin(_ref.put_vjp)
+@amend(twin=_ref.put_vjp)
 def put_vjp(y_bar, index, shape):
-    y_bar, index = _ref._put_vjp_inputs(y_bar, index, shape)
+    y_bar, index = put_vjp_inputs(y_bar, index, shape)
     return core.take(ascontiguous(y_bar), _for_core(index), get_num_threads())
 
 
@@ -58,24 +69,24 @@ def _top_left(x, plane):
     return core.copy_top_left(ascontiguous(x), *plane, get_num_threads())
 
 
-@twin(_ref.pad)
+@amend(twin=_ref.pad)
 def pad(x, shape):
-    return _top_left(*_ref._pad_inputs(x, shape))
+    return _top_left(*pad_inputs(x, shape))
 
 
-@twin(_ref.pad_vjp)
+@amend(twin=_ref.pad_vjp)
 def pad_vjp(y_bar, x_shape):
-    return _top_left(*_ref._pad_vjp_inputs(y_bar, x_shape))
+    return _top_left(*pad_vjp_inputs(y_bar, x_shape))
 
 
-@twin(_ref.crop)
+@amend(twin=_ref.crop)
 def crop(x, shape):
-    return _top_left(*_ref._crop_inputs(x, shape))
+    return _top_left(*crop_inputs(x, shape))
 
 
-@twin(_ref.crop_vjp)
+@amend(twin=_ref.crop_vjp)
 def crop_vjp(y_bar, x_shape):
-    return _top_left(*_ref._crop_vjp_inputs(y_bar, x_shape))
+    return _top_left(*crop_vjp_inputs(y_bar, x_shape))
 
 
 def _shift(x, name, inverse):
@@ -83,21 +94,21 @@ def _shift(x, name, inverse):
     return core.fftshift(ascontiguous(x), inverse, get_num_threads())
 
 
-@twin(_ref.fftshift)
+@amend(twin=_ref.fftshift)
 def fftshift(x):
     return _shift(x, "x", inverse=False)
 
 
-@twin(_ref.fftshift_vjp)
+@amend(twin=_ref.fftshift_vjp)
 def fftshift_vjp(y_bar):
     return _shift(y_bar, "y_bar", inverse=True)
 
 
-@twin(_ref.ifftshift)
+@amend(twin=_ref.ifftshift)
 def ifftshift(x):
     return _shift(x, "x", inverse=True)
 
 
-@twin(_ref.ifftshift_vjp)
+@amend(twin=_ref.ifftshift_vjp)
 def ifftshift_vjp(y_bar):
     return _shift(y_bar, "y_bar", inverse=False)

@@ -5,16 +5,27 @@ Sums accumulate in float64 inside the kernels (OpenMP reductions) and come back 
 floats; ``wsse`` forms its residuals in float64 too. Each reverse rule is one pass over memory:
 ``poly_detector_vjp`` forms ``I_bar`` and the three coefficient gradients together;
 ``mean_normalize_vjp`` takes both plane sums in one pass, then writes ``x_bar`` in a second.
-Arguments are checked by the reference's own helpers, so errors match ``phasegrad.reference``.
+Arguments are checked by the rules both catalogues share (``phasegrad.arguments.metrics``), so
+errors match ``phasegrad.reference``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..arguments.docstrings import amend
+from ..arguments.metrics import (
+    mean_normalize_arguments,
+    mean_normalize_cotangent,
+    mean_normalize_scale,
+    poly_detector_operands,
+    poly_detector_vjp_operands,
+    wsse_operands,
+    wsse_vjp_operands,
+)
+from ..config import get_num_threads
 from ..native import as_ufunc_result, ascontiguous, contiguous, core
 from ..reference import metrics as _ref
-from ._twin import get_num_threads, twin
 
 __all__ = [
     "wsse", "wsse_vjp",
@@ -41,52 +52,52 @@ def _weights(w, M):
     return ascontiguous(np.broadcast_to(w, M.shape))
 
 
-@twin(_ref.wsse)
+@amend(twin=_ref.wsse)
 def wsse(M, D, w=None):
-    M, D, w = _ref._wsse_operands(M, D, w)
+    M, D, w = wsse_operands(M, D, w)
     return core.wsse(contiguous(M), contiguous(D), _weights(w, M), get_num_threads())
 
 
-@twin(_ref.wsse_vjp)
+@amend(twin=_ref.wsse_vjp)
 def wsse_vjp(E_bar, M, D, w=None):
-    M, D, w, E_bar = _ref._wsse_vjp_operands(E_bar, M, D, w)
+    M, D, w, E_bar = wsse_vjp_operands(E_bar, M, D, w)
     return as_ufunc_result(core.wsse_vjp(E_bar, contiguous(M), contiguous(D), _weights(w, M),
                                           get_num_threads()))
 
 
-@twin(_ref.poly_detector)
+@amend(twin=_ref.poly_detector)
 def poly_detector(I, a, b, c):  # noqa: E741 - I is the paper's intensity
-    I, a, b, c = _ref._poly_detector_operands(I, a, b, c)  # noqa: E741
+    I, a, b, c = poly_detector_operands(I, a, b, c)  # noqa: E741
     return as_ufunc_result(core.poly_detector(contiguous(I), a, b, c, get_num_threads()))
 
 
-@twin(_ref.poly_detector_vjp)
+@amend(twin=_ref.poly_detector_vjp)
 def poly_detector_vjp(M_bar, I, a, b):  # noqa: E741 - I is the paper's intensity
-    M_bar, I, a, b = _ref._poly_detector_vjp_operands(M_bar, I, a, b)  # noqa: E741
+    M_bar, I, a, b = poly_detector_vjp_operands(M_bar, I, a, b)  # noqa: E741
     I_bar, a_bar, b_bar, c_bar = core.poly_detector_vjp(contiguous(M_bar), contiguous(I), a, b,
                                                          get_num_threads())
     return as_ufunc_result(I_bar), a_bar, b_bar, c_bar
 
 
-@twin(_ref.mean_normalize)
+@amend(twin=_ref.mean_normalize)
 def mean_normalize(x, c):
-    x, c = _ref._mean_normalize_arguments(x, c)
+    x, c = mean_normalize_arguments(x, c)
     x, threads = contiguous(x), get_num_threads()
-    s = _ref._mean_normalize_scale(x, c, core.plane_sums(x, threads))
+    s = mean_normalize_scale(x, c, core.plane_sums(x, threads))
     return core.scale_planes(x, s, None, threads)
 
 
-@twin(_ref.mean_normalize_vjp)
+@amend(twin=_ref.mean_normalize_vjp)
 def mean_normalize_vjp(y_bar, x, c):
-    x, c = _ref._mean_normalize_arguments(x, c)
+    x, c = mean_normalize_arguments(x, c)
     x, threads = contiguous(x), get_num_threads()
     try:
-        y_bar = _ref._mean_normalize_cotangent(y_bar, x)
+        y_bar = mean_normalize_cotangent(y_bar, x)
     except (TypeError, ValueError):
         # The reference refuses a plane of x with zero mean before it looks at y_bar.
-        _ref._mean_normalize_scale(x, c, core.plane_sums(x, threads))
+        mean_normalize_scale(x, c, core.plane_sums(x, threads))
         raise
     y_bar = contiguous(y_bar)
     total, projection = core.plane_sums_with_projection(y_bar, x, threads)
-    s = _ref._mean_normalize_scale(x, c, total)
+    s = mean_normalize_scale(x, c, total)
     return core.scale_planes(y_bar, s, s * projection / total, threads)

@@ -1,15 +1,17 @@
 """Sampling ops in C++: detector pixel binning (sums in double precision) and pixel tiling,
 each the other's reverse rule (Eq. 87-90), each one pass over memory.
 
-The checks are the reference's own (``phasegrad.reference.sampling``), so both raise the same
-errors; a strided input is copied to a contiguous one first and never written to.
+The argument rules are shared with the reference (``phasegrad.arguments.sampling``), so both
+raise the same errors; a strided input is copied to a contiguous one first and never written to.
 """
 
 from __future__ import annotations
 
+from ..arguments.docstrings import amend
+from ..arguments.sampling import bin_inputs, tile_inputs
+from ..config import get_num_threads
 from ..native import ascontiguous, core
 from ..reference import sampling as _ref
-from ._twin import get_num_threads, twin
 
 __all__ = ["bin", "bin_vjp", "tile", "tile_vjp"]
 
@@ -22,21 +24,21 @@ def _tiled(x, p, q):
     return core.tile(ascontiguous(x), p, q, get_num_threads())
 
 
-@twin(_ref.bin)
+@amend(twin=_ref.bin)
 def bin(x, factor):  # the catalogue's name; it shadows the builtin in this module only
-    return _binned(*_ref._bin_inputs(x, factor))
+    return _binned(*bin_inputs(x, factor))
 
 
-@twin(_ref.bin_vjp)
+@amend(twin=_ref.bin_vjp)
 def bin_vjp(y_bar, factor):
-    return _tiled(*_ref._tile_inputs(y_bar, factor, "y_bar"))
+    return _tiled(*tile_inputs(y_bar, factor, "y_bar"))
 
 
-@twin(_ref.tile)
+@amend(twin=_ref.tile)
 def tile(x, factor):
-    return _tiled(*_ref._tile_inputs(x, factor))
+    return _tiled(*tile_inputs(x, factor))
 
 
-@twin(_ref.tile_vjp)
+@amend(twin=_ref.tile_vjp)
 def tile_vjp(y_bar, factor):
-    return _binned(*_ref._bin_inputs(y_bar, factor, "y_bar"))
+    return _binned(*bin_inputs(y_bar, factor, "y_bar"))

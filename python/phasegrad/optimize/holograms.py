@@ -22,16 +22,17 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
+from ..arguments import optimize as c
 from ..arguments import validate as v
-from ..models.hologram import checked_target
-from . import _checks as c
+from ..arguments.docstrings import amend
+from ..arguments.hologram import hologram_target
 from ._result import OptimizeResult
 
 __all__ = ["gs", "reconstruct", "wgs"]
 
 
 def _target(target):
-    return checked_target(target).astype(np.float64)
+    return hologram_target(target).astype(np.float64)
 
 
 def _field(phi):
@@ -142,19 +143,15 @@ _DOC = """
 """
 
 
+@amend(append=_DOC)
 def gs(target, iters=100, phi0=None, seed=0, callback=None):
     """Gerchberg-Saxton for a phase-only hologram: impose sqrt(T) in the reconstruction
     plane, unit amplitude in the hologram plane, keep the phases."""
     return _iterate(target, iters, phi0, seed, callback, weighted=False, name="GS")
 
 
+@amend(append=_DOC)
 def wgs(target, iters=100, phi0=None, seed=0, callback=None):
     """Weighted Gerchberg-Saxton: GS with amplitude weights that push every target pixel
     toward its share of the light (uniform spot arrays, optical tweezers)."""
     return _iterate(target, iters, phi0, seed, callback, weighted=True, name="WGS")
-
-
-if gs.__doc__:  # None under python -OO
-    for _function in (gs, wgs):
-        _function.__doc__ = _function.__doc__.rstrip() + "\n" + _DOC.format(
-            name=_function.__name__)

@@ -31,8 +31,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
+from ..arguments import optimize as c
 from ..arguments import validate as v
-from . import _checks as c
+from ..arguments.docstrings import amend
 from ._result import OptimizeResult
 
 __all__ = ["error_reduction", "gerchberg_saxton", "hio", "raar"]
@@ -181,7 +182,17 @@ _EXAMPLE = """
     True
 """
 
+_BETA = """
+    beta : float
+        The {what} parameter, in (0, 1] (default {default})."""
 
+
+def _sections(extra=""):
+    """The Parameters, Returns and Examples sections of the three algorithms."""
+    return _PARAMETERS.format(extra=extra) + _EXAMPLE
+
+
+@amend(append=_sections())
 def error_reduction(magnitudes, support, iters=200, nonnegative=False, x0=None, seed=0,
                     callback=None):
     """Error reduction (Gerchberg-Saxton for Fourier phase retrieval): ``x <- P_S(P_M(x))``.
@@ -198,6 +209,7 @@ def error_reduction(magnitudes, support, iters=200, nonnegative=False, x0=None, 
 gerchberg_saxton = error_reduction
 
 
+@amend(append=_sections(_BETA.format(what="feedback", default=0.9)))
 def hio(magnitudes, support, iters=200, beta=0.9, nonnegative=False, x0=None, seed=0,
         callback=None):
     """Fienup's hybrid input-output: ``x <- y`` where ``y = P_M(x)`` meets the constraints,
@@ -214,6 +226,7 @@ def hio(magnitudes, support, iters=200, beta=0.9, nonnegative=False, x0=None, se
     return _run(problem, update, estimate, iters, callback, "HIO")
 
 
+@amend(append=_sections(_BETA.format(what="relaxation", default=0.99)))
 def raar(magnitudes, support, iters=200, beta=0.99, nonnegative=False, x0=None, seed=0,
          callback=None):
     """Luke's relaxed averaged alternating reflections:
@@ -231,20 +244,3 @@ def raar(magnitudes, support, iters=200, beta=0.99, nonnegative=False, x0=None, 
 
     estimate = lambda x: problem.support_projection(problem.fourier_projection(x))
     return _run(problem, update, estimate, iters, callback, "RAAR")
-
-
-_BETA = """
-    beta : float
-        The {what} parameter, in (0, 1] (default {default})."""
-
-
-
-def _document(function, extra):
-    function.__doc__ = (function.__doc__.rstrip() + "\n" + _PARAMETERS.format(extra=extra)
-                        + _EXAMPLE.format(name=function.__name__))
-
-
-if error_reduction.__doc__:  # None under python -OO
-    _document(error_reduction, "")
-    _document(hio, _BETA.format(what="feedback", default=0.9))
-    _document(raar, _BETA.format(what="relaxation", default=0.99))

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arguments import optimize as c
 from ..arguments import validate as v
-from . import _checks as c
 
 __all__ = ["default_target", "psnr", "spot_array_target"]
 

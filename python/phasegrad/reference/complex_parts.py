@@ -10,14 +10,15 @@ These are the rules where a factor of ``1j`` or a dropped real part is easy to g
 the domains are strict: ``real``/``imag`` need a complex ``x``, ``expi``/``to_complex`` a real
 ``x``. A cotangent of a real output may be given as a complex array; only its real part counts
 (the rules of Table 1 write ``Re y_bar``). Every op and rule returns new arrays that share no
-memory with its arguments.
+memory with its arguments. The argument rules are ``phasegrad.arguments.complex_parts``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..arguments.validate import array, complex_dtype, cotangent, is_complex, real_dtype
+from ..arguments.complex_parts import complex_input, expi_input, rule_operands, to_complex_input
+from ..arguments.validate import array, complex_dtype, is_complex, real_dtype
 
 __all__ = [
     "abs2", "abs2_vjp",
@@ -27,42 +28,6 @@ __all__ = [
     "expi", "expi_vjp",
     "to_complex", "to_complex_vjp",
 ]
-
-def _complex_input(x, op):
-    """``x`` for an op defined on complex arrays only (``real``, ``imag``)."""
-    x = array(x, "x")
-    if not is_complex(x):
-        raise TypeError(f"{op}(x) needs a complex x (complex64 or complex128); got {x.dtype}. "
-                        f"A real array has no separate {op} part to take")
-    return x
-
-
-def _real_input(x, op, hint):
-    """``x`` for an op defined on real arrays only (``expi``, ``to_complex``)."""
-    x = array(x, "x")
-    if is_complex(x):
-        raise TypeError(f"{op}(x) needs a real x (float32 or float64); got {x.dtype}. {hint}")
-    return x
-
-
-def _expi_input(x):
-    """``x`` for ``expi``: a real phase."""
-    return _real_input(x, "expi", "For a complex argument use exp(1j * x).")
-
-
-def _to_complex_input(x):
-    """``x`` for ``to_complex``: a real array."""
-    return _real_input(x, "to_complex", "It is complex already.")
-
-
-def _rule_operands(y_bar, primal, name, kind="any"):
-    """The array ``name`` a reverse rule needs (``x`` or ``y``), then ``y_bar`` shaped like it.
-
-    Returns ``(primal, y_bar)``; ``y_bar`` may be complex for a real output.
-    """
-    primal = array(primal, name, kind=kind)
-    return primal, cotangent(y_bar, "y_bar", primal.shape, (name, primal))
-
 
 def abs2(x):
     """Squared magnitude ``y = |x|**2`` (Eq. 53).
@@ -114,7 +79,7 @@ def abs2_vjp(y_bar, x):
     >>> abs2_vjp(np.ones(1), np.array([3 + 4j]))
     array([6.+8.j])
     """
-    x, y_bar = _rule_operands(y_bar, x, "x")
+    x, y_bar = rule_operands(y_bar, x, "x")
     return (2 * np.real(y_bar)) * x
 
 
@@ -136,7 +101,7 @@ def real(x):
     TypeError
         A real ``x`` (there is nothing to take the real part of) or an unsupported dtype.
     """
-    return _complex_input(x, "real").real.copy()
+    return complex_input(x, "real").real.copy()
 
 
 def real_vjp(y_bar):
@@ -182,7 +147,7 @@ def imag(x):
     TypeError
         A real ``x`` or an unsupported dtype.
     """
-    return _complex_input(x, "imag").imag.copy()
+    return complex_input(x, "imag").imag.copy()
 
 
 def imag_vjp(y_bar):
@@ -257,7 +222,7 @@ def exp_vjp(y_bar, y):
     Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
     ``.grad``; JAX's ``grad`` is its complex conjugate.
     """
-    y, y_bar = _rule_operands(y_bar, y, "y")
+    y, y_bar = rule_operands(y_bar, y, "y")
     if is_complex(y):
         return y_bar * np.conj(y)
     return np.real(y_bar) * y
@@ -281,7 +246,7 @@ def expi(x):
     TypeError
         A complex ``x`` (use ``exp`` of ``1j * x``) or an unsupported dtype.
     """
-    x = _expi_input(x)
+    x = expi_input(x)
     y = np.empty(x.shape, complex_dtype(x.dtype))
     np.cos(x, out=y.real)
     np.sin(x, out=y.imag)
@@ -319,7 +284,7 @@ def expi_vjp(y_bar, y):
     >>> expi_vjp(np.array([1j]), expi(np.array([0.0])))
     array([1.])
     """
-    y, y_bar = _rule_operands(y_bar, y, "y", kind="complex")
+    y, y_bar = rule_operands(y_bar, y, "y", kind="complex")
     # Im(y_bar * conj(y)) written out in real arithmetic: no complex temporary.
     x_bar = np.imag(y_bar) * y.real
     x_bar -= np.real(y_bar) * y.imag
@@ -344,7 +309,7 @@ def to_complex(x):
     TypeError
         A complex ``x`` or an unsupported dtype.
     """
-    x = _to_complex_input(x)
+    x = to_complex_input(x)
     return x.astype(complex_dtype(x.dtype))
 
 

@@ -3,43 +3,17 @@
 The op is followed by its reverse rule, the projection of the cotangent on every mode. The
 gradient convention is the package's: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41),
 PyTorch's ``.grad`` convention; JAX's ``grad`` is its complex conjugate. Coefficients, modes
-and the wavefront are real, so every gradient here is real (Eq. 67).
+and the wavefront are real, so every gradient here is real (Eq. 67). The argument rules are
+``phasegrad.arguments.expansion``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..arguments.validate import array, cotangent, same_precision
+from ..arguments.expansion import basis_cotangent, basis_operands
 
 __all__ = ["basis", "basis_vjp"]
-
-
-def _modes(B):
-    """Validate the mode stack ``B`` (K, n, m); return it and its (K, n*m) matrix view."""
-    B = array(B, "B", kind="real")
-    if B.ndim != 3:
-        raise ValueError(f"B must have shape (K, n, m), a stack of K modes; got shape {B.shape}")
-    return B, B.reshape(B.shape[0], -1)
-
-
-def _basis_operands(a, B):
-    """Validate ``basis``'s operands; return ``a``, ``B`` and B's (K, n*m) matrix view."""
-    a = array(a, "a", kind="real", min_ndim=1)
-    B, modes = _modes(B)
-    same_precision(("a", a), ("B", B))
-    if a.shape[-1] != B.shape[0]:
-        raise ValueError(f"a must have K = {B.shape[0]} coefficients on its last axis (one per "
-                         f"mode of B {B.shape}); got shape {a.shape}")
-    return a, B, modes
-
-
-def _basis_cotangent(y_bar, B):
-    """Validate ``basis_vjp``'s arguments; return ``y_bar``, ``B`` and B's matrix view."""
-    B, modes = _modes(B)
-    y_bar = array(y_bar, "y_bar", min_ndim=2)
-    y_bar = cotangent(y_bar, "y_bar", y_bar.shape[:-2] + B.shape[1:], ("B", B))
-    return y_bar, B, modes
 
 
 def basis(a, B):
@@ -72,7 +46,7 @@ def basis(a, B):
     array([[-1., -2.],
            [-2., -1.]])
     """
-    a, B, modes = _basis_operands(a, B)
+    a, B, modes = basis_operands(a, B)
     return np.matmul(a, modes).reshape(a.shape[:-1] + B.shape[1:])
 
 
@@ -107,7 +81,7 @@ def basis_vjp(y_bar, B):
     >>> basis_vjp(np.ones((2, 2)), B)
     array([2., 4.])
     """
-    y_bar, B, modes = _basis_cotangent(y_bar, B)
+    y_bar, B, modes = basis_cotangent(y_bar, B)
     planes = np.real(y_bar).reshape(y_bar.shape[:-2] + (-1,))
     # A sum over every pixel: accumulate in double, return in the input's precision.
     a_bar = np.matmul(planes.astype(np.float64, copy=False), modes.T.astype(np.float64))

@@ -6,53 +6,29 @@ DFT pair that is a scaled unnormalised transform of the other direction (Eq. 75-
 
 Gradient convention: for a real scalar E, ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)``; a real input
 gets a real gradient (Eq. 67). PyTorch's ``.grad`` is the same; JAX's ``grad`` is the conjugate.
+The argument rules are ``phasegrad.arguments.fourier``.
 """
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from ..arguments.validate import (
-    array,
-    broadcast_shape,
-    cotangent,
-    plane_shape,
-    same_precision,
-    scalar,
+from ..arguments.fourier import (
+    convolve_inputs,
+    convolve_vjp_inputs,
+    mft_inputs,
+    mft_vjp_inputs,
+    transform_out,
+    transform_scale,
 )
-from .arithmetic import _sum_to_shape
+from ..arguments.validate import array
+from ..arrays import sum_to_shape
 
 __all__ = [
     "dft2", "dft2_vjp", "idft2", "idft2_vjp",
     "mft", "mft_vjp",
     "convolve", "convolve_vjp",
 ]
-
-_NORMS = ("backward", "ortho", "forward")
-
-
-def _transform_scale(norm, plane, inverse):
-    """The scale ``a`` (forward) or ``b`` (inverse) that ``norm`` stands for on ``plane``.
-
-    ``"backward"`` puts 1/N on the inverse, ``"forward"`` on the forward transform, ``"ortho"``
-    1/sqrt(N) on both (as ``numpy.fft``); a real number is the scale itself.
-    """
-    if isinstance(norm, str):
-        if norm not in _NORMS:
-            raise ValueError(f"norm must be one of {', '.join(map(repr, _NORMS))} or a real "
-                             f"number (the scale); got {norm!r}")
-        size = plane[0] * plane[1]
-        divide_by = {"backward": size if inverse else 1,
-                     "ortho": np.sqrt(size),
-                     "forward": 1 if inverse else size}[norm]
-        return 1.0 / divide_by
-    if isinstance(norm, numbers.Real) and not isinstance(norm, bool | np.bool_):
-        return scalar(norm, "norm", allow_complex=False)
-    raise ValueError(f"norm must be one of {', '.join(map(repr, _NORMS))} or a real number "
-                     f"(the scale); got {norm!r}")
-
 
 def _dft2_unnormalized(x, inverse):
     """``DFT_u x`` (kernel e^{-2 pi i k.x/N}) or ``IDFT_u x`` (e^{+...}), no 1/N either way."""
@@ -72,26 +48,6 @@ def _scaled_transform(x, scale, inverse, out=None):
     if out is None:
         return y
     np.copyto(out, y)
-    return out
-
-
-def _transform_out(out, x):
-    """Check ``out=`` of ``dft2``/``idft2`` against the validated ``x``: None, or a writeable,
-    C-contiguous, aligned ndarray of x's dtype and shape that shares no memory with x."""
-    if out is None:
-        return None
-    if not isinstance(out, np.ndarray) or isinstance(out, np.ma.MaskedArray):
-        raise TypeError(f"out must be an ndarray (or None); got {type(out).__name__}")
-    if out.dtype != x.dtype:
-        raise TypeError(f"out must have x's dtype {x.dtype}; got {out.dtype}")
-    if out.shape != x.shape:
-        raise ValueError(f"out must have x's shape {x.shape}; got {out.shape}")
-    if not out.flags.writeable:
-        raise ValueError("out must be writeable")
-    if not (out.flags.c_contiguous and out.flags.aligned):
-        raise ValueError("out must be C-contiguous and aligned")
-    if np.may_share_memory(out, x):
-        raise ValueError("out must not overlap x")
     return out
 
 
@@ -126,8 +82,8 @@ def dft2(x, norm="backward", *, out=None):
            [0.5+0.j, 0.5+0.j]], dtype=complex64)
     """
     x = array(x, "x", kind="complex", min_ndim=2)
-    scale = _transform_scale(norm, x.shape[-2:], inverse=False)
-    return _scaled_transform(x, scale, inverse=False, out=_transform_out(out, x))
+    scale = transform_scale(norm, x.shape[-2:], inverse=False)
+    return _scaled_transform(x, scale, inverse=False, out=transform_out(out, x))
 
 
 def dft2_vjp(y_bar, norm="backward"):
@@ -153,7 +109,7 @@ def dft2_vjp(y_bar, norm="backward"):
         ``x_bar``, shape and dtype of ``y_bar``.
     """
     y_bar = array(y_bar, "y_bar", kind="complex", min_ndim=2)
-    return idft2(y_bar, norm=_transform_scale(norm, y_bar.shape[-2:], inverse=False))
+    return idft2(y_bar, norm=transform_scale(norm, y_bar.shape[-2:], inverse=False))
 
 
 def idft2(x, norm="backward", *, out=None):
@@ -179,8 +135,8 @@ def idft2(x, norm="backward", *, out=None):
         ``y``, shape and dtype of ``x`` (``out`` when given).
     """
     x = array(x, "x", kind="complex", min_ndim=2)
-    scale = _transform_scale(norm, x.shape[-2:], inverse=True)
-    return _scaled_transform(x, scale, inverse=True, out=_transform_out(out, x))
+    scale = transform_scale(norm, x.shape[-2:], inverse=True)
+    return _scaled_transform(x, scale, inverse=True, out=transform_out(out, x))
 
 
 def idft2_vjp(y_bar, norm="backward"):
@@ -205,7 +161,7 @@ def idft2_vjp(y_bar, norm="backward"):
         ``x_bar``, shape and dtype of ``y_bar``.
     """
     y_bar = array(y_bar, "y_bar", kind="complex", min_ndim=2)
-    return dft2(y_bar, norm=_transform_scale(norm, y_bar.shape[-2:], inverse=True))
+    return dft2(y_bar, norm=transform_scale(norm, y_bar.shape[-2:], inverse=True))
 
 
 def _mft_matrix(n_out, n_in, scale, dtype):
@@ -213,33 +169,6 @@ def _mft_matrix(n_out, n_in, scale, dtype):
     centred_k = np.arange(n_out, dtype=np.float64) - n_out // 2
     cycles = scale * np.outer(centred_k, np.arange(n_in, dtype=np.float64))
     return np.exp(-2j * np.pi * cycles).astype(dtype, copy=False)
-
-
-def _mft_scales(scale):
-    """``(sr, sc)`` from a number or a pair of finite real numbers."""
-    if isinstance(scale, tuple | list | np.ndarray) and np.ndim(scale) == 1:
-        if len(scale) != 2:
-            raise ValueError(f"scale must be a number or a pair (sr, sc); got {scale!r}")
-        return (scalar(scale[0], "scale", allow_complex=False),
-                scalar(scale[1], "scale", allow_complex=False))
-    sr = scalar(scale, "scale", allow_complex=False)
-    return sr, sr
-
-
-# Argument checks shared with the C++ twins in phasegrad.ops.fourier (same errors in both).
-
-def _mft_inputs(x, shape, scale):
-    """``(x, (K, L), (sr, sc))``."""
-    x = array(x, "x", kind="complex", min_ndim=2)
-    plane = plane_shape(shape, "shape", batch_shape=x.shape[:-2])
-    return x, plane, _mft_scales(scale)
-
-
-def _mft_vjp_inputs(y_bar, x_shape, scale):
-    """``(y_bar, (n, m), (sr, sc))``."""
-    y_bar = array(y_bar, "y_bar", kind="complex", min_ndim=2)
-    plane = plane_shape(x_shape, "x_shape", batch_shape=y_bar.shape[:-2])
-    return y_bar, plane, _mft_scales(scale)
 
 
 def mft(x, shape, scale):
@@ -274,7 +203,7 @@ def mft(x, shape, scale):
     >>> np.allclose(mft(x, (8, 8), 1 / 8), fftshift(dft2(pad(x, (8, 8)))))
     True
     """
-    x, (rows, cols), (sr, sc) = _mft_inputs(x, shape, scale)
+    x, (rows, cols), (sr, sc) = mft_inputs(x, shape, scale)
     row_matrix = _mft_matrix(rows, x.shape[-2], sr, x.dtype)
     col_matrix = _mft_matrix(cols, x.shape[-1], sc, x.dtype)
     return row_matrix @ x @ col_matrix.T
@@ -303,7 +232,7 @@ def mft_vjp(y_bar, x_shape, scale):
     ndarray
         ``x_bar``, shape ``(..., n, m)``, dtype of ``y_bar``.
     """
-    y_bar, (rows, cols), (sr, sc) = _mft_vjp_inputs(y_bar, x_shape, scale)
+    y_bar, (rows, cols), (sr, sc) = mft_vjp_inputs(y_bar, x_shape, scale)
     row_matrix = _mft_matrix(y_bar.shape[-2], rows, sr, y_bar.dtype)
     col_matrix = _mft_matrix(y_bar.shape[-1], cols, sc, y_bar.dtype)
     return row_matrix.conj().T @ y_bar @ col_matrix.conj()
@@ -331,23 +260,6 @@ def _circular_product(u, v, conjugate_v):
     return product.astype(dtype, copy=False)
 
 
-def _convolve_inputs(x, h):
-    x = array(x, "x", min_ndim=2)
-    h = array(h, "h", min_ndim=2)
-    same_precision(("x", x), ("h", h))
-    if x.shape[-2:] != h.shape[-2:]:
-        raise ValueError(f"x and h must have the same plane shape (last two axes); got "
-                         f"x {x.shape} and h {h.shape} (zero-pad the smaller one with pad)")
-    return x, h, broadcast_shape(("x", x), ("h", h))
-
-
-def _convolve_vjp_inputs(y_bar, x, h):
-    """``(y_bar, x, h)`` checked as ``convolve_vjp`` needs them."""
-    x, h, out_shape = _convolve_inputs(x, h)
-    y_bar = cotangent(y_bar, "y_bar", out_shape, ("x", x), ("h", h))
-    return y_bar, x, h
-
-
 def convolve(x, h):
     """Circular 2-D convolution over the last two axes: ``y = IDFT(DFT(x) * DFT(h))`` (Eq. 69).
 
@@ -373,7 +285,7 @@ def convolve(x, h):
     >>> convolve(x, h)
     array([[3., 1., 2.]])
     """
-    x, h, _ = _convolve_inputs(x, h)
+    x, h, _ = convolve_inputs(x, h)
     return _circular_product(x, h, conjugate_v=False)
 
 
@@ -399,8 +311,8 @@ def convolve_vjp(y_bar, x, h):
     (x_bar, h_bar) : tuple of ndarray
         Shapes of ``x`` and ``h``; each real for a real input.
     """
-    y_bar, x, h = _convolve_vjp_inputs(y_bar, x, h)
+    y_bar, x, h = convolve_vjp_inputs(y_bar, x, h)
     x_bar = _circular_product(y_bar, h, conjugate_v=True)
     h_bar = _circular_product(y_bar, x, conjugate_v=True)
-    return (_sum_to_shape(x_bar, x.shape, x.dtype, copy=False),
-            _sum_to_shape(h_bar, h.shape, h.dtype, copy=False))
+    return (sum_to_shape(x_bar, x.shape, x.dtype, copy=False),
+            sum_to_shape(h_bar, h.shape, h.dtype, copy=False))

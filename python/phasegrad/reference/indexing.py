@@ -6,13 +6,24 @@ assignment swap roles, pad and crop swap roles, and a shift is undone by the opp
 
 Gradient convention: for a real scalar E, ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)``; a real input
 gets a real gradient (Eq. 67). PyTorch's ``.grad`` is the same; JAX's ``grad`` is the conjugate.
+The argument rules are ``phasegrad.arguments.indexing``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..arguments.validate import array, plane_shape
+from ..arguments.indexing import (
+    crop_inputs,
+    crop_vjp_inputs,
+    pad_inputs,
+    pad_vjp_inputs,
+    put_inputs,
+    put_vjp_inputs,
+    take_inputs,
+    take_vjp_inputs,
+)
+from ..arguments.validate import array
 
 __all__ = [
     "take", "take_vjp", "put", "put_vjp",
@@ -21,121 +32,10 @@ __all__ = [
 ]
 
 
-def _checked_index(index, plane, *, unique):
-    """Validate ``index`` against the plane ``(n, m)`` and return it as an ndarray.
-
-    A boolean mask of shape ``(n, m)`` selects its true pixels in row-major order; an integer
-    array of shape ``(k,)`` holds flat indices ``row * m + col`` in ``[0, n m)``. Either is
-    returned as it is (the C++ ops read a mask without turning it into indices).
-    """
-    index = np.asarray(index)
-    if index.size == 0:
-        raise ValueError(f"index must select at least one pixel; got shape {index.shape}")
-    size = plane[0] * plane[1]
-    if index.dtype == np.bool_:
-        if index.shape != tuple(plane):
-            raise ValueError(f"index, a boolean mask, must have the plane shape {tuple(plane)}; "
-                             f"got {index.shape}")
-        if not index.any():
-            raise ValueError("index, a boolean mask, must select at least one pixel")
-        return index
-    if index.dtype.kind not in "iu":
-        raise TypeError(f"index must be a boolean mask or integer flat indices; "
-                        f"got dtype {index.dtype}")
-    if index.ndim != 1:
-        raise ValueError(f"index, integer flat indices, must be one-dimensional; "
-                         f"got shape {index.shape}")
-    low, high = index.min(), index.max()
-    if low < 0 or high >= size:
-        raise ValueError(f"index out of range: flat indices must lie in [0, {size}) for the "
-                         f"plane {tuple(plane)}; got values from {low} to {high}")
-    if unique and np.unique(index).size != index.size:
-        raise ValueError("index must not repeat a pixel (put assigns each pixel once)")
-    return index
-
-
 def _as_flat(index):
-    """A checked index (see ``_checked_index``) as flat int indices."""
+    """A checked index (a mask or flat indices, see ``phasegrad.arguments.indexing``) as flat int
+    indices."""
     return np.flatnonzero(index) if index.dtype == np.bool_ else index
-
-
-def _selected(index):
-    """The number of pixels a checked index selects (with repeats)."""
-    return int(np.count_nonzero(index)) if index.dtype == np.bool_ else index.size
-
-
-# Argument checks of each op and rule, shared with the C++ twins in phasegrad.ops.indexing so
-# that both raise the same errors. Each returns the validated arguments, the index as
-# ``_checked_index`` returns it.
-
-def _take_inputs(x, index):
-    x = array(x, "x", min_ndim=2)
-    return x, _checked_index(index, x.shape[-2:], unique=False)
-
-
-def _take_vjp_inputs(y_bar, index, x_shape):
-    y_bar = array(y_bar, "y_bar", min_ndim=1)
-    rows, cols = plane_shape(x_shape, "x_shape", batch_shape=y_bar.shape[:-1])
-    index = _checked_index(index, (rows, cols), unique=False)
-    if y_bar.shape[-1] != _selected(index):
-        raise ValueError(f"y_bar must have {_selected(index)} entries on its last axis, one "
-                         f"per index; got shape {y_bar.shape}")
-    return y_bar, index, (rows, cols)
-
-
-def _put_inputs(x, index, shape):
-    x = array(x, "x", min_ndim=1)
-    rows, cols = plane_shape(shape, "shape", batch_shape=x.shape[:-1])
-    index = _checked_index(index, (rows, cols), unique=True)
-    if x.shape[-1] != _selected(index):
-        raise ValueError(f"x must have {_selected(index)} entries on its last axis, one per "
-                         f"index; got shape {x.shape}")
-    return x, index, (rows, cols)
-
-
-def _put_vjp_inputs(y_bar, index, shape):
-    y_bar = array(y_bar, "y_bar", min_ndim=2)
-    plane = plane_shape(shape, "shape", batch_shape=y_bar.shape[:-2])
-    if y_bar.shape[-2:] != plane:
-        raise ValueError(f"y_bar must have the plane shape {plane} given by shape; "
-                         f"got {y_bar.shape}")
-    return y_bar, _checked_index(index, plane, unique=True)
-
-
-def _pad_inputs(x, shape):
-    x = array(x, "x", min_ndim=2)
-    rows, cols = plane_shape(shape, "shape", batch_shape=x.shape[:-2])
-    if rows < x.shape[-2] or cols < x.shape[-1]:
-        raise ValueError(f"shape {(rows, cols)} must be at least the plane of x, "
-                         f"{x.shape[-2:]}, to pad into it")
-    return x, (rows, cols)
-
-
-def _pad_vjp_inputs(y_bar, x_shape):
-    y_bar = array(y_bar, "y_bar", min_ndim=2)
-    rows, cols = plane_shape(x_shape, "x_shape", batch_shape=y_bar.shape[:-2])
-    if rows > y_bar.shape[-2] or cols > y_bar.shape[-1]:
-        raise ValueError(f"x_shape {(rows, cols)} must be at most the plane of y_bar, "
-                         f"{y_bar.shape[-2:]} (pad only enlarges)")
-    return y_bar, (rows, cols)
-
-
-def _crop_inputs(x, shape):
-    x = array(x, "x", min_ndim=2)
-    rows, cols = plane_shape(shape, "shape", batch_shape=x.shape[:-2])
-    if rows > x.shape[-2] or cols > x.shape[-1]:
-        raise ValueError(f"shape {(rows, cols)} must be at most the plane of x, "
-                         f"{x.shape[-2:]}, to crop from it")
-    return x, (rows, cols)
-
-
-def _crop_vjp_inputs(y_bar, x_shape):
-    y_bar = array(y_bar, "y_bar", min_ndim=2)
-    rows, cols = plane_shape(x_shape, "x_shape", batch_shape=y_bar.shape[:-2])
-    if rows < y_bar.shape[-2] or cols < y_bar.shape[-1]:
-        raise ValueError(f"x_shape {(rows, cols)} must be at least the plane of y_bar, "
-                         f"{y_bar.shape[-2:]} (crop only shrinks)")
-    return y_bar, (rows, cols)
 
 
 def take(x, index):
@@ -164,7 +64,7 @@ def take(x, index):
     array([[2., 0., 0.],
            [0., 0., 1.]])
     """
-    x, index = _take_inputs(x, index)
+    x, index = take_inputs(x, index)
     flat = _as_flat(index)
     # One gather straight from x: reshaping a strided x to (..., n m) first would copy it.
     return x[(..., *np.unravel_index(flat, x.shape[-2:]))]
@@ -193,7 +93,7 @@ def take_vjp(y_bar, index, x_shape):
     ndarray
         ``x_bar``, shape ``(..., n, m)``, dtype of ``y_bar``.
     """
-    y_bar, index, (rows, cols) = _take_vjp_inputs(y_bar, index, x_shape)
+    y_bar, index, (rows, cols) = take_vjp_inputs(y_bar, index, x_shape)
     flat = _as_flat(index)
     x_bar = np.zeros(y_bar.shape[:-1] + (rows * cols,), dtype=y_bar.dtype)
     np.add.at(x_bar, (..., flat), y_bar)  # unbuffered: repeated indices accumulate (Eq. 62)
@@ -218,7 +118,7 @@ def put(x, index, shape):
     ndarray
         ``y``, shape ``(..., n, m)``, dtype of ``x``: zero except ``y[..., alpha] = x``.
     """
-    x, index, (rows, cols) = _put_inputs(x, index, shape)
+    x, index, (rows, cols) = put_inputs(x, index, shape)
     flat = _as_flat(index)
     y = np.zeros(x.shape[:-1] + (rows * cols,), dtype=x.dtype)
     y[..., flat] = x
@@ -245,7 +145,7 @@ def put_vjp(y_bar, index, shape):
     ndarray
         ``x_bar``, shape ``(..., k)``, dtype of ``y_bar``.
     """
-    y_bar, _ = _put_vjp_inputs(y_bar, index, shape)
+    y_bar, _ = put_vjp_inputs(y_bar, index, shape)
     return take(y_bar, index)
 
 
@@ -274,7 +174,7 @@ def pad(x, shape):
     array([[1., 1., 0.],
            [0., 0., 0.]])
     """
-    x, (rows, cols) = _pad_inputs(x, shape)
+    x, (rows, cols) = pad_inputs(x, shape)
     y = np.zeros(x.shape[:-2] + (rows, cols), dtype=x.dtype)
     y[..., :x.shape[-2], :x.shape[-1]] = x
     return y
@@ -298,7 +198,7 @@ def pad_vjp(y_bar, x_shape):
     ndarray
         ``x_bar``, shape ``(..., n, m)``, dtype of ``y_bar``.
     """
-    y_bar, plane = _pad_vjp_inputs(y_bar, x_shape)
+    y_bar, plane = pad_vjp_inputs(y_bar, x_shape)
     return crop(y_bar, plane)
 
 
@@ -320,7 +220,7 @@ def crop(x, shape):
     ndarray
         ``y``, shape ``(..., N, M)``, dtype of ``x``.
     """
-    x, (rows, cols) = _crop_inputs(x, shape)
+    x, (rows, cols) = crop_inputs(x, shape)
     # A copy, so that no op result aliases its input (as for the C++ ops).
     return x[..., :rows, :cols].copy()
 
@@ -343,7 +243,7 @@ def crop_vjp(y_bar, x_shape):
     ndarray
         ``x_bar``, shape ``(..., n, m)``, dtype of ``y_bar``.
     """
-    y_bar, plane = _crop_vjp_inputs(y_bar, x_shape)
+    y_bar, plane = crop_vjp_inputs(y_bar, x_shape)
     return pad(y_bar, plane)
 
 

@@ -9,21 +9,22 @@ contributes its real part.
 
 Sums accumulate in float64 and scalar results are Python floats: a float32 sum of squared
 residuals overflows once the residuals reach about 1e19. Arrays keep their input's dtype, and
-every op and rule returns new arrays that share no memory with its arguments.
+every op and rule returns new arrays that share no memory with its arguments. The argument
+rules are ``phasegrad.arguments.metrics``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..arguments.validate import (
-    array,
-    broadcast_shape,
-    cotangent,
-    expect_shape,
-    real_constant,
-    same_precision,
-    scalar,
+from ..arguments.metrics import (
+    mean_normalize_arguments,
+    mean_normalize_cotangent,
+    mean_normalize_scale,
+    poly_detector_operands,
+    poly_detector_vjp_operands,
+    wsse_operands,
+    wsse_vjp_operands,
 )
 
 __all__ = [
@@ -34,24 +35,6 @@ __all__ = [
 
 #: The two axes of an image plane; leading axes are a batch.
 _PLANE = (-2, -1)
-
-
-def _wsse_operands(M, D, w):
-    """Validate ``wsse``'s model ``M``, data ``D`` (M's shape) and weights ``w`` (or None)."""
-    M = array(M, "M", kind="real")
-    D = expect_shape(array(D, "D", kind="real"), "D", M.shape, "the shape of M")
-    if w is not None:
-        w = real_constant(w, "w")
-        if isinstance(w, np.ndarray) and broadcast_shape(("M", M), ("w", w)) != M.shape:
-            raise ValueError(f"w must broadcast to the shape of M {M.shape}; got {w.shape}")
-    same_precision(("M", M), ("D", D), ("w", w))
-    return M, D, w
-
-
-def _wsse_vjp_operands(E_bar, M, D, w):
-    """``_wsse_operands``, then ``E_bar``: a finite real number."""
-    M, D, w = _wsse_operands(M, D, w)
-    return M, D, w, scalar(E_bar, "E_bar", allow_complex=False)
 
 
 def wsse(M, D, w=None):
@@ -88,7 +71,7 @@ def wsse(M, D, w=None):
     >>> wsse(np.array([1.0, 2.0]), np.zeros(2), w=np.array([1.0, 0.5]))
     3.0
     """
-    M, D, w = _wsse_operands(M, D, w)
+    M, D, w = wsse_operands(M, D, w)
     # A 0-d M makes NumPy scalars, which take no out=: square into a new value.
     squared = np.square(np.subtract(M, D, dtype=np.float64))
     if w is not None:
@@ -116,31 +99,12 @@ def wsse_vjp(E_bar, M, D, w=None):
     Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
     ``.grad``; JAX's ``grad`` is its complex conjugate.
     """
-    M, D, w, E_bar = _wsse_vjp_operands(E_bar, M, D, w)
+    M, D, w, E_bar = wsse_vjp_operands(E_bar, M, D, w)
     M_bar = np.subtract(M, D)
     M_bar *= 2 * E_bar
     if w is not None:
         M_bar *= w
     return M_bar
-
-
-def _coefficient(value, name):
-    """A detector coefficient: a finite real number (0-d arrays and NumPy scalars too)."""
-    return scalar(value, name, allow_complex=False)
-
-
-def _poly_detector_operands(I, a, b, c):  # noqa: E741 - I is the paper's intensity
-    """Validate ``poly_detector``'s intensity ``I`` (real) and coefficients (real numbers)."""
-    intensity = array(I, "I", kind="real")
-    return intensity, _coefficient(a, "a"), _coefficient(b, "b"), _coefficient(c, "c")
-
-
-def _poly_detector_vjp_operands(M_bar, I, a, b):  # noqa: E741 - I is the paper's intensity
-    """Validate ``I``, ``a``, ``b``, then ``M_bar`` shaped like ``I`` (complex allowed)."""
-    intensity = array(I, "I", kind="real")
-    a, b = _coefficient(a, "a"), _coefficient(b, "b")
-    M_bar = cotangent(M_bar, "M_bar", intensity.shape, ("I", intensity))
-    return M_bar, intensity, a, b
 
 
 def poly_detector(I, a, b, c):  # noqa: E741 - I is the paper's intensity
@@ -165,7 +129,7 @@ def poly_detector(I, a, b, c):  # noqa: E741 - I is the paper's intensity
     ValueError
         A coefficient that is not finite.
     """
-    intensity, a, b, c = _poly_detector_operands(I, a, b, c)
+    intensity, a, b, c = poly_detector_operands(I, a, b, c)
     # Horner's form of a I^2 + b I + c: (a I + b) I + c, one new array updated in place.
     M = a * intensity
     M += b
@@ -208,7 +172,7 @@ def poly_detector_vjp(M_bar, I, a, b):  # noqa: E741 - I is the paper's intensit
     >>> poly_detector_vjp(np.ones(2), np.array([1.0, 2.0]), a=0.5, b=2.0)
     (array([3., 4.]), 5.0, 3.0, 2.0)
     """
-    M_bar, intensity, a, b = _poly_detector_vjp_operands(M_bar, I, a, b)
+    M_bar, intensity, a, b = poly_detector_vjp_operands(M_bar, I, a, b)
     M_bar = np.real(M_bar)
     I_bar = (2 * a) * intensity
     I_bar += b
@@ -230,29 +194,11 @@ def _per_plane(values, dtype):
     return np.asarray(values, dtype=dtype)[..., np.newaxis, np.newaxis]
 
 
-def _mean_normalize_arguments(x, c):
-    """Validate ``mean_normalize``'s ``x`` (real, at least 2-D) and ``c`` (a real number)."""
-    return array(x, "x", kind="real", min_ndim=2), scalar(c, "c", allow_complex=False)
-
-
-def _mean_normalize_scale(x, c, total):
-    """``s = c / mean(x)`` per plane from the plane sums ``total`` (a zero sum is refused)."""
-    if np.any(total == 0):
-        raise ValueError("x has a plane with zero mean: mean_normalize divides by the mean")
-    plane_size = x.shape[-2] * x.shape[-1]
-    return c * plane_size / total
-
-
 def _mean_normalize_operands(x, c):
     """Validate ``mean_normalize``'s ``x``; return it, ``c``, its plane sums and ``s``."""
-    x, c = _mean_normalize_arguments(x, c)
+    x, c = mean_normalize_arguments(x, c)
     total = _plane_sums(x)
-    return x, c, total, _mean_normalize_scale(x, c, total)
-
-
-def _mean_normalize_cotangent(y_bar, x):
-    """``y_bar`` of ``mean_normalize_vjp``: shaped like ``x``, its precision, maybe complex."""
-    return cotangent(y_bar, "y_bar", x.shape, ("x", x))
+    return x, c, total, mean_normalize_scale(x, c, total)
 
 
 def mean_normalize(x, c):
@@ -319,7 +265,7 @@ def mean_normalize_vjp(y_bar, x, c):
     ``.grad``; JAX's ``grad`` is its complex conjugate.
     """
     x, _, total, s = _mean_normalize_operands(x, c)
-    y_bar = np.real(_mean_normalize_cotangent(y_bar, x))
+    y_bar = np.real(mean_normalize_cotangent(y_bar, x))
     projection = _plane_sums(np.multiply(y_bar, x, dtype=np.float64))
     x_bar = y_bar * _per_plane(s, x.dtype)
     x_bar -= _per_plane(s * projection / total, x.dtype)

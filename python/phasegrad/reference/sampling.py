@@ -7,39 +7,17 @@ block (Eq. 88). Each is the other's reverse rule (Eq. 89, 90); they are not inve
 
 Gradient convention: for a real scalar E, ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)``; a real input
 gets a real gradient (Eq. 67). PyTorch's ``.grad`` is the same; JAX's ``grad`` is the conjugate.
+The argument rules are ``phasegrad.arguments.sampling``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..arguments.validate import array, int_pair, is_complex
+from ..arguments.sampling import bin_inputs, tile_inputs
+from ..arguments.validate import is_complex
 
 __all__ = ["bin", "bin_vjp", "tile", "tile_vjp"]
-
-
-def _check_divisible(arr, name, p, q):
-    if arr.shape[-2] % p or arr.shape[-1] % q:
-        raise ValueError(f"factor {(p, q)} must divide the plane of {name}, "
-                         f"{arr.shape[-2:]}, exactly")
-
-
-# Argument checks shared with the C++ twins in phasegrad.ops.sampling, so that both raise the
-# same errors: ``name`` is "x" for the ops and "y_bar" for the reverse rules.
-
-def _bin_inputs(x, factor, name="x"):
-    """``(x, p, q)``: ``x`` a plane stack whose plane the factor ``(p, q)`` divides."""
-    x = array(x, name, min_ndim=2)
-    p, q = int_pair(factor, "factor")
-    _check_divisible(x, name, p, q)
-    return x, p, q
-
-
-def _tile_inputs(x, factor, name="x"):
-    """``(x, p, q)``: ``x`` a plane stack and the factor ``(p, q)``."""
-    x = array(x, name, min_ndim=2)
-    p, q = int_pair(factor, "factor")
-    return x, p, q
 
 
 def bin(x, factor):  # the catalogue's name; it shadows the builtin in this module only
@@ -69,7 +47,7 @@ def bin(x, factor):  # the catalogue's name; it shadows the builtin in this modu
     array([[ 27.,  39.],
            [ 99., 111.]])
     """
-    x, p, q = _bin_inputs(x, factor)
+    x, p, q = bin_inputs(x, factor)
     rows, cols = x.shape[-2] // p, x.shape[-1] // q
     blocks = x.reshape(x.shape[:-2] + (rows, p, cols, q))
     double = np.complex128 if is_complex(x) else np.float64
@@ -96,7 +74,7 @@ def bin_vjp(y_bar, factor):
     ndarray
         ``x_bar``, shape ``(..., n, m)``, dtype of ``y_bar``.
     """
-    y_bar, _, _ = _tile_inputs(y_bar, factor, "y_bar")
+    y_bar, _, _ = tile_inputs(y_bar, factor, "y_bar")
     return tile(y_bar, factor)
 
 
@@ -124,7 +102,7 @@ def tile(x, factor):
     array([[1., 2.],
            [1., 2.]])
     """
-    x, p, q = _tile_inputs(x, factor)
+    x, p, q = tile_inputs(x, factor)
     rows, cols = x.shape[-2:]
     blocks = np.broadcast_to(x[..., :, None, :, None], x.shape[:-2] + (rows, p, cols, q))
     return blocks.reshape(x.shape[:-2] + (rows * p, cols * q))  # one copy, out of the view
@@ -150,5 +128,5 @@ def tile_vjp(y_bar, factor):
     ndarray
         ``x_bar``, shape ``(..., n, m)``, dtype of ``y_bar``.
     """
-    y_bar, _, _ = _bin_inputs(y_bar, factor, "y_bar")
+    y_bar, _, _ = bin_inputs(y_bar, factor, "y_bar")
     return bin(y_bar, factor)
