@@ -9,7 +9,7 @@ import pytest
 
 import phasegrad as pg
 from phasegrad.cli import main
-from phasegrad.demo import run_demo
+from phasegrad.cli.demo import run_demo
 
 
 def test_demo_recovers_the_aberration():
@@ -257,7 +257,7 @@ def test_import_phasegrad_loads_neither_matplotlib_nor_tqdm():
 
 
 def test_progress_bar_only_on_a_terminal(capsys):
-    from phasegrad._cli_io import Progress
+    from phasegrad.cli.io import Progress
 
     quiet = Progress(10, "test")                    # captured stdout: not a terminal
     quiet.line("a line")
@@ -268,7 +268,7 @@ def test_progress_bar_only_on_a_terminal(capsys):
 
 
 def test_progress_bar_on_request_goes_to_stderr(capsys):
-    from phasegrad._cli_io import Progress
+    from phasegrad.cli.io import Progress
 
     bar = Progress(3, "test", enabled=True)         # what a terminal gets
     bar.line("a line")

@@ -105,7 +105,7 @@ def lbfgs(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, maxcor=
     Examples
     --------
     >>> import numpy as np, phasegrad as pg
-    >>> from phasegrad.demo import make_problem
+    >>> from phasegrad.models.synthetic import make_problem
     >>> model, truth, _, _ = make_problem(size=16, modes=5, planes=2)
     >>> result = pg.optimize.lbfgs(model, np.zeros(model.n_params))
     >>> bool(np.linalg.norm(result.x - truth) < 1e-6 * np.linalg.norm(truth))

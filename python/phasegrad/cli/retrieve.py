@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._cli_io import DataError
+from ..models import PhaseRetrieval
+from ..pupils import circular_pupil, noll_to_nm, zernike_basis
 from .demo import fit
-from .models import PhaseRetrieval
-from .pupils import circular_pupil, noll_to_nm, zernike_basis
+from .io import DataError
 
 
 @dataclass

@@ -39,15 +39,15 @@ def _float_list(text):
 
 
 def _progress(total, description):
-    from ._cli_io import Progress
+    from .io import Progress
 
     return Progress(total, description)
 
 
 def _demo(args):
-    from ._cli_io import prepare_outputs, write_json
-    from ._plots import phase_retrieval_figure
     from .demo import run_demo
+    from .io import prepare_outputs, write_json
+    from .plots import phase_retrieval_figure
 
     paths = prepare_outputs(args.out, ["demo.png", "demo.json"], args.force)
     progress = _progress(args.maxiter, "L-BFGS-B")
@@ -103,8 +103,8 @@ def _demo(args):
 
 
 def _retrieve(args):
-    from ._cli_io import prepare_outputs, read_stack, write_json
-    from ._plots import phase_retrieval_figure
+    from .io import prepare_outputs, read_stack, write_json
+    from .plots import phase_retrieval_figure
     from .retrieve import build_model, coefficients_csv, solve
 
     stack, stored_defocus = read_stack(args.psfs)
@@ -148,8 +148,8 @@ HOLOGRAM_METHODS = ("adam", "lbfgs", "gs", "wgs")
 
 
 def _hologram_target(args):
-    from ._cli_io import read_image
-    from .optimize import default_target
+    from ..optimize import default_target
+    from .io import read_image
 
     if args.target is None:
         return default_target(args.size), "built-in"
@@ -161,17 +161,17 @@ def _hologram_target(args):
             (args.size, args.size), Image.Resampling.BILINEAR), dtype=np.float64)
     image = image - min(float(image.min()), 0.0)
     if not np.any(image > 0):
-        from ._cli_io import DataError
+        from .io import DataError
 
         raise DataError(f"{args.target}: the target image is all zero")
     return image / image.max(), str(args.target)
 
 
 def _hologram(args):
-    from ._cli_io import prepare_outputs, write_json
-    from ._plots import image_png, psnr_figure
-    from .models import Hologram
-    from .optimize import adam, gs, lbfgs, psnr, reconstruct, wgs
+    from ..models import Hologram
+    from ..optimize import adam, gs, lbfgs, psnr, reconstruct, wgs
+    from .io import prepare_outputs, write_json
+    from .plots import image_png, psnr_figure
 
     if args.target is None and args.size is None:
         args.size = 256
@@ -240,7 +240,7 @@ def _info(args):
 def _find_bench_suite():
     """``bench/bench_models.py`` of the source tree this package runs from, else of the
     current directory; None when neither has it (an installed wheel ships no ``bench/``)."""
-    from . import __file__ as package_file
+    from .. import __file__ as package_file
 
     for root in (Path(package_file).resolve().parents[2], Path.cwd()):
         script = root / "bench" / "bench_models.py"
@@ -457,7 +457,7 @@ def main(argv=None):
     """Entry point; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from ._cli_io import DataError
+    from .io import DataError
 
     try:
         return args.run(args)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .models.synthetic import DEMO_DETECTOR, make_problem, rms_wavefront_error  # noqa: F401
-from .optimize import lbfgs
+from ..models.synthetic import DEMO_DETECTOR, make_problem, rms_wavefront_error  # noqa: F401
+from ..optimize import lbfgs
 
 
 @dataclass
