@@ -116,7 +116,7 @@ def _retrieve(args):
     paths = prepare_outputs(args.out, names, args.force)
     progress = _progress(args.maxiter, "L-BFGS-B")
     try:
-        result = solve(*problem, maxiter=args.maxiter, report=progress.line,
+        result = solve(problem, maxiter=args.maxiter, report=progress.line,
                        progress=progress)
     finally:
         progress.close()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..models.synthetic import DEMO_DETECTOR, make_problem, rms_wavefront_error  # noqa: F401
+from ..models.synthetic import DEMO_DETECTOR, make_problem, rms_wavefront_error
 from ..optimize import lbfgs
 
 
@@ -46,34 +46,6 @@ class DemoResult:
     description: str = ""
 
 
-def fit(model, x0, maxiter=500, callback=None, restarts=4):
-    """``pg.optimize.lbfgs`` on ``model`` from ``x0``, restarted while restarting helps.
-
-    L-BFGS-B stops on ``ftol`` once the cost has fallen by about 12 orders of magnitude, and on
-    a problem mixing Zernike coefficients with detector parameters it then still sits at ~1e-6
-    relative error. ``lbfgs`` rescales the objective by its value at the start, so a restart
-    from there begins a fresh, well-scaled run with a new curvature memory: each one that lowers
-    the cost by more than a factor 1000 earns another (at most ``restarts``), within ``maxiter``
-    iterations in all. ``callback(iteration, x, cost)`` counts iterations across restarts.
-    Returns ``(x, cost, iterations, evaluations, history)``.
-    """
-    x = np.asarray(x0, dtype=np.float64)
-    done, evaluations, history = 0, 0, None
-    for _ in range(restarts + 1):
-        offset = done
-
-        def numbered(iteration, point, cost, offset=offset):
-            return callback(offset + iteration, point, cost) if callback else None
-
-        result = lbfgs(model, x, maxiter=maxiter - done, callback=numbered)
-        history = result.history if history is None else np.concatenate(
-            [history, result.history[1:]])
-        improved = result.history[0] > 1e3 * result.fun
-        x, done, evaluations = result.x, done + result.nit, evaluations + result.nfev
-        if not improved or done >= maxiter or result.fun == 0.0:
-            break
-    return x, float(history[-1]), done, evaluations, history
-
 def run_demo(size=64, modes=14, planes=3, seed=1, maxiter=500, dtype=np.float64,
              detector="quadratic", noise=0.0, report=print, progress=None):
     """Solve the synthetic problem, reporting each iteration through ``report`` (a callable
@@ -102,8 +74,9 @@ def run_demo(size=64, modes=14, planes=3, seed=1, maxiter=500, dtype=np.float64,
             progress.update(cost=f"{cost:.3e}", rms=f"{rms:.2e}")
 
     start = time.perf_counter()
-    x, cost, iterations, evaluations, history = fit(model, x0, maxiter=maxiter,
-                                                    callback=callback)
+    found = lbfgs(model, x0, maxiter=maxiter, callback=callback, restarts=4)
+    x, cost, iterations, evaluations = found.x, found.fun, found.nit, found.nfev
+    history = found.history
     seconds = time.perf_counter() - start
     parts = model.unpack(x)
     estimate = np.array(parts[0], dtype=np.float64)

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..models import PhaseRetrieval
+from ..optimize import lbfgs
 from ..pupils import circular_pupil, noll_to_nm, zernike_basis
-from .demo import fit
 from .io import DataError
 
 
@@ -46,10 +46,23 @@ class RetrievalResult:
     model_images: np.ndarray = field(repr=False)
 
 
+@dataclass
+class RetrievalProblem:
+    """What ``build_model`` makes of the data: the model, its pupil, the flux scale the data
+    were divided by, and the parameter vector the fit starts from (a flat wavefront, and for
+    the quadratic detector (a, b, c) = (0, 1, the background))."""
+
+    model: PhaseRetrieval
+    pupil: np.ndarray = field(repr=False)
+    flux_scale: float
+    x0: np.ndarray
+    defocus: np.ndarray  # waves of the Noll-4 mode, one per plane
+
+
 def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=14,
                 detector="quadratic"):
-    """``(model, pupil, flux_scale)`` for a (P, M, M) float64 stack; DataError when the data
-    and the description disagree."""
+    """A ``RetrievalProblem`` for a (P, M, M) float64 stack; DataError when the data and the
+    description disagree."""
     planes, size = stack.shape[0], stack.shape[1]
     if defocus is None:
         if planes > 1:
@@ -88,23 +101,24 @@ def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=1
         raise DataError("the PSFs must have a positive total flux above their background")
     model = PhaseRetrieval(amplitude=amplitude, basis=basis, data=stack / flux_scale, pad=pad,
                            diversity=diversity, detector=detector)
-    model.background = background / flux_scale  # the quadratic detector's starting c
-    return model, pupil, flux_scale
+    start_p = (0.0, 1.0, background / flux_scale) if detector == "quadratic" else None
+    return RetrievalProblem(model, pupil, flux_scale, model.pack(np.zeros(modes), start_p),
+                            defocus)
 
 
 def retrieve(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=14,
              detector="quadratic", maxiter=500, report=print, progress=None):
     """Recover the Zernike coefficients (and the detector) from ``stack``; see the module."""
     problem = build_model(stack, defocus, pupil_size, pad, obscuration, modes, detector)
-    return solve(*problem, maxiter=maxiter, report=report, progress=progress)
+    return solve(problem, maxiter=maxiter, report=report, progress=progress)
 
 
-def solve(model, pupil, flux_scale, maxiter=500, report=print, progress=None):
-    """Run L-BFGS-B on a model from ``build_model``; a ``RetrievalResult``."""
+def solve(problem, maxiter=500, report=print, progress=None):
+    """Run L-BFGS-B (restarted) on a ``RetrievalProblem`` from ``problem.x0``; a
+    ``RetrievalResult``."""
+    model, pupil, flux_scale, x0 = problem.model, problem.pupil, problem.flux_scale, problem.x0
     modes = model.coefficient_shape[0]
     quadratic = model.detector == "quadratic"
-    start_p = (0.0, 1.0, getattr(model, "background", 0.0)) if quadratic else None
-    x0 = model.pack(np.zeros(modes), start_p)
     report(f"phasegrad retrieve: {model!r}")
 
     def callback(iteration, x, cost):
@@ -113,8 +127,9 @@ def solve(model, pupil, flux_scale, maxiter=500, report=print, progress=None):
             progress.update(cost=f"{cost:.3e}")
 
     start = time.perf_counter()
-    x, cost, iterations, evaluations, history = fit(model, x0, maxiter=maxiter,
-                                                    callback=callback)
+    found = lbfgs(model, x0, maxiter=maxiter, callback=callback, restarts=4)
+    x, cost, iterations, evaluations = found.x, found.fun, found.nit, found.nfev
+    history = found.history
     seconds = time.perf_counter() - start
     parts = model.unpack(x)
     coefficients = np.array(parts[0], dtype=np.float64)
