@@ -213,7 +213,7 @@ def test_hologram_from_a_png_target(tmp_path, capsys):
     assert err.count("\n") == 1 and "no such file" in err
 
 
-@pytest.mark.parametrize("command", ["demo", "retrieve", "hologram", "bench", "info"])
+@pytest.mark.parametrize("command", ["demo", "retrieve", "hologram", "info"])
 def test_help_of_every_command(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
@@ -257,7 +257,7 @@ def test_import_phasegrad_loads_neither_matplotlib_nor_tqdm():
 
 
 def test_progress_bar_only_on_a_terminal(capsys):
-    from phasegrad.cli.io import Progress
+    from phasegrad.cli.progress import Progress
 
     quiet = Progress(10, "test")                    # captured stdout: not a terminal
     quiet.line("a line")
@@ -268,7 +268,7 @@ def test_progress_bar_only_on_a_terminal(capsys):
 
 
 def test_progress_bar_on_request_goes_to_stderr(capsys):
-    from phasegrad.cli.io import Progress
+    from phasegrad.cli.progress import Progress
 
     bar = Progress(3, "test", enabled=True)         # what a terminal gets
     bar.line("a line")

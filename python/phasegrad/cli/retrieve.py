@@ -1,4 +1,4 @@
-"""Phase retrieval from measured through-focus PSFs: what ``phasegrad retrieve`` runs.
+"""``phasegrad retrieve``: phase retrieval from measured through-focus PSFs.
 
 The model is the demo's: a circular (optionally obscured) pupil of ``n`` pixels, ``modes``
 Zernike modes from Noll index 2 (unit RMS, waves), one image per plane at a known defocus
@@ -13,15 +13,95 @@ local minimum, which shows as a final cost far above the noise.
 
 from __future__ import annotations
 
+import argparse
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from ..models import PhaseRetrieval
-from ..optimize import lbfgs
-from ..pupils import circular_pupil, noll_to_nm, zernike_basis
+from ..pupils import noll_to_nm
 from .io import DataError
+from .parser import add_output_options, add_quiet_option, float_at_least, float_list, int_at_least
+
+OUTPUTS = ("coefficients.json", "coefficients.csv", "retrieve.png")
+RESTARTS = 4  # of L-BFGS-B, while a run lowers the cost 1000-fold
+
+
+def register(commands):
+    """Add ``retrieve`` to the sub-command parsers."""
+    retrieve = commands.add_parser(
+        "retrieve", help="recover Zernike coefficients from your through-focus PSFs",
+        description="Read a stack of PSFs (one .npy (P, M, M), one .npz with 'psfs' and "
+                    "optionally 'defocus', a multi-page TIFF, or one PNG/TIFF per plane), "
+                    "model a circular pupil of M/pad pixels with a Zernike basis, and recover "
+                    "the coefficients (waves, Noll 2..) and the detector with L-BFGS-B. "
+                    "Writes coefficients.json, coefficients.csv and retrieve.png.",
+        epilog="example: phasegrad retrieve psfs.npy --defocus -0.5,0,0.5 --modes 14")
+    retrieve.add_argument("psfs", nargs="+", type=Path, metavar="FILE",
+                          help="the PSFs: .npy, .npz, multi-page .tif, or several .png/.tif")
+    retrieve.add_argument("--defocus", type=float_list, metavar="D,D,...",
+                          help="defocus of each plane: waves RMS of the Noll-4 mode (unit-RMS "
+                               "Zernike defocus); default: 'defocus' in the .npz, or 0 for "
+                               "one plane")
+    retrieve.add_argument("--pupil-size", type=int_at_least(4), metavar="N",
+                          help="pupil diameter in pixels (default M / pad)")
+    retrieve.add_argument("--pad", type=int_at_least(1), default=2,
+                          help="image size / pupil size: the sampling, 2 = Nyquist (default 2)")
+    retrieve.add_argument("--obscuration", type=float_at_least(0.0), default=0.0,
+                          help="central obscuration as a fraction of the diameter (default 0)")
+    retrieve.add_argument("--modes", type=int_at_least(1), default=14,
+                          help="Zernike modes from Noll index 2 (default 14)")
+    retrieve.add_argument("--detector", choices=("quadratic", "linear"), default="quadratic",
+                          help="detector model (default quadratic: gain, background and "
+                               "non-linearity estimated)")
+    retrieve.add_argument("--maxiter", type=int_at_least(1), default=500,
+                          help="L-BFGS-B iterations in all (default 500)")
+    add_output_options(retrieve, "retrieve")
+    add_quiet_option(retrieve, default=argparse.SUPPRESS)
+    retrieve.set_defaults(run=run)
+
+
+def run(args):
+    """The command: the outputs are checked first, then the data are read and checked, then
+    the fit runs; the output folder is made when there is something to write."""
+    from .io import check_outputs, make_output_folder, read_stack, write_json
+    from .plots import phase_retrieval_figure
+    from .progress import Progress
+
+    paths = check_outputs(args.out, OUTPUTS, args.force)
+    stack, stored_defocus = read_stack(args.psfs)
+    defocus = args.defocus if args.defocus is not None else stored_defocus
+    problem = build_model(stack, defocus, pupil_size=args.pupil_size, pad=args.pad,
+                          obscuration=args.obscuration, modes=args.modes,
+                          detector=args.detector)
+    with Progress(args.maxiter, "L-BFGS-B", quiet=args.quiet) as progress:
+        result = solve(problem, maxiter=args.maxiter, report=progress.line,
+                       progress=progress)
+    make_output_folder(args.out)
+    write_json(paths["coefficients.json"], {
+        "command": "retrieve", "inputs": [str(p) for p in args.psfs],
+        "model": result.description,
+        "options": {"defocus": defocus, "pupil_size": args.pupil_size, "pad": args.pad,
+                    "obscuration": args.obscuration, "modes": args.modes,
+                    "detector": args.detector, "maxiter": args.maxiter},
+        "noll": result.noll, "coefficients_waves": result.coefficients,
+        "detector": result.detector, "flux_scale": result.flux_scale,
+        "rms_wavefront_waves": result.rms_wavefront, "cost": result.cost,
+        "initial_cost": result.initial_cost, "iterations": result.iterations,
+        "evaluations": result.evaluations, "seconds": result.seconds,
+        "cost_history": result.cost_history})
+    paths["coefficients.csv"].write_text(coefficients_csv(result))
+    phase_retrieval_figure(paths["retrieve.png"], result.pupil, result.wavefront, result.data,
+                           result.model_images, result.cost_history,
+                           title=f"phasegrad retrieve: {result.description}",
+                           defocus=problem.defocus)
+    progress.line(f"  done in {result.seconds:.2f} s: {result.iterations} iterations, cost "
+                  f"{result.initial_cost:.3e} -> {result.cost:.3e}; wavefront "
+                  f"{result.rms_wavefront:.4e} waves RMS")
+    print(f"phasegrad retrieve: wrote {paths['coefficients.json']}, "
+          f"{paths['coefficients.csv']}, {paths['retrieve.png']}")
+    return 0
 
 
 @dataclass
@@ -52,7 +132,7 @@ class RetrievalProblem:
     were divided by, and the parameter vector the fit starts from (a flat wavefront, and for
     the quadratic detector (a, b, c) = (0, 1, the background))."""
 
-    model: PhaseRetrieval
+    model: object  # a pg.PhaseRetrieval
     pupil: np.ndarray = field(repr=False)
     flux_scale: float
     x0: np.ndarray
@@ -63,6 +143,9 @@ def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=1
                 detector="quadratic"):
     """A ``RetrievalProblem`` for a (P, M, M) float64 stack; DataError when the data and the
     description disagree."""
+    from ..models import PhaseRetrieval
+    from ..pupils import circular_pupil, zernike_basis
+
     planes, size = stack.shape[0], stack.shape[1]
     if defocus is None:
         if planes > 1:
@@ -116,6 +199,8 @@ def retrieve(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=14,
 def solve(problem, maxiter=500, report=print, progress=None):
     """Run L-BFGS-B (restarted) on a ``RetrievalProblem`` from ``problem.x0``; a
     ``RetrievalResult``."""
+    from ..optimize import lbfgs
+
     model, pupil, flux_scale, x0 = problem.model, problem.pupil, problem.flux_scale, problem.x0
     modes = model.coefficient_shape[0]
     quadratic = model.detector == "quadratic"
@@ -127,7 +212,7 @@ def solve(problem, maxiter=500, report=print, progress=None):
             progress.update(cost=f"{cost:.3e}")
 
     start = time.perf_counter()
-    found = lbfgs(model, x0, maxiter=maxiter, callback=callback, restarts=4)
+    found = lbfgs(model, x0, maxiter=maxiter, callback=callback, restarts=RESTARTS)
     x, cost, iterations, evaluations = found.x, found.fun, found.nit, found.nfev
     history = found.history
     seconds = time.perf_counter() - start
