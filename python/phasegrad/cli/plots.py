@@ -146,10 +146,9 @@ def slm_phase_uint8(phase):
     """A phase map as an SLM's 8-bit grey levels: wrapped to [0, 2 pi), then 0 .. 2 pi mapped
     linearly onto 0 .. 256 and truncated, so level k holds the phases in [k, k + 1) * 2 pi /
     256 (0 and 2 pi, the same phase, both give 0)."""
-    phase = np.asarray(phase, dtype=np.float64)
-    wrapped = np.mod(phase, 2 * np.pi)
+    wrapped = np.mod(np.asarray(phase, dtype=np.float64), 2 * np.pi)
     levels = np.floor(wrapped * (256 / (2 * np.pi))).astype(np.int64)
-    return np.clip(levels, 0, 255).astype(np.uint8)  # mod may round up to exactly 2 pi
+    return (levels % 256).astype(np.uint8)  # mod rounds -1e-20 up to 2 pi: level 0 again
 
 
 def slm_phase_png(path, phase):
