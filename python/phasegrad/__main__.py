@@ -1,4 +1,4 @@
-"""``python -m phasegrad``: see ``phasegrad.cli``."""
+"""``python -m phasegrad``: runs ``phasegrad.cli.main``."""
 
 import sys
 

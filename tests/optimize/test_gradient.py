@@ -5,7 +5,7 @@ import pytest
 from scipy.optimize import minimize
 
 import phasegrad as pg
-from phasegrad.models.synthetic import make_problem
+from phasegrad.models.synthetic import DEMO_DETECTOR, make_problem
 
 
 def small_problem(dtype=np.float64):
@@ -105,3 +105,74 @@ def test_adam_on_phase_retrieval_reduces_the_cost():
     model, truth, _, _ = small_problem()
     result = pg.optimize.adam(model, np.zeros(model.n_params), lr=0.005, iters=150)
     assert result.fun < 1e-2 * result.history[0]
+
+
+# -- lbfgs(restarts=) ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def quadratic_problem():
+    """The demo's problem (quadratic detector, noiseless), small; one plain and one restarted
+    run from the same start, with every callback recorded."""
+    model, truth, _, _ = make_problem(size=16, modes=6, detector="quadratic")
+    x0 = model.pack(np.zeros(6), (0.0, 1.0, 0.0))
+    x_truth = model.pack(truth, DEMO_DETECTOR)
+    once = pg.optimize.lbfgs(model, x0, maxiter=500)
+    seen = []
+    restarted = pg.optimize.lbfgs(model, x0, maxiter=500, restarts=4,
+                                  callback=lambda i, x, cost: seen.append((i, cost)))
+    return model, x0, x_truth, once, restarted, seen
+
+
+def _error(x, x_truth):
+    return np.linalg.norm(x - x_truth) / np.linalg.norm(x_truth)
+
+
+def test_lbfgs_restarts_reach_a_lower_error_on_the_demo_problem(quadratic_problem):
+    _, _, x_truth, once, restarted, _ = quadratic_problem
+    assert once.restarts == 0 and "restart" not in once.message
+    assert restarted.restarts >= 1 and f"after {restarted.restarts} restart" in restarted.message
+    assert _error(restarted.x, x_truth) < 1e-3 * _error(once.x, x_truth)
+    assert restarted.fun < 1e-6 * once.fun
+
+
+def test_lbfgs_restarts_start_with_the_plain_run(quadratic_problem):
+    """restarts=0 is one run, and a restarted minimisation begins with exactly that run."""
+    model, x0, _, once, restarted, _ = quadratic_problem
+    again = pg.optimize.lbfgs(model, x0, maxiter=500, restarts=0)
+    np.testing.assert_array_equal(again.x, once.x)
+    np.testing.assert_array_equal(again.history, once.history)
+    assert (again.nit, again.nfev, again.message) == (once.nit, once.nfev, once.message)
+    np.testing.assert_array_equal(restarted.history[:once.nit + 1], once.history)
+    assert restarted.nit > once.nit and restarted.nfev > once.nfev
+
+
+def test_lbfgs_restarts_count_iterations_and_history_across_runs(quadratic_problem):
+    model, _, _, _, restarted, seen = quadratic_problem
+    assert [i for i, _ in seen] == list(range(1, restarted.nit + 1))  # numbering continues
+    assert len(restarted.history) == restarted.nit + 1
+    np.testing.assert_array_equal(restarted.history[1:], [cost for _, cost in seen])
+    assert restarted.history[-1] == restarted.fun
+    assert restarted.fun == pytest.approx(model.fun_and_jac(restarted.x)[0], rel=1e-12)
+    # each run evaluates its start once more than it iterates, at least
+    assert restarted.nfev >= restarted.nit + restarted.restarts + 1
+
+
+def test_lbfgs_restarts_share_maxiter_and_stop_on_the_callback(quadratic_problem):
+    model, x0, _, once, _, _ = quadratic_problem
+    budget = once.nit + 5
+    capped = pg.optimize.lbfgs(model, x0, maxiter=budget, restarts=4)
+    assert capped.restarts == 1 and capped.nit == budget
+    stop_at = once.nit + 3                  # inside the first restart
+    stopped = pg.optimize.lbfgs(model, x0, maxiter=500, restarts=4,
+                                callback=lambda i, x, cost: i >= stop_at)
+    assert stopped.nit == stop_at and stopped.restarts == 1
+
+
+def test_lbfgs_restarts_is_a_non_negative_keyword():
+    model, _, _, _ = small_problem()
+    x0 = np.zeros(model.n_params)
+    with pytest.raises(ValueError, match="restarts"):
+        pg.optimize.lbfgs(model, x0, restarts=-1)
+    with pytest.raises(TypeError, match="restarts"):
+        pg.optimize.lbfgs(model, x0, restarts=1.5)
+    with pytest.raises(TypeError):
+        pg.optimize.lbfgs(model, x0, 200, None, 1e-12, 1e-15, 10, 40, 2)

@@ -1,25 +1,35 @@
-"""What the command-line tools share: data errors, output folders, progress, image stacks.
+"""What the command-line tools share: data errors, output folders, JSON, image stacks.
 
-Nothing here imports matplotlib, Pillow or tqdm at module level: ``import phasegrad`` must stay
+Nothing here imports matplotlib or Pillow at module level: ``import phasegrad.cli`` must stay
 light, and each is loaded only by the command that needs it.
 """
 
 from __future__ import annotations
 
 import json
-import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
+__all__ = ["DataError", "check_outputs", "make_output_folder", "read_image", "read_stack",
+           "write_json"]
+
 
 class DataError(Exception):
-    """Bad input data or an output that would be overwritten: one line, exit code 1."""
+    """Bad input data, an output folder that cannot be written or an output that would be
+    overwritten: one line, exit code 1."""
 
 
-def prepare_outputs(out_dir, names, force):
-    """``{name: Path}`` for ``names`` under ``out_dir`` (created); DataError when one exists
-    and ``force`` is False, before anything is computed or written."""
+def check_outputs(out_dir, names, force):
+    """``{name: Path}`` for ``names`` under ``out_dir``, checked before anything runs.
+
+    DataError when ``out_dir`` is not a folder, when one of the outputs exists and ``force``
+    is False, or when nothing can be written there: the folder, or where it does not exist
+    yet the nearest folder above it, must take a file (tried with an anonymous temporary file,
+    so that read-only file systems and ``/proc`` are caught whoever runs it). Nothing is
+    created: ``make_output_folder`` does that once there are results to write.
+    """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise DataError(f"--out {out} exists and is not a directory")
@@ -29,11 +39,28 @@ def prepare_outputs(out_dir, names, force):
         raise DataError(f"{existing[0]} exists (and {len(existing) - 1} more output(s)); "
                         "use --force to overwrite" if len(existing) > 1 else
                         f"{existing[0]} exists; use --force to overwrite")
+    nearest = out.absolute()
+    while not nearest.exists():
+        nearest = nearest.parent
+    if not nearest.is_dir():
+        raise DataError(f"cannot create --out {out}: {nearest} is not a directory")
+    try:
+        with tempfile.TemporaryFile(dir=nearest):
+            pass
+    except OSError as error:
+        where = "" if nearest == out.absolute() else f" (in {nearest}, where it would go)"
+        raise DataError(f"cannot write to --out {out}{where}: no file can be created there "
+                        f"({error.strerror or error})") from None
+    return paths
+
+
+def make_output_folder(out_dir):
+    """Create ``out_dir`` (and its parents); DataError when that fails."""
+    out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise DataError(f"cannot create --out {out}: {error.strerror or error}") from None
-    return paths
 
 
 def write_json(path, summary):
@@ -48,40 +75,6 @@ def write_json(path, summary):
         raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
     Path(path).write_text(json.dumps(summary, indent=2, default=convert) + "\n")
-
-
-class Progress:
-    """A tqdm bar on stderr when both stdout and stderr are terminals, else nothing.
-
-    ``line(text)`` prints a per-iteration line on stdout without breaking the bar.
-    """
-
-    def __init__(self, total, description, enabled=None):
-        if enabled is None:
-            enabled = sys.stdout.isatty() and sys.stderr.isatty()
-        self._bar = None
-        if enabled:
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total, desc=description, file=sys.stderr, leave=False,
-                             dynamic_ncols=True)
-
-    def line(self, text):
-        if self._bar is not None:
-            self._bar.write(text, file=sys.stdout)
-        else:
-            print(text, flush=True)
-
-    def update(self, steps=1, **postfix):
-        if self._bar is not None:
-            if postfix:
-                self._bar.set_postfix(postfix, refresh=False)
-            self._bar.update(steps)
-
-    def close(self):
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
 
 
 # -- reading images ----------------------------------------------------------------------------

@@ -1,0 +1,77 @@
+"""The command line: ``phasegrad <command>`` (the console script) or ``python -m phasegrad``.
+
+Commands, one module each: ``demo`` (synthetic phase retrieval), ``retrieve`` (your PSFs),
+``hologram`` (a phase-only hologram), ``bench`` (the benchmark suite, ``phasegrad.bench``) and
+``info`` (versions). ``parser`` holds the argument parser (``Parser``: one-line errors) and the
+option types, ``io`` the file handling, ``plots`` the figures, ``progress`` the per-iteration
+lines and the progress bar.
+
+Exit codes: 0 success (the demo: converged), 1 bad data, outputs that cannot be written, not
+enough memory or a fit that did not converge, 2 bad arguments. Every error is one line on
+stderr, ``phasegrad <command>: error: ...``.
+
+The library never imports this package; importing it loads no compiled core, SciPy,
+matplotlib, Pillow or tqdm (each command loads what it needs when it runs).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import bench, demo, hologram, info, retrieve
+from .io import DataError
+from .parser import Parser, add_quiet_option
+
+__all__ = ["Parser", "build_parser", "main"]
+
+COMMANDS = (demo, retrieve, hologram, bench, info)
+
+
+def build_parser():
+    """The ``phasegrad`` parser with every command's sub-parser."""
+    from .. import __version__
+
+    parser = Parser(
+        prog="phasegrad",
+        description="Optical forward models and their exact gradients (Jurling & Fienup 2014).")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_quiet_option(parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser,
+                                     metavar="{demo,retrieve,hologram,bench,info}")
+    for command in COMMANDS:
+        command.register(commands)
+    parser.commands = commands.choices  # {name: its Parser}, for errors found after parsing
+    return parser
+
+
+def _error(command, message, code):
+    print(f"phasegrad {command}: error: {message}", file=sys.stderr)
+    return code
+
+
+def _one_line(error):
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def main(argv=None):
+    """Run ``phasegrad`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and not getattr(args, "passthrough", False):
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(rest)}")
+    args.passthrough_args = rest
+    try:
+        return args.run(args)
+    except DataError as error:
+        return _error(args.command, _one_line(error), 1)
+    except MemoryError as error:  # numpy's ArrayMemoryError included
+        hint = "; try a smaller --size" if getattr(args, "size", None) is not None else ""
+        return _error(args.command, f"not enough memory: {_one_line(error)}{hint}", 1)
+    except (TypeError, ValueError) as error:
+        return _error(args.command, _one_line(error), 2)
+    except BrokenPipeError:
+        # The reader went away (``phasegrad demo | head``): stop quietly, as the Python docs
+        # advise, pointing stdout at devnull so the interpreter's final flush cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -1,0 +1,238 @@
+"""``phasegrad retrieve``: phase retrieval from measured through-focus PSFs.
+
+The model is the demo's: a circular (optionally obscured) pupil of ``n`` pixels, ``modes``
+Zernike modes from Noll index 2 (unit RMS, waves), one image per plane at a known defocus
+given as the coefficient of the unit-RMS Noll-4 defocus mode in waves, zero-padded ``pad``
+times (so images are ``pad * n`` pixels square). The data are divided by their total flux
+relative to the unaberrated model, so the parameters are of order one whatever the camera's
+units (the median pixel is taken as the background and left out of the flux); the quadratic
+detector's (a, b, c), started at (0, 1, background), are reported in those normalised units.
+The fit starts from a flat wavefront: aberrations much beyond ~0.1 wave RMS can stop in a
+local minimum, which shows as a final cost far above the noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..pupils import noll_to_nm
+from .io import DataError
+from .parser import add_output_options, add_quiet_option, float_at_least, float_list, int_at_least
+
+OUTPUTS = ("coefficients.json", "coefficients.csv", "retrieve.png")
+RESTARTS = 4  # of L-BFGS-B, while a run lowers the cost 1000-fold
+
+
+def register(commands):
+    """Add ``retrieve`` to the sub-command parsers."""
+    retrieve = commands.add_parser(
+        "retrieve", help="recover Zernike coefficients from your through-focus PSFs",
+        description="Read a stack of PSFs (one .npy (P, M, M), one .npz with 'psfs' and "
+                    "optionally 'defocus', a multi-page TIFF, or one PNG/TIFF per plane), "
+                    "model a circular pupil of M/pad pixels with a Zernike basis, and recover "
+                    "the coefficients (waves, Noll 2..) and the detector with L-BFGS-B. "
+                    "Writes coefficients.json, coefficients.csv and retrieve.png.",
+        epilog="example: phasegrad retrieve psfs.npy --defocus -0.5,0,0.5 --modes 14")
+    retrieve.add_argument("psfs", nargs="+", type=Path, metavar="FILE",
+                          help="the PSFs: .npy, .npz, multi-page .tif, or several .png/.tif")
+    retrieve.add_argument("--defocus", type=float_list, metavar="D,D,...",
+                          help="defocus of each plane: waves RMS of the Noll-4 mode (unit-RMS "
+                               "Zernike defocus); default: 'defocus' in the .npz, or 0 for "
+                               "one plane")
+    retrieve.add_argument("--pupil-size", type=int_at_least(4), metavar="N",
+                          help="pupil diameter in pixels (default M / pad)")
+    retrieve.add_argument("--pad", type=int_at_least(1), default=2,
+                          help="image size / pupil size: the sampling, 2 = Nyquist (default 2)")
+    retrieve.add_argument("--obscuration", type=float_at_least(0.0), default=0.0,
+                          help="central obscuration as a fraction of the diameter (default 0)")
+    retrieve.add_argument("--modes", type=int_at_least(1), default=14,
+                          help="Zernike modes from Noll index 2 (default 14)")
+    retrieve.add_argument("--detector", choices=("quadratic", "linear"), default="quadratic",
+                          help="detector model (default quadratic: gain, background and "
+                               "non-linearity estimated)")
+    retrieve.add_argument("--maxiter", type=int_at_least(1), default=500,
+                          help="L-BFGS-B iterations in all (default 500)")
+    add_output_options(retrieve, "retrieve")
+    add_quiet_option(retrieve, default=argparse.SUPPRESS)
+    retrieve.set_defaults(run=run)
+
+
+def run(args):
+    """The command: the outputs are checked first, then the data are read and checked, then
+    the fit runs; the output folder is made when there is something to write."""
+    from .io import check_outputs, make_output_folder, read_stack, write_json
+    from .plots import phase_retrieval_figure
+    from .progress import Progress
+
+    paths = check_outputs(args.out, OUTPUTS, args.force)
+    stack, stored_defocus = read_stack(args.psfs)
+    defocus = args.defocus if args.defocus is not None else stored_defocus
+    problem = build_model(stack, defocus, pupil_size=args.pupil_size, pad=args.pad,
+                          obscuration=args.obscuration, modes=args.modes,
+                          detector=args.detector)
+    with Progress(args.maxiter, "L-BFGS-B", quiet=args.quiet) as progress:
+        result = solve(problem, maxiter=args.maxiter, report=progress.line,
+                       progress=progress)
+    make_output_folder(args.out)
+    write_json(paths["coefficients.json"], {
+        "command": "retrieve", "inputs": [str(p) for p in args.psfs],
+        "model": result.description,
+        "options": {"defocus": defocus, "pupil_size": args.pupil_size, "pad": args.pad,
+                    "obscuration": args.obscuration, "modes": args.modes,
+                    "detector": args.detector, "maxiter": args.maxiter},
+        "noll": result.noll, "coefficients_waves": result.coefficients,
+        "detector": result.detector, "flux_scale": result.flux_scale,
+        "rms_wavefront_waves": result.rms_wavefront, "cost": result.cost,
+        "initial_cost": result.initial_cost, "iterations": result.iterations,
+        "evaluations": result.evaluations, "seconds": result.seconds,
+        "cost_history": result.cost_history})
+    paths["coefficients.csv"].write_text(coefficients_csv(result))
+    phase_retrieval_figure(paths["retrieve.png"], result.pupil, result.wavefront, result.data,
+                           result.model_images, result.cost_history,
+                           title=f"phasegrad retrieve: {result.description}",
+                           defocus=problem.defocus)
+    progress.line(f"  done in {result.seconds:.2f} s: {result.iterations} iterations, cost "
+                  f"{result.initial_cost:.3e} -> {result.cost:.3e}; wavefront "
+                  f"{result.rms_wavefront:.4e} waves RMS")
+    print(f"phasegrad retrieve: wrote {paths['coefficients.json']}, "
+          f"{paths['coefficients.csv']}, {paths['retrieve.png']}")
+    return 0
+
+
+@dataclass
+class RetrievalResult:
+    """Outcome of ``retrieve``."""
+
+    coefficients: np.ndarray     # waves, Noll 2..modes+1
+    noll: list
+    detector: np.ndarray | None  # (a, b, c) in flux-normalised units, or None (linear)
+    flux_scale: float            # the data were divided by this
+    rms_wavefront: float         # waves, piston removed
+    cost: float
+    initial_cost: float
+    iterations: int
+    evaluations: int
+    seconds: float
+    description: str
+    cost_history: np.ndarray = field(repr=False)
+    pupil: np.ndarray = field(repr=False)
+    wavefront: np.ndarray = field(repr=False)
+    data: np.ndarray = field(repr=False)
+    model_images: np.ndarray = field(repr=False)
+
+
+@dataclass
+class RetrievalProblem:
+    """What ``build_model`` makes of the data: the model, its pupil, the flux scale the data
+    were divided by, and the parameter vector the fit starts from (a flat wavefront, and for
+    the quadratic detector (a, b, c) = (0, 1, the background))."""
+
+    model: object  # a pg.PhaseRetrieval
+    pupil: np.ndarray = field(repr=False)
+    flux_scale: float
+    x0: np.ndarray
+    defocus: np.ndarray  # waves of the Noll-4 mode, one per plane
+
+
+def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=14,
+                detector="quadratic"):
+    """A ``RetrievalProblem`` for a (P, M, M) float64 stack; DataError when the data and the
+    description disagree."""
+    from ..models import PhaseRetrieval
+    from ..pupils import circular_pupil, zernike_basis
+
+    planes, size = stack.shape[0], stack.shape[1]
+    if defocus is None:
+        if planes > 1:
+            raise DataError(f"the data have {planes} planes: give their defocus with "
+                            "--defocus (waves of the Noll-4 mode, one value per plane)")
+        defocus = np.zeros(1)
+    defocus = np.asarray(defocus, dtype=np.float64)
+    if defocus.shape != (planes,):
+        raise DataError(f"{defocus.size} defocus value(s) for {planes} plane(s) of data")
+    if pupil_size is None:
+        if size % pad:
+            raise DataError(f"the images are {size} pixels wide, not a multiple of --pad "
+                            f"{pad}; give --pupil-size")
+        pupil_size = size // pad
+    if pupil_size * pad != size:
+        raise DataError(f"the images are {size}x{size} pixels but --pupil-size {pupil_size} "
+                        f"x --pad {pad} = {pupil_size * pad}")
+    if not np.any(stack):
+        raise DataError("the PSFs are all zero")
+    try:
+        pupil = circular_pupil(pupil_size, obscuration=obscuration)
+        basis = zernike_basis(modes, pupil_size, obscuration=obscuration, first=2)
+        defocus_mode = zernike_basis(1, pupil_size, obscuration=obscuration, first=4)[0]
+    except ValueError as error:
+        raise DataError(str(error)) from None
+    amplitude = pupil / pupil.sum()
+    diversity = defocus[:, None, None] * defocus_mode
+    unaberrated = PhaseRetrieval(amplitude=amplitude, basis=basis, data=stack, pad=pad,
+                                 diversity=diversity).simulate(np.zeros(modes))
+    # Most pixels of a PSF are dark: their median is the background, which must not count as
+    # flux (on a 128x128 frame a background of 0.1% of the peak outweighs the PSF itself).
+    # Only the quadratic detector has an offset c to model it; the linear one keeps all flux.
+    background = float(np.median(stack)) if detector == "quadratic" else 0.0
+    flux_scale = float((stack - background).sum() / unaberrated.sum())
+    if not np.isfinite(flux_scale) or flux_scale <= 0:
+        raise DataError("the PSFs must have a positive total flux above their background")
+    model = PhaseRetrieval(amplitude=amplitude, basis=basis, data=stack / flux_scale, pad=pad,
+                           diversity=diversity, detector=detector)
+    start_p = (0.0, 1.0, background / flux_scale) if detector == "quadratic" else None
+    return RetrievalProblem(model, pupil, flux_scale, model.pack(np.zeros(modes), start_p),
+                            defocus)
+
+
+def retrieve(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=14,
+             detector="quadratic", maxiter=500, report=print, progress=None):
+    """Recover the Zernike coefficients (and the detector) from ``stack``; see the module."""
+    problem = build_model(stack, defocus, pupil_size, pad, obscuration, modes, detector)
+    return solve(problem, maxiter=maxiter, report=report, progress=progress)
+
+
+def solve(problem, maxiter=500, report=print, progress=None):
+    """Run L-BFGS-B (restarted) on a ``RetrievalProblem`` from ``problem.x0``; a
+    ``RetrievalResult``."""
+    from ..optimize import lbfgs
+
+    model, pupil, flux_scale, x0 = problem.model, problem.pupil, problem.flux_scale, problem.x0
+    modes = model.coefficient_shape[0]
+    quadratic = model.detector == "quadratic"
+    report(f"phasegrad retrieve: {model!r}")
+
+    def callback(iteration, x, cost):
+        report(f"  iter {iteration:4d}  cost {cost:12.5e}")
+        if progress is not None:
+            progress.update(cost=f"{cost:.3e}")
+
+    start = time.perf_counter()
+    found = lbfgs(model, x0, maxiter=maxiter, callback=callback, restarts=RESTARTS)
+    x, cost, iterations, evaluations = found.x, found.fun, found.nit, found.nfev
+    history = found.history
+    seconds = time.perf_counter() - start
+    parts = model.unpack(x)
+    coefficients = np.array(parts[0], dtype=np.float64)
+    wavefront = model.wavefront(coefficients)
+    inside = wavefront[pupil > 0]
+    rms = float(np.sqrt(np.mean((inside - inside.mean()) ** 2)))
+    return RetrievalResult(
+        coefficients, list(range(2, modes + 2)),
+        np.array(parts[1], dtype=np.float64) if quadratic else None, flux_scale, rms, cost,
+        float(history[0]), iterations, evaluations, seconds, repr(model), history, pupil,
+        wavefront, model.data.astype(np.float64),
+        model.simulate(*parts).reshape(model.data.shape).astype(np.float64))
+
+
+def coefficients_csv(result):
+    """The CSV text: one row per mode (Noll index, radial order n, azimuthal m, waves)."""
+    lines = ["noll,n,m,coefficient_waves"]
+    for j, value in zip(result.noll, result.coefficients, strict=True):
+        n, m = noll_to_nm(j)
+        lines.append(f"{j},{n},{m},{value:.10e}")
+    return "\n".join(lines) + "\n"
