@@ -1,4 +1,4 @@
-"""The TensorFlow hologram question (shared/seeds/hologram-question.txt), solved end to end.
+"""The TensorFlow hologram question (described in docs/hologram-question.md), solved end to end.
 
 The question: a phase-only hologram exp(i phi) reconstructs the intensity
 ``I = |fftshift(ifft2(ifftshift(exp(i phi))))|^2``; the loss is the MSE between I scaled to

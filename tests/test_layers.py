@@ -34,10 +34,7 @@ LAYERS = (
     ("models",),
     ("optimize",),
     ("adapters",),
-    ("cli", "bench", "__main__",
-     # The application's modules that have not yet moved into cli/: until the cli/bench move
-     # lands (the lead drops these names after merging it).
-     "_cli_io", "_plots", "demo", "retrieve"),
+    ("cli", "bench", "__main__"),
 )
 LAYER = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
@@ -55,7 +52,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {}
 
 
 def module_name(path):
-    """``phasegrad.a.b`` for ``python/phasegrad/a/b.py`` (a package's ``__init__.py``: its name)."""
+    """``phasegrad.a.b`` for the package's file ``a/b.py`` (a package's ``__init__.py``: its
+    name)."""
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     if parts[-1] == "__init__":
         parts = parts[:-1]
@@ -224,7 +222,7 @@ def test_the_allow_list_holds_only_live_violations():
     ("from .. import native\n", "numpy-only"),
 ])
 def test_the_scan_catches(source, rule):
-    # Read as if it were python/phasegrad/reference/probe.py (nothing is written there).
+    # Scanned as if it were the package's reference/probe.py (nothing is written there).
     assert rule in {found[1] for found in scan(PACKAGE / "reference" / "probe.py", source)}
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-BENCH = HERE.parents[1] / "bench"
 CHECKS = {}
 
 
@@ -209,7 +208,7 @@ def readme_example_prints_what_it_says(jax, jnp, pg, problems, twin):
 
 
 def main():
-    twin = _load("models_jax_for_adapters", BENCH / "models_jax.py")  # imports jax, x64 on
+    twin = importlib.import_module("phasegrad.bench.models_jax")  # imports jax, x64 on
     import jax
     import jax.numpy as jnp
 

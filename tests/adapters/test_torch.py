@@ -16,7 +16,6 @@ else:
 import phasegrad as pg  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-BENCH = HERE.parents[1] / "bench"
 
 
 def _load(name, path):
@@ -82,7 +81,7 @@ def test_float32_gradient_is_close_to_float64():
 
 
 def _load_torch_twin():
-    return _load("models_torch_for_adapters", BENCH / "models_torch.py")
+    return importlib.import_module("phasegrad.bench.models_torch")
 
 
 def test_matches_the_pure_torch_twin_of_phase_retrieval():

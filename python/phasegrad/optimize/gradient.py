@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-from . import _checks as c
+from ..arguments import optimize as c
 from ._result import OptimizeResult
 
 __all__ = ["LBFGSResult", "adam", "lbfgs"]
