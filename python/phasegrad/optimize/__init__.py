@@ -11,12 +11,13 @@ score hologram problems.
 """
 
 from ._result import OptimizeResult
-from .gradient import adam, lbfgs
+from .gradient import LBFGSResult, adam, lbfgs
 from .holograms import gs, reconstruct, wgs
 from .projections import error_reduction, gerchberg_saxton, hio, raar
 from .targets import default_target, psnr, spot_array_target
 
 __all__ = [
-    "OptimizeResult", "adam", "default_target", "error_reduction", "gerchberg_saxton", "gs",
-    "hio", "lbfgs", "psnr", "raar", "reconstruct", "spot_array_target", "wgs",
+    "LBFGSResult", "OptimizeResult", "adam", "default_target", "error_reduction",
+    "gerchberg_saxton", "gs", "hio", "lbfgs", "psnr", "raar", "reconstruct",
+    "spot_array_target", "wgs",
 ]
