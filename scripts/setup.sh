@@ -304,8 +304,9 @@ for requirement in "${frameworks[@]}"; do
       if ! output=$(pip install --no-index --no-deps "$requirement" 2>&1); then
         framework_missing "$requirement: no local wheel in pip's find-links (pip --no-index)"
       else
-        log "$(grep '^Successfully installed' <<<"$output" || echo "installed $requirement")" \
-            "from a local wheel; its dependencies from the index:"
+        installed=$(grep -o '^Successfully installed .*' <<<"$output" | cut -d' ' -f3- || true)
+        log "installed ${installed:-$requirement} from a local wheel; its dependencies from the" \
+            "index:"
         if ! pip install "$requirement" >&2; then
           pip uninstall -y -q torch >&2 || true
           framework_missing "$requirement: its dependencies could not be installed"
