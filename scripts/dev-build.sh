@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
 # Developer build: compile the C++ core into build/dev and copy _core*.so next to the Python
 # sources, so that `PYTHONPATH=python python -m pytest` runs against the working tree without
-# a pip install. Needs the build requirements installed (pip install scikit-build-core pybind11).
+# a pip install. Incremental: only what changed is compiled again. Needs the build requirements
+# in $PYTHON (default python3): pip install scikit-build-core pybind11 (scripts/setup.sh
+# installs them into the Python it picks, ./.venv's on Debian's system Python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
-pybind11_dir=$("$PYTHON" -c "import pybind11; print(pybind11.get_cmake_dir())")
-cmake -S . -B build/dev -G Ninja -DCMAKE_BUILD_TYPE=Release -Dpybind11_DIR="$pybind11_dir" \
-  -DPython_EXECUTABLE="$(command -v "$PYTHON")" >/dev/null
+if ! pybind11_dir=$("$PYTHON" -c "import pybind11; print(pybind11.get_cmake_dir())" 2>/dev/null)
+then
+  echo "dev-build: $PYTHON has no pybind11: $PYTHON -m pip install pybind11 (or run with" \
+       "PYTHON=.venv/bin/python after bash scripts/setup.sh)" >&2
+  exit 1
+fi
+generator=()
+if [ ! -f build/dev/CMakeCache.txt ] && command -v ninja >/dev/null 2>&1; then
+  generator=(-G Ninja)  # a configured build/dev keeps the generator it has
+fi
+cmake -S . -B build/dev "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+  -Dpybind11_DIR="$pybind11_dir" -DPython_EXECUTABLE="$(command -v "$PYTHON")" >/dev/null
 cmake --build build/dev
 cp build/dev/_core*.so python/phasegrad/
+echo "dev-build: copied $(cd build/dev && ls _core*.so) into python/phasegrad/" >&2
