@@ -10,7 +10,7 @@
 #include <type_traits>
 
 #include "common.hpp"
-#include "phasegrad/kernels/real_view.hpp"
+#include "phasegrad/core/real_view.hpp"
 
 namespace phasegrad::bind {
 

@@ -22,7 +22,7 @@
 #include <mutex>
 #include <vector>
 
-#include "phasegrad/fft.hpp"
+#include "phasegrad/core/fft.hpp"
 
 namespace phasegrad::models {
 
