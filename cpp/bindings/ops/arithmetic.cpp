@@ -93,9 +93,9 @@ py::object binary(bool multiply, const py::array& full_in, const py::array& smal
         {
           py::gil_scoped_release release;
           if (multiply) {
-            mul<F, S>(f, s, out, r.batch, r.inner, threads);
+            ops::mul<F, S>(f, s, out, r.batch, r.inner, threads);
           } else {
-            add<F, S>(f, s, out, r.batch, r.inner, threads);
+            ops::add<F, S>(f, s, out, r.batch, r.inner, threads);
           }
         }
         return std::move(z);
@@ -125,7 +125,7 @@ py::object add_vjp_binding(const py::array& z_bar_in, bool full_complex, bool sm
             S* sb = small_bar.mutable_data();
             {
               py::gil_scoped_release release;
-              add_vjp_same<F, S, G>(g, fb, sb, r.inner, threads);
+              ops::add_vjp_same<F, S, G>(g, fb, sb, r.inner, threads);
             }
             return py::make_tuple(full_bar, small_bar);
           }
@@ -133,7 +133,7 @@ py::object add_vjp_binding(const py::array& z_bar_in, bool full_complex, bool sm
           accumulator_t<S>* sb = small_sum.mutable_data();
           {
             py::gil_scoped_release release;
-            add_vjp_repeated<F, S, G>(g, fb, sb, r.batch, r.inner, threads);
+            ops::add_vjp_repeated<F, S, G>(g, fb, sb, r.batch, r.inner, threads);
           }
           return py::make_tuple(full_bar, small_sum);
         });
@@ -167,7 +167,7 @@ py::object mul_vjp_binding(const py::array& z_bar_in, const py::array& full_in,
             S* sb = small_bar.mutable_data();
             {
               py::gil_scoped_release release;
-              mul_vjp_same<F, S, G>(g, f, s, fb, sb, r.inner, threads);
+              ops::mul_vjp_same<F, S, G>(g, f, s, fb, sb, r.inner, threads);
             }
             return py::make_tuple(full_bar, small_bar);
           }
@@ -175,7 +175,7 @@ py::object mul_vjp_binding(const py::array& z_bar_in, const py::array& full_in,
           accumulator_t<S>* sb = small_sum.mutable_data();
           {
             py::gil_scoped_release release;
-            mul_vjp_repeated<F, S, G>(g, f, s, fb, sb, r.batch, r.inner, threads);
+            ops::mul_vjp_repeated<F, S, G>(g, f, s, fb, sb, r.batch, r.inner, threads);
           }
           return py::make_tuple(full_bar, small_sum);
         });
@@ -201,7 +201,7 @@ py::object repeat_binding(const py::array& x_in, py::ssize_t batch, int threads)
       const auto inner = static_cast<size_t>(x.size());
       {
         py::gil_scoped_release release;
-        repeat_leading<E>(src, dst, static_cast<size_t>(batch), inner, threads);
+        ops::broadcast<E>(src, dst, static_cast<size_t>(batch), inner, threads);
       }
       return std::move(y);
     });
@@ -220,7 +220,7 @@ py::object sum_leading_binding(const py::array& y_bar_in, py::ssize_t inner, int
       accumulator_t<E>* dst = x_sum.mutable_data();
       {
         py::gil_scoped_release release;
-        sum_leading<E>(src, dst, r.batch, r.inner, threads);
+        ops::sum_leading<E>(src, dst, r.batch, r.inner, threads);
       }
       return std::move(x_sum);
     });
@@ -239,7 +239,7 @@ py::object power_scalar_binding(const py::array& x_in, double c, int threads) {
       E* dst = y.mutable_data();
       {
         py::gil_scoped_release release;
-        power_scalar<E>(src, c, dst, static_cast<size_t>(x.size()), threads);
+        ops::power<E>(src, c, dst, static_cast<size_t>(x.size()), threads);
       }
       return std::move(y);
     });
@@ -260,7 +260,7 @@ py::object power_array_binding(const py::array& x_in, const py::array& c_in, int
       E* dst = y.mutable_data();
       {
         py::gil_scoped_release release;
-        power_array<E>(src, exponent, dst, r.batch, r.inner, threads);
+        ops::power_array<E>(src, exponent, dst, r.batch, r.inner, threads);
       }
       return std::move(y);
     });
@@ -286,7 +286,7 @@ py::object power_vjp_binding(const py::array& y_bar_in, const py::array& x_in, d
         E* dst = x_bar.mutable_data();
         if (c_array.is_none()) {
           py::gil_scoped_release release;
-          power_vjp_scalar<E, G>(g, src, c_scalar, dst, static_cast<size_t>(x.size()), threads);
+          ops::power_vjp<E, G>(g, src, c_scalar, dst, static_cast<size_t>(x.size()), threads);
         } else {
           if (!py::isinstance<py::array>(c_array)) {
             throw py::type_error("c_array must be an ndarray or None");
@@ -295,7 +295,7 @@ py::object power_vjp_binding(const py::array& y_bar_in, const py::array& x_in, d
           const Repeat r = repeat_of(x, c);
           const T* exponent = c.data();
           py::gil_scoped_release release;
-          power_vjp_array<E, G>(g, src, exponent, dst, r.batch, r.inner, threads);
+          ops::power_vjp_array<E, G>(g, src, exponent, dst, r.batch, r.inner, threads);
         }
         return std::move(x_bar);
       });

@@ -5,8 +5,6 @@
 
 namespace phasegrad::bind {
 
-namespace kernels = phasegrad::complex_parts;
-
 namespace {
 
 template <class T>
@@ -21,11 +19,11 @@ py::array abs2(const py::array& x, int threads) {
     if constexpr (decltype(complex_x)::value) {
       const Complex<T>* in = strict<Complex<T>>(x, "x").data();
       py::gil_scoped_release release;
-      kernels::abs2<T>(in, out, n, threads);
+      ops::abs2<T>(in, out, n, threads);
     } else {
       const T* in = strict<T>(x, "x").data();
       py::gil_scoped_release release;
-      kernels::abs2<T>(in, out, n, threads);
+      ops::abs2<T>(in, out, n, threads);
     }
     return std::move(y);
   });
@@ -43,7 +41,7 @@ py::array abs2_vjp(const py::array& y_bar, const py::array& x, int threads) {
     X* out = x_bar.mutable_data();
     {
       py::gil_scoped_release release;
-      kernels::abs2_vjp<T>(g, in, out, n, threads);
+      ops::abs2_vjp<T>(g, in, out, n, threads);
     }
     return std::move(x_bar);
   });
@@ -69,7 +67,7 @@ py::array part(const py::array& a, bool imaginary, int threads) {
     T* out = y.mutable_data();
     {
       py::gil_scoped_release release;
-      kernels::copy_part<T>(source, out, n, threads);
+      ops::copy_part<T>(source, out, n, threads);
     }
     return std::move(y);
   });
@@ -84,7 +82,7 @@ py::array embed(const py::array& a, bool imaginary, int threads) {
     Complex<T>* out = y.mutable_data();
     {
       py::gil_scoped_release release;
-      kernels::embed<T>(source, imaginary, out, n, threads);
+      ops::embed<T>(source, imaginary, out, n, threads);
     }
     return std::move(y);
   });
@@ -100,7 +98,7 @@ py::array exp(const py::array& x, int threads) {
     X* out = y.mutable_data();
     {
       py::gil_scoped_release release;
-      kernels::exp<T>(in, out, n, threads);
+      ops::exp<T>(in, out, n, threads);
     }
     return std::move(y);
   });
@@ -119,11 +117,11 @@ py::array exp_vjp(const py::array& y_bar, const py::array& y, int threads) {
       if (has_dtype<Complex<T>>(y_bar)) {
         const Complex<T>* g = strict<Complex<T>>(y_bar, "y_bar").data();
         py::gil_scoped_release release;
-        kernels::exp_vjp<T>(g, in, out, n, threads);
+        ops::exp_vjp<T>(g, in, out, n, threads);
       } else {
         const T* g = strict<T>(y_bar, "y_bar").data();
         py::gil_scoped_release release;
-        kernels::exp_vjp<T>(g, in, out, n, threads);
+        ops::exp_vjp<T>(g, in, out, n, threads);
       }
       return std::move(x_bar);
     } else {
@@ -133,7 +131,7 @@ py::array exp_vjp(const py::array& y_bar, const py::array& y, int threads) {
       T* out = x_bar.mutable_data();
       {
         py::gil_scoped_release release;
-        kernels::exp_vjp<T>(g, in, out, n, threads);
+        ops::exp_vjp<T>(g, in, out, n, threads);
       }
       return std::move(x_bar);
     }
@@ -149,7 +147,7 @@ py::array expi(const py::array& x, int threads) {
     Complex<T>* out = y.mutable_data();
     {
       py::gil_scoped_release release;
-      kernels::expi<T>(in, out, n, threads);
+      ops::expi<T>(in, out, n, threads);
     }
     return std::move(y);
   });
@@ -167,11 +165,11 @@ py::array expi_vjp(const py::array& y_bar, const py::array& y, int threads) {
     if (has_dtype<Complex<T>>(y_bar)) {
       const Complex<T>* g = strict<Complex<T>>(y_bar, "y_bar").data();
       py::gil_scoped_release release;
-      kernels::expi_vjp<T>(g, in, out, n, threads);
+      ops::expi_vjp<T>(g, in, out, n, threads);
     } else {
       const T* g = strict<T>(y_bar, "y_bar").data();
       py::gil_scoped_release release;
-      kernels::expi_vjp<T>(g, in, out, n, threads);
+      ops::expi_vjp<T>(g, in, out, n, threads);
     }
     return std::move(x_bar);
   });

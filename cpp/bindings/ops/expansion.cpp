@@ -44,7 +44,7 @@ py::array basis_binding(const py::array& a_in, const py::array& B_in, int thread
   T* out = y.mutable_data();
   {
     py::gil_scoped_release release;
-    basis<T>(coefficients, modes, out, batch, count, pixels, threads);
+    ops::basis<T>(coefficients, modes, out, batch, count, pixels, threads);
   }
   return std::move(y);
 }
@@ -69,7 +69,7 @@ py::array basis_vjp_binding(const py::array& y_bar_in, const py::array& B_in, in
   T* out = a_bar.mutable_data();
   {
     py::gil_scoped_release release;
-    basis_vjp<T, G>(cotangent, modes, out, batch, count, pixels, threads);
+    ops::basis_vjp<T, G>(cotangent, modes, out, batch, count, pixels, threads);
   }
   return std::move(a_bar);
 }

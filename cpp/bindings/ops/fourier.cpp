@@ -6,7 +6,6 @@
 
 #include "common.hpp"
 #include "element_dispatch.hpp"
-#include "phasegrad/core/fft.hpp"
 #include "phasegrad/ops/fourier.hpp"
 #include "phasegrad/core/element.hpp"
 
@@ -31,8 +30,7 @@ py::array scaled_dft2(const py::array& x_in, double scale, bool inverse, int thr
   if (src == dst) throw std::invalid_argument("out must not overlap x");
   {
     py::gil_scoped_release release;
-    dft2_unnormalized<T>(src, dst, p.batch, p.rows, p.cols, inverse, threads);
-    if (scale != 1.0) scale_inplace<T>(dst, p.size(), static_cast<T>(scale), threads);
+    ops::dft2<T>(src, dst, p.batch, p.rows, p.cols, scale, inverse, threads);
   }
   return std::move(out);
 }
@@ -46,7 +44,7 @@ py::array mft_matrix_of(py::ssize_t n_out, py::ssize_t n_in, double scale, bool 
   std::complex<T>* dst = out.mutable_data();
   {
     py::gil_scoped_release release;
-    mft_matrix<T>(dst, rows, cols, scale, conjugate, transpose, threads);
+    ops::mft_matrix<T>(dst, rows, cols, scale, conjugate, transpose, threads);
   }
   return std::move(out);
 }
@@ -63,7 +61,7 @@ auto dispatch_pair(const py::array& x, const py::array& h, F&& f) {
 // The broadcast layout: x and h share the plane; the int64 plane maps, of the output's batch
 // shape, say which plane of x and of h each output plane reads.
 struct Broadcast {
-  ConvolveLayout layout;
+  ops::ConvolveLayout layout;
   std::vector<py::ssize_t> out_shape;
   Array<std::int64_t> x_map, h_map;  // keep the maps alive while the kernel reads them
 };
@@ -82,7 +80,7 @@ Broadcast broadcast_of(const py::array& x, const py::array& h, const py::array& 
   }
   out_shape.push_back(static_cast<py::ssize_t>(px.rows));
   out_shape.push_back(static_cast<py::ssize_t>(px.cols));
-  ConvolveLayout layout{px.rows, px.cols, px.batch, ph.batch,
+  ops::ConvolveLayout layout{px.rows, px.cols, px.batch, ph.batch,
                         static_cast<std::size_t>(x_map.size()), x_map.data(), h_map.data()};
   return {layout, std::move(out_shape), std::move(x_map), std::move(h_map)};
 }
@@ -102,7 +100,7 @@ py::array convolve(const py::array& x_in, const py::array& h_in, const py::array
   Y* ys = y.mutable_data();
   {
     py::gil_scoped_release release;
-    convolve_planes<X, H, Y>(xs, hs, ys, b.layout, threads);
+    ops::convolve<X, H, Y>(xs, hs, ys, b.layout, threads);
   }
   return std::move(y);
 }
@@ -126,7 +124,7 @@ py::tuple convolve_vjp(const py::array& y_bar_in, const py::array& x_in, const p
   H* h_bar_data = h_bar.mutable_data();
   {
     py::gil_scoped_release release;
-    convolve_planes_vjp<G, X, H>(gs, xs, hs, x_bar_data, h_bar_data, b.layout, threads);
+    ops::convolve_vjp<G, X, H>(gs, xs, hs, x_bar_data, h_bar_data, b.layout, threads);
   }
   return py::make_tuple(std::move(x_bar), std::move(h_bar));
 }

@@ -44,10 +44,10 @@ Array<bool> plane_mask(const py::array& index, std::size_t rows, std::size_t col
 }
 
 // The mask's layout: a pass over the plane, run like every kernel with the GIL released.
-MaskLayout layout_of(const Array<bool>& mask, std::size_t plane, int threads) {
+ops::MaskLayout layout_of(const Array<bool>& mask, std::size_t plane, int threads) {
   const auto* bytes = reinterpret_cast<const std::uint8_t*>(mask.data());
   py::gil_scoped_release release;
-  return mask_layout(bytes, plane, threads);
+  return ops::mask_layout(bytes, plane, threads);
 }
 
 // An array of `shape` and element type E, all zeros, from numpy.zeros (calloc: pages that are
@@ -75,12 +75,12 @@ py::array take(const py::array& x_in, const py::array& index_in, int threads) {
   const E* src = x.data();
   if (is_mask(index_in)) {
     auto mask = plane_mask(index_in, p.rows, p.cols);
-    const MaskLayout layout = layout_of(mask, p.plane(), threads);
+    const ops::MaskLayout layout = layout_of(mask, p.plane(), threads);
     Array<E> y(replace_tail(x, 2, {static_cast<py::ssize_t>(layout.count())}));
     E* dst = y.mutable_data();
     {
       py::gil_scoped_release release;
-      take_masked<E>(src, layout, dst, p.batch, threads);
+      ops::take<E>(src, layout, dst, p.batch, threads);
     }
     return std::move(y);
   }
@@ -91,7 +91,7 @@ py::array take(const py::array& x_in, const py::array& index_in, int threads) {
   E* dst = y.mutable_data();
   {
     py::gil_scoped_release release;
-    take_pixels<E>(src, picks, count, dst, p.batch, p.plane(), threads);
+    ops::take<E>(src, picks, count, dst, p.batch, p.plane(), threads);
   }
   return std::move(y);
 }
@@ -106,7 +106,7 @@ py::array scatter(const py::array& values_in, const char* name, const py::array&
   const E* src = values.data();
   if (is_mask(index_in)) {  // its pixels never repeat: put and take's reverse rule agree
     auto mask = plane_mask(index_in, out_rows, out_cols);
-    const MaskLayout layout = layout_of(mask, out_rows * out_cols, threads);
+    const ops::MaskLayout layout = layout_of(mask, out_rows * out_cols, threads);
     if (layout.count() != r.length) {
       throw std::invalid_argument("the mask selects " + std::to_string(layout.count()) +
                                   " pixels; the values have " + std::to_string(r.length));
@@ -115,7 +115,7 @@ py::array scatter(const py::array& values_in, const char* name, const py::array&
     E* dst = out.mutable_data();
     {
       py::gil_scoped_release release;
-      put_masked<E>(src, layout, dst, r.batch, threads);
+      ops::put<E>(src, layout, dst, r.batch, threads);
     }
     return std::move(out);
   }
@@ -132,9 +132,9 @@ py::array scatter(const py::array& values_in, const char* name, const py::array&
   {
     py::gil_scoped_release release;
     if (scatter_sum) {
-      take_pixels_vjp<E>(src, picks, count, dst, r.batch, plane, threads);
+      ops::take_vjp<E>(src, picks, count, dst, r.batch, plane, threads);
     } else {
-      put_pixels<E>(src, picks, count, dst, r.batch, plane, threads);
+      ops::put<E>(src, picks, count, dst, r.batch, plane, threads);
     }
   }
   return std::move(out);
@@ -154,7 +154,7 @@ py::array resize_top_left(const py::array& x_in, py::ssize_t rows, py::ssize_t c
   E* dst = y.mutable_data();
   {
     py::gil_scoped_release release;
-    copy_top_left<E>(src, p.rows, p.cols, dst, out_rows, out_cols, p.batch, threads);
+    ops::copy_top_left<E>(src, p.rows, p.cols, dst, out_rows, out_cols, p.batch, threads);
   }
   return std::move(y);
 }
@@ -164,15 +164,11 @@ py::array shift(const py::array& x_in, bool inverse, int threads) {
   auto x = strict<E>(x_in, "x");
   const Planes p = planes_of(x, "x");
   Array<E> y(shape_of(x));
-  // fftshift rolls by half the plane (rounded down); ifftshift rolls back by the same amount.
-  const std::size_t row_shift = inverse ? p.rows - p.rows / 2 : p.rows / 2;
-  const std::size_t col_shift = inverse ? p.cols - p.cols / 2 : p.cols / 2;
   const E* src = x.data();
   E* dst = y.mutable_data();
   {
     py::gil_scoped_release release;
-    roll_planes<E>(src, dst, p.batch, p.rows, p.cols, row_shift % p.rows, col_shift % p.cols,
-                   threads);
+    ops::fftshift<E>(src, dst, p.batch, p.rows, p.cols, inverse, threads);
   }
   return std::move(y);
 }

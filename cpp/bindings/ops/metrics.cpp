@@ -5,15 +5,13 @@
 
 namespace phasegrad::bind {
 
-namespace kernels = phasegrad::metrics;
-
 namespace {
 
 // wsse's w: None (every weight 1), a number, or a C-contiguous array of M's dtype whose size
 // divides M's: entry i % w.size weighs element i of M (the caller lays out a w that broadcasts
 // along M's trailing axes that way).
 template <class T>
-kernels::Weights<T> weights_of(const py::object& w, const py::array& M) {
+ops::Weights<T> weights_of(const py::object& w, const py::array& M) {
   if (w.is_none()) return {nullptr, 0, 1.0};
   if (py::isinstance<py::float_>(w) || py::isinstance<py::int_>(w)) {
     return {nullptr, 0, w.cast<double>()};
@@ -57,7 +55,7 @@ void bind_metrics(py::module_& m) {
           const auto weights = weights_of<T>(w, M);
           const std::size_t n = element_count(M);
           py::gil_scoped_release release;
-          return kernels::wsse<T>(model, data, weights, n, threads);
+          return ops::wsse<T>(model, data, weights, n, threads);
         });
       },
       py::arg("M"), py::arg("D"), py::arg("w"), py::arg("threads"),
@@ -77,7 +75,7 @@ void bind_metrics(py::module_& m) {
           T* out = M_bar.mutable_data();
           {
             py::gil_scoped_release release;
-            kernels::wsse_vjp<T>(E_bar, model, data, weights, out, n, threads);
+            ops::wsse_vjp<T>(E_bar, model, data, weights, out, n, threads);
           }
           return std::move(M_bar);
         });
@@ -95,7 +93,7 @@ void bind_metrics(py::module_& m) {
           T* out = M.mutable_data();
           {
             py::gil_scoped_release release;
-            kernels::poly_detector<T>(intensity, a, b, c, out, n, threads);
+            ops::poly_detector<T>(intensity, a, b, c, out, n, threads);
           }
           return std::move(M);
         });
@@ -114,10 +112,10 @@ void bind_metrics(py::module_& m) {
           const std::size_t n = element_count(I);
           Array<T> I_bar(shape_of(I));
           T* out = I_bar.mutable_data();
-          kernels::CoefficientGradients sums{};
+          ops::CoefficientGradients sums{};
           {
             py::gil_scoped_release release;
-            sums = kernels::poly_detector_vjp<T>(cotangent, intensity, a, b, out, n, threads);
+            sums = ops::poly_detector_vjp<T>(cotangent, intensity, a, b, out, n, threads);
           }
           return py::make_tuple(std::move(I_bar), sums.a, sums.b, sums.c);
         });
@@ -135,7 +133,7 @@ void bind_metrics(py::module_& m) {
           auto* out = static_cast<double*>(sums.mutable_data());
           {
             py::gil_scoped_release release;
-            kernels::plane_sums<T>(values, p.batch, p.plane(), out, threads);
+            ops::plane_sums<T>(values, p.batch, p.plane(), out, threads);
           }
           return sums;
         });
@@ -156,7 +154,7 @@ void bind_metrics(py::module_& m) {
           auto* out_yx = static_cast<double*>(sum_yx.mutable_data());
           {
             py::gil_scoped_release release;
-            kernels::plane_sums_with_projection<T>(cotangent, values, p.batch, p.plane(), out_x,
+            ops::plane_sums_with_projection<T>(cotangent, values, p.batch, p.plane(), out_x,
                                                    out_yx, threads);
           }
           return py::make_tuple(sum_x, sum_yx);
@@ -184,7 +182,7 @@ void bind_metrics(py::module_& m) {
           T* out = y.mutable_data();
           {
             py::gil_scoped_release release;
-            kernels::scale_planes<T>(source, factors, shifts, p.batch, p.plane(), out, threads);
+            ops::scale_planes<T>(source, factors, shifts, p.batch, p.plane(), out, threads);
           }
           return std::move(y);
         });

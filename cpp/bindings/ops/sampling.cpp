@@ -32,7 +32,7 @@ py::array bin(const py::array& x_in, py::ssize_t p_in, py::ssize_t q_in, int thr
   E* dst = y.mutable_data();
   {
     py::gil_scoped_release release;
-    bin_planes<E>(src, dst, s.batch, s.rows, s.cols, p, q, threads);
+    ops::bin<E>(src, dst, s.batch, s.rows, s.cols, p, q, threads);
   }
   return std::move(y);
 }
@@ -51,7 +51,7 @@ py::array tile(const py::array& x_in, py::ssize_t p_in, py::ssize_t q_in, int th
   E* dst = y.mutable_data();
   {
     py::gil_scoped_release release;
-    tile_planes<E>(src, dst, s.batch, s.rows, s.cols, p, q, threads);
+    ops::tile<E>(src, dst, s.batch, s.rows, s.cols, p, q, threads);
   }
   return std::move(y);
 }

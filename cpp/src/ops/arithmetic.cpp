@@ -1,5 +1,5 @@
 // Element-wise arithmetic kernels: definitions and explicit instantiations (see
-// phasegrad/kernels/arithmetic.hpp for the layout and the rules they keep).
+// phasegrad/ops/arithmetic.hpp for the layout and the rules they keep).
 #include "phasegrad/ops/arithmetic.hpp"
 
 #include <cmath>
@@ -10,15 +10,8 @@
 #include "phasegrad/core/element.hpp"
 #include "phasegrad/core/leading_axes.hpp"
 
-namespace phasegrad {
+namespace phasegrad::ops {
 
-using numpy_like::accumulate_as;
-using numpy_like::conjugate;
-using numpy_like::divide;
-using numpy_like::plus;
-using numpy_like::project;
-using numpy_like::times;
-using numpy_like::widen;
 using std::size_t;
 
 namespace {
@@ -31,12 +24,12 @@ void map_repeated(const F* full, const S* small, Z* out, size_t batch, size_t in
   const size_t n = batch * inner;
   if (inner == 1) {
     const S s = small[0];
-    passes::for_each_segment(n, n, threads, [&](size_t k0, size_t k1, size_t) {
+    for_each_segment(n, n, threads, [&](size_t k0, size_t k1, size_t) {
       for (size_t k = k0; k < k1; ++k) out[k] = op(full[k], s);
     });
     return;
   }
-  passes::for_each_segment(n, inner, threads, [&](size_t k0, size_t k1, size_t i0) {
+  for_each_segment(n, inner, threads, [&](size_t k0, size_t k1, size_t i0) {
     const F* f = full + k0;
     const S* s = small + i0;
     Z* z = out + k0;
@@ -61,7 +54,7 @@ void mul(const F* full, const S* small, promoted_t<F, S>* z, size_t batch, size_
 
 template <class X, class Y, class G>
 void add_vjp_same(const G* z_bar, X* x_bar, Y* y_bar, size_t n, int threads) {
-  passes::for_each_segment(n, n, threads, [&](size_t k0, size_t k1, size_t) {
+  for_each_segment(n, n, threads, [&](size_t k0, size_t k1, size_t) {
     for (size_t k = k0; k < k1; ++k) {
       const G g = z_bar[k];
       x_bar[k] = project<X>(g);
@@ -75,8 +68,8 @@ void add_vjp_repeated(const G* z_bar, F* full_bar, accumulator_t<S>* small_sum, 
                       size_t inner, int threads) {
   using Acc = accumulator_t<S>;
   if (inner == 1) {
-    small_sum[0] = passes::sum_all<Acc>(batch, threads, [&](size_t k0, size_t k1) {
-      return passes::sum_terms<Acc>(k0, k1, [&](size_t k) {
+    small_sum[0] = sum_all<Acc>(batch, threads, [&](size_t k0, size_t k1) {
+      return sum_terms<Acc>(k0, k1, [&](size_t k) {
         const G g = z_bar[k];
         full_bar[k] = project<F>(g);
         return accumulate_as<Acc>(g);
@@ -84,8 +77,8 @@ void add_vjp_repeated(const G* z_bar, F* full_bar, accumulator_t<S>* small_sum, 
     });
     return;
   }
-  passes::sum_over_leading<Acc>(batch, inner, threads, small_sum,
-                                [&](size_t b, size_t i0, size_t i1, Acc* acc) {
+  sum_over_leading<Acc>(batch, inner, threads, small_sum,
+                        [&](size_t b, size_t i0, size_t i1, Acc* acc) {
     const G* g = z_bar + b * inner;
     F* out = full_bar + b * inner;
     for (size_t i = i0; i < i1; ++i) {
@@ -98,7 +91,7 @@ void add_vjp_repeated(const G* z_bar, F* full_bar, accumulator_t<S>* small_sum, 
 template <class X, class Y, class G>
 void mul_vjp_same(const G* z_bar, const X* x, const Y* y, X* x_bar, Y* y_bar, size_t n,
                   int threads) {
-  passes::for_each_segment(n, n, threads, [&](size_t k0, size_t k1, size_t) {
+  for_each_segment(n, n, threads, [&](size_t k0, size_t k1, size_t) {
     for (size_t k = k0; k < k1; ++k) {
       const G g = z_bar[k];
       x_bar[k] = project<X>(times(conjugate(y[k]), g));
@@ -113,8 +106,8 @@ void mul_vjp_repeated(const G* z_bar, const F* full, const S* small, F* full_bar
   using Acc = accumulator_t<S>;
   if (inner == 1) {
     const S s_conj = conjugate(small[0]);
-    small_sum[0] = passes::sum_all<Acc>(batch, threads, [&](size_t k0, size_t k1) {
-      return passes::sum_terms<Acc>(k0, k1, [&](size_t k) {
+    small_sum[0] = sum_all<Acc>(batch, threads, [&](size_t k0, size_t k1) {
+      return sum_terms<Acc>(k0, k1, [&](size_t k) {
         const G g = z_bar[k];
         full_bar[k] = project<F>(times(s_conj, g));
         return accumulate_as<Acc>(times(conjugate(widen(full[k])), widen(g)));
@@ -122,8 +115,8 @@ void mul_vjp_repeated(const G* z_bar, const F* full, const S* small, F* full_bar
     });
     return;
   }
-  passes::sum_over_leading<Acc>(batch, inner, threads, small_sum,
-                                [&](size_t b, size_t i0, size_t i1, Acc* acc) {
+  sum_over_leading<Acc>(batch, inner, threads, small_sum,
+                        [&](size_t b, size_t i0, size_t i1, Acc* acc) {
     const G* g = z_bar + b * inner;
     const F* f = full + b * inner;
     F* out = full_bar + b * inner;
@@ -135,16 +128,16 @@ void mul_vjp_repeated(const G* z_bar, const F* full, const S* small, F* full_bar
 }
 
 template <class E>
-void repeat_leading(const E* x, E* y, size_t batch, size_t inner, int threads) {
+void broadcast(const E* x, E* y, size_t batch, size_t inner, int threads) {
   const size_t n = batch * inner;
   if (inner == 1) {
     const E value = x[0];
-    passes::for_each_segment(n, n, threads, [&](size_t k0, size_t k1, size_t) {
+    for_each_segment(n, n, threads, [&](size_t k0, size_t k1, size_t) {
       for (size_t k = k0; k < k1; ++k) y[k] = value;
     });
     return;
   }
-  passes::for_each_segment(n, inner, threads, [&](size_t k0, size_t k1, size_t i0) {
+  for_each_segment(n, inner, threads, [&](size_t k0, size_t k1, size_t i0) {
     const E* from = x + i0;
     E* to = y + k0;
     const size_t count = k1 - k0;
@@ -157,14 +150,13 @@ void sum_leading(const E* y_bar, accumulator_t<E>* x_sum, size_t batch, size_t i
                  int threads) {
   using Acc = accumulator_t<E>;
   if (inner == 1) {
-    x_sum[0] = passes::sum_all<Acc>(batch, threads, [&](size_t k0, size_t k1) {
-      return passes::sum_terms<Acc>(k0, k1,
-                                    [&](size_t k) { return accumulate_as<Acc>(y_bar[k]); });
+    x_sum[0] = sum_all<Acc>(batch, threads, [&](size_t k0, size_t k1) {
+      return sum_terms<Acc>(k0, k1, [&](size_t k) { return accumulate_as<Acc>(y_bar[k]); });
     });
     return;
   }
-  passes::sum_over_leading<Acc>(batch, inner, threads, x_sum,
-                                [&](size_t b, size_t i0, size_t i1, Acc* acc) {
+  sum_over_leading<Acc>(batch, inner, threads, x_sum,
+                        [&](size_t b, size_t i0, size_t i1, Acc* acc) {
     const E* row = y_bar + b * inner;
     for (size_t i = i0; i < i1; ++i) acc[i - i0] += accumulate_as<Acc>(row[i]);
   });
@@ -246,9 +238,9 @@ void with_power(real_t<E> e, Body&& body) {
 }  // namespace
 
 template <class E>
-void power_scalar(const E* x, double c, E* y, size_t n, int threads) {
+void power(const E* x, double c, E* y, size_t n, int threads) {
   with_power<E>(static_cast<real_t<E>>(c), [&](auto pow) {
-    passes::for_each_segment(n, n, threads, [&](size_t k0, size_t k1, size_t) {
+    for_each_segment(n, n, threads, [&](size_t k0, size_t k1, size_t) {
       for (size_t k = k0; k < k1; ++k) y[k] = pow(x[k]);
     });
   });
@@ -261,12 +253,12 @@ void power_array(const E* x, const real_t<E>* c, E* y, size_t batch, size_t inne
 }
 
 template <class E, class G>
-void power_vjp_scalar(const G* y_bar, const E* x, double c, E* x_bar, size_t n, int threads) {
+void power_vjp(const G* y_bar, const E* x, double c, E* x_bar, size_t n, int threads) {
   using T = real_t<E>;
   const T scale = static_cast<T>(c);
   // NumPy's order: (c * conj(x)**(c - 1)) * y_bar, with c - 1 formed in double.
   with_power<E>(static_cast<T>(c - 1.0), [&](auto pow) {
-    passes::for_each_segment(n, n, threads, [&](size_t k0, size_t k1, size_t) {
+    for_each_segment(n, n, threads, [&](size_t k0, size_t k1, size_t) {
       for (size_t k = k0; k < k1; ++k) {
         x_bar[k] = times(times(scale, pow(conjugate(x[k]))), project<E>(y_bar[k]));
       }
@@ -279,7 +271,7 @@ void power_vjp_array(const G* y_bar, const E* x, const real_t<E>* c, E* x_bar, s
                      size_t inner, int threads) {
   using T = real_t<E>;
   const size_t n = batch * inner;
-  passes::for_each_segment(n, inner, threads, [&](size_t k0, size_t k1, size_t i0) {
+  for_each_segment(n, inner, threads, [&](size_t k0, size_t k1, size_t i0) {
     const T* e = c + i0;
     const size_t count = k1 - k0;
     for (size_t j = 0; j < count; ++j) {
@@ -292,8 +284,8 @@ void power_vjp_array(const G* y_bar, const E* x, const real_t<E>* c, E* x_bar, s
 
 // ---- explicit instantiations ----------------------------------------------------------------
 
-#define PHASEGRAD_BINARY(A, B)                                                                   \
-  template void add<A, B>(const A*, const B*, promoted_t<A, B>*, size_t, size_t, int);            \
+#define PHASEGRAD_BINARY(A, B)                                                         \
+  template void add<A, B>(const A*, const B*, promoted_t<A, B>*, size_t, size_t, int); \
   template void mul<A, B>(const A*, const B*, promoted_t<A, B>*, size_t, size_t, int);
 
 #define PHASEGRAD_BINARY_VJP(A, B, G)                                                            \
@@ -303,35 +295,35 @@ void power_vjp_array(const G* y_bar, const E* x, const real_t<E>* c, E* x_bar, s
   template void mul_vjp_repeated<A, B, G>(const G*, const A*, const B*, A*, accumulator_t<B>*,   \
                                           size_t, size_t, int);
 
-#define PHASEGRAD_ELEMENT(E)                                                                     \
-  template void repeat_leading<E>(const E*, E*, size_t, size_t, int);                            \
-  template void sum_leading<E>(const E*, accumulator_t<E>*, size_t, size_t, int);                \
-  template void power_scalar<E>(const E*, double, E*, size_t, int);                              \
+#define PHASEGRAD_ELEMENT(E)                                                      \
+  template void broadcast<E>(const E*, E*, size_t, size_t, int);                  \
+  template void sum_leading<E>(const E*, accumulator_t<E>*, size_t, size_t, int); \
+  template void power<E>(const E*, double, E*, size_t, int);                      \
   template void power_array<E>(const E*, const real_t<E>*, E*, size_t, size_t, int);
 
-#define PHASEGRAD_POWER_VJP(E, G)                                                                \
-  template void power_vjp_scalar<E, G>(const G*, const E*, double, E*, size_t, int);             \
-  template void power_vjp_array<E, G>(const G*, const E*, const real_t<E>*, E*, size_t, size_t,  \
+#define PHASEGRAD_POWER_VJP(E, G)                                                               \
+  template void power_vjp<E, G>(const G*, const E*, double, E*, size_t, int);                   \
+  template void power_vjp_array<E, G>(const G*, const E*, const real_t<E>*, E*, size_t, size_t, \
                                       int);
 
-#define PHASEGRAD_PRECISION(T, C)                                                                \
-  PHASEGRAD_BINARY(T, T)                                                                         \
-  PHASEGRAD_BINARY(T, C)                                                                         \
-  PHASEGRAD_BINARY(C, T)                                                                         \
-  PHASEGRAD_BINARY(C, C)                                                                         \
-  PHASEGRAD_BINARY_VJP(T, T, T)                                                                  \
-  PHASEGRAD_BINARY_VJP(T, T, C)                                                                  \
-  PHASEGRAD_BINARY_VJP(T, C, T)                                                                  \
-  PHASEGRAD_BINARY_VJP(T, C, C)                                                                  \
-  PHASEGRAD_BINARY_VJP(C, T, T)                                                                  \
-  PHASEGRAD_BINARY_VJP(C, T, C)                                                                  \
-  PHASEGRAD_BINARY_VJP(C, C, T)                                                                  \
-  PHASEGRAD_BINARY_VJP(C, C, C)                                                                  \
-  PHASEGRAD_ELEMENT(T)                                                                           \
-  PHASEGRAD_ELEMENT(C)                                                                           \
-  PHASEGRAD_POWER_VJP(T, T)                                                                      \
-  PHASEGRAD_POWER_VJP(T, C)                                                                      \
-  PHASEGRAD_POWER_VJP(C, T)                                                                      \
+#define PHASEGRAD_PRECISION(T, C) \
+  PHASEGRAD_BINARY(T, T)          \
+  PHASEGRAD_BINARY(T, C)          \
+  PHASEGRAD_BINARY(C, T)          \
+  PHASEGRAD_BINARY(C, C)          \
+  PHASEGRAD_BINARY_VJP(T, T, T)   \
+  PHASEGRAD_BINARY_VJP(T, T, C)   \
+  PHASEGRAD_BINARY_VJP(T, C, T)   \
+  PHASEGRAD_BINARY_VJP(T, C, C)   \
+  PHASEGRAD_BINARY_VJP(C, T, T)   \
+  PHASEGRAD_BINARY_VJP(C, T, C)   \
+  PHASEGRAD_BINARY_VJP(C, C, T)   \
+  PHASEGRAD_BINARY_VJP(C, C, C)   \
+  PHASEGRAD_ELEMENT(T)            \
+  PHASEGRAD_ELEMENT(C)            \
+  PHASEGRAD_POWER_VJP(T, T)       \
+  PHASEGRAD_POWER_VJP(T, C)       \
+  PHASEGRAD_POWER_VJP(C, T)       \
   PHASEGRAD_POWER_VJP(C, C)
 
 PHASEGRAD_PRECISION(float, std::complex<float>)
@@ -343,4 +335,4 @@ PHASEGRAD_PRECISION(double, std::complex<double>)
 #undef PHASEGRAD_BINARY_VJP
 #undef PHASEGRAD_BINARY
 
-}  // namespace phasegrad
+}  // namespace phasegrad::ops

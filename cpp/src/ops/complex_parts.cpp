@@ -1,4 +1,4 @@
-// Kernels of the real <-> complex ops and the exponentials (see kernels/complex_parts.hpp).
+// Kernels of the real <-> complex ops and the exponentials (see ops/complex_parts.hpp).
 //
 // Complex arrays are walked as interleaved (re, im) pairs of T, written out in real arithmetic:
 // the compiler vectorizes these loops, and without -ffast-math std::complex's operator* would
@@ -13,7 +13,7 @@
 #include "phasegrad/core/sincos.hpp"
 #include "phasegrad/core/parallel.hpp"
 
-namespace phasegrad::complex_parts {
+namespace phasegrad::ops {
 
 namespace {
 
@@ -191,7 +191,7 @@ PHASEGRAD_WIDE_SIMD void expi_wide(const float* x, float* out, std::int64_t begi
 
 }  // namespace
 
-// exp(i x) by the vectorised sin/cos of kernels/sincos.hpp (a few ulp, 4-7x libm's scalar
+// exp(i x) by the vectorised sin/cos of core/sincos.hpp (a few ulp, 4-7x libm's scalar
 // sincos here), with libm for |x| beyond that kernel's reduction (1e5 in double, 8192 in
 // float) and for non-finite x. Blocks of 1024 keep the fix-up pass in cache.
 template <class T>
@@ -258,4 +258,4 @@ PHASEGRAD_INSTANTIATE(double)
 
 #undef PHASEGRAD_INSTANTIATE
 
-}  // namespace phasegrad::complex_parts
+}  // namespace phasegrad::ops

@@ -1,5 +1,5 @@
 // Basis expansion kernels: definitions and explicit instantiations (see
-// phasegrad/kernels/expansion.hpp).
+// phasegrad/ops/expansion.hpp).
 #include "phasegrad/ops/expansion.hpp"
 
 #include <omp.h>
@@ -9,10 +9,9 @@
 #include <cstddef>
 #include <vector>
 
-#include "phasegrad/core/leading_axes.hpp"
 #include "phasegrad/core/parallel.hpp"
 
-namespace phasegrad {
+namespace phasegrad::ops {
 
 using std::size_t;
 
@@ -60,8 +59,7 @@ void basis(const T* a, const T* modes, T* y, size_t batch, size_t count, size_t 
   const int nt = threads_for(batch * pixels * count, threads);
 #pragma omp parallel num_threads(nt)
   {
-    const auto [first, last] =
-        passes::share(items, omp_get_thread_num(), omp_get_num_threads());
+    const auto [first, last] = share(items, omp_get_thread_num(), omp_get_num_threads());
     for (size_t item = first; item < last; ++item) {
       const size_t block = item / batch, p = item % batch;
       const size_t j0 = block * kPixelBlock, j1 = std::min(pixels, j0 + kPixelBlock);
@@ -105,7 +103,7 @@ void basis_vjp(const G* y_bar, const T* modes, T* a_bar, size_t batch, size_t co
     const int t = omp_get_thread_num();
     double* sums = partial.data() + static_cast<size_t>(t) * outputs;
     double* cotangent = scratch.data() + static_cast<size_t>(t) * kProjectionBlock;
-    const auto [first, last] = passes::share(items, t, omp_get_num_threads());
+    const auto [first, last] = share(items, t, omp_get_num_threads());
     for (size_t item = first; item < last; ++item) {
       const size_t block = item / batch, p = item % batch;
       const size_t j0 = block * kProjectionBlock;
@@ -136,4 +134,4 @@ template void basis_vjp<double, double>(const double*, const double*, double*, s
 template void basis_vjp<double, std::complex<double>>(const std::complex<double>*, const double*,
                                                       double*, size_t, size_t, size_t, int);
 
-}  // namespace phasegrad
+}  // namespace phasegrad::ops

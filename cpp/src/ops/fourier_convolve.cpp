@@ -1,4 +1,4 @@
-// Circular convolution through cached FFTW plans. See kernels/convolve.hpp.
+// Circular convolution through cached FFTW plans. See ops/fourier.hpp.
 //
 // Real planes are transformed two at a time: the DFT Z of z = a + i b gives both spectra,
 // A[k] = (Z[k] + conj Z[-k]) / 2 and B[k] = (Z[k] - conj Z[-k]) / (2i), so the product pass
@@ -18,7 +18,7 @@
 #include "phasegrad/core/element.hpp"
 #include "phasegrad/core/parallel.hpp"
 
-namespace phasegrad {
+namespace phasegrad::ops {
 
 namespace {
 
@@ -332,7 +332,7 @@ void add_output(T* planes, std::size_t count, std::size_t plane, std::size_t fir
 }  // namespace
 
 template <class X, class H, class Y>
-void convolve_planes(const X* x, const H* h, Y* y, const ConvolveLayout& layout, int threads) {
+void convolve(const X* x, const H* h, Y* y, const ConvolveLayout& layout, int threads) {
   using T = real_t<X>;
   static_assert(std::is_same_v<T, real_t<H>> && std::is_same_v<T, real_t<Y>>);
   static_assert(is_complex_v<Y> == (is_complex_v<X> || is_complex_v<H>));
@@ -380,8 +380,8 @@ void convolve_planes(const X* x, const H* h, Y* y, const ConvolveLayout& layout,
 }
 
 template <class G, class X, class H>
-void convolve_planes_vjp(const G* y_bar, const X* x, const H* h, X* x_bar, H* h_bar,
-                         const ConvolveLayout& layout, int threads) {
+void convolve_vjp(const G* y_bar, const X* x, const H* h, X* x_bar, H* h_bar,
+                  const ConvolveLayout& layout, int threads) {
   using T = real_t<G>;
   static_assert(std::is_same_v<T, real_t<X>> && std::is_same_v<T, real_t<H>>);
   check_layout(layout);
@@ -437,11 +437,11 @@ void convolve_planes_vjp(const G* y_bar, const X* x, const H* h, X* x_bar, H* h_
 }
 
 #define PHASEGRAD_CONVOLVE_FORWARD(X, H, Y) \
-  template void convolve_planes<X, H, Y>(const X*, const H*, Y*, const ConvolveLayout&, int);
-#define PHASEGRAD_CONVOLVE_REVERSE(G, X, H)                                               \
-  template void convolve_planes_vjp<G, X, H>(const G*, const X*, const H*, X*, H*,      \
-                                             const ConvolveLayout&, int);
-#define PHASEGRAD_CONVOLVE_INSTANCES(T, C)  \
+  template void convolve<X, H, Y>(const X*, const H*, Y*, const ConvolveLayout&, int);
+#define PHASEGRAD_CONVOLVE_REVERSE(G, X, H)                                 \
+  template void convolve_vjp<G, X, H>(const G*, const X*, const H*, X*, H*, \
+                                      const ConvolveLayout&, int);
+#define PHASEGRAD_CONVOLVE_INSTANCES(T, C) \
   PHASEGRAD_CONVOLVE_FORWARD(T, T, T)      \
   PHASEGRAD_CONVOLVE_FORWARD(T, C, C)      \
   PHASEGRAD_CONVOLVE_FORWARD(C, T, C)      \
@@ -462,4 +462,4 @@ PHASEGRAD_CONVOLVE_INSTANCES(double, std::complex<double>)
 #undef PHASEGRAD_CONVOLVE_REVERSE
 #undef PHASEGRAD_CONVOLVE_FORWARD
 
-}  // namespace phasegrad
+}  // namespace phasegrad::ops

@@ -1,4 +1,4 @@
-// DFT matrices of the MFT. See kernels/mft.hpp.
+// DFT matrices of the MFT. See ops/fourier.hpp.
 #include "phasegrad/ops/fourier.hpp"
 
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "phasegrad/core/parallel.hpp"
 
-namespace phasegrad {
+namespace phasegrad::ops {
 
 template <class T>
 void mft_matrix(std::complex<T>* out, std::size_t n_out, std::size_t n_in, double scale,
@@ -36,4 +36,4 @@ template void mft_matrix<float>(std::complex<float>*, std::size_t, std::size_t, 
 template void mft_matrix<double>(std::complex<double>*, std::size_t, std::size_t, double, bool,
                                  bool, int);
 
-}  // namespace phasegrad
+}  // namespace phasegrad::ops

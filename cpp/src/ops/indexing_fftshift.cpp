@@ -1,4 +1,4 @@
-// Cyclic roll of the plane. See kernels/fftshift.hpp.
+// fftshift / ifftshift: a cyclic roll of the plane. See ops/indexing.hpp.
 #include "phasegrad/ops/indexing.hpp"
 
 #include <algorithm>
@@ -7,11 +7,15 @@
 
 #include "phasegrad/core/parallel.hpp"
 
-namespace phasegrad {
+namespace phasegrad::ops {
 
 template <class E>
-void roll_planes(const E* in, E* out, std::size_t batch, std::size_t rows, std::size_t cols,
-                 std::size_t row_shift, std::size_t col_shift, int threads) {
+void fftshift(const E* in, E* out, std::size_t batch, std::size_t rows, std::size_t cols,
+              bool inverse, int threads) {
+  // out[b, (r + row_shift) % rows, (c + col_shift) % cols] = in[b, r, c]: fftshift rolls by
+  // half the plane (rounded down); ifftshift rolls back by the same amount.
+  const std::size_t row_shift = (inverse ? rows - rows / 2 : rows / 2) % rows;
+  const std::size_t col_shift = (inverse ? cols - cols / 2 : cols / 2) % cols;
   const auto total_rows = static_cast<std::int64_t>(batch * rows);
 #pragma omp parallel for num_threads(threads_for(batch * rows * cols, threads)) schedule(static)
   for (std::int64_t row = 0; row < total_rows; ++row) {
@@ -25,15 +29,14 @@ void roll_planes(const E* in, E* out, std::size_t batch, std::size_t rows, std::
   }
 }
 
-#define PHASEGRAD_ROLL_INSTANCE(E)                                                       \
-  template void roll_planes<E>(const E*, E*, std::size_t, std::size_t, std::size_t, \
-                               std::size_t, std::size_t, int);
+#define PHASEGRAD_FFTSHIFT_INSTANCE(E)                                                  \
+  template void fftshift<E>(const E*, E*, std::size_t, std::size_t, std::size_t, bool, int);
 
-PHASEGRAD_ROLL_INSTANCE(float)
-PHASEGRAD_ROLL_INSTANCE(double)
-PHASEGRAD_ROLL_INSTANCE(std::complex<float>)
-PHASEGRAD_ROLL_INSTANCE(std::complex<double>)
+PHASEGRAD_FFTSHIFT_INSTANCE(float)
+PHASEGRAD_FFTSHIFT_INSTANCE(double)
+PHASEGRAD_FFTSHIFT_INSTANCE(std::complex<float>)
+PHASEGRAD_FFTSHIFT_INSTANCE(std::complex<double>)
 
-#undef PHASEGRAD_ROLL_INSTANCE
+#undef PHASEGRAD_FFTSHIFT_INSTANCE
 
-}  // namespace phasegrad
+}  // namespace phasegrad::ops

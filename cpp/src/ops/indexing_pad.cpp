@@ -1,4 +1,4 @@
-// Zero-padding and cropping. See kernels/pad.hpp.
+// Zero-padding and cropping. See ops/indexing.hpp.
 #include "phasegrad/ops/indexing.hpp"
 
 #include <algorithm>
@@ -7,7 +7,7 @@
 
 #include "phasegrad/core/parallel.hpp"
 
-namespace phasegrad {
+namespace phasegrad::ops {
 
 template <class E>
 void copy_top_left(const E* in, std::size_t in_rows, std::size_t in_cols, E* out,
@@ -33,4 +33,4 @@ PHASEGRAD_PAD_INSTANCE(std::complex<double>)
 
 #undef PHASEGRAD_PAD_INSTANCE
 
-}  // namespace phasegrad
+}  // namespace phasegrad::ops

@@ -1,4 +1,4 @@
-// Gather and scatter by flat index. See kernels/take.hpp.
+// Gather and scatter by flat index or boolean mask: take, put, take_vjp. See ops/indexing.hpp.
 #include "phasegrad/ops/indexing.hpp"
 
 #include <algorithm>
@@ -11,7 +11,7 @@
 #include "phasegrad/core/element.hpp"
 #include "phasegrad/core/parallel.hpp"
 
-namespace phasegrad {
+namespace phasegrad::ops {
 
 namespace {
 
@@ -164,7 +164,7 @@ MaskLayout mask_layout(const std::uint8_t* mask, std::size_t plane, int threads)
 }
 
 template <class E>
-void take_masked(const E* x, const MaskLayout& layout, E* y, std::size_t batch, int threads) {
+void take(const E* x, const MaskLayout& layout, E* y, std::size_t batch, int threads) {
   const std::size_t plane = layout.plane, count = layout.count();
   const std::size_t tiles = layout.start.size() - 1;
   const std::uint8_t* mask = layout.mask;
@@ -185,7 +185,7 @@ void take_masked(const E* x, const MaskLayout& layout, E* y, std::size_t batch, 
 }
 
 template <class E>
-void put_masked(const E* x, const MaskLayout& layout, E* y, std::size_t batch, int threads) {
+void put(const E* x, const MaskLayout& layout, E* y, std::size_t batch, int threads) {
   const std::size_t plane = layout.plane, count = layout.count();
   const std::size_t tiles = layout.start.size() - 1;
   const std::uint8_t* mask = layout.mask;
@@ -209,8 +209,8 @@ void put_masked(const E* x, const MaskLayout& layout, E* y, std::size_t batch, i
 }
 
 template <class E>
-void take_pixels(const E* x, const std::int64_t* index, std::size_t count, E* y,
-                 std::size_t batch, std::size_t plane, int threads) {
+void take(const E* x, const std::int64_t* index, std::size_t count, E* y, std::size_t batch,
+          std::size_t plane, int threads) {
   inspect_indices(index, count, plane, threads);
   const auto planes = static_cast<std::int64_t>(batch);
   const auto picks = static_cast<std::int64_t>(count);
@@ -224,8 +224,8 @@ void take_pixels(const E* x, const std::int64_t* index, std::size_t count, E* y,
 }
 
 template <class E>
-void put_pixels(const E* x, const std::int64_t* index, std::size_t count, E* y,
-                std::size_t batch, std::size_t plane, int threads) {
+void put(const E* x, const std::int64_t* index, std::size_t count, E* y, std::size_t batch,
+         std::size_t plane, int threads) {
   if (inspect_indices(index, count, plane, threads).increasing) {
     assign_sorted(x, index, count, y, batch, plane, threads);
   } else {
@@ -234,8 +234,8 @@ void put_pixels(const E* x, const std::int64_t* index, std::size_t count, E* y,
 }
 
 template <class E>
-void take_pixels_vjp(const E* y_bar, const std::int64_t* index, std::size_t count, E* x_bar,
-                     std::size_t batch, std::size_t plane, int threads) {
+void take_vjp(const E* y_bar, const std::int64_t* index, std::size_t count, E* x_bar,
+              std::size_t batch, std::size_t plane, int threads) {
   if (inspect_indices(index, count, plane, threads).increasing) {
     assign_sorted(y_bar, index, count, x_bar, batch, plane, threads);
   } else {
@@ -243,15 +243,15 @@ void take_pixels_vjp(const E* y_bar, const std::int64_t* index, std::size_t coun
   }
 }
 
-#define PHASEGRAD_TAKE_INSTANCES(E)                                                          \
-  template void take_pixels<E>(const E*, const std::int64_t*, std::size_t, E*, std::size_t, \
-                               std::size_t, int);                                            \
-  template void put_pixels<E>(const E*, const std::int64_t*, std::size_t, E*, std::size_t,  \
-                              std::size_t, int);                                             \
-  template void take_pixels_vjp<E>(const E*, const std::int64_t*, std::size_t, E*,          \
-                                   std::size_t, std::size_t, int);                           \
-  template void take_masked<E>(const E*, const MaskLayout&, E*, std::size_t, int);         \
-  template void put_masked<E>(const E*, const MaskLayout&, E*, std::size_t, int);
+#define PHASEGRAD_TAKE_INSTANCES(E)                                                               \
+  template void take<E>(const E*, const std::int64_t*, std::size_t, E*, std::size_t, std::size_t, \
+                        int);                                                                     \
+  template void put<E>(const E*, const std::int64_t*, std::size_t, E*, std::size_t, std::size_t,  \
+                       int);                                                                      \
+  template void take_vjp<E>(const E*, const std::int64_t*, std::size_t, E*, std::size_t,          \
+                            std::size_t, int);                                                    \
+  template void take<E>(const E*, const MaskLayout&, E*, std::size_t, int);                       \
+  template void put<E>(const E*, const MaskLayout&, E*, std::size_t, int);
 
 PHASEGRAD_TAKE_INSTANCES(float)
 PHASEGRAD_TAKE_INSTANCES(double)
@@ -260,4 +260,4 @@ PHASEGRAD_TAKE_INSTANCES(std::complex<double>)
 
 #undef PHASEGRAD_TAKE_INSTANCES
 
-}  // namespace phasegrad
+}  // namespace phasegrad::ops

@@ -1,4 +1,4 @@
-// Kernels of wsse, poly_detector and mean_normalize (see kernels/metrics.hpp).
+// Kernels of wsse, poly_detector and mean_normalize (see ops/metrics.hpp).
 #include "phasegrad/ops/metrics.hpp"
 
 #include <omp.h>
@@ -7,10 +7,9 @@
 #include <array>
 #include <cstdint>
 
-#include "phasegrad/core/leading_axes.hpp"
 #include "phasegrad/core/parallel.hpp"
 
-namespace phasegrad::metrics {
+namespace phasegrad::ops {
 
 namespace {
 
@@ -20,7 +19,7 @@ struct Share {
 };
 
 Share this_threads_share(std::size_t n) {
-  const auto [begin, end] = passes::share(n, omp_get_thread_num(), omp_get_num_threads());
+  const auto [begin, end] = share(n, omp_get_thread_num(), omp_get_num_threads());
   return {begin, end};
 }
 
@@ -84,8 +83,9 @@ void parallel_accumulate(std::size_t begin, std::size_t end, int threads, const 
   for (std::size_t s = 0; s < S; ++s) sums[s] += total[s];
 }
 
-// results[s][p] = the sums accumulate() forms over plane p. Many planes run one thread each (each plane
-// summed as one thread would); fewer planes than threads are each split over the threads.
+// results[s][p] = the sums accumulate() forms over plane p. Many planes run one thread each
+// (each plane summed as one thread would); fewer planes than threads are each split over the
+// threads.
 template <std::size_t S, class Body>
 void accumulate_planes(std::size_t batch, std::size_t plane, int threads, const Body& body,
                        const std::array<double*, S>& results) {
@@ -261,4 +261,4 @@ PHASEGRAD_INSTANTIATE(double)
 
 #undef PHASEGRAD_INSTANTIATE
 
-}  // namespace phasegrad::metrics
+}  // namespace phasegrad::ops

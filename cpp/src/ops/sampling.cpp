@@ -1,4 +1,4 @@
-// Pixel binning and tiling. See kernels/binning.hpp.
+// Pixel binning and tiling. See ops/sampling.hpp.
 #include "phasegrad/ops/sampling.hpp"
 
 #include <algorithm>
@@ -8,7 +8,7 @@
 #include "phasegrad/core/element.hpp"
 #include "phasegrad/core/parallel.hpp"
 
-namespace phasegrad {
+namespace phasegrad::ops {
 
 namespace {
 
@@ -19,8 +19,8 @@ constexpr std::size_t kBinChunk = 256;
 }  // namespace
 
 template <class E>
-void bin_planes(const E* in, E* out, std::size_t batch, std::size_t rows, std::size_t cols,
-                std::size_t p, std::size_t q, int threads) {
+void bin(const E* in, E* out, std::size_t batch, std::size_t rows, std::size_t cols,
+         std::size_t p, std::size_t q, int threads) {
   const std::size_t out_rows = rows / p, out_cols = cols / q;
   const auto total_rows = static_cast<std::int64_t>(batch * out_rows);
 #pragma omp parallel for num_threads(threads_for(batch * rows * cols, threads)) schedule(static)
@@ -45,8 +45,8 @@ void bin_planes(const E* in, E* out, std::size_t batch, std::size_t rows, std::s
 }
 
 template <class E>
-void tile_planes(const E* in, E* out, std::size_t batch, std::size_t rows, std::size_t cols,
-                 std::size_t p, std::size_t q, int threads) {
+void tile(const E* in, E* out, std::size_t batch, std::size_t rows, std::size_t cols,
+          std::size_t p, std::size_t q, int threads) {
   const std::size_t out_rows = rows * p, out_cols = cols * q;
   const auto total_rows = static_cast<std::int64_t>(batch * out_rows);
 #pragma omp parallel for num_threads(threads_for(batch * out_rows * out_cols, threads)) \
@@ -60,17 +60,17 @@ void tile_planes(const E* in, E* out, std::size_t batch, std::size_t rows, std::
   }
 }
 
-#define PHASEGRAD_BINNING_INSTANCES(E)                                                       \
-  template void bin_planes<E>(const E*, E*, std::size_t, std::size_t, std::size_t,          \
-                              std::size_t, std::size_t, int);                                \
-  template void tile_planes<E>(const E*, E*, std::size_t, std::size_t, std::size_t,         \
-                               std::size_t, std::size_t, int);
+#define PHASEGRAD_SAMPLING_INSTANCES(E)                                                   \
+  template void bin<E>(const E*, E*, std::size_t, std::size_t, std::size_t, std::size_t,  \
+                       std::size_t, int);                                                 \
+  template void tile<E>(const E*, E*, std::size_t, std::size_t, std::size_t, std::size_t, \
+                        std::size_t, int);
 
-PHASEGRAD_BINNING_INSTANCES(float)
-PHASEGRAD_BINNING_INSTANCES(double)
-PHASEGRAD_BINNING_INSTANCES(std::complex<float>)
-PHASEGRAD_BINNING_INSTANCES(std::complex<double>)
+PHASEGRAD_SAMPLING_INSTANCES(float)
+PHASEGRAD_SAMPLING_INSTANCES(double)
+PHASEGRAD_SAMPLING_INSTANCES(std::complex<float>)
+PHASEGRAD_SAMPLING_INSTANCES(std::complex<double>)
 
-#undef PHASEGRAD_BINNING_INSTANCES
+#undef PHASEGRAD_SAMPLING_INSTANCES
 
-}  // namespace phasegrad
+}  // namespace phasegrad::ops

@@ -38,7 +38,7 @@ using promoted_t = std::conditional_t<is_complex_v<A> || is_complex_v<B>,
 template <class E>
 using accumulator_t = std::conditional_t<is_complex_v<E>, std::complex<double>, double>;
 
-namespace numpy_like {
+// ---- arithmetic that rounds as NumPy's loops do ------------------------------------------
 
 template <class T>
 constexpr std::complex<T> as_complex(T a) {
@@ -129,7 +129,5 @@ constexpr Acc accumulate_as(V v) {
     return static_cast<double>(v);
   }
 }
-
-}  // namespace numpy_like
 
 }  // namespace phasegrad

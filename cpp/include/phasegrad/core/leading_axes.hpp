@@ -14,20 +14,11 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <utility>
 #include <vector>
 
 #include "phasegrad/core/parallel.hpp"
 
-namespace phasegrad::passes {
-
-// Thread t's share [begin, end) of n items split as evenly as possible among nt threads.
-inline std::pair<std::size_t, std::size_t> share(std::size_t n, int t, int nt) {
-  const auto parts = static_cast<std::size_t>(nt), index = static_cast<std::size_t>(t);
-  const std::size_t base = n / parts, extra = n % parts;
-  const std::size_t begin = index * base + std::min(index, extra);
-  return {begin, begin + base + (index < extra ? 1 : 0)};
-}
+namespace phasegrad {
 
 // Calls segment(k0, k1, i0) on contiguous pieces [k0, k1) of [0, n) that never cross a
 // multiple of inner: element k of a piece meets small element i0 + (k - k0). Each thread
@@ -64,7 +55,9 @@ Acc sum_all(std::size_t n, int threads, Chunk&& chunk) {
     const int t = omp_get_thread_num();
     const auto [begin, end] = share(n, t, omp_get_num_threads());
     Acc total(0);
-    for (std::size_t k = begin; k < end; k += kSumChunk) total += chunk(k, std::min(end, k + kSumChunk));
+    for (std::size_t k = begin; k < end; k += kSumChunk) {
+      total += chunk(k, std::min(end, k + kSumChunk));
+    }
     totals[static_cast<std::size_t>(t)] = total;
   }
   Acc total(0);
@@ -136,4 +129,4 @@ void sum_over_leading(std::size_t batch, std::size_t inner, int threads, Acc* su
   }
 }
 
-}  // namespace phasegrad::passes
+}  // namespace phasegrad

@@ -66,7 +66,7 @@ constexpr T sincos_limit() {
   return SincosConstants<T>::limit;
 }
 
-namespace sincos_detail {
+namespace detail {
 
 // The nearest integer to v (|v| < 2^(mantissa - 1)), ties to even.
 template <class T>
@@ -108,7 +108,7 @@ inline SinCosOf<float> kernel(float r) {
                                               z * 2.443315711809948e-5f))};
 }
 
-}  // namespace sincos_detail
+}  // namespace detail
 
 // (sin, cos) of x + shift for |x| <= sincos_limit<T>(), |shift| <= 2 pi. Returned by value: a
 // simd loop keeps it in registers, where out-parameters become per-lane stack arrays that
@@ -116,8 +116,8 @@ inline SinCosOf<float> kernel(float r) {
 template <class T>
 inline SinCosOf<T> sincos_moderate(T x, T shift) {
   using C = SincosConstants<T>;
-  using sincos_detail::minus_quarter_turns;
-  using sincos_detail::nearest;
+  using detail::minus_quarter_turns;
+  using detail::nearest;
   T k, r;
   if constexpr (std::is_same_v<T, float>) {
     const T k1 = nearest(x * C::two_over_pi);
@@ -131,7 +131,7 @@ inline SinCosOf<T> sincos_moderate(T x, T shift) {
     k = nearest(angle * C::two_over_pi);
     r = minus_quarter_turns(angle, k);
   }
-  const SinCosOf<T> e = sincos_detail::kernel(r);
+  const SinCosOf<T> e = detail::kernel(r);
   // The quadrant q = k mod 4 as g = k - 4 round(k / 4), in {0, 1, +-2, -1} for q = 0, 1, 2,
   // 3. With (A, B) = (cos q pi/2, sin q pi/2) = (1 - |g|, g (2 - |g|)), exact small
   // integers: sin = A sin r + B cos r, cos = A cos r - B sin r.

@@ -1,9 +1,9 @@
 // Element-wise arithmetic kernels (Jurling & Fienup Eq. 47-52, 61) over the "batch x inner"
-// layout of leading_axes.hpp: `full` has batch * inner elements, `small` has inner, repeated
+// layout of core/leading_axes.hpp: `full` has batch * inner elements, `small` has inner, repeated
 // over the batch (inner == 1: a scalar; batch == 1: two arrays of one size). Element types are
-// float, double, std::complex<float>, std::complex<double> (element_ops.hpp), one precision
+// float, double, std::complex<float>, std::complex<double> (core/element.hpp), one precision
 // per call; the arithmetic rounds as NumPy's loops do. Explicit instantiations for every mix
-// of real and complex operands of both precisions live in src/arithmetic.cpp.
+// of real and complex operands of both precisions live in src/ops/arithmetic.cpp.
 //
 // Every reverse rule is one pass: it reads each input once, writes each element-wise gradient
 // once, and sums the gradient of a repeated operand over the batch in the same pass, in double
@@ -17,7 +17,7 @@
 
 #include "phasegrad/core/element.hpp"
 
-namespace phasegrad {
+namespace phasegrad::ops {
 
 // z = full + small (Eq. 47, 48).
 template <class F, class S>
@@ -54,7 +54,7 @@ void mul_vjp_repeated(const G* z_bar, const F* full, const S* small, F* full_bar
 
 // broadcast: y[b, i] = x[i] (Eq. 61).
 template <class E>
-void repeat_leading(const E* x, E* y, std::size_t batch, std::size_t inner, int threads);
+void broadcast(const E* x, E* y, std::size_t batch, std::size_t inner, int threads);
 
 // broadcast's reverse rule: x_sum[i] = sum_b y_bar[b, i] (Eq. 61).
 template <class E>
@@ -64,7 +64,7 @@ void sum_leading(const E* y_bar, accumulator_t<E>* x_sum, std::size_t batch, std
 // y = x**c for a number c (Eq. 52), with NumPy's algorithm for a complex x (repeated
 // multiplication for an integer |c| < 100, else the principal branch); x**0 == 1.
 template <class E>
-void power_scalar(const E* x, double c, E* y, std::size_t n, int threads);
+void power(const E* x, double c, E* y, std::size_t n, int threads);
 
 // y = x**c for an array c repeated over the batch: c[i] meets x[b, i].
 template <class E>
@@ -73,11 +73,11 @@ void power_array(const E* x, const real_t<E>* c, E* y, std::size_t batch, std::s
 
 // power's reverse rule: x_bar = c conj(x)**(c - 1) y_bar (Eq. 52); Re y_bar for a real x.
 template <class E, class G>
-void power_vjp_scalar(const G* y_bar, const E* x, double c, E* x_bar, std::size_t n,
+void power_vjp(const G* y_bar, const E* x, double c, E* x_bar, std::size_t n,
                       int threads);
 
 template <class E, class G>
 void power_vjp_array(const G* y_bar, const E* x, const real_t<E>* c, E* x_bar, std::size_t batch,
                      std::size_t inner, int threads);
 
-}  // namespace phasegrad
+}  // namespace phasegrad::ops

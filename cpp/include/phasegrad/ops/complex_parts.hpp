@@ -12,7 +12,7 @@
 
 #include "phasegrad/core/real_view.hpp"
 
-namespace phasegrad::complex_parts {
+namespace phasegrad::ops {
 
 // y = |x|^2 (Eq. 53), y real.
 template <class T>
@@ -64,4 +64,4 @@ void expi_vjp(const std::complex<T>* y_bar, const std::complex<T>* y, T* x_bar, 
 template <class T>
 void expi_vjp(const T* y_bar, const std::complex<T>* y, T* x_bar, std::size_t n, int threads);
 
-}  // namespace phasegrad::complex_parts
+}  // namespace phasegrad::ops

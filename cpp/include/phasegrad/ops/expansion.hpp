@@ -1,11 +1,11 @@
 // Basis-function expansion of a wavefront (Jurling & Fienup Eq. 3, 58): W = sum_k a_k B_k and
 // its reverse rule, the projection of the cotangent on every mode. Templates over float and
-// double (explicit instantiations in src/expansion.cpp); every sum accumulates in double.
+// double (explicit instantiations in src/ops/expansion.cpp); every sum accumulates in double.
 #pragma once
 
 #include <cstddef>
 
-namespace phasegrad {
+namespace phasegrad::ops {
 
 // y[p, j] = sum_k a[p, k] modes[k, j] for p < batch, j < pixels, k < count (Eq. 3): each
 // output pixel is one double-precision sum over the modes, rounded once.
@@ -22,4 +22,4 @@ template <class T, class G>
 void basis_vjp(const G* y_bar, const T* modes, T* a_bar, std::size_t batch, std::size_t count,
                std::size_t pixels, int threads);
 
-}  // namespace phasegrad
+}  // namespace phasegrad::ops

@@ -10,7 +10,7 @@
 
 #include "phasegrad/core/real_view.hpp"
 
-namespace phasegrad::metrics {
+namespace phasegrad::ops {
 
 // The weights of wsse: when `data` is set, element i has weight data[i % period] (an array that
 // broadcasts along the trailing axes repeats along the flat index); otherwise every element has
@@ -60,4 +60,4 @@ template <class T>
 void scale_planes(RealView<T> src, const double* scale, const double* offset, std::size_t batch,
                   std::size_t plane, T* y, int threads);
 
-}  // namespace phasegrad::metrics
+}  // namespace phasegrad::ops
