@@ -2,7 +2,7 @@
 // _core.dft2, bound in fourier.cpp) (see python/phasegrad/fft.py).
 #include <string>
 
-#include "common.hpp"
+#include "module.hpp"
 #include "phasegrad/core/fft.hpp"
 
 namespace phasegrad::bind {

@@ -5,7 +5,8 @@
 // calls on its own work buffers.
 #include <string>
 
-#include "common.hpp"
+#include "arrays.hpp"
+#include "module.hpp"
 #include "phasegrad/models/hologram.hpp"
 
 namespace phasegrad::bind {

@@ -5,7 +5,8 @@
 
 #include <optional>
 
-#include "common.hpp"
+#include "arrays.hpp"
+#include "module.hpp"
 #include "phasegrad/core/blas.hpp"
 #include "phasegrad/models/phase_retrieval.hpp"
 

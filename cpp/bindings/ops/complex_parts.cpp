@@ -1,6 +1,14 @@
 // Bindings of the complex_parts ops (see python/phasegrad/ops/complex_parts.py): validate,
 // allocate the output, release the GIL, run one kernel pass.
-#include "elementwise.hpp"
+#include <complex>
+#include <cstddef>
+#include <type_traits>
+
+#include "arrays.hpp"
+#include "dispatch.hpp"
+#include "module.hpp"
+#include "phasegrad/core/element.hpp"
+#include "phasegrad/core/real_view.hpp"
 #include "phasegrad/ops/complex_parts.hpp"
 
 namespace phasegrad::bind {
@@ -10,18 +18,15 @@ namespace {
 template <class T>
 using Complex = std::complex<T>;
 
-py::array abs2(const py::array& x, int threads) {
-  return dispatch_float(x, "x", [&](auto tag, auto complex_x) -> py::array {
-    using T = typename decltype(tag)::type;
-    const std::size_t n = element_count(x);
-    Array<T> y(shape_of(x));
+py::array abs2(const py::array& x_in, int threads) {
+  return dispatch(Floats{}, x_in, "x", [&](auto tag) -> py::array {
+    using X = typename decltype(tag)::type;
+    using T = real_t<X>;
+    const X* in = strict<X>(x_in, "x").data();
+    const std::size_t n = element_count(x_in);
+    Array<T> y(shape_of(x_in));
     T* out = y.mutable_data();
-    if constexpr (decltype(complex_x)::value) {
-      const Complex<T>* in = strict<Complex<T>>(x, "x").data();
-      py::gil_scoped_release release;
-      ops::abs2<T>(in, out, n, threads);
-    } else {
-      const T* in = strict<T>(x, "x").data();
+    {
       py::gil_scoped_release release;
       ops::abs2<T>(in, out, n, threads);
     }
@@ -29,15 +34,15 @@ py::array abs2(const py::array& x, int threads) {
   });
 }
 
-py::array abs2_vjp(const py::array& y_bar, const py::array& x, int threads) {
-  expect_same_shape(y_bar, "y_bar", x, "x");
-  return dispatch_float(x, "x", [&](auto tag, auto complex_x) -> py::array {
-    using T = typename decltype(tag)::type;
-    using X = std::conditional_t<decltype(complex_x)::value, Complex<T>, T>;
+py::array abs2_vjp(const py::array& y_bar, const py::array& x_in, int threads) {
+  expect_same_shape(y_bar, "y_bar", x_in, "x");
+  return dispatch(Floats{}, x_in, "x", [&](auto tag) -> py::array {
+    using X = typename decltype(tag)::type;
+    using T = real_t<X>;
     const RealView<T> g = real_part_of<T>(y_bar, "y_bar");
-    const X* in = strict<X>(x, "x").data();
-    const std::size_t n = element_count(x);
-    Array<X> x_bar(shape_of(x));
+    const X* in = strict<X>(x_in, "x").data();
+    const std::size_t n = element_count(x_in);
+    Array<X> x_bar(shape_of(x_in));
     X* out = x_bar.mutable_data();
     {
       py::gil_scoped_release release;
@@ -49,16 +54,17 @@ py::array abs2_vjp(const py::array& y_bar, const py::array& x, int threads) {
 
 // Re(a) (complex a) or a copy of a (real a); with `imaginary`, Im(a) of a complex a.
 py::array part(const py::array& a, bool imaginary, int threads) {
-  return dispatch_float(a, "x", [&](auto tag, auto complex_a) -> py::array {
-    using T = typename decltype(tag)::type;
+  return dispatch(Floats{}, a, "x", [&](auto tag) -> py::array {
+    using X = typename decltype(tag)::type;
+    using T = real_t<X>;
     RealView<T> source{nullptr, 1};
-    if constexpr (decltype(complex_a)::value) {
-      const Complex<T>* in = strict<Complex<T>>(a, "x").data();
+    if constexpr (is_complex_v<X>) {
+      const X* in = strict<X>(a, "x").data();
       source = imaginary ? RealView<T>::imag_of(in) : RealView<T>::real_of(in);
     } else {
       if (imaginary) {
         throw py::type_error("x must have dtype complex64 or complex128 for its imaginary part; "
-                             "got " + dtype_name(a));
+                             "got " + dtype_name(a.dtype()));
       }
       source = RealView<T>::of(strict<T>(a, "x").data());
     }
@@ -74,8 +80,8 @@ py::array part(const py::array& a, bool imaginary, int threads) {
 }
 
 py::array embed(const py::array& a, bool imaginary, int threads) {
-  return dispatch_float(a, "x", [&](auto tag, auto /*complex_a*/) -> py::array {
-    using T = typename decltype(tag)::type;
+  return dispatch(Floats{}, a, "x", [&](auto tag) -> py::array {
+    using T = real_t<typename decltype(tag)::type>;
     const RealView<T> source = real_part_of<T>(a, "x");
     const std::size_t n = element_count(a);
     Array<Complex<T>> y(shape_of(a));
@@ -88,13 +94,13 @@ py::array embed(const py::array& a, bool imaginary, int threads) {
   });
 }
 
-py::array exp(const py::array& x, int threads) {
-  return dispatch_float(x, "x", [&](auto tag, auto complex_x) -> py::array {
-    using T = typename decltype(tag)::type;
-    using X = std::conditional_t<decltype(complex_x)::value, Complex<T>, T>;
-    const X* in = strict<X>(x, "x").data();
-    const std::size_t n = element_count(x);
-    Array<X> y(shape_of(x));
+py::array exp(const py::array& x_in, int threads) {
+  return dispatch(Floats{}, x_in, "x", [&](auto tag) -> py::array {
+    using X = typename decltype(tag)::type;
+    using T = real_t<X>;
+    const X* in = strict<X>(x_in, "x").data();
+    const std::size_t n = element_count(x_in);
+    Array<X> y(shape_of(x_in));
     X* out = y.mutable_data();
     {
       py::gil_scoped_release release;
@@ -104,46 +110,38 @@ py::array exp(const py::array& x, int threads) {
   });
 }
 
-py::array exp_vjp(const py::array& y_bar, const py::array& y, int threads) {
-  expect_same_shape(y_bar, "y_bar", y, "y");
-  return dispatch_float(y, "y", [&](auto tag, auto complex_y) -> py::array {
-    using T = typename decltype(tag)::type;
-    const std::size_t n = element_count(y);
-    if constexpr (decltype(complex_y)::value) {
-      expect_precision<T>(y_bar, "y_bar");
-      const Complex<T>* in = strict<Complex<T>>(y, "y").data();
-      Array<Complex<T>> x_bar(shape_of(y));
-      Complex<T>* out = x_bar.mutable_data();
-      if (has_dtype<Complex<T>>(y_bar)) {
-        const Complex<T>* g = strict<Complex<T>>(y_bar, "y_bar").data();
+py::array exp_vjp(const py::array& y_bar, const py::array& y_in, int threads) {
+  expect_same_shape(y_bar, "y_bar", y_in, "y");
+  return dispatch(Floats{}, y_in, "y", [&](auto tag) -> py::array {
+    using Y = typename decltype(tag)::type;
+    using T = real_t<Y>;
+    const Y* in = strict<Y>(y_in, "y").data();
+    const std::size_t n = element_count(y_in);
+    Array<Y> x_bar(shape_of(y_in));
+    Y* out = x_bar.mutable_data();
+    if constexpr (is_complex_v<Y>) {
+      // y_bar conj(y), for a complex or a real y_bar.
+      dispatch(OfPrecision<T>{}, y_bar, "y_bar", [&](auto g_tag) {
+        using G = typename decltype(g_tag)::type;
+        const G* g = strict<G>(y_bar, "y_bar").data();
         py::gil_scoped_release release;
         ops::exp_vjp<T>(g, in, out, n, threads);
-      } else {
-        const T* g = strict<T>(y_bar, "y_bar").data();
-        py::gil_scoped_release release;
-        ops::exp_vjp<T>(g, in, out, n, threads);
-      }
-      return std::move(x_bar);
+      });
     } else {
       const RealView<T> g = real_part_of<T>(y_bar, "y_bar");
-      const T* in = strict<T>(y, "y").data();
-      Array<T> x_bar(shape_of(y));
-      T* out = x_bar.mutable_data();
-      {
-        py::gil_scoped_release release;
-        ops::exp_vjp<T>(g, in, out, n, threads);
-      }
-      return std::move(x_bar);
+      py::gil_scoped_release release;
+      ops::exp_vjp<T>(g, in, out, n, threads);
     }
+    return std::move(x_bar);
   });
 }
 
-py::array expi(const py::array& x, int threads) {
-  return dispatch_real(x, "x", [&](auto tag) -> py::array {
+py::array expi(const py::array& x_in, int threads) {
+  return dispatch(Reals{}, x_in, "x", [&](auto tag) -> py::array {
     using T = typename decltype(tag)::type;
-    const T* in = strict<T>(x, "x").data();
-    const std::size_t n = element_count(x);
-    Array<Complex<T>> y(shape_of(x));
+    const T* in = strict<T>(x_in, "x").data();
+    const std::size_t n = element_count(x_in);
+    Array<Complex<T>> y(shape_of(x_in));
     Complex<T>* out = y.mutable_data();
     {
       py::gil_scoped_release release;
@@ -153,25 +151,23 @@ py::array expi(const py::array& x, int threads) {
   });
 }
 
-py::array expi_vjp(const py::array& y_bar, const py::array& y, int threads) {
-  expect_same_shape(y_bar, "y_bar", y, "y");
-  return dispatch_complex(y, "y", [&](auto tag) -> py::array {
-    using T = typename decltype(tag)::type;
-    expect_precision<T>(y_bar, "y_bar");
-    const Complex<T>* in = strict<Complex<T>>(y, "y").data();
-    const std::size_t n = element_count(y);
-    Array<T> x_bar(shape_of(y));
-    T* out = x_bar.mutable_data();
-    if (has_dtype<Complex<T>>(y_bar)) {
-      const Complex<T>* g = strict<Complex<T>>(y_bar, "y_bar").data();
-      py::gil_scoped_release release;
-      ops::expi_vjp<T>(g, in, out, n, threads);
-    } else {
-      const T* g = strict<T>(y_bar, "y_bar").data();
-      py::gil_scoped_release release;
-      ops::expi_vjp<T>(g, in, out, n, threads);
-    }
-    return std::move(x_bar);
+py::array expi_vjp(const py::array& y_bar, const py::array& y_in, int threads) {
+  expect_same_shape(y_bar, "y_bar", y_in, "y");
+  return dispatch(Complexes{}, y_in, "y", [&](auto tag) -> py::array {
+    using T = real_t<typename decltype(tag)::type>;
+    return dispatch(OfPrecision<T>{}, y_bar, "y_bar", [&](auto g_tag) -> py::array {
+      using G = typename decltype(g_tag)::type;
+      const Complex<T>* in = strict<Complex<T>>(y_in, "y").data();
+      const G* g = strict<G>(y_bar, "y_bar").data();
+      const std::size_t n = element_count(y_in);
+      Array<T> x_bar(shape_of(y_in));
+      T* out = x_bar.mutable_data();
+      {
+        py::gil_scoped_release release;
+        ops::expi_vjp<T>(g, in, out, n, threads);
+      }
+      return std::move(x_bar);
+    });
   });
 }
 

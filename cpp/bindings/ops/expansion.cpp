@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "common.hpp"
+#include "arrays.hpp"
+#include "dispatch.hpp"
+#include "module.hpp"
 #include "phasegrad/ops/expansion.hpp"
 
 namespace phasegrad::bind {
@@ -80,9 +82,8 @@ void bind_expansion(py::module_& m) {
   m.def(
       "basis",
       [](const py::array& a, const py::array& B, int threads) -> py::array {
-        return dispatch_real(B, "B", [&](auto tag) {
-          using T = typename decltype(tag)::type;
-          return basis_binding<T>(a, B, threads);
+        return dispatch(Reals{}, B, "B", [&](auto tag) {
+          return basis_binding<typename decltype(tag)::type>(a, B, threads);
         });
       },
       py::arg("a"), py::arg("B"), py::arg("threads"),
@@ -90,12 +91,11 @@ void bind_expansion(py::module_& m) {
   m.def(
       "basis_vjp",
       [](const py::array& y_bar, const py::array& B, int threads) -> py::array {
-        return dispatch_real(B, "B", [&](auto tag) {
+        return dispatch(Reals{}, B, "B", [&](auto tag) {
           using T = typename decltype(tag)::type;
-          if (has_dtype<std::complex<T>>(y_bar)) {
-            return basis_vjp_binding<T, std::complex<T>>(y_bar, B, threads);
-          }
-          return basis_vjp_binding<T, T>(y_bar, B, threads);
+          return dispatch(OfPrecision<T>{}, y_bar, "y_bar", [&](auto g_tag) {
+            return basis_vjp_binding<T, typename decltype(g_tag)::type>(y_bar, B, threads);
+          });
         });
       },
       py::arg("y_bar"), py::arg("B"), py::arg("threads"),

@@ -4,10 +4,11 @@
 #include <type_traits>
 #include <vector>
 
-#include "common.hpp"
-#include "element_dispatch.hpp"
-#include "phasegrad/ops/fourier.hpp"
+#include "arrays.hpp"
+#include "dispatch.hpp"
+#include "module.hpp"
 #include "phasegrad/core/element.hpp"
+#include "phasegrad/ops/fourier.hpp"
 
 namespace phasegrad::bind {
 
@@ -47,15 +48,6 @@ py::array mft_matrix_of(py::ssize_t n_out, py::ssize_t n_in, double scale, bool 
     ops::mft_matrix<T>(dst, rows, cols, scale, conjugate, transpose, threads);
   }
   return std::move(out);
-}
-
-// Calls f(Tag<X>, Tag<H>) for x and h of one precision, each real or complex.
-template <class F>
-auto dispatch_pair(const py::array& x, const py::array& h, F&& f) {
-  return dispatch_element(x, "x", [&](auto x_tag) {
-    using T = real_t<typename decltype(x_tag)::type>;
-    return dispatch_same_precision<T>(h, "h", [&](auto h_tag) { return f(x_tag, h_tag); });
-  });
 }
 
 // The broadcast layout: x and h share the plane; the int64 plane maps, of the output's batch
@@ -136,9 +128,8 @@ void bind_fourier(py::module_& m) {
       "dft2",
       [](const py::array& x, double scale, bool inverse, int threads,
          const py::object& out) -> py::array {
-        return dispatch_complex(x, "x", [&](auto tag) {
-          using T = typename decltype(tag)::type;
-          return scaled_dft2<T>(x, scale, inverse, threads, out);
+        return dispatch(Complexes{}, x, "x", [&](auto tag) {
+          return scaled_dft2<real_t<typename decltype(tag)::type>>(x, scale, inverse, threads, out);
         });
       },
       py::arg("x"), py::arg("scale"), py::arg("inverse"), py::arg("threads"),
@@ -147,14 +138,10 @@ void bind_fourier(py::module_& m) {
       "mft_matrix",
       [](py::ssize_t n_out, py::ssize_t n_in, double scale, const py::dtype& dtype,
          bool conjugate, bool transpose, int threads) -> py::array {
-        if (dtype.is(py::dtype::of<std::complex<double>>())) {
-          return mft_matrix_of<double>(n_out, n_in, scale, conjugate, transpose, threads);
-        }
-        if (dtype.is(py::dtype::of<std::complex<float>>())) {
-          return mft_matrix_of<float>(n_out, n_in, scale, conjugate, transpose, threads);
-        }
-        throw py::type_error("dtype must be complex64 or complex128; got " +
-                             py::str(dtype).cast<std::string>());
+        return dispatch(Complexes{}, dtype, "dtype", [&](auto tag) {
+          using T = real_t<typename decltype(tag)::type>;
+          return mft_matrix_of<T>(n_out, n_in, scale, conjugate, transpose, threads);
+        });
       },
       py::arg("n_out"), py::arg("n_in"), py::arg("scale"), py::arg("dtype"),
       py::arg("conjugate"), py::arg("transpose"), py::arg("threads"),
@@ -163,9 +150,11 @@ void bind_fourier(py::module_& m) {
       "convolve",
       [](const py::array& x, const py::array& h, const py::array& x_plane,
          const py::array& h_plane, int threads) -> py::array {
-        return dispatch_pair(x, h, [&](auto x_tag, auto h_tag) {
-          return convolve<typename decltype(x_tag)::type, typename decltype(h_tag)::type>(
-              x, h, x_plane, h_plane, threads);
+        return dispatch(Floats{}, x, "x", [&](auto x_tag) {
+          using X = typename decltype(x_tag)::type;
+          return dispatch(OfPrecision<real_t<X>>{}, h, "h", [&](auto h_tag) {
+            return convolve<X, typename decltype(h_tag)::type>(x, h, x_plane, h_plane, threads);
+          });
         });
       },
       py::arg("x"), py::arg("h"), py::arg("x_plane"), py::arg("h_plane"), py::arg("threads"),
@@ -175,13 +164,14 @@ void bind_fourier(py::module_& m) {
       "convolve_vjp",
       [](const py::array& y_bar, const py::array& x, const py::array& h,
          const py::array& x_plane, const py::array& h_plane, int threads) -> py::tuple {
-        return dispatch_pair(x, h, [&](auto x_tag, auto h_tag) {
+        return dispatch(Floats{}, x, "x", [&](auto x_tag) {
           using X = typename decltype(x_tag)::type;
-          using H = typename decltype(h_tag)::type;
-          using T = real_t<X>;
-          return dispatch_same_precision<T>(y_bar, "y_bar", [&](auto g_tag) {
-            return convolve_vjp<typename decltype(g_tag)::type, X, H>(y_bar, x, h, x_plane,
-                                                                      h_plane, threads);
+          return dispatch(OfPrecision<real_t<X>>{}, h, "h", [&](auto h_tag) {
+            using H = typename decltype(h_tag)::type;
+            return dispatch(OfPrecision<real_t<X>>{}, y_bar, "y_bar", [&](auto g_tag) {
+              return convolve_vjp<typename decltype(g_tag)::type, X, H>(y_bar, x, h, x_plane,
+                                                                        h_plane, threads);
+            });
           });
         });
       },

@@ -5,8 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "common.hpp"
-#include "element_dispatch.hpp"
+#include "arrays.hpp"
+#include "dispatch.hpp"
+#include "module.hpp"
 #include "phasegrad/ops/indexing.hpp"
 
 namespace phasegrad::bind {
@@ -179,7 +180,7 @@ void bind_indexing(py::module_& m) {
   m.def(
       "take",
       [](const py::array& x, const py::array& index, int threads) -> py::array {
-        return dispatch_element(x, "x", [&](auto tag) {
+        return dispatch(Floats{}, x, "x", [&](auto tag) {
           return take<typename decltype(tag)::type>(x, index, threads);
         });
       },
@@ -190,7 +191,7 @@ void bind_indexing(py::module_& m) {
       "take_vjp",
       [](const py::array& y_bar, const py::array& index, py::ssize_t rows, py::ssize_t cols,
          int threads) -> py::array {
-        return dispatch_element(y_bar, "y_bar", [&](auto tag) {
+        return dispatch(Floats{}, y_bar, "y_bar", [&](auto tag) {
           return scatter<typename decltype(tag)::type>(y_bar, "y_bar", index, rows, cols, true,
                                                        threads);
         });
@@ -202,7 +203,7 @@ void bind_indexing(py::module_& m) {
       "put",
       [](const py::array& x, const py::array& index, py::ssize_t rows, py::ssize_t cols,
          int threads) -> py::array {
-        return dispatch_element(x, "x", [&](auto tag) {
+        return dispatch(Floats{}, x, "x", [&](auto tag) {
           return scatter<typename decltype(tag)::type>(x, "x", index, rows, cols, false,
                                                        threads);
         });
@@ -213,7 +214,7 @@ void bind_indexing(py::module_& m) {
   m.def(
       "copy_top_left",
       [](const py::array& x, py::ssize_t rows, py::ssize_t cols, int threads) -> py::array {
-        return dispatch_element(x, "x", [&](auto tag) {
+        return dispatch(Floats{}, x, "x", [&](auto tag) {
           return resize_top_left<typename decltype(tag)::type>(x, rows, cols, threads);
         });
       },
@@ -222,7 +223,7 @@ void bind_indexing(py::module_& m) {
   m.def(
       "fftshift",
       [](const py::array& x, bool inverse, int threads) -> py::array {
-        return dispatch_element(x, "x", [&](auto tag) {
+        return dispatch(Floats{}, x, "x", [&](auto tag) {
           return shift<typename decltype(tag)::type>(x, inverse, threads);
         });
       },

@@ -1,6 +1,15 @@
 // Bindings of the metrics ops (see python/phasegrad/ops/metrics.py): validate, allocate the
 // output, release the GIL, run the kernel. Reductions come back as Python floats.
-#include "elementwise.hpp"
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "arrays.hpp"
+#include "dispatch.hpp"
+#include "module.hpp"
+#include "phasegrad/core/element.hpp"
+#include "phasegrad/core/real_view.hpp"
 #include "phasegrad/ops/metrics.hpp"
 
 namespace phasegrad::bind {
@@ -48,7 +57,7 @@ void bind_metrics(py::module_& m) {
       "wsse",
       [](const py::array& M, const py::array& D, const py::object& w, int threads) -> double {
         expect_same_shape(D, "D", M, "M");
-        return dispatch_real(M, "M", [&](auto tag) {
+        return dispatch(Reals{}, M, "M", [&](auto tag) {
           using T = typename decltype(tag)::type;
           const T* model = strict<T>(M, "M").data();
           const T* data = strict<T>(D, "D").data();
@@ -65,7 +74,7 @@ void bind_metrics(py::module_& m) {
       [](double E_bar, const py::array& M, const py::array& D, const py::object& w,
          int threads) -> py::array {
         expect_same_shape(D, "D", M, "M");
-        return dispatch_real(M, "M", [&](auto tag) -> py::array {
+        return dispatch(Reals{}, M, "M", [&](auto tag) -> py::array {
           using T = typename decltype(tag)::type;
           const T* model = strict<T>(M, "M").data();
           const T* data = strict<T>(D, "D").data();
@@ -85,7 +94,7 @@ void bind_metrics(py::module_& m) {
   m.def(
       "poly_detector",
       [](const py::array& I, double a, double b, double c, int threads) -> py::array {
-        return dispatch_real(I, "I", [&](auto tag) -> py::array {
+        return dispatch(Reals{}, I, "I", [&](auto tag) -> py::array {
           using T = typename decltype(tag)::type;
           const T* intensity = strict<T>(I, "I").data();
           const std::size_t n = element_count(I);
@@ -105,7 +114,7 @@ void bind_metrics(py::module_& m) {
       [](const py::array& M_bar, const py::array& I, double a, double b,
          int threads) -> py::tuple {
         expect_same_shape(M_bar, "M_bar", I, "I");
-        return dispatch_real(I, "I", [&](auto tag) -> py::tuple {
+        return dispatch(Reals{}, I, "I", [&](auto tag) -> py::tuple {
           using T = typename decltype(tag)::type;
           const RealView<T> cotangent = real_part_of<T>(M_bar, "M_bar");
           const T* intensity = strict<T>(I, "I").data();
@@ -125,7 +134,7 @@ void bind_metrics(py::module_& m) {
   m.def(
       "plane_sums",
       [](const py::array& x, int threads) -> py::array {
-        return dispatch_real(x, "x", [&](auto tag) -> py::array {
+        return dispatch(Reals{}, x, "x", [&](auto tag) -> py::array {
           using T = typename decltype(tag)::type;
           const T* values = strict<T>(x, "x").data();
           const Planes p = planes_of(x, "x");
@@ -144,7 +153,7 @@ void bind_metrics(py::module_& m) {
       "plane_sums_with_projection",
       [](const py::array& y_bar, const py::array& x, int threads) -> py::tuple {
         expect_same_shape(y_bar, "y_bar", x, "x");
-        return dispatch_real(x, "x", [&](auto tag) -> py::tuple {
+        return dispatch(Reals{}, x, "x", [&](auto tag) -> py::tuple {
           using T = typename decltype(tag)::type;
           const RealView<T> cotangent = real_part_of<T>(y_bar, "y_bar");
           const T* values = strict<T>(x, "x").data();
@@ -166,8 +175,8 @@ void bind_metrics(py::module_& m) {
       "scale_planes",
       [](const py::array& x, const py::array& scale, const py::object& offset,
          int threads) -> py::array {
-        return dispatch_float(x, "x", [&](auto tag, auto /*complex_x*/) -> py::array {
-          using T = typename decltype(tag)::type;
+        return dispatch(Floats{}, x, "x", [&](auto tag) -> py::array {
+          using T = real_t<typename decltype(tag)::type>;
           const RealView<T> source = real_part_of<T>(x, "x");
           const Planes p = planes_of(x, "x");
           const double* factors = plane_factors(scale, "scale", p.batch);

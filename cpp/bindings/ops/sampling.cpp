@@ -4,8 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "common.hpp"
-#include "element_dispatch.hpp"
+#include "arrays.hpp"
+#include "dispatch.hpp"
+#include "module.hpp"
 #include "phasegrad/ops/sampling.hpp"
 
 namespace phasegrad::bind {
@@ -62,7 +63,7 @@ void bind_sampling(py::module_& m) {
   m.def(
       "bin",
       [](const py::array& x, py::ssize_t p, py::ssize_t q, int threads) -> py::array {
-        return dispatch_element(x, "x", [&](auto tag) {
+        return dispatch(Floats{}, x, "x", [&](auto tag) {
           return bin<typename decltype(tag)::type>(x, p, q, threads);
         });
       },
@@ -71,7 +72,7 @@ void bind_sampling(py::module_& m) {
   m.def(
       "tile",
       [](const py::array& x, py::ssize_t p, py::ssize_t q, int threads) -> py::array {
-        return dispatch_element(x, "x", [&](auto tag) {
+        return dispatch(Floats{}, x, "x", [&](auto tag) {
           return tile<typename decltype(tag)::type>(x, p, q, threads);
         });
       },
