@@ -8,12 +8,12 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
-#include <new>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
+#include "phasegrad/core/buffer.hpp"
 #include "phasegrad/core/fftw_api.hpp"
 
 namespace phasegrad {
@@ -113,20 +113,16 @@ int as_fftw_int(std::size_t value, const char* what) {
 }
 
 // Scratch memory for planning, placed so that FFTW sees the same alignment as the caller's
-// buffer (fftw_malloc returns SIMD-aligned memory; the offset reproduces the caller's).
+// buffer: room for `bytes` at any offset below the Buffer's alignment (more than FFTW's SIMD
+// alignment), and at_alignment() the address at the caller's offset.
+using Scratch = Buffer<unsigned char>;
+
+Scratch scratch_for(std::size_t bytes) { return Scratch(bytes + Scratch::kAlignment); }
+
 template <class T>
-struct Scratch {
-  void* block = nullptr;
-  explicit Scratch(std::size_t bytes) : block(FftwApi<T>::malloc(bytes + 64)) {
-    if (block == nullptr) throw std::bad_alloc();
-  }
-  ~Scratch() { FftwApi<T>::free(block); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  typename FftwApi<T>::complex* at_alignment(int alignment) const {
-    return reinterpret_cast<typename FftwApi<T>::complex*>(static_cast<char*>(block) + alignment);
-  }
-};
+typename FftwApi<T>::complex* at_alignment(const Scratch& scratch, int alignment) {
+  return reinterpret_cast<typename FftwApi<T>::complex*>(scratch.data() + alignment);
+}
 
 // Called with the planner lock held.
 template <class T>
@@ -145,14 +141,13 @@ SharedPlan<T> find_or_make_plan(const PlanKey& key) {
   const std::size_t complex_bytes = sizeof(std::complex<T>);
   init_threads_once<T>();
   Api::plan_with_nthreads(key.threads);
-  Scratch<T> in_scratch(complex_bytes * key.extent(key.istride, key.idist));
-  std::unique_ptr<Scratch<T>> out_scratch;
-  auto* in = in_scratch.at_alignment(key.align_in);
+  const Scratch in_scratch = scratch_for(complex_bytes * key.extent(key.istride, key.idist));
+  Scratch out_scratch;
+  auto* in = at_alignment<T>(in_scratch, key.align_in);
   auto* out = in;
   if (!key.inplace) {
-    out_scratch =
-        std::make_unique<Scratch<T>>(complex_bytes * key.extent(key.ostride, key.odist));
-    out = out_scratch->at_alignment(key.align_out);
+    out_scratch = scratch_for(complex_bytes * key.extent(key.ostride, key.odist));
+    out = at_alignment<T>(out_scratch, key.align_out);
   }
   auto raw = Api::plan_many_dft(key.rank, n, howmany, in, istride, idist, out, ostride, odist,
                                 key.inverse ? FFTW_BACKWARD : FFTW_FORWARD,

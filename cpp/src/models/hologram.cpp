@@ -4,14 +4,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <new>
 #include <stdexcept>
 #include <utility>
 
+#include "phasegrad/core/constants.hpp"
 #include "phasegrad/core/fft.hpp"
-#include "phasegrad/core/fftw_api.hpp"
-#include "phasegrad/core/sincos.hpp"
 #include "phasegrad/core/parallel.hpp"
+#include "phasegrad/core/sincos.hpp"
 
 namespace phasegrad::models {
 
@@ -23,7 +22,6 @@ namespace {
 // interface takes), so the angle carries one rounding, not j's worth.
 template <class T>
 std::vector<T> shift_ramp(std::size_t n, std::size_t shift) {
-  constexpr double kTwoPi = 6.283185307179586476925286766559;
   std::vector<T> ramp(n);
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t k = (j * shift) % n;
@@ -31,13 +29,6 @@ std::vector<T> shift_ramp(std::size_t n, std::size_t shift) {
     ramp[j] = static_cast<T>(-kTwoPi * turns / static_cast<double>(n));
   }
   return ramp;
-}
-
-template <class T>
-std::complex<T>* allocate_plane(std::size_t elements) {
-  void* block = FftwApi<T>::malloc(sizeof(std::complex<T>) * elements);
-  if (block == nullptr) throw std::bad_alloc();
-  return static_cast<std::complex<T>*>(block);
 }
 
 // The ifftshift along one row: element j of a shifted row reads element j + shift (mod cols)
@@ -128,22 +119,11 @@ FusedHologram<T>::FusedHologram(const T* target, std::size_t rows, std::size_t c
       target_sum_(0.0),
       row_ramp_(shift_ramp<T>(rows, rows / 2)),
       col_ramp_(shift_ramp<T>(cols, cols / 2)),
-      row_sums_(rows, 0.0) {
+      row_sums_(rows, 0.0),
+      phasor_(rows * cols),
+      field_(rows * cols) {
   if (rows == 0 || cols == 0) throw std::invalid_argument("target must not be empty");
   for (T value : target_) target_sum_ += static_cast<double>(value);
-  phasor_ = allocate_plane<T>(rows * cols);
-  try {
-    field_ = allocate_plane<T>(rows * cols);
-  } catch (...) {
-    FftwApi<T>::free(phasor_);
-    throw;
-  }
-}
-
-template <class T>
-FusedHologram<T>::~FusedHologram() {
-  FftwApi<T>::free(phasor_);
-  FftwApi<T>::free(field_);
 }
 
 template <class T>
@@ -152,7 +132,7 @@ double FusedHologram<T>::forward(const T* phi, int team) {
   const std::size_t cols = cols_, row_shift = row_shift_, col_shift = col_shift_;
   const T* col_ramp = col_ramp_.data();
   const T* row_ramp = row_ramp_.data();
-  std::complex<T>* phasor = phasor_;
+  std::complex<T>* phasor = phasor_.data();
   double* row_sums = row_sums_.data();
 
   // Pass 1: phasor = exp(i (phi[j + h] + ramp[j])) in T, and the per-row sums of
@@ -194,7 +174,7 @@ double FusedHologram<T>::forward(const T* phi, int team) {
   }
   const double phasor_norm = sum_in_order(row_sums_);
 
-  dft2_unnormalized<T>(phasor_, field_, 1, rows_, cols_, /*inverse=*/true, team);
+  dft2_unnormalized<T>(phasor_.data(), field_.data(), 1, rows_, cols_, /*inverse=*/true, team);
 
   // Parseval: sum |G|^2 = N sum |phasor|^2, so sum I = sum |G|^2 / N^2 = sum |phasor|^2 / N
   // and I_r = s |G|^2 / N^2 with s = sum T / sum I.
@@ -218,7 +198,7 @@ double FusedHologram<T>::value_and_grad(const T* phi, T* phi_bar, int threads) {
   const double to_cotangent = 4.0 * to_normalised / n;
   const auto rows = static_cast<std::int64_t>(rows_);
   const auto cols = static_cast<std::int64_t>(cols_);
-  T* field = reinterpret_cast<T*>(field_);
+  T* field = reinterpret_cast<T*>(field_.data());
   const T* target = target_.data();
   double* row_sums = row_sums_.data();
 #pragma omp parallel for num_threads(team) schedule(static)
@@ -239,11 +219,11 @@ double FusedHologram<T>::value_and_grad(const T* phi, T* phi_bar, int threads) {
   }
   const double energy = sum_in_order(row_sums_) / n;
 
-  dft2_unnormalized<T>(field_, field_, 1, rows_, cols_, /*inverse=*/false, team);
+  dft2_unnormalized<T>(field_.data(), field_.data(), 1, rows_, cols_, /*inverse=*/false, team);
 
   // Pass 5: phi_bar[j + h] = Im(phasor_bar[j] conj(phasor[j])).
   const std::size_t row_shift = row_shift_, col_shift = col_shift_;
-  const T* phasor = reinterpret_cast<const T*>(phasor_);
+  const T* phasor = reinterpret_cast<const T*>(phasor_.data());
 #pragma omp parallel for num_threads(team) schedule(static)
   for (std::int64_t r = 0; r < rows; ++r) {
     const auto row = static_cast<std::size_t>(r);
@@ -271,7 +251,7 @@ void FusedHologram<T>::simulate(const T* phi, T* image, int threads) {
   const int team = threads_for(count, threads);
   const double to_normalised = forward(phi, team);
   const auto total = static_cast<std::int64_t>(count);
-  const T* field = reinterpret_cast<const T*>(field_);
+  const T* field = reinterpret_cast<const T*>(field_.data());
 #pragma omp parallel for simd num_threads(team) schedule(static)
   for (std::int64_t i = 0; i < total; ++i) {
     const double re = field[2 * i], im = field[2 * i + 1];

@@ -1,24 +1,21 @@
 // The fused phase-retrieval model; see models/phase_retrieval.hpp for the passes.
 #include "phasegrad/models/phase_retrieval.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
-#include <new>
-#include <omp.h>
 #include <stdexcept>
-#include <string>
 
 #include "phasegrad/core/blas.hpp"
-#include "phasegrad/core/sincos.hpp"
+#include "phasegrad/core/constants.hpp"
 #include "phasegrad/core/parallel.hpp"
+#include "phasegrad/core/sincos.hpp"
 
 namespace phasegrad::models {
 
 namespace {
-
-constexpr double kTwoPi = 6.283185307179586476925286766559;
 
 // exp(2 pi i m / N) for an integer m in [0, N), exact at the quarter turns.
 std::complex<double> turn(std::size_t m, std::size_t period) {
@@ -62,33 +59,13 @@ PHASEGRAD_WIDE_SIMD void sincos_wide(const float* phase, float* sine, float* cos
 
 }  // namespace
 
-// Zero-initialised, 64-byte aligned memory (FFTW's SIMD alignment and a cache line).
-template <class T>
-struct FusedPhaseRetrieval<T>::Buffer {
-  void* data = nullptr;
-  std::size_t bytes = 0;
-  explicit Buffer(std::size_t size) : bytes(size) {
-    const std::size_t rounded = ((size + 63) / 64) * 64;
-    data = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-    if (data == nullptr) throw std::bad_alloc();
-    std::memset(data, 0, rounded == 0 ? 64 : rounded);
-  }
-  ~Buffer() { std::free(data); }
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  template <class U>
-  U* as() const {
-    return static_cast<U*>(data);
-  }
-};
-
 template <class T>
 struct FusedPhaseRetrieval<T>::Band {
   double weight = 1;                // spectral weight s
   T phase_scale = 1;                // 2 pi / lambda
   bool fft = true;                  // the reference wavelength: the FFT path, else an MFT
-  std::unique_ptr<Buffer> pupil;    // g, (n, n), kept for the gradient pass
-  std::unique_ptr<Buffer> field;    // padded g, then G, G_bar, and g_bar in its top-left: (N, N)
+  Buffer<Complex> pupil;            // g, (n, n), kept for the gradient pass
+  Buffer<Complex> field;            // padded g, then G, G_bar, and g_bar in its top-left: (N, N)
   std::vector<Complex> mft;         // E[k, x] = exp(-2 pi i s (k - N//2) x), (N, n)
   std::vector<Complex> mft_conj;    // conj(E)
   StridedPlan<T> columns, rows, rows_adjoint, columns_adjoint;
@@ -128,7 +105,6 @@ FusedPhaseRetrieval<T>::FusedPhaseRetrieval(const PhaseRetrievalConfig<T>& confi
     ramp_[x] = Complex(turn((x * (grid / 2)) % grid, grid));
   }
 
-  const std::size_t complex_bytes = sizeof(Complex);
   bool all_fft = true;
   for (std::size_t l = 0; l < cfg_.wavelengths.size(); ++l) {
     auto band = std::make_unique<Band>();
@@ -137,8 +113,8 @@ FusedPhaseRetrieval<T>::FusedPhaseRetrieval(const PhaseRetrievalConfig<T>& confi
     band->phase_scale = static_cast<T>(kTwoPi / wavelength);
     band->fft = wavelength == cfg_.wavelength;
     all_fft = all_fft && band->fft;
-    band->pupil = std::make_unique<Buffer>(complex_bytes * n * n);
-    band->field = std::make_unique<Buffer>(complex_bytes * grid * grid);
+    band->pupil = Buffer<Complex>::zeros(n * n);
+    band->field = Buffer<Complex>::zeros(grid * grid);
     if (!band->fft) {
       complex_gemm<T>();  // fail here, not inside a call, when no BLAS is registered
       const double scale = cfg_.wavelength / (wavelength * static_cast<double>(grid));
@@ -157,9 +133,9 @@ FusedPhaseRetrieval<T>::FusedPhaseRetrieval(const PhaseRetrievalConfig<T>& confi
     bands_.push_back(std::move(band));
   }
   // The MFT path's (N, n) intermediate product.
-  staging_ = std::make_unique<Buffer>(all_fft ? 0 : complex_bytes * grid * n);
-  wavefront_ = std::make_unique<Buffer>(sizeof(T) * n * n);
-  wavefront_bar_ = std::make_unique<Buffer>(sizeof(T) * n * n);
+  staging_ = Buffer<Complex>::zeros(all_fft ? 0 : grid * n);
+  wavefront_ = Buffer<T>::zeros(n * n);
+  wavefront_bar_ = Buffer<T>::zeros(n * n);
 }
 
 template <class T>
@@ -188,9 +164,9 @@ std::size_t FusedPhaseRetrieval<T>::rows_per_block(int team) const {
 
 template <class T>
 std::size_t FusedPhaseRetrieval<T>::workspace_bytes() const {
-  std::size_t total = staging_->bytes + wavefront_->bytes + wavefront_bar_->bytes;
+  std::size_t total = staging_.bytes() + wavefront_.bytes() + wavefront_bar_.bytes();
   for (const auto& band : bands_) {
-    total += band->pupil->bytes + band->field->bytes;
+    total += band->pupil.bytes() + band->field.bytes();
     total += sizeof(Complex) * (band->mft.size() + band->mft_conj.size());
   }
   return total;
@@ -202,7 +178,7 @@ void FusedPhaseRetrieval<T>::plan_for(int threads) {
   const std::size_t n = cfg_.n, grid = cfg_.grid;
   for (auto& band : bands_) {
     if (!band->fft) continue;
-    Complex* field = band->field->template as<Complex>();
+    Complex* field = band->field.data();
     // All in place on the (N, N) field (FFTW's in-place strided transforms measured 2-5x faster
     // here than out-of-place ones between differently strided buffers). Forward: the n
     // columns that hold the pupil, then every row. Adjoint: every row, then only the n columns
@@ -226,7 +202,7 @@ void FusedPhaseRetrieval<T>::plan_for(int threads) {
 template <class T>
 void FusedPhaseRetrieval<T>::synthesize(const T* params, int threads) {
   const std::size_t n = cfg_.n, pixels = n * n, modes = cfg_.modes;
-  T* wavefront = wavefront_->template as<T>();
+  T* wavefront = wavefront_.data();
   const T* basis = cfg_.basis;
   const int team = threads_for(modes == 0 ? pixels : pixels * modes, threads);
   const std::size_t block_rows = rows_per_block(team);
@@ -279,14 +255,14 @@ void FusedPhaseRetrieval<T>::synthesize(const T* params, int threads) {
 template <class T>
 void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
   const std::size_t n = cfg_.n, grid = cfg_.grid;
-  const T* wavefront = wavefront_->template as<T>();
+  const T* wavefront = wavefront_.data();
   const T* amplitude = cfg_.amplitude;
   const T* diversity = cfg_.diversity ? cfg_.diversity + plane * n * n : nullptr;
   const long long rows = static_cast<long long>(grid);
   const int team = threads_for(grid * grid * bands_.size(), threads);
   for (auto& band : bands_) {
-    Complex* pupil = band->pupil->template as<Complex>();
-    Complex* field = band->fft ? band->field->template as<Complex>() : nullptr;
+    Complex* pupil = band->pupil.data();
+    Complex* field = band->fft ? band->field.data() : nullptr;
     const T scale = band->phase_scale;
     const Complex* ramp = ramp_.data();
     // Rows in small round-robin chunks: the pupil's rows (all the sin/cos work) are the first
@@ -336,15 +312,15 @@ void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
 template <class T>
 void FusedPhaseRetrieval<T>::transform_forward(Band& band) {
   const std::size_t n = cfg_.n, grid = cfg_.grid;
-  Complex* field = band.field->template as<Complex>();
+  Complex* field = band.field.data();
   if (band.fft) {
     band.columns.execute(field, field);
     band.rows.execute(field, field);
     return;
   }
   // G = E g E^T: (n, N) = g E^T into the staging buffer, then E (g E^T).
-  Complex* pupil = band.pupil->template as<Complex>();
-  Complex* staging = staging_->template as<Complex>();
+  Complex* pupil = band.pupil.data();
+  Complex* staging = staging_.data();
   const int in = as_int(n), out = as_int(grid);
   gemm_row_major<T>('N', 'T', in, out, in, pupil, in, band.mft.data(), in, staging, out);
   gemm_row_major<T>('N', 'N', out, out, in, band.mft.data(), in, staging, out, field, out);
@@ -353,7 +329,7 @@ void FusedPhaseRetrieval<T>::transform_forward(Band& band) {
 template <class T>
 void FusedPhaseRetrieval<T>::transform_adjoint(Band& band) {
   const std::size_t n = cfg_.n, grid = cfg_.grid;
-  Complex* field = band.field->template as<Complex>();
+  Complex* field = band.field.data();
   if (band.fft) {
     band.rows_adjoint.execute(field, field);
     band.columns_adjoint.execute(field, field);
@@ -361,7 +337,7 @@ void FusedPhaseRetrieval<T>::transform_adjoint(Band& band) {
   }
   // g_bar = E^H G_bar conj(E): (N, n) = G_bar conj(E), then conj(E)^T of it, written into the
   // field's top-left (n, n) with row stride N.
-  Complex* staging = staging_->template as<Complex>();
+  Complex* staging = staging_.data();
   const int in = as_int(n), out = as_int(grid);
   gemm_row_major<T>('N', 'N', out, in, out, field, out, band.mft_conj.data(), in, staging, in);
   gemm_row_major<T>('T', 'N', in, in, out, band.mft_conj.data(), in, staging, in, field, out);
@@ -448,7 +424,7 @@ double FusedPhaseRetrieval<T>::detector_pass(std::size_t plane, const Detector& 
   std::vector<Complex*> fields(band_count);
   std::vector<T> weight(band_count), twice_weight(band_count);
   for (std::size_t l = 0; l < band_count; ++l) {
-    fields[l] = bands_[l]->field->template as<Complex>();
+    fields[l] = bands_[l]->field.data();
     weight[l] = static_cast<T>(bands_[l]->weight);
     twice_weight[l] = static_cast<T>(2 * bands_[l]->weight);
   }
@@ -547,13 +523,13 @@ template <class T>
 void FusedPhaseRetrieval<T>::gradient_pass(bool first_plane, bool last_plane, T* params_bar,
                                            int threads) {
   const std::size_t n = cfg_.n, grid = cfg_.grid, pixels = n * n, modes = cfg_.modes;
-  T* wavefront_bar = wavefront_bar_->template as<T>();
+  T* wavefront_bar = wavefront_bar_.data();
   const std::size_t band_count = bands_.size();
   std::vector<const Complex*> pupils(band_count), fields(band_count);
   std::vector<T> scales(band_count);
   for (std::size_t l = 0; l < band_count; ++l) {
-    pupils[l] = bands_[l]->pupil->template as<Complex>();
-    fields[l] = bands_[l]->field->template as<Complex>();
+    pupils[l] = bands_[l]->pupil.data();
+    fields[l] = bands_[l]->field.data();
     scales[l] = bands_[l]->phase_scale;
   }
   const bool project = last_plane && modes > 0;

@@ -8,12 +8,12 @@
 #include "phasegrad/ops/fourier.hpp"
 
 #include <algorithm>
-#include <cstdlib>
-#include <new>
+#include <complex>
 #include <stdexcept>
 #include <type_traits>
 #include <vector>
 
+#include "phasegrad/core/buffer.hpp"
 #include "phasegrad/core/fft.hpp"
 #include "phasegrad/core/element.hpp"
 #include "phasegrad/core/parallel.hpp"
@@ -21,26 +21,6 @@
 namespace phasegrad::ops {
 
 namespace {
-
-// Uninitialised, 64-byte aligned room for n complex numbers: every element is written before
-// it is read, so zero-filling it would be a wasted pass over memory.
-template <class T>
-class Buffer {
- public:
-  explicit Buffer(std::size_t n) {
-    if (n == 0) return;
-    const std::size_t bytes = (n * sizeof(std::complex<T>) + 63) / 64 * 64;
-    data_ = static_cast<std::complex<T>*>(std::aligned_alloc(64, bytes));
-    if (data_ == nullptr) throw std::bad_alloc();
-  }
-  ~Buffer() { std::free(data_); }
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  std::complex<T>* get() const { return data_; }
-
- private:
-  std::complex<T>* data_ = nullptr;
-};
 
 // The spectra of a stack of planes as the product pass reads them: the DFTs of complex planes,
 // one per plane, or, for real planes, packed DFTs holding two planes each; plane p of the stack
@@ -346,19 +326,19 @@ void convolve(const X* x, const H* h, Y* y, const ConvolveLayout& layout, int th
     x_into_y = layout.x_planes == layout.out_planes &&
                is_identity(layout.x_plane, layout.out_planes);
   }
-  Buffer<T> x_room(is_complex_v<X> && !x_into_y ? layout.x_planes * plane : 0);
-  Buffer<T> h_room(is_complex_v<H> ? layout.h_planes * plane : 0);
-  std::complex<T>* x_target = x_room.get();
+  Buffer<std::complex<T>> x_room(is_complex_v<X> && !x_into_y ? layout.x_planes * plane : 0);
+  Buffer<std::complex<T>> h_room(is_complex_v<H> ? layout.h_planes * plane : 0);
+  std::complex<T>* x_target = x_room.data();
   if constexpr (is_complex_v<Y>) {
     if (x_into_y) x_target = y;
   }
   RealSequence<T> reals;
   Spectra<T> xs = spectra_of<T>(x, layout.x_planes, rows, cols, x_target, reals, threads);
-  Spectra<T> hs = spectra_of<T>(h, layout.h_planes, rows, cols, h_room.get(), reals, threads);
-  Buffer<T> packed(reals.packed_planes() * plane);
-  reals.transform(packed.get(), rows, cols, threads);
-  if (xs.packed) xs.data = packed.get();
-  if (hs.packed) hs.data = packed.get();
+  Spectra<T> hs = spectra_of<T>(h, layout.h_planes, rows, cols, h_room.data(), reals, threads);
+  Buffer<std::complex<T>> packed(reals.packed_planes() * plane);
+  reals.transform(packed.data(), rows, cols, threads);
+  if (xs.packed) xs.data = packed.data();
+  if (hs.packed) hs.data = packed.data();
 
   std::vector<Job<T>> jobs;
   for (std::size_t o = 0; o < layout.out_planes; ++o) {
@@ -368,14 +348,14 @@ void convolve(const X* x, const H* h, Y* y, const ConvolveLayout& layout, int th
   std::vector<Slot<T>> slots;
   RealOutputs<T> real_outputs;
   add_output(y, layout.out_planes, plane, 0, true, slots, real_outputs);  // real y: x, h real
-  Buffer<T> packed_out(real_outputs.packed_planes() * plane);
-  real_outputs.add_slots(packed_out.get(), plane, slots);
+  Buffer<std::complex<T>> packed_out(real_outputs.packed_planes() * plane);
+  real_outputs.add_slots(packed_out.data(), plane, slots);
   fill_slots(jobs, slots, rows, cols, 1.0 / static_cast<double>(plane), threads);
 
   if constexpr (is_complex_v<Y>) {
     dft2_unnormalized<T>(y, y, layout.out_planes, rows, cols, true, threads);
   } else {
-    real_outputs.inverse(packed_out.get(), rows, cols, threads);
+    real_outputs.inverse(packed_out.data(), rows, cols, threads);
   }
 }
 
@@ -387,18 +367,18 @@ void convolve_vjp(const G* y_bar, const X* x, const H* h, X* x_bar, H* h_bar,
   check_layout(layout);
   const std::size_t rows = layout.rows, cols = layout.cols, plane = rows * cols;
 
-  Buffer<T> y_room(is_complex_v<G> ? layout.out_planes * plane : 0);
-  Buffer<T> x_room(is_complex_v<X> ? layout.x_planes * plane : 0);
-  Buffer<T> h_room(is_complex_v<H> ? layout.h_planes * plane : 0);
+  Buffer<std::complex<T>> y_room(is_complex_v<G> ? layout.out_planes * plane : 0);
+  Buffer<std::complex<T>> x_room(is_complex_v<X> ? layout.x_planes * plane : 0);
+  Buffer<std::complex<T>> h_room(is_complex_v<H> ? layout.h_planes * plane : 0);
   RealSequence<T> reals;
-  Spectra<T> ys = spectra_of<T>(y_bar, layout.out_planes, rows, cols, y_room.get(), reals,
+  Spectra<T> ys = spectra_of<T>(y_bar, layout.out_planes, rows, cols, y_room.data(), reals,
                                 threads);
-  Spectra<T> xs = spectra_of<T>(x, layout.x_planes, rows, cols, x_room.get(), reals, threads);
-  Spectra<T> hs = spectra_of<T>(h, layout.h_planes, rows, cols, h_room.get(), reals, threads);
-  Buffer<T> packed(reals.packed_planes() * plane);
-  reals.transform(packed.get(), rows, cols, threads);
+  Spectra<T> xs = spectra_of<T>(x, layout.x_planes, rows, cols, x_room.data(), reals, threads);
+  Spectra<T> hs = spectra_of<T>(h, layout.h_planes, rows, cols, h_room.data(), reals, threads);
+  Buffer<std::complex<T>> packed(reals.packed_planes() * plane);
+  reals.transform(packed.data(), rows, cols, threads);
   for (Spectra<T>* s : {&ys, &xs, &hs}) {
-    if (s->packed) s->data = packed.get();
+    if (s->packed) s->data = packed.data();
   }
 
   // x_bar[t] sums, over the output planes o reading x plane t, y_bar[o] conj(h[h_plane[o]]);
@@ -423,8 +403,8 @@ void convolve_vjp(const G* y_bar, const X* x, const H* h, X* x_bar, H* h_bar,
              real_outputs);
   add_output(h_bar, layout.h_planes, plane, layout.x_planes,
              !is_complex_v<G> && !is_complex_v<X>, slots, real_outputs);
-  Buffer<T> packed_out(real_outputs.packed_planes() * plane);
-  real_outputs.add_slots(packed_out.get(), plane, slots);
+  Buffer<std::complex<T>> packed_out(real_outputs.packed_planes() * plane);
+  real_outputs.add_slots(packed_out.data(), plane, slots);
   fill_slots(jobs, slots, rows, cols, 1.0 / static_cast<double>(plane), threads);
 
   if constexpr (is_complex_v<X>) {
@@ -433,7 +413,7 @@ void convolve_vjp(const G* y_bar, const X* x, const H* h, X* x_bar, H* h_bar,
   if constexpr (is_complex_v<H>) {
     dft2_unnormalized<T>(h_bar, h_bar, layout.h_planes, rows, cols, true, threads);
   }
-  real_outputs.inverse(packed_out.get(), rows, cols, threads);
+  real_outputs.inverse(packed_out.data(), rows, cols, threads);
 }
 
 #define PHASEGRAD_CONVOLVE_FORWARD(X, H, Y) \

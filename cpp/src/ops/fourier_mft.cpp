@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "phasegrad/core/constants.hpp"
 #include "phasegrad/core/parallel.hpp"
 
 namespace phasegrad::ops {
@@ -11,7 +12,6 @@ namespace phasegrad::ops {
 template <class T>
 void mft_matrix(std::complex<T>* out, std::size_t n_out, std::size_t n_in, double scale,
                 bool conjugate, bool transpose, int threads) {
-  constexpr double two_pi = 6.283185307179586;  // 2 * pi, as NumPy's 2 * np.pi
   const double sign = conjugate ? 1.0 : -1.0;
   const double centre = static_cast<double>(n_out / 2);
   // Rows of the written matrix: k (or p when transposed); columns: p (or k).
@@ -25,7 +25,7 @@ void mft_matrix(std::complex<T>* out, std::size_t n_out, std::size_t n_in, doubl
     const std::size_t k = transpose ? c : r;
     const std::size_t p = transpose ? r : c;
     const double cycles = scale * ((static_cast<double>(k) - centre) * static_cast<double>(p));
-    const double phase = -two_pi * cycles;
+    const double phase = -kTwoPi * cycles;
     out[e] = std::complex<T>(static_cast<T>(std::cos(phase)),
                              static_cast<T>(sign * -std::sin(phase)));
   }

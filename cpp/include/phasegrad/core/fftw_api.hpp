@@ -25,8 +25,6 @@ struct FftwApi<double> {
   static int init_threads() { return fftw_init_threads(); }
   static void plan_with_nthreads(int n) { fftw_plan_with_nthreads(n); }
   static int alignment_of(real* p) { return fftw_alignment_of(p); }
-  static void* malloc(std::size_t bytes) { return fftw_malloc(bytes); }
-  static void free(void* p) { fftw_free(p); }
 };
 
 template <>
@@ -47,8 +45,6 @@ struct FftwApi<float> {
   static int init_threads() { return fftwf_init_threads(); }
   static void plan_with_nthreads(int n) { fftwf_plan_with_nthreads(n); }
   static int alignment_of(real* p) { return fftwf_alignment_of(p); }
-  static void* malloc(std::size_t bytes) { return fftwf_malloc(bytes); }
-  static void free(void* p) { fftwf_free(p); }
 };
 
 }  // namespace phasegrad

@@ -13,7 +13,7 @@
 //   pass C   W_bar += sum_lam 2 pi / lam Im(g_bar conj(g)); on the last plane the basis
 //            projection a_bar_k = sum W_bar Z_k, with the basis read once.
 // Pixels where the amplitude is zero are skipped throughout. Work buffers belong to the model
-// and are reused; a call allocates nothing of the grid's size.
+// (zero-initialised Buffers) and are reused; a call allocates nothing of the grid's size.
 #pragma once
 
 #include <complex>
@@ -22,6 +22,7 @@
 #include <mutex>
 #include <vector>
 
+#include "phasegrad/core/buffer.hpp"
 #include "phasegrad/core/fft.hpp"
 
 namespace phasegrad::models {
@@ -94,8 +95,8 @@ class FusedPhaseRetrieval {
   std::vector<std::size_t> row_runs_;  // runs_ of row y: [row_runs_[y], row_runs_[y + 1])
   std::vector<Complex> ramp_;          // exp(2 pi i (x * (N/2) mod N) / N): the fftshift
   std::vector<std::unique_ptr<Band>> bands_;
-  struct Buffer;
-  std::unique_ptr<Buffer> wavefront_, wavefront_bar_, staging_;
+  Buffer<T> wavefront_, wavefront_bar_;  // W and W_bar, (n, n)
+  Buffer<Complex> staging_;              // the MFT path's (N, n) intermediate product
   int planned_threads_ = 0;
   std::mutex mutex_;
 };
