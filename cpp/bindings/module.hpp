@@ -3,13 +3,15 @@
 #pragma once
 
 #include <pybind11/pybind11.h>
+#include <pybind11/typing.h>
 
 namespace phasegrad::bind {
 
 namespace py = pybind11;
 
-// Infrastructure: FFTW (version, plan cache, planner effort, wisdom).
+// Infrastructure: FFTW (version, plan cache, planner effort, wisdom) and the BLAS registry.
 void bind_fft(py::module_& m);
+void bind_blas(py::module_& m);
 
 // The op groups (the modules of phasegrad.ops).
 void bind_arithmetic(py::module_& m);

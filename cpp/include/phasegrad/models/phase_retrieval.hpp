@@ -72,6 +72,10 @@ class FusedPhaseRetrieval {
   // Bytes of the work buffers the model holds.
   std::size_t workspace_bytes() const;
 
+  // What the model was made from, and the side of its (binned) images.
+  const PhaseRetrievalConfig<T>& config() const { return cfg_; }
+  std::size_t image_size() const { return binned_; }
+
  private:
   struct Band;   // one wavelength: its buffers, plans or MFT matrices
   struct Run {   // a stretch of one pupil row where the amplitude is non-zero
