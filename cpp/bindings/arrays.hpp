@@ -6,6 +6,8 @@
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <pybind11/typing.h>
 
 #include <complex>
 #include <cstddef>
@@ -23,6 +25,9 @@ namespace py = pybind11;
 
 template <class T>
 using Array = py::array_t<T, py::array::c_style>;
+
+// Two arrays returned together (a reverse rule's two gradients), typed for the signature.
+using ArrayPair = py::typing::Tuple<py::array, py::array>;
 
 // The array itself (no copy) when its dtype is exactly T and it is C-contiguous and aligned.
 template <class T>

@@ -47,8 +47,8 @@ const T* phase_of(const FusedHologram<T>& model, const py::array& phi) {
 }
 
 template <class T>
-py::typing::Tuple<py::float_, py::array> value_and_grad(FusedHologram<T>& model,
-                                                        const py::array& phi, int threads) {
+py::typing::Tuple<py::float_, Array<T>> value_and_grad(FusedHologram<T>& model,
+                                                       const py::array& phi, int threads) {
   const T* phase = phase_of(model, phi);
   Array<T> phi_bar(plane_shape(model));
   T* out = phi_bar.mutable_data();
@@ -61,7 +61,7 @@ py::typing::Tuple<py::float_, py::array> value_and_grad(FusedHologram<T>& model,
 }
 
 template <class T>
-py::array simulate(FusedHologram<T>& model, const py::array& phi, int threads) {
+Array<T> simulate(FusedHologram<T>& model, const py::array& phi, int threads) {
   const T* phase = phase_of(model, phi);
   Array<T> image(plane_shape(model));
   T* out = image.mutable_data();
@@ -69,7 +69,7 @@ py::array simulate(FusedHologram<T>& model, const py::array& phi, int threads) {
     py::gil_scoped_release release;
     model.simulate(phase, out, threads);
   }
-  return std::move(image);
+  return image;
 }
 
 template <class T>

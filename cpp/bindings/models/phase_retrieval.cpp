@@ -25,8 +25,9 @@ using models::FusedPhaseRetrieval;
 using models::PhaseRetrievalConfig;
 
 // (E, a_bar, p_bar): p_bar, the detector coefficients' gradient, for a quadratic detector only.
+template <class T>
 using Gradients =
-    py::typing::Tuple<py::float_, py::array,
+    py::typing::Tuple<py::float_, Array<T>,
                       py::typing::Optional<py::typing::Tuple<py::float_, py::float_, py::float_>>>;
 
 template <class T>
@@ -113,8 +114,8 @@ Detector detector_of(const std::optional<std::vector<double>>& p) {
 }
 
 template <class T>
-Gradients value_and_grad(FusedPhaseRetrieval<T>& model, const py::array& a,
-                         const std::optional<std::vector<double>>& p, int threads) {
+Gradients<T> value_and_grad(FusedPhaseRetrieval<T>& model, const py::array& a,
+                            const std::optional<std::vector<double>>& p, int threads) {
   const T* params = params_of(model, a);
   const Detector detector = detector_of(p);
   Array<T> a_bar(params_shape(model));
@@ -131,7 +132,7 @@ Gradients value_and_grad(FusedPhaseRetrieval<T>& model, const py::array& a,
 }
 
 template <class T>
-py::array simulate(FusedPhaseRetrieval<T>& model, const py::array& a,
+Array<T> simulate(FusedPhaseRetrieval<T>& model, const py::array& a,
                    const std::optional<std::vector<double>>& p, int threads) {
   const T* params = params_of(model, a);
   const Detector detector = detector_of(p);
@@ -143,7 +144,7 @@ py::array simulate(FusedPhaseRetrieval<T>& model, const py::array& a,
     py::gil_scoped_release release;
     model.simulate(params, detector, out, threads);
   }
-  return std::move(images);
+  return images;
 }
 
 template <class T>

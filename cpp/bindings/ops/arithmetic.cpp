@@ -4,6 +4,7 @@
 // check that layout and the exact dtypes again, and never convert.
 #include <complex>
 #include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -94,7 +95,7 @@ py::array binary(bool multiply, const py::array& full_in, const py::array& small
   });
 }
 
-py::tuple add_vjp(const py::array& z_bar_in, bool full_complex, bool small_complex,
+ArrayPair add_vjp(const py::array& z_bar_in, bool full_complex, bool small_complex,
                   py::ssize_t inner, int threads) {
   return dispatch(Floats{}, z_bar_in, "z_bar", [&](auto g_tag) {
     using G = typename decltype(g_tag)::type;
@@ -102,7 +103,7 @@ py::tuple add_vjp(const py::array& z_bar_in, bool full_complex, bool small_compl
     return dispatch(OfPrecision<T>{}, dtype_of_kind<T>(full_complex), "full", [&](auto full_tag) {
       using F = typename decltype(full_tag)::type;
       return dispatch(OfPrecision<T>{}, dtype_of_kind<T>(small_complex), "small",
-                      [&](auto small_tag) -> py::tuple {
+                      [&](auto small_tag) -> ArrayPair {
         using S = typename decltype(small_tag)::type;
         auto z_bar = strict<G>(z_bar_in, "z_bar");
         const Repeat r = repeat_of(z_bar, "z_bar", inner);
@@ -131,14 +132,14 @@ py::tuple add_vjp(const py::array& z_bar_in, bool full_complex, bool small_compl
   });
 }
 
-py::tuple mul_vjp(const py::array& z_bar_in, const py::array& full_in,
+ArrayPair mul_vjp(const py::array& z_bar_in, const py::array& full_in,
                   const py::array& small_in, int threads) {
   return dispatch(Floats{}, z_bar_in, "z_bar", [&](auto g_tag) {
     using G = typename decltype(g_tag)::type;
     using T = real_t<G>;
     return dispatch(OfPrecision<T>{}, full_in, "full", [&](auto full_tag) {
       using F = typename decltype(full_tag)::type;
-      return dispatch(OfPrecision<T>{}, small_in, "small", [&](auto small_tag) -> py::tuple {
+      return dispatch(OfPrecision<T>{}, small_in, "small", [&](auto small_tag) -> ArrayPair {
         using S = typename decltype(small_tag)::type;
         auto z_bar = strict<G>(z_bar_in, "z_bar");
         auto full = strict<F>(full_in, "full");
@@ -245,7 +246,7 @@ py::array power_array(const py::array& x_in, const py::array& c_in, int threads)
 
 // power's reverse rule; c_array is None for the number c_scalar.
 py::array power_vjp(const py::array& y_bar_in, const py::array& x_in, double c_scalar,
-                    const py::object& c_array, int threads) {
+                    const std::optional<py::array>& c_array, int threads) {
   return dispatch(Floats{}, x_in, "x", [&](auto x_tag) {
     using E = typename decltype(x_tag)::type;
     using T = real_t<E>;
@@ -259,14 +260,11 @@ py::array power_vjp(const py::array& y_bar_in, const py::array& x_in, double c_s
       const G* g = y_bar.data();
       const E* src = x.data();
       E* dst = x_bar.mutable_data();
-      if (c_array.is_none()) {
+      if (!c_array) {
         py::gil_scoped_release release;
         ops::power_vjp<E, G>(g, src, c_scalar, dst, static_cast<size_t>(x.size()), threads);
       } else {
-        if (!py::isinstance<py::array>(c_array)) {
-          throw py::type_error("c_array must be an ndarray or None");
-        }
-        auto c = strict<T>(py::reinterpret_borrow<py::array>(c_array), "c");
+        auto c = strict<T>(*c_array, "c");
         const Repeat r = repeat_of(x, c);
         const T* exponent = c.data();
         py::gil_scoped_release release;
@@ -294,13 +292,13 @@ void bind_arithmetic(py::module_& m) {
       "full * small, small repeated over leading axes (its size divides full's); shape of full.");
   m.def("add_vjp", &add_vjp, py::arg("z_bar"), py::arg("full_complex"),
         py::arg("small_complex"), py::arg("inner"), py::arg("threads"),
-        "(full_bar, small_bar) of add: full_bar = z_bar (real part for a real full), small_bar "
-        "its sum over the leading axes, shape (inner,): in the small operand's dtype when inner "
-        "is the size of z_bar, else in double precision (float64/complex128).");
+        "(full_bar, small_bar) of add: full_bar = z_bar (real part for a real full),\n"
+        "small_bar its sum over the leading axes, shape (inner,): in the small operand's dtype\n"
+        "when inner is the size of z_bar, else in double precision (float64/complex128).");
   m.def("mul_vjp", &mul_vjp, py::arg("z_bar"), py::arg("full"), py::arg("small"),
         py::arg("threads"),
-        "(full_bar, small_bar) of mul: conj(small) z_bar, and conj(full) z_bar summed over the "
-        "leading axes: in small's dtype when both have one size, else in double precision.");
+        "(full_bar, small_bar) of mul: conj(small) z_bar, and conj(full) z_bar summed over\n"
+        "the leading axes: in small's dtype when both have one size, else in double precision.");
   m.def("broadcast", &broadcast, py::arg("x"), py::arg("batch"), py::arg("threads"),
         "x repeated batch times along a new leading axis: shape (batch, *x.shape).");
   m.def("sum_leading", &sum_leading, py::arg("y_bar"), py::arg("inner"),

@@ -186,8 +186,8 @@ void bind_complex_parts(py::module_& m) {
       [](const py::array& x, int threads) { return part(x, true, threads); },
       py::arg("x"), py::arg("threads"), "Im(x) of a complex x, as a new real array.");
   m.def("embed", &embed, py::arg("x"), py::arg("imaginary"), py::arg("threads"),
-        "Complex array with Re(x) as its real part (or, when imaginary, its imaginary part), "
-        "the other part zero.");
+        "Complex array with Re(x) as its real part (or, when imaginary, its imaginary\n"
+        "part), the other part zero.");
   m.def("exp", &exp, py::arg("x"), py::arg("threads"), "e^x (Eq. 56).");
   m.def("exp_vjp", &exp_vjp, py::arg("y_bar"), py::arg("y"), py::arg("threads"),
         "y_bar conj(y) for a complex y, Re(y_bar) y for a real y (Eq. 56).");

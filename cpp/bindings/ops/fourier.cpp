@@ -1,5 +1,6 @@
 // Bindings of the Fourier ops (see python/phasegrad/ops/fourier.py).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -19,13 +20,11 @@ namespace {
 // writeable; the caller has checked that it does not overlap x).
 template <class T>
 py::array scaled_dft2(const py::array& x_in, double scale, bool inverse, int threads,
-                      const py::object& out_in) {
+                      const std::optional<py::array>& out_in) {
   auto x = strict<std::complex<T>>(x_in, "x");
   const Planes p = planes_of(x, "x");
-  Array<std::complex<T>> out =
-      out_in.is_none()
-          ? Array<std::complex<T>>(shape_of(x))
-          : strict_out<std::complex<T>>(out_in.cast<py::array>(), "out", shape_of(x));
+  Array<std::complex<T>> out = out_in ? strict_out<std::complex<T>>(*out_in, "out", shape_of(x))
+                                      : Array<std::complex<T>>(shape_of(x));
   const std::complex<T>* src = x.data();
   std::complex<T>* dst = out.mutable_data();
   if (src == dst) throw std::invalid_argument("out must not overlap x");
@@ -98,7 +97,7 @@ py::array convolve(const py::array& x_in, const py::array& h_in, const py::array
 }
 
 template <class G, class X, class H>
-py::tuple convolve_vjp(const py::array& y_bar_in, const py::array& x_in, const py::array& h_in,
+ArrayPair convolve_vjp(const py::array& y_bar_in, const py::array& x_in, const py::array& h_in,
                        const py::array& x_plane, const py::array& h_plane, int threads) {
   auto y_bar = strict<G>(y_bar_in, "y_bar");
   auto x = strict<X>(x_in, "x");
@@ -127,7 +126,7 @@ void bind_fourier(py::module_& m) {
   m.def(
       "dft2",
       [](const py::array& x, double scale, bool inverse, int threads,
-         const py::object& out) -> py::array {
+         const std::optional<py::array>& out) -> py::array {
         return dispatch(Complexes{}, x, "x", [&](auto tag) {
           return scaled_dft2<real_t<typename decltype(tag)::type>>(x, scale, inverse, threads, out);
         });
@@ -158,12 +157,12 @@ void bind_fourier(py::module_& m) {
         });
       },
       py::arg("x"), py::arg("h"), py::arg("x_plane"), py::arg("h_plane"), py::arg("threads"),
-      "Circular convolution over the last two axes; output plane o convolves x plane "
+      "Circular convolution over the last two axes; output plane o convolves x plane\n"
       "x_plane[o] with h plane h_plane[o] (int64 maps of the output's batch shape).");
   m.def(
       "convolve_vjp",
       [](const py::array& y_bar, const py::array& x, const py::array& h,
-         const py::array& x_plane, const py::array& h_plane, int threads) -> py::tuple {
+         const py::array& x_plane, const py::array& h_plane, int threads) -> ArrayPair {
         return dispatch(Floats{}, x, "x", [&](auto x_tag) {
           using X = typename decltype(x_tag)::type;
           return dispatch(OfPrecision<real_t<X>>{}, h, "h", [&](auto h_tag) {

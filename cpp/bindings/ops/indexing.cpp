@@ -185,7 +185,7 @@ void bind_indexing(py::module_& m) {
         });
       },
       py::arg("x"), py::arg("index"), py::arg("threads"),
-      "y[..., j] = x[..., index[j]] (index: int64 flat indices into the plane, or a bool "
+      "y[..., j] = x[..., index[j]] (index: int64 flat indices into the plane, or a bool\n"
       "mask of the plane).");
   m.def(
       "take_vjp",
@@ -197,8 +197,8 @@ void bind_indexing(py::module_& m) {
         });
       },
       py::arg("y_bar"), py::arg("index"), py::arg("rows"), py::arg("cols"), py::arg("threads"),
-      "x_bar[..., index[j]] += y_bar[..., j] into zero (..., rows, cols) planes (index: int64 "
-      "flat indices or a bool mask).");
+      "x_bar[..., index[j]] += y_bar[..., j] into zero (..., rows, cols) planes (index:\n"
+      "int64 flat indices or a bool mask).");
   m.def(
       "put",
       [](const py::array& x, const py::array& index, py::ssize_t rows, py::ssize_t cols,
@@ -209,8 +209,8 @@ void bind_indexing(py::module_& m) {
         });
       },
       py::arg("x"), py::arg("index"), py::arg("rows"), py::arg("cols"), py::arg("threads"),
-      "y[..., index[j]] = x[..., j] into zero (..., rows, cols) planes (distinct int64 flat "
-      "indices or a bool mask).");
+      "y[..., index[j]] = x[..., j] into zero (..., rows, cols) planes (distinct int64\n"
+      "flat indices or a bool mask).");
   m.def(
       "copy_top_left",
       [](const py::array& x, py::ssize_t rows, py::ssize_t cols, int threads) -> py::array {

@@ -1,6 +1,7 @@
 // Bindings of the metrics ops (see python/phasegrad/ops/metrics.py): validate, allocate the
 // output, release the GIL, run the kernel. Reductions come back as Python floats.
 #include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,8 +20,10 @@ namespace {
 // wsse's w: None (every weight 1), a number, or a C-contiguous array of M's dtype whose size
 // divides M's: entry i % w.size weighs element i of M (the caller lays out a w that broadcasts
 // along M's trailing axes that way).
+using WeightsArg = py::typing::Optional<py::typing::Union<py::float_, py::int_, py::array>>;
+
 template <class T>
-ops::Weights<T> weights_of(const py::object& w, const py::array& M) {
+ops::Weights<T> weights_of(const WeightsArg& w, const py::array& M) {
   if (w.is_none()) return {nullptr, 0, 1.0};
   if (py::isinstance<py::float_>(w) || py::isinstance<py::int_>(w)) {
     return {nullptr, 0, w.cast<double>()};
@@ -46,6 +49,9 @@ const double* plane_factors(const py::array& a, const char* name, std::size_t ba
   return factors.data();
 }
 
+// (I_bar, a_bar, b_bar, c_bar) of poly_detector.
+using PolyDetectorGradients = py::typing::Tuple<py::array, py::float_, py::float_, py::float_>;
+
 py::array plane_result(std::size_t batch) {
   return Array<double>(std::vector<py::ssize_t>{static_cast<py::ssize_t>(batch)});
 }
@@ -55,7 +61,7 @@ py::array plane_result(std::size_t batch) {
 void bind_metrics(py::module_& m) {
   m.def(
       "wsse",
-      [](const py::array& M, const py::array& D, const py::object& w, int threads) -> double {
+      [](const py::array& M, const py::array& D, const WeightsArg& w, int threads) -> double {
         expect_same_shape(D, "D", M, "M");
         return dispatch(Reals{}, M, "M", [&](auto tag) {
           using T = typename decltype(tag)::type;
@@ -71,7 +77,7 @@ void bind_metrics(py::module_& m) {
       "sum w (M - D)^2 (Eq. 7) in double; w None, a number, or an array repeating along M.");
   m.def(
       "wsse_vjp",
-      [](double E_bar, const py::array& M, const py::array& D, const py::object& w,
+      [](double E_bar, const py::array& M, const py::array& D, const WeightsArg& w,
          int threads) -> py::array {
         expect_same_shape(D, "D", M, "M");
         return dispatch(Reals{}, M, "M", [&](auto tag) -> py::array {
@@ -112,9 +118,9 @@ void bind_metrics(py::module_& m) {
   m.def(
       "poly_detector_vjp",
       [](const py::array& M_bar, const py::array& I, double a, double b,
-         int threads) -> py::tuple {
+         int threads) -> PolyDetectorGradients {
         expect_same_shape(M_bar, "M_bar", I, "I");
-        return dispatch(Reals{}, I, "I", [&](auto tag) -> py::tuple {
+        return dispatch(Reals{}, I, "I", [&](auto tag) -> PolyDetectorGradients {
           using T = typename decltype(tag)::type;
           const RealView<T> cotangent = real_part_of<T>(M_bar, "M_bar");
           const T* intensity = strict<T>(I, "I").data();
@@ -151,9 +157,9 @@ void bind_metrics(py::module_& m) {
       "Sum of each plane (last two axes) in double, flat over the batch.");
   m.def(
       "plane_sums_with_projection",
-      [](const py::array& y_bar, const py::array& x, int threads) -> py::tuple {
+      [](const py::array& y_bar, const py::array& x, int threads) -> ArrayPair {
         expect_same_shape(y_bar, "y_bar", x, "x");
-        return dispatch(Reals{}, x, "x", [&](auto tag) -> py::tuple {
+        return dispatch(Reals{}, x, "x", [&](auto tag) -> ArrayPair {
           using T = typename decltype(tag)::type;
           const RealView<T> cotangent = real_part_of<T>(y_bar, "y_bar");
           const T* values = strict<T>(x, "x").data();
@@ -173,7 +179,7 @@ void bind_metrics(py::module_& m) {
       "(sum x, sum Re(y_bar) x) of each plane in one pass, in double, flat over the batch.");
   m.def(
       "scale_planes",
-      [](const py::array& x, const py::array& scale, const py::object& offset,
+      [](const py::array& x, const py::array& scale, const std::optional<py::array>& offset,
          int threads) -> py::array {
         return dispatch(Floats{}, x, "x", [&](auto tag) -> py::array {
           using T = real_t<typename decltype(tag)::type>;
@@ -181,12 +187,7 @@ void bind_metrics(py::module_& m) {
           const Planes p = planes_of(x, "x");
           const double* factors = plane_factors(scale, "scale", p.batch);
           const double* shifts = nullptr;
-          if (!offset.is_none()) {
-            if (!py::isinstance<py::array>(offset)) {
-              throw py::type_error("offset must be None or a float64 array");
-            }
-            shifts = plane_factors(py::reinterpret_borrow<py::array>(offset), "offset", p.batch);
-          }
+          if (offset) shifts = plane_factors(*offset, "offset", p.batch);
           Array<T> y(shape_of(x));
           T* out = y.mutable_data();
           {
