@@ -1,7 +1,7 @@
 // What every binding file shares besides the dtype dispatcher: strict conversion of arrays,
-// plane extents, shape checks. Python (phasegrad/_validate.py) checks arguments first and names
-// them in its errors; these checks keep the boundary strict for anyone calling _core directly,
-// and never convert: a wrong dtype or a non-contiguous array is refused, not copied.
+// plane extents, shape checks. Python checks arguments first and names them in its errors;
+// these checks keep the boundary strict for anyone calling _core directly, and never convert:
+// a wrong dtype or a non-contiguous array is refused, not copied.
 #pragma once
 
 #include <pybind11/numpy.h>

@@ -133,7 +133,7 @@ Gradients<T> value_and_grad(FusedPhaseRetrieval<T>& model, const py::array& a,
 
 template <class T>
 Array<T> simulate(FusedPhaseRetrieval<T>& model, const py::array& a,
-                   const std::optional<std::vector<double>>& p, int threads) {
+                  const std::optional<std::vector<double>>& p, int threads) {
   const T* params = params_of(model, a);
   const Detector detector = detector_of(p);
   const auto size = static_cast<py::ssize_t>(model.image_size());

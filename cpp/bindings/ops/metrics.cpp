@@ -170,7 +170,7 @@ void bind_metrics(py::module_& m) {
           {
             py::gil_scoped_release release;
             ops::plane_sums_with_projection<T>(cotangent, values, p.batch, p.plane(), out_x,
-                                                   out_yx, threads);
+                                               out_yx, threads);
           }
           return py::make_tuple(sum_x, sum_yx);
         });

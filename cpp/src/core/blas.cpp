@@ -1,4 +1,4 @@
-// The registry of SciPy's complex GEMM routines (see blas.hpp).
+// The registry of SciPy's complex GEMM routines (see core/blas.hpp).
 #include "phasegrad/core/blas.hpp"
 
 #include <atomic>

@@ -1,4 +1,5 @@
-// The only translation unit that talks to FFTW's planner. See fft.hpp for the rules it keeps.
+// The only translation unit that talks to FFTW's planner. See core/fft.hpp for the rules it
+// keeps.
 #include "phasegrad/core/fft.hpp"
 
 #include <pthread.h>

@@ -144,7 +144,7 @@ FusedPhaseRetrieval<T>::~FusedPhaseRetrieval() = default;
 // Threads a call uses: grids below 256 x 256 run on one thread, where a second one gains
 // nothing. Measured on 2 cores: n = 128 at pad 2 took 1.03 ms on one thread and 0.68 ms on two
 // (also with 1 ms of other work between calls, the workers asleep at each call's start; they
-// spin briefly between its regions, phasegrad/__init__.py), n = 64 0.18 ms either way. With
+// spin briefly between its regions, as phasegrad sets OpenMP up), n = 64 0.18 ms either way. With
 // workers that sleep at once, each region's wake-up made n = 128 slower on two threads (0.8 ms
 // on one, 1.1-1.9 ms on two).
 template <class T>

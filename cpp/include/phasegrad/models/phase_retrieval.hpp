@@ -1,5 +1,5 @@
-// The fused phase-retrieval model (Jurling & Fienup 2014, Eq. 99-101; DESIGN.md's
-// conventions): error metric, model images and exact gradients in a few passes over memory.
+// The fused phase-retrieval model (Jurling & Fienup 2014, Eq. 99-101, in phasegrad's gradient
+// convention): error metric, model images and exact gradients in a few passes over memory.
 //
 // Per call: the synthesis W = sum_k a_k Z_k (the basis read once), then for every diversity
 // plane p:

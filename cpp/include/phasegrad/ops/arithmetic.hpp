@@ -73,8 +73,7 @@ void power_array(const E* x, const real_t<E>* c, E* y, std::size_t batch, std::s
 
 // power's reverse rule: x_bar = c conj(x)**(c - 1) y_bar (Eq. 52); Re y_bar for a real x.
 template <class E, class G>
-void power_vjp(const G* y_bar, const E* x, double c, E* x_bar, std::size_t n,
-                      int threads);
+void power_vjp(const G* y_bar, const E* x, double c, E* x_bar, std::size_t n, int threads);
 
 template <class E, class G>
 void power_vjp_array(const G* y_bar, const E* x, const real_t<E>* c, E* x_bar, std::size_t batch,
