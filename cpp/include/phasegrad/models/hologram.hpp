@@ -28,8 +28,8 @@
 //    constant added to the angle, so d(angle)/d(phi) = 1), written through the same index
 //    shift.
 //
-// The two work buffers are allocated once per object (fftw_malloc, so every call runs the same
-// cached FFTW plans) and every pass overwrites them whole: no state survives a call. Calls on
+// The two work buffers are allocated once per object (aligned Buffers, so every call runs the
+// same cached FFTW plans) and every pass overwrites them whole: no state survives a call. Calls on
 // one object serialise on a mutex; the caller releases the GIL first. Sums run over rows into
 // per-row partial sums added in row order, so E does not depend on the thread count.
 #pragma once
@@ -39,6 +39,8 @@
 #include <mutex>
 #include <vector>
 
+#include "phasegrad/core/buffer.hpp"
+
 namespace phasegrad::models {
 
 template <class T>
@@ -47,7 +49,6 @@ class FusedHologram {
   // Copies the rows x cols target T (non-negative, not all zero: the caller checks) and
   // allocates the work buffers. Throws std::invalid_argument for an empty target.
   FusedHologram(const T* target, std::size_t rows, std::size_t cols);
-  ~FusedHologram();
   FusedHologram(const FusedHologram&) = delete;
   FusedHologram& operator=(const FusedHologram&) = delete;
 
@@ -73,8 +74,8 @@ class FusedHologram {
   // -2 pi (j h mod size) / size per row and per column: the fftshift as an input phase ramp.
   std::vector<T> row_ramp_, col_ramp_;
   std::vector<double> row_sums_;  // per-row partial sums, added in row order
-  std::complex<T>* phasor_ = nullptr;  // fftw_malloc'd, rows x cols
-  std::complex<T>* field_ = nullptr;   // fftw_malloc'd, rows x cols
+  Buffer<std::complex<T>> phasor_;  // rows x cols
+  Buffer<std::complex<T>> field_;   // rows x cols
   std::mutex mutex_;
 };
 

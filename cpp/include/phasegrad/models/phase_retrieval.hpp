@@ -1,5 +1,5 @@
-// The fused phase-retrieval model (Jurling & Fienup 2014, Eq. 99-101; DESIGN.md's
-// conventions): error metric, model images and exact gradients in a few passes over memory.
+// The fused phase-retrieval model (Jurling & Fienup 2014, Eq. 99-101, in phasegrad's gradient
+// convention): error metric, model images and exact gradients in a few passes over memory.
 //
 // Per call: the synthesis W = sum_k a_k Z_k (the basis read once), then for every diversity
 // plane p:
@@ -13,7 +13,7 @@
 //   pass C   W_bar += sum_lam 2 pi / lam Im(g_bar conj(g)); on the last plane the basis
 //            projection a_bar_k = sum W_bar Z_k, with the basis read once.
 // Pixels where the amplitude is zero are skipped throughout. Work buffers belong to the model
-// and are reused; a call allocates nothing of the grid's size.
+// (zero-initialised Buffers) and are reused; a call allocates nothing of the grid's size.
 #pragma once
 
 #include <complex>
@@ -22,7 +22,8 @@
 #include <mutex>
 #include <vector>
 
-#include "phasegrad/fft.hpp"
+#include "phasegrad/core/buffer.hpp"
+#include "phasegrad/core/fft.hpp"
 
 namespace phasegrad::models {
 
@@ -71,6 +72,10 @@ class FusedPhaseRetrieval {
   // Bytes of the work buffers the model holds.
   std::size_t workspace_bytes() const;
 
+  // What the model was made from, and the side of its (binned) images.
+  const PhaseRetrievalConfig<T>& config() const { return cfg_; }
+  std::size_t image_size() const { return binned_; }
+
  private:
   struct Band;   // one wavelength: its buffers, plans or MFT matrices
   struct Run {   // a stretch of one pupil row where the amplitude is non-zero
@@ -94,8 +99,8 @@ class FusedPhaseRetrieval {
   std::vector<std::size_t> row_runs_;  // runs_ of row y: [row_runs_[y], row_runs_[y + 1])
   std::vector<Complex> ramp_;          // exp(2 pi i (x * (N/2) mod N) / N): the fftshift
   std::vector<std::unique_ptr<Band>> bands_;
-  struct Buffer;
-  std::unique_ptr<Buffer> wavefront_, wavefront_bar_, staging_;
+  Buffer<T> wavefront_, wavefront_bar_;  // W and W_bar, (n, n)
+  Buffer<Complex> staging_;              // the MFT path's (N, n) intermediate product
   int planned_threads_ = 0;
   std::mutex mutex_;
 };

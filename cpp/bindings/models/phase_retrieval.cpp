@@ -1,0 +1,180 @@
+// Binding of the fused phase-retrieval model (see python/phasegrad/models/fused_pr.py):
+// _core.FusedPhaseRetrieval64 / FusedPhaseRetrieval32, one class per precision, bound like
+// every fused model (models/hologram.cpp): make_model() checks the arrays strictly (exact dtype,
+// C order, shapes) and builds the model, the class keeps alive the arrays the model reads in
+// place, and each method checks its arguments, allocates its output, releases the GIL and runs
+// the model, which serialises concurrent calls on its own work buffers.
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "arrays.hpp"
+#include "module.hpp"
+#include "phasegrad/models/phase_retrieval.hpp"
+
+namespace phasegrad::bind {
+
+namespace {
+
+using models::Detector;
+using models::FusedPhaseRetrieval;
+using models::PhaseRetrievalConfig;
+
+// (E, a_bar, p_bar): p_bar, the detector coefficients' gradient, for a quadratic detector only.
+template <class T>
+using Gradients =
+    py::typing::Tuple<py::float_, Array<T>,
+                      py::typing::Optional<py::typing::Tuple<py::float_, py::float_, py::float_>>>;
+
+template <class T>
+std::unique_ptr<FusedPhaseRetrieval<T>> make_model(
+    const py::array& amplitude_in, const std::optional<py::array>& basis_in,
+    const std::optional<py::array>& diversity_in, const py::array& data_in,
+    const std::optional<py::array>& weights_in, std::size_t grid, std::size_t bin,
+    double wavelength, std::vector<double> wavelengths, std::vector<double> spectral_weights) {
+  PhaseRetrievalConfig<T> cfg;
+  const auto amplitude = strict<T>(amplitude_in, "amplitude");
+  const auto data = strict<T>(data_in, "data");
+  if (amplitude.ndim() != 2 || amplitude.shape(0) != amplitude.shape(1)) {
+    throw std::invalid_argument("amplitude must be square (n, n)");
+  }
+  if (data.ndim() != 3) throw std::invalid_argument("data must have shape (P, M, M)");
+  const py::ssize_t n = amplitude.shape(0);
+  cfg.n = static_cast<std::size_t>(n);
+  cfg.grid = grid;
+  cfg.bin = bin;
+  cfg.planes = static_cast<std::size_t>(data.shape(0));
+  if (bin == 0 || grid % bin != 0 || data.shape(1) != static_cast<py::ssize_t>(grid / bin) ||
+      data.shape(2) != static_cast<py::ssize_t>(grid / bin)) {
+    throw std::invalid_argument("data must have shape (P, grid / bin, grid / bin)");
+  }
+  cfg.amplitude = amplitude.data();
+  cfg.data = data.data();
+  if (basis_in) {
+    const auto basis = strict<T>(*basis_in, "basis");
+    if (basis.ndim() != 3 || basis.shape(1) != n || basis.shape(2) != n || basis.shape(0) == 0) {
+      throw std::invalid_argument("basis must have shape (K, n, n)");
+    }
+    cfg.modes = static_cast<std::size_t>(basis.shape(0));
+    cfg.basis = basis.data();
+  }
+  if (diversity_in) {
+    const auto diversity = strict<T>(*diversity_in, "diversity");
+    if (diversity.ndim() != 3 || diversity.shape(0) != data.shape(0) || diversity.shape(1) != n ||
+        diversity.shape(2) != n) {
+      throw std::invalid_argument("diversity must have shape (P, n, n)");
+    }
+    cfg.diversity = diversity.data();
+  }
+  if (weights_in) {
+    const auto weights = strict<T>(*weights_in, "weights");
+    if (shape_of(weights) != shape_of(data)) {
+      throw std::invalid_argument("weights must have the shape of data");
+    }
+    cfg.weights = weights.data();
+  }
+  cfg.wavelength = wavelength;
+  cfg.wavelengths = std::move(wavelengths);
+  cfg.spectral_weights = std::move(spectral_weights);
+  return std::make_unique<FusedPhaseRetrieval<T>>(cfg);
+}
+
+// The parameters' shape: (K,) for a basis, else the (n, n) wavefront map.
+template <class T>
+std::vector<py::ssize_t> params_shape(const FusedPhaseRetrieval<T>& model) {
+  const PhaseRetrievalConfig<T>& cfg = model.config();
+  if (cfg.modes > 0) return {static_cast<py::ssize_t>(cfg.modes)};
+  return {static_cast<py::ssize_t>(cfg.n), static_cast<py::ssize_t>(cfg.n)};
+}
+
+// a's data, once it is exactly what the model takes.
+template <class T>
+const T* params_of(const FusedPhaseRetrieval<T>& model, const py::array& a) {
+  const auto params = strict<T>(a, "a");
+  if (shape_of(params) != params_shape(model)) {
+    throw std::invalid_argument("a has the wrong shape for this model");
+  }
+  return params.data();
+}
+
+// p = (a, b, c) of a quadratic detector M = a I^2 + b I + c, or None for M = I.
+Detector detector_of(const std::optional<std::vector<double>>& p) {
+  Detector detector;
+  if (!p) return detector;
+  if (p->size() != 3) throw std::invalid_argument("p must be three numbers (a, b, c)");
+  detector.quadratic = true;
+  detector.a = (*p)[0];
+  detector.b = (*p)[1];
+  detector.c = (*p)[2];
+  return detector;
+}
+
+template <class T>
+Gradients<T> value_and_grad(FusedPhaseRetrieval<T>& model, const py::array& a,
+                            const std::optional<std::vector<double>>& p, int threads) {
+  const T* params = params_of(model, a);
+  const Detector detector = detector_of(p);
+  Array<T> a_bar(params_shape(model));
+  T* a_bar_data = a_bar.mutable_data();
+  double p_bar[3] = {0, 0, 0};
+  double energy = 0.0;
+  {
+    py::gil_scoped_release release;
+    energy = model.value_and_grad(params, detector, a_bar_data, p_bar, threads);
+  }
+  py::object detector_bar = py::none();
+  if (detector.quadratic) detector_bar = py::make_tuple(p_bar[0], p_bar[1], p_bar[2]);
+  return py::make_tuple(energy, std::move(a_bar), detector_bar);
+}
+
+template <class T>
+Array<T> simulate(FusedPhaseRetrieval<T>& model, const py::array& a,
+                  const std::optional<std::vector<double>>& p, int threads) {
+  const T* params = params_of(model, a);
+  const Detector detector = detector_of(p);
+  const auto size = static_cast<py::ssize_t>(model.image_size());
+  const auto planes = static_cast<py::ssize_t>(model.config().planes);
+  Array<T> images(std::vector<py::ssize_t>{planes, size, size});
+  T* out = images.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.simulate(params, detector, out, threads);
+  }
+  return images;
+}
+
+template <class T>
+void bind_model(py::module_& m, const char* name, const char* doc) {
+  using Model = FusedPhaseRetrieval<T>;
+  // The model reads amplitude, basis, diversity, data and weights (arguments 2-6) in place.
+  py::class_<Model>(m, name, doc)
+      .def(py::init(&make_model<T>), py::arg("amplitude"), py::arg("basis"),
+           py::arg("diversity"), py::arg("data"), py::arg("weights"), py::arg("grid"),
+           py::arg("bin"), py::arg("wavelength"), py::arg("wavelengths"),
+           py::arg("spectral_weights"), py::keep_alive<1, 2>(), py::keep_alive<1, 3>(),
+           py::keep_alive<1, 4>(), py::keep_alive<1, 5>(), py::keep_alive<1, 6>())
+      .def("value_and_grad", &value_and_grad<T>, py::arg("a"), py::arg("p"), py::arg("threads"),
+           "(E, a_bar, p_bar): the error metric (summed in double), dE/da and, for a quadratic\n"
+           "detector p = (a, b, c), dE/dp (else None).")
+      .def("simulate", &simulate<T>, py::arg("a"), py::arg("p"), py::arg("threads"),
+           "The model images M, (P, M, M).")
+      .def_property_readonly("workspace_bytes", &Model::workspace_bytes,
+                             "Bytes of the work buffers the model holds.");
+}
+
+}  // namespace
+
+void bind_phase_retrieval(py::module_& m) {
+  bind_model<double>(m, "FusedPhaseRetrieval64",
+                     "The fused phase-retrieval model in float64 "
+                     "(phasegrad.models.fused_pr).");
+  bind_model<float>(m, "FusedPhaseRetrieval32",
+                    "The fused phase-retrieval model in float32 "
+                    "(phasegrad.models.fused_pr).");
+}
+
+}  // namespace phasegrad::bind

@@ -1,0 +1,67 @@
+// The core's one aligned buffer: n elements of E (float, double, std::complex<float>,
+// std::complex<double>, or bytes), 64-byte aligned (a cache line, and at least the SIMD
+// alignment FFTW plans for, so every Buffer runs the same cached plans), owned and movable.
+// Uninitialised by default, for memory whose every element is written before it is read
+// (zero-filling it would be a wasted pass over memory); Buffer<E>::zeros(n) where zeros are
+// read.
+#pragma once
+
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace phasegrad {
+
+template <class E>
+class Buffer {
+  static_assert(std::is_trivially_copyable_v<E> && std::is_trivially_destructible_v<E>,
+                "a Buffer holds plain numbers");
+
+ public:
+  static constexpr std::size_t kAlignment = 64;
+
+  Buffer() = default;
+
+  // Room for n elements, uninitialised (none for n == 0: data() is then null).
+  explicit Buffer(std::size_t n) : size_(n) {
+    if (n == 0) return;
+    data_ = static_cast<E*>(std::aligned_alloc(kAlignment, padded_bytes(n)));
+    if (data_ == nullptr) throw std::bad_alloc();
+  }
+
+  // n elements, every bit zero (0 in IEEE floating point).
+  static Buffer zeros(std::size_t n) {
+    Buffer buffer(n);
+    if (n > 0) std::memset(static_cast<void*>(buffer.data_), 0, padded_bytes(n));
+    return buffer;
+  }
+
+  ~Buffer() { std::free(data_); }
+  Buffer(Buffer&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+  Buffer& operator=(Buffer&& other) noexcept {
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+    return *this;
+  }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  E* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  std::size_t bytes() const { return size_ * sizeof(E); }
+
+ private:
+  // aligned_alloc wants a multiple of the alignment.
+  static std::size_t padded_bytes(std::size_t n) {
+    return (n * sizeof(E) + kAlignment - 1) / kAlignment * kAlignment;
+  }
+
+  E* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace phasegrad

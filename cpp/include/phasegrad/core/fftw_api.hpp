@@ -1,0 +1,50 @@
+// FFTW's double and single precision APIs behind one template, so the plan cache is written
+// once.
+#pragma once
+
+#include <fftw3.h>
+
+namespace phasegrad {
+
+template <class T>
+struct FftwApi;
+
+template <>
+struct FftwApi<double> {
+  using plan = fftw_plan;
+  using complex = fftw_complex;
+  using real = double;
+  static plan plan_many_dft(int rank, const int* n, int howmany, complex* in, int istride,
+                            int idist, complex* out, int ostride, int odist, int sign,
+                            unsigned flags) {
+    return fftw_plan_many_dft(rank, n, howmany, in, nullptr, istride, idist, out, nullptr,
+                              ostride, odist, sign, flags);
+  }
+  static void execute_dft(const plan p, complex* in, complex* out) { fftw_execute_dft(p, in, out); }
+  static void destroy_plan(plan p) { fftw_destroy_plan(p); }
+  static int init_threads() { return fftw_init_threads(); }
+  static void plan_with_nthreads(int n) { fftw_plan_with_nthreads(n); }
+  static int alignment_of(real* p) { return fftw_alignment_of(p); }
+};
+
+template <>
+struct FftwApi<float> {
+  using plan = fftwf_plan;
+  using complex = fftwf_complex;
+  using real = float;
+  static plan plan_many_dft(int rank, const int* n, int howmany, complex* in, int istride,
+                            int idist, complex* out, int ostride, int odist, int sign,
+                            unsigned flags) {
+    return fftwf_plan_many_dft(rank, n, howmany, in, nullptr, istride, idist, out, nullptr,
+                               ostride, odist, sign, flags);
+  }
+  static void execute_dft(const plan p, complex* in, complex* out) {
+    fftwf_execute_dft(p, in, out);
+  }
+  static void destroy_plan(plan p) { fftwf_destroy_plan(p); }
+  static int init_threads() { return fftwf_init_threads(); }
+  static void plan_with_nthreads(int n) { fftwf_plan_with_nthreads(n); }
+  static int alignment_of(real* p) { return fftwf_alignment_of(p); }
+};
+
+}  // namespace phasegrad

@@ -1,0 +1,303 @@
+// The only translation unit that talks to FFTW's planner. See core/fft.hpp for the rules it
+// keeps.
+#include "phasegrad/core/fft.hpp"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <climits>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "phasegrad/core/buffer.hpp"
+#include "phasegrad/core/fftw_api.hpp"
+
+namespace phasegrad {
+
+namespace {
+
+std::mutex planner_mutex;
+
+// Hold the planner lock across fork(), so the child never inherits it held by a thread that
+// does not exist there.
+struct ForkGuard {
+  ForkGuard() {
+    pthread_atfork([] { planner_mutex.lock(); }, [] { planner_mutex.unlock(); },
+                   [] { planner_mutex.unlock(); });
+  }
+} fork_guard;
+
+std::atomic<PlannerEffort> effort{PlannerEffort::measure};
+
+unsigned effort_flag(PlannerEffort e) {
+  switch (e) {
+    case PlannerEffort::estimate: return FFTW_ESTIMATE;
+    case PlannerEffort::patient: return FFTW_PATIENT;
+    case PlannerEffort::measure: break;
+  }
+  return FFTW_MEASURE;
+}
+
+// Everything that changes the plan FFTW makes. Rank 2: `howmany` contiguous n0 x n1 planes.
+// Rank 1: `howmany` transforms of length n0 with the given strides and distances (elements).
+struct PlanKey {
+  int rank;
+  std::size_t n0, n1, howmany, istride, idist, ostride, odist;
+  bool inverse, inplace;
+  int threads, align_in, align_out;
+  PlannerEffort effort;
+  bool operator==(const PlanKey& o) const {
+    return rank == o.rank && n0 == o.n0 && n1 == o.n1 && howmany == o.howmany &&
+           istride == o.istride && idist == o.idist && ostride == o.ostride && odist == o.odist &&
+           inverse == o.inverse && inplace == o.inplace && threads == o.threads &&
+           align_in == o.align_in && align_out == o.align_out && effort == o.effort;
+  }
+  // Elements spanned by the input (or output) of the whole batch.
+  std::size_t extent(std::size_t stride, std::size_t dist) const {
+    if (rank == 2) return howmany * n0 * n1;
+    return (n0 - 1) * stride + (howmany - 1) * dist + 1;
+  }
+};
+
+struct PlanKeyHash {
+  std::size_t operator()(const PlanKey& k) const {
+    std::size_t h = std::hash<std::size_t>()(k.n0);
+    auto mix = [&h](std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+    mix(static_cast<std::size_t>(k.rank));
+    mix(k.n1);
+    mix(k.howmany);
+    mix(k.istride);
+    mix(k.idist);
+    mix(k.ostride);
+    mix(k.odist);
+    mix(static_cast<std::size_t>(k.inverse) | (static_cast<std::size_t>(k.inplace) << 1));
+    mix(static_cast<std::size_t>(k.threads));
+    mix(static_cast<std::size_t>(k.align_in) * 131 + static_cast<std::size_t>(k.align_out));
+    mix(static_cast<std::size_t>(k.effort));
+    return h;
+  }
+};
+
+// A cached plan is shared with the threads executing it, so clearing the cache never frees a
+// plan in use; the last owner destroys it under the planner lock.
+template <class T>
+using SharedPlan = std::shared_ptr<std::remove_pointer_t<typename FftwApi<T>::plan>>;
+
+template <class T>
+using PlanMap = std::unordered_map<PlanKey, SharedPlan<T>, PlanKeyHash>;
+
+// Deliberately never destroyed: plans may outlive static destruction at interpreter exit.
+template <class T>
+PlanMap<T>& plan_map() {
+  static auto* plans = new PlanMap<T>();
+  return *plans;
+}
+
+template <class T>
+void init_threads_once() {
+  static std::once_flag flag;
+  std::call_once(flag, [] {
+    if (FftwApi<T>::init_threads() == 0) throw std::runtime_error("fftw_init_threads failed");
+  });
+}
+
+int as_fftw_int(std::size_t value, const char* what) {
+  if (value > static_cast<std::size_t>(INT_MAX)) {
+    throw std::invalid_argument(std::string(what) + " is too large for FFTW's int interface");
+  }
+  return static_cast<int>(value);
+}
+
+// Scratch memory for planning, placed so that FFTW sees the same alignment as the caller's
+// buffer: room for `bytes` at any offset below the Buffer's alignment (more than FFTW's SIMD
+// alignment), and at_alignment() the address at the caller's offset.
+using Scratch = Buffer<unsigned char>;
+
+Scratch scratch_for(std::size_t bytes) { return Scratch(bytes + Scratch::kAlignment); }
+
+template <class T>
+typename FftwApi<T>::complex* at_alignment(const Scratch& scratch, int alignment) {
+  return reinterpret_cast<typename FftwApi<T>::complex*>(scratch.data() + alignment);
+}
+
+// Called with the planner lock held.
+template <class T>
+SharedPlan<T> find_or_make_plan(const PlanKey& key) {
+  using Api = FftwApi<T>;
+  auto& plans = plan_map<T>();
+  auto found = plans.find(key);
+  if (found != plans.end()) return found->second;
+
+  const int n[2] = {as_fftw_int(key.n0, "n0"), as_fftw_int(key.n1, "n1")};
+  const int howmany = as_fftw_int(key.howmany, "batch");
+  const int istride = as_fftw_int(key.istride, "stride");
+  const int ostride = as_fftw_int(key.ostride, "stride");
+  const int idist = as_fftw_int(key.idist, "distance");
+  const int odist = as_fftw_int(key.odist, "distance");
+  const std::size_t complex_bytes = sizeof(std::complex<T>);
+  init_threads_once<T>();
+  Api::plan_with_nthreads(key.threads);
+  const Scratch in_scratch = scratch_for(complex_bytes * key.extent(key.istride, key.idist));
+  Scratch out_scratch;
+  auto* in = at_alignment<T>(in_scratch, key.align_in);
+  auto* out = in;
+  if (!key.inplace) {
+    out_scratch = scratch_for(complex_bytes * key.extent(key.ostride, key.odist));
+    out = at_alignment<T>(out_scratch, key.align_out);
+  }
+  auto raw = Api::plan_many_dft(key.rank, n, howmany, in, istride, idist, out, ostride, odist,
+                                key.inverse ? FFTW_BACKWARD : FFTW_FORWARD,
+                                effort_flag(key.effort));
+  if (raw == nullptr) throw std::runtime_error("FFTW could not plan the transform");
+  SharedPlan<T> plan(raw, [](typename Api::plan p) {
+    std::lock_guard<std::mutex> lock(planner_mutex);
+    Api::destroy_plan(p);
+  });
+  plans.emplace(key, plan);
+  return plan;
+}
+
+template <class T>
+std::size_t clear_map() {
+  PlanMap<T> dropped;
+  {
+    std::lock_guard<std::mutex> lock(planner_mutex);
+    dropped.swap(plan_map<T>());
+  }
+  return dropped.size();  // destroyed here, each deleter taking the lock in turn
+}
+
+std::string take_fftw_string(char* text) {
+  if (text == nullptr) return std::string();
+  std::string copy(text);
+  std::free(text);
+  return copy;
+}
+
+}  // namespace
+
+const char* fftw_version_string() { return ::fftw_version; }
+
+std::mutex& fftw_planner_mutex() { return planner_mutex; }
+
+void set_planner_effort(PlannerEffort e) { effort.store(e); }
+
+PlannerEffort planner_effort() { return effort.load(); }
+
+template <class T>
+void dft2_unnormalized(const std::complex<T>* in, std::complex<T>* out, std::size_t batch,
+                       std::size_t rows, std::size_t cols, bool inverse, int threads) {
+  using Api = FftwApi<T>;
+  // FFTW's out-of-place complex transforms leave their input untouched, so the const_cast
+  // only satisfies FFTW's signature.
+  auto* src = reinterpret_cast<typename Api::complex*>(const_cast<std::complex<T>*>(in));
+  auto* dst = reinterpret_cast<typename Api::complex*>(out);
+  const std::size_t plane = rows * cols;
+  PlanKey key{2,
+              rows,
+              cols,
+              batch,
+              1,
+              plane,
+              1,
+              plane,
+              inverse,
+              src == dst,
+              threads < 1 ? 1 : threads,
+              Api::alignment_of(reinterpret_cast<typename Api::real*>(src)),
+              Api::alignment_of(reinterpret_cast<typename Api::real*>(dst)),
+              effort.load()};
+  SharedPlan<T> plan;
+  {
+    std::lock_guard<std::mutex> lock(planner_mutex);
+    plan = find_or_make_plan<T>(key);
+  }
+  Api::execute_dft(plan.get(), src, dst);
+}
+
+template void dft2_unnormalized<float>(const std::complex<float>*, std::complex<float>*,
+                                       std::size_t, std::size_t, std::size_t, bool, int);
+template void dft2_unnormalized<double>(const std::complex<double>*, std::complex<double>*,
+                                        std::size_t, std::size_t, std::size_t, bool, int);
+
+template <class T>
+StridedPlan<T> plan_strided_dft1(const StridedBatch& layout, bool inverse,
+                                 const std::complex<T>* in, const std::complex<T>* out,
+                                 int threads) {
+  using Api = FftwApi<T>;
+  if (layout.length == 0 || layout.howmany == 0) {
+    throw std::invalid_argument("a strided transform needs a positive length and batch");
+  }
+  auto* src = reinterpret_cast<typename Api::real*>(const_cast<std::complex<T>*>(in));
+  auto* dst = reinterpret_cast<typename Api::real*>(const_cast<std::complex<T>*>(out));
+  PlanKey key{1,
+              layout.length,
+              1,
+              layout.howmany,
+              layout.istride,
+              layout.idist,
+              layout.ostride,
+              layout.odist,
+              inverse,
+              in == out,
+              threads < 1 ? 1 : threads,
+              Api::alignment_of(src),
+              Api::alignment_of(dst),
+              effort.load()};
+  std::lock_guard<std::mutex> lock(planner_mutex);
+  return StridedPlan<T>(std::shared_ptr<void>(find_or_make_plan<T>(key)));
+}
+
+template <class T>
+void StridedPlan<T>::execute(std::complex<T>* in, std::complex<T>* out) const {
+  using Api = FftwApi<T>;
+  Api::execute_dft(static_cast<typename Api::plan>(plan_.get()),
+                   reinterpret_cast<typename Api::complex*>(in),
+                   reinterpret_cast<typename Api::complex*>(out));
+}
+
+template class StridedPlan<float>;
+template class StridedPlan<double>;
+template StridedPlan<float> plan_strided_dft1<float>(const StridedBatch&, bool,
+                                                     const std::complex<float>*,
+                                                     const std::complex<float>*, int);
+template StridedPlan<double> plan_strided_dft1<double>(const StridedBatch&, bool,
+                                                       const std::complex<double>*,
+                                                       const std::complex<double>*, int);
+
+std::size_t cached_plan_count() {
+  std::lock_guard<std::mutex> lock(planner_mutex);
+  return plan_map<float>().size() + plan_map<double>().size();
+}
+
+void clear_plan_cache() {
+  clear_map<float>();
+  clear_map<double>();
+}
+
+std::string export_wisdom_double() {
+  std::lock_guard<std::mutex> lock(planner_mutex);
+  return take_fftw_string(fftw_export_wisdom_to_string());
+}
+
+std::string export_wisdom_float() {
+  std::lock_guard<std::mutex> lock(planner_mutex);
+  return take_fftw_string(fftwf_export_wisdom_to_string());
+}
+
+bool import_wisdom_double(const std::string& text) {
+  std::lock_guard<std::mutex> lock(planner_mutex);
+  return fftw_import_wisdom_from_string(text.c_str()) != 0;
+}
+
+bool import_wisdom_float(const std::string& text) {
+  std::lock_guard<std::mutex> lock(planner_mutex);
+  return fftwf_import_wisdom_from_string(text.c_str()) != 0;
+}
+
+}  // namespace phasegrad

@@ -1,0 +1,653 @@
+// The fused phase-retrieval model; see models/phase_retrieval.hpp for the passes.
+#include "phasegrad/models/phase_retrieval.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "phasegrad/core/blas.hpp"
+#include "phasegrad/core/constants.hpp"
+#include "phasegrad/core/parallel.hpp"
+#include "phasegrad/core/sincos.hpp"
+
+namespace phasegrad::models {
+
+namespace {
+
+// exp(2 pi i m / N) for an integer m in [0, N), exact at the quarter turns.
+std::complex<double> turn(std::size_t m, std::size_t period) {
+  if (m == 0) return {1.0, 0.0};
+  if (2 * m == period) return {-1.0, 0.0};
+  if (4 * m == period) return {0.0, 1.0};
+  if (4 * m == 3 * period) return {0.0, -1.0};
+  const double angle = kTwoPi * static_cast<double>(m) / static_cast<double>(period);
+  return {std::cos(angle), std::sin(angle)};
+}
+
+int as_int(std::size_t value) {
+  if (value > static_cast<std::size_t>(1) << 30) {
+    throw std::invalid_argument("the padded grid is too large for the BLAS int interface");
+  }
+  return static_cast<int>(value);
+}
+
+// sine[j], cosine[j] = sin, cos of phase[j] for |phase[j]| <= sincos_limit<T>() (the callers
+// redo the others with libm), cloned for wider SIMD (PHASEGRAD_WIDE_SIMD): measured on the
+// AVX-512 development VM, one thread, n = 256, the fused model took 4.6 ms instead of 4.8-4.9
+// in float64 and 2.8-3.0 instead of 3.0-3.2 in float32.
+template <class T>
+[[gnu::always_inline]] inline void sincos_chunk(const T* phase, T* sine, T* cosine,
+                                                std::size_t count) {
+#pragma omp simd
+  for (std::size_t j = 0; j < count; ++j) {
+    const SinCosOf<T> e = sincos_moderate(phase[j], T(0));
+    sine[j] = e.sin;
+    cosine[j] = e.cos;
+  }
+}
+PHASEGRAD_WIDE_SIMD void sincos_wide(const double* phase, double* sine, double* cosine,
+                                     std::size_t count) {
+  sincos_chunk(phase, sine, cosine, count);
+}
+PHASEGRAD_WIDE_SIMD void sincos_wide(const float* phase, float* sine, float* cosine,
+                                     std::size_t count) {
+  sincos_chunk(phase, sine, cosine, count);
+}
+
+}  // namespace
+
+template <class T>
+struct FusedPhaseRetrieval<T>::Band {
+  double weight = 1;                // spectral weight s
+  T phase_scale = 1;                // 2 pi / lambda
+  bool fft = true;                  // the reference wavelength: the FFT path, else an MFT
+  Buffer<Complex> pupil;            // g, (n, n), kept for the gradient pass
+  Buffer<Complex> field;            // padded g, then G, G_bar, and g_bar in its top-left: (N, N)
+  std::vector<Complex> mft;         // E[k, x] = exp(-2 pi i s (k - N//2) x), (N, n)
+  std::vector<Complex> mft_conj;    // conj(E)
+  StridedPlan<T> columns, rows, rows_adjoint, columns_adjoint;
+};
+
+template <class T>
+FusedPhaseRetrieval<T>::FusedPhaseRetrieval(const PhaseRetrievalConfig<T>& config)
+    : cfg_(config) {
+  const std::size_t n = cfg_.n, grid = cfg_.grid;
+  if (n < 1 || grid < n || cfg_.bin < 1 || grid % cfg_.bin != 0 || cfg_.planes < 1) {
+    throw std::invalid_argument("inconsistent phase-retrieval sizes");
+  }
+  if (cfg_.wavelengths.empty() || cfg_.wavelengths.size() != cfg_.spectral_weights.size()) {
+    throw std::invalid_argument("one spectral weight per wavelength is needed");
+  }
+  if (cfg_.amplitude == nullptr || cfg_.data == nullptr || (cfg_.modes > 0 && !cfg_.basis)) {
+    throw std::invalid_argument("amplitude, data (and basis with modes) are required");
+  }
+  binned_ = grid / cfg_.bin;
+
+  // Runs of non-zero amplitude, row by row.
+  row_runs_.assign(n + 1, 0);
+  for (std::size_t y = 0; y < n; ++y) {
+    row_runs_[y] = runs_.size();
+    std::size_t x = 0;
+    while (x < n) {
+      while (x < n && cfg_.amplitude[y * n + x] == T(0)) ++x;
+      const std::size_t start = x;
+      while (x < n && cfg_.amplitude[y * n + x] != T(0)) ++x;
+      if (x > start) runs_.push_back({y, start, x});
+    }
+  }
+  row_runs_[n] = runs_.size();
+
+  ramp_.resize(n);
+  for (std::size_t x = 0; x < n; ++x) {
+    ramp_[x] = Complex(turn((x * (grid / 2)) % grid, grid));
+  }
+
+  bool all_fft = true;
+  for (std::size_t l = 0; l < cfg_.wavelengths.size(); ++l) {
+    auto band = std::make_unique<Band>();
+    const double wavelength = cfg_.wavelengths[l];
+    band->weight = cfg_.spectral_weights[l];
+    band->phase_scale = static_cast<T>(kTwoPi / wavelength);
+    band->fft = wavelength == cfg_.wavelength;
+    all_fft = all_fft && band->fft;
+    band->pupil = Buffer<Complex>::zeros(n * n);
+    band->field = Buffer<Complex>::zeros(grid * grid);
+    if (!band->fft) {
+      complex_gemm<T>();  // fail here, not inside a call, when no BLAS is registered
+      const double scale = cfg_.wavelength / (wavelength * static_cast<double>(grid));
+      band->mft.resize(grid * n);
+      band->mft_conj.resize(grid * n);
+      for (std::size_t k = 0; k < grid; ++k) {
+        const double centred = static_cast<double>(k) - static_cast<double>(grid / 2);
+        for (std::size_t x = 0; x < n; ++x) {
+          const double angle = -kTwoPi * scale * centred * static_cast<double>(x);
+          const std::complex<double> e(std::cos(angle), std::sin(angle));
+          band->mft[k * n + x] = Complex(e);
+          band->mft_conj[k * n + x] = Complex(std::conj(e));
+        }
+      }
+    }
+    bands_.push_back(std::move(band));
+  }
+  // The MFT path's (N, n) intermediate product.
+  staging_ = Buffer<Complex>::zeros(all_fft ? 0 : grid * n);
+  wavefront_ = Buffer<T>::zeros(n * n);
+  wavefront_bar_ = Buffer<T>::zeros(n * n);
+}
+
+template <class T>
+FusedPhaseRetrieval<T>::~FusedPhaseRetrieval() = default;
+
+// Threads a call uses: grids below 256 x 256 run on one thread, where a second one gains
+// nothing. Measured on 2 cores: n = 128 at pad 2 took 1.03 ms on one thread and 0.68 ms on two
+// (also with 1 ms of other work between calls, the workers asleep at each call's start; they
+// spin briefly between its regions, as phasegrad sets OpenMP up), n = 64 0.18 ms either way. With
+// workers that sleep at once, each region's wake-up made n = 128 slower on two threads (0.8 ms
+// on one, 1.1-1.9 ms on two).
+template <class T>
+int FusedPhaseRetrieval<T>::team_size(int threads) const {
+  constexpr std::size_t kThreadedGrid = std::size_t{256} * 256;
+  if (threads < 1 || cfg_.grid * cfg_.grid < kThreadedGrid) return 1;
+  return threads;
+}
+
+// Rows per block of the basis passes: about 32768 pixels (256 KiB of float64, in L2), and at
+// least one block per thread.
+template <class T>
+std::size_t FusedPhaseRetrieval<T>::rows_per_block(int team) const {
+  const std::size_t n = cfg_.n, per_thread = (n + team - 1) / static_cast<std::size_t>(team);
+  return std::max<std::size_t>(1, std::min<std::size_t>(32768 / n, per_thread));
+}
+
+template <class T>
+std::size_t FusedPhaseRetrieval<T>::workspace_bytes() const {
+  std::size_t total = staging_.bytes() + wavefront_.bytes() + wavefront_bar_.bytes();
+  for (const auto& band : bands_) {
+    total += band->pupil.bytes() + band->field.bytes();
+    total += sizeof(Complex) * (band->mft.size() + band->mft_conj.size());
+  }
+  return total;
+}
+
+template <class T>
+void FusedPhaseRetrieval<T>::plan_for(int threads) {
+  if (planned_threads_ == threads) return;
+  const std::size_t n = cfg_.n, grid = cfg_.grid;
+  for (auto& band : bands_) {
+    if (!band->fft) continue;
+    Complex* field = band->field.data();
+    // All in place on the (N, N) field (FFTW's in-place strided transforms measured 2-5x faster
+    // here than out-of-place ones between differently strided buffers). Forward: the n
+    // columns that hold the pupil, then every row. Adjoint: every row, then only the n columns
+    // the crop keeps.
+    band->columns = plan_strided_dft1<T>({grid, n, grid, 1, grid, 1}, false, field, field,
+                                         threads);
+    band->rows = plan_strided_dft1<T>({grid, grid, 1, grid, 1, grid}, false, field, field,
+                                      threads);
+    band->rows_adjoint = plan_strided_dft1<T>({grid, grid, 1, grid, 1, grid}, true, field, field,
+                                              threads);
+    band->columns_adjoint = plan_strided_dft1<T>({grid, n, grid, 1, grid, 1}, true, field, field,
+                                                 threads);
+  }
+  planned_threads_ = threads;
+}
+
+// W = sum_k a_k Z_k (or W = a for a wavefront map). Rows are taken in blocks that stay in
+// cache while the modes are added four at a time; within a block the sweep covers one
+// contiguous span, from its first to its last pixel of non-zero amplitude: long streams read
+// the basis faster than row-by-row runs, even with the gaps between runs (W there is unused).
+template <class T>
+void FusedPhaseRetrieval<T>::synthesize(const T* params, int threads) {
+  const std::size_t n = cfg_.n, pixels = n * n, modes = cfg_.modes;
+  T* wavefront = wavefront_.data();
+  const T* basis = cfg_.basis;
+  const int team = threads_for(modes == 0 ? pixels : pixels * modes, threads);
+  const std::size_t block_rows = rows_per_block(team);
+  const long long blocks = static_cast<long long>((n + block_rows - 1) / block_rows);
+#pragma omp parallel for num_threads(team) schedule(static)
+  for (long long bb = 0; bb < blocks; ++bb) {
+    const std::size_t y0 = static_cast<std::size_t>(bb) * block_rows;
+    const std::size_t y1 = std::min(n, y0 + block_rows);
+    const std::size_t r0 = row_runs_[y0], r1 = row_runs_[y1];
+    if (r0 == r1) continue;
+    const std::size_t begin = runs_[r0].y * n + runs_[r0].x0;
+    const std::size_t end = runs_[r1 - 1].y * n + runs_[r1 - 1].x1;
+    if (modes == 0) {
+      for (std::size_t i = begin; i < end; ++i) wavefront[i] = params[i];
+      continue;
+    }
+    std::size_t k = 0;
+    for (; k + 4 <= modes; k += 4) {
+      const T c0 = params[k], c1 = params[k + 1], c2 = params[k + 2], c3 = params[k + 3];
+      const T* z0 = basis + k * pixels;
+      const T* z1 = z0 + pixels;
+      const T* z2 = z1 + pixels;
+      const T* z3 = z2 + pixels;
+      if (k == 0) {
+        for (std::size_t i = begin; i < end; ++i) {
+          wavefront[i] = c0 * z0[i] + c1 * z1[i] + c2 * z2[i] + c3 * z3[i];
+        }
+      } else {
+        for (std::size_t i = begin; i < end; ++i) {
+          wavefront[i] += c0 * z0[i] + c1 * z1[i] + c2 * z2[i] + c3 * z3[i];
+        }
+      }
+    }
+    for (; k < modes; ++k) {
+      const T c = params[k];
+      const T* z = basis + k * pixels;
+      if (k == 0) {
+        for (std::size_t i = begin; i < end; ++i) wavefront[i] = c * z[i];
+      } else {
+        for (std::size_t i = begin; i < end; ++i) wavefront[i] += c * z[i];
+      }
+    }
+  }
+}
+
+// Pass A: g = A exp(i 2 pi / lam (W + Phi_p)) for every wavelength, into each band's pupil
+// buffer and, on the FFT path, times ramp[x] ramp[y] (which moves the zero frequency of the
+// transform to pixel (N//2, N//2), the fftshift) into the zero-padded field, every other pixel
+// of which is zeroed (the transforms of the last call left data there).
+template <class T>
+void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
+  const std::size_t n = cfg_.n, grid = cfg_.grid;
+  const T* wavefront = wavefront_.data();
+  const T* amplitude = cfg_.amplitude;
+  const T* diversity = cfg_.diversity ? cfg_.diversity + plane * n * n : nullptr;
+  const long long rows = static_cast<long long>(grid);
+  const int team = threads_for(grid * grid * bands_.size(), threads);
+  for (auto& band : bands_) {
+    Complex* pupil = band->pupil.data();
+    Complex* field = band->fft ? band->field.data() : nullptr;
+    const T scale = band->phase_scale;
+    const Complex* ramp = ramp_.data();
+    // Rows in small round-robin chunks: the pupil's rows (all the sin/cos work) are the first
+    // n of N, so contiguous halves would leave one thread only zeroing.
+#pragma omp parallel for num_threads(team) schedule(static, 4)
+    for (long long yy = 0; yy < rows; ++yy) {
+      const auto y = static_cast<std::size_t>(yy);
+      Complex* field_row = field ? field + y * grid : nullptr;
+      if (field_row) std::memset(static_cast<void*>(field_row), 0, sizeof(Complex) * grid);
+      if (y >= n) continue;
+      const Complex row_ramp = ramp[y];
+      constexpr std::size_t kChunk = 256;
+      // sin and cos in the model's precision (float lanes are twice as many), by the
+      // vectorised kernel up to its limit and by libm beyond.
+      alignas(64) T phase[kChunk], sine[kChunk], cosine[kChunk];
+      for (std::size_t r = row_runs_[y]; r < row_runs_[y + 1]; ++r) {
+        for (std::size_t x0 = runs_[r].x0; x0 < runs_[r].x1; x0 += kChunk) {
+          const std::size_t count = std::min(kChunk, runs_[r].x1 - x0);
+          const std::size_t i0 = y * n + x0;
+          for (std::size_t j = 0; j < count; ++j) {
+            const std::size_t i = i0 + j;
+            phase[j] = (diversity ? wavefront[i] + diversity[i] : wavefront[i]) * scale;
+          }
+          sincos_wide(phase, sine, cosine, count);
+          for (std::size_t j = 0; j < count; ++j) {
+            if (!(std::abs(phase[j]) <= sincos_limit<T>())) {
+              const double angle = static_cast<double>(phase[j]);
+              sine[j] = static_cast<T>(std::sin(angle));
+              cosine[j] = static_cast<T>(std::cos(angle));
+            }
+          }
+          for (std::size_t j = 0; j < count; ++j) {
+            const std::size_t i = i0 + j;
+            Complex g(amplitude[i] * cosine[j], amplitude[i] * sine[j]);
+            if (field_row) {
+              g *= row_ramp * ramp[x0 + j];
+              field_row[x0 + j] = g;
+            }
+            pupil[i] = g;
+          }
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+void FusedPhaseRetrieval<T>::transform_forward(Band& band) {
+  const std::size_t n = cfg_.n, grid = cfg_.grid;
+  Complex* field = band.field.data();
+  if (band.fft) {
+    band.columns.execute(field, field);
+    band.rows.execute(field, field);
+    return;
+  }
+  // G = E g E^T: (n, N) = g E^T into the staging buffer, then E (g E^T).
+  Complex* pupil = band.pupil.data();
+  Complex* staging = staging_.data();
+  const int in = as_int(n), out = as_int(grid);
+  gemm_row_major<T>('N', 'T', in, out, in, pupil, in, band.mft.data(), in, staging, out);
+  gemm_row_major<T>('N', 'N', out, out, in, band.mft.data(), in, staging, out, field, out);
+}
+
+template <class T>
+void FusedPhaseRetrieval<T>::transform_adjoint(Band& band) {
+  const std::size_t n = cfg_.n, grid = cfg_.grid;
+  Complex* field = band.field.data();
+  if (band.fft) {
+    band.rows_adjoint.execute(field, field);
+    band.columns_adjoint.execute(field, field);
+    return;
+  }
+  // g_bar = E^H G_bar conj(E): (N, n) = G_bar conj(E), then conj(E)^T of it, written into the
+  // field's top-left (n, n) with row stride N.
+  Complex* staging = staging_.data();
+  const int in = as_int(n), out = as_int(grid);
+  gemm_row_major<T>('N', 'N', out, in, out, field, out, band.mft_conj.data(), in, staging, in);
+  gemm_row_major<T>('T', 'N', in, in, out, band.mft_conj.data(), in, staging, in, field, out);
+}
+
+// Sums a pass accumulates: E, then dE/da, dE/db, dE/dc of a quadratic detector.
+struct DetectorSums {
+  double energy = 0, a = 0, b = 0, c = 0;
+};
+
+// Pass B on one detector row of a single band without binning, the common case: one read and
+// one write of G per pixel, branches decided at compile time. The row goes in chunks through
+// three loops the compiler vectorises: |G|^2 out of the interleaved complex values, the
+// detector model with its sums, and the scaling of G.
+template <bool kQuadratic, bool kWeighted, class T>
+void detector_row(std::complex<T>* field, const T* data, const T* weights, T* model,
+                  bool reverse, std::size_t size, T spectral, T qa, T qb, T qc,
+                  DetectorSums& sums) {
+  constexpr std::size_t kChunk = 256;
+  alignas(64) T intensity[kChunk];
+  alignas(64) T factor[kChunk];
+  T* parts = reinterpret_cast<T*>(field);  // (re, im) pairs: the layout std::complex guarantees
+  double energy = 0, bar_a = 0, bar_b = 0, bar_c = 0;
+  const T twice_spectral = 2 * spectral;
+  for (std::size_t j0 = 0; j0 < size; j0 += kChunk) {
+    const std::size_t count = std::min(kChunk, size - j0);
+    const T* g = parts + 2 * j0;
+    for (std::size_t j = 0; j < count; ++j) {
+      intensity[j] = spectral * (g[2 * j] * g[2 * j] + g[2 * j + 1] * g[2 * j + 1]);
+    }
+    if (!reverse) {
+      for (std::size_t j = 0; j < count; ++j) {
+        const T value = intensity[j];
+        model[j0 + j] = kQuadratic ? (qa * value + qb) * value + qc : value;
+      }
+      continue;
+    }
+    const T* d = data + j0;
+    const T* w = kWeighted ? weights + j0 : nullptr;
+#pragma omp simd reduction(+ : energy, bar_a, bar_b, bar_c)
+    for (std::size_t j = 0; j < count; ++j) {
+      const T value_in = intensity[j];
+      const T value = kQuadratic ? (qa * value_in + qb) * value_in + qc : value_in;
+      const T residual = value - d[j];
+      const T weighted = kWeighted ? w[j] * residual : residual;
+      energy += static_cast<double>(weighted) * static_cast<double>(residual);
+      const T value_bar = 2 * weighted;
+      T intensity_bar = value_bar;
+      if (kQuadratic) {
+        intensity_bar = value_bar * (2 * qa * value_in + qb);
+        const double vb = static_cast<double>(value_bar), iv = static_cast<double>(value_in);
+        bar_a += vb * iv * iv;
+        bar_b += vb * iv;
+        bar_c += vb;
+      }
+      factor[j] = twice_spectral * intensity_bar;
+    }
+    T* out = parts + 2 * j0;
+    for (std::size_t j = 0; j < count; ++j) {
+      out[2 * j] *= factor[j];
+      out[2 * j + 1] *= factor[j];
+    }
+  }
+  sums.energy += energy;
+  sums.a += bar_a;
+  sums.b += bar_b;
+  sums.c += bar_c;
+}
+
+// Pass B: I = sum_lam s |G|^2, binned; the detector model M; with `reverse`, E, the detector
+// gradients and G_bar = 2 s I_bar G in place (Eq. 53, 88, 93, 98-101), else M into `model`.
+// Each thread sums its own rows; the partial sums are added in thread order, so a result does
+// not depend on which thread finished first.
+template <class T>
+double FusedPhaseRetrieval<T>::detector_pass(std::size_t plane, const Detector& detector,
+                                             T* model, bool reverse, double* detector_bar,
+                                             int threads) {
+  const std::size_t grid = cfg_.grid, bin = cfg_.bin, size = binned_;
+  const std::size_t offset = plane * size * size;
+  const T* data = cfg_.data + offset;
+  const T* weights = cfg_.weights ? cfg_.weights + offset : nullptr;
+  T* plane_model = model ? model + offset : nullptr;
+  const std::size_t band_count = bands_.size();
+  std::vector<Complex*> fields(band_count);
+  std::vector<T> weight(band_count), twice_weight(band_count);
+  for (std::size_t l = 0; l < band_count; ++l) {
+    fields[l] = bands_[l]->field.data();
+    weight[l] = static_cast<T>(bands_[l]->weight);
+    twice_weight[l] = static_cast<T>(2 * bands_[l]->weight);
+  }
+  const bool quadratic = detector.quadratic;
+  const T qa = static_cast<T>(detector.a), qb = static_cast<T>(detector.b),
+          qc = static_cast<T>(detector.c);
+  const bool simple = bin == 1 && band_count == 1;
+  const long long rows = static_cast<long long>(size);
+  const int team = threads_for(grid * grid * band_count, threads);
+  std::vector<DetectorSums> per_thread(static_cast<std::size_t>(team));
+#pragma omp parallel num_threads(team)
+  {
+    DetectorSums& sums = per_thread[static_cast<std::size_t>(omp_get_thread_num())];
+#pragma omp for schedule(static)
+    for (long long ii = 0; ii < rows; ++ii) {
+      const auto i = static_cast<std::size_t>(ii);
+      const std::size_t d0 = i * size;
+      if (simple) {
+        Complex* field = fields[0] + i * grid;
+        T* out = plane_model ? plane_model + d0 : nullptr;  // simulate's output row
+        const T* w = weights ? weights + d0 : nullptr;
+        if (quadratic) {
+          if (w) {
+            detector_row<true, true>(field, data + d0, w, out, reverse, size, weight[0], qa, qb,
+                                     qc, sums);
+          } else {
+            detector_row<true, false>(field, data + d0, w, out, reverse, size, weight[0], qa,
+                                      qb, qc, sums);
+          }
+        } else if (w) {
+          detector_row<false, true>(field, data + d0, w, out, reverse, size, weight[0], qa, qb,
+                                    qc, sums);
+        } else {
+          detector_row<false, false>(field, data + d0, w, out, reverse, size, weight[0], qa, qb,
+                                     qc, sums);
+        }
+        continue;
+      }
+      for (std::size_t j = 0; j < size; ++j) {
+        T intensity = 0;
+        for (std::size_t l = 0; l < band_count; ++l) {
+          T band_sum = 0;
+          for (std::size_t dy = 0; dy < bin; ++dy) {
+            const Complex* row = fields[l] + (i * bin + dy) * grid + j * bin;
+            for (std::size_t dx = 0; dx < bin; ++dx) band_sum += std::norm(row[dx]);
+          }
+          intensity += weight[l] * band_sum;
+        }
+        const std::size_t d = d0 + j;
+        const T value = quadratic ? (qa * intensity + qb) * intensity + qc : intensity;
+        if (!reverse) {
+          plane_model[d] = value;
+          continue;
+        }
+        const T residual = value - data[d];
+        const T weighted = weights ? weights[d] * residual : residual;
+        sums.energy += static_cast<double>(weighted) * static_cast<double>(residual);
+        const T value_bar = 2 * weighted;
+        T intensity_bar = value_bar;
+        if (quadratic) {
+          intensity_bar = value_bar * (2 * qa * intensity + qb);
+          const double vb = static_cast<double>(value_bar), iv = static_cast<double>(intensity);
+          sums.a += vb * iv * iv;
+          sums.b += vb * iv;
+          sums.c += vb;
+        }
+        for (std::size_t l = 0; l < band_count; ++l) {
+          const T factor = twice_weight[l] * intensity_bar;
+          for (std::size_t dy = 0; dy < bin; ++dy) {
+            Complex* row = fields[l] + (i * bin + dy) * grid + j * bin;
+            for (std::size_t dx = 0; dx < bin; ++dx) row[dx] *= factor;
+          }
+        }
+      }
+    }
+  }
+  DetectorSums total;
+  for (const auto& sums : per_thread) {
+    total.energy += sums.energy;
+    total.a += sums.a;
+    total.b += sums.b;
+    total.c += sums.c;
+  }
+  if (reverse && quadratic && detector_bar != nullptr) {
+    detector_bar[0] += total.a;
+    detector_bar[1] += total.b;
+    detector_bar[2] += total.c;
+  }
+  return total.energy;
+}
+
+// Pass C: W_bar (+)= sum_lam 2 pi / lam Im(g_bar conj(g)) (Eq. 51, 57, 61); on the last plane
+// a_bar_k = sum W_bar Z_k (Eq. 58) for a block of rows while its W_bar is in cache (the basis
+// is read once), or a_bar = W_bar for a wavefront map.
+template <class T>
+void FusedPhaseRetrieval<T>::gradient_pass(bool first_plane, bool last_plane, T* params_bar,
+                                           int threads) {
+  const std::size_t n = cfg_.n, grid = cfg_.grid, pixels = n * n, modes = cfg_.modes;
+  T* wavefront_bar = wavefront_bar_.data();
+  const std::size_t band_count = bands_.size();
+  std::vector<const Complex*> pupils(band_count), fields(band_count);
+  std::vector<T> scales(band_count);
+  for (std::size_t l = 0; l < band_count; ++l) {
+    pupils[l] = bands_[l]->pupil.data();
+    fields[l] = bands_[l]->field.data();
+    scales[l] = bands_[l]->phase_scale;
+  }
+  const bool project = last_plane && modes > 0;
+  const T* basis = cfg_.basis;
+  const int team = threads_for(project ? pixels * modes : pixels * band_count * 4, threads);
+  const std::size_t block_rows = rows_per_block(team);
+  const long long blocks = static_cast<long long>((n + block_rows - 1) / block_rows);
+  // Per-thread partial projections, added in thread order afterwards (deterministic).
+  std::vector<double> partials(project ? modes * static_cast<std::size_t>(team) : 0, 0.0);
+#pragma omp parallel num_threads(team)
+  {
+    double* partial = project ? partials.data() + modes * static_cast<std::size_t>(
+                                                             omp_get_thread_num())
+                              : nullptr;
+#pragma omp for schedule(static)
+    for (long long bb = 0; bb < blocks; ++bb) {
+      const std::size_t y0 = static_cast<std::size_t>(bb) * block_rows;
+      const std::size_t y1 = std::min(n, y0 + block_rows);
+      const std::size_t r0 = row_runs_[y0], r1 = row_runs_[y1];
+      for (std::size_t r = r0; r < r1; ++r) {
+        const std::size_t y = runs_[r].y, x0 = runs_[r].x0, x1 = runs_[r].x1;
+        T* w_bar = wavefront_bar + y * n;
+        for (std::size_t l = 0; l < band_count; ++l) {
+          const Complex* g_bar = fields[l] + y * grid;
+          const Complex* g = pupils[l] + y * n;
+          const T scale = scales[l];
+          const bool assign = first_plane && l == 0;
+          for (std::size_t x = x0; x < x1; ++x) {
+            const T term = scale * (g_bar[x].imag() * g[x].real() - g_bar[x].real() * g[x].imag());
+            w_bar[x] = assign ? term : w_bar[x] + term;
+          }
+        }
+        if (last_plane && modes == 0) {
+          for (std::size_t x = x0; x < x1; ++x) params_bar[y * n + x] = w_bar[x];
+        }
+      }
+      if (!project || r0 == r1) continue;
+      // Over the block's span, as in synthesize (W_bar is zero off the support: only support
+      // pixels are ever written). Four modes at a time: W_bar is loaded once for four
+      // products, and four independent sums hide the latency of the additions.
+      const std::size_t begin = runs_[r0].y * n + runs_[r0].x0;
+      const std::size_t end = runs_[r1 - 1].y * n + runs_[r1 - 1].x1;
+      std::size_t k = 0;
+      for (; k + 4 <= modes; k += 4) {
+        const T* z0 = basis + k * pixels;
+        const T* z1 = z0 + pixels;
+        const T* z2 = z1 + pixels;
+        const T* z3 = z2 + pixels;
+        double d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+#pragma omp simd reduction(+ : d0, d1, d2, d3)
+        for (std::size_t i = begin; i < end; ++i) {
+          const double w = static_cast<double>(wavefront_bar[i]);
+          d0 += static_cast<double>(z0[i]) * w;
+          d1 += static_cast<double>(z1[i]) * w;
+          d2 += static_cast<double>(z2[i]) * w;
+          d3 += static_cast<double>(z3[i]) * w;
+        }
+        partial[k] += d0;
+        partial[k + 1] += d1;
+        partial[k + 2] += d2;
+        partial[k + 3] += d3;
+      }
+      for (; k < modes; ++k) {
+        const T* mode = basis + k * pixels;
+        double dot = 0;
+#pragma omp simd reduction(+ : dot)
+        for (std::size_t i = begin; i < end; ++i) {
+          dot += static_cast<double>(mode[i]) * static_cast<double>(wavefront_bar[i]);
+        }
+        partial[k] += dot;
+      }
+    }
+  }
+  if (project) {
+    for (std::size_t k = 0; k < modes; ++k) {
+      double total = 0;
+      for (int t = 0; t < team; ++t) total += partials[static_cast<std::size_t>(t) * modes + k];
+      params_bar[k] = static_cast<T>(total);
+    }
+  }
+}
+
+template <class T>
+double FusedPhaseRetrieval<T>::value_and_grad(const T* params, const Detector& detector,
+                                              T* params_bar, double* detector_bar,
+                                              int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  threads = team_size(threads);
+  plan_for(threads);
+  if (cfg_.modes == 0) std::memset(params_bar, 0, sizeof(T) * cfg_.n * cfg_.n);
+  if (detector_bar != nullptr) detector_bar[0] = detector_bar[1] = detector_bar[2] = 0;
+  synthesize(params, threads);
+  double energy = 0;
+  for (std::size_t p = 0; p < cfg_.planes; ++p) {
+    pupil_fields(p, threads);
+    for (auto& band : bands_) transform_forward(*band);
+    energy += detector_pass(p, detector, nullptr, true, detector_bar, threads);
+    for (auto& band : bands_) transform_adjoint(*band);
+    gradient_pass(p == 0, p + 1 == cfg_.planes, params_bar, threads);
+  }
+  return energy;
+}
+
+template <class T>
+void FusedPhaseRetrieval<T>::simulate(const T* params, const Detector& detector, T* model,
+                                      int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  threads = team_size(threads);
+  plan_for(threads);
+  synthesize(params, threads);
+  for (std::size_t p = 0; p < cfg_.planes; ++p) {
+    pupil_fields(p, threads);
+    for (auto& band : bands_) transform_forward(*band);
+    detector_pass(p, detector, model, false, nullptr, threads);
+  }
+}
+
+template class FusedPhaseRetrieval<float>;
+template class FusedPhaseRetrieval<double>;
+
+}  // namespace phasegrad::models
