@@ -8,7 +8,7 @@
 //   phasegrad::ops     op kernels, one header per op group G (ops/G.hpp, src/ops/G*.cpp), each
 //                      kernel named like its op
 //   phasegrad::models  the fused models (models/*.hpp, src/models/*.cpp)
-//   phasegrad::bind    these bindings (cpp/bindings/{core,ops,models}/*.cpp)
+//   phasegrad::bind    these bindings (cpp/bindings/core, ops, models)
 #include "module.hpp"
 
 PYBIND11_MODULE(_core, m) {

@@ -1,5 +1,5 @@
 // The binding functions module.cpp calls: one per file, each defining the _core functions or
-// classes of one part of the core (cpp/bindings/{core,ops,models}/<name>.cpp).
+// classes of one part of the core (a file per part under cpp/bindings/core, ops and models).
 #pragma once
 
 #include <pybind11/pybind11.h>
