@@ -18,7 +18,7 @@ import pytest
 import phasegrad
 
 SUITES = ("models", "ops_fft", "ops_arithmetic", "ops_elementwise", "ops_layout", "threads",
-          "memory", "foundation", "hologram_algorithms")
+          "memory", "foundation", "hologram_algorithms", "openmp_policy")
 
 
 def _environment():

@@ -12,6 +12,7 @@ side by side, with their peak memory; it prints a table and writes ``bench_model
 ``ops_elementwise``  complex-parts and metrics ops (and their reverse rules) vs NumPy
 ``ops_layout``       indexing, sampling, mft and convolve vs NumPy
 ``threads``          OpenMP scaling of the fused models and a few ops
+``openmp_policy``    phasegrad's OpenMP wait policy vs passive vs libgomp's default
 ``memory``           peak memory of one value_and_grad, in a fresh process per implementation
 ``foundation``       FFTW through the core vs numpy.fft, and the models at small sizes
 ``hologram_algorithms``  Adam, L-BFGS-B, GS and WGS on the built-in hologram target
