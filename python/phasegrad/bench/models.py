@@ -24,7 +24,6 @@ Writes ``bench_models.json`` (machine info, versions, threads, every row) and
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 import phasegrad as pg
+from phasegrad.cli.parser import Parser, choice_list, int_at_least, int_list
 
 from . import harness, threads_setup
 from .harness import print_table, write_json
@@ -225,50 +225,6 @@ def run(args):
     return 0
 
 
-def _int_at_least(low):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
-        return value
-
-    return parse
-
-
-def _int_list(low):
-    parse_one = _int_at_least(low)
-
-    def parse(text):
-        values = [parse_one(part.strip()) for part in text.split(",") if part.strip()]
-        if not values:
-            raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
-        return values
-
-    return parse
-
-
-def _choice_list(choices):
-    def parse(text):
-        values = [part.strip() for part in text.split(",") if part.strip()]
-        unknown = [value for value in values if value not in choices]
-        if unknown or not values:
-            raise argparse.ArgumentTypeError(
-                f"expected a comma-separated subset of {','.join(choices)}, got {text!r}")
-        return values
-
-    return parse
-
-
-class _Parser(argparse.ArgumentParser):
-    """Errors are one line on stderr and exit code 2."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def _sizes_text(sizes):
     return "; ".join(f"{'PR' if w == 'pr' else w} {','.join(map(str, n))}"
                      for w, n in sizes.items())
@@ -276,7 +232,7 @@ def _sizes_text(sizes):
 
 def build_parser(prog="phasegrad bench"):
     """The options of ``phasegrad bench`` / ``python -m phasegrad.bench``."""
-    parser = _Parser(
+    parser = Parser(
         prog=prog,
         description="Time one value_and_grad of the phase-retrieval (Jurling Eq. 99) and "
                     "hologram models for every backend side by side, with ratios to the floor "
@@ -292,15 +248,15 @@ def build_parser(prog="phasegrad bench"):
     parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                         help="where bench_models.json and bench_models.png go (default "
                              f"./{DEFAULT_OUT}, relative to the current directory)")
-    parser.add_argument("--sizes", type=_int_list(4), metavar="N,N,...",
+    parser.add_argument("--sizes", type=int_list(4), metavar="N,N,...",
                         help="pupil sizes n for every workload (default: "
                              f"{_sizes_text(DEFAULT_SIZES)})")
-    parser.add_argument("--workloads", type=_choice_list(WORKLOADS), metavar="W,W,...",
+    parser.add_argument("--workloads", type=choice_list(WORKLOADS), metavar="W,W,...",
                         help=f"any of {','.join(WORKLOADS)} (default: all three)")
-    parser.add_argument("--impls", type=_choice_list(IMPLS), metavar="I,I,...",
+    parser.add_argument("--impls", type=choice_list(IMPLS), metavar="I,I,...",
                         help=f"any of {','.join(IMPLS)} (default: all; those not installed or "
                              "not built are reported as unavailable)")
-    parser.add_argument("--threads", type=_int_at_least(1),
+    parser.add_argument("--threads", type=int_at_least(1),
                         help="threads for phasegrad, pyFFTW, BLAS, PyTorch and (one thread "
                              "only) XLA (default: phasegrad.get_num_threads())")
     return parser
