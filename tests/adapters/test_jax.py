@@ -23,7 +23,7 @@ def _checks():
 def results():
     # find_spec, not importorskip: importing jax here would make test_threads' forks warn.
     if importlib.util.find_spec("jax") is None:
-        if os.environ.get("PHASEGRAD_REQUIRE_FRAMEWORKS") == "1":  # set by scripts/test.sh
+        if os.environ.get("PHASEGRAD_REQUIRE_FRAMEWORKS") == "1":  # set by .ci/run
             pytest.fail("jax is not installed, but PHASEGRAD_REQUIRE_FRAMEWORKS=1", pytrace=False)
         pytest.skip("jax is not installed")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
