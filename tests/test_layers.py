@@ -33,8 +33,9 @@ LAYERS = (
     ("ops", "fft"),
     ("models",),
     ("optimize",),
-    ("adapters",),
-    ("cli", "bench", "__main__"),
+    ("adapters", "demo"),
+    ("bench",),
+    ("cli", "__main__"),
 )
 LAYER = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
@@ -71,10 +72,28 @@ def is_private(part):
     return part.startswith("_") and not (part.startswith("__") and part.endswith("__"))
 
 
+#: Names the package root defines lazily (``phasegrad.PhaseRetrieval``): the module each loads.
+def _root_names():
+    """The ``_NAMES`` table of the scanned tree's ``__init__.py`` (read, not imported)."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    for statement in tree.body:
+        if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                and getattr(statement.targets[0], "id", None) == "_NAMES"):
+            return ast.literal_eval(statement.value)
+    raise AssertionError("python/phasegrad/__init__.py has no _NAMES table")
+
+
+ROOT_NAMES = _root_names()
+
+
 def layer(name):
-    """The layer of a ``phasegrad...`` name; None for the package itself."""
+    """The layer of a ``phasegrad...`` name; None for the package itself. A name the package
+    root defines lazily (``phasegrad.PhaseRetrieval``) has the layer of the module it loads."""
     parts = name.split(".")
-    return None if len(parts) == 1 else LAYER.get(parts[1])
+    if len(parts) == 1:
+        return None
+    top = ROOT_NAMES.get(parts[1], parts[1]).lstrip("_") if parts[1] not in LAYER else parts[1]
+    return LAYER.get(top, LAYER.get(f"_{top}"))
 
 
 def resolve_from(node, importer, is_package):
@@ -155,9 +174,26 @@ class Scan(ast.NodeVisitor):
                 self.check(node, source)
                 continue
             target = f"{source}.{alias.name}"
-            self.check(node, target if is_module(target) or is_private(alias.name) else source)
+            lazy = source == "phasegrad" and alias.name in ROOT_NAMES
+            self.check(node, target if is_module(target) or is_private(alias.name) or lazy
+                       else source)
             if is_module(target):
                 self.bound[alias.asname or alias.name] = target
+        self.generic_visit(node)
+
+    def visit_Call(self, node):
+        """``importlib.import_module("phasegrad.x")`` imports too, and ``getattr(module,
+        "_name")`` reads a private name as surely as ``module._name`` does."""
+        function, args = node.func, node.args
+        name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id",
+                                                                                  None)
+        literal = (args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str))
+        if name == "import_module" and literal:
+            self.check(node, args[0].value)
+        elif (name == "getattr" and len(args) >= 2 and isinstance(args[0], ast.Name)
+              and args[0].id in self.bound and isinstance(args[1], ast.Constant)
+              and isinstance(args[1].value, str)):
+            self.check(node, f"{self.bound[args[0].id]}.{args[1].value}")
         self.generic_visit(node)
 
     def visit_Attribute(self, node):
@@ -220,6 +256,11 @@ def test_the_allow_list_holds_only_live_violations():
     ("def f():\n    from ..models import Hologram\n", "upward"),
     ("import phasegrad.optimize\n", "upward"),
     ("from .. import native\n", "numpy-only"),
+    ("from phasegrad import PhaseRetrieval\n", "upward"),        # a lazy name of the root
+    ("from .. import PhaseRetrieval\n", "upward"),
+    ("import phasegrad as pg\npg.PhaseRetrieval\n", "upward"),
+    ("import importlib\nimportlib.import_module('phasegrad.models')\n", "upward"),
+    ("from ..reference import arithmetic as r\ngetattr(r, '_sum_to_shape')\n", "private"),
 ])
 def test_the_scan_catches(source, rule):
     # Scanned as if it were the package's reference/probe.py (nothing is written there).

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import phasegrad as pg
+from phasegrad.arguments.options import Parser
 from phasegrad.cli import main
-from phasegrad.cli.parser import Parser
 
 
 def _one_line_error(capsys, command, *words):

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 import phasegrad as pg
-from phasegrad.cli.parser import Parser, choice_list, int_at_least, int_list
+from phasegrad.arguments.options import Parser, choice_list, int_at_least, int_list
 
 from . import harness, threads_setup
 from .harness import print_table, write_json

@@ -2,9 +2,10 @@
 
 Commands, one module each: ``demo`` (synthetic phase retrieval), ``retrieve`` (your PSFs),
 ``hologram`` (a phase-only hologram), ``bench`` (the benchmark suite, ``phasegrad.bench``) and
-``info`` (versions). ``parser`` holds the argument parser (``Parser``: one-line errors) and the
-option types, ``io`` the file handling, ``plots`` the figures, ``progress`` the per-iteration
-lines and the progress bar.
+``info`` (versions). ``options`` adds the options every command shares, ``io`` handles files,
+``plots`` draws the figures, ``progress`` prints the per-iteration lines and the progress bar.
+The parser (``Parser``: one-line errors) and the option value types are argument rules, shared
+with the benchmark suite: ``phasegrad.arguments.options``.
 
 Exit codes: 0 success (the demo: converged), 1 bad data, outputs that cannot be written, not
 enough memory or a fit that did not converge, 2 bad arguments. Every error is one line on
@@ -19,9 +20,10 @@ from __future__ import annotations
 import os
 import sys
 
+from ..arguments.options import Parser
 from . import bench, demo, hologram, info, retrieve
 from .io import DataError
-from .parser import Parser, add_quiet_option
+from .options import add_quiet_option
 
 __all__ = ["Parser", "build_parser", "main"]
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .parser import add_output_options, add_quiet_option, float_at_least, int_at_least
+from ..arguments.options import float_at_least, int_at_least
+from .options import add_output_options, add_quiet_option
 
 OUTPUTS = ("demo.png", "demo.json")
 DEFOCUS_STEP = 0.5  # waves of the unit-RMS Noll-4 mode between planes

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..arguments.options import float_at_least, int_at_least
 from .io import DataError
-from .parser import add_output_options, add_quiet_option, float_at_least, int_at_least
+from .options import add_output_options, add_quiet_option
 
 METHODS = ("adam", "lbfgs", "gs", "wgs")
 OUTPUTS = ("hologram_phase.png", "reconstruction.png", "convergence.png", "hologram.json",

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..arguments.options import float_at_least, float_list, int_at_least
 from ..pupils import noll_to_nm
 from .io import DataError
-from .parser import add_output_options, add_quiet_option, float_at_least, float_list, int_at_least
+from .options import add_output_options, add_quiet_option
 
 OUTPUTS = ("coefficients.json", "coefficients.csv", "retrieve.png")
 RESTARTS = 4  # of L-BFGS-B, while a run lowers the cost 1000-fold

@@ -1,4 +1,5 @@
-"""The argument parser of the command line, and the value types its options share.
+"""Command-line argument rules: the parser and the option value types that the command line
+(``phasegrad.cli``) and the benchmark suite (``phasegrad.bench``) share.
 
 ``Parser`` is an ``argparse.ArgumentParser`` whose errors are one line on stderr and exit code
 2; the ``*_at_least`` and ``*_list`` factories make ``type=`` functions whose errors say what
@@ -12,8 +13,7 @@ import re
 
 import numpy as np
 
-__all__ = ["Parser", "add_output_options", "add_quiet_option", "choice_list", "float_at_least",
-           "float_list", "int_at_least", "int_list"]
+__all__ = ["Parser", "choice_list", "float_at_least", "float_list", "int_at_least", "int_list"]
 
 
 class Parser(argparse.ArgumentParser):
@@ -99,21 +99,3 @@ def choice_list(choices):
         return values
 
     return parse
-
-
-def add_output_options(parser, command):
-    """``--out DIR`` (default ``phasegrad-out/<command>``) and ``--force``."""
-    parser.add_argument("--out", metavar="DIR", default=f"phasegrad-out/{command}",
-                        help=f"folder for the output files (default phasegrad-out/{command}); "
-                             "checked before anything runs")
-    parser.add_argument("--force", action="store_true",
-                        help="overwrite output files that exist (otherwise: an error)")
-
-
-def add_quiet_option(parser, default=False):
-    """``--quiet``: no per-iteration lines and no progress bar (the final line and errors
-    still show). A command's parser gets ``default=argparse.SUPPRESS``, so that the global
-    ``phasegrad --quiet <command>`` is not overwritten by the command's own default."""
-    parser.add_argument("-q", "--quiet", action="store_true", default=default,
-                        help="print only the final line (and errors): no per-iteration lines, "
-                             "no progress bar")

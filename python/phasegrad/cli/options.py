@@ -1,0 +1,23 @@
+"""The options every command shares: ``--out``/``--force`` and ``--quiet``."""
+
+from __future__ import annotations
+
+__all__ = ["add_output_options", "add_quiet_option"]
+
+
+def add_output_options(parser, command):
+    """``--out DIR`` (default ``phasegrad-out/<command>``) and ``--force``."""
+    parser.add_argument("--out", metavar="DIR", default=f"phasegrad-out/{command}",
+                        help=f"folder for the output files (default phasegrad-out/{command}); "
+                             "checked before anything runs")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite output files that exist (otherwise: an error)")
+
+
+def add_quiet_option(parser, default=False):
+    """``--quiet``: no per-iteration lines and no progress bar (the final line and errors
+    still show). A command's parser gets ``default=argparse.SUPPRESS``, so that the global
+    ``phasegrad --quiet <command>`` is not overwritten by the command's own default."""
+    parser.add_argument("-q", "--quiet", action="store_true", default=default,
+                        help="print only the final line (and errors): no per-iteration lines, "
+                             "no progress bar")
