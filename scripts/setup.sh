@@ -242,6 +242,13 @@ EOF
 }
 
 print=$(fingerprint)
+# PHASEGRAD_WERROR=1 (CI): compiler warnings fail the build. Part of the fingerprint, so that a
+# build made without it is not taken for one that was checked.
+build_options=()
+if [ "${PHASEGRAD_WERROR:-0}" = 1 ]; then
+  build_options=(--config-settings=cmake.define.PHASEGRAD_WERROR=ON)
+  print="$print+werror"
+fi
 current=$(state "$print")
 reason=$(lines_of build "$current")
 if [ -n "$reason" ]; then
@@ -265,7 +272,7 @@ if [ -n "$reason" ]; then
   fi
   # -v: pip shows the build's output (CMake's [n/N] lines) only when verbose; its resolver's
   # debug lines are left out.
-  pip install -v --no-build-isolation "$target" 2>&1 |
+  pip install -v --no-build-isolation "${build_options[@]}" "$target" 2>&1 |
     grep -v -e '^ *Link requires a different Python' -e '^ *changing mode of ' >&2
   stamp=$(write_stamp "$print")
   log "built and installed phasegrad in $((SECONDS - start)) s; fingerprint ${print:0:12}" \

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import phasegrad as pg
-from phasegrad import _core
 from phasegrad.check import relative_error
 from phasegrad.fft import dft2_unnormalized
+from phasegrad.native import core as _core
 
 
 def test_fftw_version_names_fftw3():

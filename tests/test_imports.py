@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,7 @@ import importlib.abc, sys
 class NoCore(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name == "phasegrad._core":
-            raise ImportError("no compiled core (blocked by the test)")
+            raise ModuleNotFoundError(f"No module named {name!r}")
 sys.meta_path.insert(0, NoCore())
 """
 
@@ -58,11 +59,44 @@ def test_reference_works_without_a_compiled_core():
     assert _run(code).split() == ["25.0", "True", "phasegrad.check"]
 
 
-def test_without_a_core_the_error_says_so():
+def test_without_a_core_the_error_says_so_and_how_to_build_it():
     code = _NO_CORE + (
         "import phasegrad as pg\n"
         "try:\n    pg.ops\nexcept ImportError as e:\n    print('ImportError:', e)\n")
-    assert "no compiled core" in _run(code)
+    out = _run(code)
+    assert "phasegrad's compiled core (phasegrad._core) cannot be loaded" in out
+    assert "pip install ." in out and "phasegrad.reference" in out
+
+
+@pytest.mark.parametrize(("first", "expected"), [
+    ("", "phasegrad's (GOMP_SPINCOUNT=3000, OMP_WAIT_POLICY=PASSIVE)"),
+    ("from phasegrad import _core; ", "unknown: phasegrad._core was imported directly"),
+])
+def test_the_policy_report_says_what_happened(first, expected):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "PHASEGRAD_OMP_POLICY")}
+    code = f"{first}import phasegrad as pg; print(pg.config.openmp_policy())"
+    assert _run(code, env).startswith(expected)
+
+
+def test_a_libgomp_loaded_before_the_core_is_reported():
+    """The core binds to a libgomp already running (here: the system's, loaded by hand through
+    ctypes before the core): its settings were read then, and the report says so."""
+    import ctypes.util
+
+    name = ctypes.util.find_library("gomp")
+    if name is None:
+        pytest.skip("no libgomp on the library path to load before the core")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "PHASEGRAD_OMP_POLICY")}
+    code = (f"import ctypes; ctypes.CDLL({name!r}, mode=ctypes.RTLD_GLOBAL); "
+            "import phasegrad as pg; print(pg.config.openmp_policy())")
+    bundled = Path(pg.native.core.__file__).parents[1] / "phasegrad.libs"  # auditwheel's
+    out = _run(code, env)
+    if bundled.is_dir():
+        assert out.startswith("phasegrad's")   # a bundled libgomp loads fresh whatever ran
+    else:
+        assert out.startswith("not applied: the core's libgomp was loaded before it")
 
 
 @pytest.mark.parametrize("name", pg.__all__)

@@ -14,14 +14,17 @@ after (measured figures: ``docs/threads-and-fftw.md``). libgomp reads these vari
 it loads; so they are set just for the moment the core (and with it libgomp) loads and then
 restored: nothing stays in ``os.environ`` and child processes inherit the user's environment.
 The policy is not applied when the user set ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` (theirs
-wins), when ``PHASEGRAD_OMP_POLICY=openmp`` (OpenMP's own defaults), or when libgomp was
-already loaded by another library (its settings are fixed by then). ``OPENMP_POLICY`` says
-which happened.
+wins), when ``PHASEGRAD_OMP_POLICY=openmp`` (OpenMP's own defaults), or when the libgomp the
+core binds to was already running (loaded by another library first: its settings are fixed by
+then; a self-contained wheel bundles its own libgomp, which always loads fresh).
+``OPENMP_POLICY`` says which happened: whether a libgomp file was newly mapped while the core
+loaded is read from ``/proc/self/maps``.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -29,17 +32,23 @@ __all__ = ["OPENMP_POLICY", "as_ufunc_result", "ascontiguous", "contiguous", "co
 
 _POLICY = {"GOMP_SPINCOUNT": "3000", "OMP_WAIT_POLICY": "PASSIVE"}
 
+_NOT_BUILT = ("phasegrad's compiled core (phasegrad._core) cannot be loaded: {error}. Build and "
+              "install phasegrad (pip install . in a checkout, or bash scripts/dev-build.sh for "
+              "a development tree); phasegrad.reference, the NumPy specification, works "
+              "without it.")
 
-def _libgomp_loaded():
+
+def _libgomp_paths():
+    """The libgomp files mapped into this process (a wheel's bundled copy has a hashed name)."""
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            return any("libgomp" in line for line in maps)
-    except OSError:  # not Linux: no way to tell, assume it is not
-        return False
+            return {line.split()[-1] for line in maps if "libgomp" in line.rsplit("/", 1)[-1]}
+    except OSError:  # not Linux: no way to tell
+        return None
 
 
-def _policy_to_apply():
-    """The variables to set while the core loads, and the sentence that ``OPENMP_POLICY`` keeps."""
+def _requested():
+    """The variables to set while the core loads, or a sentence saying why none are."""
     choice = os.environ.get("PHASEGRAD_OMP_POLICY", "phasegrad").strip().lower()
     if choice not in ("phasegrad", "openmp"):
         raise ValueError(f"PHASEGRAD_OMP_POLICY must be 'phasegrad' or 'openmp'; got {choice!r}")
@@ -48,20 +57,34 @@ def _policy_to_apply():
     user = [name for name in _POLICY if name in os.environ]
     if user:
         return {}, f"the user's ({', '.join(f'{n}={os.environ[n]}' for n in user)})"
-    if _libgomp_loaded():
-        return {}, "not applied: libgomp was loaded by another library before phasegrad's core"
     return dict(_POLICY), "phasegrad's (GOMP_SPINCOUNT=3000, OMP_WAIT_POLICY=PASSIVE)"
 
 
 def _load():
-    variables, description = _policy_to_apply()
+    """Import the core with the policy's variables set, then restore the environment; returns
+    the module and the sentence ``OPENMP_POLICY`` keeps."""
+    if __name__.rpartition(".")[0] + "._core" in sys.modules:
+        from . import _core
+
+        return _core, ("unknown: phasegrad._core was imported directly, before "
+                       "phasegrad.native applied a policy")
+    variables, description = _requested()
+    before = _libgomp_paths()
     for name, value in variables.items():
         os.environ[name] = value
     try:
         from . import _core
+    except ImportError as error:
+        raise ImportError(_NOT_BUILT.format(error=error)) from error
     finally:
-        for name in variables:
-            del os.environ[name]
+        for name, value in variables.items():
+            if os.environ.get(name) == value:  # another thread may have set it meanwhile
+                del os.environ[name]
+    after = _libgomp_paths()
+    if before is not None and after is not None and not after - before and after:
+        # The core bound to a libgomp that was already running: its settings were read then.
+        description = ("not applied: the core's libgomp was loaded before it (by another "
+                       "library); that library's OpenMP settings are in force")
     return _core, description
 
 

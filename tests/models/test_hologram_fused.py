@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import phasegrad as pg
-from phasegrad import _core
 from phasegrad.check import check_vjp, relative_error
+from phasegrad.native import core as _core
 
 #: Odd, even, mixed and non-square planes; (256, 160) is above the parallel grain (2**15
 #: elements), so its passes and FFTs run on every thread they are given.

@@ -10,8 +10,8 @@ import pytest
 from scipy.optimize import minimize
 
 import phasegrad as pg
-from phasegrad import _core
 from phasegrad.check import check_vjp, relative_error
+from phasegrad.native import core as _core
 
 TOL64 = 1e-10
 TOL32 = 1e-4

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import phasegrad as pg
-from phasegrad import _core, ops, reference
+from phasegrad import ops, reference
 from phasegrad.check import check_adjoint, check_vjp, random_like
+from phasegrad.native import core as _core
 
 PRECISIONS = {"single": (np.float32, np.complex64), "double": (np.float64, np.complex128)}
 #: Odd, even, batched, 1-D and 0-d shapes (all below the parallel grain, so serial) ...

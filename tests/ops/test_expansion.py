@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import phasegrad as pg
-from phasegrad import _core, ops, reference
+from phasegrad import ops, reference
 from phasegrad.check import check_adjoint, random_like
+from phasegrad.native import core as _core
 
 REAL = [np.float32, np.float64]
 COMPLEX_OF = {np.float32: np.complex64, np.float64: np.complex128}

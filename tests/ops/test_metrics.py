@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import phasegrad as pg
-from phasegrad import _core, ops, reference
+from phasegrad import ops, reference
 from phasegrad.check import check_vjp, random_like, relative_error
+from phasegrad.native import core as _core
 
 PRECISIONS = {"single": (np.float32, np.complex64), "double": (np.float64, np.complex128)}
 #: Odd, even and batched planes, 1-D and 0-d (below the parallel grain: serial) ...

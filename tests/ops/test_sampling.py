@@ -6,8 +6,9 @@ import inspect
 import numpy as np
 import pytest
 
-from phasegrad import _core, ops, reference
+from phasegrad import ops, reference
 from phasegrad.check import check_adjoint, random_like
+from phasegrad.native import core as _core
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 CASES = [  # (shape of the fine plane stack, factor)

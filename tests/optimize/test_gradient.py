@@ -176,3 +176,23 @@ def test_lbfgs_restarts_is_a_non_negative_keyword():
         pg.optimize.lbfgs(model, x0, restarts=1.5)
     with pytest.raises(TypeError):
         pg.optimize.lbfgs(model, x0, 200, None, 1e-12, 1e-15, 10, 40, 2)
+
+
+def test_the_old_demo_names_still_work_and_warn():
+    """phasegrad.demo moved (the demo to the command line, its pieces to the library); the old
+    names stay as a deprecated alias with the same results."""
+    import importlib
+    import sys
+
+    sys.modules.pop("phasegrad.demo", None)
+    with pytest.warns(DeprecationWarning, match="phasegrad.models.synthetic"):
+        demo = importlib.import_module("phasegrad.demo")
+    from phasegrad.models import synthetic
+
+    assert demo.make_problem is synthetic.make_problem
+    model, truth, _, _ = demo.make_problem(size=16, modes=4, planes=2, seed=3)
+    x, cost, iterations, evaluations, history = demo.fit(model, np.zeros(4), maxiter=50)
+    result = pg.optimize.lbfgs(model, np.zeros(4), maxiter=50, restarts=4)
+    np.testing.assert_array_equal(x, result.x)
+    assert (cost, iterations, evaluations) == (result.history[-1], result.nit, result.nfev)
+    np.testing.assert_array_equal(history, result.history)

@@ -1,6 +1,6 @@
 """The phase-retrieval model as fused C++ kernels (``backend="fused"``).
 
-``phasegrad.core.FusedPhaseRetrieval64/32`` holds the work buffers and FFTW plans of one
+``phasegrad.native.core.FusedPhaseRetrieval64/32`` holds the work buffers and FFTW plans of one
 configuration and computes E, the gradients and the model images in a few passes over memory
 (``cpp/include/phasegrad/models/phase_retrieval.hpp`` lists them). This wrapper only hands it
 the validated configuration and the thread count of the call.
