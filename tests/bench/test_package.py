@@ -5,9 +5,11 @@ The quick run below starts in an empty temporary folder, so nothing of the sourc
 suite must come from the importable ``phasegrad`` package alone.
 """
 
+import ast
 import importlib
 import json
 import os
+import re
 import site
 import subprocess
 import sys
@@ -16,9 +18,9 @@ from pathlib import Path
 import pytest
 
 import phasegrad
+from phasegrad.bench import SUITES
 
-SUITES = ("models", "ops_fft", "ops_arithmetic", "ops_elementwise", "ops_layout", "threads",
-          "memory", "foundation", "hologram_algorithms", "openmp_policy")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _environment():
@@ -52,8 +54,9 @@ def test_quick_run_outside_the_source_tree(tmp_path):
     assert set(report) == {"machine", "environment", "results", "memory"}
     assert {"cpu_model", "cpu_count", "date", "numpy", "phasegrad", "fftw"} \
         <= set(report["machine"])
-    assert {"threads", "versions", "thread_notes", "quick", "sizes", "impls", "xla_flags"} \
-        == set(report["environment"])
+    assert {"threads", "versions", "thread_notes", "openmp_policy", "quick", "sizes", "impls",
+            "xla_flags"} == set(report["environment"])
+    assert isinstance(report["environment"]["openmp_policy"], str)
     assert report["environment"]["quick"] is True
     rows = {(r["workload"], r["dtype"], r["impl"]): r for r in report["results"]}
     assert set(rows) == {(w, d, i) for w in ("pr", "hologram") for d in ("float64", "float32")
@@ -99,3 +102,55 @@ def test_every_suite_has_a_main_with_help(name, capsys):
         assert exit_info.value.code == 0
     command = "phasegrad bench" if name == "models" else f"python -m phasegrad.bench.{name}"
     assert capsys.readouterr().out.startswith(f"usage: {command}")
+
+
+# -- the list of suites: one tuple (phasegrad.bench.SUITES), which nothing may drift from ------
+def _modules_with_a_main():
+    package = Path(phasegrad.__file__).parent / "bench"
+    return {path.stem for path in package.glob("*.py")
+            if any(isinstance(node, ast.FunctionDef) and node.name == "main"
+                   for node in ast.parse(path.read_text()).body)} - {"__init__"}
+
+
+def test_suites_lists_every_module_with_a_main():
+    assert len(set(SUITES)) == len(SUITES) and SUITES[0] == "models"
+    assert set(SUITES) == _modules_with_a_main()
+
+
+def test_bench_help_names_every_other_suite(capsys):
+    assert phasegrad.bench.main(["--help"]) == 0
+    epilog = " ".join(capsys.readouterr().out.split()).split("The other suites:")[1]
+    named = re.findall(r"\w+", epilog.split(" for ", 1)[1].split("(--help")[0])
+    assert named == [name for name in SUITES if name != "models"]
+
+
+def test_the_docs_list_every_other_suite():
+    docstring = phasegrad.bench.__doc__
+    readme = (ROOT / "bench" / "README.md").read_text()
+    for name in SUITES[1:]:
+        assert f"``{name}``" in docstring, name
+        assert f"| `{name}`" in readme, name
+
+
+# -- the docs of the suite: what they say must be what the code does ---------------------------
+def test_cli_docs_give_the_quick_sizes_of_the_code():
+    from phasegrad.bench.models import QUICK_SIZES
+
+    text = (ROOT / "docs" / "cli.md").read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| `--quick`"))
+    assert f"phase retrieval n = {QUICK_SIZES['pr'][0]}" in row, row
+    assert f"hologram n = {QUICK_SIZES['hologram'][0]}" in row, row
+    # the sample output of phasegrad bench --quick shows those sizes, and no others
+    sample = text.split("`phasegrad bench --quick`, recorded", 1)[1].split("```")[1]
+    sizes = {(workload, int(n)) for workload, n in
+             re.findall(r"^\s*(pr|hologram)\s+float(?:64|32)\s+(\d+)\s", sample, re.M)}
+    assert sizes == {(w, n) for w, ns in QUICK_SIZES.items() for n in ns}
+
+
+@pytest.mark.parametrize("doc", ["docs/benchmarks.md", "bench/README.md", "docs/cli.md"])
+def test_the_docs_install_torch_from_its_cpu_index(doc):
+    # From the package index, torch for Linux is the CUDA build: several GB the suite never uses.
+    commands = [line for line in (ROOT / doc).read_text().splitlines()
+                if re.search(r"pip install\b[^#`]*\btorch\b", line)]
+    for line in commands:
+        assert "--index-url https://download.pytorch.org/whl/cpu" in line, line

@@ -17,10 +17,18 @@ side by side, with their peak memory; it prints a table and writes ``bench_model
 ``foundation``       FFTW through the core vs numpy.fft, and the models at small sizes
 ``hologram_algorithms``  Adam, L-BFGS-B, GS and WGS on the built-in hologram target
 
-Importing this package imports nothing else; each suite loads what it needs when it runs.
+``SUITES`` names them all (``models`` first), in this order; ``phasegrad bench --help`` lists
+the others from it. Importing this package imports nothing else; each suite loads what it needs
+when it runs.
 """
 
-__all__ = ["main"]
+__all__ = ["SUITES", "main"]
+
+#: Every suite, a module ``phasegrad.bench.<name>`` with a ``main``: the model suite first,
+#: then those that run as ``python -m phasegrad.bench.<name>``. The one list: ``--help`` and
+#: the tests read it.
+SUITES = ("models", "ops_fft", "ops_arithmetic", "ops_elementwise", "ops_layout", "threads",
+          "openmp_policy", "memory", "foundation", "hologram_algorithms")
 
 
 def main(argv=None, *, prog="phasegrad bench"):
@@ -28,9 +36,10 @@ def main(argv=None, *, prog="phasegrad bench"):
     ``sys.argv[1:]``); returns the exit code.
 
     The arguments: ``--quick``, ``--out DIR``, ``--sizes N,N,...``, ``--workloads W,W,...``,
-    ``--impls I,I,...``, ``--threads N`` (``--help`` describes them). ``--help`` returns 0; a
-    bad argument prints one line on stderr and returns 2. ``prog`` names the command in
-    usage and error lines.
+    ``--impls I,I,...``, ``--threads N``, ``--quiet`` (``--help`` describes them). ``--help``
+    returns 0; a bad argument prints one line on stderr and returns 2; an output that cannot
+    be written (checked before anything runs) or not enough memory prints one line and
+    returns 1. ``prog`` names the command in usage and error lines.
     """
     from .models import main as models_main
 

@@ -1,7 +1,7 @@
 """The model benchmark suite: phase retrieval (Jurling Eq. 99) and the hologram, every backend.
 
 Run: ``phasegrad bench [--quick] [--out DIR] [--sizes 128,256] [--workloads
-pr,hologram,memory] [--impls fused,reference,floor,jax,torch] [--threads N]`` or
+pr,hologram,memory] [--impls fused,reference,floor,jax,torch] [--threads N] [--quiet]`` or
 ``python -m phasegrad.bench`` with the same options (``phasegrad.bench.main``).
 
 For each workload, precision and size it times one value_and_grad (E and the gradient w.r.t.
@@ -18,8 +18,10 @@ installed; ``backend="fused"`` raising ``NotImplementedError``) are reported as 
 ``memory`` measures the peak memory of one call in a fresh subprocess
 (``phasegrad.bench.memory``).
 
-Writes ``bench_models.json`` (machine info, versions, threads, every row) and
-``bench_models.png`` (when matplotlib is installed) into ``--out``.
+Writes ``bench_models.json`` (machine info, versions, threads, the OpenMP wait policy, every
+row) and ``bench_models.png`` (when matplotlib is installed) into ``--out``, which is checked
+before anything runs. ``--quiet`` prints only the tables, what was not measured, warnings
+and the ``wrote`` lines.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ import numpy as np
 import phasegrad as pg
 from phasegrad.arguments.options import Parser, choice_list, int_at_least, int_list
 
-from . import harness, threads_setup
-from .harness import print_table, write_json
+from . import SUITES, harness, threads_setup
+from .harness import OutputError, print_table, write_json
 
 WORKLOADS = ("pr", "hologram", "memory")
 IMPLS = ("floor", "fused", "reference", "jax", "torch")
@@ -46,6 +48,7 @@ TOLERANCE = {"float64": 1e-8, "float32": 1e-3}
 MEMORY_PR_SIZE = 512       # the hologram is measured on the same grid: n = 2 * 512
 SLOW_CALL_SECONDS = 1.0    # slower calls get a few single-call repeats
 DEFAULT_OUT = "bench-results"
+OUTPUTS = ("bench_models.json", "bench_models.png")
 
 
 def warm_up(call):
@@ -154,17 +157,25 @@ def _table_row(row):
 
 
 def run(args):
-    """Run the suite for parsed options (``build_parser``); returns the exit code."""
-    say = lambda line: print(line, flush=True)
+    """Run the suite for parsed options (``build_parser``); returns the exit code.
+
+    OutputError (``harness``) when ``--out`` cannot take the outputs: checked first, before
+    anything runs, and again when the files are written.
+    """
+    say = lambda line: print(line, flush=True)                       # always shown
+    progress = (lambda line: None) if args.quiet else say            # not with --quiet
     threads = args.threads or pg.get_num_threads()
     workloads_wanted = args.workloads or WORKLOADS
     impls = args.impls or IMPLS
     out = Path(args.out or DEFAULT_OUT)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ValueError(f"--out: cannot create {str(out)!r} ({error.strerror})") from None
+    paths = harness.check_outputs(out, OUTPUTS)
 
+    # Load phasegrad's compiled core now, before anything imports torch (configure_torch
+    # below, the implementations later). libgomp reads its wait policy once, when it is first
+    # loaded, and phasegrad.native sets phasegrad's policy only while the core loads: were
+    # torch first, its libgomp would already be loaded with libgomp's default policy, every
+    # phasegrad row would run under that, and openmp_policy would say "not applied".
+    openmp_policy = pg.config.openmp_policy()
     notes = {"xla": threads_setup.configure_xla(threads) if "jax" in impls else "not run",
              "torch": threads_setup.configure_torch(threads) if "torch" in impls else
              "not run"}
@@ -173,25 +184,27 @@ def run(args):
     sizes = {w: tuple(args.sizes) if args.sizes else
              (QUICK_SIZES if args.quick else DEFAULT_SIZES)[w] for w in DEFAULT_SIZES}
     versions = implementations.versions()
-    say(f"phasegrad {pg.__version__} (FFTW {pg.fftw_version()}), NumPy {np.__version__}, "
-        + ", ".join(f"{k} {v}" for k, v in versions.items() if v and k != "threadpoolctl"))
+    progress(f"phasegrad {pg.__version__} (FFTW {pg.fftw_version()}), NumPy {np.__version__}, "
+             + ", ".join(f"{k} {v}" for k, v in versions.items()
+                         if v and k != "threadpoolctl"))
     rows, memory_rows = [], []
     with pg.threads(threads), threads_setup.single_threaded_blas() as blas_note:
         notes["blas"] = blas_note
-        say(f"threads {threads} on {os.cpu_count()} cores; " + "; ".join(notes.values()))
+        progress(f"threads {threads} on {os.cpu_count()} cores; OpenMP wait policy: "
+                 f"{openmp_policy}; " + "; ".join(notes.values()))
         for workload in ("pr", "hologram"):
             if workload not in workloads_wanted:
                 continue
             for dtype in DTYPES:
                 for n in sizes[workload]:
-                    say(f"  {workload} {dtype} n={n}")
+                    progress(f"  {workload} {dtype} n={n}")
                     rows += bench_case(workload, dtype, n, impls, threads, args.quick, say)
         if "memory" in workloads_wanted:
             pr_size = min(max(sizes["pr"]), MEMORY_PR_SIZE) if args.sizes or args.quick \
                 else MEMORY_PR_SIZE
-            memory_rows = memory.bench(impls, threads, pr_size, say)
+            memory_rows = memory.bench(impls, threads, pr_size, progress)
 
-    say("")
+    progress("")
     say("Time of one value_and_grad (median ms); x_floor, x_fused: time / that row's time; "
         "check: relative error vs the reference backend")
     table = [_table_row(r) for r in rows]
@@ -208,19 +221,22 @@ def run(args):
         memory_table = [memory.table_row(r) for r in memory_rows]
         print_table(memory_table, list(memory_table[0]))
 
-    path = out / "bench_models.json"
-    write_json(path, rows, environment={"threads": threads, "versions": versions,
-                                        "thread_notes": notes, "quick": bool(args.quick),
-                                        "sizes": sizes, "impls": list(impls),
-                                        "xla_flags": os.environ.get("XLA_FLAGS")},
-               memory=memory_rows)
+    harness.make_output_folder(out)
+    path = paths["bench_models.json"]
+    with harness.writing(path):
+        write_json(path, rows, environment={
+            "threads": threads, "versions": versions, "thread_notes": notes,
+            "openmp_policy": openmp_policy, "quick": bool(args.quick), "sizes": sizes,
+            "impls": list(impls), "xla_flags": os.environ.get("XLA_FLAGS")},
+            memory=memory_rows)
     say("")
     say(f"wrote {path}")
     if rows:
         from .plot import plot
 
-        picture = out / "bench_models.png"
-        note = plot(rows, picture, title=f"phasegrad {pg.__version__}, {threads} threads")
+        picture = paths["bench_models.png"]
+        with harness.writing(picture):
+            note = plot(rows, picture, title=f"phasegrad {pg.__version__}, {threads} threads")
         say(note or f"wrote {picture}")
     return 0
 
@@ -239,15 +255,15 @@ def build_parser(prog="phasegrad bench"):
                     "(FFTW's transform pair plus the basis contractions), check JAX and PyTorch "
                     "against the reference, measure peak memory; print a table, write JSON "
                     "and a plot. JAX, PyTorch and pyFFTW (the floor) are used when installed.",
-        epilog="The other suites: python -m phasegrad.bench.<name> for ops_fft, ops_arithmetic, "
-               "ops_elementwise, ops_layout, threads, memory, foundation, hologram_algorithms "
-               "(--help on each).")
+        epilog="The other suites: python -m phasegrad.bench.<name> for "
+               f"{', '.join(name for name in SUITES if name != 'models')} (--help on each).")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke run: tiny sizes ({_sizes_text(QUICK_SIZES)}; memory at "
                              "those), few repeats")
     parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                         help="where bench_models.json and bench_models.png go (default "
-                             f"./{DEFAULT_OUT}, relative to the current directory)")
+                             f"./{DEFAULT_OUT}, relative to the current directory; "
+                             "overwritten if there); checked before anything runs")
     parser.add_argument("--sizes", type=int_list(4), metavar="N,N,...",
                         help="pupil sizes n for every workload (default: "
                              f"{_sizes_text(DEFAULT_SIZES)})")
@@ -259,14 +275,24 @@ def build_parser(prog="phasegrad bench"):
     parser.add_argument("--threads", type=int_at_least(1),
                         help="threads for phasegrad, pyFFTW, BLAS, PyTorch and (one thread "
                              "only) XLA (default: phasegrad.get_num_threads())")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print only the result tables, what was not measured, warnings "
+                             "and the 'wrote' lines (and errors): no versions, no progress")
     return parser
+
+
+def _error(prog, message, code):
+    print(f"{prog}: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return code
 
 
 def main(argv=None, *, prog="phasegrad bench"):
     """Parse ``argv`` (default ``sys.argv[1:]``) and run the suite; returns the exit code.
 
-    ``--help`` returns 0; a bad argument, or an ``--out`` that cannot be created, prints one
-    line on stderr and returns 2.
+    ``--help`` returns 0; a bad argument prints one line on stderr and returns 2; an output
+    that cannot be written (``--out`` is checked before anything runs) or not enough memory
+    prints one line, ``<prog>: error: ...``, and returns 1. Anything else is a bug and keeps
+    its traceback.
     """
     parser = build_parser(prog)
     try:
@@ -275,9 +301,11 @@ def main(argv=None, *, prog="phasegrad bench"):
         return stop.code if isinstance(stop.code, int) else 2
     try:
         return run(args)
-    except ValueError as error:
-        print(f"{prog}: {error}", file=sys.stderr)
-        return 2
+    except OutputError as error:
+        return _error(prog, error, 1)
+    except MemoryError as error:  # numpy's ArrayMemoryError included
+        return _error(prog, f"not enough memory: {error or type(error).__name__}; try "
+                            "smaller --sizes", 1)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ with the benchmark suite: ``phasegrad.arguments.options``.
 
 Exit codes: 0 success (the demo: converged), 1 bad data, outputs that cannot be written, not
 enough memory or a fit that did not converge, 2 bad arguments. Every error is one line on
-stderr, ``phasegrad <command>: error: ...``.
+stderr, ``phasegrad <command>: error: ...``. Arguments are checked by the parser (exit 2);
+anything else that goes wrong -- a ValueError past parsing, a TypeError -- is a bug and ends
+in its traceback.
 
 The library never imports this package; importing it loads no compiled core, SciPy,
 matplotlib, Pillow or tqdm (each command loads what it needs when it runs).
@@ -70,10 +72,14 @@ def main(argv=None):
     except MemoryError as error:  # numpy's ArrayMemoryError included
         hint = "; try a smaller --size" if getattr(args, "size", None) is not None else ""
         return _error(args.command, f"not enough memory: {_one_line(error)}{hint}", 1)
-    except (TypeError, ValueError) as error:
-        return _error(args.command, _one_line(error), 2)
     except BrokenPipeError:
         # The reader went away (``phasegrad demo | head``): stop quietly, as the Python docs
         # advise, pointing stdout at devnull so the interpreter's final flush cannot fail.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as error:
+        # The commands name the file for what they read and write (DataError); this is what
+        # the operating system refused elsewhere (a full disk, a file that vanished).
+        where = f" {error.filename}" if error.filename else ""
+        return _error(args.command, f"cannot read or write{where}: "
+                                    f"{_one_line(error.strerror or error)}", 1)

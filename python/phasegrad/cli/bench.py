@@ -1,8 +1,9 @@
 """``phasegrad bench [options]``: the benchmark suite, ``phasegrad.bench``.
 
-The suite parses its own options (``--quick``, ``--out``, ...): everything after ``bench`` is
-handed to ``phasegrad.bench.main(argv)`` unchanged, ``--help`` included, and its exit code is
-the command's. The suite is imported only when the command runs.
+The suite parses its own options (``--quick``, ``--out``, ``--quiet``, ...): everything after
+``bench`` is handed to ``phasegrad.bench.main(argv)`` unchanged, ``--help`` included, and its
+exit code is the command's. The global ``phasegrad --quiet bench`` hands ``--quiet`` on. The
+suite is imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -33,4 +34,5 @@ def run(args):
             raise
         raise DataError(f"the benchmark suite ({SUITE}) is not installed with this "
                         "phasegrad") from None
-    return suite.main(list(args.passthrough_args))
+    quiet = ["--quiet"] if getattr(args, "quiet", False) else []
+    return suite.main([*quiet, *args.passthrough_args])

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..arguments.options import float_at_least, int_at_least
-from .options import add_output_options, add_quiet_option
+from ..arguments.options import int_at_least
+from .options import add_output_options, add_quiet_option, float_between
 
 OUTPUTS = ("demo.png", "demo.json")
 DEFOCUS_STEP = 0.5  # waves of the unit-RMS Noll-4 mode between planes
@@ -43,9 +43,9 @@ def register(commands):
     demo.add_argument("--planes", type=int_at_least(1), default=3,
                       help=f"through-focus planes, {DEFOCUS_STEP} wave of defocus apart "
                            "(default 3)")
-    demo.add_argument("--noise", type=float_at_least(0.0), default=1e-3,
-                      help="Gaussian read noise, relative to the brightest pixel (default "
-                           "1e-3; 0: noiseless, recovered to ~1e-12)")
+    demo.add_argument("--noise", type=float_between(0.0, 1.0), default=1e-3,
+                      help="Gaussian read noise, relative to the brightest pixel, from 0 to 1 "
+                           "(default 1e-3; 0: noiseless, recovered to ~1e-12)")
     demo.add_argument("--detector", choices=("quadratic", "linear"), default="quadratic",
                       help="detector model, estimated along with the wavefront (default "
                            "quadratic: M = a I^2 + b I + c)")
@@ -62,7 +62,7 @@ def register(commands):
 
 def run(args):
     """The command: exit code 0 when the fit converged, 1 when it did not."""
-    from .io import check_outputs, make_output_folder, write_json
+    from .io import check_outputs, make_output_folder, write_json, writing
     from .plots import phase_retrieval_figure
     from .progress import Progress
 
@@ -85,11 +85,13 @@ def run(args):
         criterion = ("cost <= 1.01 x the cost of the true parameters (the noise floor) and "
                      "RMS wavefront error <= 0.1 x the initial one")
     make_output_folder(args.out)
-    phase_retrieval_figure(
-        paths["demo.png"], result.pupil, result.wavefront, result.data, result.model_images,
-        result.cost_history, truth=result.true_wavefront, rms=result.rms_history,
-        title=f"phasegrad demo: {result.description}", defocus=result.defocus)
-    write_json(paths["demo.json"], {
+    with writing(paths["demo.png"]):
+        phase_retrieval_figure(
+            paths["demo.png"], result.pupil, result.wavefront, result.data,
+            result.model_images, result.cost_history, truth=result.true_wavefront,
+            rms=result.rms_history, title=f"phasegrad demo: {result.description}",
+            defocus=result.defocus)
+    summary = {
         "command": "demo", "converged": converged, "criterion": criterion,
         "model": result.description,
         "options": {"size": args.size, "modes": args.modes, "planes": args.planes,
@@ -105,7 +107,9 @@ def run(args):
         "iterations": result.iterations, "evaluations": result.evaluations,
         "seconds": result.seconds, "cost_history": result.cost_history,
         "rms_history": result.rms_history,
-        "files": {"figure": paths["demo.png"], "summary": paths["demo.json"]}})
+        "files": {"figure": paths["demo.png"], "summary": paths["demo.json"]}}
+    with writing(paths["demo.json"]):
+        write_json(paths["demo.json"], summary)
     progress.line(f"  wrote {paths['demo.png']} and {paths['demo.json']}")
     if not converged:
         print(f"phasegrad demo: did not converge (RMS wavefront error {result.rms_error:.3e} "

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..arguments.options import float_at_least, int_at_least
+from ..arguments.options import int_at_least
 from .io import DataError
-from .options import add_output_options, add_quiet_option
+from .options import add_output_options, add_quiet_option, positive_float
 
 METHODS = ("adam", "lbfgs", "gs", "wgs")
 OUTPUTS = ("hologram_phase.png", "reconstruction.png", "convergence.png", "hologram.json",
@@ -41,8 +41,8 @@ def register(commands):
                                "target; a target image is resized to N x N when given)")
     hologram.add_argument("--iters", type=int_at_least(1), default=100,
                           help="iterations (default 100)")
-    hologram.add_argument("--lr", type=float_at_least(0.0), default=0.3,
-                          help="Adam's step size in radians (default 0.3)")
+    hologram.add_argument("--lr", type=positive_float, default=0.3,
+                          help="Adam's step size in radians, > 0 (default 0.3)")
     hologram.add_argument("--seed", type=int_at_least(0), default=0,
                           help="seed of the random starting phase (default 0)")
     add_output_options(hologram, "hologram")
@@ -73,7 +73,7 @@ def run(args):
     """The command: exit code 0."""
     from ..models import Hologram
     from ..optimize import adam, gs, lbfgs, psnr, reconstruct, wgs
-    from .io import check_outputs, make_output_folder, write_json
+    from .io import check_outputs, make_output_folder, write_json, writing
     from .plots import hologram_phase_figure, image_figure, psnr_figure, slm_phase_png
     from .progress import Progress
 
@@ -111,21 +111,29 @@ def run(args):
     history = [db(cost) for cost in result.history]
     size = f"{target.shape[0]}x{target.shape[1]}"
     make_output_folder(args.out)
-    hologram_phase_figure(paths["hologram_phase.png"], phase,
-                          f"hologram phase ({args.method}, {size}), wrapped to [0, 2π)")
-    slm_phase_png(paths["hologram_phase_8bit.png"], phase)
-    image_figure(paths["reconstruction.png"],
-                 reconstruction * (target.mean() / reconstruction.mean()),
-                 f"reconstruction |FFT(exp(iφ))|², PSNR {final:.2f} dB",
-                 "intensity (scaled to the target's mean; its peak = 1)", vmin=0, vmax=peak)
-    psnr_figure(paths["convergence.png"], history, f"phasegrad hologram: {args.method}, {size}")
-    np.save(paths["hologram_phase.npy"], phase)
-    write_json(paths["hologram.json"], {
-        "command": "hologram", "method": args.method, "target": source,
-        "shape": list(target.shape), "iterations": result.nit, "seed": args.seed,
-        "psnr_db": final, "psnr_history_db": history, "loss": result.fun,
-        "seconds": seconds, "message": result.message,
-        "files": {name: paths[name] for name in OUTPUTS}})
+    with writing(paths["hologram_phase.png"]):
+        hologram_phase_figure(paths["hologram_phase.png"], phase,
+                              f"hologram phase ({args.method}, {size}), wrapped to [0, 2π)")
+    with writing(paths["hologram_phase_8bit.png"]):
+        slm_phase_png(paths["hologram_phase_8bit.png"], phase)
+    with writing(paths["reconstruction.png"]):
+        image_figure(paths["reconstruction.png"],
+                     reconstruction * (target.mean() / reconstruction.mean()),
+                     f"reconstruction |FFT(exp(iφ))|², PSNR {final:.2f} dB",
+                     "intensity (scaled to the target's mean; its peak = 1)", vmin=0,
+                     vmax=peak)
+    with writing(paths["convergence.png"]):
+        psnr_figure(paths["convergence.png"], history,
+                    f"phasegrad hologram: {args.method}, {size}")
+    with writing(paths["hologram_phase.npy"]):
+        np.save(paths["hologram_phase.npy"], phase)
+    with writing(paths["hologram.json"]):
+        write_json(paths["hologram.json"], {
+            "command": "hologram", "method": args.method, "target": source,
+            "shape": list(target.shape), "iterations": result.nit, "seed": args.seed,
+            "psnr_db": final, "psnr_history_db": history, "loss": result.fun,
+            "seconds": seconds, "message": result.message,
+            "files": {name: paths[name] for name in OUTPUTS}})
     progress.line(f"  wrote {', '.join(str(paths[name]) for name in OUTPUTS)}")
     print(f"phasegrad hologram: {args.method} PSNR {final:.2f} dB after {result.nit} iterations "
           f"({seconds:.2f} s)")

@@ -66,7 +66,7 @@ def register(commands):
 def run(args):
     """The command: the outputs are checked first, then the data are read and checked, then
     the fit runs; the output folder is made when there is something to write."""
-    from .io import check_outputs, make_output_folder, read_stack, write_json
+    from .io import check_outputs, make_output_folder, read_stack, write_json, writing
     from .plots import phase_retrieval_figure
     from .progress import Progress
 
@@ -80,7 +80,7 @@ def run(args):
         result = solve(problem, maxiter=args.maxiter, report=progress.line,
                        progress=progress)
     make_output_folder(args.out)
-    write_json(paths["coefficients.json"], {
+    summary = {
         "command": "retrieve", "inputs": [str(p) for p in args.psfs],
         "model": result.description,
         "options": {"defocus": defocus, "pupil_size": args.pupil_size, "pad": args.pad,
@@ -91,12 +91,16 @@ def run(args):
         "rms_wavefront_waves": result.rms_wavefront, "cost": result.cost,
         "initial_cost": result.initial_cost, "iterations": result.iterations,
         "evaluations": result.evaluations, "seconds": result.seconds,
-        "cost_history": result.cost_history})
-    paths["coefficients.csv"].write_text(coefficients_csv(result))
-    phase_retrieval_figure(paths["retrieve.png"], result.pupil, result.wavefront, result.data,
-                           result.model_images, result.cost_history,
-                           title=f"phasegrad retrieve: {result.description}",
-                           defocus=problem.defocus)
+        "cost_history": result.cost_history}
+    with writing(paths["coefficients.json"]):
+        write_json(paths["coefficients.json"], summary)
+    with writing(paths["coefficients.csv"]):
+        paths["coefficients.csv"].write_text(coefficients_csv(result))
+    with writing(paths["retrieve.png"]):
+        phase_retrieval_figure(paths["retrieve.png"], result.pupil, result.wavefront,
+                               result.data, result.model_images, result.cost_history,
+                               title=f"phasegrad retrieve: {result.description}",
+                               defocus=problem.defocus)
     progress.line(f"  done in {result.seconds:.2f} s: {result.iterations} iterations, cost "
                   f"{result.initial_cost:.3e} -> {result.cost:.3e}; wavefront "
                   f"{result.rms_wavefront:.4e} waves RMS")
