@@ -9,11 +9,13 @@ was expected. Nothing here imports more than argparse, re and NumPy.
 from __future__ import annotations
 
 import argparse
+import math
 import re
 
 import numpy as np
 
-__all__ = ["Parser", "choice_list", "float_at_least", "float_list", "int_at_least", "int_list"]
+__all__ = ["Parser", "choice_list", "float_at_least", "float_between", "float_list", "int_at_least",
+           "int_list", "positive_float"]
 
 
 class Parser(argparse.ArgumentParser):
@@ -97,5 +99,35 @@ def choice_list(choices):
             raise argparse.ArgumentTypeError(
                 f"expected a comma-separated subset of {','.join(choices)}, got {text!r}")
         return values
+
+    return parse
+
+
+def _finite_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value
+
+
+def positive_float(text):
+    """``type=`` for a finite float > 0."""
+    value = _finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def float_between(low, high):
+    """``type=`` for a finite float in ``[low, high]``."""
+    def parse(text):
+        value = _finite_float(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be a number from {low:g} to {high:g}, "
+                                             f"got {text}")
+        return value
 
     return parse

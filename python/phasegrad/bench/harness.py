@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import platform
 import statistics
-import tempfile
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
 
@@ -92,74 +89,6 @@ def machine_info():
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
     }
-
-
-# -- outputs: checked before anything runs ------------------------------------------------------
-# The same rules as the command line's ``phasegrad.cli.io.check_outputs``, which cannot be
-# shared from here: the suite sits below the command line (it may not import phasegrad.cli),
-# and the command line's demo, retrieve and hologram must not depend on the benchmark suite
-# (``phasegrad bench`` reports the suite as not installed when it is missing). The suite has no
-# ``--force``: it overwrites its own outputs.
-
-class OutputError(Exception):
-    """An output folder or file that cannot be written: one line on stderr, exit code 1."""
-
-
-def _strerror(error):
-    return error.strerror or str(error) or type(error).__name__
-
-
-def check_outputs(out_dir, names):
-    """``{name: Path}`` for ``names`` under ``out_dir``, checked before the suite runs.
-
-    OutputError when ``out_dir`` exists and is not a folder, when an output's name is taken by
-    a folder, or when nothing can be written there: the folder, or where it does not exist yet
-    the nearest folder above it, must take a file (tried with an anonymous temporary file, so
-    that read-only file systems and ``/proc`` are caught whoever runs it). Nothing is created:
-    ``make_output_folder`` does that once there are results to write.
-    """
-    out = Path(out_dir)
-    try:
-        if out.exists() and not out.is_dir():
-            raise OutputError(f"--out {out} exists and is not a directory")
-        paths = {name: out / name for name in names}
-        for path in paths.values():
-            if path.is_dir():
-                raise OutputError(f"cannot write {path}: it is a directory")
-        nearest = out.absolute()
-        while not nearest.exists():
-            nearest = nearest.parent
-    except OSError as error:  # e.g. a folder on the way that may not be searched
-        raise OutputError(f"cannot use --out {out}: {_strerror(error)}") from None
-    if not nearest.is_dir():
-        raise OutputError(f"cannot create --out {out}: {nearest} is not a directory")
-    try:
-        with tempfile.TemporaryFile(dir=nearest):
-            pass
-    except OSError as error:
-        where = "" if nearest == out.absolute() else f" (in {nearest}, where it would go)"
-        raise OutputError(f"cannot write to --out {out}{where}: no file can be created there "
-                          f"({_strerror(error)})") from None
-    return paths
-
-
-def make_output_folder(out_dir):
-    """Create ``out_dir`` (and its parents); OutputError when that fails."""
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(f"cannot create --out {out}: {_strerror(error)}") from None
-
-
-@contextlib.contextmanager
-def writing(path):
-    """Turn an OSError inside the block (a full disk, a file made read-only since the check)
-    into an OutputError that names ``path``."""
-    try:
-        yield path
-    except OSError as error:
-        raise OutputError(f"cannot write {path}: {_strerror(error)}") from None
 
 
 def write_json(path, rows, **extra):

@@ -35,9 +35,10 @@ import numpy as np
 
 import phasegrad as pg
 from phasegrad.arguments.options import Parser, choice_list, int_at_least, int_list
+from phasegrad.arguments.outputs import OutputError, check_outputs, make_output_folder, writing
 
 from . import SUITES, harness, threads_setup
-from .harness import OutputError, print_table, write_json
+from .harness import print_table, write_json
 
 WORKLOADS = ("pr", "hologram", "memory")
 IMPLS = ("floor", "fused", "reference", "jax", "torch")
@@ -159,8 +160,8 @@ def _table_row(row):
 def run(args):
     """Run the suite for parsed options (``build_parser``); returns the exit code.
 
-    OutputError (``harness``) when ``--out`` cannot take the outputs: checked first, before
-    anything runs, and again when the files are written.
+    OutputError (``phasegrad.arguments.outputs``) when ``--out`` cannot take the outputs:
+    checked first, before anything runs, and again when the files are written.
     """
     say = lambda line: print(line, flush=True)                       # always shown
     progress = (lambda line: None) if args.quiet else say            # not with --quiet
@@ -168,7 +169,7 @@ def run(args):
     workloads_wanted = args.workloads or WORKLOADS
     impls = args.impls or IMPLS
     out = Path(args.out or DEFAULT_OUT)
-    paths = harness.check_outputs(out, OUTPUTS)
+    paths = check_outputs(out, OUTPUTS)
 
     # Load phasegrad's compiled core now, before anything imports torch (configure_torch
     # below, the implementations later). libgomp reads its wait policy once, when it is first
@@ -221,9 +222,9 @@ def run(args):
         memory_table = [memory.table_row(r) for r in memory_rows]
         print_table(memory_table, list(memory_table[0]))
 
-    harness.make_output_folder(out)
+    make_output_folder(out)
     path = paths["bench_models.json"]
-    with harness.writing(path):
+    with writing(path):
         write_json(path, rows, environment={
             "threads": threads, "versions": versions, "thread_notes": notes,
             "openmp_policy": openmp_policy, "quick": bool(args.quick), "sizes": sizes,
@@ -235,7 +236,7 @@ def run(args):
         from .plot import plot
 
         picture = paths["bench_models.png"]
-        with harness.writing(picture):
+        with writing(picture):
             note = plot(rows, picture, title=f"phasegrad {pg.__version__}, {threads} threads")
         say(note or f"wrote {picture}")
     return 0

@@ -23,6 +23,7 @@ import os
 import sys
 
 from ..arguments.options import Parser
+from ..arguments.outputs import OutputError
 from . import bench, demo, hologram, info, retrieve
 from .io import DataError
 from .options import add_quiet_option
@@ -67,7 +68,7 @@ def main(argv=None):
     args.passthrough_args = rest
     try:
         return args.run(args)
-    except DataError as error:
+    except (DataError, OutputError) as error:
         return _error(args.command, _one_line(error), 1)
     except MemoryError as error:  # numpy's ArrayMemoryError included
         hint = "; try a smaller --size" if getattr(args, "size", None) is not None else ""

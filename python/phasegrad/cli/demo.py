@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..arguments.options import int_at_least
-from .options import add_output_options, add_quiet_option, float_between
+from ..arguments.options import float_between, int_at_least
+from .options import add_output_options, add_quiet_option
 
 OUTPUTS = ("demo.png", "demo.json")
 DEFOCUS_STEP = 0.5  # waves of the unit-RMS Noll-4 mode between planes
@@ -62,7 +62,8 @@ def register(commands):
 
 def run(args):
     """The command: exit code 0 when the fit converged, 1 when it did not."""
-    from .io import check_outputs, make_output_folder, write_json, writing
+    from ..arguments.outputs import check_outputs, make_output_folder, writing
+    from .io import write_json
     from .plots import phase_retrieval_figure
     from .progress import Progress
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..arguments.options import int_at_least
+from ..arguments.options import int_at_least, positive_float
 from .io import DataError
-from .options import add_output_options, add_quiet_option, positive_float
+from .options import add_output_options, add_quiet_option
 
 METHODS = ("adam", "lbfgs", "gs", "wgs")
 OUTPUTS = ("hologram_phase.png", "reconstruction.png", "convergence.png", "hologram.json",
@@ -71,9 +71,10 @@ def _target(path, size):
 
 def run(args):
     """The command: exit code 0."""
+    from ..arguments.outputs import check_outputs, make_output_folder, writing
     from ..models import Hologram
     from ..optimize import adam, gs, lbfgs, psnr, reconstruct, wgs
-    from .io import check_outputs, make_output_folder, write_json, writing
+    from .io import write_json
     from .plots import hologram_phase_figure, image_figure, psnr_figure, slm_phase_png
     from .progress import Progress
 

@@ -3,86 +3,23 @@
 Nothing here imports matplotlib or Pillow at module level: ``import phasegrad.cli`` must stay
 light, and each is loaded only by the command that needs it.
 
-The benchmark suite checks its ``--out`` by the same rules (``phasegrad.bench.harness``): it
-sits below the command line and may not import it, and the commands here must not depend on
-the suite (``phasegrad bench`` reports it as not installed when it is missing).
+The output folder is checked, made and written through ``phasegrad.arguments.outputs``, which
+the benchmark suite uses too.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DataError", "check_outputs", "make_output_folder", "read_image", "read_stack",
-           "write_json", "writing"]
+__all__ = ["DataError", "read_image", "read_stack", "write_json"]
 
 
 class DataError(Exception):
-    """Bad input data, an output folder that cannot be written or an output that would be
-    overwritten: one line, exit code 1."""
-
-
-def check_outputs(out_dir, names, force):
-    """``{name: Path}`` for ``names`` under ``out_dir``, checked before anything runs.
-
-    DataError when ``out_dir`` is not a folder, when an output's name is taken by a folder
-    (``--force`` or not: it cannot be overwritten), when one of the outputs exists and
-    ``force`` is False, or when nothing can be written there: the folder, or where it does not
-    exist yet the nearest folder above it, must take a file (tried with an anonymous temporary
-    file, so that read-only file systems and ``/proc`` are caught whoever runs it). Nothing is
-    created: ``make_output_folder`` does that once there are results to write.
-    """
-    out = Path(out_dir)
-    try:
-        if out.exists() and not out.is_dir():
-            raise DataError(f"--out {out} exists and is not a directory")
-        paths = {name: out / name for name in names}
-        for path in paths.values():
-            if path.is_dir():
-                raise DataError(f"cannot write {path}: it is a directory")
-        existing = [str(path) for path in paths.values() if path.exists()]
-        nearest = out.absolute()
-        while not nearest.exists():
-            nearest = nearest.parent
-    except OSError as error:  # e.g. a folder on the way that may not be searched
-        raise DataError(f"cannot use --out {out}: {error.strerror or error}") from None
-    if existing and not force:
-        raise DataError(f"{existing[0]} exists (and {len(existing) - 1} more output(s)); "
-                        "use --force to overwrite" if len(existing) > 1 else
-                        f"{existing[0]} exists; use --force to overwrite")
-    if not nearest.is_dir():
-        raise DataError(f"cannot create --out {out}: {nearest} is not a directory")
-    try:
-        with tempfile.TemporaryFile(dir=nearest):
-            pass
-    except OSError as error:
-        where = "" if nearest == out.absolute() else f" (in {nearest}, where it would go)"
-        raise DataError(f"cannot write to --out {out}{where}: no file can be created there "
-                        f"({error.strerror or error})") from None
-    return paths
-
-
-def make_output_folder(out_dir):
-    """Create ``out_dir`` (and its parents); DataError when that fails."""
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DataError(f"cannot create --out {out}: {error.strerror or error}") from None
-
-
-@contextlib.contextmanager
-def writing(path):
-    """Turn an OSError inside the block (a full disk, a read-only file overwritten with
-    ``--force``) into a DataError that names ``path``: ``cannot write <path>: <reason>``."""
-    try:
-        yield path
-    except OSError as error:
-        raise DataError(f"cannot write {path}: {error.strerror or error}") from None
+    """Bad input data: one line, exit code 1 (outputs that cannot be written raise
+    ``phasegrad.arguments.outputs.OutputError``, which the command line treats the same)."""
 
 
 def write_json(path, summary):

@@ -7,10 +7,7 @@ uses it: past parsing, a ValueError is a bug, not a bad argument, and keeps its 
 
 from __future__ import annotations
 
-import argparse
-import math
-
-__all__ = ["add_output_options", "add_quiet_option", "float_between", "positive_float"]
+__all__ = ["add_output_options", "add_quiet_option"]
 
 
 def add_output_options(parser, command):
@@ -29,33 +26,3 @@ def add_quiet_option(parser, default=False):
     parser.add_argument("-q", "--quiet", action="store_true", default=default,
                         help="print only the final line (and errors): no per-iteration lines, "
                              "no progress bar")
-
-
-def _finite_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
-    return value
-
-
-def positive_float(text):
-    """``type=`` for a finite float > 0."""
-    value = _finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
-    return value
-
-
-def float_between(low, high):
-    """``type=`` for a finite float in ``[low, high]``."""
-    def parse(text):
-        value = _finite_float(text)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be a number from {low:g} to {high:g}, "
-                                             f"got {text}")
-        return value
-
-    return parse

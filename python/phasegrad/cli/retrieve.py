@@ -66,7 +66,8 @@ def register(commands):
 def run(args):
     """The command: the outputs are checked first, then the data are read and checked, then
     the fit runs; the output folder is made when there is something to write."""
-    from .io import check_outputs, make_output_folder, read_stack, write_json, writing
+    from ..arguments.outputs import check_outputs, make_output_folder, writing
+    from .io import read_stack, write_json
     from .plots import phase_retrieval_figure
     from .progress import Progress
 
