@@ -74,6 +74,23 @@ def test_quick_run_outside_the_source_tree(tmp_path):
     assert memory[("hologram", "reference")]["status"] == "ok"
 
 
+def test_phasegrad_bench_command_from_another_folder(tmp_path):
+    """``phasegrad bench --quick`` as users type it: the installed console script when this
+    Python has one (CI installs the package), else ``python -m phasegrad`` on the same code."""
+    script = Path(sys.executable).with_name("phasegrad")
+    installed = script.is_file() and _environment().get("PYTHONPATH") == os.environ.get(
+        "PYTHONPATH")
+    command = [str(script)] if installed else [sys.executable, "-m", "phasegrad"]
+    out = tmp_path / "results"
+    done = subprocess.run([*command, "bench", "--quick", "--quiet", "--impls", "fused,reference",
+                           "--workloads", "pr", "--out", str(out)],
+                          cwd=tmp_path, env=_environment(), capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "x_fused" in done.stdout
+    assert json.loads((out / "bench_models.json").read_text())["environment"]["quick"] is True
+
+
 def test_importing_the_package_is_cheap():
     code = ("import sys, phasegrad.bench; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
