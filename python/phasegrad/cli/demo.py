@@ -155,7 +155,12 @@ def run_demo(size=64, modes=14, planes=3, seed=1, maxiter=500, dtype=np.float64,
              detector="quadratic", noise=0.0, report=print, progress=None):
     """Solve the synthetic problem, reporting each iteration through ``report`` (a callable
     taking one line) and ``progress`` (an object with ``update(**postfix)``, or None)."""
-    from ..models.synthetic import DEMO_DETECTOR, make_problem, rms_wavefront_error
+    from ..models.synthetic import (
+        DEMO_DETECTOR,
+        make_problem,
+        plane_defocus,
+        rms_wavefront_error,
+    )
     from ..optimize import lbfgs
 
     model, truth, pupil, _ = make_problem(size=size, modes=modes, planes=planes, seed=seed,
@@ -184,10 +189,9 @@ def run_demo(size=64, modes=14, planes=3, seed=1, maxiter=500, dtype=np.float64,
 
     start = time.perf_counter()
     found = lbfgs(model, x0, maxiter=maxiter, callback=callback, restarts=RESTARTS)
-    x, cost, iterations, evaluations = found.x, found.fun, found.nit, found.nfev
-    history = found.history
     seconds = time.perf_counter() - start
-    parts = model.unpack(x)
+    cost, iterations, evaluations = found.fun, found.nit, found.nfev
+    parts = model.unpack(found.x)
     estimate = np.array(parts[0], dtype=np.float64)
     p_estimate = np.array(parts[1], dtype=np.float64) if quadratic else None
     rms = rms_wavefront_error(model, estimate, truth, pupil)
@@ -206,9 +210,9 @@ def run_demo(size=64, modes=14, planes=3, seed=1, maxiter=500, dtype=np.float64,
         truth, estimate, rms, initial, relative, iterations, evaluations, cost,
         seconds, true_detector=true_p, detector=p_estimate,
         detector_relative_error=p_relative, cost_at_truth=float(cost_at_truth), noise=noise,
-        cost_history=history, rms_history=np.array(rms_history), pupil=pupil,
+        cost_history=found.history, rms_history=np.array(rms_history), pupil=pupil,
         true_wavefront=model.wavefront(truth), wavefront=model.wavefront(estimate),
         data=model.data.astype(np.float64),
         model_images=model.simulate(*parts).reshape(model.data.shape).astype(np.float64),
         description=repr(model),
-        defocus=DEFOCUS_STEP * (np.arange(planes) - (planes - 1) / 2))  # as make_problem
+        defocus=plane_defocus(planes, DEFOCUS_STEP))

@@ -112,7 +112,7 @@ def run(args):
 
 @dataclass
 class RetrievalResult:
-    """Outcome of ``retrieve``."""
+    """Outcome of ``solve``."""
 
     coefficients: np.ndarray     # waves, Noll 2..modes+1
     noll: list
@@ -195,13 +195,6 @@ def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=1
                             defocus)
 
 
-def retrieve(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=14,
-             detector="quadratic", maxiter=500, report=print, progress=None):
-    """Recover the Zernike coefficients (and the detector) from ``stack``; see the module."""
-    problem = build_model(stack, defocus, pupil_size, pad, obscuration, modes, detector)
-    return solve(problem, maxiter=maxiter, report=report, progress=progress)
-
-
 def solve(problem, maxiter=500, report=print, progress=None):
     """Run L-BFGS-B (restarted) on a ``RetrievalProblem`` from ``problem.x0``; a
     ``RetrievalResult``."""
@@ -219,18 +212,17 @@ def solve(problem, maxiter=500, report=print, progress=None):
 
     start = time.perf_counter()
     found = lbfgs(model, x0, maxiter=maxiter, callback=callback, restarts=RESTARTS)
-    x, cost, iterations, evaluations = found.x, found.fun, found.nit, found.nfev
-    history = found.history
     seconds = time.perf_counter() - start
-    parts = model.unpack(x)
+    parts = model.unpack(found.x)
     coefficients = np.array(parts[0], dtype=np.float64)
     wavefront = model.wavefront(coefficients)
     inside = wavefront[pupil > 0]
     rms = float(np.sqrt(np.mean((inside - inside.mean()) ** 2)))
     return RetrievalResult(
         coefficients, list(range(2, modes + 2)),
-        np.array(parts[1], dtype=np.float64) if quadratic else None, flux_scale, rms, cost,
-        float(history[0]), iterations, evaluations, seconds, repr(model), history, pupil,
+        np.array(parts[1], dtype=np.float64) if quadratic else None, flux_scale, rms, found.fun,
+        float(found.history[0]), found.nit, found.nfev, seconds, repr(model), found.history,
+        pupil,
         wavefront, model.data.astype(np.float64),
         model.simulate(*parts).reshape(model.data.shape).astype(np.float64))
 

@@ -8,7 +8,7 @@ import numpy as np
 from ..pupils import circular_pupil, zernike_basis
 from .phase_retrieval import PhaseRetrieval
 
-__all__ = ["DEMO_DETECTOR", "make_problem", "rms_wavefront_error"]
+__all__ = ["DEMO_DETECTOR", "make_problem", "plane_defocus", "rms_wavefront_error"]
 
 # The demo's detector: slightly sub-linear (saturating) with a small background.
 DEMO_DETECTOR = (-0.1, 1.0, 0.002)
@@ -30,8 +30,7 @@ def make_problem(size=64, modes=14, planes=3, defocus=0.5, amplitude_rms=0.04, p
     amplitude = pupil / pupil.sum()
     basis = zernike_basis(modes, size, first=2, dtype=dtype)
     defocus_mode = zernike_basis(1, size, first=4, dtype=dtype)[0]
-    steps = np.arange(planes) - (planes - 1) / 2
-    diversity = np.stack([defocus * k * defocus_mode for k in steps]).astype(dtype)
+    diversity = np.stack([d * defocus_mode for d in plane_defocus(planes, defocus)]).astype(dtype)
     truth = rng.normal(scale=amplitude_rms, size=modes)
     grid = int(pad * size)
     blank = np.zeros((planes, grid, grid), dtype=dtype)
@@ -45,6 +44,12 @@ def make_problem(size=64, modes=14, planes=3, defocus=0.5, amplitude_rms=0.04, p
     model = PhaseRetrieval(amplitude=amplitude, basis=basis, data=data, pad=pad,
                            diversity=diversity, backend=backend, detector=detector)
     return model, truth, pupil, basis
+
+
+def plane_defocus(planes, defocus=0.5):
+    """The defocus of each of ``planes`` planes in ``make_problem``: ``defocus * k`` waves of
+    the unit-RMS Noll-4 mode, ``k`` centred on 0 (-1, 0, 1 for three planes)."""
+    return defocus * (np.arange(planes) - (planes - 1) / 2)
 
 
 def rms_wavefront_error(model, a, truth, pupil):
