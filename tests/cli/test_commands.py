@@ -117,7 +117,20 @@ def test_retrieve_npy_round_trip(tmp_path, capsys, detector):
     found = _coefficients(out)
     assert np.linalg.norm(found - TRUE_COEFFICIENTS) <= 1e-6 * np.linalg.norm(TRUE_COEFFICIENTS)
     assert (out / "retrieve.png").stat().st_size > 0
-    assert "phasegrad retrieve: wrote" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "phasegrad retrieve: wrote" in printed
+    summary = json.loads((out / "coefficients.json").read_text())
+    assert summary["converged"] is True and summary["stop_reason"]
+    assert f"L-BFGS-B converged ({summary['stop_reason']})" in printed
+
+
+def test_retrieve_says_when_the_fit_did_not_converge(tmp_path, capsys):
+    np.save(tmp_path / "psfs.npy", _psfs())
+    code, out = _retrieve(tmp_path, [tmp_path / "psfs.npy"], "--defocus", "-0.5,0,0.5",
+                          "--maxiter", "3")
+    summary = json.loads((out / "coefficients.json").read_text())
+    assert summary["converged"] is False and "ITERATIONS" in summary["stop_reason"].upper()
+    assert "L-BFGS-B did NOT converge" in capsys.readouterr().out
 
 
 def test_retrieve_npz_with_stored_defocus(tmp_path):

@@ -90,7 +90,8 @@ def run(args):
         "noll": result.noll, "coefficients_waves": result.coefficients,
         "detector": result.detector, "flux_scale": result.flux_scale,
         "rms_wavefront_waves": result.rms_wavefront, "cost": result.cost,
-        "initial_cost": result.initial_cost, "iterations": result.iterations,
+        "initial_cost": result.initial_cost, "converged": result.converged,
+        "stop_reason": result.stop_reason, "iterations": result.iterations,
         "evaluations": result.evaluations, "seconds": result.seconds,
         "cost_history": result.cost_history}
     with writing(paths["coefficients.json"]):
@@ -105,6 +106,8 @@ def run(args):
     progress.line(f"  done in {result.seconds:.2f} s: {result.iterations} iterations, cost "
                   f"{result.initial_cost:.3e} -> {result.cost:.3e}; wavefront "
                   f"{result.rms_wavefront:.4e} waves RMS")
+    verdict = "converged" if result.converged else "did NOT converge"
+    print(f"phasegrad retrieve: L-BFGS-B {verdict} ({result.stop_reason})")
     print(f"phasegrad retrieve: wrote {paths['coefficients.json']}, "
           f"{paths['coefficients.csv']}, {paths['retrieve.png']}")
     return 0
@@ -121,6 +124,8 @@ class RetrievalResult:
     rms_wavefront: float         # waves, piston removed
     cost: float
     initial_cost: float
+    converged: bool              # L-BFGS-B's own verdict (tolerance met, not the iteration cap)
+    stop_reason: str             # L-BFGS-B's message
     iterations: int
     evaluations: int
     seconds: float
@@ -219,12 +224,14 @@ def solve(problem, maxiter=500, report=print, progress=None):
     inside = wavefront[pupil > 0]
     rms = float(np.sqrt(np.mean((inside - inside.mean()) ** 2)))
     return RetrievalResult(
-        coefficients, list(range(2, modes + 2)),
-        np.array(parts[1], dtype=np.float64) if quadratic else None, flux_scale, rms, found.fun,
-        float(found.history[0]), found.nit, found.nfev, seconds, repr(model), found.history,
-        pupil,
-        wavefront, model.data.astype(np.float64),
-        model.simulate(*parts).reshape(model.data.shape).astype(np.float64))
+        coefficients=coefficients, noll=list(range(2, modes + 2)),
+        detector=np.array(parts[1], dtype=np.float64) if quadratic else None,
+        flux_scale=flux_scale, rms_wavefront=rms, cost=found.fun,
+        initial_cost=float(found.history[0]), converged=bool(found.success),
+        stop_reason=found.message, iterations=found.nit, evaluations=found.nfev,
+        seconds=seconds, description=repr(model), cost_history=found.history, pupil=pupil,
+        wavefront=wavefront, data=model.data.astype(np.float64),
+        model_images=model.simulate(*parts).reshape(model.data.shape).astype(np.float64))
 
 
 def coefficients_csv(result):
