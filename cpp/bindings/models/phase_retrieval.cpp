@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -147,6 +148,137 @@ Array<T> simulate(FusedPhaseRetrieval<T>& model, const py::array& a,
   return images;
 }
 
+// The residuals' count of the model: P M^2.
+template <class T>
+py::ssize_t residual_count(const FusedPhaseRetrieval<T>& model) {
+  const auto size = static_cast<py::ssize_t>(model.image_size());
+  return static_cast<py::ssize_t>(model.config().planes) * size * size;
+}
+
+// A detector tangent (three numbers) for a quadratic detector, else None.
+std::optional<std::vector<double>> detector_tangent(const Detector& detector,
+                                                    const std::optional<std::vector<double>>& p) {
+  if (detector.quadratic != p.has_value()) {
+    throw std::invalid_argument("p_dot must be three numbers exactly when p is given");
+  }
+  if (p && p->size() != 3) throw std::invalid_argument("p_dot must be three numbers");
+  return p;
+}
+
+// A flat float64 vector of the residuals' length.
+const double* residual_vector(const py::array& u_in, py::ssize_t count, const char* name) {
+  const auto u = strict<double>(u_in, name);
+  if (u.ndim() != 1 || u.shape(0) != count) {
+    throw std::invalid_argument(std::string(name) + " must have one value per residual");
+  }
+  return u.data();
+}
+
+template <class T>
+Array<double> residuals(FusedPhaseRetrieval<T>& model, const py::array& a,
+                        const std::optional<std::vector<double>>& p, int threads) {
+  const T* params = params_of(model, a);
+  const Detector detector = detector_of(p);
+  Array<double> r(std::vector<py::ssize_t>{residual_count(model)});
+  double* out = r.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.residuals(params, detector, out, threads);
+  }
+  return r;
+}
+
+template <class T>
+Array<double> jvp(FusedPhaseRetrieval<T>& model, const py::array& a,
+                  const std::optional<std::vector<double>>& p, const py::array& a_dot,
+                  const std::optional<std::vector<double>>& p_dot, int threads) {
+  const T* params = params_of(model, a);
+  const T* params_dot = params_of(model, a_dot);
+  const Detector detector = detector_of(p);
+  const auto detector_dot = detector_tangent(detector, p_dot);
+  Array<double> r_dot(std::vector<py::ssize_t>{residual_count(model)});
+  double* out = r_dot.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.jvp(params, detector, params_dot, detector_dot ? detector_dot->data() : nullptr, out,
+              threads);
+  }
+  return r_dot;
+}
+
+// (a_bar, p_bar): the wavefront's part (the model's precision) and the detector's (or None).
+template <class T>
+using Cotangents =
+    py::typing::Tuple<Array<T>,
+                      py::typing::Optional<py::typing::Tuple<py::float_, py::float_, py::float_>>>;
+
+template <class T>
+Cotangents<T> vjp(FusedPhaseRetrieval<T>& model, const py::array& a,
+                  const std::optional<std::vector<double>>& p, const py::array& u_in,
+                  int threads) {
+  const T* params = params_of(model, a);
+  const Detector detector = detector_of(p);
+  const double* u = residual_vector(u_in, residual_count(model), "u");
+  Array<T> a_bar(params_shape(model));
+  T* a_bar_data = a_bar.mutable_data();
+  double p_bar[3] = {0, 0, 0};
+  {
+    py::gil_scoped_release release;
+    model.vjp(params, detector, u, a_bar_data, p_bar, threads);
+  }
+  py::object detector_bar = py::none();
+  if (detector.quadratic) detector_bar = py::make_tuple(p_bar[0], p_bar[1], p_bar[2]);
+  return py::make_tuple(std::move(a_bar), detector_bar);
+}
+
+template <class T>
+Cotangents<T> gauss_newton_product(FusedPhaseRetrieval<T>& model, const py::array& a,
+                                   const std::optional<std::vector<double>>& p,
+                                   const py::array& a_dot,
+                                   const std::optional<std::vector<double>>& p_dot,
+                                   int threads) {
+  const T* params = params_of(model, a);
+  const T* params_dot = params_of(model, a_dot);
+  const Detector detector = detector_of(p);
+  const auto detector_dot = detector_tangent(detector, p_dot);
+  Array<T> a_out(params_shape(model));
+  T* a_out_data = a_out.mutable_data();
+  double p_out[3] = {0, 0, 0};
+  {
+    py::gil_scoped_release release;
+    model.gauss_newton_product(params, detector, params_dot,
+                               detector_dot ? detector_dot->data() : nullptr, a_out_data, p_out,
+                               threads);
+  }
+  py::object detector_part = py::none();
+  if (detector.quadratic) detector_part = py::make_tuple(p_out[0], p_out[1], p_out[2]);
+  return py::make_tuple(std::move(a_out), detector_part);
+}
+
+template <class T>
+Array<double> jacobian(FusedPhaseRetrieval<T>& model, const py::array& a,
+                       const std::optional<std::vector<double>>& p, std::size_t plane_begin,
+                       std::size_t plane_end, int threads) {
+  const T* params = params_of(model, a);
+  const Detector detector = detector_of(p);
+  const PhaseRetrievalConfig<T>& cfg = model.config();
+  if (plane_begin >= plane_end || plane_end > cfg.planes) {
+    throw std::invalid_argument("planes must be a non-empty range of the model's planes");
+  }
+  const std::size_t image = model.image_size() * model.image_size();
+  const std::size_t columns =
+      (cfg.modes > 0 ? cfg.modes : cfg.n * cfg.n) + (detector.quadratic ? 3 : 0);
+  const std::size_t rows = (plane_end - plane_begin) * image;
+  Array<double> jacobian_t(
+      std::vector<py::ssize_t>{static_cast<py::ssize_t>(columns), static_cast<py::ssize_t>(rows)});
+  double* out = jacobian_t.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.jacobian(params, detector, plane_begin, plane_end, out, threads);
+  }
+  return jacobian_t;
+}
+
 template <class T>
 void bind_model(py::module_& m, const char* name, const char* doc) {
   using Model = FusedPhaseRetrieval<T>;
@@ -162,6 +294,19 @@ void bind_model(py::module_& m, const char* name, const char* doc) {
            "detector p = (a, b, c), dE/dp (else None).")
       .def("simulate", &simulate<T>, py::arg("a"), py::arg("p"), py::arg("threads"),
            "The model images M, (P, M, M).")
+      .def("residuals", &residuals<T>, py::arg("a"), py::arg("p"), py::arg("threads"),
+           "r = sqrt(w) (M - D), flat float64 over (P, M, M): E = |r|^2.")
+      .def("jvp", &jvp<T>, py::arg("a"), py::arg("p"), py::arg("a_dot"), py::arg("p_dot"),
+           py::arg("threads"), "J v for the tangent v = (a_dot, p_dot): flat float64.")
+      .def("vjp", &vjp<T>, py::arg("a"), py::arg("p"), py::arg("u"), py::arg("threads"),
+           "J^T u as (a_bar, p_bar) for a float64 cotangent u of the residuals.")
+      .def("gauss_newton_product", &gauss_newton_product<T>, py::arg("a"), py::arg("p"),
+           py::arg("a_dot"), py::arg("p_dot"), py::arg("threads"),
+           "J^T J v as (a part, p part), matrix-free.")
+      .def("jacobian", &jacobian<T>, py::arg("a"), py::arg("p"), py::arg("plane_begin"),
+           py::arg("plane_end"), py::arg("threads"),
+           "The Jacobian of the residuals of planes [plane_begin, plane_end), transposed:\n"
+           "(parameters, residuals) float64.")
       .def_property_readonly("workspace_bytes", &Model::workspace_bytes,
                              "Bytes of the work buffers the model holds.");
 }

@@ -60,18 +60,6 @@ PHASEGRAD_WIDE_SIMD void sincos_wide(const float* phase, float* sine, float* cos
 }  // namespace
 
 template <class T>
-struct FusedPhaseRetrieval<T>::Band {
-  double weight = 1;                // spectral weight s
-  T phase_scale = 1;                // 2 pi / lambda
-  bool fft = true;                  // the reference wavelength: the FFT path, else an MFT
-  Buffer<Complex> pupil;            // g, (n, n), kept for the gradient pass
-  Buffer<Complex> field;            // padded g, then G, G_bar, and g_bar in its top-left: (N, N)
-  std::vector<Complex> mft;         // E[k, x] = exp(-2 pi i s (k - N//2) x), (N, n)
-  std::vector<Complex> mft_conj;    // conj(E)
-  StridedPlan<T> columns, rows, rows_adjoint, columns_adjoint;
-};
-
-template <class T>
 FusedPhaseRetrieval<T>::FusedPhaseRetrieval(const PhaseRetrievalConfig<T>& config)
     : cfg_(config) {
   const std::size_t n = cfg_.n, grid = cfg_.grid;
@@ -200,9 +188,8 @@ void FusedPhaseRetrieval<T>::plan_for(int threads) {
 // contiguous span, from its first to its last pixel of non-zero amplitude: long streams read
 // the basis faster than row-by-row runs, even with the gaps between runs (W there is unused).
 template <class T>
-void FusedPhaseRetrieval<T>::synthesize(const T* params, int threads) {
+void FusedPhaseRetrieval<T>::synthesize(const T* params, T* wavefront, int threads) {
   const std::size_t n = cfg_.n, pixels = n * n, modes = cfg_.modes;
-  T* wavefront = wavefront_.data();
   const T* basis = cfg_.basis;
   const int team = threads_for(modes == 0 ? pixels : pixels * modes, threads);
   const std::size_t block_rows = rows_per_block(team);
@@ -309,18 +296,18 @@ void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
   }
 }
 
+// The forward transform of a padded pupil field (in place), or the MFT of `pupil` into `field`
+// through `staging`: the primal's on the band's own buffers, a tangent's on its own.
 template <class T>
-void FusedPhaseRetrieval<T>::transform_forward(Band& band) {
+void FusedPhaseRetrieval<T>::transform_forward(Band& band, const Complex* pupil, Complex* field,
+                                               Complex* staging, bool single_threaded) {
   const std::size_t n = cfg_.n, grid = cfg_.grid;
-  Complex* field = band.field.data();
   if (band.fft) {
-    band.columns.execute(field, field);
-    band.rows.execute(field, field);
+    (single_threaded ? band.columns_single : band.columns).execute(field, field);
+    (single_threaded ? band.rows_single : band.rows).execute(field, field);
     return;
   }
   // G = E g E^T: (n, N) = g E^T into the staging buffer, then E (g E^T).
-  Complex* pupil = band.pupil.data();
-  Complex* staging = staging_.data();
   const int in = as_int(n), out = as_int(grid);
   gemm_row_major<T>('N', 'T', in, out, in, pupil, in, band.mft.data(), in, staging, out);
   gemm_row_major<T>('N', 'N', out, out, in, band.mft.data(), in, staging, out, field, out);
@@ -621,11 +608,13 @@ double FusedPhaseRetrieval<T>::value_and_grad(const T* params, const Detector& d
   plan_for(threads);
   if (cfg_.modes == 0) std::memset(params_bar, 0, sizeof(T) * cfg_.n * cfg_.n);
   if (detector_bar != nullptr) detector_bar[0] = detector_bar[1] = detector_bar[2] = 0;
-  synthesize(params, threads);
+  synthesize(params, wavefront_.data(), threads);
   double energy = 0;
   for (std::size_t p = 0; p < cfg_.planes; ++p) {
     pupil_fields(p, threads);
-    for (auto& band : bands_) transform_forward(*band);
+    for (auto& band : bands_) {
+      transform_forward(*band, band->pupil.data(), band->field.data(), staging_.data(), false);
+    }
     energy += detector_pass(p, detector, nullptr, true, detector_bar, threads);
     for (auto& band : bands_) transform_adjoint(*band);
     gradient_pass(p == 0, p + 1 == cfg_.planes, params_bar, threads);
@@ -639,14 +628,17 @@ void FusedPhaseRetrieval<T>::simulate(const T* params, const Detector& detector,
   std::lock_guard<std::mutex> lock(mutex_);
   threads = team_size(threads);
   plan_for(threads);
-  synthesize(params, threads);
+  synthesize(params, wavefront_.data(), threads);
   for (std::size_t p = 0; p < cfg_.planes; ++p) {
     pupil_fields(p, threads);
-    for (auto& band : bands_) transform_forward(*band);
+    for (auto& band : bands_) {
+      transform_forward(*band, band->pupil.data(), band->field.data(), staging_.data(), false);
+    }
     detector_pass(p, detector, model, false, nullptr, threads);
   }
 }
 
+// The least-squares view's members are instantiated in phase_retrieval_tangent.cpp.
 template class FusedPhaseRetrieval<float>;
 template class FusedPhaseRetrieval<double>;
 

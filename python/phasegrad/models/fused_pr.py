@@ -50,3 +50,24 @@ class FusedPhaseRetrieval:
 
     def simulate(self, a, params):
         return self._model.simulate(np.ascontiguousarray(a), params, get_num_threads())
+
+    # -- the least-squares view (phase_retrieval_tangent.cpp) ------------------------------
+    def residuals(self, a, params):
+        return self._model.residuals(np.ascontiguousarray(a), params, get_num_threads())
+
+    def jvp(self, a, params, a_dot, params_dot):
+        return self._model.jvp(np.ascontiguousarray(a), params, np.ascontiguousarray(a_dot),
+                               params_dot, get_num_threads())
+
+    def vjp(self, a, params, u):
+        return self._model.vjp(np.ascontiguousarray(a), params, u, get_num_threads())
+
+    def gauss_newton_product(self, a, params, a_dot, params_dot):
+        return self._model.gauss_newton_product(np.ascontiguousarray(a), params,
+                                                np.ascontiguousarray(a_dot), params_dot,
+                                                get_num_threads())
+
+    def jacobian_planes(self, a, params, begin, end):
+        """The transposed Jacobian (parameters, residuals) of planes [begin, end)."""
+        return self._model.jacobian(np.ascontiguousarray(a), params, begin, end,
+                                    get_num_threads())

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arguments import least_squares as lsq
 from ..arguments import validate as v
+from . import fisher as fi
 from .fused_pr import FusedPhaseRetrieval
 from .reference_pr import ReferencePhaseRetrieval
 
@@ -310,6 +312,146 @@ class PhaseRetrieval:
         result = self.value_and_grad(*parts)
         grads = [np.asarray(g, dtype=np.float64).ravel() for g in result[1:]]
         return float(result[0]), np.concatenate(grads)
+
+    # -- the least-squares view -------------------------------------------------------------
+    @property
+    def n_residuals(self):
+        """Number of residuals R = P M^2 (one per detector pixel of every plane)."""
+        return int(np.prod(self.data.shape))
+
+    def _split(self, x, name="x"):
+        """A flat parameter vector as ``(a, p)``: ``a`` in the model's precision and shape,
+        ``p`` a tuple of three floats or None."""
+        x = lsq.flat_vector(x, name, self.n_params, "parameters (see pack)")
+        k = int(np.prod(self.coefficient_shape))
+        a = np.ascontiguousarray(x[:k].reshape(self.coefficient_shape), dtype=self.dtype)
+        p = tuple(float(value) for value in x[k:]) if self.detector == "quadratic" else None
+        return a, p
+
+    def _join(self, a_part, p_part):
+        """The flat float64 vector ``[a_part.ravel(), p_part]``."""
+        parts = [np.asarray(a_part, dtype=np.float64).ravel()]
+        if self.detector == "quadratic":
+            parts.append(np.asarray(p_part, dtype=np.float64))
+        return np.concatenate(parts)
+
+    def residuals(self, x):
+        """The residuals ``r = sqrt(w) (M - D)``, flat float64 over (P, M, M): ``E = |r|^2``.
+
+        ``x`` is the flat parameter vector of ``fun_and_jac`` (``pack(a, p)``). With the
+        residuals, ``scipy.optimize.least_squares(m.residuals, x0, jac=m.jacobian)`` solves
+        the retrieval as a least-squares problem.
+        """
+        a, p = self._split(x)
+        return self._impl.residuals(a, p)
+
+    def jvp(self, x, v):
+        """``J v``: the residuals' directional derivative along ``v`` (forward mode).
+
+        ``J = dr/dx`` is (R, n_params); ``v`` a flat vector of ``n_params`` values. One pass:
+        the primal field of each plane and one more pruned forward transform for the tangent.
+        Returns a flat float64 vector of ``n_residuals`` values.
+        """
+        a, p = self._split(x)
+        a_dot, p_dot = self._split(v, "v")
+        return self._impl.jvp(a, p, a_dot, p_dot)
+
+    def vjp(self, x, u):
+        """``J^T u`` for a cotangent ``u`` of the residuals (reverse mode), flat float64.
+
+        ``fun_and_jac``'s gradient is ``2 vjp(x, residuals(x))``.
+        """
+        a, p = self._split(x)
+        u = lsq.flat_vector(u, "u", self.n_residuals, "values, one per residual")
+        a_bar, p_bar = self._impl.vjp(a, p, u)
+        return self._join(a_bar, p_bar)
+
+    def jacobian(self, x):
+        """The dense Jacobian ``J = dr/dx``, (n_residuals, n_params) float64.
+
+        The fused backend transforms each plane's primal field once and each parameter's
+        tangent field once (a pruned forward transform per column, columns in parallel on
+        ``phasegrad.get_num_threads()`` threads); the result is a Fortran-ordered array.
+        Refused (``ValueError``) when it would take more than 2 GiB: use ``jvp``, ``vjp`` or
+        ``gauss_newton_product`` then.
+        """
+        lsq.dense_size(self.n_residuals, self.n_params, "Jacobian",
+                       "jvp/vjp or gauss_newton_product")
+        a, p = self._split(x)
+        return self._impl.jacobian_planes(a, p, 0, self.data.shape[0]).T
+
+    def _plane_jacobians(self, a, p):
+        """The transposed Jacobian of each plane in turn: (n_params, M^2) float64 blocks."""
+        for plane in range(self.data.shape[0]):
+            yield plane, self._impl.jacobian_planes(a, p, plane, plane + 1)
+
+    def gauss_newton(self, x):
+        """``(J^T J, J^T r)``: the Gauss-Newton matrix and the half-gradient, float64.
+
+        Accumulated plane by plane (only one plane's Jacobian is held at a time), in double.
+        ``J^T r`` is half of ``fun_and_jac``'s gradient.
+        """
+        k = self.n_params
+        lsq.dense_size(k, k, "Gauss-Newton matrix", "gauss_newton_product")
+        lsq.dense_size(k, self.data.shape[1] * self.data.shape[2], "Jacobian of one plane",
+                       "gauss_newton_product")
+        a, p = self._split(x)
+        r = self._impl.residuals(a, p).reshape(self.data.shape[0], -1)
+        jtj = np.zeros((k, k))
+        jtr = np.zeros(k)
+        for plane, block in self._plane_jacobians(a, p):
+            jtj += block @ block.T
+            jtr += block @ r[plane]
+        return jtj, jtr
+
+    def gauss_newton_product(self, x, v):
+        """``J^T J v``, matrix-free: per plane the primal, one tangent and one adjoint
+        transform (the fused backend does it in one call). Flat float64."""
+        a, p = self._split(x)
+        a_dot, p_dot = self._split(v, "v")
+        a_out, p_out = self._impl.gauss_newton_product(a, p, a_dot, p_dot)
+        return self._join(a_out, p_out)
+
+    def fisher(self, x, noise="poisson", read_noise=0.0):
+        """The Fisher information matrix of the parameters for data of the given noise.
+
+        The model images ``M`` are the expected data; the information in pixel ``i`` is
+        ``(dM_i/dx)(dM_i/dx)^T / var_i`` with
+
+        - ``noise="poisson"``: ``var = M + read_noise^2`` (shot noise, ``M`` in photons or
+          detected electrons, plus Gaussian read noise in the same units; the usual
+          approximation of a Poisson-Gaussian pixel);
+        - ``noise="gaussian"``: ``var = read_noise^2`` (``read_noise > 0``, a number or an
+          array shaped like ``data``).
+
+        Pixels of zero weight are masked: they carry no information. The data's units must
+        be those of the noise (scale counts to photons first). Returns (n_params, n_params)
+        float64; its inverse bounds the covariance of any unbiased estimate (Cramer-Rao, see
+        ``cramer_rao``).
+        """
+        a, p = self._split(x)
+        variance = fi.pixel_variance(self.simulate(a, p).reshape(self.data.shape), noise,
+                                     read_noise, self._data_shape)
+        root_w = None if self.weights is None else np.sqrt(self.weights.astype(np.float64))
+        blocks = []
+        for plane, block in self._plane_jacobians(a, p):
+            if root_w is None:
+                scale = 1.0 / variance[plane].ravel()
+            else:  # J of the residuals is sqrt(w) dM/dx: undo it where w > 0, mask w == 0
+                rw = root_w[plane].ravel()
+                scale = np.divide(1.0, rw * rw * variance[plane].ravel(),
+                                  out=np.zeros_like(rw), where=rw > 0)
+            blocks.append((block, scale))
+        return fi.information(blocks, self.n_params)
+
+    def cramer_rao(self, x, noise="poisson", read_noise=0.0):
+        """The Cramer-Rao lower bound on each parameter's standard deviation.
+
+        ``sqrt(diag(F^-1))`` of ``fisher(x, noise, read_noise)``, flat float64 of
+        ``n_params`` values; ``inf`` for a parameter the data cannot determine (a direction
+        in which F is singular, such as the even modes from one in-focus image).
+        """
+        return fi.standard_deviations(self.fisher(x, noise, read_noise))
 
     def wavefront(self, a):
         """The wavefront W (OPD units, (n, n)) for parameters ``a``."""

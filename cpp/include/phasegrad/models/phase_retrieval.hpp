@@ -14,6 +14,18 @@
 //            projection a_bar_k = sum W_bar Z_k, with the basis read once.
 // Pixels where the amplitude is zero are skipped throughout. Work buffers belong to the model
 // (zero-initialised Buffers) and are reused; a call allocates nothing of the grid's size.
+//
+// The least-squares view (phase_retrieval_tangent.cpp): residuals r = sqrt(w) (M - D), flat
+// over (P, M, M), so that E = |r|^2; their tangent J v (forward mode), cotangent J^T u, the
+// Jacobian's columns and the Gauss-Newton product J^T J v. Per plane the primal field G is
+// transformed once; a tangent direction costs one more pruned forward transform:
+//   tangent  W_dot = sum_k v_k Z_k; g_dot = i 2 pi / lam W_dot g into a second padded field;
+//   forward  the same pruned transform (columns, rows) on it;
+//   pass T   I_dot = sum_lam 2 s Re(conj(G) G_dot), binned; r_dot = f I_dot_b plus the detector
+//            parameters' terms, where f = sqrt(w) M'(I_b) (kept per plane);
+// and a cotangent u runs pass B's reverse half with M_bar = sqrt(w) u (G_bar = 2 s f u G), then
+// the adjoint transform and pass C as value_and_grad does. Jacobian columns run in parallel,
+// one direction per thread with its own tangent buffers and single-threaded plans.
 #pragma once
 
 #include <complex>
@@ -72,19 +84,63 @@ class FusedPhaseRetrieval {
   // Bytes of the work buffers the model holds.
   std::size_t workspace_bytes() const;
 
+  // -- the least-squares view (phase_retrieval_tangent.cpp); vectors of residuals in double --
+  // Parameters and their tangents/cotangents: params (K values, or n * n for a wavefront map)
+  // in the model's precision; detector_dot / detector_bar: 3 doubles for a quadratic detector
+  // (null otherwise).
+
+  // r = sqrt(w) (M - D), (P, M, M) flattened.
+  void residuals(const T* params, const Detector& detector, double* r, int threads);
+
+  // r_dot = J v for v = (params_dot, detector_dot).
+  void jvp(const T* params, const Detector& detector, const T* params_dot,
+           const double* detector_dot, double* r_dot, int threads);
+
+  // (params_bar, detector_bar) = J^T u for u of one value per residual.
+  void vjp(const T* params, const Detector& detector, const double* u, T* params_bar,
+           double* detector_bar, int threads);
+
+  // J^T J v, matrix-free: per plane three transforms (primal, tangent, adjoint).
+  void gauss_newton_product(const T* params, const Detector& detector, const T* params_dot,
+                            const double* detector_dot, T* params_out, double* detector_out,
+                            int threads);
+
+  // The Jacobian's rows of planes [plane_begin, plane_end), transposed: jacobian_t[j * rows + i]
+  // = dr_i / dx_j for every parameter j (the wavefront's, then a quadratic detector's three)
+  // and rows = (plane_end - plane_begin) M^2 residuals.
+  void jacobian(const T* params, const Detector& detector, std::size_t plane_begin,
+                std::size_t plane_end, double* jacobian_t, int threads);
+
   // What the model was made from, and the side of its (binned) images.
   const PhaseRetrievalConfig<T>& config() const { return cfg_; }
   std::size_t image_size() const { return binned_; }
 
  private:
-  struct Band;   // one wavelength: its buffers, plans or MFT matrices
+  struct Band {  // one wavelength: its buffers, plans or MFT matrices
+    double weight = 1;              // spectral weight s
+    T phase_scale = 1;              // 2 pi / lambda
+    bool fft = true;                // the reference wavelength: the FFT path, else an MFT
+    Buffer<Complex> pupil;          // g, (n, n), kept for the gradient pass
+    Buffer<Complex> field;          // padded g, then G, G_bar, and g_bar in its top-left: (N, N)
+    std::vector<Complex> mft;       // E[k, x] = exp(-2 pi i s (k - N//2) x), (N, n)
+    std::vector<Complex> mft_conj;  // conj(E)
+    StridedPlan<T> columns, rows, rows_adjoint, columns_adjoint;
+    StridedPlan<T> columns_single, rows_single;  // one thread, for the Jacobian's columns
+  };
   struct Run {   // a stretch of one pupil row where the amplitude is non-zero
     std::size_t y, x0, x1;
   };
+  struct Tangent {  // one thread's tangent buffers
+    Buffer<T> wavefront;                 // W_dot, (n, n)
+    std::vector<Buffer<Complex>> pupil;  // g_dot per band, (n, n) (the MFT path's input)
+    std::vector<Buffer<Complex>> field;  // padded g_dot, then G_dot, per band: (N, N)
+    Buffer<Complex> staging;             // the MFT path's (N, n) intermediate product
+  };
 
-  void synthesize(const T* params, int threads);
+  void synthesize(const T* params, T* wavefront, int threads);
   void pupil_fields(std::size_t plane, int threads);
-  void transform_forward(Band& band);
+  void transform_forward(Band& band, const Complex* pupil, Complex* field, Complex* staging,
+                         bool single_threaded);
   void transform_adjoint(Band& band);
   double detector_pass(std::size_t plane, const Detector& detector, T* model, bool reverse,
                        double* detector_bar, int threads);
@@ -93,6 +149,17 @@ class FusedPhaseRetrieval {
   std::size_t rows_per_block(int team) const;
   int team_size(int threads) const;
 
+  // The least-squares view's steps (phase_retrieval_tangent.cpp).
+  void ensure_tangents(std::size_t count);
+  void plan_single();
+  void primal_plane(std::size_t plane, const Detector& detector, int threads);
+  void tangent_field(Tangent& work, bool single_threaded, int threads);
+  void tangent_residuals(std::size_t plane, const Tangent& work, const Detector& detector,
+                         const double* detector_dot, double* r_dot, int threads);
+  void cotangent_pass(std::size_t plane, const Detector& detector, const double* u,
+                      double* detector_bar, int threads);
+  void unit_direction(std::size_t column, T* wavefront_dot) const;
+
   PhaseRetrievalConfig<T> cfg_;
   std::size_t binned_ = 0;
   std::vector<Run> runs_;
@@ -100,6 +167,11 @@ class FusedPhaseRetrieval {
   std::vector<Complex> ramp_;          // exp(2 pi i (x * (N/2) mod N) / N): the fftshift
   std::vector<std::unique_ptr<Band>> bands_;
   Buffer<T> wavefront_, wavefront_bar_;  // W and W_bar, (n, n)
+  // The least-squares view's buffers, made at its first use: per thread a Tangent; per plane
+  // f = sqrt(w) M'(I_b) and I_b (M, M), in double; a plane's r_dot for the Gauss-Newton product.
+  std::vector<std::unique_ptr<Tangent>> tangents_;
+  Buffer<double> slope_, binned_intensity_, plane_residuals_;
+  bool single_planned_ = false;
   Buffer<Complex> staging_;              // the MFT path's (N, n) intermediate product
   int planned_threads_ = 0;
   std::mutex mutex_;
