@@ -6,18 +6,23 @@ costs do not stop it early) and ``adam``. Projection algorithms on the same C++ 
 ``error_reduction`` (``gerchberg_saxton``), ``hio`` and ``raar`` for Fourier-magnitude phase
 retrieval; ``gs`` and ``wgs`` for phase-only holograms. Every one returns an
 ``OptimizeResult`` with a cost history and calls ``callback(iteration, x, cost)`` after each
-iteration. ``default_target``, ``spot_array_target``, ``reconstruct`` and ``psnr`` set up and
-score hologram problems.
+iteration. ``levenberg_marquardt`` minimises a model's ``||r||^2`` from its least-squares view
+(``residuals`` with ``gauss_newton`` or ``jacobian``, or matrix-free with
+``gauss_newton_product`` and ``vjp``): dense damped normal equations for up to a few thousand
+parameters, conjugate gradients beyond; it returns a ``LevenbergMarquardtResult`` that says
+whether and why it converged. ``default_target``, ``spot_array_target``, ``reconstruct`` and
+``psnr`` set up and score hologram problems.
 """
 
 from ._result import OptimizeResult
 from .gradient import LBFGSResult, adam, lbfgs
 from .holograms import gs, reconstruct, wgs
+from .least_squares import LevenbergMarquardtResult, levenberg_marquardt
 from .projections import error_reduction, gerchberg_saxton, hio, raar
 from .targets import default_target, psnr, spot_array_target
 
 __all__ = [
-    "LBFGSResult", "OptimizeResult", "adam", "default_target", "error_reduction",
-    "gerchberg_saxton", "gs", "hio", "lbfgs", "psnr", "raar", "reconstruct",
-    "spot_array_target", "wgs",
+    "LBFGSResult", "LevenbergMarquardtResult", "OptimizeResult", "adam", "default_target",
+    "error_reduction", "gerchberg_saxton", "gs", "hio", "lbfgs", "levenberg_marquardt", "psnr",
+    "raar", "reconstruct", "spot_array_target", "wgs",
 ]
