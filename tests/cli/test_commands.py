@@ -39,7 +39,7 @@ def test_noiseless_demo_with_quadratic_detector_recovers_to_1e_6(capsys, tmp_pat
     assert captured.err == ""
     assert sum(line.lstrip().startswith("iter") and "RMS wavefront error" in line
                for line in lines) > 5
-    assert lines[-1].startswith("phasegrad demo: converged")
+    assert lines[-1].startswith("phasegrad demo: Levenberg-Marquardt converged")
     assert "\r" not in captured.out  # no progress bar when stdout is not a terminal
     assert (tmp_path / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = json.loads((tmp_path / "demo.json").read_text())
@@ -121,16 +121,30 @@ def test_retrieve_npy_round_trip(tmp_path, capsys, detector):
     assert "phasegrad retrieve: wrote" in printed
     summary = json.loads((out / "coefficients.json").read_text())
     assert summary["converged"] is True and summary["stop_reason"]
-    assert f"L-BFGS-B converged ({summary['stop_reason']})" in printed
+    assert summary["method"] == "Levenberg-Marquardt"
+    assert f"Levenberg-Marquardt converged ({summary['stop_reason']})" in printed
 
 
-def test_retrieve_says_when_the_fit_did_not_converge(tmp_path, capsys):
+def test_retrieve_with_lbfgs(tmp_path, capsys):
     np.save(tmp_path / "psfs.npy", _psfs())
     code, out = _retrieve(tmp_path, [tmp_path / "psfs.npy"], "--defocus", "-0.5,0,0.5",
-                          "--maxiter", "3")
+                          "--method", "lbfgs")
+    assert code == 0
+    found = _coefficients(out)
+    assert np.linalg.norm(found - TRUE_COEFFICIENTS) <= 1e-6 * np.linalg.norm(TRUE_COEFFICIENTS)
     summary = json.loads((out / "coefficients.json").read_text())
-    assert summary["converged"] is False and "ITERATIONS" in summary["stop_reason"].upper()
-    assert "L-BFGS-B did NOT converge" in capsys.readouterr().out
+    assert summary["method"] == "L-BFGS-B" and summary["options"]["maxiter"] == 500
+    assert f"L-BFGS-B converged ({summary['stop_reason']})" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("method, reason", [("lm", "MAXITER"), ("lbfgs", "ITERATIONS")])
+def test_retrieve_says_when_the_fit_did_not_converge(tmp_path, capsys, method, reason):
+    np.save(tmp_path / "psfs.npy", _psfs())
+    code, out = _retrieve(tmp_path, [tmp_path / "psfs.npy"], "--defocus", "-0.5,0,0.5",
+                          "--maxiter", "2", "--method", method)
+    summary = json.loads((out / "coefficients.json").read_text())
+    assert summary["converged"] is False and reason in summary["stop_reason"].upper()
+    assert f"{summary['method']} did NOT converge" in capsys.readouterr().out
 
 
 def test_retrieve_npz_with_stored_defocus(tmp_path):

@@ -1,38 +1,40 @@
-"""``phasegrad demo``: synthetic through-focus Zernike phase retrieval solved with L-BFGS-B.
+"""``phasegrad demo``: synthetic through-focus Zernike phase retrieval, solved by
+Levenberg-Marquardt on the exact Jacobian (or L-BFGS-B).
 
 Everything is made in code (pupil, aberration, data; ``phasegrad.models.synthetic``); no files
 are read. Several defocused planes are imaged through a quadratic detector
 ``M = a I^2 + b I + c`` (Jurling & Fienup Eq. 98) with Gaussian read noise; the Zernike
-coefficients and the detector's (a, b, c) are recovered together with restarted
-``pg.optimize.lbfgs`` on the fused model's exact gradient, from a zero wavefront and an ideal
-detector (0, 1, 0).
+coefficients and the detector's (a, b, c) are recovered together, from a zero wavefront and an
+ideal detector (0, 1, 0), by ``pg.optimize.levenberg_marquardt`` on the fused model's exact
+Jacobian (the default) or restarted ``pg.optimize.lbfgs`` on its exact gradient
+(``--method lbfgs``); ``cli.solvers`` runs both.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..arguments.options import float_between, int_at_least
 from .options import add_output_options, add_quiet_option
+from .solvers import METHODS, add_method_options, iteration_budget
 
 OUTPUTS = ("demo.png", "demo.json")
 DEFOCUS_STEP = 0.5  # waves of the unit-RMS Noll-4 mode between planes
-RESTARTS = 4        # of L-BFGS-B, while a run lowers the cost 1000-fold
 
 
 def register(commands):
     """Add ``demo`` to the sub-command parsers."""
     demo = commands.add_parser(
-        "demo", help="synthetic through-focus Zernike phase retrieval with L-BFGS-B",
+        "demo", help="synthetic through-focus Zernike phase retrieval (Levenberg-Marquardt)",
         description="Make a pupil, a Zernike aberration and through-focus PSFs seen by a "
                     "quadratic detector (with read noise) in code, then recover the aberration "
-                    "and the detector's (a, b, c) with L-BFGS-B (pg.optimize.lbfgs, restarted) "
-                    "on the fused model's exact gradient. Prints cost and RMS wavefront error "
+                    "and the detector's (a, b, c) with Levenberg-Marquardt on the fused model's "
+                    "exact Jacobian (or --method lbfgs: restarted L-BFGS-B on its exact "
+                    "gradient). Prints cost and RMS wavefront error "
                     "per iteration; writes demo.png (true vs recovered wavefront, residual, "
                     "convergence, data and model PSFs of each plane) and demo.json. Exit code 0 "
                     "when it converged.")
@@ -51,8 +53,7 @@ def register(commands):
                            "quadratic: M = a I^2 + b I + c)")
     demo.add_argument("--seed", type=int_at_least(0), default=1,
                       help="seed of the true aberration and the noise (default 1)")
-    demo.add_argument("--maxiter", type=int_at_least(1), default=500,
-                      help="L-BFGS-B iterations in all (default 500)")
+    add_method_options(demo)
     demo.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                       help="precision of the model (default float64)")
     add_output_options(demo, "demo")
@@ -68,9 +69,11 @@ def run(args):
     from .progress import Progress
 
     paths = check_outputs(args.out, OUTPUTS, args.force)
-    with Progress(args.maxiter, "L-BFGS-B", quiet=args.quiet) as progress:
+    maxiter = iteration_budget(args.method, args.maxiter)
+    with Progress(maxiter, METHODS[args.method][0], quiet=args.quiet) as progress:
         result = run_demo(size=args.size, modes=args.modes, planes=args.planes,
-                          seed=args.seed, maxiter=args.maxiter, dtype=np.dtype(args.dtype),
+                          seed=args.seed, maxiter=maxiter, method=args.method,
+                          dtype=np.dtype(args.dtype),
                           detector=args.detector, noise=args.noise, report=progress.line,
                           progress=progress)
     if args.noise == 0:
@@ -93,10 +96,13 @@ def run(args):
             rms=result.rms_history, title=f"phasegrad demo: {result.description}",
             defocus=result.defocus)
     summary = {
-        "command": "demo", "converged": converged, "criterion": criterion,
+        "command": "demo", "method": result.method, "converged": converged,
+        "solver_converged": result.solver_converged, "stop_reason": result.stop_reason,
+        "criterion": criterion,
         "model": result.description,
         "options": {"size": args.size, "modes": args.modes, "planes": args.planes,
-                    "seed": args.seed, "maxiter": args.maxiter, "dtype": args.dtype,
+                    "seed": args.seed, "method": args.method, "maxiter": maxiter,
+                    "dtype": args.dtype,
                     "detector": args.detector, "noise": args.noise},
         "true_coefficients": result.true_coefficients, "coefficients": result.coefficients,
         "coefficient_relative_error": result.relative_error,
@@ -113,11 +119,13 @@ def run(args):
         write_json(paths["demo.json"], summary)
     progress.line(f"  wrote {paths['demo.png']} and {paths['demo.json']}")
     if not converged:
-        print(f"phasegrad demo: did not converge (RMS wavefront error {result.rms_error:.3e} "
-              f"waves, coefficient relative error {result.relative_error:.2e}; wanted "
+        print(f"phasegrad demo: {result.method} did not converge (RMS wavefront error "
+              f"{result.rms_error:.3e} waves, coefficient relative error "
+              f"{result.relative_error:.2e}; wanted "
               f"{criterion})", file=sys.stderr)
         return 1
-    print(f"phasegrad demo: converged (RMS wavefront error {result.rms_error:.3e} waves, "
+    print(f"phasegrad demo: {result.method} converged (RMS wavefront error "
+          f"{result.rms_error:.3e} waves, "
           f"coefficient relative error {result.relative_error:.2e})")
     return 0
 
@@ -149,10 +157,13 @@ class DemoResult:
     model_images: np.ndarray = field(default=None, repr=False)
     description: str = ""
     defocus: np.ndarray = field(default=None, repr=False)  # of each plane, waves (Noll 4)
+    method: str = ""              # "Levenberg-Marquardt" or "L-BFGS-B"
+    solver_converged: bool = False  # the solver's own verdict
+    stop_reason: str = ""
 
 
-def run_demo(size=64, modes=14, planes=3, seed=1, maxiter=500, dtype=np.float64,
-             detector="quadratic", noise=0.0, report=print, progress=None):
+def run_demo(size=64, modes=14, planes=3, seed=1, maxiter=None, dtype=np.float64,
+             detector="quadratic", noise=0.0, report=print, progress=None, method="lm"):
     """Solve the synthetic problem, reporting each iteration through ``report`` (a callable
     taking one line) and ``progress`` (an object with ``update(**postfix)``, or None)."""
     from ..models.synthetic import (
@@ -161,7 +172,7 @@ def run_demo(size=64, modes=14, planes=3, seed=1, maxiter=500, dtype=np.float64,
         plane_defocus,
         rms_wavefront_error,
     )
-    from ..optimize import lbfgs
+    from .solvers import fit
 
     model, truth, pupil, _ = make_problem(size=size, modes=modes, planes=planes, seed=seed,
                                           defocus=DEFOCUS_STEP, dtype=dtype, detector=detector,
@@ -175,7 +186,7 @@ def run_demo(size=64, modes=14, planes=3, seed=1, maxiter=500, dtype=np.float64,
     noise_text = f"Gaussian read noise {noise:g} of the peak" if noise > 0 else "no noise"
     detector_text = (f"quadratic detector (a, b, c) = {DEMO_DETECTOR}" if quadratic
                      else "linear detector")
-    report(f"phasegrad demo: {model!r}")
+    report(f"phasegrad demo: {model!r}; {METHODS[method][0]}")
     report(f"  true aberration: {modes} Zernike modes (Noll 2..{modes + 1}), {initial:.4f} "
            f"waves RMS; {detector_text}; {noise_text}")
     rms_history = [initial]
@@ -187,10 +198,9 @@ def run_demo(size=64, modes=14, planes=3, seed=1, maxiter=500, dtype=np.float64,
         if progress is not None:
             progress.update(cost=f"{cost:.3e}", rms=f"{rms:.2e}")
 
-    start = time.perf_counter()
-    found = lbfgs(model, x0, maxiter=maxiter, callback=callback, restarts=RESTARTS)
-    seconds = time.perf_counter() - start
-    cost, iterations, evaluations = found.fun, found.nit, found.nfev
+    found = fit(model, x0, method, iteration_budget(method, maxiter), callback)
+    seconds = found.seconds
+    cost, iterations, evaluations = found.cost, found.iterations, found.evaluations
     parts = model.unpack(found.x)
     estimate = np.array(parts[0], dtype=np.float64)
     p_estimate = np.array(parts[1], dtype=np.float64) if quadratic else None
@@ -215,4 +225,5 @@ def run_demo(size=64, modes=14, planes=3, seed=1, maxiter=500, dtype=np.float64,
         data=model.data.astype(np.float64),
         model_images=model.simulate(*parts).reshape(model.data.shape).astype(np.float64),
         description=repr(model),
-        defocus=plane_defocus(planes, DEFOCUS_STEP))
+        defocus=plane_defocus(planes, DEFOCUS_STEP), method=found.method,
+        solver_converged=found.converged, stop_reason=found.stop_reason)

@@ -14,7 +14,6 @@ local minimum, which shows as a final cost far above the noise.
 from __future__ import annotations
 
 import argparse
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,9 +23,9 @@ from ..arguments.options import float_at_least, float_list, int_at_least
 from ..pupils import noll_to_nm
 from .io import DataError
 from .options import add_output_options, add_quiet_option
+from .solvers import METHODS, add_method_options, iteration_budget
 
 OUTPUTS = ("coefficients.json", "coefficients.csv", "retrieve.png")
-RESTARTS = 4  # of L-BFGS-B, while a run lowers the cost 1000-fold
 
 
 def register(commands):
@@ -36,8 +35,9 @@ def register(commands):
         description="Read a stack of PSFs (one .npy (P, M, M), one .npz with 'psfs' and "
                     "optionally 'defocus', a multi-page TIFF, or one PNG/TIFF per plane), "
                     "model a circular pupil of M/pad pixels with a Zernike basis, and recover "
-                    "the coefficients (waves, Noll 2..) and the detector with L-BFGS-B. "
-                    "Writes coefficients.json, coefficients.csv and retrieve.png.",
+                    "the coefficients (waves, Noll 2..) and the detector with Levenberg-Marquardt "
+                    "on the exact Jacobian (or L-BFGS-B: --method lbfgs). Writes "
+                    "coefficients.json, coefficients.csv and retrieve.png.",
         epilog="example: phasegrad retrieve psfs.npy --defocus -0.5,0,0.5 --modes 14")
     retrieve.add_argument("psfs", nargs="+", type=Path, metavar="FILE",
                           help="the PSFs: .npy, .npz, multi-page .tif, or several .png/.tif")
@@ -56,8 +56,7 @@ def register(commands):
     retrieve.add_argument("--detector", choices=("quadratic", "linear"), default="quadratic",
                           help="detector model (default quadratic: gain, background and "
                                "non-linearity estimated)")
-    retrieve.add_argument("--maxiter", type=int_at_least(1), default=500,
-                          help="L-BFGS-B iterations in all (default 500)")
+    add_method_options(retrieve)
     add_output_options(retrieve, "retrieve")
     add_quiet_option(retrieve, default=argparse.SUPPRESS)
     retrieve.set_defaults(run=run)
@@ -77,8 +76,9 @@ def run(args):
     problem = build_model(stack, defocus, pupil_size=args.pupil_size, pad=args.pad,
                           obscuration=args.obscuration, modes=args.modes,
                           detector=args.detector)
-    with Progress(args.maxiter, "L-BFGS-B", quiet=args.quiet) as progress:
-        result = solve(problem, maxiter=args.maxiter, report=progress.line,
+    maxiter = iteration_budget(args.method, args.maxiter)
+    with Progress(maxiter, METHODS[args.method][0], quiet=args.quiet) as progress:
+        result = solve(problem, maxiter=maxiter, method=args.method, report=progress.line,
                        progress=progress)
     make_output_folder(args.out)
     summary = {
@@ -86,11 +86,12 @@ def run(args):
         "model": result.description,
         "options": {"defocus": defocus, "pupil_size": args.pupil_size, "pad": args.pad,
                     "obscuration": args.obscuration, "modes": args.modes,
-                    "detector": args.detector, "maxiter": args.maxiter},
+                    "detector": args.detector, "method": args.method, "maxiter": maxiter},
         "noll": result.noll, "coefficients_waves": result.coefficients,
         "detector": result.detector, "flux_scale": result.flux_scale,
         "rms_wavefront_waves": result.rms_wavefront, "cost": result.cost,
-        "initial_cost": result.initial_cost, "converged": result.converged,
+        "initial_cost": result.initial_cost, "method": result.method,
+        "converged": result.converged,
         "stop_reason": result.stop_reason, "iterations": result.iterations,
         "evaluations": result.evaluations, "seconds": result.seconds,
         "cost_history": result.cost_history}
@@ -107,7 +108,7 @@ def run(args):
                   f"{result.initial_cost:.3e} -> {result.cost:.3e}; wavefront "
                   f"{result.rms_wavefront:.4e} waves RMS")
     verdict = "converged" if result.converged else "did NOT converge"
-    print(f"phasegrad retrieve: L-BFGS-B {verdict} ({result.stop_reason})")
+    print(f"phasegrad retrieve: {result.method} {verdict} ({result.stop_reason})")
     print(f"phasegrad retrieve: wrote {paths['coefficients.json']}, "
           f"{paths['coefficients.csv']}, {paths['retrieve.png']}")
     return 0
@@ -124,8 +125,9 @@ class RetrievalResult:
     rms_wavefront: float         # waves, piston removed
     cost: float
     initial_cost: float
-    converged: bool              # L-BFGS-B's own verdict (tolerance met, not the iteration cap)
-    stop_reason: str             # L-BFGS-B's message
+    method: str                  # "Levenberg-Marquardt" or "L-BFGS-B"
+    converged: bool              # the solver's own verdict (a tolerance met, not the cap)
+    stop_reason: str             # why it stopped, in the solver's words
     iterations: int
     evaluations: int
     seconds: float
@@ -200,24 +202,23 @@ def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=1
                             defocus)
 
 
-def solve(problem, maxiter=500, report=print, progress=None):
-    """Run L-BFGS-B (restarted) on a ``RetrievalProblem`` from ``problem.x0``; a
-    ``RetrievalResult``."""
-    from ..optimize import lbfgs
+def solve(problem, maxiter=None, method="lm", report=print, progress=None):
+    """Fit a ``RetrievalProblem`` from ``problem.x0`` with ``method`` ("lm" or "lbfgs", see
+    ``cli.solvers``; ``maxiter`` None: the method's default budget); a ``RetrievalResult``."""
+    from .solvers import fit
 
     model, pupil, flux_scale, x0 = problem.model, problem.pupil, problem.flux_scale, problem.x0
     modes = model.coefficient_shape[0]
     quadratic = model.detector == "quadratic"
-    report(f"phasegrad retrieve: {model!r}")
+    report(f"phasegrad retrieve: {model!r}; {METHODS[method][0]}")
 
     def callback(iteration, x, cost):
         report(f"  iter {iteration:4d}  cost {cost:12.5e}")
         if progress is not None:
             progress.update(cost=f"{cost:.3e}")
 
-    start = time.perf_counter()
-    found = lbfgs(model, x0, maxiter=maxiter, callback=callback, restarts=RESTARTS)
-    seconds = time.perf_counter() - start
+    found = fit(model, x0, method, iteration_budget(method, maxiter), callback)
+    seconds = found.seconds
     parts = model.unpack(found.x)
     coefficients = np.array(parts[0], dtype=np.float64)
     wavefront = model.wavefront(coefficients)
@@ -226,9 +227,10 @@ def solve(problem, maxiter=500, report=print, progress=None):
     return RetrievalResult(
         coefficients=coefficients, noll=list(range(2, modes + 2)),
         detector=np.array(parts[1], dtype=np.float64) if quadratic else None,
-        flux_scale=flux_scale, rms_wavefront=rms, cost=found.fun,
-        initial_cost=float(found.history[0]), converged=bool(found.success),
-        stop_reason=found.message, iterations=found.nit, evaluations=found.nfev,
+        flux_scale=flux_scale, rms_wavefront=rms, cost=found.cost,
+        initial_cost=float(found.history[0]), method=found.method, converged=found.converged,
+        stop_reason=found.stop_reason, iterations=found.iterations,
+        evaluations=found.evaluations,
         seconds=seconds, description=repr(model), cost_history=found.history, pupil=pupil,
         wavefront=wavefront, data=model.data.astype(np.float64),
         model_images=model.simulate(*parts).reshape(model.data.shape).astype(np.float64))

@@ -137,7 +137,7 @@ class _Dense:
             keep = values > self.n_params * np.finfo(np.float64).eps * np.abs(values).max()
             y = vectors[:, keep] @ ((vectors[:, keep].T @ rhs) / values[keep])
         step = inverse_root * y
-        predicted = -2.0 * (step @ gradient) - step @ (self.hessian @ step)
+        predicted = -2.0 * _dot(step, gradient) - _dot(step, self.hessian @ step)
         return step, predicted, 0
 
 
@@ -160,7 +160,7 @@ class _MatrixFree:
     def linearize(self, x, r):
         """Evaluate g = J^T r at ``x``; update the forcing term; return g."""
         gradient = c.model_vector(self.model.vjp(x, r), self.n_params, "model.vjp(x, u)")
-        norm = float(np.linalg.norm(gradient))
+        norm = np.sqrt(_dot(gradient, gradient))
         if self.previous_norm is not None and self.previous_norm > 0:
             forcing = _EW_GAMMA * (norm / self.previous_norm) ** 2
             safeguard = _EW_GAMMA * self.forcing ** 2
@@ -183,20 +183,20 @@ class _MatrixFree:
         hessian_step = np.zeros_like(gradient)   # J^T J h, for the predicted reduction
         residual = rhs.copy()
         direction = residual.copy()
-        residual_sq = residual @ residual
+        residual_sq = _dot(residual, residual)
         tolerance = self.forcing * np.sqrt(residual_sq)
         iterations = 0
         while iterations < self.cg_maxiter:
             if iterations == 0:
                 if self.first_product is None:
                     self.first_product = self._product(direction)
-                    quotient = (direction @ self.first_product) / residual_sq
+                    quotient = _dot(direction, self.first_product) / residual_sq
                     self.scale = max(self.scale, quotient)
                 product = self.first_product
             else:
                 product = self._product(direction)
             damped = product + damping * self.scale * direction
-            curvature = direction @ damped
+            curvature = _dot(direction, damped)
             if not curvature > 0:
                 if iterations == 0:
                     raise ValueError("model.gauss_newton_product(x, v) gave v^T (J^T J + "
@@ -207,13 +207,21 @@ class _MatrixFree:
             hessian_step += alpha * product
             residual -= alpha * damped
             iterations += 1
-            new_sq = residual @ residual
+            new_sq = _dot(residual, residual)
             if np.sqrt(new_sq) <= tolerance:
                 break
             direction = residual + (new_sq / residual_sq) * direction
             residual_sq = new_sq
-        predicted = -2.0 * (step @ gradient) - step @ hessian_step
+        predicted = -2.0 * _dot(step, gradient) - _dot(step, hessian_step)
         return step, predicted, iterations
+
+
+def _dot(a, b):
+    """``a . b`` of two float64 vectors without BLAS: NumPy's own loop. A BLAS dot wakes
+    OpenBLAS's thread pool for every long vector, whose spinning workers then take the cores
+    from the model's OpenMP kernels (measured: a 6-iteration fit of a 32-pixel problem took
+    0.25 s instead of 0.04 s on a busy 2-core machine)."""
+    return float(np.einsum("i,i->", a, b))
 
 
 def _residuals(model, x, size):
@@ -224,7 +232,7 @@ def _residuals(model, x, size):
     epsilon = float(np.finfo(found.dtype).eps)
     if not np.all(np.isfinite(r)):
         return r, np.inf, epsilon
-    return r, float(r @ r), epsilon
+    return r, _dot(r, r), epsilon
 
 
 def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e-12,
@@ -380,14 +388,14 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
         step, predicted, its = solver.solve(gradient, lam)
         cg_iterations += its
         nit += 1
-        small = np.linalg.norm(step) <= xtol * (np.linalg.norm(x) + xtol)
+        small = np.sqrt(_dot(step, step)) <= xtol * (np.sqrt(_dot(x, x)) + xtol)
         trial = x + step
         trial_r, trial_cost, _ = _residuals(model, trial, r.size)
         nfev += 1
         # cost - trial_cost, summed as (r - r_trial) . (r + r_trial): exact to rounding of the
         # residuals' change instead of the costs', so steps near a non-zero-residual optimum,
         # whose effect on the cost is below its rounding, are still judged right.
-        actual = (float((r - trial_r) @ (r + trial_r)) if np.isfinite(trial_cost)
+        actual = (_dot(r - trial_r, r + trial_r) if np.isfinite(trial_cost)
                   else -np.inf)
         if actual > 0:  # accept (a non-finite trial gives -inf)
             rho = actual / predicted if predicted > 0 else 0.5
