@@ -142,7 +142,8 @@ def test_quiet_demo_and_retrieve_keep_their_final_line(tmp_path, capsys):
     assert main(["demo", "--size", "16", "--modes", "4", "--quiet", "--out",
                  str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("phasegrad demo: Levenberg-Marquardt converged"), lines
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("phasegrad demo: Levenberg-Marquardt converged"), lines
 
 
 def test_quiet_progress_has_neither_bar_nor_lines(capsys):
