@@ -33,6 +33,9 @@ CASES = [
     ("convolve", (("r", (3, 8, 8)), ("r", (8, 8))), ()),
     ("convolve", (("r", (2, 1, 8, 8)), ("c", (3, 8, 8))), ()),
     ("convolve", (("c", (7, 5)), ("r", (2, 7, 5))), ()),
+    # Large enough for the product pass to run on several threads.
+    ("convolve", (("c", (2, 128, 130)), ("r", (128, 130))), ()),
+    ("convolve", (("r", (3, 1, 96, 128)), ("r", (2, 96, 128))), ()),
     ("take", (("c", (2, 7, 5)),), (MASK,)),
     ("take", (("r", (3, 7, 5)),), (np.array([5, 0, 34, 5, 12, 0]),)),
     ("put", (("c", (2, int(MASK.sum()))),), (MASK, (7, 5))),
