@@ -28,6 +28,7 @@ __all__: list[str] = [
     "cached_plan_count",
     "clear_plan_cache",
     "convolve",
+    "convolve_jvp",
     "convolve_vjp",
     "copy_top_left",
     "dft2",
@@ -280,6 +281,20 @@ def convolve(
     """
     Circular convolution over the last two axes; output plane o convolves x plane
     x_plane[o] with h plane h_plane[o] (int64 maps of the output's batch shape).
+    """
+
+def convolve_jvp(
+    x: numpy.ndarray,
+    h: numpy.ndarray,
+    x_dot: numpy.ndarray,
+    h_dot: numpy.ndarray,
+    x_plane: numpy.ndarray,
+    h_plane: numpy.ndarray,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """
+    (y, y_dot) of convolve: y_dot = convolve(x_dot, h) + convolve(x, h_dot), fused
+    (x_dot of x's dtype and shape, h_dot of h's).
     """
 
 def convolve_vjp(

@@ -120,6 +120,34 @@ ArrayPair convolve_vjp(const py::array& y_bar_in, const py::array& x_in, const p
   return py::make_tuple(std::move(x_bar), std::move(h_bar));
 }
 
+template <class X, class H>
+ArrayPair convolve_jvp(const py::array& x_in, const py::array& h_in, const py::array& x_dot_in,
+                       const py::array& h_dot_in, const py::array& x_plane,
+                       const py::array& h_plane, int threads) {
+  using T = real_t<X>;
+  using Y = std::conditional_t<std::is_same_v<X, T> && std::is_same_v<H, T>, T,
+                               std::complex<T>>;
+  auto x = strict<X>(x_in, "x");
+  auto h = strict<H>(h_in, "h");
+  auto x_dot = strict<X>(x_dot_in, "x_dot");
+  auto h_dot = strict<H>(h_dot_in, "h_dot");
+  expect_same_shape(x_dot, "x_dot", x, "x");
+  expect_same_shape(h_dot, "h_dot", h, "h");
+  const Broadcast b = broadcast_of(x, h, x_plane, h_plane);
+  Array<Y> y(b.out_shape), y_dot(b.out_shape);
+  const X* xs = x.data();
+  const H* hs = h.data();
+  const X* xds = x_dot.data();
+  const H* hds = h_dot.data();
+  Y* ys = y.mutable_data();
+  Y* yds = y_dot.mutable_data();
+  {
+    py::gil_scoped_release release;
+    ops::convolve_jvp<X, H, Y>(xs, hs, xds, hds, ys, yds, b.layout, threads);
+  }
+  return py::make_tuple(std::move(y), std::move(y_dot));
+}
+
 }  // namespace
 
 void bind_fourier(py::module_& m) {
@@ -176,6 +204,23 @@ void bind_fourier(py::module_& m) {
       },
       py::arg("y_bar"), py::arg("x"), py::arg("h"), py::arg("x_plane"), py::arg("h_plane"),
       py::arg("threads"), "(x_bar, h_bar) of convolve: correlations with conj(h), conj(x).");
+  m.def(
+      "convolve_jvp",
+      [](const py::array& x, const py::array& h, const py::array& x_dot,
+         const py::array& h_dot, const py::array& x_plane, const py::array& h_plane,
+         int threads) -> ArrayPair {
+        return dispatch(Floats{}, x, "x", [&](auto x_tag) {
+          using X = typename decltype(x_tag)::type;
+          return dispatch(OfPrecision<real_t<X>>{}, h, "h", [&](auto h_tag) {
+            return convolve_jvp<X, typename decltype(h_tag)::type>(x, h, x_dot, h_dot, x_plane,
+                                                                   h_plane, threads);
+          });
+        });
+      },
+      py::arg("x"), py::arg("h"), py::arg("x_dot"), py::arg("h_dot"), py::arg("x_plane"),
+      py::arg("h_plane"), py::arg("threads"),
+      "(y, y_dot) of convolve: y_dot = convolve(x_dot, h) + convolve(x, h_dot), fused\n"
+      "(x_dot of x's dtype and shape, h_dot of h's).");
 }
 
 }  // namespace phasegrad::bind

@@ -1,4 +1,5 @@
-// Circular convolution through cached FFTW plans. See ops/fourier.hpp.
+// Circular convolution through cached FFTW plans, its reverse and its forward rule. See
+// ops/fourier.hpp.
 //
 // Real planes are transformed two at a time: the DFT Z of z = a + i b gives both spectra,
 // A[k] = (Z[k] + conj Z[-k]) / 2 and B[k] = (Z[k] - conj Z[-k]) / (2i), so the product pass
@@ -416,16 +417,125 @@ void convolve_vjp(const G* y_bar, const X* x, const H* h, X* x_bar, H* h_bar,
   real_outputs.inverse(packed_out.data(), rows, cols, threads);
 }
 
+namespace {
+
+// The unnormalised DFT of `count` planes into `spectra`: a complex stack straight from its
+// memory, a real one promoted to complex there first (a zero imaginary part) and transformed in
+// place. Each plane is its own transform.
+template <class T>
+void spectra_into(const std::complex<T>* planes, std::size_t count, std::size_t rows,
+                  std::size_t cols, std::complex<T>* spectra, int threads) {
+  dft2_unnormalized<T>(planes, spectra, count, rows, cols, false, threads);
+}
+
+template <class T>
+void spectra_into(const T* planes, std::size_t count, std::size_t rows, std::size_t cols,
+                  std::complex<T>* spectra, int threads) {
+  const std::size_t n = count * rows * cols;
+  const auto total = static_cast<std::int64_t>(n);
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+  for (std::int64_t e = 0; e < total; ++e) spectra[e] = std::complex<T>(planes[e], T(0));
+  dft2_unnormalized<T>(spectra, spectra, count, rows, cols, false, threads);
+}
+
+// a * b in double, written out: std::complex's operator* checks for infinities and NaNs in a
+// library call that the product pass cannot afford.
+inline void multiply_add(double ar, double ai, double br, double bi, double& re, double& im) {
+  re += ar * br - ai * bi;
+  im += ar * bi + ai * br;
+}
+
+}  // namespace
+
+template <class X, class H, class Y>
+void convolve_jvp(const X* x, const H* h, const X* x_dot, const H* h_dot, Y* y, Y* y_dot,
+                  const ConvolveLayout& layout, int threads) {
+  using T = real_t<X>;
+  static_assert(std::is_same_v<T, real_t<H>> && std::is_same_v<T, real_t<Y>>);
+  static_assert(is_complex_v<Y> == (is_complex_v<X> || is_complex_v<H>));
+  check_layout(layout);
+  const std::size_t rows = layout.rows, cols = layout.cols, plane = rows * cols;
+  const std::size_t xn = layout.x_planes * plane, hn = layout.h_planes * plane;
+
+  // The spectra, one after the other: X, X', H, H'.
+  Buffer<std::complex<T>> spectra(2 * (xn + hn));
+  std::complex<T>* const xs = spectra.data();
+  std::complex<T>* const xds = xs + xn;
+  std::complex<T>* const hs = xds + xn;
+  std::complex<T>* const hds = hs + hn;
+  spectra_into<T>(x, layout.x_planes, rows, cols, xs, threads);
+  spectra_into<T>(x_dot, layout.x_planes, rows, cols, xds, threads);
+  spectra_into<T>(h, layout.h_planes, rows, cols, hs, threads);
+  spectra_into<T>(h_dot, layout.h_planes, rows, cols, hds, threads);
+
+  // The output spectra: written into y and y_dot when complex (then transformed in place),
+  // into one scratch stack [Y, Y'] when real (one batched inverse transform, planes apart).
+  const std::size_t out = layout.out_planes * plane;
+  Buffer<std::complex<T>> scratch(is_complex_v<Y> ? 0 : 2 * out);
+  std::complex<T>* y_spectrum = scratch.data();
+  std::complex<T>* y_dot_spectrum = scratch.data() + (is_complex_v<Y> ? 0 : out);
+  if constexpr (is_complex_v<Y>) {
+    y_spectrum = y;
+    y_dot_spectrum = y_dot;
+  }
+
+  const double norm = 1.0 / static_cast<double>(plane);
+  const auto out_planes = static_cast<std::int64_t>(layout.out_planes);
+  const auto plane_size = static_cast<std::int64_t>(plane);
+  const std::int64_t* x_plane = layout.x_plane;
+  const std::int64_t* h_plane = layout.h_plane;
+#pragma omp parallel for collapse(2) num_threads(threads_for(out, threads)) schedule(static)
+  for (std::int64_t o = 0; o < out_planes; ++o) {
+    for (std::int64_t i = 0; i < plane_size; ++i) {
+      const std::int64_t xi = x_plane[o] * plane_size + i, hi = h_plane[o] * plane_size + i;
+      const double ar = xs[xi].real(), ai = xs[xi].imag();
+      const double dr = xds[xi].real(), di = xds[xi].imag();
+      const double br = hs[hi].real(), bi = hs[hi].imag();
+      const double er = hds[hi].real(), ei = hds[hi].imag();
+      double yr = 0, yi = 0, tr = 0, ti = 0;
+      multiply_add(ar, ai, br, bi, yr, yi);  // X H
+      multiply_add(dr, di, br, bi, tr, ti);  // X' H
+      multiply_add(ar, ai, er, ei, tr, ti);  // + X H'
+      const std::int64_t e = o * plane_size + i;
+      y_spectrum[e] = std::complex<T>(static_cast<T>(norm * yr), static_cast<T>(norm * yi));
+      y_dot_spectrum[e] = std::complex<T>(static_cast<T>(norm * tr), static_cast<T>(norm * ti));
+    }
+  }
+
+  if constexpr (is_complex_v<Y>) {
+    dft2_unnormalized<T>(y, y, layout.out_planes, rows, cols, true, threads);
+    dft2_unnormalized<T>(y_dot, y_dot, layout.out_planes, rows, cols, true, threads);
+  } else {
+    // Both spectra are Hermitian (every factor the DFT of a real plane): keep the real parts.
+    dft2_unnormalized<T>(scratch.data(), scratch.data(), 2 * layout.out_planes, rows, cols,
+                         true, threads);
+    const std::complex<T>* spectra_out = scratch.data();
+    const auto total = static_cast<std::int64_t>(out);
+#pragma omp parallel for num_threads(threads_for(out, threads)) schedule(static)
+    for (std::int64_t e = 0; e < total; ++e) {
+      y[e] = spectra_out[e].real();
+      y_dot[e] = spectra_out[out + static_cast<std::size_t>(e)].real();
+    }
+  }
+}
+
 #define PHASEGRAD_CONVOLVE_FORWARD(X, H, Y) \
   template void convolve<X, H, Y>(const X*, const H*, Y*, const ConvolveLayout&, int);
 #define PHASEGRAD_CONVOLVE_REVERSE(G, X, H)                                 \
   template void convolve_vjp<G, X, H>(const G*, const X*, const H*, X*, H*, \
+                                      const ConvolveLayout&, int);
+#define PHASEGRAD_CONVOLVE_TANGENT(X, H, Y)                                                \
+  template void convolve_jvp<X, H, Y>(const X*, const H*, const X*, const H*, Y*, Y*, \
                                       const ConvolveLayout&, int);
 #define PHASEGRAD_CONVOLVE_INSTANCES(T, C) \
   PHASEGRAD_CONVOLVE_FORWARD(T, T, T)      \
   PHASEGRAD_CONVOLVE_FORWARD(T, C, C)      \
   PHASEGRAD_CONVOLVE_FORWARD(C, T, C)      \
   PHASEGRAD_CONVOLVE_FORWARD(C, C, C)      \
+  PHASEGRAD_CONVOLVE_TANGENT(T, T, T)      \
+  PHASEGRAD_CONVOLVE_TANGENT(T, C, C)      \
+  PHASEGRAD_CONVOLVE_TANGENT(C, T, C)      \
+  PHASEGRAD_CONVOLVE_TANGENT(C, C, C)      \
   PHASEGRAD_CONVOLVE_REVERSE(T, T, T)      \
   PHASEGRAD_CONVOLVE_REVERSE(T, T, C)      \
   PHASEGRAD_CONVOLVE_REVERSE(T, C, T)      \
@@ -439,6 +549,7 @@ PHASEGRAD_CONVOLVE_INSTANCES(float, std::complex<float>)
 PHASEGRAD_CONVOLVE_INSTANCES(double, std::complex<double>)
 
 #undef PHASEGRAD_CONVOLVE_INSTANCES
+#undef PHASEGRAD_CONVOLVE_TANGENT
 #undef PHASEGRAD_CONVOLVE_REVERSE
 #undef PHASEGRAD_CONVOLVE_FORWARD
 

@@ -1,5 +1,7 @@
 """Indexing ops in C++: take / put by flat index (Eq. 59, 60, 62), top-left zero-pad / crop,
-and the FFT shifts, each one pass over its output.
+and the FFT shifts, each one pass over its output. Their forward rules run the op's kernel on
+the input and on its tangent, two calls: stacking the two into one batch would add a copy of
+both, a pass as long as the op itself.
 
 The argument rules are shared with the reference (``phasegrad.arguments.indexing``), so both
 raise the same errors; a strided input is copied to a contiguous one first and never written to.
@@ -20,15 +22,16 @@ from ..arguments.indexing import (
     take_inputs,
     take_vjp_inputs,
 )
+from ..arguments.tangents import tangent
 from ..arguments.validate import array
 from ..config import get_num_threads
 from ..native import ascontiguous, core
 from ..reference import indexing as _ref
 
 __all__ = [
-    "take", "take_vjp", "put", "put_vjp",
-    "pad", "pad_vjp", "crop", "crop_vjp",
-    "fftshift", "fftshift_vjp", "ifftshift", "ifftshift_vjp",
+    "take", "take_vjp", "take_jvp", "put", "put_vjp", "put_jvp",
+    "pad", "pad_vjp", "pad_jvp", "crop", "crop_vjp", "crop_jvp",
+    "fftshift", "fftshift_vjp", "fftshift_jvp", "ifftshift", "ifftshift_vjp", "ifftshift_jvp",
 ]
 
 
@@ -65,6 +68,26 @@ def put_vjp(y_bar, index, shape):
     return core.take(ascontiguous(y_bar), _for_core(index), get_num_threads())
 
 
+@amend(twin=_ref.take_jvp)
+def take_jvp(x, x_dot, index):
+    x, index = take_inputs(x, index)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    index = _for_core(index)
+    threads = get_num_threads()
+    return (core.take(ascontiguous(x), index, threads),
+            core.take(ascontiguous(x_dot), index, threads))
+
+
+@amend(twin=_ref.put_jvp)
+def put_jvp(x, x_dot, index, shape):
+    x, index, (rows, cols) = put_inputs(x, index, shape)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    index = _for_core(index)
+    threads = get_num_threads()
+    return (core.put(ascontiguous(x), index, rows, cols, threads),
+            core.put(ascontiguous(x_dot), index, rows, cols, threads))
+
+
 def _top_left(x, plane):
     return core.copy_top_left(ascontiguous(x), *plane, get_num_threads())
 
@@ -89,9 +112,30 @@ def crop_vjp(y_bar, x_shape):
     return _top_left(*crop_vjp_inputs(y_bar, x_shape))
 
 
+@amend(twin=_ref.pad_jvp)
+def pad_jvp(x, x_dot, shape):
+    x, plane = pad_inputs(x, shape)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    return _top_left(x, plane), _top_left(x_dot, plane)
+
+
+@amend(twin=_ref.crop_jvp)
+def crop_jvp(x, x_dot, shape):
+    x, plane = crop_inputs(x, shape)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    return _top_left(x, plane), _top_left(x_dot, plane)
+
+
 def _shift(x, name, inverse):
     x = array(x, name, min_ndim=2)
     return core.fftshift(ascontiguous(x), inverse, get_num_threads())
+
+
+def _shift_jvp(x, x_dot, inverse):
+    x = array(x, "x", min_ndim=2)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    return (core.fftshift(ascontiguous(x), inverse, get_num_threads()),
+            core.fftshift(ascontiguous(x_dot), inverse, get_num_threads()))
 
 
 @amend(twin=_ref.fftshift)
@@ -112,3 +156,13 @@ def ifftshift(x):
 @amend(twin=_ref.ifftshift_vjp)
 def ifftshift_vjp(y_bar):
     return _shift(y_bar, "y_bar", inverse=False)
+
+
+@amend(twin=_ref.fftshift_jvp)
+def fftshift_jvp(x, x_dot):
+    return _shift_jvp(x, x_dot, inverse=False)
+
+
+@amend(twin=_ref.ifftshift_jvp)
+def ifftshift_jvp(x, x_dot):
+    return _shift_jvp(x, x_dot, inverse=True)
