@@ -21,7 +21,8 @@ from .validate import (
 )
 
 __all__ = [
-    "mean_normalize_arguments", "mean_normalize_cotangent", "mean_normalize_scale",
+    "coefficient_tangent", "mean_normalize_arguments", "mean_normalize_cotangent",
+    "mean_normalize_scale",
     "poly_detector_operands", "poly_detector_vjp_operands", "wsse_operands", "wsse_vjp_operands",
 ]
 
@@ -61,6 +62,14 @@ def poly_detector_vjp_operands(M_bar, I, a, b):  # noqa: E741 - I is the paper's
     a, b = _coefficient(a, "a"), _coefficient(b, "b")
     M_bar = cotangent(M_bar, "M_bar", intensity.shape, ("I", intensity))
     return M_bar, intensity, a, b
+
+
+def coefficient_tangent(value, name):
+    """The tangent of a detector coefficient (``a_dot``, ``b_dot``, ``c_dot`` of
+    ``poly_detector_jvp``): a finite real number, accepted as the coefficients themselves are
+    (Python or NumPy scalar, 0-d array, any precision), returned as a Python float.
+    """
+    return _coefficient(value, name)
 
 
 def mean_normalize_arguments(x, c):

@@ -13,6 +13,14 @@ and 61); ``phasegrad.arrays.sum_to_shape`` is that one rule, shared by ``add``, 
 gradient, summed in double precision; ``power``'s exponent is a constant and may be any real
 number. The argument rules are ``phasegrad.arguments.arithmetic``.
 
+Each reverse rule is followed by the forward-mode rule ``op_jvp``: given the op's inputs and a
+tangent ``<name>_dot`` for each differentiable input, it returns ``(y, y_dot)``, the op's output
+and ``y_dot = d/dt y(x + t x_dot)`` at ``t = 0`` (real ``t``; a complex tangent moves the real
+and imaginary parts together). It is the transpose of the reverse rule:
+``Re <y_bar, y_dot> = Re <x_bar, x_dot>`` with ``<a, b> = sum(conj(a) * b)``. Tangents are
+checked by ``phasegrad.arguments.tangents``: an array tangent has its input's shape and dtype, a
+Python-number ``x`` takes a Python-number tangent.
+
 Every op and rule returns new arrays that share no memory with its arguments, so a caller may
 accumulate gradients in place (Eq. 46) without corrupting a cotangent.
 """
@@ -28,15 +36,16 @@ from ..arguments.arithmetic import (
     power_domain,
     power_operands,
 )
+from ..arguments.tangents import tangent
 from ..arguments.validate import array, cotangent, shape_tuple
 from ..arrays import conj, operand_gradient, power_gradient, sum_to_shape
 
 __all__ = [
-    "add", "add_vjp",
-    "mul", "mul_vjp",
-    "matmul", "matmul_vjp",
-    "power", "power_vjp",
-    "broadcast", "broadcast_vjp",
+    "add", "add_vjp", "add_jvp",
+    "mul", "mul_vjp", "mul_jvp",
+    "matmul", "matmul_vjp", "matmul_jvp",
+    "power", "power_vjp", "power_jvp",
+    "broadcast", "broadcast_vjp", "broadcast_jvp",
 ]
 
 
@@ -94,6 +103,40 @@ def add_vjp(z_bar, x, y):
     x, y, shape = binary_operands(x, y)
     z_bar = cotangent(z_bar, "z_bar", shape, ("x", x), ("y", y))
     return operand_gradient(z_bar, x), operand_gradient(z_bar, y)
+
+
+def add_jvp(x, y, x_dot, y_dot):
+    """Forward-mode rule of ``add``: ``z_dot = x_dot + y_dot`` (Eq. 47, 48).
+
+    Each tangent is broadcast as its input is (Eq. 48, 61). The transpose of ``add_vjp``:
+    ``Re <z_bar, z_dot> = Re <x_bar, x_dot> + Re <y_bar, y_dot>`` with
+    ``<a, b> = sum(conj(a) * b)``.
+
+    Parameters
+    ----------
+    x, y : ndarray or Python number
+        The inputs of ``add`` (only ``x`` may be a Python number).
+    x_dot, y_dot : ndarray or Python number
+        Tangents of ``x`` and ``y``: each with its input's shape and dtype; a Python number for
+        a Python-number ``x`` (a real one for a real ``x``).
+
+    Returns
+    -------
+    z : ndarray
+        ``add(x, y)``.
+    z_dot : ndarray
+        The tangent of ``z``: its shape and dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``add`` for ``x`` and ``y``; a tangent of the wrong dtype (``TypeError``) or shape
+        (``ValueError``), naming it.
+    """
+    x, y, _ = binary_operands(x, y)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    y_dot = tangent(y_dot, "y_dot", y, "y")
+    return np.add(x, y), np.add(x_dot, y_dot)
 
 
 def mul(x, y):
@@ -164,6 +207,48 @@ def mul_vjp(z_bar, x, y):
     return x_bar, y_bar
 
 
+def mul_jvp(x, y, x_dot, y_dot):
+    """Forward-mode rule of ``mul``: ``z_dot = x_dot * y + x * y_dot`` (Eq. 49, 51).
+
+    The product rule, with NumPy broadcasting as in ``mul``. The transpose of ``mul_vjp``:
+    ``Re <z_bar, z_dot> = Re <x_bar, x_dot> + Re <y_bar, y_dot>`` with
+    ``<a, b> = sum(conj(a) * b)``.
+
+    Parameters
+    ----------
+    x, y : ndarray or Python number
+        The inputs of ``mul`` (only ``x`` may be a Python number).
+    x_dot, y_dot : ndarray or Python number
+        Tangents of ``x`` and ``y``: each with its input's shape and dtype; a Python number for
+        a Python-number ``x`` (a real one for a real ``x``).
+
+    Returns
+    -------
+    z : ndarray
+        ``mul(x, y)``.
+    z_dot : ndarray
+        The tangent of ``z``: its shape and dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``mul`` for ``x`` and ``y``; a tangent of the wrong dtype (``TypeError``) or shape
+        (``ValueError``), naming it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mul_jvp(2.0, np.array([1.0, 3.0]), 1.0, np.array([0.5, 0.0]))
+    (array([2., 6.]), array([2., 3.]))
+    """
+    x, y, _ = binary_operands(x, y)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    y_dot = tangent(y_dot, "y_dot", y, "y")
+    z_dot = np.multiply(x_dot, y)
+    z_dot += np.multiply(x, y_dot)
+    return np.multiply(x, y), z_dot
+
+
 def _adjoint(v):
     """Conjugate transpose of the last two axes (a view for a real array)."""
     return np.swapaxes(conj(v), -1, -2)
@@ -223,6 +308,42 @@ def matmul_vjp(z_bar, x, y):
     x_bar = sum_to_shape(np.matmul(z_bar, _adjoint(y)), x.shape, x.dtype, copy=False)
     y_bar = sum_to_shape(np.matmul(_adjoint(x), z_bar), y.shape, y.dtype, copy=False)
     return x_bar, y_bar
+
+
+def matmul_jvp(x, y, x_dot, y_dot):
+    """Forward-mode rule of ``matmul``: ``z_dot = x_dot @ y + x @ y_dot`` (Eq. 50).
+
+    The product rule for the matrix product, batched as ``matmul``. The transpose of
+    ``matmul_vjp``: ``Re <z_bar, z_dot> = Re <x_bar, x_dot> + Re <y_bar, y_dot>`` with
+    ``<a, b> = sum(conj(a) * b)``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., N, P)
+    y : ndarray, shape (..., P, M)
+        The inputs of ``matmul``.
+    x_dot, y_dot : ndarray
+        Tangents of ``x`` and ``y``, each with its input's shape and dtype.
+
+    Returns
+    -------
+    z : ndarray, shape (..., N, M)
+        ``matmul(x, y)``.
+    z_dot : ndarray
+        The tangent of ``z``: its shape and dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``matmul`` for ``x`` and ``y``; a tangent of the wrong dtype (``TypeError``) or shape
+        (``ValueError``), naming it.
+    """
+    x, y, _ = matmul_operands(x, y)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    y_dot = tangent(y_dot, "y_dot", y, "y")
+    z_dot = np.matmul(x_dot, y)
+    z_dot += np.matmul(x, y_dot)
+    return np.matmul(x, y), z_dot
 
 
 def power(x, c):
@@ -298,6 +419,51 @@ def power_vjp(y_bar, x, c):
     return power_gradient(y_bar, x, c)
 
 
+def power_jvp(x, x_dot, c):
+    """Forward-mode rule of ``power``: ``y_dot = c * x**(c - 1) * x_dot`` (Eq. 52).
+
+    A complex ``x`` takes the derivative of the principal branch, ``c x**(c - 1)``, which is
+    holomorphic there. The transpose of ``power_vjp``: ``Re <y_bar, y_dot> = Re <x_bar, x_dot>``
+    with ``<a, b> = sum(conj(a) * b)``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The input of ``power``.
+    x_dot : ndarray
+        Tangent of ``x``, with its shape and dtype.
+    c : float or ndarray
+        The exponent, as for ``power``; a constant (it has no tangent).
+
+    Returns
+    -------
+    y : ndarray
+        ``power(x, c)``.
+    y_dot : ndarray
+        The tangent of ``y``, shaped and typed like ``x``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``power``; a tangent of the wrong dtype (``TypeError``) or shape (``ValueError``);
+        then, as ``power_vjp``, zero entries of ``x`` where ``c < 1`` (an infinite derivative).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> power_jvp(np.array([3.0]), np.array([0.5]), 2)
+    (array([9.]), array([3.]))
+    """
+    x, c = power_operands(x, c)
+    power_domain(x, c)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    power_domain(x, c, derivative=True)
+    y_dot = np.power(x, c - 1)
+    y_dot *= c
+    y_dot *= x_dot
+    return np.power(x, c), y_dot
+
+
 def broadcast(x, shape):
     """Broadcast ``x`` to the full ``shape``: ``y_n = x`` for every n (Eq. 61).
 
@@ -357,3 +523,35 @@ def broadcast_vjp(y_bar, x_shape):
     x_shape = shape_tuple(x_shape, "x_shape")
     broadcast_target(y_bar.shape, x_shape, "the shape of y_bar", "x_shape")
     return sum_to_shape(y_bar, x_shape, y_bar.dtype)
+
+
+def broadcast_jvp(x, x_dot, shape):
+    """Forward-mode rule of ``broadcast``: ``y_dot = x_dot`` broadcast to ``shape`` (Eq. 61).
+
+    ``broadcast`` is linear, so its tangent is the same broadcast of ``x_dot``. The transpose
+    of ``broadcast_vjp``: ``Re <y_bar, y_dot> = Re <x_bar, x_dot>`` with
+    ``<a, b> = sum(conj(a) * b)``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The input of ``broadcast``.
+    x_dot : ndarray
+        Tangent of ``x``, with its shape and dtype.
+    shape : tuple of int
+        The full shape of ``y``, as for ``broadcast``.
+
+    Returns
+    -------
+    y, y_dot : ndarray
+        ``broadcast(x, shape)`` and ``broadcast(x_dot, shape)``: new contiguous arrays.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``broadcast``; a tangent of the wrong dtype (``TypeError``) or shape (``ValueError``).
+    """
+    x = array(x, "x")
+    shape = broadcast_target(shape_tuple(shape, "shape"), x.shape, "shape", "x of shape")
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    return np.broadcast_to(x, shape).copy(), np.broadcast_to(x_dot, shape).copy()

@@ -11,6 +11,13 @@ the domains are strict: ``real``/``imag`` need a complex ``x``, ``expi``/``to_co
 ``x``. A cotangent of a real output may be given as a complex array; only its real part counts
 (the rules of Table 1 write ``Re y_bar``). Every op and rule returns new arrays that share no
 memory with its arguments. The argument rules are ``phasegrad.arguments.complex_parts``.
+
+Each reverse rule is followed by the forward-mode rule ``op_jvp(x, x_dot)``: it returns
+``(y, y_dot)``, the op's output and ``y_dot = d/dt y(x + t x_dot)`` at ``t = 0`` (real ``t``; a
+complex tangent moves the real and imaginary parts together). ``x_dot`` has ``x``'s shape and
+dtype (``phasegrad.arguments.tangents``); ``y_dot`` has ``y``'s shape and dtype. Each is the
+transpose of its reverse rule: ``Re <y_bar, y_dot> = Re <x_bar, x_dot>`` with
+``<a, b> = sum(conj(a) * b)``.
 """
 
 from __future__ import annotations
@@ -18,16 +25,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..arguments.complex_parts import complex_input, expi_input, rule_operands, to_complex_input
+from ..arguments.tangents import tangent
 from ..arguments.validate import array, complex_dtype, is_complex, real_dtype
 
 __all__ = [
-    "abs2", "abs2_vjp",
-    "real", "real_vjp",
-    "imag", "imag_vjp",
-    "exp", "exp_vjp",
-    "expi", "expi_vjp",
-    "to_complex", "to_complex_vjp",
+    "abs2", "abs2_vjp", "abs2_jvp",
+    "real", "real_vjp", "real_jvp",
+    "imag", "imag_vjp", "imag_jvp",
+    "exp", "exp_vjp", "exp_jvp",
+    "expi", "expi_vjp", "expi_jvp",
+    "to_complex", "to_complex_vjp", "to_complex_jvp",
 ]
+
 
 def abs2(x):
     """Squared magnitude ``y = |x|**2`` (Eq. 53).
@@ -83,6 +92,54 @@ def abs2_vjp(y_bar, x):
     return (2 * np.real(y_bar)) * x
 
 
+def abs2_jvp(x, x_dot):
+    """Forward-mode rule of ``abs2``: ``y_dot = 2 Re(conj(x) * x_dot)`` (Eq. 53).
+
+    For a real ``x``, ``y_dot = 2 * x * x_dot``. ``y_dot`` is real, as ``y`` is. The transpose
+    of ``abs2_vjp``: ``Re <y_bar, y_dot> = Re <x_bar, x_dot>`` with
+    ``<a, b> = sum(conj(a) * b)``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The input of ``abs2``.
+    x_dot : ndarray
+        Tangent of ``x``: ``x``'s shape and dtype.
+
+    Returns
+    -------
+    y : ndarray
+        ``abs2(x)``.
+    y_dot : ndarray
+        The tangent of ``y``: real, shaped like ``x`` (``y``'s dtype).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``abs2``; a tangent of the wrong dtype (``TypeError``) or shape (``ValueError``).
+
+    Examples
+    --------
+    At x = 3 + 4j, moving along 1j changes |x|**2 at the rate 2 Re(conj(x) 1j) = 8:
+
+    >>> import numpy as np
+    >>> abs2_jvp(np.array([3 + 4j]), np.array([1j]))
+    (array([25.]), array([8.]))
+    """
+    x = array(x, "x")
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    if not is_complex(x):
+        y_dot = np.multiply(x, x_dot)
+        y_dot *= 2
+        return np.square(x), y_dot
+    y = np.square(x.real)
+    y += np.square(x.imag)
+    y_dot = np.multiply(x.real, x_dot.real)
+    y_dot += np.multiply(x.imag, x_dot.imag)
+    y_dot *= 2
+    return y, y_dot
+
+
 def real(x):
     """Real part ``y = Re(x)`` of a complex array (Eq. 54).
 
@@ -127,6 +184,36 @@ def real_vjp(y_bar):
     """
     y_bar = array(y_bar, "y_bar")
     return np.real(y_bar).astype(complex_dtype(y_bar.dtype))
+
+
+def real_jvp(x, x_dot):
+    """Forward-mode rule of ``real``: ``y_dot = Re(x_dot)`` (Eq. 54).
+
+    ``real`` is linear over the reals. The transpose of ``real_vjp``:
+    ``Re <y_bar, y_dot> = Re <x_bar, x_dot>`` with ``<a, b> = sum(conj(a) * b)``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The input of ``real``.
+    x_dot : ndarray
+        Tangent of ``x``: complex, ``x``'s shape and dtype.
+
+    Returns
+    -------
+    y : ndarray
+        ``real(x)``.
+    y_dot : ndarray
+        The tangent of ``y``: real (``y``'s dtype), a new contiguous array.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``real``; a tangent of the wrong dtype (``TypeError``) or shape (``ValueError``).
+    """
+    x = complex_input(x, "real")
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    return x.real.copy(), x_dot.real.copy()
 
 
 def imag(x):
@@ -183,6 +270,36 @@ def imag_vjp(y_bar):
     return x_bar
 
 
+def imag_jvp(x, x_dot):
+    """Forward-mode rule of ``imag``: ``y_dot = Im(x_dot)`` (Eq. 55).
+
+    ``imag`` is linear over the reals. The transpose of ``imag_vjp``:
+    ``Re <y_bar, y_dot> = Re <x_bar, x_dot>`` with ``<a, b> = sum(conj(a) * b)``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The input of ``imag``.
+    x_dot : ndarray
+        Tangent of ``x``: complex, ``x``'s shape and dtype.
+
+    Returns
+    -------
+    y : ndarray
+        ``imag(x)``.
+    y_dot : ndarray
+        The tangent of ``y``: real (``y``'s dtype), a new contiguous array.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``imag``; a tangent of the wrong dtype (``TypeError``) or shape (``ValueError``).
+    """
+    x = complex_input(x, "imag")
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    return x.imag.copy(), x_dot.imag.copy()
+
+
 def exp(x):
     """Exponential ``y = e**x`` of a real or complex array (Eq. 56).
 
@@ -226,6 +343,37 @@ def exp_vjp(y_bar, y):
     if is_complex(y):
         return y_bar * np.conj(y)
     return np.real(y_bar) * y
+
+
+def exp_jvp(x, x_dot):
+    """Forward-mode rule of ``exp``: ``y_dot = y * x_dot`` (Eq. 56).
+
+    ``exp`` is holomorphic, its derivative is ``y`` itself. The transpose of ``exp_vjp``:
+    ``Re <y_bar, y_dot> = Re <x_bar, x_dot>`` with ``<a, b> = sum(conj(a) * b)``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The input of ``exp``.
+    x_dot : ndarray
+        Tangent of ``x``: ``x``'s shape and dtype.
+
+    Returns
+    -------
+    y : ndarray
+        ``exp(x)``.
+    y_dot : ndarray
+        The tangent of ``y``: ``y``'s shape and dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``exp``; a tangent of the wrong dtype (``TypeError``) or shape (``ValueError``).
+    """
+    x = array(x, "x")
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    y = np.exp(x)
+    return y, y * x_dot
 
 
 def expi(x):
@@ -291,6 +439,53 @@ def expi_vjp(y_bar, y):
     return x_bar
 
 
+def expi_jvp(x, x_dot):
+    """Forward-mode rule of ``expi``: ``y_dot = 1j * y * x_dot`` (Eq. 57).
+
+    The phase ``x`` and its tangent are real: ``Re y_dot = -sin(x) x_dot``,
+    ``Im y_dot = cos(x) x_dot``. The transpose of ``expi_vjp``:
+    ``Re <y_bar, y_dot> = Re <x_bar, x_dot>`` with ``<a, b> = sum(conj(a) * b)``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The input of ``expi``.
+    x_dot : ndarray
+        Tangent of ``x``: real, ``x``'s shape and dtype.
+
+    Returns
+    -------
+    y : ndarray
+        ``expi(x)``.
+    y_dot : ndarray
+        The tangent of ``y``: complex, ``y``'s dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``expi``; a tangent of the wrong dtype (``TypeError``) or shape (``ValueError``).
+
+    Examples
+    --------
+    At x = 0 the phasor turns towards 1j: ``Im y_dot = cos(0) * x_dot``.
+
+    >>> import numpy as np
+    >>> y, y_dot = expi_jvp(np.array([0.0]), np.array([2.0]))
+    >>> y_dot.imag
+    array([2.])
+    """
+    x = expi_input(x)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    y = np.empty(x.shape, complex_dtype(x.dtype))
+    np.cos(x, out=y.real)
+    np.sin(x, out=y.imag)
+    y_dot = np.empty_like(y)
+    np.multiply(y.imag, x_dot, out=y_dot.real)
+    np.negative(y_dot.real, out=y_dot.real)
+    np.multiply(y.real, x_dot, out=y_dot.imag)
+    return y, y_dot
+
+
 def to_complex(x):
     """Promote a real array to complex, ``y = x + 0j`` (the extension x -> C of Eq. 65-67).
 
@@ -336,3 +531,35 @@ def to_complex_vjp(y_bar):
     """
     y_bar = array(y_bar, "y_bar")
     return np.real(y_bar).astype(real_dtype(y_bar.dtype))
+
+
+def to_complex_jvp(x, x_dot):
+    """Forward-mode rule of ``to_complex``: ``y_dot = x_dot + 0j`` (Eq. 67).
+
+    The promotion is linear; a real tangent becomes a complex one with no imaginary part. The
+    transpose of ``to_complex_vjp``: ``Re <y_bar, y_dot> = Re <x_bar, x_dot>`` with
+    ``<a, b> = sum(conj(a) * b)``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The input of ``to_complex``.
+    x_dot : ndarray
+        Tangent of ``x``: real, ``x``'s shape and dtype.
+
+    Returns
+    -------
+    y : ndarray
+        ``to_complex(x)``.
+    y_dot : ndarray
+        The tangent of ``y``: complex, ``y``'s dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``to_complex``; a tangent of the wrong dtype (``TypeError``) or shape (``ValueError``).
+    """
+    x = to_complex_input(x)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    dtype = complex_dtype(x.dtype)
+    return x.astype(dtype), x_dot.astype(dtype)

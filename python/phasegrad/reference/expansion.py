@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..arguments.expansion import basis_cotangent, basis_operands
+from ..arguments.tangents import tangent
 
-__all__ = ["basis", "basis_vjp"]
+__all__ = ["basis", "basis_vjp", "basis_jvp"]
 
 
 def basis(a, B):
@@ -86,3 +87,40 @@ def basis_vjp(y_bar, B):
     # A sum over every pixel: accumulate in double, return in the input's precision.
     a_bar = np.matmul(planes.astype(np.float64, copy=False), modes.T.astype(np.float64))
     return a_bar.astype(B.dtype, copy=False)
+
+
+def basis_jvp(a, a_dot, B):
+    """Forward rule of ``basis``: ``y_dot = sum_k a_dot[..., k] * B[k]`` (Eq. 58).
+
+    The expansion is linear in the coefficients and the modes are constants, so the tangent is
+    the expansion of the tangent, ``basis(a_dot, B)``. It pairs with ``basis_vjp``: for every
+    real ``y_bar``, with ``<u, v> = sum(conj(u) * v)``,
+    ``Re<y_bar, y_dot> = Re<basis_vjp(y_bar, B), a_dot>``.
+
+    Parameters
+    ----------
+    a : ndarray, shape (..., K)
+        The point, as for ``basis``.
+    a_dot : ndarray
+        The tangent of ``a``: its shape and dtype (real).
+    B : ndarray, shape (K, n, m)
+        As for ``basis``.
+
+    Returns
+    -------
+    (y, y_dot) : tuple of ndarray
+        ``y = basis(a, B)`` and its tangent, each of shape ``(..., n, m)`` and ``a``'s dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> B = np.array([np.eye(2), np.ones((2, 2))])
+    >>> y, y_dot = basis_jvp(np.array([1.0, -2.0]), np.array([0.0, 1.0]), B)
+    >>> y_dot
+    array([[1., 1.],
+           [1., 1.]])
+    """
+    a, B, modes = basis_operands(a, B)
+    a_dot = tangent(a_dot, "a_dot", a, "a")
+    shape = a.shape[:-1] + B.shape[1:]
+    return np.matmul(a, modes).reshape(shape), np.matmul(a_dot, modes).reshape(shape)

@@ -23,12 +23,13 @@ from ..arguments.indexing import (
     take_inputs,
     take_vjp_inputs,
 )
+from ..arguments.tangents import tangent
 from ..arguments.validate import array
 
 __all__ = [
-    "take", "take_vjp", "put", "put_vjp",
-    "pad", "pad_vjp", "crop", "crop_vjp",
-    "fftshift", "fftshift_vjp", "ifftshift", "ifftshift_vjp",
+    "take", "take_vjp", "take_jvp", "put", "put_vjp", "put_jvp",
+    "pad", "pad_vjp", "pad_jvp", "crop", "crop_vjp", "crop_jvp",
+    "fftshift", "fftshift_vjp", "fftshift_jvp", "ifftshift", "ifftshift_vjp", "ifftshift_jvp",
 ]
 
 
@@ -100,6 +101,34 @@ def take_vjp(y_bar, index, x_shape):
     return x_bar.reshape(y_bar.shape[:-1] + (rows, cols))
 
 
+def take_jvp(x, x_dot, index):
+    """Forward rule of ``take``: ``y_dot = take(x_dot, index)`` (Eq. 59).
+
+    The op is linear, so its tangent is the op applied to the tangent. It pairs with
+    ``take_vjp``: for every ``y_bar``, with ``<a, b> = sum(conj(a) * b)``,
+    ``Re<y_bar, y_dot> = Re<take_vjp(y_bar, index, x.shape), x_dot>``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The point, as for ``take``.
+    x_dot : ndarray
+        The tangent of ``x``: its shape and dtype.
+    index : ndarray
+        As for ``take``.
+
+    Returns
+    -------
+    (y, y_dot) : tuple of ndarray
+        ``y = take(x, index)`` and its tangent, each of shape ``(..., k)`` and ``x``'s
+        dtype.
+    """
+    x, index = take_inputs(x, index)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    pixels = (..., *np.unravel_index(_as_flat(index), x.shape[-2:]))
+    return x[pixels], x_dot[pixels]
+
+
 def put(x, index, shape):
     """Array assignment ``y[alpha] = x`` into a zero plane (Eq. 60).
 
@@ -147,6 +176,41 @@ def put_vjp(y_bar, index, shape):
     """
     y_bar, _ = put_vjp_inputs(y_bar, index, shape)
     return take(y_bar, index)
+
+
+def put_jvp(x, x_dot, index, shape):
+    """Forward rule of ``put``: ``y_dot = put(x_dot, index, shape)`` (Eq. 60).
+
+    The op is linear, so its tangent is the op applied to the tangent. It pairs with
+    ``put_vjp``: for every ``y_bar``, with ``<a, b> = sum(conj(a) * b)``,
+    ``Re<y_bar, y_dot> = Re<put_vjp(y_bar, index, shape), x_dot>``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The point, as for ``put``.
+    x_dot : ndarray
+        The tangent of ``x``: its shape and dtype.
+    index : ndarray
+        As for ``put``.
+    shape : tuple of int
+        As for ``put``.
+
+    Returns
+    -------
+    (y, y_dot) : tuple of ndarray
+        ``y = put(x, index, shape)`` and its tangent, each of shape ``(..., n, m)`` and
+        ``x``'s dtype.
+    """
+    x, index, (rows, cols) = put_inputs(x, index, shape)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    flat = _as_flat(index)
+    planes = []
+    for values in (x, x_dot):
+        y = np.zeros(x.shape[:-1] + (rows * cols,), dtype=x.dtype)
+        y[..., flat] = values
+        planes.append(y.reshape(x.shape[:-1] + (rows, cols)))
+    return tuple(planes)
 
 
 def pad(x, shape):
@@ -202,6 +266,38 @@ def pad_vjp(y_bar, x_shape):
     return crop(y_bar, plane)
 
 
+def pad_jvp(x, x_dot, shape):
+    """Forward rule of ``pad``: ``y_dot = pad(x_dot, shape)`` (Eq. 60).
+
+    The op is linear, so its tangent is the op applied to the tangent. It pairs with
+    ``pad_vjp``: for every ``y_bar``, with ``<a, b> = sum(conj(a) * b)``,
+    ``Re<y_bar, y_dot> = Re<pad_vjp(y_bar, x.shape), x_dot>``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The point, as for ``pad``.
+    x_dot : ndarray
+        The tangent of ``x``: its shape and dtype.
+    shape : tuple of int
+        As for ``pad``.
+
+    Returns
+    -------
+    (y, y_dot) : tuple of ndarray
+        ``y = pad(x, shape)`` and its tangent, each of shape ``(..., N, M)`` and ``x``'s
+        dtype.
+    """
+    x, (rows, cols) = pad_inputs(x, shape)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    planes = []
+    for values in (x, x_dot):
+        y = np.zeros(x.shape[:-2] + (rows, cols), dtype=x.dtype)
+        y[..., :x.shape[-2], :x.shape[-1]] = values
+        planes.append(y)
+    return tuple(planes)
+
+
 def crop(x, shape):
     """Keep the top-left part of the plane (Eq. 59: indexing).
 
@@ -247,6 +343,33 @@ def crop_vjp(y_bar, x_shape):
     return pad(y_bar, plane)
 
 
+def crop_jvp(x, x_dot, shape):
+    """Forward rule of ``crop``: ``y_dot = crop(x_dot, shape)`` (Eq. 59).
+
+    The op is linear, so its tangent is the op applied to the tangent. It pairs with
+    ``crop_vjp``: for every ``y_bar``, with ``<a, b> = sum(conj(a) * b)``,
+    ``Re<y_bar, y_dot> = Re<crop_vjp(y_bar, x.shape), x_dot>``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The point, as for ``crop``.
+    x_dot : ndarray
+        The tangent of ``x``: its shape and dtype.
+    shape : tuple of int
+        As for ``crop``.
+
+    Returns
+    -------
+    (y, y_dot) : tuple of ndarray
+        ``y = crop(x, shape)`` and its tangent, each of shape ``(..., N, M)`` and ``x``'s
+        dtype.
+    """
+    x, (rows, cols) = crop_inputs(x, shape)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    return x[..., :rows, :cols].copy(), x_dot[..., :rows, :cols].copy()
+
+
 def fftshift(x):
     """Move the zero frequency to the centre of the plane (a permutation of the last two axes).
 
@@ -289,6 +412,30 @@ def fftshift_vjp(y_bar):
     return ifftshift(y_bar)
 
 
+def fftshift_jvp(x, x_dot):
+    """Forward rule of ``fftshift``: ``y_dot = fftshift(x_dot)`` (a permutation).
+
+    The op is linear, so its tangent is the op applied to the tangent. It pairs with
+    ``fftshift_vjp``: for every ``y_bar``, with ``<a, b> = sum(conj(a) * b)``,
+    ``Re<y_bar, y_dot> = Re<fftshift_vjp(y_bar), x_dot>``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The point, as for ``fftshift``.
+    x_dot : ndarray
+        The tangent of ``x``: its shape and dtype.
+
+    Returns
+    -------
+    (y, y_dot) : tuple of ndarray
+        ``y = fftshift(x)`` and its tangent, each of ``x``'s shape and dtype.
+    """
+    x = array(x, "x", min_ndim=2)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    return np.fft.fftshift(x, axes=(-2, -1)), np.fft.fftshift(x_dot, axes=(-2, -1))
+
+
 def ifftshift(x):
     """Move the centre of the plane back to index (0, 0): the inverse of ``fftshift``.
 
@@ -327,3 +474,27 @@ def ifftshift_vjp(y_bar):
     """
     y_bar = array(y_bar, "y_bar", min_ndim=2)
     return fftshift(y_bar)
+
+
+def ifftshift_jvp(x, x_dot):
+    """Forward rule of ``ifftshift``: ``y_dot = ifftshift(x_dot)`` (a permutation).
+
+    The op is linear, so its tangent is the op applied to the tangent. It pairs with
+    ``ifftshift_vjp``: for every ``y_bar``, with ``<a, b> = sum(conj(a) * b)``,
+    ``Re<y_bar, y_dot> = Re<ifftshift_vjp(y_bar), x_dot>``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The point, as for ``ifftshift``.
+    x_dot : ndarray
+        The tangent of ``x``: its shape and dtype.
+
+    Returns
+    -------
+    (y, y_dot) : tuple of ndarray
+        ``y = ifftshift(x)`` and its tangent, each of ``x``'s shape and dtype.
+    """
+    x = array(x, "x", min_ndim=2)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    return np.fft.ifftshift(x, axes=(-2, -1)), np.fft.ifftshift(x_dot, axes=(-2, -1))

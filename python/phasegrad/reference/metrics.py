@@ -11,6 +11,13 @@ Sums accumulate in float64 and scalar results are Python floats: a float32 sum o
 residuals overflows once the residuals reach about 1e19. Arrays keep their input's dtype, and
 every op and rule returns new arrays that share no memory with its arguments. The argument
 rules are ``phasegrad.arguments.metrics``.
+
+Each reverse rule is followed by the forward-mode rule ``op_jvp``: given the op's inputs and a
+tangent ``<name>_dot`` for each differentiable input, it returns ``(y, y_dot)``, the op's output
+and ``y_dot = d/dt y(x + t x_dot)`` at ``t = 0``. Tangents are real: an array tangent has its
+input's shape and dtype (``phasegrad.arguments.tangents``), a coefficient's tangent is a real
+number. Each is the transpose of its reverse rule: ``Re <y_bar, y_dot> = Re <x_bar, x_dot>``
+with ``<a, b> = sum(conj(a) * b)``.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..arguments.metrics import (
+    coefficient_tangent,
     mean_normalize_arguments,
     mean_normalize_cotangent,
     mean_normalize_scale,
@@ -26,11 +34,12 @@ from ..arguments.metrics import (
     wsse_operands,
     wsse_vjp_operands,
 )
+from ..arguments.tangents import tangent
 
 __all__ = [
-    "wsse", "wsse_vjp",
-    "poly_detector", "poly_detector_vjp",
-    "mean_normalize", "mean_normalize_vjp",
+    "wsse", "wsse_vjp", "wsse_jvp",
+    "poly_detector", "poly_detector_vjp", "poly_detector_jvp",
+    "mean_normalize", "mean_normalize_vjp", "mean_normalize_jvp",
 ]
 
 #: The two axes of an image plane; leading axes are a batch.
@@ -105,6 +114,50 @@ def wsse_vjp(E_bar, M, D, w=None):
     if w is not None:
         M_bar *= w
     return M_bar
+
+
+def wsse_jvp(M, M_dot, D, w=None):
+    """Forward-mode rule of ``wsse``: ``E_dot = 2 * sum(w * (M - D) * M_dot)`` (Eq. 7, 93).
+
+    The sum runs over every element and is accumulated in float64, as ``wsse``'s. The transpose
+    of ``wsse_vjp``: ``E_bar * E_dot = <M_bar, M_dot>`` with ``<a, b> = sum(conj(a) * b)``
+    (everything real).
+
+    Parameters
+    ----------
+    M : ndarray
+        The model, as for ``wsse``.
+    M_dot : ndarray
+        Tangent of ``M``, with its shape and dtype.
+    D, w
+        The data and weights of ``wsse``: constants, they have no tangent.
+
+    Returns
+    -------
+    E, E_dot : float
+        ``wsse(M, D, w)`` and its tangent, Python floats.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``wsse``; a tangent of the wrong dtype (``TypeError``) or shape (``ValueError``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> wsse_jvp(np.array([1.0, 2.0]), np.array([1.0, 1.0]), np.zeros(2))
+    (5.0, 6.0)
+    """
+    M, D, w = wsse_operands(M, D, w)
+    M_dot = tangent(M_dot, "M_dot", M, "M")
+    residual = np.subtract(M, D, dtype=np.float64)
+    if w is not None:
+        weighted = residual * w
+        squared = np.square(residual)
+        squared *= w
+    else:
+        weighted, squared = residual, np.square(residual)
+    return float(np.sum(squared)), 2.0 * float(np.sum(weighted * M_dot))
 
 
 def poly_detector(I, a, b, c):  # noqa: E741 - I is the paper's intensity
@@ -182,6 +235,66 @@ def poly_detector_vjp(M_bar, I, a, b):  # noqa: E741 - I is the paper's intensit
     b_bar = float(np.sum(M_bar_I))
     c_bar = float(np.sum(M_bar, dtype=np.float64))
     return I_bar, a_bar, b_bar, c_bar
+
+
+def poly_detector_jvp(I, a, b, c, I_dot, a_dot, b_dot, c_dot):  # noqa: E741 - the paper's I
+    """Forward-mode rule of ``poly_detector`` (Eq. 98-101):
+    ``M_dot = (2 a I + b) * I_dot + a_dot * I**2 + b_dot * I + c_dot``.
+
+    The coefficients are real numbers with real-number tangents (a coefficient held fixed has
+    tangent 0). The transpose of ``poly_detector_vjp``:
+    ``<M_bar, M_dot> = <I_bar, I_dot> + a_bar a_dot + b_bar b_dot + c_bar c_dot`` with
+    ``<a, b> = sum(conj(a) * b)`` (everything real; ``Re M_bar`` for a complex ``M_bar``).
+
+    Parameters
+    ----------
+    I : ndarray
+        The intensity, as for ``poly_detector``.
+    a, b, c : float
+        The coefficients, as for ``poly_detector``.
+    I_dot : ndarray
+        Tangent of ``I``, with its shape and dtype.
+    a_dot, b_dot, c_dot : float
+        Tangents of the coefficients: finite real numbers (Python or NumPy scalars, 0-d arrays).
+
+    Returns
+    -------
+    M : ndarray
+        ``poly_detector(I, a, b, c)``.
+    M_dot : ndarray
+        The tangent of ``M``, shaped and typed like ``I``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``poly_detector``; a tangent ``I_dot`` of the wrong dtype (``TypeError``) or shape
+        (``ValueError``); a coefficient tangent that is not a finite real number.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> poly_detector_jvp(np.array([2.0]), 0.5, 1.0, 0.0, np.array([1.0]), 1.0, 0.0, 0.5)
+    (array([4.]), array([7.5]))
+    """
+    intensity, a, b, c = poly_detector_operands(I, a, b, c)
+    I_dot = tangent(I_dot, "I_dot", intensity, "I")
+    a_dot = coefficient_tangent(a_dot, "a_dot")
+    b_dot = coefficient_tangent(b_dot, "b_dot")
+    c_dot = coefficient_tangent(c_dot, "c_dot")
+    M = a * intensity
+    M += b
+    M *= intensity
+    M += c
+    # (2 a I + b) I_dot, then Horner's form of a_dot I^2 + b_dot I + c_dot.
+    M_dot = (2 * a) * intensity
+    M_dot += b
+    M_dot *= I_dot
+    tangent_part = a_dot * intensity
+    tangent_part += b_dot
+    tangent_part *= intensity
+    tangent_part += c_dot
+    M_dot += tangent_part
+    return M, M_dot
 
 
 def _plane_sums(x):
@@ -270,3 +383,51 @@ def mean_normalize_vjp(y_bar, x, c):
     x_bar = y_bar * _per_plane(s, x.dtype)
     x_bar -= _per_plane(s * projection / total, x.dtype)
     return x_bar
+
+
+def mean_normalize_jvp(x, x_dot, c):
+    """Forward-mode rule of ``mean_normalize``: with ``s = c / mean(x)`` and ``y = s * x`` per
+    plane, ``y_dot = s * x_dot - y * sum(x_dot) / sum(x)`` (Eq. 47-61 composed).
+
+    The first term is the product rule for the scale (Eq. 49), the second the tangent that flows
+    through ``mean(x)`` (Eq. 52 with c = -1). Sums are per plane and accumulated in float64.
+    The transpose of ``mean_normalize_vjp``: ``Re <y_bar, y_dot> = <x_bar, x_dot>`` with
+    ``<a, b> = sum(conj(a) * b)``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., n, m)
+        The input of ``mean_normalize``.
+    x_dot : ndarray
+        Tangent of ``x``, with its shape and dtype.
+    c : float
+        The target mean, as for ``mean_normalize``; a constant (it has no tangent).
+
+    Returns
+    -------
+    y : ndarray
+        ``mean_normalize(x, c)``.
+    y_dot : ndarray
+        The tangent of ``y``, shaped and typed like ``x``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As ``mean_normalize``; a tangent of the wrong dtype (``TypeError``) or shape
+        (``ValueError``).
+
+    Examples
+    --------
+    Scaling a plane does not change its normalised values:
+
+    >>> import numpy as np
+    >>> x = np.array([[1.0, 3.0]])
+    >>> mean_normalize_jvp(x, 0.5 * x, 4.0)
+    (array([[2., 6.]]), array([[0., 0.]]))
+    """
+    x, _, total, s = _mean_normalize_operands(x, c)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    y = x * _per_plane(s, x.dtype)
+    y_dot = x_dot * _per_plane(s, x.dtype)
+    y_dot -= y * _per_plane(_plane_sums(x_dot) / total, x.dtype)
+    return y, y_dot

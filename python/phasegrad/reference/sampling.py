@@ -15,9 +15,27 @@ from __future__ import annotations
 import numpy as np
 
 from ..arguments.sampling import bin_inputs, tile_inputs
+from ..arguments.tangents import tangent
 from ..arguments.validate import is_complex
 
-__all__ = ["bin", "bin_vjp", "tile", "tile_vjp"]
+__all__ = ["bin", "bin_vjp", "bin_jvp", "tile", "tile_vjp", "tile_jvp"]
+
+
+def _binned(x, p, q):
+    """The p x q block sums of the plane of a checked ``x``, accumulated in double."""
+    rows, cols = x.shape[-2] // p, x.shape[-1] // q
+    blocks = x.reshape(x.shape[:-2] + (rows, p, cols, q))
+    double = np.complex128 if is_complex(x) else np.float64
+    return blocks.sum(axis=(-3, -1), dtype=double).astype(x.dtype, copy=False)
+
+
+def _tiled(x, p, q):
+    """Each pixel of a checked ``x`` repeated over a p x q block, in a new array (with
+    ``p = q = 1`` too: a reshaped view of ``x`` would alias it)."""
+    rows, cols = x.shape[-2:]
+    y = np.empty(x.shape[:-2] + (rows, p, cols, q), dtype=x.dtype)
+    y[...] = x[..., :, None, :, None]
+    return y.reshape(x.shape[:-2] + (rows * p, cols * q))
 
 
 def bin(x, factor):  # the catalogue's name; it shadows the builtin in this module only
@@ -47,11 +65,7 @@ def bin(x, factor):  # the catalogue's name; it shadows the builtin in this modu
     array([[ 27.,  39.],
            [ 99., 111.]])
     """
-    x, p, q = bin_inputs(x, factor)
-    rows, cols = x.shape[-2] // p, x.shape[-1] // q
-    blocks = x.reshape(x.shape[:-2] + (rows, p, cols, q))
-    double = np.complex128 if is_complex(x) else np.float64
-    return blocks.sum(axis=(-3, -1), dtype=double).astype(x.dtype, copy=False)
+    return _binned(*bin_inputs(x, factor))
 
 
 def bin_vjp(y_bar, factor):
@@ -78,6 +92,33 @@ def bin_vjp(y_bar, factor):
     return tile(y_bar, factor)
 
 
+def bin_jvp(x, x_dot, factor):
+    """Forward rule of ``bin``: ``y_dot = bin(x_dot, factor)`` (Eq. 87).
+
+    The op is linear, so its tangent is the op applied to the tangent (each block summed in
+    double precision, as for ``y``). It pairs with ``bin_vjp``: for every ``y_bar``, with
+    ``<a, b> = sum(conj(a) * b)``, ``Re<y_bar, y_dot> = Re<bin_vjp(y_bar, factor), x_dot>``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., n, m)
+        The point, as for ``bin``.
+    x_dot : ndarray
+        The tangent of ``x``: its shape and dtype.
+    factor : int or (int, int)
+        As for ``bin``.
+
+    Returns
+    -------
+    (y, y_dot) : tuple of ndarray
+        ``y = bin(x, factor)`` and its tangent, each of shape ``(..., n // p, m // q)`` and
+        ``x``'s dtype.
+    """
+    x, p, q = bin_inputs(x, factor)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    return _binned(x, p, q), _binned(x_dot, p, q)
+
+
 def tile(x, factor):
     """Pixel tiling: repeat each pixel over a p x q block (Eq. 88).
 
@@ -102,10 +143,7 @@ def tile(x, factor):
     array([[1., 2.],
            [1., 2.]])
     """
-    x, p, q = tile_inputs(x, factor)
-    rows, cols = x.shape[-2:]
-    blocks = np.broadcast_to(x[..., :, None, :, None], x.shape[:-2] + (rows, p, cols, q))
-    return blocks.reshape(x.shape[:-2] + (rows * p, cols * q))  # one copy, out of the view
+    return _tiled(*tile_inputs(x, factor))
 
 
 def tile_vjp(y_bar, factor):
@@ -130,3 +168,30 @@ def tile_vjp(y_bar, factor):
     """
     y_bar, _, _ = bin_inputs(y_bar, factor, "y_bar")
     return bin(y_bar, factor)
+
+
+def tile_jvp(x, x_dot, factor):
+    """Forward rule of ``tile``: ``y_dot = tile(x_dot, factor)`` (Eq. 88).
+
+    The op is linear, so its tangent is the op applied to the tangent. It pairs with
+    ``tile_vjp``: for every ``y_bar``, with ``<a, b> = sum(conj(a) * b)``,
+    ``Re<y_bar, y_dot> = Re<tile_vjp(y_bar, factor), x_dot>``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., n, m)
+        The point, as for ``tile``.
+    x_dot : ndarray
+        The tangent of ``x``: its shape and dtype.
+    factor : int or (int, int)
+        As for ``tile``.
+
+    Returns
+    -------
+    (y, y_dot) : tuple of ndarray
+        ``y = tile(x, factor)`` and its tangent, each of shape ``(..., n p, m q)`` and
+        ``x``'s dtype.
+    """
+    x, p, q = tile_inputs(x, factor)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    return _tiled(x, p, q), _tiled(x_dot, p, q)
