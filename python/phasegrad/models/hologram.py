@@ -51,9 +51,11 @@ class Hologram:
     ``vjp`` (J^T u), ``gauss_newton_product`` (J^T J v, matrix-free), and dense through
     ``jacobian`` and ``gauss_newton`` (J^T J and J^T r), for Gauss-Newton and
     Levenberg-Marquardt solvers. Its vectors are flat and float64 whatever the precision
-    (phases are rounded to it on the way in). The gradient of E is 2 J^T r. One ``Hologram`` may be called from several
-    Python threads at once: with the fused backend the calls share its work buffers and run
-    one after another (the GIL is released while each runs).
+    (phases are rounded to it on the way in). The gradient of E is 2 J^T r.
+
+    One ``Hologram`` may be called from several Python threads at once: with the fused backend
+    the calls share its work buffers and run one after another (the GIL is released while each
+    runs).
 
     Examples
     --------
@@ -78,6 +80,11 @@ class Hologram:
     @property
     def n_params(self):
         """Number of phase pixels (the length of the flat vector of ``fun_and_jac``)."""
+        return int(np.prod(self.shape))
+
+    @property
+    def n_residuals(self):
+        """Number of residuals of the least-squares view: one per pixel of I_r."""
         return int(np.prod(self.shape))
 
     def _phase(self, phi):
@@ -206,7 +213,7 @@ class Hologram:
             ``x`` or ``u`` of another shape than (n m,), or not finite.
         """
         phi = self._parameters(x)
-        u = flat_vector(u, "u", self.n_params, "residuals")
+        u = flat_vector(u, "u", self.n_residuals, "values, one per residual")
         return self._impl.vjp(phi, u)
 
     def gauss_newton_product(self, x, v):
@@ -264,7 +271,7 @@ class Hologram:
             (``gauss_newton_product``, ``jvp`` and ``vjp`` never form it).
         """
         phi = self._parameters(x)
-        dense_size(self.n_params, self.n_params, "Jacobian",
+        dense_size(self.n_residuals, self.n_params, "Jacobian",
                    "jvp, vjp or gauss_newton_product")
         return self._impl.jacobian(phi)
 
