@@ -40,8 +40,8 @@
 //   J[k, j + h] = c Re(i conj(G[k]) phasor[j] w^(j k)),   w^(j k) = exp(2 pi i (j1 k1 / rows
 //                                                                      + j2 k2 / cols)),
 //
-// the column of a unit tangent being a plane wave: jacobian() writes it from twiddle tables,
-// without a transform. Its Gram matrix, with Re a Re b = Re(a b + a conj(b)) / 2, is
+// since the field's tangent along a unit tangent is a plane wave: jacobian() writes each column
+// from twiddle tables, without a transform. Its Gram matrix, with Re a Re b = Re(a b + a conj(b)) / 2, is
 //
 //   (J^T J)[i + h, j + h] = (c^2 / 2) Re(phasor[i] conj(phasor[j]) P[i - j]
 //                                        - phasor[i] phasor[j] Q[i + j]),
@@ -54,9 +54,11 @@
 // two (forward, tangent and adjoint transforms: three FFTs).
 //
 // The two work buffers are allocated once per object (aligned Buffers, so every call runs the
-// same cached FFTW plans) and every pass overwrites them whole: no state survives a call. Calls on
-// one object serialise on a mutex; the caller releases the GIL first. Sums run over rows into
-// per-row partial sums added in row order, so E does not depend on the thread count.
+// same cached FFTW plans), the least-squares view's extra planes (one for a tangent, three for
+// gauss_newton) on first use and then kept; every pass overwrites what it uses whole: no state
+// survives a call. Calls on one object serialise on a mutex; the caller releases the GIL first.
+// Sums run over rows into per-row partial sums added in row order, so E does not depend on the
+// thread count.
 #pragma once
 
 #include <complex>
