@@ -155,6 +155,42 @@ class FusedHologram64:
     The fused hologram model in float64 (phasegrad.models.fused_hologram).
     """
     def __init__(self, target: numpy.ndarray) -> None: ...
+    def gauss_newton(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        (J^T J, J^T r), float64, without forming J. Four FFTs.
+        """
+    def gauss_newton_product(
+        self,
+        phi: numpy.ndarray,
+        v: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J^T (J v), matrix-free: three FFTs (primal, tangent, adjoint).
+        """
+    def jacobian(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The dense Jacobian dr/dphi, (n m, n m) float64. One FFT.
+        """
+    def jvp(
+        self,
+        phi: numpy.ndarray,
+        v: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v for a flat float64 tangent v of phases. Two FFTs.
+        """
+    def residuals(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        r = (I_r - T).ravel() / sqrt(n m), float64: E = |r|^2. One FFT.
+        """
     def simulate(
         self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
     ) -> numpy.typing.NDArray[numpy.float64]:
@@ -167,6 +203,15 @@ class FusedHologram64:
         """
         (E, phi_bar): the loss as a float (summed in double) and dE/dphi.
         """
+    def vjp(
+        self,
+        phi: numpy.ndarray,
+        u: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J^T u for a flat float64 cotangent u of the residuals. Two FFTs.
+        """
     @property
     def shape(self) -> tuple[int, int]:
         """
@@ -178,6 +223,42 @@ class FusedHologram32:
     The fused hologram model in float32 (phasegrad.models.fused_hologram).
     """
     def __init__(self, target: numpy.ndarray) -> None: ...
+    def gauss_newton(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        (J^T J, J^T r), float64, without forming J. Four FFTs.
+        """
+    def gauss_newton_product(
+        self,
+        phi: numpy.ndarray,
+        v: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J^T (J v), matrix-free: three FFTs (primal, tangent, adjoint).
+        """
+    def jacobian(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The dense Jacobian dr/dphi, (n m, n m) float64. One FFT.
+        """
+    def jvp(
+        self,
+        phi: numpy.ndarray,
+        v: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v for a flat float64 tangent v of phases. Two FFTs.
+        """
+    def residuals(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        r = (I_r - T).ravel() / sqrt(n m), float64: E = |r|^2. One FFT.
+        """
     def simulate(
         self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
     ) -> numpy.typing.NDArray[numpy.float32]:
@@ -189,6 +270,15 @@ class FusedHologram32:
     ) -> tuple[float, numpy.typing.NDArray[numpy.float32]]:
         """
         (E, phi_bar): the loss as a float (summed in double) and dE/dphi.
+        """
+    def vjp(
+        self,
+        phi: numpy.ndarray,
+        u: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J^T u for a flat float64 cotangent u of the residuals. Two FFTs.
         """
     @property
     def shape(self) -> tuple[int, int]:

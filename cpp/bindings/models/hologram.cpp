@@ -3,7 +3,8 @@
 // model (models/phase_retrieval.cpp): make_model() checks the target strictly (exact dtype,
 // C order, shape) and builds the model, which copies it; each method checks phi (exact dtype,
 // the target's shape, C order), allocates its output, releases the GIL and runs the model,
-// which serialises concurrent calls on its own work buffers.
+// which serialises concurrent calls on its own work buffers. The least-squares view's vectors
+// (v, u and every result) are flat float64 whatever the precision.
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -72,6 +73,79 @@ Array<T> simulate(FusedHologram<T>& model, const py::array& phi, int threads) {
   return image;
 }
 
+// A flat float64 vector of the least-squares view (v, u), once it is exactly what the model
+// takes: one value per pixel.
+template <class T>
+const double* flat_of(const FusedHologram<T>& model, const py::array& vector, const char* name) {
+  const auto values = strict<double>(vector, name);
+  const auto size = static_cast<py::ssize_t>(model.rows() * model.cols());
+  if (values.ndim() != 1 || values.shape(0) != size) {
+    throw std::invalid_argument(std::string(name) + " must be a flat vector of " +
+                                std::to_string(size) + " values");
+  }
+  return values.data();
+}
+
+template <class T>
+py::ssize_t pixels(const FusedHologram<T>& model) {
+  return static_cast<py::ssize_t>(model.rows() * model.cols());
+}
+
+template <class T>
+Array<double> residuals(FusedHologram<T>& model, const py::array& phi, int threads) {
+  const T* phase = phase_of(model, phi);
+  Array<double> r({pixels(model)});
+  double* out = r.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.residuals(phase, out, threads);
+  }
+  return r;
+}
+
+// jvp, vjp and gauss_newton_product: (phi, a flat vector) -> a flat vector.
+template <class T, void (FusedHologram<T>::*product)(const T*, const double*, double*, int)>
+Array<double> apply(FusedHologram<T>& model, const py::array& phi, const py::array& vector,
+                    int threads, const char* name) {
+  const T* phase = phase_of(model, phi);
+  const double* in = flat_of(model, vector, name);
+  Array<double> result({pixels(model)});
+  double* out = result.mutable_data();
+  {
+    py::gil_scoped_release release;
+    (model.*product)(phase, in, out, threads);
+  }
+  return result;
+}
+
+template <class T>
+Array<double> jacobian(FusedHologram<T>& model, const py::array& phi, int threads) {
+  const T* phase = phase_of(model, phi);
+  Array<double> jac({pixels(model), pixels(model)});
+  double* out = jac.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.jacobian(phase, out, threads);
+  }
+  return jac;
+}
+
+template <class T>
+py::typing::Tuple<Array<double>, Array<double>> gauss_newton(FusedHologram<T>& model,
+                                                             const py::array& phi,
+                                                             int threads) {
+  const T* phase = phase_of(model, phi);
+  Array<double> jtj({pixels(model), pixels(model)});
+  Array<double> jtr({pixels(model)});
+  double* out_jtj = jtj.mutable_data();
+  double* out_jtr = jtr.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.gauss_newton(phase, out_jtj, out_jtr, threads);
+  }
+  return py::make_tuple(std::move(jtj), std::move(jtr));
+}
+
 template <class T>
 py::typing::Tuple<int, int> shape(const FusedHologram<T>& model) {
   return py::make_tuple(model.rows(), model.cols());
@@ -87,6 +161,33 @@ void bind_model(py::module_& m, const char* name, const char* doc) {
            "(E, phi_bar): the loss as a float (summed in double) and dE/dphi.")
       .def("simulate", &simulate<T>, py::arg("phi"), py::arg("threads"),
            "I_r = I mean(T) / mean(I).")
+      .def("residuals", &residuals<T>, py::arg("phi"), py::arg("threads"),
+           "r = (I_r - T).ravel() / sqrt(n m), float64: E = |r|^2. One FFT.")
+      .def(
+          "jvp",
+          [](Model& model, const py::array& phi, const py::array& v, int threads) {
+            return apply<T, &Model::jvp>(model, phi, v, threads, "v");
+          },
+          py::arg("phi"), py::arg("v"), py::arg("threads"),
+          "J v for a flat float64 tangent v of phases. Two FFTs.")
+      .def(
+          "vjp",
+          [](Model& model, const py::array& phi, const py::array& u, int threads) {
+            return apply<T, &Model::vjp>(model, phi, u, threads, "u");
+          },
+          py::arg("phi"), py::arg("u"), py::arg("threads"),
+          "J^T u for a flat float64 cotangent u of the residuals. Two FFTs.")
+      .def(
+          "gauss_newton_product",
+          [](Model& model, const py::array& phi, const py::array& v, int threads) {
+            return apply<T, &Model::gauss_newton_product>(model, phi, v, threads, "v");
+          },
+          py::arg("phi"), py::arg("v"), py::arg("threads"),
+          "J^T (J v), matrix-free: three FFTs (primal, tangent, adjoint).")
+      .def("jacobian", &jacobian<T>, py::arg("phi"), py::arg("threads"),
+           "The dense Jacobian dr/dphi, (n m, n m) float64. One FFT.")
+      .def("gauss_newton", &gauss_newton<T>, py::arg("phi"), py::arg("threads"),
+           "(J^T J, J^T r), float64, without forming J. Four FFTs.")
       .def_property_readonly("shape", &shape<T>, "The target's shape (n, m).");
 }
 

@@ -1,6 +1,8 @@
 // The fused hologram model: its passes over memory (see models/hologram.hpp for the math).
 #include "phasegrad/models/hologram.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -101,6 +103,43 @@ PHASEGRAD_WIDE_SIMD PhasorSums<float> write_phasor_wide(const float* source, flo
   return write_phasor_moderate(source, out, col_ramp, row_ramp, first, last, shift);
 }
 
+// exp(2 pi i q / n) for q in [0, n), in double: the plane waves of the hologram's Jacobian. The
+// angle is formed from q reduced to (-n / 2, n / 2], with one rounding.
+std::vector<std::complex<double>> plane_waves(std::size_t n) {
+  std::vector<std::complex<double>> waves(n);
+  for (std::size_t q = 0; q < n; ++q) {
+    const double turns = 2 * q <= n ? static_cast<double>(q) : -static_cast<double>(n - q);
+    const double angle = kTwoPi * turns / static_cast<double>(n);
+    waves[q] = {std::cos(angle), std::sin(angle)};
+  }
+  return waves;
+}
+
+// Tiles of the symmetrisation pass over a dense square matrix.
+constexpr std::size_t kTile = 64;
+
+// m <- (m + m^T) / 2 for the n x n row-major m, in place, so that it is symmetric to the bit.
+// Tile row a is one thread's: it owns the pairs (i, j), i < j, with i in that row, and writes
+// m[i, j] and m[j, i] of each; no two threads touch one element.
+void symmetrise(double* m, std::size_t n, int team) {
+  const auto tiles = static_cast<std::int64_t>((n + kTile - 1) / kTile);
+#pragma omp parallel for num_threads(team) schedule(dynamic, 1)
+  for (std::int64_t a = 0; a < tiles; ++a) {
+    const std::size_t row_first = static_cast<std::size_t>(a) * kTile;
+    const std::size_t row_last = std::min(n, row_first + kTile);
+    for (std::size_t col_first = row_first; col_first < n; col_first += kTile) {
+      const std::size_t col_last = std::min(n, col_first + kTile);
+      for (std::size_t i = row_first; i < row_last; ++i) {
+        for (std::size_t j = std::max(col_first, i + 1); j < col_last; ++j) {
+          const double mean = 0.5 * (m[i * n + j] + m[j * n + i]);
+          m[i * n + j] = mean;
+          m[j * n + i] = mean;
+        }
+      }
+    }
+  }
+}
+
 double sum_in_order(const std::vector<double>& parts) {
   double total = 0.0;
   for (double part : parts) total += part;
@@ -121,7 +160,9 @@ FusedHologram<T>::FusedHologram(const T* target, std::size_t rows, std::size_t c
       col_ramp_(shift_ramp<T>(cols, cols / 2)),
       row_sums_(rows, 0.0),
       phasor_(rows * cols),
-      field_(rows * cols) {
+      field_(rows * cols),
+      row_waves_(plane_waves(rows)),
+      col_waves_(plane_waves(cols)) {
   if (rows == 0 || cols == 0) throw std::invalid_argument("target must not be empty");
   for (T value : target_) target_sum_ += static_cast<double>(value);
 }
@@ -222,26 +263,306 @@ double FusedHologram<T>::value_and_grad(const T* phi, T* phi_bar, int threads) {
   dft2_unnormalized<T>(field_.data(), field_.data(), 1, rows_, cols_, /*inverse=*/false, team);
 
   // Pass 5: phi_bar[j + h] = Im(phasor_bar[j] conj(phasor[j])).
-  const std::size_t row_shift = row_shift_, col_shift = col_shift_;
+  project(field_.data(), phi_bar, team);
+  return energy;
+}
+
+template <class T>
+template <class Out>
+void FusedHologram<T>::project(const std::complex<T>* cotangent, Out* out, int team) const {
+  const auto rows = static_cast<std::int64_t>(rows_);
+  const std::size_t cols = cols_, row_shift = row_shift_, col_shift = col_shift_;
   const T* phasor = reinterpret_cast<const T*>(phasor_.data());
+  const T* bar = reinterpret_cast<const T*>(cotangent);
 #pragma omp parallel for num_threads(team) schedule(static)
   for (std::int64_t r = 0; r < rows; ++r) {
     const auto row = static_cast<std::size_t>(r);
-    const T* a = phasor + 2 * r * cols;
-    const T* b = field + 2 * r * cols;
-    T* out = phi_bar + ((row + row_shift) % rows_) * cols_;
-    for_shifted_row(cols_, col_shift, [&](std::size_t first, std::size_t last,
-                                          std::ptrdiff_t offset) {
+    const T* a = phasor + 2 * row * cols;
+    const T* b = bar + 2 * row * cols;
+    Out* o = out + ((row + row_shift) % rows_) * cols;
+    for_shifted_row(cols, col_shift, [&](std::size_t first, std::size_t last,
+                                         std::ptrdiff_t offset) {
       const auto begin = static_cast<std::int64_t>(first);
       const auto end = static_cast<std::int64_t>(last);
       const auto shift = static_cast<std::int64_t>(offset);
 #pragma omp simd
       for (std::int64_t j = begin; j < end; ++j) {
-        out[j + shift] = b[2 * j + 1] * a[2 * j] - b[2 * j] * a[2 * j + 1];
+        o[j + shift] = static_cast<Out>(b[2 * j + 1]) * static_cast<Out>(a[2 * j]) -
+                       static_cast<Out>(b[2 * j]) * static_cast<Out>(a[2 * j + 1]);
       }
     });
   }
-  return energy;
+}
+
+template <class T>
+std::complex<T>* FusedHologram<T>::extra(std::size_t planes) {
+  const std::size_t size = planes * rows_ * cols_;
+  if (extra_.size() < size) extra_ = Buffer<std::complex<T>>(size);
+  return extra_.data();
+}
+
+template <class T>
+void FusedHologram<T>::tangent(const double* v, int team) {
+  const auto rows = static_cast<std::int64_t>(rows_);
+  const std::size_t cols = cols_, row_shift = row_shift_, col_shift = col_shift_;
+  const T* phasor = reinterpret_cast<const T*>(phasor_.data());
+  std::complex<T>* planes = extra(1);
+  T* out = reinterpret_cast<T*>(planes);
+  // phasor_dot[j] = i phasor[j] v[j + h] (expi's tangent), read through the ifftshift.
+#pragma omp parallel for num_threads(team) schedule(static)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const auto row = static_cast<std::size_t>(r);
+    const double* source = v + ((row + row_shift) % rows_) * cols;
+    const T* a = phasor + 2 * row * cols;
+    T* b = out + 2 * row * cols;
+    for_shifted_row(cols, col_shift, [&](std::size_t first, std::size_t last,
+                                         std::ptrdiff_t offset) {
+      const auto begin = static_cast<std::int64_t>(first);
+      const auto end = static_cast<std::int64_t>(last);
+      const auto shift = static_cast<std::int64_t>(offset);
+#pragma omp simd
+      for (std::int64_t j = begin; j < end; ++j) {
+        const double along = source[j + shift];
+        b[2 * j] = static_cast<T>(-static_cast<double>(a[2 * j + 1]) * along);
+        b[2 * j + 1] = static_cast<T>(static_cast<double>(a[2 * j]) * along);
+      }
+    });
+  }
+  // G_dot = IDFT_u(phasor_dot): the transform is linear, its tangent is itself.
+  dft2_unnormalized<T>(planes, planes, 1, rows_, cols_, /*inverse=*/true, team);
+}
+
+template <class T>
+void FusedHologram<T>::residuals(const T* phi, double* r, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::size_t count = rows_ * cols_;
+  const int team = threads_for(count, threads);
+  const double to_normalised = forward(phi, team);
+  const double root = std::sqrt(static_cast<double>(count));
+  const auto total = static_cast<std::int64_t>(count);
+  const T* field = reinterpret_cast<const T*>(field_.data());
+  const T* target = target_.data();
+  // r = (I_r - T) / sqrt(N), I_r formed in double exactly as value_and_grad forms it.
+#pragma omp parallel for simd num_threads(team) schedule(static)
+  for (std::int64_t i = 0; i < total; ++i) {
+    const double re = field[2 * i], im = field[2 * i + 1];
+    r[i] = (to_normalised * (re * re + im * im) - static_cast<double>(target[i])) / root;
+  }
+}
+
+template <class T>
+void FusedHologram<T>::jvp(const T* phi, const double* v, double* out, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::size_t count = rows_ * cols_;
+  const int team = threads_for(count, threads);
+  const double to_normalised = forward(phi, team);
+  tangent(v, team);
+  // r_dot = c Re(conj(G) G_dot), c = 2 s / (N^2 sqrt N) (abs2's and mean_normalize's
+  // tangents; the latter's second term is zero, see the header).
+  const double c = 2.0 * to_normalised / std::sqrt(static_cast<double>(count));
+  const auto total = static_cast<std::int64_t>(count);
+  const T* field = reinterpret_cast<const T*>(field_.data());
+  const T* field_dot = reinterpret_cast<const T*>(extra_.data());
+#pragma omp parallel for simd num_threads(team) schedule(static)
+  for (std::int64_t i = 0; i < total; ++i) {
+    out[i] = c * (static_cast<double>(field[2 * i]) * field_dot[2 * i] +
+                  static_cast<double>(field[2 * i + 1]) * field_dot[2 * i + 1]);
+  }
+}
+
+template <class T>
+void FusedHologram<T>::vjp(const T* phi, const double* u, double* out, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::size_t count = rows_ * cols_;
+  const int team = threads_for(count, threads);
+  const double to_normalised = forward(phi, team);
+  // G_bar = c u G (the residuals' cotangent u / sqrt(N) through mean_normalize_vjp and
+  // abs2_vjp, c as in jvp), in place; then the reverse pass of value_and_grad.
+  const double c = 2.0 * to_normalised / std::sqrt(static_cast<double>(count));
+  const auto total = static_cast<std::int64_t>(count);
+  T* field = reinterpret_cast<T*>(field_.data());
+#pragma omp parallel for simd num_threads(team) schedule(static)
+  for (std::int64_t i = 0; i < total; ++i) {
+    const double weight = c * u[i];
+    field[2 * i] = static_cast<T>(weight * field[2 * i]);
+    field[2 * i + 1] = static_cast<T>(weight * field[2 * i + 1]);
+  }
+  dft2_unnormalized<T>(field_.data(), field_.data(), 1, rows_, cols_, /*inverse=*/false, team);
+  project(field_.data(), out, team);
+}
+
+template <class T>
+void FusedHologram<T>::gauss_newton_product(const T* phi, const double* v, double* out,
+                                            int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::size_t count = rows_ * cols_;
+  const int team = threads_for(count, threads);
+  const double to_normalised = forward(phi, team);  // FFT 1: the primal transform
+  tangent(v, team);                                 // FFT 2: the tangent transform
+  // One pass: w = J v = c Re(conj(G) G_dot) (as jvp), then G_bar = c w G in place (as vjp).
+  const double c = 2.0 * to_normalised / std::sqrt(static_cast<double>(count));
+  const auto total = static_cast<std::int64_t>(count);
+  T* field = reinterpret_cast<T*>(field_.data());
+  const T* field_dot = reinterpret_cast<const T*>(extra_.data());
+#pragma omp parallel for simd num_threads(team) schedule(static)
+  for (std::int64_t i = 0; i < total; ++i) {
+    const double re = field[2 * i], im = field[2 * i + 1];
+    const double weight = c * c * (re * field_dot[2 * i] + im * field_dot[2 * i + 1]);
+    field[2 * i] = static_cast<T>(weight * re);
+    field[2 * i + 1] = static_cast<T>(weight * im);
+  }
+  // FFT 3: the adjoint transform, then expi's reverse rule.
+  dft2_unnormalized<T>(field_.data(), field_.data(), 1, rows_, cols_, /*inverse=*/false, team);
+  project(field_.data(), out, team);
+}
+
+template <class T>
+void FusedHologram<T>::jacobian(const T* phi, double* jac, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::size_t count = rows_ * cols_;
+  const int team = threads_for(count, threads);
+  const int wide_team = threads_for(count * count, threads);
+  const double to_normalised = forward(phi, team);  // the one FFT
+  const double c = 2.0 * to_normalised / std::sqrt(static_cast<double>(count));
+  const std::size_t rows = rows_, cols = cols_, row_shift = row_shift_, col_shift = col_shift_;
+  const T* field = reinterpret_cast<const T*>(field_.data());
+  const T* phasor = reinterpret_cast<const T*>(phasor_.data());
+  const std::complex<double>* row_waves = row_waves_.data();
+  const std::complex<double>* col_waves = col_waves_.data();
+  // Each thread's w^(j2 k2) for the row k at hand (allocated here: nothing throws inside the
+  // parallel region).
+  std::vector<std::complex<double>> scratch(static_cast<std::size_t>(wide_team) * cols);
+  const auto total = static_cast<std::int64_t>(count);
+  // Row k of J: J[k, j + h] = Re(rho[j1] phasor[j] w^(j2 k2)), rho[j1] = c i conj(G[k])
+  // w^(j1 k1). Every row is written whole, contiguously, by one thread.
+#pragma omp parallel num_threads(wide_team)
+  {
+    std::complex<double>* waves =
+        scratch.data() + static_cast<std::size_t>(omp_get_thread_num()) * cols;
+#pragma omp for schedule(static)
+    for (std::int64_t kk = 0; kk < total; ++kk) {
+      const auto k = static_cast<std::size_t>(kk);
+      const std::size_t k1 = k / cols, k2 = k % cols;
+      for (std::size_t j2 = 0, q = 0; j2 < cols; ++j2, q = (q + k2) % cols) {
+        waves[j2] = col_waves[q];
+      }
+      const double gr = field[2 * k], gi = field[2 * k + 1];
+      const std::complex<double> base(c * gi, c * gr);  // c i conj(G[k])
+      double* out_row = jac + k * count;
+      for (std::size_t j1 = 0, q = 0; j1 < rows; ++j1, q = (q + k1) % rows) {
+        const std::complex<double> rho = base * row_waves[q];
+        const double rr = rho.real(), ri = rho.imag();
+        const T* a = phasor + 2 * j1 * cols;
+        const double* w = reinterpret_cast<const double*>(waves);
+        double* o = out_row + ((j1 + row_shift) % rows) * cols;
+        for_shifted_row(cols, col_shift, [&](std::size_t first, std::size_t last,
+                                             std::ptrdiff_t offset) {
+          const auto begin = static_cast<std::int64_t>(first);
+          const auto end = static_cast<std::int64_t>(last);
+          const auto shift = static_cast<std::int64_t>(offset);
+#pragma omp simd
+          for (std::int64_t j = begin; j < end; ++j) {
+            const double ar = a[2 * j], ai = a[2 * j + 1];
+            const double zr = ar * w[2 * j] - ai * w[2 * j + 1];
+            const double zi = ar * w[2 * j + 1] + ai * w[2 * j];
+            o[j + shift] = rr * zr - ri * zi;
+          }
+        });
+      }
+    }
+  }
+}
+
+template <class T>
+void FusedHologram<T>::gauss_newton(const T* phi, double* jtj, double* jtr, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::size_t count = rows_ * cols_;
+  const int team = threads_for(count, threads);
+  const int wide_team = threads_for(count * count, threads);
+  const double to_normalised = forward(phi, team);  // FFT 1
+  const double c = 2.0 * to_normalised / std::sqrt(static_cast<double>(count));
+  const double root = std::sqrt(static_cast<double>(count));
+  // Three planes, transformed forward in one batch (FFTs 2-4): |G|^2 and G^2 give
+  // conj(P) and conj(Q) of the header, c r G gives conj(c R) (so J^T r is projected like a
+  // reverse pass).
+  std::complex<T>* planes = extra(3);
+  {
+    const auto total = static_cast<std::int64_t>(count);
+    const T* field = reinterpret_cast<const T*>(field_.data());
+    const T* target = target_.data();
+    T* power = reinterpret_cast<T*>(planes);
+    T* square = reinterpret_cast<T*>(planes + count);
+    T* weighted = reinterpret_cast<T*>(planes + 2 * count);
+#pragma omp parallel for simd num_threads(team) schedule(static)
+    for (std::int64_t i = 0; i < total; ++i) {
+      const double re = field[2 * i], im = field[2 * i + 1];
+      const double intensity = re * re + im * im;
+      const double weight =
+          c * (to_normalised * intensity - static_cast<double>(target[i])) / root;
+      power[2 * i] = static_cast<T>(intensity);
+      power[2 * i + 1] = 0;
+      square[2 * i] = static_cast<T>(re * re - im * im);
+      square[2 * i + 1] = static_cast<T>(2.0 * re * im);
+      weighted[2 * i] = static_cast<T>(weight * re);
+      weighted[2 * i + 1] = static_cast<T>(weight * im);
+    }
+  }
+  dft2_unnormalized<T>(planes, planes, 3, rows_, cols_, /*inverse=*/false, team);
+  project(planes + 2 * count, jtr, team);
+
+  // (J^T J)[i + h, j + h] = (c^2 / 2) Re(conj(phasor[i]) phasor[j] conj(P)[i - j]
+  //                                      - conj(phasor[i]) conj(phasor[j]) conj(Q)[i + j]),
+  // the header's formula conjugated inside Re. Row i + h is one thread's.
+  const std::size_t rows = rows_, cols = cols_, row_shift = row_shift_, col_shift = col_shift_;
+  const T* phasor = reinterpret_cast<const T*>(phasor_.data());
+  const T* power = reinterpret_cast<const T*>(planes);
+  const T* square = reinterpret_cast<const T*>(planes + count);
+  const double half = 0.5 * c * c;
+  // Each thread's (i2 - j2) mod cols and (i2 + j2) mod cols for the row at hand.
+  std::vector<std::size_t> scratch(static_cast<std::size_t>(wide_team) * 2 * cols);
+  const auto total = static_cast<std::int64_t>(count);
+#pragma omp parallel num_threads(wide_team)
+  {
+    std::size_t* minus =
+        scratch.data() + static_cast<std::size_t>(omp_get_thread_num()) * 2 * cols;
+    std::size_t* plus = minus + cols;
+#pragma omp for schedule(static)
+    for (std::int64_t ii = 0; ii < total; ++ii) {
+      const auto i = static_cast<std::size_t>(ii);
+      const std::size_t i1 = i / cols, i2 = i % cols;
+      for (std::size_t j2 = 0; j2 < cols; ++j2) {
+        minus[j2] = (i2 + cols - j2) % cols;
+        plus[j2] = (i2 + j2) % cols;
+      }
+      // conj(phasor[i]), scaled by c^2 / 2.
+      const double pr = half * phasor[2 * i], pi = -half * phasor[2 * i + 1];
+      double* out_row = jtj + (((i1 + row_shift) % rows) * cols + (i2 + col_shift) % cols) * count;
+      for (std::size_t j1 = 0; j1 < rows; ++j1) {
+        const T* a = phasor + 2 * j1 * cols;
+        const T* p = power + 2 * ((i1 + rows - j1) % rows) * cols;
+        const T* q = square + 2 * ((i1 + j1) % rows) * cols;
+        double* o = out_row + ((j1 + row_shift) % rows) * cols;
+        for_shifted_row(cols, col_shift, [&](std::size_t first, std::size_t last,
+                                             std::ptrdiff_t offset) {
+          const auto begin = static_cast<std::int64_t>(first);
+          const auto end = static_cast<std::int64_t>(last);
+          const auto shift = static_cast<std::int64_t>(offset);
+#pragma omp simd
+          for (std::int64_t j = begin; j < end; ++j) {
+            const double ar = a[2 * j], ai = a[2 * j + 1];
+            const std::size_t m = minus[j], e = plus[j];
+            const double sr = p[2 * m], si = p[2 * m + 1];
+            const double tr = q[2 * e], ti = q[2 * e + 1];
+            // w = conj(phasor[i]) phasor[j], x = conj(phasor[i]) conj(phasor[j]).
+            const double wr = pr * ar - pi * ai, wi = pr * ai + pi * ar;
+            const double xr = pr * ar + pi * ai, xi = pi * ar - pr * ai;
+            o[j + shift] = (wr * sr - wi * si) - (xr * tr - xi * ti);
+          }
+        });
+      }
+    }
+  }
+  symmetrise(jtj, count, wide_team);
 }
 
 template <class T>

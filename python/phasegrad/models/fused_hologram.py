@@ -8,6 +8,12 @@ and the field's cotangent in place; one pass after the forward FFT projects the 
 cotangent onto the phase. The work buffers live in the C++ object, allocated once; concurrent
 calls on one model run one after another. The spec it is tested against is
 ``reference_hologram.py``.
+
+The least-squares view runs in the same object, each method one C++ call: ``residuals`` (one
+FFT), ``jvp`` (two: the primal and the tangent transform), ``vjp`` (two: the primal and the
+adjoint transform), ``gauss_newton_product`` (three: primal, tangent, adjoint), ``jacobian``
+(one FFT, then each column a plane wave in closed form) and ``gauss_newton`` (four FFTs, then
+J^T J in closed form, J never formed). The header derives them.
 """
 
 from __future__ import annotations
@@ -21,10 +27,13 @@ _CORE_CLASSES = {np.dtype(np.float64): "FusedHologram64", np.dtype(np.float32): 
 
 
 class FusedHologram:
-    """``value_and_grad`` and ``simulate`` of ``Hologram`` through the compiled core.
+    """``value_and_grad``, ``simulate`` and the least-squares view of ``Hologram`` through the
+    compiled core.
 
     ``target`` is the validated, C-contiguous (n, m) float32 or float64 target; ``phi`` at each
-    call is already validated and of the target's dtype (``Hologram`` sees to both).
+    call is already validated and of the target's dtype, and every vector (``v``, ``u``) is
+    validated, flat and float64 (``Hologram`` sees to all of them). The least-squares results
+    are float64.
     """
 
     def __init__(self, target):
@@ -38,3 +47,28 @@ class FusedHologram:
     def simulate(self, phi):
         """The normalised reconstruction ``I * mean(T) / mean(I)``, shaped like ``phi``."""
         return self._model.simulate(contiguous(phi), get_num_threads())
+
+    def residuals(self, phi):
+        """r = (I_r - T).ravel() / sqrt(n m), float64 (one FFT)."""
+        return self._model.residuals(contiguous(phi), get_num_threads())
+
+    def jvp(self, phi, v):
+        """J v (two FFTs)."""
+        return self._model.jvp(contiguous(phi), contiguous(v), get_num_threads())
+
+    def vjp(self, phi, u):
+        """J^T u (two FFTs)."""
+        return self._model.vjp(contiguous(phi), contiguous(u), get_num_threads())
+
+    def gauss_newton_product(self, phi, v):
+        """J^T (J v) in one call (three FFTs)."""
+        return self._model.gauss_newton_product(contiguous(phi), contiguous(v),
+                                                get_num_threads())
+
+    def jacobian(self, phi):
+        """The dense (n m, n m) Jacobian (one FFT, then plane waves)."""
+        return self._model.jacobian(contiguous(phi), get_num_threads())
+
+    def gauss_newton(self, phi):
+        """``(J^T J, J^T r)`` without forming J (four FFTs)."""
+        return self._model.gauss_newton(contiguous(phi), get_num_threads())

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..arguments import validate as v
 from ..arguments.hologram import hologram_target
+from ..arguments.least_squares import dense_size, flat_vector
 from .fused_hologram import FusedHologram
 from .reference_hologram import ReferenceHologram
 
@@ -42,9 +43,19 @@ class Hologram:
     Notes
     -----
     float32 targets run complex64 kernels, float64 targets complex128; the loss is returned as
-    a Python float summed in double either way. One ``Hologram`` may be called from several
-    Python threads at once: with the fused backend the calls share its work buffers and run
-    one after another (the GIL is released while each runs).
+    a Python float summed in double either way.
+
+    The least-squares view writes E as a sum of squares, E = ||r||^2 with the residuals
+    r = (I_r - T).ravel() / sqrt(n m): ``residuals``, the Jacobian J = dr/dphi (n m rows, one
+    per pixel of I_r; n m columns, one per phase, both in C order) through ``jvp`` (J v),
+    ``vjp`` (J^T u), ``gauss_newton_product`` (J^T J v, matrix-free), and dense through
+    ``jacobian`` and ``gauss_newton`` (J^T J and J^T r), for Gauss-Newton and
+    Levenberg-Marquardt solvers. Its vectors are flat and float64 whatever the precision
+    (phases are rounded to it on the way in). The gradient of E is 2 J^T r.
+
+    One ``Hologram`` may be called from several Python threads at once: with the fused backend
+    the calls share its work buffers and run one after another (the GIL is released while each
+    runs).
 
     Examples
     --------
@@ -71,6 +82,11 @@ class Hologram:
         """Number of phase pixels (the length of the flat vector of ``fun_and_jac``)."""
         return int(np.prod(self.shape))
 
+    @property
+    def n_residuals(self):
+        """Number of residuals of the least-squares view: one per pixel of I_r."""
+        return int(np.prod(self.shape))
+
     def _phase(self, phi):
         phi = v.array(phi, "phi", kind="real")
         if phi.shape != self.shape:
@@ -95,6 +111,206 @@ class Hologram:
         v.finite(x, "x")
         energy, grad = self.value_and_grad(x.reshape(self.shape))
         return float(energy), np.asarray(grad, dtype=np.float64).ravel()
+
+    def _parameters(self, x):
+        """``x`` checked as the flat float64 phases, as a plane of the model's dtype."""
+        x = flat_vector(x, "x", self.n_params, "phases")
+        return x.reshape(self.shape).astype(self.dtype, copy=False)
+
+    def residuals(self, x):
+        """The residuals r whose sum of squares is the loss: E = ||r||^2.
+
+        Parameters
+        ----------
+        x : array_like, (n m,), real
+            The phases phi, flat in C order (``phi.ravel()``).
+
+        Returns
+        -------
+        r : ndarray, (n m,), float64
+            ``(I_r - T).ravel() / sqrt(n m)``, I_r the mean-normalised reconstruction
+            (``simulate``). The fused backend costs one FFT.
+
+        Raises
+        ------
+        TypeError
+            ``x`` complex, integer or not an array.
+        ValueError
+            ``x`` of another shape than (n m,), or not finite.
+
+        Examples
+        --------
+        >>> import numpy as np, phasegrad as pg
+        >>> T = np.zeros((8, 8)); T[2:6, 2:6] = 1.0
+        >>> h = pg.Hologram(target=T)
+        >>> x = np.linspace(0.0, 3.0, 64)
+        >>> r = h.residuals(x)
+        >>> bool(np.isclose(r @ r, h.fun_and_jac(x)[0]))
+        True
+        """
+        return self._impl.residuals(self._parameters(x))
+
+    def jvp(self, x, v):
+        """The Jacobian-vector product J v, J = dr/dx: the residuals' change along ``v``.
+
+        Forward mode through the model's ops (each the tangent of its step): phasor_dot =
+        i exp(i phi) v; the field's tangent is the transform of phasor_dot (it is linear);
+        I_dot = 2 Re(conj(field) field_dot); with s = mean(T) / mean(I),
+        I_r_dot = s I_dot - I_r sum(I_dot) / sum(I); r_dot = I_r_dot.ravel() / sqrt(n m).
+        (sum(I) = 1 for every phase, by Parseval, so sum(I_dot) = 0: the fused backend leaves
+        that term out, the reference computes it.)
+
+        Parameters
+        ----------
+        x : array_like, (n m,), real
+            The phases, flat in C order.
+        v : array_like, (n m,), real
+            The direction in phase space (a tangent), flat in C order.
+
+        Returns
+        -------
+        Jv : ndarray, (n m,), float64
+            d/dt r(x + t v) at t = 0. The fused backend costs two FFTs (the primal and the
+            tangent transform).
+
+        Raises
+        ------
+        TypeError
+            ``x`` or ``v`` complex, integer or not an array (the error names it).
+        ValueError
+            ``x`` or ``v`` of another shape than (n m,), or not finite.
+        """
+        phi = self._parameters(x)
+        v = flat_vector(v, "v", self.n_params, "phases")
+        return self._impl.jvp(phi, v)
+
+    def vjp(self, x, u):
+        """The vector-Jacobian product J^T u: the cotangent ``u`` of the residuals pulled back
+        to the phases.
+
+        The reverse pass of ``value_and_grad`` with I_r's cotangent u / sqrt(n m) in place of
+        the loss's 2 (I_r - T) / (n m); so ``value_and_grad``'s gradient is 2 J^T r, and
+        <u, J v> = <J^T u, v> for every u and v.
+
+        Parameters
+        ----------
+        x : array_like, (n m,), real
+            The phases, flat in C order.
+        u : array_like, (n m,), real
+            One value per residual, flat in C order.
+
+        Returns
+        -------
+        Jtu : ndarray, (n m,), float64
+            J^T u, one value per phase. The fused backend costs two FFTs (the primal and the
+            adjoint transform).
+
+        Raises
+        ------
+        TypeError
+            ``x`` or ``u`` complex, integer or not an array (the error names it).
+        ValueError
+            ``x`` or ``u`` of another shape than (n m,), or not finite.
+        """
+        phi = self._parameters(x)
+        u = flat_vector(u, "u", self.n_residuals, "values, one per residual")
+        return self._impl.vjp(phi, u)
+
+    def gauss_newton_product(self, x, v):
+        """J^T (J v), the Gauss-Newton matrix times ``v``, matrix-free.
+
+        For the inner iterations (conjugate gradients) of a Gauss-Newton or
+        Levenberg-Marquardt step when J^T J is too large to form. The fused backend runs it as
+        one call of three FFTs: the primal transform, the tangent transform (J v) and the
+        adjoint transform (J^T of it); the reference composes ``jvp`` and ``vjp`` (four).
+
+        Parameters
+        ----------
+        x : array_like, (n m,), real
+            The phases, flat in C order.
+        v : array_like, (n m,), real
+            The direction in phase space, flat in C order.
+
+        Returns
+        -------
+        JtJv : ndarray, (n m,), float64
+            J^T J v.
+
+        Raises
+        ------
+        TypeError
+            ``x`` or ``v`` complex, integer or not an array (the error names it).
+        ValueError
+            ``x`` or ``v`` of another shape than (n m,), or not finite.
+        """
+        phi = self._parameters(x)
+        v = flat_vector(v, "v", self.n_params, "phases")
+        return self._impl.gauss_newton_product(phi, v)
+
+    def jacobian(self, x):
+        """The dense Jacobian J = dr/dx; column j is ``jvp(x, e_j)``.
+
+        Parameters
+        ----------
+        x : array_like, (n m,), real
+            The phases, flat in C order.
+
+        Returns
+        -------
+        J : ndarray, (n m, n m), float64
+            Row k for residual k, column j for phase j (C order both). The fused backend
+            costs one FFT: a unit tangent's field is a plane wave, so each column is written
+            in closed form; the reference runs batches of unit tangents through ``jvp``'s ops.
+
+        Raises
+        ------
+        TypeError
+            ``x`` complex, integer or not an array.
+        ValueError
+            ``x`` of another shape than (n m,), or not finite; or a J larger than 2 GiB
+            (``gauss_newton_product``, ``jvp`` and ``vjp`` never form it).
+        """
+        phi = self._parameters(x)
+        dense_size(self.n_residuals, self.n_params, "Jacobian",
+                   "jvp, vjp or gauss_newton_product")
+        return self._impl.jacobian(phi)
+
+    def gauss_newton(self, x):
+        """The dense Gauss-Newton system: ``(J^T J, J^T r)``.
+
+        E's gradient is 2 J^T r and its Gauss-Newton Hessian 2 J^T J.
+
+        Parameters
+        ----------
+        x : array_like, (n m,), real
+            The phases, flat in C order.
+
+        Returns
+        -------
+        JtJ : ndarray, (n m, n m), float64
+            J^T J, symmetric.
+        Jtr : ndarray, (n m,), float64
+            J^T r.
+
+        Raises
+        ------
+        TypeError
+            ``x`` complex, integer or not an array.
+        ValueError
+            ``x`` of another shape than (n m,), or not finite; or a J^T J larger than 2 GiB
+            (``gauss_newton_product`` never forms it).
+
+        Notes
+        -----
+        The fused backend never forms J: with the field G, (J^T J)[i, j] depends on i and j
+        only through the phasors at i and j and two transforms of |G|^2 and G^2 at i - j and
+        i + j, so it costs four FFTs and one pass over J^T J (exactly symmetric). The
+        reference forms J and multiplies.
+        """
+        phi = self._parameters(x)
+        dense_size(self.n_params, self.n_params, "Gauss-Newton matrix J^T J",
+                   "gauss_newton_product")
+        return self._impl.gauss_newton(phi)
 
     def __repr__(self):
         return f"Hologram(shape={self.shape}, dtype={self.dtype}, backend={self.backend!r})"

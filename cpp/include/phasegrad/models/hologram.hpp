@@ -28,10 +28,37 @@
 //    constant added to the angle, so d(angle)/d(phi) = 1), written through the same index
 //    shift.
 //
+// The least-squares view (r, J v, J^T u, J^T J v, J, J^T J and J^T r; every vector in double)
+// writes the residuals r = (I_r - T) / sqrt(N), so that E = |r|^2, and differentiates them. With
+// c = 2 s / (N^2 sqrt N) (s / N^2 is what forward() returns), the tangent of I_r = s |G|^2 / N^2
+// along v is r_dot = c Re(conj(G) G_dot), G_dot = IDFT_u(i phasor v[j + h]): the chain of
+// expi, the transform, abs2 and mean_normalize forward. mean_normalize's second tangent term,
+// -I_r sum(I_dot) / sum(I), is zero exactly: by Parseval sum(I) = sum|phasor|^2 / N = 1 for
+// every phi, so its derivative sum(I_dot) vanishes along any v (the same fact that drops the
+// constant term of the reverse pass above). So
+//
+//   J[k, j + h] = c Re(i conj(G[k]) phasor[j] w^(j k)),   w^(j k) = exp(2 pi i (j1 k1 / rows
+//                                                                      + j2 k2 / cols)),
+//
+// since the field's tangent along a unit tangent is a plane wave: jacobian() writes each column
+// from twiddle tables, without a transform. Its Gram matrix, with Re a Re b = Re(a b + a conj(b)) / 2, is
+//
+//   (J^T J)[i + h, j + h] = (c^2 / 2) Re(phasor[i] conj(phasor[j]) P[i - j]
+//                                        - phasor[i] phasor[j] Q[i + j]),
+//   P = IDFT_u(|G|^2),  Q = IDFT_u(conj(G)^2)  (indices mod the extents),
+//
+// and (J^T r)[j + h] = c Re(i phasor[j] R[j]), R = IDFT_u(r conj(G)): gauss_newton() forms
+// J^T J from three transforms (one batch) in O(N^2), never J. The matrix-free products:
+// jvp() is the forward transform and one tangent transform; vjp() is the reverse pass above
+// with the cotangent u of r in place of E's, dE/dr = 2 r; gauss_newton_product() chains the
+// two (forward, tangent and adjoint transforms: three FFTs).
+//
 // The two work buffers are allocated once per object (aligned Buffers, so every call runs the
-// same cached FFTW plans) and every pass overwrites them whole: no state survives a call. Calls on
-// one object serialise on a mutex; the caller releases the GIL first. Sums run over rows into
-// per-row partial sums added in row order, so E does not depend on the thread count.
+// same cached FFTW plans), the least-squares view's extra planes (one for a tangent, three for
+// gauss_newton) on first use and then kept; every pass overwrites what it uses whole: no state
+// survives a call. Calls on one object serialise on a mutex; the caller releases the GIL first.
+// Sums run over rows into per-row partial sums added in row order, so E does not depend on the
+// thread count.
 #pragma once
 
 #include <complex>
@@ -62,10 +89,33 @@ class FusedHologram {
   // The normalised reconstruction I_r = I mean(T) / mean(I), written to image (rows x cols).
   void simulate(const T* phi, T* image, int threads);
 
+  // The least-squares view; phi is rows x cols in T, every other vector is flat, in double,
+  // of N = rows cols values (the parameters and the residuals are both pixels).
+  // r = (I_r - T) / sqrt(N), so that value_and_grad's E = |r|^2.
+  void residuals(const T* phi, double* r, int threads);
+  // J v: two FFTs.
+  void jvp(const T* phi, const double* v, double* out, int threads);
+  // J^T u: two FFTs.
+  void vjp(const T* phi, const double* u, double* out, int threads);
+  // J^T (J v): three FFTs.
+  void gauss_newton_product(const T* phi, const double* v, double* out, int threads);
+  // J, N x N row-major (row k: residual k; column j: phase j): one FFT and a plane wave per
+  // column.
+  void jacobian(const T* phi, double* jac, int threads);
+  // J^T J (N x N, symmetric exactly) and J^T r (N): four FFTs, J never formed.
+  void gauss_newton(const T* phi, double* jtj, double* jtr, int threads);
+
  private:
   // Pass 1 and the backward FFT: fills phasor_ and field_ (G), returns s / N^2, the factor
   // that turns |G|^2 into I_r.
   double forward(const T* phi, int team);
+  // tangent_ <- G_dot = IDFT_u(i phasor v[j + h]) (after forward()).
+  void tangent(const double* v, int team);
+  // out[j + h] = Im(cotangent[j] conj(phasor[j])): expi_vjp through the ifftshift.
+  template <class Out>
+  void project(const std::complex<T>* cotangent, Out* out, int team) const;
+  // Room for `planes` rows x cols planes in extra_, allocated on first use.
+  std::complex<T>* extra(std::size_t planes);
 
   std::size_t rows_, cols_;
   std::size_t row_shift_, col_shift_;  // the ifftshift: rows / 2, cols / 2
@@ -76,6 +126,10 @@ class FusedHologram {
   std::vector<double> row_sums_;  // per-row partial sums, added in row order
   Buffer<std::complex<T>> phasor_;  // rows x cols
   Buffer<std::complex<T>> field_;   // rows x cols
+  // The least-squares view's planes (tangent, or P, Q, R of gauss_newton): empty until used.
+  Buffer<std::complex<T>> extra_;
+  // exp(2 pi i q / rows), exp(2 pi i q / cols): the plane waves of jacobian().
+  std::vector<std::complex<double>> row_waves_, col_waves_;
   std::mutex mutex_;
 };
 
