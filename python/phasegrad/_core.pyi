@@ -18,8 +18,10 @@ __all__: list[str] = [
     "FusedPhaseRetrieval32",
     "FusedPhaseRetrieval64",
     "abs2",
+    "abs2_jvp",
     "abs2_vjp",
     "add",
+    "add_jvp",
     "add_vjp",
     "basis",
     "basis_vjp",
@@ -34,24 +36,31 @@ __all__: list[str] = [
     "dft2",
     "embed",
     "exp",
+    "exp_jvp",
     "exp_vjp",
     "expi",
+    "expi_jvp",
     "expi_vjp",
     "export_wisdom",
     "fftshift",
     "fftw_version",
     "imag_part",
     "import_wisdom",
+    "mean_normalize_jvp",
     "mft_matrix",
     "mul",
+    "mul_jvp",
     "mul_vjp",
     "plane_sums",
+    "plane_sums_pair",
     "plane_sums_with_projection",
     "planner_effort",
     "poly_detector",
+    "poly_detector_jvp",
     "poly_detector_vjp",
     "power",
     "power_array",
+    "power_jvp",
     "power_vjp",
     "put",
     "real_part",
@@ -63,6 +72,7 @@ __all__: list[str] = [
     "take_vjp",
     "tile",
     "wsse",
+    "wsse_jvp",
     "wsse_vjp",
 ]
 
@@ -291,6 +301,13 @@ def abs2(x: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex) -
     |x|^2 (Eq. 53), real.
     """
 
+def abs2_jvp(
+    x: numpy.ndarray, x_dot: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """
+    (|x|^2, 2 Re(conj(x) x_dot)) in one pass (Eq. 53), both real.
+    """
+
 def abs2_vjp(
     y_bar: numpy.ndarray, x: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
 ) -> numpy.ndarray:
@@ -303,6 +320,18 @@ def add(
 ) -> numpy.ndarray:
     """
     full + small, small repeated over leading axes (its size divides full's); shape of full.
+    """
+
+def add_jvp(
+    full: numpy.ndarray,
+    small: numpy.ndarray,
+    full_dot: numpy.ndarray,
+    small_dot: numpy.ndarray,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """
+    (z, z_dot) = (full + small, full_dot + small_dot) in one pass, small and small_dot
+    repeated over leading axes; shape of full.
     """
 
 def add_vjp(
@@ -433,6 +462,13 @@ def exp(x: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex) ->
     e^x (Eq. 56).
     """
 
+def exp_jvp(
+    x: numpy.ndarray, x_dot: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """
+    (e^x, e^x x_dot) in one pass (Eq. 56).
+    """
+
 def exp_vjp(
     y_bar: numpy.ndarray, y: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
 ) -> numpy.ndarray:
@@ -443,6 +479,13 @@ def exp_vjp(
 def expi(x: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex) -> numpy.ndarray:
     """
     e^{ix} of a real x (Eq. 57).
+    """
+
+def expi_jvp(
+    x: numpy.ndarray, x_dot: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """
+    (e^{ix}, i e^{ix} x_dot) of a real x and x_dot in one pass (Eq. 57).
     """
 
 def expi_vjp(
@@ -481,6 +524,18 @@ def import_wisdom(double_text: str, float_text: str) -> tuple[bool, bool]:
     Import FFTW wisdom texts (double, float); whether FFTW accepted each.
     """
 
+def mean_normalize_jvp(
+    x: numpy.ndarray,
+    x_dot: numpy.ndarray,
+    scale: numpy.ndarray,
+    ratio: numpy.ndarray,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """
+    (x s, x_dot s - x s r) on each plane p, s = scale[p], r = ratio[p] (mean_normalize's
+    tangent step with s = c / mean(x), r = sum(x_dot) / sum(x)).
+    """
+
 def mft_matrix(
     n_out: typing.SupportsInt | typing.SupportsIndex,
     n_in: typing.SupportsInt | typing.SupportsIndex,
@@ -501,6 +556,18 @@ def mul(
     full * small, small repeated over leading axes (its size divides full's); shape of full.
     """
 
+def mul_jvp(
+    full: numpy.ndarray,
+    small: numpy.ndarray,
+    full_dot: numpy.ndarray,
+    small_dot: numpy.ndarray,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """
+    (z, z_dot) = (full small, full_dot small + full small_dot) in one pass, small and
+    small_dot repeated over leading axes; shape of full.
+    """
+
 def mul_vjp(
     z_bar: numpy.ndarray,
     full: numpy.ndarray,
@@ -517,6 +584,13 @@ def plane_sums(
 ) -> numpy.ndarray:
     """
     Sum of each plane (last two axes) in double, flat over the batch.
+    """
+
+def plane_sums_pair(
+    x: numpy.ndarray, x_dot: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """
+    (sum x, sum x_dot) of each plane in one pass, in double, flat over the batch.
     """
 
 def plane_sums_with_projection(
@@ -540,6 +614,22 @@ def poly_detector(
 ) -> numpy.ndarray:
     """
     (a I + b) I + c (Eq. 98).
+    """
+
+def poly_detector_jvp(
+    I: numpy.ndarray,
+    I_dot: numpy.ndarray,
+    a: typing.SupportsFloat | typing.SupportsIndex,
+    b: typing.SupportsFloat | typing.SupportsIndex,
+    c: typing.SupportsFloat | typing.SupportsIndex,
+    a_dot: typing.SupportsFloat | typing.SupportsIndex,
+    b_dot: typing.SupportsFloat | typing.SupportsIndex,
+    c_dot: typing.SupportsFloat | typing.SupportsIndex,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """
+    (M, M_dot) = ((a I + b) I + c, (2a I + b) I_dot + (a_dot I + b_dot) I + c_dot) in one
+    pass (Eq. 98-101).
     """
 
 def poly_detector_vjp(
@@ -567,6 +657,17 @@ def power_array(
 ) -> numpy.ndarray:
     """
     x**c for a real array c of x's precision repeated over leading axes.
+    """
+
+def power_jvp(
+    x: numpy.ndarray,
+    x_dot: numpy.ndarray,
+    c: typing.SupportsFloat | typing.SupportsIndex,
+    c_array: numpy.ndarray | None,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """
+    (x**c, c x**(c - 1) x_dot) in one pass; c_array (or None for the number c).
     """
 
 def power_vjp(
@@ -666,6 +767,17 @@ def wsse(
 ) -> float:
     """
     sum w (M - D)^2 (Eq. 7) in double; w None, a number, or an array repeating along M.
+    """
+
+def wsse_jvp(
+    M: numpy.ndarray,
+    M_dot: numpy.ndarray,
+    D: numpy.ndarray,
+    w: float | int | numpy.ndarray | None,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> tuple[float, float]:
+    """
+    (E, E_dot) = (sum w (M - D)^2, 2 sum w (M - D) M_dot) in one pass, in double (Eq. 7, 93).
     """
 
 def wsse_vjp(

@@ -95,6 +95,41 @@ py::array binary(bool multiply, const py::array& full_in, const py::array& small
   });
 }
 
+// (z, z_dot) of add or mul: the op and its tangent step in one pass; full_dot has full's
+// dtype and size, small_dot small's.
+ArrayPair binary_jvp(bool multiply, const py::array& full_in, const py::array& small_in,
+                     const py::array& full_dot_in, const py::array& small_dot_in, int threads) {
+  return dispatch(Floats{}, full_in, "full", [&](auto full_tag) {
+    using F = typename decltype(full_tag)::type;
+    return dispatch(OfPrecision<real_t<F>>{}, small_in, "small", [&](auto small_tag) -> ArrayPair {
+      using S = typename decltype(small_tag)::type;
+      auto full = strict<F>(full_in, "full");
+      auto small = strict<S>(small_in, "small");
+      auto full_dot = strict<F>(full_dot_in, "full_dot");
+      auto small_dot = strict<S>(small_dot_in, "small_dot");
+      const Repeat r = repeat_of(full, small);
+      require_size(full_dot, "full_dot", full, "full");
+      require_size(small_dot, "small_dot", small, "small");
+      Array<promoted_t<F, S>> z(shape_of(full)), z_dot(shape_of(full));
+      const F* f = full.data();
+      const S* s = small.data();
+      const F* fd = full_dot.data();
+      const S* sd = small_dot.data();
+      promoted_t<F, S>* out = z.mutable_data();
+      promoted_t<F, S>* out_dot = z_dot.mutable_data();
+      {
+        py::gil_scoped_release release;
+        if (multiply) {
+          ops::mul_jvp<F, S>(f, s, fd, sd, out, out_dot, r.batch, r.inner, threads);
+        } else {
+          ops::add_jvp<F, S>(f, s, fd, sd, out, out_dot, r.batch, r.inner, threads);
+        }
+      }
+      return py::make_tuple(z, z_dot);
+    });
+  });
+}
+
 ArrayPair add_vjp(const py::array& z_bar_in, bool full_complex, bool small_complex,
                   py::ssize_t inner, int threads) {
   return dispatch(Floats{}, z_bar_in, "z_bar", [&](auto g_tag) {
@@ -275,6 +310,36 @@ py::array power_vjp(const py::array& y_bar_in, const py::array& x_in, double c_s
   });
 }
 
+// power's tangent step: (x**c, c x**(c - 1) x_dot); c_array is None for the number c_scalar.
+ArrayPair power_jvp(const py::array& x_in, const py::array& x_dot_in, double c_scalar,
+                    const std::optional<py::array>& c_array, int threads) {
+  return dispatch(Floats{}, x_in, "x", [&](auto tag) -> ArrayPair {
+    using E = typename decltype(tag)::type;
+    using T = real_t<E>;
+    auto x = strict<E>(x_in, "x");
+    auto x_dot = strict<E>(x_dot_in, "x_dot");
+    require_nonempty(x, "x");
+    require_size(x_dot, "x_dot", x, "x");
+    Array<E> y(shape_of(x)), y_dot(shape_of(x));
+    const E* src = x.data();
+    const E* src_dot = x_dot.data();
+    E* dst = y.mutable_data();
+    E* dst_dot = y_dot.mutable_data();
+    if (!c_array) {
+      py::gil_scoped_release release;
+      ops::power_jvp<E>(src, src_dot, c_scalar, dst, dst_dot, static_cast<size_t>(x.size()),
+                        threads);
+    } else {
+      auto c = strict<T>(*c_array, "c");
+      const Repeat r = repeat_of(x, c);
+      const T* exponent = c.data();
+      py::gil_scoped_release release;
+      ops::power_jvp_array<E>(src, src_dot, exponent, dst, dst_dot, r.batch, r.inner, threads);
+    }
+    return py::make_tuple(y, y_dot);
+  });
+}
+
 }  // namespace
 
 void bind_arithmetic(py::module_& m) {
@@ -290,6 +355,26 @@ void bind_arithmetic(py::module_& m) {
       },
       py::arg("full"), py::arg("small"), py::arg("threads"),
       "full * small, small repeated over leading axes (its size divides full's); shape of full.");
+  m.def(
+      "add_jvp",
+      [](const py::array& full, const py::array& small, const py::array& full_dot,
+         const py::array& small_dot, int threads) {
+        return binary_jvp(false, full, small, full_dot, small_dot, threads);
+      },
+      py::arg("full"), py::arg("small"), py::arg("full_dot"), py::arg("small_dot"),
+      py::arg("threads"),
+      "(z, z_dot) = (full + small, full_dot + small_dot) in one pass, small and small_dot\n"
+      "repeated over leading axes; shape of full.");
+  m.def(
+      "mul_jvp",
+      [](const py::array& full, const py::array& small, const py::array& full_dot,
+         const py::array& small_dot, int threads) {
+        return binary_jvp(true, full, small, full_dot, small_dot, threads);
+      },
+      py::arg("full"), py::arg("small"), py::arg("full_dot"), py::arg("small_dot"),
+      py::arg("threads"),
+      "(z, z_dot) = (full small, full_dot small + full small_dot) in one pass, small and\n"
+      "small_dot repeated over leading axes; shape of full.");
   m.def("add_vjp", &add_vjp, py::arg("z_bar"), py::arg("full_complex"),
         py::arg("small_complex"), py::arg("inner"), py::arg("threads"),
         "(full_bar, small_bar) of add: full_bar = z_bar (real part for a real full),\n"
@@ -311,6 +396,9 @@ void bind_arithmetic(py::module_& m) {
   m.def("power_vjp", &power_vjp, py::arg("y_bar"), py::arg("x"), py::arg("c"),
         py::arg("c_array"), py::arg("threads"),
         "c conj(x)**(c - 1) y_bar (Re y_bar for a real x); c_array (or None for the number c).");
+  m.def("power_jvp", &power_jvp, py::arg("x"), py::arg("x_dot"), py::arg("c"),
+        py::arg("c_array"), py::arg("threads"),
+        "(x**c, c x**(c - 1) x_dot) in one pass; c_array (or None for the number c).");
 }
 
 }  // namespace phasegrad::bind

@@ -52,6 +52,26 @@ py::array abs2_vjp(const py::array& y_bar, const py::array& x_in, int threads) {
   });
 }
 
+// (|x|^2, 2 Re(conj(x) x_dot)), both real; x_dot has x's dtype and shape.
+ArrayPair abs2_jvp(const py::array& x_in, const py::array& x_dot_in, int threads) {
+  expect_same_shape(x_dot_in, "x_dot", x_in, "x");
+  return dispatch(Floats{}, x_in, "x", [&](auto tag) -> ArrayPair {
+    using X = typename decltype(tag)::type;
+    using T = real_t<X>;
+    const X* in = strict<X>(x_in, "x").data();
+    const X* in_dot = strict<X>(x_dot_in, "x_dot").data();
+    const std::size_t n = element_count(x_in);
+    Array<T> y(shape_of(x_in)), y_dot(shape_of(x_in));
+    T* out = y.mutable_data();
+    T* out_dot = y_dot.mutable_data();
+    {
+      py::gil_scoped_release release;
+      ops::abs2_jvp<T>(in, in_dot, out, out_dot, n, threads);
+    }
+    return py::make_tuple(y, y_dot);
+  });
+}
+
 // Re(a) (complex a) or a copy of a (real a); with `imaginary`, Im(a) of a complex a.
 py::array part(const py::array& a, bool imaginary, int threads) {
   return dispatch(Floats{}, a, "x", [&](auto tag) -> py::array {
@@ -110,6 +130,25 @@ py::array exp(const py::array& x_in, int threads) {
   });
 }
 
+ArrayPair exp_jvp(const py::array& x_in, const py::array& x_dot_in, int threads) {
+  expect_same_shape(x_dot_in, "x_dot", x_in, "x");
+  return dispatch(Floats{}, x_in, "x", [&](auto tag) -> ArrayPair {
+    using X = typename decltype(tag)::type;
+    using T = real_t<X>;
+    const X* in = strict<X>(x_in, "x").data();
+    const X* in_dot = strict<X>(x_dot_in, "x_dot").data();
+    const std::size_t n = element_count(x_in);
+    Array<X> y(shape_of(x_in)), y_dot(shape_of(x_in));
+    X* out = y.mutable_data();
+    X* out_dot = y_dot.mutable_data();
+    {
+      py::gil_scoped_release release;
+      ops::exp_jvp<T>(in, in_dot, out, out_dot, n, threads);
+    }
+    return py::make_tuple(y, y_dot);
+  });
+}
+
 py::array exp_vjp(const py::array& y_bar, const py::array& y_in, int threads) {
   expect_same_shape(y_bar, "y_bar", y_in, "y");
   return dispatch(Floats{}, y_in, "y", [&](auto tag) -> py::array {
@@ -151,6 +190,24 @@ py::array expi(const py::array& x_in, int threads) {
   });
 }
 
+ArrayPair expi_jvp(const py::array& x_in, const py::array& x_dot_in, int threads) {
+  expect_same_shape(x_dot_in, "x_dot", x_in, "x");
+  return dispatch(Reals{}, x_in, "x", [&](auto tag) -> ArrayPair {
+    using T = typename decltype(tag)::type;
+    const T* in = strict<T>(x_in, "x").data();
+    const T* in_dot = strict<T>(x_dot_in, "x_dot").data();
+    const std::size_t n = element_count(x_in);
+    Array<Complex<T>> y(shape_of(x_in)), y_dot(shape_of(x_in));
+    Complex<T>* out = y.mutable_data();
+    Complex<T>* out_dot = y_dot.mutable_data();
+    {
+      py::gil_scoped_release release;
+      ops::expi_jvp<T>(in, in_dot, out, out_dot, n, threads);
+    }
+    return py::make_tuple(y, y_dot);
+  });
+}
+
 py::array expi_vjp(const py::array& y_bar, const py::array& y_in, int threads) {
   expect_same_shape(y_bar, "y_bar", y_in, "y");
   return dispatch(Complexes{}, y_in, "y", [&](auto tag) -> py::array {
@@ -177,6 +234,8 @@ void bind_complex_parts(py::module_& m) {
   m.def("abs2", &abs2, py::arg("x"), py::arg("threads"), "|x|^2 (Eq. 53), real.");
   m.def("abs2_vjp", &abs2_vjp, py::arg("y_bar"), py::arg("x"), py::arg("threads"),
         "2 x Re(y_bar) (Eq. 53), typed like x.");
+  m.def("abs2_jvp", &abs2_jvp, py::arg("x"), py::arg("x_dot"), py::arg("threads"),
+        "(|x|^2, 2 Re(conj(x) x_dot)) in one pass (Eq. 53), both real.");
   m.def(
       "real_part",
       [](const py::array& x, int threads) { return part(x, false, threads); },
@@ -189,9 +248,13 @@ void bind_complex_parts(py::module_& m) {
         "Complex array with Re(x) as its real part (or, when imaginary, its imaginary\n"
         "part), the other part zero.");
   m.def("exp", &exp, py::arg("x"), py::arg("threads"), "e^x (Eq. 56).");
+  m.def("exp_jvp", &exp_jvp, py::arg("x"), py::arg("x_dot"), py::arg("threads"),
+        "(e^x, e^x x_dot) in one pass (Eq. 56).");
   m.def("exp_vjp", &exp_vjp, py::arg("y_bar"), py::arg("y"), py::arg("threads"),
         "y_bar conj(y) for a complex y, Re(y_bar) y for a real y (Eq. 56).");
   m.def("expi", &expi, py::arg("x"), py::arg("threads"), "e^{ix} of a real x (Eq. 57).");
+  m.def("expi_jvp", &expi_jvp, py::arg("x"), py::arg("x_dot"), py::arg("threads"),
+        "(e^{ix}, i e^{ix} x_dot) of a real x and x_dot in one pass (Eq. 57).");
   m.def("expi_vjp", &expi_vjp, py::arg("y_bar"), py::arg("y"), py::arg("threads"),
         "Im(y_bar conj(y)) (Eq. 57), real.");
 }

@@ -52,6 +52,9 @@ const double* plane_factors(const py::array& a, const char* name, std::size_t ba
 // (I_bar, a_bar, b_bar, c_bar) of poly_detector.
 using PolyDetectorGradients = py::typing::Tuple<py::array, py::float_, py::float_, py::float_>;
 
+// (E, E_dot) of wsse_jvp.
+using FloatPair = py::typing::Tuple<py::float_, py::float_>;
+
 py::array plane_result(std::size_t batch) {
   return Array<double>(std::vector<py::ssize_t>{static_cast<py::ssize_t>(batch)});
 }
@@ -98,6 +101,29 @@ void bind_metrics(py::module_& m) {
       py::arg("E_bar"), py::arg("M"), py::arg("D"), py::arg("w"), py::arg("threads"),
       "2 w (M - D) E_bar (Eq. 93).");
   m.def(
+      "wsse_jvp",
+      [](const py::array& M, const py::array& M_dot, const py::array& D, const WeightsArg& w,
+         int threads) -> FloatPair {
+        expect_same_shape(M_dot, "M_dot", M, "M");
+        expect_same_shape(D, "D", M, "M");
+        return dispatch(Reals{}, M, "M", [&](auto tag) -> FloatPair {
+          using T = typename decltype(tag)::type;
+          const T* model = strict<T>(M, "M").data();
+          const T* tangent = strict<T>(M_dot, "M_dot").data();
+          const T* data = strict<T>(D, "D").data();
+          const auto weights = weights_of<T>(w, M);
+          const std::size_t n = element_count(M);
+          ops::ValueAndTangent result{};
+          {
+            py::gil_scoped_release release;
+            result = ops::wsse_jvp<T>(model, tangent, data, weights, n, threads);
+          }
+          return py::make_tuple(result.value, result.tangent);
+        });
+      },
+      py::arg("M"), py::arg("M_dot"), py::arg("D"), py::arg("w"), py::arg("threads"),
+      "(E, E_dot) = (sum w (M - D)^2, 2 sum w (M - D) M_dot) in one pass, in double (Eq. 7, 93).");
+  m.def(
       "poly_detector",
       [](const py::array& I, double a, double b, double c, int threads) -> py::array {
         return dispatch(Reals{}, I, "I", [&](auto tag) -> py::array {
@@ -138,6 +164,31 @@ void bind_metrics(py::module_& m) {
       py::arg("M_bar"), py::arg("I"), py::arg("a"), py::arg("b"), py::arg("threads"),
       "(I_bar, a_bar, b_bar, c_bar) of M = a I^2 + b I + c (Eq. 100, 101), in one pass.");
   m.def(
+      "poly_detector_jvp",
+      [](const py::array& I, const py::array& I_dot, double a, double b, double c, double a_dot,
+         double b_dot, double c_dot, int threads) -> ArrayPair {
+        expect_same_shape(I_dot, "I_dot", I, "I");
+        return dispatch(Reals{}, I, "I", [&](auto tag) -> ArrayPair {
+          using T = typename decltype(tag)::type;
+          const T* intensity = strict<T>(I, "I").data();
+          const T* tangent = strict<T>(I_dot, "I_dot").data();
+          const std::size_t n = element_count(I);
+          Array<T> M(shape_of(I)), M_dot(shape_of(I));
+          T* out = M.mutable_data();
+          T* out_dot = M_dot.mutable_data();
+          {
+            py::gil_scoped_release release;
+            ops::poly_detector_jvp<T>(intensity, tangent, a, b, c, a_dot, b_dot, c_dot, out,
+                                      out_dot, n, threads);
+          }
+          return py::make_tuple(M, M_dot);
+        });
+      },
+      py::arg("I"), py::arg("I_dot"), py::arg("a"), py::arg("b"), py::arg("c"), py::arg("a_dot"),
+      py::arg("b_dot"), py::arg("c_dot"), py::arg("threads"),
+      "(M, M_dot) = ((a I + b) I + c, (2a I + b) I_dot + (a_dot I + b_dot) I + c_dot) in one\n"
+      "pass (Eq. 98-101).");
+  m.def(
       "plane_sums",
       [](const py::array& x, int threads) -> py::array {
         return dispatch(Reals{}, x, "x", [&](auto tag) -> py::array {
@@ -177,6 +228,54 @@ void bind_metrics(py::module_& m) {
       },
       py::arg("y_bar"), py::arg("x"), py::arg("threads"),
       "(sum x, sum Re(y_bar) x) of each plane in one pass, in double, flat over the batch.");
+  m.def(
+      "plane_sums_pair",
+      [](const py::array& x, const py::array& x_dot, int threads) -> ArrayPair {
+        expect_same_shape(x_dot, "x_dot", x, "x");
+        return dispatch(Reals{}, x, "x", [&](auto tag) -> ArrayPair {
+          using T = typename decltype(tag)::type;
+          const T* values = strict<T>(x, "x").data();
+          const T* tangents = strict<T>(x_dot, "x_dot").data();
+          const Planes p = planes_of(x, "x");
+          py::array sum_x = plane_result(p.batch), sum_x_dot = plane_result(p.batch);
+          auto* out_x = static_cast<double*>(sum_x.mutable_data());
+          auto* out_dot = static_cast<double*>(sum_x_dot.mutable_data());
+          {
+            py::gil_scoped_release release;
+            ops::plane_sums_pair<T>(values, tangents, p.batch, p.plane(), out_x, out_dot,
+                                    threads);
+          }
+          return py::make_tuple(sum_x, sum_x_dot);
+        });
+      },
+      py::arg("x"), py::arg("x_dot"), py::arg("threads"),
+      "(sum x, sum x_dot) of each plane in one pass, in double, flat over the batch.");
+  m.def(
+      "mean_normalize_jvp",
+      [](const py::array& x, const py::array& x_dot, const py::array& scale,
+         const py::array& ratio, int threads) -> ArrayPair {
+        expect_same_shape(x_dot, "x_dot", x, "x");
+        return dispatch(Reals{}, x, "x", [&](auto tag) -> ArrayPair {
+          using T = typename decltype(tag)::type;
+          const T* values = strict<T>(x, "x").data();
+          const T* tangents = strict<T>(x_dot, "x_dot").data();
+          const Planes p = planes_of(x, "x");
+          const double* factors = plane_factors(scale, "scale", p.batch);
+          const double* ratios = plane_factors(ratio, "ratio", p.batch);
+          Array<T> y(shape_of(x)), y_dot(shape_of(x));
+          T* out = y.mutable_data();
+          T* out_dot = y_dot.mutable_data();
+          {
+            py::gil_scoped_release release;
+            ops::mean_normalize_jvp<T>(values, tangents, factors, ratios, p.batch, p.plane(), out,
+                                       out_dot, threads);
+          }
+          return py::make_tuple(y, y_dot);
+        });
+      },
+      py::arg("x"), py::arg("x_dot"), py::arg("scale"), py::arg("ratio"), py::arg("threads"),
+      "(x s, x_dot s - x s r) on each plane p, s = scale[p], r = ratio[p] (mean_normalize's\n"
+      "tangent step with s = c / mean(x), r = sum(x_dot) / sum(x)).");
   m.def(
       "scale_planes",
       [](const py::array& x, const py::array& scale, const std::optional<py::array>& offset,

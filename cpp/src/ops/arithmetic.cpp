@@ -38,6 +38,31 @@ void map_repeated(const F* full, const S* small, Z* out, size_t batch, size_t in
   });
 }
 
+// The same pass for an op and its tangent step: op(f, s, f_dot, s_dot, z, z_dot) sets element
+// k of both outputs from full[k], small[k % inner] and their tangents.
+template <class F, class S, class Z, class Op>
+void map_repeated_jvp(const F* full, const S* small, const F* full_dot, const S* small_dot,
+                      Z* out, Z* out_dot, size_t batch, size_t inner, int threads, Op op) {
+  const size_t n = batch * inner;
+  if (inner == 1) {
+    const S s = small[0], s_dot = small_dot[0];
+    for_each_segment(n, n, threads, [&](size_t k0, size_t k1, size_t) {
+      for (size_t k = k0; k < k1; ++k) op(full[k], s, full_dot[k], s_dot, out[k], out_dot[k]);
+    });
+    return;
+  }
+  for_each_segment(n, inner, threads, [&](size_t k0, size_t k1, size_t i0) {
+    const F* f = full + k0;
+    const F* fd = full_dot + k0;
+    const S* s = small + i0;
+    const S* sd = small_dot + i0;
+    Z* z = out + k0;
+    Z* zd = out_dot + k0;
+    const size_t count = k1 - k0;
+    for (size_t j = 0; j < count; ++j) op(f[j], s[j], fd[j], sd[j], z[j], zd[j]);
+  });
+}
+
 }  // namespace
 
 template <class F, class S>
@@ -50,6 +75,32 @@ template <class F, class S>
 void mul(const F* full, const S* small, promoted_t<F, S>* z, size_t batch, size_t inner,
          int threads) {
   map_repeated(full, small, z, batch, inner, threads, [](F f, S s) { return times(f, s); });
+}
+
+template <class F, class S>
+void add_jvp(const F* full, const S* small, const F* full_dot, const S* small_dot,
+             promoted_t<F, S>* z, promoted_t<F, S>* z_dot, size_t batch, size_t inner,
+             int threads) {
+  using Z = promoted_t<F, S>;
+  map_repeated_jvp(full, small, full_dot, small_dot, z, z_dot, batch, inner, threads,
+                   [](F f, S s, F f_dot, S s_dot, Z& out, Z& out_dot) {
+                     out = plus(f, s);
+                     out_dot = plus(f_dot, s_dot);
+                   });
+}
+
+// The sum of the two products is the reference's x_dot y + x y_dot whichever operand is the
+// full one: the textbook complex product and the sum are commutative to the last bit.
+template <class F, class S>
+void mul_jvp(const F* full, const S* small, const F* full_dot, const S* small_dot,
+             promoted_t<F, S>* z, promoted_t<F, S>* z_dot, size_t batch, size_t inner,
+             int threads) {
+  using Z = promoted_t<F, S>;
+  map_repeated_jvp(full, small, full_dot, small_dot, z, z_dot, batch, inner, threads,
+                   [](F f, S s, F f_dot, S s_dot, Z& out, Z& out_dot) {
+                     out = times(f, s);
+                     out_dot = plus(times(f_dot, s), times(f, s_dot));
+                   });
 }
 
 template <class X, class Y, class G>
@@ -282,11 +333,49 @@ void power_vjp_array(const G* y_bar, const E* x, const real_t<E>* c, E* x_bar, s
   });
 }
 
+template <class E>
+void power_jvp(const E* x, const E* x_dot, double c, E* y, E* y_dot, size_t n, int threads) {
+  using T = real_t<E>;
+  const T scale = static_cast<T>(c);
+  // The reference's order: (x**(c - 1) * c) * x_dot, with c - 1 formed in double.
+  with_power<E>(static_cast<T>(c), [&](auto pow) {
+    with_power<E>(static_cast<T>(c - 1.0), [&](auto pow_less) {
+      for_each_segment(n, n, threads, [&](size_t k0, size_t k1, size_t) {
+        for (size_t k = k0; k < k1; ++k) {
+          const E v = x[k];
+          y[k] = pow(v);
+          y_dot[k] = times(times(pow_less(v), scale), x_dot[k]);
+        }
+      });
+    });
+  });
+}
+
+template <class E>
+void power_jvp_array(const E* x, const E* x_dot, const real_t<E>* c, E* y, E* y_dot,
+                     size_t batch, size_t inner, int threads) {
+  using T = real_t<E>;
+  const size_t n = batch * inner;
+  for_each_segment(n, inner, threads, [&](size_t k0, size_t k1, size_t i0) {
+    const T* e = c + i0;
+    const size_t count = k1 - k0;
+    for (size_t j = 0; j < count; ++j) {
+      const size_t k = k0 + j;
+      y[k] = power_element(x[k], e[j]);
+      y_dot[k] = times(times(power_element(x[k], e[j] - T(1)), e[j]), x_dot[k]);
+    }
+  });
+}
+
 // ---- explicit instantiations ----------------------------------------------------------------
 
 #define PHASEGRAD_BINARY(A, B)                                                         \
   template void add<A, B>(const A*, const B*, promoted_t<A, B>*, size_t, size_t, int); \
-  template void mul<A, B>(const A*, const B*, promoted_t<A, B>*, size_t, size_t, int);
+  template void mul<A, B>(const A*, const B*, promoted_t<A, B>*, size_t, size_t, int); \
+  template void add_jvp<A, B>(const A*, const B*, const A*, const B*, promoted_t<A, B>*,  \
+                              promoted_t<A, B>*, size_t, size_t, int);                   \
+  template void mul_jvp<A, B>(const A*, const B*, const A*, const B*, promoted_t<A, B>*,  \
+                              promoted_t<A, B>*, size_t, size_t, int);
 
 #define PHASEGRAD_BINARY_VJP(A, B, G)                                                            \
   template void add_vjp_same<A, B, G>(const G*, A*, B*, size_t, int);                            \
@@ -299,7 +388,10 @@ void power_vjp_array(const G* y_bar, const E* x, const real_t<E>* c, E* x_bar, s
   template void broadcast<E>(const E*, E*, size_t, size_t, int);                  \
   template void sum_leading<E>(const E*, accumulator_t<E>*, size_t, size_t, int); \
   template void power<E>(const E*, double, E*, size_t, int);                      \
-  template void power_array<E>(const E*, const real_t<E>*, E*, size_t, size_t, int);
+  template void power_array<E>(const E*, const real_t<E>*, E*, size_t, size_t, int); \
+  template void power_jvp<E>(const E*, const E*, double, E*, E*, size_t, int);        \
+  template void power_jvp_array<E>(const E*, const E*, const real_t<E>*, E*, E*, size_t, \
+                                   size_t, int);
 
 #define PHASEGRAD_POWER_VJP(E, G)                                                               \
   template void power_vjp<E, G>(const G*, const E*, double, E*, size_t, int);                   \

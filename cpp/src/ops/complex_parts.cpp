@@ -77,6 +77,31 @@ void abs2_vjp(RealView<T> y_bar, const std::complex<T>* x, std::complex<T>* x_ba
 }
 
 template <class T>
+void abs2_jvp(const T* x, const T* x_dot, T* y, T* y_dot, std::size_t n, int threads) {
+  const auto count = static_cast<std::int64_t>(n);
+#pragma omp parallel for simd num_threads(threads_for(n, threads)) schedule(static)
+  for (std::int64_t i = 0; i < count; ++i) {
+    const T v = x[i];
+    y[i] = v * v;
+    y_dot[i] = (v * x_dot[i]) * T(2);
+  }
+}
+
+template <class T>
+void abs2_jvp(const std::complex<T>* x, const std::complex<T>* x_dot, T* y, T* y_dot,
+              std::size_t n, int threads) {
+  const T* xp = parts(x);
+  const T* dp = parts(x_dot);
+  const auto count = static_cast<std::int64_t>(n);
+#pragma omp parallel for simd num_threads(threads_for(n, threads)) schedule(static)
+  for (std::int64_t i = 0; i < count; ++i) {
+    const T re = xp[2 * i], im = xp[2 * i + 1];
+    y[i] = re * re + im * im;
+    y_dot[i] = (re * dp[2 * i] + im * dp[2 * i + 1]) * T(2);  // 2 Re(conj(x) x_dot)
+  }
+}
+
+template <class T>
 void copy_part(RealView<T> part, T* y, std::size_t n, int threads) {
   const auto count = static_cast<std::int64_t>(n);
   with_stride(part, [&](auto stride) {
@@ -124,6 +149,33 @@ void exp(const std::complex<T>* x, std::complex<T>* y, std::size_t n, int thread
   const auto count = static_cast<std::int64_t>(n);
 #pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
   for (std::int64_t i = 0; i < count; ++i) y[i] = std::exp(x[i]);
+}
+
+template <class T>
+void exp_jvp(const T* x, const T* x_dot, T* y, T* y_dot, std::size_t n, int threads) {
+  const auto count = static_cast<std::int64_t>(n);
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+  for (std::int64_t i = 0; i < count; ++i) {
+    const T e = std::exp(x[i]);
+    y[i] = e;
+    y_dot[i] = e * x_dot[i];
+  }
+}
+
+template <class T>
+void exp_jvp(const std::complex<T>* x, const std::complex<T>* x_dot, std::complex<T>* y,
+             std::complex<T>* y_dot, std::size_t n, int threads) {
+  const T* dp = parts(x_dot);
+  T* out = parts(y_dot);
+  const auto count = static_cast<std::int64_t>(n);
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::complex<T> e = std::exp(x[i]);
+    y[i] = e;
+    const T er = e.real(), ei = e.imag(), dr = dp[2 * i], di = dp[2 * i + 1];
+    out[2 * i] = er * dr - ei * di;  // the textbook product y x_dot
+    out[2 * i + 1] = er * di + ei * dr;
+  }
 }
 
 template <class T>
@@ -213,6 +265,34 @@ void expi(const T* x, std::complex<T>* y, std::size_t n, int threads) {
   }
 }
 
+// y as expi computes it, block by block, and y_dot = (-sin x x_dot, cos x x_dot) from the block
+// of y while it is in cache.
+template <class T>
+void expi_jvp(const T* x, const T* x_dot, std::complex<T>* y, std::complex<T>* y_dot,
+              std::size_t n, int threads) {
+  T* out = parts(y);
+  T* out_dot = parts(y_dot);
+  constexpr std::int64_t kBlock = 1024;
+  const auto count = static_cast<std::int64_t>(n);
+  const std::int64_t blocks = (count + kBlock - 1) / kBlock;
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    const std::int64_t begin = b * kBlock, end = std::min(count, begin + kBlock);
+    expi_wide(x, out, begin, end);
+    for (std::int64_t i = begin; i < end; ++i) {
+      if (!(std::abs(x[i]) <= sincos_limit<T>())) {
+        out[2 * i] = std::cos(x[i]);
+        out[2 * i + 1] = std::sin(x[i]);
+      }
+    }
+#pragma omp simd
+    for (std::int64_t i = begin; i < end; ++i) {
+      out_dot[2 * i] = -(out[2 * i + 1] * x_dot[i]);
+      out_dot[2 * i + 1] = out[2 * i] * x_dot[i];
+    }
+  }
+}
+
 template <class T>
 void expi_vjp(const std::complex<T>* y_bar, const std::complex<T>* y, T* x_bar, std::size_t n,
               int threads) {
@@ -239,6 +319,9 @@ void expi_vjp(const T* y_bar, const std::complex<T>* y, T* x_bar, std::size_t n,
   template void abs2_vjp<T>(RealView<T>, const T*, T*, std::size_t, int);                     \
   template void abs2_vjp<T>(RealView<T>, const std::complex<T>*, std::complex<T>*,            \
                             std::size_t, int);                                                \
+  template void abs2_jvp<T>(const T*, const T*, T*, T*, std::size_t, int);                     \
+  template void abs2_jvp<T>(const std::complex<T>*, const std::complex<T>*, T*, T*, std::size_t, \
+                            int);                                                              \
   template void copy_part<T>(RealView<T>, T*, std::size_t, int);                              \
   template void embed<T>(RealView<T>, bool, std::complex<T>*, std::size_t, int);              \
   template void exp<T>(const T*, T*, std::size_t, int);                                       \
@@ -248,7 +331,12 @@ void expi_vjp(const T* y_bar, const std::complex<T>* y, T* x_bar, std::size_t n,
   template void exp_vjp<T>(const T*, const std::complex<T>*, std::complex<T>*, std::size_t,   \
                            int);                                                              \
   template void exp_vjp<T>(RealView<T>, const T*, T*, std::size_t, int);                      \
+  template void exp_jvp<T>(const T*, const T*, T*, T*, std::size_t, int);                      \
+  template void exp_jvp<T>(const std::complex<T>*, const std::complex<T>*, std::complex<T>*,    \
+                           std::complex<T>*, std::size_t, int);                                \
   template void expi<T>(const T*, std::complex<T>*, std::size_t, int);                        \
+  template void expi_jvp<T>(const T*, const T*, std::complex<T>*, std::complex<T>*,           \
+                            std::size_t, int);                                                \
   template void expi_vjp<T>(const std::complex<T>*, const std::complex<T>*, T*, std::size_t,  \
                             int);                                                             \
   template void expi_vjp<T>(const T*, const std::complex<T>*, T*, std::size_t, int);

@@ -167,6 +167,41 @@ void wsse_vjp(double E_bar, const T* M, const T* D, Weights<T> w, T* M_bar, std:
 }
 
 template <class T>
+ValueAndTangent wsse_jvp(const T* M, const T* M_dot, const T* D, Weights<T> w, std::size_t n,
+                         int threads) {
+  double sums[2] = {0.0, 0.0};
+  if (w.data == nullptr) {
+    const double weight = w.value;
+    parallel_accumulate<2>(0, n, threads, [=](std::int64_t i, std::int64_t lane, Lanes<2>& add) {
+      const double residual = static_cast<double>(M[i]) - static_cast<double>(D[i]);
+      add[0][lane] += (residual * residual) * weight;
+      add[1][lane] += (residual * weight) * static_cast<double>(M_dot[i]);
+    }, sums);
+    return {sums[0], 2.0 * sums[1]};
+  }
+  double value = 0.0, tangent = 0.0;
+#pragma omp parallel num_threads(threads_for(n, threads)) reduction(+ : value, tangent)
+  {
+    double local[2] = {0.0, 0.0};
+    for_each_run(this_threads_share(n), w.period, [&](std::size_t first, std::size_t stop,
+                                                       std::size_t offset) {
+      // Element i of this run has the weight weight[i - start].
+      const T* weight = w.data + offset;
+      const auto start = static_cast<std::int64_t>(first);
+      accumulate<2>(first, stop, [=](std::int64_t i, std::int64_t lane, Lanes<2>& add) {
+        const double residual = static_cast<double>(M[i]) - static_cast<double>(D[i]);
+        const auto wi = static_cast<double>(weight[i - start]);
+        add[0][lane] += (residual * residual) * wi;
+        add[1][lane] += (residual * wi) * static_cast<double>(M_dot[i]);
+      }, local);
+    });
+    value += local[0];
+    tangent += local[1];
+  }
+  return {value, 2.0 * tangent};
+}
+
+template <class T>
 void poly_detector(const T* I, double a, double b, double c, T* M, std::size_t n, int threads) {
   const T at = static_cast<T>(a), bt = static_cast<T>(b), ct = static_cast<T>(c);
   const auto count = static_cast<std::int64_t>(n);
@@ -196,6 +231,21 @@ CoefficientGradients poly_detector_vjp(RealView<T> M_bar, const T* I, double a, 
 }
 
 template <class T>
+void poly_detector_jvp(const T* I, const T* I_dot, double a, double b, double c, double a_dot,
+                       double b_dot, double c_dot, T* M, T* M_dot, std::size_t n, int threads) {
+  const T at = static_cast<T>(a), bt = static_cast<T>(b), ct = static_cast<T>(c);
+  const T slope = static_cast<T>(2.0 * a);
+  const T ad = static_cast<T>(a_dot), bd = static_cast<T>(b_dot), cd = static_cast<T>(c_dot);
+  const auto count = static_cast<std::int64_t>(n);
+#pragma omp parallel for simd num_threads(threads_for(n, threads)) schedule(static)
+  for (std::int64_t i = 0; i < count; ++i) {
+    const T intensity = I[i];
+    M[i] = (at * intensity + bt) * intensity + ct;
+    M_dot[i] = (slope * intensity + bt) * I_dot[i] + ((ad * intensity + bd) * intensity + cd);
+  }
+}
+
+template <class T>
 void plane_sums(const T* x, std::size_t batch, std::size_t plane, double* sums, int threads) {
   accumulate_planes<1>(batch, plane, threads, [=](std::int64_t i, std::int64_t lane,
                                                    Lanes<1>& add) {
@@ -215,6 +265,39 @@ void plane_sums_with_projection(RealView<T> y_bar, const T* x, std::size_t batch
       add[0][lane] += value;
       add[1][lane] += static_cast<double>(g[S * i]) * value;
     }, {sum_x, sum_yx});
+  });
+}
+
+template <class T>
+void plane_sums_pair(const T* x, const T* x_dot, std::size_t batch, std::size_t plane,
+                     double* sum_x, double* sum_x_dot, int threads) {
+  accumulate_planes<2>(batch, plane, threads, [=](std::int64_t i, std::int64_t lane,
+                                                   Lanes<2>& add) {
+    add[0][lane] += static_cast<double>(x[i]);
+    add[1][lane] += static_cast<double>(x_dot[i]);
+  }, {sum_x, sum_x_dot});
+}
+
+template <class T>
+void mean_normalize_jvp(const T* x, const T* x_dot, const double* scale, const double* ratio,
+                        std::size_t batch, std::size_t plane, T* y, T* y_dot, int threads) {
+  const std::size_t n = batch * plane;
+#pragma omp parallel num_threads(threads_for(n, threads))
+  for_each_run(this_threads_share(n), plane, [&](std::size_t first, std::size_t stop,
+                                                  std::size_t /*offset*/) {
+    const std::size_t p = first / plane;
+    const T factor = static_cast<T>(scale[p]), shift = static_cast<T>(ratio[p]);
+    const T* values = x + first;
+    const T* tangents = x_dot + first;
+    T* out = y + first;
+    T* out_dot = y_dot + first;
+    const auto length = static_cast<std::int64_t>(stop - first);
+#pragma omp simd
+    for (std::int64_t k = 0; k < length; ++k) {
+      const T value = values[k] * factor;
+      out[k] = value;
+      out_dot[k] = tangents[k] * factor - value * shift;
+    }
   });
 }
 
@@ -247,10 +330,18 @@ void scale_planes(RealView<T> src, const double* scale, const double* offset, st
 #define PHASEGRAD_INSTANTIATE(T)                                                              \
   template double wsse<T>(const T*, const T*, Weights<T>, std::size_t, int);                  \
   template void wsse_vjp<T>(double, const T*, const T*, Weights<T>, T*, std::size_t, int);    \
+  template ValueAndTangent wsse_jvp<T>(const T*, const T*, const T*, Weights<T>, std::size_t, \
+                                        int);                                                 \
   template void poly_detector<T>(const T*, double, double, double, T*, std::size_t, int);     \
+  template void poly_detector_jvp<T>(const T*, const T*, double, double, double, double,      \
+                                     double, double, T*, T*, std::size_t, int);               \
   template CoefficientGradients poly_detector_vjp<T>(RealView<T>, const T*, double, double,   \
                                                      T*, std::size_t, int);                   \
   template void plane_sums<T>(const T*, std::size_t, std::size_t, double*, int);              \
+  template void plane_sums_pair<T>(const T*, const T*, std::size_t, std::size_t, double*,     \
+                                   double*, int);                                             \
+  template void mean_normalize_jvp<T>(const T*, const T*, const double*, const double*,       \
+                                      std::size_t, std::size_t, T*, T*, int);                 \
   template void plane_sums_with_projection<T>(RealView<T>, const T*, std::size_t,             \
                                               std::size_t, double*, double*, int);            \
   template void scale_planes<T>(RealView<T>, const double*, const double*, std::size_t,       \

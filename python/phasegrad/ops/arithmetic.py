@@ -5,8 +5,10 @@ NumPy broadcasting is reduced here to the one layout of the C++ kernels: a *full
 every element of the result, and a *small* one repeated over the result's leading axes (two
 arrays of one size; a scalar, Python or NumPy; an (n, m) plane with a (P, n, m) stack). Each
 reverse rule is then a single pass that forms every gradient element and sums the repeated
-operand's gradient over the batch in double precision. Broadcasts outside that layout (an axis
-of length 1 stretched inside the shape, as (n, 1) with (1, m)) run the NumPy reference, as each
+operand's gradient over the batch in double precision. Each tangent step (``op_jvp``) is a
+single pass too, forming the output and its tangent side by side from the operands and their
+tangents (a tangent is laid out as its operand). Broadcasts outside that layout (an axis of
+length 1 stretched inside the shape, as (n, 1) with (1, m)) run the NumPy reference, as each
 op's notes say.
 """
 
@@ -18,6 +20,7 @@ import numpy as np
 
 from ..arguments.arithmetic import binary_operands, broadcast_target, power_domain, power_operands
 from ..arguments.docstrings import amend
+from ..arguments.tangents import tangent
 from ..arguments.validate import (
     array,
     complex_dtype,
@@ -28,15 +31,15 @@ from ..arguments.validate import (
 )
 from ..arrays import operand_gradient, power_gradient, sum_to_shape
 from ..config import get_num_threads
-from ..native import ascontiguous, core
+from ..native import as_ufunc_result, ascontiguous, core
 from ..reference import arithmetic as _ref
 
 __all__ = [
-    "add", "add_vjp",
-    "mul", "mul_vjp",
-    "matmul", "matmul_vjp",
-    "power", "power_vjp",
-    "broadcast", "broadcast_vjp",
+    "add", "add_vjp", "add_jvp",
+    "mul", "mul_vjp", "mul_jvp",
+    "matmul", "matmul_vjp", "matmul_jvp",
+    "power", "power_vjp", "power_jvp",
+    "broadcast", "broadcast_vjp", "broadcast_jvp",
 ]
 
 _BROADCAST_NOTE = """
@@ -117,6 +120,29 @@ def add_vjp(z_bar, x, y):
     return (small_bar, full_bar) if x_is_small else (full_bar, small_bar)
 
 
+def _binary_jvp(kernel, fallback, x, y, x_dot, y_dot):
+    """``add_jvp``/``mul_jvp``: checked arguments, then one pass of ``kernel`` over the
+    kernels' layout, or ``fallback`` (the reference) outside it."""
+    x, y, shape = binary_operands(x, y)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    y_dot = tangent(y_dot, "y_dot", y, "y")
+    xa, xa_dot = _number_as_array(x, y), _number_as_array(x_dot, y)
+    split = _split(xa, y, shape)
+    if split is None:
+        return fallback(x, y, x_dot, y_dot)
+    full, small, x_is_small = split
+    full_dot, small_dot = (y_dot, xa_dot) if x_is_small else (xa_dot, y_dot)
+    z, z_dot = kernel(_contiguous(full), _contiguous(small), _contiguous(full_dot),
+                      _contiguous(small_dot), get_num_threads())
+    # NumPy scalars for 0-d operands, as the reference's ufuncs give.
+    return as_ufunc_result(z.reshape(shape)), as_ufunc_result(z_dot.reshape(shape))
+
+
+@amend(twin=_ref.add_jvp, before_parameters=_BROADCAST_NOTE)
+def add_jvp(x, y, x_dot, y_dot):
+    return _binary_jvp(core.add_jvp, _ref.add_jvp, x, y, x_dot, y_dot)
+
+
 @amend(twin=_ref.mul, before_parameters=_BROADCAST_NOTE)
 def mul(x, y):
     x, y, shape = binary_operands(x, y)
@@ -145,6 +171,11 @@ def mul_vjp(z_bar, x, y):
     return (small_bar, full_bar) if x_is_small else (full_bar, small_bar)
 
 
+@amend(twin=_ref.mul_jvp, before_parameters=_BROADCAST_NOTE)
+def mul_jvp(x, y, x_dot, y_dot):
+    return _binary_jvp(core.mul_jvp, _ref.mul_jvp, x, y, x_dot, y_dot)
+
+
 _MATMUL_NOTE = """
 Delegates to NumPy's ``matmul``, the GEMM of the BLAS NumPy links (with that library's own
 threads, not ``phasegrad.get_num_threads()``): a matrix product is compute-bound, BLAS is the
@@ -161,6 +192,11 @@ def matmul(x, y):
 @amend(twin=_ref.matmul_vjp, before_parameters=_MATMUL_NOTE)
 def matmul_vjp(z_bar, x, y):
     return _ref.matmul_vjp(z_bar, x, y)
+
+
+@amend(twin=_ref.matmul_jvp, before_parameters=_MATMUL_NOTE)
+def matmul_jvp(x, y, x_dot, y_dot):
+    return _ref.matmul_jvp(x, y, x_dot, y_dot)
 
 
 #: Exponents the kernels raise a real x to without ``pow`` (a product, a quotient, a root).
@@ -193,8 +229,9 @@ _POWER_NOTE = """
 A complex ``x`` takes one pass of the C++ kernel, its exponent specialised outside the loop
 (0, 1, 2, 1/2 and integers below 100 in magnitude avoid ``pow``, as NumPy's ``npy_cpow``). A
 real ``x`` does so for the exponents (of ``power``; ``c - 1`` for ``power_vjp``) 0, 1, 2, 3,
-1/2, -1 and -2; for any other, and for an array ``c``, NumPy's vectorised ``pow`` loop
-computes it (measured 3-5x faster than a ``pow`` call per element). An array ``c`` that
+1/2, -1 and -2 (``power_jvp``: when both ``c`` and ``c - 1`` are among them); for any other,
+and for an array ``c``, NumPy's vectorised ``pow`` loop computes it (measured 3-5x faster than
+a ``pow`` call per element). An array ``c`` that
 broadcasts to ``x`` other than by repetition over leading axes is first copied out to ``x``'s
 shape.
 """
@@ -209,8 +246,11 @@ def power(x, c):
     if not _in_kernel(x, kernel_c if number else None):
         return np.power(x, c)
     if number:
-        return core.power(_contiguous(x), kernel_c, get_num_threads())
-    return core.power_array(_contiguous(x), kernel_c, get_num_threads())
+        y = core.power(_contiguous(x), kernel_c, get_num_threads())
+    else:
+        y = core.power_array(_contiguous(x), kernel_c, get_num_threads())
+    # _contiguous makes a 0-d x 1-D: give y x's shape (a NumPy scalar for a 0-d x, as NumPy).
+    return as_ufunc_result(y.reshape(x.shape))
 
 
 @amend(twin=_ref.power_vjp, before_parameters=_POWER_NOTE)
@@ -222,8 +262,28 @@ def power_vjp(y_bar, x, c):
     number = isinstance(kernel_c, float)
     if not _in_kernel(x, kernel_c - 1.0 if number else None):
         return power_gradient(y_bar, x, c)
-    return core.power_vjp(_contiguous(y_bar), _contiguous(x), kernel_c if number else 0.0,
+    x_bar = core.power_vjp(_contiguous(y_bar), _contiguous(x), kernel_c if number else 0.0,
                            None if number else kernel_c, get_num_threads())
+    return as_ufunc_result(x_bar.reshape(x.shape))
+
+
+@amend(twin=_ref.power_jvp, before_parameters=_POWER_NOTE)
+def power_jvp(x, x_dot, c):
+    x, c = power_operands(x, c)
+    power_domain(x, c)
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    power_domain(x, c, derivative=True)
+    kernel_c = _exponent_layout(c, x)
+    number = isinstance(kernel_c, float)
+    if number:
+        in_kernel = _in_kernel(x, kernel_c) and _in_kernel(x, kernel_c - 1.0)
+    else:
+        in_kernel = _in_kernel(x, None)
+    if not in_kernel:
+        return _ref.power_jvp(x, x_dot, c)
+    y, y_dot = core.power_jvp(_contiguous(x), _contiguous(x_dot), kernel_c if number else 0.0,
+                              None if number else kernel_c, get_num_threads())
+    return as_ufunc_result(y.reshape(x.shape)), as_ufunc_result(y_dot.reshape(x.shape))
 
 
 @amend(twin=_ref.broadcast, before_parameters=_BROADCAST_NOTE)
@@ -249,3 +309,14 @@ def broadcast_vjp(y_bar, x_shape):
     summed = core.sum_leading(_contiguous(y_bar), inner, get_num_threads())
     return summed.reshape(x_shape).astype(y_bar.dtype, copy=False)
 
+
+@amend(twin=_ref.broadcast_jvp, before_parameters=_BROADCAST_NOTE)
+def broadcast_jvp(x, x_dot, shape):
+    x = array(x, "x")
+    shape = broadcast_target(shape_tuple(shape, "shape"), x.shape, "shape", "x of shape")
+    x_dot = tangent(x_dot, "x_dot", x, "x")
+    if not _trails(x.shape, shape):
+        return _ref.broadcast_jvp(x, x_dot, shape)
+    batch, threads = math.prod(shape) // x.size, get_num_threads()
+    y = core.broadcast(_contiguous(x), batch, threads).reshape(shape)
+    return y, core.broadcast(_contiguous(x_dot), batch, threads).reshape(shape)

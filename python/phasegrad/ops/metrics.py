@@ -5,6 +5,9 @@ Sums accumulate in float64 inside the kernels (OpenMP reductions) and come back 
 floats; ``wsse`` forms its residuals in float64 too. Each reverse rule is one pass over memory:
 ``poly_detector_vjp`` forms ``I_bar`` and the three coefficient gradients together;
 ``mean_normalize_vjp`` takes both plane sums in one pass, then writes ``x_bar`` in a second.
+Each tangent step computes the op's result and its tangent together: ``wsse_jvp`` both sums in
+one pass, ``poly_detector_jvp`` ``M`` and ``M_dot`` in one; ``mean_normalize_jvp`` the plane
+sums of ``x`` and ``x_dot`` in one pass, then ``y`` and ``y_dot`` in a second.
 Arguments are checked by the rules both catalogues share (``phasegrad.arguments.metrics``), so
 errors match ``phasegrad.reference``.
 """
@@ -15,6 +18,7 @@ import numpy as np
 
 from ..arguments.docstrings import amend
 from ..arguments.metrics import (
+    coefficient_tangent,
     mean_normalize_arguments,
     mean_normalize_cotangent,
     mean_normalize_scale,
@@ -23,14 +27,15 @@ from ..arguments.metrics import (
     wsse_operands,
     wsse_vjp_operands,
 )
+from ..arguments.tangents import tangent
 from ..config import get_num_threads
 from ..native import as_ufunc_result, ascontiguous, contiguous, core
 from ..reference import metrics as _ref
 
 __all__ = [
-    "wsse", "wsse_vjp",
-    "poly_detector", "poly_detector_vjp",
-    "mean_normalize", "mean_normalize_vjp",
+    "wsse", "wsse_vjp", "wsse_jvp",
+    "poly_detector", "poly_detector_vjp", "poly_detector_jvp",
+    "mean_normalize", "mean_normalize_vjp", "mean_normalize_jvp",
 ]
 
 
@@ -65,6 +70,14 @@ def wsse_vjp(E_bar, M, D, w=None):
                                           get_num_threads()))
 
 
+@amend(twin=_ref.wsse_jvp)
+def wsse_jvp(M, M_dot, D, w=None):
+    M, D, w = wsse_operands(M, D, w)
+    M_dot = tangent(M_dot, "M_dot", M, "M")
+    return core.wsse_jvp(contiguous(M), contiguous(M_dot), contiguous(D), _weights(w, M),
+                         get_num_threads())
+
+
 @amend(twin=_ref.poly_detector)
 def poly_detector(I, a, b, c):  # noqa: E741 - I is the paper's intensity
     I, a, b, c = poly_detector_operands(I, a, b, c)  # noqa: E741
@@ -77,6 +90,18 @@ def poly_detector_vjp(M_bar, I, a, b):  # noqa: E741 - I is the paper's intensit
     I_bar, a_bar, b_bar, c_bar = core.poly_detector_vjp(contiguous(M_bar), contiguous(I), a, b,
                                                          get_num_threads())
     return as_ufunc_result(I_bar), a_bar, b_bar, c_bar
+
+
+@amend(twin=_ref.poly_detector_jvp)
+def poly_detector_jvp(I, a, b, c, I_dot, a_dot, b_dot, c_dot):  # noqa: E741 - the paper's I
+    I, a, b, c = poly_detector_operands(I, a, b, c)  # noqa: E741
+    I_dot = tangent(I_dot, "I_dot", I, "I")
+    a_dot = coefficient_tangent(a_dot, "a_dot")
+    b_dot = coefficient_tangent(b_dot, "b_dot")
+    c_dot = coefficient_tangent(c_dot, "c_dot")
+    M, M_dot = core.poly_detector_jvp(contiguous(I), contiguous(I_dot), a, b, c, a_dot, b_dot,
+                                      c_dot, get_num_threads())
+    return as_ufunc_result(M), as_ufunc_result(M_dot)
 
 
 @amend(twin=_ref.mean_normalize)
@@ -101,3 +126,19 @@ def mean_normalize_vjp(y_bar, x, c):
     total, projection = core.plane_sums_with_projection(y_bar, x, threads)
     s = mean_normalize_scale(x, c, total)
     return core.scale_planes(y_bar, s, s * projection / total, threads)
+
+
+@amend(twin=_ref.mean_normalize_jvp)
+def mean_normalize_jvp(x, x_dot, c):
+    x, c = mean_normalize_arguments(x, c)
+    x, threads = contiguous(x), get_num_threads()
+    try:
+        x_dot = tangent(x_dot, "x_dot", x, "x")
+    except (TypeError, ValueError):
+        # The reference refuses a plane of x with zero mean before it looks at x_dot.
+        mean_normalize_scale(x, c, core.plane_sums(x, threads))
+        raise
+    x_dot = contiguous(x_dot)
+    total, total_dot = core.plane_sums_pair(x, x_dot, threads)
+    s = mean_normalize_scale(x, c, total)
+    return core.mean_normalize_jvp(x, x_dot, s, total_dot / total, threads)

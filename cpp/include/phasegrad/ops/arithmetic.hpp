@@ -11,6 +11,10 @@
 // double too (exact products of single-precision input), so that a sum whose terms cancel
 // keeps its accuracy. A gradient of a real operand is the real part (Eq. 67). No kernel
 // throws; arguments are validated by the caller.
+//
+// Every tangent step (`op_jvp`) is one pass too: it reads each input and its tangent once and
+// writes the op's output and the output's tangent side by side. A tangent has its input's
+// element type, so full_dot is an F and small_dot an S, repeated over the batch as small is.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +32,18 @@ void add(const F* full, const S* small, promoted_t<F, S>* z, std::size_t batch,
 template <class F, class S>
 void mul(const F* full, const S* small, promoted_t<F, S>* z, std::size_t batch,
          std::size_t inner, int threads);
+
+// add's tangent step (Eq. 47, 48): z = full + small and z_dot = full_dot + small_dot.
+template <class F, class S>
+void add_jvp(const F* full, const S* small, const F* full_dot, const S* small_dot,
+             promoted_t<F, S>* z, promoted_t<F, S>* z_dot, std::size_t batch, std::size_t inner,
+             int threads);
+
+// mul's tangent step (Eq. 49, 51): z = full small and z_dot = full_dot small + full small_dot.
+template <class F, class S>
+void mul_jvp(const F* full, const S* small, const F* full_dot, const S* small_dot,
+             promoted_t<F, S>* z, promoted_t<F, S>* z_dot, std::size_t batch, std::size_t inner,
+             int threads);
 
 // add's reverse rule for two operands of n elements each: x_bar = z_bar, y_bar = z_bar.
 template <class X, class Y, class G>
@@ -78,5 +94,14 @@ void power_vjp(const G* y_bar, const E* x, double c, E* x_bar, std::size_t n, in
 template <class E, class G>
 void power_vjp_array(const G* y_bar, const E* x, const real_t<E>* c, E* x_bar, std::size_t batch,
                      std::size_t inner, int threads);
+
+// power's tangent step (Eq. 52): y = x**c and y_dot = (x**(c - 1) c) x_dot, both powers by
+// power's algorithm, in one pass.
+template <class E>
+void power_jvp(const E* x, const E* x_dot, double c, E* y, E* y_dot, std::size_t n, int threads);
+
+template <class E>
+void power_jvp_array(const E* x, const E* x_dot, const real_t<E>* c, E* y, E* y_dot,
+                     std::size_t batch, std::size_t inner, int threads);
 
 }  // namespace phasegrad::ops
