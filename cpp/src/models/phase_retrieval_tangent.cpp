@@ -54,15 +54,16 @@ void FusedPhaseRetrieval<T>::plan_single() {
 }
 
 // The primal of one plane: g and G in each band's buffers (as value_and_grad's forward half),
-// then per detector pixel I_b and the slope f = sqrt(w) M'(I_b) = sqrt(w) (2 a I_b + b), in
-// double.
+// then, with `detector_quantities`, per detector pixel I_b and the slope f = sqrt(w) M'(I_b) =
+// sqrt(w) (2 a I_b + b), in double (pass T computes them itself when it runs once per plane).
 template <class T>
 void FusedPhaseRetrieval<T>::primal_plane(std::size_t plane, const Detector& detector,
-                                          int threads) {
+                                          bool detector_quantities, int threads) {
   pupil_fields(plane, threads);
   for (auto& band : bands_) {
     transform_forward(*band, band->pupil.data(), band->field.data(), staging_.data(), false);
   }
+  if (!detector_quantities) return;
   const std::size_t grid = cfg_.grid, bin = cfg_.bin, size = binned_;
   const T* weights = cfg_.weights ? cfg_.weights + plane * size * size : nullptr;
   double* slope = slope_.data();
@@ -137,16 +138,18 @@ void FusedPhaseRetrieval<T>::tangent_field(Tangent& work, bool single_threaded, 
 }
 
 // Pass T: r_dot = f sum_lam 2 s Re(conj(G) G_dot), binned (Eq. 53, 88 in forward mode), plus
-// sqrt(w) (a_dot I_b^2 + b_dot I_b + c_dot) for a quadratic detector's tangent (Eq. 98).
+// sqrt(w) (a_dot I_b^2 + b_dot I_b + c_dot) for a quadratic detector's tangent (Eq. 98). With
+// `primal_inline` it also forms I_b and f from G as it goes (and keeps them for a cotangent
+// pass), else it reads primal_plane's.
 template <class T>
 void FusedPhaseRetrieval<T>::tangent_residuals(std::size_t plane, const Tangent& work,
                                                const Detector& detector,
-                                               const double* detector_dot, double* r_dot,
-                                               int threads) {
+                                               const double* detector_dot, bool primal_inline,
+                                               double* r_dot, int threads) {
   const std::size_t grid = cfg_.grid, bin = cfg_.bin, size = binned_;
   const T* weights = cfg_.weights ? cfg_.weights + plane * size * size : nullptr;
-  const double* slope = slope_.data();
-  const double* intensity = binned_intensity_.data();
+  double* slope = slope_.data();
+  double* intensity = binned_intensity_.data();
   const bool detector_terms = detector.quadratic && detector_dot != nullptr;
   const long long rows = static_cast<long long>(size);
   const int team = threads_for(grid * grid * bands_.size(), threads);
@@ -154,23 +157,37 @@ void FusedPhaseRetrieval<T>::tangent_residuals(std::size_t plane, const Tangent&
   for (long long ii = 0; ii < rows; ++ii) {
     const auto i = static_cast<std::size_t>(ii);
     double* out = r_dot + i * size;
+    double* row_intensity = intensity + i * size;
     if (bin == 1) {
       for (std::size_t j = 0; j < size; ++j) out[j] = 0;
+      if (primal_inline) {
+        for (std::size_t j = 0; j < size; ++j) row_intensity[j] = 0;
+      }
       for (std::size_t l = 0; l < bands_.size(); ++l) {
         const T* g = reinterpret_cast<const T*>(bands_[l]->field.data() + i * grid);
         const T* t = reinterpret_cast<const T*>(work.field[l].data() + i * grid);
-        const double twice = 2 * bands_[l]->weight;
+        const double twice = 2 * bands_[l]->weight, weight = bands_[l]->weight;
+        if (primal_inline) {
 #pragma omp simd
-        for (std::size_t j = 0; j < size; ++j) {
-          const T dot = g[2 * j] * t[2 * j] + g[2 * j + 1] * t[2 * j + 1];
-          out[j] += twice * static_cast<double>(dot);
+          for (std::size_t j = 0; j < size; ++j) {
+            const T dot = g[2 * j] * t[2 * j] + g[2 * j + 1] * t[2 * j + 1];
+            const T norm = g[2 * j] * g[2 * j] + g[2 * j + 1] * g[2 * j + 1];
+            out[j] += twice * static_cast<double>(dot);
+            row_intensity[j] += weight * static_cast<double>(norm);
+          }
+        } else {
+#pragma omp simd
+          for (std::size_t j = 0; j < size; ++j) {
+            const T dot = g[2 * j] * t[2 * j] + g[2 * j + 1] * t[2 * j + 1];
+            out[j] += twice * static_cast<double>(dot);
+          }
         }
       }
     } else {
       for (std::size_t j = 0; j < size; ++j) {
-        double sum = 0;
+        double sum = 0, norm_sum = 0;
         for (std::size_t l = 0; l < bands_.size(); ++l) {
-          double band_sum = 0;
+          double band_sum = 0, band_norm = 0;
           for (std::size_t dy = 0; dy < bin; ++dy) {
             const std::size_t offset = (i * bin + dy) * grid + j * bin;
             const Complex* g = bands_[l]->field.data() + offset;
@@ -178,18 +195,25 @@ void FusedPhaseRetrieval<T>::tangent_residuals(std::size_t plane, const Tangent&
             for (std::size_t dx = 0; dx < bin; ++dx) {
               band_sum += static_cast<double>(g[dx].real() * t[dx].real() +
                                               g[dx].imag() * t[dx].imag());
+              band_norm += static_cast<double>(std::norm(g[dx]));
             }
           }
           sum += 2 * bands_[l]->weight * band_sum;
+          norm_sum += bands_[l]->weight * band_norm;
         }
         out[j] = sum;
+        if (primal_inline) row_intensity[j] = norm_sum;
       }
     }
     for (std::size_t j = 0; j < size; ++j) {
       const std::size_t d = i * size + j;
+      const double root = weights ? std::sqrt(static_cast<double>(weights[d])) : 1.0;
+      if (primal_inline) {
+        slope[d] = detector.quadratic ? root * (2 * detector.a * intensity[d] + detector.b)
+                                      : root;
+      }
       out[j] *= slope[d];
       if (detector_terms) {
-        const double root = weights ? std::sqrt(static_cast<double>(weights[d])) : 1.0;
         const double value = intensity[d];
         out[j] += root * ((detector_dot[0] * value + detector_dot[1]) * value + detector_dot[2]);
       }
@@ -254,7 +278,7 @@ void FusedPhaseRetrieval<T>::residuals(const T* params, const Detector& detector
   synthesize(params, wavefront_.data(), threads);
   const std::size_t image = binned_ * binned_;
   for (std::size_t p = 0; p < cfg_.planes; ++p) {
-    primal_plane(p, detector, threads);
+    primal_plane(p, detector, true, threads);
     const T* data = cfg_.data + p * image;
     const T* weights = cfg_.weights ? cfg_.weights + p * image : nullptr;
     const double* intensity = binned_intensity_.data();
@@ -281,9 +305,9 @@ void FusedPhaseRetrieval<T>::jvp(const T* params, const Detector& detector, cons
   synthesize(params_dot, work.wavefront.data(), threads);
   const std::size_t image = binned_ * binned_;
   for (std::size_t p = 0; p < cfg_.planes; ++p) {
-    primal_plane(p, detector, threads);
+    primal_plane(p, detector, false, threads);
     tangent_field(work, false, threads);
-    tangent_residuals(p, work, detector, detector_dot, r_dot + p * image, threads);
+    tangent_residuals(p, work, detector, detector_dot, true, r_dot + p * image, threads);
   }
 }
 
@@ -299,7 +323,7 @@ void FusedPhaseRetrieval<T>::vjp(const T* params, const Detector& detector, cons
   synthesize(params, wavefront_.data(), threads);
   const std::size_t image = binned_ * binned_;
   for (std::size_t p = 0; p < cfg_.planes; ++p) {
-    primal_plane(p, detector, threads);
+    primal_plane(p, detector, true, threads);
     cotangent_pass(p, detector, u + p * image, detector_bar, threads);
     for (auto& band : bands_) transform_adjoint(*band);
     gradient_pass(p == 0, p + 1 == cfg_.planes, params_bar, threads);
@@ -321,9 +345,9 @@ void FusedPhaseRetrieval<T>::gauss_newton_product(const T* params, const Detecto
   synthesize(params, wavefront_.data(), threads);
   synthesize(params_dot, work.wavefront.data(), threads);
   for (std::size_t p = 0; p < cfg_.planes; ++p) {
-    primal_plane(p, detector, threads);
+    primal_plane(p, detector, false, threads);
     tangent_field(work, false, threads);
-    tangent_residuals(p, work, detector, detector_dot, plane_residuals_.data(), threads);
+    tangent_residuals(p, work, detector, detector_dot, true, plane_residuals_.data(), threads);
     cotangent_pass(p, detector, plane_residuals_.data(), detector_out, threads);
     for (auto& band : bands_) transform_adjoint(*band);
     gradient_pass(p == 0, p + 1 == cfg_.planes, params_out, threads);
@@ -351,7 +375,7 @@ void FusedPhaseRetrieval<T>::jacobian(const T* params, const Detector& detector,
   const std::size_t n = cfg_.n;
   const std::size_t wavefront_columns = cfg_.modes > 0 ? cfg_.modes : n * n;
   for (std::size_t p = plane_begin; p < plane_end; ++p) {
-    primal_plane(p, detector, team);
+    primal_plane(p, detector, true, team);
     const std::size_t offset = (p - plane_begin) * image;
     const long long columns = static_cast<long long>(wavefront_columns);
 #pragma omp parallel for num_threads(columns_team) schedule(dynamic) if (columns_team > 1)
@@ -365,7 +389,7 @@ void FusedPhaseRetrieval<T>::jacobian(const T* params, const Detector& detector,
       Tangent& work = *tangents_[static_cast<std::size_t>(omp_get_thread_num())];
       unit_direction(k, work.wavefront.data());
       tangent_field(work, single, single ? 1 : team);
-      tangent_residuals(p, work, detector, nullptr, column, single ? 1 : team);
+      tangent_residuals(p, work, detector, nullptr, false, column, single ? 1 : team);
     }
     if (detector.quadratic) {
       const T* weights = cfg_.weights ? cfg_.weights + p * image : nullptr;

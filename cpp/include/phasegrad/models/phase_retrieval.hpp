@@ -152,10 +152,12 @@ class FusedPhaseRetrieval {
   // The least-squares view's steps (phase_retrieval_tangent.cpp).
   void ensure_tangents(std::size_t count);
   void plan_single();
-  void primal_plane(std::size_t plane, const Detector& detector, int threads);
+  void primal_plane(std::size_t plane, const Detector& detector, bool detector_quantities,
+                    int threads);
   void tangent_field(Tangent& work, bool single_threaded, int threads);
   void tangent_residuals(std::size_t plane, const Tangent& work, const Detector& detector,
-                         const double* detector_dot, double* r_dot, int threads);
+                         const double* detector_dot, bool primal_inline, double* r_dot,
+                         int threads);
   void cotangent_pass(std::size_t plane, const Detector& detector, const double* u,
                       double* detector_bar, int threads);
   void unit_direction(std::size_t column, T* wavefront_dot) const;
