@@ -16,6 +16,16 @@ def test_catalogue_has_the_27_ops_of_design():
 
 
 @pytest.mark.parametrize("name", pg.CATALOGUE)
+def test_every_forward_mode_rule_is_documented(name):
+    jvp = getattr(reference, f"{name}_jvp")
+    doc = inspect.getdoc(jvp) or ""
+    assert "Parameters" in doc and "Returns" in doc, f"{name}_jvp: numpydoc"
+    assert f"{name}_vjp" in doc, f"{name}_jvp does not say how it pairs with {name}_vjp"
+    first = list(inspect.signature(jvp).parameters)
+    assert any(p.endswith("_dot") for p in first), f"{name}_jvp takes no tangent"
+
+
+@pytest.mark.parametrize("name", pg.CATALOGUE)
 def test_every_op_and_its_reverse_rule_exist_and_cite_the_paper(name):
     op = getattr(reference, name)
     vjp = getattr(reference, f"{name}_vjp")
@@ -31,18 +41,22 @@ def test_every_op_and_its_reverse_rule_exist_and_cite_the_paper(name):
 
 
 def test_reference_exports_exactly_the_catalogue():
-    expected = {n for name in pg.CATALOGUE for n in (name, f"{name}_vjp")}
+    expected = {n for name in pg.CATALOGUE for n in (name, f"{name}_vjp", f"{name}_jvp")}
     assert set(reference.__all__) == expected
 
 
 def _documented_signatures():
-    """``{name: "arguments"}`` from the signature table of docs/catalogue.md."""
+    """``{name: "arguments"}`` from the signature tables of docs/catalogue.md: the ops and
+    their reverse rules (the first two cells of a row), the forward-mode rules (the first)."""
     text = (Path(__file__).resolve().parents[1] / "docs" / "catalogue.md").read_text()
     signatures = {}
     for line in text.splitlines():
         if not line.startswith("| `"):
             continue
-        for cell in line.split("|")[1:3]:  # the op and its reverse rule
+        cells = line.split("|")[1:3]
+        if re.match(r"\s*`\w+_jvp\(", cells[0]):
+            cells = cells[:1]  # a forward-mode rule, then its tangent's formula
+        for cell in cells:
             match = re.match(r"\s*`(\w+)\(([^)]*)\)", cell)
             assert match, f"unreadable signature cell: {cell!r}"
             signatures[match[1]] = match[2]
@@ -53,7 +67,7 @@ DOCUMENTED = _documented_signatures()
 
 
 def test_the_document_lists_every_op_and_rule_once():
-    expected = {n for name in pg.CATALOGUE for n in (name, f"{name}_vjp")}
+    expected = {n for name in pg.CATALOGUE for n in (name, f"{name}_vjp", f"{name}_jvp")}
     assert set(DOCUMENTED) == expected
 
 

@@ -1,7 +1,8 @@
 """The op catalogue: the names that ``phasegrad.reference`` and ``phasegrad.ops`` share.
 
 Each name ``op`` comes with ``op_vjp``, its reverse rule (Jurling & Fienup 2014, Table 1 and
-Sections 7-11). The tuple is ordered as the table in ``docs/catalogue.md``.
+Sections 7-11), and ``op_jvp``, its forward-mode rule (the tangent of the op's output). The
+tuple is ordered as the table in ``docs/catalogue.md``.
 """
 
 CATALOGUE = (

@@ -93,6 +93,49 @@ class FusedPhaseRetrieval64:
         wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
         spectral_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
     ) -> None: ...
+    def gauss_newton_product(
+        self,
+        a: numpy.ndarray,
+        p: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] | None,
+        a_dot: numpy.ndarray,
+        p_dot: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> tuple[numpy.typing.NDArray[numpy.float64], tuple[float, float, float] | None]:
+        """
+        J^T J v as (a part, p part), matrix-free.
+        """
+    def jacobian(
+        self,
+        a: numpy.ndarray,
+        p: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] | None,
+        plane_begin: typing.SupportsInt | typing.SupportsIndex,
+        plane_end: typing.SupportsInt | typing.SupportsIndex,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The Jacobian of the residuals of planes [plane_begin, plane_end), transposed:
+        (parameters, residuals) float64.
+        """
+    def jvp(
+        self,
+        a: numpy.ndarray,
+        p: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] | None,
+        a_dot: numpy.ndarray,
+        p_dot: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v for the tangent v = (a_dot, p_dot): flat float64.
+        """
+    def residuals(
+        self,
+        a: numpy.ndarray,
+        p: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        r = sqrt(w) (M - D), flat float64 over (P, M, M): E = |r|^2.
+        """
     def simulate(
         self,
         a: numpy.ndarray,
@@ -111,6 +154,16 @@ class FusedPhaseRetrieval64:
         """
         (E, a_bar, p_bar): the error metric (summed in double), dE/da and, for a quadratic
         detector p = (a, b, c), dE/dp (else None).
+        """
+    def vjp(
+        self,
+        a: numpy.ndarray,
+        p: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] | None,
+        u: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> tuple[numpy.typing.NDArray[numpy.float64], tuple[float, float, float] | None]:
+        """
+        J^T u as (a_bar, p_bar) for a float64 cotangent u of the residuals.
         """
     @property
     def workspace_bytes(self) -> int:
@@ -135,6 +188,49 @@ class FusedPhaseRetrieval32:
         wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
         spectral_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
     ) -> None: ...
+    def gauss_newton_product(
+        self,
+        a: numpy.ndarray,
+        p: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] | None,
+        a_dot: numpy.ndarray,
+        p_dot: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> tuple[numpy.typing.NDArray[numpy.float32], tuple[float, float, float] | None]:
+        """
+        J^T J v as (a part, p part), matrix-free.
+        """
+    def jacobian(
+        self,
+        a: numpy.ndarray,
+        p: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] | None,
+        plane_begin: typing.SupportsInt | typing.SupportsIndex,
+        plane_end: typing.SupportsInt | typing.SupportsIndex,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The Jacobian of the residuals of planes [plane_begin, plane_end), transposed:
+        (parameters, residuals) float64.
+        """
+    def jvp(
+        self,
+        a: numpy.ndarray,
+        p: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] | None,
+        a_dot: numpy.ndarray,
+        p_dot: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v for the tangent v = (a_dot, p_dot): flat float64.
+        """
+    def residuals(
+        self,
+        a: numpy.ndarray,
+        p: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        r = sqrt(w) (M - D), flat float64 over (P, M, M): E = |r|^2.
+        """
     def simulate(
         self,
         a: numpy.ndarray,
@@ -153,6 +249,16 @@ class FusedPhaseRetrieval32:
         """
         (E, a_bar, p_bar): the error metric (summed in double), dE/da and, for a quadratic
         detector p = (a, b, c), dE/dp (else None).
+        """
+    def vjp(
+        self,
+        a: numpy.ndarray,
+        p: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] | None,
+        u: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> tuple[numpy.typing.NDArray[numpy.float32], tuple[float, float, float] | None]:
+        """
+        J^T u as (a_bar, p_bar) for a float64 cotangent u of the residuals.
         """
     @property
     def workspace_bytes(self) -> int:

@@ -1,7 +1,11 @@
 """One valid call of every function of the catalogue (``EXAMPLES``: name -> positional
-arguments), shared by the twin and bad-input tests (conftest.py puts this folder on sys.path)."""
+arguments): each op, its reverse rule and its forward-mode rule (the jvps' calls are those of
+jvp_calls_elementwise.py and jvp_calls_linear.py), shared by the twin and bad-input tests
+(conftest.py puts this folder on sys.path)."""
 
 import numpy as np
+from jvp_calls_elementwise import JVP_EXAMPLES as ELEMENTWISE_JVPS
+from jvp_calls_linear import JVP_EXAMPLES as LINEAR_JVPS
 
 import phasegrad as pg
 
@@ -42,4 +46,6 @@ EXAMPLES = {
     "convolve": (C, R[0] + 0j), "convolve_vjp": (C, C, R[0] + 0j),
     "mean_normalize": (POS, 2.0), "mean_normalize_vjp": (R, POS, 2.0),
 }
-NAMES = [n for name in pg.CATALOGUE for n in (name, f"{name}_vjp")]
+EXAMPLES.update(ELEMENTWISE_JVPS)
+EXAMPLES.update(LINEAR_JVPS)
+NAMES = [n for name in pg.CATALOGUE for n in (name, f"{name}_vjp", f"{name}_jvp")]

@@ -39,9 +39,15 @@ def arguments(kinds, shape, precision, rng):
     return tuple(random_like(np.zeros(shape, real if k == "r" else complex_), rng) for k in kinds)
 
 
+def _without_jvps(names):
+    return {name for name in names if not name.endswith("_jvp")}
+
+
 def test_the_group_is_exported_under_the_reference_names():
+    # The forward-mode rules (*_jvp) have their own tests: test_jvp_elementwise.py.
     names = {name for name, _ in CASES}
-    assert set(ops.complex_parts.__all__) == names == set(reference.complex_parts.__all__)
+    assert _without_jvps(ops.complex_parts.__all__) == names
+    assert _without_jvps(reference.complex_parts.__all__) == names
     for name in names:
         assert getattr(ops, name).reference is getattr(reference, name)
         assert inspect.signature(getattr(ops, name)) == inspect.signature(getattr(reference, name))
@@ -181,7 +187,7 @@ def test_bad_input_gets_the_reference_error(name, args, same_error):
 
 
 def test_every_op_of_the_group_has_bad_input_cases():
-    assert set(BAD) == set(ops.complex_parts.__all__)
+    assert set(BAD) == _without_jvps(ops.complex_parts.__all__)
 
 
 # ------------------------------------------------------------------------------ _core boundary
