@@ -272,3 +272,43 @@ def test_monte_carlo_spread_approaches_the_cramer_rao_bound():
         fits.append(fit.x)
     spread = np.std(fits, axis=0, ddof=1)
     assert np.all(np.abs(spread / bound - 1) < 0.2), spread / bound
+
+
+def test_cramer_rao_does_not_depend_on_the_parameters_units():
+    """A quadratic detector's gain of 1e7 photons beside coefficients in waves: the bound on
+    each parameter is the scaled inverse's, finite for the offset every pixel measures
+    (review D2: an unscaled null-space test called the gain and offset undetermined)."""
+    m, x = _photon_model(photons=1e7, detector="quadratic")
+    fisher = m.fisher(x, "gaussian", read_noise=3.0)
+    bound = m.cramer_rao(x, "gaussian", read_noise=3.0)
+    scale = 1.0 / np.sqrt(np.diag(fisher))
+    expected = np.sqrt(np.diag(np.linalg.inv(fisher * np.outer(scale, scale)))) * scale
+    assert np.all(np.isfinite(bound))
+    np.testing.assert_allclose(bound, expected, rtol=1e-8)
+
+
+def test_fisher_keeps_to_the_dense_limit(monkeypatch):
+    m, x = _photon_model()
+    monkeypatch.setattr(lsq, "DENSE_LIMIT_BYTES", 1000)
+    with pytest.raises(ValueError, match="Jacobian of one plane"):
+        m.fisher(x)
+    with pytest.raises(ValueError, match="Jacobian of one plane"):
+        m.cramer_rao(x)
+
+
+def test_poisson_fisher_ignores_masked_dark_pixels():
+    m, x = _photon_model()
+    flat = np.zeros(m.n_params)
+    dark = m.simulate(flat) == 0
+    w = np.where(dark, 0.0, 1.0)
+    masked = pg.PhaseRetrieval(amplitude=m.amplitude, basis=m.basis, data=m.data,
+                               diversity=m.diversity, weights=w)
+    assert np.all(np.isfinite(masked.fisher(flat)))
+
+
+def test_strided_vectors_are_read_right():
+    m = _model()
+    x = np.zeros(2 * m.n_params)[::2] + 0.1
+    u = np.random.default_rng(9).standard_normal(2 * m.n_residuals)
+    np.testing.assert_array_equal(m.vjp(x, u[::2]), m.vjp(x.copy(), u[::2].copy()))
+    np.testing.assert_array_equal(m.jvp(x, x), m.jvp(x.copy(), x.copy()))

@@ -196,12 +196,22 @@ def test_the_matrix_free_path_on_five_thousand_parameters():
     np.testing.assert_allclose(result.x, truth, rtol=0, atol=1e-10 * np.abs(truth).max())
 
 
-def test_auto_picks_dense_for_small_models_and_cg_beyond_two_thousand():
+def test_auto_starts_with_cg_turns_dense_when_cg_stalls_and_stays_cg_beyond_two_thousand():
     model, truth = large_smooth_problem(n=300)
     assert lm(model, np.zeros(300), maxiter=1).method == "cg"  # no dense derivatives offered
+    dense_only = rosenbrock(("jacobian",))
+    assert lm(dense_only, np.zeros(2), maxiter=1).method == "dense"
+    # Six correlated exponential parameters: CG solves of at most 2 iterations cannot reach
+    # their tolerance on this ill-conditioned system, so auto turns dense for good.
+    truth = np.array([1.0, 0.5, 1.0, 1.5, 1.0, 3.0])
+    base, _ = exponentials(truth)
+    both = Toy(base._r, base._j, truth.size, ("jacobian", "vjp", "gauss_newton_product"))
+    found = lm(both, truth * 1.05, maxiter=200)
+    assert found.converged and found.method == "cg+dense" and found.cg_iterations > 0
+    np.testing.assert_allclose(found.x, truth, rtol=1e-8)
     small = rosenbrock(("jacobian", "vjp", "gauss_newton_product"))
-    assert lm(small, np.zeros(2), maxiter=1).method == "dense"
     assert lm(small, np.zeros(2), maxiter=1, method="cg").method == "cg"
+    assert lm(small, np.zeros(2), maxiter=1, method="dense").method == "dense"
     big, _, _ = linear(rows=2500, cols=2001)
     big.vjp = lambda x, u: big._j(x).T @ u
     big.gauss_newton_product = lambda x, v: big._j(x).T @ (big._j(x) @ v)

@@ -19,7 +19,8 @@ DENSE_LIMIT_BYTES = 2 << 30
 
 
 def flat_vector(x, name, size, what):
-    """``x`` as a flat float64 array of ``size`` finite values (a copy only when cast).
+    """``x`` as a flat, C-contiguous float64 array of ``size`` finite values (a copy only when
+    cast or strided: the kernels read it in place).
 
     ``what`` says what the vector is, for the error (``"parameters"``, ``"residuals"``).
     ``TypeError`` for a complex, integer or non-array value; ``ValueError`` for the wrong
@@ -30,7 +31,7 @@ def flat_vector(x, name, size, what):
         raise ValueError(f"{name} must be a flat vector of {size} {what}; got shape "
                          f"{arr.shape}")
     v.finite(arr, name)
-    return arr.astype(np.float64, copy=False)
+    return np.ascontiguousarray(arr, dtype=np.float64)
 
 
 def dense_size(rows, cols, what, instead):

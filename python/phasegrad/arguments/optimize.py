@@ -110,12 +110,14 @@ def least_squares_model(model, x0):
 
 
 def least_squares_method(method, model, n_params, dense_limit):
-    """The solver ``"dense"`` or ``"cg"`` that ``method`` asks for, checked against ``model``.
+    """The solver ``"dense"``, ``"cg"`` or ``"auto"`` that ``method`` asks for, checked against
+    ``model``.
 
     ``"dense"`` needs ``gauss_newton`` or ``jacobian``; ``"cg"`` needs ``gauss_newton_product``
-    and ``vjp``; ``"auto"`` picks ``"dense"`` when ``n_params <= dense_limit`` and the model
-    allows it, else ``"cg"``, else ``"dense"`` (the only one the model offers). ``ValueError``
-    for an unknown method, ``TypeError`` naming ``model`` when it lacks what the method needs.
+    and ``vjp``. ``"auto"`` stays ``"auto"`` (CG first, dense once a CG solve stalls) when the
+    model offers both and ``n_params <= dense_limit``; else it is ``"cg"`` when the model
+    offers it, else ``"dense"`` (the only one the model offers). ``ValueError`` for an unknown
+    method, ``TypeError`` naming ``model`` when it lacks what the method needs.
     """
     method = v.one_of(method, "method", ("auto", "dense", "cg"))
     dense = any(_has(model, name) for name in _DENSE_METHODS)
@@ -125,7 +127,9 @@ def least_squares_method(method, model, n_params, dense_limit):
             raise TypeError(f"model must have {' or '.join(_DENSE_METHODS)} (the dense solver) "
                             f"or both {' and '.join(_CG_METHODS)} (the matrix-free one); "
                             f"{type(model).__name__} has neither")
-        return "dense" if dense and (n_params <= dense_limit or not cg) else "cg"
+        if dense and cg:
+            return "auto" if n_params <= dense_limit else "cg"
+        return "dense" if dense else "cg"
     if method == "dense" and not dense:
         raise TypeError(f"model must have {' or '.join(_DENSE_METHODS)} for method='dense'; "
                         f"{type(model).__name__} has neither")

@@ -429,27 +429,38 @@ class PhaseRetrieval:
         float64; its inverse bounds the covariance of any unbiased estimate (Cramer-Rao, see
         ``cramer_rao``).
         """
+        k = self.n_params
+        lsq.dense_size(k, k, "Fisher matrix", "jvp/vjp products")
+        lsq.dense_size(k, self.data.shape[1] * self.data.shape[2], "Jacobian of one plane",
+                       "jvp/vjp products")
         a, p = self._split(x)
+        used = None if self.weights is None else self.weights > 0
         variance = fi.pixel_variance(self.simulate(a, p).reshape(self.data.shape), noise,
-                                     read_noise, self._data_shape)
+                                     read_noise, self._data_shape, used)
         root_w = None if self.weights is None else np.sqrt(self.weights.astype(np.float64))
-        blocks = []
-        for plane, block in self._plane_jacobians(a, p):
-            if root_w is None:
-                scale = 1.0 / variance[plane].ravel()
-            else:  # J of the residuals is sqrt(w) dM/dx: undo it where w > 0, mask w == 0
+
+        def blocks():  # one plane's Jacobian at a time
+            for plane, block in self._plane_jacobians(a, p):
+                if root_w is None:
+                    yield block, 1.0 / variance[plane].ravel()
+                    continue
+                # J of the residuals is sqrt(w) dM/dx: undo it where w > 0, mask w == 0.
                 rw = root_w[plane].ravel()
-                scale = np.divide(1.0, rw * rw * variance[plane].ravel(),
-                                  out=np.zeros_like(rw), where=rw > 0)
-            blocks.append((block, scale))
-        return fi.information(blocks, self.n_params)
+                denominator = rw * rw * variance[plane].ravel()
+                yield block, np.divide(1.0, denominator, out=np.zeros_like(rw),
+                                       where=rw > 0)
+
+        return fi.information(blocks(), k)
 
     def cramer_rao(self, x, noise="poisson", read_noise=0.0):
         """The Cramer-Rao lower bound on each parameter's standard deviation.
 
         ``sqrt(diag(F^-1))`` of ``fisher(x, noise, read_noise)``, flat float64 of
         ``n_params`` values; ``inf`` for a parameter the data cannot determine (a direction
-        in which F is singular, such as the even modes from one in-focus image).
+        in which F is singular, as piston's), and ``inf`` or a bound many orders of magnitude
+        above the others where the information left is rounding (the even modes at a flat
+        wavefront seen in one in-focus image). Discrete ambiguities (the even modes' sign)
+        are not visible in F.
         """
         return fi.standard_deviations(self.fisher(x, noise, read_noise))
 

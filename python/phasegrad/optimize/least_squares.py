@@ -20,8 +20,13 @@ from ._result import OptimizeResult
 
 __all__ = ["LevenbergMarquardtResult", "levenberg_marquardt"]
 
-# method="auto" solves the dense normal equations up to this many parameters.
+# method="auto" may form the dense normal equations up to this many parameters.
 _AUTO_DENSE_LIMIT = 2000
+# method="auto" starts with CG solves of at most max(2, K // 3) iterations (cheaper than one
+# dense Jacobian, which costs about K / 2 value_and_grad calls where a Gauss-Newton product
+# costs about 1.5) and turns to the dense solver for good the first time one does not reach
+# its tolerance (an ill-conditioned system).
+_AUTO_CG_SHARE = 3
 # The damping lambda (dimensionless: it multiplies the scaling D) stays in [_MIN, _MAX]; above
 # _MAX_DAMPING the run fails with stop_reason "damping".
 _MIN_DAMPING = 1e-15
@@ -30,12 +35,11 @@ _MAX_DAMPING = 1e16
 # third of the iterations on the tests' exponential fits and lets a linear problem reach its
 # optimum before the cost's rounding hides the last step).
 _LEAST_DECREASE = 0.1
-# A cost below (_FLOOR_EPSILONS eps)^2 times the initial one (eps of the residuals' dtype) is
-# at the rounding floor of a zero-residual problem.
+# A cost below (_FLOOR_EPSILONS eps)^2 times the initial one (eps of the model's precision)
+# is at the rounding floor of a zero-residual problem.
 _FLOOR_EPSILONS = 1e3
-# Marquardt's scaling D_j is floored at this fraction of its largest entry (a parameter the
-# residuals do not depend on keeps the system positive definite).
-_SCALING_FLOOR = 1e-12
+# A predicted reduction below _ROUNDING_EPSILONS eps times the cost is below its rounding.
+_ROUNDING_EPSILONS = 1e2
 # Eisenstat-Walker forcing terms (their choice 2): eta_k = GAMMA (|g_k| / |g_k-1|)^2, within
 # [ETA_MIN, ETA_MAX], starting at ETA_MAX.
 _EW_GAMMA = 0.9
@@ -77,7 +81,8 @@ class LevenbergMarquardtResult(OptimizeResult):
     damping : float
         The final damping lambda (dimensionless, relative to the scaling D).
     method : str
-        The solver that ran: "dense" or "cg".
+        The solver that ran: "dense", "cg", or "cg+dense" (``method="auto"`` started with CG
+        and turned dense).
     cg_iterations : int
         Conjugate-gradient iterations in all (0 for the dense solver).
     """
@@ -93,7 +98,9 @@ class LevenbergMarquardtResult(OptimizeResult):
 
 class _Dense:
     """The damped normal equations solved by Cholesky, with Marquardt's scaling D = diag(J^T J)
-    (its running maximum, floored)."""
+    (its running maximum; an entry still 0, a parameter the residuals have not depended on,
+    takes the smallest positive one, so the system stays positive definite without damping
+    any parameter out of proportion to its own scale)."""
 
     name = "dense"
 
@@ -119,8 +126,10 @@ class _Dense:
             gradient = jacobian.T @ r
         self.hessian = hessian
         self.scaling = np.maximum(self.scaling, np.diagonal(hessian))
-        largest = self.scaling.max()
-        self.scaling = np.maximum(self.scaling, _SCALING_FLOOR * largest if largest > 0 else 1.0)
+        positive = self.scaling > 0
+        if not positive.all():
+            self.scaling = np.where(positive, self.scaling,
+                                    self.scaling[positive].min() if positive.any() else 1.0)
         return gradient
 
     def solve(self, gradient, damping):
@@ -138,7 +147,7 @@ class _Dense:
             y = vectors[:, keep] @ ((vectors[:, keep].T @ rhs) / values[keep])
         step = inverse_root * y
         predicted = -2.0 * _dot(step, gradient) - _dot(step, self.hessian @ step)
-        return step, predicted, 0
+        return step, predicted, 0, True
 
 
 class _MatrixFree:
@@ -177,7 +186,8 @@ class _MatrixFree:
                               "model.gauss_newton_product(x, v)")
 
     def solve(self, gradient, damping):
-        """The step h, its predicted reduction of E, and the CG iterations it took."""
+        """The step h, its predicted reduction of E, the CG iterations it took, and whether
+        CG reached its tolerance."""
         rhs = -gradient
         step = np.zeros_like(gradient)
         hessian_step = np.zeros_like(gradient)   # J^T J h, for the predicted reduction
@@ -186,6 +196,7 @@ class _MatrixFree:
         residual_sq = _dot(residual, residual)
         tolerance = self.forcing * np.sqrt(residual_sq)
         iterations = 0
+        solved = False
         while iterations < self.cg_maxiter:
             if iterations == 0:
                 if self.first_product is None:
@@ -209,11 +220,12 @@ class _MatrixFree:
             iterations += 1
             new_sq = _dot(residual, residual)
             if np.sqrt(new_sq) <= tolerance:
+                solved = True
                 break
             direction = residual + (new_sq / residual_sq) * direction
             residual_sq = new_sq
         predicted = -2.0 * _dot(step, gradient) - _dot(step, hessian_step)
-        return step, predicted, iterations
+        return step, predicted, iterations, solved
 
 
 def _dot(a, b):
@@ -226,10 +238,16 @@ def _dot(a, b):
 
 def _residuals(model, x, size):
     """``model.residuals(x)`` as float64, its cost (inf when not finite), and the machine
-    epsilon of the dtype the model returned."""
+    epsilon of the model's precision (its ``dtype`` when it has one, as ``pg.PhaseRetrieval``
+    whose residuals are float64 whatever its precision; else the residuals' dtype)."""
     found = np.asarray(model.residuals(x))
     r = c.model_vector(found, size, "model.residuals(x)", finite=False)
-    epsilon = float(np.finfo(found.dtype).eps)
+    precision = getattr(model, "dtype", None)
+    try:
+        epsilon = float(np.finfo(precision if precision is not None else found.dtype).eps)
+    except (TypeError, ValueError):
+        epsilon = float(np.finfo(found.dtype).eps)
+    epsilon = max(epsilon, float(np.finfo(found.dtype).eps))
     if not np.all(np.isfinite(r)):
         return r, np.inf, epsilon
     return r, _dot(r, r), epsilon
@@ -245,8 +263,10 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
     gain-ratio rule: with ``rho`` = actual / predicted reduction, an accepted step multiplies
     lambda by ``max(1/10, 1 - (2 rho - 1)^3)`` (Nielsen's rule, which bounds the decrease at
     1/3), a rejected one by ``nu`` (2, then doubling while rejections continue). ``D`` is
-    Marquardt's scaling: the running maximum of ``diag(J^T J)``, floored at 1e-12 of its
-    largest entry (dense solver), or ``d I`` with ``d`` the largest Rayleigh quotient of
+    Marquardt's scaling: the running maximum of ``diag(J^T J)``, an entry still 0 replaced by
+    the smallest positive one (dense solver), so that each parameter is damped on its own
+    scale (a detector gain of 1e10 beside Zernike coefficients of 0.1 converges as fast as a
+    gain of 1), or ``d I`` with ``d`` the largest Rayleigh quotient of
     ``J^T J`` along the gradients seen (matrix-free solver, where the diagonal is not
     available), so that lambda is dimensionless in both.
 
@@ -275,9 +295,9 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
         error), so the default leaves stopping to ``xtol`` and ``ftol``.
     xtol : float
         Stop (converged) when an accepted step has ``||h|| <= xtol * (||x|| + xtol)`` (default
-        1e-12). A rejected step that small ends the run too: as converged when the change in
-        cost is zero or more than twice the predicted reduction (the rounding floor of the
-        cost), as ``"damping"`` otherwise (see Notes).
+        1e-12). A rejected step that small ends the run too: as converged when the
+        Gauss-Newton model predicts no gain above the cost's rounding (the rounding floor),
+        as ``"damping"`` otherwise (see Notes).
     ftol : float
         Stop (converged) when an accepted step lowered the cost by at most ``ftol`` times the
         cost before it, and the Gauss-Newton model predicted no more (default 1e-15). The
@@ -288,8 +308,11 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
         or ``jacobian``; a matrix that is not positive definite to rounding falls back to an
         eigen-solve that drops eigenvalues below ``K * eps`` of the largest. ``"cg"``:
         conjugate gradients on ``gauss_newton_product``, never forming a matrix. ``"auto"``
-        (default): dense for ``n_params <= 2000`` when the model offers it, else CG (else
-        dense, the only solver the model offers).
+        (default), for a model that offers both and ``n_params <= 2000``: CG solves of at
+        most ``max(2, n_params // 3)`` iterations (cheaper than one dense Jacobian) while
+        they reach their tolerance, then the dense solver for good from the first one that
+        does not (an ill-conditioned system; ``result.method`` is then ``"cg+dense"``);
+        beyond 2000 parameters CG; a model that offers one solver gets that one.
     damping : float, keyword-only
         Initial lambda, relative to the scaling ``D`` (default 1e-3; > 0).
     cg_maxiter : int, keyword-only
@@ -321,12 +344,13 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
     stops falling above its rounding.
 
     A rejected step already below ``xtol`` ends the run. It is convergence (``"xtol"``) when
-    the cost is at its rounding floor: it did not change, or it rose by more than twice the
-    predicted reduction (noise, not the model), or it is below ``(1000 eps)^2`` times the
-    initial cost (``eps`` of the residuals' dtype: a zero-residual problem solved to rounding).
-    Otherwise the cost rose by about what the model predicts it to fall (the derivatives
-    disagree with the residuals) or the residuals were not finite there: ``"damping"``, a
-    failure, as when lambda passes 1e16.
+    the cost is at its rounding floor: the Gauss-Newton model predicts a reduction below
+    ``100 eps`` times the cost, or the cost is below ``(1000 eps)^2`` times the initial one
+    (a zero-residual problem solved to rounding); ``eps`` is that of the model's ``dtype``
+    when it has one (float32 models return float64 residuals), else of the residuals.
+    Otherwise the model expected the step to pay and it did not (the derivatives disagree
+    with the residuals: a wrong Jacobian) or the residuals were not finite there:
+    ``"damping"``, a failure, as when lambda passes 1e16.
 
     On long curved valleys (sums of exponentials with close rates, far from the solution) LM
     may crawl: steps that the damping keeps short and the curvature keeps from growing.
@@ -356,11 +380,16 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
     damping = c.real_number(damping, "damping", low=0.0, low_open=True)
     cg_maxiter = c.positive_int(cg_maxiter, "cg_maxiter")
     method = c.least_squares_method(method, model, n_params, _AUTO_DENSE_LIMIT)
+    fallback = method == "auto"  # CG while its solves are cheap, dense once one stalls
     if method == "dense":
         ls.dense_size(n_params, n_params, "Gauss-Newton matrix J^T J", 'method="cg"')
         solver = _Dense(model, n_params)
+    elif fallback:
+        solver = _MatrixFree(model, n_params,
+                             min(cg_maxiter, max(2, n_params // _AUTO_CG_SHARE)))
     else:
         solver = _MatrixFree(model, n_params, cg_maxiter)
+    used = [solver.name]
 
     r, cost, epsilon = _residuals(model, x, None)
     if not np.isfinite(cost):
@@ -385,8 +414,18 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
         if nit == maxiter:
             reason = "maxiter"
             break
-        step, predicted, its = solver.solve(gradient, lam)
+        step, predicted, its, solved = solver.solve(gradient, lam)
         cg_iterations += its
+        if fallback and not solved:  # an ill-conditioned system: the dense solver from here
+            fallback = False
+            ls.dense_size(n_params, n_params, "Gauss-Newton matrix J^T J", 'method="cg"')
+            solver = _Dense(model, n_params)
+            if not solver.use_gauss_newton:
+                ls.dense_size(r.size, n_params, "Jacobian", 'method="cg"')
+            used.append(solver.name)
+            gradient = solver.linearize(x, r)
+            njev += 1
+            step, predicted, _, _ = solver.solve(gradient, lam)
         nit += 1
         small = np.sqrt(_dot(step, step)) <= xtol * (np.sqrt(_dot(x, x)) + xtol)
         trial = x + step
@@ -418,8 +457,13 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
         else:
             lam, nu = lam * nu, 2.0 * nu
             if small:
-                floor = (actual == 0.0 or -actual > 2.0 * predicted
-                         or cost <= (_FLOOR_EPSILONS * epsilon) ** 2 * history[0])
+                # At the rounding floor when the Gauss-Newton model predicts no gain above
+                # the cost's rounding, or the cost is zero to rounding. A step the model
+                # expects to pay that raises the cost instead means the derivatives disagree
+                # with the residuals (a wrong Jacobian, NaNs): "damping".
+                floor = np.isfinite(actual) and (
+                    predicted <= _ROUNDING_EPSILONS * epsilon * cost
+                    or cost <= (_FLOOR_EPSILONS * epsilon) ** 2 * history[0])
                 reason = "xtol" if floor and np.isfinite(trial_cost) else "damping"
             elif lam > _MAX_DAMPING:
                 reason = "damping"
@@ -431,6 +475,7 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
     return LevenbergMarquardtResult(
         x=x.reshape(shape), fun=cost, nit=nit, nfev=nfev,
         history=np.asarray(history, dtype=np.float64),
-        message=f"{_MESSAGES[reason]} ({method} solver, {nit} iterations)",
+        message=f"{_MESSAGES[reason]} ({'+'.join(used)} solver, {nit} iterations)",
         success=converged, njev=njev, converged=converged, stop_reason=reason,
-        gradient_norm=gradient_norm, damping=lam, method=method, cg_iterations=cg_iterations)
+        gradient_norm=gradient_norm, damping=lam, method="+".join(used),
+        cg_iterations=cg_iterations)
