@@ -18,7 +18,7 @@ def test_second_order_bench_runs(tmp_path, capsys):
     assert second_order.main(["--quick", "--out", str(tmp_path)]) == 0
     rows = json.loads((tmp_path / "bench_second_order.json").read_text())["results"]
     solved = [row for row in rows if "method" in row]
-    assert {row["method"] for row in solved} == {"lbfgs", "lm", "least_squares"}
+    assert {row["method"] for row in solved} == {"lbfgs", "lm", "lm_dense", "least_squares"}
     assert {row["workload"] for row in solved} == {"photon", "extreme"}
     lm = [row for row in solved if row["method"] == "lm"]
     assert all(row["converged"] and row["to_target_s"] != "-" for row in lm)

@@ -21,8 +21,10 @@ which the error first reached the workload's target (from the callback; ``-`` if
   noiseless, unweighted (``models.synthetic.ill_conditioned_problem``); target: 1e-6.
 
 The methods: ``pg.optimize.lbfgs`` (maxiter 2000), ``pg.optimize.levenberg_marquardt``
-(dense, on ``gauss_newton``) and ``scipy.optimize.least_squares(m.residuals, x0,
-jac=m.jacobian)`` (its default trust-region method). ``--quick``: n = 64 and fewer modes,
+(``lm``: its default ``method="auto"``, CG solves until one stalls, then dense;
+``lm_dense``: dense from the start, on ``gauss_newton``) and
+``scipy.optimize.least_squares(m.residuals, x0, jac=m.jacobian)`` (its default trust-region
+method). ``--quick``: n = 64 and fewer modes,
 for a smoke run. Writes ``bench_second_order.json`` into ``--out`` when given.
 """
 
@@ -87,11 +89,14 @@ def _solve(method, model, x0, truth, target):
         seconds = time.perf_counter() - start
         row = {"iterations": found.nit, "evaluations": found.nfev, "jacobians": 0,
                "converged": bool(found.success), "x": found.x}
-    elif method == "lm":
-        found = pg.optimize.levenberg_marquardt(model, x0, maxiter=200, callback=callback)
+    elif method in ("lm", "lm_dense"):
+        found = pg.optimize.levenberg_marquardt(model, x0, maxiter=200, callback=callback,
+                                                method="dense" if method == "lm_dense"
+                                                else "auto")
         seconds = time.perf_counter() - start
         row = {"iterations": found.nit, "evaluations": found.nfev, "jacobians": found.njev,
-               "converged": found.converged, "x": found.x}
+               "converged": found.converged, "x": found.x,
+               "solver": f"{found.method}, {found.cg_iterations} CG"}
     else:
         found = least_squares(model.residuals, x0, jac=model.jacobian)
         seconds = time.perf_counter() - start
@@ -109,7 +114,7 @@ def solver_rows(model, truth, label, target=None):
     x0 = np.zeros(model.n_params)
     model.fun_and_jac(x0)
     model.gauss_newton(x0)  # warm-up: plans, the tangent buffers
-    methods = ("lbfgs", "lm", "least_squares")
+    methods = ("lbfgs", "lm", "lm_dense", "least_squares")
     runs = {m: _solve(m, model, x0, truth, np.inf if target is None else target)
             for m in methods}
     if target is None:
@@ -124,7 +129,7 @@ def solver_rows(model, truth, label, target=None):
                      "error": f"{_relative_error(run['x'], truth):.2e}",
                      "target": f"{target:.2e}",
                      "to_target_s": "-" if run["reached"] is None else f"{run['reached']:.3f}",
-                     "converged": run["converged"]})
+                     "converged": run["converged"], "solver": run.get("solver", "-")})
     return rows
 
 
@@ -159,7 +164,7 @@ def main(argv=None):
     solvers += solver_rows(extreme, extreme_truth, "extreme", target=1e-6)
     print()
     print_table(solvers, ["workload", "method", "iterations", "evaluations", "jacobians",
-                          "seconds", "to_target_s", "error", "target", "converged"])
+                          "seconds", "to_target_s", "error", "target", "converged", "solver"])
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         write_json(args.out / "bench_second_order.json", derivatives + solvers,
