@@ -312,3 +312,18 @@ def test_strided_vectors_are_read_right():
     u = np.random.default_rng(9).standard_normal(2 * m.n_residuals)
     np.testing.assert_array_equal(m.vjp(x, u[::2]), m.vjp(x.copy(), u[::2].copy()))
     np.testing.assert_array_equal(m.jvp(x, x), m.jvp(x.copy(), x.copy()))
+
+
+def test_the_least_squares_buffers_are_made_at_first_use_and_counted():
+    m = _model(n=16)
+    x = _point(m)
+    before = m._impl.workspace_bytes
+    m.fun_and_jac(x)
+    assert m._impl.workspace_bytes == before  # value_and_grad alone pays nothing for them
+    m.jvp(x, x)
+    grid = 2 * 16
+    grown = m._impl.workspace_bytes - before
+    assert grown >= 16 * grid * grid  # one tangent field (complex128, N x N) at least
+    with pg.threads(2):
+        m.jacobian(x)
+    assert m._impl.workspace_bytes - before >= 2 * 16 * grid * grid  # one per thread

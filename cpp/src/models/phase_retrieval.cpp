@@ -157,6 +157,13 @@ std::size_t FusedPhaseRetrieval<T>::workspace_bytes() const {
     total += band->pupil.bytes() + band->field.bytes();
     total += sizeof(Complex) * (band->mft.size() + band->mft_conj.size());
   }
+  // The least-squares view's, once made.
+  total += slope_.bytes() + binned_intensity_.bytes() + plane_residuals_.bytes();
+  for (const auto& work : tangents_) {
+    total += work->wavefront.bytes() + work->staging.bytes();
+    for (const auto& buffer : work->pupil) total += buffer.bytes();
+    for (const auto& buffer : work->field) total += buffer.bytes();
+  }
   return total;
 }
 
