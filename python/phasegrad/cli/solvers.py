@@ -5,8 +5,8 @@ call that runs either and reports the same fields.
 fused multi-tangent pass). ``lbfgs``: ``pg.optimize.lbfgs``, SciPy's L-BFGS-B on the exact
 gradient, restarted while a run lowers the cost 1000-fold. Measured on the demo's problem
 (64-pixel pupil, 14 modes, 3 planes, quadratic detector, read noise 1e-3; seeds 1-3, one
-2-core machine): Levenberg-Marquardt reached the noise floor in 7-8 iterations and 0.5-0.6 s,
-L-BFGS-B in 338-489 iterations and 6-7.5 s, to the same cost (docs/cli.md).
+2-core machine): Levenberg-Marquardt reached the noise floor in 8-13 iterations and
+0.07-0.10 s, L-BFGS-B in 338-489 iterations and 0.38-0.71 s, to the same cost (docs/cli.md).
 """
 
 from __future__ import annotations
