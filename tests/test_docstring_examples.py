@@ -9,7 +9,7 @@ MODULES = [
     "phasegrad.arguments.docstrings", "phasegrad.arrays", "phasegrad.check", "phasegrad.pupils",
     "phasegrad.models.phase_retrieval", "phasegrad.models.hologram", "phasegrad.fft",
     *(f"phasegrad.optimize.{name}" for name in (
-        "gradient", "holograms", "projections", "targets")),
+        "gradient", "holograms", "least_squares", "projections", "targets")),
     *(f"phasegrad.reference.{name}" for name in (
         "arithmetic", "complex_parts", "expansion", "fourier", "indexing", "metrics",
         "sampling")),
