@@ -1,16 +1,18 @@
 """phasegrad: optical forward models and their exact gradients.
 
 Follows Jurling & Fienup, "Applications of algorithmic differentiation to phase retrieval
-algorithms", JOSA A 31, 1348 (2014): every forward step has a reverse step, run in reverse
-order. Gradient convention: for a real scalar E and complex x,
-``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (PyTorch's convention; JAX's ``grad`` is its conjugate).
+algorithms", JOSA A 31, 1348 (2014): every forward step has a reverse step, run in reverse order,
+and a tangent step (forward mode), run in order. Gradient convention: for a real scalar E and
+complex x, ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (PyTorch's convention; JAX's ``grad`` is its
+conjugate).
 
-Modules: ``reference`` (the NumPy op catalogue, the specification), ``ops`` (the same catalogue
-in C++), ``check`` (dot tests and finite differences), ``pupils`` (pupils and wavefront bases),
-``models`` (``PhaseRetrieval``, ``Hologram``), ``optimize`` (L-BFGS-B, Adam, GS/HIO/RAAR,
-GS/WGS for holograms), ``config`` (threads, FFTW planning, wisdom, the OpenMP policy), ``fft``
-(FFTW's version and a bare transform), ``adapters`` (``to_torch``, ``to_jax``), ``cli`` (the
-command line) and ``bench`` (the benchmark suite).
+Modules: ``reference`` (the NumPy op catalogue, the specification), ``ops`` (the same catalogue in
+C++), ``check`` (dot tests and finite differences), ``pupils`` (pupils and wavefront bases),
+``models`` (``PhaseRetrieval``, ``Hologram``, each with a least-squares view: residuals, Jacobian
+products, Gauss-Newton, Fisher information), ``optimize`` (Levenberg-Marquardt, L-BFGS-B, Adam,
+GS/HIO/RAAR, GS/WGS for holograms), ``config`` (threads, FFTW planning, wisdom, the OpenMP policy),
+``fft`` (FFTW's version and a bare transform), ``adapters`` (``to_torch``, ``to_jax``), ``cli``
+(the command line) and ``bench`` (the benchmark suite).
 
 Importing phasegrad only defines names: each submodule (and with ``ops`` and ``models`` the
 compiled core) loads on first use, as SciPy's subpackages do (PEP 562).

@@ -1,17 +1,17 @@
 """Optimizers and classic algorithms on phasegrad's kernels.
 
 Gradient methods on a model's exact gradient (any object with ``fun_and_jac``, such as
-``pg.PhaseRetrieval`` and ``pg.Hologram``): ``lbfgs`` (SciPy's L-BFGS-B, scaled so that small
-costs do not stop it early) and ``adam``. Projection algorithms on the same C++ FFTs:
-``error_reduction`` (``gerchberg_saxton``), ``hio`` and ``raar`` for Fourier-magnitude phase
-retrieval; ``gs`` and ``wgs`` for phase-only holograms. Every one returns an
-``OptimizeResult`` with a cost history and calls ``callback(iteration, x, cost)`` after each
-iteration. ``levenberg_marquardt`` minimises a model's ``||r||^2`` from its least-squares view
-(``residuals`` with ``gauss_newton`` or ``jacobian``, or matrix-free with
-``gauss_newton_product`` and ``vjp``): dense damped normal equations for up to a few thousand
-parameters, conjugate gradients beyond; it returns a ``LevenbergMarquardtResult`` that says
-whether and why it converged. ``default_target``, ``spot_array_target``, ``reconstruct`` and
-``psnr`` set up and score hologram problems.
+``pg.PhaseRetrieval`` and ``pg.Hologram``): ``lbfgs`` (SciPy's L-BFGS-B, scaled so that small costs
+do not stop it early) and ``adam``. Projection algorithms on the same C++ FFTs: ``error_reduction``
+(``gerchberg_saxton``), ``hio`` and ``raar`` for Fourier-magnitude phase retrieval; ``gs`` and
+``wgs`` for phase-only holograms. Every one returns an ``OptimizeResult`` with a cost history and
+calls ``callback(iteration, x, cost)`` after each iteration. ``levenberg_marquardt`` minimises a
+model's ``||r||^2`` from its least-squares view (``residuals`` with ``gauss_newton`` or
+``jacobian``, or matrix-free with ``gauss_newton_product`` and ``vjp``): conjugate gradients while
+they converge cheaply, dense damped normal equations when they do not (up to 2000 parameters), CG
+beyond; it returns a ``LevenbergMarquardtResult`` that says whether and why it converged.
+``default_target``, ``spot_array_target``, ``reconstruct`` and ``psnr`` set up and score hologram
+problems.
 """
 
 from ._result import OptimizeResult
