@@ -362,7 +362,7 @@ def test_the_valid_calls_are_valid(twins):
         twins(getattr(ops, name)(*args), getattr(reference, name)(*args))
 
 
-@pytest.mark.parametrize("name, args", _bad_calls())
+@pytest.mark.parametrize("name, args", list(_bad_calls()))
 def test_bad_argument_gets_the_reference_error(name, args):
     expected = _outcome(getattr(reference, name), args)
     actual = _outcome(getattr(ops, name), args)
