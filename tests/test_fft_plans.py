@@ -73,3 +73,23 @@ def test_bad_wisdom_is_a_value_error(tmp_path):
     wrong.write_text(json.dumps({"double": "(nonsense)", "float": "(nonsense)"}))
     with pytest.raises(ValueError, match="FFTW rejected"):
         fft.import_wisdom(wrong)
+
+
+def test_wisdom_imports_first_thing_in_a_fresh_process(tmp_path):
+    """Issue 17, D2: a new process imports wisdom before any transform has run (FFTW's
+    threads were set up lazily, and FFTW refused threaded wisdom until then, with an error
+    that blamed a version mismatch)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "wisdom.json"
+    with pg.threads(2):
+        fft.dft2_unnormalized(np.ones((64, 64), complex))
+        fft.dft2_unnormalized(np.ones((64, 64), np.complex64))
+    fft.export_wisdom(path)
+    script = ("import sys, phasegrad as pg; pg.fft.import_wisdom(sys.argv[1]); "
+              "print('imported')")
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "imported"

@@ -171,3 +171,34 @@ def test_bad_openmp_policy_names_the_variable():
     out = subprocess.run([sys.executable, "-c", "import phasegrad; phasegrad.ops"], env=env,
                          capture_output=True, text=True, check=False)
     assert out.returncode != 0 and "PHASEGRAD_OMP_POLICY must be" in out.stderr
+
+
+@pytest.mark.parametrize("count", [1025, 10**4, 100_000, 2**40])
+def test_thread_counts_above_the_limit_are_refused(count):
+    """Issue 17, D4: libgomp crashed (100000), aborted the interpreter (10**4) or the core
+    refused every later call (2**40); the limit is pg.config.MAX_THREADS."""
+    before = pg.get_num_threads()
+    with pytest.raises(ValueError, match="at most 1024 threads"):
+        pg.set_num_threads(count)
+    with pytest.raises(ValueError, match="at most 1024 threads"):
+        with pg.threads(count):
+            pass
+    assert pg.get_num_threads() == before
+    assert pg.config.MAX_THREADS == 1024
+
+
+@pytest.mark.parametrize("environment, message", [
+    ({"PHASEGRAD_NUM_THREADS": "100000"}, "PHASEGRAD_NUM_THREADS must be at most 1024 threads"),
+    ({"PHASEGRAD_MAX_THREADS": "4096", "PHASEGRAD_NUM_THREADS": "2000"}, None),
+    ({"PHASEGRAD_MAX_THREADS": "lots"}, "PHASEGRAD_MAX_THREADS must be a positive integer"),
+])
+def test_the_limit_applies_to_the_environment_and_can_be_raised(environment, message):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PHASEGRAD_NUM_THREADS", "OMP_NUM_THREADS", "PHASEGRAD_MAX_THREADS")}
+    env.update(environment)
+    out = subprocess.run([sys.executable, "-c", "import phasegrad; print(phasegrad."
+                          "get_num_threads())"], env=env, capture_output=True, text=True)
+    if message is None:
+        assert out.returncode == 0 and out.stdout.strip() == "2000", out.stderr
+    else:
+        assert out.returncode != 0 and message in out.stderr

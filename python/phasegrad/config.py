@@ -3,7 +3,9 @@
 Threads. ``set_num_threads(n)`` sets the process-wide default; ``with threads(n):`` overrides it
 for the calling Python thread only (other threads keep theirs). The initial default comes from
 ``PHASEGRAD_NUM_THREADS``, else ``OMP_NUM_THREADS``, else the number of cores. ``n = -1``
-means all cores, as SciPy's ``workers=-1``.
+means all cores, as SciPy's ``workers=-1``. A count above ``MAX_THREADS`` (1024, or
+``PHASEGRAD_MAX_THREADS``) is refused: libgomp aborts the interpreter or crashes when asked for
+ten thousand threads or more.
 
 OpenMP (libgomp) is not fork-safe: a child forked after a parallel region can hang at its next
 one. A forked child therefore starts serial (one thread); call ``set_num_threads`` in the child
@@ -31,7 +33,7 @@ import os
 import threading
 
 __all__ = [
-    "cached_plan_count", "clear_plan_cache", "export_wisdom", "get_num_threads",
+    "MAX_THREADS", "cached_plan_count", "clear_plan_cache", "export_wisdom", "get_num_threads",
     "get_planner_effort", "import_wisdom", "openmp_policy", "set_num_threads",
     "set_planner_effort", "threads",
 ]
@@ -39,8 +41,25 @@ __all__ = [
 _local = threading.local()
 
 
+def _max_threads():
+    text = os.environ.get("PHASEGRAD_MAX_THREADS", "").strip()
+    if not text:
+        return 1024
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"PHASEGRAD_MAX_THREADS must be a positive integer; got {text!r}")
+    return value
+
+
+#: The most threads a call may ask for (``PHASEGRAD_MAX_THREADS`` when set, else 1024).
+MAX_THREADS = _max_threads()
+
+
 def _parse(n, name="n"):
-    """A positive thread count from ``n`` (-1: all cores); ValueError otherwise."""
+    """A thread count from ``n`` in [1, MAX_THREADS] (-1: all cores); ValueError otherwise."""
     if isinstance(n, bool):
         raise ValueError(f"{name} must be a positive integer or -1 (all cores); got {n!r}")
     try:
@@ -52,6 +71,9 @@ def _parse(n, name="n"):
         return os.cpu_count() or 1
     if value < 1:
         raise ValueError(f"{name} must be a positive integer or -1 (all cores); got {value}")
+    if value > MAX_THREADS:
+        raise ValueError(f"{name} must be at most {MAX_THREADS} threads (set "
+                         f"PHASEGRAD_MAX_THREADS to allow more); got {value}")
     return value
 
 
@@ -62,10 +84,11 @@ def _from_environment():
             # OMP_NUM_THREADS may list one count per nesting level ("4,2"): take the first.
             first = text.split(",")[0].strip()
             try:
-                return _parse(int(first), variable)
+                count = int(first)
             except ValueError:
                 raise ValueError(f"{variable} must be a positive integer; got {text!r}") \
                     from None
+            return _parse(count, variable)
     return os.cpu_count() or 1
 
 
@@ -83,7 +106,7 @@ def set_num_threads(n):
     Raises
     ------
     ValueError
-        If ``n`` is 0, negative (other than -1) or not an integer.
+        If ``n`` is 0, negative (other than -1), above ``MAX_THREADS`` or not an integer.
     """
     global _default
     _default = _parse(n)

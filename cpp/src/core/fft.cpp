@@ -281,21 +281,31 @@ void clear_plan_cache() {
 }
 
 std::string export_wisdom_double() {
+  init_threads_once<double>();  // as planning does: wisdom then records the threaded planner
   std::lock_guard<std::mutex> lock(planner_mutex);
   return take_fftw_string(fftw_export_wisdom_to_string());
 }
 
 std::string export_wisdom_float() {
+  init_threads_once<float>();  // as planning does: wisdom then records the threaded planner
   std::lock_guard<std::mutex> lock(planner_mutex);
   return take_fftw_string(fftwf_export_wisdom_to_string());
 }
 
 bool import_wisdom_double(const std::string& text) {
+  // FFTW's threads must be set up first: until fftw_init_threads has run, wisdom written by a
+  // process that planned threaded transforms is refused (in a fresh process, before any
+  // transform of this precision).
+  init_threads_once<double>();
   std::lock_guard<std::mutex> lock(planner_mutex);
   return fftw_import_wisdom_from_string(text.c_str()) != 0;
 }
 
 bool import_wisdom_float(const std::string& text) {
+  // FFTW's threads must be set up first: until fftw_init_threads has run, wisdom written by a
+  // process that planned threaded transforms is refused (in a fresh process, before any
+  // transform of this precision).
+  init_threads_once<float>();
   std::lock_guard<std::mutex> lock(planner_mutex);
   return fftwf_import_wisdom_from_string(text.c_str()) != 0;
 }

@@ -1,11 +1,11 @@
 // Circular convolution through cached FFTW plans, its reverse and its forward rule. See
 // ops/fourier.hpp.
 //
-// Real planes are transformed two at a time: the DFT Z of z = a + i b gives both spectra,
-// A[k] = (Z[k] + conj Z[-k]) / 2 and B[k] = (Z[k] - conj Z[-k]) / (2i), so the product pass
-// reads them straight from Z (at k and at the mirrored -k) and no spectrum of a real plane is
-// ever stored. Real outputs are paired the same way: IDFT(Y_a + i Y_b) = y_a + i y_b when y_a
-// and y_b are real. This halves the transforms of real data with complex FFTs only.
+// Each real plane is transformed alone, as a complex plane with a zero imaginary part, and each
+// real output is the real part of its own inverse transform. Packing two real planes into one
+// complex transform (z = a + i b, A = (Z + conj Z[-k]) / 2) would halve the transforms, but
+// rounding error and non-finite values then leak between the two planes: float32 planes of flux
+// 1 and 1e6 came out 5.9e-2 wrong, and one inf made every plane of the batch NaN.
 #include "phasegrad/ops/fourier.hpp"
 
 #include <algorithm>
@@ -24,9 +24,8 @@ namespace phasegrad::ops {
 namespace {
 
 // The spectra of a stack of planes as the product pass reads them: the DFTs of complex planes,
-// one per plane, or, for real planes, packed DFTs holding two planes each; plane p of the stack
-// is then entry first + p of the packed sequence (the real part of packed plane (first + p) / 2
-// when even, its imaginary part when odd).
+// one per plane, or, for real planes, entries of the sequence of real planes' DFTs; plane p of
+// the stack is then entry first + p of that sequence.
 template <class T>
 struct Spectra {
   const std::complex<T>* data = nullptr;
@@ -34,33 +33,17 @@ struct Spectra {
   bool packed = false;
 };
 
-// Reads one plane's spectrum at element i (and its mirror im, the element of -k).
+// Reads one plane's spectrum.
 template <class T>
 struct PlaneReader {
   const std::complex<T>* z;
-  int mode;  // 0: a complex plane's own DFT; 1, 2: the real, imaginary part of a packed one
 
-  PlaneReader(const Spectra<T>& s, std::size_t p, std::size_t plane) {
-    const std::size_t q = s.first + p;
-    z = s.data + (s.packed ? q / 2 : p) * plane;
-    mode = s.packed ? 1 + static_cast<int>(q % 2) : 0;
-  }
+  PlaneReader(const Spectra<T>& s, std::size_t p, std::size_t plane)
+      : z(s.data + (s.packed ? s.first + p : p) * plane) {}
 
-  void at(std::size_t i, std::size_t im, double& re, double& im_part) const {
-    const double zr = z[i].real(), zi = z[i].imag();
-    if (mode == 0) {
-      re = zr;
-      im_part = zi;
-      return;
-    }
-    const double wr = z[im].real(), wi = -z[im].imag();  // conj(Z[-k])
-    if (mode == 1) {  // (Z + conj Z[-k]) / 2
-      re = 0.5 * (zr + wr);
-      im_part = 0.5 * (zi + wi);
-    } else {  // (Z - conj Z[-k]) / (2i)
-      re = 0.5 * (zi - wi);
-      im_part = -0.5 * (zr - wr);
-    }
+  void at(std::size_t i, double& re, double& im_part) const {
+    re = z[i].real();
+    im_part = z[i].imag();
   }
 };
 
@@ -93,17 +76,17 @@ void accumulate(const Job<T>& job, std::size_t r, std::size_t c0, std::size_t wi
                 std::size_t rows, std::size_t cols, double* re, double* im) {
   std::fill_n(re, width, 0.0);
   std::fill_n(im, width, 0.0);
-  const std::size_t plane = rows * cols, mirror_row = (rows - r) % rows;
+  const std::size_t plane = rows * cols;
   const double b_imag_sign = job.conjugate_b ? -1.0 : 1.0;
   for (std::int64_t t = job.begin; t < job.end; ++t) {
     const PlaneReader<T> a(*job.a, static_cast<std::size_t>(job.a_plane[t]), plane);
     const PlaneReader<T> b(*job.b, static_cast<std::size_t>(job.b_plane[t]), plane);
     for (std::size_t j = 0; j < width; ++j) {
       const std::size_t c = c0 + j;
-      const std::size_t i = r * cols + c, mirror = mirror_row * cols + (c == 0 ? 0 : cols - c);
+      const std::size_t i = r * cols + c;
       double ar, ai, br, bi;
-      a.at(i, mirror, ar, ai);
-      b.at(i, mirror, br, bi);
+      a.at(i, ar, ai);
+      b.at(i, br, bi);
       bi *= b_imag_sign;
       re[j] += ar * br - ai * bi;
       im[j] += ar * bi + ai * br;
@@ -143,7 +126,7 @@ void fill_slots(const std::vector<Job<T>>& jobs, const std::vector<Slot<T>>& slo
   }
 }
 
-// A sequence of real planes (several stacks one after the other), packed two to a plane.
+// A sequence of real planes (several stacks one after the other), one complex plane each.
 template <class T>
 class RealSequence {
  public:
@@ -154,22 +137,20 @@ class RealSequence {
     return first;
   }
   std::size_t size() const { return sources_.size(); }
-  std::size_t packed_planes() const { return (sources_.size() + 1) / 2; }
+  std::size_t packed_planes() const { return sources_.size(); }
 
-  // packed[k] = plane 2k + i * plane 2k+1 (+ 0i for a last plane alone); then its DFT_u.
+  // packed[k] = plane k + 0i; then its DFT_u.
   void transform(std::complex<T>* packed, std::size_t rows, std::size_t cols,
                  int threads) const {
     const std::size_t plane = rows * cols, n = packed_planes();
     if (n == 0) return;
     const auto total = static_cast<std::int64_t>(n * plane);
     const T* const* sources = sources_.data();
-    const std::size_t count = sources_.size();
 #pragma omp parallel for num_threads(threads_for(n * plane, threads)) schedule(static)
     for (std::int64_t e = 0; e < total; ++e) {
       const std::size_t k = static_cast<std::size_t>(e) / plane;
       const std::size_t i = static_cast<std::size_t>(e) % plane;
-      const T imag = 2 * k + 1 < count ? sources[2 * k + 1][i] : T(0);
-      packed[e] = std::complex<T>(sources[2 * k][i], imag);
+      packed[e] = std::complex<T>(sources[k][i], T(0));
     }
     dft2_unnormalized<T>(packed, packed, n, rows, cols, false, threads);
   }
@@ -178,27 +159,18 @@ class RealSequence {
   std::vector<const T*> sources_;
 };
 
-// Real output planes, paired for the inverse transform the same way where the pairing holds:
-// IDFT(Y_a + i Y_b) splits into y_a and y_b only when both are real, i.e. when each spectrum is
-// Hermitian (every factor the DFT of a real plane). A real output whose spectrum S is not (the
-// gradient of a real input when y_bar or the other input is complex: Re IDFT(S)) gets a packed
-// plane of its own, of which only the real part is kept.
+// Real output planes, each inverse-transformed in a complex plane of its own, of which the real
+// part is kept (Re IDFT(S): exact for a Hermitian spectrum, and the rule's real part for the
+// gradient of a real input when y_bar or the other input is complex). Never paired: see the
+// top of this file.
 template <class T>
 class RealOutputs {
  public:
   void add(T* planes, std::size_t count, std::size_t plane, std::size_t first_job,
            bool hermitian) {
+    static_cast<void>(hermitian);  // pairing Hermitian outputs would leak between planes
     for (std::size_t g = 0; g < count; ++g) {
-      T* target = planes + g * plane;
-      if (hermitian && waiting_ >= 0) {  // the imaginary half of a Hermitian pair
-        entries_[static_cast<std::size_t>(waiting_)].im_target = target;
-        entries_[static_cast<std::size_t>(waiting_)].second =
-            static_cast<std::ptrdiff_t>(first_job + g);
-        waiting_ = -1;
-        continue;
-      }
-      entries_.push_back({target, nullptr, first_job + g, -1});
-      if (hermitian) waiting_ = static_cast<std::ptrdiff_t>(entries_.size()) - 1;
+      entries_.push_back({planes + g * plane, nullptr, first_job + g, -1});
     }
   }
   std::size_t packed_planes() const { return entries_.size(); }
@@ -235,7 +207,6 @@ class RealOutputs {
     std::ptrdiff_t second;
   };
   std::vector<Entry> entries_;
-  std::ptrdiff_t waiting_ = -1;  // a Hermitian entry without its pair yet
 };
 
 // Terms of sums of products, grouped by the plane they add into: group g sums the terms

@@ -157,7 +157,7 @@ _CONVOLVE_JVP_NOTE = """
 One fused kernel: each plane of x, x_dot, h and h_dot transformed once (whatever the
 broadcasting), the products ``X H`` and ``X' H + X H'`` in one pass in double precision, then y
 and y_dot inverse-transformed: 4 forward and 2 inverse FFTs, where three ``convolve`` calls
-take 6 and 3. Unlike ``convolve``, real planes are never packed two to a complex transform: an
+take 6 and 3. As in ``convolve``, real planes are never packed two to a complex transform: an
 input and its tangent may differ in scale by any factor, and a shared transform would leak the
 rounding of the larger into the smaller. The core's FFTs are complex, so real planes cost full
 complex transforms (twice the work of real-input ones).
