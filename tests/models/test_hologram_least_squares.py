@@ -310,3 +310,14 @@ def test_the_core_refuses_what_python_would_have_refused():
         model.vjp(phi, np.zeros((4, 3)), 1)
     with pytest.raises(ValueError, match="phi must have the target's shape"):
         model.residuals(np.zeros(12), 1)
+
+
+def test_phases_beyond_float32_are_refused_by_a_float32_hologram():
+    """Issue 17, D6: a float64 phase above 3.4e38 became inf in a float32 hologram."""
+    h = pg.Hologram(target=np.ones((6, 5), np.float32))
+    phi = np.zeros((6, 5))
+    phi[0, 0] = 1e39
+    with pytest.raises(ValueError, match="phi has values beyond the range of float32"):
+        h.value_and_grad(phi)
+    with pytest.raises(ValueError, match="x has values beyond the range of float32"):
+        h.residuals(phi.ravel())

@@ -354,3 +354,36 @@ def test_fused_equals_reference_on_a_grid_where_the_passes_run_threaded(basis):
             jac = fused.jacobian(x)
             for k in range(fused.n_params):
                 _close(jac[:, k], reference.jvp(x, np.eye(fused.n_params)[k]), TOL64)
+
+
+def test_any_layout_of_data_is_accepted_by_both_backends():
+    """Issue 17, D7: the fused backend refused non-C-contiguous data."""
+    m = _model()
+    x = _point(m)
+    views = [np.asfortranarray(m.data), m.data[:, ::-1, :][:, ::-1, :],
+             np.swapaxes(np.swapaxes(m.data, 1, 2).copy(), 1, 2)]
+    for data in views:
+        for backend in ("fused", "reference"):
+            other = pg.PhaseRetrieval(amplitude=m.amplitude, basis=m.basis, data=data,
+                                      diversity=m.diversity, backend=backend)
+            _close(other.residuals(x), m.residuals(x), 1e-12)
+
+
+@pytest.mark.parametrize("argument", ["a", "amplitude", "basis", "weights", "x"])
+def test_values_beyond_float32_are_refused_by_a_float32_model(argument):
+    """Issue 17, D6: float64 values above 3.4e38 passed the finite check, became inf in the
+    float32 model, and the result was NaN without a word."""
+    m = _model(dtype=np.float32)
+    huge = 1e39
+    kwargs = dict(amplitude=m.amplitude, basis=m.basis, data=m.data, diversity=m.diversity)
+    with pytest.raises(ValueError, match=f"{argument} has values beyond the range of float32"):
+        if argument == "a":
+            m.simulate(np.full(5, huge))
+        elif argument == "x":
+            m.residuals(np.full(m.n_params, huge))
+        else:
+            value = np.asarray(kwargs.get(argument, np.ones(m.data.shape)), dtype=np.float64)
+            value = value.copy()
+            value.flat[0] = huge
+            kwargs[argument] = value
+            pg.PhaseRetrieval(**kwargs)

@@ -121,6 +121,18 @@ def finite(x, name):
     return x
 
 
+def cast(x, dtype, name):
+    """``x`` (finite) in the model's precision ``dtype``, C-contiguous; ``ValueError`` naming
+    ``name`` when a value overflows it (float64 above float32's 3.4e38 would become inf)."""
+    with np.errstate(over="ignore"):  # the overflow is the error raised below
+        out = np.ascontiguousarray(x, dtype=dtype)
+    if out.dtype != np.asarray(x).dtype and not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} has values beyond the range of {np.dtype(dtype)} (this "
+                         f"model's precision, largest {np.finfo(dtype).max:.3g}): scale it, or "
+                         "use float64 data")
+    return out
+
+
 def scalar(x, name, *, allow_complex=True):
     """Return a Python ``float`` or ``complex`` scalar, checking that it is finite."""
     if isinstance(x, np.ndarray) and x.ndim == 0:

@@ -92,7 +92,7 @@ class Hologram:
         if phi.shape != self.shape:
             raise ValueError(f"phi must have the target's shape {self.shape}; got {phi.shape}")
         v.finite(phi, "phi")
-        return phi.astype(self.dtype, copy=False)
+        return v.cast(phi, self.dtype, "phi")
 
     def value_and_grad(self, phi):
         """``(E, phi_bar)``: the loss (a Python float) and dE/dphi (shaped like phi)."""
@@ -115,7 +115,7 @@ class Hologram:
     def _parameters(self, x):
         """``x`` checked as the flat float64 phases, as a plane of the model's dtype."""
         x = flat_vector(x, "x", self.n_params, "phases")
-        return x.reshape(self.shape).astype(self.dtype, copy=False)
+        return v.cast(x.reshape(self.shape), self.dtype, "x")
 
     def residuals(self, x):
         """The residuals r whose sum of squares is the loss: E = ||r||^2.

@@ -119,6 +119,9 @@ class PhaseRetrieval:
         v.finite(data, "data")
         self.dtype = data.dtype
         self._data_was_2d = data.ndim == 2
+        # C order whatever the caller's layout (a transposed or sliced view included): the
+        # fused kernels read it in place.
+        data = np.ascontiguousarray(data)
         self.data = data.reshape((1,) + data.shape) if data.ndim == 2 else data
         n_planes, rows, cols = self.data.shape
 
@@ -170,7 +173,7 @@ class PhaseRetrieval:
         if arr.ndim != ndim:
             raise ValueError(f"{name} must have {ndim} axes; got shape {arr.shape}")
         v.finite(arr, name)
-        return np.ascontiguousarray(arr, dtype=self.dtype)
+        return v.cast(arr, self.dtype, name)
 
     def _diversity(self, diversity, n_planes):
         n = self.n
@@ -188,7 +191,7 @@ class PhaseRetrieval:
         if arr.shape[0] != n_planes:
             raise ValueError(f"diversity has {arr.shape[0]} planes but data has {n_planes}")
         v.finite(arr, "diversity")
-        return np.ascontiguousarray(arr, dtype=self.dtype)
+        return v.cast(arr, self.dtype, "diversity")
 
     def _spectrum(self, wavelengths, spectral_weights):
         if wavelengths is None:
@@ -221,7 +224,7 @@ class PhaseRetrieval:
             raise ValueError("weights must be non-negative")
         if not np.any(w):
             raise ValueError("weights must not all be zero (E would be 0 for every parameter)")
-        return np.ascontiguousarray(np.broadcast_to(w.astype(self.dtype, copy=False),
+        return np.ascontiguousarray(np.broadcast_to(v.cast(w, self.dtype, "weights"),
                                                     self.data.shape))
 
     @property
@@ -246,7 +249,7 @@ class PhaseRetrieval:
             raise ValueError(f"a must have shape {self.coefficient_shape} ({what}); got "
                              f"{a.shape}")
         v.finite(a, "a")
-        return a.astype(self.dtype, copy=False)
+        return v.cast(a, self.dtype, "a")
 
     def _detector_params(self, p):
         if self.detector == "linear":
@@ -324,7 +327,7 @@ class PhaseRetrieval:
         ``p`` a tuple of three floats or None."""
         x = lsq.flat_vector(x, name, self.n_params, "parameters (see pack)")
         k = int(np.prod(self.coefficient_shape))
-        a = np.ascontiguousarray(x[:k].reshape(self.coefficient_shape), dtype=self.dtype)
+        a = v.cast(x[:k].reshape(self.coefficient_shape), self.dtype, name)
         p = tuple(float(value) for value in x[k:]) if self.detector == "quadratic" else None
         return a, p
 
