@@ -281,7 +281,9 @@ void with_power(real_t<E> e, Body&& body) {
   } else {
     if (e == 3) return body([](E v) { return v * v * v; });
     if (e == -1) return body([](E v) { return T(1) / v; });
-    if (e == -2) return body([](E v) { return T(1) / (v * v); });
+    // (1/v)^2, not 1/v^2: v^2 overflows for |v| > 1.3e154 (float64) where the result is a
+    // representable subnormal (1e155 -> 1e-310, as std::pow gives).
+    if (e == -2) return body([](E v) { const T r = T(1) / v; return r * r; });
     return body([e](E v) { return std::pow(v, e); });
   }
 }

@@ -51,6 +51,8 @@ def tangent(value, name, like, like_name):
         return complex(number) if isinstance(like, complex) else float(number)
     if isinstance(value, np.ma.MaskedArray):
         raise TypeError(f"{name} must be an ndarray, not a masked array")
+    if isinstance(value, np.generic) and isinstance(like, np.ndarray) and like.ndim == 0:
+        value = np.asarray(value)  # a NumPy scalar is a 0-d array, as for the op's inputs
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{name} must be an ndarray of {like_name}'s dtype {like.dtype}; got "
                         f"{type(value).__name__}")

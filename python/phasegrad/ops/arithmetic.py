@@ -100,7 +100,9 @@ def add(x, y):
     if split is None:
         return _ref.add(x, y)
     full, small, _ = split
-    return core.add(_contiguous(full), _contiguous(small), get_num_threads()).reshape(shape)
+    # NumPy scalars for 0-d operands, as the reference's ufuncs give.
+    return as_ufunc_result(core.add(_contiguous(full), _contiguous(small),
+                                    get_num_threads()).reshape(shape))
 
 
 @amend(twin=_ref.add_vjp, before_parameters=_BROADCAST_NOTE)
@@ -151,7 +153,9 @@ def mul(x, y):
     if split is None:
         return _ref.mul(x, y)
     full, small, _ = split
-    return core.mul(_contiguous(full), _contiguous(small), get_num_threads()).reshape(shape)
+    # NumPy scalars for 0-d operands, as the reference's ufuncs give.
+    return as_ufunc_result(core.mul(_contiguous(full), _contiguous(small),
+                                    get_num_threads()).reshape(shape))
 
 
 @amend(twin=_ref.mul_vjp, before_parameters=_BROADCAST_NOTE)
@@ -168,6 +172,10 @@ def mul_vjp(z_bar, x, y):
     full_operand, small_operand = (y, x) if x_is_small else (x, y)
     full_bar = full_bar.reshape(full_operand.shape)
     small_bar = _small_gradient(small_bar, small_operand, summed=small.size != full.size)
+    if shape == ():  # as the reference's products: NumPy scalars when nothing was summed
+        full_bar = as_ufunc_result(full_bar)
+        small_bar = as_ufunc_result(small_bar) if isinstance(small_bar, np.ndarray) else \
+            small_bar
     return (small_bar, full_bar) if x_is_small else (full_bar, small_bar)
 
 
