@@ -93,3 +93,32 @@ def test_wisdom_imports_first_thing_in_a_fresh_process(tmp_path):
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "imported"
+
+
+def test_hostile_wisdom_files_are_refused_with_a_value_error(tmp_path):
+    """Issue 17, D13: a directory, wrong JSON, deep nesting, a FIFO and /dev/zero were an
+    IsADirectoryError, a pybind11 TypeError, a RecursionError, a hang and a read until memory
+    ran out."""
+    import os
+
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"double": 1, "float": []}))
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 2048)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    cases = [(tmp_path, "not a regular file"), (wrong, "not a phasegrad wisdom file"),
+             (deep, "not a phasegrad wisdom file"), (fifo, "not a regular file")]
+    if os.path.exists("/dev/zero"):
+        cases.append(("/dev/zero", "not a regular file"))
+    for path, message in cases:
+        with pytest.raises(ValueError, match=message):
+            fft.import_wisdom(path)
+    with pytest.raises(ValueError, match="larger than 1024 bytes"):
+        fft.import_wisdom(big, max_bytes=1024)
+    with pytest.raises(ValueError, match="max_bytes must be a positive integer"):
+        fft.import_wisdom(big, max_bytes=0)
+    with pytest.raises(FileNotFoundError):
+        fft.import_wisdom(tmp_path / "missing.json")

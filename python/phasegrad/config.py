@@ -33,8 +33,8 @@ import os
 import threading
 
 __all__ = [
-    "MAX_THREADS", "cached_plan_count", "clear_plan_cache", "export_wisdom", "get_num_threads",
-    "get_planner_effort", "import_wisdom", "openmp_policy", "set_num_threads",
+    "MAX_THREADS", "WISDOM_MAX_BYTES", "cached_plan_count", "clear_plan_cache", "export_wisdom",
+    "get_num_threads", "get_planner_effort", "import_wisdom", "openmp_policy", "set_num_threads",
     "set_planner_effort", "threads",
 ]
 
@@ -198,28 +198,61 @@ def export_wisdom(path):
         json.dump(record, handle)
 
 
-def import_wisdom(path):
+#: The largest wisdom file ``import_wisdom`` reads by default (FFTW's wisdom is kilobytes).
+WISDOM_MAX_BYTES = 16 << 20
+
+
+def import_wisdom(path, max_bytes=None):
     """Load wisdom written by ``export_wisdom``, so later plans are made without measuring.
+
+    The file is not trusted: it must be a regular file (not a directory, FIFO or device) of
+    at most ``max_bytes`` bytes (default ``WISDOM_MAX_BYTES``, 16 MiB), holding a JSON object
+    whose ``"double"`` and ``"float"`` entries are FFTW wisdom texts.
 
     Raises
     ------
     ValueError
-        If the file is not phasegrad wisdom, or FFTW rejects it (e.g. another FFTW version).
+        If the file is not phasegrad wisdom (not a regular file, too large, not JSON, nested
+        too deep, entries of the wrong type), or FFTW rejects it (e.g. another FFTW version).
+    OSError
+        If the file cannot be opened (missing, no permission).
     """
-    with open(os.fspath(path), encoding="ascii") as handle:
-        try:
-            record = json.load(handle)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"path {os.fspath(path)!r} is not a phasegrad wisdom file: "
-                             f"{error}") from None
-    if not isinstance(record, dict) or not {"double", "float"} <= record.keys():
-        raise ValueError(f"path {os.fspath(path)!r} is not a phasegrad wisdom file")
+    import stat
+
+    name = os.fspath(path)
+    limit = WISDOM_MAX_BYTES if max_bytes is None else _parse_positive(max_bytes, "max_bytes")
+    # Opened without blocking (a FIFO would wait for a writer), then checked on the descriptor
+    # itself, so that what is read is what was checked.
+    descriptor = os.open(name, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise ValueError(f"path {name!r} is not a regular file (a directory, FIFO or "
+                         "device): not a phasegrad wisdom file")
+    with os.fdopen(descriptor, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"path {name!r} is larger than {limit} bytes: not a phasegrad wisdom "
+                         "file (give max_bytes= to read a larger one)")
+    try:
+        record = json.loads(data.decode("ascii"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"path {name!r} is not a phasegrad wisdom file: "
+                         f"{type(error).__name__}: {str(error)[:200]}") from None
+    if (not isinstance(record, dict) or not {"double", "float"} <= record.keys()
+            or not all(isinstance(record[k], str) for k in ("double", "float"))):
+        raise ValueError(f"path {name!r} is not a phasegrad wisdom file")
     core = _core()
     accepted = core.import_wisdom(record["double"], record["float"])
     if not all(accepted):
-        raise ValueError(f"FFTW rejected the wisdom in {os.fspath(path)!r} (written by "
+        raise ValueError(f"FFTW rejected the wisdom in {name!r} (written by "
                          f"{record.get('fftw_version', 'an unknown FFTW')}, this is "
                          f"{core.fftw_version()})")
+
+
+def _parse_positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return value
 
 
 # ------------------------------------------------------------------------------------- OpenMP
