@@ -1,19 +1,27 @@
 """The ``--out`` argument of the command line and the benchmark suite: checked before anything
-runs, made once there are results, written with errors that name the file.
+runs, made once there are results, written atomically with errors that name the file.
 
 ``OutputError`` is one line for the user (exit code 1): an ``--out`` that is not a folder, an
-output's name taken by a folder, outputs that exist (without ``force``), or a place where no
-file can be created (a read-only file system, ``/proc``), found before any computation; a full
-disk or a file made read-only since then, found while writing.
+output's name taken by a folder, outputs that exist (without ``force``; a symbolic link there
+counts, dangling or not), or a place where no file can be created (a read-only file system,
+``/proc``), found before any computation; a full disk or a file made read-only since then,
+found while writing.
+
+Every output is written to a hidden temporary file beside it and renamed over it only when
+complete (``writing``), and a command's outputs are renamed together once all are written
+(``OutputSet``): an interrupt or an error leaves no truncated file and no partial set, and
+never writes through a symbolic link (the rename replaces the link itself).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 import tempfile
 from pathlib import Path
 
-__all__ = ["OutputError", "check_outputs", "make_output_folder", "writing"]
+__all__ = ["OutputError", "OutputSet", "check_outputs", "make_output_folder", "writing"]
 
 
 class OutputError(Exception):
@@ -43,7 +51,7 @@ def check_outputs(out_dir, names, force=True):
         for path in paths.values():
             if path.is_dir():
                 raise OutputError(f"cannot write {path}: it is a directory")
-        existing = [str(path) for path in paths.values() if path.exists()]
+        existing = [str(path) for path in paths.values() if os.path.lexists(path)]
         nearest = out.absolute()
         while not nearest.exists():
             nearest = nearest.parent
@@ -74,11 +82,74 @@ def make_output_folder(out_dir):
         raise OutputError(f"cannot create --out {out}: {_strerror(error)}") from None
 
 
-@contextlib.contextmanager
-def writing(path):
-    """Turn an OSError inside the block (a full disk, a read-only file overwritten with
-    ``--force``) into a OutputError that names ``path``: ``cannot write <path>: <reason>``."""
+def _temporary(path):
+    """A hidden name beside ``path``, with its suffix (matplotlib and NumPy go by it)."""
+    return path.with_name(f".{path.stem}.{os.getpid()}-{secrets.token_hex(4)}{path.suffix}")
+
+
+def _discard(path):
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def _replace(temporary, path):
     try:
-        yield path
+        os.replace(temporary, path)
     except OSError as error:
         raise OutputError(f"cannot write {path}: {_strerror(error)}") from None
+
+
+@contextlib.contextmanager
+def writing(path):
+    """Write ``path`` atomically: the block writes the temporary path it is given; at the
+    block's end that file replaces ``path`` (a symbolic link there is replaced, not written
+    through); on an error or an interrupt it is removed and ``path`` is left as it was. An
+    OSError (a full disk, a read-only folder) becomes an OutputError that names ``path``:
+    ``cannot write <path>: <reason>``."""
+    path = Path(path)
+    temporary = _temporary(path)
+    try:
+        try:
+            yield temporary
+        except OSError as error:
+            raise OutputError(f"cannot write {path}: {_strerror(error)}") from None
+        if temporary.exists():  # a writer may decline to write (a plot without matplotlib)
+            _replace(temporary, path)
+    finally:
+        _discard(temporary)
+
+
+class OutputSet:
+    """A command's outputs, written together: ``with OutputSet(paths) as out:`` then, for each
+    name, ``with out.writing(name) as target:`` writes its temporary file; when the ``with``
+    block ends normally every output replaces its file, one rename each, in the order they
+    were written; on an error or an interrupt none does and the temporary files are removed.
+    """
+
+    def __init__(self, paths):
+        self.paths = {name: Path(path) for name, path in paths.items()}
+        self._written = {}
+
+    def __enter__(self):
+        return self
+
+    @contextlib.contextmanager
+    def writing(self, name):
+        """The temporary file of output ``name`` (OSError inside: OutputError naming it)."""
+        path = self.paths[name]
+        temporary = self._written.setdefault(name, _temporary(path))
+        try:
+            yield temporary
+        except OSError as error:
+            raise OutputError(f"cannot write {path}: {_strerror(error)}") from None
+
+    def __exit__(self, kind, value, traceback):
+        try:
+            if kind is None:
+                for name, temporary in self._written.items():
+                    if temporary.exists():
+                        _replace(temporary, self.paths[name])
+        finally:
+            for temporary in self._written.values():
+                _discard(temporary)
+        return False

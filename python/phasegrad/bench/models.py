@@ -224,8 +224,8 @@ def run(args):
 
     make_output_folder(out)
     path = paths["bench_models.json"]
-    with writing(path):
-        write_json(path, rows, environment={
+    with writing(path) as destination:
+        write_json(destination, rows, environment={
             "threads": threads, "versions": versions, "thread_notes": notes,
             "openmp_policy": openmp_policy, "quick": bool(args.quick), "sizes": sizes,
             "impls": list(impls), "xla_flags": os.environ.get("XLA_FLAGS")},
@@ -236,8 +236,9 @@ def run(args):
         from .plot import plot
 
         picture = paths["bench_models.png"]
-        with writing(picture):
-            note = plot(rows, picture, title=f"phasegrad {pg.__version__}, {threads} threads")
+        with writing(picture) as destination:
+            note = plot(rows, destination,
+                        title=f"phasegrad {pg.__version__}, {threads} threads")
         say(note or f"wrote {picture}")
     return 0
 

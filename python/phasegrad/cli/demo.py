@@ -63,7 +63,7 @@ def register(commands):
 
 def run(args):
     """The command: exit code 0 when the fit converged, 1 when it did not."""
-    from ..arguments.outputs import check_outputs, make_output_folder, writing
+    from ..arguments.outputs import OutputSet, check_outputs, make_output_folder
     from .io import write_json
     from .plots import phase_retrieval_figure
     from .progress import Progress
@@ -89,12 +89,6 @@ def run(args):
         criterion = ("cost <= 1.01 x the cost of the true parameters (the noise floor) and "
                      "RMS wavefront error <= 0.1 x the initial one")
     make_output_folder(args.out)
-    with writing(paths["demo.png"]):
-        phase_retrieval_figure(
-            paths["demo.png"], result.pupil, result.wavefront, result.data,
-            result.model_images, result.cost_history, truth=result.true_wavefront,
-            rms=result.rms_history, title=f"phasegrad demo: {result.description}",
-            defocus=result.defocus)
     summary = {
         "command": "demo", "method": result.method, "converged": converged,
         "solver_converged": result.solver_converged, "stop_reason": result.stop_reason,
@@ -115,8 +109,15 @@ def run(args):
         "seconds": result.seconds, "cost_history": result.cost_history,
         "rms_history": result.rms_history,
         "files": {"figure": paths["demo.png"], "summary": paths["demo.json"]}}
-    with writing(paths["demo.json"]):
-        write_json(paths["demo.json"], summary)
+    with OutputSet(paths) as outputs:
+        with outputs.writing("demo.png") as target:
+            phase_retrieval_figure(
+                target, result.pupil, result.wavefront, result.data,
+                result.model_images, result.cost_history, truth=result.true_wavefront,
+                rms=result.rms_history, title=f"phasegrad demo: {result.description}",
+                defocus=result.defocus)
+        with outputs.writing("demo.json") as target:
+            write_json(target, summary)
     progress.line(f"  wrote {paths['demo.png']} and {paths['demo.json']}")
     if not converged:
         print(f"phasegrad demo: {result.method} did not converge (RMS wavefront error "

@@ -71,7 +71,7 @@ def _target(path, size):
 
 def run(args):
     """The command: exit code 0."""
-    from ..arguments.outputs import check_outputs, make_output_folder, writing
+    from ..arguments.outputs import OutputSet, check_outputs, make_output_folder
     from ..models import Hologram
     from ..optimize import adam, gs, lbfgs, psnr, reconstruct, wgs
     from .io import write_json
@@ -112,29 +112,28 @@ def run(args):
     history = [db(cost) for cost in result.history]
     size = f"{target.shape[0]}x{target.shape[1]}"
     make_output_folder(args.out)
-    with writing(paths["hologram_phase.png"]):
-        hologram_phase_figure(paths["hologram_phase.png"], phase,
-                              f"hologram phase ({args.method}, {size}), wrapped to [0, 2π)")
-    with writing(paths["hologram_phase_8bit.png"]):
-        slm_phase_png(paths["hologram_phase_8bit.png"], phase)
-    with writing(paths["reconstruction.png"]):
-        image_figure(paths["reconstruction.png"],
-                     reconstruction * (target.mean() / reconstruction.mean()),
-                     f"reconstruction |FFT(exp(iφ))|², PSNR {final:.2f} dB",
-                     "intensity (scaled to the target's mean; its peak = 1)", vmin=0,
-                     vmax=peak)
-    with writing(paths["convergence.png"]):
-        psnr_figure(paths["convergence.png"], history,
-                    f"phasegrad hologram: {args.method}, {size}")
-    with writing(paths["hologram_phase.npy"]):
-        np.save(paths["hologram_phase.npy"], phase)
-    with writing(paths["hologram.json"]):
-        write_json(paths["hologram.json"], {
-            "command": "hologram", "method": args.method, "target": source,
-            "shape": list(target.shape), "iterations": result.nit, "seed": args.seed,
-            "psnr_db": final, "psnr_history_db": history, "loss": result.fun,
-            "seconds": seconds, "message": result.message,
-            "files": {name: paths[name] for name in OUTPUTS}})
+    with OutputSet(paths) as outputs:
+        with outputs.writing("hologram_phase.png") as destination:
+            hologram_phase_figure(destination, phase, f"hologram phase ({args.method}, {size}), "
+                                  "wrapped to [0, 2π)")
+        with outputs.writing("hologram_phase_8bit.png") as destination:
+            slm_phase_png(destination, phase)
+        with outputs.writing("reconstruction.png") as destination:
+            image_figure(destination, reconstruction * (target.mean() / reconstruction.mean()),
+                         f"reconstruction |FFT(exp(iφ))|², PSNR {final:.2f} dB",
+                         "intensity (scaled to the target's mean; its peak = 1)", vmin=0,
+                         vmax=peak)
+        with outputs.writing("convergence.png") as destination:
+            psnr_figure(destination, history, f"phasegrad hologram: {args.method}, {size}")
+        with outputs.writing("hologram_phase.npy") as destination:
+            np.save(destination, phase)
+        with outputs.writing("hologram.json") as destination:
+            write_json(destination, {
+                "command": "hologram", "method": args.method, "target": source,
+                "shape": list(target.shape), "iterations": result.nit, "seed": args.seed,
+                "psnr_db": final, "psnr_history_db": history, "loss": result.fun,
+                "seconds": seconds, "message": result.message,
+                "files": {name: paths[name] for name in OUTPUTS}})
     progress.line(f"  wrote {', '.join(str(paths[name]) for name in OUTPUTS)}")
     print(f"phasegrad hologram: {args.method} PSNR {final:.2f} dB after {result.nit} iterations "
           f"({seconds:.2f} s)")

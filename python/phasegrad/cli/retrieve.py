@@ -65,7 +65,7 @@ def register(commands):
 def run(args):
     """The command: the outputs are checked first, then the data are read and checked, then
     the fit runs; the output folder is made when there is something to write."""
-    from ..arguments.outputs import check_outputs, make_output_folder, writing
+    from ..arguments.outputs import OutputSet, check_outputs, make_output_folder
     from .io import read_stack, write_json
     from .plots import phase_retrieval_figure
     from .progress import Progress
@@ -95,15 +95,16 @@ def run(args):
         "stop_reason": result.stop_reason, "iterations": result.iterations,
         "evaluations": result.evaluations, "seconds": result.seconds,
         "cost_history": result.cost_history}
-    with writing(paths["coefficients.json"]):
-        write_json(paths["coefficients.json"], summary)
-    with writing(paths["coefficients.csv"]):
-        paths["coefficients.csv"].write_text(coefficients_csv(result))
-    with writing(paths["retrieve.png"]):
-        phase_retrieval_figure(paths["retrieve.png"], result.pupil, result.wavefront,
-                               result.data, result.model_images, result.cost_history,
-                               title=f"phasegrad retrieve: {result.description}",
-                               defocus=problem.defocus)
+    with OutputSet(paths) as outputs:
+        with outputs.writing("coefficients.json") as target:
+            write_json(target, summary)
+        with outputs.writing("coefficients.csv") as target:
+            target.write_text(coefficients_csv(result))
+        with outputs.writing("retrieve.png") as target:
+            phase_retrieval_figure(target, result.pupil, result.wavefront, result.data,
+                                   result.model_images, result.cost_history,
+                                   title=f"phasegrad retrieve: {result.description}",
+                                   defocus=problem.defocus)
     progress.line(f"  done in {result.seconds:.2f} s: {result.iterations} iterations, cost "
                   f"{result.initial_cost:.3e} -> {result.cost:.3e}; wavefront "
                   f"{result.rms_wavefront:.4e} waves RMS")
