@@ -387,3 +387,12 @@ def test_values_beyond_float32_are_refused_by_a_float32_model(argument):
             value.flat[0] = huge
             kwargs[argument] = value
             pg.PhaseRetrieval(**kwargs)
+
+
+def test_a_grid_whose_size_would_wrap_around_is_refused():
+    """Issue 17, D5: a grid of 2^30 built a 64-byte "N x N" buffer (the byte count wrapped
+    around); such a grid is now refused before the kernels see it."""
+    amplitude = pg.circular_pupil(8)
+    with pytest.raises(ValueError, match="too large a grid"):
+        pg.PhaseRetrieval(amplitude=amplitude, basis=None, data=np.zeros((8, 8)),
+                          pad=2**27, bin=2**27)

@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstdlib>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -57,10 +58,20 @@ struct PlanKey {
            inverse == o.inverse && inplace == o.inplace && threads == o.threads &&
            align_in == o.align_in && align_out == o.align_out && effort == o.effort;
   }
-  // Elements spanned by the input (or output) of the whole batch.
+  // Elements spanned by the input (or output) of the whole batch; std::bad_alloc when the
+  // count does not fit a size_t (it would wrap around to a small scratch buffer).
   std::size_t extent(std::size_t stride, std::size_t dist) const {
-    if (rank == 2) return howmany * n0 * n1;
-    return (n0 - 1) * stride + (howmany - 1) * dist + 1;
+    std::size_t a = 0, b = 0, total = 0;
+    bool wraps = false;
+    if (rank == 2) {
+      wraps = __builtin_mul_overflow(howmany, n0, &a) || __builtin_mul_overflow(a, n1, &total);
+    } else {
+      wraps = __builtin_mul_overflow(n0 - 1, stride, &a) ||
+              __builtin_mul_overflow(howmany - 1, dist, &b) ||
+              __builtin_add_overflow(a, b, &total) || __builtin_add_overflow(total, 1, &total);
+    }
+    if (wraps) throw std::bad_alloc();
+    return total;
   }
 };
 
@@ -118,7 +129,19 @@ int as_fftw_int(std::size_t value, const char* what) {
 // alignment), and at_alignment() the address at the caller's offset.
 using Scratch = Buffer<unsigned char>;
 
-Scratch scratch_for(std::size_t bytes) { return Scratch(bytes + Scratch::kAlignment); }
+Scratch scratch_for(std::size_t bytes) {
+  if (bytes > std::numeric_limits<std::size_t>::max() - Scratch::kAlignment) {
+    throw std::bad_alloc();
+  }
+  return Scratch(bytes + Scratch::kAlignment);
+}
+
+// a * b, or std::bad_alloc when the product of sizes wraps around.
+std::size_t bytes_of(std::size_t a, std::size_t b) {
+  std::size_t product = 0;
+  if (__builtin_mul_overflow(a, b, &product)) throw std::bad_alloc();
+  return product;
+}
 
 template <class T>
 typename FftwApi<T>::complex* at_alignment(const Scratch& scratch, int alignment) {
@@ -142,12 +165,13 @@ SharedPlan<T> find_or_make_plan(const PlanKey& key) {
   const std::size_t complex_bytes = sizeof(std::complex<T>);
   init_threads_once<T>();
   Api::plan_with_nthreads(key.threads);
-  const Scratch in_scratch = scratch_for(complex_bytes * key.extent(key.istride, key.idist));
+  const Scratch in_scratch =
+      scratch_for(bytes_of(complex_bytes, key.extent(key.istride, key.idist)));
   Scratch out_scratch;
   auto* in = at_alignment<T>(in_scratch, key.align_in);
   auto* out = in;
   if (!key.inplace) {
-    out_scratch = scratch_for(complex_bytes * key.extent(key.ostride, key.odist));
+    out_scratch = scratch_for(bytes_of(complex_bytes, key.extent(key.ostride, key.odist)));
     out = at_alignment<T>(out_scratch, key.align_out);
   }
   auto raw = Api::plan_many_dft(key.rank, n, howmany, in, istride, idist, out, ostride, odist,

@@ -19,6 +19,9 @@ from .reference_pr import ReferencePhaseRetrieval
 
 _BACKENDS = ("fused", "reference")
 _DETECTORS = ("linear", "quadratic")
+# The largest padded grid N: an N x N complex128 field of 2^62 bytes; sizes beyond would wrap
+# around in the kernels' size_t arithmetic (an allocation that large fails anyway).
+_MAX_GRID = 2**29
 
 
 def _real_numbers(values, name, count=None, what="a non-empty sequence of real numbers"):
@@ -151,6 +154,10 @@ class PhaseRetrieval:
             raise ValueError(f"pad must be >= 1 with pad * n an integer (n = {n}); got {pad!r}")
         self.pad = pad_value
         self.grid = int(round(grid))
+        if self.grid > _MAX_GRID:
+            raise ValueError(f"pad * n = {self.grid} is too large a grid: its N x N complex "
+                             f"field alone would take {16 * self.grid**2 / 2**30:.3g} GiB (at "
+                             f"most N = {_MAX_GRID})")
         self.bin = v.positive_int(bin, "bin")
         if self.grid % self.bin:
             raise ValueError(f"bin ({self.bin}) must divide the padded grid N = pad * n = "

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -28,6 +29,11 @@ class Buffer {
   // Room for n elements, uninitialised (none for n == 0: data() is then null).
   explicit Buffer(std::size_t n) : size_(n) {
     if (n == 0) return;
+    // n * sizeof(E), padded, must not wrap around: a wrapped size would allocate a small
+    // buffer for a huge count (std::bad_alloc is Python's MemoryError).
+    if (n > (std::numeric_limits<std::size_t>::max() - kAlignment) / sizeof(E)) {
+      throw std::bad_alloc();
+    }
     data_ = static_cast<E*>(std::aligned_alloc(kAlignment, padded_bytes(n)));
     if (data_ == nullptr) throw std::bad_alloc();
   }
