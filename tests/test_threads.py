@@ -202,3 +202,30 @@ def test_the_limit_applies_to_the_environment_and_can_be_raised(environment, mes
         assert out.returncode == 0 and out.stdout.strip() == "2000", out.stderr
     else:
         assert out.returncode != 0 and message in out.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+@pytest.mark.parametrize("allow", [False, True])
+def test_threads_in_a_forked_child_are_refused_not_hung(allow, monkeypatch):
+    """Issue 17, D8: after fork following a parallel region, set_num_threads(2) in the child
+    hung in libgomp; now it is a RuntimeError (PHASEGRAD_THREADS_AFTER_FORK=1 allows it)."""
+    if allow:
+        monkeypatch.setenv("PHASEGRAD_THREADS_AFTER_FORK", "1")
+    else:
+        monkeypatch.delenv("PHASEGRAD_THREADS_AFTER_FORK", raising=False)
+    with pg.threads(2):
+        ops.dft2(np.ones((4, 256, 256), complex))  # a parallel region in the parent
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit code only
+        code = 3
+        try:
+            assert pg.get_num_threads() == 1
+            pg.set_num_threads(2)
+            code = 0 if allow else 1
+        except RuntimeError as error:
+            code = 2 if "forkserver" in str(error) and not allow else 4
+        except BaseException:
+            code = 5
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == (0 if allow else 2)

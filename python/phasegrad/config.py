@@ -7,9 +7,11 @@ means all cores, as SciPy's ``workers=-1``. A count above ``MAX_THREADS`` (1024,
 ``PHASEGRAD_MAX_THREADS``) is refused: libgomp aborts the interpreter or crashes when asked for
 ten thousand threads or more.
 
-OpenMP (libgomp) is not fork-safe: a child forked after a parallel region can hang at its next
-one. A forked child therefore starts serial (one thread); call ``set_num_threads`` in the child
-to change that, at your own risk, or use the ``forkserver``/``spawn`` start methods.
+OpenMP (libgomp) is not fork-safe: a child forked after a parallel region hangs at its next
+one. A child forked from a process that had loaded the compiled core therefore runs serial (one
+thread), and asking it for more (``set_num_threads``, ``threads``) is a ``RuntimeError``
+rather than a hang; use the ``forkserver``/``spawn`` start methods for threaded children, or
+set ``PHASEGRAD_THREADS_AFTER_FORK=1`` to allow it at your own risk.
 
 FFTW. The core makes each FFTW plan once (per shape, batch, precision, direction, thread count,
 planner effort and buffer alignment) and keeps it: ``set_planner_effort``,
@@ -30,6 +32,7 @@ import contextlib
 import json
 import operator
 import os
+import sys
 import threading
 
 __all__ = [
@@ -109,7 +112,7 @@ def set_num_threads(n):
         If ``n`` is 0, negative (other than -1), above ``MAX_THREADS`` or not an integer.
     """
     global _default
-    _default = _parse(n)
+    _default = _allowed(_parse(n))
 
 
 @contextlib.contextmanager
@@ -123,7 +126,7 @@ def threads(n):
     ...     pg.get_num_threads()
     1
     """
-    count = _parse(n)
+    count = _allowed(_parse(n))
     previous = getattr(_local, "count", None)
     _local.count = count
     try:
@@ -132,10 +135,25 @@ def threads(n):
         _local.count = previous
 
 
+_forked_after_openmp = False  # this process was forked from one that had loaded the core
+
+
 def _serial_after_fork():
-    global _default
+    global _default, _forked_after_openmp
     _default = 1
     _local.count = None
+    if "phasegrad._core" in sys.modules:
+        _forked_after_openmp = os.environ.get("PHASEGRAD_THREADS_AFTER_FORK") != "1"
+
+
+def _allowed(count):
+    """``count``, unless this is a forked child where OpenMP threads would hang."""
+    if count > 1 and _forked_after_openmp:
+        raise RuntimeError(f"{count} threads in a process forked from one that had run "
+                           "phasegrad's OpenMP kernels: libgomp would hang here. Use the "
+                           "'forkserver' or 'spawn' start method, or set "
+                           "PHASEGRAD_THREADS_AFTER_FORK=1 to try anyway")
+    return count
 
 
 if hasattr(os, "register_at_fork"):
