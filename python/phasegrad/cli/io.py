@@ -10,11 +10,59 @@ the benchmark suite uses too.
 from __future__ import annotations
 
 import json
+import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DataError", "read_image", "read_stack", "write_json"]
+__all__ = ["DEFAULT_MAX_INPUT_VALUES", "DataError", "max_input_values", "read_image",
+           "read_stack", "write_json"]
+
+#: The most values an input file may declare (2^27: 1 GiB as float64), unless
+#: ``PHASEGRAD_MAX_INPUT_VALUES`` says otherwise. Files are not trusted: a header or an image
+#: that declares more is refused before anything of that size is allocated or decoded.
+DEFAULT_MAX_INPUT_VALUES = 2**27
+
+
+def max_input_values():
+    """The limit on the values of an input file: ``PHASEGRAD_MAX_INPUT_VALUES`` or the
+    default."""
+    text = os.environ.get("PHASEGRAD_MAX_INPUT_VALUES", "").strip()
+    if not text:
+        return DEFAULT_MAX_INPUT_VALUES
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise DataError(f"PHASEGRAD_MAX_INPUT_VALUES must be a positive integer; got {text!r}")
+    return value
+
+
+def _check_size(path, count, what):
+    limit = max_input_values()
+    if count > limit:
+        raise DataError(f"{path}: {what} declares {count} values, more than the limit of "
+                        f"{limit} (set PHASEGRAD_MAX_INPUT_VALUES to allow more)")
+
+
+def _npy_header(handle, path, what):
+    """Shape and dtype from a .npy header (read, not trusted); DataError when unreadable,
+    pickled or too large."""
+    try:
+        version = np.lib.format.read_magic(handle)
+        reader = {(1, 0): np.lib.format.read_array_header_1_0,
+                  (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if reader is None:
+            raise ValueError(f"unsupported .npy version {version}")
+        shape, _, dtype = reader(handle)
+    except (ValueError, OSError, EOFError) as error:
+        raise DataError(f"cannot read {path}: {error}") from None
+    if dtype.hasobject:
+        raise DataError(f"{path}: {what} holds Python objects (a pickle), which are not read")
+    _check_size(path, int(np.prod(shape, dtype=object)), what)
+    return shape, dtype
 
 
 class DataError(Exception):
@@ -40,22 +88,27 @@ def write_json(path, summary):
 _IMAGE_SUFFIXES = (".png", ".tif", ".tiff")
 
 
-def _read_image_frames(path):
-    """Every frame of a PNG/TIFF as float64 2-D arrays (RGB(A) averaged to grey)."""
+def _read_image_frames(path, first_only=False):
+    """Every frame of a PNG/TIFF (or only the first) as float64 2-D arrays (RGB(A) averaged
+    to grey), after checking the size the header declares."""
     try:
         from PIL import Image, UnidentifiedImageError
     except ImportError:  # pragma: no cover - Pillow comes with matplotlib
         raise DataError("reading PNG/TIFF needs Pillow (pip install pillow)") from None
     frames = []
     try:
-        with Image.open(path) as image:
-            for index in range(getattr(image, "n_frames", 1)):
+        with Image.open(path) as image:  # lazy: only the header is read here
+            count = 1 if first_only else getattr(image, "n_frames", 1)
+            _check_size(path, image.size[0] * image.size[1] * count,
+                        f"the image ({image.size[0]} x {image.size[1]} pixels, {count} "
+                        "frame(s))")
+            for index in range(count):
                 image.seek(index)
                 frame = np.asarray(image, dtype=np.float64)
                 if frame.ndim == 3:          # RGB or RGBA: the mean of the colour channels
                     frame = frame[..., :3].mean(axis=-1)
                 frames.append(frame)
-    except (UnidentifiedImageError, OSError, ValueError) as error:
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
         raise DataError(f"cannot read {path} as an image: {error}") from None
     return frames
 
@@ -65,7 +118,38 @@ def read_image(path):
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    return _read_image_frames(path)[0]
+    return _read_image_frames(path, first_only=True)[0]
+
+
+def _read_npz(path):
+    """(stack, defocus or None) from a .npz; every member read is checked from its header and
+    its declared size first (a small archive may inflate to gigabytes)."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise DataError(f"cannot read {path}: {error}") from None
+    with archive:
+        names = {name[:-4]: name for name in archive.namelist() if name.endswith(".npy")}
+        key = next((k for k in ("psfs", "data") if k in names), None)
+        if key is None:
+            raise DataError(f"{path} holds {sorted(names)}; expected an array named 'psfs' "
+                            "(or 'data'), and optionally 'defocus'")
+        arrays = {}
+        for name in (key, "defocus"):
+            if name not in names:
+                continue
+            info = archive.getinfo(names[name])
+            _check_size(path, info.file_size // 8, f"'{name}' (inflated to {info.file_size} "
+                        "bytes)")
+            try:
+                with archive.open(info) as handle:
+                    _npy_header(handle, path, f"'{name}'")
+                with archive.open(info) as handle:
+                    arrays[name] = np.lib.format.read_array(handle, allow_pickle=False)
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+                raise DataError(f"cannot read '{name}' in {path}: {error}") from None
+    defocus = np.atleast_1d(arrays["defocus"]) if "defocus" in arrays else None
+    return arrays[key], defocus
 
 
 def read_stack(paths):
@@ -85,21 +169,15 @@ def read_stack(paths):
         if len(paths) != 1:
             raise DataError("give one .npy/.npz file, or several PNG/TIFF images")
         path = paths[0]
-        try:
-            loaded = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError) as error:
-            raise DataError(f"cannot read {path}: {error}") from None
         if path.suffix.lower() == ".npz":
-            with loaded:
-                key = next((k for k in ("psfs", "data") if k in loaded.files), None)
-                if key is None:
-                    raise DataError(f"{path} holds {sorted(loaded.files)}; expected an array "
-                                    "named 'psfs' (or 'data'), and optionally 'defocus'")
-                stack = loaded[key]
-                if "defocus" in loaded.files:
-                    defocus = np.atleast_1d(loaded["defocus"])
+            stack, defocus = _read_npz(path)
         else:
-            stack = loaded
+            with open(path, "rb") as handle:
+                _npy_header(handle, path, "the array")
+            try:
+                stack = np.load(path, allow_pickle=False)
+            except (OSError, ValueError, EOFError) as error:
+                raise DataError(f"cannot read {path}: {error}") from None
     elif suffixes <= set(_IMAGE_SUFFIXES):
         frames = [frame for path in paths for frame in _read_image_frames(path)]
         shapes = {frame.shape for frame in frames}
