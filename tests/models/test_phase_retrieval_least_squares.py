@@ -396,3 +396,19 @@ def test_a_grid_whose_size_would_wrap_around_is_refused():
     with pytest.raises(ValueError, match="too large a grid"):
         pg.PhaseRetrieval(amplitude=amplitude, basis=None, data=np.zeros((8, 8)),
                           pad=2**27, bin=2**27)
+
+
+@pytest.mark.parametrize("scale", [1e20, 1e-30])
+def test_float32_data_at_the_edges_of_the_range_is_refused_with_advice(scale):
+    """Issue 17, float32 at the edges: data of 1e20 gave a NaN gradient, of 1e-30 a gradient
+    of exactly zero (so lbfgs stopped at once); both are refused, saying what to do."""
+    amplitude = pg.circular_pupil(16).astype(np.float32)
+    data = np.full((32, 32), scale, np.float32)
+    with pytest.raises(ValueError, match="data's values reach .* divide them by a constant"):
+        pg.PhaseRetrieval(amplitude=amplitude / amplitude.sum(), basis=None, data=data)
+    pg.PhaseRetrieval(amplitude=amplitude / amplitude.sum(), basis=None,
+                      data=data.astype(np.float64))  # float64 takes them
+    scaled = pg.PhaseRetrieval(amplitude=amplitude / amplitude.sum(), basis=None,
+                               data=np.full((32, 32), 1.0, np.float32))
+    energy, gradient = scaled.fun_and_jac(np.full(scaled.n_params, 0.01))
+    assert np.isfinite(energy) and np.all(np.isfinite(gradient)) and np.any(gradient)

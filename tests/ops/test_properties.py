@@ -3,10 +3,10 @@ forward-mode rule -- against its reference twin, on drawn values and memory layo
 
 Each function keeps the shapes and dtypes of its valid call in ``catalogue_calls.EXAMPLES``;
 hypothesis draws the values of every floating array argument (a seed and a kind: ordinary,
-magnitudes from 1e-300 to 1e3, mostly zeros, or with subnormals; positive ones where the
-call's are, as a power's base or a detector's intensity) and its layout (C order, or the same values through a negative-stride
-or transposed view). The C++ twin must agree with the reference to 1e-10 of the result's norm
-(1e-4 in single precision) and leave its inputs unchanged.
+magnitudes from 1e-300 to 1e3, mostly zeros, or with subnormals; positive ones where the call's
+are, as a power's base or a detector's intensity) and its layout (C order, or the same values
+through a negative-stride or transposed view). The C++ twin must agree with the reference to
+1e-10 of the result's norm (1e-4 in single precision) and leave its inputs unchanged.
 
 A bounded run is part of the suite: ``PHASEGRAD_FUZZ_EXAMPLES`` examples per function
 (default 10), derandomized (a fixed seed) and without an example database, so that it takes

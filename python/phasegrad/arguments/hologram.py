@@ -21,4 +21,4 @@ def hologram_target(target):
         raise ValueError("target must be a non-negative intensity")
     if not np.any(target > 0):
         raise ValueError("target must not be all zero (the loss normalises by its mean)")
-    return target
+    return v.float32_scale(target, "target")

@@ -133,6 +133,28 @@ def cast(x, dtype, name):
     return out
 
 
+#: The largest and smallest magnitudes of data a float32 model takes: its error metric and
+#: gradient grow as the data's square, so beyond 1e15 they overflow float32 (3.4e38) and below
+#: 1e-15 the gradient flushes to zero (measured: a phase-retrieval gradient of NaN at 1e20 and
+#: exactly 0 at 1e-30).
+FLOAT32_SCALE_RANGE = (1e-15, 1e15)
+
+
+def float32_scale(x, name, what="values"):
+    """For a float32 ``x``, refuse a largest magnitude outside ``FLOAT32_SCALE_RANGE`` (an
+    all-zero ``x`` passes: a placeholder for simulations); float64 passes unchecked."""
+    if np.asarray(x).dtype != np.float32:
+        return x
+    largest = float(np.max(np.abs(x))) if np.size(x) else 0.0
+    low, high = FLOAT32_SCALE_RANGE
+    if largest != 0 and not low <= largest <= high:
+        raise ValueError(f"{name}'s {what} reach {largest:.3g}, outside [{low:g}, {high:g}]: "
+                         "in float32 the error metric and its gradient, which grow as their "
+                         "square, would overflow or vanish; divide them by a constant (the "
+                         "data by s, the amplitude by sqrt(s)), or use float64")
+    return x
+
+
 def scalar(x, name, *, allow_complex=True):
     """Return a Python ``float`` or ``complex`` scalar, checking that it is finite."""
     if isinstance(x, np.ndarray) and x.ndim == 0:

@@ -128,7 +128,12 @@ class PhaseRetrieval:
         self.data = data.reshape((1,) + data.shape) if data.ndim == 2 else data
         n_planes, rows, cols = self.data.shape
 
+        v.float32_scale(self.data, "data")
         self.amplitude = self._real_const(amplitude, "amplitude", ndim=2)
+        # The brightest pixel an amplitude can make is (sum A)^2 (all its light in one).
+        v.float32_scale(np.float32(np.sum(np.abs(self.amplitude.astype(np.float64))) ** 2)
+                        if self.dtype == np.float32 else self.amplitude, "amplitude",
+                        "brightest possible pixel, (sum |A|)^2, would")
         n = self.amplitude.shape[0]
         if self.amplitude.shape != (n, n) or n < 2:
             raise ValueError(f"amplitude must be square (n, n) with n >= 2; got "
