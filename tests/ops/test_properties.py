@@ -2,14 +2,15 @@
 forward-mode rule -- against its reference twin, on drawn values and memory layouts (issue 17).
 
 Each function keeps the shapes (and dtypes, or their single-precision counterparts) of its
-valid call in ``catalogue_calls.EXAMPLES``; hypothesis draws the values of every floating array
-argument (a seed and a kind: ordinary, magnitudes from 1e-300 to 1e3, mostly zeros, or with
-subnormals; positive ones where the call's are, as a power's base or a detector's intensity)
-and its layout (C order, or the same values through a negative-stride or transposed view). The
-C++ twin must agree with the reference to 1e-10 of the result's norm (1e-4 in single precision)
-and leave its inputs unchanged; with infinities and NaNs among the values, be non-finite
-exactly where the reference is (an inf and a NaN may trade places: FFTW and NumPy's FFT
-propagate them differently).
+valid call in ``catalogue_calls.EXAMPLES`` (or, for the functions whose arrays share one shape,
+a drawn shape: 1 x 1, a row, a column, prime-sized and batched planes); hypothesis draws the
+values of every floating array argument (a seed and a kind: ordinary, magnitudes from 1e-300 to
+1e3, mostly zeros, with subnormals, or with infinities and NaNs; positive ones where the call's
+are, as a power's base or a detector's intensity) and its layout (C order, or the same values
+through a negative-stride or transposed view). The C++ twin must agree with the reference to
+1e-10 of the result's norm (1e-4 in single precision) and leave its inputs unchanged; with
+infinities and NaNs among the values, be non-finite exactly where the reference is (an inf and
+a NaN may trade places: FFTW and NumPy's FFT propagate them differently).
 
 A bounded run is part of the suite: ``PHASEGRAD_FUZZ_EXAMPLES`` examples per function
 (default 10), derandomized (a fixed seed) and without an example database, so that it takes
@@ -85,8 +86,38 @@ def _like(draw, example, single):
     return array
 
 
+# Functions whose array arguments all share one shape, with no shape among their constants:
+# their calls are also drawn with other shapes, from 1 x 1 and single rows or columns to
+# prime-sized and batched planes.
+_SHAPED = {name for name in calls.NAMES
+           if name.split("_")[0] not in ("bin", "tile", "pad", "crop", "mft", "take", "put",
+                                        "broadcast", "basis", "matmul", "convolve")
+           and len({a.shape for a in calls.EXAMPLES[name]
+                    if isinstance(a, np.ndarray) and a.ndim}) == 1}
+_PLANES = [(1, 1), (1, 7), (7, 1), (13, 11), (2, 3, 5), (3, 1, 2, 7)]
+
+
+@st.composite
+def _shaped(draw, example):
+    """``example`` with its array arguments given one drawn shape of at least two axes."""
+    shape = draw(st.sampled_from(_PLANES))
+    return tuple(np.resize(a, shape).astype(a.dtype)
+                 if isinstance(a, np.ndarray) and a.ndim else a for a in example)
+
+
 def _arguments(name, single):
+    return _templates(name).flatmap(lambda example: _values_of(name, example, single))
+
+
+def _templates(name):
     example = calls.EXAMPLES[name]
+    arrays = [a for a in example if isinstance(a, np.ndarray) and a.ndim]
+    if name in _SHAPED and arrays[0].ndim >= 2:
+        return st.one_of(st.just(example), _shaped(example))
+    return st.just(example)
+
+
+def _values_of(name, example, single):
     parts = []
     for position, value in enumerate(example):
         if (isinstance(value, np.ndarray) and value.dtype.kind in "fc" and value.ndim
