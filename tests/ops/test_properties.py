@@ -1,16 +1,17 @@
 """Property-based tests (hypothesis): every function of the catalogue -- op, reverse rule and
 forward-mode rule -- against its reference twin, on drawn values and memory layouts (issue 17).
 
-Each function keeps the shapes (and dtypes, or their single-precision counterparts) of its
-valid call in ``catalogue_calls.EXAMPLES`` (or, for the functions whose arrays share one shape,
-a drawn shape: 1 x 1, a row, a column, prime-sized and batched planes); hypothesis draws the
-values of every floating array argument (a seed and a kind: ordinary, magnitudes from 1e-300 to
-1e3, mostly zeros, with subnormals, or with infinities and NaNs; positive ones where the call's
-are, as a power's base or a detector's intensity) and its layout (C order, or the same values
-through a negative-stride or transposed view). The C++ twin must agree with the reference to
-1e-10 of the result's norm (1e-4 in single precision) and leave its inputs unchanged; with
-infinities and NaNs among the values, be non-finite exactly where the reference is (an inf and
-a NaN may trade places: FFTW and NumPy's FFT propagate them differently).
+Each call is its valid call in ``catalogue_calls.EXAMPLES`` or one of drawn shapes (1 x 1,
+rows, columns, prime-sized and batched planes; for the layout functions drawn pads, crops,
+factors, output sizes, masks and inner dimensions too), with the example's dtypes or their
+single-precision counterparts; hypothesis draws the values of every floating array argument (a
+seed and a kind: ordinary, magnitudes from 1e-300 to 1e3, mostly zeros, with subnormals, or
+with infinities and NaNs; positive ones where the call's are, as a power's base or a detector's
+intensity) and its layout (C order, or the same values through a negative-stride or transposed
+view). The C++ twin must agree with the reference to 1e-10 of the result's norm (1e-4 in single
+precision) and leave its inputs unchanged; with infinities and NaNs among the values, be non-
+finite exactly where the reference is (an inf and a NaN may trade places: FFTW and NumPy's FFT
+propagate them differently).
 
 A bounded run is part of the suite: ``PHASEGRAD_FUZZ_EXAMPLES`` examples per function
 (default 10), derandomized (a fixed seed) and without an example database, so that it takes
@@ -109,8 +110,81 @@ def _arguments(name, single):
     return _templates(name).flatmap(lambda example: _values_of(name, example, single))
 
 
+def _layout_call(name, batch, r, c, seed):
+    """A valid call of a layout function (pad, crop, bin, tile, mft, take, put, broadcast,
+    basis, matmul, convolve and their rules) for planes of (r, c) with leading axes ``batch``,
+    its arrays zeros of the example's dtypes (their values are drawn afterwards)."""
+    example = calls.EXAMPLES[name]
+    base, _, rule = name.rpartition("_") if name.endswith(("_vjp", "_jvp")) else (name, "", "")
+    rng = np.random.default_rng(seed)
+
+    def z(shape, position):  # None for the positions of the other two rules' calls
+        if position >= len(example) or not isinstance(example[position], np.ndarray):
+            return None
+        return np.zeros(shape, dtype=example[position].dtype)
+
+    plane = batch + (r, c)
+    f = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    if base == "pad":
+        big = (r + int(rng.integers(0, 4)), c + int(rng.integers(0, 4)))
+        return {"": (z(plane, 0), big), "vjp": (z(batch + big, 0), (r, c)),
+                "jvp": (z(plane, 0), z(plane, 1), big)}[rule]
+    if base == "crop":
+        small = (int(rng.integers(1, r + 1)), int(rng.integers(1, c + 1)))
+        return {"": (z(plane, 0), small), "vjp": (z(batch + small, 0), (r, c)),
+                "jvp": (z(plane, 0), z(plane, 1), small)}[rule]
+    if base == "bin":
+        big = batch + (r * f[0], c * f[1])
+        return {"": (z(big, 0), f), "vjp": (z(plane, 0), f),
+                "jvp": (z(big, 0), z(big, 1), f)}[rule]
+    if base == "tile":
+        big = batch + (r * f[0], c * f[1])
+        return {"": (z(plane, 0), f), "vjp": (z(big, 0), f),
+                "jvp": (z(plane, 0), z(plane, 1), f)}[rule]
+    if base == "mft":
+        out = (int(rng.integers(1, 10)), int(rng.integers(1, 10)))
+        scale = (float(rng.uniform(0.01, 0.3)), float(rng.uniform(0.01, 0.3)))
+        return {"": (z(plane, 0), out, scale), "vjp": (z(batch + out, 0), (r, c), scale),
+                "jvp": (z(plane, 0), z(plane, 1), out, scale)}[rule]
+    if base in ("take", "put"):
+        mask = rng.random((r, c)) < 0.5
+        mask.flat[int(rng.integers(0, r * c))] = True
+        picked = batch + (int(mask.sum()),)
+        if base == "take":
+            return {"": (z(plane, 0), mask), "vjp": (z(picked, 0), mask, (r, c)),
+                    "jvp": (z(plane, 0), z(plane, 1), mask)}[rule]
+        return {"": (z(picked, 0), mask, (r, c)), "vjp": (z(plane, 0), mask, (r, c)),
+                "jvp": (z(picked, 0), z(picked, 1), mask, (r, c))}[rule]
+    if base == "broadcast":
+        return {"": (z((r, c), 0), plane), "vjp": (z(plane, 0), (r, c)),
+                "jvp": (z((r, c), 0), z((r, c), 1), plane)}[rule]
+    if base == "basis":
+        k = int(rng.integers(1, 6))
+        return {"": (z((k,), 0), z((k, r, c), 1)), "vjp": (z((r, c), 0), z((k, r, c), 1)),
+                "jvp": (z((k,), 0), z((k,), 1), z((k, r, c), 2))}[rule]
+    if base == "matmul":
+        n, m = r, c
+        inner = int(rng.integers(1, 8))
+        x, y = batch + (n, inner), batch + (inner, m)
+        return {"": (z(x, 0), z(y, 1)), "vjp": (z(batch + (n, m), 0), z(x, 1), z(y, 2)),
+                "jvp": (z(x, 0), z(y, 1), z(x, 2), z(y, 3))}[rule]
+    if base == "convolve":
+        return {"": (z(plane, 0), z((r, c), 1)), "vjp": (z(plane, 0), z(plane, 1), z((r, c), 2)),
+                "jvp": (z(plane, 0), z((r, c), 1), z(plane, 2), z((r, c), 3))}[rule]
+    raise KeyError(name)
+
+
+_LAYOUT = ("pad", "crop", "bin", "tile", "mft", "take", "put", "broadcast", "basis", "matmul",
+           "convolve")
+
+
 def _templates(name):
     example = calls.EXAMPLES[name]
+    if name.removesuffix("_vjp").removesuffix("_jvp") in _LAYOUT:
+        drawn = st.builds(lambda batch, r, c, seed: _layout_call(name, batch, r, c, seed),
+                          st.sampled_from([(), (1,), (3,), (2, 2)]), st.integers(1, 13),
+                          st.integers(1, 13), st.integers(0, 2**32 - 1))
+        return st.one_of(st.just(example), drawn)
     arrays = [a for a in example if isinstance(a, np.ndarray) and a.ndim]
     if name in _SHAPED and arrays[0].ndim >= 2:
         return st.one_of(st.just(example), _shaped(example))
