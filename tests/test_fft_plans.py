@@ -122,3 +122,17 @@ def test_hostile_wisdom_files_are_refused_with_a_value_error(tmp_path):
         fft.import_wisdom(big, max_bytes=0)
     with pytest.raises(FileNotFoundError):
         fft.import_wisdom(tmp_path / "missing.json")
+
+
+def test_export_wisdom_replaces_a_link_and_leaves_no_temporary(tmp_path):
+    """Issue 17: every output is written atomically; a link at the path is replaced."""
+    import os
+
+    victim = tmp_path / "victim.json"
+    victim.write_text("precious")
+    link = tmp_path / "wisdom.json"
+    os.symlink(victim, link)
+    fft.export_wisdom(link)
+    assert victim.read_text() == "precious" and not link.is_symlink()
+    assert json.loads(link.read_text())["fftw_version"] == pg.fftw_version()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["victim.json", "wisdom.json"]

@@ -206,14 +206,25 @@ def export_wisdom(path):
     Parameters
     ----------
     path : str or os.PathLike
-        The file to write (JSON holding FFTW's own wisdom texts and the FFTW version).
+        The file to write (JSON holding FFTW's own wisdom texts and the FFTW version),
+        atomically: a temporary file beside it is renamed over it once complete.
     """
     core = _core()
     double_text, float_text = core.export_wisdom()
     record = {"fftw_version": core.fftw_version(), "double": double_text.decode("ascii"),
               "float": float_text.decode("ascii")}
-    with open(os.fspath(path), "w", encoding="ascii") as handle:
-        json.dump(record, handle)
+    # Written beside the file and renamed over it: an interrupt leaves the old file or none,
+    # never half a file, and a symbolic link there is replaced, not written through.
+    name = os.fspath(path)
+    temporary = os.path.join(os.path.dirname(name) or ".",
+                             f".{os.path.basename(name)}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "w", encoding="ascii") as handle:
+            json.dump(record, handle)
+        os.replace(temporary, name)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
 
 
 #: The largest wisdom file ``import_wisdom`` reads by default (FFTW's wisdom is kilobytes).

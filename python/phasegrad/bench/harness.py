@@ -92,7 +92,10 @@ def machine_info():
 
 
 def write_json(path, rows, **extra):
-    with open(path, "w") as handle:
+    """The results as JSON, written atomically (``phasegrad.arguments.outputs.writing``)."""
+    from ..arguments.outputs import writing
+
+    with writing(path) as destination, open(destination, "w") as handle:
         json.dump({"machine": machine_info(), **extra, "results": rows}, handle, indent=2)
 
 

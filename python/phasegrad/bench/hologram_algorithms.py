@@ -74,7 +74,10 @@ def main(argv=None):
         info = {"machine": platform.platform(), "processor": platform.processor(),
                 "python": platform.python_version(), "threads": pg.get_num_threads(),
                 "size": args.size, "iters": args.iters, "seed": args.seed, "rows": rows}
-        (args.out / "bench_hologram_algorithms.json").write_text(json.dumps(info, indent=2))
+        from ..arguments.outputs import writing
+
+        with writing(args.out / "bench_hologram_algorithms.json") as destination:
+            destination.write_text(json.dumps(info, indent=2))
 
 
 if __name__ == "__main__":

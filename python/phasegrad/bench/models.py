@@ -224,12 +224,11 @@ def run(args):
 
     make_output_folder(out)
     path = paths["bench_models.json"]
-    with writing(path) as destination:
-        write_json(destination, rows, environment={
-            "threads": threads, "versions": versions, "thread_notes": notes,
-            "openmp_policy": openmp_policy, "quick": bool(args.quick), "sizes": sizes,
-            "impls": list(impls), "xla_flags": os.environ.get("XLA_FLAGS")},
-            memory=memory_rows)
+    write_json(path, rows, environment={  # atomically, an OutputError naming the file
+        "threads": threads, "versions": versions, "thread_notes": notes,
+        "openmp_policy": openmp_policy, "quick": bool(args.quick), "sizes": sizes,
+        "impls": list(impls), "xla_flags": os.environ.get("XLA_FLAGS")},
+        memory=memory_rows)
     say("")
     say(f"wrote {path}")
     if rows:
