@@ -224,11 +224,12 @@ def run(args):
 
     make_output_folder(out)
     path = paths["bench_models.json"]
-    write_json(path, rows, environment={  # atomically, an OutputError naming the file
-        "threads": threads, "versions": versions, "thread_notes": notes,
-        "openmp_policy": openmp_policy, "quick": bool(args.quick), "sizes": sizes,
-        "impls": list(impls), "xla_flags": os.environ.get("XLA_FLAGS")},
-        memory=memory_rows)
+    with writing(path):  # an OSError names the file; write_json writes it atomically
+        write_json(path, rows, environment={
+            "threads": threads, "versions": versions, "thread_notes": notes,
+            "openmp_policy": openmp_policy, "quick": bool(args.quick), "sizes": sizes,
+            "impls": list(impls), "xla_flags": os.environ.get("XLA_FLAGS")},
+            memory=memory_rows)
     say("")
     say(f"wrote {path}")
     if rows:
