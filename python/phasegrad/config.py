@@ -35,6 +35,8 @@ import os
 import sys
 import threading
 
+from .arguments.validate import environment_count, positive_int
+
 __all__ = [
     "MAX_THREADS", "WISDOM_MAX_BYTES", "cached_plan_count", "clear_plan_cache", "export_wisdom",
     "get_num_threads", "get_planner_effort", "import_wisdom", "openmp_policy", "set_num_threads",
@@ -44,21 +46,8 @@ __all__ = [
 _local = threading.local()
 
 
-def _max_threads():
-    text = os.environ.get("PHASEGRAD_MAX_THREADS", "").strip()
-    if not text:
-        return 1024
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ValueError(f"PHASEGRAD_MAX_THREADS must be a positive integer; got {text!r}")
-    return value
-
-
 #: The most threads a call may ask for (``PHASEGRAD_MAX_THREADS`` when set, else 1024).
-MAX_THREADS = _max_threads()
+MAX_THREADS = environment_count("PHASEGRAD_MAX_THREADS", 1024)
 
 
 def _parse(n, name="n"):
@@ -215,16 +204,11 @@ def export_wisdom(path):
               "float": float_text.decode("ascii")}
     # Written beside the file and renamed over it: an interrupt leaves the old file or none,
     # never half a file, and a symbolic link there is replaced, not written through.
-    name = os.fspath(path)
-    temporary = os.path.join(os.path.dirname(name) or ".",
-                             f".{os.path.basename(name)}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "w", encoding="ascii") as handle:
-            json.dump(record, handle)
-        os.replace(temporary, name)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    from .arguments.outputs import replacing
+
+    with replacing(os.fspath(path)) as temporary, open(temporary, "w",
+                                                         encoding="ascii") as handle:
+        json.dump(record, handle)
 
 
 #: The largest wisdom file ``import_wisdom`` reads by default (FFTW's wisdom is kilobytes).
@@ -249,7 +233,7 @@ def import_wisdom(path, max_bytes=None):
     import stat
 
     name = os.fspath(path)
-    limit = WISDOM_MAX_BYTES if max_bytes is None else _parse_positive(max_bytes, "max_bytes")
+    limit = WISDOM_MAX_BYTES if max_bytes is None else positive_int(max_bytes, "max_bytes")
     # Opened without blocking (a FIFO would wait for a writer), then checked on the descriptor
     # itself, so that what is read is what was checked.
     descriptor = os.open(name, os.O_RDONLY | os.O_NONBLOCK)
@@ -276,12 +260,6 @@ def import_wisdom(path, max_bytes=None):
         raise ValueError(f"FFTW rejected the wisdom in {name!r} (written by "
                          f"{record.get('fftw_version', 'an unknown FFTW')}, this is "
                          f"{core.fftw_version()})")
-
-
-def _parse_positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return value
 
 
 # ------------------------------------------------------------------------------------- OpenMP

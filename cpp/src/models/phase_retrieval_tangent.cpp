@@ -15,6 +15,16 @@
 
 namespace phasegrad::models {
 
+namespace {
+
+// sqrt(w) of detector pixel d, the factor between the residual and M - D (1 without weights).
+template <class T>
+double root_weight(const T* weights, std::size_t d) {
+  return weights ? std::sqrt(static_cast<double>(weights[d])) : 1.0;
+}
+
+}  // namespace
+
 // Buffers of `count` threads' tangents and of the per-plane detector quantities, made once.
 template <class T>
 void FusedPhaseRetrieval<T>::ensure_tangents(std::size_t count) {
@@ -84,7 +94,7 @@ void FusedPhaseRetrieval<T>::primal_plane(std::size_t plane, const Detector& det
         intensity += band->weight * band_sum;
       }
       const std::size_t d = i * size + j;
-      const double root = weights ? std::sqrt(static_cast<double>(weights[d])) : 1.0;
+      const double root = root_weight(weights, d);
       intensity_out[d] = intensity;
       slope[d] = detector.quadratic ? root * (2 * detector.a * intensity + detector.b) : root;
     }
@@ -207,7 +217,7 @@ void FusedPhaseRetrieval<T>::tangent_residuals(std::size_t plane, const Tangent&
     }
     for (std::size_t j = 0; j < size; ++j) {
       const std::size_t d = i * size + j;
-      const double root = weights ? std::sqrt(static_cast<double>(weights[d])) : 1.0;
+      const double root = root_weight(weights, d);
       if (primal_inline) {
         slope[d] = detector.quadratic ? root * (2 * detector.a * intensity[d] + detector.b)
                                       : root;
@@ -245,7 +255,7 @@ void FusedPhaseRetrieval<T>::cotangent_pass(std::size_t plane, const Detector& d
         const std::size_t d = i * size + j;
         const double intensity_bar = slope[d] * u[d];
         if (detector.quadratic) {
-          const double root = weights ? std::sqrt(static_cast<double>(weights[d])) : 1.0;
+          const double root = root_weight(weights, d);
           const double model_bar = root * u[d], value = intensity[d];
           own[0] += model_bar * value * value;
           own[1] += model_bar * value;
@@ -287,7 +297,7 @@ void FusedPhaseRetrieval<T>::residuals(const T* params, const Detector& detector
       const double value = intensity[d];
       const double model =
           detector.quadratic ? (detector.a * value + detector.b) * value + detector.c : value;
-      const double root = weights ? std::sqrt(static_cast<double>(weights[d])) : 1.0;
+      const double root = root_weight(weights, d);
       out[d] = root * (model - static_cast<double>(data[d]));
     }
   }
@@ -398,7 +408,7 @@ void FusedPhaseRetrieval<T>::jacobian(const T* params, const Detector& detector,
       double* db = da + rows;
       double* dc = db + rows;
       for (std::size_t d = 0; d < image; ++d) {
-        const double root = weights ? std::sqrt(static_cast<double>(weights[d])) : 1.0;
+        const double root = root_weight(weights, d);
         da[d] = root * intensity[d] * intensity[d];
         db[d] = root * intensity[d];
         dc[d] = root;

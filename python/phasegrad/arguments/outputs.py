@@ -21,7 +21,8 @@ import secrets
 import tempfile
 from pathlib import Path
 
-__all__ = ["OutputError", "OutputSet", "check_outputs", "make_output_folder", "writing"]
+__all__ = ["OutputError", "OutputSet", "check_outputs", "make_output_folder", "replacing",
+           "writing"]
 
 
 class OutputError(Exception):
@@ -100,23 +101,32 @@ def _replace(temporary, path):
 
 
 @contextlib.contextmanager
-def writing(path):
-    """Write ``path`` atomically: the block writes the temporary path it is given; at the
-    block's end that file replaces ``path`` (a symbolic link there is replaced, not written
-    through); on an error or an interrupt it is removed and ``path`` is left as it was. An
-    OSError (a full disk, a read-only folder) becomes an OutputError that names ``path``:
-    ``cannot write <path>: <reason>``."""
+def replacing(path):
+    """Write ``path`` atomically: the block writes the temporary path it is given (hidden,
+    beside ``path``, with its suffix); at the block's end that file replaces ``path`` (a
+    symbolic link there is replaced, not written through); on an error or an interrupt it is
+    removed and ``path`` is left as it was. Errors stay OSErrors: the one mechanism under
+    ``writing`` and ``phasegrad.config.export_wisdom``."""
     path = Path(path)
     temporary = _temporary(path)
     try:
-        try:
-            yield temporary
-        except OSError as error:
-            raise OutputError(f"cannot write {path}: {_strerror(error)}") from None
+        yield temporary
         if temporary.exists():  # a writer may decline to write (a plot without matplotlib)
-            _replace(temporary, path)
+            os.replace(temporary, path)
     finally:
         _discard(temporary)
+
+
+@contextlib.contextmanager
+def writing(path):
+    """``replacing(path)`` for the command line and the benchmark suite: an OSError (a full
+    disk, a read-only folder) becomes an OutputError that names ``path``:
+    ``cannot write <path>: <reason>``."""
+    try:
+        with replacing(path) as temporary:
+            yield temporary
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {_strerror(error)}") from None
 
 
 class OutputSet:

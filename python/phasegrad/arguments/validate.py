@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 import operator
+import os
 
 import numpy as np
 
@@ -183,6 +184,21 @@ def _integer(x, name, minimum, what):
         raise TypeError(f"{name} must be a {what} integer; got {x!r}") from None
     if value < minimum:
         raise ValueError(f"{name} must be a {what} integer; got {value}")
+    return value
+
+
+def environment_count(variable, default):
+    """The positive integer in the environment variable ``variable``, or ``default`` when it
+    is unset or blank; ``ValueError`` naming the variable for anything else."""
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{variable} must be a positive integer; got {text!r}")
     return value
 
 

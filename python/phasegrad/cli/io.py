@@ -10,11 +10,12 @@ the benchmark suite uses too.
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from ..arguments.validate import environment_count
 
 __all__ = ["DEFAULT_MAX_INPUT_VALUES", "DataError", "max_input_values", "read_image",
            "read_stack", "write_json"]
@@ -28,16 +29,10 @@ DEFAULT_MAX_INPUT_VALUES = 2**27
 def max_input_values():
     """The limit on the values of an input file: ``PHASEGRAD_MAX_INPUT_VALUES`` or the
     default."""
-    text = os.environ.get("PHASEGRAD_MAX_INPUT_VALUES", "").strip()
-    if not text:
-        return DEFAULT_MAX_INPUT_VALUES
     try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise DataError(f"PHASEGRAD_MAX_INPUT_VALUES must be a positive integer; got {text!r}")
-    return value
+        return environment_count("PHASEGRAD_MAX_INPUT_VALUES", DEFAULT_MAX_INPUT_VALUES)
+    except ValueError as error:  # a bad setting is the user's input, not a bug: one line
+        raise DataError(str(error)) from None
 
 
 def _check_size(path, count, what):
