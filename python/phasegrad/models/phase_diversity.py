@@ -1,0 +1,200 @@
+"""Phase diversity with the object eliminated (Gonsalves 1982; Paxman, Schulz & Fienup 1992).
+
+``PhaseDiversity`` holds K >= 2 images of one unknown extended scene, each seen through the
+same unknown wavefront plus a known diversity phase, and minimises over the wavefront alone:
+for each trial wavefront the scene that fits best (the multi-frame Wiener object) is solved for
+in closed form and eliminated. Its PSFs are ``PhaseRetrieval``'s (same pupil, basis,
+wavelengths and conventions); the backends are ``"fused"`` (C++, ``fused_pd.py``) and
+``"reference"`` (composed from ``phasegrad.reference`` ops, ``reference_pd.py``, the
+specification). docs/phase-diversity.md has the derivation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..arguments import phase_diversity as pda
+from ..arguments import validate as v
+from .fused_pd import FusedPhaseDiversity
+from .phase_retrieval import PhaseRetrieval
+from .reference_pd import ReferencePhaseDiversity
+
+_BACKENDS = ("fused", "reference")
+
+
+class PhaseDiversity:
+    """The object-eliminated phase-diversity metric and its exact gradient.
+
+    The images ``d_k`` (k = 1..K) are one unknown scene ``o`` convolved (circularly, on the
+    N x N grid) with the K PSFs ``I_k`` of the wavefront ``W = sum_j a_j Z_j`` plus the known
+    diversity ``Phi_k``; ``I_k`` is exactly ``PhaseRetrieval``'s image of plane k (centred at
+    pixel (N//2, N//2), band weights as photon fractions). With the spectra::
+
+        S_k = DFT2(ifftshift(I_k))     the OTFs
+        D_k = DFT2(ifftshift(d_k))     the data's spectra (computed once)
+        Q   = gamma + sum_k |S_k|^2,   U = sum_k D_k conj(S_k),   O = U / Q
+
+    ``O`` is the multi-frame Wiener object, the scene that minimises the Tikhonov-regularised
+    misfit for the trial wavefront, and the metric is that misfit at ``O``::
+
+        E = (1 / N^2) sum_f [ sum_k |D_k - O S_k|^2 + gamma |O|^2 ]
+          = (1 / N^2) sum_f [ sum_k |D_k|^2 - |U|^2 / Q ]
+
+    By Parseval, ``E = sum_k sum_x (d_k - o * I_k)^2 + gamma sum_x o^2`` with
+    ``o = estimate_object(a)`` and ``*`` the circular convolution: an image-domain sum of
+    squares in the data's units squared. Its gradient with respect to the OTFs is
+    ``S_k_bar = -(2 / N^2) conj(O) (D_k - O S_k)`` (the object's own variation drops out: E is
+    stationary in O), carried back to the wavefront through the PSFs' reverse pass (Eq. 100).
+
+    Parameters
+    ----------
+    amplitude : array_like, (n, n), real
+        Pupil amplitude A.
+    basis : array_like, (J, n, n), real, or None
+        Wavefront modes Z_j in OPD units; ``None``: the parameters are the (n, n) wavefront
+        map itself.
+    data : array_like, (K, M, M), float32 or float64
+        The K >= 2 diversity images, centred like the PSFs, Nyquist-sampled on the FFT grid:
+        ``M = N = pad * n`` (no binning, no window). Their dtype sets the model's precision.
+    diversity : array_like, (K, n, n), real
+        The known phase of each image in OPD units (e.g. +-defocus).
+    regularization : float
+        gamma > 0, absolute, in the units of ``|S_k|^2`` (the PSFs' sum squared): the zero
+        frequency of every OTF is the PSF's total light ``F = N^2 sum A^2 sum_lam s_lam``, so
+        ``sum_k |S_k|^2 <= K F^2`` and gamma is compared with that. In the image domain it
+        weighs ``sum o^2``, o in units of the data per unit PSF. Noise-free data take a tiny
+        gamma (1e-10 K F^2); with white noise of variance sigma^2 per pixel the Wiener choice
+        is ``gamma = N^2 sigma^2 / |O(f)|^2`` at the frequencies that matter (the scene's
+        power there), e.g. ``N^2 sigma^2 / (sum_x o)^2`` times a few hundred to a few
+        thousand for a scene whose spectrum falls as 1/f^2.
+    wavelength : float
+        The reference wavelength (W is in OPD units of it).
+    pad : int or float
+        Padding factor: the FFT grid is N = pad * n (an integer); Nyquist sampling of the
+        scene needs pad >= 2.
+    wavelengths, spectral_weights : sequence of float or None
+        Broadband light, as for ``PhaseRetrieval`` (weights are photon fractions).
+    backend : {"fused", "reference"}
+        ``"fused"`` (default): C++ kernels; ``"reference"``: composed from NumPy reference
+        ops (the specification; slower).
+
+    Examples
+    --------
+    >>> import numpy as np, phasegrad as pg
+    >>> A = pg.circular_pupil(16)
+    >>> Z = pg.zernike_basis(5, 16, first=2)
+    >>> defocus = pg.zernike_basis(1, 16, first=4)[0]
+    >>> div = np.stack([defocus, -defocus])
+    >>> m = pg.PhaseDiversity(amplitude=A, basis=Z, data=np.ones((2, 32, 32)),
+    ...                       diversity=div, regularization=1e-3)
+    >>> E, a_bar = m.value_and_grad(np.zeros(5))
+    >>> a_bar.shape
+    (5,)
+    """
+
+    def __init__(self, amplitude, basis, data, diversity, regularization, wavelength=1.0,
+                 pad=2, wavelengths=None, spectral_weights=None, backend="fused"):
+        v.one_of(backend, "backend", _BACKENDS)
+        data = pda.diversity_images(data)
+        self.regularization = pda.regularization(regularization)
+        # The PSFs are PhaseRetrieval's: its rules check the pupil, basis, diversity phases,
+        # sampling and spectrum (and that data is (K, pad * n, pad * n)); its reference
+        # backend makes the reference PSFs.
+        self.psf_model = PhaseRetrieval(
+            amplitude=amplitude, basis=basis, data=np.zeros_like(data), wavelength=wavelength,
+            pad=pad, diversity=diversity, wavelengths=wavelengths,
+            spectral_weights=spectral_weights, backend="reference")
+        psf = self.psf_model
+        self.data = data
+        self.dtype = data.dtype
+        self.n, self.grid, self.pad = psf.n, psf.grid, psf.pad
+        self.amplitude, self.basis, self.diversity = psf.amplitude, psf.basis, psf.diversity
+        self.wavelength, self.wavelengths = psf.wavelength, psf.wavelengths
+        self.spectral_weights = psf.spectral_weights
+        self.band_weights = getattr(psf, "band_weights", psf.spectral_weights)  # TEMP until i12ref
+        self.backend = backend
+        self._impl = FusedPhaseDiversity(self) if backend == "fused" else \
+            ReferencePhaseDiversity(self, psf)
+
+    # -- parameters ------------------------------------------------------------------------
+    @property
+    def coefficient_shape(self):
+        """Shape of the wavefront parameters ``a``: (J,) with a basis, (n, n) without."""
+        return self.psf_model.coefficient_shape
+
+    @property
+    def n_params(self):
+        """Length of the flat parameter vector of ``fun_and_jac``."""
+        return int(np.prod(self.coefficient_shape))
+
+    @property
+    def parameters(self):
+        """The one block of the flat vector: ``wavefront`` (``PhaseRetrieval.parameters``'
+        layout; the scene is eliminated, not a parameter)."""
+        return self.psf_model.parameters
+
+    def pack(self, a=None, *, wavefront=None):
+        """The flat float64 vector of the wavefront ``a`` (or ``wavefront=``)."""
+        if (a is None) == (wavefront is None):
+            raise ValueError("give the wavefront once: pack(a) or pack(wavefront=a)")
+        a = v.array(a if a is not None else wavefront, "a", kind="real")
+        if a.shape != self.coefficient_shape:
+            raise ValueError(f"a must have shape {self.coefficient_shape}; got {a.shape}")
+        return np.asarray(a, dtype=np.float64).ravel()
+
+    def unpack(self, x):
+        """``{"wavefront": a}`` from a flat vector (the inverse of ``pack``)."""
+        x = self._flat(x)
+        return {"wavefront": x.reshape(self.coefficient_shape)}
+
+    def _flat(self, x):
+        x = v.array(x, "x", kind="real")
+        if x.shape != (self.n_params,):
+            raise ValueError(f"x must be a flat vector of {self.n_params} parameters; got "
+                             f"shape {x.shape}")
+        v.finite(x, "x")
+        return x
+
+    def _coefficients(self, a):
+        """``a`` in the model's precision and coefficient shape; the flat vector is taken too."""
+        a = v.array(a, "a", kind="real")
+        shape = self.coefficient_shape
+        if a.shape != shape and a.shape != (self.n_params,):
+            what = "one per basis mode" if self.basis is not None else "the (n, n) wavefront map"
+            raise ValueError(f"a must have shape {shape} ({what}) or be the flat vector of "
+                             f"{self.n_params}; got {a.shape}")
+        v.finite(a, "a")
+        return v.cast(a.reshape(shape), self.dtype, "a")
+
+    # -- the computations ------------------------------------------------------------------
+    def value_and_grad(self, a):
+        """``(E, a_bar)``: the metric (a Python float, summed in double) and ``dE/da``,
+        shaped like ``a`` in the model's precision."""
+        shape = np.shape(a)
+        coefficients = self._coefficients(a)
+        energy, a_bar = self._impl.value_and_grad(coefficients)
+        return energy, a_bar.reshape(shape)
+
+    def fun_and_jac(self, x):
+        """E and its gradient for a flat float64 vector, both float64 (for
+        ``pg.optimize.lbfgs`` and ``scipy.optimize.minimize(..., jac=True)``)."""
+        energy, a_bar = self.value_and_grad(self._flat(x))
+        return float(energy), np.asarray(a_bar, dtype=np.float64).ravel()
+
+    def estimate_object(self, a):
+        """The scene the wavefront ``a`` implies: ``fftshift(Re(IDFT2(O)))``, (N, N) in the
+        model's precision, centred like the data (its pixel (N//2, N//2) is the on-axis
+        point, as ``PhaseRetrieval``'s ``object=``), in units of the data per unit PSF
+        (``d_k ~= o * I_k``)."""
+        return self._impl.estimate_object(self._coefficients(a))
+
+    def wavefront(self, a):
+        """The wavefront W (OPD units, (n, n)) for parameters ``a``."""
+        return self.psf_model.wavefront(self._coefficients(a))
+
+    def __repr__(self):
+        modes = "point-by-point" if self.basis is None else f"{self.basis.shape[0]} modes"
+        return (f"PhaseDiversity(n={self.n}, {modes}, images={self.data.shape[0]}, "
+                f"grid={self.grid}, wavelengths={len(self.wavelengths)}, "
+                f"regularization={self.regularization:g}, dtype={self.dtype}, "
+                f"backend={self.backend!r})")
