@@ -1,7 +1,7 @@
 // The fused object-eliminated phase-diversity metric; see models/phase_diversity.hpp.
 #include "phasegrad/models/phase_diversity.hpp"
 
-#include <cstring>
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
@@ -11,22 +11,33 @@ namespace phasegrad::models {
 
 namespace {
 
-// Index of the pixel that ifftshift moves to position i of an axis of length N (N//2 -> 0),
-// and the one fftshift moves there ((N+1)//2 -> 0): for i in [0, N).
-inline std::size_t ifftshift_source(std::size_t i, std::size_t grid) {
-  return (i + grid / 2) % grid;
-}
-inline std::size_t fftshift_source(std::size_t i, std::size_t grid) {
-  return (i + (grid + 1) / 2) % grid;
+// A cyclic shift of one row: out[x] = in[(x + shift) % N] (shift < N), as two contiguous
+// copies. ifftshift is the shift N//2, fftshift the shift (N+1)//2.
+template <class In, class Out, class Store>
+inline void shifted_row(const In* in, Out* out, std::size_t grid, std::size_t shift,
+                        Store store) {
+  const std::size_t head = grid - shift;
+  for (std::size_t x = 0; x < head; ++x) store(out[x], in[x + shift]);
+  for (std::size_t x = head; x < grid; ++x) store(out[x], in[x - head]);
 }
 
 }  // namespace
+
+// Pass F's scratch: per image the OTF's real and imaginary parts along one row (then the OTF
+// cotangent's), the row's Q, U, O and e(f), all in double.
+template <class T>
+struct FusedPhaseDiversity<T>::Row {
+  explicit Row(std::size_t images, std::size_t grid)
+      : otf_re(images * grid), otf_im(images * grid), q(grid), u_re(grid), u_im(grid),
+        energy(grid) {}
+  std::vector<double> otf_re, otf_im, q, u_re, u_im, energy;
+};
 
 template <class T>
 FusedPhaseDiversity<T>::FusedPhaseDiversity(const PhaseRetrievalConfig<T>& config,
                                             double regularization)
     : engine_(config) {
-  if (config.bin != 1 || config.planes < 2) {
+  if (config.bin != 1 || config.planes < 2 || config.data == nullptr) {
     throw std::invalid_argument("phase diversity needs K >= 2 images and no binning");
   }
   if (!(regularization > 0)) throw std::invalid_argument("regularization must be positive");
@@ -34,29 +45,22 @@ FusedPhaseDiversity<T>::FusedPhaseDiversity(const PhaseRetrievalConfig<T>& confi
   grid_ = config.grid;
   pairs_ = (images_ + 1) / 2;
   gamma_ = regularization;
-  const std::size_t pixels = grid_ * grid_;
+  const std::size_t grid = grid_, pixels = grid * grid;
   data_spectra_ = Buffer<Complex>::zeros(images_ * pixels);
   image_ = Buffer<T>::zeros(pixels);
   otfs_ = Buffer<Complex>::zeros(pairs_ * pixels);
   otfs_bar_ = Buffer<Complex>::zeros(pairs_ * pixels);
   // D_k = DFT2(ifftshift(d_k)), once.
   for (std::size_t k = 0; k < images_; ++k) {
-    spectrum_of(config.data + k * pixels, data_spectra_.data() + k * pixels);
-  }
-  dft2_unnormalized<T>(data_spectra_.data(), data_spectra_.data(), images_, grid_, grid_, false,
-                       1);
-}
-
-// The ifftshift of a real (N, N) image into a complex buffer (imaginary parts zero).
-template <class T>
-void FusedPhaseDiversity<T>::spectrum_of(const T* image, Complex* spectrum) {
-  const std::size_t grid = grid_;
-  for (std::size_t y = 0; y < grid; ++y) {
-    const T* row = image + ifftshift_source(y, grid) * grid;
-    for (std::size_t x = 0; x < grid; ++x) {
-      spectrum[y * grid + x] = Complex(row[ifftshift_source(x, grid)], T(0));
+    const T* image = config.data + k * pixels;
+    Complex* spectrum = data_spectra_.data() + k * pixels;
+    for (std::size_t y = 0; y < grid; ++y) {
+      shifted_row(image + ((y + grid / 2) % grid) * grid, spectrum + y * grid, grid, grid / 2,
+                  [](Complex& out, T in) { out = Complex(in, T(0)); });
     }
   }
+  dft2_unnormalized<T>(data_spectra_.data(), data_spectra_.data(), images_, grid, grid, false,
+                       1);
 }
 
 template <class T>
@@ -85,28 +89,20 @@ void FusedPhaseDiversity<T>::plan_for(int threads) {
 // pairs' forward transforms: otfs_[p] = S_2p + i S_2p+1.
 template <class T>
 void FusedPhaseDiversity<T>::otf_pairs(const T* params, int threads) {
-  const std::size_t grid = grid_, pixels = grid * grid;
+  const std::size_t grid = grid_, pixels = grid * grid, half = grid / 2;
   engine_.begin(params, nullptr, threads);
   for (std::size_t k = 0; k < images_; ++k) {
-    T* image = image_.data();
-    engine_.psf(k, image, threads);
+    const T* image = image_.data();
+    engine_.psf(k, image_.data(), threads);
     Complex* pair = otfs_.data() + (k / 2) * pixels;
-    const bool imaginary = k % 2 == 1;
-    const int team = threads_for(pixels, threads);
-    const long long rows = static_cast<long long>(grid);
-#pragma omp parallel for num_threads(team) schedule(static)
-    for (long long yy = 0; yy < rows; ++yy) {
-      const auto y = static_cast<std::size_t>(yy);
-      const T* row = image + ifftshift_source(y, grid) * grid;
-      Complex* out = pair + y * grid;
-      if (imaginary) {
-        for (std::size_t x = 0; x < grid; ++x) {
-          out[x] = Complex(out[x].real(), row[ifftshift_source(x, grid)]);
-        }
+    for (std::size_t y = 0; y < grid; ++y) {
+      const T* row = image + ((y + half) % grid) * grid;
+      if (k % 2 == 1) {
+        shifted_row(row, pair + y * grid, grid, half,
+                    [](Complex& out, T in) { out = Complex(out.real(), in); });
       } else {
-        for (std::size_t x = 0; x < grid; ++x) {
-          out[x] = Complex(row[ifftshift_source(x, grid)], T(0));
-        }
+        shifted_row(row, pair + y * grid, grid, half,
+                    [](Complex& out, T in) { out = Complex(in, T(0)); });
       }
     }
   }
@@ -117,84 +113,148 @@ void FusedPhaseDiversity<T>::otf_pairs(const T* params, int threads) {
   }
 }
 
+// Row y of pass F's forward half: the OTFs S_k from the pairs (Z_p(f) and Z_p(-f)),
+// Q = gamma + sum_k |S_k|^2 and U = sum_k D_k conj(S_k), in double.
+template <class T>
+void FusedPhaseDiversity<T>::wiener_row(std::size_t y, Row& row) const {
+  const std::size_t grid = grid_, pixels = grid * grid, images = images_;
+  const std::size_t y_mirror = (grid - y) % grid;
+  for (std::size_t p = 0; p < pairs_; ++p) {
+    const T* z = reinterpret_cast<const T*>(otfs_.data() + p * pixels + y * grid);
+    const T* w = reinterpret_cast<const T*>(otfs_.data() + p * pixels + y_mirror * grid);
+    double* a_re = row.otf_re.data() + 2 * p * grid;
+    double* a_im = row.otf_im.data() + 2 * p * grid;
+    const bool second = 2 * p + 1 < images;
+    double* b_re = second ? a_re + grid : nullptr;
+    double* b_im = second ? a_im + grid : nullptr;
+    // S_a = (z + conj(w)) / 2, S_b = -i (z - conj(w)) / 2, w = Z_p(-f): x's mirror is N - x
+    // (0 for x = 0).
+    for (std::size_t x = 0; x < grid; ++x) {
+      const std::size_t xm = x == 0 ? 0 : grid - x;
+      const double zr = z[2 * x], zi = z[2 * x + 1], wr = w[2 * xm], wi = w[2 * xm + 1];
+      a_re[x] = 0.5 * (zr + wr);
+      a_im[x] = 0.5 * (zi - wi);
+      if (second) {
+        b_re[x] = 0.5 * (zi + wi);
+        b_im[x] = 0.5 * (wr - zr);
+      }
+    }
+  }
+  double* q = row.q.data();
+  double* u_re = row.u_re.data();
+  double* u_im = row.u_im.data();
+  std::fill(q, q + grid, gamma_);
+  std::fill(u_re, u_re + grid, 0.0);
+  std::fill(u_im, u_im + grid, 0.0);
+  for (std::size_t k = 0; k < images; ++k) {
+    const T* d = reinterpret_cast<const T*>(data_spectra_.data() + k * pixels + y * grid);
+    const double* s_re = row.otf_re.data() + k * grid;
+    const double* s_im = row.otf_im.data() + k * grid;
+#pragma omp simd
+    for (std::size_t x = 0; x < grid; ++x) {
+      const double dr = d[2 * x], di = d[2 * x + 1], sr = s_re[x], si = s_im[x];
+      q[x] += sr * sr + si * si;
+      u_re[x] += dr * sr + di * si;
+      u_im[x] += di * sr - dr * si;
+    }
+  }
+}
+
 template <class T>
 double FusedPhaseDiversity<T>::value_and_grad(const T* params, T* params_bar, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
   plan_for(threads);
   otf_pairs(params, threads);
 
-  using C = std::complex<double>;
   const std::size_t grid = grid_, pixels = grid * grid, images = images_, pairs = pairs_;
   const double gamma = gamma_;
   const double scale = 1.0 / static_cast<double>(pixels);
-  const C cotangent_scale(-2.0 * scale, 0.0);
-  const Complex* otfs = otfs_.data();
-  const Complex* spectra = data_spectra_.data();
-  Complex* otfs_bar = otfs_bar_.data();
+  const double bar_scale = -2.0 * scale;
   std::vector<double> row_energy(grid, 0.0);
   const int team = threads_for(pixels * images, threads);
   const long long rows = static_cast<long long>(grid);
 #pragma omp parallel num_threads(team)
   {
-    std::vector<C> otf(images), residual(images);
+    Row row(images, grid);
 #pragma omp for schedule(static)
     for (long long yy = 0; yy < rows; ++yy) {
       const auto y = static_cast<std::size_t>(yy);
-      const std::size_t y_mirror = (grid - y) % grid;
-      double energy = 0;
+      wiener_row(y, row);
+      // O = U / Q; e = gamma |O|^2 + sum_k |D_k - O S_k|^2; S_k_bar = -(2/N^2) conj(O) R_k,
+      // written over S_k in the scratch rows. O is kept in u.
+      double* q = row.q.data();
+      double* o_re = row.u_re.data();
+      double* o_im = row.u_im.data();
+      double* e = row.energy.data();
+#pragma omp simd
       for (std::size_t x = 0; x < grid; ++x) {
-        const std::size_t f = y * grid + x;
-        const std::size_t mirror = y_mirror * grid + (grid - x) % grid;
-        // S_2p, S_2p+1 from Z_p(f) and Z_p(-f).
-        for (std::size_t p = 0; p < pairs; ++p) {
-          const C z(otfs[p * pixels + f]);
-          const C zm = std::conj(C(otfs[p * pixels + mirror]));
-          otf[2 * p] = 0.5 * (z + zm);
-          if (2 * p + 1 < images) otf[2 * p + 1] = C(0.0, -0.5) * (z - zm);
-        }
-        double q = gamma;
-        C u(0.0, 0.0);
-        for (std::size_t k = 0; k < images; ++k) {
-          const C d(spectra[k * pixels + f]);
-          q += std::norm(otf[k]);
-          u += d * std::conj(otf[k]);
-        }
-        const C object = u / q;
-        double e = gamma * std::norm(object);
-        const C factor = cotangent_scale * std::conj(object);
-        for (std::size_t k = 0; k < images; ++k) {
-          residual[k] = C(spectra[k * pixels + f]) - object * otf[k];
-          e += std::norm(residual[k]);
-        }
-        energy += e;
-        for (std::size_t p = 0; p < pairs; ++p) {
-          C packed = factor * residual[2 * p];
-          if (2 * p + 1 < images) packed += C(0.0, 1.0) * (factor * residual[2 * p + 1]);
-          otfs_bar[p * pixels + f] = Complex(packed);
+        o_re[x] /= q[x];
+        o_im[x] /= q[x];
+        e[x] = gamma * (o_re[x] * o_re[x] + o_im[x] * o_im[x]);
+      }
+      for (std::size_t k = 0; k < images; ++k) {
+        const T* d = reinterpret_cast<const T*>(data_spectra_.data() + k * pixels + y * grid);
+        double* s_re = row.otf_re.data() + k * grid;
+        double* s_im = row.otf_im.data() + k * grid;
+#pragma omp simd
+        for (std::size_t x = 0; x < grid; ++x) {
+          const double sr = s_re[x], si = s_im[x], orr = o_re[x], oi = o_im[x];
+          const double rr = d[2 * x] - (orr * sr - oi * si);
+          const double ri = d[2 * x + 1] - (orr * si + oi * sr);
+          e[x] += rr * rr + ri * ri;
+          s_re[x] = bar_scale * (orr * rr + oi * ri);
+          s_im[x] = bar_scale * (orr * ri - oi * rr);
         }
       }
-      row_energy[y] = energy;
+      // Y_p = S_2p_bar + i S_2p+1_bar.
+      for (std::size_t p = 0; p < pairs; ++p) {
+        T* out = reinterpret_cast<T*>(otfs_bar_.data() + p * pixels + y * grid);
+        const double* a_re = row.otf_re.data() + 2 * p * grid;
+        const double* a_im = row.otf_im.data() + 2 * p * grid;
+        if (2 * p + 1 < images) {
+          const double* b_re = a_re + grid;
+          const double* b_im = a_im + grid;
+#pragma omp simd
+          for (std::size_t x = 0; x < grid; ++x) {
+            out[2 * x] = static_cast<T>(a_re[x] - b_im[x]);
+            out[2 * x + 1] = static_cast<T>(a_im[x] + b_re[x]);
+          }
+        } else {
+#pragma omp simd
+          for (std::size_t x = 0; x < grid; ++x) {
+            out[2 * x] = static_cast<T>(a_re[x]);
+            out[2 * x + 1] = static_cast<T>(a_im[x]);
+          }
+        }
+      }
+      double sum = 0;
+      for (std::size_t x = 0; x < grid; ++x) sum += e[x];
+      row_energy[y] = sum;
     }
   }
   double total = 0;
   for (const double e : row_energy) total += e;
 
+  Complex* otfs_bar = otfs_bar_.data();
   for (std::size_t p = 0; p < pairs; ++p) {
     Complex* pair = otfs_bar + p * pixels;
     rows_inverse_.execute(pair, pair);
     columns_inverse_.execute(pair, pair);
   }
-  // I_k_bar = fftshift(Re or Im of the pair's inverse transform), last image first.
+  // I_k_bar = fftshift(the real (even k) or imaginary (odd k) part of the pair's inverse
+  // transform); the last image first, whose fields the engine still holds.
+  const std::size_t shift = (grid + 1) / 2;
   for (std::size_t kk = images; kk-- > 0;) {
     const Complex* pair = otfs_bar + (kk / 2) * pixels;
-    const bool imaginary = kk % 2 == 1;
     T* image = image_.data();
     for (std::size_t y = 0; y < grid; ++y) {
-      const Complex* row = pair + fftshift_source(y, grid) * grid;
-      T* out = image + y * grid;
-      for (std::size_t x = 0; x < grid; ++x) {
-        const Complex value = row[fftshift_source(x, grid)];
-        out[x] = imaginary ? value.imag() : value.real();
+      const Complex* row = pair + ((y + shift) % grid) * grid;
+      if (kk % 2 == 1) {
+        shifted_row(row, image + y * grid, grid, shift,
+                    [](T& out, const Complex& in) { out = in.imag(); });
+      } else {
+        shifted_row(row, image + y * grid, grid, shift,
+                    [](T& out, const Complex& in) { out = in.real(); });
       }
     }
     engine_.psf_reverse(kk, image, kk == images - 1, kk == 0, params_bar, nullptr, threads);
@@ -208,40 +268,23 @@ void FusedPhaseDiversity<T>::estimate_object(const T* params, T* object, int thr
   plan_for(threads);
   otf_pairs(params, threads);
 
-  using C = std::complex<double>;
-  const std::size_t grid = grid_, pixels = grid * grid, images = images_, pairs = pairs_;
-  const Complex* otfs = otfs_.data();
-  const Complex* spectra = data_spectra_.data();
+  const std::size_t grid = grid_, pixels = grid * grid;
   Complex* spectrum = otfs_bar_.data();
-  std::vector<C> otf(images);
+  Row row(images_, grid);
   for (std::size_t y = 0; y < grid; ++y) {
-    const std::size_t y_mirror = (grid - y) % grid;
+    wiener_row(y, row);
     for (std::size_t x = 0; x < grid; ++x) {
-      const std::size_t f = y * grid + x;
-      const std::size_t mirror = y_mirror * grid + (grid - x) % grid;
-      for (std::size_t p = 0; p < pairs; ++p) {
-        const C z(otfs[p * pixels + f]);
-        const C zm = std::conj(C(otfs[p * pixels + mirror]));
-        otf[2 * p] = 0.5 * (z + zm);
-        if (2 * p + 1 < images) otf[2 * p + 1] = C(0.0, -0.5) * (z - zm);
-      }
-      double q = gamma_;
-      C u(0.0, 0.0);
-      for (std::size_t k = 0; k < images; ++k) {
-        q += std::norm(otf[k]);
-        u += C(spectra[k * pixels + f]) * std::conj(otf[k]);
-      }
-      spectrum[f] = Complex(u / q);
+      spectrum[y * grid + x] = Complex(static_cast<T>(row.u_re[x] / row.q[x]),
+                                       static_cast<T>(row.u_im[x] / row.q[x]));
     }
   }
   rows_inverse_.execute(spectrum, spectrum);
   columns_inverse_.execute(spectrum, spectrum);
   const T scale = static_cast<T>(1.0 / static_cast<double>(pixels));
+  const std::size_t shift = (grid + 1) / 2;
   for (std::size_t y = 0; y < grid; ++y) {
-    const Complex* row = spectrum + fftshift_source(y, grid) * grid;
-    for (std::size_t x = 0; x < grid; ++x) {
-      object[y * grid + x] = row[fftshift_source(x, grid)].real() * scale;
-    }
+    shifted_row(spectrum + ((y + shift) % grid) * grid, object + y * grid, grid, shift,
+                [scale](T& out, const Complex& in) { out = in.real() * scale; });
   }
 }
 

@@ -52,9 +52,10 @@ class FusedPhaseDiversity {
   const PhaseRetrievalConfig<T>& config() const { return engine_.config(); }
 
  private:
+  struct Row;  // one thread's scratch rows of pass F (phase_diversity.cpp)
   void plan_for(int threads);
-  void spectrum_of(const T* image, Complex* spectrum);
   void otf_pairs(const T* params, int threads);
+  void wiener_row(std::size_t y, Row& row) const;
 
   FusedPhaseRetrieval<T> engine_;
   std::size_t images_ = 0, grid_ = 0, pairs_ = 0;
