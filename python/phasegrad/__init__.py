@@ -33,6 +33,7 @@ _NAMES = {
     "Hologram": "models",
     "PhaseDiversity": "models",
     "PhaseRetrieval": "models",
+    "PointSources": "models",
     "SegmentedPupil": "pupils",
     "circular_pupil": "pupils",
     "hex_segments": "pupils",
