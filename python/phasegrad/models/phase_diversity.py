@@ -105,13 +105,16 @@ class PhaseDiversity:
             pad=pad, diversity=diversity, wavelengths=wavelengths,
             spectral_weights=spectral_weights, backend="reference")
         psf = self.psf_model
+        if data.shape[1] != psf.grid:
+            raise ValueError(f"data must have shape (K, {psf.grid}, {psf.grid}): the images on "
+                             f"the whole FFT grid N = pad * n (n = {psf.n}, pad = {pad!r}), "
+                             f"with no binning or window; got {data.shape}")
         self.data = data
         self.dtype = data.dtype
         self.n, self.grid, self.pad = psf.n, psf.grid, psf.pad
         self.amplitude, self.basis, self.diversity = psf.amplitude, psf.basis, psf.diversity
         self.wavelength, self.wavelengths = psf.wavelength, psf.wavelengths
-        self.spectral_weights = psf.spectral_weights
-        self.band_weights = getattr(psf, "band_weights", psf.spectral_weights)  # TEMP until i12ref
+        self.spectral_weights, self.band_weights = psf.spectral_weights, psf.band_weights
         self.backend = backend
         self._impl = FusedPhaseDiversity(self) if backend == "fused" else \
             ReferencePhaseDiversity(self, psf)
@@ -133,19 +136,14 @@ class PhaseDiversity:
         layout; the scene is eliminated, not a parameter)."""
         return self.psf_model.parameters
 
-    def pack(self, a=None, *, wavefront=None):
-        """The flat float64 vector of the wavefront ``a`` (or ``wavefront=``)."""
-        if (a is None) == (wavefront is None):
-            raise ValueError("give the wavefront once: pack(a) or pack(wavefront=a)")
-        a = v.array(a if a is not None else wavefront, "a", kind="real")
-        if a.shape != self.coefficient_shape:
-            raise ValueError(f"a must have shape {self.coefficient_shape}; got {a.shape}")
-        return np.asarray(a, dtype=np.float64).ravel()
+    def pack(self, a=None, **blocks):
+        """The flat float64 vector of the wavefront ``a`` (or ``wavefront=``; zeros when
+        neither is given), as ``PhaseRetrieval.pack``."""
+        return self.psf_model.pack(a, **blocks)
 
     def unpack(self, x):
         """``{"wavefront": a}`` from a flat vector (the inverse of ``pack``)."""
-        x = self._flat(x)
-        return {"wavefront": x.reshape(self.coefficient_shape)}
+        return self.psf_model.unpack(x)
 
     def _flat(self, x):
         x = v.array(x, "x", kind="real")
