@@ -36,9 +36,21 @@ struct FusedPhaseDiversity<T>::Row {
 template <class T>
 FusedPhaseDiversity<T>::FusedPhaseDiversity(const PhaseRetrievalConfig<T>& config,
                                             double regularization)
-    : engine_(config) {
-  if (config.bin != 1 || config.planes < 2 || config.data == nullptr) {
-    throw std::invalid_argument("phase diversity needs K >= 2 images and no binning");
+    : cfg_(config) {
+  if (config.bin != 1 || config.planes < 2 || config.data == nullptr ||
+      config.diversity == nullptr) {
+    throw std::invalid_argument("phase diversity needs K >= 2 images, their diversity phases "
+                                "and no binning");
+  }
+  // One engine per image: its plane is the image's diversity phase; it never reads data.
+  const std::size_t n = config.n;
+  for (std::size_t k = 0; k < config.planes; ++k) {
+    PhaseRetrievalConfig<T> single = config;
+    single.planes = 1;
+    single.diversity = config.diversity + k * n * n;
+    single.data = nullptr;
+    single.weights = nullptr;
+    engines_.push_back(std::make_unique<FusedPhaseRetrieval<T>>(single));
   }
   if (!(regularization > 0)) throw std::invalid_argument("regularization must be positive");
   images_ = config.planes;
@@ -48,6 +60,7 @@ FusedPhaseDiversity<T>::FusedPhaseDiversity(const PhaseRetrievalConfig<T>& confi
   const std::size_t grid = grid_, pixels = grid * grid;
   data_spectra_ = Buffer<Complex>::zeros(images_ * pixels);
   image_ = Buffer<T>::zeros(pixels);
+  gradient_ = Buffer<T>::zeros(config.modes > 0 ? config.modes : n * n);
   otfs_ = Buffer<Complex>::zeros(pairs_ * pixels);
   otfs_bar_ = Buffer<Complex>::zeros(pairs_ * pixels);
   // D_k = DFT2(ifftshift(d_k)), once.
@@ -65,8 +78,10 @@ FusedPhaseDiversity<T>::FusedPhaseDiversity(const PhaseRetrievalConfig<T>& confi
 
 template <class T>
 std::size_t FusedPhaseDiversity<T>::workspace_bytes() const {
-  return engine_.workspace_bytes() + data_spectra_.bytes() + image_.bytes() + otfs_.bytes() +
-         otfs_bar_.bytes();
+  std::size_t total = data_spectra_.bytes() + image_.bytes() + gradient_.bytes() +
+                      otfs_.bytes() + otfs_bar_.bytes();
+  for (const auto& engine : engines_) total += engine->workspace_bytes();
+  return total;
 }
 
 template <class T>
@@ -90,10 +105,10 @@ void FusedPhaseDiversity<T>::plan_for(int threads) {
 template <class T>
 void FusedPhaseDiversity<T>::otf_pairs(const T* params, int threads) {
   const std::size_t grid = grid_, pixels = grid * grid, half = grid / 2;
-  engine_.begin(params, nullptr, threads);
   for (std::size_t k = 0; k < images_; ++k) {
     const T* image = image_.data();
-    engine_.psf(k, image_.data(), threads);
+    engines_[k]->begin(params, nullptr, threads);
+    engines_[k]->psf(0, image_.data(), threads);
     Complex* pair = otfs_.data() + (k / 2) * pixels;
     for (std::size_t y = 0; y < grid; ++y) {
       const T* row = image + ((y + half) % grid) * grid;
@@ -124,19 +139,29 @@ void FusedPhaseDiversity<T>::wiener_row(std::size_t y, Row& row) const {
     const T* w = reinterpret_cast<const T*>(otfs_.data() + p * pixels + y_mirror * grid);
     double* a_re = row.otf_re.data() + 2 * p * grid;
     double* a_im = row.otf_im.data() + 2 * p * grid;
-    const bool second = 2 * p + 1 < images;
-    double* b_re = second ? a_re + grid : nullptr;
-    double* b_im = second ? a_im + grid : nullptr;
-    // S_a = (z + conj(w)) / 2, S_b = -i (z - conj(w)) / 2, w = Z_p(-f): x's mirror is N - x
-    // (0 for x = 0).
-    for (std::size_t x = 0; x < grid; ++x) {
-      const std::size_t xm = x == 0 ? 0 : grid - x;
-      const double zr = z[2 * x], zi = z[2 * x + 1], wr = w[2 * xm], wi = w[2 * xm + 1];
-      a_re[x] = 0.5 * (zr + wr);
-      a_im[x] = 0.5 * (zi - wi);
-      if (second) {
+    // S_a = (z + conj(w)) / 2, S_b = -i (z - conj(w)) / 2 with w = Z_p(-f): x's mirror is
+    // N - x, and 0 for x = 0 (taken alone, so that the loop over the others vectorises).
+    a_re[0] = 0.5 * (z[0] + w[0]);
+    a_im[0] = 0.5 * (z[1] - w[1]);
+    if (2 * p + 1 < images) {
+      double* b_re = a_re + grid;
+      double* b_im = a_im + grid;
+      b_re[0] = 0.5 * (z[1] + w[1]);
+      b_im[0] = 0.5 * (w[0] - z[0]);
+#pragma omp simd
+      for (std::size_t x = 1; x < grid; ++x) {
+        const double zr = z[2 * x], zi = z[2 * x + 1];
+        const double wr = w[2 * (grid - x)], wi = w[2 * (grid - x) + 1];
+        a_re[x] = 0.5 * (zr + wr);
+        a_im[x] = 0.5 * (zi - wi);
         b_re[x] = 0.5 * (zi + wi);
         b_im[x] = 0.5 * (wr - zr);
+      }
+    } else {
+#pragma omp simd
+      for (std::size_t x = 1; x < grid; ++x) {
+        a_re[x] = 0.5 * (z[2 * x] + w[2 * (grid - x)]);
+        a_im[x] = 0.5 * (z[2 * x + 1] - w[2 * (grid - x) + 1]);
       }
     }
   }
@@ -242,9 +267,9 @@ double FusedPhaseDiversity<T>::value_and_grad(const T* params, T* params_bar, in
     columns_inverse_.execute(pair, pair);
   }
   // I_k_bar = fftshift(the real (even k) or imaginary (odd k) part of the pair's inverse
-  // transform); the last image first, whose fields the engine still holds.
-  const std::size_t shift = (grid + 1) / 2;
-  for (std::size_t kk = images; kk-- > 0;) {
+  // transform), through image k's engine; a_bar = the sum of the engines' gradients.
+  const std::size_t shift = (grid + 1) / 2, count = gradient_.size();
+  for (std::size_t kk = 0; kk < images; ++kk) {
     const Complex* pair = otfs_bar + (kk / 2) * pixels;
     T* image = image_.data();
     for (std::size_t y = 0; y < grid; ++y) {
@@ -257,7 +282,11 @@ double FusedPhaseDiversity<T>::value_and_grad(const T* params, T* params_bar, in
                     [](T& out, const Complex& in) { out = in.real(); });
       }
     }
-    engine_.psf_reverse(kk, image, kk == images - 1, kk == 0, params_bar, nullptr, threads);
+    T* gradient = kk == 0 ? params_bar : gradient_.data();
+    engines_[kk]->psf_reverse(0, image, true, true, gradient, nullptr, threads);
+    if (kk > 0) {
+      for (std::size_t j = 0; j < count; ++j) params_bar[j] += gradient[j];
+    }
   }
   return total * scale;
 }

@@ -33,7 +33,7 @@ class FusedPhaseDiversity:
         return self._model.workspace_bytes
 
     def value_and_grad(self, a):
-        return self._model.value_and_grad(np.ascontiguousarray(a), get_num_threads())
+        return self._model.value_and_grad(a, get_num_threads())  # a: C-contiguous (a cast)
 
     def estimate_object(self, a):
         return self._model.estimate_object(np.ascontiguousarray(a), get_num_threads())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arguments import least_squares as lsq
 from ..arguments import phase_diversity as pda
 from ..arguments import validate as v
 from .fused_pd import FusedPhaseDiversity
@@ -116,6 +117,8 @@ class PhaseDiversity:
         self.wavelength, self.wavelengths = psf.wavelength, psf.wavelengths
         self.spectral_weights, self.band_weights = psf.spectral_weights, psf.band_weights
         self.backend = backend
+        self._shape = psf.coefficient_shape
+        self._size = int(np.prod(self._shape))
         self._impl = FusedPhaseDiversity(self) if backend == "fused" else \
             ReferencePhaseDiversity(self, psf)
 
@@ -123,12 +126,12 @@ class PhaseDiversity:
     @property
     def coefficient_shape(self):
         """Shape of the wavefront parameters ``a``: (J,) with a basis, (n, n) without."""
-        return self.psf_model.coefficient_shape
+        return self._shape
 
     @property
     def n_params(self):
         """Length of the flat parameter vector of ``fun_and_jac``."""
-        return int(np.prod(self.coefficient_shape))
+        return self._size
 
     @property
     def parameters(self):
@@ -144,14 +147,6 @@ class PhaseDiversity:
     def unpack(self, x):
         """``{"wavefront": a}`` from a flat vector (the inverse of ``pack``)."""
         return self.psf_model.unpack(x)
-
-    def _flat(self, x):
-        x = v.array(x, "x", kind="real")
-        if x.shape != (self.n_params,):
-            raise ValueError(f"x must be a flat vector of {self.n_params} parameters; got "
-                             f"shape {x.shape}")
-        v.finite(x, "x")
-        return x
 
     def _coefficients(self, a):
         """``a`` in the model's precision and coefficient shape; the flat vector is taken too."""
@@ -176,8 +171,11 @@ class PhaseDiversity:
     def fun_and_jac(self, x):
         """E and its gradient for a flat float64 vector, both float64 (for
         ``pg.optimize.lbfgs`` and ``scipy.optimize.minimize(..., jac=True)``)."""
-        energy, a_bar = self.value_and_grad(self._flat(x))
-        return float(energy), np.asarray(a_bar, dtype=np.float64).ravel()
+        x = lsq.flat_vector(x, "x", self.n_params, "parameters (see pack)")
+        a = x.reshape(self.coefficient_shape)
+        energy, a_bar = self._impl.value_and_grad(a if self.dtype == np.float64 else
+                                                  v.cast(a, self.dtype, "x"))
+        return float(energy), a_bar.astype(np.float64, copy=False).ravel()
 
     def estimate_object(self, a):
         """The scene the wavefront ``a`` implies: ``fftshift(Re(IDFT2(O)))``, (N, N) in the
