@@ -113,7 +113,8 @@ def _solve_row(model, truth, label, maxcor, results):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="n = 16, 8 modes, two runs: a smoke run")
+    parser.add_argument("--quick", action="store_true",
+                        help="n = 16, 8 modes, two runs: a smoke run")
     parser.add_argument("--runs", type=int, default=7, help="solves per problem (median)")
     parser.add_argument("--rounds", type=int, default=9, help="rounds of the evaluations")
     parser.add_argument("--threads", type=int, default=None)
@@ -129,8 +130,8 @@ def main(argv=None):
     print_table(evaluations, ["grid", "model", "us", "x PhaseRetrieval"])
     solves = [row for size in sizes for row in solve_rows(size, runs, modes)]
     print()
-    print_table(solves, ["grid", "data", "maxcor", "iterations", "evaluations", "solve_s", "to_target_s",
-                         "iterations_to_target", "final_error", "target_s"])
+    print_table(solves, ["grid", "data", "maxcor", "iterations", "evaluations", "solve_s",
+                         "to_target_s", "iterations_to_target", "final_error", "target_s"])
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         write_json(args.out / "bench_phase_diversity.json", evaluations + solves,
