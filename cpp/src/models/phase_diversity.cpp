@@ -1,11 +1,12 @@
 // The fused object-eliminated phase-diversity metric; see models/phase_diversity.hpp.
 #include "phasegrad/models/phase_diversity.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <stdexcept>
 #include <vector>
 
-#include "phasegrad/core/parallel.hpp"
 
 namespace phasegrad::models {
 
@@ -77,21 +78,36 @@ FusedPhaseDiversity<T>::FusedPhaseDiversity(const PhaseRetrievalConfig<T>& confi
 }
 
 template <class T>
+FusedPhaseDiversity<T>::~FusedPhaseDiversity() = default;
+
+template <class T>
 std::size_t FusedPhaseDiversity<T>::workspace_bytes() const {
   std::size_t total = data_spectra_.bytes() + image_.bytes() + gradient_.bytes() +
                       otfs_.bytes() + otfs_bar_.bytes();
   for (const auto& engine : engines_) total += engine->workspace_bytes();
+  total += rows_.size() * sizeof(double) * (2 * images_ + 4) * grid_;  // pass F's scratch
   return total;
 }
 
+// The threads of a call: the engines' rule (grids below 256 x 256 run on one thread).
+template <class T>
+int FusedPhaseDiversity<T>::team_size(int threads) const {
+  return engines_.front()->engine_threads(threads);
+}
+
+// Plans for `threads`, and a scratch Row per thread (kept between calls).
 template <class T>
 void FusedPhaseDiversity<T>::plan_for(int threads) {
+  while (rows_.size() < static_cast<std::size_t>(threads)) {
+    rows_.push_back(std::make_unique<Row>(images_, grid_));
+  }
   if (planned_threads_ == threads) return;
   const std::size_t grid = grid_;
   Complex* buffer = otfs_.data();
   // In place on an (N, N) buffer: every row, then every column (the same plans serve every
   // pair's buffer, all aligned alike).
-  rows_ = plan_strided_dft1<T>({grid, grid, 1, grid, 1, grid}, false, buffer, buffer, threads);
+  rows_plan_ =
+      plan_strided_dft1<T>({grid, grid, 1, grid, 1, grid}, false, buffer, buffer, threads);
   columns_ = plan_strided_dft1<T>({grid, grid, grid, 1, grid, 1}, false, buffer, buffer, threads);
   rows_inverse_ =
       plan_strided_dft1<T>({grid, grid, 1, grid, 1, grid}, true, buffer, buffer, threads);
@@ -123,7 +139,7 @@ void FusedPhaseDiversity<T>::otf_pairs(const T* params, int threads) {
   }
   for (std::size_t p = 0; p < pairs_; ++p) {
     Complex* pair = otfs_.data() + p * pixels;
-    rows_.execute(pair, pair);
+    rows_plan_.execute(pair, pair);
     columns_.execute(pair, pair);
   }
 }
@@ -188,6 +204,7 @@ void FusedPhaseDiversity<T>::wiener_row(std::size_t y, Row& row) const {
 template <class T>
 double FusedPhaseDiversity<T>::value_and_grad(const T* params, T* params_bar, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
+  threads = team_size(threads);
   plan_for(threads);
   otf_pairs(params, threads);
 
@@ -196,11 +213,11 @@ double FusedPhaseDiversity<T>::value_and_grad(const T* params, T* params_bar, in
   const double scale = 1.0 / static_cast<double>(pixels);
   const double bar_scale = -2.0 * scale;
   std::vector<double> row_energy(grid, 0.0);
-  const int team = threads_for(pixels * images, threads);
+  const int team = threads;
   const long long rows = static_cast<long long>(grid);
-#pragma omp parallel num_threads(team)
+#pragma omp parallel num_threads(team) if (team > 1)
   {
-    Row row(images, grid);
+    Row& row = *rows_[static_cast<std::size_t>(omp_get_thread_num())];
 #pragma omp for schedule(static)
     for (long long yy = 0; yy < rows; ++yy) {
       const auto y = static_cast<std::size_t>(yy);
@@ -294,12 +311,13 @@ double FusedPhaseDiversity<T>::value_and_grad(const T* params, T* params_bar, in
 template <class T>
 void FusedPhaseDiversity<T>::estimate_object(const T* params, T* object, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
+  threads = team_size(threads);
   plan_for(threads);
   otf_pairs(params, threads);
 
   const std::size_t grid = grid_, pixels = grid * grid;
   Complex* spectrum = otfs_bar_.data();
-  Row row(images_, grid);
+  Row& row = *rows_[0];
   for (std::size_t y = 0; y < grid; ++y) {
     wiener_row(y, row);
     for (std::size_t x = 0; x < grid; ++x) {

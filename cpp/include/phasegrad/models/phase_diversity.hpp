@@ -42,6 +42,7 @@ class FusedPhaseDiversity {
   // `config` is the PSF engine's: bin 1, planes = K >= 2, data = the (K, N, N) images (the
   // engine's own metric is never used). gamma > 0.
   FusedPhaseDiversity(const PhaseRetrievalConfig<T>& config, double regularization);
+  ~FusedPhaseDiversity();
   FusedPhaseDiversity(const FusedPhaseDiversity&) = delete;
   FusedPhaseDiversity& operator=(const FusedPhaseDiversity&) = delete;
 
@@ -56,6 +57,7 @@ class FusedPhaseDiversity {
 
  private:
   struct Row;  // one thread's scratch rows of pass F (phase_diversity.cpp)
+  int team_size(int threads) const;
   void plan_for(int threads);
   void otf_pairs(const T* params, int threads);
   void wiener_row(std::size_t y, Row& row) const;
@@ -69,7 +71,8 @@ class FusedPhaseDiversity {
   Buffer<T> gradient_;            // one engine's a_bar (J, or n * n)
   Buffer<Complex> otfs_;          // Z_p, (pairs, N, N)
   Buffer<Complex> otfs_bar_;      // Y_p, then their inverse transforms, (pairs, N, N)
-  StridedPlan<T> rows_, columns_, rows_inverse_, columns_inverse_;
+  std::vector<std::unique_ptr<Row>> rows_;  // pass F's scratch, one per thread
+  StridedPlan<T> rows_plan_, columns_, rows_inverse_, columns_inverse_;
   int planned_threads_ = 0;
   std::mutex mutex_;
 };
