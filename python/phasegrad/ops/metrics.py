@@ -2,7 +2,8 @@
 93, 98-101; ``mean_normalize`` of the hologram model).
 
 Sums accumulate in float64 inside the kernels (OpenMP reductions) and come back as Python
-floats; ``wsse`` forms its residuals in float64 too, ``poisson_nll`` each term. Each reverse rule is one pass over memory:
+floats; ``wsse`` forms its residuals in float64 too, ``poisson_nll`` each term. Each reverse
+rule is one pass over memory:
 ``poly_detector_vjp`` forms ``I_bar`` and the three coefficient gradients together;
 ``mean_normalize_vjp`` takes both plane sums in one pass, then writes ``x_bar`` in a second.
 Each tangent step computes the op's result and its tangent together: ``wsse_jvp`` both sums in
