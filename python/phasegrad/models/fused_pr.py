@@ -1,9 +1,21 @@
 """The phase-retrieval model as fused C++ kernels (``backend="fused"``).
 
-``phasegrad.native.core.FusedPhaseRetrieval64/32`` holds the work buffers and FFTW plans of one
-configuration and computes E, the gradients and the model images in a few passes over memory
-(``cpp/include/phasegrad/models/phase_retrieval.hpp`` lists them). This wrapper only hands it
-the validated configuration and the thread count of the call.
+Two native models, chosen per call:
+
+- ``phasegrad.native.core.FusedPhaseRetrieval64/32``: the point-source model (today's fast
+  path: no object, shift, jitter, flux, background or free amplitude; the ``sse`` metric on
+  the full binned grid). It holds the work buffers and FFTW plans of one configuration and
+  computes E, the gradients and the model images in a few passes over memory
+  (``cpp/include/phasegrad/models/phase_retrieval.hpp`` lists them).
+- ``phasegrad.native.core.FusedImaging64/32``: the general imaging model of
+  docs/imaging-model.md on the same PSF passes, plus the transfer (object, point sources,
+  shift, jitter) through real-to-complex transforms, the window, flux and background, the
+  detector and the ``sse`` or shifted-Poisson metric (``cpp/include/phasegrad/models/
+  imaging.hpp``).
+
+This wrapper only hands them the validated configuration, the blocks of a call and its thread
+count. Its methods take the blocks as a dict (see ``PhaseRetrieval``): ``value_and_grad``,
+``vjp`` and ``gauss_newton_product`` return a dict of the free blocks' gradients.
 """
 
 from __future__ import annotations
@@ -14,6 +26,11 @@ from ..config import get_num_threads
 from ..native import core
 
 _BLAS_REGISTERED = False
+# The blocks, in the flat vector's order; those of the model's precision (the others float64).
+BLOCK_ORDER = ("wavefront", "detector", "positions", "fluxes", "object", "flux", "background",
+               "shift", "jitter", "amplitude")
+_MODEL_PRECISION = frozenset({"wavefront", "object", "amplitude"})
+_OBJECT_KINDS = {None: "none", "known": "array", "free": "array", "points": "points"}
 
 
 def register_scipy_blas():
@@ -27,47 +44,216 @@ def register_scipy_blas():
         _BLAS_REGISTERED = True
 
 
+def band_weights(config):
+    """The weights of the wavelengths' |G|^2: the configuration's photon-fraction
+    ``band_weights`` where it has them, else its ``spectral_weights``."""
+    weights = getattr(config, "band_weights", None)
+    return tuple(config.spectral_weights if weights is None else weights)
+
+
+def window_offset(config):
+    """The window's first row (and column) on the binned grid: Nb//2 - M//2 by default."""
+    offset = getattr(config, "window_offset", None)
+    if offset is None:
+        return config.grid // config.bin // 2 - config.data.shape[1] // 2
+    return int(np.ravel(offset)[0])
+
+
+def is_point_source(config):
+    """Whether the configuration is the point-source model of the fast path (up to the values
+    of the flux and background blocks, which a call may still set)."""
+    fit = frozenset(getattr(config, "fit", ()))
+    return (getattr(config, "object_kind", None) is None
+            and not getattr(config, "transfer", False)
+            and getattr(config, "metric", "sse") == "sse"
+            and config.data.shape[1] == config.grid // config.bin
+            and not fit & {"amplitude", "flux", "background", "shift", "jitter"})
+
+
 class FusedPhaseRetrieval:
     """Forward and reverse passes of a ``PhaseRetrieval`` configuration in C++."""
 
     def __init__(self, config):
+        self.cfg = config
         if any(lam != config.wavelength for lam in config.wavelengths):
             register_scipy_blas()
-        kind = core.FusedPhaseRetrieval64 if config.dtype == np.float64 else \
-            core.FusedPhaseRetrieval32
-        self._model = kind(config.amplitude, config.basis, config.diversity, config.data,
-                           config.weights, config.grid, config.bin, config.wavelength,
-                           list(config.wavelengths), list(config.spectral_weights))
+        self._double = config.dtype == np.float64
+        self._quadratic = getattr(config, "detector", "linear") == "quadratic"
+        self._free = tuple(getattr(config, "free_blocks", None) or
+                           (("wavefront", "detector") if self._quadratic else ("wavefront",)))
+        self._point_source = is_point_source(config)
+        self._fast = None
+        self._general = None
+        if self._point_source:
+            kind = core.FusedPhaseRetrieval64 if self._double else core.FusedPhaseRetrieval32
+            self._fast = kind(config.amplitude, config.basis, config.diversity, config.data,
+                              config.weights, config.grid, config.bin, config.wavelength,
+                              list(config.wavelengths), list(band_weights(config)))
+
+    # -- the native models ------------------------------------------------------------------
+    def _general_model(self):
+        """The imaging model, made at its first use."""
+        if self._general is None:
+            cfg = self.cfg
+            kind = core.FusedImaging64 if self._double else core.FusedImaging32
+            object_kind = getattr(cfg, "object_kind", None)
+            self._general = kind(
+                cfg.amplitude, cfg.basis, cfg.diversity, cfg.data, cfg.weights, cfg.grid,
+                cfg.bin, cfg.wavelength, list(cfg.wavelengths), list(band_weights(cfg)),
+                window_offset(cfg), getattr(cfg, "metric", "sse"),
+                float(getattr(cfg, "read_noise", 0.0) or 0.0), _OBJECT_KINDS[object_kind],
+                int(getattr(cfg, "object_size", 0) or 0),
+                int(getattr(cfg, "n_sources", 0) or 0),
+                bool(getattr(cfg, "transfer", False)) or object_kind is not None,
+                self._quadratic, list(self._free))
+        return self._general
+
+    def _fast_for(self, blocks):
+        """The point-source model when this call can use it (no flux or background set)."""
+        if self._fast is None:
+            return False
+        return blocks.get("flux") is None and blocks.get("background") is None
+
+    def _native_blocks(self, blocks, tangent=False):
+        """The blocks as the C++ model takes them: contiguous arrays of the exact dtype, a
+        fixed amplitude left out (the model has it), jitter as one float64."""
+        out = {}
+        dtype = self.cfg.dtype
+        for name in BLOCK_ORDER:
+            value = blocks.get(name)
+            if value is None:
+                continue
+            if name == "amplitude" and "amplitude" not in self._free:
+                continue
+            if name == "jitter":
+                out[name] = np.array([float(np.ravel(value)[0])], dtype=np.float64)
+                continue
+            target = dtype if name in _MODEL_PRECISION else np.float64
+            out[name] = np.ascontiguousarray(value, dtype=target)
+        if tangent:
+            # A fixed block has no tangent.
+            out = {name: value for name, value in out.items() if name in self._free}
+        return out
+
+    def _shaped(self, grads, blocks):
+        """The C++ gradients, each shaped like its block (jitter like the block given)."""
+        if "jitter" in grads:
+            grads["jitter"] = grads["jitter"].reshape(np.shape(blocks.get("jitter", 0.0)))
+        return {name: grads[name] for name in self._free}
+
+    @staticmethod
+    def _detector(blocks):
+        p = blocks.get("detector")
+        return None if p is None else tuple(float(value) for value in np.ravel(p))
+
+    def _fast_grads(self, a_bar, p_bar):
+        grads = {"wavefront": a_bar}
+        if self._quadratic:
+            grads["detector"] = np.asarray(p_bar, dtype=np.float64)
+        return grads
+
+    def _fast_dots(self, blocks, dots):
+        a = blocks["wavefront"]
+        a_dot = dots.get("wavefront")
+        a_dot = np.zeros_like(a) if a_dot is None else a_dot
+        p_dot = None
+        if self._quadratic:
+            p_dot = self._detector(dots) or (0.0, 0.0, 0.0)
+        return np.ascontiguousarray(a_dot, dtype=self.cfg.dtype), p_dot
 
     @property
     def workspace_bytes(self):
-        """Bytes of the work buffers the C++ model holds."""
-        return self._model.workspace_bytes
+        """Bytes of the work buffers the C++ models hold."""
+        total = self._fast.workspace_bytes if self._fast is not None else 0
+        if self._general is not None:
+            total += self._general.workspace_bytes
+        return total
 
-    def value_and_grad(self, a, params):
-        a = np.ascontiguousarray(a)
-        return self._model.value_and_grad(a, params, get_num_threads())
+    # -- the computations ---------------------------------------------------------------------
+    def value_and_grad(self, blocks, params=None):
+        if not isinstance(blocks, dict):  # (a, p): the point-source model's own form
+            return self._fast.value_and_grad(np.ascontiguousarray(blocks), params,
+                                             get_num_threads())
+        if self._fast_for(blocks):
+            energy, a_bar, p_bar = self._fast.value_and_grad(
+                np.ascontiguousarray(blocks["wavefront"], dtype=self.cfg.dtype),
+                self._detector(blocks), get_num_threads())
+            return energy, self._fast_grads(a_bar, p_bar)
+        energy, grads = self._general_model().value_and_grad(self._native_blocks(blocks),
+                                                             get_num_threads())
+        return energy, self._shaped(grads, blocks)
 
-    def simulate(self, a, params):
-        return self._model.simulate(np.ascontiguousarray(a), params, get_num_threads())
+    def simulate(self, blocks, params=None):
+        if not isinstance(blocks, dict):
+            return self._fast.simulate(np.ascontiguousarray(blocks), params, get_num_threads())
+        if self._fast_for(blocks):
+            return self._fast.simulate(
+                np.ascontiguousarray(blocks["wavefront"], dtype=self.cfg.dtype),
+                self._detector(blocks), get_num_threads())
+        return self._general_model().simulate(self._native_blocks(blocks), get_num_threads())
 
-    # -- the least-squares view (phase_retrieval_tangent.cpp) ------------------------------
-    def residuals(self, a, params):
-        return self._model.residuals(np.ascontiguousarray(a), params, get_num_threads())
+    # -- the least-squares view ------------------------------------------------------------
+    def residuals(self, blocks, params=None):
+        if not isinstance(blocks, dict):
+            return self._fast.residuals(np.ascontiguousarray(blocks), params, get_num_threads())
+        if self._fast_for(blocks):
+            return self._fast.residuals(
+                np.ascontiguousarray(blocks["wavefront"], dtype=self.cfg.dtype),
+                self._detector(blocks), get_num_threads())
+        return self._general_model().residuals(self._native_blocks(blocks), get_num_threads())
 
-    def jvp(self, a, params, a_dot, params_dot):
-        return self._model.jvp(np.ascontiguousarray(a), params, np.ascontiguousarray(a_dot),
-                               params_dot, get_num_threads())
+    def jvp(self, blocks, dots, a_dot=None, params_dot=None):
+        if not isinstance(blocks, dict):  # (a, p, a_dot, p_dot)
+            return self._fast.jvp(np.ascontiguousarray(blocks), dots,
+                                  np.ascontiguousarray(a_dot), params_dot, get_num_threads())
+        if self._fast_for(blocks) and self._fast_for(dots):
+            a_dot, p_dot = self._fast_dots(blocks, dots)
+            return self._fast.jvp(
+                np.ascontiguousarray(blocks["wavefront"], dtype=self.cfg.dtype),
+                self._detector(blocks), a_dot, p_dot, get_num_threads())
+        return self._general_model().jvp(self._native_blocks(blocks),
+                                         self._native_blocks(dots, tangent=True),
+                                         get_num_threads())
 
-    def vjp(self, a, params, u):
-        return self._model.vjp(np.ascontiguousarray(a), params, u, get_num_threads())
+    def vjp(self, blocks, u, extra=None):
+        if not isinstance(blocks, dict):  # (a, p, u)
+            return self._fast.vjp(np.ascontiguousarray(blocks), u, extra, get_num_threads())
+        u = np.ascontiguousarray(u, dtype=np.float64)
+        if self._fast_for(blocks):
+            a_bar, p_bar = self._fast.vjp(
+                np.ascontiguousarray(blocks["wavefront"], dtype=self.cfg.dtype),
+                self._detector(blocks), u, get_num_threads())
+            return self._fast_grads(a_bar, p_bar)
+        grads = self._general_model().vjp(self._native_blocks(blocks), u, get_num_threads())
+        return self._shaped(grads, blocks)
 
-    def gauss_newton_product(self, a, params, a_dot, params_dot):
-        return self._model.gauss_newton_product(np.ascontiguousarray(a), params,
-                                                np.ascontiguousarray(a_dot), params_dot,
-                                                get_num_threads())
+    def gauss_newton_product(self, blocks, dots, a_dot=None, params_dot=None):
+        if not isinstance(blocks, dict):  # (a, p, a_dot, p_dot)
+            return self._fast.gauss_newton_product(np.ascontiguousarray(blocks), dots,
+                                                   np.ascontiguousarray(a_dot), params_dot,
+                                                   get_num_threads())
+        if self._fast_for(blocks) and self._fast_for(dots):
+            a_dot, p_dot = self._fast_dots(blocks, dots)
+            a_out, p_out = self._fast.gauss_newton_product(
+                np.ascontiguousarray(blocks["wavefront"], dtype=self.cfg.dtype),
+                self._detector(blocks), a_dot, p_dot, get_num_threads())
+            return self._fast_grads(a_out, p_out)
+        grads = self._general_model().gauss_newton_product(
+            self._native_blocks(blocks), self._native_blocks(dots, tangent=True),
+            get_num_threads())
+        return self._shaped(grads, blocks)
 
-    def jacobian_planes(self, a, params, begin, end):
-        """The transposed Jacobian (parameters, residuals) of planes [begin, end)."""
-        return self._model.jacobian(np.ascontiguousarray(a), params, begin, end,
-                                    get_num_threads())
+    def jacobian_planes(self, blocks, params_or_begin, begin=None, end=None):
+        """The transposed Jacobian (parameters, residuals) of planes [begin, end), the free
+        blocks in order. The general path computes a tangent per column (each plane's primal
+        once)."""
+        if not isinstance(blocks, dict):  # (a, p, begin, end)
+            return self._fast.jacobian(np.ascontiguousarray(blocks), params_or_begin, begin,
+                                       end, get_num_threads())
+        begin, end = params_or_begin, begin
+        if self._fast_for(blocks):
+            return self._fast.jacobian(
+                np.ascontiguousarray(blocks["wavefront"], dtype=self.cfg.dtype),
+                self._detector(blocks), begin, end, get_num_threads())
+        return self._general_model().jacobian(self._native_blocks(blocks), begin, end,
+                                              get_num_threads())

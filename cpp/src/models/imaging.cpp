@@ -1,0 +1,750 @@
+// The imaging stage of the fused phase-retrieval model; see models/imaging.hpp for the steps
+// and docs/imaging-model.md for the model.
+#include "phasegrad/models/imaging.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#include "phasegrad/core/constants.hpp"
+
+namespace phasegrad::models {
+
+namespace {
+
+constexpr double kPi = kTwoPi / 2;
+
+// numpy.fft.fftfreq(N)[i]: cycles per pixel of index i.
+double frequency_of(std::size_t i, std::size_t grid) {
+  const auto k = static_cast<double>(i), n = static_cast<double>(grid);
+  return 2 * i < grid + 1 ? k / n : (k - n) / n;
+}
+
+// u - log(1 + u) for u > -1, by its series where the difference would cancel.
+double deviance_part(double u) {
+  if (std::abs(u) < 0.05) {
+    double term = u * u, sum = 0;
+    for (int m = 2; m <= 14; ++m) {
+      sum += ((m % 2 == 0) ? term : -term) / m;
+      term *= u;
+    }
+    return sum;
+  }
+  return u - std::log1p(u);
+}
+
+}  // namespace
+
+template <class T>
+FusedImaging<T>::FusedImaging(const ImagingConfig<T>& config) : cfg_(config) {
+  const PhaseRetrievalConfig<T>& optics = cfg_.optics;
+  grid_ = optics.grid;
+  if (grid_ == 0 || optics.bin == 0 || grid_ % optics.bin != 0) {
+    throw std::invalid_argument("inconsistent imaging sizes");
+  }
+  binned_ = grid_ / optics.bin;
+  if (cfg_.window == 0 || cfg_.offset + cfg_.window > binned_ || cfg_.data == nullptr) {
+    throw std::invalid_argument("the window must lie on the binned grid, with data");
+  }
+  if (cfg_.object == ObjectKind::array && (cfg_.object_size == 0 || cfg_.object_size > grid_)) {
+    throw std::invalid_argument("the object must be (S, S) with S <= N");
+  }
+  if (cfg_.object != ObjectKind::none) cfg_.transfer = true;
+  engine_ = std::make_unique<FusedPhaseRetrieval<T>>(optics);
+  half_ = grid_ / 2 + 1;
+  const std::size_t pixels = grid_ * grid_, spectrum = grid_ * half_;
+  intensity_ = Buffer<T>::zeros(pixels);
+  image_bar_ = Buffer<T>::zeros(pixels);
+  if (cfg_.transfer) {
+    image_ = Buffer<T>::zeros(pixels);
+    spectrum_ = Buffer<Complex>::zeros(spectrum);
+    work_ = Buffer<Complex>::zeros(spectrum);
+    transfer_ = Buffer<Complex>::zeros(spectrum);
+  }
+  if (cfg_.object == ObjectKind::array) {
+    object_spectrum_ = Buffer<Complex>::zeros(spectrum);
+    object_bar_ = Buffer<std::complex<double>>::zeros(spectrum);
+    object_pixels_ = Buffer<T>::zeros(pixels);
+  }
+  const std::size_t window = cfg_.window * cfg_.window;
+  binned_image_ = Buffer<double>::zeros(window);
+  level_ = Buffer<double>::zeros(window);
+  model_ = Buffer<double>::zeros(window);
+  model_bar_ = Buffer<double>::zeros(window);
+  slope_ = Buffer<double>::zeros(window);
+  terms_ = cfg_.object == ObjectKind::points ? cfg_.sources : 1;
+  table_y_.assign(terms_ * grid_, 0.0);
+  table_x_.assign(terms_ * grid_, 0.0);
+  term_weight_.assign(terms_, 1.0);
+  frequency_.resize(grid_);
+  for (std::size_t i = 0; i < grid_; ++i) frequency_[i] = frequency_of(i, grid_);
+}
+
+template <class T>
+std::size_t FusedImaging<T>::workspace_bytes() const {
+  return engine_->workspace_bytes() + intensity_.bytes() + image_.bytes() + image_bar_.bytes() +
+         intensity_dot_.bytes() + spectrum_.bytes() + work_.bytes() + transfer_.bytes() +
+         object_spectrum_.bytes() + object_dot_spectrum_.bytes() + object_bar_.bytes() +
+         object_pixels_.bytes() + binned_image_.bytes() + level_.bytes() + model_.bytes() +
+         model_bar_.bytes() + slope_.bytes();
+}
+
+// The object's pixels embedded in the N x N grid with pixel (S//2, S//2) at index (0, 0) (the
+// ifftshift of the embedding at the centre), then its half spectrum into `spectrum`.
+template <class T>
+void FusedImaging<T>::object_transform(const T* object, Complex* spectrum) {
+  const std::size_t size = cfg_.object_size, centre = size / 2;
+  T* pixels = object_pixels_.data();
+  std::memset(static_cast<void*>(pixels), 0, sizeof(T) * grid_ * grid_);
+  for (std::size_t a = 0; a < size; ++a) {
+    const std::size_t row = (a + grid_ - centre) % grid_;
+    for (std::size_t b = 0; b < size; ++b) {
+      pixels[row * grid_ + (b + grid_ - centre) % grid_] = object[a * size + b];
+    }
+  }
+  forward_.forward(pixels, spectrum);
+}
+
+template <class T>
+void FusedImaging<T>::prepare(const ImagingBlocks<T>& blocks, int threads) {
+  threads_ = engine_->engine_threads(threads);
+  if (cfg_.transfer && (!forward_.valid() || planned_threads_ != threads_)) {
+    forward_ = plan_real_dft2<T>(grid_, grid_, false, intensity_.data(), spectrum_.data(),
+                                 threads_);
+    inverse_ = plan_real_dft2<T>(grid_, grid_, true, intensity_.data(), spectrum_.data(),
+                                 threads_);
+    planned_threads_ = threads_;
+  }
+  engine_->begin(blocks.wavefront, blocks.amplitude, threads_);
+  primal_plane_ = -1;
+  if (cfg_.object == ObjectKind::array) {
+    object_transform(blocks.object, object_spectrum_.data());
+    std::fill(object_bar_.data(), object_bar_.data() + object_bar_.size(),
+              std::complex<double>(0, 0));
+  }
+}
+
+// The one-dimensional tables of plane p's transfer: per term j, U_j[i] = exp(-2 pi i f_i (y_j +
+// s_y)) J_1(f_i) and V_j[i] likewise in x, over every index i of the grid (the mirror -k of a
+// Nyquist-line frequency is looked up here too), and the term's weight (a source's flux).
+template <class T>
+void FusedImaging<T>::transfer_tables(std::size_t plane, const ImagingBlocks<T>& blocks) {
+  const double sy = blocks.shift ? blocks.shift[2 * plane] : 0.0;
+  const double sx = blocks.shift ? blocks.shift[2 * plane + 1] : 0.0;
+  const double sigma = blocks.jitter;
+  for (std::size_t j = 0; j < terms_; ++j) {
+    double y = sy, x = sx;
+    if (cfg_.object == ObjectKind::points) {
+      y += blocks.positions[2 * j];
+      x += blocks.positions[2 * j + 1];
+      term_weight_[j] = blocks.fluxes[j];
+    }
+    for (std::size_t i = 0; i < grid_; ++i) {
+      const double f = frequency_[i];
+      const double blur = std::exp(-2 * kPi * kPi * sigma * sigma * f * f);
+      table_y_[j * grid_ + i] = blur * std::polar(1.0, -kTwoPi * f * y);
+      table_x_[j * grid_ + i] = blur * std::polar(1.0, -kTwoPi * f * x);
+    }
+  }
+}
+
+// T at grid index (iy, ix) without the object spectrum: sum_j F_j U_j[iy] V_j[ix].
+template <class T>
+std::complex<double> FusedImaging<T>::raw_transfer(std::size_t iy, std::size_t ix) const {
+  std::complex<double> sum = 0;
+  for (std::size_t j = 0; j < terms_; ++j) {
+    sum += term_weight_[j] * table_y_[j * grid_ + iy] * table_x_[j * grid_ + ix];
+  }
+  return sum;
+}
+
+template <class T>
+bool FusedImaging<T>::nyquist(std::size_t ky, std::size_t kx) const {
+  return grid_ % 2 == 0 && (2 * ky == grid_ || 2 * kx == grid_);
+}
+
+// T_h over the half spectrum into transfer_: T (times the object's spectrum), with its
+// Hermitian part (T(k) + conj T(-k)) / 2 on the Nyquist row and column of an even N.
+template <class T>
+void FusedImaging<T>::fill_transfer() {
+  Complex* out = transfer_.data();
+  const Complex* object = cfg_.object == ObjectKind::array ? object_spectrum_.data() : nullptr;
+  for (std::size_t ky = 0; ky < grid_; ++ky) {
+    const std::size_t my = (grid_ - ky) % grid_;
+    for (std::size_t kx = 0; kx < half_; ++kx) {
+      std::complex<double> value = raw_transfer(ky, kx);
+      if (nyquist(ky, kx)) {
+        value = 0.5 * (value + std::conj(raw_transfer(my, (grid_ - kx) % grid_)));
+      }
+      const std::size_t k = ky * half_ + kx;
+      Complex t(value);
+      if (object) t *= object[k];
+      out[k] = t;
+    }
+  }
+}
+
+template <class T>
+void FusedImaging<T>::forward_plane(std::size_t plane, const ImagingBlocks<T>& blocks) {
+  engine_->psf(plane, intensity_.data(), threads_);
+  if (cfg_.transfer) {
+    transfer_tables(plane, blocks);
+    fill_transfer();
+    forward_.forward(intensity_.data(), spectrum_.data());
+    const std::size_t count = grid_ * half_;
+    const Complex* spectrum = spectrum_.data();
+    const Complex* transfer = transfer_.data();
+    Complex* work = work_.data();
+    for (std::size_t k = 0; k < count; ++k) work[k] = spectrum[k] * transfer[k];
+    inverse_.inverse(work, image_.data());
+  }
+  window_forward(plane, blocks, cfg_.transfer ? image_.data() : intensity_.data(),
+                 binned_image_.data(), true);
+  primal_plane_ = static_cast<long long>(plane);
+}
+
+// The window's binned image of `image` (times 1/N^2 after a transfer) into `binned`; with
+// `primal`, also L = phi B + beta into level_ and M into model_ (`binned` is then
+// binned_image_).
+template <class T>
+void FusedImaging<T>::window_forward(std::size_t plane, const ImagingBlocks<T>& blocks,
+                                     const T* image, double* binned, bool primal) {
+  const std::size_t bin = cfg_.optics.bin, size = cfg_.window, offset = cfg_.offset;
+  const double scale = cfg_.transfer ? 1.0 / (static_cast<double>(grid_) * grid_) : 1.0;
+  for (std::size_t i = 0; i < size; ++i) {
+    for (std::size_t j = 0; j < size; ++j) {
+      double sum = 0;
+      for (std::size_t dy = 0; dy < bin; ++dy) {
+        const T* row = image + ((offset + i) * bin + dy) * grid_ + (offset + j) * bin;
+        for (std::size_t dx = 0; dx < bin; ++dx) sum += static_cast<double>(row[dx]);
+      }
+      binned[i * size + j] = scale * sum;
+    }
+  }
+  if (!primal) return;
+  const double flux = blocks.flux ? blocks.flux[plane] : 1.0;
+  const double background = blocks.background ? blocks.background[plane] : 0.0;
+  const std::size_t count = size * size;
+  for (std::size_t d = 0; d < count; ++d) {
+    const double level = flux * binned[d] + background;
+    level_.data()[d] = level;
+    model_.data()[d] = cfg_.quadratic
+                    ? (blocks.detector[0] * level + blocks.detector[1]) * level +
+                          blocks.detector[2]
+                    : level;
+  }
+}
+
+// The metric of plane p's window: E and, with `gradient`, M_bar = dE/dM into model_bar_.
+template <class T>
+double FusedImaging<T>::metric_plane(std::size_t plane, bool gradient) {
+  const std::size_t count = cfg_.window * cfg_.window, offset = plane * count;
+  const T* data = cfg_.data + offset;
+  const T* weights = cfg_.weights ? cfg_.weights + offset : nullptr;
+  const double shift = cfg_.read_noise * cfg_.read_noise;
+  double energy = 0;
+  for (std::size_t d = 0; d < count; ++d) {
+    const double w = weights ? static_cast<double>(weights[d]) : 1.0;
+    const double model = model_.data()[d], value = static_cast<double>(data[d]);
+    double bar = 0;
+    if (!cfg_.poisson) {
+      const double residual = model - value;
+      energy += w * residual * residual;
+      bar = 2 * w * residual;
+    } else {
+      const double z = model + shift, zd = std::max(value + shift, 0.0);
+      if (zd == 0) {
+        energy += w * z;
+        bar = w;
+      } else if (z <= 0) {
+        energy = std::numeric_limits<double>::infinity();
+        bar = std::numeric_limits<double>::quiet_NaN();
+      } else {
+        energy += w * zd * deviance_part((z - zd) / zd);
+        bar = w * (1 - zd / z);
+      }
+    }
+    if (gradient) model_bar_.data()[d] = bar;
+  }
+  return energy;
+}
+
+// The residuals of plane p's window into r (with `slope`, also dr/dM into slope_).
+template <class T>
+void FusedImaging<T>::residual_plane(std::size_t plane, double* r, bool slope) {
+  const std::size_t count = cfg_.window * cfg_.window, offset = plane * count;
+  const T* data = cfg_.data + offset;
+  const T* weights = cfg_.weights ? cfg_.weights + offset : nullptr;
+  const double shift = cfg_.read_noise * cfg_.read_noise;
+  for (std::size_t d = 0; d < count; ++d) {
+    const double w = weights ? static_cast<double>(weights[d]) : 1.0;
+    const double model = model_.data()[d], value = static_cast<double>(data[d]);
+    double residual = 0, derivative = 0;
+    if (!cfg_.poisson) {
+      const double root = std::sqrt(w);
+      residual = root * (model - value);
+      derivative = root;
+    } else {
+      const double z = model + shift, zd = std::max(value + shift, 0.0);
+      if (zd == 0) {
+        residual = std::sqrt(w * std::max(z, 0.0));
+        derivative = residual > 0 ? w / (2 * residual) : 0.0;
+      } else if (z <= 0) {
+        residual = -std::numeric_limits<double>::infinity();
+        derivative = std::numeric_limits<double>::quiet_NaN();
+      } else {
+        const double u = (z - zd) / zd;
+        const double magnitude = std::sqrt(w * zd * deviance_part(u));
+        residual = u < 0 ? -magnitude : magnitude;
+        derivative = residual != 0 ? w * u / ((1 + u) * 2 * residual) : std::sqrt(w / (2 * zd));
+      }
+    }
+    if (r) r[d] = residual;
+    if (slope) slope_.data()[d] = derivative;
+  }
+}
+
+template <class T>
+void FusedImaging<T>::zero_grads(const ImagingGrads<T>& grads) const {
+  const std::size_t planes = cfg_.optics.planes, sources = cfg_.sources;
+  if (grads.detector) std::fill(grads.detector, grads.detector + 3, 0.0);
+  if (grads.positions) std::fill(grads.positions, grads.positions + 2 * sources, 0.0);
+  if (grads.fluxes) std::fill(grads.fluxes, grads.fluxes + sources, 0.0);
+  if (grads.flux) std::fill(grads.flux, grads.flux + planes, 0.0);
+  if (grads.background) std::fill(grads.background, grads.background + planes, 0.0);
+  if (grads.shift) std::fill(grads.shift, grads.shift + 2 * planes, 0.0);
+  if (grads.jitter) *grads.jitter = 0.0;
+}
+
+// One frequency's share of the transfer parameters' gradients, weight Re(R dT/dtheta), at grid
+// index (iy, ix) (the frequency or its mirror) with R and the object spectrum's value there:
+// the sources' fluxes and positions directly, the shift's and jitter's into `sums`.
+template <class T>
+void FusedImaging<T>::accumulate(std::size_t iy, std::size_t ix, std::complex<double> r,
+                                 std::complex<double> object, double weight,
+                                 const ImagingGrads<T>& grads, TransferSums& sums) const {
+  const double fy = frequency_[iy], fx = frequency_[ix];
+  const std::complex<double> scaled = weight * r * object;
+  std::complex<double> total = 0;
+  for (std::size_t j = 0; j < terms_; ++j) {
+    const std::complex<double> w0 = scaled * table_y_[j * grid_ + iy] * table_x_[j * grid_ + ix];
+    const double flux = term_weight_[j];
+    total += flux * w0;
+    if (grads.fluxes) grads.fluxes[j] += w0.real();
+    if (grads.positions) {
+      grads.positions[2 * j] += kTwoPi * fy * flux * w0.imag();
+      grads.positions[2 * j + 1] += kTwoPi * fx * flux * w0.imag();
+    }
+  }
+  sums.shift_y += kTwoPi * fy * total.imag();
+  sums.shift_x += kTwoPi * fx * total.imag();
+  sums.jitter += -(fy * fy + fx * fx) * total.real();
+}
+
+template <class T>
+void FusedImaging<T>::reverse_plane(std::size_t plane, const ImagingBlocks<T>& blocks,
+                                    const ImagingGrads<T>& grads, bool first, bool last) {
+  const std::size_t size = cfg_.window, count = size * size, bin = cfg_.optics.bin;
+  const std::size_t offset = cfg_.offset;
+  const double flux = blocks.flux ? blocks.flux[plane] : 1.0;
+  // M_bar -> L_bar (the detector's), phi_bar, beta_bar; B_bar = phi L_bar.
+  double flux_bar = 0, background_bar = 0, da = 0, db = 0, dc = 0;
+  for (std::size_t d = 0; d < count; ++d) {
+    const double model_bar = model_bar_.data()[d], level = level_.data()[d];
+    double level_bar = model_bar;
+    if (cfg_.quadratic) {
+      level_bar = model_bar * (2 * blocks.detector[0] * level + blocks.detector[1]);
+      da += model_bar * level * level;
+      db += model_bar * level;
+      dc += model_bar;
+    }
+    flux_bar += level_bar * binned_image_.data()[d];
+    background_bar += level_bar;
+    model_bar_.data()[d] = flux * level_bar;  // now B_bar
+  }
+  if (grads.detector) {
+    grads.detector[0] += da;
+    grads.detector[1] += db;
+    grads.detector[2] += dc;
+  }
+  if (grads.flux) grads.flux[plane] += flux_bar;
+  if (grads.background) grads.background[plane] += background_bar;
+  // image_bar: B_bar spread over its bin x bin pixels (times 1/N^2 after a transfer), zero
+  // off the window.
+  const double scale = cfg_.transfer ? 1.0 / (static_cast<double>(grid_) * grid_) : 1.0;
+  T* image_bar = image_bar_.data();
+  std::memset(static_cast<void*>(image_bar), 0, sizeof(T) * grid_ * grid_);
+  for (std::size_t i = 0; i < size; ++i) {
+    for (std::size_t j = 0; j < size; ++j) {
+      const T value = static_cast<T>(scale * model_bar_.data()[i * size + j]);
+      for (std::size_t dy = 0; dy < bin; ++dy) {
+        T* row = image_bar + ((offset + i) * bin + dy) * grid_ + (offset + j) * bin;
+        for (std::size_t dx = 0; dx < bin; ++dx) row[dx] = value;
+      }
+    }
+  }
+  T* intensity_bar = image_bar;
+  if (cfg_.transfer) {
+    // Y^ = r2c(image_bar) (with the 1/N^2 of the transfer already in), R = I^ conj(Y^): the
+    // transfer parameters' gradients; then I_bar = c2r(Y^ conj T_h).
+    forward_.forward(image_bar, work_.data());
+    const Complex* spectrum = spectrum_.data();
+    const Complex* transfer = transfer_.data();
+    Complex* work = work_.data();
+    const bool sums_needed = grads.positions || grads.fluxes || grads.shift || grads.jitter;
+    const bool object_free = grads.object != nullptr;
+    const Complex* object =
+        cfg_.object == ObjectKind::array ? object_spectrum_.data() : nullptr;
+    TransferSums sums;
+    for (std::size_t ky = 0; ky < grid_; ++ky) {
+      const std::size_t my = (grid_ - ky) % grid_;
+      for (std::size_t kx = 0; kx < half_; ++kx) {
+        const std::size_t k = ky * half_ + kx;
+        const std::complex<double> r(std::complex<double>(spectrum[k]) *
+                                     std::conj(std::complex<double>(work[k])));
+        const bool mirror = nyquist(ky, kx);
+        const std::size_t mx = (grid_ - kx) % grid_;
+        if (sums_needed) {
+          const double c = (kx == 0 || 2 * kx == grid_) ? 1.0 : 2.0;
+          const std::complex<double> o = object ? std::complex<double>(object[k]) : 1.0;
+          if (mirror) {
+            accumulate(ky, kx, r, o, c / 2, grads, sums);
+            accumulate(my, mx, std::conj(r), std::conj(o), c / 2, grads, sums);
+          } else {
+            accumulate(ky, kx, r, o, c, grads, sums);
+          }
+        }
+        if (object_free) {
+          std::complex<double> js = raw_transfer(ky, kx);
+          if (mirror) js = 0.5 * (js + std::conj(raw_transfer(my, mx)));
+          object_bar_.data()[k] += r * js;
+        }
+        work[k] *= std::conj(transfer[k]);
+      }
+    }
+    if (grads.shift) {
+      grads.shift[2 * plane] += sums.shift_y;
+      grads.shift[2 * plane + 1] += sums.shift_x;
+    }
+    if (grads.jitter) *grads.jitter += 4 * kPi * kPi * blocks.jitter * sums.jitter;
+    intensity_bar = intensity_.data();
+    inverse_.inverse(work, intensity_bar);
+  }
+  engine_->psf_reverse(plane, intensity_bar, first, last, grads.wavefront, grads.amplitude,
+                       threads_);
+  primal_plane_ = -1;
+}
+
+// A free object's gradient: o_bar(u) = sum over the full spectrum of V e^{-2 pi i k u / N} =
+// c2r(conj V)[u] with V = sum_p R_p (J S_p)_h, at the object's pixels.
+template <class T>
+void FusedImaging<T>::finish_object(const ImagingGrads<T>& grads) {
+  if (!grads.object) return;
+  const std::size_t count = grid_ * half_, size = cfg_.object_size, centre = size / 2;
+  Complex* work = work_.data();
+  for (std::size_t k = 0; k < count; ++k) work[k] = Complex(std::conj(object_bar_.data()[k]));
+  T* pixels = image_bar_.data();
+  inverse_.inverse(work, pixels);
+  for (std::size_t a = 0; a < size; ++a) {
+    const std::size_t row = (a + grid_ - centre) % grid_;
+    for (std::size_t b = 0; b < size; ++b) {
+      grads.object[a * size + b] = pixels[row * grid_ + (b + grid_ - centre) % grid_];
+    }
+  }
+}
+
+template <class T>
+double FusedImaging<T>::value_and_grad(const ImagingBlocks<T>& blocks,
+                                       const ImagingGrads<T>& grads, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  prepare(blocks, threads);
+  zero_grads(grads);
+  double energy = 0;
+  const std::size_t planes = cfg_.optics.planes;
+  for (std::size_t p = 0; p < planes; ++p) {
+    forward_plane(p, blocks);
+    energy += metric_plane(p, true);
+    reverse_plane(p, blocks, grads, p == 0, p + 1 == planes);
+  }
+  finish_object(grads);
+  return energy;
+}
+
+template <class T>
+void FusedImaging<T>::simulate(const ImagingBlocks<T>& blocks, T* model, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  prepare(blocks, threads);
+  const std::size_t count = cfg_.window * cfg_.window;
+  for (std::size_t p = 0; p < cfg_.optics.planes; ++p) {
+    forward_plane(p, blocks);
+    for (std::size_t d = 0; d < count; ++d) model[p * count + d] = static_cast<T>(model_.data()[d]);
+  }
+}
+
+template <class T>
+void FusedImaging<T>::residuals(const ImagingBlocks<T>& blocks, double* r, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  prepare(blocks, threads);
+  const std::size_t count = cfg_.window * cfg_.window;
+  for (std::size_t p = 0; p < cfg_.optics.planes; ++p) {
+    forward_plane(p, blocks);
+    residual_plane(p, r + p * count, false);
+  }
+}
+
+template <class T>
+void FusedImaging<T>::vjp(const ImagingBlocks<T>& blocks, const double* u,
+                          const ImagingGrads<T>& grads, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  prepare(blocks, threads);
+  zero_grads(grads);
+  const std::size_t planes = cfg_.optics.planes, count = cfg_.window * cfg_.window;
+  for (std::size_t p = 0; p < planes; ++p) {
+    forward_plane(p, blocks);
+    residual_plane(p, nullptr, true);
+    for (std::size_t d = 0; d < count; ++d) model_bar_.data()[d] = slope_.data()[d] * u[p * count + d];
+    reverse_plane(p, blocks, grads, p == 0, p + 1 == planes);
+  }
+  finish_object(grads);
+}
+
+// -- tangents ------------------------------------------------------------------------------
+
+// The engine's tangent for `dots` (zero wavefront where none is given).
+template <class T>
+void FusedImaging<T>::begin_dots(const ImagingBlocks<T>& dots) {
+  const PhaseRetrievalConfig<T>& optics = cfg_.optics;
+  const std::size_t params = optics.modes > 0 ? optics.modes : optics.n * optics.n;
+  if (zero_params_.size() != params) zero_params_ = Buffer<T>::zeros(params);
+  if (dots.wavefront || dots.amplitude) {
+    engine_->begin_tangent(dots.wavefront ? dots.wavefront : zero_params_.data(),
+                           dots.amplitude, threads_);
+  }
+  if (cfg_.object == ObjectKind::array && dots.object) {
+    if (object_dot_spectrum_.size() == 0) {
+      object_dot_spectrum_ = Buffer<Complex>::zeros(grid_ * half_);
+    }
+    object_transform(dots.object, object_dot_spectrum_.data());
+  }
+}
+
+// T_dot at grid index (iy, ix) for the tangent `dots`, with the object spectrum's value and
+// its tangent's there.
+template <class T>
+std::complex<double> FusedImaging<T>::transfer_dot(std::size_t iy, std::size_t ix,
+                                                   std::complex<double> object,
+                                                   std::complex<double> object_dot,
+                                                   std::size_t plane,
+                                                   const ImagingBlocks<T>& blocks,
+                                                   const ImagingBlocks<T>& dots) const {
+  const double fy = frequency_[iy], fx = frequency_[ix];
+  const double sy_dot = dots.shift ? dots.shift[2 * plane] : 0.0;
+  const double sx_dot = dots.shift ? dots.shift[2 * plane + 1] : 0.0;
+  const double blur_dot = -4 * kPi * kPi * blocks.jitter * dots.jitter * (fy * fy + fx * fx);
+  std::complex<double> raw = 0, moved = 0;
+  for (std::size_t j = 0; j < terms_; ++j) {
+    const std::complex<double> uv = table_y_[j * grid_ + iy] * table_x_[j * grid_ + ix];
+    const double flux = term_weight_[j];
+    raw += flux * uv;
+    double yd = sy_dot, xd = sx_dot;
+    if (cfg_.object == ObjectKind::points) {
+      if (dots.fluxes) moved += dots.fluxes[j] * uv;
+      if (dots.positions) {
+        yd += dots.positions[2 * j];
+        xd += dots.positions[2 * j + 1];
+      }
+    }
+    moved += flux * uv * std::complex<double>(blur_dot, -kTwoPi * (fy * yd + fx * xd));
+  }
+  return moved * object + raw * object_dot;
+}
+
+template <class T>
+void FusedImaging<T>::tangent_plane(std::size_t plane, const ImagingBlocks<T>& blocks,
+                                    const ImagingBlocks<T>& dots, double* r_dot) {
+  const bool primal = primal_plane_ != static_cast<long long>(plane);
+  const bool psf_dot = dots.wavefront || dots.amplitude;
+  const bool transfer_moves = cfg_.transfer && (dots.positions || dots.fluxes || dots.object ||
+                                                dots.shift || dots.jitter != 0);
+  if (primal) {
+    forward_plane(plane, blocks);
+    residual_plane(plane, nullptr, true);
+  }
+  const std::size_t size = cfg_.window, count = size * size;
+  double* binned_dot = model_bar_.data();  // B_dot (scratch)
+  if (psf_dot || transfer_moves) {
+    if (intensity_dot_.size() == 0) intensity_dot_ = Buffer<T>::zeros(grid_ * grid_);
+    T* image_dot = intensity_dot_.data();
+    if (psf_dot) engine_->psf_tangent(plane, nullptr, image_dot, threads_);
+    if (cfg_.transfer) {
+      // Z_dot = I_dot^ T_h + I^ T_h_dot, T_h_dot the Hermitian part of T_dot.
+      Complex* work = work_.data();
+      if (psf_dot) {
+        forward_.forward(image_dot, work);
+      } else {
+        std::fill(work, work + grid_ * half_, Complex(0));
+      }
+      const Complex* spectrum = spectrum_.data();
+      const Complex* transfer = transfer_.data();
+      const Complex* object =
+          cfg_.object == ObjectKind::array ? object_spectrum_.data() : nullptr;
+      const Complex* object_dot =
+          object && dots.object ? object_dot_spectrum_.data() : nullptr;
+      for (std::size_t ky = 0; ky < grid_; ++ky) {
+        const std::size_t my = (grid_ - ky) % grid_;
+        for (std::size_t kx = 0; kx < half_; ++kx) {
+          const std::size_t k = ky * half_ + kx;
+          Complex value = psf_dot ? work[k] * transfer[k] : Complex(0);
+          if (transfer_moves) {
+            const std::complex<double> o = object ? std::complex<double>(object[k]) : 1.0;
+            const std::complex<double> od =
+                object_dot ? std::complex<double>(object_dot[k]) : 0.0;
+            std::complex<double> t_dot = transfer_dot(ky, kx, o, od, plane, blocks, dots);
+            if (nyquist(ky, kx)) {
+              t_dot = 0.5 * (t_dot + std::conj(transfer_dot(my, (grid_ - kx) % grid_,
+                                                            std::conj(o), std::conj(od),
+                                                            plane, blocks, dots)));
+            }
+            value += spectrum[k] * Complex(t_dot);
+          }
+          work[k] = value;
+        }
+      }
+      inverse_.inverse(work, image_dot);
+    }
+    window_forward(plane, blocks, image_dot, binned_dot, false);
+  } else {
+    std::fill(binned_dot, binned_dot + count, 0.0);
+  }
+  const double flux = blocks.flux ? blocks.flux[plane] : 1.0;
+  const double flux_dot = dots.flux ? dots.flux[plane] : 0.0;
+  const double background_dot = dots.background ? dots.background[plane] : 0.0;
+  for (std::size_t d = 0; d < count; ++d) {
+    const double level = level_.data()[d];
+    const double level_dot = flux * binned_dot[d] + flux_dot * binned_image_.data()[d] + background_dot;
+    double model_dot = level_dot;
+    if (cfg_.quadratic) {
+      model_dot = (2 * blocks.detector[0] * level + blocks.detector[1]) * level_dot;
+      if (dots.detector) {
+        model_dot += (dots.detector[0] * level + dots.detector[1]) * level + dots.detector[2];
+      }
+    }
+    r_dot[d] = slope_.data()[d] * model_dot;
+  }
+}
+
+template <class T>
+void FusedImaging<T>::jvp(const ImagingBlocks<T>& blocks, const ImagingBlocks<T>& dots,
+                          double* r_dot, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  prepare(blocks, threads);
+  begin_dots(dots);
+  const std::size_t count = cfg_.window * cfg_.window;
+  for (std::size_t p = 0; p < cfg_.optics.planes; ++p) {
+    tangent_plane(p, blocks, dots, r_dot + p * count);
+  }
+}
+
+template <class T>
+void FusedImaging<T>::gauss_newton_product(const ImagingBlocks<T>& blocks,
+                                           const ImagingBlocks<T>& dots,
+                                           const ImagingGrads<T>& grads, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  prepare(blocks, threads);
+  begin_dots(dots);
+  zero_grads(grads);
+  const std::size_t planes = cfg_.optics.planes, count = cfg_.window * cfg_.window;
+  std::vector<double> r_dot(count);
+  for (std::size_t p = 0; p < planes; ++p) {
+    tangent_plane(p, blocks, dots, r_dot.data());
+    for (std::size_t d = 0; d < count; ++d) model_bar_.data()[d] = slope_.data()[d] * r_dot[d];
+    reverse_plane(p, blocks, grads, p == 0, p + 1 == planes);
+  }
+  finish_object(grads);
+}
+
+template <class T>
+std::size_t FusedImaging<T>::block_size(ImagingBlock block) const {
+  const PhaseRetrievalConfig<T>& optics = cfg_.optics;
+  switch (block) {
+    case ImagingBlock::wavefront: return optics.modes > 0 ? optics.modes : optics.n * optics.n;
+    case ImagingBlock::detector: return 3;
+    case ImagingBlock::positions: return 2 * cfg_.sources;
+    case ImagingBlock::fluxes: return cfg_.sources;
+    case ImagingBlock::object: return cfg_.object_size * cfg_.object_size;
+    case ImagingBlock::flux:
+    case ImagingBlock::background: return optics.planes;
+    case ImagingBlock::shift: return 2 * optics.planes;
+    case ImagingBlock::jitter: return 1;
+    case ImagingBlock::amplitude: return optics.n * optics.n;
+  }
+  return 0;
+}
+
+// Columns one after another: each plane's primal once, then a tangent per unit direction.
+template <class T>
+void FusedImaging<T>::jacobian(const ImagingBlocks<T>& blocks,
+                               const std::vector<ImagingBlock>& free, std::size_t plane_begin,
+                               std::size_t plane_end, double* jacobian_t, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  prepare(blocks, threads);
+  const std::size_t count = cfg_.window * cfg_.window;
+  const std::size_t rows = (plane_end - plane_begin) * count;
+  const std::size_t n = cfg_.optics.n;
+  // One unit direction at a time, in buffers of each block's size.
+  std::vector<T> unit_t(std::max({block_size(ImagingBlock::wavefront), n * n,
+                                  block_size(ImagingBlock::object)}),
+                        T(0));
+  std::vector<double> unit_d(std::max<std::size_t>(3, 2 * std::max(cfg_.sources,
+                                                                    cfg_.optics.planes)),
+                             0.0);
+  for (std::size_t p = plane_begin; p < plane_end; ++p) {
+    std::size_t column = 0;
+    for (const ImagingBlock block : free) {
+      const std::size_t size = block_size(block);
+      const bool model_precision = block == ImagingBlock::wavefront ||
+                                   block == ImagingBlock::object ||
+                                   block == ImagingBlock::amplitude;
+      for (std::size_t e = 0; e < size; ++e, ++column) {
+        double* out = jacobian_t + column * rows + (p - plane_begin) * count;
+        const bool dark = (block == ImagingBlock::amplitude ||
+                           (block == ImagingBlock::wavefront && cfg_.optics.modes == 0)) &&
+                          cfg_.optics.amplitude[e] == T(0);
+        if (dark) {  // off the support: no effect
+          std::fill(out, out + count, 0.0);
+          continue;
+        }
+        ImagingBlocks<T> dots;
+        dots.jitter = 0;
+        if (model_precision) {
+          std::fill(unit_t.begin(), unit_t.end(), T(0));
+          unit_t[e] = T(1);
+        } else {
+          std::fill(unit_d.begin(), unit_d.end(), 0.0);
+          unit_d[e] = 1.0;
+        }
+        switch (block) {
+          case ImagingBlock::wavefront: dots.wavefront = unit_t.data(); break;
+          case ImagingBlock::detector: dots.detector = unit_d.data(); break;
+          case ImagingBlock::positions: dots.positions = unit_d.data(); break;
+          case ImagingBlock::fluxes: dots.fluxes = unit_d.data(); break;
+          case ImagingBlock::object: dots.object = unit_t.data(); break;
+          case ImagingBlock::flux: dots.flux = unit_d.data(); break;
+          case ImagingBlock::background: dots.background = unit_d.data(); break;
+          case ImagingBlock::shift: dots.shift = unit_d.data(); break;
+          case ImagingBlock::jitter: dots.jitter = 1.0; break;
+          case ImagingBlock::amplitude: dots.amplitude = unit_t.data(); break;
+        }
+        begin_dots(dots);
+        tangent_plane(p, blocks, dots, out);
+      }
+    }
+  }
+}
+
+template class FusedImaging<float>;
+template class FusedImaging<double>;
+
+}  // namespace phasegrad::models
