@@ -44,30 +44,13 @@ def register_scipy_blas():
         _BLAS_REGISTERED = True
 
 
-def band_weights(config):
-    """The weights of the wavelengths' |G|^2: the configuration's photon-fraction
-    ``band_weights`` where it has them, else its ``spectral_weights``."""
-    weights = getattr(config, "band_weights", None)
-    return tuple(config.spectral_weights if weights is None else weights)
-
-
-def window_offset(config):
-    """The window's first row (and column) on the binned grid: Nb//2 - M//2 by default."""
-    offset = getattr(config, "window_offset", None)
-    if offset is None:
-        return config.grid // config.bin // 2 - config.data.shape[1] // 2
-    return int(np.ravel(offset)[0])
-
-
 def is_point_source(config):
-    """Whether the configuration is the point-source model of the fast path (up to the values
-    of the flux and background blocks, which a call may still set)."""
-    fit = frozenset(getattr(config, "fit", ()))
-    return (getattr(config, "object_kind", None) is None
-            and not getattr(config, "transfer", False)
-            and getattr(config, "metric", "sse") == "sse"
-            and config.data.shape[1] == config.grid // config.bin
-            and not fit & {"amplitude", "flux", "background", "shift", "jitter"})
+    """Whether a configuration is the point-source model of the fast path: no object, shift
+    or jitter, no free flux, background or amplitude, the ``sse`` metric on the full binned
+    grid (fixed flux and background values are blocks of the call, and leave it)."""
+    return (config.object_kind is None and not config.transfer and config.metric == "sse"
+            and config.window == config.grid // config.bin
+            and not set(config.free_blocks) - {"wavefront", "detector"})
 
 
 class FusedPhaseRetrieval:
@@ -78,17 +61,15 @@ class FusedPhaseRetrieval:
         if any(lam != config.wavelength for lam in config.wavelengths):
             register_scipy_blas()
         self._double = config.dtype == np.float64
-        self._quadratic = getattr(config, "detector", "linear") == "quadratic"
-        self._free = tuple(getattr(config, "free_blocks", None) or
-                           (("wavefront", "detector") if self._quadratic else ("wavefront",)))
-        self._point_source = is_point_source(config)
+        self._quadratic = config.detector == "quadratic"
+        self._free = tuple(config.free_blocks)
         self._fast = None
         self._general = None
-        if self._point_source:
+        if is_point_source(config):
             kind = core.FusedPhaseRetrieval64 if self._double else core.FusedPhaseRetrieval32
             self._fast = kind(config.amplitude, config.basis, config.diversity, config.data,
                               config.weights, config.grid, config.bin, config.wavelength,
-                              list(config.wavelengths), list(band_weights(config)))
+                              list(config.wavelengths), list(config.band_weights))
 
     # -- the native models ------------------------------------------------------------------
     def _general_model(self):
@@ -96,16 +77,12 @@ class FusedPhaseRetrieval:
         if self._general is None:
             cfg = self.cfg
             kind = core.FusedImaging64 if self._double else core.FusedImaging32
-            object_kind = getattr(cfg, "object_kind", None)
             self._general = kind(
                 cfg.amplitude, cfg.basis, cfg.diversity, cfg.data, cfg.weights, cfg.grid,
-                cfg.bin, cfg.wavelength, list(cfg.wavelengths), list(band_weights(cfg)),
-                window_offset(cfg), getattr(cfg, "metric", "sse"),
-                float(getattr(cfg, "read_noise", 0.0) or 0.0), _OBJECT_KINDS[object_kind],
-                int(getattr(cfg, "object_size", 0) or 0),
-                int(getattr(cfg, "n_sources", 0) or 0),
-                bool(getattr(cfg, "transfer", False)) or object_kind is not None,
-                self._quadratic, list(self._free))
+                cfg.bin, cfg.wavelength, list(cfg.wavelengths), list(cfg.band_weights),
+                cfg.window_offset, cfg.metric, float(cfg.read_noise),
+                _OBJECT_KINDS[cfg.object_kind], int(cfg.object_size or 0), int(cfg.n_sources),
+                bool(cfg.transfer), self._quadratic, list(self._free))
         return self._general
 
     def _fast_for(self, blocks):
@@ -170,10 +147,7 @@ class FusedPhaseRetrieval:
         return total
 
     # -- the computations ---------------------------------------------------------------------
-    def value_and_grad(self, blocks, params=None):
-        if not isinstance(blocks, dict):  # (a, p): the point-source model's own form
-            return self._fast.value_and_grad(np.ascontiguousarray(blocks), params,
-                                             get_num_threads())
+    def value_and_grad(self, blocks):
         if self._fast_for(blocks):
             energy, a_bar, p_bar = self._fast.value_and_grad(
                 np.ascontiguousarray(blocks["wavefront"], dtype=self.cfg.dtype),
@@ -183,9 +157,7 @@ class FusedPhaseRetrieval:
                                                              get_num_threads())
         return energy, self._shaped(grads, blocks)
 
-    def simulate(self, blocks, params=None):
-        if not isinstance(blocks, dict):
-            return self._fast.simulate(np.ascontiguousarray(blocks), params, get_num_threads())
+    def simulate(self, blocks):
         if self._fast_for(blocks):
             return self._fast.simulate(
                 np.ascontiguousarray(blocks["wavefront"], dtype=self.cfg.dtype),
@@ -193,19 +165,14 @@ class FusedPhaseRetrieval:
         return self._general_model().simulate(self._native_blocks(blocks), get_num_threads())
 
     # -- the least-squares view ------------------------------------------------------------
-    def residuals(self, blocks, params=None):
-        if not isinstance(blocks, dict):
-            return self._fast.residuals(np.ascontiguousarray(blocks), params, get_num_threads())
+    def residuals(self, blocks):
         if self._fast_for(blocks):
             return self._fast.residuals(
                 np.ascontiguousarray(blocks["wavefront"], dtype=self.cfg.dtype),
                 self._detector(blocks), get_num_threads())
         return self._general_model().residuals(self._native_blocks(blocks), get_num_threads())
 
-    def jvp(self, blocks, dots, a_dot=None, params_dot=None):
-        if not isinstance(blocks, dict):  # (a, p, a_dot, p_dot)
-            return self._fast.jvp(np.ascontiguousarray(blocks), dots,
-                                  np.ascontiguousarray(a_dot), params_dot, get_num_threads())
+    def jvp(self, blocks, dots):
         if self._fast_for(blocks) and self._fast_for(dots):
             a_dot, p_dot = self._fast_dots(blocks, dots)
             return self._fast.jvp(
@@ -215,9 +182,7 @@ class FusedPhaseRetrieval:
                                          self._native_blocks(dots, tangent=True),
                                          get_num_threads())
 
-    def vjp(self, blocks, u, extra=None):
-        if not isinstance(blocks, dict):  # (a, p, u)
-            return self._fast.vjp(np.ascontiguousarray(blocks), u, extra, get_num_threads())
+    def vjp(self, blocks, u):
         u = np.ascontiguousarray(u, dtype=np.float64)
         if self._fast_for(blocks):
             a_bar, p_bar = self._fast.vjp(
@@ -227,11 +192,7 @@ class FusedPhaseRetrieval:
         grads = self._general_model().vjp(self._native_blocks(blocks), u, get_num_threads())
         return self._shaped(grads, blocks)
 
-    def gauss_newton_product(self, blocks, dots, a_dot=None, params_dot=None):
-        if not isinstance(blocks, dict):  # (a, p, a_dot, p_dot)
-            return self._fast.gauss_newton_product(np.ascontiguousarray(blocks), dots,
-                                                   np.ascontiguousarray(a_dot), params_dot,
-                                                   get_num_threads())
+    def gauss_newton_product(self, blocks, dots):
         if self._fast_for(blocks) and self._fast_for(dots):
             a_dot, p_dot = self._fast_dots(blocks, dots)
             a_out, p_out = self._fast.gauss_newton_product(
@@ -243,14 +204,10 @@ class FusedPhaseRetrieval:
             get_num_threads())
         return self._shaped(grads, blocks)
 
-    def jacobian_planes(self, blocks, params_or_begin, begin=None, end=None):
+    def jacobian_planes(self, blocks, begin, end):
         """The transposed Jacobian (parameters, residuals) of planes [begin, end), the free
         blocks in order. The general path computes a tangent per column (each plane's primal
         once)."""
-        if not isinstance(blocks, dict):  # (a, p, begin, end)
-            return self._fast.jacobian(np.ascontiguousarray(blocks), params_or_begin, begin,
-                                       end, get_num_threads())
-        begin, end = params_or_begin, begin
         if self._fast_for(blocks):
             return self._fast.jacobian(
                 np.ascontiguousarray(blocks["wavefront"], dtype=self.cfg.dtype),
