@@ -78,8 +78,23 @@ FusedImaging<T>::FusedImaging(const ImagingConfig<T>& config) : cfg_(config) {
   table_y_.assign(terms_ * grid_, 0.0);
   table_x_.assign(terms_ * grid_, 0.0);
   term_weight_.assign(terms_, 1.0);
+  table_x_re_.assign(terms_ * grid_, 0.0);
+  table_x_im_.assign(terms_ * grid_, 0.0);
   frequency_.resize(grid_);
   for (std::size_t i = 0; i < grid_; ++i) frequency_[i] = frequency_of(i, grid_);
+  column_weight_.resize(half_);
+  column_weight_f_.resize(half_);
+  column_weight_f2_.resize(half_);
+  for (std::size_t kx = 0; kx < half_; ++kx) {
+    const double c = kx == 0 || 2 * kx == grid_ ? 1.0 : 2.0, f = frequency_[kx];
+    column_weight_[kx] = c;
+    column_weight_f_[kx] = c * f;
+    column_weight_f2_[kx] = c * f * f;
+  }
+  row_re_.assign(half_, 0.0);
+  row_im_.assign(half_, 0.0);
+  row_object_re_.assign(half_, 0.0);
+  row_object_im_.assign(half_, 0.0);
 }
 
 template <class T>
@@ -146,6 +161,8 @@ void FusedImaging<T>::transfer_tables(std::size_t plane, const ImagingBlocks<T>&
       const double blur = std::exp(-2 * kPi * kPi * sigma * sigma * f * f);
       table_y_[j * grid_ + i] = blur * std::polar(1.0, -kTwoPi * f * y);
       table_x_[j * grid_ + i] = blur * std::polar(1.0, -kTwoPi * f * x);
+      table_x_re_[j * grid_ + i] = table_x_[j * grid_ + i].real();
+      table_x_im_[j * grid_ + i] = table_x_[j * grid_ + i].imag();
     }
   }
 }
@@ -165,26 +182,92 @@ bool FusedImaging<T>::nyquist(std::size_t ky, std::size_t kx) const {
   return grid_ % 2 == 0 && (2 * ky == grid_ || 2 * kx == grid_);
 }
 
-// T_h over the half spectrum into transfer_: T (times the object's spectrum), with its
+// The last column of the main region: the half spectrum's columns [0, kend) hold no Nyquist
+// frequency (k_x = N/2 of an even N is left to the per-frequency code, as is the row
+// k_y = N/2).
+template <class T>
+std::size_t FusedImaging<T>::main_columns() const {
+  return grid_ % 2 == 0 ? grid_ / 2 : half_;
+}
+
+// T_h at one frequency of the half spectrum, without the object's spectrum: T, or its
 // Hermitian part (T(k) + conj T(-k)) / 2 on the Nyquist row and column of an even N.
+template <class T>
+std::complex<double> FusedImaging<T>::hermitian_transfer(std::size_t ky, std::size_t kx) const {
+  std::complex<double> value = raw_transfer(ky, kx);
+  if (nyquist(ky, kx)) {
+    value = 0.5 * (value + std::conj(raw_transfer((grid_ - ky) % grid_, (grid_ - kx) % grid_)));
+  }
+  return value;
+}
+
+// T_h over the half spectrum into transfer_ (times the object's spectrum): row by row, T =
+// sum_j (F_j U_j[k_y]) V_j[k_x] in loops the compiler vectorises; the Nyquist lines one
+// frequency at a time.
 template <class T>
 void FusedImaging<T>::fill_transfer() {
   Complex* out = transfer_.data();
   const Complex* object = cfg_.object == ObjectKind::array ? object_spectrum_.data() : nullptr;
+  const std::size_t kend = main_columns();
+  double* row_re = row_re_.data();
+  double* row_im = row_im_.data();
   for (std::size_t ky = 0; ky < grid_; ++ky) {
-    const std::size_t my = (grid_ - ky) % grid_;
-    for (std::size_t kx = 0; kx < half_; ++kx) {
-      std::complex<double> value = raw_transfer(ky, kx);
-      if (nyquist(ky, kx)) {
-        value = 0.5 * (value + std::conj(raw_transfer(my, (grid_ - kx) % grid_)));
+    Complex* out_row = out + ky * half_;
+    const Complex* object_row = object ? object + ky * half_ : nullptr;
+    const bool nyquist_row = grid_ % 2 == 0 && 2 * ky == grid_;
+    const std::size_t end = nyquist_row ? 0 : kend;
+    std::fill(row_re, row_re + end, 0.0);
+    std::fill(row_im, row_im + end, 0.0);
+    for (std::size_t j = 0; j < terms_; ++j) {
+      const std::complex<double> a = term_weight_[j] * table_y_[j * grid_ + ky];
+      const double ar = a.real(), ai = a.imag();
+      const double* vr = table_x_re_.data() + j * grid_;
+      const double* vi = table_x_im_.data() + j * grid_;
+#pragma omp simd
+      for (std::size_t kx = 0; kx < end; ++kx) {
+        row_re[kx] += ar * vr[kx] - ai * vi[kx];
+        row_im[kx] += ar * vi[kx] + ai * vr[kx];
       }
-      const std::size_t k = ky * half_ + kx;
-      Complex t(value);
-      if (object) t *= object[k];
-      out[k] = t;
+    }
+    for (std::size_t kx = 0; kx < end; ++kx) {
+      double tr = row_re[kx], ti = row_im[kx];
+      if (object_row) {
+        const double orr = static_cast<double>(object_row[kx].real());
+        const double oi = static_cast<double>(object_row[kx].imag());
+        const double pr = tr * orr - ti * oi;
+        ti = tr * oi + ti * orr;
+        tr = pr;
+      }
+      out_row[kx] = Complex(static_cast<T>(tr), static_cast<T>(ti));
+    }
+    for (std::size_t kx = end; kx < half_; ++kx) {
+      Complex t(hermitian_transfer(ky, kx));
+      if (object_row) t *= object_row[kx];
+      out_row[kx] = t;
     }
   }
 }
+
+namespace {
+
+// out[k] = a[k] b[k] (or a[k] conj(b[k])) over `count` complex values, vectorised (out may be
+// a).
+template <class T>
+void multiply_spectra(const std::complex<T>* a_in, const std::complex<T>* b_in,
+                      std::complex<T>* out_in, std::size_t count, bool conjugate) {
+  const T* a = reinterpret_cast<const T*>(a_in);
+  const T* b = reinterpret_cast<const T*>(b_in);
+  T* out = reinterpret_cast<T*>(out_in);
+  const T sign = conjugate ? T(-1) : T(1);
+#pragma omp simd
+  for (std::size_t k = 0; k < count; ++k) {
+    const T ar = a[2 * k], ai = a[2 * k + 1], br = b[2 * k], bi = sign * b[2 * k + 1];
+    out[2 * k] = ar * br - ai * bi;
+    out[2 * k + 1] = ar * bi + ai * br;
+  }
+}
+
+}  // namespace
 
 template <class T>
 void FusedImaging<T>::forward_plane(std::size_t plane, const ImagingBlocks<T>& blocks) {
@@ -197,7 +280,7 @@ void FusedImaging<T>::forward_plane(std::size_t plane, const ImagingBlocks<T>& b
     const Complex* spectrum = spectrum_.data();
     const Complex* transfer = transfer_.data();
     Complex* work = work_.data();
-    for (std::size_t k = 0; k < count; ++k) work[k] = spectrum[k] * transfer[k];
+    multiply_spectra(spectrum, transfer, work, count, false);
     inverse_.inverse(work, image_.data());
   }
   window_forward(plane, blocks, cfg_.transfer ? image_.data() : intensity_.data(),
@@ -214,13 +297,19 @@ void FusedImaging<T>::window_forward(std::size_t plane, const ImagingBlocks<T>& 
   const std::size_t bin = cfg_.optics.bin, size = cfg_.window, offset = cfg_.offset;
   const double scale = cfg_.transfer ? 1.0 / (static_cast<double>(grid_) * grid_) : 1.0;
   for (std::size_t i = 0; i < size; ++i) {
+    double* out = binned + i * size;
+    if (bin == 1) {
+      const T* row = image + (offset + i) * grid_ + offset;
+      for (std::size_t j = 0; j < size; ++j) out[j] = scale * static_cast<double>(row[j]);
+      continue;
+    }
     for (std::size_t j = 0; j < size; ++j) {
       double sum = 0;
       for (std::size_t dy = 0; dy < bin; ++dy) {
         const T* row = image + ((offset + i) * bin + dy) * grid_ + (offset + j) * bin;
         for (std::size_t dx = 0; dx < bin; ++dx) sum += static_cast<double>(row[dx]);
       }
-      binned[i * size + j] = scale * sum;
+      out[j] = scale * sum;
     }
   }
   if (!primal) return;
@@ -343,6 +432,111 @@ void FusedImaging<T>::accumulate(std::size_t iy, std::size_t ix, std::complex<do
   sums.jitter += -(fy * fy + fx * fx) * total.real();
 }
 
+// The transfer parameters' gradients of one plane from R = I^ conj(Y^) (spectrum_ and work_):
+// sum over the half spectrum of c_k Re(R dT_h) (c_k = 1 on the k_x = 0 column, 2 elsewhere).
+// Away from the Nyquist lines T_h = T = O sum_j F_j U_j[k_y] V_j[k_x], so per row the sums
+// over k_x of c R O V_j, c f_x R O V_j and c f_x^2 R O V_j (vectorised) give every parameter's
+// share after one multiplication by U_j[k_y]; the Nyquist lines go one frequency at a time
+// (accumulate, with the mirror frequency). A free object's spectrum gradient R (J S)_h is
+// added to object_bar_.
+template <class T>
+void FusedImaging<T>::transfer_gradients(std::size_t plane, const ImagingGrads<T>& grads,
+                                         bool sums_needed, const Complex* object,
+                                         TransferSums& sums) {
+  (void)plane;
+  const Complex* spectrum = spectrum_.data();
+  const Complex* work = work_.data();
+  const std::size_t kend = main_columns();
+  double* r_re = row_re_.data();
+  double* r_im = row_im_.data();
+  double* o_re = row_object_re_.data();
+  double* o_im = row_object_im_.data();
+  std::complex<double>* object_bar = grads.object ? object_bar_.data() : nullptr;
+  for (std::size_t ky = 0; ky < grid_; ++ky) {
+    const bool nyquist_row = grid_ % 2 == 0 && 2 * ky == grid_;
+    const std::size_t end = nyquist_row ? 0 : kend;
+    const std::size_t row = ky * half_;
+    // R = I^ conj(Y^) over the row's main columns, and R O where there is an object.
+    for (std::size_t kx = 0; kx < end; ++kx) {
+      const double ir = static_cast<double>(spectrum[row + kx].real());
+      const double ii = static_cast<double>(spectrum[row + kx].imag());
+      const double yr = static_cast<double>(work[row + kx].real());
+      const double yi = static_cast<double>(work[row + kx].imag());
+      r_re[kx] = ir * yr + ii * yi;
+      r_im[kx] = ii * yr - ir * yi;
+    }
+    if (object_bar) {  // R (J S)_h = R U[k_y] V[k_x] (one term)
+      const std::complex<double> u = table_y_[ky];
+      for (std::size_t kx = 0; kx < end; ++kx) {
+        const std::complex<double> js = u * std::complex<double>(table_x_re_[kx], table_x_im_[kx]);
+        object_bar[row + kx] += std::complex<double>(r_re[kx] * js.real() - r_im[kx] * js.imag(),
+                                                     r_re[kx] * js.imag() + r_im[kx] * js.real());
+      }
+    }
+    if (sums_needed && end > 0) {
+      const double* rr = r_re;
+      const double* ri = r_im;
+      if (object) {
+        for (std::size_t kx = 0; kx < end; ++kx) {
+          const double orr = static_cast<double>(object[row + kx].real());
+          const double oi = static_cast<double>(object[row + kx].imag());
+          o_re[kx] = r_re[kx] * orr - r_im[kx] * oi;
+          o_im[kx] = r_re[kx] * oi + r_im[kx] * orr;
+        }
+        rr = o_re;
+        ri = o_im;
+      }
+      const double fy = frequency_[ky];
+      const double* c = column_weight_.data();
+      const double* cf = column_weight_f_.data();
+      const double* cf2 = column_weight_f2_.data();
+      for (std::size_t j = 0; j < terms_; ++j) {
+        const double* vr = table_x_re_.data() + j * grid_;
+        const double* vi = table_x_im_.data() + j * grid_;
+        double a_re = 0, a_im = 0, b_re = 0, b_im = 0, e_re = 0, e_im = 0;
+#pragma omp simd reduction(+ : a_re, a_im, b_re, b_im, e_re, e_im)
+        for (std::size_t kx = 0; kx < end; ++kx) {
+          const double pr = rr[kx] * vr[kx] - ri[kx] * vi[kx];
+          const double pi = rr[kx] * vi[kx] + ri[kx] * vr[kx];
+          a_re += c[kx] * pr;
+          a_im += c[kx] * pi;
+          b_re += cf[kx] * pr;
+          b_im += cf[kx] * pi;
+          e_re += cf2[kx] * pr;
+          e_im += cf2[kx] * pi;
+        }
+        const std::complex<double> u = table_y_[j * grid_ + ky];
+        const std::complex<double> wa = u * std::complex<double>(a_re, a_im);
+        const std::complex<double> wb = u * std::complex<double>(b_re, b_im);
+        const double we = u.real() * e_re - u.imag() * e_im;
+        const double flux = term_weight_[j];
+        if (grads.fluxes) grads.fluxes[j] += wa.real();
+        if (grads.positions) {
+          grads.positions[2 * j] += kTwoPi * fy * flux * wa.imag();
+          grads.positions[2 * j + 1] += kTwoPi * flux * wb.imag();
+        }
+        sums.shift_y += kTwoPi * fy * flux * wa.imag();
+        sums.shift_x += kTwoPi * flux * wb.imag();
+        sums.jitter += -flux * (fy * fy * wa.real() + we);
+      }
+    }
+    // The Nyquist lines: the row k_y = N/2 and the column k_x = N/2 of an even N.
+    for (std::size_t kx = end; kx < half_; ++kx) {
+      const std::size_t k = row + kx;
+      const std::complex<double> r(std::complex<double>(spectrum[k]) *
+                                   std::conj(std::complex<double>(work[k])));
+      const std::size_t my = (grid_ - ky) % grid_, mx = (grid_ - kx) % grid_;
+      if (sums_needed) {
+        const double weight = kx == 0 || 2 * kx == grid_ ? 1.0 : 2.0;
+        const std::complex<double> o = object ? std::complex<double>(object[k]) : 1.0;
+        accumulate(ky, kx, r, o, weight / 2, grads, sums);
+        accumulate(my, mx, std::conj(r), std::conj(o), weight / 2, grads, sums);
+      }
+      if (object_bar) object_bar[k] += r * hermitian_transfer(ky, kx);
+    }
+  }
+}
+
 template <class T>
 void FusedImaging<T>::reverse_plane(std::size_t plane, const ImagingBlocks<T>& blocks,
                                     const ImagingGrads<T>& grads, bool first, bool last) {
@@ -390,47 +584,19 @@ void FusedImaging<T>::reverse_plane(std::size_t plane, const ImagingBlocks<T>& b
     // Y^ = r2c(image_bar) (with the 1/N^2 of the transfer already in), R = I^ conj(Y^): the
     // transfer parameters' gradients; then I_bar = c2r(Y^ conj T_h).
     forward_.forward(image_bar, work_.data());
-    const Complex* spectrum = spectrum_.data();
-    const Complex* transfer = transfer_.data();
-    Complex* work = work_.data();
     const bool sums_needed = grads.positions || grads.fluxes || grads.shift || grads.jitter;
-    const bool object_free = grads.object != nullptr;
     const Complex* object =
         cfg_.object == ObjectKind::array ? object_spectrum_.data() : nullptr;
     TransferSums sums;
-    for (std::size_t ky = 0; ky < grid_; ++ky) {
-      const std::size_t my = (grid_ - ky) % grid_;
-      for (std::size_t kx = 0; kx < half_; ++kx) {
-        const std::size_t k = ky * half_ + kx;
-        const std::complex<double> r(std::complex<double>(spectrum[k]) *
-                                     std::conj(std::complex<double>(work[k])));
-        const bool mirror = nyquist(ky, kx);
-        const std::size_t mx = (grid_ - kx) % grid_;
-        if (sums_needed) {
-          const double c = (kx == 0 || 2 * kx == grid_) ? 1.0 : 2.0;
-          const std::complex<double> o = object ? std::complex<double>(object[k]) : 1.0;
-          if (mirror) {
-            accumulate(ky, kx, r, o, c / 2, grads, sums);
-            accumulate(my, mx, std::conj(r), std::conj(o), c / 2, grads, sums);
-          } else {
-            accumulate(ky, kx, r, o, c, grads, sums);
-          }
-        }
-        if (object_free) {
-          std::complex<double> js = raw_transfer(ky, kx);
-          if (mirror) js = 0.5 * (js + std::conj(raw_transfer(my, mx)));
-          object_bar_.data()[k] += r * js;
-        }
-        work[k] *= std::conj(transfer[k]);
-      }
-    }
+    transfer_gradients(plane, grads, sums_needed, object, sums);
+    multiply_spectra(work_.data(), transfer_.data(), work_.data(), grid_ * half_, true);
     if (grads.shift) {
       grads.shift[2 * plane] += sums.shift_y;
       grads.shift[2 * plane + 1] += sums.shift_x;
     }
     if (grads.jitter) *grads.jitter += 4 * kPi * kPi * blocks.jitter * sums.jitter;
     intensity_bar = intensity_.data();
-    inverse_.inverse(work, intensity_bar);
+    inverse_.inverse(work_.data(), intensity_bar);
   }
   engine_->psf_reverse(plane, intensity_bar, first, last, grads.wavefront, grads.amplitude,
                        threads_);

@@ -140,6 +140,10 @@ class FusedImaging {
   std::complex<double> raw_transfer(std::size_t iy, std::size_t ix) const;
   bool nyquist(std::size_t ky, std::size_t kx) const;
   void fill_transfer();
+  std::size_t main_columns() const;
+  std::complex<double> hermitian_transfer(std::size_t ky, std::size_t kx) const;
+  void transfer_gradients(std::size_t plane, const ImagingGrads<T>& grads, bool sums_needed,
+                          const Complex* object, TransferSums& sums);
   void forward_plane(std::size_t plane, const ImagingBlocks<T>& blocks);
   void window_forward(std::size_t plane, const ImagingBlocks<T>& blocks, const T* image,
                       double* binned, bool primal);
@@ -176,7 +180,12 @@ class FusedImaging {
   // The transfer's tables: per term j (one per source, else one) U_j[ky], V_j[kx] over the
   // full index range, the term's weight (flux), and the frequencies.
   std::vector<std::complex<double>> table_y_, table_x_;
+  std::vector<double> table_x_re_, table_x_im_;  // V_j split, for the vectorised row loops
   std::vector<double> term_weight_, frequency_;
+  // Per column k_x of the half spectrum: c_k, c_k f_x, c_k f_x^2 (c_k = 1 at k_x = 0, else 2);
+  // a row's scratch (R, and R O).
+  std::vector<double> column_weight_, column_weight_f_, column_weight_f2_;
+  std::vector<double> row_re_, row_im_, row_object_re_, row_object_im_;
   std::size_t terms_ = 1;
   RealPlan<T> forward_, inverse_;
   std::mutex mutex_;
