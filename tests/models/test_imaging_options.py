@@ -286,7 +286,8 @@ def test_pack_and_calls_check_their_arguments():
 
 
 def test_the_fused_backend_keeps_todays_options():
-    # (Every other option: tests/models/test_imaging_fused.py.) Today's options with the photon-fraction band weights: fused == reference.
+    # Today's options with the photon-fraction band weights: fused == reference (every other
+    # option: tests/models/test_imaging_fused.py).
     options = {"wavelengths": [0.8, 1.0, 1.25], "spectral_weights": [0.3, 0.3, 0.4], "bin": 2,
                "planes": 2}
     fused, ref = build(backend="fused", **options), build(**options)
