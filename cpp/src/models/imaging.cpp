@@ -135,9 +135,14 @@ void FusedImaging<T>::prepare(const ImagingBlocks<T>& blocks, int threads) {
   engine_->begin(blocks.wavefront, blocks.amplitude, threads_);
   primal_plane_ = -1;
   if (cfg_.object == ObjectKind::array) {
-    object_transform(blocks.object, object_spectrum_.data());
-    std::fill(object_bar_.data(), object_bar_.data() + object_bar_.size(),
-              std::complex<double>(0, 0));
+    // The object's spectrum, again only when its pixels changed (a known object never does).
+    const std::size_t pixels = cfg_.object_size * cfg_.object_size;
+    if (object_copy_.empty() ||
+        !std::equal(blocks.object, blocks.object + pixels, object_copy_.begin())) {
+      object_transform(blocks.object, object_spectrum_.data());
+      object_copy_.assign(blocks.object, blocks.object + pixels);
+      transfer_key_.clear();  // the transfer holds the old spectrum
+    }
   }
 }
 
@@ -273,8 +278,21 @@ template <class T>
 void FusedImaging<T>::forward_plane(std::size_t plane, const ImagingBlocks<T>& blocks) {
   engine_->psf(plane, intensity_.data(), threads_);
   if (cfg_.transfer) {
-    transfer_tables(plane, blocks);
-    fill_transfer();
+    // The transfer of this plane, unless the last one made had the same values (no shift, or
+    // the same shift for every plane; a fixed scene).
+    key_.clear();
+    key_.push_back(blocks.shift ? blocks.shift[2 * plane] : 0.0);
+    key_.push_back(blocks.shift ? blocks.shift[2 * plane + 1] : 0.0);
+    key_.push_back(blocks.jitter);
+    if (cfg_.object == ObjectKind::points) {
+      key_.insert(key_.end(), blocks.positions, blocks.positions + 2 * cfg_.sources);
+      key_.insert(key_.end(), blocks.fluxes, blocks.fluxes + cfg_.sources);
+    }
+    if (key_ != transfer_key_) {
+      transfer_tables(plane, blocks);
+      fill_transfer();
+      transfer_key_ = key_;
+    }
     forward_.forward(intensity_.data(), spectrum_.data());
     const std::size_t count = grid_ * half_;
     const Complex* spectrum = spectrum_.data();
@@ -334,6 +352,18 @@ double FusedImaging<T>::metric_plane(std::size_t plane, bool gradient) {
   const T* weights = cfg_.weights ? cfg_.weights + offset : nullptr;
   const double shift = cfg_.read_noise * cfg_.read_noise;
   double energy = 0;
+  const double* models = model_.data();
+  double* bars = model_bar_.data();
+  if (!cfg_.poisson) {  // sse: one vectorised loop
+#pragma omp simd reduction(+ : energy)
+    for (std::size_t d = 0; d < count; ++d) {
+      const double w = weights ? static_cast<double>(weights[d]) : 1.0;
+      const double residual = models[d] - static_cast<double>(data[d]);
+      energy += w * residual * residual;
+      if (gradient) bars[d] = 2 * w * residual;
+    }
+    return energy;
+  }
   for (std::size_t d = 0; d < count; ++d) {
     const double w = weights ? static_cast<double>(weights[d]) : 1.0;
     const double model = model_.data()[d], value = static_cast<double>(data[d]);
@@ -545,18 +575,26 @@ void FusedImaging<T>::reverse_plane(std::size_t plane, const ImagingBlocks<T>& b
   const double flux = blocks.flux ? blocks.flux[plane] : 1.0;
   // M_bar -> L_bar (the detector's), phi_bar, beta_bar; B_bar = phi L_bar.
   double flux_bar = 0, background_bar = 0, da = 0, db = 0, dc = 0;
-  for (std::size_t d = 0; d < count; ++d) {
-    const double model_bar = model_bar_.data()[d], level = level_.data()[d];
-    double level_bar = model_bar;
-    if (cfg_.quadratic) {
-      level_bar = model_bar * (2 * blocks.detector[0] * level + blocks.detector[1]);
+  double* bars = model_bar_.data();
+  const double* levels = level_.data();
+  const double* binned = binned_image_.data();
+  if (cfg_.quadratic) {
+    const double qa = blocks.detector[0], qb = blocks.detector[1];
+#pragma omp simd reduction(+ : da, db, dc)
+    for (std::size_t d = 0; d < count; ++d) {
+      const double model_bar = bars[d], level = levels[d];
       da += model_bar * level * level;
       db += model_bar * level;
       dc += model_bar;
+      bars[d] = model_bar * (2 * qa * level + qb);  // L_bar
     }
-    flux_bar += level_bar * binned_image_.data()[d];
+  }
+#pragma omp simd reduction(+ : flux_bar, background_bar)
+  for (std::size_t d = 0; d < count; ++d) {
+    const double level_bar = bars[d];
+    flux_bar += level_bar * binned[d];
     background_bar += level_bar;
-    model_bar_.data()[d] = flux * level_bar;  // now B_bar
+    bars[d] = flux * level_bar;  // now B_bar
   }
   if (grads.detector) {
     grads.detector[0] += da;
@@ -569,10 +607,19 @@ void FusedImaging<T>::reverse_plane(std::size_t plane, const ImagingBlocks<T>& b
   // off the window.
   const double scale = cfg_.transfer ? 1.0 / (static_cast<double>(grid_) * grid_) : 1.0;
   T* image_bar = image_bar_.data();
-  std::memset(static_cast<void*>(image_bar), 0, sizeof(T) * grid_ * grid_);
+  if (offset != 0 || size * bin != grid_) {  // the window leaves some of the grid dark
+    std::memset(static_cast<void*>(image_bar), 0, sizeof(T) * grid_ * grid_);
+  }
   for (std::size_t i = 0; i < size; ++i) {
+    const double* bar_row = bars + i * size;
+    if (bin == 1) {
+      T* row = image_bar + (offset + i) * grid_ + offset;
+#pragma omp simd
+      for (std::size_t j = 0; j < size; ++j) row[j] = static_cast<T>(scale * bar_row[j]);
+      continue;
+    }
     for (std::size_t j = 0; j < size; ++j) {
-      const T value = static_cast<T>(scale * model_bar_.data()[i * size + j]);
+      const T value = static_cast<T>(scale * bar_row[j]);
       for (std::size_t dy = 0; dy < bin; ++dy) {
         T* row = image_bar + ((offset + i) * bin + dy) * grid_ + (offset + j) * bin;
         for (std::size_t dx = 0; dx < bin; ++dx) row[dx] = value;
@@ -619,6 +666,7 @@ void FusedImaging<T>::finish_object(const ImagingGrads<T>& grads) {
       grads.object[a * size + b] = pixels[row * grid_ + (b + grid_ - centre) % grid_];
     }
   }
+  std::fill(object_bar_.data(), object_bar_.data() + count, std::complex<double>(0, 0));
 }
 
 template <class T>

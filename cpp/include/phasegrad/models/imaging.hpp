@@ -173,7 +173,8 @@ class FusedImaging {
   Buffer<T> intensity_, image_, image_bar_, intensity_dot_;
   Buffer<Complex> spectrum_, work_, transfer_, object_spectrum_, object_dot_spectrum_;
   Buffer<T> zero_params_;  // a zero wavefront tangent
-  Buffer<std::complex<double>> object_bar_;  // sum over planes of R (J S)_h, (N, N/2+1)
+  Buffer<std::complex<double>> object_bar_;  // sum over planes of R (J S)_h, (N, N/2+1),
+                                             // zero between calls
   Buffer<T> object_pixels_;                  // embed(o) ifftshifted, (N, N)
   // Per window pixel of the current plane (double): B, L, M, M_bar (or the residual slope).
   Buffer<double> binned_image_, level_, model_, model_bar_, slope_;
@@ -186,6 +187,10 @@ class FusedImaging {
   // a row's scratch (R, and R O).
   std::vector<double> column_weight_, column_weight_f_, column_weight_f2_;
   std::vector<double> row_re_, row_im_, row_object_re_, row_object_im_;
+  // What the transfer_ and its tables were made from (shift, jitter, sources), to make them
+  // again only when that changes; the object's pixels its spectrum was made from.
+  std::vector<double> transfer_key_, key_;
+  std::vector<T> object_copy_;
   std::size_t terms_ = 1;
   RealPlan<T> forward_, inverse_;
   std::mutex mutex_;
