@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
 
 #include "phasegrad/core/constants.hpp"
+#include "phasegrad/core/sincos.hpp"  // PHASEGRAD_WIDE_SIMD
 
 namespace phasegrad::models {
 
@@ -22,17 +24,59 @@ double frequency_of(std::size_t i, std::size_t grid) {
   return 2 * i < grid + 1 ? k / n : (k - n) / n;
 }
 
-// u - log(1 + u) for u > -1, by its series where the difference would cancel.
-double deviance_part(double u) {
-  if (std::abs(u) < 0.05) {
-    double term = u * u, sum = 0;
+// log(x) for a normal positive finite x, branch-free so that it vectorises: x = 2^k m with m in
+// [sqrt(2)/2, sqrt(2)) by bit operations, log(m) = f - (f^2/2 - s (f^2/2 + R(s^2))) with f =
+// m - 1, s = f / (2 + f) and R fdlibm's polynomial of log (within an ulp or two of libm).
+// Other x give garbage; the callers redo them with std::log.
+inline double log_normal(double x) {
+  std::uint64_t bits = 0;
+  std::memcpy(&bits, &x, sizeof bits);
+  const std::uint64_t mantissa = bits & 0x000FFFFFFFFFFFFFull;
+  const std::uint64_t high = mantissa >= 0x6A09E667F3BCDull ? 1 : 0;  // m >= sqrt(2)
+  // k as a double without an int64 conversion: (2^52 + biased exponent) - (2^52 + 1023).
+  const std::uint64_t exponent_bits = ((bits >> 52) + high) | 0x4330000000000000ull;
+  double k = 0;
+  std::memcpy(&k, &exponent_bits, sizeof k);
+  k -= 4503599627371519.0;  // 2^52 + 1023
+  const std::uint64_t m_bits = mantissa | (high ? 0x3FE0000000000000ull : 0x3FF0000000000000ull);
+  double m = 0;
+  std::memcpy(&m, &m_bits, sizeof m);
+  const double f = m - 1.0, s = f / (2.0 + f), z = s * s, w = z * z;
+  const double t1 = w * (3.999999999940941908e-01 +
+                         w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01));
+  const double t2 = z * (6.666666666666735130e-01 +
+                         w * (2.857142874366239149e-01 +
+                              w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
+  const double hfsq = 0.5 * f * f, r = t1 + t2;
+  return k * 6.93147180369123816490e-01 -
+         ((hfsq - (s * (hfsq + r) + k * 1.90821492927058770002e-10)) - f);
+}
+
+// g[j] = u - log(1 + u) for u = (z - zd) / zd, z, zd > 0 (the shifted-Poisson deviance per
+// unit zd): the series near u = 0, else u - log(z / zd); logs outside log_normal's range by
+// libm.
+void deviance_series_or_log(const double* z, const double* zd, double* g, std::size_t count);
+PHASEGRAD_WIDE_SIMD void deviance_chunk(const double* z, const double* zd, double* g,
+                                        std::size_t count) {
+#pragma omp simd
+  for (std::size_t j = 0; j < count; ++j) {
+    const double ratio = z[j] / zd[j], u = ratio - 1.0;
+    double series = 0, term = u * u;
     for (int m = 2; m <= 14; ++m) {
-      sum += ((m % 2 == 0) ? term : -term) / m;
+      series += ((m % 2 == 0) ? term : -term) / m;
       term *= u;
     }
-    return sum;
+    g[j] = std::abs(u) < 0.05 ? series : u - log_normal(ratio);
   }
-  return u - std::log1p(u);
+}
+void deviance_series_or_log(const double* z, const double* zd, double* g, std::size_t count) {
+  deviance_chunk(z, zd, g, count);
+  for (std::size_t j = 0; j < count; ++j) {
+    const double ratio = z[j] / zd[j];
+    if (!(ratio >= 2.2250738585072014e-308 && ratio <= 1.7976931348623157e308)) {
+      g[j] = (ratio - 1.0) - std::log(ratio);  // subnormal, zero, inf or nan: libm decides
+    }
+  }
 }
 
 }  // namespace
@@ -364,28 +408,35 @@ double FusedImaging<T>::metric_plane(std::size_t plane, bool gradient) {
     }
     return energy;
   }
-  for (std::size_t d = 0; d < count; ++d) {
-    const double w = weights ? static_cast<double>(weights[d]) : 1.0;
-    const double model = model_.data()[d], value = static_cast<double>(data[d]);
-    double bar = 0;
-    if (!cfg_.poisson) {
-      const double residual = model - value;
-      energy += w * residual * residual;
-      bar = 2 * w * residual;
-    } else {
-      const double z = model + shift, zd = std::max(value + shift, 0.0);
-      if (zd == 0) {
-        energy += w * z;
+  // Poisson: in chunks, z and z_D, then the deviance parts u - log(1 + u) (vectorised), then
+  // the sums.
+  constexpr std::size_t kChunk = 256;
+  alignas(64) double z[kChunk], zd[kChunk], g[kChunk];
+  for (std::size_t d0 = 0; d0 < count; d0 += kChunk) {
+    const std::size_t chunk = std::min(kChunk, count - d0);
+    for (std::size_t j = 0; j < chunk; ++j) {
+      z[j] = models[d0 + j] + shift;
+      const double value = std::max(static_cast<double>(data[d0 + j]) + shift, 0.0);
+      zd[j] = value > 0 ? value : 1.0;  // a stand-in where z_D = 0 (not used)
+    }
+    deviance_series_or_log(z, zd, g, chunk);
+    for (std::size_t j = 0; j < chunk; ++j) {
+      const std::size_t d = d0 + j;
+      const double w = weights ? static_cast<double>(weights[d]) : 1.0;
+      const double value = std::max(static_cast<double>(data[d]) + shift, 0.0);
+      double bar = 0;
+      if (value == 0) {
+        energy += w * z[j];
         bar = w;
-      } else if (z <= 0) {
+      } else if (z[j] <= 0) {
         energy = std::numeric_limits<double>::infinity();
         bar = std::numeric_limits<double>::quiet_NaN();
       } else {
-        energy += w * zd * deviance_part((z - zd) / zd);
-        bar = w * (1 - zd / z);
+        energy += w * value * g[j];
+        bar = w * (1 - value / z[j]);
       }
+      if (gradient) bars[d] = bar;
     }
-    if (gradient) model_bar_.data()[d] = bar;
   }
   return energy;
 }
@@ -397,31 +448,47 @@ void FusedImaging<T>::residual_plane(std::size_t plane, double* r, bool slope) {
   const T* data = cfg_.data + offset;
   const T* weights = cfg_.weights ? cfg_.weights + offset : nullptr;
   const double shift = cfg_.read_noise * cfg_.read_noise;
-  for (std::size_t d = 0; d < count; ++d) {
-    const double w = weights ? static_cast<double>(weights[d]) : 1.0;
-    const double model = model_.data()[d], value = static_cast<double>(data[d]);
-    double residual = 0, derivative = 0;
-    if (!cfg_.poisson) {
-      const double root = std::sqrt(w);
-      residual = root * (model - value);
-      derivative = root;
-    } else {
-      const double z = model + shift, zd = std::max(value + shift, 0.0);
-      if (zd == 0) {
-        residual = std::sqrt(w * std::max(z, 0.0));
+  const double* models = model_.data();
+  double* slopes = slope_.data();
+  if (!cfg_.poisson) {
+    for (std::size_t d = 0; d < count; ++d) {
+      const double root = weights ? std::sqrt(static_cast<double>(weights[d])) : 1.0;
+      if (r) r[d] = root * (models[d] - static_cast<double>(data[d]));
+      if (slope) slopes[d] = root;
+    }
+    return;
+  }
+  constexpr std::size_t kChunk = 256;
+  alignas(64) double z[kChunk], zd[kChunk], g[kChunk];
+  for (std::size_t d0 = 0; d0 < count; d0 += kChunk) {
+    const std::size_t chunk = std::min(kChunk, count - d0);
+    for (std::size_t j = 0; j < chunk; ++j) {
+      z[j] = models[d0 + j] + shift;
+      const double value = std::max(static_cast<double>(data[d0 + j]) + shift, 0.0);
+      zd[j] = value > 0 ? value : 1.0;  // a stand-in where z_D = 0 (not used)
+    }
+    deviance_series_or_log(z, zd, g, chunk);
+    for (std::size_t j = 0; j < chunk; ++j) {
+      const std::size_t d = d0 + j;
+      const double w = weights ? static_cast<double>(weights[d]) : 1.0;
+      const double value = std::max(static_cast<double>(data[d]) + shift, 0.0);
+      double residual = 0, derivative = 0;
+      if (value == 0) {
+        residual = std::sqrt(w * std::max(z[j], 0.0));
         derivative = residual > 0 ? w / (2 * residual) : 0.0;
-      } else if (z <= 0) {
+      } else if (z[j] <= 0) {
         residual = -std::numeric_limits<double>::infinity();
         derivative = std::numeric_limits<double>::quiet_NaN();
       } else {
-        const double u = (z - zd) / zd;
-        const double magnitude = std::sqrt(w * zd * deviance_part(u));
+        const double u = (z[j] - value) / value;
+        const double magnitude = std::sqrt(w * value * g[j]);
         residual = u < 0 ? -magnitude : magnitude;
-        derivative = residual != 0 ? w * u / ((1 + u) * 2 * residual) : std::sqrt(w / (2 * zd));
+        derivative =
+            residual != 0 ? w * u / ((1 + u) * 2 * residual) : std::sqrt(w / (2 * value));
       }
+      if (r) r[d] = residual;
+      if (slope) slopes[d] = derivative;
     }
-    if (r) r[d] = residual;
-    if (slope) slope_.data()[d] = derivative;
   }
 }
 
