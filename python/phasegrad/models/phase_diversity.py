@@ -60,14 +60,15 @@ class PhaseDiversity:
     diversity : array_like, (K, n, n), real
         The known phase of each image in OPD units (e.g. +-defocus).
     regularization : float
-        gamma > 0, absolute, in the units of ``|S_k|^2`` (the PSFs' sum squared): the zero
-        frequency of every OTF is the PSF's total light ``F = N^2 sum A^2 sum_lam s_lam``, so
-        ``sum_k |S_k|^2 <= K F^2`` and gamma is compared with that. In the image domain it
-        weighs ``sum o^2``, o in units of the data per unit PSF. Noise-free data take a tiny
-        gamma (1e-10 K F^2); with white noise of variance sigma^2 per pixel the Wiener choice
-        is ``gamma = N^2 sigma^2 / |O(f)|^2`` at the frequencies that matter (the scene's
-        power there), e.g. ``N^2 sigma^2 / (sum_x o)^2`` times a few hundred to a few
-        thousand for a scene whose spectrum falls as 1/f^2.
+        gamma > 0, absolute, in the units of ``|S_k|^2``: it is compared with
+        ``sum_k |S_k(f)|^2``, at most ``K F^2`` (the zero frequency) with ``F = N^2 sum A^2
+        sum_lam s_lam`` the light of each PSF. In the image domain it weighs ``sum o^2``. It
+        is the Wiener constant, noise power over scene power per frequency: noise-free images
+        take a tiny one (1e-10 K F^2); Poisson noise has a power of the images' total count
+        per frequency, so for PSFs that sum to 1 and a scene whose power at the frequencies
+        that carry the aberrations is 1e-2 of its light squared, ``100 / photons``
+        (``models.synthetic_pd``). Too large a gamma biases the wavefront towards sharper
+        OTFs and can stall the descent. docs/phase-diversity.md has the measurements.
     wavelength : float
         The reference wavelength (W is in OPD units of it).
     pad : int or float
