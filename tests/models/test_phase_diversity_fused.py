@@ -164,3 +164,19 @@ def test_lbfgs_recovers_the_aberrations(photons):
     spectrum, expected = np.fft.fft2(estimate), np.fft.fft2(scene)
     assert np.abs(spectrum - expected)[low].max() < 0.01 * np.abs(expected).max()
     assert abs(estimate.sum() - scene.sum()) < 1e-3 * scene.sum()
+
+
+def test_benchmark_suite_runs(tmp_path, capsys):
+    """python -m phasegrad.bench.phase_diversity --quick: its tables and its JSON (nothing
+    here is timed)."""
+    import json
+
+    from phasegrad.bench import phase_diversity as suite
+
+    assert suite.main(["--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "PhaseDiversity" in out and "to_target_s" in out
+    rows = json.loads((tmp_path / "bench_phase_diversity.json").read_text())["results"]
+    solves = [row for row in rows if "lbfgs" in row]
+    assert {row["lbfgs"] for row in solves} == {name for name, _ in suite.SETTINGS}
+    assert all(float(row["final_error"]) < suite.TARGET for row in solves)
