@@ -100,8 +100,8 @@ class PhaseDiversity:
         data = pda.diversity_images(data)
         self.regularization = pda.regularization(regularization)
         # The PSFs are PhaseRetrieval's: its rules check the pupil, basis, diversity phases,
-        # sampling and spectrum (and that data is (K, pad * n, pad * n)); its reference
-        # backend makes the reference PSFs.
+        # sampling and spectrum (and that the images fit on the grid N = pad * n); its
+        # reference backend makes the reference backend's PSFs.
         self.psf_model = PhaseRetrieval(
             amplitude=amplitude, basis=basis, data=np.zeros_like(data), wavelength=wavelength,
             pad=pad, diversity=diversity, wavelengths=wavelengths,
