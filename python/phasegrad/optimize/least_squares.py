@@ -16,6 +16,7 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve, eigh
 
 from ..arguments import least_squares as ls
 from ..arguments import optimize as c
+from ..config import single_threaded_blas
 from ._result import OptimizeResult
 
 __all__ = ["LevenbergMarquardtResult", "levenberg_marquardt"]
@@ -253,6 +254,7 @@ def _residuals(model, x, size):
     return r, _dot(r, r), epsilon
 
 
+@single_threaded_blas()
 def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e-12,
                         ftol=1e-15, *, method="auto", damping=1e-3, cg_maxiter=100):
     """Minimise ``||r(x)||^2`` by Levenberg-Marquardt on the model's residuals and derivatives.
