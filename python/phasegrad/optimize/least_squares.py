@@ -278,8 +278,11 @@ def _residuals(model, x, size):
 
 
 def _projected(x, step, bounds):
-    """The step to the projection of ``x + step`` onto the box ``bounds``."""
-    return np.clip(x + step, *bounds) - x
+    """The step to the projection of ``x + step`` onto the box ``bounds`` (``step`` itself,
+    unrounded, when ``x + step`` is inside)."""
+    trial = x + step
+    inside = np.clip(trial, *bounds)
+    return step if np.array_equal(inside, trial) else inside - x
 
 
 def _moving(x, gradient, bounds):
@@ -482,7 +485,7 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
             step, predicted, _, _ = solver.solve(gradient, lam, _moving(x, gradient, bounds))
         if bounds is not None:
             inside = _projected(x, step, bounds)
-            if not np.array_equal(inside, step):
+            if inside is not step:
                 step, predicted = inside, solver.reduction(inside, gradient)
         nit += 1
         small = np.sqrt(_dot(step, step)) <= xtol * (np.sqrt(_dot(x, x)) + xtol)
