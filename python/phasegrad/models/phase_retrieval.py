@@ -662,9 +662,10 @@ class PhaseRetrieval:
           array shaped like ``data``).
 
         ``read_noise=None`` takes the model's own (``read_noise=``, 0 unless
-        ``metric="poisson"`` was given one). Pixels of zero weight are masked: they carry no information. The data's units must
-        be those of the noise (scale counts to photons first). Every free block is a
-        parameter (``parameters``' order). Returns (n_params, n_params)
+        ``metric="poisson"`` was given one). Pixels of zero weight are masked: they carry no
+        information. The data's units must be those of the noise (scale counts to photons
+        first). Every free block is a parameter (``parameters``' order), whatever the metric
+        (dM/dx is the residuals' Jacobian over dr/dM). Returns (n_params, n_params)
         float64; its inverse bounds the covariance of any unbiased estimate (Cramer-Rao, see
         ``cramer_rao``).
         """
