@@ -234,7 +234,7 @@ def solve(problem, maxiter=None, method="lm", report=print, progress=None):
         evaluations=found.evaluations,
         seconds=seconds, description=repr(model), cost_history=found.history, pupil=pupil,
         wavefront=wavefront, data=model.data.astype(np.float64),
-        model_images=model.simulate(*parts).reshape(model.data.shape).astype(np.float64))
+        model_images=model.simulate(found.x).reshape(model.data.shape).astype(np.float64))
 
 
 def coefficients_csv(result):
