@@ -55,26 +55,40 @@ inline double log_normal(double x) {
 // g[j] = u - log(1 + u) for u = (z - zd) / zd, z, zd > 0 (the shifted-Poisson deviance per
 // unit zd): the series near u = 0, else u - log(z / zd); logs outside log_normal's range by
 // libm.
-void deviance_series_or_log(const double* z, const double* zd, double* g, std::size_t count);
 PHASEGRAD_WIDE_SIMD void deviance_chunk(const double* z, const double* zd, double* g,
-                                        std::size_t count) {
+                                        double* ratios, std::size_t count) {
 #pragma omp simd
   for (std::size_t j = 0; j < count; ++j) {
     const double ratio = z[j] / zd[j], u = ratio - 1.0;
-    double series = 0, term = u * u;
-    for (int m = 2; m <= 14; ++m) {
-      series += ((m % 2 == 0) ? term : -term) / m;
-      term *= u;
-    }
-    g[j] = std::abs(u) < 0.05 ? series : u - log_normal(ratio);
+    ratios[j] = ratio;
+    // sum over m = 2..14 of (-u)^m / m, by Horner's rule.
+    double series = 1.0 / 14;
+    series = 1.0 / 13 - u * series;
+    series = 1.0 / 12 - u * series;
+    series = 1.0 / 11 - u * series;
+    series = 1.0 / 10 - u * series;
+    series = 1.0 / 9 - u * series;
+    series = 1.0 / 8 - u * series;
+    series = 1.0 / 7 - u * series;
+    series = 1.0 / 6 - u * series;
+    series = 1.0 / 5 - u * series;
+    series = 1.0 / 4 - u * series;
+    series = 1.0 / 3 - u * series;
+    series = 1.0 / 2 - u * series;
+    g[j] = std::abs(u) < 0.05 ? u * u * series : u - log_normal(ratio);
   }
 }
 void deviance_series_or_log(const double* z, const double* zd, double* g, std::size_t count) {
-  deviance_chunk(z, zd, g, count);
-  for (std::size_t j = 0; j < count; ++j) {
-    const double ratio = z[j] / zd[j];
-    if (!(ratio >= 2.2250738585072014e-308 && ratio <= 1.7976931348623157e308)) {
-      g[j] = (ratio - 1.0) - std::log(ratio);  // subnormal, zero, inf or nan: libm decides
+  constexpr std::size_t kMost = 256;
+  alignas(64) double ratios[kMost];
+  for (std::size_t j0 = 0; j0 < count; j0 += kMost) {
+    const std::size_t chunk = std::min(kMost, count - j0);
+    deviance_chunk(z + j0, zd + j0, g + j0, ratios, chunk);
+    for (std::size_t j = 0; j < chunk; ++j) {
+      const double ratio = ratios[j];
+      if (!(ratio >= 2.2250738585072014e-308 && ratio <= 1.7976931348623157e308)) {
+        g[j0 + j] = (ratio - 1.0) - std::log(ratio);  // subnormal, zero, inf, nan: libm's
+      }
     }
   }
 }
