@@ -746,7 +746,7 @@ void FusedImaging<T>::reverse_plane(std::size_t plane, const ImagingBlocks<T>& b
     const Complex* object =
         cfg_.object == ObjectKind::array ? object_spectrum_.data() : nullptr;
     TransferSums sums;
-    transfer_gradients(plane, grads, sums_needed, object, sums);
+    if (sums_needed || grads.object) transfer_gradients(plane, grads, sums_needed, object, sums);
     multiply_spectra(work_.data(), transfer_.data(), work_.data(), grid_ * half_, true);
     if (grads.shift) {
       grads.shift[2 * plane] += sums.shift_y;
