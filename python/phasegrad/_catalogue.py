@@ -9,4 +9,5 @@ CATALOGUE = (
     "add", "mul", "matmul", "power", "abs2", "real", "imag", "exp", "expi", "basis",
     "take", "put", "broadcast", "to_complex", "dft2", "idft2", "bin", "tile", "pad", "crop",
     "fftshift", "ifftshift", "wsse", "poly_detector", "mft", "convolve", "mean_normalize",
+    "angular_spectrum", "fresnel",
 )

@@ -62,6 +62,7 @@ __all__: list[str] = [
     "power_array",
     "power_jvp",
     "power_vjp",
+    "propagate",
     "put",
     "real_part",
     "register_complex_gemm",
@@ -785,6 +786,22 @@ def power_vjp(
 ) -> numpy.ndarray:
     """
     c conj(x)**(c - 1) y_bar (Re y_bar for a real x); c_array (or None for the number c).
+    """
+
+def propagate(
+    x: numpy.ndarray,
+    method: str,
+    distance: typing.SupportsFloat | typing.SupportsIndex,
+    wavelength: typing.SupportsFloat | typing.SupportsIndex,
+    pitch: typing.SupportsFloat | typing.SupportsIndex,
+    band_limit: bool,
+    pad: typing.SupportsInt | typing.SupportsIndex,
+    adjoint: bool,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> numpy.ndarray:
+    """
+    Free-space propagation over the last two axes: method 'angular_spectrum' (band_limit,
+    pad), 'transfer' or 'impulse' (Fresnel); its conjugate transpose when adjoint.
     """
 
 def put(
