@@ -15,6 +15,8 @@ import numpy.typing
 __all__: list[str] = [
     "FusedHologram32",
     "FusedHologram64",
+    "FusedHologramPlanes32",
+    "FusedHologramPlanes64",
     "FusedPhaseRetrieval32",
     "FusedPhaseRetrieval64",
     "abs2",
@@ -265,6 +267,126 @@ class FusedPhaseRetrieval32:
     def workspace_bytes(self) -> int:
         """
         Bytes of the work buffers the model holds.
+        """
+
+class FusedHologramPlanes64:
+    """
+    The general fused hologram in float64 (phasegrad.models.fused_hologram_planes).
+    """
+    def __init__(
+        self,
+        target: numpy.ndarray,
+        weights: numpy.ndarray,
+        distances: numpy.ndarray,
+        wavelengths: numpy.ndarray,
+        pitch: typing.SupportsFloat | typing.SupportsIndex,
+        pad: typing.SupportsInt | typing.SupportsIndex,
+        phase_response: numpy.ndarray,
+        amplitude: numpy.ndarray,
+        zero_order: complex | typing.SupportsComplex | typing.SupportsFloat | typing.SupportsIndex,
+        levels: typing.SupportsInt | typing.SupportsIndex,
+        soft: bool,
+        crosstalk: numpy.ndarray,
+        efficiency: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> None: ...
+    def images(
+        self,
+        phi: numpy.ndarray,
+        normalised: bool,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        I (or the metric's normalised images), (C, P, n, m).
+        """
+    def jvp(
+        self,
+        phi: numpy.ndarray,
+        v: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v, flat float64.
+        """
+    def residuals(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        r = sqrt(w / N) (I_r - T), flat float64.
+        """
+    def value_and_grad(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[float, numpy.typing.NDArray[numpy.float64]]:
+        """
+        (E, phi_bar).
+        """
+    def vjp(
+        self,
+        phi: numpy.ndarray,
+        u: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J^T u, flat float64.
+        """
+
+class FusedHologramPlanes32:
+    """
+    The general fused hologram in float32 (phasegrad.models.fused_hologram_planes).
+    """
+    def __init__(
+        self,
+        target: numpy.ndarray,
+        weights: numpy.ndarray,
+        distances: numpy.ndarray,
+        wavelengths: numpy.ndarray,
+        pitch: typing.SupportsFloat | typing.SupportsIndex,
+        pad: typing.SupportsInt | typing.SupportsIndex,
+        phase_response: numpy.ndarray,
+        amplitude: numpy.ndarray,
+        zero_order: complex | typing.SupportsComplex | typing.SupportsFloat | typing.SupportsIndex,
+        levels: typing.SupportsInt | typing.SupportsIndex,
+        soft: bool,
+        crosstalk: numpy.ndarray,
+        efficiency: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> None: ...
+    def images(
+        self,
+        phi: numpy.ndarray,
+        normalised: bool,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        I (or the metric's normalised images), (C, P, n, m).
+        """
+    def jvp(
+        self,
+        phi: numpy.ndarray,
+        v: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v, flat float64.
+        """
+    def residuals(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        r = sqrt(w / N) (I_r - T), flat float64.
+        """
+    def value_and_grad(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[float, numpy.typing.NDArray[numpy.float32]]:
+        """
+        (E, phi_bar).
+        """
+    def vjp(
+        self,
+        phi: numpy.ndarray,
+        u: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J^T u, flat float64.
         """
 
 class FusedHologram64:

@@ -1,0 +1,477 @@
+// The general fused hologram: its passes (see models/hologram_planes.hpp for the model).
+#include "phasegrad/models/hologram_planes.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+#include "phasegrad/core/constants.hpp"
+#include "phasegrad/core/fft.hpp"
+#include "phasegrad/core/parallel.hpp"
+#include "phasegrad/ops/propagation.hpp"
+
+namespace phasegrad::models {
+
+namespace {
+
+double sum_in_order(const std::vector<double>& parts) {
+  double total = 0.0;
+  for (double part : parts) total += part;
+  return total;
+}
+
+template <class T>
+std::complex<T> narrow(std::complex<double> z) {
+  return {static_cast<T>(z.real()), static_cast<T>(z.imag())};
+}
+
+}  // namespace
+
+template <class T>
+FusedHologramPlanes<T>::FusedHologramPlanes(const T* target, HologramPlanesConfig config)
+    : config_(std::move(config)) {
+  const HologramPlanesConfig& c = config_;
+  if (c.rows == 0 || c.cols == 0 || c.colours == 0 || c.planes == 0) {
+    throw std::invalid_argument("target must not be empty");
+  }
+  const bool far = c.distances.empty();
+  padded_rows_ = far ? c.rows : c.pad * c.rows;
+  padded_cols_ = far ? c.cols : c.pad * c.cols;
+  const std::size_t n = c.rows * c.cols, np = padded_rows_ * padded_cols_;
+  const std::size_t count = c.colours * c.planes;
+  target_.assign(target, target + count * n);
+  target_sums_.assign(count, 0.0);
+  signal_counts_.assign(count, 0);
+  for (std::size_t k = 0; k < count; ++k) {
+    for (std::size_t j = 0; j < n; ++j) {
+      const T value = target_[k * n + j];
+      target_sums_[k] += static_cast<double>(value);
+      signal_counts_[k] += value > 0 ? 1 : 0;
+    }
+  }
+  if (!far) {
+    const double inverse_size = 1.0 / static_cast<double>(np);
+    for (std::size_t colour = 0; colour < c.colours; ++colour) {
+      for (std::size_t plane = 0; plane < c.planes; ++plane) {
+        const ops::Propagation propagation{ops::Propagator::angular_spectrum,
+                                           c.distances[plane], c.wavelengths[colour], c.pitch,
+                                           true, c.pad};
+        const auto h = ops::transfer_function(padded_rows_, padded_cols_, propagation);
+        Buffer<std::complex<T>> table(np);
+        for (std::size_t k = 0; k < np; ++k) table.data()[k] = narrow<T>(h[k] * inverse_size);
+        transfer_.push_back(std::move(table));
+      }
+    }
+  }
+  shown_.resize(n);
+  slope_.resize(n);
+  effective_.resize(n);
+  effective_bar_.resize(n);
+  phasor_ = Buffer<std::complex<T>>(n);
+  spectrum_ = Buffer<std::complex<T>>(np);
+  spectrum_bar_ = Buffer<std::complex<T>>(np);
+  work_ = Buffer<std::complex<T>>(np);
+  row_sums_a_.resize(c.rows);
+  row_sums_b_.resize(c.rows);
+  row_sums_c_.resize(c.rows);
+}
+
+template <class T>
+double FusedHologramPlanes<T>::plane_metric(std::size_t c, std::size_t p,
+                                            std::complex<T>* field, std::size_t stride,
+                                            const std::complex<T>* tangent, Mode mode,
+                                            const double* vector, T* images, double* out,
+                                            int team) {
+  const HologramPlanesConfig& cfg = config_;
+  const std::size_t rows = cfg.rows, cols = cfg.cols, n = rows * cols;
+  const std::size_t index = c * cfg.planes + p;
+  const T* target = target_.data() + index * n;
+  const double weight = cfg.weights[index];
+  const bool efficiency = cfg.efficiency >= 0;
+  const auto row_count = static_cast<std::int64_t>(rows);
+  double* sums_a = row_sums_a_.data();
+  double* sums_b = row_sums_b_.data();
+  double* sums_c = row_sums_c_.data();
+
+  // Pass A: sum I, sum_S I, and (jvp) sum I_dot.
+#pragma omp parallel for num_threads(team) schedule(static)
+  for (std::int64_t r = 0; r < row_count; ++r) {
+    const auto i = static_cast<std::size_t>(r);
+    double total = 0.0, inside = 0.0, moved = 0.0;
+    for (std::size_t j = 0; j < cols; ++j) {
+      const std::complex<T> u = field[i * stride + j];
+      const double intensity = static_cast<double>(std::norm(u));
+      total += intensity;
+      if (target[i * cols + j] > 0) inside += intensity;
+      if (tangent != nullptr) {
+        const std::complex<T> du = tangent[i * stride + j];
+        moved += 2.0 * (static_cast<double>(u.real()) * du.real() +
+                        static_cast<double>(u.imag()) * du.imag());
+      }
+    }
+    sums_a[i] = total;
+    sums_b[i] = inside;
+    sums_c[i] = moved;
+  }
+  const double total = sum_in_order(row_sums_a_), inside = sum_in_order(row_sums_b_);
+  const double moved = sum_in_order(row_sums_c_);
+  const double count = static_cast<double>(n);
+  const double signal_count = static_cast<double>(signal_counts_[index]);
+  const double target_mean = target_sums_[index] / count;
+  const double signal_mean = target_sums_[index] / signal_count;
+  // I_r = scale I: mean_normalize by the whole plane, or by the signal region.
+  const double scale = efficiency ? signal_mean / (inside / signal_count)
+                                  : target_mean / (total / count);
+  const double root_weight = std::sqrt(weight / count);
+  T* image = images == nullptr ? nullptr : images + index * n;
+  double* flat = out == nullptr ? nullptr : out + index * n;
+  const double* u_in = mode == Mode::vjp ? vector + index * n : nullptr;
+
+  if (mode == Mode::intensity || mode == Mode::normalised || mode == Mode::residuals ||
+      mode == Mode::jvp) {
+#pragma omp parallel for num_threads(team) schedule(static)
+    for (std::int64_t r = 0; r < row_count; ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      for (std::size_t j = 0; j < cols; ++j) {
+        const std::complex<T> u = field[i * stride + j];
+        const double intensity = static_cast<double>(std::norm(u));
+        const std::size_t k = i * cols + j;
+        if (mode == Mode::intensity) {
+          image[k] = static_cast<T>(intensity);
+        } else if (mode == Mode::normalised) {
+          image[k] = static_cast<T>(scale * intensity);
+        } else if (mode == Mode::residuals) {
+          flat[k] = root_weight * (scale * intensity - static_cast<double>(target[k]));
+        } else {
+          const std::complex<T> du = tangent[i * stride + j];
+          const double intensity_dot = 2.0 * (static_cast<double>(u.real()) * du.real() +
+                                              static_cast<double>(u.imag()) * du.imag());
+          flat[k] = root_weight * (scale * intensity_dot - scale * intensity * moved / total);
+        }
+      }
+    }
+    return 0.0;
+  }
+
+  // Pass B: the loss and sum(I_r_bar I) (over S with efficiency), I_r_bar being the
+  // cotangent of the normalised image (the loss's, or sqrt(w / N) u for vjp).
+  const double fit_count = efficiency ? signal_count : count;
+#pragma omp parallel for num_threads(team) schedule(static)
+  for (std::int64_t r = 0; r < row_count; ++r) {
+    const auto i = static_cast<std::size_t>(r);
+    double squares = 0.0, paired = 0.0;
+    for (std::size_t j = 0; j < cols; ++j) {
+      const std::size_t k = i * cols + j;
+      if (efficiency && !(target[k] > 0)) continue;
+      const double intensity = static_cast<double>(std::norm(field[i * stride + j]));
+      const double residual = scale * intensity - static_cast<double>(target[k]);
+      const double normalised_bar = mode == Mode::vjp ? root_weight * u_in[k]
+                                                      : 2.0 * weight * residual / fit_count;
+      squares += residual * residual;
+      paired += normalised_bar * intensity;
+    }
+    sums_a[i] = squares;
+    sums_b[i] = paired;
+  }
+  const double squares = sum_in_order(row_sums_a_), paired = sum_in_order(row_sums_b_);
+  const double light = efficiency ? inside : total;  // the normalisation's sum
+  const double gamma = efficiency ? cfg.efficiency * signal_mean * signal_mean : 0.0;
+  const double penalty_term = efficiency ? gamma * (1.0 - inside / total) : 0.0;
+  const double energy = mode == Mode::vjp ? 0.0 : weight * (squares / fit_count + penalty_term);
+  const double constant = scale / light * paired;
+  // The efficiency term's derivative: -penalty (1_S - eta).
+  const double penalty = weight * gamma / total;
+  const double eta = inside / total;
+
+  // Pass C: field <- 2 U I_bar (abs2_vjp), I_bar = scale I_r_bar - constant (mean_normalize_vjp).
+#pragma omp parallel for num_threads(team) schedule(static)
+  for (std::int64_t r = 0; r < row_count; ++r) {
+    const auto i = static_cast<std::size_t>(r);
+    for (std::size_t j = 0; j < cols; ++j) {
+      const std::size_t k = i * cols + j;
+      std::complex<T>& u = field[i * stride + j];
+      const bool in_signal = target[k] > 0;
+      double intensity_bar = 0.0;
+      if (!efficiency || in_signal) {
+        const double intensity = static_cast<double>(std::norm(u));
+        const double residual = scale * intensity - static_cast<double>(target[k]);
+        const double normalised_bar = mode == Mode::vjp ? root_weight * u_in[k]
+                                                        : 2.0 * weight * residual / fit_count;
+        intensity_bar = scale * normalised_bar - constant;
+      }
+      if (efficiency) intensity_bar -= penalty * ((in_signal ? 1.0 : 0.0) - eta);
+      u *= static_cast<T>(2.0 * intensity_bar);
+    }
+  }
+  return energy;
+}
+
+template <class T>
+double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector, T* images,
+                                   double* out, T* phi_bar, int threads) {
+  const HologramPlanesConfig& cfg = config_;
+  const std::size_t rows = cfg.rows, cols = cfg.cols, n = rows * cols;
+  const std::size_t prows = padded_rows_, pcols = padded_cols_, np = prows * pcols;
+  const bool far = cfg.distances.empty();
+  const bool reverse = mode == Mode::gradient || mode == Mode::vjp;
+  const bool forward_tangent = mode == Mode::jvp;
+  const int team = threads_for(np, threads);
+  const auto row_count = static_cast<std::int64_t>(rows);
+  const auto all = static_cast<std::int64_t>(n);
+  const double levels = static_cast<double>(cfg.levels);
+
+  // The modulator: wrap, quantise, crosstalk (in double).
+  double* shown = shown_.data();
+  double* slope = slope_.data();
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+  for (std::int64_t e = 0; e < all; ++e) {
+    const double value = static_cast<double>(phi[e]);
+    const double wrapped = value - kTwoPi * std::floor(value / kTwoPi);
+    double q = wrapped, d = 1.0;
+    if (cfg.levels > 0) {
+      if (cfg.soft) {
+        q = wrapped - std::sin(levels * wrapped) / levels;
+        d = 1.0 - std::cos(levels * wrapped);
+      } else {
+        double step = std::nearbyint(wrapped * levels / kTwoPi);
+        step -= levels * std::floor(step / levels);
+        q = (kTwoPi / levels) * step;
+      }
+    }
+    shown[e] = q;
+    slope[e] = d;
+  }
+  const std::size_t kr = cfg.kernel_rows, kc = cfg.kernel_cols;
+  const bool crosstalk = !cfg.crosstalk.empty();
+  // out[k] = sum_d K[d + centre] in[k - d] (circular); the adjoint is the correlation.
+  auto convolve = [&](const double* in, double* result, bool adjoint) {
+    const double* kernel = cfg.crosstalk.data();
+#pragma omp parallel for num_threads(threads_for(n * kr * kc, threads)) schedule(static)
+    for (std::int64_t r = 0; r < row_count; ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      for (std::size_t j = 0; j < cols; ++j) {
+        double acc = 0.0;
+        for (std::size_t a = 0; a < kr; ++a) {
+          // d_r = a - kr / 2; the source row is i - d_r (i + d_r for the adjoint).
+          const std::size_t si = adjoint ? (i + a + rows - kr / 2) % rows
+                                         : (i + rows + kr / 2 - a) % rows;
+          for (std::size_t b = 0; b < kc; ++b) {
+            const std::size_t sj = adjoint ? (j + b + cols - kc / 2) % cols
+                                           : (j + cols + kc / 2 - b) % cols;
+            acc += kernel[a * kc + b] * in[si * cols + sj];
+          }
+        }
+        result[i * cols + j] = acc;
+      }
+    }
+  };
+  double* effective = effective_.data();
+  if (crosstalk) {
+    convolve(shown, effective, false);
+  } else {
+    std::memcpy(effective, shown, n * sizeof(double));
+  }
+  double* effective_dot = nullptr;
+  if (forward_tangent) {  // the tangent of s along v: K * (slope v)
+    if (shown_dot_.size() != n) shown_dot_.resize(n);
+    effective_dot = effective_bar_.data();
+    for (std::size_t e = 0; e < n; ++e) shown_dot_[e] = slope[e] * vector[e];
+    if (crosstalk) {
+      convolve(shown_dot_.data(), effective_dot, false);
+    } else {
+      std::memcpy(effective_dot, shown_dot_.data(), n * sizeof(double));
+    }
+    if (spectrum_dot_.size() != np) {
+      spectrum_dot_ = Buffer<std::complex<T>>(np);
+      work_dot_ = Buffer<std::complex<T>>(np);
+    }
+  }
+  double* effective_bar = effective_bar_.data();
+  if (reverse) std::fill(effective_bar_.begin(), effective_bar_.end(), 0.0);
+
+  std::complex<T>* phasor = phasor_.data();
+  std::complex<T>* spectrum = spectrum_.data();
+  std::complex<T>* spectrum_bar = spectrum_bar_.data();
+  std::complex<T>* work = work_.data();
+  std::complex<T>* spectrum_dot = forward_tangent ? spectrum_dot_.data() : nullptr;
+  std::complex<T>* work_dot = forward_tangent ? work_dot_.data() : nullptr;
+  const double* amplitude = cfg.amplitude.data();
+  const std::complex<T> zeta = narrow<T>(cfg.zero_order);
+  const std::size_t row_shift = rows / 2, col_shift = cols / 2;
+  const T inverse_n = static_cast<T>(1.0 / static_cast<double>(n));
+  const auto padded_rows = static_cast<std::int64_t>(prows);
+  double energy = 0.0;
+
+  // Writes the field (or its tangent) of one colour where the transforms start: top-left of
+  // the zeroed padded plane (angular spectrum), or ifftshifted (far field).
+  auto place = [&](std::size_t colour, std::complex<T>* dst, bool is_tangent) {
+    const double alpha = cfg.phase_response[colour];
+#pragma omp parallel for num_threads(team) schedule(static)
+    for (std::int64_t r = 0; r < padded_rows; ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      for (std::size_t j = 0; j < pcols; ++j) {
+        std::size_t si = i, sj = j;
+        if (far) {
+          si = (i + row_shift) % rows;
+          sj = (j + col_shift) % cols;
+        } else if (i >= rows || j >= cols) {
+          dst[i * pcols + j] = std::complex<T>(0, 0);
+          continue;
+        }
+        const std::size_t k = si * cols + sj;
+        const T a = static_cast<T>(amplitude[k]);
+        if (!is_tangent) {
+          const T angle = static_cast<T>(alpha * effective[k]);
+          const std::complex<T> e(std::cos(angle), std::sin(angle));
+          phasor[k] = e;
+          dst[i * pcols + j] = a * (e + zeta);
+        } else {
+          const T turn = static_cast<T>(alpha * effective_dot[k]);
+          dst[i * pcols + j] = a * (std::complex<T>(0, 1) * phasor[k] * turn);
+        }
+      }
+    }
+  };
+  // Far field: dst[k] = src[(k - h) mod] / N (the fftshift and the inverse DFT's 1 / N).
+  auto unshift = [&](const std::complex<T>* src, std::complex<T>* dst) {
+#pragma omp parallel for num_threads(team) schedule(static)
+    for (std::int64_t r = 0; r < row_count; ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      const std::size_t si = (i + rows - row_shift) % rows;
+      for (std::size_t j = 0; j < cols; ++j) {
+        dst[i * cols + j] = src[si * cols + (j + cols - col_shift) % cols] * inverse_n;
+      }
+    }
+  };
+
+  for (std::size_t colour = 0; colour < cfg.colours; ++colour) {
+    place(colour, spectrum, false);
+    if (forward_tangent) place(colour, spectrum_dot, true);
+    if (far) {
+      // spectrum holds ifftshift(u): transform it, then U = fftshift(.) / N into work.
+      dft2_unnormalized<T>(spectrum, spectrum, 1, rows, cols, true, team);
+      unshift(spectrum, work);
+      if (forward_tangent) {
+        dft2_unnormalized<T>(spectrum_dot, spectrum_dot, 1, rows, cols, true, team);
+        unshift(spectrum_dot, work_dot);
+      }
+      energy += plane_metric(colour, 0, work, cols, work_dot, mode, vector, images, out, team);
+      if (reverse) {
+        // u_bar = fftshift(DFT_u(ifftshift(U_bar))) / N: into spectrum_bar, natural order.
+#pragma omp parallel for num_threads(team) schedule(static)
+        for (std::int64_t r = 0; r < row_count; ++r) {
+          const auto i = static_cast<std::size_t>(r);
+          const std::size_t si = (i + row_shift) % rows;
+          for (std::size_t j = 0; j < cols; ++j) {
+            spectrum[i * cols + j] = work[si * cols + (j + col_shift) % cols];
+          }
+        }
+        dft2_unnormalized<T>(spectrum, spectrum, 1, rows, cols, false, team);
+        unshift(spectrum, spectrum_bar);
+      }
+    } else {
+      dft2_unnormalized<T>(spectrum, spectrum, 1, prows, pcols, false, team);
+      if (forward_tangent) {
+        dft2_unnormalized<T>(spectrum_dot, spectrum_dot, 1, prows, pcols, false, team);
+      }
+      for (std::size_t plane = 0; plane < cfg.planes; ++plane) {
+        const std::complex<T>* h = transfer_[colour * cfg.planes + plane].data();
+        const auto total = static_cast<std::int64_t>(np);
+#pragma omp parallel for num_threads(team) schedule(static)
+        for (std::int64_t e = 0; e < total; ++e) {
+          work[e] = spectrum[e] * h[e];
+          if (forward_tangent) work_dot[e] = spectrum_dot[e] * h[e];
+        }
+        dft2_unnormalized<T>(work, work, 1, prows, pcols, true, team);
+        if (forward_tangent) dft2_unnormalized<T>(work_dot, work_dot, 1, prows, pcols, true, team);
+        energy += plane_metric(colour, plane, work, pcols, work_dot, mode, vector, images, out,
+                               team);
+        if (!reverse) continue;
+        if (cfg.pad > 1) {  // the padding of the cotangent is zero (pad's adjoint is crop)
+#pragma omp parallel for num_threads(team) schedule(static)
+          for (std::int64_t r = 0; r < padded_rows; ++r) {
+            const auto i = static_cast<std::size_t>(r);
+            const std::size_t first = i < rows ? cols : 0;
+            for (std::size_t j = first; j < pcols; ++j) work[i * pcols + j] = {0, 0};
+          }
+        }
+        dft2_unnormalized<T>(work, work, 1, prows, pcols, false, team);
+#pragma omp parallel for num_threads(team) schedule(static)
+        for (std::int64_t e = 0; e < total; ++e) {
+          const std::complex<T> term = std::conj(h[e]) * work[e];
+          spectrum_bar[e] = plane == 0 ? term : spectrum_bar[e] + term;
+        }
+      }
+      if (reverse) dft2_unnormalized<T>(spectrum_bar, spectrum_bar, 1, prows, pcols, true, team);
+    }
+    if (!reverse) continue;
+    // theta_bar = Im(A u_bar conj(phasor)); s_bar += alpha_c theta_bar.
+    const double alpha = cfg.phase_response[colour];
+    const std::size_t stride = far ? cols : pcols;
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+    for (std::int64_t r = 0; r < row_count; ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      for (std::size_t j = 0; j < cols; ++j) {
+        const std::size_t k = i * cols + j;
+        const std::complex<T> bar = spectrum_bar[i * stride + j] * static_cast<T>(amplitude[k]);
+        const std::complex<T> e = phasor[k];
+        const T theta_bar = bar.imag() * e.real() - bar.real() * e.imag();
+        effective_bar[k] += alpha * static_cast<double>(theta_bar);
+      }
+    }
+  }
+  if (!reverse) return energy;
+  // The crosstalk's and the quantiser's reverse rules.
+  const double* shown_bar = effective_bar;
+  if (crosstalk) {
+    convolve(effective_bar, effective, true);  // effective is free now
+    shown_bar = effective;
+  }
+  for (std::size_t e = 0; e < n; ++e) {
+    const double value = shown_bar[e] * slope[e];
+    if (mode == Mode::gradient) {
+      phi_bar[e] = static_cast<T>(value);
+    } else {
+      out[e] = value;
+    }
+  }
+  return energy;
+}
+
+template <class T>
+double FusedHologramPlanes<T>::value_and_grad(const T* phi, T* phi_bar, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return run(phi, Mode::gradient, nullptr, nullptr, nullptr, phi_bar, threads);
+}
+
+template <class T>
+void FusedHologramPlanes<T>::images(const T* phi, T* out, bool normalised, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  run(phi, normalised ? Mode::normalised : Mode::intensity, nullptr, out, nullptr, nullptr,
+      threads);
+}
+
+template <class T>
+void FusedHologramPlanes<T>::residuals(const T* phi, double* r, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  run(phi, Mode::residuals, nullptr, nullptr, r, nullptr, threads);
+}
+
+template <class T>
+void FusedHologramPlanes<T>::jvp(const T* phi, const double* v, double* out, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  run(phi, Mode::jvp, v, nullptr, out, nullptr, threads);
+}
+
+template <class T>
+void FusedHologramPlanes<T>::vjp(const T* phi, const double* u, double* out, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  run(phi, Mode::vjp, u, nullptr, out, nullptr, threads);
+}
+
+template class FusedHologramPlanes<float>;
+template class FusedHologramPlanes<double>;
+
+}  // namespace phasegrad::models
