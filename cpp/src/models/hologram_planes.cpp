@@ -1,6 +1,7 @@
 // The general fused hologram: its passes (see models/hologram_planes.hpp for the model).
 #include "phasegrad/models/hologram_planes.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include "phasegrad/core/constants.hpp"
 #include "phasegrad/core/fft.hpp"
 #include "phasegrad/core/parallel.hpp"
+#include "phasegrad/core/sincos.hpp"
 #include "phasegrad/ops/propagation.hpp"
 
 namespace phasegrad::models {
@@ -73,9 +75,12 @@ FusedHologramPlanes<T>::FusedHologramPlanes(const T* target, HologramPlanesConfi
   spectrum_ = Buffer<std::complex<T>>(np);
   spectrum_bar_ = Buffer<std::complex<T>>(np);
   work_ = Buffer<std::complex<T>>(np);
+  field_ = Buffer<std::complex<T>>(np);
   row_sums_a_.resize(c.rows);
   row_sums_b_.resize(c.rows);
   row_sums_c_.resize(c.rows);
+  row_sums_d_.resize(c.rows);
+  row_sums_e_.resize(c.rows);
 }
 
 template <class T>
@@ -95,18 +100,30 @@ double FusedHologramPlanes<T>::plane_metric(std::size_t c, std::size_t p,
   double* sums_b = row_sums_b_.data();
   double* sums_c = row_sums_c_.data();
 
-  // Pass A: sum I, sum_S I, and (jvp) sum I_dot.
+  double* sums_d = row_sums_d_.data();
+  double* sums_e = row_sums_e_.data();
+  // Pass A: sum I, sum_S I, the fit region's sum I^2 and sum I T (the whole plane, or S with
+  // efficiency; T is 0 outside S), and (jvp) sum I_dot.
 #pragma omp parallel for num_threads(team) schedule(static)
   for (std::int64_t r = 0; r < row_count; ++r) {
     const auto i = static_cast<std::size_t>(r);
-    double total = 0.0, inside = 0.0, moved = 0.0;
+    const std::complex<T>* row = field + i * stride;
+    const T* target_row = target + i * cols;
+    double total = 0.0, inside = 0.0, moved = 0.0, squared = 0.0, cross = 0.0;
     for (std::size_t j = 0; j < cols; ++j) {
-      const std::complex<T> u = field[i * stride + j];
-      const double intensity = static_cast<double>(std::norm(u));
+      const double re = static_cast<double>(row[j].real());
+      const double im = static_cast<double>(row[j].imag());
+      const double intensity = re * re + im * im;
+      const double t = static_cast<double>(target_row[j]);
+      const double in_signal = t > 0 ? 1.0 : 0.0;
       total += intensity;
-      if (target[i * cols + j] > 0) inside += intensity;
-      if (tangent != nullptr) {
-        const std::complex<T> du = tangent[i * stride + j];
+      inside += in_signal * intensity;
+      squared += (efficiency ? in_signal : 1.0) * intensity * intensity;
+      cross += intensity * t;
+    }
+    if (tangent != nullptr) {
+      for (std::size_t j = 0; j < cols; ++j) {
+        const std::complex<T> u = row[j], du = tangent[i * stride + j];
         moved += 2.0 * (static_cast<double>(u.real()) * du.real() +
                         static_cast<double>(u.imag()) * du.imag());
       }
@@ -114,9 +131,12 @@ double FusedHologramPlanes<T>::plane_metric(std::size_t c, std::size_t p,
     sums_a[i] = total;
     sums_b[i] = inside;
     sums_c[i] = moved;
+    sums_d[i] = squared;
+    sums_e[i] = cross;
   }
   const double total = sum_in_order(row_sums_a_), inside = sum_in_order(row_sums_b_);
   const double moved = sum_in_order(row_sums_c_);
+  const double fit_squared = sum_in_order(row_sums_d_), fit_cross = sum_in_order(row_sums_e_);
   const double count = static_cast<double>(n);
   const double signal_count = static_cast<double>(signal_counts_[index]);
   const double target_mean = target_sums_[index] / count;
@@ -155,40 +175,41 @@ double FusedHologramPlanes<T>::plane_metric(std::size_t c, std::size_t p,
     return 0.0;
   }
 
-  // Pass B: the loss and sum(I_r_bar I) (over S with efficiency), I_r_bar being the
-  // cotangent of the normalised image (the loss's, or sqrt(w / N) u for vjp).
+  // sum(I_r_bar I) over the fit region, I_r_bar being the cotangent of the normalised image.
+  // For the loss's, I_r_bar = 2 w (scale I - T) / count, it follows from pass A's moments;
+  // for vjp's, sqrt(w / N) u, pass B sums it.
   const double fit_count = efficiency ? signal_count : count;
+  if (mode == Mode::vjp) {
 #pragma omp parallel for num_threads(team) schedule(static)
   for (std::int64_t r = 0; r < row_count; ++r) {
     const auto i = static_cast<std::size_t>(r);
-    double squares = 0.0, paired = 0.0;
+    double paired = 0.0;
     for (std::size_t j = 0; j < cols; ++j) {
       const std::size_t k = i * cols + j;
       if (efficiency && !(target[k] > 0)) continue;
       const double intensity = static_cast<double>(std::norm(field[i * stride + j]));
-      const double residual = scale * intensity - static_cast<double>(target[k]);
-      const double normalised_bar = mode == Mode::vjp ? root_weight * u_in[k]
-                                                      : 2.0 * weight * residual / fit_count;
-      squares += residual * residual;
-      paired += normalised_bar * intensity;
+      paired += root_weight * u_in[k] * intensity;
     }
-    sums_a[i] = squares;
     sums_b[i] = paired;
   }
-  const double squares = sum_in_order(row_sums_a_), paired = sum_in_order(row_sums_b_);
+  }
+  const double paired = mode == Mode::vjp
+                            ? sum_in_order(row_sums_b_)
+                            : 2.0 * weight / fit_count * (scale * fit_squared - fit_cross);
   const double light = efficiency ? inside : total;  // the normalisation's sum
   const double gamma = efficiency ? cfg.efficiency * signal_mean * signal_mean : 0.0;
   const double penalty_term = efficiency ? gamma * (1.0 - inside / total) : 0.0;
-  const double energy = mode == Mode::vjp ? 0.0 : weight * (squares / fit_count + penalty_term);
   const double constant = scale / light * paired;
   // The efficiency term's derivative: -penalty (1_S - eta).
   const double penalty = weight * gamma / total;
   const double eta = inside / total;
 
-  // Pass C: field <- 2 U I_bar (abs2_vjp), I_bar = scale I_r_bar - constant (mean_normalize_vjp).
+  // Pass C: field <- 2 U I_bar (abs2_vjp), I_bar = scale I_r_bar - constant (mean_normalize_vjp),
+  // and the loss's sum of squared residuals.
 #pragma omp parallel for num_threads(team) schedule(static)
   for (std::int64_t r = 0; r < row_count; ++r) {
     const auto i = static_cast<std::size_t>(r);
+    double squares = 0.0;
     for (std::size_t j = 0; j < cols; ++j) {
       const std::size_t k = i * cols + j;
       std::complex<T>& u = field[i * stride + j];
@@ -200,12 +221,15 @@ double FusedHologramPlanes<T>::plane_metric(std::size_t c, std::size_t p,
         const double normalised_bar = mode == Mode::vjp ? root_weight * u_in[k]
                                                         : 2.0 * weight * residual / fit_count;
         intensity_bar = scale * normalised_bar - constant;
+        squares += residual * residual;
       }
       if (efficiency) intensity_bar -= penalty * ((in_signal ? 1.0 : 0.0) - eta);
       u *= static_cast<T>(2.0 * intensity_bar);
     }
+    sums_a[i] = squares;
   }
-  return energy;
+  if (mode == Mode::vjp) return 0.0;
+  return weight * (sum_in_order(row_sums_a_) / fit_count + penalty_term);
 }
 
 template <class T>
@@ -286,6 +310,7 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
     if (spectrum_dot_.size() != np) {
       spectrum_dot_ = Buffer<std::complex<T>>(np);
       work_dot_ = Buffer<std::complex<T>>(np);
+      field_dot_ = Buffer<std::complex<T>>(np);
     }
   }
   double* effective_bar = effective_bar_.data();
@@ -304,29 +329,56 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
   const auto padded_rows = static_cast<std::int64_t>(prows);
   double energy = 0.0;
 
-  // Writes the field (or its tangent) of one colour where the transforms start: top-left of
-  // the zeroed padded plane (angular spectrum), or ifftshifted (far field).
+  // The largest |s|: whether every phase alpha_c s is within sincos_moderate's range.
+  double largest = 0.0;
+  for (std::size_t e = 0; e < n; ++e) largest = std::max(largest, std::fabs(effective[e]));
+
+  // phasor = exp(i alpha_c s) in T, a vectorised pass (libm where a phase is too large).
+  auto write_phasor = [&](double alpha) {
+    const bool moderate = largest * std::fabs(alpha) <= 0.5 * sincos_limit<T>();
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+    for (std::int64_t r = 0; r < row_count; ++r) {
+      const auto first = static_cast<std::int64_t>(static_cast<std::size_t>(r) * cols);
+      const auto last = first + static_cast<std::int64_t>(cols);
+      T* out = reinterpret_cast<T*>(phasor);
+      if (moderate) {
+#pragma omp simd
+        for (std::int64_t k = first; k < last; ++k) {
+          const SinCosOf<T> e = sincos_moderate(static_cast<T>(alpha * effective[k]), T(0));
+          out[2 * k] = e.cos;
+          out[2 * k + 1] = e.sin;
+        }
+      } else {
+        for (std::int64_t k = first; k < last; ++k) {
+          const T angle = static_cast<T>(alpha * effective[k]);
+          out[2 * k] = std::cos(angle);
+          out[2 * k + 1] = std::sin(angle);
+        }
+      }
+    }
+  };
+  // Writes the field A (phasor + zeta) (or its tangent A i phasor alpha_c s_dot) of one colour
+  // where the transforms start: top-left of the zeroed padded plane (angular spectrum), or
+  // ifftshifted (far field).
   auto place = [&](std::size_t colour, std::complex<T>* dst, bool is_tangent) {
     const double alpha = cfg.phase_response[colour];
 #pragma omp parallel for num_threads(team) schedule(static)
     for (std::int64_t r = 0; r < padded_rows; ++r) {
       const auto i = static_cast<std::size_t>(r);
+      if (!far && i >= rows) {
+        std::fill(dst + i * pcols, dst + (i + 1) * pcols, std::complex<T>(0, 0));
+        continue;
+      }
+      const std::size_t si = far ? (i + row_shift) % rows : i;
       for (std::size_t j = 0; j < pcols; ++j) {
-        std::size_t si = i, sj = j;
-        if (far) {
-          si = (i + row_shift) % rows;
-          sj = (j + col_shift) % cols;
-        } else if (i >= rows || j >= cols) {
+        if (!far && j >= cols) {
           dst[i * pcols + j] = std::complex<T>(0, 0);
           continue;
         }
-        const std::size_t k = si * cols + sj;
+        const std::size_t k = si * cols + (far ? (j + col_shift) % cols : j);
         const T a = static_cast<T>(amplitude[k]);
         if (!is_tangent) {
-          const T angle = static_cast<T>(alpha * effective[k]);
-          const std::complex<T> e(std::cos(angle), std::sin(angle));
-          phasor[k] = e;
-          dst[i * pcols + j] = a * (e + zeta);
+          dst[i * pcols + j] = a * (phasor[k] + zeta);
         } else {
           const T turn = static_cast<T>(alpha * effective_dot[k]);
           dst[i * pcols + j] = a * (std::complex<T>(0, 1) * phasor[k] * turn);
@@ -346,65 +398,76 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
     }
   };
 
+  // Every transform is out of place, between two aligned buffers (FFTW's in-place 2-D plans
+  // were measured to spend a tenth of the call copying).
+  std::complex<T>* field = field_.data();
+  std::complex<T>* field_dot = forward_tangent ? field_dot_.data() : nullptr;
   for (std::size_t colour = 0; colour < cfg.colours; ++colour) {
-    place(colour, spectrum, false);
-    if (forward_tangent) place(colour, spectrum_dot, true);
+    write_phasor(cfg.phase_response[colour]);
+    place(colour, work, false);
+    if (forward_tangent) place(colour, work_dot, true);
+    const std::complex<T>* field_bar = nullptr;  // u_bar, rows x cols, row stride pcols
     if (far) {
-      // spectrum holds ifftshift(u): transform it, then U = fftshift(.) / N into work.
-      dft2_unnormalized<T>(spectrum, spectrum, 1, rows, cols, true, team);
-      unshift(spectrum, work);
+      // work holds ifftshift(u): U = fftshift(IDFT_u(work)) / N into field.
+      dft2_unnormalized<T>(work, spectrum, 1, rows, cols, true, team);
+      unshift(spectrum, field);
       if (forward_tangent) {
-        dft2_unnormalized<T>(spectrum_dot, spectrum_dot, 1, rows, cols, true, team);
-        unshift(spectrum_dot, work_dot);
+        dft2_unnormalized<T>(work_dot, spectrum_dot, 1, rows, cols, true, team);
+        unshift(spectrum_dot, field_dot);
       }
-      energy += plane_metric(colour, 0, work, cols, work_dot, mode, vector, images, out, team);
+      energy += plane_metric(colour, 0, field, cols, field_dot, mode, vector, images, out,
+                             team);
       if (reverse) {
-        // u_bar = fftshift(DFT_u(ifftshift(U_bar))) / N: into spectrum_bar, natural order.
+        // u_bar = fftshift(DFT_u(ifftshift(U_bar))) / N, into spectrum_bar.
 #pragma omp parallel for num_threads(team) schedule(static)
         for (std::int64_t r = 0; r < row_count; ++r) {
           const auto i = static_cast<std::size_t>(r);
           const std::size_t si = (i + row_shift) % rows;
           for (std::size_t j = 0; j < cols; ++j) {
-            spectrum[i * cols + j] = work[si * cols + (j + col_shift) % cols];
+            work[i * cols + j] = field[si * cols + (j + col_shift) % cols];
           }
         }
-        dft2_unnormalized<T>(spectrum, spectrum, 1, rows, cols, false, team);
+        dft2_unnormalized<T>(work, spectrum, 1, rows, cols, false, team);
         unshift(spectrum, spectrum_bar);
+        field_bar = spectrum_bar;
       }
     } else {
-      dft2_unnormalized<T>(spectrum, spectrum, 1, prows, pcols, false, team);
+      dft2_unnormalized<T>(work, spectrum, 1, prows, pcols, false, team);
       if (forward_tangent) {
-        dft2_unnormalized<T>(spectrum_dot, spectrum_dot, 1, prows, pcols, false, team);
+        dft2_unnormalized<T>(work_dot, spectrum_dot, 1, prows, pcols, false, team);
       }
+      const auto total = static_cast<std::int64_t>(np);
       for (std::size_t plane = 0; plane < cfg.planes; ++plane) {
         const std::complex<T>* h = transfer_[colour * cfg.planes + plane].data();
-        const auto total = static_cast<std::int64_t>(np);
 #pragma omp parallel for num_threads(team) schedule(static)
         for (std::int64_t e = 0; e < total; ++e) {
           work[e] = spectrum[e] * h[e];
           if (forward_tangent) work_dot[e] = spectrum_dot[e] * h[e];
         }
-        dft2_unnormalized<T>(work, work, 1, prows, pcols, true, team);
-        if (forward_tangent) dft2_unnormalized<T>(work_dot, work_dot, 1, prows, pcols, true, team);
-        energy += plane_metric(colour, plane, work, pcols, work_dot, mode, vector, images, out,
-                               team);
+        dft2_unnormalized<T>(work, field, 1, prows, pcols, true, team);
+        if (forward_tangent) dft2_unnormalized<T>(work_dot, field_dot, 1, prows, pcols, true, team);
+        energy += plane_metric(colour, plane, field, pcols, field_dot, mode, vector, images,
+                               out, team);
         if (!reverse) continue;
         if (cfg.pad > 1) {  // the padding of the cotangent is zero (pad's adjoint is crop)
 #pragma omp parallel for num_threads(team) schedule(static)
           for (std::int64_t r = 0; r < padded_rows; ++r) {
             const auto i = static_cast<std::size_t>(r);
             const std::size_t first = i < rows ? cols : 0;
-            for (std::size_t j = first; j < pcols; ++j) work[i * pcols + j] = {0, 0};
+            for (std::size_t j = first; j < pcols; ++j) field[i * pcols + j] = {0, 0};
           }
         }
-        dft2_unnormalized<T>(work, work, 1, prows, pcols, false, team);
+        dft2_unnormalized<T>(field, work, 1, prows, pcols, false, team);
 #pragma omp parallel for num_threads(team) schedule(static)
         for (std::int64_t e = 0; e < total; ++e) {
           const std::complex<T> term = std::conj(h[e]) * work[e];
           spectrum_bar[e] = plane == 0 ? term : spectrum_bar[e] + term;
         }
       }
-      if (reverse) dft2_unnormalized<T>(spectrum_bar, spectrum_bar, 1, prows, pcols, true, team);
+      if (reverse) {
+        dft2_unnormalized<T>(spectrum_bar, work, 1, prows, pcols, true, team);
+        field_bar = work;
+      }
     }
     if (!reverse) continue;
     // theta_bar = Im(A u_bar conj(phasor)); s_bar += alpha_c theta_bar.
@@ -415,7 +478,7 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
       const auto i = static_cast<std::size_t>(r);
       for (std::size_t j = 0; j < cols; ++j) {
         const std::size_t k = i * cols + j;
-        const std::complex<T> bar = spectrum_bar[i * stride + j] * static_cast<T>(amplitude[k]);
+        const std::complex<T> bar = field_bar[i * stride + j] * static_cast<T>(amplitude[k]);
         const std::complex<T> e = phasor[k];
         const T theta_bar = bar.imag() * e.real() - bar.real() * e.imag();
         effective_bar[k] += alpha * static_cast<double>(theta_bar);

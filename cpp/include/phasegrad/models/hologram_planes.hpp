@@ -92,8 +92,9 @@ class FusedHologramPlanes {
   std::vector<std::size_t> signal_counts_;
   std::vector<Buffer<std::complex<T>>> transfer_;  // H / Np per (colour, plane)
   std::vector<double> shown_, slope_, effective_, effective_bar_, shown_dot_;
-  Buffer<std::complex<T>> phasor_, spectrum_, spectrum_bar_, work_, spectrum_dot_, work_dot_;
-  std::vector<double> row_sums_a_, row_sums_b_, row_sums_c_;
+  Buffer<std::complex<T>> phasor_, spectrum_, spectrum_bar_, work_, field_;
+  Buffer<std::complex<T>> spectrum_dot_, work_dot_, field_dot_;  // jvp only, on first use
+  std::vector<double> row_sums_a_, row_sums_b_, row_sums_c_, row_sums_d_, row_sums_e_;
   std::mutex mutex_;
 };
 
