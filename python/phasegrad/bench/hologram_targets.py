@@ -7,8 +7,9 @@ Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256
    default 512; band-limited angular spectrum, no padding) against the cost of its FFTs, the
    issue's "3 x 3 transform pairs": 9 forward and 9 inverse transforms of the plane through
    the core's own cached FFTW plans (one batched ``pg.ops.dft2`` and one ``idft2`` of 9 planes
-   into a preallocated output, no scaling pass), and against the same model written in PyTorch (autograd) and JAX (``jit`` of
-   ``value_and_grad``), each on the same threads, when installed. Medians of interleaved
+   into a preallocated output, no scaling pass), and against the same model written in
+   PyTorch (autograd) and JAX (``jit`` of ``value_and_grad``), each on the same threads, when
+   installed. Medians of interleaved
    samples (``harness.interleaved_medians``). The fused kernel does 2 (P + 1) = 8 FFTs per
    colour, 24 in all (the field's transform is shared by the planes, the planes' cotangents
    are summed in the Fourier domain), so its ideal ratio to the 18 FFTs is 1.33 plus the
