@@ -1,6 +1,8 @@
 // The general fused hologram: its passes (see models/hologram_planes.hpp for the model).
 #include "phasegrad/models/hologram_planes.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -27,6 +29,35 @@ double sum_in_order(const std::vector<double>& parts) {
 template <class T>
 std::complex<T> narrow(std::complex<double> z) {
   return {static_cast<T>(z.real()), static_cast<T>(z.imag())};
+}
+
+// out[e] = a[e] b[e] (or conj(a[e]) b[e], or out[e] + conj(a[e]) b[e]) over [first, last), in
+// real arithmetic on interleaved parts: std::complex's operator* checks for NaN and calls
+// __muldc3, which keeps the loop from vectorising. Finite inputs give the same values.
+template <class T, bool conjugate_a, bool accumulate>
+void multiply(const std::complex<T>* a, const std::complex<T>* b, std::complex<T>* out,
+              std::int64_t first, std::int64_t last) {
+  const T* x = reinterpret_cast<const T*>(a);
+  const T* y = reinterpret_cast<const T*>(b);
+  T* z = reinterpret_cast<T*>(out);
+#pragma omp simd
+  for (std::int64_t e = first; e < last; ++e) {
+    const T ar = x[2 * e], ai = conjugate_a ? -x[2 * e + 1] : x[2 * e + 1];
+    const T br = y[2 * e], bi = y[2 * e + 1];
+    const T re = ar * br - ai * bi, im = ar * bi + ai * br;
+    z[2 * e] = accumulate ? z[2 * e] + re : re;
+    z[2 * e + 1] = accumulate ? z[2 * e + 1] + im : im;
+  }
+}
+
+// Splits [0, total) into one contiguous chunk per thread of the team.
+template <class Body>
+void in_chunks(std::size_t total, int team, Body&& body) {
+#pragma omp parallel num_threads(team)
+  {
+    const auto [first, last] = share(total, omp_get_thread_num(), omp_get_num_threads());
+    body(static_cast<std::int64_t>(first), static_cast<std::int64_t>(last));
+  }
 }
 
 }  // namespace
@@ -107,23 +138,26 @@ double FusedHologramPlanes<T>::plane_metric(std::size_t c, std::size_t p,
 #pragma omp parallel for num_threads(team) schedule(static)
   for (std::int64_t r = 0; r < row_count; ++r) {
     const auto i = static_cast<std::size_t>(r);
-    const std::complex<T>* row = field + i * stride;
+    const T* row = reinterpret_cast<const T*>(field + i * stride);
     const T* target_row = target + i * cols;
+    const double fit_all = efficiency ? 0.0 : 1.0;
+    const auto width = static_cast<std::int64_t>(cols);
     double total = 0.0, inside = 0.0, moved = 0.0, squared = 0.0, cross = 0.0;
-    for (std::size_t j = 0; j < cols; ++j) {
-      const double re = static_cast<double>(row[j].real());
-      const double im = static_cast<double>(row[j].imag());
+#pragma omp simd reduction(+ : total, inside, squared, cross)
+    for (std::int64_t j = 0; j < width; ++j) {
+      const double re = static_cast<double>(row[2 * j]);
+      const double im = static_cast<double>(row[2 * j + 1]);
       const double intensity = re * re + im * im;
       const double t = static_cast<double>(target_row[j]);
       const double in_signal = t > 0 ? 1.0 : 0.0;
       total += intensity;
       inside += in_signal * intensity;
-      squared += (efficiency ? in_signal : 1.0) * intensity * intensity;
+      squared += std::max(in_signal, fit_all) * intensity * intensity;
       cross += intensity * t;
     }
     if (tangent != nullptr) {
       for (std::size_t j = 0; j < cols; ++j) {
-        const std::complex<T> u = row[j], du = tangent[i * stride + j];
+        const std::complex<T> u = field[i * stride + j], du = tangent[i * stride + j];
         moved += 2.0 * (static_cast<double>(u.real()) * du.real() +
                         static_cast<double>(u.imag()) * du.imag());
       }
@@ -205,7 +239,31 @@ double FusedHologramPlanes<T>::plane_metric(std::size_t c, std::size_t p,
   const double eta = inside / total;
 
   // Pass C: field <- 2 U I_bar (abs2_vjp), I_bar = scale I_r_bar - constant (mean_normalize_vjp),
-  // and the loss's sum of squared residuals.
+  // and the loss's sum of squared residuals. The gradient of the normalised MSE, the common
+  // case, in a loop of its own that vectorises.
+  if (mode == Mode::gradient && !efficiency) {
+    const double factor = scale * 2.0 * weight / fit_count;
+    const auto width = static_cast<std::int64_t>(cols);
+#pragma omp parallel for num_threads(team) schedule(static)
+    for (std::int64_t r = 0; r < row_count; ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      T* row = reinterpret_cast<T*>(field + i * stride);
+      const T* target_row = target + i * cols;
+      double squares = 0.0;
+#pragma omp simd reduction(+ : squares)
+      for (std::int64_t j = 0; j < width; ++j) {
+        const double re = static_cast<double>(row[2 * j]);
+        const double im = static_cast<double>(row[2 * j + 1]);
+        const double residual = scale * (re * re + im * im) - static_cast<double>(target_row[j]);
+        squares += residual * residual;
+        const T gain = static_cast<T>(2.0 * (factor * residual - constant));
+        row[2 * j] *= gain;
+        row[2 * j + 1] *= gain;
+      }
+      sums_a[i] = squares;
+    }
+    return weight * (sum_in_order(row_sums_a_) / fit_count + penalty_term);
+  }
 #pragma omp parallel for num_threads(team) schedule(static)
   for (std::int64_t r = 0; r < row_count; ++r) {
     const auto i = static_cast<std::size_t>(r);
@@ -436,14 +494,12 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
       if (forward_tangent) {
         dft2_unnormalized<T>(work_dot, spectrum_dot, 1, prows, pcols, false, team);
       }
-      const auto total = static_cast<std::int64_t>(np);
       for (std::size_t plane = 0; plane < cfg.planes; ++plane) {
         const std::complex<T>* h = transfer_[colour * cfg.planes + plane].data();
-#pragma omp parallel for num_threads(team) schedule(static)
-        for (std::int64_t e = 0; e < total; ++e) {
-          work[e] = spectrum[e] * h[e];
-          if (forward_tangent) work_dot[e] = spectrum_dot[e] * h[e];
-        }
+        in_chunks(np, team, [&](std::int64_t first, std::int64_t last) {
+          multiply<T, false, false>(spectrum, h, work, first, last);
+          if (forward_tangent) multiply<T, false, false>(spectrum_dot, h, work_dot, first, last);
+        });
         dft2_unnormalized<T>(work, field, 1, prows, pcols, true, team);
         if (forward_tangent) dft2_unnormalized<T>(work_dot, field_dot, 1, prows, pcols, true, team);
         energy += plane_metric(colour, plane, field, pcols, field_dot, mode, vector, images,
@@ -458,11 +514,13 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
           }
         }
         dft2_unnormalized<T>(field, work, 1, prows, pcols, false, team);
-#pragma omp parallel for num_threads(team) schedule(static)
-        for (std::int64_t e = 0; e < total; ++e) {
-          const std::complex<T> term = std::conj(h[e]) * work[e];
-          spectrum_bar[e] = plane == 0 ? term : spectrum_bar[e] + term;
-        }
+        in_chunks(np, team, [&](std::int64_t first, std::int64_t last) {
+          if (plane == 0) {
+            multiply<T, true, false>(h, work, spectrum_bar, first, last);
+          } else {
+            multiply<T, true, true>(h, work, spectrum_bar, first, last);
+          }
+        });
       }
       if (reverse) {
         dft2_unnormalized<T>(spectrum_bar, work, 1, prows, pcols, true, team);
