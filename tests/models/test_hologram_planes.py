@@ -276,3 +276,23 @@ def test_least_squares_view_refuses_the_efficiency_metric():
     h = pg.Hologram(target=target((N, M)), efficiency=1.0)
     with pytest.raises(ValueError, match="^the least-squares view needs the normalised MSE"):
         h.residuals(phase().ravel())
+
+
+@pytest.mark.parametrize("shape", [(9, 7), (7, 10), (1, 11, 11)])
+@pytest.mark.parametrize("options", [
+    {"zero_order": 0.1, "crosstalk": np.ones((3, 5)) / 15, "levels": 5, "quantizer": "soft"},
+    {"distances": [3.0], "wavelengths": 0.5, "pitch": 1.0, "pad": 3, "efficiency": 0.2},
+], ids=["far", "near"])
+def test_odd_planes(shape, options):
+    t = np.random.default_rng(11).random(shape)
+    fused = pg.Hologram(target=t, **options)
+    reference = pg.Hologram(target=t, backend="reference", **options)
+    phi = np.random.default_rng(12).uniform(0.2, 6.0, shape[-2:])
+    energy, grad = fused.value_and_grad(phi)
+    expected_energy, expected_grad = reference.value_and_grad(phi)
+    assert abs(energy - expected_energy) <= 1e-10 * expected_energy
+    assert relative_error(grad, expected_grad) <= 1e-10
+    assert relative_error(fused.reconstruct(phi), reference.reconstruct(phi)) <= 1e-10
+    result = check_vjp(lambda p: reference.value_and_grad(p)[0], lambda e: e * expected_grad,
+                       phi)
+    assert result.ok, result
