@@ -296,3 +296,15 @@ def test_odd_planes(shape, options):
     result = check_vjp(lambda p: reference.value_and_grad(p)[0], lambda e: e * expected_grad,
                        phi)
     assert result.ok, result
+
+
+def test_concurrent_calls_share_the_work_buffers_safely():
+    from concurrent.futures import ThreadPoolExecutor
+
+    fused, _ = models("all")
+    phases = [phase(seed) for seed in range(6)]
+    expected = [fused.value_and_grad(p) for p in phases]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(fused.value_and_grad, phases * 2))
+    for (energy, grad), (expected_energy, expected_grad) in zip(got, expected * 2, strict=True):
+        assert energy == expected_energy and np.array_equal(grad, expected_grad)
