@@ -41,11 +41,12 @@ def _number(pattern, text):
 
 def test_every_example_is_tested():
     assert {p.name for p in EXAMPLES.glob("*.py")} == {
-        "hologram_question.py", "zernike_retrieval_scipy.py", "torch_and_jax.py"}
+        "hologram_question.py", "zernike_retrieval_scipy.py", "torch_and_jax.py",
+        "hologram_planes_colour.py"}
 
 
 @pytest.mark.parametrize("name", ["hologram_question.py", "zernike_retrieval_scipy.py",
-                                  "torch_and_jax.py"])
+                                  "torch_and_jax.py", "hologram_planes_colour.py"])
 def test_help(name):
     assert "--quick" in _run(name, "--help")
 
@@ -88,3 +89,12 @@ def test_torch_and_jax():
         assert _number(r"coefficient relative error 1 -> ([\d.e+-]+)", out) < 0.5
     else:
         assert "jax: not installed" in out
+
+
+def test_hologram_planes_colour(tmp_path):
+    out = _run("hologram_planes_colour.py", "--quick", "--out", str(tmp_path))
+    before, after = (_number(r"PSNR ([\d.]+) -> [\d.]+ dB\n", out),
+                     _number(r"PSNR [\d.]+ -> ([\d.]+) dB\n", out))
+    assert after > before + 1.0
+    assert _number(r"\s+450 nm\s+([\d.]+)", out) > 8.0
+    assert (tmp_path / "hologram_planes_colour.png").exists() or "no figure" in out

@@ -23,6 +23,7 @@ PYBIND11_MODULE(_core, m) {
   bind::bind_indexing(m);
   bind::bind_sampling(m);
   bind::bind_metrics(m);
+  bind::bind_propagation(m);
   bind::bind_phase_retrieval(m);
   bind::bind_phase_diversity(m);
   bind::bind_hologram(m);

@@ -21,6 +21,7 @@ void bind_fourier(py::module_& m);
 void bind_indexing(py::module_& m);
 void bind_sampling(py::module_& m);
 void bind_metrics(py::module_& m);
+void bind_propagation(py::module_& m);
 
 // The fused models.
 void bind_phase_retrieval(py::module_& m);

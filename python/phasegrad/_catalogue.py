@@ -9,5 +9,5 @@ CATALOGUE = (
     "add", "mul", "matmul", "power", "abs2", "real", "imag", "exp", "expi", "basis",
     "take", "put", "broadcast", "to_complex", "dft2", "idft2", "bin", "tile", "pad", "crop",
     "fftshift", "ifftshift", "wsse", "poisson_nll", "poly_detector", "mft", "convolve",
-    "mean_normalize",
+    "mean_normalize", "angular_spectrum", "fresnel",
 )

@@ -15,10 +15,8 @@ import numpy.typing
 __all__: list[str] = [
     "FusedHologram32",
     "FusedHologram64",
-    "FusedImaging32",
-    "FusedImaging64",
-    "FusedPhaseDiversity32",
-    "FusedPhaseDiversity64",
+    "FusedHologramPlanes32",
+    "FusedHologramPlanes64",
     "FusedPhaseRetrieval32",
     "FusedPhaseRetrieval64",
     "abs2",
@@ -59,9 +57,6 @@ __all__: list[str] = [
     "plane_sums_pair",
     "plane_sums_with_projection",
     "planner_effort",
-    "poisson_nll",
-    "poisson_nll_jvp",
-    "poisson_nll_vjp",
     "poly_detector",
     "poly_detector_jvp",
     "poly_detector_vjp",
@@ -69,6 +64,7 @@ __all__: list[str] = [
     "power_array",
     "power_jvp",
     "power_vjp",
+    "propagate",
     "put",
     "real_part",
     "register_complex_gemm",
@@ -82,164 +78,6 @@ __all__: list[str] = [
     "wsse_jvp",
     "wsse_vjp",
 ]
-
-class FusedImaging64:
-    """
-    The fused imaging model (objects, nuisances, Poisson) in float64 (phasegrad.models.fused_pr).
-    """
-    def __init__(
-        self,
-        amplitude: numpy.ndarray,
-        basis: numpy.ndarray | None,
-        diversity: numpy.ndarray | None,
-        data: numpy.ndarray,
-        weights: numpy.ndarray | None,
-        grid: typing.SupportsInt | typing.SupportsIndex,
-        bin: typing.SupportsInt | typing.SupportsIndex,
-        wavelength: typing.SupportsFloat | typing.SupportsIndex,
-        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
-        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
-        offset: typing.SupportsInt | typing.SupportsIndex,
-        metric: str,
-        read_noise: typing.SupportsFloat | typing.SupportsIndex,
-        object: str,
-        object_size: typing.SupportsInt | typing.SupportsIndex,
-        sources: typing.SupportsInt | typing.SupportsIndex,
-        transfer: bool,
-        quadratic: bool,
-        free: collections.abc.Sequence[str],
-    ) -> None: ...
-    def gauss_newton_product(
-        self, blocks: dict, dots: dict, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> dict:
-        """
-        J^T J v as a dict of the free blocks.
-        """
-    def jacobian(
-        self,
-        blocks: dict,
-        plane_begin: typing.SupportsInt | typing.SupportsIndex,
-        plane_end: typing.SupportsInt | typing.SupportsIndex,
-        threads: typing.SupportsInt | typing.SupportsIndex,
-    ) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        The Jacobian of planes [plane_begin, plane_end), transposed: (parameters,
-        residuals) float64, the free blocks in order.
-        """
-    def jvp(
-        self, blocks: dict, dots: dict, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        J v for the tangent blocks `dots` (missing: zero): flat float64.
-        """
-    def residuals(
-        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        The residuals, flat float64 over (P, M, M): E = |r|^2.
-        """
-    def simulate(
-        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        The model images M, (P, M, M).
-        """
-    def value_and_grad(
-        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> tuple[float, dict]:
-        """
-        (E, grads): the metric (summed in double) and a dict of the free blocks' gradients.
-        """
-    def vjp(
-        self, blocks: dict, u: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> dict:
-        """
-        J^T u as a dict of the free blocks.
-        """
-    @property
-    def workspace_bytes(self) -> int:
-        """
-        Bytes of the work buffers the model holds.
-        """
-
-class FusedImaging32:
-    """
-    The fused imaging model (objects, nuisances, Poisson) in float32 (phasegrad.models.fused_pr).
-    """
-    def __init__(
-        self,
-        amplitude: numpy.ndarray,
-        basis: numpy.ndarray | None,
-        diversity: numpy.ndarray | None,
-        data: numpy.ndarray,
-        weights: numpy.ndarray | None,
-        grid: typing.SupportsInt | typing.SupportsIndex,
-        bin: typing.SupportsInt | typing.SupportsIndex,
-        wavelength: typing.SupportsFloat | typing.SupportsIndex,
-        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
-        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
-        offset: typing.SupportsInt | typing.SupportsIndex,
-        metric: str,
-        read_noise: typing.SupportsFloat | typing.SupportsIndex,
-        object: str,
-        object_size: typing.SupportsInt | typing.SupportsIndex,
-        sources: typing.SupportsInt | typing.SupportsIndex,
-        transfer: bool,
-        quadratic: bool,
-        free: collections.abc.Sequence[str],
-    ) -> None: ...
-    def gauss_newton_product(
-        self, blocks: dict, dots: dict, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> dict:
-        """
-        J^T J v as a dict of the free blocks.
-        """
-    def jacobian(
-        self,
-        blocks: dict,
-        plane_begin: typing.SupportsInt | typing.SupportsIndex,
-        plane_end: typing.SupportsInt | typing.SupportsIndex,
-        threads: typing.SupportsInt | typing.SupportsIndex,
-    ) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        The Jacobian of planes [plane_begin, plane_end), transposed: (parameters,
-        residuals) float64, the free blocks in order.
-        """
-    def jvp(
-        self, blocks: dict, dots: dict, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        J v for the tangent blocks `dots` (missing: zero): flat float64.
-        """
-    def residuals(
-        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        The residuals, flat float64 over (P, M, M): E = |r|^2.
-        """
-    def simulate(
-        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> numpy.typing.NDArray[numpy.float32]:
-        """
-        The model images M, (P, M, M).
-        """
-    def value_and_grad(
-        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> tuple[float, dict]:
-        """
-        (E, grads): the metric (summed in double) and a dict of the free blocks' gradients.
-        """
-    def vjp(
-        self, blocks: dict, u: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> dict:
-        """
-        J^T u as a dict of the free blocks.
-        """
-    @property
-    def workspace_bytes(self) -> int:
-        """
-        Bytes of the work buffers the model holds.
-        """
 
 class FusedPhaseRetrieval64:
     """
@@ -431,72 +269,124 @@ class FusedPhaseRetrieval32:
         Bytes of the work buffers the model holds.
         """
 
-class FusedPhaseDiversity64:
+class FusedHologramPlanes64:
     """
-    The fused phase-diversity model in float64 (phasegrad.models.fused_pd).
+    The general fused hologram in float64 (phasegrad.models.fused_hologram_planes).
     """
     def __init__(
         self,
+        target: numpy.ndarray,
+        weights: numpy.ndarray,
+        distances: numpy.ndarray,
+        wavelengths: numpy.ndarray,
+        pitch: typing.SupportsFloat | typing.SupportsIndex,
+        pad: typing.SupportsInt | typing.SupportsIndex,
+        phase_response: numpy.ndarray,
         amplitude: numpy.ndarray,
-        basis: numpy.ndarray | None,
-        diversity: numpy.ndarray,
-        data: numpy.ndarray,
-        grid: typing.SupportsInt | typing.SupportsIndex,
-        wavelength: typing.SupportsFloat | typing.SupportsIndex,
-        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
-        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
-        regularization: typing.SupportsFloat | typing.SupportsIndex,
+        zero_order: complex | typing.SupportsComplex | typing.SupportsFloat | typing.SupportsIndex,
+        levels: typing.SupportsInt | typing.SupportsIndex,
+        soft: bool,
+        crosstalk: numpy.ndarray,
+        efficiency: typing.SupportsFloat | typing.SupportsIndex,
     ) -> None: ...
-    def estimate_object(
-        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    def images(
+        self,
+        phi: numpy.ndarray,
+        normalised: bool,
+        threads: typing.SupportsInt | typing.SupportsIndex,
     ) -> numpy.typing.NDArray[numpy.float64]:
         """
-        The Wiener scene fftshift(Re(IDFT2(U / Q))), (N, N).
+        I (or the metric's normalised images), (C, P, n, m).
+        """
+    def jvp(
+        self,
+        phi: numpy.ndarray,
+        v: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v, flat float64.
+        """
+    def residuals(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        r = sqrt(w / N) (I_r - T), flat float64.
         """
     def value_and_grad(
-        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
     ) -> tuple[float, numpy.typing.NDArray[numpy.float64]]:
         """
-        (E, a_bar): the object-eliminated metric (summed in double) and dE/da.
+        (E, phi_bar).
         """
-    @property
-    def workspace_bytes(self) -> int:
+    def vjp(
+        self,
+        phi: numpy.ndarray,
+        u: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
         """
-        Bytes of the work buffers the model holds.
+        J^T u, flat float64.
         """
 
-class FusedPhaseDiversity32:
+class FusedHologramPlanes32:
     """
-    The fused phase-diversity model in float32 (phasegrad.models.fused_pd).
+    The general fused hologram in float32 (phasegrad.models.fused_hologram_planes).
     """
     def __init__(
         self,
+        target: numpy.ndarray,
+        weights: numpy.ndarray,
+        distances: numpy.ndarray,
+        wavelengths: numpy.ndarray,
+        pitch: typing.SupportsFloat | typing.SupportsIndex,
+        pad: typing.SupportsInt | typing.SupportsIndex,
+        phase_response: numpy.ndarray,
         amplitude: numpy.ndarray,
-        basis: numpy.ndarray | None,
-        diversity: numpy.ndarray,
-        data: numpy.ndarray,
-        grid: typing.SupportsInt | typing.SupportsIndex,
-        wavelength: typing.SupportsFloat | typing.SupportsIndex,
-        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
-        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
-        regularization: typing.SupportsFloat | typing.SupportsIndex,
+        zero_order: complex | typing.SupportsComplex | typing.SupportsFloat | typing.SupportsIndex,
+        levels: typing.SupportsInt | typing.SupportsIndex,
+        soft: bool,
+        crosstalk: numpy.ndarray,
+        efficiency: typing.SupportsFloat | typing.SupportsIndex,
     ) -> None: ...
-    def estimate_object(
-        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    def images(
+        self,
+        phi: numpy.ndarray,
+        normalised: bool,
+        threads: typing.SupportsInt | typing.SupportsIndex,
     ) -> numpy.typing.NDArray[numpy.float32]:
         """
-        The Wiener scene fftshift(Re(IDFT2(U / Q))), (N, N).
+        I (or the metric's normalised images), (C, P, n, m).
+        """
+    def jvp(
+        self,
+        phi: numpy.ndarray,
+        v: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v, flat float64.
+        """
+    def residuals(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        r = sqrt(w / N) (I_r - T), flat float64.
         """
     def value_and_grad(
-        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
     ) -> tuple[float, numpy.typing.NDArray[numpy.float32]]:
         """
-        (E, a_bar): the object-eliminated metric (summed in double) and dE/da.
+        (E, phi_bar).
         """
-    @property
-    def workspace_bytes(self) -> int:
+    def vjp(
+        self,
+        phi: numpy.ndarray,
+        u: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
         """
-        Bytes of the work buffers the model holds.
+        J^T u, flat float64.
         """
 
 class FusedHologram64:
@@ -944,41 +834,6 @@ def planner_effort() -> str:
     The planner effort: 'estimate', 'measure' or 'patient'.
     """
 
-def poisson_nll(
-    M: numpy.ndarray,
-    D: numpy.ndarray,
-    w: float | int | numpy.ndarray | None,
-    shift: typing.SupportsFloat | typing.SupportsIndex,
-    threads: typing.SupportsInt | typing.SupportsIndex,
-) -> float:
-    """
-    sum w (z - z_D - z_D log(z / z_D)), z = M + shift, z_D = max(D + shift, 0), in double.
-    """
-
-def poisson_nll_jvp(
-    M: numpy.ndarray,
-    M_dot: numpy.ndarray,
-    D: numpy.ndarray,
-    w: float | int | numpy.ndarray | None,
-    shift: typing.SupportsFloat | typing.SupportsIndex,
-    threads: typing.SupportsInt | typing.SupportsIndex,
-) -> tuple[float, float]:
-    """
-    (E, E_dot) of poisson_nll in one pass, in double.
-    """
-
-def poisson_nll_vjp(
-    E_bar: typing.SupportsFloat | typing.SupportsIndex,
-    M: numpy.ndarray,
-    D: numpy.ndarray,
-    w: float | int | numpy.ndarray | None,
-    shift: typing.SupportsFloat | typing.SupportsIndex,
-    threads: typing.SupportsInt | typing.SupportsIndex,
-) -> numpy.ndarray:
-    """
-    (1 - z_D / z) E_bar w.
-    """
-
 def poly_detector(
     I: numpy.ndarray,
     a: typing.SupportsFloat | typing.SupportsIndex,
@@ -1053,6 +908,22 @@ def power_vjp(
 ) -> numpy.ndarray:
     """
     c conj(x)**(c - 1) y_bar (Re y_bar for a real x); c_array (or None for the number c).
+    """
+
+def propagate(
+    x: numpy.ndarray,
+    method: str,
+    distance: typing.SupportsFloat | typing.SupportsIndex,
+    wavelength: typing.SupportsFloat | typing.SupportsIndex,
+    pitch: typing.SupportsFloat | typing.SupportsIndex,
+    band_limit: bool,
+    pad: typing.SupportsInt | typing.SupportsIndex,
+    adjoint: bool,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> numpy.ndarray:
+    """
+    Free-space propagation over the last two axes: method 'angular_spectrum' (band_limit,
+    pad), 'transfer' or 'impulse' (Fresnel); its conjugate transpose when adjoint.
     """
 
 def put(

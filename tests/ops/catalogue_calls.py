@@ -47,6 +47,13 @@ EXAMPLES = {
     "convolve": (C, R[0] + 0j), "convolve_vjp": (C, C, R[0] + 0j),
     "mean_normalize": (POS, 2.0), "mean_normalize_vjp": (R, POS, 2.0),
 }
+# The propagation ops (issue 14): the default band limit, a sampling free of aliasing.
+EXAMPLES.update({
+    "angular_spectrum": (C, 30.0, 0.5, 1.0), "angular_spectrum_vjp": (C, 30.0, 0.5, 1.0),
+    "angular_spectrum_jvp": (C, C[::-1], 30.0, 0.5, 1.0),
+    "fresnel": (C, 3.0, 0.5, 1.0), "fresnel_vjp": (C, 3.0, 0.5, 1.0),
+    "fresnel_jvp": (C, C[::-1], 3.0, 0.5, 1.0),
+})
 EXAMPLES.update(ELEMENTWISE_JVPS)
 EXAMPLES.update(LINEAR_JVPS)
 NAMES = [n for name in pg.CATALOGUE for n in (name, f"{name}_vjp", f"{name}_jvp")]

@@ -13,6 +13,7 @@
 #include "arrays.hpp"
 #include "module.hpp"
 #include "phasegrad/models/hologram.hpp"
+#include "phasegrad/models/hologram_planes.hpp"
 
 namespace phasegrad::bind {
 
@@ -191,9 +192,194 @@ void bind_model(py::module_& m, const char* name, const char* doc) {
       .def_property_readonly("shape", &shape<T>, "The target's shape (n, m).");
 }
 
+// ---- the general hologram (FusedHologramPlanes64 / 32) ------------------------------------
+
+using models::FusedHologramPlanes;
+using models::HologramPlanesConfig;
+
+std::vector<double> doubles(const py::array& a, const char* name, std::size_t size) {
+  const auto values = strict<double>(a, name);
+  if (static_cast<std::size_t>(values.size()) != size) {
+    throw std::invalid_argument(std::string(name) + " must hold " + std::to_string(size) +
+                                " values");
+  }
+  return std::vector<double>(values.data(), values.data() + size);
+}
+
+template <class T>
+std::unique_ptr<FusedHologramPlanes<T>> make_planes(
+    const py::array& target_in, const py::array& weights, const py::array& distances,
+    const py::array& wavelengths, double pitch, py::ssize_t pad,
+    const py::array& phase_response, const py::array& amplitude,
+    std::complex<double> zero_order, py::ssize_t levels, bool soft, const py::array& crosstalk,
+    double efficiency) {
+  const auto target = strict<T>(target_in, "target");
+  if (target.ndim() != 4 || target.size() == 0) {
+    throw std::invalid_argument("target must be a non-empty (C, P, n, m) array");
+  }
+  HologramPlanesConfig c;
+  c.colours = static_cast<std::size_t>(target.shape(0));
+  c.planes = static_cast<std::size_t>(target.shape(1));
+  c.rows = static_cast<std::size_t>(target.shape(2));
+  c.cols = static_cast<std::size_t>(target.shape(3));
+  c.weights = doubles(weights, "weights", c.colours * c.planes);
+  const auto distance_values = strict<double>(distances, "distances");
+  c.distances = distance_values.size() == 0
+                    ? std::vector<double>{}
+                    : doubles(distances, "distances", c.planes);
+  if (c.distances.empty() && c.planes != 1) {
+    throw std::invalid_argument("the far field has one plane");
+  }
+  c.wavelengths = doubles(wavelengths, "wavelengths", c.colours);
+  for (double w : c.wavelengths) {
+    if (!(w > 0)) throw std::invalid_argument("wavelengths must be positive");
+  }
+  c.pitch = pitch;
+  if (!c.distances.empty() && !(pitch > 0)) throw std::invalid_argument("pitch must be positive");
+  c.pad = positive(pad, "pad");
+  c.phase_response = doubles(phase_response, "phase_response", c.colours);
+  c.amplitude = doubles(amplitude, "amplitude", c.rows * c.cols);
+  c.zero_order = zero_order;
+  if (levels < 0 || levels == 1) throw std::invalid_argument("levels must be 0 (none) or >= 2");
+  c.levels = static_cast<std::size_t>(levels);
+  c.soft = soft;
+  const auto kernel = strict<double>(crosstalk, "crosstalk");
+  if (kernel.size() > 0) {
+    if (kernel.ndim() != 2 || kernel.shape(0) % 2 == 0 || kernel.shape(1) % 2 == 0 ||
+        kernel.shape(0) > target.shape(2) || kernel.shape(1) > target.shape(3)) {
+      throw std::invalid_argument("crosstalk must be 2-D, of odd sides, not larger than the plane");
+    }
+    c.kernel_rows = static_cast<std::size_t>(kernel.shape(0));
+    c.kernel_cols = static_cast<std::size_t>(kernel.shape(1));
+    c.crosstalk.assign(kernel.data(), kernel.data() + kernel.size());
+  } else {
+    c.kernel_rows = c.kernel_cols = 0;
+  }
+  c.efficiency = efficiency;
+  return std::make_unique<FusedHologramPlanes<T>>(target.data(), std::move(c));
+}
+
+template <class T>
+std::vector<py::ssize_t> phase_shape(const FusedHologramPlanes<T>& model) {
+  return {static_cast<py::ssize_t>(model.config().rows),
+          static_cast<py::ssize_t>(model.config().cols)};
+}
+
+template <class T>
+const T* planes_phase(const FusedHologramPlanes<T>& model, const py::array& phi) {
+  const auto values = strict<T>(phi, "phi");
+  if (shape_of(values) != phase_shape(model)) {
+    throw std::invalid_argument("phi must have the modulator's shape (n, m)");
+  }
+  return values.data();
+}
+
+template <class T>
+const double* planes_vector(const py::array& vector, const char* name, std::size_t size) {
+  const auto values = strict<double>(vector, name);
+  if (values.ndim() != 1 || static_cast<std::size_t>(values.shape(0)) != size) {
+    throw std::invalid_argument(std::string(name) + " must be a flat vector of " +
+                                std::to_string(size) + " values");
+  }
+  return values.data();
+}
+
+template <class T>
+void bind_planes(py::module_& m, const char* name, const char* doc) {
+  using Model = FusedHologramPlanes<T>;
+  py::class_<Model>(m, name, doc)
+      .def(py::init(&make_planes<T>), py::arg("target"), py::arg("weights"),
+           py::arg("distances"), py::arg("wavelengths"), py::arg("pitch"), py::arg("pad"),
+           py::arg("phase_response"), py::arg("amplitude"), py::arg("zero_order"),
+           py::arg("levels"), py::arg("soft"), py::arg("crosstalk"), py::arg("efficiency"))
+      .def(
+          "value_and_grad",
+          [](Model& model, const py::array& phi,
+             int threads) -> py::typing::Tuple<py::float_, Array<T>> {
+            const T* phase = planes_phase(model, phi);
+            Array<T> phi_bar(phase_shape(model));
+            T* out = phi_bar.mutable_data();
+            double energy = 0.0;
+            {
+              py::gil_scoped_release release;
+              energy = model.value_and_grad(phase, out, threads);
+            }
+            return py::make_tuple(energy, std::move(phi_bar));
+          },
+          py::arg("phi"), py::arg("threads"), "(E, phi_bar).")
+      .def(
+          "images",
+          [](Model& model, const py::array& phi, bool normalised, int threads) -> Array<T> {
+            const T* phase = planes_phase(model, phi);
+            const auto& c = model.config();
+            Array<T> out({static_cast<py::ssize_t>(c.colours), static_cast<py::ssize_t>(c.planes),
+                          static_cast<py::ssize_t>(c.rows), static_cast<py::ssize_t>(c.cols)});
+            T* data = out.mutable_data();
+            {
+              py::gil_scoped_release release;
+              model.images(phase, data, normalised, threads);
+            }
+            return out;
+          },
+          py::arg("phi"), py::arg("normalised"), py::arg("threads"),
+          "I (or the metric's normalised images), (C, P, n, m).")
+      .def(
+          "residuals",
+          [](Model& model, const py::array& phi, int threads) -> Array<double> {
+            const T* phase = planes_phase(model, phi);
+            const auto& c = model.config();
+            Array<double> r({static_cast<py::ssize_t>(c.colours * c.planes * c.rows * c.cols)});
+            double* data = r.mutable_data();
+            {
+              py::gil_scoped_release release;
+              model.residuals(phase, data, threads);
+            }
+            return r;
+          },
+          py::arg("phi"), py::arg("threads"), "r = sqrt(w / N) (I_r - T), flat float64.")
+      .def(
+          "jvp",
+          [](Model& model, const py::array& phi, const py::array& v,
+             int threads) -> Array<double> {
+            const T* phase = planes_phase(model, phi);
+            const auto& c = model.config();
+            const double* in = planes_vector<T>(v, "v", c.rows * c.cols);
+            Array<double> r({static_cast<py::ssize_t>(c.colours * c.planes * c.rows * c.cols)});
+            double* data = r.mutable_data();
+            {
+              py::gil_scoped_release release;
+              model.jvp(phase, in, data, threads);
+            }
+            return r;
+          },
+          py::arg("phi"), py::arg("v"), py::arg("threads"), "J v, flat float64.")
+      .def(
+          "vjp",
+          [](Model& model, const py::array& phi, const py::array& u,
+             int threads) -> Array<double> {
+            const T* phase = planes_phase(model, phi);
+            const auto& c = model.config();
+            const double* in = planes_vector<T>(u, "u", c.colours * c.planes * c.rows * c.cols);
+            Array<double> r({static_cast<py::ssize_t>(c.rows * c.cols)});
+            double* data = r.mutable_data();
+            {
+              py::gil_scoped_release release;
+              model.vjp(phase, in, data, threads);
+            }
+            return r;
+          },
+          py::arg("phi"), py::arg("u"), py::arg("threads"), "J^T u, flat float64.");
+}
+
 }  // namespace
 
 void bind_hologram(py::module_& m) {
+  bind_planes<double>(m, "FusedHologramPlanes64",
+                      "The general fused hologram in float64 "
+                      "(phasegrad.models.fused_hologram_planes).");
+  bind_planes<float>(m, "FusedHologramPlanes32",
+                     "The general fused hologram in float32 "
+                     "(phasegrad.models.fused_hologram_planes).");
   bind_model<double>(m, "FusedHologram64",
                      "The fused hologram model in float64 (phasegrad.models.fused_hologram).");
   bind_model<float>(m, "FusedHologram32",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..arguments.options import int_at_least, positive_float
+from ..arguments.options import float_between, float_list, int_at_least, positive_float
 from .io import DataError
 from .options import add_output_options, add_quiet_option
 
@@ -16,6 +16,8 @@ METHODS = ("adam", "lbfgs", "gs", "wgs")
 OUTPUTS = ("hologram_phase.png", "reconstruction.png", "convergence.png", "hologram.json",
            "hologram_phase.npy", "hologram_phase_8bit.png")
 DEFAULT_SIZE = 256
+DEFAULT_WAVELENGTH = 532e-9   # metres
+DEFAULT_PITCH = 8e-6          # metres
 
 
 def register(commands):
@@ -45,6 +47,25 @@ def register(commands):
                           help="Adam's step size in radians, > 0 (default 0.3)")
     hologram.add_argument("--seed", type=int_at_least(0), default=0,
                           help="seed of the random starting phase (default 0)")
+    physics = hologram.add_argument_group(
+        "beyond the far field (lengths in metres; docs/holography.md)")
+    physics.add_argument("--distance", type=float_list, metavar="Z",
+                         help="one reconstruction plane at distance Z (band-limited angular "
+                              "spectrum) instead of the far field")
+    physics.add_argument("--planes", type=float_list, metavar="Z1,Z2,...",
+                         help="several planes at these distances; plane p's target is the "
+                              "target turned by p quarter turns")
+    physics.add_argument("--wavelengths", type=float_list, metavar="L1,L2,...",
+                         help=f"one colour per wavelength (default {DEFAULT_WAVELENGTH:g}); "
+                              "every colour gets the planes' targets, the modulator's phase "
+                              "scales as wavelengths[0] / wavelength")
+    physics.add_argument("--pitch", type=positive_float, default=DEFAULT_PITCH,
+                         help=f"the modulator's pixel pitch (default {DEFAULT_PITCH:g})")
+    physics.add_argument("--levels", type=int_at_least(2), metavar="L",
+                         help="quantise the shown phase to L levels (straight-through rule)")
+    physics.add_argument("--crosstalk", type=float_between(0.0, 0.24), metavar="C",
+                         help="pixel crosstalk: each pixel's phase leaks the fraction C to each "
+                              "of its 4 neighbours (a 3x3 kernel, centre 1 - 4C)")
     add_output_options(hologram, "hologram")
     add_quiet_option(hologram, default=argparse.SUPPRESS)
     hologram.set_defaults(run=run)
@@ -69,8 +90,16 @@ def _target(path, size):
     return image / image.max(), str(path)
 
 
+def _general(args):
+    """True when an option beyond the far-field single-plane hologram is given."""
+    return any(getattr(args, name) is not None
+               for name in ("distance", "planes", "wavelengths", "levels", "crosstalk"))
+
+
 def run(args):
     """The command: exit code 0."""
+    if _general(args):
+        return _run_general(args)
     from ..arguments.outputs import OutputSet, check_outputs, make_output_folder
     from ..models import Hologram
     from ..optimize import adam, gs, lbfgs, psnr, reconstruct, wgs
@@ -134,6 +163,129 @@ def run(args):
                 "psnr_db": final, "psnr_history_db": history, "loss": result.fun,
                 "seconds": seconds, "message": result.message,
                 "files": {name: paths[name] for name in OUTPUTS}})
+    progress.line(f"  wrote {', '.join(str(paths[name]) for name in OUTPUTS)}")
+    print(f"phasegrad hologram: {args.method} PSNR {final:.2f} dB after {result.nit} iterations "
+          f"({seconds:.2f} s)")
+    return 0
+
+
+def _physics(args, base):
+    """``(target (C, P, n, n) or (n, n), the Hologram options, a description)``."""
+    if args.distance is not None and args.planes is not None:
+        raise DataError("give --distance (one plane) or --planes (several), not both")
+    if args.distance is not None and len(args.distance) != 1:
+        raise DataError("--distance takes one distance; use --planes for several")
+    distances = args.distance or args.planes
+    wavelengths = args.wavelengths
+    if wavelengths is None:
+        wavelengths = [DEFAULT_WAVELENGTH]
+    if any(w <= 0 for w in wavelengths):
+        raise DataError("--wavelengths must be positive")
+    planes = 1 if distances is None else len(distances)
+    stack = np.stack([np.rot90(base, p) for p in range(planes)])
+    target = np.broadcast_to(stack, (len(wavelengths),) + stack.shape).copy()
+    options = {"wavelengths": wavelengths, "levels": args.levels}
+    if distances is not None:
+        options.update(distances=distances, pitch=args.pitch)
+    if args.crosstalk is not None:
+        c = args.crosstalk
+        options["crosstalk"] = np.array([[0, c, 0], [c, 1 - 4 * c, c], [0, c, 0]])
+    where = ("far field" if distances is None
+             else "planes at " + ", ".join(f"{z:g}" for z in distances) + " m")
+    colours = ", ".join(f"{w * 1e9:g} nm" for w in wavelengths)
+    extras = "".join([f", {args.levels} levels" if args.levels else "",
+                      f", crosstalk {args.crosstalk:g}" if args.crosstalk is not None else ""])
+    return target, options, f"{where}; {colours}{extras}"
+
+
+def _mosaic(images):
+    """(C, P, n, m) -> one (C n, P m) image: colours down, planes across."""
+    colours, planes, rows, cols = images.shape
+    return images.transpose(0, 2, 1, 3).reshape(colours * rows, planes * cols)
+
+
+def _run_general(args):
+    """The command beyond the far field: planes, colours, levels, crosstalk."""
+    from ..arguments.outputs import OutputSet, check_outputs, make_output_folder
+    from ..models import Hologram
+    from ..optimize import adam, lbfgs, multiplane_gs
+    from .io import write_json
+    from .plots import hologram_phase_figure, image_figure, psnr_figure, slm_phase_png
+    from .progress import Progress
+
+    paths = check_outputs(args.out, OUTPUTS, args.force)
+    base, source = _target(args.target, args.size)
+    target, options, physics = _physics(args, base)
+    try:
+        model = Hologram(target=target, **options)
+    except ValueError as error:
+        raise DataError(str(error)) from None
+    colours, planes = model.setup.colours, model.setup.planes
+    far_field = args.planes is None and args.distance is None
+    if args.method in ("gs", "wgs") and (colours != 1 or far_field or args.levels
+                                         or args.crosstalk is not None):
+        raise DataError(f"--method {args.method} beyond the far field needs one wavelength, "
+                        "--distance or --planes, and no --levels or --crosstalk; use adam or "
+                        "lbfgs")
+    peak = float(base.max())
+    phi0 = np.random.default_rng(args.seed).uniform(0.0, 2.0 * np.pi, base.shape)
+    progress = Progress(args.iters, args.method, quiet=args.quiet)
+    progress.line(f"phasegrad hologram: {args.method}, target {source} {base.shape[0]}x"
+                  f"{base.shape[1]}, {physics}, {args.iters} iterations from a random phase "
+                  f"(seed {args.seed})")
+
+    def db(cost):
+        return float("inf") if cost == 0 else float(10 * np.log10(peak ** 2 / cost))
+
+    def callback(iteration, x, cost):
+        progress.line(f"  iter {iteration:4d}  PSNR {db(cost):6.2f} dB")
+        progress.update(psnr=f"{db(cost):.2f} dB")
+
+    start = time.perf_counter()
+    with progress:
+        if args.method == "adam":
+            result = adam(model, phi0, lr=args.lr, iters=args.iters, callback=callback)
+        elif args.method == "lbfgs":
+            result = lbfgs(model, phi0, maxiter=args.iters, callback=callback)
+        else:
+            result = multiplane_gs(target[0], model.setup.distances, options["wavelengths"][0],
+                                   args.pitch, iters=args.iters, weighted=args.method == "wgs",
+                                   phi0=phi0, callback=callback)
+    seconds = time.perf_counter() - start
+    phase = model.quantize(np.reshape(result.x, base.shape))
+    final = db(model.value_and_grad(phase)[0])
+    normalised = model.simulate(phase).reshape(model.setup.target.shape)
+    per_plane = [[db(float(np.mean((normalised[c, p] - model.setup.target[c, p]) ** 2)))
+                  for p in range(planes)] for c in range(colours)]
+    history = [db(cost) for cost in result.history]
+    size = f"{base.shape[0]}x{base.shape[1]}"
+    make_output_folder(args.out)
+    with OutputSet(paths) as outputs:
+        with outputs.writing("hologram_phase.png") as destination:
+            hologram_phase_figure(destination, phase, f"hologram phase ({args.method}, {size}), "
+                                  "as shown (wrapped, quantised)")
+        with outputs.writing("hologram_phase_8bit.png") as destination:
+            slm_phase_png(destination, phase)
+        with outputs.writing("reconstruction.png") as destination:
+            image_figure(destination, _mosaic(normalised),
+                         f"reconstruction: colours down, planes across; PSNR {final:.2f} dB",
+                         "intensity (each plane scaled to its target's mean)", vmin=0,
+                         vmax=peak)
+        with outputs.writing("convergence.png") as destination:
+            psnr_figure(destination, history, f"phasegrad hologram: {args.method}, {size}")
+        with outputs.writing("hologram_phase.npy") as destination:
+            np.save(destination, phase)
+        with outputs.writing("hologram.json") as destination:
+            setup = model.setup
+            write_json(destination, {
+                "command": "hologram", "method": args.method, "target": source,
+                "shape": list(base.shape), "iterations": result.nit, "seed": args.seed,
+                "distances": None if setup.distances is None else setup.distances.tolist(),
+                "wavelengths": setup.wavelengths.tolist(), "pitch": setup.pitch,
+                "levels": args.levels, "crosstalk": args.crosstalk,
+                "psnr_db": final, "psnr_db_per_colour_and_plane": per_plane,
+                "psnr_history_db": history, "loss": result.fun, "seconds": seconds,
+                "message": result.message, "files": {name: paths[name] for name in OUTPUTS}})
     progress.line(f"  wrote {', '.join(str(paths[name]) for name in OUTPUTS)}")
     print(f"phasegrad hologram: {args.method} PSNR {final:.2f} dB after {result.nit} iterations "
           f"({seconds:.2f} s)")

@@ -13,10 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..arguments import validate as v
-from ..arguments.hologram import hologram_target
+from ..arguments.hologram import hologram_setup, hologram_target
 from ..arguments.least_squares import dense_size, flat_vector
 from .fused_hologram import FusedHologram
+from .fused_hologram_planes import FusedHologramPlanes
+from .hologram_modulator import quantize_hard, wrap
 from .reference_hologram import ReferenceHologram
+from .reference_hologram_planes import ReferenceHologramPlanes
 
 _BACKENDS = ("fused", "reference")
 
@@ -30,15 +33,56 @@ class Hologram:
         I_r = I * mean(T) / mean(I)
         E   = mean((I_r - T)^2)
 
+    Beyond the far field (issue 14; ``docs/holography.md``), for colour c and plane p::
+
+        s     = the modulator's phase for phi: wrapped to [0, 2 pi), quantised to ``levels``,
+                smoothed by ``crosstalk``
+        u_c   = A (exp(i alpha_c s) + zero_order)
+        I_cp  = |angular_spectrum(u_c, z_p, lambda_c, pitch, pad=pad)|^2   (or the far field)
+        E     = sum_cp w_cp E_cp, E_cp the normalised MSE of plane (c, p) (or, with
+                ``efficiency``, the signal region's MSE plus an efficiency penalty)
+
     Parameters
     ----------
-    target : array_like, (n, m), float32 or float64
-        The target intensity T (non-negative, not all zero). Its dtype sets the precision.
+    target : array_like, (n, m), (P, n, m) or (C, P, n, m), float32 or float64
+        The target intensity T (non-negative, no plane all zero): one plane (today's
+        far-field case), P planes at ``distances``, or C colours at ``wavelengths`` by P
+        planes. Its dtype sets the precision.
     backend : {"fused", "reference"}
         ``"fused"`` (the default) runs forward model and gradient as one C++/OpenMP/FFTW
-        kernel: three passes over memory and two FFTs, with ``phasegrad.get_num_threads()``
-        threads (read at each call). ``"reference"`` composes the NumPy reference ops, the
-        specification the fused kernel is tested against.
+        kernel (the far-field single plane: three passes over memory and two FFTs; the general
+        model: 2 (P + 1) FFTs per colour), with ``phasegrad.get_num_threads()`` threads (read
+        at each call). ``"reference"`` composes the NumPy reference ops, the specification the
+        fused kernel is tested against.
+    distances : sequence of float, optional
+        The P planes' distances from the modulator (keyword only, as all that follow); None
+        (the default) keeps today's far field (one plane). Needs ``wavelengths`` and
+        ``pitch``; lengths in one unit.
+    wavelengths : float or sequence of float, optional
+        One per colour (C of them).
+    pitch : float, optional
+        The modulator's pixel pitch.
+    levels : int, optional
+        Quantise the shown phase to L >= 2 levels 2 pi k / L by ``quantizer``.
+    crosstalk : array_like, (kr, kc), optional
+        A small real kernel of odd sides, centred: the pixels' fringing field, applied to the
+        shown phase by a circular convolution.
+    plane_weights : array_like, optional
+        w_cp, broadcast to (C, P); default 1 / (C P) each (so one plane is today's loss).
+    phase_response : sequence of float, optional
+        alpha_c, the phase per unit of phi at each colour; default
+        ``wavelengths[0] / wavelengths`` (phi is the phase at the first colour).
+    amplitude : array_like, (n, m), optional
+        The illumination amplitude A (default 1).
+    zero_order : complex, optional
+        The unmodulated light, as an amplitude relative to A (default 0).
+    quantizer : {"straight_through", "soft"}
+        The rule for ``levels`` (``phasegrad.models.hologram_modulator`` documents both).
+    efficiency : float, optional
+        Score each plane by the MSE over its signal region S = {T > 0}, normalised by the
+        light in S, plus ``efficiency * mean_S(T)^2 * (1 - sum_S I / sum I)``.
+    pad : int
+        Zero-padding factor of the angular spectrum (default 1).
 
     Notes
     -----
@@ -67,15 +111,35 @@ class Hologram:
     (32, 32)
     """
 
-    def __init__(self, target, backend="fused"):
+    def __init__(self, target, backend="fused", *, distances=None, wavelengths=None, pitch=None,
+                 levels=None, crosstalk=None, plane_weights=None, phase_response=None,
+                 amplitude=None, zero_order=None, quantizer="straight_through",
+                 efficiency=None, pad=1):
         v.one_of(backend, "backend", _BACKENDS)
-        target = hologram_target(target)
-        self.target = np.ascontiguousarray(target)
-        self.dtype = target.dtype
-        self.shape = target.shape
         self.backend = backend
-        implementation = FusedHologram if backend == "fused" else ReferenceHologram
-        self._impl = implementation(self.target)
+        options = {"distances": distances, "wavelengths": wavelengths, "pitch": pitch,
+                   "levels": levels, "crosstalk": crosstalk, "plane_weights": plane_weights,
+                   "phase_response": phase_response, "amplitude": amplitude,
+                   "zero_order": zero_order, "efficiency": efficiency}
+        general = (any(value is not None for value in options.values()) or pad != 1
+                   or quantizer != "straight_through" or np.ndim(target) in (3, 4))
+        if general:
+            self.setup = hologram_setup(target, quantizer=quantizer, pad=pad, **options)
+            self.target = self.setup.target.reshape(self.setup.shape)
+            self.dtype = self.target.dtype
+            self.shape = tuple(self.setup.plane)
+            implementation = (FusedHologramPlanes if backend == "fused"
+                              else ReferenceHologramPlanes)
+            self._impl = implementation(self.setup)
+        else:  # the far-field single-plane case: its own kernel
+            target = hologram_target(target)
+            self.setup = hologram_setup(target)
+            self.target = np.ascontiguousarray(target)
+            self.dtype = target.dtype
+            self.shape = target.shape
+            implementation = FusedHologram if backend == "fused" else ReferenceHologram
+            self._impl = implementation(self.target)
+        self.general = general
 
     @property
     def n_params(self):
@@ -84,8 +148,9 @@ class Hologram:
 
     @property
     def n_residuals(self):
-        """Number of residuals of the least-squares view: one per pixel of I_r."""
-        return int(np.prod(self.shape))
+        """Number of residuals of the least-squares view: one per pixel of I_r (of every colour
+        and plane)."""
+        return int(np.prod(self.shape)) * self.setup.colours * self.setup.planes
 
     def _phase(self, phi):
         phi = v.array(phi, "phi", kind="real")
@@ -99,8 +164,27 @@ class Hologram:
         return self._impl.value_and_grad(self._phase(phi))
 
     def simulate(self, phi):
-        """The mean-normalised reconstruction I_r = I mean(T) / mean(I)."""
-        return self._impl.simulate(self._phase(phi))
+        """The normalised reconstruction I_r of the metric, shaped like the target: I mean(T) /
+        mean(I) per plane (with ``efficiency``, scaled by the signal region's light instead)."""
+        images = self._impl.simulate(self._phase(phi))
+        return images.reshape(self.target.shape)
+
+    def reconstruct(self, phi):
+        """The intensities I per colour and plane, (C, P, n, m), in the model's dtype: what the
+        modulator showing ``phi`` (wrapped, quantised, with crosstalk) reconstructs, before any
+        normalisation."""
+        phi = self._phase(phi)
+        if not self.general:
+            return ReferenceHologramPlanes(self.setup).reconstruct(phi)
+        return self._impl.reconstruct(phi)
+
+    def quantize(self, phi):
+        """The phases the modulator shows for ``phi``: wrapped into [0, 2 pi) and, with
+        ``levels``, the nearest of the L levels 2 pi k / L (float64, phi's shape)."""
+        phi = self._phase(phi)
+        wrapped = wrap(phi)
+        levels = self.setup.levels
+        return wrapped if levels is None else quantize_hard(wrapped, levels)
 
     def fun_and_jac(self, x):
         """E and its gradient for a flat float64 phase vector (float64 results)."""
@@ -114,6 +198,9 @@ class Hologram:
 
     def _parameters(self, x):
         """``x`` checked as the flat float64 phases, as a plane of the model's dtype."""
+        if self.setup.efficiency is not None:
+            raise ValueError("the least-squares view needs the normalised MSE metric "
+                             "(efficiency=None): the efficiency term is not a sum of squares")
         x = flat_vector(x, "x", self.n_params, "phases")
         return v.cast(x.reshape(self.shape), self.dtype, "x")
 

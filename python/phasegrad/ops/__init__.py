@@ -13,8 +13,18 @@ from .expansion import *  # noqa: F403
 from .fourier import *  # noqa: F403
 from .indexing import *  # noqa: F403
 from .metrics import *  # noqa: F403
+from .propagation import *  # noqa: F403
 from .sampling import *  # noqa: F403
-from . import arithmetic, complex_parts, expansion, fourier, indexing, metrics, sampling
+from . import (
+    arithmetic,
+    complex_parts,
+    expansion,
+    fourier,
+    indexing,
+    metrics,
+    propagation,
+    sampling,
+)
 
 __all__ = [name for module in (arithmetic, complex_parts, expansion, fourier, indexing, metrics,
-                               sampling) for name in module.__all__]
+                               sampling, propagation) for name in module.__all__]

@@ -11,12 +11,16 @@ model's ``||r||^2`` from its least-squares view (``residuals`` with ``gauss_newt
 they converge cheaply, dense damped normal equations when they do not (up to 2000 parameters), CG
 beyond; it returns a ``LevenbergMarquardtResult`` that says whether and why it converged.
 ``default_target``, ``spot_array_target``, ``reconstruct`` and ``psnr`` set up and score hologram
-problems.
+problems. ``multiplane_gs`` is (weighted) GS for holograms of several planes (global or
+sequential); ``CameraInTheLoop`` makes a measured image replace the model's intensity in the loss
+(``SimulatedCamera`` stands in for the hardware).
 """
 
 from ._result import OptimizeResult
+from .camera import CameraInTheLoop, SimulatedCamera
 from .gradient import LBFGSResult, adam, lbfgs
 from .holograms import gs, reconstruct, wgs
+from .holograms_planes import multiplane_gs
 from .least_squares import LevenbergMarquardtResult, levenberg_marquardt
 from .projections import error_reduction, gerchberg_saxton, hio, raar
 from .targets import default_target, psnr, spot_array_target
@@ -25,4 +29,5 @@ __all__ = [
     "LBFGSResult", "LevenbergMarquardtResult", "OptimizeResult", "adam", "default_target",
     "error_reduction", "gerchberg_saxton", "gs", "hio", "lbfgs", "levenberg_marquardt", "psnr",
     "raar", "reconstruct", "spot_array_target", "wgs",
+    "CameraInTheLoop", "SimulatedCamera", "multiplane_gs",
 ]

@@ -1,0 +1,598 @@
+// The general fused hologram: its passes (see models/hologram_planes.hpp for the model).
+#include "phasegrad/models/hologram_planes.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+#include "phasegrad/core/constants.hpp"
+#include "phasegrad/core/fft.hpp"
+#include "phasegrad/core/parallel.hpp"
+#include "phasegrad/core/sincos.hpp"
+#include "phasegrad/ops/propagation.hpp"
+
+namespace phasegrad::models {
+
+namespace {
+
+double sum_in_order(const std::vector<double>& parts) {
+  double total = 0.0;
+  for (double part : parts) total += part;
+  return total;
+}
+
+template <class T>
+std::complex<T> narrow(std::complex<double> z) {
+  return {static_cast<T>(z.real()), static_cast<T>(z.imag())};
+}
+
+// out[e] = a[e] b[e] (or conj(a[e]) b[e], or out[e] + conj(a[e]) b[e]) over [first, last), in
+// real arithmetic on interleaved parts: std::complex's operator* checks for NaN and calls
+// __muldc3, which keeps the loop from vectorising. Finite inputs give the same values.
+template <class T, bool conjugate_a, bool accumulate>
+void multiply(const std::complex<T>* a, const std::complex<T>* b, std::complex<T>* out,
+              std::int64_t first, std::int64_t last) {
+  const T* x = reinterpret_cast<const T*>(a);
+  const T* y = reinterpret_cast<const T*>(b);
+  T* z = reinterpret_cast<T*>(out);
+#pragma omp simd
+  for (std::int64_t e = first; e < last; ++e) {
+    const T ar = x[2 * e], ai = conjugate_a ? -x[2 * e + 1] : x[2 * e + 1];
+    const T br = y[2 * e], bi = y[2 * e + 1];
+    const T re = ar * br - ai * bi, im = ar * bi + ai * br;
+    z[2 * e] = accumulate ? z[2 * e] + re : re;
+    z[2 * e + 1] = accumulate ? z[2 * e + 1] + im : im;
+  }
+}
+
+// Splits [0, total) into one contiguous chunk per thread of the team.
+template <class Body>
+void in_chunks(std::size_t total, int team, Body&& body) {
+#pragma omp parallel num_threads(team)
+  {
+    const auto [first, last] = share(total, omp_get_thread_num(), omp_get_num_threads());
+    body(static_cast<std::int64_t>(first), static_cast<std::int64_t>(last));
+  }
+}
+
+}  // namespace
+
+template <class T>
+FusedHologramPlanes<T>::FusedHologramPlanes(const T* target, HologramPlanesConfig config)
+    : config_(std::move(config)) {
+  const HologramPlanesConfig& c = config_;
+  if (c.rows == 0 || c.cols == 0 || c.colours == 0 || c.planes == 0) {
+    throw std::invalid_argument("target must not be empty");
+  }
+  const bool far = c.distances.empty();
+  padded_rows_ = far ? c.rows : c.pad * c.rows;
+  padded_cols_ = far ? c.cols : c.pad * c.cols;
+  const std::size_t n = c.rows * c.cols, np = padded_rows_ * padded_cols_;
+  const std::size_t count = c.colours * c.planes;
+  target_.assign(target, target + count * n);
+  target_sums_.assign(count, 0.0);
+  signal_counts_.assign(count, 0);
+  for (std::size_t k = 0; k < count; ++k) {
+    for (std::size_t j = 0; j < n; ++j) {
+      const T value = target_[k * n + j];
+      target_sums_[k] += static_cast<double>(value);
+      signal_counts_[k] += value > 0 ? 1 : 0;
+    }
+  }
+  if (!far) {
+    const double inverse_size = 1.0 / static_cast<double>(np);
+    for (std::size_t colour = 0; colour < c.colours; ++colour) {
+      for (std::size_t plane = 0; plane < c.planes; ++plane) {
+        const ops::Propagation propagation{ops::Propagator::angular_spectrum,
+                                           c.distances[plane], c.wavelengths[colour], c.pitch,
+                                           true, c.pad};
+        const auto h = ops::transfer_function(padded_rows_, padded_cols_, propagation);
+        Buffer<std::complex<T>> table(np);
+        for (std::size_t k = 0; k < np; ++k) table.data()[k] = narrow<T>(h[k] * inverse_size);
+        transfer_.push_back(std::move(table));
+      }
+    }
+  }
+  shown_.resize(n);
+  slope_.resize(n);
+  effective_.resize(n);
+  effective_bar_.resize(n);
+  phasor_ = Buffer<std::complex<T>>(n);
+  spectrum_ = Buffer<std::complex<T>>(np);
+  spectrum_bar_ = Buffer<std::complex<T>>(np);
+  work_ = Buffer<std::complex<T>>(np);
+  field_ = Buffer<std::complex<T>>(np);
+  row_sums_a_.resize(c.rows);
+  row_sums_b_.resize(c.rows);
+  row_sums_c_.resize(c.rows);
+  row_sums_d_.resize(c.rows);
+  row_sums_e_.resize(c.rows);
+}
+
+template <class T>
+double FusedHologramPlanes<T>::plane_metric(std::size_t c, std::size_t p,
+                                            std::complex<T>* field, std::size_t stride,
+                                            const std::complex<T>* tangent, Mode mode,
+                                            const double* vector, T* images, double* out,
+                                            int team) {
+  const HologramPlanesConfig& cfg = config_;
+  const std::size_t rows = cfg.rows, cols = cfg.cols, n = rows * cols;
+  const std::size_t index = c * cfg.planes + p;
+  const T* target = target_.data() + index * n;
+  const double weight = cfg.weights[index];
+  const bool efficiency = cfg.efficiency >= 0;
+  const auto row_count = static_cast<std::int64_t>(rows);
+  double* sums_a = row_sums_a_.data();
+  double* sums_b = row_sums_b_.data();
+  double* sums_c = row_sums_c_.data();
+
+  double* sums_d = row_sums_d_.data();
+  double* sums_e = row_sums_e_.data();
+  // Pass A: sum I, sum_S I, the fit region's sum I^2 and sum I T (the whole plane, or S with
+  // efficiency; T is 0 outside S), and (jvp) sum I_dot.
+#pragma omp parallel for num_threads(team) schedule(static)
+  for (std::int64_t r = 0; r < row_count; ++r) {
+    const auto i = static_cast<std::size_t>(r);
+    const T* row = reinterpret_cast<const T*>(field + i * stride);
+    const T* target_row = target + i * cols;
+    const double fit_all = efficiency ? 0.0 : 1.0;
+    const auto width = static_cast<std::int64_t>(cols);
+    double total = 0.0, inside = 0.0, moved = 0.0, squared = 0.0, cross = 0.0;
+#pragma omp simd reduction(+ : total, inside, squared, cross)
+    for (std::int64_t j = 0; j < width; ++j) {
+      const double re = static_cast<double>(row[2 * j]);
+      const double im = static_cast<double>(row[2 * j + 1]);
+      const double intensity = re * re + im * im;
+      const double t = static_cast<double>(target_row[j]);
+      const double in_signal = t > 0 ? 1.0 : 0.0;
+      total += intensity;
+      inside += in_signal * intensity;
+      squared += std::max(in_signal, fit_all) * intensity * intensity;
+      cross += intensity * t;
+    }
+    if (tangent != nullptr) {
+      for (std::size_t j = 0; j < cols; ++j) {
+        const std::complex<T> u = field[i * stride + j], du = tangent[i * stride + j];
+        moved += 2.0 * (static_cast<double>(u.real()) * du.real() +
+                        static_cast<double>(u.imag()) * du.imag());
+      }
+    }
+    sums_a[i] = total;
+    sums_b[i] = inside;
+    sums_c[i] = moved;
+    sums_d[i] = squared;
+    sums_e[i] = cross;
+  }
+  const double total = sum_in_order(row_sums_a_), inside = sum_in_order(row_sums_b_);
+  const double moved = sum_in_order(row_sums_c_);
+  const double fit_squared = sum_in_order(row_sums_d_), fit_cross = sum_in_order(row_sums_e_);
+  const double count = static_cast<double>(n);
+  const double signal_count = static_cast<double>(signal_counts_[index]);
+  const double target_mean = target_sums_[index] / count;
+  const double signal_mean = target_sums_[index] / signal_count;
+  // I_r = scale I: mean_normalize by the whole plane, or by the signal region.
+  const double scale = efficiency ? signal_mean / (inside / signal_count)
+                                  : target_mean / (total / count);
+  const double root_weight = std::sqrt(weight / count);
+  T* image = images == nullptr ? nullptr : images + index * n;
+  double* flat = out == nullptr ? nullptr : out + index * n;
+  const double* u_in = mode == Mode::vjp ? vector + index * n : nullptr;
+
+  if (mode == Mode::intensity || mode == Mode::normalised || mode == Mode::residuals ||
+      mode == Mode::jvp) {
+#pragma omp parallel for num_threads(team) schedule(static)
+    for (std::int64_t r = 0; r < row_count; ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      for (std::size_t j = 0; j < cols; ++j) {
+        const std::complex<T> u = field[i * stride + j];
+        const double intensity = static_cast<double>(std::norm(u));
+        const std::size_t k = i * cols + j;
+        if (mode == Mode::intensity) {
+          image[k] = static_cast<T>(intensity);
+        } else if (mode == Mode::normalised) {
+          image[k] = static_cast<T>(scale * intensity);
+        } else if (mode == Mode::residuals) {
+          flat[k] = root_weight * (scale * intensity - static_cast<double>(target[k]));
+        } else {
+          const std::complex<T> du = tangent[i * stride + j];
+          const double intensity_dot = 2.0 * (static_cast<double>(u.real()) * du.real() +
+                                              static_cast<double>(u.imag()) * du.imag());
+          flat[k] = root_weight * (scale * intensity_dot - scale * intensity * moved / total);
+        }
+      }
+    }
+    return 0.0;
+  }
+
+  // sum(I_r_bar I) over the fit region, I_r_bar being the cotangent of the normalised image.
+  // For the loss's, I_r_bar = 2 w (scale I - T) / count, it follows from pass A's moments;
+  // for vjp's, sqrt(w / N) u, pass B sums it.
+  const double fit_count = efficiency ? signal_count : count;
+  if (mode == Mode::vjp) {
+#pragma omp parallel for num_threads(team) schedule(static)
+  for (std::int64_t r = 0; r < row_count; ++r) {
+    const auto i = static_cast<std::size_t>(r);
+    double paired = 0.0;
+    for (std::size_t j = 0; j < cols; ++j) {
+      const std::size_t k = i * cols + j;
+      if (efficiency && !(target[k] > 0)) continue;
+      const double intensity = static_cast<double>(std::norm(field[i * stride + j]));
+      paired += root_weight * u_in[k] * intensity;
+    }
+    sums_b[i] = paired;
+  }
+  }
+  const double paired = mode == Mode::vjp
+                            ? sum_in_order(row_sums_b_)
+                            : 2.0 * weight / fit_count * (scale * fit_squared - fit_cross);
+  const double light = efficiency ? inside : total;  // the normalisation's sum
+  const double gamma = efficiency ? cfg.efficiency * signal_mean * signal_mean : 0.0;
+  const double penalty_term = efficiency ? gamma * (1.0 - inside / total) : 0.0;
+  const double constant = scale / light * paired;
+  // The efficiency term's derivative: -penalty (1_S - eta).
+  const double penalty = weight * gamma / total;
+  const double eta = inside / total;
+
+  // Pass C: field <- 2 U I_bar (abs2_vjp), I_bar = scale I_r_bar - constant (mean_normalize_vjp),
+  // and the loss's sum of squared residuals. The gradient of the normalised MSE, the common
+  // case, in a loop of its own that vectorises.
+  if (mode == Mode::gradient && !efficiency) {
+    const double factor = scale * 2.0 * weight / fit_count;
+    const auto width = static_cast<std::int64_t>(cols);
+#pragma omp parallel for num_threads(team) schedule(static)
+    for (std::int64_t r = 0; r < row_count; ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      T* row = reinterpret_cast<T*>(field + i * stride);
+      const T* target_row = target + i * cols;
+      double squares = 0.0;
+#pragma omp simd reduction(+ : squares)
+      for (std::int64_t j = 0; j < width; ++j) {
+        const double re = static_cast<double>(row[2 * j]);
+        const double im = static_cast<double>(row[2 * j + 1]);
+        const double residual = scale * (re * re + im * im) - static_cast<double>(target_row[j]);
+        squares += residual * residual;
+        const T gain = static_cast<T>(2.0 * (factor * residual - constant));
+        row[2 * j] *= gain;
+        row[2 * j + 1] *= gain;
+      }
+      sums_a[i] = squares;
+    }
+    return weight * (sum_in_order(row_sums_a_) / fit_count + penalty_term);
+  }
+#pragma omp parallel for num_threads(team) schedule(static)
+  for (std::int64_t r = 0; r < row_count; ++r) {
+    const auto i = static_cast<std::size_t>(r);
+    double squares = 0.0;
+    for (std::size_t j = 0; j < cols; ++j) {
+      const std::size_t k = i * cols + j;
+      std::complex<T>& u = field[i * stride + j];
+      const bool in_signal = target[k] > 0;
+      double intensity_bar = 0.0;
+      if (!efficiency || in_signal) {
+        const double intensity = static_cast<double>(std::norm(u));
+        const double residual = scale * intensity - static_cast<double>(target[k]);
+        const double normalised_bar = mode == Mode::vjp ? root_weight * u_in[k]
+                                                        : 2.0 * weight * residual / fit_count;
+        intensity_bar = scale * normalised_bar - constant;
+        squares += residual * residual;
+      }
+      if (efficiency) intensity_bar -= penalty * ((in_signal ? 1.0 : 0.0) - eta);
+      u *= static_cast<T>(2.0 * intensity_bar);
+    }
+    sums_a[i] = squares;
+  }
+  if (mode == Mode::vjp) return 0.0;
+  return weight * (sum_in_order(row_sums_a_) / fit_count + penalty_term);
+}
+
+template <class T>
+double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector, T* images,
+                                   double* out, T* phi_bar, int threads) {
+  const HologramPlanesConfig& cfg = config_;
+  const std::size_t rows = cfg.rows, cols = cfg.cols, n = rows * cols;
+  const std::size_t prows = padded_rows_, pcols = padded_cols_, np = prows * pcols;
+  const bool far = cfg.distances.empty();
+  const bool reverse = mode == Mode::gradient || mode == Mode::vjp;
+  const bool forward_tangent = mode == Mode::jvp;
+  const int team = threads_for(np, threads);
+  const auto row_count = static_cast<std::int64_t>(rows);
+  const auto all = static_cast<std::int64_t>(n);
+  const double levels = static_cast<double>(cfg.levels);
+
+  // The modulator: wrap, quantise, crosstalk (in double).
+  double* shown = shown_.data();
+  double* slope = slope_.data();
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+  for (std::int64_t e = 0; e < all; ++e) {
+    const double value = static_cast<double>(phi[e]);
+    const double wrapped = value - kTwoPi * std::floor(value / kTwoPi);
+    double q = wrapped, d = 1.0;
+    if (cfg.levels > 0) {
+      if (cfg.soft) {
+        q = wrapped - std::sin(levels * wrapped) / levels;
+        d = 1.0 - std::cos(levels * wrapped);
+      } else {
+        double step = std::nearbyint(wrapped * levels / kTwoPi);
+        step -= levels * std::floor(step / levels);
+        q = (kTwoPi / levels) * step;
+      }
+    }
+    shown[e] = q;
+    slope[e] = d;
+  }
+  const std::size_t kr = cfg.kernel_rows, kc = cfg.kernel_cols;
+  const bool crosstalk = !cfg.crosstalk.empty();
+  // out[k] = sum_d K[d + centre] in[k - d] (circular); the adjoint is the correlation.
+  auto convolve = [&](const double* in, double* result, bool adjoint) {
+    const double* kernel = cfg.crosstalk.data();
+#pragma omp parallel for num_threads(threads_for(n * kr * kc, threads)) schedule(static)
+    for (std::int64_t r = 0; r < row_count; ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      for (std::size_t j = 0; j < cols; ++j) {
+        double acc = 0.0;
+        for (std::size_t a = 0; a < kr; ++a) {
+          // d_r = a - kr / 2; the source row is i - d_r (i + d_r for the adjoint).
+          const std::size_t si = adjoint ? (i + a + rows - kr / 2) % rows
+                                         : (i + rows + kr / 2 - a) % rows;
+          for (std::size_t b = 0; b < kc; ++b) {
+            const std::size_t sj = adjoint ? (j + b + cols - kc / 2) % cols
+                                           : (j + cols + kc / 2 - b) % cols;
+            acc += kernel[a * kc + b] * in[si * cols + sj];
+          }
+        }
+        result[i * cols + j] = acc;
+      }
+    }
+  };
+  double* effective = effective_.data();
+  if (crosstalk) {
+    convolve(shown, effective, false);
+  } else {
+    std::memcpy(effective, shown, n * sizeof(double));
+  }
+  double* effective_dot = nullptr;
+  if (forward_tangent) {  // the tangent of s along v: K * (slope v)
+    if (shown_dot_.size() != n) shown_dot_.resize(n);
+    effective_dot = effective_bar_.data();
+    for (std::size_t e = 0; e < n; ++e) shown_dot_[e] = slope[e] * vector[e];
+    if (crosstalk) {
+      convolve(shown_dot_.data(), effective_dot, false);
+    } else {
+      std::memcpy(effective_dot, shown_dot_.data(), n * sizeof(double));
+    }
+    if (spectrum_dot_.size() != np) {
+      spectrum_dot_ = Buffer<std::complex<T>>(np);
+      work_dot_ = Buffer<std::complex<T>>(np);
+      field_dot_ = Buffer<std::complex<T>>(np);
+    }
+  }
+  double* effective_bar = effective_bar_.data();
+  if (reverse) std::fill(effective_bar_.begin(), effective_bar_.end(), 0.0);
+
+  std::complex<T>* phasor = phasor_.data();
+  std::complex<T>* spectrum = spectrum_.data();
+  std::complex<T>* spectrum_bar = spectrum_bar_.data();
+  std::complex<T>* work = work_.data();
+  std::complex<T>* spectrum_dot = forward_tangent ? spectrum_dot_.data() : nullptr;
+  std::complex<T>* work_dot = forward_tangent ? work_dot_.data() : nullptr;
+  const double* amplitude = cfg.amplitude.data();
+  const std::complex<T> zeta = narrow<T>(cfg.zero_order);
+  const std::size_t row_shift = rows / 2, col_shift = cols / 2;
+  const T inverse_n = static_cast<T>(1.0 / static_cast<double>(n));
+  const auto padded_rows = static_cast<std::int64_t>(prows);
+  double energy = 0.0;
+
+  // The largest |s|: whether every phase alpha_c s is within sincos_moderate's range.
+  double largest = 0.0;
+  for (std::size_t e = 0; e < n; ++e) largest = std::max(largest, std::fabs(effective[e]));
+
+  // phasor = exp(i alpha_c s) in T, a vectorised pass (libm where a phase is too large).
+  auto write_phasor = [&](double alpha) {
+    const bool moderate = largest * std::fabs(alpha) <= 0.5 * sincos_limit<T>();
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+    for (std::int64_t r = 0; r < row_count; ++r) {
+      const auto first = static_cast<std::int64_t>(static_cast<std::size_t>(r) * cols);
+      const auto last = first + static_cast<std::int64_t>(cols);
+      T* out = reinterpret_cast<T*>(phasor);
+      if (moderate) {
+#pragma omp simd
+        for (std::int64_t k = first; k < last; ++k) {
+          const SinCosOf<T> e = sincos_moderate(static_cast<T>(alpha * effective[k]), T(0));
+          out[2 * k] = e.cos;
+          out[2 * k + 1] = e.sin;
+        }
+      } else {
+        for (std::int64_t k = first; k < last; ++k) {
+          const T angle = static_cast<T>(alpha * effective[k]);
+          out[2 * k] = std::cos(angle);
+          out[2 * k + 1] = std::sin(angle);
+        }
+      }
+    }
+  };
+  // Writes the field A (phasor + zeta) (or its tangent A i phasor alpha_c s_dot) of one colour
+  // where the transforms start: top-left of the zeroed padded plane (angular spectrum), or
+  // ifftshifted (far field).
+  auto place = [&](std::size_t colour, std::complex<T>* dst, bool is_tangent) {
+    const double alpha = cfg.phase_response[colour];
+#pragma omp parallel for num_threads(team) schedule(static)
+    for (std::int64_t r = 0; r < padded_rows; ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      if (!far && i >= rows) {
+        std::fill(dst + i * pcols, dst + (i + 1) * pcols, std::complex<T>(0, 0));
+        continue;
+      }
+      const std::size_t si = far ? (i + row_shift) % rows : i;
+      for (std::size_t j = 0; j < pcols; ++j) {
+        if (!far && j >= cols) {
+          dst[i * pcols + j] = std::complex<T>(0, 0);
+          continue;
+        }
+        const std::size_t k = si * cols + (far ? (j + col_shift) % cols : j);
+        const T a = static_cast<T>(amplitude[k]);
+        if (!is_tangent) {
+          dst[i * pcols + j] = a * (phasor[k] + zeta);
+        } else {
+          const T turn = static_cast<T>(alpha * effective_dot[k]);
+          dst[i * pcols + j] = a * (std::complex<T>(0, 1) * phasor[k] * turn);
+        }
+      }
+    }
+  };
+  // Far field: dst[k] = src[(k - h) mod] / N (the fftshift and the inverse DFT's 1 / N).
+  auto unshift = [&](const std::complex<T>* src, std::complex<T>* dst) {
+#pragma omp parallel for num_threads(team) schedule(static)
+    for (std::int64_t r = 0; r < row_count; ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      const std::size_t si = (i + rows - row_shift) % rows;
+      for (std::size_t j = 0; j < cols; ++j) {
+        dst[i * cols + j] = src[si * cols + (j + cols - col_shift) % cols] * inverse_n;
+      }
+    }
+  };
+
+  // Every transform is out of place, between two aligned buffers (FFTW's in-place 2-D plans
+  // were measured to spend a tenth of the call copying).
+  std::complex<T>* field = field_.data();
+  std::complex<T>* field_dot = forward_tangent ? field_dot_.data() : nullptr;
+  for (std::size_t colour = 0; colour < cfg.colours; ++colour) {
+    write_phasor(cfg.phase_response[colour]);
+    place(colour, work, false);
+    if (forward_tangent) place(colour, work_dot, true);
+    const std::complex<T>* field_bar = nullptr;  // u_bar, rows x cols, row stride pcols
+    if (far) {
+      // work holds ifftshift(u): U = fftshift(IDFT_u(work)) / N into field.
+      dft2_unnormalized<T>(work, spectrum, 1, rows, cols, true, team);
+      unshift(spectrum, field);
+      if (forward_tangent) {
+        dft2_unnormalized<T>(work_dot, spectrum_dot, 1, rows, cols, true, team);
+        unshift(spectrum_dot, field_dot);
+      }
+      energy += plane_metric(colour, 0, field, cols, field_dot, mode, vector, images, out,
+                             team);
+      if (reverse) {
+        // u_bar = fftshift(DFT_u(ifftshift(U_bar))) / N, into spectrum_bar.
+#pragma omp parallel for num_threads(team) schedule(static)
+        for (std::int64_t r = 0; r < row_count; ++r) {
+          const auto i = static_cast<std::size_t>(r);
+          const std::size_t si = (i + row_shift) % rows;
+          for (std::size_t j = 0; j < cols; ++j) {
+            work[i * cols + j] = field[si * cols + (j + col_shift) % cols];
+          }
+        }
+        dft2_unnormalized<T>(work, spectrum, 1, rows, cols, false, team);
+        unshift(spectrum, spectrum_bar);
+        field_bar = spectrum_bar;
+      }
+    } else {
+      dft2_unnormalized<T>(work, spectrum, 1, prows, pcols, false, team);
+      if (forward_tangent) {
+        dft2_unnormalized<T>(work_dot, spectrum_dot, 1, prows, pcols, false, team);
+      }
+      for (std::size_t plane = 0; plane < cfg.planes; ++plane) {
+        const std::complex<T>* h = transfer_[colour * cfg.planes + plane].data();
+        in_chunks(np, team, [&](std::int64_t first, std::int64_t last) {
+          multiply<T, false, false>(spectrum, h, work, first, last);
+          if (forward_tangent) multiply<T, false, false>(spectrum_dot, h, work_dot, first, last);
+        });
+        dft2_unnormalized<T>(work, field, 1, prows, pcols, true, team);
+        if (forward_tangent) dft2_unnormalized<T>(work_dot, field_dot, 1, prows, pcols, true, team);
+        energy += plane_metric(colour, plane, field, pcols, field_dot, mode, vector, images,
+                               out, team);
+        if (!reverse) continue;
+        if (cfg.pad > 1) {  // the padding of the cotangent is zero (pad's adjoint is crop)
+#pragma omp parallel for num_threads(team) schedule(static)
+          for (std::int64_t r = 0; r < padded_rows; ++r) {
+            const auto i = static_cast<std::size_t>(r);
+            const std::size_t first = i < rows ? cols : 0;
+            for (std::size_t j = first; j < pcols; ++j) field[i * pcols + j] = {0, 0};
+          }
+        }
+        dft2_unnormalized<T>(field, work, 1, prows, pcols, false, team);
+        in_chunks(np, team, [&](std::int64_t first, std::int64_t last) {
+          if (plane == 0) {
+            multiply<T, true, false>(h, work, spectrum_bar, first, last);
+          } else {
+            multiply<T, true, true>(h, work, spectrum_bar, first, last);
+          }
+        });
+      }
+      if (reverse) {
+        dft2_unnormalized<T>(spectrum_bar, work, 1, prows, pcols, true, team);
+        field_bar = work;
+      }
+    }
+    if (!reverse) continue;
+    // theta_bar = Im(A u_bar conj(phasor)); s_bar += alpha_c theta_bar.
+    const double alpha = cfg.phase_response[colour];
+    const std::size_t stride = far ? cols : pcols;
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+    for (std::int64_t r = 0; r < row_count; ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      for (std::size_t j = 0; j < cols; ++j) {
+        const std::size_t k = i * cols + j;
+        const std::complex<T> bar = field_bar[i * stride + j] * static_cast<T>(amplitude[k]);
+        const std::complex<T> e = phasor[k];
+        const T theta_bar = bar.imag() * e.real() - bar.real() * e.imag();
+        effective_bar[k] += alpha * static_cast<double>(theta_bar);
+      }
+    }
+  }
+  if (!reverse) return energy;
+  // The crosstalk's and the quantiser's reverse rules.
+  const double* shown_bar = effective_bar;
+  if (crosstalk) {
+    convolve(effective_bar, effective, true);  // effective is free now
+    shown_bar = effective;
+  }
+  for (std::size_t e = 0; e < n; ++e) {
+    const double value = shown_bar[e] * slope[e];
+    if (mode == Mode::gradient) {
+      phi_bar[e] = static_cast<T>(value);
+    } else {
+      out[e] = value;
+    }
+  }
+  return energy;
+}
+
+template <class T>
+double FusedHologramPlanes<T>::value_and_grad(const T* phi, T* phi_bar, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return run(phi, Mode::gradient, nullptr, nullptr, nullptr, phi_bar, threads);
+}
+
+template <class T>
+void FusedHologramPlanes<T>::images(const T* phi, T* out, bool normalised, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  run(phi, normalised ? Mode::normalised : Mode::intensity, nullptr, out, nullptr, nullptr,
+      threads);
+}
+
+template <class T>
+void FusedHologramPlanes<T>::residuals(const T* phi, double* r, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  run(phi, Mode::residuals, nullptr, nullptr, r, nullptr, threads);
+}
+
+template <class T>
+void FusedHologramPlanes<T>::jvp(const T* phi, const double* v, double* out, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  run(phi, Mode::jvp, v, nullptr, out, nullptr, threads);
+}
+
+template <class T>
+void FusedHologramPlanes<T>::vjp(const T* phi, const double* u, double* out, int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  run(phi, Mode::vjp, u, nullptr, out, nullptr, threads);
+}
+
+template class FusedHologramPlanes<float>;
+template class FusedHologramPlanes<double>;
+
+}  // namespace phasegrad::models

@@ -1,0 +1,47 @@
+"""``phasegrad hologram`` beyond the far field: --distance, --planes, --wavelengths, --levels,
+--crosstalk (issue 14)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from phasegrad.cli import main
+
+
+def test_planes_colours_levels_and_crosstalk(tmp_path, capsys):
+    assert main(["hologram", "--size", "32", "--iters", "10", "--planes", "0.01,0.02",
+                 "--wavelengths", "450e-9,635e-9", "--levels", "8", "--crosstalk", "0.05",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("phasegrad hologram: adam PSNR ")
+    summary = json.loads((tmp_path / "hologram.json").read_text())
+    assert summary["distances"] == [0.01, 0.02]
+    assert summary["wavelengths"] == [450e-9, 635e-9]
+    assert np.array(summary["psnr_db_per_colour_and_plane"]).shape == (2, 2)
+    phase = np.load(tmp_path / "hologram_phase.npy")
+    assert phase.shape == (32, 32)
+    assert len(np.unique(np.round(phase / (2 * np.pi / 8), 9))) <= 8   # the shown levels
+    assert summary["psnr_history_db"][-1] > summary["psnr_history_db"][0]
+
+
+@pytest.mark.parametrize("method", ["gs", "wgs", "lbfgs"])
+def test_one_plane_at_a_distance(tmp_path, capsys, method):
+    assert main(["hologram", "--size", "32", "--iters", "5", "--distance", "0.01",
+                 "--method", method, "--out", str(tmp_path), "--quiet"]) == 0
+    summary = json.loads((tmp_path / "hologram.json").read_text())
+    assert summary["distances"] == [0.01] and summary["iterations"] == 5
+
+
+def test_bad_combinations_are_one_line_errors(tmp_path, capsys):
+    out = str(tmp_path / "x")
+    assert main(["hologram", "--size", "32", "--distance", "0.01", "--planes", "0.01,0.02",
+                 "--out", out]) == 1
+    assert "not both" in capsys.readouterr().err
+    assert main(["hologram", "--size", "32", "--method", "gs", "--levels", "4",
+                 "--out", out]) == 1
+    assert "use adam or lbfgs" in capsys.readouterr().err
+    # A bad physical parameter is refused, naming it.
+    assert main(["hologram", "--size", "32", "--distance", "-0.01", "--wavelengths", "-1",
+                 "--out", out]) == 1
+    assert "wavelengths" in capsys.readouterr().err
