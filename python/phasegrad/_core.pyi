@@ -17,6 +17,10 @@ __all__: list[str] = [
     "FusedHologram64",
     "FusedHologramPlanes32",
     "FusedHologramPlanes64",
+    "FusedImaging32",
+    "FusedImaging64",
+    "FusedPhaseDiversity32",
+    "FusedPhaseDiversity64",
     "FusedPhaseRetrieval32",
     "FusedPhaseRetrieval64",
     "abs2",
@@ -57,6 +61,9 @@ __all__: list[str] = [
     "plane_sums_pair",
     "plane_sums_with_projection",
     "planner_effort",
+    "poisson_nll",
+    "poisson_nll_jvp",
+    "poisson_nll_vjp",
     "poly_detector",
     "poly_detector_jvp",
     "poly_detector_vjp",
@@ -78,6 +85,164 @@ __all__: list[str] = [
     "wsse_jvp",
     "wsse_vjp",
 ]
+
+class FusedImaging64:
+    """
+    The fused imaging model (objects, nuisances, Poisson) in float64 (phasegrad.models.fused_pr).
+    """
+    def __init__(
+        self,
+        amplitude: numpy.ndarray,
+        basis: numpy.ndarray | None,
+        diversity: numpy.ndarray | None,
+        data: numpy.ndarray,
+        weights: numpy.ndarray | None,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        bin: typing.SupportsInt | typing.SupportsIndex,
+        wavelength: typing.SupportsFloat | typing.SupportsIndex,
+        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        offset: typing.SupportsInt | typing.SupportsIndex,
+        metric: str,
+        read_noise: typing.SupportsFloat | typing.SupportsIndex,
+        object: str,
+        object_size: typing.SupportsInt | typing.SupportsIndex,
+        sources: typing.SupportsInt | typing.SupportsIndex,
+        transfer: bool,
+        quadratic: bool,
+        free: collections.abc.Sequence[str],
+    ) -> None: ...
+    def gauss_newton_product(
+        self, blocks: dict, dots: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> dict:
+        """
+        J^T J v as a dict of the free blocks.
+        """
+    def jacobian(
+        self,
+        blocks: dict,
+        plane_begin: typing.SupportsInt | typing.SupportsIndex,
+        plane_end: typing.SupportsInt | typing.SupportsIndex,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The Jacobian of planes [plane_begin, plane_end), transposed: (parameters,
+        residuals) float64, the free blocks in order.
+        """
+    def jvp(
+        self, blocks: dict, dots: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v for the tangent blocks `dots` (missing: zero): flat float64.
+        """
+    def residuals(
+        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The residuals, flat float64 over (P, M, M): E = |r|^2.
+        """
+    def simulate(
+        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The model images M, (P, M, M).
+        """
+    def value_and_grad(
+        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[float, dict]:
+        """
+        (E, grads): the metric (summed in double) and a dict of the free blocks' gradients.
+        """
+    def vjp(
+        self, blocks: dict, u: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> dict:
+        """
+        J^T u as a dict of the free blocks.
+        """
+    @property
+    def workspace_bytes(self) -> int:
+        """
+        Bytes of the work buffers the model holds.
+        """
+
+class FusedImaging32:
+    """
+    The fused imaging model (objects, nuisances, Poisson) in float32 (phasegrad.models.fused_pr).
+    """
+    def __init__(
+        self,
+        amplitude: numpy.ndarray,
+        basis: numpy.ndarray | None,
+        diversity: numpy.ndarray | None,
+        data: numpy.ndarray,
+        weights: numpy.ndarray | None,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        bin: typing.SupportsInt | typing.SupportsIndex,
+        wavelength: typing.SupportsFloat | typing.SupportsIndex,
+        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        offset: typing.SupportsInt | typing.SupportsIndex,
+        metric: str,
+        read_noise: typing.SupportsFloat | typing.SupportsIndex,
+        object: str,
+        object_size: typing.SupportsInt | typing.SupportsIndex,
+        sources: typing.SupportsInt | typing.SupportsIndex,
+        transfer: bool,
+        quadratic: bool,
+        free: collections.abc.Sequence[str],
+    ) -> None: ...
+    def gauss_newton_product(
+        self, blocks: dict, dots: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> dict:
+        """
+        J^T J v as a dict of the free blocks.
+        """
+    def jacobian(
+        self,
+        blocks: dict,
+        plane_begin: typing.SupportsInt | typing.SupportsIndex,
+        plane_end: typing.SupportsInt | typing.SupportsIndex,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The Jacobian of planes [plane_begin, plane_end), transposed: (parameters,
+        residuals) float64, the free blocks in order.
+        """
+    def jvp(
+        self, blocks: dict, dots: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v for the tangent blocks `dots` (missing: zero): flat float64.
+        """
+    def residuals(
+        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The residuals, flat float64 over (P, M, M): E = |r|^2.
+        """
+    def simulate(
+        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        The model images M, (P, M, M).
+        """
+    def value_and_grad(
+        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[float, dict]:
+        """
+        (E, grads): the metric (summed in double) and a dict of the free blocks' gradients.
+        """
+    def vjp(
+        self, blocks: dict, u: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> dict:
+        """
+        J^T u as a dict of the free blocks.
+        """
+    @property
+    def workspace_bytes(self) -> int:
+        """
+        Bytes of the work buffers the model holds.
+        """
 
 class FusedPhaseRetrieval64:
     """
@@ -262,6 +427,74 @@ class FusedPhaseRetrieval32:
     ) -> tuple[numpy.typing.NDArray[numpy.float32], tuple[float, float, float] | None]:
         """
         J^T u as (a_bar, p_bar) for a float64 cotangent u of the residuals.
+        """
+    @property
+    def workspace_bytes(self) -> int:
+        """
+        Bytes of the work buffers the model holds.
+        """
+
+class FusedPhaseDiversity64:
+    """
+    The fused phase-diversity model in float64 (phasegrad.models.fused_pd).
+    """
+    def __init__(
+        self,
+        amplitude: numpy.ndarray,
+        basis: numpy.ndarray | None,
+        diversity: numpy.ndarray,
+        data: numpy.ndarray,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        wavelength: typing.SupportsFloat | typing.SupportsIndex,
+        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        regularization: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> None: ...
+    def estimate_object(
+        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The Wiener scene fftshift(Re(IDFT2(U / Q))), (N, N).
+        """
+    def value_and_grad(
+        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[float, numpy.typing.NDArray[numpy.float64]]:
+        """
+        (E, a_bar): the object-eliminated metric (summed in double) and dE/da.
+        """
+    @property
+    def workspace_bytes(self) -> int:
+        """
+        Bytes of the work buffers the model holds.
+        """
+
+class FusedPhaseDiversity32:
+    """
+    The fused phase-diversity model in float32 (phasegrad.models.fused_pd).
+    """
+    def __init__(
+        self,
+        amplitude: numpy.ndarray,
+        basis: numpy.ndarray | None,
+        diversity: numpy.ndarray,
+        data: numpy.ndarray,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        wavelength: typing.SupportsFloat | typing.SupportsIndex,
+        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        regularization: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> None: ...
+    def estimate_object(
+        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        The Wiener scene fftshift(Re(IDFT2(U / Q))), (N, N).
+        """
+    def value_and_grad(
+        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[float, numpy.typing.NDArray[numpy.float32]]:
+        """
+        (E, a_bar): the object-eliminated metric (summed in double) and dE/da.
         """
     @property
     def workspace_bytes(self) -> int:
@@ -832,6 +1065,41 @@ def plane_sums_with_projection(
 def planner_effort() -> str:
     """
     The planner effort: 'estimate', 'measure' or 'patient'.
+    """
+
+def poisson_nll(
+    M: numpy.ndarray,
+    D: numpy.ndarray,
+    w: float | int | numpy.ndarray | None,
+    shift: typing.SupportsFloat | typing.SupportsIndex,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> float:
+    """
+    sum w (z - z_D - z_D log(z / z_D)), z = M + shift, z_D = max(D + shift, 0), in double.
+    """
+
+def poisson_nll_jvp(
+    M: numpy.ndarray,
+    M_dot: numpy.ndarray,
+    D: numpy.ndarray,
+    w: float | int | numpy.ndarray | None,
+    shift: typing.SupportsFloat | typing.SupportsIndex,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> tuple[float, float]:
+    """
+    (E, E_dot) of poisson_nll in one pass, in double.
+    """
+
+def poisson_nll_vjp(
+    E_bar: typing.SupportsFloat | typing.SupportsIndex,
+    M: numpy.ndarray,
+    D: numpy.ndarray,
+    w: float | int | numpy.ndarray | None,
+    shift: typing.SupportsFloat | typing.SupportsIndex,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> numpy.ndarray:
+    """
+    (1 - z_D / z) E_bar w.
     """
 
 def poly_detector(
