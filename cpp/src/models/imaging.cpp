@@ -440,6 +440,7 @@ void FusedImaging<T>::window_forward(std::size_t plane, const ImagingBlocks<T>& 
     double* out = binned + i * size;
     if (bin == 1) {
       const T* row = image + (offset + i) * grid_ + offset;
+#pragma omp simd
       for (std::size_t j = 0; j < size; ++j) out[j] = scale * static_cast<double>(row[j]);
       continue;
     }
@@ -456,13 +457,19 @@ void FusedImaging<T>::window_forward(std::size_t plane, const ImagingBlocks<T>& 
   const double flux = blocks.flux ? blocks.flux[plane] : 1.0;
   const double background = blocks.background ? blocks.background[plane] : 0.0;
   const std::size_t count = size * size;
+  double* levels = level_.data();
+  double* models = model_.data();
+  if (!cfg_.quadratic) {
+#pragma omp simd
+    for (std::size_t d = 0; d < count; ++d) levels[d] = models[d] = flux * binned[d] + background;
+    return;
+  }
+  const double qa = blocks.detector[0], qb = blocks.detector[1], qc = blocks.detector[2];
+#pragma omp simd
   for (std::size_t d = 0; d < count; ++d) {
     const double level = flux * binned[d] + background;
-    level_.data()[d] = level;
-    model_.data()[d] = cfg_.quadratic
-                    ? (blocks.detector[0] * level + blocks.detector[1]) * level +
-                          blocks.detector[2]
-                    : level;
+    levels[d] = level;
+    models[d] = (qa * level + qb) * level + qc;
   }
 }
 
