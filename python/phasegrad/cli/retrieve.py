@@ -1,9 +1,11 @@
 """``phasegrad retrieve``: phase retrieval from measured through-focus PSFs.
 
-The model is the demo's: a circular (optionally obscured) pupil of ``n`` pixels, ``modes``
-Zernike modes from Noll index 2 (unit RMS, waves), one image per plane at a known defocus
-given as the coefficient of the unit-RMS Noll-4 defocus mode in waves, zero-padded ``pad``
-times (so images are ``pad * n`` pixels square). The data are divided by their total flux
+The model is the demo's: a circular (optionally obscured) pupil of ``n`` pixels, or the
+user's own (``--pupil FILE``: grey values kept as amplitudes, the modes on its support, see
+``cli.pupil``), ``modes`` Zernike modes from Noll index 2 (unit RMS, waves), one image per
+plane at a known defocus given as the coefficient of the unit-RMS Noll-4 defocus mode in
+waves, zero-padded ``pad`` times (so images are ``pad * n`` pixels square; ``pad`` = lambda F# /
+pixel pitch need not be an integer, docs/conventions.md). The data are divided by their total flux
 relative to the unaberrated model, so the parameters are of order one whatever the camera's
 units (the median pixel is taken as the background and left out of the flux); the quadratic
 detector's (a, b, c), started at (0, 1, background), are reported in those normalised units.
@@ -46,11 +48,20 @@ def register(commands):
                                "Zernike defocus); default: 'defocus' in the .npz, or 0 for "
                                "one plane")
     retrieve.add_argument("--pupil-size", type=int_at_least(4), metavar="N",
-                          help="pupil diameter in pixels (default M / pad)")
-    retrieve.add_argument("--pad", type=int_at_least(1), default=2,
-                          help="image size / pupil size: the sampling, 2 = Nyquist (default 2)")
-    retrieve.add_argument("--obscuration", type=float_at_least(0.0), default=0.0,
-                          help="central obscuration as a fraction of the diameter (default 0)")
+                          help="pupil diameter in pixels (default M / pad, or the --pupil "
+                               "file's size)")
+    retrieve.add_argument("--pad", type=float_at_least(1.0), default=2.0, metavar="Q",
+                          help="image size / pupil size, lambda F# / pixel pitch: the "
+                               "sampling, 2 = Nyquist; need not be an integer (2.56), but "
+                               "pupil size x Q must be (default 2)")
+    shape = retrieve.add_mutually_exclusive_group()
+    shape.add_argument("--pupil", type=Path, metavar="FILE",
+                       help="your own pupil amplitude: a square .npy, an .npz ('pupil'), or "
+                            "a PNG/TIFF; grey values are kept as amplitudes; the Zernike "
+                            "modes cover its support (default: a computed circle)")
+    shape.add_argument("--obscuration", type=float_at_least(0.0), default=0.0,
+                       help="central obscuration of the computed circle, a fraction of the "
+                            "diameter (default 0)")
     retrieve.add_argument("--modes", type=int_at_least(1), default=14,
                           help="Zernike modes from Noll index 2 (default 14)")
     retrieve.add_argument("--detector", choices=("quadratic", "linear"), default="quadratic",
@@ -66,16 +77,17 @@ def run(args):
     """The command: the outputs are checked first, then the data are read and checked, then
     the fit runs; the output folder is made when there is something to write."""
     from ..arguments.outputs import OutputSet, check_outputs, make_output_folder
-    from .io import read_stack, write_json
+    from .io import read_pupil, read_stack, write_json
     from .plots import phase_retrieval_figure
     from .progress import Progress
 
     paths = check_outputs(args.out, OUTPUTS, args.force)
     stack, stored_defocus = read_stack(args.psfs)
+    pupil = read_pupil(args.pupil) if args.pupil is not None else None
     defocus = args.defocus if args.defocus is not None else stored_defocus
     problem = build_model(stack, defocus, pupil_size=args.pupil_size, pad=args.pad,
                           obscuration=args.obscuration, modes=args.modes,
-                          detector=args.detector)
+                          detector=args.detector, pupil=pupil)
     maxiter = iteration_budget(args.method, args.maxiter)
     with Progress(maxiter, METHODS[args.method][0], quiet=args.quiet) as progress:
         result = solve(problem, maxiter=maxiter, method=args.method, report=progress.line,
@@ -84,7 +96,8 @@ def run(args):
     summary = {
         "command": "retrieve", "inputs": [str(p) for p in args.psfs],
         "model": result.description,
-        "options": {"defocus": defocus, "pupil_size": args.pupil_size, "pad": args.pad,
+        "options": {"defocus": defocus, "pupil_size": problem.pupil.shape[0],
+                    "pad": args.pad, "pupil": None if args.pupil is None else str(args.pupil),
                     "obscuration": args.obscuration, "modes": args.modes,
                     "detector": args.detector, "method": args.method, "maxiter": maxiter},
         "noll": result.noll, "coefficients_waves": result.coefficients,
@@ -154,11 +167,14 @@ class RetrievalProblem:
 
 
 def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=14,
-                detector="quadratic"):
+                detector="quadratic", pupil=None):
     """A ``RetrievalProblem`` for a (P, M, M) float64 stack; DataError when the data and the
-    description disagree."""
+    description disagree. ``pupil``: the user's (n, n) amplitude (``io.read_pupil``), or None
+    for a computed circle of ``pupil_size`` pixels with ``obscuration``; ``pad`` may be any
+    number >= 1 with ``pad * n`` = M."""
     from ..models import PhaseRetrieval
     from ..pupils import circular_pupil, zernike_basis
+    from .pupil import zernike_on_support
 
     planes, size = stack.shape[0], stack.shape[1]
     if defocus is None:
@@ -169,22 +185,33 @@ def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=1
     defocus = np.asarray(defocus, dtype=np.float64)
     if defocus.shape != (planes,):
         raise DataError(f"{defocus.size} defocus value(s) for {planes} plane(s) of data")
+    if pupil is not None:
+        if pupil_size is not None and pupil_size != pupil.shape[0]:
+            raise DataError(f"--pupil-size {pupil_size} but the --pupil file is "
+                            f"{pupil.shape[0]}x{pupil.shape[1]} pixels")
+        pupil_size = pupil.shape[0]
     if pupil_size is None:
-        if size % pad:
-            raise DataError(f"the images are {size} pixels wide, not a multiple of --pad "
-                            f"{pad}; give --pupil-size")
-        pupil_size = size // pad
-    if pupil_size * pad != size:
-        raise DataError(f"the images are {size}x{size} pixels but --pupil-size {pupil_size} "
-                        f"x --pad {pad} = {pupil_size * pad}")
+        pupil_size = round(size / pad)
+        if abs(pupil_size * pad - size) > 1e-9 * size:
+            raise DataError(f"the images are {size} pixels wide, not a whole multiple of --pad "
+                            f"{pad:g} ({size} / {pad:g} = {size / pad:.6g}); give --pupil-size "
+                            "N with N x pad equal to the image size")
+    if abs(pupil_size * pad - size) > 1e-9 * size:
+        what = "the --pupil file's size" if pupil is not None else f"--pupil-size {pupil_size}"
+        raise DataError(f"the images are {size}x{size} pixels but {what} x --pad {pad:g} = "
+                        f"{pupil_size * pad:g}")
     if not np.any(stack):
         raise DataError("the PSFs are all zero")
-    try:
-        pupil = circular_pupil(pupil_size, obscuration=obscuration)
-        basis = zernike_basis(modes, pupil_size, obscuration=obscuration, first=2)
-        defocus_mode = zernike_basis(1, pupil_size, obscuration=obscuration, first=4)[0]
-    except ValueError as error:
-        raise DataError(str(error)) from None
+    if pupil is not None:
+        basis = zernike_on_support(pupil, modes, first=2)
+        defocus_mode = zernike_on_support(pupil, 1, first=4)[0]
+    else:
+        try:
+            pupil = circular_pupil(pupil_size, obscuration=obscuration)
+            basis = zernike_basis(modes, pupil_size, obscuration=obscuration, first=2)
+            defocus_mode = zernike_basis(1, pupil_size, obscuration=obscuration, first=4)[0]
+        except ValueError as error:
+            raise DataError(str(error)) from None
     amplitude = pupil / pupil.sum()
     diversity = defocus[:, None, None] * defocus_mode
     unaberrated = PhaseRetrieval(amplitude=amplitude, basis=basis, data=stack, pad=pad,
