@@ -58,6 +58,16 @@ class Fit:
     method: str            # "Levenberg-Marquardt" or "L-BFGS-B"
     seconds: float         # the solver's wall time (imports not counted)
 
+    @property
+    def fun(self):
+        """The cost, under the name the optimizers' results use."""
+        return self.cost
+
+    @property
+    def nit(self):
+        """The iterations, under the name the optimizers' results use."""
+        return self.iterations
+
 
 def fit(model, x0, method, maxiter, callback):
     """Run ``method`` on ``model`` from ``x0``; ``callback(iteration, x, cost)`` after each

@@ -11,18 +11,20 @@ model's ``||r||^2`` from its least-squares view (``residuals`` with ``gauss_newt
 they converge cheaply, dense damped normal equations when they do not (up to 2000 parameters), CG
 beyond; it returns a ``LevenbergMarquardtResult`` that says whether and why it converged.
 ``default_target``, ``spot_array_target``, ``reconstruct`` and ``psnr`` set up and score hologram
-problems.
+problems. ``compare_hypotheses`` fits competing models of the same data (one star, two stars, an
+extended object) and chooses by BIC or AIC.
 """
 
 from ._result import OptimizeResult
 from .gradient import LBFGSResult, adam, lbfgs
 from .holograms import gs, reconstruct, wgs
+from .hypotheses import HypothesisComparison, compare_hypotheses
 from .least_squares import LevenbergMarquardtResult, levenberg_marquardt
 from .projections import error_reduction, gerchberg_saxton, hio, raar
 from .targets import default_target, psnr, spot_array_target
 
 __all__ = [
-    "LBFGSResult", "LevenbergMarquardtResult", "OptimizeResult", "adam", "default_target",
-    "error_reduction", "gerchberg_saxton", "gs", "hio", "lbfgs", "levenberg_marquardt", "psnr",
-    "raar", "reconstruct", "spot_array_target", "wgs",
+    "HypothesisComparison", "LBFGSResult", "LevenbergMarquardtResult", "OptimizeResult", "adam",
+    "compare_hypotheses", "default_target", "error_reduction", "gerchberg_saxton", "gs", "hio",
+    "lbfgs", "levenberg_marquardt", "psnr", "raar", "reconstruct", "spot_array_target", "wgs",
 ]
