@@ -152,7 +152,9 @@ def test_other_wavelength_scales_the_frequency_axis():
     padded[:n, :n] = g
     wide = np.fft.fftshift(np.fft.fft2(padded))
     start = grid - grid // 2
-    expected = np.abs(wide[start:start + grid, start:start + grid]) ** 2
+    # Photon fractions: the band's PSF is weighted by (lambda0 / lambda)^2 = 1/4, so that it
+    # carries the same light as one at lambda0 (docs/imaging-model.md, step 2).
+    expected = 0.25 * np.abs(wide[start:start + grid, start:start + grid]) ** 2
     assert relative_error(model.simulate(a), expected) < 1e-12
 
 
@@ -259,9 +261,9 @@ def base_kwargs():
 
 
 @pytest.mark.parametrize("change, error, match", [
-    ({"data": np.zeros((15, 15))}, ValueError, "data must have shape"),
+    ({"data": np.zeros((17, 17))}, ValueError, "data must have shape"),
     ({"data": np.zeros((16, 16)), "bin": 2}, ValueError, "data must have shape"),
-    ({"data": np.zeros((16, 16)), "pad": 3}, ValueError, "data must have shape"),
+    ({"data": np.zeros((16, 15))}, ValueError, "data must have shape"),
     ({"data": np.zeros((16, 16), dtype=np.int64)}, TypeError, "data"),
     ({"data": np.full((16, 16), np.nan)}, ValueError, "data must be finite"),
     ({"amplitude": np.ones((8, 7))}, ValueError, "amplitude"),

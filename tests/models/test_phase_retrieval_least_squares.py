@@ -214,7 +214,7 @@ def _same_matrix(ours, theirs):
 def test_fisher_is_its_definition():
     m, x = _photon_model()
     jac = m.jacobian(x)
-    images = m.simulate(*m.unpack(x)).ravel()
+    images = m.simulate(x).ravel()
     assert images.sum() == pytest.approx(2e5)  # photons per plane, two planes
     _same_matrix(m.fisher(x, "gaussian", read_noise=2.0), jac.T @ jac / 4.0)
     _same_matrix(m.fisher(x, "poisson", read_noise=3.0), jac.T @ (jac / (images + 9.0)[:, None]))
@@ -230,7 +230,7 @@ def test_fisher_ignores_weights_but_masks_zero_weight_pixels():
                                  diversity=m.diversity, weights=w)
     jac = m.jacobian(x)
     keep = (w > 0).ravel()
-    images = m.simulate(*m.unpack(x)).ravel()
+    images = m.simulate(x).ravel()
     _same_matrix(weighted.fisher(x), jac[keep].T @ (jac[keep] / images[keep, None]))
 
 
@@ -268,7 +268,7 @@ def test_monte_carlo_spread_approaches_the_cramer_rao_bound():
     of 150 fits of Poisson-noisy data is the Cramer-Rao bound to within the Monte Carlo error
     (the standard deviation of a standard deviation from 150 draws is ~6%)."""
     m, x = _photon_model(photons=2e5)
-    expected = m.simulate(*m.unpack(x))
+    expected = m.simulate(x)
     bound = m.cramer_rao(x)
     rng = np.random.default_rng(8)
     fits = []

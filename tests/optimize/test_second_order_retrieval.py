@@ -76,7 +76,7 @@ def test_quadratic_detector_parameters_of_another_scale():
     x0 = model.pack(np.zeros(6), (0.0, 1.0, 0.0))
     fit = pg.optimize.levenberg_marquardt(model, x0)
     assert fit.converged
-    a, p = model.unpack(fit.x)
+    a, p = model.unpack(fit.x).values()
     assert _relative_error(a, truth) < 1e-6
     np.testing.assert_allclose(p, synthetic.DEMO_DETECTOR, atol=1e-8)
 
@@ -100,7 +100,7 @@ def test_a_detector_gain_of_any_scale_converges_alike(gain):
     model = pg.PhaseRetrieval(amplitude=amplitude, basis=basis, data=data, diversity=diversity,
                               detector="quadratic")
     fit = pg.optimize.levenberg_marquardt(model, model.pack(np.zeros(modes), (0, 0.9 * gain, 0)))
-    a, found_p = model.unpack(fit.x)
+    a, found_p = model.unpack(fit.x).values()
     assert fit.converged and fit.nit <= 40
     assert _relative_error(a, truth) < 1e-10
     assert abs(found_p[1] / gain - 1) < 1e-10

@@ -23,6 +23,7 @@ from .validate import (
 __all__ = [
     "coefficient_tangent", "mean_normalize_arguments", "mean_normalize_cotangent",
     "mean_normalize_scale",
+    "poisson_nll_operands", "poisson_nll_vjp_operands",
     "poly_detector_operands", "poly_detector_vjp_operands", "wsse_operands", "wsse_vjp_operands",
 ]
 
@@ -43,6 +44,22 @@ def wsse_vjp_operands(E_bar, M, D, w):
     """``wsse_operands``, then ``E_bar``: a finite real number."""
     M, D, w = wsse_operands(M, D, w)
     return M, D, w, scalar(E_bar, "E_bar", allow_complex=False)
+
+
+def poisson_nll_operands(M, D, w, shift):
+    """Validate ``poisson_nll``'s ``M``, ``D``, ``w`` (as ``wsse``'s) and the read-noise shift
+    ``shift = sigma^2``: a finite real number >= 0, returned as a Python float."""
+    M, D, w = wsse_operands(M, D, w)
+    shift = scalar(shift, "shift", allow_complex=False)
+    if shift < 0:
+        raise ValueError(f"shift (the read-noise variance) must be >= 0; got {shift!r}")
+    return M, D, w, shift
+
+
+def poisson_nll_vjp_operands(E_bar, M, D, w, shift):
+    """``poisson_nll_operands``, then ``E_bar``: a finite real number."""
+    M, D, w, shift = poisson_nll_operands(M, D, w, shift)
+    return M, D, w, shift, scalar(E_bar, "E_bar", allow_complex=False)
 
 
 def _coefficient(value, name):

@@ -224,7 +224,7 @@ def run_demo(size=64, modes=14, planes=3, seed=1, maxiter=None, dtype=np.float64
         cost_history=found.history, rms_history=np.array(rms_history), pupil=pupil,
         true_wavefront=model.wavefront(truth), wavefront=model.wavefront(estimate),
         data=model.data.astype(np.float64),
-        model_images=model.simulate(*parts).reshape(model.data.shape).astype(np.float64),
+        model_images=model.simulate(found.x).reshape(model.data.shape).astype(np.float64),
         description=repr(model),
         defocus=plane_defocus(planes, DEFOCUS_STEP), method=found.method,
         solver_converged=found.converged, stop_reason=found.stop_reason)

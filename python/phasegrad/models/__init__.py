@@ -1,6 +1,8 @@
-"""Models: whole forward models with their gradients (``PhaseRetrieval``, ``Hologram``)."""
+"""Models: whole forward models with their gradients (``PhaseRetrieval``, ``Hologram``) and the
+scenes a phase-retrieval model images (``PointSources``)."""
 
 from .hologram import Hologram
+from .objects import PointSources
 from .phase_retrieval import PhaseRetrieval
 
-__all__ = ["Hologram", "PhaseRetrieval"]
+__all__ = ["Hologram", "PhaseRetrieval", "PointSources"]

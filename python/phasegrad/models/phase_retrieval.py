@@ -14,7 +14,11 @@ import numpy as np
 from ..arguments import least_squares as lsq
 from ..arguments import validate as v
 from . import fisher as fi
+from . import imaging_options as opts
+from .deviance import deviance_slope
 from .fused_pr import FusedPhaseRetrieval
+from .objects import source_fluxes, source_positions
+from .parameters import Blocks, join, split
 from .reference_pr import ReferencePhaseRetrieval
 
 _BACKENDS = ("fused", "reference")
@@ -54,10 +58,16 @@ class PhaseRetrieval:
                                                        pixel (N//2, N//2)); at another lam an
                                                        MFT with the frequency axis scaled by
                                                        wavelength / lam, on the same pixels
-        I      = sum_lam s_lam |G_lam|^2
+        I      = sum_lam s_lam (wavelength / lam)^2 |G_lam|^2   (photon fractions s_lam)
         I_b    = bin(I, bin)                           (sum of bin x bin pixels)
         M      = I_b  or  a I_b^2 + b I_b + c          (detector="linear" / "quadratic")
         E      = sum w (M - D)^2
+
+    With ``object=``, ``fit=`` and the fixed nuisance values, the image is the scene seen
+    through the PSF, shifted, blurred, scaled and offset per plane, cropped to the data's
+    window, and ``metric="poisson"`` replaces the sum of squares by the shifted-Poisson
+    negative log-likelihood: docs/imaging-model.md is the contract, step by step. The flat
+    parameter vector is described by ``parameters`` (``pack``, ``unpack``, ``bounds``).
 
     Parameters
     ----------
@@ -67,7 +77,9 @@ class PhaseRetrieval:
         Wavefront modes Z_k in OPD units (e.g. ``zernike_basis``). ``None``: the parameters are
         the (n, n) wavefront map itself (point-by-point phase retrieval).
     data : array_like, (M, M) or (P, M, M), float32 or float64
-        Measured images D, one per diversity plane, with ``M = pad * n / bin``. Its dtype sets
+        Measured images D, one per diversity plane, with ``M <= pad * n / bin``: the central
+        M x M window of the binned grid (rows and columns from ``Nb//2 - M//2``, Nb =
+        pad * n / bin; the binned grid's centre is the data's pixel M//2). Its dtype sets
         the model's precision: amplitude, basis, diversity and weights are converted to it
         once, here, and parameters at every call.
     wavelength : float
@@ -85,7 +97,10 @@ class PhaseRetrieval:
     wavelengths : sequence of float or None
         Wavelengths of broadband light (default: ``[wavelength]``).
     spectral_weights : sequence of float or None
-        Weight s of each wavelength (default: equal weights summing to 1).
+        Photon fraction s of each wavelength (default: equal fractions summing to 1): each
+        wavelength's image carries the share s of the light (its PSF is weighted by
+        s (wavelength / lam)^2, ``band_weights``, so that every band's image has the same
+        total for the same s).
     bin : int
         Detector pixel binning factor (undersampled data; Eq. 87-90).
     backend : {"fused", "reference"}
@@ -97,6 +112,28 @@ class PhaseRetrieval:
         buffers per wavelength) and runs on ``phasegrad.get_num_threads()`` threads; one
         model serialises concurrent calls. ``"reference"``: the same model composed from
         NumPy reference ops (the specification; slower).
+    object : None, array_like (S, S), PointSources or "free"
+        The scene (keyword only): None, a point source on axis; an array, a known scene on the
+        unbinned detector grid (S <= N, its pixel (S//2, S//2) on axis, non-negative); a
+        ``pg.PointSources(k)``, k sources with free positions and fluxes; ``"free"``, an
+        unknown non-negative (N, N) scene estimated pixel by pixel.
+    metric : {"sse", "poisson"}
+        ``"sse"``: E = sum w (M - D)^2. ``"poisson"``: the shifted-Poisson negative
+        log-likelihood of the counts D (less its value at M = D; ``poisson_nll``).
+    read_noise : float
+        Gaussian read noise sigma in the data's units (``metric="poisson"`` only): the
+        likelihood of D + sigma^2 given M + sigma^2; negative data need it.
+    fit : sequence of str
+        The free nuisance blocks: ``"flux"`` and ``"background"`` (per plane), ``"shift"``
+        (per plane, unbinned pixels), ``"jitter"`` (a Gaussian blur's RMS width) and
+        ``"amplitude"`` (the pupil amplitude on its support, or its coefficients on
+        ``amplitude_basis``).
+    flux, background, shift, jitter : fixed values
+        Of the blocks not in ``fit``: flux (default 1) and background (default 0) a number or
+        one per plane; shift (default 0) a (y, x) pair or one per plane; jitter (default 0)
+        a number.
+    amplitude_basis : array_like (Ka, n, n) or None
+        With ``"amplitude"`` in ``fit``: the amplitude is sum c_j B_j on the support.
 
     Examples
     --------
@@ -113,7 +150,9 @@ class PhaseRetrieval:
 
     def __init__(self, amplitude, basis, data, wavelength=1.0, pad=2, weights=None,
                  detector="linear", diversity=None, wavelengths=None, spectral_weights=None,
-                 bin=1, backend="fused"):
+                 bin=1, backend="fused", *, object=None, metric="sse", read_noise=0.0,
+                 fit=(), flux=None, background=None, shift=None, jitter=None,
+                 amplitude_basis=None):
         v.one_of(backend, "backend", _BACKENDS)
         self.detector = v.one_of(detector, "detector", _DETECTORS)
         data = v.array(data, "data", kind="real", min_ndim=2)
@@ -168,13 +207,21 @@ class PhaseRetrieval:
             raise ValueError(f"bin ({self.bin}) must divide the padded grid N = pad * n = "
                              f"{self.grid}")
         size = self.grid // self.bin
-        if (rows, cols) != (size, size):
-            raise ValueError(f"data must have shape (..., {size}, {size}) = pad * n / bin with "
-                             f"n = {n}, pad = {pad!r}, bin = {self.bin}; got {data.shape}")
+        if rows != cols or rows > size:
+            raise ValueError(f"data must have shape (..., M, M) with M <= {size} = pad * n / bin "
+                             f"(n = {n}, pad = {pad!r}, bin = {self.bin}; a smaller M is the "
+                             f"central window); got {data.shape}")
+        self.window = rows
+        self.window_offset = size // 2 - rows // 2
 
         self.diversity = self._diversity(diversity, n_planes)
         self.wavelengths, self.spectral_weights = self._spectrum(wavelengths, spectral_weights)
+        self.band_weights = tuple(s * (self.wavelength / lam) ** 2
+                                  for lam, s in zip(self.wavelengths, self.spectral_weights,
+                                                    strict=True))
         self.weights = self._weights(weights)
+        opts.configure(self, object, metric, read_noise, fit, flux, background, shift, jitter,
+                       amplitude_basis)
         self.backend = backend
         self._impl = FusedPhaseRetrieval(self) if backend == "fused" else \
             ReferencePhaseRetrieval(self)
@@ -251,8 +298,21 @@ class PhaseRetrieval:
 
     @property
     def n_params(self):
-        """Length of the flat parameter vector of ``fun_and_jac`` (``a``, then ``p``)."""
-        return int(np.prod(self.coefficient_shape)) + (3 if self.detector == "quadratic" else 0)
+        """Length of the flat parameter vector (the free blocks of ``parameters``)."""
+        return sum(p.size for p in self.parameters)
+
+    @property
+    def bounds(self):
+        """``(lower, upper)``: float64 arrays of ``n_params`` bounds (-inf/inf where free):
+        the sources' fluxes, flux, the object's pixels, jitter and the amplitude map are
+        >= 0. ``pg.optimize.lbfgs`` passes them to L-BFGS-B; ``levenberg_marquardt`` projects
+        its steps onto them."""
+        return opts.bounds(self)
+
+    @property
+    def _legacy(self):
+        """Whether the free blocks are today's ``a`` and ``p`` (the tuple forms work)."""
+        return set(self.free_blocks) <= {"wavefront", "detector"}
 
     def _coefficients(self, a):
         a = v.array(a, "a", kind="real")
@@ -274,48 +334,207 @@ class PhaseRetrieval:
                              "detector='quadratic'")
         return _real_numbers(p, "p", count=3, what="three numbers (a, b, c)")
 
-    def pack(self, a, p=None):
-        """The flat float64 vector ``[a.ravel(), p]`` used by ``fun_and_jac``."""
-        a = np.asarray(a, dtype=np.float64)
-        if a.shape != self.coefficient_shape:
-            raise ValueError(f"a must have shape {self.coefficient_shape}; got {a.shape}")
-        parts = [a.ravel()]
-        if self.detector == "quadratic":
-            parts.append(np.asarray(self._detector_params(p), dtype=np.float64))
-        return np.concatenate(parts)
+    def _block_value(self, name, value):
+        """A block given to ``pack``: a finite float64 array of its shape, within bounds."""
+        shape = next(p.shape for p in self.parameters if p.name == name)
+        if name == "positions":
+            arr = source_positions(value, self.n_sources)
+            opts.check_positions(arr, self.grid)
+            return arr
+        if name == "fluxes":
+            return source_fluxes(value, self.n_sources)
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
+        arr = arr.astype(np.float64)
+        if name == "jitter":
+            arr = arr.reshape(-1)
+        if arr.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}; got {np.shape(value)}")
+        v.finite(arr, name)
+        lower = opts.bounds(self)[0]
+        offset = next(p.offset for p in self.parameters if p.name == name)
+        if np.any(arr.ravel() < lower[offset:offset + arr.size]):
+            raise ValueError(f"{name} must be non-negative")
+        return arr
+
+    def pack(self, a=None, p=None, **blocks):
+        """The flat float64 parameter vector from blocks (see ``parameters``).
+
+        ``pack(a)`` and ``pack(a, p)`` keep working (``a`` the wavefront, ``p`` the
+        detector's (a, b, c), required with ``detector="quadratic"``); other free blocks are
+        keywords (``positions=``, ``fluxes=``, ``object=``, ``flux=``, ``background=``,
+        ``shift=``, ``jitter=``, ``amplitude=``). A free block not given takes its start
+        value: wavefront 0; fluxes (``PointSources``' or 1 each) and flux 1; background and
+        shift 0; jitter 0.5 (unbinned pixels); a free object the one-pixel scene on axis (the
+        point source's image); the amplitude the constructor's (with ``amplitude_basis``,
+        the least-squares coefficients of it on the support); positions ``PointSources``'
+        (otherwise they must be given).
+        """
+        for name in blocks:
+            if name not in self.free_blocks:
+                raise ValueError(f"{name!r} is not a free block of this model; its free blocks "
+                                 f"are {', '.join(self.free_blocks)}")
+        if a is not None and "wavefront" in blocks:
+            raise ValueError("give the wavefront once: a or wavefront=")
+        if p is not None and "detector" in blocks:
+            raise ValueError("give the detector's parameters once: p or detector=")
+        a = blocks.pop("wavefront", a)
+        p = blocks.pop("detector", p)
+        values = {}
+        if a is None:
+            values["wavefront"] = np.zeros(self.coefficient_shape)
+        else:
+            arr = np.asarray(a, dtype=np.float64)
+            if arr.shape != self.coefficient_shape:
+                raise ValueError(f"a must have shape {self.coefficient_shape}; got {arr.shape}")
+            values["wavefront"] = v.finite(arr, "a")
+        params = self._detector_params(p)
+        if params is not None:
+            values["detector"] = np.asarray(params, dtype=np.float64)
+        starts = opts.start_values(self)
+        for name in self.free_blocks:
+            if name in values:
+                continue
+            value = blocks.get(name, starts.get(name))
+            if value is None:
+                raise ValueError(f"{name} has no start value: give pack({name}=...) (or "
+                                 f"PointSources(k, {name}=...))")
+            values[name] = self._block_value(name, value)
+        return join(values, self.parameters)
 
     def unpack(self, x):
-        """Split a flat vector into ``(a,)`` or ``(a, p)`` (the inverse of ``pack``)."""
-        x = v.array(x, "x", kind="real")
-        if x.shape != (self.n_params,):
-            raise ValueError(f"x must be a flat vector of {self.n_params} parameters; got "
-                             f"shape {x.shape}")
-        v.finite(x, "x")
-        k = int(np.prod(self.coefficient_shape))
-        a = x[:k].reshape(self.coefficient_shape)
-        return (a, x[k:]) if self.detector == "quadratic" else (a,)
+        """The free blocks of a flat vector: a dict name -> float64 array of the block's shape
+        (``parameters``' order; ``unpack(x)[0]`` and ``[1]`` are ``a`` and ``p`` as before)."""
+        x = lsq.flat_vector(x, "x", self.n_params, "parameters (see pack)")
+        return Blocks((name, block.copy()) for name, block in split(x, self.parameters).items())
+
+    # -- between the flat vector and the backends' blocks ----------------------------------
+    def _amplitude_map(self, coefficients):
+        """The effective (n, n) amplitude of the free amplitude block, on the support."""
+        c = np.asarray(coefficients, dtype=np.float64)
+        if self.amplitude_basis is not None:
+            c = np.tensordot(c, self.amplitude_basis.astype(np.float64), axes=1)
+        return v.cast(np.where(self.support, c, 0.0), self.dtype, "amplitude")
+
+    def _blocks(self, x, name="x"):
+        """The backends' blocks (every block of the chain) at the flat vector ``x``."""
+        x = lsq.flat_vector(x, name, self.n_params, "parameters (see pack)")
+        parts = split(x, self.parameters)
+        blocks = {"wavefront": v.cast(parts["wavefront"], self.dtype, name),
+                  "detector": (tuple(float(c) for c in parts["detector"])
+                               if "detector" in parts else None)}
+        if self.object_kind == "points":
+            blocks["positions"] = parts["positions"].copy()
+            blocks["fluxes"] = parts["fluxes"].copy()
+        if self.object_kind == "known":
+            blocks["object"] = self.object
+        elif self.object_kind == "free":
+            blocks["object"] = v.cast(parts["object"], self.dtype, name)
+        for block, fixed in (("flux", self.fixed_flux), ("background", self.fixed_background),
+                             ("shift", self.fixed_shift)):
+            blocks[block] = parts[block].copy() if block in parts else fixed
+        blocks["jitter"] = float(parts["jitter"][0]) if "jitter" in parts else \
+            self.fixed_jitter
+        blocks["amplitude"] = (self._amplitude_map(parts["amplitude"]) if "amplitude" in parts
+                               else self.amplitude)
+        return blocks
+
+    def _legacy_blocks(self, a, params):
+        """The blocks of ``(a, p)`` (the fixed ones from the configuration)."""
+        values = {"wavefront": a}
+        if params is not None:
+            values["detector"] = params
+        blocks = self._blocks(join(values, self.parameters))
+        blocks["wavefront"] = a
+        return blocks
+
+    def _dots(self, v_flat, name="v"):
+        """The tangents of the free blocks (the amplitude's as its effective map)."""
+        v_flat = lsq.flat_vector(v_flat, name, self.n_params, "parameters (see pack)")
+        dots = {}
+        for block, part in split(v_flat, self.parameters).items():
+            if block in ("wavefront", "object"):
+                dots[block] = v.cast(part, self.dtype, name)
+            elif block == "amplitude":
+                dots[block] = self._amplitude_map(part)
+            elif block == "jitter":
+                dots[block] = float(part[0])
+            else:
+                dots[block] = part.copy()
+        return dots
+
+    def _flat(self, grads):
+        """A dict of the free blocks' gradients as one flat float64 vector; the amplitude's
+        (n, n) gradient masked by the support and projected onto ``amplitude_basis``."""
+        grads = dict(grads)
+        if "amplitude" in grads:
+            g = np.where(self.support, np.asarray(grads["amplitude"], dtype=np.float64), 0.0)
+            if self.amplitude_basis is not None:
+                g = np.tensordot(self.amplitude_basis.astype(np.float64), g,
+                                 axes=([1, 2], [0, 1]))
+            grads["amplitude"] = g
+        return join(grads, self.parameters)
+
+    def _rows(self, block):
+        """A backend's transposed Jacobian (backend_parameters, R) in ``parameters``' rows."""
+        if self.amplitude_basis is None and "amplitude" not in self.free_blocks:
+            return block
+        out = []
+        for p in self.backend_parameters:
+            rows = block[p.offset:p.offset + p.size]
+            if p.name == "amplitude":
+                rows = rows * self.support.reshape(-1, 1)
+                if self.amplitude_basis is not None:
+                    basis = self.amplitude_basis.astype(np.float64).reshape(
+                        self.amplitude_basis.shape[0], -1)
+                    rows = basis @ rows
+            out.append(rows)
+        return np.concatenate(out)
+
+    def _call_blocks(self, args):
+        """The blocks of a call's parameters: ``(a)``, ``(a, p)`` or the flat ``(x)``; and
+        whether the call used the tuple form (its results keep their old form)."""
+        if not 1 <= len(args) <= 2:
+            raise TypeError(f"expected (a), (a, p) or the flat vector (x); got {len(args)} "
+                            "arguments")
+        if self._legacy and (len(args) == 2 or np.shape(args[0]) == self.coefficient_shape):
+            a = self._coefficients(args[0])
+            return self._legacy_blocks(a, self._detector_params(args[1] if len(args) == 2
+                                                                 else None)), True
+        if len(args) == 2:
+            raise ValueError("(a, p) is only for models whose free blocks are the wavefront "
+                             f"and the detector; this one's are {', '.join(self.free_blocks)}: "
+                             "give the flat vector of pack(...)")
+        if self._legacy and np.shape(args[0]) != (self.n_params,):
+            self._coefficients(args[0])  # the message of the tuple form
+        return self._blocks(args[0]), False
 
     # -- the computations ------------------------------------------------------------------
-    def value_and_grad(self, a, p=None):
+    def value_and_grad(self, *args):
         """Error metric E and its gradients.
 
-        Returns ``(E, a_bar)`` with a linear detector and ``(E, a_bar, p_bar)`` with the
+        ``value_and_grad(x)`` with the flat vector (``pack``) returns ``(E, gradient)``, the
+        gradient a flat float64 vector like ``x``. For a model whose free blocks are the
+        wavefront (and the detector) the tuple forms keep their results: ``(E, a_bar)`` for
+        ``(a)`` with a linear detector and ``(E, a_bar, p_bar)`` for ``(a, p)`` with the
         quadratic one, where ``a_bar = dE/da`` (shaped like ``a``, in the model's precision)
         and ``p_bar = (dE/da, dE/db, dE/dc)`` of the detector (float64, Eq. 101). E is a
         Python float accumulated in double.
         """
-        a = self._coefficients(a)
-        params = self._detector_params(p)
-        energy, a_bar, p_bar = self._impl.value_and_grad(a, params)
+        blocks, legacy = self._call_blocks(args)
+        energy, grads = self._impl.value_and_grad(blocks)
+        if not legacy:
+            return float(energy), self._flat(grads)
         if self.detector == "quadratic":
-            return energy, a_bar, np.asarray(p_bar, dtype=np.float64)
-        return energy, a_bar
+            return energy, grads["wavefront"], np.asarray(grads["detector"], dtype=np.float64)
+        return energy, grads["wavefront"]
 
-    def simulate(self, a, p=None):
-        """The model images M (after binning and the detector), shaped like ``data``."""
-        a = self._coefficients(a)
-        model = self._impl.simulate(a, self._detector_params(p))
-        return model.reshape(self._data_shape)
+    def simulate(self, *args):
+        """The model images M (after every step of the chain), shaped like ``data``; takes
+        ``(a)``, ``(a, p)`` or the flat vector ``(x)``."""
+        blocks, _ = self._call_blocks(args)
+        return self._impl.simulate(blocks).reshape(self._data_shape)
 
     def fun_and_jac(self, x):
         """E and its gradient for a flat float64 parameter vector (see ``pack``).
@@ -323,10 +542,34 @@ class PhaseRetrieval:
         For ``scipy.optimize.minimize(m.fun_and_jac, x0, jac=True)``; both results are float64
         whatever the model's precision.
         """
-        parts = self.unpack(x)
-        result = self.value_and_grad(*parts)
-        grads = [np.asarray(g, dtype=np.float64).ravel() for g in result[1:]]
-        return float(result[0]), np.concatenate(grads)
+        energy, grads = self._impl.value_and_grad(self._blocks(x))
+        return float(energy), self._flat(grads)
+
+    def negative_log_likelihood(self, x):
+        """The negative log-likelihood of the data at ``x``, up to a constant of the data.
+
+        ``metric="poisson"``: E itself (the likelihood's minus logarithm less its value at
+        M = D). ``metric="sse"``: E / 2, the Gaussian likelihood with the weights taken as
+        the inverse variances of the pixels (w = 1 / sigma^2). Compare models fitted to the
+        same data with the same metric and weights.
+        """
+        energy = self.fun_and_jac(x)[0] if self.metric == "poisson" else \
+            0.5 * self.fun_and_jac(x)[0]
+        return float(energy)
+
+    def information_criteria(self, x):
+        """``dict(nll, n_params, n_data, aic, bic)`` at ``x`` (usually a fit's optimum).
+
+        ``aic = 2 k + 2 nll`` and ``bic = k log(n) + 2 nll`` with ``k = n_params`` and ``n``
+        the pixels of non-zero weight: the smaller, the better the model explains the data
+        for its number of parameters (one star, two stars or an extended object).
+        """
+        nll = self.negative_log_likelihood(x)
+        k = self.n_params
+        n = int(np.count_nonzero(self.weights)) if self.weights is not None else \
+            self.n_residuals
+        return {"nll": nll, "n_params": k, "n_data": n, "aic": 2.0 * k + 2.0 * nll,
+                "bic": k * float(np.log(n)) + 2.0 * nll}
 
     # -- the least-squares view -------------------------------------------------------------
     @property
@@ -334,52 +577,33 @@ class PhaseRetrieval:
         """Number of residuals R = P M^2 (one per detector pixel of every plane)."""
         return int(np.prod(self.data.shape))
 
-    def _split(self, x, name="x"):
-        """A flat parameter vector as ``(a, p)``: ``a`` in the model's precision and shape,
-        ``p`` a tuple of three floats or None."""
-        x = lsq.flat_vector(x, name, self.n_params, "parameters (see pack)")
-        k = int(np.prod(self.coefficient_shape))
-        a = v.cast(x[:k].reshape(self.coefficient_shape), self.dtype, name)
-        p = tuple(float(value) for value in x[k:]) if self.detector == "quadratic" else None
-        return a, p
-
-    def _join(self, a_part, p_part):
-        """The flat float64 vector ``[a_part.ravel(), p_part]``."""
-        parts = [np.asarray(a_part, dtype=np.float64).ravel()]
-        if self.detector == "quadratic":
-            parts.append(np.asarray(p_part, dtype=np.float64))
-        return np.concatenate(parts)
-
     def residuals(self, x):
-        """The residuals ``r = sqrt(w) (M - D)``, flat float64 over (P, M, M): ``E = |r|^2``.
+        """The residuals r with ``E = |r|^2``, flat float64 over (P, M, M).
 
-        ``x`` is the flat parameter vector of ``fun_and_jac`` (``pack(a, p)``). With the
-        residuals, ``scipy.optimize.least_squares(m.residuals, x0, jac=m.jacobian)`` solves
-        the retrieval as a least-squares problem.
+        ``metric="sse"``: ``r = sqrt(w) (M - D)``; ``"poisson"``: the deviance residuals
+        ``sign(z - z_D) sqrt(w d)`` of docs/imaging-model.md. ``x`` is the flat parameter
+        vector (``pack``). With the residuals,
+        ``scipy.optimize.least_squares(m.residuals, x0, jac=m.jacobian)`` solves the retrieval
+        as a least-squares problem.
         """
-        a, p = self._split(x)
-        return self._impl.residuals(a, p)
+        return self._impl.residuals(self._blocks(x))
 
     def jvp(self, x, v):
         """``J v``: the residuals' directional derivative along ``v`` (forward mode).
 
-        ``J = dr/dx`` is (R, n_params); ``v`` a flat vector of ``n_params`` values. One pass:
-        the primal field of each plane and one more pruned forward transform for the tangent.
-        Returns a flat float64 vector of ``n_residuals`` values.
+        ``J = dr/dx`` is (R, n_params); ``v`` a flat vector of ``n_params`` values. Returns a
+        flat float64 vector of ``n_residuals`` values.
         """
-        a, p = self._split(x)
-        a_dot, p_dot = self._split(v, "v")
-        return self._impl.jvp(a, p, a_dot, p_dot)
+        return self._impl.jvp(self._blocks(x), self._dots(v))
 
     def vjp(self, x, u):
         """``J^T u`` for a cotangent ``u`` of the residuals (reverse mode), flat float64.
 
         ``fun_and_jac``'s gradient is ``2 vjp(x, residuals(x))``.
         """
-        a, p = self._split(x)
+        blocks = self._blocks(x)
         u = lsq.flat_vector(u, "u", self.n_residuals, "values, one per residual")
-        a_bar, p_bar = self._impl.vjp(a, p, u)
-        return self._join(a_bar, p_bar)
+        return self._flat(self._impl.vjp(blocks, u))
 
     def jacobian(self, x):
         """The dense Jacobian ``J = dr/dx``, (n_residuals, n_params) float64.
@@ -392,13 +616,13 @@ class PhaseRetrieval:
         """
         lsq.dense_size(self.n_residuals, self.n_params, "Jacobian",
                        "jvp/vjp or gauss_newton_product")
-        a, p = self._split(x)
-        return self._impl.jacobian_planes(a, p, 0, self.data.shape[0]).T
+        blocks = self._blocks(x)
+        return self._rows(self._impl.jacobian_planes(blocks, 0, self.data.shape[0])).T
 
-    def _plane_jacobians(self, a, p):
+    def _plane_jacobians(self, blocks):
         """The transposed Jacobian of each plane in turn: (n_params, M^2) float64 blocks."""
         for plane in range(self.data.shape[0]):
-            yield plane, self._impl.jacobian_planes(a, p, plane, plane + 1)
+            yield plane, self._rows(self._impl.jacobian_planes(blocks, plane, plane + 1))
 
     def gauss_newton(self, x):
         """``(J^T J, J^T r)``: the Gauss-Newton matrix and the half-gradient, float64.
@@ -410,11 +634,11 @@ class PhaseRetrieval:
         lsq.dense_size(k, k, "Gauss-Newton matrix", "gauss_newton_product")
         lsq.dense_size(k, self.data.shape[1] * self.data.shape[2], "Jacobian of one plane",
                        "gauss_newton_product")
-        a, p = self._split(x)
-        r = self._impl.residuals(a, p).reshape(self.data.shape[0], -1)
+        blocks = self._blocks(x)
+        r = self._impl.residuals(blocks).reshape(self.data.shape[0], -1)
         jtj = np.zeros((k, k))
         jtr = np.zeros(k)
-        for plane, block in self._plane_jacobians(a, p):
+        for plane, block in self._plane_jacobians(blocks):
             jtj += block @ block.T
             jtr += block @ r[plane]
         return jtj, jtr
@@ -422,10 +646,8 @@ class PhaseRetrieval:
     def gauss_newton_product(self, x, v):
         """``J^T J v``, matrix-free: per plane the primal, one tangent and one adjoint
         transform (the fused backend does it in one call). Flat float64."""
-        a, p = self._split(x)
-        a_dot, p_dot = self._split(v, "v")
-        a_out, p_out = self._impl.gauss_newton_product(a, p, a_dot, p_dot)
-        return self._join(a_out, p_out)
+        blocks = self._blocks(x)
+        return self._flat(self._impl.gauss_newton_product(blocks, self._dots(v)))
 
     def fisher(self, x, noise="poisson", read_noise=0.0):
         """The Fisher information matrix of the parameters for data of the given noise.
@@ -440,7 +662,8 @@ class PhaseRetrieval:
           array shaped like ``data``).
 
         Pixels of zero weight are masked: they carry no information. The data's units must
-        be those of the noise (scale counts to photons first). Returns (n_params, n_params)
+        be those of the noise (scale counts to photons first). Every free block is a
+        parameter (``parameters``' order). Returns (n_params, n_params)
         float64; its inverse bounds the covariance of any unbiased estimate (Cramer-Rao, see
         ``cramer_rao``).
         """
@@ -448,24 +671,31 @@ class PhaseRetrieval:
         lsq.dense_size(k, k, "Fisher matrix", "jvp/vjp products")
         lsq.dense_size(k, self.data.shape[1] * self.data.shape[2], "Jacobian of one plane",
                        "jvp/vjp products")
-        a, p = self._split(x)
+        parameters = self._blocks(x)
         used = None if self.weights is None else self.weights > 0
-        variance = fi.pixel_variance(self.simulate(a, p).reshape(self.data.shape), noise,
-                                     read_noise, self._data_shape, used)
-        root_w = None if self.weights is None else np.sqrt(self.weights.astype(np.float64))
+        model = self._impl.simulate(parameters).reshape(self.data.shape)
+        variance = fi.pixel_variance(model, noise, read_noise, self._data_shape, used)
+        slope = self._residual_slope(model)
 
         def blocks():  # one plane's Jacobian at a time
-            for plane, block in self._plane_jacobians(a, p):
-                if root_w is None:
+            for plane, block in self._plane_jacobians(parameters):
+                if slope is None:
                     yield block, 1.0 / variance[plane].ravel()
                     continue
-                # J of the residuals is sqrt(w) dM/dx: undo it where w > 0, mask w == 0.
-                rw = root_w[plane].ravel()
-                denominator = rw * rw * variance[plane].ravel()
-                yield block, np.divide(1.0, denominator, out=np.zeros_like(rw),
-                                       where=rw > 0)
+                # J of the residuals is dr/dM dM/dx: undo dr/dM where it is positive, mask
+                # the rest (w == 0).
+                s = slope[plane].ravel()
+                denominator = s * s * variance[plane].ravel()
+                yield block, np.divide(1.0, denominator, out=np.zeros_like(s),
+                                       where=(s > 0) & np.isfinite(s))
 
         return fi.information(blocks(), k)
+
+    def _residual_slope(self, model):
+        """dr/dM per pixel (float64; None when it is 1 everywhere)."""
+        if self.metric == "poisson":
+            return deviance_slope(model, self.data, self.weights, self.read_noise**2)
+        return None if self.weights is None else np.sqrt(self.weights.astype(np.float64))
 
     def cramer_rao(self, x, noise="poisson", read_noise=0.0):
         """The Cramer-Rao lower bound on each parameter's standard deviation.
@@ -490,4 +720,6 @@ class PhaseRetrieval:
         modes = "point-by-point" if self.basis is None else f"{self.basis.shape[0]} modes"
         return (f"PhaseRetrieval(n={self.n}, {modes}, planes={self.data.shape[0]}, "
                 f"grid={self.grid}, bin={self.bin}, wavelengths={len(self.wavelengths)}, "
-                f"detector={self.detector!r}, dtype={self.dtype}, backend={self.backend!r})")
+                f"detector={self.detector!r}, object={self.object_kind!r}, "
+                f"metric={self.metric!r}, free={self.free_blocks!r}, dtype={self.dtype}, "
+                f"backend={self.backend!r})")

@@ -1,203 +1,257 @@
-"""The phase-retrieval model composed from reference ops: the forward steps of Eq. (99), then
-their reverse rules in reverse order (Eq. 100-101), exactly as Sections 10 and 11 of Jurling &
-Fienup (2014) lay them out; and, for the least-squares view, the same steps in forward mode
-(each op's ``op_jvp``) for the residuals' tangents. This is the specification the fused
-kernels are tested against.
+"""The imaging model composed from reference ops (``backend="reference"``): the steps of
+docs/imaging-model.md's chain (pupil, PSF, transfer, binning, window, flux and background,
+detector, metric), each a ``phasegrad.reference`` op, run forward and then their reverse rules
+in reverse order (Jurling & Fienup 2014, Eq. 99-101 and Sections 10-11), and for the
+least-squares view the same steps in forward mode (each op's ``op_jvp``). The chain is written
+once, against a ``Trace`` (``trace.py``), which records the reverse rules or carries the
+tangents. This is the specification the fused kernels are tested against.
+
+The backend interface (both backends): ``blocks`` is a dict with every block the chain uses
+(``"wavefront"``, ``"detector"``, ``"positions"``, ``"fluxes"``, ``"object"``, ``"flux"``,
+``"background"``, ``"shift"``, ``"jitter"``, ``"amplitude"``; None where a block has its
+neutral value), and every method's gradients are a dict of the free blocks
+(``config.free_blocks``), the amplitude's as the effective (n, n) map.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from .. import reference as ref
+from .deviance import deviance_residuals, deviance_slope
+from .trace import Trace, value
 
-
-@dataclass
-class _Tape:
-    """What the forward pass keeps for the reverse pass."""
-
-    wavefront: np.ndarray        # W, (n, n)
-    plane_wavefronts: np.ndarray  # W + Phi_P, (P, n, n)
-    pupil_phasors: list          # exp(i theta) per wavelength, (P, n, n) each
-    fields: list                 # G per wavelength, (P, N, N) each
-    binned_intensity: np.ndarray  # I_b, (P, M, M)
-    model: np.ndarray            # M, (P, M, M)
+# The blocks kept in float64 whatever the model's precision (the detector's coefficients are
+# Python floats in poly_detector) and the rest, cast to the model's precision for the ops.
+_BLOCKS = ("wavefront", "detector", "positions", "fluxes", "object", "flux", "background",
+           "shift", "jitter", "amplitude")
+# Gradients returned in the model's precision; the others are float64.
+_MODEL_DTYPE_GRADIENTS = ("wavefront", "object", "amplitude")
 
 
 class ReferencePhaseRetrieval:
-    """Forward and reverse passes of a ``PhaseRetrieval`` configuration, op by op."""
+    """Forward, reverse and tangent passes of a ``PhaseRetrieval`` configuration, op by op."""
 
     def __init__(self, config):
         self.cfg = config
+        cfg = config
+        N = cfg.grid
+        dtype = cfg.dtype
+        f = np.fft.fftfreq(N)
+        fy, fx = np.meshgrid(f, f, indexing="ij")
+        # exp(-2 pi i (f_y y + f_x x)) = expi(basis((y, x), F)): a shift's or a source's phase.
+        self._phase_basis = np.ascontiguousarray(np.stack([-2 * np.pi * fy, -2 * np.pi * fx]),
+                                                 dtype=dtype)
+        # J(f) = exp(sigma^2 R), R = -2 pi^2 |f|^2: the jitter's Gaussian blur.
+        self._jitter_exponent = np.ascontiguousarray(-2 * np.pi**2 * (fy**2 + fx**2),
+                                                     dtype=dtype)
+        binned = N // cfg.bin
+        self._window = None
+        if cfg.window < binned:
+            mask = np.zeros((binned, binned), dtype=bool)
+            lo = cfg.window_offset
+            mask[lo:lo + cfg.window, lo:lo + cfg.window] = True
+            self._window = mask
+        self._object_index = None
+        if cfg.object_size is not None:
+            # ifftshift(embed(o)): o's pixel (S//2, S//2) at the grid's centre, then at 0.
+            S = cfg.object_size
+            rows = (np.arange(S) - S // 2) % N
+            self._object_index = (rows[:, None] * N + rows[None, :]).ravel()
 
-    # -- forward -------------------------------------------------------------------------
-    def _image_field(self, g, lam):
+    # -- the chain ---------------------------------------------------------------------------
+    def _inputs(self, t, blocks, dots=None):
+        """Each block as a trace node (free) or a constant (fixed), in the ops' precision; a
+        forward-mode trace without tangents (a plain evaluation) takes every block as a
+        constant."""
+        cfg = self.cfg
+        inputs = {}
+        for name in _BLOCKS:
+            block = blocks.get(name)
+            if block is None:
+                inputs[name] = None
+                continue
+            arr = self._as_array(name, block)
+            if name in cfg.free_blocks and not (t.tangents and dots is None):
+                dot = None if dots is None else self._as_array(name, dots[name])
+                inputs[name] = t.leaf(arr, dot)
+            else:
+                inputs[name] = arr
+        return inputs
+
+    def _as_array(self, name, block):
+        if name == "detector":
+            return np.asarray(block, dtype=np.float64).reshape(3)
+        arr = np.asarray(block, dtype=self.cfg.dtype)
+        return arr.reshape(1) if name == "jitter" else np.ascontiguousarray(arr)
+
+    def _image_field(self, t, g, lam):
         """Pupil field g (P, n, n) -> centred image-plane field G (P, N, N) at wavelength lam."""
         cfg = self.cfg
+        N = cfg.grid
         if lam == cfg.wavelength:
             # G = fftshift(fft2(pad(g))): zero frequency at pixel (N//2, N//2).
-            return ref.fftshift(ref.dft2(ref.pad(g, (cfg.grid, cfg.grid))))
+            return t.fftshift(t.dft2(t.pad(g, (N, N))))
         # The same detector pixels at another wavelength: frequency axis scaled by lam0 / lam.
-        return ref.mft(g, (cfg.grid, cfg.grid), cfg.wavelength / (lam * cfg.grid))
+        return t.mft(g, (N, N), cfg.wavelength / (lam * N))
 
-    def _image_field_vjp(self, field_bar, lam):
+    def _psf(self, t, b):
+        """Steps 1-2: I_p = sum_lam s~_lam |G_lam|^2, (P, N, N)."""
         cfg = self.cfg
         n = cfg.n
-        if lam == cfg.wavelength:
-            padded_bar = ref.dft2_vjp(ref.fftshift_vjp(field_bar))
-            return ref.pad_vjp(padded_bar, (n, n))
-        return ref.mft_vjp(field_bar, (n, n), cfg.wavelength / (lam * cfg.grid))
-
-    def forward(self, a, params):
-        cfg = self.cfg
-        wavefront = ref.basis(a, cfg.basis) if cfg.basis is not None else a
+        a = b["wavefront"]
+        wavefront = t.basis(a, cfg.basis) if cfg.basis is not None else a
         if cfg.diversity is not None:
-            plane_wavefronts = ref.add(wavefront, cfg.diversity)
+            planes = t.add(wavefront, cfg.diversity)
         else:
-            plane_wavefronts = wavefront[None]
-        phasors, fields = [], []
+            planes = t.broadcast(wavefront, (1, n, n))
         intensity = None
-        for lam, weight in zip(cfg.wavelengths, cfg.spectral_weights, strict=True):
-            theta = ref.mul(2 * np.pi / lam, plane_wavefronts)
-            phasor = ref.expi(theta)
-            g = ref.mul(cfg.amplitude, phasor)
-            field = self._image_field(g, lam)
-            band = ref.mul(weight, ref.abs2(field))
-            intensity = band if intensity is None else ref.add(intensity, band)
-            phasors.append(phasor)
-            fields.append(field)
-        binned = ref.bin(intensity, cfg.bin) if cfg.bin > 1 else intensity
-        model = ref.poly_detector(binned, *params) if params is not None else binned
-        return _Tape(wavefront, plane_wavefronts, phasors, fields, binned, model)
+        for lam, weight in zip(cfg.wavelengths, cfg.band_weights, strict=True):
+            phasor = t.expi(t.mul(2 * np.pi / lam, planes))
+            g = t.mul(b["amplitude"], phasor)
+            band = t.mul(weight, t.abs2(self._image_field(t, g, lam)))
+            intensity = band if intensity is None else t.add(intensity, band)
+        return intensity
 
-    def simulate(self, a, params):
-        return self.forward(a, params).model
-
-    # -- forward and reverse ---------------------------------------------------------------
-    def value_and_grad(self, a, params):
+    def _transfer(self, t, b):
+        """T_p(f) = O(f) S_p(f) J(f) (step 3): (N, N) or (P, N, N)."""
         cfg = self.cfg
-        tape = self.forward(a, params)
-        energy = ref.wsse(tape.model, cfg.data, cfg.weights)
-        model_bar = ref.wsse_vjp(1.0, tape.model, cfg.data, cfg.weights)
-        a_bar, params_bar = self._reverse(tape, model_bar, params)
-        return energy, a_bar, params_bar
+        N = cfg.grid
+        factors = []
+        if cfg.object_kind in ("known", "free"):
+            S = cfg.object_size
+            embedded = t.put(t.reshape(b["object"], (S * S,)), self._object_index, (N, N))
+            factors.append(t.dft2(t.to_complex(embedded)))
+        elif cfg.object_kind == "points":
+            phasors = t.expi(t.basis(b["positions"], self._phase_basis))  # (k, N, N)
+            spectrum = None
+            for j in range(cfg.n_sources):
+                term = t.mul(t.item(b["fluxes"], j), t.item(phasors, j))
+                spectrum = term if spectrum is None else t.add(spectrum, term)
+            factors.append(spectrum)
+        if b["shift"] is not None:
+            factors.append(t.expi(t.basis(b["shift"], self._phase_basis)))  # (P, N, N)
+        if b["jitter"] is not None:
+            variance = t.mul(b["jitter"], b["jitter"])
+            factors.append(t.exp(t.mul(variance, self._jitter_exponent)))
+        transfer = factors[0]
+        for factor in factors[1:]:
+            transfer = t.mul(transfer, factor)
+        return transfer
 
-    def _reverse(self, tape, model_bar, params):
-        """The reverse pass, step by step (Eq. 100), from the model images' cotangent."""
+    def _model(self, t, b):
+        """The model images M, (P, M, M): the chain's steps 1-6."""
         cfg = self.cfg
-        params_bar = None
-        if params is not None:
-            binned_bar, *params_bar = ref.poly_detector_vjp(model_bar, tape.binned_intensity,
-                                                            params[0], params[1])
-        else:
-            binned_bar = model_bar
-        intensity_bar = ref.bin_vjp(binned_bar, cfg.bin) if cfg.bin > 1 else binned_bar
-
-        plane_bar = None
-        for lam, weight, phasor, field in zip(cfg.wavelengths, cfg.spectral_weights,
-                                              tape.pupil_phasors, tape.fields, strict=True):
-            # Eq. 51 for the constant spectral weight s: (s |G|^2)_bar -> |G|^2_bar = s I_bar.
-            band_bar = ref.mul(weight, intensity_bar)
-            field_bar = ref.abs2_vjp(band_bar, field)
-            g_bar = self._image_field_vjp(field_bar, lam)
-            phasor_bar = ref.mul_vjp(g_bar, cfg.amplitude, phasor)[1]
-            theta_bar = ref.expi_vjp(phasor_bar, phasor)
-            contribution = ref.mul_vjp(theta_bar, 2 * np.pi / lam, tape.plane_wavefronts)[1]
-            plane_bar = contribution if plane_bar is None else plane_bar + contribution
-
-        if cfg.diversity is not None:
-            wavefront_bar = ref.add_vjp(plane_bar, tape.wavefront, cfg.diversity)[0]
-        else:
-            wavefront_bar = plane_bar[0]
-        a_bar = ref.basis_vjp(wavefront_bar, cfg.basis) if cfg.basis is not None else \
-            wavefront_bar
-        return a_bar, params_bar
-
-    # -- the least-squares view: r = sqrt(w) (M - D) -------------------------------------------
-    def _root_weights(self):
-        cfg = self.cfg
-        return None if cfg.weights is None else np.sqrt(cfg.weights)
-
-    def residuals(self, a, params):
-        cfg = self.cfg
-        difference = ref.add(self.forward(a, params).model, -cfg.data)
-        root = self._root_weights()
-        r = difference if root is None else ref.mul(root, difference)
-        return r.astype(np.float64).ravel()
-
-    def _image_field_jvp(self, g, g_dot, lam):
-        cfg = self.cfg
-        if lam == cfg.wavelength:
-            padded = ref.pad_jvp(g, g_dot, (cfg.grid, cfg.grid))
-            return ref.fftshift_jvp(*ref.dft2_jvp(*padded))
-        return ref.mft_jvp(g, g_dot, (cfg.grid, cfg.grid), cfg.wavelength / (lam * cfg.grid))
-
-    def jvp(self, a, params, a_dot, params_dot):
-        """J v, each step of Eq. (99) in forward mode; the constants' tangents are zero."""
-        cfg = self.cfg
-        if cfg.basis is not None:
-            wavefront, wavefront_dot = ref.basis_jvp(a, a_dot, cfg.basis)
-        else:
-            wavefront, wavefront_dot = a, a_dot
-        if cfg.diversity is not None:
-            planes, planes_dot = ref.add_jvp(wavefront, cfg.diversity, wavefront_dot,
-                                             np.zeros_like(cfg.diversity))
-        else:
-            planes, planes_dot = wavefront[None], wavefront_dot[None]
-        intensity = intensity_dot = None
-        for lam, weight in zip(cfg.wavelengths, cfg.spectral_weights, strict=True):
-            theta = ref.mul_jvp(2 * np.pi / lam, planes, 0.0, planes_dot)
-            phasor = ref.expi_jvp(*theta)
-            g = ref.mul_jvp(cfg.amplitude, phasor[0], np.zeros_like(cfg.amplitude), phasor[1])
-            field = self._image_field_jvp(*g, lam)
-            power, power_dot = ref.abs2_jvp(*field)
-            band = ref.mul_jvp(weight, power, 0.0, power_dot)
-            if intensity is None:
-                intensity, intensity_dot = band
-            else:
-                intensity, intensity_dot = ref.add_jvp(intensity, band[0], intensity_dot,
-                                                       band[1])
+        planes = cfg.data.shape[0]
+        image = self._psf(t, b)
+        if cfg.transfer:
+            spectrum = t.dft2(t.to_complex(image))
+            image = t.real(t.idft2(t.mul(self._transfer(t, b), spectrum)))
         if cfg.bin > 1:
-            intensity, intensity_dot = ref.bin_jvp(intensity, intensity_dot, cfg.bin)
-        model, model_dot = intensity, intensity_dot
-        if params is not None:
-            model, model_dot = ref.poly_detector_jvp(intensity, *params, intensity_dot,
-                                                     *params_dot)
-        difference, r_dot = ref.add_jvp(model, -cfg.data, model_dot, np.zeros_like(cfg.data))
-        root = self._root_weights()
-        if root is not None:
-            _, r_dot = ref.mul_jvp(root, difference, np.zeros_like(root), r_dot)
-        return r_dot.astype(np.float64).ravel()
+            image = t.bin(image, cfg.bin)
+        if self._window is not None:
+            image = t.reshape(t.take(image, self._window), cfg.data.shape)
+        if b["flux"] is not None:
+            image = t.mul(t.reshape(b["flux"], (planes, 1, 1)), image)
+        if b["background"] is not None:
+            image = t.add(t.reshape(b["background"], (planes, 1, 1)), image)
+        if b["detector"] is not None:
+            image = t.poly_detector(image, b["detector"])
+        return image
 
-    def vjp(self, a, params, u):
-        """J^T u: the residuals' cotangent back through r = sqrt(w) (M - D), then the reverse
-        pass of value_and_grad."""
+    def _residuals(self, t, model):
+        """r with E = |r|^2: sqrt(w) (M - D), or the Poisson deviance residuals."""
         cfg = self.cfg
-        tape = self.forward(a, params)
-        difference = ref.add(tape.model, -cfg.data)
-        r_bar = u.reshape(cfg.data.shape).astype(cfg.dtype)
-        root = self._root_weights()
-        difference_bar = r_bar if root is None else ref.mul_vjp(r_bar, root, difference)[1]
-        model_bar = ref.add_vjp(difference_bar, tape.model, -cfg.data)[0]
-        return self._reverse(tape, model_bar, params)
+        if cfg.metric == "sse":
+            difference = t.add(model, -cfg.data)
+            return difference if cfg.weights is None else t.mul(np.sqrt(cfg.weights),
+                                                                 difference)
+        shift = cfg.read_noise**2
+        dtype = cfg.dtype
 
-    def gauss_newton_product(self, a, params, a_dot, params_dot):
-        return self.vjp(a, params, self.jvp(a, params, a_dot, params_dot))
+        def residuals(m):
+            return deviance_residuals(m, cfg.data, cfg.weights, shift).astype(dtype)
 
-    def jacobian_planes(self, a, params, begin, end):
-        """The transposed Jacobian of planes [begin, end): J v of every unit vector v."""
+        def slope(m):
+            return deviance_slope(m, cfg.data, cfg.weights, shift).astype(dtype)
+
+        return t.elementwise(model, residuals, slope)
+
+    def _gradients(self, b):
+        """The free blocks' cotangents after a reverse pass (zero where none arrived)."""
+        grads = {}
+        for name in self.cfg.free_blocks:
+            node = b[name]
+            bar = node.bar if node.bar is not None else np.zeros_like(node.value)
+            bar = np.real(bar)
+            if name == "jitter":
+                grads[name] = float(bar[0])
+            elif name in _MODEL_DTYPE_GRADIENTS:
+                grads[name] = bar.astype(self.cfg.dtype)
+            else:
+                grads[name] = np.asarray(bar, dtype=np.float64)
+        return grads
+
+    # -- the interface ---------------------------------------------------------------------
+    def simulate(self, blocks):
+        t = Trace(tangents=True)
+        return value(self._model(t, self._inputs(t, blocks)))
+
+    def metric(self, model):
+        """E of model images M (the metric of step 7)."""
+        cfg = self.cfg
+        if cfg.metric == "sse":
+            return ref.wsse(model, cfg.data, cfg.weights)
+        return ref.poisson_nll(model, cfg.data, cfg.weights, cfg.read_noise**2)
+
+    def _metric_vjp(self, model):
+        cfg = self.cfg
+        if cfg.metric == "sse":
+            return ref.wsse_vjp(1.0, model, cfg.data, cfg.weights)
+        return ref.poisson_nll_vjp(1.0, model, cfg.data, cfg.weights, cfg.read_noise**2)
+
+    def value_and_grad(self, blocks):
+        t = Trace()
+        b = self._inputs(t, blocks)
+        model = self._model(t, b)
+        energy = self.metric(value(model))
+        t.reverse(model, self._metric_vjp(value(model)))
+        return energy, self._gradients(b)
+
+    def residuals(self, blocks):
+        t = Trace(tangents=True)
+        r = self._residuals(t, self._model(t, self._inputs(t, blocks)))
+        return np.asarray(value(r), dtype=np.float64).ravel()
+
+    def jvp(self, blocks, dots):
+        """J v: each step in forward mode; the fixed blocks' tangents are zero."""
+        t = Trace(tangents=True)
+        r = self._residuals(t, self._model(t, self._inputs(t, blocks, dots)))
+        return np.asarray(r.dot, dtype=np.float64).ravel()
+
+    def vjp(self, blocks, u):
+        """J^T u: the residuals' cotangent back through every step."""
+        t = Trace()
+        b = self._inputs(t, blocks)
+        r = self._residuals(t, self._model(t, b))
+        t.reverse(r, np.asarray(u).reshape(self.cfg.data.shape).astype(self.cfg.dtype))
+        return self._gradients(b)
+
+    def gauss_newton_product(self, blocks, dots):
+        return self.vjp(blocks, self.jvp(blocks, dots))
+
+    def jacobian_planes(self, blocks, begin, end):
+        """The transposed Jacobian of planes [begin, end): J v of every unit vector v, in the
+        order of ``config.backend_parameters``."""
         cfg = self.cfg
         size = int(np.prod(cfg.data.shape[1:]))
-        columns = []
-        for k in range(a.size):
-            a_dot = np.zeros(a.size, dtype=a.dtype)
-            a_dot[k] = 1
-            p_dot = None if params is None else (0.0, 0.0, 0.0)
-            columns.append(self.jvp(a, params, a_dot.reshape(a.shape), p_dot))
-        for k in range(3 if params is not None else 0):
-            p_dot = [0.0, 0.0, 0.0]
-            p_dot[k] = 1.0
-            columns.append(self.jvp(a, params, np.zeros_like(a), tuple(p_dot)))
-        return np.stack(columns)[:, begin * size:end * size]
+        rows = []
+        for parameter in cfg.backend_parameters:
+            for k in range(parameter.size):
+                dots = {p.name: np.zeros(p.shape) for p in cfg.backend_parameters}
+                dots[parameter.name].reshape(-1)[k] = 1.0
+                dots = {name: (float(d[0]) if name == "jitter" else d)
+                        for name, d in dots.items()}
+                rows.append(self.jvp(blocks, dots)[begin * size:end * size])
+        return np.stack(rows)
+

@@ -29,6 +29,8 @@ from ..arguments.metrics import (
     mean_normalize_arguments,
     mean_normalize_cotangent,
     mean_normalize_scale,
+    poisson_nll_operands,
+    poisson_nll_vjp_operands,
     poly_detector_operands,
     poly_detector_vjp_operands,
     wsse_operands,
@@ -38,6 +40,7 @@ from ..arguments.tangents import tangent
 
 __all__ = [
     "wsse", "wsse_vjp", "wsse_jvp",
+    "poisson_nll", "poisson_nll_vjp", "poisson_nll_jvp",
     "poly_detector", "poly_detector_vjp", "poly_detector_jvp",
     "mean_normalize", "mean_normalize_vjp", "mean_normalize_jvp",
 ]
@@ -158,6 +161,134 @@ def wsse_jvp(M, M_dot, D, w=None):
     else:
         weighted, squared = residual, np.square(residual)
     return float(np.sum(squared)), 2.0 * float(np.sum(weighted * M_dot))
+
+
+def _poisson_terms(M, D, shift):
+    """``z = M + s`` and ``z_D = max(D + s, 0)`` in float64 (``s`` the read-noise shift)."""
+    z = np.add(M, shift, dtype=np.float64)
+    z_data = np.maximum(np.add(D, shift, dtype=np.float64), 0.0)
+    return z, z_data
+
+
+def _poisson_slope(M, D, shift):
+    """``dE/dM = 1 - z_D / z`` per element (float64; 1 where ``z_D = 0``)."""
+    z, z_data = _poisson_terms(M, D, shift)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(z_data > 0, 1.0 - z_data / z, 1.0)
+
+
+def poisson_nll(M, D, w=None, shift=0.0):
+    """The shifted-Poisson negative log-likelihood of counts ``D`` given the mean ``M``, less
+    its value at ``M = D``: ``E = sum(w * (z - z_D - z_D log(z / z_D)))``.
+
+    ``z = M + s`` and ``z_D = max(D + s, 0)`` with ``s = shift`` the variance of Gaussian read
+    noise in the data's units (the shifted-Poisson approximation of a Poisson-Gaussian pixel:
+    ``D + s`` is taken as Poisson of mean ``M + s``); the term is ``z`` where ``z_D = 0`` and
+    ``+inf`` where ``z <= 0 < z_D``. ``E >= 0`` and ``2 E`` is the deviance. Data below ``-s``
+    count as ``-s``. The sum runs over every element and is accumulated in float64.
+
+    Parameters
+    ----------
+    M : ndarray
+        The model, the expected counts (float32 or float64).
+    D : ndarray
+        The data, shaped and of the precision of ``M``.
+    w : ndarray or float, optional
+        Finite weights, as for ``wsse``; 1 when omitted.
+    shift : float
+        The read-noise variance ``s = sigma^2 >= 0`` (default 0: pure Poisson).
+
+    Returns
+    -------
+    E : float
+        A Python float.
+
+    Raises
+    ------
+    TypeError
+        A complex or unsupported dtype, or arrays of different precision.
+    ValueError
+        ``D`` not shaped like ``M``, ``w`` not finite or not broadcasting to ``M``, or
+        ``shift`` negative or not finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> poisson_nll(np.array([2.0, 1.0]), np.array([2.0, 0.0]))
+    1.0
+    """
+    M, D, w, shift = poisson_nll_operands(M, D, w, shift)
+    z, z_data = _poisson_terms(M, D, shift)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # z_D (u - log1p(u)) with u = (z - z_D) / z_D: the same as z - z_D - z_D log(z / z_D),
+        # without its cancellation near z = z_D.
+        u = (z - z_data) / z_data
+        terms = np.where(z_data > 0, z_data * (u - np.log1p(u)), z)
+        terms = np.where((z <= 0) & (z_data > 0), np.inf, terms)
+    if w is not None:
+        terms = terms * w
+    return float(np.sum(terms))
+
+
+def poisson_nll_vjp(E_bar, M, D, w=None, shift=0.0):
+    """Reverse rule of ``poisson_nll``: ``M_bar = E_bar * w * (1 - z_D / z)`` (Eq. 93's
+    pattern for this metric: the derivative of each term times the metric's cotangent).
+
+    Parameters
+    ----------
+    E_bar : float
+        Cotangent of ``E``, a real scalar.
+    M, D, w, shift
+        The arguments of ``poisson_nll``; ``D``, ``w`` and ``shift`` are constants.
+
+    Returns
+    -------
+    M_bar : ndarray
+        Shaped and typed like ``M``.
+
+    Notes
+    -----
+    Gradient convention: ``x_bar = dE/dRe(x) + 1j * dE/dIm(x)`` (Eq. 38-41), as PyTorch's
+    ``.grad``; JAX's ``grad`` is its complex conjugate.
+    """
+    M, D, w, shift, E_bar = poisson_nll_vjp_operands(E_bar, M, D, w, shift)
+    slope = _poisson_slope(M, D, shift) * E_bar
+    if w is not None:
+        slope = slope * w
+    return np.asarray(np.broadcast_to(slope, M.shape), dtype=M.dtype).copy()
+
+
+def poisson_nll_jvp(M, M_dot, D, w=None, shift=0.0):
+    """Forward-mode rule of ``poisson_nll``: ``E_dot = sum(w * (1 - z_D / z) * M_dot)``.
+
+    The transpose of ``poisson_nll_vjp``: ``E_bar * E_dot = <M_bar, M_dot>``.
+
+    Parameters
+    ----------
+    M : ndarray
+        The model, as for ``poisson_nll``.
+    M_dot : ndarray
+        Tangent of ``M``, with its shape and dtype.
+    D, w, shift
+        As for ``poisson_nll``: constants.
+
+    Returns
+    -------
+    E, E_dot : float
+        ``poisson_nll(M, D, w, shift)`` and its tangent, Python floats.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> poisson_nll_jvp(np.array([2.0]), np.array([1.0]), np.array([1.0]))
+    (0.3068528194400547, 0.5)
+    """
+    M, D, w, shift = poisson_nll_operands(M, D, w, shift)
+    M_dot = tangent(M_dot, "M_dot", M, "M")
+    slope = _poisson_slope(M, D, shift)
+    if w is not None:
+        slope = slope * w
+    return poisson_nll(M, D, w, shift), float(np.sum(slope * M_dot))
 
 
 def poly_detector(I, a, b, c):  # noqa: E741 - I is the paper's intensity
