@@ -230,3 +230,44 @@ def test_a_focus_shift_blurs_to_the_geometric_disk_of_radius_dz_over_2F():
     # a uniform disk holds 64% of its light within 0.8 R; diffraction spreads it a little
     assert enclosed(0.8) < 0.75
     assert enclosed(1.2) > 0.95
+
+
+@pytest.mark.parametrize(("grid", "b", "window"), [(64, 1, 33), (64, 1, 40), (64, 2, 17),
+                                                   (60, 3, 12)])
+def test_a_detector_window_is_centred_on_pixel_M_over_2(grid, b, window):
+    n = grid // 2
+    full = _model(n, grid, modes=3, bin=b)
+    pupil = pg.circular_pupil(n)
+    windowed = pg.PhaseRetrieval(amplitude=pupil / pupil.sum(),
+                                 basis=pg.zernike_basis(3, n, first=2),
+                                 data=np.zeros((window, window)), bin=b,
+                                 backend="reference")
+    a = np.array([0.05, -0.03, 0.02])
+    nb = grid // b
+    first = nb // 2 - window // 2
+    np.testing.assert_allclose(_image(windowed, a)[0],
+                               _image(full, a)[0][first:first + window, first:first + window],
+                               rtol=1e-13, atol=1e-16)
+    if b == 1:
+        image = _image(windowed, np.zeros(3))[0]
+        assert np.unravel_index(np.argmax(image), image.shape) == (window // 2, window // 2)
+
+
+def test_broadband_images_carry_photon_fractions():
+    # spectral_weights are photon fractions: each wavelength's image holds its share of the
+    # light (the total is the same as monochromatic), so the unaberrated broadband peak is
+    # sum s (lambda0 / lambda)^2, the light of a longer wavelength being spread wider.
+    n = 32
+    pupil = pg.circular_pupil(n)
+    wavelengths, fractions = (0.9, 1.0, 1.1), (0.2, 0.5, 0.3)
+    broadband = pg.PhaseRetrieval(amplitude=pupil / pupil.sum(),
+                                  basis=pg.zernike_basis(3, n, first=2),
+                                  data=np.zeros((4 * n, 4 * n)), pad=4,
+                                  wavelengths=wavelengths, spectral_weights=fractions)
+    mono = _model(n, 4 * n, pad=4)
+    image = _image(broadband, np.zeros(3))[0]
+    expected_peak = sum(s / lam**2 for lam, s in zip(wavelengths, fractions, strict=True))
+    assert image.max() == pytest.approx(expected_peak, rel=1e-12)
+    assert expected_peak == pytest.approx(0.9948, abs=1e-4)  # the page's number
+    # (pad 4 keeps every band's light on the grid: the totals agree to 2e-3)
+    assert image.sum() == pytest.approx(_image(mono, np.zeros(3))[0].sum(), rel=2e-3)
