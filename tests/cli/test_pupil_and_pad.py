@@ -64,6 +64,21 @@ def test_a_pad_of_2_56_round_trips(tmp_path, capsys):
     assert np.abs(np.array(wrong["coefficients_waves"]) - TRUTH).max() > 1e-3
 
 
+def test_images_smaller_than_the_grid_are_its_central_window(tmp_path, capsys):
+    # a camera's region of interest: 40 x 40 pixels of a 64-pixel grid (n = 25, pad 2.56)
+    n = 25
+    full = _simulate(pg.circular_pupil(n), pg.zernike_basis(MODES, n, first=2),
+                     pg.zernike_basis(1, n, first=4)[0], pad=2.56)
+    window = full[:, 32 - 20:32 + 20, 32 - 20:32 + 20]
+    # the light outside the window is unknown: the flux is fitted (or the quadratic
+    # detector's gain)
+    code, summary = _retrieve(tmp_path, window, "--pad", "2.56", "--pupil-size", "25",
+                              "--fit", "flux")
+    assert code == 0, capsys.readouterr().err
+    np.testing.assert_allclose(summary["coefficients_waves"], TRUTH, atol=1e-6)
+    assert summary["options"]["fit"] == ["flux"] and len(summary["nuisance"]["flux"]) == 3
+
+
 def _error(capsys, code, *words, status=1):
     assert code == status
     err = capsys.readouterr().err
@@ -77,7 +92,12 @@ def test_a_pad_that_does_not_divide_the_image_is_one_line(tmp_path, capsys):
     _error(capsys, _retrieve(tmp_path, data, "--pad", "2.5")[0], "not a whole multiple",
            "25.6", "--pupil-size")
     _error(capsys, _retrieve(tmp_path, data, "--pad", "2.5", "--pupil-size", "25")[0],
-           "--pupil-size 25 x --pad 2.5 = 62.5")
+           "--pupil-size 25 x --pad 2.5 = 62.5: the grid must be a whole number, at least 64")
+    _error(capsys, _retrieve(tmp_path, data, "--pad", "2.56", "--pupil-size", "20")[0],
+           "--pupil-size 20 x --pad 2.56 = 51.2")
+    _error(capsys, _retrieve(tmp_path, data, "--bin", "2", "--pupil-size", "33")[0],
+           "64x64 pixels x --bin 2 = 128 but --pupil-size 33 x --pad 2 = 66: the grid must "
+           "be a whole number divisible by --bin 2, at least 128")
     for bad in ("0.5", "nan", "inf", "two"):
         _error(capsys, _retrieve(tmp_path, data, "--pad", bad)[0], "--pad", status=2)
     assert not (tmp_path / "out").exists()
@@ -176,8 +196,9 @@ def test_bad_pupil_files_are_one_line(tmp_path, capsys, grey_pupil):
     _error(capsys, run(tmp_path / "nokey.npz"), "'pupil'")
     # a pupil whose size and --pad do not make the images, and a --pupil-size that disagrees
     np.save(tmp_path / "pupil.npy", grey_pupil)
-    _error(capsys, run(tmp_path / "pupil.npy", "--pad", "3"),
-           "the --pupil file's size x --pad 3 = 48")
+    _error(capsys, run(tmp_path / "pupil.npy", "--pad", "1.5"),
+           "the --pupil file's size x --pad 1.5 = 24: the grid must be a whole number, at "
+           "least 32")
     _error(capsys, run(tmp_path / "pupil.npy", "--pupil-size", "20"),
            "--pupil-size 20 but the --pupil file is 16x16")
     # a computed-circle option with a file: a usage error

@@ -175,7 +175,7 @@ def run(args):
                 obscuration=args.obscuration, modes=args.modes, pupil=pupil,
                 regularization=args.regularization,
                 maxiter=iteration_budget("lbfgs", args.maxiter), report=progress.line,
-                progress=progress, scene_file=paths[SCENE_OUTPUT].name)
+                progress=progress, scene_file=SCENE_OUTPUT)
         problem_defocus = np.asarray(defocus if defocus is not None else [0.0])
     else:
         problem = build_model(stack, defocus, pupil_size=args.pupil_size, pad=args.pad,
@@ -190,7 +190,7 @@ def run(args):
             else:
                 result = solve_object(problem, kind, args.method, maxiter, args.maxiter,
                                       report=progress.line, progress=progress,
-                                      scene_file=paths[SCENE_OUTPUT].name)
+                                      scene_file=SCENE_OUTPUT)
     make_output_folder(args.out)
     summary = {
         "command": "retrieve", "inputs": [str(p) for p in args.psfs],
@@ -273,8 +273,8 @@ def solve_object(problem, kind, method, maxiter, requested_maxiter, report=print
     ``auto``, the chosen) hypothesis, with its description and the comparison."""
     from .scenes import fit_object
 
-    report(f"phasegrad retrieve: --object {kind} on {problem.model!r}; {METHODS[method][0]}"
-           " (L-BFGS-B for an extended scene)")
+    report(f"phasegrad retrieve: --object {kind}, {problem.model.metric} metric; "
+           f"{METHODS[method][0]} (L-BFGS-B for an extended scene)")
     result = fit_object(
         problem, kind, method, maxiter, iteration_budget("lbfgs", requested_maxiter),
         report, lambda name: iteration_lines(report, progress, prefix=f"{name}: "),
@@ -332,11 +332,9 @@ class RetrievalProblem:
     def make(self, object=None, extra_fit=()):
         """A ``PhaseRetrieval`` of ``object`` on the same data, pupil and options, with the
         nuisance blocks ``extra_fit`` free besides ``--fit``'s."""
-        from ..models import PhaseRetrieval
-
         settings = dict(self.settings)
         settings["fit"] = tuple(settings.get("fit", ())) + tuple(extra_fit)
-        return PhaseRetrieval(object=object, **settings)
+        return phase_retrieval(object=object, **settings)
 
     def start(self, model, **blocks):
         """``model.pack(...)`` with the detector's and the background's starts."""
@@ -347,21 +345,20 @@ class RetrievalProblem:
         return model.pack(**blocks)
 
 
-def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=14,
-                detector="quadratic", pupil=None, bin=1, metric="sse", read_noise=0.0,
-                fit=()):
-    """A ``RetrievalProblem`` for a (P, M, M) float64 stack; DataError when the data and the
-    description disagree. ``pupil``: the user's (n, n) amplitude (``io.read_pupil``), or None
-    for a computed circle of ``pupil_size`` pixels with ``obscuration``; ``pad`` may be any
-    number >= 1 with ``pad * n / bin`` = M. ``metric="sse"`` divides the data by their flux
-    (parameters of order one whatever the camera's units); ``"poisson"`` keeps the counts,
-    which its likelihood needs, and multiplies the pupil amplitude by the square root of the
-    flux instead."""
+def phase_retrieval(**settings):
+    """``pg.PhaseRetrieval(**settings)`` on the fused backend, or on the reference one for
+    the options the fused backend does not have yet (the model's repr says which)."""
     from ..models import PhaseRetrieval
-    from ..pupils import circular_pupil, zernike_basis
-    from .pupil import zernike_on_support
 
-    planes, size = stack.shape[0], stack.shape[1]
+    try:
+        return PhaseRetrieval(**settings)
+    except NotImplementedError:
+        return PhaseRetrieval(backend="reference", **settings)
+
+
+def defocus_values(defocus, planes):
+    """Each plane's defocus (waves of the Noll-4 mode) as float64 (planes,); DataError when
+    missing for several planes or of the wrong count."""
     if defocus is None:
         if planes > 1:
             raise DataError(f"the data have {planes} planes: give their defocus with "
@@ -370,6 +367,13 @@ def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=1
     defocus = np.asarray(defocus, dtype=np.float64)
     if defocus.shape != (planes,):
         raise DataError(f"{defocus.size} defocus value(s) for {planes} plane(s) of data")
+    return defocus
+
+
+def grid_pupil_size(size, pupil_size, pad, bin, pupil=None):
+    """The pupil size n for M x M images: ``pupil_size``, the ``pupil`` file's size, or
+    M x bin / pad. N = pad x n must be a whole number divisible by ``bin`` with N / bin >= M
+    (larger: the images are the grid's central window); DataError otherwise."""
     if pupil is not None:
         if pupil_size is not None and pupil_size != pupil.shape[0]:
             raise DataError(f"--pupil-size {pupil_size} but the --pupil file is "
@@ -382,31 +386,59 @@ def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=1
             what = f"{size} pixels wide" if bin == 1 else f"{size} x --bin {bin} = {unbinned}"
             raise DataError(f"the images are {what}, not a whole multiple of --pad {pad:g} "
                             f"({unbinned} / {pad:g} = {unbinned / pad:.6g}); give "
-                            "--pupil-size N with N x pad equal to the image size")
-    if abs(pupil_size * pad - unbinned) > 1e-9 * unbinned:
-        what = "the --pupil file's size" if pupil is not None else f"--pupil-size {pupil_size}"
-        binned = "" if bin == 1 else f" x --bin {bin} = {unbinned}"
+                            "--pupil-size N with N x pad a whole number (at least the image "
+                            "size: the images are then the grid's central window)")
+        return pupil_size
+    grid = pupil_size * pad
+    what = "the --pupil file's size" if pupil is not None else f"--pupil-size {pupil_size}"
+    binned = "" if bin == 1 else f" x --bin {bin} = {unbinned}"
+    if abs(grid - round(grid)) > 1e-9 or round(grid) % bin or round(grid) < unbinned:
         raise DataError(f"the images are {size}x{size} pixels{binned} but {what} x --pad "
-                        f"{pad:g} = {pupil_size * pad:g}")
+                        f"{pad:g} = {grid:g}: the grid must be a whole number"
+                        + (f" divisible by --bin {bin}" if bin > 1 else "")
+                        + f", at least {unbinned}")
+    return pupil_size
+
+
+def pupil_and_modes(pupil, pupil_size, obscuration, modes):
+    """``(pupil, basis, defocus mode)``: the user's pupil with the modes on its support
+    (``cli.pupil``), or the computed circle of ``pupil_size`` with ``obscuration``."""
+    from ..pupils import circular_pupil, zernike_basis
+    from .pupil import zernike_on_support
+
+    if pupil is not None:
+        return (pupil, zernike_on_support(pupil, modes, first=2),
+                zernike_on_support(pupil, 1, first=4)[0])
+    try:
+        return (circular_pupil(pupil_size, obscuration=obscuration),
+                zernike_basis(modes, pupil_size, obscuration=obscuration, first=2),
+                zernike_basis(1, pupil_size, obscuration=obscuration, first=4)[0])
+    except ValueError as error:
+        raise DataError(str(error)) from None
+
+
+def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=14,
+                detector="quadratic", pupil=None, bin=1, metric="sse", read_noise=0.0,
+                fit=()):
+    """A ``RetrievalProblem`` for a (P, M, M) float64 stack; DataError when the data and the
+    description disagree. ``pupil``: the user's (n, n) amplitude (``io.read_pupil``), or None
+    for a computed circle of ``pupil_size`` pixels with ``obscuration``; ``pad`` may be any
+    number >= 1 with ``pad * n / bin`` >= M (``grid_pupil_size``). ``metric="sse"`` divides
+    the data by their flux (parameters of order one whatever the camera's units);
+    ``"poisson"`` keeps the counts, which its likelihood needs, and multiplies the pupil
+    amplitude by the square root of the flux instead."""
+    defocus = defocus_values(defocus, stack.shape[0])
+    pupil_size = grid_pupil_size(stack.shape[1], pupil_size, pad, bin, pupil)
     if not np.any(stack):
         raise DataError("the PSFs are all zero")
     if metric == "poisson" and read_noise == 0 and np.any(stack < 0):
         raise DataError("--metric poisson needs counts >= 0 (the data have negative values): "
                         "give --read-noise (small negative counts are read noise)")
-    if pupil is not None:
-        basis = zernike_on_support(pupil, modes, first=2)
-        defocus_mode = zernike_on_support(pupil, 1, first=4)[0]
-    else:
-        try:
-            pupil = circular_pupil(pupil_size, obscuration=obscuration)
-            basis = zernike_basis(modes, pupil_size, obscuration=obscuration, first=2)
-            defocus_mode = zernike_basis(1, pupil_size, obscuration=obscuration, first=4)[0]
-        except ValueError as error:
-            raise DataError(str(error)) from None
+    pupil, basis, defocus_mode = pupil_and_modes(pupil, pupil_size, obscuration, modes)
     amplitude = pupil / pupil.sum()
     diversity = defocus[:, None, None] * defocus_mode
-    unaberrated = PhaseRetrieval(amplitude=amplitude, basis=basis, data=stack, pad=pad,
-                                 bin=bin, diversity=diversity).simulate(np.zeros(modes))
+    unaberrated = phase_retrieval(amplitude=amplitude, basis=basis, data=stack, pad=pad,
+                                  bin=bin, diversity=diversity).simulate(np.zeros(modes))
     # Most pixels of a PSF are dark: their median is the background, which must not count as
     # flux (on a 128x128 frame a background of 0.1% of the peak outweighs the PSF itself).
     # Only a model with an offset (the quadratic detector's c, a free background) can take

@@ -172,8 +172,9 @@ def fit_object(problem, kind, method, maxiter, lbfgs_maxiter, report, callback_f
     """
     from ..optimize import compare_hypotheses
 
-    report(f"  fitting one point source first ({problem.model.metric} metric)")
+    report("  point: one source first")
     single = _fit_point(problem, method, maxiter, callback_for("point"))
+    report(f"  point: {single[0]!r}, cost {single[1].cost:.6g}")
     fits = {"point": single}
     wanted = AUTO_HYPOTHESES if kind == "auto" else (kind,)
     for name in wanted:
@@ -181,13 +182,14 @@ def fit_object(problem, kind, method, maxiter, lbfgs_maxiter, report, callback_f
             continue
         if name == "resolved" and "jitter" in problem.settings["fit"]:
             continue
-        report(f"  fitting {name}")
+        report(f"  {name}: fitting")
         if name == "binary":
             fits[name] = _fit_binary(problem, single, method, maxiter, callback_for(name))
         elif name == "resolved":
             fits[name] = _fit_resolved(problem, single, method, maxiter, callback_for(name))
         else:
             fits[name] = _fit_extended(problem, single, lbfgs_maxiter, callback_for(name))
+        report(f"  {name}: {fits[name][0]!r}, cost {fits[name][1].cost:.6g}")
     if kind != "auto":
         model, found = fits[kind]
         scene = np.asarray(model.unpack(found.x)["object"]) if kind == "extended" else None
