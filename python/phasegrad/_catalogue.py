@@ -8,5 +8,6 @@ tuple is ordered as the table in ``docs/catalogue.md``.
 CATALOGUE = (
     "add", "mul", "matmul", "power", "abs2", "real", "imag", "exp", "expi", "basis",
     "take", "put", "broadcast", "to_complex", "dft2", "idft2", "bin", "tile", "pad", "crop",
-    "fftshift", "ifftshift", "wsse", "poly_detector", "mft", "convolve", "mean_normalize",
+    "fftshift", "ifftshift", "wsse", "poisson_nll", "poly_detector", "mft", "convolve",
+    "mean_normalize",
 )

@@ -55,6 +55,9 @@ __all__: list[str] = [
     "plane_sums_pair",
     "plane_sums_with_projection",
     "planner_effort",
+    "poisson_nll",
+    "poisson_nll_jvp",
+    "poisson_nll_vjp",
     "poly_detector",
     "poly_detector_jvp",
     "poly_detector_vjp",
@@ -709,6 +712,41 @@ def plane_sums_with_projection(
 def planner_effort() -> str:
     """
     The planner effort: 'estimate', 'measure' or 'patient'.
+    """
+
+def poisson_nll(
+    M: numpy.ndarray,
+    D: numpy.ndarray,
+    w: float | int | numpy.ndarray | None,
+    shift: typing.SupportsFloat | typing.SupportsIndex,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> float:
+    """
+    sum w (z - z_D - z_D log(z / z_D)), z = M + shift, z_D = max(D + shift, 0), in double.
+    """
+
+def poisson_nll_jvp(
+    M: numpy.ndarray,
+    M_dot: numpy.ndarray,
+    D: numpy.ndarray,
+    w: float | int | numpy.ndarray | None,
+    shift: typing.SupportsFloat | typing.SupportsIndex,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> tuple[float, float]:
+    """
+    (E, E_dot) of poisson_nll in one pass, in double.
+    """
+
+def poisson_nll_vjp(
+    E_bar: typing.SupportsFloat | typing.SupportsIndex,
+    M: numpy.ndarray,
+    D: numpy.ndarray,
+    w: float | int | numpy.ndarray | None,
+    shift: typing.SupportsFloat | typing.SupportsIndex,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> numpy.ndarray:
+    """
+    (1 - z_D / z) E_bar w.
     """
 
 def poly_detector(

@@ -41,6 +41,7 @@ EXAMPLES = {
     "fftshift": (C,), "fftshift_vjp": (C,),
     "ifftshift": (C,), "ifftshift_vjp": (C,),
     "wsse": (R, POS, POS), "wsse_vjp": (1.0, R, POS, POS),
+    "poisson_nll": (POS, POS + 0.3, POS, 0.5), "poisson_nll_vjp": (1.0, POS, POS + 0.3, POS, 0.5),
     "poly_detector": (POS, 0.3, 1.1, 0.01), "poly_detector_vjp": (R, POS, 0.3, 1.1),
     "mft": (C, (7, 5), (0.11, 0.07)), "mft_vjp": (C[..., :7, :5], (6, 8), (0.11, 0.07)),
     "convolve": (C, R[0] + 0j), "convolve_vjp": (C, C, R[0] + 0j),

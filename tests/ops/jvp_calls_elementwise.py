@@ -24,6 +24,7 @@ JVP_EXAMPLES = {
     "expi_jvp": (R, R_DOT),
     "to_complex_jvp": (R, R_DOT),
     "wsse_jvp": (R, R_DOT, POS, POS),
+    "poisson_nll_jvp": (POS, R_DOT, POS + 0.3, POS, 0.5),
     "poly_detector_jvp": (POS, 0.3, 1.1, 0.01, R_DOT, 0.5, -0.25, 1.0),
     "mean_normalize_jvp": (POS, R_DOT, 2.0),
 }

@@ -108,6 +108,14 @@ def _wsse(weights):
     return make
 
 
+def _poisson(weights, shift):
+    def make(rng, precision, shape):
+        real = PRECISIONS[precision][0]
+        w = {"none": None, "full": positive(rng, shape, real)}[weights]
+        return (positive(rng, shape, real),), (positive(rng, shape, real), w, shift)
+    return make
+
+
 def _poly(rng, precision, shape):
     return (positive(rng, shape, PRECISIONS[precision][0]), 0.3, 1.1, -0.2), ()
 
@@ -164,6 +172,8 @@ CASES = {
     "wsse-full": ("wsse", _wsse("full")),
     "wsse-per-column": ("wsse", _wsse("per-column")),
     "wsse-per-plane": ("wsse", _wsse("per-plane")),
+    "poisson_nll-none": ("poisson_nll", _poisson("none", 0.0)),
+    "poisson_nll-full-shift": ("poisson_nll", _poisson("full", 1.5)),
     "poly_detector": ("poly_detector", _poly),
     "mean_normalize": ("mean_normalize", _mean_normalize),
 }
@@ -178,7 +188,7 @@ def setup(case, precision, shape, seed=0):
 
 
 def test_every_jvp_is_exported_after_its_vjp_with_the_reference_signature():
-    assert len(NAMES) == 14
+    assert len(NAMES) == 15
     assert {name for name, _ in CASES.values()} == {n[:-4] for n in NAMES}
     for name in NAMES:
         op = name[:-4]

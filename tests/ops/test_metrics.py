@@ -61,8 +61,8 @@ def _without_jvps(names):
 
 
 def test_the_group_is_exported_under_the_reference_names():
-    names = {"wsse", "wsse_vjp", "poly_detector", "poly_detector_vjp", "mean_normalize",
-             "mean_normalize_vjp"}
+    names = {"wsse", "wsse_vjp", "poisson_nll", "poisson_nll_vjp", "poly_detector",
+             "poly_detector_vjp", "mean_normalize", "mean_normalize_vjp"}
     # The forward-mode rules (*_jvp) have their own tests: test_jvp_elementwise.py.
     assert _without_jvps(ops.metrics.__all__) == names == _without_jvps(reference.metrics.__all__)
     for name in names:
@@ -303,6 +303,12 @@ BAD = {
                  (1.0, INTS, F64), (1.0, LONG, LONG), (1.0, F32, F64), (1.0, F64, OTHER_SHAPE),
                  (1.0, EMPTY, EMPTY), (1.0, C128, F64), (1.0, F64, F64, np.ones(5)),
                  (1.0, F64, F64, F32)],
+    "poisson_nll": [(INTS, F64), (LONG, LONG), (F32, F64), (F64, OTHER_SHAPE), (EMPTY, EMPTY),
+                    (C128, C128), (F64, F64, np.ones(5)), (F64, F64, F32), (F64, F64, None, -1.0),
+                    (F64, F64, None, np.nan), (F64, F64, None, 1j), (F64, F64, None, "s")],
+    "poisson_nll_vjp": [(1j, F64, F64), (np.nan, F64, F64), (1.0, F32, F64),
+                        (1.0, F64, OTHER_SHAPE), (1.0, F64, F64, None, -0.5),
+                        (1.0, C128, F64), (1.0, F64, F64, np.ones(5))],
     "poly_detector": [(INTS, 1, 1, 1), (C128, 1, 1, 1), (LONG, 1, 1, 1), (EMPTY, 1, 1, 1),
                       (F64, np.nan, 1, 1), (F64, 1, 1j, 1), (F64, 1, 1, "c"),
                       (F64, 1, 1, np.ones(2)), (F64, True, 1, 1)],
@@ -338,6 +344,9 @@ CORE_CALLS = {
     "wsse_vjp": (1.0, STACK, STACK, np.ones(4)),
     "poly_detector": (STACK, 1.0, 2.0, 3.0),
     "poly_detector_vjp": (STACK, STACK, 1.0, 2.0),
+    "poisson_nll": (STACK, STACK, np.ones(4), 0.5),
+    "poisson_nll_vjp": (1.0, STACK, STACK, np.ones(4), 0.5),
+    "poisson_nll_jvp": (STACK, STACK, STACK, None, 0.5),
     "plane_sums": (STACK,),
     "plane_sums_with_projection": (STACK, STACK),
     "scale_planes": (STACK, np.ones(2), np.ones(2)),

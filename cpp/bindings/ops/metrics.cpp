@@ -124,6 +124,68 @@ void bind_metrics(py::module_& m) {
       py::arg("M"), py::arg("M_dot"), py::arg("D"), py::arg("w"), py::arg("threads"),
       "(E, E_dot) = (sum w (M - D)^2, 2 sum w (M - D) M_dot) in one pass, in double (Eq. 7, 93).");
   m.def(
+      "poisson_nll",
+      [](const py::array& M, const py::array& D, const WeightsArg& w, double shift,
+         int threads) -> double {
+        expect_same_shape(D, "D", M, "M");
+        return dispatch(Reals{}, M, "M", [&](auto tag) {
+          using T = typename decltype(tag)::type;
+          const T* model = strict<T>(M, "M").data();
+          const T* data = strict<T>(D, "D").data();
+          const auto weights = weights_of<T>(w, M);
+          const std::size_t n = element_count(M);
+          py::gil_scoped_release release;
+          return ops::poisson_nll<T>(model, data, weights, shift, n, threads);
+        });
+      },
+      py::arg("M"), py::arg("D"), py::arg("w"), py::arg("shift"), py::arg("threads"),
+      "sum w (z - z_D - z_D log(z / z_D)), z = M + shift, z_D = max(D + shift, 0), in double.");
+  m.def(
+      "poisson_nll_vjp",
+      [](double E_bar, const py::array& M, const py::array& D, const WeightsArg& w, double shift,
+         int threads) -> py::array {
+        expect_same_shape(D, "D", M, "M");
+        return dispatch(Reals{}, M, "M", [&](auto tag) -> py::array {
+          using T = typename decltype(tag)::type;
+          const T* model = strict<T>(M, "M").data();
+          const T* data = strict<T>(D, "D").data();
+          const auto weights = weights_of<T>(w, M);
+          const std::size_t n = element_count(M);
+          Array<T> M_bar(shape_of(M));
+          T* out = M_bar.mutable_data();
+          {
+            py::gil_scoped_release release;
+            ops::poisson_nll_vjp<T>(E_bar, model, data, weights, shift, out, n, threads);
+          }
+          return std::move(M_bar);
+        });
+      },
+      py::arg("E_bar"), py::arg("M"), py::arg("D"), py::arg("w"), py::arg("shift"),
+      py::arg("threads"), "(1 - z_D / z) E_bar w.");
+  m.def(
+      "poisson_nll_jvp",
+      [](const py::array& M, const py::array& M_dot, const py::array& D, const WeightsArg& w,
+         double shift, int threads) -> FloatPair {
+        expect_same_shape(M_dot, "M_dot", M, "M");
+        expect_same_shape(D, "D", M, "M");
+        return dispatch(Reals{}, M, "M", [&](auto tag) -> FloatPair {
+          using T = typename decltype(tag)::type;
+          const T* model = strict<T>(M, "M").data();
+          const T* tangent = strict<T>(M_dot, "M_dot").data();
+          const T* data = strict<T>(D, "D").data();
+          const auto weights = weights_of<T>(w, M);
+          const std::size_t n = element_count(M);
+          ops::ValueAndTangent result{};
+          {
+            py::gil_scoped_release release;
+            result = ops::poisson_nll_jvp<T>(model, tangent, data, weights, shift, n, threads);
+          }
+          return py::make_tuple(result.value, result.tangent);
+        });
+      },
+      py::arg("M"), py::arg("M_dot"), py::arg("D"), py::arg("w"), py::arg("shift"),
+      py::arg("threads"), "(E, E_dot) of poisson_nll in one pass, in double.");
+  m.def(
       "poly_detector",
       [](const py::array& I, double a, double b, double c, int threads) -> py::array {
         return dispatch(Reals{}, I, "I", [&](auto tag) -> py::array {

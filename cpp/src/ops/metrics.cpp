@@ -1,11 +1,13 @@
-// Kernels of wsse, poly_detector and mean_normalize (see ops/metrics.hpp).
+// Kernels of wsse, poisson_nll, poly_detector and mean_normalize (see ops/metrics.hpp).
 #include "phasegrad/ops/metrics.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "phasegrad/core/parallel.hpp"
 
@@ -327,7 +329,81 @@ void scale_planes(RealView<T> src, const double* scale, const double* offset, st
   });
 }
 
+namespace {
+
+// Element i's weight.
+template <class T>
+double weight_at(const Weights<T>& w, std::size_t i) {
+  return w.data == nullptr ? w.value : static_cast<double>(w.data[i % w.period]);
+}
+
+// One element of poisson_nll: its term t and its slope dt/dM, in double.
+struct PoissonTerm {
+  double term, slope;
+};
+
+PoissonTerm poisson_term(double model, double data, double shift) {
+  const double z = model + shift;
+  const double z_data = std::max(data + shift, 0.0);
+  if (z_data == 0.0) return {z, 1.0};
+  const double slope = 1.0 - z_data / z;  // NaN data stay NaN
+  if (z <= 0.0 && z_data > 0.0) return {std::numeric_limits<double>::infinity(), slope};
+  const double u = (z - z_data) / z_data;
+  return {z_data * (u - std::log1p(u)), slope};
+}
+
+}  // namespace
+
+template <class T>
+double poisson_nll(const T* M, const T* D, Weights<T> w, double shift, std::size_t n,
+                   int threads) {
+  const auto count = static_cast<std::int64_t>(n);
+  double total = 0.0;
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static) \
+    reduction(+ : total)
+  for (std::int64_t i = 0; i < count; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    const PoissonTerm t = poisson_term(static_cast<double>(M[k]), static_cast<double>(D[k]), shift);
+    total += t.term * weight_at(w, k);
+  }
+  return total;
+}
+
+template <class T>
+void poisson_nll_vjp(double E_bar, const T* M, const T* D, Weights<T> w, double shift, T* M_bar,
+                     std::size_t n, int threads) {
+  const auto count = static_cast<std::int64_t>(n);
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+  for (std::int64_t i = 0; i < count; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    const PoissonTerm t = poisson_term(static_cast<double>(M[k]), static_cast<double>(D[k]), shift);
+    M_bar[k] = static_cast<T>((t.slope * E_bar) * weight_at(w, k));
+  }
+}
+
+template <class T>
+ValueAndTangent poisson_nll_jvp(const T* M, const T* M_dot, const T* D, Weights<T> w,
+                                double shift, std::size_t n, int threads) {
+  const auto count = static_cast<std::int64_t>(n);
+  double value = 0.0, tangent = 0.0;
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static) \
+    reduction(+ : value, tangent)
+  for (std::int64_t i = 0; i < count; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    const PoissonTerm t = poisson_term(static_cast<double>(M[k]), static_cast<double>(D[k]), shift);
+    const double weight = weight_at(w, k);
+    value += t.term * weight;
+    tangent += (t.slope * weight) * static_cast<double>(M_dot[k]);
+  }
+  return {value, tangent};
+}
+
 #define PHASEGRAD_INSTANTIATE(T)                                                              \
+  template double poisson_nll<T>(const T*, const T*, Weights<T>, double, std::size_t, int);   \
+  template void poisson_nll_vjp<T>(double, const T*, const T*, Weights<T>, double, T*,        \
+                                   std::size_t, int);                                         \
+  template ValueAndTangent poisson_nll_jvp<T>(const T*, const T*, const T*, Weights<T>,       \
+                                              double, std::size_t, int);                      \
   template double wsse<T>(const T*, const T*, Weights<T>, std::size_t, int);                  \
   template void wsse_vjp<T>(double, const T*, const T*, Weights<T>, T*, std::size_t, int);    \
   template ValueAndTangent wsse_jvp<T>(const T*, const T*, const T*, Weights<T>, std::size_t, \

@@ -75,6 +75,29 @@ def model_and_start(model, x0):
     return x0.astype(np.float64).ravel(), x0.shape
 
 
+def model_bounds(model, size):
+    """``model.bounds`` (when the model has that attribute, not None) as two float64 arrays
+    ``(lower, upper)`` of ``size`` values (-inf/inf where unbounded); None otherwise.
+
+    ``ValueError`` for the wrong shapes, NaN, or a lower bound above its upper one.
+    """
+    bounds = getattr(model, "bounds", None)
+    if bounds is None:
+        return None
+    try:
+        lower, upper = bounds
+    except (TypeError, ValueError):
+        raise ValueError("model.bounds must be a pair (lower, upper) of arrays") from None
+    lower = np.asarray(lower, dtype=np.float64).ravel()
+    upper = np.asarray(upper, dtype=np.float64).ravel()
+    if lower.shape != (size,) or upper.shape != (size,):
+        raise ValueError(f"model.bounds must hold {size} lower and {size} upper bounds (one "
+                         f"per parameter); got {lower.size} and {upper.size}")
+    if np.isnan(lower).any() or np.isnan(upper).any() or np.any(lower > upper):
+        raise ValueError("model.bounds must have lower <= upper and no NaN")
+    return lower, upper
+
+
 def evaluate(model, x):
     """``model.fun_and_jac(x)`` with its results checked: a finite float and a float64 vector."""
     cost, grad = model.fun_and_jac(x)

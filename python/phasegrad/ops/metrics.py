@@ -2,7 +2,8 @@
 93, 98-101; ``mean_normalize`` of the hologram model).
 
 Sums accumulate in float64 inside the kernels (OpenMP reductions) and come back as Python
-floats; ``wsse`` forms its residuals in float64 too. Each reverse rule is one pass over memory:
+floats; ``wsse`` forms its residuals in float64 too, ``poisson_nll`` each term. Each reverse
+rule is one pass over memory:
 ``poly_detector_vjp`` forms ``I_bar`` and the three coefficient gradients together;
 ``mean_normalize_vjp`` takes both plane sums in one pass, then writes ``x_bar`` in a second.
 Each tangent step computes the op's result and its tangent together: ``wsse_jvp`` both sums in
@@ -22,6 +23,8 @@ from ..arguments.metrics import (
     mean_normalize_arguments,
     mean_normalize_cotangent,
     mean_normalize_scale,
+    poisson_nll_operands,
+    poisson_nll_vjp_operands,
     poly_detector_operands,
     poly_detector_vjp_operands,
     wsse_operands,
@@ -34,6 +37,7 @@ from ..reference import metrics as _ref
 
 __all__ = [
     "wsse", "wsse_vjp", "wsse_jvp",
+    "poisson_nll", "poisson_nll_vjp", "poisson_nll_jvp",
     "poly_detector", "poly_detector_vjp", "poly_detector_jvp",
     "mean_normalize", "mean_normalize_vjp", "mean_normalize_jvp",
 ]
@@ -76,6 +80,28 @@ def wsse_jvp(M, M_dot, D, w=None):
     M_dot = tangent(M_dot, "M_dot", M, "M")
     return core.wsse_jvp(contiguous(M), contiguous(M_dot), contiguous(D), _weights(w, M),
                          get_num_threads())
+
+
+@amend(twin=_ref.poisson_nll)
+def poisson_nll(M, D, w=None, shift=0.0):
+    M, D, w, shift = poisson_nll_operands(M, D, w, shift)
+    return core.poisson_nll(contiguous(M), contiguous(D), _weights(w, M), shift,
+                            get_num_threads())
+
+
+@amend(twin=_ref.poisson_nll_vjp)
+def poisson_nll_vjp(E_bar, M, D, w=None, shift=0.0):
+    M, D, w, shift, E_bar = poisson_nll_vjp_operands(E_bar, M, D, w, shift)
+    return as_ufunc_result(core.poisson_nll_vjp(E_bar, contiguous(M), contiguous(D),
+                                                 _weights(w, M), shift, get_num_threads()))
+
+
+@amend(twin=_ref.poisson_nll_jvp)
+def poisson_nll_jvp(M, M_dot, D, w=None, shift=0.0):
+    M, D, w, shift = poisson_nll_operands(M, D, w, shift)
+    M_dot = tangent(M_dot, "M_dot", M, "M")
+    return core.poisson_nll_jvp(contiguous(M), contiguous(M_dot), contiguous(D), _weights(w, M),
+                                shift, get_num_threads())
 
 
 @amend(twin=_ref.poly_detector)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import Bounds, minimize
 
 from ..arguments import optimize as c
 from ._result import OptimizeResult
@@ -89,7 +89,9 @@ def lbfgs(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, maxcor=
     model : object
         Anything with ``fun_and_jac(x) -> (cost, gradient)`` for a flat float64 ``x``, e.g.
         ``pg.PhaseRetrieval`` or ``pg.Hologram``; its ``n_params``, when present, is checked
-        against ``x0``.
+        against ``x0``. A model with a ``bounds`` attribute (``(lower, upper)``, e.g. an
+        imaging model's non-negative fluxes, jitter and object) is minimised within them:
+        L-BFGS-B's bounds, ``x0`` moved inside them first.
     x0 : array_like, float32 or float64
         Starting point, any shape with ``model.n_params`` values (a hologram's (n, m) phase
         map, say). Copied to float64; ``result.x`` has the same shape.
@@ -154,6 +156,9 @@ def lbfgs(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, maxcor=
     True
     """
     x0, shape = c.model_and_start(model, x0)
+    bounds = c.model_bounds(model, x0.size)
+    if bounds is not None:
+        x0 = np.clip(x0, *bounds)
     maxiter = c.positive_int(maxiter, "maxiter")
     maxcor = c.positive_int(maxcor, "maxcor")
     maxls = c.positive_int(maxls, "maxls")
@@ -161,7 +166,8 @@ def lbfgs(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, maxcor=
     ftol = c.real_number(ftol, "ftol", low=0.0)
     restarts = c.positive_int(restarts, "restarts", minimum=0)
     user_callback = c.callback(callback)
-    options = {"gtol": gtol, "ftol": ftol, "maxcor": maxcor, "maxls": maxls}
+    options = {"gtol": gtol, "ftol": ftol, "maxcor": maxcor, "maxls": maxls,
+               "bounds": None if bounds is None else Bounds(*bounds)}
 
     result, stopped = _lbfgs_run(model, x0, shape, maxiter, options, user_callback, 0)
     improved = result.history[0] > _RESTART_GAIN * result.fun
@@ -196,9 +202,11 @@ def _lbfgs_run(model, x0, shape, maxiter, options, user_callback, offset):
             stopped = True
             raise StopIteration
 
-    options = {"maxiter": maxiter, **options, "maxfun": 20 * maxiter + 20}
+    bounds = options["bounds"]
+    options = {"maxiter": maxiter, **{k: v for k, v in options.items() if k != "bounds"},
+               "maxfun": 20 * maxiter + 20}
     found = minimize(objective, x0, jac=True, method="L-BFGS-B", callback=scipy_callback,
-                     options=options)
+                     options=options, bounds=bounds)
     x = np.array(found.x, dtype=np.float64)
     cost = objective.unscaled(x, found.fun)
     nit = len(history) - 1

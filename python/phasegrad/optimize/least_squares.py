@@ -132,10 +132,20 @@ class _Dense:
                                     self.scaling[positive].min() if positive.any() else 1.0)
         return gradient
 
-    def solve(self, gradient, damping):
-        """The step h of (J^T J + damping D) h = -g and its predicted reduction of E."""
-        inverse_root = 1.0 / np.sqrt(self.scaling)
-        matrix = self.hessian * inverse_root[:, None] * inverse_root[None, :]
+    def solve(self, gradient, damping, free=None):
+        """The step h of (J^T J + damping D) h = -g and its predicted reduction of E; with
+        ``free`` (a boolean mask), only those parameters move (the others' h is 0)."""
+        if free is not None:
+            step = np.zeros_like(gradient)
+            step[free] = self._solve(self.hessian[np.ix_(free, free)], self.scaling[free],
+                                     gradient[free], damping)
+        else:
+            step = self._solve(self.hessian, self.scaling, gradient, damping)
+        return step, self.reduction(step, gradient), 0, True
+
+    def _solve(self, hessian, scaling, gradient, damping):
+        inverse_root = 1.0 / np.sqrt(scaling)
+        matrix = hessian * inverse_root[:, None] * inverse_root[None, :]
         matrix[np.diag_indices_from(matrix)] += damping
         rhs = -inverse_root * gradient
         try:
@@ -145,9 +155,11 @@ class _Dense:
             values, vectors = eigh(matrix, check_finite=False)
             keep = values > self.n_params * np.finfo(np.float64).eps * np.abs(values).max()
             y = vectors[:, keep] @ ((vectors[:, keep].T @ rhs) / values[keep])
-        step = inverse_root * y
-        predicted = -2.0 * _dot(step, gradient) - _dot(step, self.hessian @ step)
-        return step, predicted, 0, True
+        return inverse_root * y
+
+    def reduction(self, step, gradient):
+        """The reduction of E the Gauss-Newton model predicts for ``step``."""
+        return -2.0 * _dot(step, gradient) - _dot(step, self.hessian @ step)
 
 
 class _MatrixFree:
@@ -185,9 +197,13 @@ class _MatrixFree:
         return c.model_vector(self.model.gauss_newton_product(self.x, v), self.n_params,
                               "model.gauss_newton_product(x, v)")
 
-    def solve(self, gradient, damping):
+    def solve(self, gradient, damping, free=None):
         """The step h, its predicted reduction of E, the CG iterations it took, and whether
-        CG reached its tolerance."""
+        CG reached its tolerance; with ``free`` (a boolean mask) only those parameters move
+        (CG on the free block of the system)."""
+        if free is not None:
+            full = gradient
+            gradient = np.where(free, gradient, 0.0)
         rhs = -gradient
         step = np.zeros_like(gradient)
         hessian_step = np.zeros_like(gradient)   # J^T J h, for the predicted reduction
@@ -198,7 +214,9 @@ class _MatrixFree:
         iterations = 0
         solved = False
         while iterations < self.cg_maxiter:
-            if iterations == 0:
+            if free is not None:
+                product = np.where(free, self._product(direction), 0.0)
+            elif iterations == 0:
                 if self.first_product is None:
                     self.first_product = self._product(direction)
                     quotient = _dot(direction, self.first_product) / residual_sq
@@ -225,7 +243,13 @@ class _MatrixFree:
             direction = residual + (new_sq / residual_sq) * direction
             residual_sq = new_sq
         predicted = -2.0 * _dot(step, gradient) - _dot(step, hessian_step)
+        if free is not None:
+            predicted = -2.0 * _dot(step, full) - _dot(step, hessian_step)
         return step, predicted, iterations, solved
+
+    def reduction(self, step, gradient):
+        """The reduction of E the Gauss-Newton model predicts for ``step`` (one product)."""
+        return -2.0 * _dot(step, gradient) - _dot(step, self._product(step))
 
 
 def _dot(a, b):
@@ -253,6 +277,28 @@ def _residuals(model, x, size):
     return r, _dot(r, r), epsilon
 
 
+def _projected(x, step, bounds):
+    """The step to the projection of ``x + step`` onto the box ``bounds``."""
+    return np.clip(x + step, *bounds) - x
+
+
+def _moving(x, gradient, bounds):
+    """The parameters that may move: all but those on a bound whose gradient pushes them
+    out (None when every one may)."""
+    if bounds is None:
+        return None
+    lower, upper = bounds
+    blocked = ((x <= lower) & (gradient > 0)) | ((x >= upper) & (gradient < 0))
+    return ~blocked if blocked.any() else None
+
+
+def _free_gradient(x, gradient, bounds):
+    """The gradient without the components that push ``x`` out of the box where it is on a
+    bound (the projected gradient, zero at a bound-constrained minimum)."""
+    moving = _moving(x, gradient, bounds)
+    return gradient if moving is None else np.where(moving, gradient, 0.0)
+
+
 def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e-12,
                         ftol=1e-15, *, method="auto", damping=1e-3, cg_maxiter=100):
     """Minimise ``||r(x)||^2`` by Levenberg-Marquardt on the model's residuals and derivatives.
@@ -277,7 +323,12 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
         flat float64 ``x`` (the cost is its squared norm), and ``gauss_newton(x) -> (J^T J,
         J^T r)`` or ``jacobian(x)`` for ``method="dense"``, ``gauss_newton_product(x, v)`` and
         ``vjp(x, u)`` for ``method="cg"``; e.g. ``pg.PhaseRetrieval`` or ``pg.Hologram``. Its
-        ``n_params``, when present, is checked against ``x0``.
+        ``n_params``, when present, is checked against ``x0``. A model with a ``bounds``
+        attribute (``(lower, upper)``, e.g. an imaging model's non-negative fluxes) keeps its
+        iterates inside them: ``x0`` is moved inside, each trial step is projected onto the
+        box (``clip(x + h, lower, upper) - x``, its predicted reduction recomputed for the
+        projected step), and ``gtol`` tests the projected gradient (without the components
+        that push against an active bound).
     x0 : array_like, float32 or float64
         Starting point, any shape with ``model.n_params`` values; ``result.x`` has its shape.
     maxiter : int
@@ -372,6 +423,9 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
     """
     x, shape = c.least_squares_model(model, x0)
     n_params = x.size
+    bounds = c.model_bounds(model, n_params)
+    if bounds is not None:
+        x = np.clip(x, *bounds)
     maxiter = c.positive_int(maxiter, "maxiter")
     user_callback = c.callback(callback)
     gtol = c.real_number(gtol, "gtol", low=0.0)
@@ -406,7 +460,7 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
     else:
         gradient = solver.linearize(x, r)
         njev += 1
-        gradient_norm = float(np.abs(gradient).max())
+        gradient_norm = float(np.abs(_free_gradient(x, gradient, bounds)).max())
         if gradient_norm <= gtol:
             reason = "gtol"
     lam, nu = max(damping, _MIN_DAMPING), 2.0
@@ -414,7 +468,7 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
         if nit == maxiter:
             reason = "maxiter"
             break
-        step, predicted, its, solved = solver.solve(gradient, lam)
+        step, predicted, its, solved = solver.solve(gradient, lam, _moving(x, gradient, bounds))
         cg_iterations += its
         if fallback and not solved:  # an ill-conditioned system: the dense solver from here
             fallback = False
@@ -425,7 +479,11 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
             used.append(solver.name)
             gradient = solver.linearize(x, r)
             njev += 1
-            step, predicted, _, _ = solver.solve(gradient, lam)
+            step, predicted, _, _ = solver.solve(gradient, lam, _moving(x, gradient, bounds))
+        if bounds is not None:
+            inside = _projected(x, step, bounds)
+            if not np.array_equal(inside, step):
+                step, predicted = inside, solver.reduction(inside, gradient)
         nit += 1
         small = np.sqrt(_dot(step, step)) <= xtol * (np.sqrt(_dot(x, x)) + xtol)
         trial = x + step
@@ -447,7 +505,7 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
             else:
                 gradient = solver.linearize(x, r)
                 njev += 1
-                gradient_norm = float(np.abs(gradient).max())
+                gradient_norm = float(np.abs(_free_gradient(x, gradient, bounds)).max())
                 if gradient_norm <= gtol:
                     reason = "gtol"
                 elif actual <= ftol * previous and predicted <= ftol * previous:

@@ -174,7 +174,7 @@ def _poisson_slope(M, D, shift):
     """``dE/dM = 1 - z_D / z`` per element (float64; 1 where ``z_D = 0``)."""
     z, z_data = _poisson_terms(M, D, shift)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(z_data > 0, 1.0 - z_data / z, 1.0)
+        return np.where(z_data == 0, 1.0, 1.0 - z_data / z)  # NaN data stay NaN
 
 
 def poisson_nll(M, D, w=None, shift=0.0):
@@ -223,7 +223,7 @@ def poisson_nll(M, D, w=None, shift=0.0):
         # z_D (u - log1p(u)) with u = (z - z_D) / z_D: the same as z - z_D - z_D log(z / z_D),
         # without its cancellation near z = z_D.
         u = (z - z_data) / z_data
-        terms = np.where(z_data > 0, z_data * (u - np.log1p(u)), z)
+        terms = np.where(z_data == 0, z, z_data * (u - np.log1p(u)))  # NaN data stay NaN
         terms = np.where((z <= 0) & (z_data > 0), np.inf, terms)
     if w is not None:
         terms = terms * w

@@ -44,6 +44,23 @@ template <class T>
 ValueAndTangent wsse_jvp(const T* M, const T* M_dot, const T* D, Weights<T> w, std::size_t n,
                          int threads);
 
+// The shifted-Poisson negative log-likelihood less its value at M = D (docs/imaging-model.md):
+// E = sum w t with z = M + s, z_D = max(D + s, 0), t = z_D (u - log1p(u)), u = (z - z_D) / z_D
+// where z_D > 0 (+inf where z <= 0 < z_D), t = z where z_D = 0; in double.
+template <class T>
+double poisson_nll(const T* M, const T* D, Weights<T> w, double shift, std::size_t n,
+                   int threads);
+
+// M_bar = ((1 - z_D / z) E_bar) w (1 where z_D = 0), in double, rounded to T once.
+template <class T>
+void poisson_nll_vjp(double E_bar, const T* M, const T* D, Weights<T> w, double shift, T* M_bar,
+                     std::size_t n, int threads);
+
+// (E, E_dot) of poisson_nll with E_dot = sum ((1 - z_D / z) w) M_dot, in one pass, in double.
+template <class T>
+ValueAndTangent poisson_nll_jvp(const T* M, const T* M_dot, const T* D, Weights<T> w,
+                                double shift, std::size_t n, int threads);
+
 // M = (a I + b) I + c (Eq. 98, Horner's form), the coefficients rounded to T.
 template <class T>
 void poly_detector(const T* I, double a, double b, double c, T* M, std::size_t n, int threads);
