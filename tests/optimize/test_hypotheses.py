@@ -152,3 +152,46 @@ def test_the_docstring_example_runs():
 
     result = doctest.testmod(hypotheses, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_pair_starts_keep_the_light_centred_and_fit_pair_finds_the_pair():
+    pair = pg.PointSources(2, positions=[[-0.5, -1.0], [0.5, 1.0]], fluxes=[1.0, 0.5])
+    hypotheses = _hypotheses(_data(pair, 5))
+    one, x_one = hypotheses["point"]
+    single = one.unpack(pg.optimize.levenberg_marquardt(one, x_one).x)
+    two, x_truth = hypotheses["binary"]
+    starts = pg.optimize.pair_starts(two, single)
+    assert len(starts) == 24  # one per position angle
+    costs = [two.fun_and_jac(x)[0] for x in starts]
+    assert costs == sorted(costs)
+    angles = set()
+    for x in starts:
+        blocks = two.unpack(x)
+        centroid = blocks["fluxes"] @ blocks["positions"] / blocks["fluxes"].sum()
+        np.testing.assert_allclose(centroid, single["positions"][0], atol=1e-12)
+        assert blocks["fluxes"].sum() == pytest.approx(single["fluxes"][0])
+        assert blocks["fluxes"][1] / blocks["fluxes"][0] == pytest.approx(0.5)
+        np.testing.assert_array_equal(blocks["wavefront"], single["wavefront"])
+        step = blocks["positions"][1] - blocks["positions"][0]
+        angles.add(round(float(np.degrees(np.arctan2(*step))) % 360))
+    assert len(angles) == 24
+    # This case has a strong local minimum: the three cheapest starts all end there, at a
+    # cost ten times the right one. fit_pair finds the pair.
+    cheapest = [pg.optimize.levenberg_marquardt(two, x).fun for x in starts[:3]]
+    right = pg.optimize.levenberg_marquardt(two, x_truth).fun
+    assert min(cheapest) > 5 * right
+    found = pg.optimize.fit_pair(two, single)
+    assert found.fun == pytest.approx(right, rel=1e-6)
+    best = two.unpack(found.x)
+    assert np.hypot(*(best["positions"][1] - best["positions"][0])) == \
+        pytest.approx(np.hypot(1.0, 2.0), abs=0.1)
+    assert best["fluxes"].min() / best["fluxes"].max() == pytest.approx(0.5, abs=0.05)
+    assert len(pg.optimize.pair_starts(two, single, separations=[2.0], angles=8)) == 8
+    with pytest.raises(ValueError, match="two point sources"):
+        pg.optimize.pair_starts(one, single)
+    with pytest.raises(ValueError, match="one-source fit"):
+        pg.optimize.pair_starts(two, {"wavefront": single["wavefront"]})
+    with pytest.raises(ValueError, match="ratio"):
+        pg.optimize.pair_starts(two, single, ratio=0.0)
+    with pytest.raises(ValueError, match="brief"):
+        pg.optimize.fit_pair(two, single, brief=0)

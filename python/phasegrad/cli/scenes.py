@@ -5,11 +5,11 @@ Every scene is fitted on the same data, pupil and options (``RetrievalProblem.ma
 
 - ``point``: one source, ``pg.PointSources(1)`` (its position and flux free; in ``auto``, so
   that its likelihood is comparable with the others');
-- ``binary``: ``pg.PointSources(2)``. Close pairs have many local minima, so the fit starts
-  from the single source's fit: the pair is placed around its position at 4 separations
-  (0.5 to 2 lambda/D, that is 0.5 to 2 pad unbinned pixels) and 24 position angles with a flux
-  ratio of 0.5, the cost is evaluated at each of these 96 starts, and the best 3 are fitted;
-  the lowest cost wins;
+- ``binary``: ``pg.PointSources(2)``. Close pairs have local minima at wrong position angles
+  and flux ratios, so the pair is fitted by ``pg.optimize.fit_pair`` around the single
+  source's fit: at each of 24 position angles the cheapest of 4 separations (0.5 to 2
+  lambda/D, that is 0.5 to 2 pad unbinned pixels; flux ratio 0.5), 8 Levenberg-Marquardt
+  iterations from each, then to convergence from the best 3;
 - ``resolved``: one source blurred by a Gaussian of free width (the jitter block): a small
   resolved object with one parameter more than a point (left out when ``--fit jitter``
   already frees the width);
@@ -28,10 +28,6 @@ __all__ = ["AUTO_HYPOTHESES", "ObjectFit", "fit_object"]
 
 #: What ``--object auto`` compares, in this order.
 AUTO_HYPOTHESES = ("point", "binary", "resolved", "extended")
-_SEPARATIONS = (0.5, 1.0, 1.5, 2.0)   # lambda/D, i.e. pad unbinned pixels
-_ANGLES = 24
-_RATIO = 0.5
-_BINARY_FITS = 3
 _JITTER_START = 0.5                   # unbinned pixels
 
 
@@ -89,47 +85,16 @@ def _fit_point(problem, method, maxiter, callback):
     return model, fit(model, problem.start(model), method, maxiter, callback)
 
 
-def binary_starts(problem, model, single, count=_BINARY_FITS):
-    """The ``count`` best starts of the pair ``model`` around the single source's fit
-    ``single`` = (its model, its Fit): 4 separations x 24 angles, ratio 0.5, by cost."""
-    single_model, single_fit = single
-    blocks = single_model.unpack(single_fit.x)
-    centre = np.asarray(blocks["positions"])[0]
-    flux = float(np.asarray(blocks["fluxes"])[0])
-    fluxes = flux * np.array([1.0, _RATIO]) / (1.0 + _RATIO)
-    others = _others(blocks)
-    if "jitter" in model.free_blocks:
-        others["jitter"] = blocks["jitter"]
-    candidates = []
-    for separation in np.array(_SEPARATIONS) * model.pad:
-        for angle in np.arange(_ANGLES) * (2 * np.pi / _ANGLES):
-            direction = np.array([np.sin(angle), np.cos(angle)])
-            # the light's centroid stays where the single source was
-            positions = np.stack([centre - separation * fluxes[1] / flux * direction,
-                                  centre + separation * fluxes[0] / flux * direction])
-            try:
-                x = model.pack(wavefront=blocks["wavefront"], positions=positions,
-                               fluxes=fluxes, **others)
-            except ValueError:  # a source off the field
-                continue
-            cost = model.fun_and_jac(x)[0]
-            if np.isfinite(cost):
-                candidates.append((cost, len(candidates), x))
-    candidates.sort(key=lambda item: item[:2])
-    return [x for _, _, x in candidates[:count]]
-
-
 def _fit_binary(problem, single, method, maxiter, callback):
     from ..models import PointSources
+    from ..optimize import fit_pair
     from .solvers import fit
 
     model = problem.make(PointSources(2))
-    best = None
-    for x0 in binary_starts(problem, model, single):
-        found = fit(model, x0, method, maxiter, callback)
-        if best is None or found.cost < best.cost:
-            best = found
-    return model, best
+    single_model, single_fit = single
+    best = fit_pair(model, single_model.unpack(single_fit.x), maxiter=maxiter)
+    # the best pair, polished by the chosen method (its lines and result as for the others)
+    return model, fit(model, best.x, method, maxiter, callback)
 
 
 def _fit_resolved(problem, single, method, maxiter, callback):

@@ -12,19 +12,21 @@ they converge cheaply, dense damped normal equations when they do not (up to 200
 beyond; it returns a ``LevenbergMarquardtResult`` that says whether and why it converged.
 ``default_target``, ``spot_array_target``, ``reconstruct`` and ``psnr`` set up and score hologram
 problems. ``compare_hypotheses`` fits competing models of the same data (one star, two stars, an
-extended object) and chooses by BIC or AIC.
+extended object) and chooses by BIC or AIC; ``fit_pair`` fits two point sources from many
+starts (``pair_starts``) around one source's fit.
 """
 
 from ._result import OptimizeResult
 from .gradient import LBFGSResult, adam, lbfgs
 from .holograms import gs, reconstruct, wgs
-from .hypotheses import HypothesisComparison, compare_hypotheses
+from .hypotheses import HypothesisComparison, compare_hypotheses, fit_pair, pair_starts
 from .least_squares import LevenbergMarquardtResult, levenberg_marquardt
 from .projections import error_reduction, gerchberg_saxton, hio, raar
 from .targets import default_target, psnr, spot_array_target
 
 __all__ = [
     "HypothesisComparison", "LBFGSResult", "LevenbergMarquardtResult", "OptimizeResult", "adam",
-    "compare_hypotheses", "default_target", "error_reduction", "gerchberg_saxton", "gs", "hio",
-    "lbfgs", "levenberg_marquardt", "psnr", "raar", "reconstruct", "spot_array_target", "wgs",
+    "compare_hypotheses", "default_target", "error_reduction", "fit_pair", "gerchberg_saxton",
+    "gs", "hio", "lbfgs", "levenberg_marquardt", "pair_starts", "psnr", "raar", "reconstruct",
+    "spot_array_target", "wgs",
 ]

@@ -3,7 +3,9 @@ criterion ("one star, two stars or an extended object?", Jurling & Fienup 2014, 
 
 ``compare_hypotheses`` fits each model from its start, takes ``model.information_criteria(x)``
 at the optimum (the minimised negative log-likelihood, the number of free parameters, AIC and
-BIC) and returns them as a table with the hypothesis the criterion prefers.
+BIC) and returns them as a table with the hypothesis the criterion prefers. ``pair_starts``
+places a pair of sources around a single source's fit and ``fit_pair`` fits the pair from all
+of them: close pairs have local minima at wrong position angles and flux ratios.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 from ..arguments import validate as v
 
-__all__ = ["CRITERIA", "HypothesisComparison", "compare_hypotheses"]
+__all__ = ["CRITERIA", "HypothesisComparison", "compare_hypotheses", "fit_pair", "pair_starts"]
 
 #: The criteria a comparison can choose by: Schwarz's BIC = k log n + 2 nll (consistent: it
 #: picks the true model among the candidates as the data grow) and Akaike's AIC = 2k + 2 nll.
@@ -234,3 +236,110 @@ def compare_hypotheses(hypotheses, method="lm", maxiter=None, criterion="bic", r
     chosen = min(table, key=lambda row: row[criterion])["name"]
     return HypothesisComparison(table=table, chosen=chosen, criterion=criterion, fits=fits,
                                 models=models)
+
+
+def pair_starts(model, single, separations=None, angles=24, ratio=0.5):
+    """Starting points for a pair of point sources around one source's fit: one per position
+    angle, cheapest first.
+
+    At each of ``angles`` position angles (evenly over 360 degrees: the brighter source on
+    either side) and each separation, the pair is placed so that its light's centroid is the
+    single source's position, with fluxes ``F / (1 + ratio)`` and ``F ratio / (1 + ratio)`` (F
+    the single source's flux) and the other blocks (wavefront, background, ...) of the single
+    fit; the cost is evaluated at every placement and the cheapest separation of each angle is
+    kept.
+
+    Parameters
+    ----------
+    model : PhaseRetrieval
+        The pair's model, ``object=pg.PointSources(2)``.
+    single : dict
+        ``unpack`` of a one-source fit of the same data (``object=pg.PointSources(1)``): its
+        ``"wavefront"``, ``"positions"`` (1, 2), ``"fluxes"`` (1,) and nuisance blocks.
+    separations : sequence of float or None
+        Separations in unbinned pixels; default 0.5, 1, 1.5 and 2 lambda/D (``model.pad``
+        pixels at the reference wavelength).
+    angles : int
+        Position angles.
+    ratio : float
+        The fainter source's flux over the brighter's, in (0, 1].
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Flat parameter vectors of ``model`` (``model.pack``), at most one per angle, cheapest
+        first; placements with a source off the field or an infinite cost are skipped.
+    """
+    if getattr(model, "n_sources", 0) != 2:
+        raise ValueError("pair_starts needs a model of two point sources "
+                         "(object=pg.PointSources(2))")
+    angles = v.positive_int(angles, "angles")
+    ratio = v.scalar(ratio, "ratio", allow_complex=False)
+    if not 0 < ratio <= 1:
+        raise ValueError(f"ratio must be in (0, 1]; got {ratio!r}")
+    separations = model.pad * np.array([0.5, 1.0, 1.5, 2.0]) if separations is None else \
+        v.finite(np.asarray(separations, dtype=np.float64).reshape(-1), "separations")
+    try:
+        centre = np.asarray(single["positions"], dtype=np.float64).reshape(2)
+        flux = float(np.asarray(single["fluxes"]).reshape(-1)[0])
+    except (KeyError, ValueError):
+        raise ValueError("single must be the blocks of a one-source fit (unpack of a model "
+                         "with object=pg.PointSources(1))") from None
+    fluxes = flux * np.array([1.0, ratio]) / (1.0 + ratio)
+    others = {name: value for name, value in single.items()
+              if name in model.free_blocks and name not in ("positions", "fluxes")}
+    best = []
+    for angle in np.arange(angles) * (2 * np.pi / angles):
+        direction = np.array([np.sin(angle), np.cos(angle)])
+        found = None
+        for separation in separations:
+            positions = np.stack([centre - separation * ratio / (1 + ratio) * direction,
+                                  centre + separation / (1 + ratio) * direction])
+            try:
+                x = model.pack(positions=positions, fluxes=fluxes, **others)
+            except ValueError:  # a source off the field
+                continue
+            with np.errstate(all="ignore"):
+                cost = model.fun_and_jac(x)[0]
+            if np.isfinite(cost) and (found is None or cost < found[0]):
+                found = (cost, x)
+        if found is not None:
+            best.append((found[0], len(best), found[1]))
+    best.sort(key=lambda item: item[:2])
+    return [x for _, _, x in best]
+
+
+def fit_pair(model, single, maxiter=100, brief=8, keep=3, **starts):
+    """Fit a pair of point sources from many starts: a few Levenberg-Marquardt iterations
+    from each of ``pair_starts(model, single, **starts)``, then to convergence from the
+    ``keep`` best; the result (``LevenbergMarquardtResult``) with the lowest cost.
+
+    Close pairs have local minima at wrong position angles and flux ratios: on a 12-pixel
+    pupil with two defocused images, the three cheapest starts all converged to one (a cost
+    ten times the right one), while ``brief`` = 8 iterations from every angle's start found
+    the right minimum among the cheapest two, over four noise draws.
+
+    Parameters
+    ----------
+    model, single
+        As for ``pair_starts``.
+    maxiter : int
+        Iterations of each final fit.
+    brief : int
+        Iterations from each start.
+    keep : int
+        Fits continued to convergence.
+    **starts
+        ``separations``, ``angles``, ``ratio`` for ``pair_starts``.
+    """
+    from .least_squares import levenberg_marquardt
+
+    brief, keep = v.positive_int(brief, "brief"), v.positive_int(keep, "keep")
+    maxiter = v.positive_int(maxiter, "maxiter")
+    candidates = pair_starts(model, single, **starts)
+    if not candidates:
+        raise ValueError("no start of the pair has a finite cost inside the field")
+    short = [levenberg_marquardt(model, x0, maxiter=brief) for x0 in candidates]
+    short.sort(key=lambda fit: fit.fun)
+    finals = [levenberg_marquardt(model, fit.x, maxiter=maxiter) for fit in short[:keep]]
+    return min(finals, key=lambda fit: fit.fun)
