@@ -18,6 +18,8 @@ side by side, with their peak memory; it prints a table and writes ``bench_model
 ``hologram_algorithms``  Adam, L-BFGS-B, GS and WGS on the built-in hologram target
 ``second_order``     jvp, Jacobian and Gauss-Newton costs; L-BFGS-B vs Levenberg-Marquardt vs
                      SciPy's least_squares on a noisy and an ill-conditioned retrieval
+``imaging``          objects, point sources, nuisance blocks and the Poisson metric against
+                     the point-source model's value_and_grad
 
 ``SUITES`` names them all (``models`` first), in this order; ``phasegrad bench --help`` lists
 the others from it. Importing this package imports nothing else; each suite loads what it needs
@@ -30,7 +32,8 @@ __all__ = ["SUITES", "main"]
 #: then those that run as ``python -m phasegrad.bench.<name>``. The one list: ``--help`` and
 #: the tests read it.
 SUITES = ("models", "ops_fft", "ops_arithmetic", "ops_elementwise", "ops_layout", "threads",
-          "openmp_policy", "memory", "foundation", "hologram_algorithms", "second_order")
+          "openmp_policy", "memory", "foundation", "hologram_algorithms", "second_order",
+          "imaging")
 
 
 def main(argv=None, *, prog="phasegrad bench"):
