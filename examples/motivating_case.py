@@ -91,14 +91,23 @@ class Case:
         clean = PEAK * clean / clean.max() + BACKGROUND
         return rng.poisson(clean).astype(np.float64)
 
+    def aligned(self, a):
+        """The wavefront of ``a`` less the global piston, tip and tilt of its difference from
+        the truth's (a common tilt is the scene's position, not an aberration), on the
+        aperture."""
+        inside = self.pupil > 0
+        fitted = np.tensordot(a, self.basis, axes=1)
+        error = (fitted - np.tensordot(self.truth, self.basis, axes=1))[inside]
+        rows, cols = np.nonzero(inside)
+        plane = np.column_stack([np.ones(rows.size), rows, cols])
+        fitted[inside] -= plane @ np.linalg.lstsq(plane, error, rcond=None)[0]
+        return fitted
+
     def aberration_error(self, a):
         """RMS over the aperture of the fitted minus true wavefront, global piston, tip and
         tilt removed (waves)."""
         inside = self.pupil > 0
-        error = np.tensordot(a - self.truth, self.basis, axes=1)[inside]
-        rows, cols = np.nonzero(inside)
-        plane = np.column_stack([np.ones(rows.size), rows, cols])
-        residual = error - plane @ np.linalg.lstsq(plane, error, rcond=None)[0]
+        residual = (self.aligned(a) - np.tensordot(self.truth, self.basis, axes=1))[inside]
         return float(np.sqrt(np.mean(residual**2)))
 
 
@@ -170,19 +179,19 @@ def figure(case, data, comparison, path):
         return None
     model = comparison.models["binary"]
     x = comparison.fits["binary"].x
-    fitted = np.tensordot(model.unpack(x)["wavefront"], case.basis, axes=1)
+    fitted = case.aligned(model.unpack(x)["wavefront"])
     true = np.tensordot(case.truth, case.basis, axes=1)
     outside = case.pupil == 0
     images = model.simulate(x).reshape(data.shape)
     fig, axes = plt.subplots(2, 4, figsize=(15, 7.5), layout="constrained")
     panels = [(case.pupil, "segmented aperture", "gray"),
               (np.ma.masked_where(outside, true), "true wavefront (waves)", "RdBu_r"),
-              (np.ma.masked_where(outside, fitted), "binary fit's wavefront (waves)",
-               "RdBu_r"),
+              (np.ma.masked_where(outside, fitted), "binary fit's wavefront (waves;\n"
+               "global piston, tip, tilt aligned)", "RdBu_r"),
               (np.ma.masked_where(outside, fitted - true), "difference (waves)", "RdBu_r")]
     for plane, defocus in enumerate(DEFOCUS):
         panels.append((data[plane], f"counts, defocus {defocus:+.1f} wave", "magma"))
-    panels[-1] = (images[1], "binary model, in focus", "magma")
+    panels.append((images[1], "binary model, in focus", "magma"))
     for axis, (image, title, cmap) in zip(axes.flat, panels, strict=True):
         shown = axis.imshow(image, origin="lower", cmap=cmap)
         axis.set_title(title, fontsize=10)

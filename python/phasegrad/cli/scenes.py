@@ -22,6 +22,9 @@ Every scene is fitted on the same data, pupil and options (``RetrievalProblem.ma
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 import numpy as np
 
 __all__ = ["AUTO_HYPOTHESES", "ObjectFit", "fit_object"]
@@ -92,9 +95,16 @@ def _fit_binary(problem, single, method, maxiter, callback):
 
     model = problem.make(PointSources(2))
     single_model, single_fit = single
+    start = time.perf_counter()
     best = fit_pair(model, single_model.unpack(single_fit.x), maxiter=maxiter)
-    # the best pair, polished by the chosen method (its lines and result as for the others)
-    return model, fit(model, best.x, method, maxiter, callback)
+    seconds = time.perf_counter() - start
+    # the best pair, polished by the chosen method (its lines as for the others); the
+    # result counts fit_pair's final fit too
+    polish = fit(model, best.x, method, maxiter, callback)
+    return model, replace(polish, history=np.concatenate([best.history, polish.history[1:]]),
+                          iterations=best.nit + polish.iterations,
+                          evaluations=best.nfev + polish.evaluations,
+                          seconds=seconds + polish.seconds)
 
 
 def _fit_resolved(problem, single, method, maxiter, callback):
