@@ -23,8 +23,11 @@ binary in >= 95%, separation within 0.1 pixel, aberrations within lambda/50 RMS)
 The fused C++ backend is used where it has every option (``backend="fused"``), else the
 NumPy reference backend on the same small grid (slower, same numbers).
 
+``--truth single`` images one star instead (of the same peak), to see the choice go the other
+way.
+
 Run: ``PYTHONPATH=python python examples/motivating_case.py [--size 24] [--draws 1]
-[--seed 1] [--out examples-out] [--quick]``.
+[--truth binary|single] [--seed 1] [--out examples-out] [--quick]``.
 """
 
 from __future__ import annotations
@@ -50,8 +53,9 @@ BIN = 2
 class Case:
     """The telescope, the truth and the model factory."""
 
-    def __init__(self, size, seed):
+    def __init__(self, size, seed, truth="binary"):
         self.n = size
+        self.kind = truth                      # "binary" or "point": the true scene
         segments = pg.hex_segments(size, rings=1, gap=0.04)
         self.pupil = segments.amplitude
         # piston, tip, tilt of each segment; the centre segment's piston is the reference
@@ -84,9 +88,12 @@ class Case:
             return pg.PhaseRetrieval(backend="reference", **options)
 
     def counts(self, rng):
-        """Noisy counts of the true pair: the brightest pixel PEAK, plus the background."""
-        pair = pg.PointSources(2, positions=self.true_positions, fluxes=[1.0, RATIO])
-        model = self.model(np.ones(self.shape), pair, fit=())
+        """Noisy counts of the true scene: the brightest pixel PEAK, plus the background."""
+        if self.kind == "binary":
+            scene = pg.PointSources(2, positions=self.true_positions, fluxes=[1.0, RATIO])
+        else:
+            scene = pg.PointSources(1, positions=[CENTRE], fluxes=[1.0])
+        model = self.model(np.ones(self.shape), scene, fit=())
         clean = model.simulate(model.pack(self.truth))
         clean = PEAK * clean / clean.max() + BACKGROUND
         return rng.poisson(clean).astype(np.float64)
@@ -156,15 +163,16 @@ def fit_hypotheses(case, data, lbfgs_iterations):
 
 
 def report(case, comparison):
-    """The binary's numbers against the truth: separation and flux ratio errors, aberration
-    error (waves RMS)."""
-    blocks = comparison.models["binary"].unpack(comparison.fits["binary"].x)
-    positions, fluxes = blocks["positions"], blocks["fluxes"]
-    separation = float(np.hypot(*(positions[1] - positions[0]))) / BIN
-    ratio = float(fluxes.min() / fluxes.max())
-    return {"separation": separation, "ratio": ratio,
-            "aberration": case.aberration_error(blocks["wavefront"]),
-            "start": case.aberration_error(np.zeros_like(case.truth))}
+    """The true hypothesis's numbers against the truth: the aberration error (waves RMS) and,
+    for a binary, the separation (detector pixels) and flux ratio."""
+    blocks = comparison.models[case.kind].unpack(comparison.fits[case.kind].x)
+    numbers = {"aberration": case.aberration_error(blocks["wavefront"]),
+               "start": case.aberration_error(np.zeros_like(case.truth))}
+    if case.kind == "binary":
+        positions, fluxes = blocks["positions"], blocks["fluxes"]
+        numbers["separation"] = float(np.hypot(*(positions[1] - positions[0]))) / BIN
+        numbers["ratio"] = float(fluxes.min() / fluxes.max())
+    return numbers
 
 
 def figure(case, data, comparison, path):
@@ -177,8 +185,8 @@ def figure(case, data, comparison, path):
     except ImportError:
         print("matplotlib not installed: no figure (pip install matplotlib to get one)")
         return None
-    model = comparison.models["binary"]
-    x = comparison.fits["binary"].x
+    model = comparison.models[case.kind]
+    x = comparison.fits[case.kind].x
     fitted = case.aligned(model.unpack(x)["wavefront"])
     true = np.tensordot(case.truth, case.basis, axes=1)
     outside = case.pupil == 0
@@ -186,12 +194,12 @@ def figure(case, data, comparison, path):
     fig, axes = plt.subplots(2, 4, figsize=(15, 7.5), layout="constrained")
     panels = [(case.pupil, "segmented aperture", "gray"),
               (np.ma.masked_where(outside, true), "true wavefront (waves)", "RdBu_r"),
-              (np.ma.masked_where(outside, fitted), "binary fit's wavefront (waves;\n"
+              (np.ma.masked_where(outside, fitted), f"{case.kind} fit's wavefront (waves;\n"
                "global piston, tip, tilt aligned)", "RdBu_r"),
               (np.ma.masked_where(outside, fitted - true), "difference (waves)", "RdBu_r")]
     for plane, defocus in enumerate(DEFOCUS):
         panels.append((data[plane], f"counts, defocus {defocus:+.1f} wave", "magma"))
-    panels.append((images[1], "binary model, in focus", "magma"))
+    panels.append((images[1], f"{case.kind} model, in focus", "magma"))
     for axis, (image, title, cmap) in zip(axes.flat, panels, strict=True):
         shown = axis.imshow(image, origin="lower", cmap=cmap)
         axis.set_title(title, fontsize=10)
@@ -215,6 +223,9 @@ def main(argv=None):
                         help="noise draws to fit; more than 1 prints how often each "
                              "hypothesis was chosen (1)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the aberration and noise")
+    parser.add_argument("--truth", choices=("binary", "single"), default="binary",
+                        help="the true scene: the close binary, or one star of the same "
+                             "peak (binary)")
     parser.add_argument("--out", default="examples-out", help="folder of the figure")
     parser.add_argument("--quick", action="store_true",
                         help="a 16-pixel pupil and a shorter scene fit: for tests")
@@ -223,7 +234,7 @@ def main(argv=None):
         args.size = 16
     lbfgs_iterations = 100 if args.quick else 300
     started = time.perf_counter()
-    case = Case(args.size, args.seed)
+    case = Case(args.size, args.seed, "binary" if args.truth == "binary" else "point")
     rng = np.random.default_rng(args.seed + 1000)
     print(f"segmented aperture: {case.basis.shape[0] // 3 + 1} hexagonal segments, "
           f"{case.basis.shape[0]} modes (piston/tip/tilt), true aberration "
@@ -232,8 +243,9 @@ def main(argv=None):
     print(f"{len(DEFOCUS)} planes at defocus {', '.join(f'{d:+.1f}' for d in DEFOCUS)} waves; "
           f"wavelengths {', '.join(f'{w:g}' for w in WAVELENGTHS)}; bin {BIN} (pixels twice "
           f"too coarse); {case.shape[1]}x{case.shape[2]} detector pixels")
-    print(f"truth: a binary, separation {SEPARATION} detector pixels, flux ratio {RATIO}, "
-          f"peak {PEAK:.0e} counts, background {BACKGROUND} counts/pixel")
+    what = (f"a binary, separation {SEPARATION} detector pixels, flux ratio {RATIO}"
+            if case.kind == "binary" else "a single star")
+    print(f"truth: {what}, peak {PEAK:.0e} counts, background {BACKGROUND} counts/pixel")
 
     chosen, rows = [], []
     for draw in range(args.draws):
@@ -247,9 +259,10 @@ def main(argv=None):
             print(f"backend: {case.backend}; fits in {time.perf_counter() - t0:.1f} s")
             print(comparison)
             print(f"chosen by BIC: {comparison.chosen}")
-            print(f"binary: separation {numbers['separation']:.3f} detector pixels (true "
-                  f"{SEPARATION}, error {abs(numbers['separation'] - SEPARATION):.3f}), flux "
-                  f"ratio {numbers['ratio']:.3f} (true {RATIO})")
+            if case.kind == "binary":
+                print(f"binary: separation {numbers['separation']:.3f} detector pixels (true "
+                      f"{SEPARATION}, error {abs(numbers['separation'] - SEPARATION):.3f}), "
+                      f"flux ratio {numbers['ratio']:.3f} (true {RATIO})")
             print(f"aberrations: RMS error {numbers['start']:.4f} -> "
                   f"{numbers['aberration']:.4f} waves (lambda/{1 / numbers['aberration']:.0f})")
             out = Path(args.out)
@@ -258,16 +271,20 @@ def main(argv=None):
             if path is not None:
                 print(f"wrote {path}")
         else:
-            print(f"draw {draw + 1}: chosen {comparison.chosen}, separation "
-                  f"{numbers['separation']:.3f}, ratio {numbers['ratio']:.3f}, aberration "
-                  f"error {numbers['aberration']:.4f} waves")
+            pair = (f", separation {numbers['separation']:.3f}, ratio {numbers['ratio']:.3f}"
+                    if case.kind == "binary" else "")
+            print(f"draw {draw + 1}: chosen {comparison.chosen}{pair}, aberration error "
+                  f"{numbers['aberration']:.4f} waves")
     if args.draws > 1:
-        right = sum(name == "binary" for name in chosen)
-        separations = np.array([row["separation"] for row in rows])
+        right = sum(name == case.kind for name in chosen)
         aberrations = np.array([row["aberration"] for row in rows])
-        print(f"over {args.draws} draws: binary chosen {right}/{args.draws} "
-              f"({100 * right / args.draws:.0f}%); separation error max "
-              f"{np.abs(separations - SEPARATION).max():.3f} pixels; aberration error max "
+        pair = ""
+        if case.kind == "binary":
+            separations = np.array([row["separation"] for row in rows])
+            pair = (f"; separation error max {np.abs(separations - SEPARATION).max():.3f} "
+                    "pixels")
+        print(f"over {args.draws} draws: {case.kind} chosen {right}/{args.draws} "
+              f"({100 * right / args.draws:.0f}%){pair}; aberration error max "
               f"{aberrations.max():.4f} waves")
     print(f"done in {time.perf_counter() - started:.1f} s")
     return 0

@@ -104,3 +104,9 @@ def test_motivating_case(tmp_path):
         assert (tmp_path / "motivating_case.png").stat().st_size > 0
     else:
         assert "matplotlib not installed" in out
+
+
+def test_motivating_case_with_one_star_chooses_one(tmp_path):
+    out = _run("motivating_case.py", "--quick", "--truth", "single", "--out", str(tmp_path))
+    assert "chosen by BIC: point" in out
+    assert _number(r"aberrations: RMS error [\d.]+ -> ([\d.]+) waves", out) <= 0.02
