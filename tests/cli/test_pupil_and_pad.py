@@ -212,3 +212,20 @@ def test_a_pupil_file_over_the_size_limit_is_refused_unread(tmp_path, monkeypatc
     monkeypatch.setenv("PHASEGRAD_MAX_INPUT_VALUES", "100")
     with pytest.raises(DataError, match="declares 256 values, more than the limit"):
         read_pupil(tmp_path / "pupil.npy")
+
+
+def test_undersampled_images_with_bin(tmp_path, capsys):
+    # pixels twice too coarse: a 16-pixel pupil at pad 2 on a 32-pixel grid, 16 x 16 pixels
+    n = 16
+    pupil = pg.circular_pupil(n)
+    defocus = pg.zernike_basis(1, n, first=4)[0]
+    model = pg.PhaseRetrieval(amplitude=pupil / pupil.sum(),
+                              basis=pg.zernike_basis(MODES, n, first=2),
+                              data=np.zeros((3, n, n)), bin=2,
+                              diversity=np.array(DEFOCUS)[:, None, None] * defocus)
+    data = 1000.0 * model.simulate(TRUTH)
+    code, summary = _retrieve(tmp_path, data, "--bin", "2")
+    assert code == 0, capsys.readouterr().err
+    np.testing.assert_allclose(summary["coefficients_waves"], TRUTH, atol=1e-7)
+    assert summary["options"]["bin"] == 2 and summary["options"]["pupil_size"] == 16
+    assert "bin=2" in summary["model"]
