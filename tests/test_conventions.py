@@ -81,6 +81,7 @@ def test_the_peak_of_an_aberrated_image_is_its_strehl_ratio():
     peak = _image(model, [sigma])[0].max()
     assert peak < 1.0
     assert peak == pytest.approx(math.exp(-(2 * math.pi * sigma) ** 2), rel=5e-3)
+    assert math.exp(-(2 * math.pi * sigma) ** 2) == pytest.approx(0.965, abs=5e-4)  # the page
     apodised = pg.circular_pupil(n) * np.linspace(0.5, 1.0, n)[None, :]
     grey = _model(n, 2 * n, modes=1, first=4, amplitude=apodised)
     assert _image(grey, [0.0])[0].max() == pytest.approx(1.0, abs=1e-12)
@@ -117,6 +118,8 @@ def test_after_binning_the_axis_is_at_a_known_sub_pixel_of_pixel_Nb_over_2(grid,
     assert centroid == pytest.approx(axis, abs=1e-6)
     assert np.unravel_index(np.argmax(binned), binned.shape) == (nb // 2, nb // 2)
     assert (grid // 2) // b == nb // 2
+    # the page's numbers
+    assert (128 // 2 + 0.5) / 2 - 0.5 == 31.75 and (64 // 2 + 0.5) / 4 - 0.5 == 7.625
 
 
 # -- rotated images and the sign of the defocus --------------------------------------------
@@ -187,6 +190,11 @@ def test_noll_defocus_has_peak_to_valley_two_sqrt_three_times_its_rms():
     assert 2 * math.sqrt(3) == pytest.approx(3.4641, abs=1e-4)
 
 
+def dz_pv_check():
+    """PV (waves) of the ray-optics check: dz = 6 mm at F/20, 0.64 um."""
+    return 6000.0 / (8 * 20.0**2) / 0.64
+
+
 def test_pad_and_defocus_from_the_optics():
     # The numbers of docs/conventions.md: lambda = 0.64 um, F/20, 5 um pixels.
     wavelength, f_number, pixel = 0.64, 20.0, 5.0
@@ -201,6 +209,8 @@ def test_pad_and_defocus_from_the_optics():
     n = round(256 / measured)
     assert n == 100 and 256 / n == 2.56
     assert abs(256 / n - measured) / measured <= 1 / (2 * n)
+    assert abs(256 / n - measured) / measured == pytest.approx(0.0013, abs=5e-5)  # 0.13%
+    assert dz_pv_check() == pytest.approx(2.930, abs=5e-4)
     # Undersampled x2 (p = lambda F#): the unbinned grid has pad = b lambda F# / p = 2 at b = 2.
     assert 2 * wavelength * f_number / (wavelength * f_number) == 2
     # A focus shift of 2 mm: PV = dz / (8 F#^2), RMS = PV / (2 sqrt 3)
