@@ -16,7 +16,14 @@ set ``PHASEGRAD_THREADS_AFTER_FORK=1`` to allow it at your own risk.
 FFTW. The core makes each FFTW plan once (per shape, batch, precision, direction, thread count,
 planner effort and buffer alignment) and keeps it: ``set_planner_effort``,
 ``cached_plan_count``, ``clear_plan_cache``; ``export_wisdom``/``import_wisdom`` carry FFTW's
-planning knowledge across processes, so ``"measure"`` planning is paid once.
+planning knowledge across processes, so ``"measure"`` planning is paid once; the per-user
+wisdom cache (``wisdom_cache_path``) does that by itself: it is read when the core loads and
+written at exit when new plans were made (``PHASEGRAD_WISDOM_CACHE=0`` turns it off).
+
+Other libraries' thread pools. ``single_threaded_blas()`` (a context manager and decorator)
+keeps BLAS on one thread while it is active: phasegrad's solvers and commands run under it, so
+OpenBLAS's idle workers, which spin, do not take the cores from phasegrad's OpenMP threads. The
+setting is restored on exit; ``PHASEGRAD_LIMIT_BLAS=0`` turns it off.
 
 OpenMP. ``openmp_policy()`` says which OpenMP wait policy the core's threads run under (see
 ``phasegrad.native``: set with ``PHASEGRAD_OMP_POLICY``, ``OMP_WAIT_POLICY`` or
@@ -39,8 +46,9 @@ from .arguments.validate import environment_count, positive_int
 
 __all__ = [
     "MAX_THREADS", "WISDOM_MAX_BYTES", "cached_plan_count", "clear_plan_cache", "export_wisdom",
-    "get_num_threads", "get_planner_effort", "import_wisdom", "openmp_policy", "set_num_threads",
-    "set_planner_effort", "threads",
+    "get_num_threads", "get_planner_effort", "import_wisdom", "load_wisdom_cache", "openmp_policy",
+    "save_wisdom_cache", "set_num_threads", "set_planner_effort", "single_threaded_blas",
+    "threads", "wisdom_cache_path",
 ]
 
 _local = threading.local()
@@ -260,6 +268,200 @@ def import_wisdom(path, max_bytes=None):
         raise ValueError(f"FFTW rejected the wisdom in {name!r} (written by "
                          f"{record.get('fftw_version', 'an unknown FFTW')}, this is "
                          f"{core.fftw_version()})")
+
+
+# ---------------------------------------------------------------------------- the wisdom cache
+
+_cache = {"loaded": None, "registered": False}
+
+
+def _cpu_key():
+    """A short hash of what decides FFTW's timings: the machine type, the CPU model and its
+    instruction-set flags (Linux's /proc/cpuinfo; the platform's processor name elsewhere)."""
+    import hashlib
+    import platform
+
+    parts = [platform.machine(), platform.processor()]
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            for line in info:
+                key = line.split(":", 1)[0].strip()
+                if key in ("model name", "flags", "Features", "CPU part"):
+                    parts.append(line.strip())
+                elif not line.strip() and len(parts) > 2:
+                    break  # the first processor's block is enough
+    except OSError:
+        pass
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+def wisdom_cache_path():
+    """The per-user FFTW wisdom cache file, or None when the cache is switched off.
+
+    ``$XDG_CACHE_HOME/phasegrad/`` (``~/.cache/phasegrad/`` by default), one file per FFTW
+    version and CPU (model and instruction-set flags), e.g.
+    ``fftw-wisdom-fftw-3.3.10-sse2-avx-1a2b3c4d5e6f.json``. FFTW's wisdom records each plan
+    with its thread count, so one file serves every count. ``PHASEGRAD_WISDOM_CACHE=0`` (or
+    ``off``) switches the cache off. Loads the core (for FFTW's version).
+    """
+    import pathlib
+    import re
+
+    setting = os.environ.get("PHASEGRAD_WISDOM_CACHE", "1").strip().lower()
+    if setting in ("0", "off", "no", "false"):
+        return None
+    if setting not in ("1", "on", "yes", "true", ""):
+        raise ValueError(f"PHASEGRAD_WISDOM_CACHE must be 1 or 0; got {setting!r}")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    version = re.sub(r"[^A-Za-z0-9.+-]", "_", _core().fftw_version())
+    return pathlib.Path(base) / "phasegrad" / f"fftw-wisdom-{version}-{_cpu_key()}.json"
+
+
+def _cache_path():
+    """``wisdom_cache_path()``, or None with a warning when its setting is not understood."""
+    try:
+        return wisdom_cache_path()
+    except ValueError as error:
+        _cache_warning(f"the FFTW wisdom cache is off: {error}")
+        return None
+
+
+def _cache_warning(message):
+    import warnings
+
+    warnings.warn(f"phasegrad: {message}", RuntimeWarning, stacklevel=3)
+
+
+def _owned_regular_file(path):
+    """Why ``path`` must not be read as this user's cache, or None when it may."""
+    import stat
+
+    info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file"
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return "owned by another user"
+    return None
+
+
+def load_wisdom_cache():
+    """Import the wisdom cache (``wisdom_cache_path()``) when it exists; returns whether it did.
+
+    Called when the compiled core loads. The file is not trusted blindly: it must be a regular
+    file owned by this user, and passes ``import_wisdom``'s checks (size, JSON, FFTW's own
+    parser); anything else is ignored with a ``RuntimeWarning`` naming it, never an error. At
+    exit, ``save_wisdom_cache`` writes the cache back when plans were made meanwhile.
+    """
+    path = _cache_path()
+    if path is None:
+        return False
+    if not _cache["registered"]:
+        import atexit
+
+        atexit.register(_save_at_exit)
+        _cache["registered"] = True
+    loaded = False
+    try:
+        refusal = _owned_regular_file(path)
+        if refusal:
+            _cache_warning(f"ignoring the FFTW wisdom cache {path}: {refusal}")
+        else:
+            import_wisdom(path)
+            loaded = True
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as error:
+        _cache_warning(f"ignoring the FFTW wisdom cache {path}: {error}")
+    _cache["loaded"] = _core().export_wisdom()
+    return loaded
+
+
+def save_wisdom_cache():
+    """Write FFTW's wisdom to the cache when it grew since the cache was read; returns whether
+    it wrote. What another process added to the file meanwhile is read first and kept. The
+    write is atomic (a temporary file renamed over the cache); the directory is made private
+    (mode 0700) when it is created. Errors are ``RuntimeWarning``s, not exceptions."""
+    path = _cache_path()
+    if path is None or _core().export_wisdom() == _cache["loaded"]:
+        return False
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.exists() and not _owned_regular_file(path):
+            with contextlib.suppress(OSError, ValueError):
+                import_wisdom(path)
+        export_wisdom(path)
+    except OSError as error:
+        _cache_warning(f"could not write the FFTW wisdom cache {path}: {error}")
+        return False
+    _cache["loaded"] = _core().export_wisdom()
+    return True
+
+
+def _save_at_exit():
+    with contextlib.suppress(Exception):  # never a traceback at interpreter exit
+        save_wisdom_cache()
+
+
+# -------------------------------------------------------------- other libraries' thread pools
+
+_pools_lock = threading.Lock()
+_pools = {"controller": None}
+
+
+def _blas_limit_enabled():
+    value = os.environ.get("PHASEGRAD_LIMIT_BLAS", "1").strip().lower()
+    if value not in ("0", "1", "off", "on", "no", "yes", "false", "true", ""):
+        raise ValueError(f"PHASEGRAD_LIMIT_BLAS must be 1 or 0; got {value!r}")
+    return value not in ("0", "off", "no", "false")
+
+
+def _pool_controller():
+    with _pools_lock:
+        if _pools["controller"] is None:
+            import scipy.linalg  # noqa: F401 (SciPy's own BLAS, loaded with it)
+            from threadpoolctl import ThreadpoolController
+
+            _pools["controller"] = ThreadpoolController()
+        return _pools["controller"]
+
+
+class single_threaded_blas(contextlib.ContextDecorator):  # noqa: N801 (a function to users)
+    """Keep BLAS (OpenBLAS, MKL, BLIS: every BLAS loaded in the process) on one thread inside
+    the block or the decorated function, and restore the previous setting afterwards.
+
+    Why: OpenBLAS's idle workers spin for a while after each BLAS call, and SciPy's L-BFGS-B,
+    ``numpy`` products and the broadband model's MFTs call BLAS between or inside phasegrad's
+    OpenMP kernels. On a busy machine the two pools then take the cores from each other
+    (measured figures: docs/threads-and-fftw.md). phasegrad's solvers (``pg.optimize``) and
+    the computing CLI commands run under this; wrap your own loop around a model the same
+    way::
+
+        with pg.config.single_threaded_blas():
+            scipy.optimize.minimize(model.fun_and_jac, x0, jac=True, method="L-BFGS-B")
+
+    Blocks nest (each restores what it found). Run it in the thread that calls the solver:
+    how OpenBLAS shares its thread count between Python threads differs between its versions
+    (with 0.3.30 a count set in one thread was not seen by another). It uses
+    threadpoolctl; the libraries are found when it is first used (a BLAS loaded later by another
+    package is not limited). ``PHASEGRAD_LIMIT_BLAS=0`` makes it do nothing. Entering and
+    leaving cost about 12 us.
+    """
+
+    def __enter__(self):
+        limiter = None
+        if _blas_limit_enabled():
+            limiter = _pool_controller().limit(limits=1, user_api="blas")
+        stack = getattr(_local, "blas_limits", None)
+        if stack is None:
+            stack = _local.blas_limits = []
+        stack.append(limiter)
+        return self
+
+    def __exit__(self, *exc):
+        limiter = _local.blas_limits.pop()
+        if limiter is not None:
+            limiter.restore_original_limits()
+        return False
 
 
 # ------------------------------------------------------------------------------------- OpenMP

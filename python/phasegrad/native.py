@@ -91,6 +91,15 @@ def _load():
 core, OPENMP_POLICY = _load()
 
 
+def _load_wisdom_cache():
+    from .config import load_wisdom_cache
+
+    load_wisdom_cache()
+
+
+_load_wisdom_cache()
+
+
 def contiguous(x):
     """``x`` itself when it is C-contiguous and aligned, else a C-contiguous, aligned copy.
 

@@ -127,3 +127,13 @@ def test_fisher_covers_every_block(metric):
     J = np.stack(columns, axis=1)
     expected = J.T @ (J / model.simulate(x).ravel()[:, None])
     np.testing.assert_allclose(fisher, expected, rtol=1e-5, atol=1e-8 * np.abs(expected).max())
+
+
+def test_fisher_takes_the_models_read_noise_by_default():
+    amplitude, basis = optics()
+    data = np.random.default_rng(3).poisson(binary_images(scale=1e3)).astype(np.float64)
+    model = pg.PhaseRetrieval(amplitude, basis, data, pad=PAD, diversity=through_focus(),
+                              metric="poisson", read_noise=2.0, backend="reference")
+    x = model.pack(A_TRUE)
+    np.testing.assert_array_equal(model.fisher(x), model.fisher(x, read_noise=2.0))
+    assert not np.array_equal(model.fisher(x), model.fisher(x, read_noise=0.0))

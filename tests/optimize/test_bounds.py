@@ -85,3 +85,15 @@ def test_bad_bounds_are_refused():
     model.bounds = (np.zeros(3), np.ones(3))
     with pytest.raises(ValueError, match="2 lower and 2 upper"):
         pg.optimize.levenberg_marquardt(model, [0.0, 0.0])
+
+
+def test_infinite_bounds_change_nothing():
+    """A model whose bounds are all infinite (a PhaseRetrieval without bounded blocks) runs
+    exactly as one without the attribute."""
+    bounded = Rosenbrock()
+    free = Rosenbrock()
+    free.bounds = None
+    bounded.bounds = (np.full(2, -np.inf), np.full(2, np.inf))
+    for solve in (pg.optimize.levenberg_marquardt, pg.optimize.lbfgs):
+        a, b = solve(bounded, [-1.2, 1.0]), solve(free, [-1.2, 1.0])
+        assert np.array_equal(a.x, b.x) and np.array_equal(a.history, b.history)

@@ -28,11 +28,13 @@ double frequency_of(std::size_t i, std::size_t grid) {
 // [sqrt(2)/2, sqrt(2)) by bit operations, log(m) = f - (f^2/2 - s (f^2/2 + R(s^2))) with f =
 // m - 1, s = f / (2 + f) and R fdlibm's polynomial of log (within an ulp or two of libm).
 // Other x give garbage; the callers redo them with std::log.
-inline double log_normal(double x) {
+[[gnu::always_inline]] inline double log_normal(double x) {
   std::uint64_t bits = 0;
   std::memcpy(&bits, &x, sizeof bits);
   const std::uint64_t mantissa = bits & 0x000FFFFFFFFFFFFFull;
-  const std::uint64_t high = mantissa >= 0x6A09E667F3BCDull ? 1 : 0;  // m >= sqrt(2)
+  // m >= sqrt(2), compared as signed (AVX2 has no unsigned 64-bit compare; both < 2^52).
+  const std::uint64_t high =
+      static_cast<std::int64_t>(mantissa) >= std::int64_t{0x6A09E667F3BCD} ? 1 : 0;
   // k as a double without an int64 conversion: (2^52 + biased exponent) - (2^52 + 1023).
   const std::uint64_t exponent_bits = ((bits >> 52) + high) | 0x4330000000000000ull;
   double k = 0;
@@ -52,45 +54,86 @@ inline double log_normal(double x) {
          ((hfsq - (s * (hfsq + r) + k * 1.90821492927058770002e-10)) - f);
 }
 
-// g[j] = u - log(1 + u) for u = (z - zd) / zd, z, zd > 0 (the shifted-Poisson deviance per
-// unit zd): the series near u = 0, else u - log(z / zd); logs outside log_normal's range by
-// libm.
-PHASEGRAD_WIDE_SIMD void deviance_chunk(const double* z, const double* zd, double* g,
-                                        double* ratios, std::size_t count) {
+// The shifted-Poisson pieces of one pixel (docs/imaging-model.md): z = M + s, z_D = max(D + s,
+// 0); the term of E, w [z - z_D - z_D log(z / z_D)] (z where z_D = 0; +inf where z <= 0 <
+// z_D), dE/dM = w (1 - z_D / z), the deviance residual sign(z - z_D) sqrt(term) and dr/dM.
+struct PoissonPixel {
+  double term, bar, residual, slope;
+};
+
+// u - log(1 + u) near u = 0 by its series, sum over m = 2..14 of (-u)^m / m (Horner's rule;
+// within rounding of the sum for |u| < 0.05).
+[[gnu::always_inline]] inline double deviance_series(double u) {
+  double series = 1.0 / 14;
+  series = 1.0 / 13 - u * series;
+  series = 1.0 / 12 - u * series;
+  series = 1.0 / 11 - u * series;
+  series = 1.0 / 10 - u * series;
+  series = 1.0 / 9 - u * series;
+  series = 1.0 / 8 - u * series;
+  series = 1.0 / 7 - u * series;
+  series = 1.0 / 6 - u * series;
+  series = 1.0 / 5 - u * series;
+  series = 1.0 / 4 - u * series;
+  series = 1.0 / 3 - u * series;
+  series = 1.0 / 2 - u * series;
+  return u * u * series;
+}
+
+// One pixel by libm, every case: what the vectorised chunks leave to scalar code.
+PoissonPixel poisson_pixel(double model, double data, double w, double shift) {
+  const double z = model + shift, zd = std::max(data + shift, 0.0);
+  PoissonPixel out{};
+  if (zd == 0) {
+    out.term = w * z;
+    out.bar = w;
+    out.residual = std::sqrt(w * std::max(z, 0.0));
+    out.slope = out.residual > 0 ? w / (2 * out.residual) : 0.0;
+  } else if (z <= 0) {
+    out.term = std::numeric_limits<double>::infinity();
+    out.bar = std::numeric_limits<double>::quiet_NaN();
+    out.residual = -std::numeric_limits<double>::infinity();
+    out.slope = std::numeric_limits<double>::quiet_NaN();
+  } else {
+    const double u = (z - zd) / zd;
+    const double g = std::abs(u) < 0.05 ? deviance_series(u) : u - std::log1p(u);
+    out.term = w * zd * g;
+    out.bar = w * (1 - zd / z);
+    const double magnitude = std::sqrt(out.term);
+    out.residual = u < 0 ? -magnitude : magnitude;
+    out.slope = out.residual != 0 ? w * u / ((1 + u) * 2 * out.residual)
+                                  : std::sqrt(w / (2 * zd));
+  }
+  return out;
+}
+
+constexpr std::size_t kPoissonChunk = 256;
+
+// The pieces of up to kPoissonChunk pixels, branch-free for z, z_D > 0 with z / z_D in
+// log_normal's range (u - log(1 + u) = u - log(z / z_D) there, by the series near 0); the
+// caller redoes the other pixels (unusual_pixel) with poisson_pixel.
+// (The square roots of the residuals are taken after, by the caller: libm's sqrt may set
+// errno, which keeps a loop from vectorising.)
+PHASEGRAD_WIDE_SIMD void poisson_chunk(const double* model, const double* data,
+                                       const double* weight, double shift, double* term,
+                                       double* bar, double* ratios, std::size_t count) {
 #pragma omp simd
   for (std::size_t j = 0; j < count; ++j) {
-    const double ratio = z[j] / zd[j], u = ratio - 1.0;
+    const double z = model[j] + shift, zd = std::max(data[j] + shift, 0.0);
+    const double safe = zd > 0 ? zd : 1.0, ratio = z / safe, u = ratio - 1.0;
+    const double g = std::abs(u) < 0.05 ? deviance_series(u) : u - log_normal(ratio);
+    const double w = weight[j];
+    term[j] = w * safe * g;
+    bar[j] = w * u / ratio;  // w (1 - z_D / z)
     ratios[j] = ratio;
-    // sum over m = 2..14 of (-u)^m / m, by Horner's rule.
-    double series = 1.0 / 14;
-    series = 1.0 / 13 - u * series;
-    series = 1.0 / 12 - u * series;
-    series = 1.0 / 11 - u * series;
-    series = 1.0 / 10 - u * series;
-    series = 1.0 / 9 - u * series;
-    series = 1.0 / 8 - u * series;
-    series = 1.0 / 7 - u * series;
-    series = 1.0 / 6 - u * series;
-    series = 1.0 / 5 - u * series;
-    series = 1.0 / 4 - u * series;
-    series = 1.0 / 3 - u * series;
-    series = 1.0 / 2 - u * series;
-    g[j] = std::abs(u) < 0.05 ? u * u * series : u - log_normal(ratio);
   }
 }
-void deviance_series_or_log(const double* z, const double* zd, double* g, std::size_t count) {
-  constexpr std::size_t kMost = 256;
-  alignas(64) double ratios[kMost];
-  for (std::size_t j0 = 0; j0 < count; j0 += kMost) {
-    const std::size_t chunk = std::min(kMost, count - j0);
-    deviance_chunk(z + j0, zd + j0, g + j0, ratios, chunk);
-    for (std::size_t j = 0; j < chunk; ++j) {
-      const double ratio = ratios[j];
-      if (!(ratio >= 2.2250738585072014e-308 && ratio <= 1.7976931348623157e308)) {
-        g[j0 + j] = (ratio - 1.0) - std::log(ratio);  // subnormal, zero, inf, nan: libm's
-      }
-    }
-  }
+
+// Whether poisson_chunk's pixel j needs poisson_pixel: z_D = 0, z <= 0, or a ratio outside
+// log_normal's range (the test, outside the vectorised loop, would keep it from vectorising).
+inline bool unusual_pixel(double model, double data, double shift, double ratio) {
+  return !(data + shift > 0 && model + shift > 0 && ratio >= 2.2250738585072014e-308 &&
+           ratio <= 1.7976931348623157e308);
 }
 
 }  // namespace
@@ -422,34 +465,25 @@ double FusedImaging<T>::metric_plane(std::size_t plane, bool gradient) {
     }
     return energy;
   }
-  // Poisson: in chunks, z and z_D, then the deviance parts u - log(1 + u) (vectorised), then
-  // the sums.
-  constexpr std::size_t kChunk = 256;
-  alignas(64) double z[kChunk], zd[kChunk], g[kChunk];
-  for (std::size_t d0 = 0; d0 < count; d0 += kChunk) {
-    const std::size_t chunk = std::min(kChunk, count - d0);
+  // Poisson: in chunks, the pieces of every pixel vectorised, the unusual ones again by libm.
+  alignas(64) double model_in[kPoissonChunk], data_in[kPoissonChunk], weight_in[kPoissonChunk];
+  alignas(64) double term[kPoissonChunk], bar[kPoissonChunk], ratios[kPoissonChunk];
+  for (std::size_t d0 = 0; d0 < count; d0 += kPoissonChunk) {
+    const std::size_t chunk = std::min(kPoissonChunk, count - d0);
     for (std::size_t j = 0; j < chunk; ++j) {
-      z[j] = models[d0 + j] + shift;
-      const double value = std::max(static_cast<double>(data[d0 + j]) + shift, 0.0);
-      zd[j] = value > 0 ? value : 1.0;  // a stand-in where z_D = 0 (not used)
+      model_in[j] = models[d0 + j];
+      data_in[j] = static_cast<double>(data[d0 + j]);
+      weight_in[j] = weights ? static_cast<double>(weights[d0 + j]) : 1.0;
     }
-    deviance_series_or_log(z, zd, g, chunk);
+    poisson_chunk(model_in, data_in, weight_in, shift, term, bar, ratios, chunk);
     for (std::size_t j = 0; j < chunk; ++j) {
-      const std::size_t d = d0 + j;
-      const double w = weights ? static_cast<double>(weights[d]) : 1.0;
-      const double value = std::max(static_cast<double>(data[d]) + shift, 0.0);
-      double bar = 0;
-      if (value == 0) {
-        energy += w * z[j];
-        bar = w;
-      } else if (z[j] <= 0) {
-        energy = std::numeric_limits<double>::infinity();
-        bar = std::numeric_limits<double>::quiet_NaN();
-      } else {
-        energy += w * value * g[j];
-        bar = w * (1 - value / z[j]);
+      if (unusual_pixel(model_in[j], data_in[j], shift, ratios[j])) {
+        const PoissonPixel pixel = poisson_pixel(model_in[j], data_in[j], weight_in[j], shift);
+        term[j] = pixel.term;
+        bar[j] = pixel.bar;
       }
-      if (gradient) bars[d] = bar;
+      energy += term[j];
+      if (gradient) bars[d0 + j] = bar[j];
     }
   }
   return energy;
@@ -472,36 +506,32 @@ void FusedImaging<T>::residual_plane(std::size_t plane, double* r, bool slope) {
     }
     return;
   }
-  constexpr std::size_t kChunk = 256;
-  alignas(64) double z[kChunk], zd[kChunk], g[kChunk];
-  for (std::size_t d0 = 0; d0 < count; d0 += kChunk) {
-    const std::size_t chunk = std::min(kChunk, count - d0);
+  alignas(64) double model_in[kPoissonChunk], data_in[kPoissonChunk], weight_in[kPoissonChunk];
+  alignas(64) double term[kPoissonChunk], bar[kPoissonChunk], ratios[kPoissonChunk];
+  for (std::size_t d0 = 0; d0 < count; d0 += kPoissonChunk) {
+    const std::size_t chunk = std::min(kPoissonChunk, count - d0);
     for (std::size_t j = 0; j < chunk; ++j) {
-      z[j] = models[d0 + j] + shift;
-      const double value = std::max(static_cast<double>(data[d0 + j]) + shift, 0.0);
-      zd[j] = value > 0 ? value : 1.0;  // a stand-in where z_D = 0 (not used)
+      model_in[j] = models[d0 + j];
+      data_in[j] = static_cast<double>(data[d0 + j]);
+      weight_in[j] = weights ? static_cast<double>(weights[d0 + j]) : 1.0;
     }
-    deviance_series_or_log(z, zd, g, chunk);
+    poisson_chunk(model_in, data_in, weight_in, shift, term, bar, ratios, chunk);
     for (std::size_t j = 0; j < chunk; ++j) {
-      const std::size_t d = d0 + j;
-      const double w = weights ? static_cast<double>(weights[d]) : 1.0;
-      const double value = std::max(static_cast<double>(data[d]) + shift, 0.0);
       double residual = 0, derivative = 0;
-      if (value == 0) {
-        residual = std::sqrt(w * std::max(z[j], 0.0));
-        derivative = residual > 0 ? w / (2 * residual) : 0.0;
-      } else if (z[j] <= 0) {
-        residual = -std::numeric_limits<double>::infinity();
-        derivative = std::numeric_limits<double>::quiet_NaN();
+      if (unusual_pixel(model_in[j], data_in[j], shift, ratios[j])) {
+        const PoissonPixel pixel = poisson_pixel(model_in[j], data_in[j], weight_in[j], shift);
+        residual = pixel.residual;
+        derivative = pixel.slope;
       } else {
-        const double u = (z[j] - value) / value;
-        const double magnitude = std::sqrt(w * value * g[j]);
+        // r = sign(u) sqrt(term), dr/dM = w u / ((1 + u) 2 r) (sqrt(w / (2 z_D)) at u = 0).
+        const double u = ratios[j] - 1.0, magnitude = std::sqrt(term[j]);
         residual = u < 0 ? -magnitude : magnitude;
-        derivative =
-            residual != 0 ? w * u / ((1 + u) * 2 * residual) : std::sqrt(w / (2 * value));
+        const double zd = data_in[j] + shift;
+        derivative = residual != 0 ? weight_in[j] * u / (ratios[j] * 2 * residual)
+                                   : std::sqrt(weight_in[j] / (2 * zd));
       }
-      if (r) r[d] = residual;
-      if (slope) slopes[d] = derivative;
+      if (r) r[d0 + j] = residual;
+      if (slope) slopes[d0 + j] = derivative;
     }
   }
 }
@@ -716,7 +746,7 @@ void FusedImaging<T>::reverse_plane(std::size_t plane, const ImagingBlocks<T>& b
     const Complex* object =
         cfg_.object == ObjectKind::array ? object_spectrum_.data() : nullptr;
     TransferSums sums;
-    transfer_gradients(plane, grads, sums_needed, object, sums);
+    if (sums_needed || grads.object) transfer_gradients(plane, grads, sums_needed, object, sums);
     multiply_spectra(work_.data(), transfer_.data(), work_.data(), grid_ * half_, true);
     if (grads.shift) {
       grads.shift[2 * plane] += sums.shift_y;

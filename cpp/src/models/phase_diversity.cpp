@@ -98,6 +98,7 @@ int FusedPhaseDiversity<T>::team_size(int threads) const {
 // Plans for `threads`, and a scratch Row per thread (kept between calls).
 template <class T>
 void FusedPhaseDiversity<T>::plan_for(int threads) {
+  if (zeros_.size() < grid_) zeros_.assign(grid_, 0.0);
   while (rows_.size() < static_cast<std::size_t>(threads)) {
     rows_.push_back(std::make_unique<Row>(images_, grid_));
   }
@@ -144,10 +145,10 @@ void FusedPhaseDiversity<T>::otf_pairs(const T* params, int threads) {
   }
 }
 
-// Row y of pass F's forward half: the OTFs S_k from the pairs (Z_p(f) and Z_p(-f)),
-// Q = gamma + sum_k |S_k|^2 and U = sum_k D_k conj(S_k), in double.
+// Row y of pass F's forward half, columns [0, columns): the OTFs S_k from the pairs (Z_p(f)
+// and Z_p(-f)), Q = gamma + sum_k |S_k|^2 and U = sum_k D_k conj(S_k), in double.
 template <class T>
-void FusedPhaseDiversity<T>::wiener_row(std::size_t y, Row& row) const {
+void FusedPhaseDiversity<T>::wiener_row(std::size_t y, std::size_t columns, Row& row) const {
   const std::size_t grid = grid_, pixels = grid * grid, images = images_;
   const std::size_t y_mirror = (grid - y) % grid;
   for (std::size_t p = 0; p < pairs_; ++p) {
@@ -165,7 +166,7 @@ void FusedPhaseDiversity<T>::wiener_row(std::size_t y, Row& row) const {
       b_re[0] = 0.5 * (z[1] + w[1]);
       b_im[0] = 0.5 * (w[0] - z[0]);
 #pragma omp simd
-      for (std::size_t x = 1; x < grid; ++x) {
+      for (std::size_t x = 1; x < columns; ++x) {
         const double zr = z[2 * x], zi = z[2 * x + 1];
         const double wr = w[2 * (grid - x)], wi = w[2 * (grid - x) + 1];
         a_re[x] = 0.5 * (zr + wr);
@@ -175,7 +176,7 @@ void FusedPhaseDiversity<T>::wiener_row(std::size_t y, Row& row) const {
       }
     } else {
 #pragma omp simd
-      for (std::size_t x = 1; x < grid; ++x) {
+      for (std::size_t x = 1; x < columns; ++x) {
         a_re[x] = 0.5 * (z[2 * x] + w[2 * (grid - x)]);
         a_im[x] = 0.5 * (z[2 * x + 1] - w[2 * (grid - x) + 1]);
       }
@@ -184,15 +185,15 @@ void FusedPhaseDiversity<T>::wiener_row(std::size_t y, Row& row) const {
   double* q = row.q.data();
   double* u_re = row.u_re.data();
   double* u_im = row.u_im.data();
-  std::fill(q, q + grid, gamma_);
-  std::fill(u_re, u_re + grid, 0.0);
-  std::fill(u_im, u_im + grid, 0.0);
+  std::fill(q, q + columns, gamma_);
+  std::fill(u_re, u_re + columns, 0.0);
+  std::fill(u_im, u_im + columns, 0.0);
   for (std::size_t k = 0; k < images; ++k) {
     const T* d = reinterpret_cast<const T*>(data_spectra_.data() + k * pixels + y * grid);
     const double* s_re = row.otf_re.data() + k * grid;
     const double* s_im = row.otf_im.data() + k * grid;
 #pragma omp simd
-    for (std::size_t x = 0; x < grid; ++x) {
+    for (std::size_t x = 0; x < columns; ++x) {
       const double dr = d[2 * x], di = d[2 * x + 1], sr = s_re[x], si = s_im[x];
       q[x] += sr * sr + si * si;
       u_re[x] += dr * sr + di * si;
@@ -212,16 +213,21 @@ double FusedPhaseDiversity<T>::value_and_grad(const T* params, T* params_bar, in
   const double gamma = gamma_;
   const double scale = 1.0 / static_cast<double>(pixels);
   const double bar_scale = -2.0 * scale;
+  // Every quantity of pass F is Hermitian (e(-f) = e(f), S_k_bar(-f) = conj(S_k_bar(f))):
+  // the columns [0, N/2] are computed, each other column's e counted twice and its Y written
+  // from its mirror's. Row y writes its own columns [0, N/2] and row -y's (N/2, N): no two
+  // rows write the same element.
+  const std::size_t columns = grid / 2 + 1;
   std::vector<double> row_energy(grid, 0.0);
-  const int team = threads;
   const long long rows = static_cast<long long>(grid);
-#pragma omp parallel num_threads(team) if (team > 1)
+#pragma omp parallel num_threads(threads) if (threads > 1)
   {
     Row& row = *rows_[static_cast<std::size_t>(omp_get_thread_num())];
 #pragma omp for schedule(static)
     for (long long yy = 0; yy < rows; ++yy) {
       const auto y = static_cast<std::size_t>(yy);
-      wiener_row(y, row);
+      const std::size_t y_mirror = (grid - y) % grid;
+      wiener_row(y, columns, row);
       // O = U / Q; e = gamma |O|^2 + sum_k |D_k - O S_k|^2; S_k_bar = -(2/N^2) conj(O) R_k,
       // written over S_k in the scratch rows. O is kept in u.
       double* q = row.q.data();
@@ -229,7 +235,7 @@ double FusedPhaseDiversity<T>::value_and_grad(const T* params, T* params_bar, in
       double* o_im = row.u_im.data();
       double* e = row.energy.data();
 #pragma omp simd
-      for (std::size_t x = 0; x < grid; ++x) {
+      for (std::size_t x = 0; x < columns; ++x) {
         o_re[x] /= q[x];
         o_im[x] /= q[x];
         e[x] = gamma * (o_re[x] * o_re[x] + o_im[x] * o_im[x]);
@@ -239,7 +245,7 @@ double FusedPhaseDiversity<T>::value_and_grad(const T* params, T* params_bar, in
         double* s_re = row.otf_re.data() + k * grid;
         double* s_im = row.otf_im.data() + k * grid;
 #pragma omp simd
-        for (std::size_t x = 0; x < grid; ++x) {
+        for (std::size_t x = 0; x < columns; ++x) {
           const double sr = s_re[x], si = s_im[x], orr = o_re[x], oi = o_im[x];
           const double rr = d[2 * x] - (orr * sr - oi * si);
           const double ri = d[2 * x + 1] - (orr * si + oi * sr);
@@ -248,29 +254,30 @@ double FusedPhaseDiversity<T>::value_and_grad(const T* params, T* params_bar, in
           s_im[x] = bar_scale * (orr * ri - oi * rr);
         }
       }
-      // Y_p = S_2p_bar + i S_2p+1_bar.
+      // Y_p(f) = S_2p_bar + i S_2p+1_bar, and Y_p(-f) = conj(S_2p_bar) + i conj(S_2p+1_bar)
+      // for the columns x in (0, N/2) whose mirror N - x is not computed.
+      const std::size_t inner_end = (grid + 1) / 2;  // columns [1, inner_end) have mirrors
       for (std::size_t p = 0; p < pairs; ++p) {
         T* out = reinterpret_cast<T*>(otfs_bar_.data() + p * pixels + y * grid);
+        T* mirror = reinterpret_cast<T*>(otfs_bar_.data() + p * pixels + y_mirror * grid);
         const double* a_re = row.otf_re.data() + 2 * p * grid;
         const double* a_im = row.otf_im.data() + 2 * p * grid;
-        if (2 * p + 1 < images) {
-          const double* b_re = a_re + grid;
-          const double* b_im = a_im + grid;
+        const bool second = 2 * p + 1 < images;
+        const double* b_re = second ? a_re + grid : zeros_.data();
+        const double* b_im = second ? a_im + grid : zeros_.data();
 #pragma omp simd
-          for (std::size_t x = 0; x < grid; ++x) {
-            out[2 * x] = static_cast<T>(a_re[x] - b_im[x]);
-            out[2 * x + 1] = static_cast<T>(a_im[x] + b_re[x]);
-          }
-        } else {
-#pragma omp simd
-          for (std::size_t x = 0; x < grid; ++x) {
-            out[2 * x] = static_cast<T>(a_re[x]);
-            out[2 * x + 1] = static_cast<T>(a_im[x]);
-          }
+        for (std::size_t x = 0; x < columns; ++x) {
+          out[2 * x] = static_cast<T>(a_re[x] - b_im[x]);
+          out[2 * x + 1] = static_cast<T>(a_im[x] + b_re[x]);
+        }
+        for (std::size_t x = 1; x < inner_end; ++x) {
+          mirror[2 * (grid - x)] = static_cast<T>(a_re[x] + b_im[x]);
+          mirror[2 * (grid - x) + 1] = static_cast<T>(b_re[x] - a_im[x]);
         }
       }
-      double sum = 0;
-      for (std::size_t x = 0; x < grid; ++x) sum += e[x];
+      double sum = e[0];
+      for (std::size_t x = 1; x < inner_end; ++x) sum += 2 * e[x];
+      if (inner_end < columns) sum += e[inner_end];  // the Nyquist column of an even N
       row_energy[y] = sum;
     }
   }
@@ -317,13 +324,18 @@ void FusedPhaseDiversity<T>::estimate_object(const T* params, T* object, int thr
 
   const std::size_t grid = grid_, pixels = grid * grid;
   Complex* spectrum = otfs_bar_.data();
+  // O(-f) = conj(O(f)): the columns [0, N/2] and their mirrors, as in value_and_grad.
+  const std::size_t columns = grid / 2 + 1, inner_end = (grid + 1) / 2;
   Row& row = *rows_[0];
   for (std::size_t y = 0; y < grid; ++y) {
-    wiener_row(y, row);
-    for (std::size_t x = 0; x < grid; ++x) {
-      spectrum[y * grid + x] = Complex(static_cast<T>(row.u_re[x] / row.q[x]),
-                                       static_cast<T>(row.u_im[x] / row.q[x]));
+    wiener_row(y, columns, row);
+    Complex* out = spectrum + y * grid;
+    Complex* mirror = spectrum + ((grid - y) % grid) * grid;
+    for (std::size_t x = 0; x < columns; ++x) {
+      out[x] = Complex(static_cast<T>(row.u_re[x] / row.q[x]),
+                       static_cast<T>(row.u_im[x] / row.q[x]));
     }
+    for (std::size_t x = 1; x < inner_end; ++x) mirror[grid - x] = std::conj(out[x]);
   }
   rows_inverse_.execute(spectrum, spectrum);
   columns_inverse_.execute(spectrum, spectrum);

@@ -77,7 +77,8 @@ def model_and_start(model, x0):
 
 def model_bounds(model, size):
     """``model.bounds`` (when the model has that attribute, not None) as two float64 arrays
-    ``(lower, upper)`` of ``size`` values (-inf/inf where unbounded); None otherwise.
+    ``(lower, upper)`` of ``size`` values (-inf/inf where unbounded); None otherwise, and
+    None when every bound is infinite (the unconstrained solvers run unchanged).
 
     ``ValueError`` for the wrong shapes, NaN, or a lower bound above its upper one.
     """
@@ -95,6 +96,8 @@ def model_bounds(model, size):
                          f"per parameter); got {lower.size} and {upper.size}")
     if np.isnan(lower).any() or np.isnan(upper).any() or np.any(lower > upper):
         raise ValueError("model.bounds must have lower <= upper and no NaN")
+    if np.isneginf(lower).all() and np.isposinf(upper).all():
+        return None
     return lower, upper
 
 

@@ -18,6 +18,8 @@ side by side, with their peak memory; it prints a table and writes ``bench_model
 ``hologram_algorithms``  Adam, L-BFGS-B, GS and WGS on the built-in hologram target
 ``second_order``     jvp, Jacobian and Gauss-Newton costs; L-BFGS-B vs Levenberg-Marquardt vs
                      SciPy's least_squares on a noisy and an ill-conditioned retrieval
+``busy_machine``     BLAS thread fights under load, and a model's first call with and without
+                     the wisdom cache
 ``imaging``          objects, point sources, nuisance blocks and the Poisson metric against
                      the point-source model's value_and_grad
 ``phase_diversity``  the object-eliminated phase-diversity metric: an evaluation, and L-BFGS
@@ -35,7 +37,7 @@ __all__ = ["SUITES", "main"]
 #: the tests read it.
 SUITES = ("models", "ops_fft", "ops_arithmetic", "ops_elementwise", "ops_layout", "threads",
           "openmp_policy", "memory", "foundation", "hologram_algorithms", "second_order",
-          "imaging", "phase_diversity")
+          "busy_machine", "imaging", "phase_diversity")
 
 
 def main(argv=None, *, prog="phasegrad bench"):

@@ -32,6 +32,10 @@ from .options import UsageError, add_quiet_option
 __all__ = ["Parser", "build_parser", "main"]
 
 COMMANDS = (demo, retrieve, hologram, bench, info)
+# The commands that compute: they run with BLAS on one thread (pg.config.single_threaded_blas),
+# so that OpenBLAS's spinning workers do not take the cores from phasegrad's kernels. The
+# benchmark suite is left as users run it: it times other libraries too.
+_COMPUTING = frozenset({"demo", "retrieve", "hologram"})
 
 
 def build_parser():
@@ -68,6 +72,11 @@ def main(argv=None):
         parser.commands[args.command].error(f"unrecognized arguments: {' '.join(rest)}")
     args.passthrough_args = rest
     try:
+        if args.command in _COMPUTING:
+            from ..config import single_threaded_blas
+
+            with single_threaded_blas():
+                return args.run(args)
         return args.run(args)
     except UsageError as error:
         parser.commands[args.command].error(_one_line(error))

@@ -649,7 +649,7 @@ class PhaseRetrieval:
         blocks = self._blocks(x)
         return self._flat(self._impl.gauss_newton_product(blocks, self._dots(v)))
 
-    def fisher(self, x, noise="poisson", read_noise=0.0):
+    def fisher(self, x, noise="poisson", read_noise=None):
         """The Fisher information matrix of the parameters for data of the given noise.
 
         The model images ``M`` are the expected data; the information in pixel ``i`` is
@@ -661,9 +661,11 @@ class PhaseRetrieval:
         - ``noise="gaussian"``: ``var = read_noise^2`` (``read_noise > 0``, a number or an
           array shaped like ``data``).
 
-        Pixels of zero weight are masked: they carry no information. The data's units must
-        be those of the noise (scale counts to photons first). Every free block is a
-        parameter (``parameters``' order). Returns (n_params, n_params)
+        ``read_noise=None`` takes the model's own (``read_noise=``, 0 unless
+        ``metric="poisson"`` was given one). Pixels of zero weight are masked: they carry no
+        information. The data's units must be those of the noise (scale counts to photons
+        first). Every free block is a parameter (``parameters``' order), whatever the metric
+        (dM/dx is the residuals' Jacobian over dr/dM). Returns (n_params, n_params)
         float64; its inverse bounds the covariance of any unbiased estimate (Cramer-Rao, see
         ``cramer_rao``).
         """
@@ -672,6 +674,7 @@ class PhaseRetrieval:
         lsq.dense_size(k, self.data.shape[1] * self.data.shape[2], "Jacobian of one plane",
                        "jvp/vjp products")
         parameters = self._blocks(x)
+        read_noise = self.read_noise if read_noise is None else read_noise
         used = None if self.weights is None else self.weights > 0
         model = self._impl.simulate(parameters).reshape(self.data.shape)
         variance = fi.pixel_variance(model, noise, read_noise, self._data_shape, used)
@@ -697,7 +700,7 @@ class PhaseRetrieval:
             return deviance_slope(model, self.data, self.weights, self.read_noise**2)
         return None if self.weights is None else np.sqrt(self.weights.astype(np.float64))
 
-    def cramer_rao(self, x, noise="poisson", read_noise=0.0):
+    def cramer_rao(self, x, noise="poisson", read_noise=None):
         """The Cramer-Rao lower bound on each parameter's standard deviation.
 
         ``sqrt(diag(F^-1))`` of ``fisher(x, noise, read_noise)``, flat float64 of

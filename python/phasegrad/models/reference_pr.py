@@ -6,11 +6,26 @@ least-squares view the same steps in forward mode (each op's ``op_jvp``). The ch
 once, against a ``Trace`` (``trace.py``), which records the reverse rules or carries the
 tangents. This is the specification the fused kernels are tested against.
 
-The backend interface (both backends): ``blocks`` is a dict with every block the chain uses
-(``"wavefront"``, ``"detector"``, ``"positions"``, ``"fluxes"``, ``"object"``, ``"flux"``,
-``"background"``, ``"shift"``, ``"jitter"``, ``"amplitude"``; None where a block has its
-neutral value), and every method's gradients are a dict of the free blocks
-(``config.free_blocks``), the amplitude's as the effective (n, n) map.
+The backend interface (both backends implement it; ``PhaseRetrieval`` builds the blocks from
+the flat vector and its configuration, and turns the gradients back into a flat vector):
+
+- ``blocks``: a dict with every block the chain uses: ``"wavefront"`` (model dtype, (K,) or
+  (n, n)), ``"detector"`` ((a, b, c) floats or None), ``"positions"`` ((k, 2) float64) and
+  ``"fluxes"`` ((k,) float64) with point sources, ``"object"`` ((S, S) model dtype) with a
+  known or free scene, ``"flux"`` ((P,) float64 or None: all 1), ``"background"`` ((P,)
+  float64 or None: 0), ``"shift"`` ((P, 2) float64 or None: 0), ``"jitter"`` (a float or
+  None: 0) and ``"amplitude"`` ((n, n) model dtype: the effective pupil amplitude, on the
+  support; a backend never sees ``amplitude_basis``). Which are free: ``config.free_blocks``.
+- ``dots``: the tangents of the free blocks, shaped and typed as the blocks (the amplitude's
+  as its (n, n) map, jitter's a float).
+- ``value_and_grad(blocks) -> (E, grads)``, ``vjp(blocks, u) -> grads`` and
+  ``gauss_newton_product(blocks, dots) -> grads``: ``grads`` a dict of the free blocks
+  (wavefront, object and amplitude in the model's dtype, the others float64, jitter a float).
+- ``simulate(blocks)`` -> (P, M, M) model dtype; ``residuals(blocks)`` and
+  ``jvp(blocks, dots)`` -> flat float64 over (P, M, M).
+- ``jacobian_planes(blocks, begin, end)`` -> (n, rows) float64: the transposed Jacobian of
+  planes [begin, end), one row per value of ``config.backend_parameters`` (the flat layout,
+  with a free amplitude as its (n, n) map).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import numpy as np
 from scipy.optimize import Bounds, minimize
 
 from ..arguments import optimize as c
+from ..config import single_threaded_blas
 from ._result import OptimizeResult
 
 __all__ = ["LBFGSResult", "adam", "lbfgs"]
@@ -75,6 +76,7 @@ class _ScaledObjective:
         return float(scaled_cost) * self.scale
 
 
+@single_threaded_blas()
 def lbfgs(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, maxcor=10,
           maxls=40, *, restarts=0):
     """Minimise ``model``'s cost with SciPy's L-BFGS-B on its exact gradient.
@@ -218,6 +220,7 @@ def _lbfgs_run(model, x0, shape, maxiter, options, user_callback, offset):
                        success=bool(found.success)), stopped
 
 
+@single_threaded_blas()
 def adam(model, x0, lr=0.3, iters=100, betas=(0.9, 0.999), eps=1e-8, callback=None):
     """Minimise ``model``'s cost with Adam (Kingma & Ba 2015) on its exact gradient.
 

@@ -26,6 +26,7 @@ from ..arguments import optimize as c
 from ..arguments import validate as v
 from ..arguments.docstrings import amend
 from ..arguments.hologram import hologram_target
+from ..config import single_threaded_blas
 from ._result import OptimizeResult
 
 __all__ = ["gs", "reconstruct", "wgs"]
@@ -144,6 +145,7 @@ _DOC = """
 
 
 @amend(append=_DOC)
+@single_threaded_blas()
 def gs(target, iters=100, phi0=None, seed=0, callback=None):
     """Gerchberg-Saxton for a phase-only hologram: impose sqrt(T) in the reconstruction
     plane, unit amplitude in the hologram plane, keep the phases."""
@@ -151,6 +153,7 @@ def gs(target, iters=100, phi0=None, seed=0, callback=None):
 
 
 @amend(append=_DOC)
+@single_threaded_blas()
 def wgs(target, iters=100, phi0=None, seed=0, callback=None):
     """Weighted Gerchberg-Saxton: GS with amplitude weights that push every target pixel
     toward its share of the light (uniform spot arrays, optical tweezers)."""

@@ -16,6 +16,7 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve, eigh
 
 from ..arguments import least_squares as ls
 from ..arguments import optimize as c
+from ..config import single_threaded_blas
 from ._result import OptimizeResult
 
 __all__ = ["LevenbergMarquardtResult", "levenberg_marquardt"]
@@ -278,8 +279,11 @@ def _residuals(model, x, size):
 
 
 def _projected(x, step, bounds):
-    """The step to the projection of ``x + step`` onto the box ``bounds``."""
-    return np.clip(x + step, *bounds) - x
+    """The step to the projection of ``x + step`` onto the box ``bounds`` (``step`` itself,
+    unrounded, when ``x + step`` is inside)."""
+    trial = x + step
+    inside = np.clip(trial, *bounds)
+    return step if np.array_equal(inside, trial) else inside - x
 
 
 def _moving(x, gradient, bounds):
@@ -299,6 +303,7 @@ def _free_gradient(x, gradient, bounds):
     return gradient if moving is None else np.where(moving, gradient, 0.0)
 
 
+@single_threaded_blas()
 def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e-12,
                         ftol=1e-15, *, method="auto", damping=1e-3, cg_maxiter=100):
     """Minimise ``||r(x)||^2`` by Levenberg-Marquardt on the model's residuals and derivatives.
@@ -482,7 +487,7 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
             step, predicted, _, _ = solver.solve(gradient, lam, _moving(x, gradient, bounds))
         if bounds is not None:
             inside = _projected(x, step, bounds)
-            if not np.array_equal(inside, step):
+            if inside is not step:
                 step, predicted = inside, solver.reduction(inside, gradient)
         nit += 1
         small = np.sqrt(_dot(step, step)) <= xtol * (np.sqrt(_dot(x, x)) + xtol)

@@ -34,6 +34,7 @@ from .. import ops
 from ..arguments import optimize as c
 from ..arguments import validate as v
 from ..arguments.docstrings import amend
+from ..config import single_threaded_blas
 from ._result import OptimizeResult
 
 __all__ = ["error_reduction", "gerchberg_saxton", "hio", "raar"]
@@ -193,6 +194,7 @@ def _sections(extra=""):
 
 
 @amend(append=_sections())
+@single_threaded_blas()
 def error_reduction(magnitudes, support, iters=200, nonnegative=False, x0=None, seed=0,
                     callback=None):
     """Error reduction (Gerchberg-Saxton for Fourier phase retrieval): ``x <- P_S(P_M(x))``.
@@ -210,6 +212,7 @@ gerchberg_saxton = error_reduction
 
 
 @amend(append=_sections(_BETA.format(what="feedback", default=0.9)))
+@single_threaded_blas()
 def hio(magnitudes, support, iters=200, beta=0.9, nonnegative=False, x0=None, seed=0,
         callback=None):
     """Fienup's hybrid input-output: ``x <- y`` where ``y = P_M(x)`` meets the constraints,
@@ -227,6 +230,7 @@ def hio(magnitudes, support, iters=200, beta=0.9, nonnegative=False, x0=None, se
 
 
 @amend(append=_sections(_BETA.format(what="relaxation", default=0.99)))
+@single_threaded_blas()
 def raar(magnitudes, support, iters=200, beta=0.99, nonnegative=False, x0=None, seed=0,
          callback=None):
     """Luke's relaxed averaged alternating reflections:

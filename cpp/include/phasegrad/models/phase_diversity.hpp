@@ -10,8 +10,10 @@
 //   PSFs     I_k (N, N) for every image, packed two to a complex buffer through the ifftshift:
 //            z_p = ifftshift(I_2p) + i ifftshift(I_2p+1) (the last one alone for odd K);
 //   forward  one complex 2-D FFT per pair: Z_p = S_2p + i S_2p+1, the OTFs' pair;
-//   pass F   per frequency f (OpenMP over rows, row sums added in order), in double whatever
-//            T: S_2p = (Z_p(f) + conj(Z_p(-f))) / 2, S_2p+1 = (Z_p(f) - conj(Z_p(-f))) / 2i;
+//   pass F   per frequency f of the columns [0, N/2] (OpenMP over rows, row sums added in
+//            order), in double whatever T (every quantity is Hermitian: the other columns
+//            are their mirrors'): S_2p = (Z_p(f) + conj(Z_p(-f))) / 2,
+//            S_2p+1 = (Z_p(f) - conj(Z_p(-f))) / 2i;
 //            Q = gamma + sum_k |S_k|^2, U = sum_k D_k conj(S_k), O = U / Q;
 //            e(f) = sum_k |D_k - O S_k|^2 + gamma |O|^2 (the residual form: no cancellation);
 //            S_k_bar = -(2 / N^2) conj(O) (D_k - O S_k), packed as Y_p = S_2p_bar + i S_2p+1_bar;
@@ -60,7 +62,7 @@ class FusedPhaseDiversity {
   int team_size(int threads) const;
   void plan_for(int threads);
   void otf_pairs(const T* params, int threads);
-  void wiener_row(std::size_t y, Row& row) const;
+  void wiener_row(std::size_t y, std::size_t columns, Row& row) const;
 
   PhaseRetrievalConfig<T> cfg_;
   std::vector<std::unique_ptr<FusedPhaseRetrieval<T>>> engines_;  // one per image
@@ -72,6 +74,7 @@ class FusedPhaseDiversity {
   Buffer<Complex> otfs_;          // Z_p, (pairs, N, N)
   Buffer<Complex> otfs_bar_;      // Y_p, then their inverse transforms, (pairs, N, N)
   std::vector<std::unique_ptr<Row>> rows_;  // pass F's scratch, one per thread
+  std::vector<double> zeros_;               // N zeros: the missing half of an odd K's last pair
   StridedPlan<T> rows_plan_, columns_, rows_inverse_, columns_inverse_;
   int planned_threads_ = 0;
   std::mutex mutex_;

@@ -1,0 +1,67 @@
+"""pg.config.single_threaded_blas: BLAS on one thread inside phasegrad's solvers, the user's
+setting restored afterwards, nested uses too. (Across Python threads OpenBLAS's own rules decide
+what a thread sees: they differ between its versions, so no test pins them.)"""
+
+import numpy as np
+import pytest
+import scipy.linalg  # noqa: F401 (SciPy's BLAS loaded, so threadpoolctl sees both)
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import phasegrad as pg
+from phasegrad.models.synthetic import make_problem
+
+
+def blas_threads():
+    return sorted({pool["num_threads"] for pool in threadpool_info()
+                   if pool["user_api"] == "blas"})
+
+
+@pytest.fixture
+def two_blas_threads():
+    """Every BLAS on 2 threads for the test (1 would hide a limit that did nothing)."""
+    with threadpool_limits(2, user_api="blas"):
+        assert blas_threads() == [2]
+        yield
+
+
+def test_limits_inside_and_restores(two_blas_threads):
+    with pg.config.single_threaded_blas():
+        assert blas_threads() == [1]
+        with pg.config.single_threaded_blas():
+            assert blas_threads() == [1]
+        assert blas_threads() == [1]  # the outer block is still running
+    assert blas_threads() == [2]
+
+
+def test_restores_after_an_exception(two_blas_threads):
+    with pytest.raises(RuntimeError), pg.config.single_threaded_blas():
+        raise RuntimeError("inside")
+    assert blas_threads() == [2]
+
+
+def test_solvers_run_under_it(two_blas_threads):
+    model, truth, _, _ = make_problem(size=16, modes=5, planes=2)
+    during = []
+
+    def callback(iteration, x, cost):
+        during.append(blas_threads())
+
+    x0 = np.zeros(model.n_params)
+    pg.optimize.lbfgs(model, x0, maxiter=2, callback=callback)
+    pg.optimize.levenberg_marquardt(model, x0, maxiter=2, callback=callback)
+    pg.optimize.adam(model, x0, iters=2, callback=callback)
+    assert during and all(seen == [1] for seen in during)
+    assert blas_threads() == [2]
+
+
+def test_switched_off_by_the_environment(two_blas_threads, monkeypatch):
+    monkeypatch.setenv("PHASEGRAD_LIMIT_BLAS", "0")
+    with pg.config.single_threaded_blas():
+        assert blas_threads() == [2]
+
+
+def test_bad_environment_value(monkeypatch):
+    monkeypatch.setenv("PHASEGRAD_LIMIT_BLAS", "sometimes")
+    with pytest.raises(ValueError, match="PHASEGRAD_LIMIT_BLAS"), \
+            pg.config.single_threaded_blas():
+        pass
