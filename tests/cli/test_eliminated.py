@@ -58,6 +58,8 @@ def test_eliminated_recovers_the_aberration_and_the_scene(tmp_path, capsys):
     assert summary["object"]["file"] == "object.npy"
     assert summary["object"]["regularization"] == 1e-10
     assert summary["options"]["object"] == "eliminated"
+    assert summary["options"]["method"] == "lbfgs" and summary["method"] == "L-BFGS-B"
+    assert summary["options"]["maxiter"] == 500
     estimate = np.load(out / "object.npy")
     assert estimate.shape == scene.shape
     correlation = np.corrcoef(estimate.ravel(), scene.ravel())[0, 1]

@@ -132,6 +132,10 @@ def settle_options(args):
                              f"Nyquist-sampled images, linear detector): {', '.join(given)} "
                              "cannot be used with it")
         return "linear"
+    if kind == "auto" and args.metric != "poisson":
+        raise UsageError("--object auto compares likelihoods: it needs --metric poisson and "
+                         "photon counts (the sse metric's likelihood would assume pixels of "
+                         "unit variance)")
     detector = args.detector or ("quadratic" if kind == "point" else "linear")
     if detector == "quadratic" and kind != "point":
         raise UsageError(f"--object {kind} needs --detector linear: the quadratic detector's "
@@ -165,16 +169,16 @@ def run(args):
     stack, stored_defocus = read_stack(args.psfs)
     pupil = read_pupil(args.pupil) if args.pupil is not None else None
     defocus = args.defocus if args.defocus is not None else stored_defocus
-    maxiter = iteration_budget(args.method, args.maxiter)
+    # the object-eliminated metric has no residuals: always L-BFGS-B
+    maxiter = iteration_budget("lbfgs" if kind == "eliminated" else args.method, args.maxiter)
     if kind == "eliminated":
         from .eliminated import solve_eliminated
 
-        with Progress(None, "L-BFGS-B", quiet=args.quiet) as progress:
+        with Progress(maxiter, "L-BFGS-B", quiet=args.quiet) as progress:
             result = solve_eliminated(
                 stack, defocus, pupil_size=args.pupil_size, pad=args.pad,
                 obscuration=args.obscuration, modes=args.modes, pupil=pupil,
-                regularization=args.regularization,
-                maxiter=iteration_budget("lbfgs", args.maxiter), report=progress.line,
+                regularization=args.regularization, maxiter=maxiter, report=progress.line,
                 progress=progress, scene_file=SCENE_OUTPUT)
         problem_defocus = np.asarray(defocus if defocus is not None else [0.0])
     else:
@@ -201,7 +205,8 @@ def run(args):
                     "obscuration": args.obscuration, "modes": args.modes,
                     "detector": detector, "object": kind, "metric": args.metric,
                     "read_noise": args.read_noise, "fit": list(args.fit),
-                    "regularization": args.regularization, "method": args.method,
+                    "regularization": args.regularization,
+                    "method": "lbfgs" if kind == "eliminated" else args.method,
                     "maxiter": maxiter},
         "noll": result.noll, "coefficients_waves": result.coefficients,
         "detector": result.detector, "flux_scale": result.flux_scale,
