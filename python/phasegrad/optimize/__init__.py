@@ -13,7 +13,9 @@ beyond; it returns a ``LevenbergMarquardtResult`` that says whether and why it c
 ``default_target``, ``spot_array_target``, ``reconstruct`` and ``psnr`` set up and score hologram
 problems. ``multiplane_gs`` is (weighted) GS for holograms of several planes (global or
 sequential); ``CameraInTheLoop`` makes a measured image replace the model's intensity in the loss
-(``SimulatedCamera`` stands in for the hardware).
+(``SimulatedCamera`` stands in for the hardware). ``compare_hypotheses`` fits competing models
+of the same data (one star, two stars, an extended object) and chooses by BIC or AIC;
+``fit_pair`` fits two point sources from many starts (``pair_starts``) around one source's fit.
 """
 
 from ._result import OptimizeResult
@@ -21,13 +23,15 @@ from .camera import CameraInTheLoop, SimulatedCamera
 from .gradient import LBFGSResult, adam, lbfgs
 from .holograms import gs, reconstruct, wgs
 from .holograms_planes import multiplane_gs
+from .hypotheses import HypothesisComparison, compare_hypotheses, fit_pair, pair_starts
 from .least_squares import LevenbergMarquardtResult, levenberg_marquardt
 from .projections import error_reduction, gerchberg_saxton, hio, raar
 from .targets import default_target, psnr, spot_array_target
 
 __all__ = [
-    "LBFGSResult", "LevenbergMarquardtResult", "OptimizeResult", "adam", "default_target",
-    "error_reduction", "gerchberg_saxton", "gs", "hio", "lbfgs", "levenberg_marquardt", "psnr",
-    "raar", "reconstruct", "spot_array_target", "wgs",
-    "CameraInTheLoop", "SimulatedCamera", "multiplane_gs",
+    "CameraInTheLoop", "HypothesisComparison", "LBFGSResult", "LevenbergMarquardtResult",
+    "OptimizeResult", "SimulatedCamera", "adam", "compare_hypotheses", "default_target",
+    "error_reduction", "fit_pair", "gerchberg_saxton", "gs", "hio", "lbfgs",
+    "levenberg_marquardt", "multiplane_gs", "pair_starts", "psnr", "raar", "reconstruct",
+    "spot_array_target", "wgs",
 ]
