@@ -76,6 +76,18 @@ def phase_retrieval_grad_matches_the_jax_twin(jax, jnp, pg, problems, twin):
 
 
 @check
+def free_blocks_take_the_flat_vector(jax, jnp, pg, problems, twin):
+    model = problems.nuisance(np.float64)
+    (x,) = problems.start(model)
+    energy, gradient = model.fun_and_jac(x)
+    fn = pg.to_jax(model)
+    for transform in (lambda f: f, jax.jit):
+        value, grad = transform(jax.value_and_grad(fn))(jnp.asarray(x))
+        _close(value, energy, 1e-13, "E with free flux and background")
+        _close(grad, gradient, 1e-13, "gradient with free flux and background")
+
+
+@check
 def hologram_grad_matches_the_jax_twin(jax, jnp, pg, problems, twin):
     model = problems.hologram()
     (phi,) = (jnp.asarray(x) for x in problems.start(model))

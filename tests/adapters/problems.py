@@ -29,6 +29,19 @@ def phase_retrieval(detector="linear", dtype=np.float64, basis=True):
     return model, dict(amplitude=amplitude, basis=modes, data=data, weights=weights)
 
 
+def nuisance(dtype=np.float64):
+    """The phase retrieval with free flux and background: a flat parameter vector x."""
+    amplitude = 0.05 * pg.circular_pupil(N_PUPIL)
+    modes = pg.zernike_basis(N_MODES, N_PUPIL, first=2)
+    fit = ("flux", "background")
+    simulator = pg.PhaseRetrieval(amplitude=amplitude, basis=modes,
+                                  data=np.zeros((2 * N_PUPIL,) * 2), fit=fit)
+    truth = simulator.pack(np.random.default_rng(1).normal(0.0, 0.05, N_MODES), flux=[1.3],
+                           background=[0.01])
+    data = simulator.simulate(truth)
+    return pg.PhaseRetrieval(amplitude=amplitude, basis=modes, data=data.astype(dtype), fit=fit)
+
+
 def hologram(dtype=np.float64, shape=(12, 12)):
     target = np.zeros(shape)
     target[3:7, 4:9] = 1.0
@@ -42,4 +55,6 @@ def start(model, seed=0):
     if isinstance(model, pg.Hologram):
         return (rng.uniform(-np.pi, np.pi, model.shape),)
     a = rng.normal(0.0, 0.05, model.coefficient_shape)
+    if set(model.free_blocks) - {"wavefront", "detector"}:
+        return (model.pack(a, flux=[1.0], background=[0.0]),)
     return (a, np.array([0.0, 1.0, 0.0])) if model.detector == "quadratic" else (a,)

@@ -33,6 +33,7 @@ MODELS = {
     "pr-quadratic": lambda dtype: problems.phase_retrieval("quadratic", dtype)[0],
     "pr-point-by-point": lambda dtype: problems.phase_retrieval("linear", dtype, basis=False)[0],
     "hologram": lambda dtype: problems.hologram(dtype),
+    "pr-nuisance": lambda dtype: problems.nuisance(dtype),
 }
 
 
@@ -46,7 +47,7 @@ def _relative_error(x, y):
     return np.linalg.norm(x - y) / max(np.linalg.norm(y), 1e-300)
 
 
-@pytest.mark.parametrize("name", ["pr-linear", "pr-quadratic", "hologram"])
+@pytest.mark.parametrize("name", ["pr-linear", "pr-quadratic", "hologram", "pr-nuisance"])
 def test_gradcheck_float64(name):
     model = MODELS[name](np.float64)
     fn = pg.to_torch(model)

@@ -44,8 +44,15 @@ class ModelSpec:
 
 
 def model_spec(model):
-    """The ``ModelSpec`` of a ``PhaseRetrieval`` or ``Hologram``; ``TypeError`` otherwise."""
+    """The ``ModelSpec`` of a ``PhaseRetrieval`` or ``Hologram``; ``TypeError`` otherwise.
+
+    A phase retrieval with free blocks beyond the wavefront and the detector (point sources, a
+    free scene, flux, background, shift, jitter, amplitude) takes one argument, the flat vector
+    ``x`` of ``model.pack``, in the model's precision."""
     if isinstance(model, PhaseRetrieval):
+        if set(model.free_blocks) - {"wavefront", "detector"}:
+            # Objects, sources or nuisance blocks: the flat parameter vector (model.pack).
+            return ModelSpec(model, ("x",), ((model.n_params,),), np.dtype(model.dtype))
         if model.detector == "quadratic":
             return ModelSpec(model, ("a", "p"), (tuple(model.coefficient_shape), (3,)),
                              np.dtype(model.dtype))
