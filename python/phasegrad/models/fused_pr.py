@@ -80,7 +80,7 @@ class FusedPhaseRetrieval:
             self._general = kind(
                 cfg.amplitude, cfg.basis, cfg.diversity, cfg.data, cfg.weights, cfg.grid,
                 cfg.bin, cfg.wavelength, list(cfg.wavelengths), list(cfg.band_weights),
-                cfg.window_offset, cfg.metric, float(cfg.read_noise),
+                cfg.window_offset, cfg.metric, float(np.sqrt(cfg.poisson_shift)),
                 _OBJECT_KINDS[cfg.object_kind], int(cfg.object_size or 0), int(cfg.n_sources),
                 bool(cfg.transfer), self._quadratic, list(self._free))
         return self._general

@@ -82,8 +82,14 @@ def configure(model, obj, metric, read_noise, fit, flux, background, shift, jitt
     planes = model.data.shape[0]
     model.metric = v.one_of(metric, "metric", im.METRICS)
     model.read_noise = im.read_noise(read_noise, model.metric)
+    model.poisson_shift = 0.0
     if model.metric == "poisson":
         im.poisson_data(model.data, model.read_noise)
+        # The shift s of the shifted-Poisson metric: read_noise^2, plus a floor of 1e-9 of the
+        # brightest count, so that a model pixel that is exactly 0 where a count was recorded
+        # (a zero of the PSF, the start of a fit) gives a finite E and gradient, not inf/NaN.
+        peak = float(np.max(np.abs(model.data)))
+        model.poisson_shift = model.read_noise**2 + 1e-9 * max(peak, 1e-300)
     model.object_kind, model.object_size, model.n_sources = _scene(model, obj)
     model.fit = im.fit_names(fit)
     im.identifiable(model.fit, model.object_kind, model.detector)

@@ -697,7 +697,7 @@ class PhaseRetrieval:
     def _residual_slope(self, model):
         """dr/dM per pixel (float64; None when it is 1 everywhere)."""
         if self.metric == "poisson":
-            return deviance_slope(model, self.data, self.weights, self.read_noise**2)
+            return deviance_slope(model, self.data, self.weights, self.poisson_shift)
         return None if self.weights is None else np.sqrt(self.weights.astype(np.float64))
 
     def cramer_rao(self, x, noise="poisson", read_noise=None):

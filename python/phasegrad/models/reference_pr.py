@@ -181,7 +181,7 @@ class ReferencePhaseRetrieval:
             difference = t.add(model, -cfg.data)
             return difference if cfg.weights is None else t.mul(np.sqrt(cfg.weights),
                                                                  difference)
-        shift = cfg.read_noise**2
+        shift = cfg.poisson_shift
         dtype = cfg.dtype
 
         def residuals(m):
@@ -217,13 +217,13 @@ class ReferencePhaseRetrieval:
         cfg = self.cfg
         if cfg.metric == "sse":
             return ref.wsse(model, cfg.data, cfg.weights)
-        return ref.poisson_nll(model, cfg.data, cfg.weights, cfg.read_noise**2)
+        return ref.poisson_nll(model, cfg.data, cfg.weights, cfg.poisson_shift)
 
     def _metric_vjp(self, model):
         cfg = self.cfg
         if cfg.metric == "sse":
             return ref.wsse_vjp(1.0, model, cfg.data, cfg.weights)
-        return ref.poisson_nll_vjp(1.0, model, cfg.data, cfg.weights, cfg.read_noise**2)
+        return ref.poisson_nll_vjp(1.0, model, cfg.data, cfg.weights, cfg.poisson_shift)
 
     def value_and_grad(self, blocks):
         t = Trace()
