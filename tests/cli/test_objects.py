@@ -155,11 +155,3 @@ def test_poisson_data_errors_are_one_line(tmp_path, capsys):
     # Light where a noiseless model has none (no background, no read noise) is no longer an
     # infinite cost: the metric's floor (poisson_shift) keeps it finite, and the fit's
     # deviance against the noise says how poor it is.
-
-
-def test_eliminated_says_when_it_is_not_available(tmp_path, capsys):
-    if hasattr(pg, "PhaseDiversity"):
-        pytest.skip("pg.PhaseDiversity is here: tests/cli/test_eliminated.py covers it")
-    code, _, _ = _run(tmp_path, _counts(None, seed=8), "--object", "eliminated")
-    assert code == 1
-    assert "needs pg.PhaseDiversity" in capsys.readouterr().err

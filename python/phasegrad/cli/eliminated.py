@@ -23,13 +23,9 @@ DEFAULT_REGULARIZATION = 1e-6
 
 
 def _phase_diversity():
-    import phasegrad
+    from ..models import PhaseDiversity
 
-    cls = getattr(phasegrad, "PhaseDiversity", None)
-    if cls is None:
-        raise DataError("--object eliminated needs pg.PhaseDiversity, which this build of "
-                        "phasegrad does not have yet")
-    return cls
+    return PhaseDiversity
 
 
 def _convolve(scene, psf):
