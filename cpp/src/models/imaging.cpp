@@ -86,9 +86,9 @@ struct PoissonPixel {
 PoissonPixel poisson_pixel(double model, double data, double w, double shift) {
   const double z = model + shift, zd = std::max(data + shift, 0.0);
   PoissonPixel out{};
-  if (zd == 0) {
-    out.term = w * z;
-    out.bar = w;
+  if (zd == 0) {  // no count: the term is z for a mean z >= 0, 0 for a negative one
+    out.term = z > 0 ? w * z : 0.0;
+    out.bar = z > 0 ? w : 0.0;
     out.residual = std::sqrt(w * std::max(z, 0.0));
     out.slope = out.residual > 0 ? w / (2 * out.residual) : 0.0;
   } else if (z <= 0) {

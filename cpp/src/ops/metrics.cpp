@@ -345,7 +345,8 @@ struct PoissonTerm {
 PoissonTerm poisson_term(double model, double data, double shift) {
   const double z = model + shift;
   const double z_data = std::max(data + shift, 0.0);
-  if (z_data == 0.0) return {z, 1.0};
+  // No count: the term is z, for a mean z >= 0; a negative mean counts as 0 (E stays >= 0).
+  if (z_data == 0.0) return z > 0.0 ? PoissonTerm{z, 1.0} : PoissonTerm{0.0, 0.0};
   const double slope = 1.0 - z_data / z;  // NaN data stay NaN
   if (z <= 0.0 && z_data > 0.0) return {std::numeric_limits<double>::infinity(), slope};
   const double u = (z - z_data) / z_data;

@@ -67,6 +67,9 @@ def deviance_slope(M, D, w=None, shift=0.0):
     z, _, weight, positive, safe, u, inside, h = _parts(M, D, w, shift)
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = np.sqrt(weight / safe) / (2.0 * (1.0 + u) * np.sqrt(h))
-        plain = np.sqrt(weight) / (2.0 * np.sqrt(np.maximum(z, 0.0)))
+        # z_D = 0: r = sqrt(w z), slope sqrt(w) / (2 sqrt(z)) for z > 0; 0 where z <= 0 (a
+        # negative mean counts as 0, as in the metric)
+        plain = np.where(z > 0, np.sqrt(weight) / (2.0 * np.sqrt(np.where(z > 0, z, 1.0))),
+                         0.0)
     slope = np.where(inside, slope, np.nan)
     return np.where(positive, slope, plain)

@@ -169,10 +169,13 @@ def start_values(model):
 
 def bounds(model):
     """(lower, upper) float64 arrays of ``n_params``: fluxes, flux, the object's pixels,
-    jitter and the amplitude map are >= 0 (an amplitude's basis coefficients are free)."""
+    jitter and the amplitude map are >= 0 (an amplitude's basis coefficients are free), and
+    with the Poisson metric the background too (a mean count below 0 has no likelihood)."""
     lower = np.full(model.n_params, -np.inf)
     upper = np.full(model.n_params, np.inf)
     non_negative = {"fluxes", "flux", "object", "jitter"}
+    if model.metric == "poisson":
+        non_negative.add("background")
     if model.amplitude_basis is None:
         non_negative.add("amplitude")
     for p in model.parameters:

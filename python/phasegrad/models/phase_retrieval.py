@@ -305,8 +305,8 @@ class PhaseRetrieval:
     def bounds(self):
         """``(lower, upper)``: float64 arrays of ``n_params`` bounds (-inf/inf where free):
         the sources' fluxes, flux, the object's pixels, jitter and the amplitude map are
-        >= 0. ``pg.optimize.lbfgs`` passes them to L-BFGS-B; ``levenberg_marquardt`` projects
-        its steps onto them."""
+        >= 0, and the background with the Poisson metric. ``pg.optimize.lbfgs`` passes them to
+        L-BFGS-B; ``levenberg_marquardt`` projects its steps onto them."""
         return opts.bounds(self)
 
     @property

@@ -174,7 +174,8 @@ def _poisson_slope(M, D, shift):
     """``dE/dM = 1 - z_D / z`` per element (float64; 1 where ``z_D = 0``)."""
     z, z_data = _poisson_terms(M, D, shift)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(z_data == 0, 1.0, 1.0 - z_data / z)  # NaN data stay NaN
+        # NaN data stay NaN; where z_D = 0 the term is max(z, 0), flat for a negative mean
+        return np.where(z_data == 0, np.where(z > 0, 1.0, 0.0), 1.0 - z_data / z)
 
 
 def poisson_nll(M, D, w=None, shift=0.0):
@@ -183,7 +184,8 @@ def poisson_nll(M, D, w=None, shift=0.0):
 
     ``z = M + s`` and ``z_D = max(D + s, 0)`` with ``s = shift`` the variance of Gaussian read
     noise in the data's units (the shifted-Poisson approximation of a Poisson-Gaussian pixel:
-    ``D + s`` is taken as Poisson of mean ``M + s``); the term is ``z`` where ``z_D = 0`` and
+    ``D + s`` is taken as Poisson of mean ``M + s``); the term is ``max(z, 0)`` where ``z_D = 0``
+    (its slope 0 for ``z <= 0``) and
     ``+inf`` where ``z <= 0 < z_D``. ``E >= 0`` and ``2 E`` is the deviance. Data below ``-s``
     count as ``-s``. The sum runs over every element and is accumulated in float64.
 
@@ -223,7 +225,8 @@ def poisson_nll(M, D, w=None, shift=0.0):
         # z_D (u - log1p(u)) with u = (z - z_D) / z_D: the same as z - z_D - z_D log(z / z_D),
         # without its cancellation near z = z_D.
         u = (z - z_data) / z_data
-        terms = np.where(z_data == 0, z, z_data * (u - np.log1p(u)))  # NaN data stay NaN
+        # NaN data stay NaN; a negative mean where no count was recorded counts as 0
+        terms = np.where(z_data == 0, np.maximum(z, 0.0), z_data * (u - np.log1p(u)))
         terms = np.where((z <= 0) & (z_data > 0), np.inf, terms)
     if w is not None:
         terms = terms * w
