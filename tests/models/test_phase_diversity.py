@@ -53,7 +53,7 @@ CONFIGS = {
     "basis": {},
     "map": {"basis": False, "n": 8},
     "odd_grid": {"n": 9, "pad": 3},
-    "float_pad": {"n": 10, "pad": 1.5},
+    "float_pad": {"n": 10, "pad": 2.5},
     "three_images": {"images": 3},
     "four_images": {"images": 4, "n": 8},
     "grey": {"amplitude": "grey"},

@@ -58,3 +58,16 @@ def test_a_negative_mean_never_lowers_the_cost(backend):
     for ops in (pg.ops, pg.reference):
         assert ops.poisson_nll(np.array([-1.0]), np.array([0.0])) == 0.0
         assert ops.poisson_nll_vjp(1.0, np.array([-1.0]), np.array([0.0]))[0] == 0.0
+
+
+def test_review_input_checks():
+    """Found in review: fit naming a block twice, and phase diversity below Nyquist sampling,
+    were accepted silently."""
+    amplitude, basis = pg.circular_pupil(8), pg.zernike_basis(4, 8, first=2)
+    with pytest.raises(ValueError, match="twice"):
+        pg.PhaseRetrieval(amplitude=amplitude, basis=basis, data=np.ones((16, 16)),
+                          fit=("flux", "flux"))
+    with pytest.raises(ValueError, match="pad must be >= 2"):
+        pg.PhaseDiversity(amplitude=amplitude, basis=basis, data=np.ones((2, 12, 12)),
+                          diversity=np.stack([basis[2], -basis[2]]), regularization=1e-3,
+                          pad=1.5)

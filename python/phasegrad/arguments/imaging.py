@@ -42,6 +42,8 @@ def fit_names(fit):
         if name not in FIT_NAMES:
             raise ValueError(f"fit: unknown block {name!r}; the free nuisance blocks are "
                              f"{', '.join(FIT_NAMES)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"fit names a block twice: {names!r}")
     return frozenset(names)
 
 

@@ -107,6 +107,10 @@ class PhaseDiversity:
             pad=pad, diversity=diversity, wavelengths=wavelengths,
             spectral_weights=spectral_weights, backend="reference")
         psf = self.psf_model
+        if psf.pad < 2:
+            raise ValueError(f"pad must be >= 2 for phase diversity (got {pad!r}): below "
+                             "Nyquist sampling the images' spectra wrap around the grid and "
+                             "the object-eliminated metric no longer describes them")
         if data.shape[1] != psf.grid:
             raise ValueError(f"data must have shape (K, {psf.grid}, {psf.grid}): the images on "
                              f"the whole FFT grid N = pad * n (n = {psf.n}, pad = {pad!r}), "
