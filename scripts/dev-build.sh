@@ -20,5 +20,10 @@ fi
 cmake -S . -B build/dev "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
   -Dpybind11_DIR="$pybind11_dir" -DPython_EXECUTABLE="$(command -v "$PYTHON")" >/dev/null
 cmake --build build/dev
-cp build/dev/_core*.so python/phasegrad/
+# Copied beside it and renamed over it: a process that has the old module loaded keeps its
+# mapping (copying over the file in place crashed running test processes with a bus error).
+for built in build/dev/_core*.so; do
+  cp "$built" "python/phasegrad/.$(basename "$built").new"
+  mv -f "python/phasegrad/.$(basename "$built").new" "python/phasegrad/$(basename "$built")"
+done
 echo "dev-build: copied $(cd build/dev && ls _core*.so) into python/phasegrad/" >&2
