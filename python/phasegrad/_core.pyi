@@ -15,6 +15,8 @@ import numpy.typing
 __all__: list[str] = [
     "FusedHologram32",
     "FusedHologram64",
+    "FusedImaging32",
+    "FusedImaging64",
     "FusedPhaseRetrieval32",
     "FusedPhaseRetrieval64",
     "abs2",
@@ -78,6 +80,164 @@ __all__: list[str] = [
     "wsse_jvp",
     "wsse_vjp",
 ]
+
+class FusedImaging64:
+    """
+    The fused imaging model (objects, nuisances, Poisson) in float64 (phasegrad.models.fused_pr).
+    """
+    def __init__(
+        self,
+        amplitude: numpy.ndarray,
+        basis: numpy.ndarray | None,
+        diversity: numpy.ndarray | None,
+        data: numpy.ndarray,
+        weights: numpy.ndarray | None,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        bin: typing.SupportsInt | typing.SupportsIndex,
+        wavelength: typing.SupportsFloat | typing.SupportsIndex,
+        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        offset: typing.SupportsInt | typing.SupportsIndex,
+        metric: str,
+        read_noise: typing.SupportsFloat | typing.SupportsIndex,
+        object: str,
+        object_size: typing.SupportsInt | typing.SupportsIndex,
+        sources: typing.SupportsInt | typing.SupportsIndex,
+        transfer: bool,
+        quadratic: bool,
+        free: collections.abc.Sequence[str],
+    ) -> None: ...
+    def gauss_newton_product(
+        self, blocks: dict, dots: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> dict:
+        """
+        J^T J v as a dict of the free blocks.
+        """
+    def jacobian(
+        self,
+        blocks: dict,
+        plane_begin: typing.SupportsInt | typing.SupportsIndex,
+        plane_end: typing.SupportsInt | typing.SupportsIndex,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The Jacobian of planes [plane_begin, plane_end), transposed: (parameters,
+        residuals) float64, the free blocks in order.
+        """
+    def jvp(
+        self, blocks: dict, dots: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v for the tangent blocks `dots` (missing: zero): flat float64.
+        """
+    def residuals(
+        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The residuals, flat float64 over (P, M, M): E = |r|^2.
+        """
+    def simulate(
+        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The model images M, (P, M, M).
+        """
+    def value_and_grad(
+        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[float, dict]:
+        """
+        (E, grads): the metric (summed in double) and a dict of the free blocks' gradients.
+        """
+    def vjp(
+        self, blocks: dict, u: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> dict:
+        """
+        J^T u as a dict of the free blocks.
+        """
+    @property
+    def workspace_bytes(self) -> int:
+        """
+        Bytes of the work buffers the model holds.
+        """
+
+class FusedImaging32:
+    """
+    The fused imaging model (objects, nuisances, Poisson) in float32 (phasegrad.models.fused_pr).
+    """
+    def __init__(
+        self,
+        amplitude: numpy.ndarray,
+        basis: numpy.ndarray | None,
+        diversity: numpy.ndarray | None,
+        data: numpy.ndarray,
+        weights: numpy.ndarray | None,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        bin: typing.SupportsInt | typing.SupportsIndex,
+        wavelength: typing.SupportsFloat | typing.SupportsIndex,
+        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        offset: typing.SupportsInt | typing.SupportsIndex,
+        metric: str,
+        read_noise: typing.SupportsFloat | typing.SupportsIndex,
+        object: str,
+        object_size: typing.SupportsInt | typing.SupportsIndex,
+        sources: typing.SupportsInt | typing.SupportsIndex,
+        transfer: bool,
+        quadratic: bool,
+        free: collections.abc.Sequence[str],
+    ) -> None: ...
+    def gauss_newton_product(
+        self, blocks: dict, dots: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> dict:
+        """
+        J^T J v as a dict of the free blocks.
+        """
+    def jacobian(
+        self,
+        blocks: dict,
+        plane_begin: typing.SupportsInt | typing.SupportsIndex,
+        plane_end: typing.SupportsInt | typing.SupportsIndex,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The Jacobian of planes [plane_begin, plane_end), transposed: (parameters,
+        residuals) float64, the free blocks in order.
+        """
+    def jvp(
+        self, blocks: dict, dots: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v for the tangent blocks `dots` (missing: zero): flat float64.
+        """
+    def residuals(
+        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The residuals, flat float64 over (P, M, M): E = |r|^2.
+        """
+    def simulate(
+        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        The model images M, (P, M, M).
+        """
+    def value_and_grad(
+        self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[float, dict]:
+        """
+        (E, grads): the metric (summed in double) and a dict of the free blocks' gradients.
+        """
+    def vjp(
+        self, blocks: dict, u: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> dict:
+        """
+        J^T u as a dict of the free blocks.
+        """
+    @property
+    def workspace_bytes(self) -> int:
+        """
+        Bytes of the work buffers the model holds.
+        """
 
 class FusedPhaseRetrieval64:
     """

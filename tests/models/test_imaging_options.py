@@ -285,14 +285,9 @@ def test_pack_and_calls_check_their_arguments():
         jitter.pack(A, jitter=[-0.1])
 
 
-def test_the_fused_backend_refuses_what_it_does_not_yet_fuse():
-    with pytest.raises(NotImplementedError, match="not yet fused"):
-        build(object=pg.PointSources(1), backend="fused")
-    with pytest.raises(NotImplementedError, match="not yet fused"):
-        build(metric="poisson", backend="fused")
-    with pytest.raises(NotImplementedError, match="not yet fused"):
-        build(window=12, backend="fused")
-    # Today's options with the photon-fraction band weights: fused == reference.
+def test_the_fused_backend_keeps_todays_options():
+    # Today's options with the photon-fraction band weights: fused == reference (every other
+    # option: tests/models/test_imaging_fused.py).
     options = {"wavelengths": [0.8, 1.0, 1.25], "spectral_weights": [0.3, 0.3, 0.4], "bin": 2,
                "planes": 2}
     fused, ref = build(backend="fused", **options), build(**options)

@@ -6,6 +6,7 @@
 // the model, which serialises concurrent calls on its own work buffers.
 #include <pybind11/stl.h>
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "arrays.hpp"
 #include "module.hpp"
+#include "phasegrad/models/imaging.hpp"
 #include "phasegrad/models/phase_retrieval.hpp"
 
 namespace phasegrad::bind {
@@ -311,9 +313,363 @@ void bind_model(py::module_& m, const char* name, const char* doc) {
                              "Bytes of the work buffers the model holds.");
 }
 
+
+// -- the imaging model (models/imaging.hpp): the general path of docs/imaging-model.md --------
+
+using models::FusedImaging;
+using models::ImagingBlock;
+using models::ImagingBlocks;
+using models::ImagingConfig;
+using models::ImagingGrads;
+using models::ObjectKind;
+
+constexpr std::array<const char*, 10> kBlockNames = {
+    "wavefront", "detector", "positions", "fluxes", "object",
+    "flux", "background", "shift", "jitter", "amplitude"};
+
+// The model, the shapes of its blocks and which are free (the flat vector's order).
+template <class T>
+struct Imaging {
+  std::unique_ptr<FusedImaging<T>> model;
+  std::array<std::vector<py::ssize_t>, 10> shapes;
+  std::vector<ImagingBlock> free;
+  std::size_t planes = 0, window = 0;
+};
+
+template <class T>
+std::unique_ptr<Imaging<T>> make_imaging(
+    const py::array& amplitude_in, const std::optional<py::array>& basis_in,
+    const std::optional<py::array>& diversity_in, const py::array& data_in,
+    const std::optional<py::array>& weights_in, std::size_t grid, std::size_t bin,
+    double wavelength, std::vector<double> wavelengths, std::vector<double> band_weights,
+    std::size_t offset, const std::string& metric, double read_noise,
+    const std::string& object, std::size_t object_size, std::size_t sources, bool transfer,
+    bool quadratic, const std::vector<std::string>& free) {
+  auto data = strict<T>(data_in, "data");
+  if (data.ndim() != 3 || data.shape(1) != data.shape(2) || data.shape(1) == 0) {
+    throw std::invalid_argument("data must have shape (P, M, M)");
+  }
+  // The optics: make_model's checks on a stand-in of the binned grid's size (the engine reads
+  // neither data nor weights).
+  const auto binned = static_cast<py::ssize_t>(grid / (bin == 0 ? 1 : bin));
+  py::array_t<T> stand_in(std::vector<py::ssize_t>{data.shape(0), binned, binned});
+  auto optics_model = make_model<T>(amplitude_in, basis_in, diversity_in, stand_in,
+                                    std::nullopt, grid, bin, wavelength, std::move(wavelengths),
+                                    std::move(band_weights));
+  ImagingConfig<T> cfg;
+  cfg.optics = optics_model->config();
+  cfg.optics.data = nullptr;
+  cfg.optics.weights = nullptr;
+  cfg.data = data.data();
+  if (weights_in) {
+    const auto weights = strict<T>(*weights_in, "weights");
+    if (shape_of(weights) != shape_of(data)) {
+      throw std::invalid_argument("weights must have the shape of data");
+    }
+    cfg.weights = weights.data();
+  }
+  cfg.window = static_cast<std::size_t>(data.shape(1));
+  cfg.offset = offset;
+  if (metric != "sse" && metric != "poisson") {
+    throw std::invalid_argument("metric must be 'sse' or 'poisson'");
+  }
+  cfg.poisson = metric == "poisson";
+  cfg.read_noise = read_noise;
+  if (object == "none") {
+    cfg.object = ObjectKind::none;
+  } else if (object == "array") {
+    cfg.object = ObjectKind::array;
+  } else if (object == "points") {
+    cfg.object = ObjectKind::points;
+  } else {
+    throw std::invalid_argument("object must be 'none', 'array' or 'points'");
+  }
+  cfg.object_size = object_size;
+  cfg.sources = sources;
+  cfg.transfer = transfer;
+  cfg.quadratic = quadratic;
+  auto out = std::make_unique<Imaging<T>>();
+  out->model = std::make_unique<FusedImaging<T>>(cfg);
+  const auto n = static_cast<py::ssize_t>(cfg.optics.n);
+  const auto k = static_cast<py::ssize_t>(sources), s = static_cast<py::ssize_t>(object_size);
+  const auto planes = static_cast<py::ssize_t>(cfg.optics.planes);
+  out->shapes = {cfg.optics.modes > 0
+                     ? std::vector<py::ssize_t>{static_cast<py::ssize_t>(cfg.optics.modes)}
+                     : std::vector<py::ssize_t>{n, n},
+                 {3}, {k, 2}, {k}, {s, s}, {planes}, {planes}, {planes, 2}, {1}, {n, n}};
+  for (const std::string& name : free) {
+    bool found = false;
+    for (std::size_t b = 0; b < kBlockNames.size(); ++b) {
+      if (name == kBlockNames[b]) {
+        out->free.push_back(static_cast<ImagingBlock>(b));
+        found = true;
+      }
+    }
+    if (!found) throw std::invalid_argument("unknown block " + name);
+  }
+  if (out->free.empty() || out->free.front() != ImagingBlock::wavefront) {
+    throw std::invalid_argument("the wavefront must be the first free block");
+  }
+  out->planes = cfg.optics.planes;
+  out->window = cfg.window;
+  return out;
+}
+
+// Whether block b holds values of the model's precision (the others are float64).
+bool model_precision(std::size_t b) {
+  const auto block = static_cast<ImagingBlock>(b);
+  return block == ImagingBlock::wavefront || block == ImagingBlock::object ||
+         block == ImagingBlock::amplitude;
+}
+
+// The blocks of a dict (a missing or None entry: the default, or zero for a tangent), each
+// checked strictly for its dtype and shape; `keep` holds the arrays for the call.
+template <class T>
+ImagingBlocks<T> blocks_of(const Imaging<T>& model, const py::dict& values,
+                           std::vector<py::array>& keep) {
+  ImagingBlocks<T> blocks;
+  std::array<const void*, 10> pointers{};
+  for (std::size_t b = 0; b < kBlockNames.size(); ++b) {
+    const char* name = kBlockNames[b];
+    if (!values.contains(name) || values[name].is_none()) continue;
+    py::array array = values[name].cast<py::array>();
+    const void* data = nullptr;
+    if (model_precision(b)) {
+      auto typed = strict<T>(array, name);
+      data = typed.data();
+      array = typed;
+    } else {
+      auto typed = strict<double>(array, name);
+      data = typed.data();
+      array = typed;
+    }
+    if (shape_of(array) != model.shapes[b]) {
+      throw std::invalid_argument(std::string(name) + " has the wrong shape for this model");
+    }
+    keep.push_back(array);
+    pointers[b] = data;
+  }
+  blocks.wavefront = static_cast<const T*>(pointers[0]);
+  blocks.detector = static_cast<const double*>(pointers[1]);
+  blocks.positions = static_cast<const double*>(pointers[2]);
+  blocks.fluxes = static_cast<const double*>(pointers[3]);
+  blocks.object = static_cast<const T*>(pointers[4]);
+  blocks.flux = static_cast<const double*>(pointers[5]);
+  blocks.background = static_cast<const double*>(pointers[6]);
+  blocks.shift = static_cast<const double*>(pointers[7]);
+  blocks.jitter = pointers[8] ? *static_cast<const double*>(pointers[8]) : 0.0;
+  blocks.amplitude = static_cast<const T*>(pointers[9]);
+  return blocks;
+}
+
+// The model's blocks must hold what the configuration needs.
+template <class T>
+void require(const ImagingBlocks<T>& blocks, const Imaging<T>& model) {
+  if (!blocks.wavefront) throw std::invalid_argument("the wavefront block is required");
+  for (const ImagingBlock block : model.free) {
+    if (block == ImagingBlock::amplitude && !blocks.amplitude) {
+      throw std::invalid_argument("the amplitude block is required when it is free");
+    }
+  }
+}
+
+// Output arrays for the free blocks, and the gradient pointers into them.
+template <class T>
+ImagingGrads<T> grads_for(const Imaging<T>& model, py::dict& out) {
+  ImagingGrads<T> grads;
+  for (const ImagingBlock block : model.free) {
+    const auto b = static_cast<std::size_t>(block);
+    void* data = nullptr;
+    if (model_precision(b)) {
+      Array<T> array(model.shapes[b]);
+      data = array.mutable_data();
+      out[kBlockNames[b]] = array;
+    } else {
+      Array<double> array(model.shapes[b]);
+      data = array.mutable_data();
+      out[kBlockNames[b]] = array;
+    }
+    switch (block) {
+      case ImagingBlock::wavefront: grads.wavefront = static_cast<T*>(data); break;
+      case ImagingBlock::detector: grads.detector = static_cast<double*>(data); break;
+      case ImagingBlock::positions: grads.positions = static_cast<double*>(data); break;
+      case ImagingBlock::fluxes: grads.fluxes = static_cast<double*>(data); break;
+      case ImagingBlock::object: grads.object = static_cast<T*>(data); break;
+      case ImagingBlock::flux: grads.flux = static_cast<double*>(data); break;
+      case ImagingBlock::background: grads.background = static_cast<double*>(data); break;
+      case ImagingBlock::shift: grads.shift = static_cast<double*>(data); break;
+      case ImagingBlock::jitter: grads.jitter = static_cast<double*>(data); break;
+      case ImagingBlock::amplitude: grads.amplitude = static_cast<T*>(data); break;
+    }
+  }
+  return grads;
+}
+
+template <class T>
+py::ssize_t imaging_residuals(const Imaging<T>& model) {
+  return static_cast<py::ssize_t>(model.planes * model.window * model.window);
+}
+
+template <class T>
+py::typing::Tuple<py::float_, py::dict> imaging_value_and_grad(Imaging<T>& model,
+                                                               const py::dict& values,
+                                                               int threads) {
+  std::vector<py::array> keep;
+  const ImagingBlocks<T> blocks = blocks_of(model, values, keep);
+  require(blocks, model);
+  py::dict out;
+  const ImagingGrads<T> grads = grads_for(model, out);
+  double energy = 0;
+  {
+    py::gil_scoped_release release;
+    energy = model.model->value_and_grad(blocks, grads, threads);
+  }
+  return py::make_tuple(energy, out);
+}
+
+template <class T>
+Array<T> imaging_simulate(Imaging<T>& model, const py::dict& values, int threads) {
+  std::vector<py::array> keep;
+  const ImagingBlocks<T> blocks = blocks_of(model, values, keep);
+  require(blocks, model);
+  const auto planes = static_cast<py::ssize_t>(model.planes);
+  const auto size = static_cast<py::ssize_t>(model.window);
+  Array<T> images(std::vector<py::ssize_t>{planes, size, size});
+  T* out = images.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.model->simulate(blocks, out, threads);
+  }
+  return images;
+}
+
+template <class T>
+Array<double> imaging_residuals_call(Imaging<T>& model, const py::dict& values, int threads) {
+  std::vector<py::array> keep;
+  const ImagingBlocks<T> blocks = blocks_of(model, values, keep);
+  require(blocks, model);
+  Array<double> r(std::vector<py::ssize_t>{imaging_residuals(model)});
+  double* out = r.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.model->residuals(blocks, out, threads);
+  }
+  return r;
+}
+
+template <class T>
+Array<double> imaging_jvp(Imaging<T>& model, const py::dict& values, const py::dict& dot_values,
+                          int threads) {
+  std::vector<py::array> keep;
+  const ImagingBlocks<T> blocks = blocks_of(model, values, keep);
+  require(blocks, model);
+  const ImagingBlocks<T> dots = blocks_of(model, dot_values, keep);
+  Array<double> r_dot(std::vector<py::ssize_t>{imaging_residuals(model)});
+  double* out = r_dot.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.model->jvp(blocks, dots, out, threads);
+  }
+  return r_dot;
+}
+
+template <class T>
+py::dict imaging_vjp(Imaging<T>& model, const py::dict& values, const py::array& u_in,
+                     int threads) {
+  std::vector<py::array> keep;
+  const ImagingBlocks<T> blocks = blocks_of(model, values, keep);
+  require(blocks, model);
+  const double* u = residual_vector(u_in, imaging_residuals(model), "u");
+  py::dict out;
+  const ImagingGrads<T> grads = grads_for(model, out);
+  {
+    py::gil_scoped_release release;
+    model.model->vjp(blocks, u, grads, threads);
+  }
+  return out;
+}
+
+template <class T>
+py::dict imaging_gauss_newton_product(Imaging<T>& model, const py::dict& values,
+                                      const py::dict& dot_values, int threads) {
+  std::vector<py::array> keep;
+  const ImagingBlocks<T> blocks = blocks_of(model, values, keep);
+  require(blocks, model);
+  const ImagingBlocks<T> dots = blocks_of(model, dot_values, keep);
+  py::dict out;
+  const ImagingGrads<T> grads = grads_for(model, out);
+  {
+    py::gil_scoped_release release;
+    model.model->gauss_newton_product(blocks, dots, grads, threads);
+  }
+  return out;
+}
+
+template <class T>
+Array<double> imaging_jacobian(Imaging<T>& model, const py::dict& values, std::size_t begin,
+                               std::size_t end, int threads) {
+  std::vector<py::array> keep;
+  const ImagingBlocks<T> blocks = blocks_of(model, values, keep);
+  require(blocks, model);
+  if (begin >= end || end > model.planes) {
+    throw std::invalid_argument("planes must be a non-empty range of the model's planes");
+  }
+  std::size_t columns = 0;
+  for (const ImagingBlock block : model.free) columns += model.model->block_size(block);
+  const std::size_t rows = (end - begin) * model.window * model.window;
+  Array<double> jacobian_t(std::vector<py::ssize_t>{static_cast<py::ssize_t>(columns),
+                                                    static_cast<py::ssize_t>(rows)});
+  double* out = jacobian_t.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.model->jacobian(blocks, model.free, begin, end, out, threads);
+  }
+  return jacobian_t;
+}
+
+template <class T>
+void bind_imaging(py::module_& m, const char* name, const char* doc) {
+  using Model = Imaging<T>;
+  // The model reads amplitude, basis, diversity, data and weights (arguments 2-6) in place.
+  py::class_<Model>(m, name, doc)
+      .def(py::init(&make_imaging<T>), py::arg("amplitude"), py::arg("basis"),
+           py::arg("diversity"), py::arg("data"), py::arg("weights"), py::arg("grid"),
+           py::arg("bin"), py::arg("wavelength"), py::arg("wavelengths"),
+           py::arg("band_weights"), py::arg("offset"), py::arg("metric"),
+           py::arg("read_noise"), py::arg("object"), py::arg("object_size"),
+           py::arg("sources"), py::arg("transfer"), py::arg("quadratic"), py::arg("free"),
+           py::keep_alive<1, 2>(), py::keep_alive<1, 3>(), py::keep_alive<1, 4>(),
+           py::keep_alive<1, 5>(), py::keep_alive<1, 6>())
+      .def("value_and_grad", &imaging_value_and_grad<T>, py::arg("blocks"), py::arg("threads"),
+           "(E, grads): the metric (summed in double) and a dict of the free blocks' gradients.")
+      .def("simulate", &imaging_simulate<T>, py::arg("blocks"), py::arg("threads"),
+           "The model images M, (P, M, M).")
+      .def("residuals", &imaging_residuals_call<T>, py::arg("blocks"), py::arg("threads"),
+           "The residuals, flat float64 over (P, M, M): E = |r|^2.")
+      .def("jvp", &imaging_jvp<T>, py::arg("blocks"), py::arg("dots"), py::arg("threads"),
+           "J v for the tangent blocks `dots` (missing: zero): flat float64.")
+      .def("vjp", &imaging_vjp<T>, py::arg("blocks"), py::arg("u"), py::arg("threads"),
+           "J^T u as a dict of the free blocks.")
+      .def("gauss_newton_product", &imaging_gauss_newton_product<T>, py::arg("blocks"),
+           py::arg("dots"), py::arg("threads"), "J^T J v as a dict of the free blocks.")
+      .def("jacobian", &imaging_jacobian<T>, py::arg("blocks"), py::arg("plane_begin"),
+           py::arg("plane_end"), py::arg("threads"),
+           "The Jacobian of planes [plane_begin, plane_end), transposed: (parameters,\n"
+           "residuals) float64, the free blocks in order.")
+      .def_property_readonly(
+          "workspace_bytes", [](const Model& model) { return model.model->workspace_bytes(); },
+          "Bytes of the work buffers the model holds.");
+}
+
 }  // namespace
 
 void bind_phase_retrieval(py::module_& m) {
+  bind_imaging<double>(m, "FusedImaging64",
+                       "The fused imaging model (objects, nuisances, Poisson) in float64 "
+                       "(phasegrad.models.fused_pr).");
+  bind_imaging<float>(m, "FusedImaging32",
+                      "The fused imaging model (objects, nuisances, Poisson) in float32 "
+                      "(phasegrad.models.fused_pr).");
   bind_model<double>(m, "FusedPhaseRetrieval64",
                      "The fused phase-retrieval model in float64 "
                      "(phasegrad.models.fused_pr).");

@@ -46,6 +46,7 @@ unsigned effort_flag(PlannerEffort e) {
 
 // Everything that changes the plan FFTW makes. Rank 2: `howmany` contiguous n0 x n1 planes.
 // Rank 1: `howmany` transforms of length n0 with the given strides and distances (elements).
+// Rank 3: one n0 x n1 real transform, out of place (r2c, or c2r when `inverse`).
 struct PlanKey {
   int rank;
   std::size_t n0, n1, howmany, istride, idist, ostride, odist;
@@ -63,7 +64,7 @@ struct PlanKey {
   std::size_t extent(std::size_t stride, std::size_t dist) const {
     std::size_t a = 0, b = 0, total = 0;
     bool wraps = false;
-    if (rank == 2) {
+    if (rank >= 2) {
       wraps = __builtin_mul_overflow(howmany, n0, &a) || __builtin_mul_overflow(a, n1, &total);
     } else {
       wraps = __builtin_mul_overflow(n0 - 1, stride, &a) ||
@@ -174,9 +175,20 @@ SharedPlan<T> find_or_make_plan(const PlanKey& key) {
     out_scratch = scratch_for(bytes_of(complex_bytes, key.extent(key.ostride, key.odist)));
     out = at_alignment<T>(out_scratch, key.align_out);
   }
-  auto raw = Api::plan_many_dft(key.rank, n, howmany, in, istride, idist, out, ostride, odist,
-                                key.inverse ? FFTW_BACKWARD : FFTW_FORWARD,
-                                effort_flag(key.effort));
+  typename Api::plan raw = nullptr;
+  if (key.rank == 3) {  // real: the real side (n0 x n1) and the half spectrum (n0 x (n1/2+1))
+    const Scratch real_scratch = scratch_for(bytes_of(sizeof(T), key.extent(1, 1)));
+    auto* real = reinterpret_cast<T*>(real_scratch.data() + (key.inverse ? key.align_out
+                                                                           : key.align_in));
+    auto* half = at_alignment<T>(in_scratch, key.inverse ? key.align_in : key.align_out);
+    const unsigned flags = effort_flag(key.effort);
+    raw = key.inverse ? Api::plan_c2r_2d(n[0], n[1], half, real, flags)
+                      : Api::plan_r2c_2d(n[0], n[1], real, half, flags);
+  } else {
+    raw = Api::plan_many_dft(key.rank, n, howmany, in, istride, idist, out, ostride, odist,
+                             key.inverse ? FFTW_BACKWARD : FFTW_FORWARD,
+                             effort_flag(key.effort));
+  }
   if (raw == nullptr) throw std::runtime_error("FFTW could not plan the transform");
   SharedPlan<T> plan(raw, [](typename Api::plan p) {
     std::lock_guard<std::mutex> lock(planner_mutex);
@@ -293,6 +305,55 @@ template StridedPlan<float> plan_strided_dft1<float>(const StridedBatch&, bool,
 template StridedPlan<double> plan_strided_dft1<double>(const StridedBatch&, bool,
                                                        const std::complex<double>*,
                                                        const std::complex<double>*, int);
+
+template <class T>
+RealPlan<T> plan_real_dft2(std::size_t rows, std::size_t cols, bool inverse, const T* real,
+                           const std::complex<T>* half, int threads) {
+  using Api = FftwApi<T>;
+  if (rows == 0 || cols == 0) throw std::invalid_argument("a real transform needs a size");
+  auto* real_ptr = const_cast<T*>(real);
+  auto* half_ptr = reinterpret_cast<typename Api::real*>(const_cast<std::complex<T>*>(half));
+  const int real_align = Api::alignment_of(real_ptr), half_align = Api::alignment_of(half_ptr);
+  // The scratch for the complex side is the key's input extent (rows x cols elements of
+  // complex, more than the half spectrum needs); istride/idist are unused.
+  PlanKey key{3,
+              rows,
+              cols,
+              1,
+              1,
+              1,
+              1,
+              1,
+              inverse,
+              false,
+              threads < 1 ? 1 : threads,
+              inverse ? half_align : real_align,
+              inverse ? real_align : half_align,
+              effort.load()};
+  std::lock_guard<std::mutex> lock(planner_mutex);
+  return RealPlan<T>(std::shared_ptr<void>(find_or_make_plan<T>(key)));
+}
+
+template <class T>
+void RealPlan<T>::forward(T* in, std::complex<T>* out) const {
+  using Api = FftwApi<T>;
+  Api::execute_r2c(static_cast<typename Api::plan>(plan_.get()), in,
+                   reinterpret_cast<typename Api::complex*>(out));
+}
+
+template <class T>
+void RealPlan<T>::inverse(std::complex<T>* in, T* out) const {
+  using Api = FftwApi<T>;
+  Api::execute_c2r(static_cast<typename Api::plan>(plan_.get()),
+                   reinterpret_cast<typename Api::complex*>(in), out);
+}
+
+template class RealPlan<float>;
+template class RealPlan<double>;
+template RealPlan<float> plan_real_dft2<float>(std::size_t, std::size_t, bool, const float*,
+                                               const std::complex<float>*, int);
+template RealPlan<double> plan_real_dft2<double>(std::size_t, std::size_t, bool, const double*,
+                                                 const std::complex<double>*, int);
 
 std::size_t cached_plan_count() {
   std::lock_guard<std::mutex> lock(planner_mutex);

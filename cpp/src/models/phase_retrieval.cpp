@@ -69,9 +69,10 @@ FusedPhaseRetrieval<T>::FusedPhaseRetrieval(const PhaseRetrievalConfig<T>& confi
   if (cfg_.wavelengths.empty() || cfg_.wavelengths.size() != cfg_.spectral_weights.size()) {
     throw std::invalid_argument("one spectral weight per wavelength is needed");
   }
-  if (cfg_.amplitude == nullptr || cfg_.data == nullptr || (cfg_.modes > 0 && !cfg_.basis)) {
-    throw std::invalid_argument("amplitude, data (and basis with modes) are required");
+  if (cfg_.amplitude == nullptr || (cfg_.modes > 0 && !cfg_.basis)) {
+    throw std::invalid_argument("amplitude (and basis with modes) are required");
   }
+  amplitude_ = cfg_.amplitude;
   binned_ = grid / cfg_.bin;
 
   // Runs of non-zero amplitude, row by row.
@@ -154,7 +155,7 @@ template <class T>
 std::size_t FusedPhaseRetrieval<T>::workspace_bytes() const {
   std::size_t total = staging_.bytes() + wavefront_.bytes() + wavefront_bar_.bytes();
   for (const auto& band : bands_) {
-    total += band->pupil.bytes() + band->field.bytes();
+    total += band->pupil.bytes() + band->field.bytes() + band->phasor.bytes();
     total += sizeof(Complex) * (band->mft.size() + band->mft_conj.size());
   }
   // The least-squares view's, once made.
@@ -250,13 +251,15 @@ template <class T>
 void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
   const std::size_t n = cfg_.n, grid = cfg_.grid;
   const T* wavefront = wavefront_.data();
-  const T* amplitude = cfg_.amplitude;
+  const T* amplitude = amplitude_;
   const T* diversity = cfg_.diversity ? cfg_.diversity + plane * n * n : nullptr;
+  held_plane_ = static_cast<long long>(plane);
   const long long rows = static_cast<long long>(grid);
   const int team = threads_for(grid * grid * bands_.size(), threads);
   for (auto& band : bands_) {
     Complex* pupil = band->pupil.data();
     Complex* field = band->fft ? band->field.data() : nullptr;
+    Complex* phasor = keep_phasor_ ? band->phasor.data() : nullptr;
     const T scale = band->phase_scale;
     const Complex* ramp = ramp_.data();
     // Rows in small round-robin chunks: the pupil's rows (all the sin/cos work) are the first
@@ -296,6 +299,12 @@ void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
               field_row[x0 + j] = g;
             }
             pupil[i] = g;
+          }
+          if (phasor) {
+            for (std::size_t j = 0; j < count; ++j) {
+              const Complex e(cosine[j], sine[j]);
+              phasor[i0 + j] = field_row ? e * (row_ramp * ramp[x0 + j]) : e;
+            }
           }
         }
       }
@@ -613,6 +622,7 @@ double FusedPhaseRetrieval<T>::value_and_grad(const T* params, const Detector& d
   std::lock_guard<std::mutex> lock(mutex_);
   threads = team_size(threads);
   plan_for(threads);
+  reset_engine();
   if (cfg_.modes == 0) std::memset(params_bar, 0, sizeof(T) * cfg_.n * cfg_.n);
   if (detector_bar != nullptr) detector_bar[0] = detector_bar[1] = detector_bar[2] = 0;
   synthesize(params, wavefront_.data(), threads);
@@ -635,6 +645,7 @@ void FusedPhaseRetrieval<T>::simulate(const T* params, const Detector& detector,
   std::lock_guard<std::mutex> lock(mutex_);
   threads = team_size(threads);
   plan_for(threads);
+  reset_engine();
   synthesize(params, wavefront_.data(), threads);
   for (std::size_t p = 0; p < cfg_.planes; ++p) {
     pupil_fields(p, threads);
@@ -645,6 +656,139 @@ void FusedPhaseRetrieval<T>::simulate(const T* params, const Detector& detector,
   }
 }
 
+
+// -- the PSF engine (the caller serialises; see the header) ----------------------------------
+
+// The public calls above use the constructor's amplitude and no kept phasors.
+template <class T>
+void FusedPhaseRetrieval<T>::reset_engine() {
+  amplitude_ = cfg_.amplitude;
+  keep_phasor_ = false;
+  amplitude_dot_ = nullptr;
+  held_plane_ = -1;
+}
+
+template <class T>
+void FusedPhaseRetrieval<T>::begin(const T* params, const T* amplitude_or_null, int threads) {
+  threads = team_size(threads);
+  plan_for(threads);
+  amplitude_ = amplitude_or_null ? amplitude_or_null : cfg_.amplitude;
+  keep_phasor_ = amplitude_or_null != nullptr;
+  amplitude_dot_ = nullptr;
+  held_plane_ = -1;
+  if (keep_phasor_) {
+    for (auto& band : bands_) {
+      if (band->phasor.size() == 0) band->phasor = Buffer<Complex>::zeros(cfg_.n * cfg_.n);
+    }
+  }
+  synthesize(params, wavefront_.data(), threads);
+}
+
+// Pass A and the forward transforms of `plane`, unless the band buffers hold its fields.
+template <class T>
+void FusedPhaseRetrieval<T>::ensure_plane(std::size_t plane, int threads) {
+  if (held_plane_ == static_cast<long long>(plane)) return;
+  pupil_fields(plane, threads);
+  for (auto& band : bands_) {
+    transform_forward(*band, band->pupil.data(), band->field.data(), staging_.data(), false);
+  }
+}
+
+template <class T>
+void FusedPhaseRetrieval<T>::psf(std::size_t plane, T* intensity, int threads) {
+  threads = team_size(threads);
+  plan_for(threads);
+  ensure_plane(plane, threads);
+  const std::size_t grid = cfg_.grid, band_count = bands_.size();
+  const long long rows = static_cast<long long>(grid);
+  const int team = threads_for(grid * grid * band_count, threads);
+#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+  for (long long yy = 0; yy < rows; ++yy) {
+    const auto y = static_cast<std::size_t>(yy);
+    T* out = intensity + y * grid;
+    for (std::size_t l = 0; l < band_count; ++l) {
+      const T* g = reinterpret_cast<const T*>(bands_[l]->field.data() + y * grid);
+      const T weight = static_cast<T>(bands_[l]->weight);
+      if (l == 0) {
+#pragma omp simd
+        for (std::size_t x = 0; x < grid; ++x) {
+          out[x] = weight * (g[2 * x] * g[2 * x] + g[2 * x + 1] * g[2 * x + 1]);
+        }
+      } else {
+#pragma omp simd
+        for (std::size_t x = 0; x < grid; ++x) {
+          out[x] += weight * (g[2 * x] * g[2 * x] + g[2 * x + 1] * g[2 * x + 1]);
+        }
+      }
+    }
+  }
+}
+
+// A_bar (+)= sum_lam Re(g_bar conj(phasor)) on the support (g_bar in each band's field, top-left
+// (n, n) with row stride N, as the adjoint transforms leave it).
+template <class T>
+void FusedPhaseRetrieval<T>::amplitude_pass(bool first_plane, T* amplitude_bar, int threads) {
+  const std::size_t n = cfg_.n, grid = cfg_.grid;
+  if (first_plane) std::memset(amplitude_bar, 0, sizeof(T) * n * n);
+  const long long rows = static_cast<long long>(n);
+  const int team = threads_for(n * n * bands_.size() * 4, threads);
+#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+  for (long long yy = 0; yy < rows; ++yy) {
+    const auto y = static_cast<std::size_t>(yy);
+    for (std::size_t r = row_runs_[y]; r < row_runs_[y + 1]; ++r) {
+      for (std::size_t x = runs_[r].x0; x < runs_[r].x1; ++x) {
+        T sum = 0;
+        for (const auto& band : bands_) {
+          const Complex g_bar = band->field.data()[y * grid + x];
+          const Complex e = band->phasor.data()[y * n + x];
+          sum += g_bar.real() * e.real() + g_bar.imag() * e.imag();
+        }
+        amplitude_bar[y * n + x] += sum;
+      }
+    }
+  }
+}
+
+template <class T>
+void FusedPhaseRetrieval<T>::psf_reverse(std::size_t plane, const T* intensity_bar,
+                                         bool first_plane, bool last_plane, T* params_bar,
+                                         T* amplitude_bar_or_null, int threads) {
+  threads = team_size(threads);
+  plan_for(threads);
+  if (amplitude_bar_or_null != nullptr && !keep_phasor_) {
+    throw std::logic_error("psf_reverse: an amplitude gradient needs begin's amplitude");
+  }
+  ensure_plane(plane, threads);
+  const std::size_t grid = cfg_.grid, band_count = bands_.size();
+  if (first_plane && cfg_.modes == 0) std::memset(params_bar, 0, sizeof(T) * cfg_.n * cfg_.n);
+  const long long rows = static_cast<long long>(grid);
+  const int team = threads_for(grid * grid * band_count, threads);
+  for (auto& band : bands_) {
+    T* g = reinterpret_cast<T*>(band->field.data());
+    const T twice = static_cast<T>(2 * band->weight);
+#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+    for (long long yy = 0; yy < rows; ++yy) {
+      const auto y = static_cast<std::size_t>(yy);
+      T* row = g + 2 * y * grid;
+      const T* bar = intensity_bar + y * grid;
+#pragma omp simd
+      for (std::size_t x = 0; x < grid; ++x) {
+        const T factor = twice * bar[x];
+        row[2 * x] *= factor;
+        row[2 * x + 1] *= factor;
+      }
+    }
+    transform_adjoint(*band);
+  }
+  held_plane_ = -1;
+  gradient_pass(first_plane, last_plane, params_bar, threads);
+  if (amplitude_bar_or_null != nullptr) {
+    amplitude_pass(first_plane, amplitude_bar_or_null, threads);
+  }
+}
+
+// The model's instantiations follow (the tangent half of the engine is in
+// phase_retrieval_tangent.cpp).
 // The least-squares view's members are instantiated in phase_retrieval_tangent.cpp.
 template class FusedPhaseRetrieval<float>;
 template class FusedPhaseRetrieval<double>;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 #include "phasegrad/core/parallel.hpp"
 
@@ -120,10 +121,12 @@ template <class T>
 void FusedPhaseRetrieval<T>::tangent_field(Tangent& work, bool single_threaded, int threads) {
   const std::size_t n = cfg_.n, grid = cfg_.grid;
   const T* wavefront_dot = work.wavefront.data();
+  const T* amplitude_dot = amplitude_dot_;  // the engine's amplitude tangent, or null
   const int team = single_threaded ? 1 : threads_for(grid * grid * bands_.size(), threads);
   for (std::size_t l = 0; l < bands_.size(); ++l) {
     Band& band = *bands_[l];
     const Complex* pupil = band.pupil.data();
+    const Complex* phasor = amplitude_dot ? band.phasor.data() : nullptr;
     Complex* target = band.fft ? work.field[l].data() : work.pupil[l].data();
     const std::size_t stride = band.fft ? grid : n;
     const long long rows = static_cast<long long>(band.fft ? grid : n);
@@ -139,6 +142,11 @@ void FusedPhaseRetrieval<T>::tangent_field(Tangent& work, bool single_threaded, 
           const std::size_t i = y * n + x;
           const T theta_dot = scale * wavefront_dot[i];
           row[x] = Complex(-theta_dot * pupil[i].imag(), theta_dot * pupil[i].real());
+        }
+        if (phasor) {  // + A_dot exp(i theta) (with the ramp on the FFT path)
+          for (std::size_t x = runs_[r].x0; x < runs_[r].x1; ++x) {
+            row[x] += amplitude_dot[y * n + x] * phasor[y * n + x];
+          }
         }
       }
     }
@@ -284,6 +292,7 @@ void FusedPhaseRetrieval<T>::residuals(const T* params, const Detector& detector
   std::lock_guard<std::mutex> lock(mutex_);
   threads = team_size(threads);
   plan_for(threads);
+  reset_engine();
   ensure_tangents(1);
   synthesize(params, wavefront_.data(), threads);
   const std::size_t image = binned_ * binned_;
@@ -309,6 +318,7 @@ void FusedPhaseRetrieval<T>::jvp(const T* params, const Detector& detector, cons
   std::lock_guard<std::mutex> lock(mutex_);
   threads = team_size(threads);
   plan_for(threads);
+  reset_engine();
   ensure_tangents(1);
   Tangent& work = *tangents_[0];
   synthesize(params, wavefront_.data(), threads);
@@ -327,6 +337,7 @@ void FusedPhaseRetrieval<T>::vjp(const T* params, const Detector& detector, cons
   std::lock_guard<std::mutex> lock(mutex_);
   threads = team_size(threads);
   plan_for(threads);
+  reset_engine();
   ensure_tangents(1);
   if (cfg_.modes == 0) std::memset(params_bar, 0, sizeof(T) * cfg_.n * cfg_.n);
   if (detector_bar != nullptr) detector_bar[0] = detector_bar[1] = detector_bar[2] = 0;
@@ -348,6 +359,7 @@ void FusedPhaseRetrieval<T>::gauss_newton_product(const T* params, const Detecto
   std::lock_guard<std::mutex> lock(mutex_);
   threads = team_size(threads);
   plan_for(threads);
+  reset_engine();
   ensure_tangents(1);
   Tangent& work = *tangents_[0];
   if (cfg_.modes == 0) std::memset(params_out, 0, sizeof(T) * cfg_.n * cfg_.n);
@@ -374,6 +386,7 @@ void FusedPhaseRetrieval<T>::jacobian(const T* params, const Detector& detector,
   std::lock_guard<std::mutex> lock(mutex_);
   const int team = team_size(threads);
   plan_for(team);
+  reset_engine();
   bool all_fft = true;
   for (const auto& band : bands_) all_fft = all_fft && band->fft;
   const int columns_team = all_fft ? std::max(1, threads) : 1;
@@ -417,6 +430,52 @@ void FusedPhaseRetrieval<T>::jacobian(const T* params, const Detector& detector,
   }
 }
 
+
+// -- the PSF engine's tangent half (the caller serialises; see the header) ------------------
+
+template <class T>
+void FusedPhaseRetrieval<T>::begin_tangent(const T* params_dot, const T* amplitude_dot_or_null,
+                                           int threads) {
+  threads = team_size(threads);
+  if (amplitude_dot_or_null != nullptr && !keep_phasor_) {
+    throw std::logic_error("begin_tangent: an amplitude tangent needs begin's amplitude");
+  }
+  ensure_tangents(1);
+  amplitude_dot_ = amplitude_dot_or_null;
+  synthesize(params_dot, tangents_[0]->wavefront.data(), threads);
+}
+
+template <class T>
+void FusedPhaseRetrieval<T>::psf_tangent(std::size_t plane, T* intensity_or_null,
+                                         T* intensity_dot, int threads) {
+  threads = team_size(threads);
+  plan_for(threads);
+  ensure_tangents(1);
+  ensure_plane(plane, threads);
+  Tangent& work = *tangents_[0];
+  tangent_field(work, false, threads);
+  const std::size_t grid = cfg_.grid, band_count = bands_.size();
+  const long long rows = static_cast<long long>(grid);
+  const int team = threads_for(grid * grid * band_count, threads);
+#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+  for (long long yy = 0; yy < rows; ++yy) {
+    const auto y = static_cast<std::size_t>(yy);
+    T* out = intensity_dot + y * grid;
+    T* primal = intensity_or_null ? intensity_or_null + y * grid : nullptr;
+    for (std::size_t l = 0; l < band_count; ++l) {
+      const T* g = reinterpret_cast<const T*>(bands_[l]->field.data() + y * grid);
+      const T* t = reinterpret_cast<const T*>(work.field[l].data() + y * grid);
+      const T weight = static_cast<T>(bands_[l]->weight), twice = 2 * weight;
+      for (std::size_t x = 0; x < grid; ++x) {
+        const T dot = twice * (g[2 * x] * t[2 * x] + g[2 * x + 1] * t[2 * x + 1]);
+        const T norm = weight * (g[2 * x] * g[2 * x] + g[2 * x + 1] * g[2 * x + 1]);
+        out[x] = l == 0 ? dot : out[x] + dot;
+        if (primal) primal[x] = l == 0 ? norm : primal[x] + norm;
+      }
+    }
+  }
+}
+
 // The public members defined here, for both precisions (the class and the members defined in
 // phase_retrieval.cpp are instantiated there).
 #define PHASEGRAD_TANGENT_MEMBERS(T)                                                          \
@@ -428,7 +487,9 @@ void FusedPhaseRetrieval<T>::jacobian(const T* params, const Detector& detector,
   template void FusedPhaseRetrieval<T>::gauss_newton_product(                               \
       const T*, const Detector&, const T*, const double*, T*, double*, int);                 \
   template void FusedPhaseRetrieval<T>::jacobian(const T*, const Detector&, std::size_t,     \
-                                                 std::size_t, double*, int);
+                                                 std::size_t, double*, int);                 \
+  template void FusedPhaseRetrieval<T>::begin_tangent(const T*, const T*, int);              \
+  template void FusedPhaseRetrieval<T>::psf_tangent(std::size_t, T*, T*, int);
 PHASEGRAD_TANGENT_MEMBERS(float)
 PHASEGRAD_TANGENT_MEMBERS(double)
 #undef PHASEGRAD_TANGENT_MEMBERS

@@ -20,6 +20,8 @@ side by side, with their peak memory; it prints a table and writes ``bench_model
                      SciPy's least_squares on a noisy and an ill-conditioned retrieval
 ``busy_machine``     BLAS thread fights under load, and a model's first call with and without
                      the wisdom cache
+``imaging``          objects, point sources, nuisance blocks and the Poisson metric against
+                     the point-source model's value_and_grad
 
 ``SUITES`` names them all (``models`` first), in this order; ``phasegrad bench --help`` lists
 the others from it. Importing this package imports nothing else; each suite loads what it needs
@@ -33,7 +35,7 @@ __all__ = ["SUITES", "main"]
 #: the tests read it.
 SUITES = ("models", "ops_fft", "ops_arithmetic", "ops_elementwise", "ops_layout", "threads",
           "openmp_policy", "memory", "foundation", "hologram_algorithms", "second_order",
-          "busy_machine")
+          "busy_machine", "imaging")
 
 
 def main(argv=None, *, prog="phasegrad bench"):

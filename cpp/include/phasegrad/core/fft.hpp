@@ -65,6 +65,29 @@ StridedPlan<T> plan_strided_dft1(const StridedBatch& layout, bool inverse,
                                  const std::complex<T>* in, const std::complex<T>* out,
                                  int threads);
 
+// A cached 2-D real transform held for repeated execution, out of place: forward, rows x cols
+// real -> rows x (cols / 2 + 1) complex (the half spectrum, unnormalised, sign -1); inverse,
+// the half spectrum -> rows x cols real (unnormalised, sign +1), which overwrites its input
+// and reads the half spectrum as Hermitian (the k_x = 0 and k_x = cols / 2 columns too).
+template <class T>
+class RealPlan {
+ public:
+  RealPlan() = default;
+  explicit RealPlan(std::shared_ptr<void> plan) : plan_(std::move(plan)) {}
+  void forward(T* in, std::complex<T>* out) const;
+  void inverse(std::complex<T>* in, T* out) const;
+  bool valid() const { return plan_ != nullptr; }
+
+ private:
+  std::shared_ptr<void> plan_;
+};
+
+// The cached plan of a rows x cols real transform (inverse: half spectrum to real) on buffers
+// aligned like `real` and `half` (never touched while planning), run on `threads` threads.
+template <class T>
+RealPlan<T> plan_real_dft2(std::size_t rows, std::size_t cols, bool inverse, const T* real,
+                           const std::complex<T>* half, int threads);
+
 // Number of cached plans (both precisions), and dropping them all.
 std::size_t cached_plan_count();
 void clear_plan_cache();

@@ -25,6 +25,19 @@ struct FftwApi<double> {
   static int init_threads() { return fftw_init_threads(); }
   static void plan_with_nthreads(int n) { fftw_plan_with_nthreads(n); }
   static int alignment_of(real* p) { return fftw_alignment_of(p); }
+  // 2-D real-to-complex (rows x cols real -> rows x (cols / 2 + 1) complex) and back.
+  static plan plan_r2c_2d(int rows, int cols, real* in, complex* out, unsigned flags) {
+    return fftw_plan_dft_r2c_2d(rows, cols, in, out, flags);
+  }
+  static plan plan_c2r_2d(int rows, int cols, complex* in, real* out, unsigned flags) {
+    return fftw_plan_dft_c2r_2d(rows, cols, in, out, flags);
+  }
+  static void execute_r2c(const plan p, real* in, complex* out) {
+    fftw_execute_dft_r2c(p, in, out);
+  }
+  static void execute_c2r(const plan p, complex* in, real* out) {
+    fftw_execute_dft_c2r(p, in, out);
+  }
 };
 
 template <>
@@ -45,6 +58,19 @@ struct FftwApi<float> {
   static int init_threads() { return fftwf_init_threads(); }
   static void plan_with_nthreads(int n) { fftwf_plan_with_nthreads(n); }
   static int alignment_of(real* p) { return fftwf_alignment_of(p); }
+  // 2-D real-to-complex (rows x cols real -> rows x (cols / 2 + 1) complex) and back.
+  static plan plan_r2c_2d(int rows, int cols, real* in, complex* out, unsigned flags) {
+    return fftwf_plan_dft_r2c_2d(rows, cols, in, out, flags);
+  }
+  static plan plan_c2r_2d(int rows, int cols, complex* in, real* out, unsigned flags) {
+    return fftwf_plan_dft_c2r_2d(rows, cols, in, out, flags);
+  }
+  static void execute_r2c(const plan p, real* in, complex* out) {
+    fftwf_execute_dft_r2c(p, in, out);
+  }
+  static void execute_c2r(const plan p, complex* in, real* out) {
+    fftwf_execute_dft_c2r(p, in, out);
+  }
 };
 
 }  // namespace phasegrad

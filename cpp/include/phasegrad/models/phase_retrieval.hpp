@@ -51,7 +51,7 @@ struct PhaseRetrievalConfig {
   const T* amplitude = nullptr;  // (n, n)
   const T* basis = nullptr;      // (K, n, n) or null
   const T* diversity = nullptr;  // (P, n, n) or null
-  const T* data = nullptr;       // (P, M, M)
+  const T* data = nullptr;       // (P, M, M); may be null for a model used only as a PSF engine
   const T* weights = nullptr;    // (P, M, M) or null (all ones)
   double wavelength = 1.0;       // reference wavelength: the FFT path
   std::vector<double> wavelengths, spectral_weights;
@@ -111,6 +111,46 @@ class FusedPhaseRetrieval {
   void jacobian(const T* params, const Detector& detector, std::size_t plane_begin,
                 std::size_t plane_end, double* jacobian_t, int threads);
 
+  // -- the PSF engine: the passes above, one step at a time, for models built on this one
+  // (the imaging stage of models/imaging.hpp, phase diversity). THE CALLER SERIALISES: these
+  // take no lock (the calls above keep theirs); never run them concurrently with each other or
+  // with the calls above on the same model. A model used only as an engine may have data null.
+  //
+  //   begin(params, amplitude_or_null, threads);
+  //       the synthesis W = sum_k a_k Z_k (or the (n, n) map), the plans for `threads`, and
+  //       the pupil amplitude of the following calls: `amplitude_or_null` (n, n), read only on
+  //       the support of the constructor's amplitude (its non-zero pixels), or null for the
+  //       constructor's own. With an amplitude given, the phasors exp(i theta) are kept for
+  //       its gradient (psf_reverse's amplitude_bar) and tangent (begin_tangent's).
+  //   psf(plane, intensity, threads);
+  //       pass A and the forward transforms of `plane`, then intensity (N, N), unbinned, zero
+  //       frequency at (N//2, N//2): I = sum_lam s_lam |G_lam|^2 with s the config's
+  //       spectral_weights (pass the photon-fraction band weights there). The plane's fields
+  //       stay in the model's buffers for psf_reverse.
+  //   psf_reverse(plane, intensity_bar, first_plane, last_plane, params_bar,
+  //               amplitude_bar_or_null, threads);
+  //       G_bar = 2 s_lam I_bar G in place (intensity_bar (N, N), like intensity), the adjoint
+  //       transforms and pass C: W_bar is assigned on first_plane and accumulated after;
+  //       params_bar (K, or n * n for a map) is written on last_plane (a map's off the support
+  //       is zeroed on first_plane). amplitude_bar (n, n), with begin's amplitude given, is
+  //       assigned on first_plane (zero off the support) and accumulated after:
+  //       A_bar += sum_lam Re(g_bar conj(exp(i theta))). The plane's fields are recomputed
+  //       first when the buffers hold another plane's (or none, after a reverse pass).
+  //   begin_tangent(params_dot, amplitude_dot_or_null, threads);   (after begin)
+  //       W_dot = sum_k v_k Z_k; amplitude_dot (n, n) needs begin's amplitude.
+  //   psf_tangent(plane, intensity_or_null, intensity_dot, threads);
+  //       the plane's primal fields (as psf, I written when non-null) and their tangent:
+  //       I_dot = sum_lam 2 s_lam Re(conj(G) G_dot), (N, N). psf_reverse of the same plane
+  //       may follow directly (the primal fields are kept).
+  void begin(const T* params, const T* amplitude_or_null, int threads);
+  void psf(std::size_t plane, T* intensity, int threads);
+  void psf_reverse(std::size_t plane, const T* intensity_bar, bool first_plane, bool last_plane,
+                   T* params_bar, T* amplitude_bar_or_null, int threads);
+  void begin_tangent(const T* params_dot, const T* amplitude_dot_or_null, int threads);
+  void psf_tangent(std::size_t plane, T* intensity_or_null, T* intensity_dot, int threads);
+  // The threads the engine's calls use for `threads` requested (grids below 256^2: one).
+  int engine_threads(int threads) const { return team_size(threads); }
+
   // What the model was made from, and the side of its (binned) images.
   const PhaseRetrievalConfig<T>& config() const { return cfg_; }
   std::size_t image_size() const { return binned_; }
@@ -121,6 +161,8 @@ class FusedPhaseRetrieval {
     T phase_scale = 1;              // 2 pi / lambda
     bool fft = true;                // the reference wavelength: the FFT path, else an MFT
     Buffer<Complex> pupil;          // g, (n, n), kept for the gradient pass
+    Buffer<Complex> phasor;         // exp(i theta) (times the ramp on the FFT path), (n, n):
+                                    // kept only with an engine amplitude (its gradient)
     Buffer<Complex> field;          // padded g, then G, G_bar, and g_bar in its top-left: (N, N)
     std::vector<Complex> mft;       // E[k, x] = exp(-2 pi i s (k - N//2) x), (N, n)
     std::vector<Complex> mft_conj;  // conj(E)
@@ -146,6 +188,9 @@ class FusedPhaseRetrieval {
                        double* detector_bar, int threads);
   void gradient_pass(bool first_plane, bool last_plane, T* params_bar, int threads);
   void plan_for(int threads);
+  void ensure_plane(std::size_t plane, int threads);
+  void reset_engine();
+  void amplitude_pass(bool first_plane, T* amplitude_bar, int threads);
   std::size_t rows_per_block(int team) const;
   int team_size(int threads) const;
 
@@ -175,6 +220,13 @@ class FusedPhaseRetrieval {
   Buffer<double> slope_, binned_intensity_, plane_residuals_;
   bool single_planned_ = false;
   Buffer<Complex> staging_;              // the MFT path's (N, n) intermediate product
+  // The engine's state: the amplitude pass A reads (cfg_.amplitude or begin's), whether the
+  // phasors are kept, the plane whose fields G the band buffers hold (-1: none), and the
+  // amplitude tangent of begin_tangent (or null).
+  const T* amplitude_ = nullptr;
+  bool keep_phasor_ = false;
+  long long held_plane_ = -1;
+  const T* amplitude_dot_ = nullptr;
   int planned_threads_ = 0;
   std::mutex mutex_;
 };
