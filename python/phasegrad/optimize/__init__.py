@@ -24,7 +24,7 @@ from .projections import error_reduction, gerchberg_saxton, hio, raar
 from .targets import default_target, psnr, spot_array_target
 
 __all__ = [
-    "BatchResult", "LBFGSResult", "LevenbergMarquardtResult", "OptimizeResult", "adam", "default_target",
-    "error_reduction", "gerchberg_saxton", "gs", "hio", "lbfgs", "levenberg_marquardt", "psnr",
-    "raar", "reconstruct", "spot_array_target", "wgs",
+    "BatchResult", "LBFGSResult", "LevenbergMarquardtResult", "OptimizeResult", "adam",
+    "default_target", "error_reduction", "gerchberg_saxton", "gs", "hio", "lbfgs",
+    "levenberg_marquardt", "psnr", "raar", "reconstruct", "spot_array_target", "wgs",
 ]
