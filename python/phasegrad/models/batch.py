@@ -258,7 +258,8 @@ class PhaseRetrievalBatch:
         float64 or None)."""
         t = self._template
         k = int(np.prod(t.coefficient_shape))
-        a = np.ascontiguousarray(X[:, :k], dtype=self.dtype)
+        a = np.ascontiguousarray(X[:, :k], dtype=self.dtype).reshape((self.size,) +
+                                                                      t.coefficient_shape)
         p = np.ascontiguousarray(X[:, k:k + 3]) if t.detector == "quadratic" else None
         return a, p
 
@@ -278,7 +279,8 @@ class PhaseRetrievalBatch:
         active = self._active(active)
         if self._native is not None:
             a, p = self._split(X)
-            costs, a_bar, p_bar = self._native.value_and_grad(a, p, active, get_num_threads())
+            costs, a_bar, p_bar = self._native.value_and_grad(a, p, active.view(np.uint8),
+                                                                 get_num_threads())
             return np.asarray(costs), self._join(a_bar, p_bar)
         costs = np.full(self.size, np.nan)
         grads = np.zeros((self.size, self.n_params))
@@ -297,7 +299,7 @@ class PhaseRetrievalBatch:
         active = self._active(active)
         if self._native is not None:
             a, p = self._split(X)
-            out = self._native.simulate(a, p, active, get_num_threads())
+            out = self._native.simulate(a, p, active.view(np.uint8), get_num_threads())
             return np.asarray(out).reshape(self.data.shape)
         out = np.zeros(self.data.shape, dtype=self.dtype)
         for b in np.flatnonzero(active):
@@ -311,7 +313,8 @@ class PhaseRetrievalBatch:
         active = self._active(active)
         if self._native is not None:
             a, p = self._split(X)
-            return np.asarray(self._native.residuals(a, p, active, get_num_threads()))
+            return np.asarray(self._native.residuals(a, p, active.view(np.uint8),
+                                                          get_num_threads()))
         out = np.zeros((self.size, self.n_residuals))
         for b in np.flatnonzero(active):
             out[b] = self.problem(int(b)).residuals(X[b])
@@ -326,7 +329,8 @@ class PhaseRetrievalBatch:
         if self._native is not None:
             a, p = self._split(X)
             a_dot, p_dot = self._split(V)
-            return np.asarray(self._native.jvp(a, p, a_dot, p_dot, active, get_num_threads()))
+            return np.asarray(self._native.jvp(a, p, a_dot, p_dot, active.view(np.uint8),
+                                                    get_num_threads()))
         out = np.zeros((self.size, self.n_residuals))
         for b in np.flatnonzero(active):
             out[b] = self.problem(int(b)).jvp(X[b], V[b])
