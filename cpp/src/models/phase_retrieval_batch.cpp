@@ -40,8 +40,7 @@ template <class T>
 bool FusedPhaseRetrievalBatch<T>::across_problems(int threads, BatchSchedule schedule) const {
   if (threads <= 1 || problems_ == 1) return false;
   if (schedule == BatchSchedule::problems) return true;
-  if (schedule == BatchSchedule::transforms) return false;
-  return engines_.front()->engine_threads(threads) == 1;
+  return schedule != BatchSchedule::transforms;  // automatic: across problems (the header)
 }
 
 template <class T>

@@ -127,31 +127,28 @@ def _projected_gradient(X, G, bounds):
 def _direction(G, S, Y, rho, count, pos, maxcor, fixed):
     """The two-loop recursion of each row (its own memory of ``count`` pairs, newest at
     ``pos - 1``), on the free variables (``fixed`` rows' components 0)."""
-    B = G.shape[0]
     q = np.where(fixed, 0.0, G)
-    alpha = np.zeros((B, maxcor))
-    rows = np.arange(B)
-    for j in range(maxcor):
-        idx = (pos - 1 - j) % maxcor
-        use = j < count
-        s, y, r = S[rows, idx], Y[rows, idx], np.where(use, rho[rows, idx], 0.0)
-        a = r * np.einsum("ij,ij->i", s, q)
-        alpha[:, j] = a
-        q -= a[:, None] * y
-    newest = (pos - 1) % maxcor
-    s, y = S[rows, newest], Y[rows, newest]
-    yy = np.einsum("ij,ij->i", y, y)
-    gamma = np.where((count > 0) & (yy > 0), np.einsum("ij,ij->i", s, y) / np.where(yy > 0, yy,
-                                                                                    1.0), 1.0)
-    q *= gamma[:, None]
-    for j in reversed(range(maxcor)):
-        idx = (pos - 1 - j) % maxcor
-        use = j < count
-        s, y, r = S[rows, idx], Y[rows, idx], np.where(use, rho[rows, idx], 0.0)
-        beta = r * np.einsum("ij,ij->i", y, q)
-        q += (alpha[:, j] - beta)[:, None] * s
-    d = -q
-    return np.where(fixed, 0.0, d)
+    # Each row's pairs newest first; pairs not (yet) stored get rho 0 and drop out.
+    order = (pos[:, None] - 1 - np.arange(maxcor)[None, :]) % maxcor
+    s_ord = np.take_along_axis(S, order[:, :, None], axis=1)
+    y_ord = np.take_along_axis(Y, order[:, :, None], axis=1)
+    r_ord = np.where(np.arange(maxcor)[None, :] < count[:, None],
+                     np.take_along_axis(rho, order, axis=1), 0.0)
+    alpha = np.zeros_like(r_ord)
+    used = int(count.max(initial=0))
+    for j in range(used):
+        alpha[:, j] = r_ord[:, j] * np.einsum("ij,ij->i", s_ord[:, j], q)
+        q -= alpha[:, j, None] * y_ord[:, j]
+    if used:
+        s, y = s_ord[:, 0], y_ord[:, 0]
+        yy = np.einsum("ij,ij->i", y, y)
+        gamma = np.where((count > 0) & (yy > 0),
+                         np.einsum("ij,ij->i", s, y) / np.where(yy > 0, yy, 1.0), 1.0)
+        q *= gamma[:, None]
+    for j in reversed(range(used)):
+        beta = r_ord[:, j] * np.einsum("ij,ij->i", y_ord[:, j], q)
+        q += (alpha[:, j] - beta)[:, None] * s_ord[:, j]
+    return np.where(fixed, 0.0, -q)
 
 
 @single_threaded_blas()

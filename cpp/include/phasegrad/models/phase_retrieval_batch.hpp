@@ -3,7 +3,7 @@
 // wavelengths, detector kind) but not their data, and optionally not their weights, computed
 // in one call.
 //
-// Two schedules, chosen per call (Schedule::automatic picks by the grid, see below):
+// Two schedules (BatchSchedule):
 //   problems    OpenMP across the problems: each thread owns one FusedPhaseRetrieval engine
 //               (its work buffers; FFTW plans come from the process-wide plan cache, planned
 //               single-threaded) and, for each problem it takes, points the engine at that
@@ -11,13 +11,18 @@
 //               model's call on one thread.
 //   transforms  the problems one after another on engine 0, each call with every thread inside
 //               its passes and transforms (the single model's own threading).
-// Either way problem b's results are those of a single FusedPhaseRetrieval made on its data
-// and called with the same thread count, bit for bit: the problems schedule runs exactly where
-// the single model would run on one thread anyway (grids below 256 x 256, the engine's own
-// threshold, FusedPhaseRetrieval::engine_threads), so the automatic switch is that threshold.
-// Measured (docs/batch.md): at N = 256 across problems is faster on 2 cores as well, but the
-// single model then runs threaded and the sums differ in their last bits; Schedule::problems
-// forces it there (results to ~1e-15 relative of the single model's).
+// automatic (the default) runs across the problems whenever more than one thread and more than
+// one active problem are there, at every grid size: measured on the 2-core development VM
+// (docs/batch.md), across problems was as fast or faster at N = 64, 128, 256 and 512 (at
+// N = 256 208 problems/s against 68 with the threads inside the transforms, the machine
+// loaded; at N = 512 46 against 33), as independent problems need no synchronisation where
+// the transforms' threads meet at every pass. With one thread, or one active problem, the
+// problems run in turn with the threads inside.
+// Problem b's results equal those of a single FusedPhaseRetrieval made on its data and called
+// with the thread count its engine ran on, bit for bit. Against a single model called with T > 1
+// threads they are bit for bit below N = 256 (where the single model runs on one thread
+// anyway, FusedPhaseRetrieval::engine_threads) and equal to rounding (~1e-15 relative: the
+// per-thread partial sums add in another grouping) from N = 256 on.
 //
 // Inactive problems (active[b] == 0) are skipped: their outputs are left untouched.
 #pragma once
