@@ -26,5 +26,6 @@ PYBIND11_MODULE(_core, m) {
   bind::bind_propagation(m);
   bind::bind_phase_retrieval(m);
   bind::bind_phase_diversity(m);
+  bind::bind_phase_retrieval_batch(m);
   bind::bind_hologram(m);
 }

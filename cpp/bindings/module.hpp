@@ -26,6 +26,7 @@ void bind_propagation(py::module_& m);
 // The fused models.
 void bind_phase_retrieval(py::module_& m);
 void bind_phase_diversity(py::module_& m);
+void bind_phase_retrieval_batch(py::module_& m);
 void bind_hologram(py::module_& m);
 
 }  // namespace phasegrad::bind

@@ -33,6 +33,7 @@ _NAMES = {
     "Hologram": "models",
     "PhaseDiversity": "models",
     "PhaseRetrieval": "models",
+    "PhaseRetrievalBatch": "models",
     "PointSources": "models",
     "SegmentedPupil": "pupils",
     "circular_pupil": "pupils",

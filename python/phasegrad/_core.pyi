@@ -15,14 +15,12 @@ import numpy.typing
 __all__: list[str] = [
     "FusedHologram32",
     "FusedHologram64",
-    "FusedHologramPlanes32",
-    "FusedHologramPlanes64",
     "FusedImaging32",
     "FusedImaging64",
-    "FusedPhaseDiversity32",
-    "FusedPhaseDiversity64",
     "FusedPhaseRetrieval32",
     "FusedPhaseRetrieval64",
+    "FusedPhaseRetrievalBatch32",
+    "FusedPhaseRetrievalBatch64",
     "abs2",
     "abs2_jvp",
     "abs2_vjp",
@@ -71,7 +69,6 @@ __all__: list[str] = [
     "power_array",
     "power_jvp",
     "power_vjp",
-    "propagate",
     "put",
     "real_part",
     "register_complex_gemm",
@@ -434,192 +431,154 @@ class FusedPhaseRetrieval32:
         Bytes of the work buffers the model holds.
         """
 
-class FusedPhaseDiversity64:
+class FusedPhaseRetrievalBatch64:
     """
-    The fused phase-diversity model in float64 (phasegrad.models.fused_pd).
-    """
-    def __init__(
-        self,
-        amplitude: numpy.ndarray,
-        basis: numpy.ndarray | None,
-        diversity: numpy.ndarray,
-        data: numpy.ndarray,
-        grid: typing.SupportsInt | typing.SupportsIndex,
-        wavelength: typing.SupportsFloat | typing.SupportsIndex,
-        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
-        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
-        regularization: typing.SupportsFloat | typing.SupportsIndex,
-    ) -> None: ...
-    def estimate_object(
-        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        The Wiener scene fftshift(Re(IDFT2(U / Q))), (N, N).
-        """
-    def value_and_grad(
-        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> tuple[float, numpy.typing.NDArray[numpy.float64]]:
-        """
-        (E, a_bar): the object-eliminated metric (summed in double) and dE/da.
-        """
-    @property
-    def workspace_bytes(self) -> int:
-        """
-        Bytes of the work buffers the model holds.
-        """
-
-class FusedPhaseDiversity32:
-    """
-    The fused phase-diversity model in float32 (phasegrad.models.fused_pd).
+    The native batch of phase-retrieval problems in float64 (phasegrad.models.batch).
     """
     def __init__(
         self,
         amplitude: numpy.ndarray,
         basis: numpy.ndarray | None,
-        diversity: numpy.ndarray,
+        diversity: numpy.ndarray | None,
         data: numpy.ndarray,
+        weights: numpy.ndarray | None,
         grid: typing.SupportsInt | typing.SupportsIndex,
+        bin: typing.SupportsInt | typing.SupportsIndex,
         wavelength: typing.SupportsFloat | typing.SupportsIndex,
         wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
-        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
-        regularization: typing.SupportsFloat | typing.SupportsIndex,
+        spectral_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
     ) -> None: ...
-    def estimate_object(
-        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> numpy.typing.NDArray[numpy.float32]:
+    def across_problems(
+        self, threads: typing.SupportsInt | typing.SupportsIndex, schedule: str = "auto"
+    ) -> bool:
         """
-        The Wiener scene fftshift(Re(IDFT2(U / Q))), (N, N).
+        Whether a call on `threads` threads runs across the problems.
+        """
+    def jvp(
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        a_dot: numpy.ndarray,
+        p_dot: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v per problem, (B, P M^2) float64.
+        """
+    def residuals(
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The residuals, (B, P M^2) float64; inactive problems' 0.
+        """
+    def simulate(
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The model images, (B, P, M, M); inactive problems' 0.
         """
     def value_and_grad(
-        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> tuple[float, numpy.typing.NDArray[numpy.float32]]:
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> tuple:
         """
-        (E, a_bar): the object-eliminated metric (summed in double) and dE/da.
+        (E (B,), a_bar like a, p_bar (B, 3) or None); inactive problems: E NaN, 0.
         """
     @property
     def workspace_bytes(self) -> int:
         """
-        Bytes of the work buffers the model holds.
+        Bytes of the work buffers the batch's engines hold.
         """
 
-class FusedHologramPlanes64:
+class FusedPhaseRetrievalBatch32:
     """
-    The general fused hologram in float64 (phasegrad.models.fused_hologram_planes).
+    The native batch of phase-retrieval problems in float32 (phasegrad.models.batch).
     """
     def __init__(
         self,
-        target: numpy.ndarray,
-        weights: numpy.ndarray,
-        distances: numpy.ndarray,
-        wavelengths: numpy.ndarray,
-        pitch: typing.SupportsFloat | typing.SupportsIndex,
-        pad: typing.SupportsInt | typing.SupportsIndex,
-        phase_response: numpy.ndarray,
         amplitude: numpy.ndarray,
-        zero_order: complex | typing.SupportsComplex | typing.SupportsFloat | typing.SupportsIndex,
-        levels: typing.SupportsInt | typing.SupportsIndex,
-        soft: bool,
-        crosstalk: numpy.ndarray,
-        efficiency: typing.SupportsFloat | typing.SupportsIndex,
+        basis: numpy.ndarray | None,
+        diversity: numpy.ndarray | None,
+        data: numpy.ndarray,
+        weights: numpy.ndarray | None,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        bin: typing.SupportsInt | typing.SupportsIndex,
+        wavelength: typing.SupportsFloat | typing.SupportsIndex,
+        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        spectral_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
     ) -> None: ...
-    def images(
-        self,
-        phi: numpy.ndarray,
-        normalised: bool,
-        threads: typing.SupportsInt | typing.SupportsIndex,
-    ) -> numpy.typing.NDArray[numpy.float64]:
+    def across_problems(
+        self, threads: typing.SupportsInt | typing.SupportsIndex, schedule: str = "auto"
+    ) -> bool:
         """
-        I (or the metric's normalised images), (C, P, n, m).
+        Whether a call on `threads` threads runs across the problems.
         """
     def jvp(
         self,
-        phi: numpy.ndarray,
-        v: numpy.ndarray,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        a_dot: numpy.ndarray,
+        p_dot: numpy.ndarray | None,
+        active: numpy.ndarray | None,
         threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
     ) -> numpy.typing.NDArray[numpy.float64]:
         """
-        J v, flat float64.
+        J v per problem, (B, P M^2) float64.
         """
     def residuals(
-        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
     ) -> numpy.typing.NDArray[numpy.float64]:
         """
-        r = sqrt(w / N) (I_r - T), flat float64.
+        The residuals, (B, P M^2) float64; inactive problems' 0.
         """
-    def value_and_grad(
-        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> tuple[float, numpy.typing.NDArray[numpy.float64]]:
-        """
-        (E, phi_bar).
-        """
-    def vjp(
+    def simulate(
         self,
-        phi: numpy.ndarray,
-        u: numpy.ndarray,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
         threads: typing.SupportsInt | typing.SupportsIndex,
-    ) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        J^T u, flat float64.
-        """
-
-class FusedHologramPlanes32:
-    """
-    The general fused hologram in float32 (phasegrad.models.fused_hologram_planes).
-    """
-    def __init__(
-        self,
-        target: numpy.ndarray,
-        weights: numpy.ndarray,
-        distances: numpy.ndarray,
-        wavelengths: numpy.ndarray,
-        pitch: typing.SupportsFloat | typing.SupportsIndex,
-        pad: typing.SupportsInt | typing.SupportsIndex,
-        phase_response: numpy.ndarray,
-        amplitude: numpy.ndarray,
-        zero_order: complex | typing.SupportsComplex | typing.SupportsFloat | typing.SupportsIndex,
-        levels: typing.SupportsInt | typing.SupportsIndex,
-        soft: bool,
-        crosstalk: numpy.ndarray,
-        efficiency: typing.SupportsFloat | typing.SupportsIndex,
-    ) -> None: ...
-    def images(
-        self,
-        phi: numpy.ndarray,
-        normalised: bool,
-        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
     ) -> numpy.typing.NDArray[numpy.float32]:
         """
-        I (or the metric's normalised images), (C, P, n, m).
-        """
-    def jvp(
-        self,
-        phi: numpy.ndarray,
-        v: numpy.ndarray,
-        threads: typing.SupportsInt | typing.SupportsIndex,
-    ) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        J v, flat float64.
-        """
-    def residuals(
-        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> numpy.typing.NDArray[numpy.float64]:
-        """
-        r = sqrt(w / N) (I_r - T), flat float64.
+        The model images, (B, P, M, M); inactive problems' 0.
         """
     def value_and_grad(
-        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
-    ) -> tuple[float, numpy.typing.NDArray[numpy.float32]]:
-        """
-        (E, phi_bar).
-        """
-    def vjp(
         self,
-        phi: numpy.ndarray,
-        u: numpy.ndarray,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
         threads: typing.SupportsInt | typing.SupportsIndex,
-    ) -> numpy.typing.NDArray[numpy.float64]:
+        schedule: str = "auto",
+    ) -> tuple:
         """
-        J^T u, flat float64.
+        (E (B,), a_bar like a, p_bar (B, 3) or None); inactive problems: E NaN, 0.
+        """
+    @property
+    def workspace_bytes(self) -> int:
+        """
+        Bytes of the work buffers the batch's engines hold.
         """
 
 class FusedHologram64:
@@ -1176,22 +1135,6 @@ def power_vjp(
 ) -> numpy.ndarray:
     """
     c conj(x)**(c - 1) y_bar (Re y_bar for a real x); c_array (or None for the number c).
-    """
-
-def propagate(
-    x: numpy.ndarray,
-    method: str,
-    distance: typing.SupportsFloat | typing.SupportsIndex,
-    wavelength: typing.SupportsFloat | typing.SupportsIndex,
-    pitch: typing.SupportsFloat | typing.SupportsIndex,
-    band_limit: bool,
-    pad: typing.SupportsInt | typing.SupportsIndex,
-    adjoint: bool,
-    threads: typing.SupportsInt | typing.SupportsIndex,
-) -> numpy.ndarray:
-    """
-    Free-space propagation over the last two axes: method 'angular_spectrum' (band_limit,
-    pad), 'transfer' or 'impulse' (Fresnel); its conjugate transpose when adjoint.
     """
 
 def put(

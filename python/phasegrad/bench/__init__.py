@@ -28,6 +28,8 @@ side by side, with their peak memory; it prints a table and writes ``bench_model
                      and JAX; 8 quantised levels with crosstalk vs quantising afterwards
 ``poisson_ml``       Poisson maximum likelihood (128^2, 36 modes, 1e7 photons) against the
                      Cramer-Rao bound: time and accuracy of lbfgs and LM
+``batch``            the native batch (``PhaseRetrievalBatch``, lockstep L-BFGS) against a
+                     Python loop over single models: problems per second
 
 ``SUITES`` names them all (``models`` first), in this order; ``phasegrad bench --help`` lists
 the others from it. Importing this package imports nothing else; each suite loads what it needs
@@ -41,7 +43,8 @@ __all__ = ["SUITES", "main"]
 #: the tests read it.
 SUITES = ("models", "ops_fft", "ops_arithmetic", "ops_elementwise", "ops_layout", "threads",
           "openmp_policy", "memory", "foundation", "hologram_algorithms", "second_order",
-          "busy_machine", "imaging", "phase_diversity", "hologram_targets", "poisson_ml")
+          "busy_machine", "imaging", "phase_diversity", "hologram_targets", "poisson_ml",
+          "batch")
 
 
 def main(argv=None, *, prog="phasegrad bench"):

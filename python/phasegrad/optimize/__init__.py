@@ -9,7 +9,8 @@ calls ``callback(iteration, x, cost)`` after each iteration. ``levenberg_marquar
 model's ``||r||^2`` from its least-squares view (``residuals`` with ``gauss_newton`` or
 ``jacobian``, or matrix-free with ``gauss_newton_product`` and ``vjp``): conjugate gradients while
 they converge cheaply, dense damped normal equations when they do not (up to 2000 parameters), CG
-beyond; it returns a ``LevenbergMarquardtResult`` that says whether and why it converged.
+beyond; it returns a ``LevenbergMarquardtResult`` that says whether and why it converged. Given a
+``pg.PhaseRetrievalBatch``, ``lbfgs`` solves its B problems in lockstep (``BatchResult``).
 ``default_target``, ``spot_array_target``, ``reconstruct`` and ``psnr`` set up and score hologram
 problems. ``multiplane_gs`` is (weighted) GS for holograms of several planes (global or
 sequential); ``CameraInTheLoop`` makes a measured image replace the model's intensity in the loss
@@ -19,6 +20,7 @@ of the same data (one star, two stars, an extended object) and chooses by BIC or
 """
 
 from ._result import OptimizeResult
+from .batch import BatchResult
 from .camera import CameraInTheLoop, SimulatedCamera
 from .gradient import LBFGSResult, adam, lbfgs
 from .holograms import gs, reconstruct, wgs
@@ -29,9 +31,9 @@ from .projections import error_reduction, gerchberg_saxton, hio, raar
 from .targets import default_target, psnr, spot_array_target
 
 __all__ = [
-    "CameraInTheLoop", "HypothesisComparison", "LBFGSResult", "LevenbergMarquardtResult",
-    "OptimizeResult", "SimulatedCamera", "adam", "compare_hypotheses", "default_target",
-    "error_reduction", "fit_pair", "gerchberg_saxton", "gs", "hio", "lbfgs",
+    "BatchResult", "CameraInTheLoop", "HypothesisComparison", "LBFGSResult",
+    "LevenbergMarquardtResult", "OptimizeResult", "SimulatedCamera", "adam", "compare_hypotheses",
+    "default_target", "error_reduction", "fit_pair", "gerchberg_saxton", "gs", "hio", "lbfgs",
     "levenberg_marquardt", "multiplane_gs", "pair_starts", "psnr", "raar", "reconstruct",
     "spot_array_target", "wgs",
 ]
