@@ -15,8 +15,12 @@ import numpy.typing
 __all__: list[str] = [
     "FusedHologram32",
     "FusedHologram64",
+    "FusedHologramPlanes32",
+    "FusedHologramPlanes64",
     "FusedImaging32",
     "FusedImaging64",
+    "FusedPhaseDiversity32",
+    "FusedPhaseDiversity64",
     "FusedPhaseRetrieval32",
     "FusedPhaseRetrieval64",
     "FusedPhaseRetrievalBatch32",
@@ -69,6 +73,7 @@ __all__: list[str] = [
     "power_array",
     "power_jvp",
     "power_vjp",
+    "propagate",
     "put",
     "real_part",
     "register_complex_gemm",
@@ -431,6 +436,74 @@ class FusedPhaseRetrieval32:
         Bytes of the work buffers the model holds.
         """
 
+class FusedPhaseDiversity64:
+    """
+    The fused phase-diversity model in float64 (phasegrad.models.fused_pd).
+    """
+    def __init__(
+        self,
+        amplitude: numpy.ndarray,
+        basis: numpy.ndarray | None,
+        diversity: numpy.ndarray,
+        data: numpy.ndarray,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        wavelength: typing.SupportsFloat | typing.SupportsIndex,
+        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        regularization: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> None: ...
+    def estimate_object(
+        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The Wiener scene fftshift(Re(IDFT2(U / Q))), (N, N).
+        """
+    def value_and_grad(
+        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[float, numpy.typing.NDArray[numpy.float64]]:
+        """
+        (E, a_bar): the object-eliminated metric (summed in double) and dE/da.
+        """
+    @property
+    def workspace_bytes(self) -> int:
+        """
+        Bytes of the work buffers the model holds.
+        """
+
+class FusedPhaseDiversity32:
+    """
+    The fused phase-diversity model in float32 (phasegrad.models.fused_pd).
+    """
+    def __init__(
+        self,
+        amplitude: numpy.ndarray,
+        basis: numpy.ndarray | None,
+        diversity: numpy.ndarray,
+        data: numpy.ndarray,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        wavelength: typing.SupportsFloat | typing.SupportsIndex,
+        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        regularization: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> None: ...
+    def estimate_object(
+        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        The Wiener scene fftshift(Re(IDFT2(U / Q))), (N, N).
+        """
+    def value_and_grad(
+        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[float, numpy.typing.NDArray[numpy.float32]]:
+        """
+        (E, a_bar): the object-eliminated metric (summed in double) and dE/da.
+        """
+    @property
+    def workspace_bytes(self) -> int:
+        """
+        Bytes of the work buffers the model holds.
+        """
+
 class FusedPhaseRetrievalBatch64:
     """
     The native batch of phase-retrieval problems in float64 (phasegrad.models.batch).
@@ -579,6 +652,126 @@ class FusedPhaseRetrievalBatch32:
     def workspace_bytes(self) -> int:
         """
         Bytes of the work buffers the batch's engines hold.
+        """
+
+class FusedHologramPlanes64:
+    """
+    The general fused hologram in float64 (phasegrad.models.fused_hologram_planes).
+    """
+    def __init__(
+        self,
+        target: numpy.ndarray,
+        weights: numpy.ndarray,
+        distances: numpy.ndarray,
+        wavelengths: numpy.ndarray,
+        pitch: typing.SupportsFloat | typing.SupportsIndex,
+        pad: typing.SupportsInt | typing.SupportsIndex,
+        phase_response: numpy.ndarray,
+        amplitude: numpy.ndarray,
+        zero_order: complex | typing.SupportsComplex | typing.SupportsFloat | typing.SupportsIndex,
+        levels: typing.SupportsInt | typing.SupportsIndex,
+        soft: bool,
+        crosstalk: numpy.ndarray,
+        efficiency: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> None: ...
+    def images(
+        self,
+        phi: numpy.ndarray,
+        normalised: bool,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        I (or the metric's normalised images), (C, P, n, m).
+        """
+    def jvp(
+        self,
+        phi: numpy.ndarray,
+        v: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v, flat float64.
+        """
+    def residuals(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        r = sqrt(w / N) (I_r - T), flat float64.
+        """
+    def value_and_grad(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[float, numpy.typing.NDArray[numpy.float64]]:
+        """
+        (E, phi_bar).
+        """
+    def vjp(
+        self,
+        phi: numpy.ndarray,
+        u: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J^T u, flat float64.
+        """
+
+class FusedHologramPlanes32:
+    """
+    The general fused hologram in float32 (phasegrad.models.fused_hologram_planes).
+    """
+    def __init__(
+        self,
+        target: numpy.ndarray,
+        weights: numpy.ndarray,
+        distances: numpy.ndarray,
+        wavelengths: numpy.ndarray,
+        pitch: typing.SupportsFloat | typing.SupportsIndex,
+        pad: typing.SupportsInt | typing.SupportsIndex,
+        phase_response: numpy.ndarray,
+        amplitude: numpy.ndarray,
+        zero_order: complex | typing.SupportsComplex | typing.SupportsFloat | typing.SupportsIndex,
+        levels: typing.SupportsInt | typing.SupportsIndex,
+        soft: bool,
+        crosstalk: numpy.ndarray,
+        efficiency: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> None: ...
+    def images(
+        self,
+        phi: numpy.ndarray,
+        normalised: bool,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        I (or the metric's normalised images), (C, P, n, m).
+        """
+    def jvp(
+        self,
+        phi: numpy.ndarray,
+        v: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v, flat float64.
+        """
+    def residuals(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        r = sqrt(w / N) (I_r - T), flat float64.
+        """
+    def value_and_grad(
+        self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[float, numpy.typing.NDArray[numpy.float32]]:
+        """
+        (E, phi_bar).
+        """
+    def vjp(
+        self,
+        phi: numpy.ndarray,
+        u: numpy.ndarray,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J^T u, flat float64.
         """
 
 class FusedHologram64:
@@ -1135,6 +1328,22 @@ def power_vjp(
 ) -> numpy.ndarray:
     """
     c conj(x)**(c - 1) y_bar (Re y_bar for a real x); c_array (or None for the number c).
+    """
+
+def propagate(
+    x: numpy.ndarray,
+    method: str,
+    distance: typing.SupportsFloat | typing.SupportsIndex,
+    wavelength: typing.SupportsFloat | typing.SupportsIndex,
+    pitch: typing.SupportsFloat | typing.SupportsIndex,
+    band_limit: bool,
+    pad: typing.SupportsInt | typing.SupportsIndex,
+    adjoint: bool,
+    threads: typing.SupportsInt | typing.SupportsIndex,
+) -> numpy.ndarray:
+    """
+    Free-space propagation over the last two axes: method 'angular_spectrum' (band_limit,
+    pad), 'transfer' or 'impulse' (Fresnel); its conjugate transpose when adjoint.
     """
 
 def put(
