@@ -23,8 +23,8 @@ import importlib as _importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = frozenset({
-    "adapters", "arguments", "arrays", "bench", "check", "cli", "config", "fft", "models", "native",
-    "ops", "optimize", "pupils", "reference",
+    "adapters", "arguments", "arrays", "bench", "check", "cli", "config", "distributed", "fft",
+    "models", "native", "ops", "optimize", "pupils", "reference",
 })
 
 # Public names defined in a submodule, loaded with it on first access.
