@@ -150,8 +150,8 @@ def retrieve_many(data, *, client=None, chunk=64, out=None, method="lbfgs", maxi
     >>> truth = pg.PhaseRetrieval(amplitude=A, basis=Z, data=np.zeros((32, 32)))
     >>> stack = np.stack([truth.simulate(np.full(4, 0.02 * b)) for b in range(1, 4)])
     >>> found = pg.distributed.retrieve_many(stack, amplitude=A, basis=Z, chunk=2)
-    >>> found.x.shape, found.computed, list(found.error)
-    ((3, 4), [0, 1], ['', '', ''])
+    >>> found.x.shape, found.computed, found.failed.size
+    ((3, 4), [0, 1], 0)
     """
     began = time.perf_counter()
     unknown = sorted(set(options) - set(MODEL_OPTIONS))
