@@ -32,6 +32,7 @@ _NAMES = {
     "CATALOGUE": "_catalogue",
     "Hologram": "models",
     "PhaseRetrieval": "models",
+    "PhaseRetrievalBatch": "models",
     "PointSources": "models",
     "SegmentedPupil": "pupils",
     "circular_pupil": "pupils",

@@ -9,12 +9,14 @@ calls ``callback(iteration, x, cost)`` after each iteration. ``levenberg_marquar
 model's ``||r||^2`` from its least-squares view (``residuals`` with ``gauss_newton`` or
 ``jacobian``, or matrix-free with ``gauss_newton_product`` and ``vjp``): conjugate gradients while
 they converge cheaply, dense damped normal equations when they do not (up to 2000 parameters), CG
-beyond; it returns a ``LevenbergMarquardtResult`` that says whether and why it converged.
+beyond; it returns a ``LevenbergMarquardtResult`` that says whether and why it converged. Given a
+``pg.PhaseRetrievalBatch``, ``lbfgs`` solves its B problems in lockstep (``BatchResult``).
 ``default_target``, ``spot_array_target``, ``reconstruct`` and ``psnr`` set up and score hologram
 problems.
 """
 
 from ._result import OptimizeResult
+from .batch import BatchResult
 from .gradient import LBFGSResult, adam, lbfgs
 from .holograms import gs, reconstruct, wgs
 from .least_squares import LevenbergMarquardtResult, levenberg_marquardt
@@ -22,7 +24,7 @@ from .projections import error_reduction, gerchberg_saxton, hio, raar
 from .targets import default_target, psnr, spot_array_target
 
 __all__ = [
-    "LBFGSResult", "LevenbergMarquardtResult", "OptimizeResult", "adam", "default_target",
-    "error_reduction", "gerchberg_saxton", "gs", "hio", "lbfgs", "levenberg_marquardt", "psnr",
-    "raar", "reconstruct", "spot_array_target", "wgs",
+    "BatchResult", "LBFGSResult", "LevenbergMarquardtResult", "OptimizeResult", "adam",
+    "default_target", "error_reduction", "gerchberg_saxton", "gs", "hio", "lbfgs",
+    "levenberg_marquardt", "psnr", "raar", "reconstruct", "spot_array_target", "wgs",
 ]

@@ -17,6 +17,7 @@ from scipy.optimize import Bounds, minimize
 from ..arguments import optimize as c
 from ..config import single_threaded_blas
 from ._result import OptimizeResult
+from .batch import is_batch, lbfgs_batch
 
 __all__ = ["LBFGSResult", "adam", "lbfgs"]
 
@@ -122,6 +123,10 @@ def lbfgs(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, maxcor=
         within ``maxiter`` iterations in all. A run that stops by the callback, reaches a cost
         of 0 or uses up ``maxiter`` ends the whole minimisation.
 
+    A batch of problems (``pg.PhaseRetrievalBatch``) runs in lockstep instead
+    (``phasegrad.optimize.batch.lbfgs_batch``: ``x0`` (B, n_params), a ``BatchResult`` with
+    ``x``, ``cost``, ``converged``, ``nit`` per problem; ``restarts`` must be 0).
+
     Returns
     -------
     LBFGSResult
@@ -157,6 +162,11 @@ def lbfgs(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, maxcor=
     >>> bool(restarted.restarts >= 1 and restarted.fun < 1e-6 * once.fun)
     True
     """
+    if is_batch(model):  # B problems in lockstep (optimize/batch.py)
+        if restarts:
+            raise ValueError("restarts is not supported for a batch of problems")
+        return lbfgs_batch(model, x0, maxiter=maxiter, callback=callback, gtol=gtol, ftol=ftol,
+                           maxcor=maxcor, maxls=maxls)
     x0, shape = c.model_and_start(model, x0)
     bounds = c.model_bounds(model, x0.size)
     if bounds is not None:

@@ -1,0 +1,311 @@
+"""Lockstep solvers over a batch of problems (``pg.PhaseRetrievalBatch``): L-BFGS and LM.
+
+B problems advance together: every iteration evaluates all the problems still running in one
+call of the batch (``value_and_grad(X, active=...)``), each problem keeps its own state and its
+own convergence test, and a problem that has stopped leaves the active set (it costs nothing
+more). ``pg.optimize.lbfgs`` and ``pg.optimize.levenberg_marquardt`` hand a batch model here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..arguments import optimize as c
+from ..arguments import validate as v
+from ..config import single_threaded_blas
+
+__all__ = ["BatchResult", "is_batch", "lbfgs_batch"]
+
+# The Armijo constant of the backtracking line search.
+_ARMIJO = 1e-4
+# A line search that fails where the predicted decrease is below this many epsilons of the
+# (scaled) cost has reached the rounding floor: the problem has converged ("ftol").
+_FLOOR_EPSILONS = 1e3
+
+_MESSAGES = {
+    "gtol": "the projected gradient of the scaled objective fell to gtol",
+    "ftol": "the relative decrease of the scaled objective fell to ftol",
+    "zero_cost": "the cost is exactly 0",
+    "maxiter": "reached maxiter iterations",
+    "line_search": "the line search found no decrease along a descent direction",
+    "not_finite": "the cost is not finite",
+    "callback": "stopped by the callback",
+    "damping": "no progress possible: the damping blew up",
+    "xtol": "the step fell below xtol relative to x",
+}
+
+
+def is_batch(model):
+    """Whether ``model`` is a batch of problems (it says so with ``is_batch = True``)."""
+    return bool(getattr(model, "is_batch", False))
+
+
+@dataclass
+class BatchResult:
+    """The lockstep solvers' result, one entry per problem.
+
+    Attributes
+    ----------
+    x : numpy.ndarray
+        (B, n_params) float64: each problem's final estimate.
+    cost : numpy.ndarray
+        (B,) float64: each problem's (unscaled) cost at ``x``.
+    converged : numpy.ndarray
+        (B,) bool: a convergence test passed (``stop_reason`` "gtol", "ftol", "xtol" or
+        "zero_cost").
+    nit : numpy.ndarray
+        (B,) int: iterations each problem ran.
+    nfev : numpy.ndarray
+        (B,) int: evaluations of each problem (the line search's trials included).
+    stop_reason : list of str
+        Why each problem stopped, one word ("gtol", "ftol", "xtol", "zero_cost",
+        "maxiter", "line_search", "damping", "not_finite", "callback").
+    message : list of str
+        The same in words.
+    history : list of numpy.ndarray
+        Each problem's cost before the first iteration and after each (``nit[b] + 1``
+        values).
+    """
+
+    x: np.ndarray
+    cost: np.ndarray
+    converged: np.ndarray
+    nit: np.ndarray
+    nfev: np.ndarray
+    stop_reason: list
+    message: list = field(default_factory=list)
+    history: list = field(default_factory=list, repr=False)
+
+    @property
+    def fun(self):
+        """``cost`` (the single solvers' name)."""
+        return self.cost
+
+    @property
+    def success(self):
+        """``converged`` (the single solvers' name)."""
+        return self.converged
+
+
+def _batch_start(model, x0):
+    """x0 as a (B, n_params) float64 copy, checked against the batch."""
+    x0 = v.array(x0, "x0", kind="real")
+    v.finite(x0, "x0")
+    shape = (len(model), model.n_params)
+    if x0.shape != shape:
+        raise ValueError(f"x0 must have shape (B, n_params) = {shape} for this batch; got "
+                         f"{x0.shape}")
+    return np.array(x0, dtype=np.float64)
+
+
+def _evaluate(model, X, active):
+    costs, grads = model.value_and_grad(X, active=active)
+    return np.asarray(costs, dtype=np.float64), np.asarray(grads, dtype=np.float64)
+
+
+def _projected_gradient(X, G, bounds):
+    if bounds is None:
+        return G
+    return X - np.clip(X - G, *bounds)
+
+
+def _direction(G, S, Y, rho, count, pos, maxcor, fixed):
+    """The two-loop recursion of each row (its own memory of ``count`` pairs, newest at
+    ``pos - 1``), on the free variables (``fixed`` rows' components 0)."""
+    B = G.shape[0]
+    q = np.where(fixed, 0.0, G)
+    alpha = np.zeros((B, maxcor))
+    rows = np.arange(B)
+    for j in range(maxcor):
+        idx = (pos - 1 - j) % maxcor
+        use = j < count
+        s, y, r = S[rows, idx], Y[rows, idx], np.where(use, rho[rows, idx], 0.0)
+        a = r * np.einsum("ij,ij->i", s, q)
+        alpha[:, j] = a
+        q -= a[:, None] * y
+    newest = (pos - 1) % maxcor
+    s, y = S[rows, newest], Y[rows, newest]
+    yy = np.einsum("ij,ij->i", y, y)
+    gamma = np.where((count > 0) & (yy > 0), np.einsum("ij,ij->i", s, y) / np.where(yy > 0, yy,
+                                                                                    1.0), 1.0)
+    q *= gamma[:, None]
+    for j in reversed(range(maxcor)):
+        idx = (pos - 1 - j) % maxcor
+        use = j < count
+        s, y, r = S[rows, idx], Y[rows, idx], np.where(use, rho[rows, idx], 0.0)
+        beta = r * np.einsum("ij,ij->i", y, q)
+        q += (alpha[:, j] - beta)[:, None] * s
+    d = -q
+    return np.where(fixed, 0.0, d)
+
+
+@single_threaded_blas()
+def lbfgs_batch(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, maxcor=10,
+                maxls=40):
+    """Minimise every problem of a batch with L-BFGS, in lockstep.
+
+    Each problem's objective is divided by its initial magnitude ``|f_b(x0_b)|`` (as
+    ``pg.optimize.lbfgs`` does) and minimised by L-BFGS (a two-loop recursion over its own
+    ``maxcor`` pairs) with a backtracking Armijo line search, projected onto
+    ``model.bounds`` (a variable at a bound whose gradient points out stays there). Every
+    iteration evaluates the problems still running, and only those, in one batch call.
+
+    Parameters
+    ----------
+    model : PhaseRetrievalBatch
+        Or any batch: ``len(model)``, ``n_params``, ``value_and_grad(X, active=)`` returning
+        (B,) costs and (B, n_params) gradients, optionally ``bounds`` (one problem's).
+    x0 : array_like, (B, n_params)
+        The starting points (moved inside the bounds first).
+    maxiter : int
+        Most iterations per problem (default 200).
+    callback : callable, optional
+        ``callback(iteration, X, costs)`` after each lockstep iteration (X (B, n_params) and
+        costs (B,), copies; stopped problems keep their final values). Returning True stops
+        every problem still running (stop_reason "callback").
+    gtol, ftol : float
+        Per problem: stop when the largest component of the scaled objective's projected
+        gradient is <= gtol ("gtol"), or when an iteration's relative decrease
+        ``(f_k - f_k+1) / max(|f_k|, |f_k+1|, 1)`` of the scaled objective is <= ftol
+        ("ftol"; also when the line search fails where the predicted decrease is below the
+        cost's rounding). Defaults as ``pg.optimize.lbfgs``'s.
+    maxcor, maxls : int
+        Correction pairs kept (default 10) and most line-search trials per iteration
+        (default 40).
+
+    Returns
+    -------
+    BatchResult
+        ``x`` (B, n_params), ``cost``, ``converged``, ``nit``, ``nfev``, ``stop_reason``,
+        ``message`` and ``history`` per problem.
+
+    Examples
+    --------
+    >>> import numpy as np, phasegrad as pg
+    >>> A = pg.circular_pupil(16)
+    >>> Z = pg.zernike_basis(5, 16, first=2)
+    >>> truth = pg.PhaseRetrieval(amplitude=A, basis=Z, data=np.zeros((32, 32)))
+    >>> X = np.random.default_rng(2).normal(0, 0.05, (4, 5))
+    >>> D = np.stack([truth.simulate(x) for x in X])
+    >>> batch = pg.PhaseRetrievalBatch(amplitude=A, basis=Z, data=D)
+    >>> result = pg.optimize.lbfgs(batch, X + 0.01)
+    >>> result.x.shape, result.converged.shape
+    ((4, 5), (4,))
+    """
+    X = _batch_start(model, x0)
+    B, n = X.shape
+    bounds = c.model_bounds(model, n)
+    if bounds is not None:
+        X = np.clip(X, *bounds)
+    maxiter = c.positive_int(maxiter, "maxiter")
+    maxcor = c.positive_int(maxcor, "maxcor")
+    maxls = c.positive_int(maxls, "maxls")
+    gtol = c.real_number(gtol, "gtol", low=0.0)
+    ftol = c.real_number(ftol, "ftol", low=0.0)
+    user_callback = c.callback(callback)
+
+    running = np.ones(B, dtype=bool)
+    F, G = _evaluate(model, X, running)
+    nfev = np.ones(B, dtype=np.int64)
+    scale = np.where(np.isfinite(F) & (F != 0.0), np.abs(F), 1.0)
+    history = [[float(f)] for f in F]
+    nit = np.zeros(B, dtype=np.int64)
+    reason = [""] * B
+
+    def stop(mask, why):
+        for b in np.flatnonzero(mask & running):
+            reason[b] = why
+        running[mask] = False
+
+    stop(~np.isfinite(F), "not_finite")
+    stop(F == 0.0, "zero_cost")
+    Gs = G / scale[:, None]
+    Fs = F / scale
+    stop(np.max(np.abs(_projected_gradient(X, Gs, bounds)), axis=1, initial=0.0) <= gtol,
+         "gtol")
+
+    S = np.zeros((B, maxcor, n))
+    Y = np.zeros((B, maxcor, n))
+    rho = np.zeros((B, maxcor))
+    count = np.zeros(B, dtype=np.int64)
+    pos = np.zeros(B, dtype=np.int64)
+    iteration = 0
+    while running.any():
+        iteration += 1
+        stop(running & (nit >= maxiter), "maxiter")
+        if not running.any():
+            break
+        fixed = np.zeros_like(X, dtype=bool)
+        if bounds is not None:
+            fixed = ((X <= bounds[0]) & (Gs > 0)) | ((X >= bounds[1]) & (Gs < 0))
+        D = _direction(Gs, S, Y, rho, count, pos, maxcor, fixed)
+        slope = np.einsum("ij,ij->i", Gs, D)
+        bad = running & ~(slope < 0)
+        if bad.any():  # not a descent direction: forget the memory, steepest descent
+            count[bad] = 0
+            D[bad] = np.where(fixed[bad], 0.0, -Gs[bad])
+            slope[bad] = np.einsum("ij,ij->i", Gs[bad], D[bad])
+        step = np.where(count == 0, np.minimum(1.0, 1.0 / np.maximum(
+            np.linalg.norm(D, axis=1), np.finfo(float).tiny)), 1.0)
+        searching = running.copy()
+        X_new, F_new, G_new = X.copy(), F.copy(), G.copy()
+        for _ in range(maxls):
+            if not searching.any():
+                break
+            trial = X + step[:, None] * D
+            if bounds is not None:
+                trial = np.clip(trial, *bounds)
+            trial = np.where(searching[:, None], trial, X)
+            f_try, g_try = _evaluate(model, trial, searching)
+            nfev[searching] += 1
+            fs_try = f_try / scale
+            decrease = np.einsum("ij,ij->i", Gs, trial - X)
+            ok = searching & np.isfinite(fs_try) & (fs_try <= Fs + _ARMIJO * decrease)
+            X_new[ok], F_new[ok], G_new[ok] = trial[ok], f_try[ok], g_try[ok]
+            searching &= ~ok
+            # Shrink: a safeguarded quadratic interpolation of the step.
+            denom = 2.0 * (fs_try - Fs - step * slope)
+            quad = np.where(np.isfinite(denom) & (denom > 0), -slope * step**2 /
+                            np.where(denom > 0, denom, 1.0), 0.5 * step)
+            step = np.where(searching, np.clip(quad, 0.1 * step, 0.5 * step), step)
+        failed = searching
+        if failed.any():
+            floor = -slope <= _FLOOR_EPSILONS * np.finfo(float).eps * np.maximum(np.abs(Fs), 1)
+            retry = failed & ~floor & (count > 0)
+            count[retry] = 0  # try steepest descent next iteration
+            stop(failed & floor, "ftol")
+            stop(failed & ~floor & ~retry, "line_search")
+        moved = running & ~failed
+        for b in np.flatnonzero(moved):
+            history[b].append(float(F_new[b]))
+        nit[moved] += 1
+        Gs_new = G_new / scale[:, None]
+        Fs_new = F_new / scale
+        s = X_new - X
+        y = Gs_new - Gs
+        sy = np.einsum("ij,ij->i", s, y)
+        keep = moved & (sy > np.finfo(float).eps * np.einsum("ij,ij->i", y, y))
+        for b in np.flatnonzero(keep):
+            S[b, pos[b]] = s[b]
+            Y[b, pos[b]] = y[b]
+            rho[b, pos[b]] = 1.0 / sy[b]
+            pos[b] = (pos[b] + 1) % maxcor
+            count[b] = min(count[b] + 1, maxcor)
+        relative = (Fs - Fs_new) / np.maximum(np.maximum(np.abs(Fs), np.abs(Fs_new)), 1.0)
+        X = np.where(moved[:, None], X_new, X)
+        F = np.where(moved, F_new, F)
+        G = np.where(moved[:, None], G_new, G)
+        Gs, Fs = np.where(moved[:, None], Gs_new, Gs), np.where(moved, Fs_new, Fs)
+        stop(moved & (F == 0.0), "zero_cost")
+        stop(moved & (np.max(np.abs(_projected_gradient(X, Gs, bounds)), axis=1, initial=0.0)
+                      <= gtol), "gtol")
+        stop(moved & (relative <= ftol), "ftol")
+        if user_callback is not None and running.any() and \
+                user_callback(iteration, X.copy(), F.copy()):
+            stop(running.copy(), "callback")
+    converged = np.array([r in ("gtol", "ftol", "zero_cost", "xtol") for r in reason])
+    return BatchResult(x=X, cost=F, converged=converged, nit=nit, nfev=nfev,
+                       stop_reason=list(reason), message=[_MESSAGES[r] for r in reason],
+                       history=[np.asarray(h) for h in history])
