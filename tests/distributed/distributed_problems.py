@@ -29,15 +29,24 @@ def stack(problems, seed=0):
     return data, truth
 
 
-def one_by_one(data, method="lbfgs", maxiter=200, x0=None):
+def one_batch(data, maxiter=200, x0=None):
+    """The whole stack as one ``PhaseRetrievalBatch`` solved by ``pg.optimize.lbfgs``."""
+    batch = pg.PhaseRetrievalBatch(data=data, **geometry())
+    start = np.zeros((len(data), batch.n_params)) if x0 is None else x0
+    found = pg.optimize.lbfgs(batch, start, maxiter=maxiter)
+    return found.x, found.cost, found.converged, found.nit
+
+
+def one_by_one(data, method="lbfgs", maxiter=200, x0=None, restarts=0):
     """Every problem solved alone by ``pg.optimize``: (x, cost, converged, nit)."""
     options = geometry()
+    extra = {"restarts": restarts} if method == "lbfgs" else {}
     rows = []
     for frame in data:
         model = pg.PhaseRetrieval(data=frame, **options)
         start = np.zeros(model.n_params) if x0 is None else x0
         solver = pg.optimize.lbfgs if method == "lbfgs" else pg.optimize.levenberg_marquardt
-        found = solver(model, start, maxiter=maxiter)
+        found = solver(model, start, maxiter=maxiter, **extra)
         rows.append((found.x, found.fun, getattr(found, "converged", found.success), found.nit))
     x, cost, converged, nit = zip(*rows, strict=True)
     return np.array(x), np.array(cost), np.array(converged), np.array(nit)

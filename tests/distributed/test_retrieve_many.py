@@ -14,7 +14,7 @@ import phasegrad as pg
 from phasegrad.distributed import retrieve, store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared stacks
-from distributed_problems import geometry, one_by_one, stack  # noqa: E402
+from distributed_problems import geometry, one_batch, one_by_one, stack  # noqa: E402
 
 zarr = pytest.importorskip("zarr")
 
@@ -37,13 +37,15 @@ def same(a, b):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
 
 
-def test_equals_one_solve_per_problem_and_finds_the_truth(problems, solved):
+def test_chunks_equal_one_batch_of_all_and_find_the_truth(problems, solved):
     data, truth = problems
-    x, cost, converged, nit = one_by_one(data)
-    np.testing.assert_allclose(solved.x, x, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(solved.cost, cost, rtol=1e-9, atol=1e-30)
+    # Lockstep L-BFGS: a problem's path does not depend on the others in its chunk.
+    x, cost, converged, nit = one_batch(data)
+    np.testing.assert_array_equal(solved.x, x)
+    np.testing.assert_array_equal(solved.cost, cost)
     np.testing.assert_array_equal(solved.converged, converged)
     np.testing.assert_array_equal(solved.nit, nit)
+    assert solved.converged.all()
     np.testing.assert_allclose(solved.x, truth, atol=1e-6)
     assert solved.x.shape == (B, 4) and solved.x.dtype == np.float64
     assert solved.nit.dtype == np.int64 and solved.converged.dtype == bool
@@ -88,7 +90,19 @@ def test_planar_stack_and_starts(problems):
     d = pg.distributed.retrieve_many(data[:3], x0=np.tile(x0, (3, 1)), threads=1,
                                      **geometry())
     same(c, d)
-    np.testing.assert_array_equal(c.x, one_by_one(data[:3], x0=x0)[0])
+    np.testing.assert_array_equal(c.x, one_batch(data[:3], x0=np.tile(x0, (3, 1)))[0])
+
+
+def test_solver_options_the_batch_lacks_solve_each_problem_alone(problems):
+    data, truth = problems
+    found = pg.distributed.retrieve_many(data[:3], solver_options={"restarts": 2}, chunk=2,
+                                         threads=1, **geometry())
+    x, cost, converged, nit = one_by_one(data[:3], restarts=2)
+    np.testing.assert_array_equal(found.x, x)
+    np.testing.assert_array_equal(found.cost, cost)
+    np.testing.assert_array_equal(found.converged, converged)
+    np.testing.assert_array_equal(found.nit, nit)
+    np.testing.assert_allclose(found.x, truth[:3], atol=1e-6)
 
 
 def test_levenberg_marquardt(problems):

@@ -1,12 +1,17 @@
-"""One chunk of problems solved in the calling process: the native batch
-(``pg.PhaseRetrievalBatch`` and the lockstep solvers) when it is there and takes the method,
-otherwise one ``pg.PhaseRetrieval`` and one solver run per problem.
+"""One chunk of problems solved in the calling process.
+
+``lbfgs``: one ``pg.PhaseRetrievalBatch`` of the chunk, solved in lockstep by
+``pg.optimize.lbfgs`` (``phasegrad.optimize.batch.lbfgs_batch``: L-BFGS per problem, each with
+its own memory, line search and stopping test; a problem's result does not depend on which
+others share its chunk). ``lm`` (Levenberg-Marquardt has no lockstep form yet) and
+``solver_options`` the batch solver does not take (``restarts``): one ``pg.PhaseRetrieval``
+and one solver run per problem, SciPy's L-BFGS-B for ``lbfgs``.
 
 A problem that cannot be solved does not stop the others: frames with a NaN or an infinity
 are set aside before the batch is built, and when the batch itself fails (an error no frame
-check foresaw) every problem is solved alone, each in its own ``try``, so that the error is
-the failing problem's own. Its ``error`` is then ``"TypeName: message"`` (``""`` when fine),
-its ``x`` and ``cost`` NaN, ``converged`` False and ``nit`` 0.
+check foresaw) every problem is solved alone (a batch of one), each in its own ``try``, so
+that the error is the failing problem's own. Its ``error`` is then ``"TypeName: message"``
+(``""`` when fine), its ``x`` and ``cost`` NaN, ``converged`` False and ``nit`` 0.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import numpy as np
 
 from ..models import PhaseRetrieval
 
-__all__ = ["METHODS", "ChunkResult", "empty_result", "solve_frames", "start_vector"]
+__all__ = ["BATCH_OPTIONS", "METHODS", "ChunkResult", "empty_result", "solve_frames",
+           "start_vector", "uses_batch"]
 
 #: The solvers: ``lbfgs`` (``pg.optimize.lbfgs``) and ``lm`` (``levenberg_marquardt``).
 METHODS = ("lbfgs", "lm")
@@ -51,23 +57,32 @@ def _solver(method):
     return lbfgs if method == "lbfgs" else levenberg_marquardt
 
 
-def _native_batch(frames, options, x0, method, maxiter, solver_options):
-    """The native batch's (x, cost, converged, nit), or None when this build has none."""
-    from .. import models
+#: The batch solver's keyword arguments (``pg.optimize.lbfgs`` on a batch).
+BATCH_OPTIONS = frozenset({"gtol", "ftol", "maxcor", "maxls"})
 
-    batch_class = getattr(models, "PhaseRetrievalBatch", None)
-    if batch_class is None:
-        return None
-    batch = batch_class(data=frames, **options)
-    found = _solver(method)(batch, x0, maxiter=maxiter, **solver_options)
-    cost = getattr(found, "cost", None)
-    if cost is None:
-        cost = found.fun
-    return (np.asarray(found.x, np.float64).reshape(x0.shape), np.asarray(cost, np.float64),
-            np.asarray(found.converged, bool), np.asarray(found.nit, np.int64))
+
+def uses_batch(method, solver_options):
+    """Whether a chunk runs as one ``PhaseRetrievalBatch`` (else one model per problem)."""
+    return method == "lbfgs" and set(solver_options) <= BATCH_OPTIONS
+
+
+def _native_batch(frames, options, x0, maxiter, solver_options):
+    """The lockstep batch's (x, cost, converged, nit)."""
+    from ..models import PhaseRetrievalBatch
+    from ..optimize import lbfgs
+
+    found = lbfgs(PhaseRetrievalBatch(data=frames, **options), x0, maxiter=maxiter,
+                  **solver_options)
+    return (np.asarray(found.x, np.float64).reshape(x0.shape),
+            np.asarray(found.cost, np.float64), np.asarray(found.converged, bool),
+            np.asarray(found.nit, np.int64))
 
 
 def _one(frame, options, x0, method, maxiter, solver_options):
+    if uses_batch(method, solver_options):  # the same solver, in a batch of one
+        x, cost, converged, nit = _native_batch(frame[None], options, x0[None], maxiter,
+                                                solver_options)
+        return x[0], float(cost[0]), bool(converged[0]), int(nit[0])
     model = PhaseRetrieval(data=frame, **options)
     found = _solver(method)(model, x0, maxiter=maxiter, **solver_options)
     converged = getattr(found, "converged", found.success)
@@ -91,10 +106,11 @@ def solve_frames(frames, options, x0, method="lbfgs", maxiter=200, solver_option
     if good.size == 0:
         return result
     solved = None
-    try:
-        solved = _native_batch(frames[good], options, x0[good], method, maxiter, solver_options)
-    except Exception:  # noqa: BLE001 (each problem alone below names its own error)
-        solved = None
+    if uses_batch(method, solver_options):
+        try:
+            solved = _native_batch(frames[good], options, x0[good], maxiter, solver_options)
+        except Exception:  # noqa: BLE001 (each problem alone below names its own error)
+            solved = None
     if solved is not None:
         x, cost, converged, nit = solved
         result["x"][good], result["cost"][good] = x, cost
