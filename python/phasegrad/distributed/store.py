@@ -24,6 +24,21 @@ __all__ = ["ResultStore"]
 _ARRAYS = ("x", "cost", "converged", "nit", "error")
 
 
+def _create(group, name, shape, chunks, dtype, fill):
+    """An array of the group, by Zarr 3's ``create_array`` or Zarr 2's ``create_dataset``
+    (whose strings are objects with a variable-length UTF-8 codec)."""
+    if hasattr(group, "create_array"):
+        return group.create_array(name, shape=shape, chunks=chunks, dtype=dtype,
+                                  fill_value=fill, overwrite=True)
+    extra = {}
+    if dtype is str:
+        from numcodecs import VLenUTF8
+
+        dtype, extra = object, {"object_codec": VLenUTF8()}
+    return group.create_dataset(name, shape=shape, chunks=chunks, dtype=dtype,
+                                fill_value=fill, overwrite=True, **extra)
+
+
 class ResultStore:
     """Open (or make) the store at ``path`` for ``problems`` problems of ``n_params``
     parameters in chunks of ``chunk``, solved by ``method``.
@@ -60,8 +75,7 @@ class ResultStore:
                      "error": ((problems,), (chunk,), str, ""),
                      "done": ((self.chunks,), (1,), "bool", False)}
             for name, (shape, chunks, dtype, fill) in specs.items():
-                group.create_array(name, shape=shape, chunks=chunks, dtype=dtype,
-                                   fill_value=fill, overwrite=True)
+                _create(group, name, shape, chunks, dtype, fill)
             group.attrs.update(meta)  # last: a store without them is made again
         self.group = group
 
