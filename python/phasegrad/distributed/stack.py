@@ -60,7 +60,7 @@ class Stack:
 
 
 def _open_path(path):
-    path = Path(path)
+    path = Path(path).absolute()  # workers elsewhere may start in another folder
     if path.suffix == ".npy":
         return np.load(path, mmap_mode="r"), str(path)
     import zarr
