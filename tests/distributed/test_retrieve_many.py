@@ -214,3 +214,14 @@ def test_bad_arguments_are_refused_before_any_solve(problems, change, error, mat
 def test_the_docstring_example_runs():
     result = doctest.testmod(retrieve, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_finished_store_needs_no_cluster(problems, solved, tmp_path):
+    data, _ = problems
+    out = tmp_path / "results.zarr"
+    pg.distributed.retrieve_many(data, chunk=2, out=out, threads=1, **geometry())
+    # An address nothing listens at: never connected to, since no chunk is left to solve.
+    found = pg.distributed.retrieve_many(data, chunk=2, out=out, client="tcp://127.0.0.1:9",
+                                         **geometry())
+    assert found.computed == []
+    same(found, solved)

@@ -167,6 +167,9 @@ def retrieve_many(data, *, client=None, chunk=64, out=None, method="lbfgs", maxi
                                                                                "maxiter")
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be callable; got {type(progress).__name__}")
+    if not (client is None or isinstance(client, str) or hasattr(client, "submit")):
+        raise TypeError(f"client must be None, 'local', a scheduler address or a "
+                        f"dask.distributed.Client; got {type(client).__name__}")
     solver_options = dict(solver_options or {})
     stack = open_stack(data)
     problems = stack.problems
@@ -211,7 +214,7 @@ def retrieve_many(data, *, client=None, chunk=64, out=None, method="lbfgs", maxi
             lo, hi = bounds[i]
             land(solve_chunk(i, stack.read(lo, hi), lo, hi, options, start[lo:hi], *common,
                              thread_count))
-    else:
+    elif todo:  # (a store with every chunk done needs no cluster)
         from .cluster import connect
         from .submit import run_on_cluster
 
