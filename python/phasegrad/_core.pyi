@@ -19,6 +19,8 @@ __all__: list[str] = [
     "FusedImaging64",
     "FusedPhaseRetrieval32",
     "FusedPhaseRetrieval64",
+    "FusedPhaseRetrievalBatch32",
+    "FusedPhaseRetrievalBatch64",
     "abs2",
     "abs2_jvp",
     "abs2_vjp",
@@ -427,6 +429,156 @@ class FusedPhaseRetrieval32:
     def workspace_bytes(self) -> int:
         """
         Bytes of the work buffers the model holds.
+        """
+
+class FusedPhaseRetrievalBatch64:
+    """
+    The native batch of phase-retrieval problems in float64 (phasegrad.models.batch).
+    """
+    def __init__(
+        self,
+        amplitude: numpy.ndarray,
+        basis: numpy.ndarray | None,
+        diversity: numpy.ndarray | None,
+        data: numpy.ndarray,
+        weights: numpy.ndarray | None,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        bin: typing.SupportsInt | typing.SupportsIndex,
+        wavelength: typing.SupportsFloat | typing.SupportsIndex,
+        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        spectral_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+    ) -> None: ...
+    def across_problems(
+        self, threads: typing.SupportsInt | typing.SupportsIndex, schedule: str = "auto"
+    ) -> bool:
+        """
+        Whether a call on `threads` threads runs across the problems.
+        """
+    def jvp(
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        a_dot: numpy.ndarray,
+        p_dot: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v per problem, (B, P M^2) float64.
+        """
+    def residuals(
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The residuals, (B, P M^2) float64; inactive problems' 0.
+        """
+    def simulate(
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The model images, (B, P, M, M); inactive problems' 0.
+        """
+    def value_and_grad(
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> tuple:
+        """
+        (E (B,), a_bar like a, p_bar (B, 3) or None); inactive problems: E NaN, 0.
+        """
+    @property
+    def workspace_bytes(self) -> int:
+        """
+        Bytes of the work buffers the batch's engines hold.
+        """
+
+class FusedPhaseRetrievalBatch32:
+    """
+    The native batch of phase-retrieval problems in float32 (phasegrad.models.batch).
+    """
+    def __init__(
+        self,
+        amplitude: numpy.ndarray,
+        basis: numpy.ndarray | None,
+        diversity: numpy.ndarray | None,
+        data: numpy.ndarray,
+        weights: numpy.ndarray | None,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        bin: typing.SupportsInt | typing.SupportsIndex,
+        wavelength: typing.SupportsFloat | typing.SupportsIndex,
+        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        spectral_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+    ) -> None: ...
+    def across_problems(
+        self, threads: typing.SupportsInt | typing.SupportsIndex, schedule: str = "auto"
+    ) -> bool:
+        """
+        Whether a call on `threads` threads runs across the problems.
+        """
+    def jvp(
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        a_dot: numpy.ndarray,
+        p_dot: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v per problem, (B, P M^2) float64.
+        """
+    def residuals(
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The residuals, (B, P M^2) float64; inactive problems' 0.
+        """
+    def simulate(
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        The model images, (B, P, M, M); inactive problems' 0.
+        """
+    def value_and_grad(
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> tuple:
+        """
+        (E (B,), a_bar like a, p_bar (B, 3) or None); inactive problems: E NaN, 0.
+        """
+    @property
+    def workspace_bytes(self) -> int:
+        """
+        Bytes of the work buffers the batch's engines hold.
         """
 
 class FusedHologram64:

@@ -112,29 +112,30 @@ PoissonPixel poisson_pixel(double model, double data, double w, double shift) {
 constexpr std::size_t kPoissonChunk = 256;
 
 // The pieces of up to kPoissonChunk pixels, branch-free for z, z_D > 0 with z / z_D in
-// log_normal's range (u - log(1 + u) = u - log(z / z_D) there, by the series near 0); the
-// caller redoes the other pixels (unusual_pixel) with poisson_pixel.
-// (The square roots of the residuals are taken after, by the caller: libm's sqrt may set
-// errno, which keeps a loop from vectorising.)
-PHASEGRAD_WIDE_SIMD void poisson_chunk(const double* model, const double* data,
-                                       const double* weight, double shift, double* term,
-                                       double* bar, double* ratios, std::size_t count) {
+// log_normal's range (u - log(1 + u) = u - log(z / z_D) there, by the series near 0), from
+// the data's per-pixel constants (z_D, 1 / z_D, 0 where z_D = 0, and w); the caller redoes
+// the other pixels (unusual_pixel) with poisson_pixel. (The residuals' square roots are taken
+// after, by the caller: libm's sqrt may set errno, which keeps a loop from vectorising.)
+PHASEGRAD_WIDE_SIMD void poisson_chunk(const double* model, const double* zd,
+                                       const double* inverse_zd, const double* weight,
+                                       double shift, double* term, double* bar, double* ratios,
+                                       std::size_t count) {
 #pragma omp simd
   for (std::size_t j = 0; j < count; ++j) {
-    const double z = model[j] + shift, zd = std::max(data[j] + shift, 0.0);
-    const double safe = zd > 0 ? zd : 1.0, ratio = z / safe, u = ratio - 1.0;
+    const double ratio = (model[j] + shift) * inverse_zd[j], u = ratio - 1.0;
     const double g = std::abs(u) < 0.05 ? deviance_series(u) : u - log_normal(ratio);
     const double w = weight[j];
-    term[j] = w * safe * g;
+    term[j] = w * zd[j] * g;
     bar[j] = w * u / ratio;  // w (1 - z_D / z)
     ratios[j] = ratio;
   }
 }
 
-// Whether poisson_chunk's pixel j needs poisson_pixel: z_D = 0, z <= 0, or a ratio outside
-// log_normal's range (the test, outside the vectorised loop, would keep it from vectorising).
-inline bool unusual_pixel(double model, double data, double shift, double ratio) {
-  return !(data + shift > 0 && model + shift > 0 && ratio >= 2.2250738585072014e-308 &&
+// Whether poisson_chunk's pixel needs poisson_pixel: z <= 0, or a ratio outside log_normal's
+// range (which z_D = 0, with its inverse 0, gives too). The test, outside the vectorised loop,
+// would keep it from vectorising.
+inline bool unusual_pixel(double model, double shift, double ratio) {
+  return !(model + shift > 0 && ratio >= 2.2250738585072014e-308 &&
            ratio <= 1.7976931348623157e308);
 }
 
@@ -172,6 +173,24 @@ FusedImaging<T>::FusedImaging(const ImagingConfig<T>& config) : cfg_(config) {
     object_pixels_ = Buffer<T>::zeros(pixels);
   }
   const std::size_t window = cfg_.window * cfg_.window;
+  if (cfg_.poisson) {
+    // Per plane, the data's constants of the Poisson pieces: z_D = max(D + s, 0), 1 / z_D (0
+    // where z_D = 0) and w, (3, M, M) in double.
+    const std::size_t planes = cfg_.optics.planes;
+    const double shift = cfg_.read_noise * cfg_.read_noise;
+    poisson_constants_ = Buffer<double>::zeros(3 * planes * window);
+    for (std::size_t p = 0; p < planes; ++p) {
+      double* zd = poisson_constants_.data() + 3 * p * window;
+      double* inverse = zd + window;
+      double* w = inverse + window;
+      for (std::size_t d = 0; d < window; ++d) {
+        const std::size_t i = p * window + d;
+        zd[d] = std::max(static_cast<double>(cfg_.data[i]) + shift, 0.0);
+        inverse[d] = zd[d] > 0 ? 1.0 / zd[d] : 0.0;
+        w[d] = cfg_.weights ? static_cast<double>(cfg_.weights[i]) : 1.0;
+      }
+    }
+  }
   binned_image_ = Buffer<double>::zeros(window);
   level_ = Buffer<double>::zeros(window);
   model_ = Buffer<double>::zeros(window);
@@ -205,8 +224,8 @@ std::size_t FusedImaging<T>::workspace_bytes() const {
   return engine_->workspace_bytes() + intensity_.bytes() + image_.bytes() + image_bar_.bytes() +
          intensity_dot_.bytes() + spectrum_.bytes() + work_.bytes() + transfer_.bytes() +
          object_spectrum_.bytes() + object_dot_spectrum_.bytes() + object_bar_.bytes() +
-         object_pixels_.bytes() + binned_image_.bytes() + level_.bytes() + model_.bytes() +
-         model_bar_.bytes() + slope_.bytes();
+         object_pixels_.bytes() + poisson_constants_.bytes() + binned_image_.bytes() +
+         level_.bytes() + model_.bytes() + model_bar_.bytes() + slope_.bytes();
 }
 
 // The object's pixels embedded in the N x N grid with pixel (S//2, S//2) at index (0, 0) (the
@@ -421,6 +440,7 @@ void FusedImaging<T>::window_forward(std::size_t plane, const ImagingBlocks<T>& 
     double* out = binned + i * size;
     if (bin == 1) {
       const T* row = image + (offset + i) * grid_ + offset;
+#pragma omp simd
       for (std::size_t j = 0; j < size; ++j) out[j] = scale * static_cast<double>(row[j]);
       continue;
     }
@@ -437,13 +457,19 @@ void FusedImaging<T>::window_forward(std::size_t plane, const ImagingBlocks<T>& 
   const double flux = blocks.flux ? blocks.flux[plane] : 1.0;
   const double background = blocks.background ? blocks.background[plane] : 0.0;
   const std::size_t count = size * size;
+  double* levels = level_.data();
+  double* models = model_.data();
+  if (!cfg_.quadratic) {
+#pragma omp simd
+    for (std::size_t d = 0; d < count; ++d) levels[d] = models[d] = flux * binned[d] + background;
+    return;
+  }
+  const double qa = blocks.detector[0], qb = blocks.detector[1], qc = blocks.detector[2];
+#pragma omp simd
   for (std::size_t d = 0; d < count; ++d) {
     const double level = flux * binned[d] + background;
-    level_.data()[d] = level;
-    model_.data()[d] = cfg_.quadratic
-                    ? (blocks.detector[0] * level + blocks.detector[1]) * level +
-                          blocks.detector[2]
-                    : level;
+    levels[d] = level;
+    models[d] = (qa * level + qb) * level + qc;
   }
 }
 
@@ -468,19 +494,18 @@ double FusedImaging<T>::metric_plane(std::size_t plane, bool gradient) {
     return energy;
   }
   // Poisson: in chunks, the pieces of every pixel vectorised, the unusual ones again by libm.
-  alignas(64) double model_in[kPoissonChunk], data_in[kPoissonChunk], weight_in[kPoissonChunk];
+  const double* zd = poisson_constants_.data() + 3 * offset;
+  const double* inverse_zd = zd + count;
+  const double* w = inverse_zd + count;
   alignas(64) double term[kPoissonChunk], bar[kPoissonChunk], ratios[kPoissonChunk];
   for (std::size_t d0 = 0; d0 < count; d0 += kPoissonChunk) {
     const std::size_t chunk = std::min(kPoissonChunk, count - d0);
+    poisson_chunk(models + d0, zd + d0, inverse_zd + d0, w + d0, shift, term, bar, ratios,
+                  chunk);
     for (std::size_t j = 0; j < chunk; ++j) {
-      model_in[j] = models[d0 + j];
-      data_in[j] = static_cast<double>(data[d0 + j]);
-      weight_in[j] = weights ? static_cast<double>(weights[d0 + j]) : 1.0;
-    }
-    poisson_chunk(model_in, data_in, weight_in, shift, term, bar, ratios, chunk);
-    for (std::size_t j = 0; j < chunk; ++j) {
-      if (unusual_pixel(model_in[j], data_in[j], shift, ratios[j])) {
-        const PoissonPixel pixel = poisson_pixel(model_in[j], data_in[j], weight_in[j], shift);
+      if (unusual_pixel(models[d0 + j], shift, ratios[j])) {
+        const PoissonPixel pixel = poisson_pixel(
+            models[d0 + j], static_cast<double>(data[d0 + j]), w[d0 + j], shift);
         term[j] = pixel.term;
         bar[j] = pixel.bar;
       }
@@ -508,29 +533,28 @@ void FusedImaging<T>::residual_plane(std::size_t plane, double* r, bool slope) {
     }
     return;
   }
-  alignas(64) double model_in[kPoissonChunk], data_in[kPoissonChunk], weight_in[kPoissonChunk];
+  const double* zd = poisson_constants_.data() + 3 * offset;
+  const double* inverse_zd = zd + count;
+  const double* w = inverse_zd + count;
   alignas(64) double term[kPoissonChunk], bar[kPoissonChunk], ratios[kPoissonChunk];
   for (std::size_t d0 = 0; d0 < count; d0 += kPoissonChunk) {
     const std::size_t chunk = std::min(kPoissonChunk, count - d0);
+    poisson_chunk(models + d0, zd + d0, inverse_zd + d0, w + d0, shift, term, bar, ratios,
+                  chunk);
     for (std::size_t j = 0; j < chunk; ++j) {
-      model_in[j] = models[d0 + j];
-      data_in[j] = static_cast<double>(data[d0 + j]);
-      weight_in[j] = weights ? static_cast<double>(weights[d0 + j]) : 1.0;
-    }
-    poisson_chunk(model_in, data_in, weight_in, shift, term, bar, ratios, chunk);
-    for (std::size_t j = 0; j < chunk; ++j) {
+      const std::size_t d = d0 + j;
       double residual = 0, derivative = 0;
-      if (unusual_pixel(model_in[j], data_in[j], shift, ratios[j])) {
-        const PoissonPixel pixel = poisson_pixel(model_in[j], data_in[j], weight_in[j], shift);
+      if (unusual_pixel(models[d], shift, ratios[j])) {
+        const PoissonPixel pixel =
+            poisson_pixel(models[d], static_cast<double>(data[d]), w[d], shift);
         residual = pixel.residual;
         derivative = pixel.slope;
       } else {
         // r = sign(u) sqrt(term), dr/dM = w u / ((1 + u) 2 r) (sqrt(w / (2 z_D)) at u = 0).
         const double u = ratios[j] - 1.0, magnitude = std::sqrt(term[j]);
         residual = u < 0 ? -magnitude : magnitude;
-        const double zd = data_in[j] + shift;
-        derivative = residual != 0 ? weight_in[j] * u / (ratios[j] * 2 * residual)
-                                   : std::sqrt(weight_in[j] / (2 * zd));
+        derivative = residual != 0 ? w[d] * u / (ratios[j] * 2 * residual)
+                                   : std::sqrt(w[d] / (2 * zd[d]));
       }
       if (r) r[d0 + j] = residual;
       if (slope) slopes[d0 + j] = derivative;

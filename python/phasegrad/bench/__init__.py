@@ -22,6 +22,8 @@ side by side, with their peak memory; it prints a table and writes ``bench_model
                      the wisdom cache
 ``imaging``          objects, point sources, nuisance blocks and the Poisson metric against
                      the point-source model's value_and_grad
+``batch``            the native batch (``PhaseRetrievalBatch``, lockstep L-BFGS) against a
+                     Python loop over single models: problems per second
 ``distributed``      ``pg.distributed.retrieve_many`` in this process vs a Dask LocalCluster,
                      Dask's cost per task, and the estimate for 10^6 problems
 
@@ -37,7 +39,7 @@ __all__ = ["SUITES", "main"]
 #: the tests read it.
 SUITES = ("models", "ops_fft", "ops_arithmetic", "ops_elementwise", "ops_layout", "threads",
           "openmp_policy", "memory", "foundation", "hologram_algorithms", "second_order",
-          "busy_machine", "imaging", "distributed")
+          "busy_machine", "imaging", "batch", "distributed")
 
 
 def main(argv=None, *, prog="phasegrad bench"):

@@ -11,16 +11,19 @@ Two paths (chosen once, at construction):
 - native (``backend="fused"`` point-source configurations: no object, transfer, free or fixed
   flux/background/amplitude, the ``sse`` metric on the full binned grid; any pupil, basis or
   map, planes, wavelengths, binning and detector): one C++ call over the B problems
-  (``cpp/include/phasegrad/models/phase_retrieval_batch.hpp``): OpenMP across problems with one
+  (``cpp/include/phasegrad/models/phase_retrieval_batch.hpp``): with more than one thread
+  (``phasegrad.get_num_threads()``), OpenMP across the problems with one
   ``FusedPhaseRetrieval`` engine (work buffers) per thread, pointed at problem b's data and
-  weights for each problem, for grids below ``phasegrad.native.core.batch_parallel_limit()``;
-  beyond it the problems run one after another with the threads inside each transform.
+  weights for each problem, at every grid size (measured faster than threads inside the
+  transforms: docs/batch.md); with one thread the problems in turn.
 - a loop over single ``PhaseRetrieval`` models (every other option, the reference backend):
   the same results, one Python call per problem; the single models are made at their first
   use and kept (each holds its own work buffers).
 
-Either way problem b's results equal ``problem(b)``'s bit for bit: the native path runs the
-same kernels with the same thread count per problem as the single model does.
+Either way problem b's results equal ``problem(b)``'s: bit for bit on the loop, and on the
+native path wherever the single model runs on one thread (one thread, or padded grids below
+256 x 256, where the single model never threads); from N = 256 on with several threads the
+single model splits its sums among threads and the results agree to rounding (1e-12).
 """
 
 from __future__ import annotations
@@ -80,7 +83,9 @@ class PhaseRetrievalBatch:
     single models (``problem(b)``): correct, one Python call per problem. ``native`` says
     which path a batch takes.
 
-    Problem b's results equal ``problem(b)``'s bit for bit.
+    Problem b's results equal ``problem(b)``'s bit for bit (to rounding on the native path
+    at N = pad * n >= 256 with several threads: the single model's sums are split among its
+    threads there).
 
     Examples
     --------
@@ -258,7 +263,8 @@ class PhaseRetrievalBatch:
         float64 or None)."""
         t = self._template
         k = int(np.prod(t.coefficient_shape))
-        a = np.ascontiguousarray(X[:, :k], dtype=self.dtype)
+        a = np.ascontiguousarray(X[:, :k], dtype=self.dtype).reshape((self.size,) +
+                                                                      t.coefficient_shape)
         p = np.ascontiguousarray(X[:, k:k + 3]) if t.detector == "quadratic" else None
         return a, p
 
@@ -278,7 +284,8 @@ class PhaseRetrievalBatch:
         active = self._active(active)
         if self._native is not None:
             a, p = self._split(X)
-            costs, a_bar, p_bar = self._native.value_and_grad(a, p, active, get_num_threads())
+            costs, a_bar, p_bar = self._native.value_and_grad(a, p, active.view(np.uint8),
+                                                                 get_num_threads())
             return np.asarray(costs), self._join(a_bar, p_bar)
         costs = np.full(self.size, np.nan)
         grads = np.zeros((self.size, self.n_params))
@@ -297,7 +304,7 @@ class PhaseRetrievalBatch:
         active = self._active(active)
         if self._native is not None:
             a, p = self._split(X)
-            out = self._native.simulate(a, p, active, get_num_threads())
+            out = self._native.simulate(a, p, active.view(np.uint8), get_num_threads())
             return np.asarray(out).reshape(self.data.shape)
         out = np.zeros(self.data.shape, dtype=self.dtype)
         for b in np.flatnonzero(active):
@@ -311,7 +318,8 @@ class PhaseRetrievalBatch:
         active = self._active(active)
         if self._native is not None:
             a, p = self._split(X)
-            return np.asarray(self._native.residuals(a, p, active, get_num_threads()))
+            return np.asarray(self._native.residuals(a, p, active.view(np.uint8),
+                                                          get_num_threads()))
         out = np.zeros((self.size, self.n_residuals))
         for b in np.flatnonzero(active):
             out[b] = self.problem(int(b)).residuals(X[b])
@@ -326,7 +334,8 @@ class PhaseRetrievalBatch:
         if self._native is not None:
             a, p = self._split(X)
             a_dot, p_dot = self._split(V)
-            return np.asarray(self._native.jvp(a, p, a_dot, p_dot, active, get_num_threads()))
+            return np.asarray(self._native.jvp(a, p, a_dot, p_dot, active.view(np.uint8),
+                                                    get_num_threads()))
         out = np.zeros((self.size, self.n_residuals))
         for b in np.flatnonzero(active):
             out[b] = self.problem(int(b)).jvp(X[b], V[b])

@@ -16,8 +16,15 @@ from ..arguments import optimize as c
 from ..arguments import validate as v
 from ..config import single_threaded_blas
 
-__all__ = ["BatchResult", "is_batch", "lbfgs_batch"]
+__all__ = ["BatchResult", "is_batch", "lbfgs_batch", "levenberg_marquardt_batch"]
 
+# Levenberg-Marquardt's damping bounds and rules, as the single solver's
+# (optimize/least_squares.py).
+_MIN_DAMPING = 1e-15
+_MAX_DAMPING = 1e16
+_LEAST_DECREASE = 0.1
+_ROUNDING_EPSILONS = 1e2
+_LM_FLOOR_EPSILONS = 1e3
 # The Armijo constant of the backtracking line search.
 _ARMIJO = 1e-4
 # A line search that fails where the predicted decrease is below this many epsilons of the
@@ -67,6 +74,10 @@ class BatchResult:
     history : list of numpy.ndarray
         Each problem's cost before the first iteration and after each (``nit[b] + 1``
         values).
+    njev : numpy.ndarray or None
+        (B,) int: derivative evaluations per problem (Levenberg-Marquardt; None for L-BFGS).
+    damping : numpy.ndarray or None
+        (B,) float: each problem's final damping (Levenberg-Marquardt; None for L-BFGS).
     """
 
     x: np.ndarray
@@ -77,6 +88,8 @@ class BatchResult:
     stop_reason: list
     message: list = field(default_factory=list)
     history: list = field(default_factory=list, repr=False)
+    njev: np.ndarray | None = None
+    damping: np.ndarray | None = None
 
     @property
     def fun(self):
@@ -114,31 +127,28 @@ def _projected_gradient(X, G, bounds):
 def _direction(G, S, Y, rho, count, pos, maxcor, fixed):
     """The two-loop recursion of each row (its own memory of ``count`` pairs, newest at
     ``pos - 1``), on the free variables (``fixed`` rows' components 0)."""
-    B = G.shape[0]
     q = np.where(fixed, 0.0, G)
-    alpha = np.zeros((B, maxcor))
-    rows = np.arange(B)
-    for j in range(maxcor):
-        idx = (pos - 1 - j) % maxcor
-        use = j < count
-        s, y, r = S[rows, idx], Y[rows, idx], np.where(use, rho[rows, idx], 0.0)
-        a = r * np.einsum("ij,ij->i", s, q)
-        alpha[:, j] = a
-        q -= a[:, None] * y
-    newest = (pos - 1) % maxcor
-    s, y = S[rows, newest], Y[rows, newest]
-    yy = np.einsum("ij,ij->i", y, y)
-    gamma = np.where((count > 0) & (yy > 0), np.einsum("ij,ij->i", s, y) / np.where(yy > 0, yy,
-                                                                                    1.0), 1.0)
-    q *= gamma[:, None]
-    for j in reversed(range(maxcor)):
-        idx = (pos - 1 - j) % maxcor
-        use = j < count
-        s, y, r = S[rows, idx], Y[rows, idx], np.where(use, rho[rows, idx], 0.0)
-        beta = r * np.einsum("ij,ij->i", y, q)
-        q += (alpha[:, j] - beta)[:, None] * s
-    d = -q
-    return np.where(fixed, 0.0, d)
+    # Each row's pairs newest first; pairs not (yet) stored get rho 0 and drop out.
+    order = (pos[:, None] - 1 - np.arange(maxcor)[None, :]) % maxcor
+    s_ord = np.take_along_axis(S, order[:, :, None], axis=1)
+    y_ord = np.take_along_axis(Y, order[:, :, None], axis=1)
+    r_ord = np.where(np.arange(maxcor)[None, :] < count[:, None],
+                     np.take_along_axis(rho, order, axis=1), 0.0)
+    alpha = np.zeros_like(r_ord)
+    used = int(count.max(initial=0))
+    for j in range(used):
+        alpha[:, j] = r_ord[:, j] * np.einsum("ij,ij->i", s_ord[:, j], q)
+        q -= alpha[:, j, None] * y_ord[:, j]
+    if used:
+        s, y = s_ord[:, 0], y_ord[:, 0]
+        yy = np.einsum("ij,ij->i", y, y)
+        gamma = np.where((count > 0) & (yy > 0),
+                         np.einsum("ij,ij->i", s, y) / np.where(yy > 0, yy, 1.0), 1.0)
+        q *= gamma[:, None]
+    for j in reversed(range(used)):
+        beta = r_ord[:, j] * np.einsum("ij,ij->i", y_ord[:, j], q)
+        q += (alpha[:, j] - beta)[:, None] * s_ord[:, j]
+    return np.where(fixed, 0.0, -q)
 
 
 @single_threaded_blas()
@@ -309,3 +319,183 @@ def lbfgs_batch(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, m
     return BatchResult(x=X, cost=F, converged=converged, nit=nit, nfev=nfev,
                        stop_reason=list(reason), message=[_MESSAGES[r] for r in reason],
                        history=[np.asarray(h) for h in history])
+
+
+def _rows_dot(a, b):
+    return np.einsum("ij,ij->i", a, b)
+
+
+def _moving_mask(X, G, bounds):
+    if bounds is None:
+        return np.ones_like(X, dtype=bool)
+    return ~(((X <= bounds[0]) & (G > 0)) | ((X >= bounds[1]) & (G < 0)))
+
+
+def _damped_steps(hessian, scaling, gradient, damping, moving):
+    """Each row's h of ``(J^T J + damping D) h = -g`` on its moving parameters (the others'
+    h is 0), in Marquardt's scaled variables as the single solver's dense path."""
+    inverse_root = 1.0 / np.sqrt(scaling)
+    matrix = hessian * inverse_root[:, :, None] * inverse_root[:, None, :]
+    k = matrix.shape[1]
+    diagonal = np.arange(k)
+    matrix[:, diagonal, diagonal] += damping[:, None]
+    # A fixed parameter: its row and column out, 1 on the diagonal, no right-hand side.
+    fixed = ~moving
+    matrix = np.where(fixed[:, :, None] | fixed[:, None, :], 0.0, matrix)
+    matrix[:, diagonal, diagonal] = np.where(fixed, 1.0, matrix[:, diagonal, diagonal])
+    rhs = np.where(moving, -inverse_root * gradient, 0.0)
+    steps = np.empty_like(rhs)
+    for b in range(rhs.shape[0]):
+        try:
+            steps[b] = np.linalg.solve(matrix[b], rhs[b])
+        except np.linalg.LinAlgError:  # singular to rounding: the least-squares solution
+            steps[b] = np.linalg.lstsq(matrix[b], rhs[b], rcond=None)[0]
+    return np.where(moving, inverse_root * steps, 0.0)
+
+
+@single_threaded_blas()
+def levenberg_marquardt_batch(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e-12,
+                              ftol=1e-15, *, damping=1e-3):
+    """Minimise every problem's ``||r_b||^2`` by Levenberg-Marquardt, in lockstep.
+
+    The dense solver of ``pg.optimize.levenberg_marquardt`` per problem: the damped
+    Gauss-Newton equations ``(J^T J + lambda D) h = -J^T r`` with Marquardt's scaling D, each
+    problem with its own damping (Nielsen's gain-ratio rule), its own bounds projection and its
+    own stopping tests ("gtol", "ftol", "xtol", "zero_cost"; "maxiter", "damping",
+    "callback" are failures). Every iteration evaluates the residuals of the problems still
+    running in one batch call and the Gauss-Newton systems of the problems whose step was
+    accepted (``model.gauss_newton(X, active=)``).
+
+    Parameters
+    ----------
+    model : PhaseRetrievalBatch
+        Or any batch with ``len``, ``n_params``, ``residuals(X, active=)`` ((B, R)) and
+        ``gauss_newton(X, active=)`` ((B, K, K), (B, K)); optionally ``bounds`` and
+        ``dtype``.
+    x0 : array_like, (B, n_params)
+    maxiter, callback, gtol, xtol, ftol, damping
+        As ``pg.optimize.levenberg_marquardt``'s; ``callback(iteration, X, costs)``.
+
+    Returns
+    -------
+    BatchResult
+        With ``njev`` and ``damping`` per problem.
+    """
+    X = _batch_start(model, x0)
+    B, n = X.shape
+    bounds = c.model_bounds(model, n)
+    if bounds is not None:
+        X = np.clip(X, *bounds)
+    maxiter = c.positive_int(maxiter, "maxiter")
+    gtol = c.real_number(gtol, "gtol", low=0.0)
+    xtol = c.real_number(xtol, "xtol", low=0.0)
+    ftol = c.real_number(ftol, "ftol", low=0.0)
+    damping = c.real_number(damping, "damping", low=0.0)
+    user_callback = c.callback(callback)
+    precision = getattr(model, "dtype", np.float64)
+    epsilon = max(float(np.finfo(precision).eps), float(np.finfo(np.float64).eps))
+
+    running = np.ones(B, dtype=bool)
+    R = np.asarray(model.residuals(X, active=running), dtype=np.float64)
+    cost = np.einsum("ij,ij->i", R, R)
+    if not np.all(np.isfinite(cost)):
+        bad = np.flatnonzero(~np.isfinite(cost)).tolist()
+        raise ValueError(f"the residuals of problems {bad} are not finite at x0: start from "
+                         "points where they are")
+    history = [[float(f)] for f in cost]
+    nfev = np.ones(B, dtype=np.int64)
+    njev = np.zeros(B, dtype=np.int64)
+    nit = np.zeros(B, dtype=np.int64)
+    reason = [""] * B
+
+    def stop(mask, why):
+        for b in np.flatnonzero(mask & running):
+            reason[b] = why
+        running[mask] = False
+
+    hessian = np.zeros((B, n, n))
+    gradient = np.zeros((B, n))
+    scaling = np.zeros((B, n))
+
+    def linearize(mask):
+        found_h, found_g = model.gauss_newton(X, active=mask)
+        hessian[mask] = np.asarray(found_h, dtype=np.float64)[mask]
+        gradient[mask] = np.asarray(found_g, dtype=np.float64)[mask]
+        njev[mask] += 1
+        scaling[mask] = np.maximum(scaling[mask], np.diagonal(hessian[mask], axis1=1, axis2=2))
+        for b in np.flatnonzero(mask):
+            positive = scaling[b] > 0
+            if not positive.all():
+                scaling[b] = np.where(positive, scaling[b],
+                                      scaling[b][positive].min() if positive.any() else 1.0)
+
+    def free_gradient_norm(mask):
+        moving = _moving_mask(X, gradient, bounds)
+        return np.max(np.abs(np.where(moving, gradient, 0.0)), axis=1, initial=0.0) * mask
+
+    stop(cost == 0.0, "zero_cost")
+    if running.any():
+        linearize(running.copy())
+        stop(running & (free_gradient_norm(running) <= gtol), "gtol")
+    lam = np.full(B, max(damping, _MIN_DAMPING))
+    nu = np.full(B, 2.0)
+    iteration = 0
+    while running.any():
+        stop(running & (nit >= maxiter), "maxiter")
+        if not running.any():
+            break
+        iteration += 1
+        act = running.copy()
+        moving = _moving_mask(X, gradient, bounds)
+        steps = np.zeros_like(X)
+        steps[act] = _damped_steps(hessian[act], scaling[act], gradient[act], lam[act],
+                                   moving[act])
+        if bounds is not None:
+            steps = np.clip(X + steps, *bounds) - X
+        predicted = -2.0 * _rows_dot(steps, gradient) - np.einsum("bi,bij,bj->b", steps,
+                                                                  hessian, steps)
+        nit[act] += 1
+        small = np.sqrt(_rows_dot(steps, steps)) <= xtol * (np.sqrt(_rows_dot(X, X)) + xtol)
+        trial = np.where(act[:, None], X + steps, X)
+        trial_r = np.asarray(model.residuals(trial, active=act), dtype=np.float64)
+        nfev[act] += 1
+        finite = np.all(np.isfinite(trial_r), axis=1)
+        trial_cost = np.where(finite, _rows_dot(trial_r, trial_r), np.inf)
+        actual = np.where(finite, _rows_dot(R - trial_r, R + trial_r), -np.inf)
+        accept = act & (actual > 0)
+        reject = act & ~accept
+        rho = np.where(predicted > 0, actual / np.where(predicted > 0, predicted, 1.0), 0.5)
+        lam = np.where(accept, np.maximum(lam * np.maximum(
+            _LEAST_DECREASE, 1.0 - (2.0 * rho - 1.0) ** 3), _MIN_DAMPING), lam)
+        previous = cost.copy()
+        X = np.where(accept[:, None], trial, X)
+        R = np.where(accept[:, None], trial_r, R)
+        cost = np.where(accept, trial_cost, cost)
+        nu = np.where(accept, 2.0, nu)
+        stop(accept & (cost == 0.0), "zero_cost")
+        relinearize = accept & running
+        if relinearize.any():
+            linearize(relinearize)
+            norm = free_gradient_norm(relinearize)
+            stop(relinearize & (norm <= gtol), "gtol")
+            stop(relinearize & (actual <= ftol * previous) & (predicted <= ftol * previous),
+                 "ftol")
+            stop(relinearize & small, "xtol")
+        # Rejected steps: more damping; at the rounding floor, or blown up.
+        lam = np.where(reject, lam * nu, lam)
+        nu = np.where(reject, 2.0 * nu, nu)
+        floor = np.isfinite(actual) & ((predicted <= _ROUNDING_EPSILONS * epsilon * cost) |
+                                       (cost <= (_LM_FLOOR_EPSILONS * epsilon) ** 2 *
+                                        np.array([h[0] for h in history])))
+        stop(reject & small & floor & np.isfinite(trial_cost), "xtol")
+        stop(reject & small, "damping")
+        stop(reject & (lam > _MAX_DAMPING), "damping")
+        for b in np.flatnonzero(act):
+            history[b].append(float(cost[b]))
+        if user_callback is not None and running.any() and \
+                user_callback(iteration, X.copy(), cost.copy()):
+            stop(running.copy(), "callback")
+    converged = np.array([r in ("gtol", "ftol", "xtol", "zero_cost") for r in reason])
+    return BatchResult(x=X, cost=cost, converged=converged, nit=nit, nfev=nfev,
+                       stop_reason=list(reason), message=[_MESSAGES[r] for r in reason],
+                       history=[np.asarray(h) for h in history], njev=njev, damping=lam)

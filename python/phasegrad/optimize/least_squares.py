@@ -18,6 +18,7 @@ from ..arguments import least_squares as ls
 from ..arguments import optimize as c
 from ..config import single_threaded_blas
 from ._result import OptimizeResult
+from .batch import is_batch, levenberg_marquardt_batch
 
 __all__ = ["LevenbergMarquardtResult", "levenberg_marquardt"]
 
@@ -411,6 +412,10 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
     On long curved valleys (sums of exponentials with close rates, far from the solution) LM
     may crawl: steps that the damping keeps short and the curvature keeps from growing.
 
+    A batch of problems (``pg.PhaseRetrievalBatch``) runs in lockstep with the dense solver
+    (``phasegrad.optimize.batch.levenberg_marquardt_batch``: ``x0`` (B, n_params), a
+    ``BatchResult`` per problem).
+
     Examples
     --------
     Rosenbrock's function as the residuals ``(10 (x1 - x0^2), 1 - x0)``:
@@ -426,6 +431,12 @@ def levenberg_marquardt(model, x0, maxiter=100, callback=None, gtol=0.0, xtol=1e
     >>> result.converged, result.method, bool(np.allclose(result.x, 1, rtol=0, atol=1e-10))
     (True, 'dense', True)
     """
+    if is_batch(model):  # B problems in lockstep (optimize/batch.py), the dense solver
+        if method not in ("auto", "dense"):
+            raise ValueError(f"a batch of problems runs the dense solver: method must be "
+                             f"'auto' or 'dense'; got {method!r}")
+        return levenberg_marquardt_batch(model, x0, maxiter=maxiter, callback=callback,
+                                         gtol=gtol, xtol=xtol, ftol=ftol, damping=damping)
     x, shape = c.least_squares_model(model, x0)
     n_params = x.size
     bounds = c.model_bounds(model, n_params)

@@ -178,6 +178,9 @@ class FusedImaging {
   Buffer<T> object_pixels_;                  // embed(o) ifftshifted, (N, N)
   // Per window pixel of the current plane (double): B, L, M, M_bar (or the residual slope).
   Buffer<double> binned_image_, level_, model_, model_bar_, slope_;
+  // With the Poisson metric, per plane z_D, 1 / z_D and w of every window pixel, (P, 3, M, M),
+  // read from data and weights when the model is made (which must not change after).
+  Buffer<double> poisson_constants_;
   // The transfer's tables: per term j (one per source, else one) U_j[ky], V_j[kx] over the
   // full index range, the term's weight (flux), and the frequencies.
   std::vector<std::complex<double>> table_y_, table_x_;

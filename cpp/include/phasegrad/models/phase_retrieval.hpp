@@ -151,6 +151,15 @@ class FusedPhaseRetrieval {
   // The threads the engine's calls use for `threads` requested (grids below 256^2: one).
   int engine_threads(int threads) const { return team_size(threads); }
 
+  // Point the model at other data and weights of the same shapes ((P, M, M) each; weights
+  // may be null): models/phase_retrieval_batch.hpp runs one model per thread over the problems
+  // of a batch this way. The arrays must outlive the calls that read them. THE CALLER
+  // SERIALISES: never while another call on this model runs.
+  void set_data(const T* data, const T* weights) {
+    cfg_.data = data;
+    cfg_.weights = weights;
+  }
+
   // What the model was made from, and the side of its (binned) images.
   const PhaseRetrievalConfig<T>& config() const { return cfg_; }
   std::size_t image_size() const { return binned_; }

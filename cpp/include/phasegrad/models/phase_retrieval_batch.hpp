@@ -1,0 +1,85 @@
+// The native batch of phase-retrieval problems (python/phasegrad/models/batch.py): B problems
+// that share a FusedPhaseRetrieval configuration (pupil, basis, diversity, grid, binning,
+// wavelengths, detector kind) but not their data, and optionally not their weights, computed
+// in one call.
+//
+// Two schedules (BatchSchedule):
+//   problems    OpenMP across the problems: each thread owns one FusedPhaseRetrieval engine
+//               (its work buffers; FFTW plans come from the process-wide plan cache, planned
+//               single-threaded) and, for each problem it takes, points the engine at that
+//               problem's data and weights (FusedPhaseRetrieval::set_data) and runs the single
+//               model's call on one thread.
+//   transforms  the problems one after another on engine 0, each call with every thread inside
+//               its passes and transforms (the single model's own threading).
+// automatic (the default) runs across the problems whenever more than one thread and more than
+// one active problem are there, at every grid size: measured on the 2-core development VM
+// (docs/batch.md), across problems was as fast or faster at N = 64, 128, 256 and 512 (at
+// N = 256 208 problems/s against 68 with the threads inside the transforms, the machine
+// loaded; at N = 512 46 against 33), as independent problems need no synchronisation where
+// the transforms' threads meet at every pass. With one thread, or one active problem, the
+// problems run in turn with the threads inside.
+// Problem b's results equal those of a single FusedPhaseRetrieval made on its data and called
+// with the thread count its engine ran on, bit for bit. Against a single model called with T > 1
+// threads they are bit for bit below N = 256 (where the single model runs on one thread
+// anyway, FusedPhaseRetrieval::engine_threads) and equal to rounding (~1e-15 relative: the
+// per-thread partial sums add in another grouping) from N = 256 on.
+//
+// Inactive problems (active[b] == 0) are skipped: their outputs are left untouched.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "phasegrad/models/phase_retrieval.hpp"
+
+namespace phasegrad::models {
+
+enum class BatchSchedule { automatic, problems, transforms };
+
+template <class T>
+class FusedPhaseRetrievalBatch {
+ public:
+  // config.data: (B, P, M, M) of `problems` problems; config.weights: (B, P, M, M) with
+  // per_problem_weights, else (P, M, M) shared or null. The arrays must outlive the batch.
+  FusedPhaseRetrievalBatch(const PhaseRetrievalConfig<T>& config, std::size_t problems,
+                           bool per_problem_weights);
+  FusedPhaseRetrievalBatch(const FusedPhaseRetrievalBatch&) = delete;
+  FusedPhaseRetrievalBatch& operator=(const FusedPhaseRetrievalBatch&) = delete;
+
+  // Per problem b (row b of each (B, ...) array): params (B, K) in the model's precision
+  // (K = modes, or n * n for a map); detectors (B, 3) doubles for a quadratic detector or null;
+  // active (B,) flags or null (all). Outputs are written for the active problems only.
+  void value_and_grad(const T* params, const double* detectors, const unsigned char* active,
+                      double* energies, T* params_bar, double* detectors_bar, int threads,
+                      BatchSchedule schedule);
+  void simulate(const T* params, const double* detectors, const unsigned char* active,
+                T* images, int threads, BatchSchedule schedule);
+  void residuals(const T* params, const double* detectors, const unsigned char* active,
+                 double* r, int threads, BatchSchedule schedule);
+  void jvp(const T* params, const double* detectors, const T* params_dot,
+           const double* detectors_dot, const unsigned char* active, double* r_dot, int threads,
+           BatchSchedule schedule);
+
+  std::size_t problems() const { return problems_; }
+  std::size_t parameters() const;   // K per problem
+  std::size_t image_values() const;  // P M^2 per problem
+  // Whether a call with `threads` runs across the problems.
+  bool across_problems(int threads, BatchSchedule schedule) const;
+  std::size_t workspace_bytes() const;
+  const PhaseRetrievalConfig<T>& config() const { return cfg_; }
+
+ private:
+  template <class Body>
+  void run(const unsigned char* active, int threads, BatchSchedule schedule, Body&& body);
+  void ensure_engines(std::size_t count);
+
+  PhaseRetrievalConfig<T> cfg_;
+  std::size_t problems_ = 0;
+  bool per_problem_weights_ = false;
+  std::vector<std::unique_ptr<FusedPhaseRetrieval<T>>> engines_;
+  std::mutex mutex_;
+};
+
+}  // namespace phasegrad::models

@@ -1,0 +1,168 @@
+// The native batch of phase-retrieval problems: see models/phase_retrieval_batch.hpp.
+#include "phasegrad/models/phase_retrieval_batch.hpp"
+
+#include <omp.h>
+
+#include <exception>
+#include <stdexcept>
+
+namespace phasegrad::models {
+
+template <class T>
+FusedPhaseRetrievalBatch<T>::FusedPhaseRetrievalBatch(const PhaseRetrievalConfig<T>& config,
+                                                      std::size_t problems,
+                                                      bool per_problem_weights)
+    : cfg_(config), problems_(problems), per_problem_weights_(per_problem_weights) {
+  if (problems == 0) throw std::invalid_argument("a batch needs at least one problem");
+  if (config.data == nullptr) throw std::invalid_argument("a batch needs data");
+  ensure_engines(1);
+}
+
+template <class T>
+void FusedPhaseRetrievalBatch<T>::ensure_engines(std::size_t count) {
+  while (engines_.size() < count) {
+    engines_.push_back(std::make_unique<FusedPhaseRetrieval<T>>(cfg_));
+  }
+}
+
+template <class T>
+std::size_t FusedPhaseRetrievalBatch<T>::parameters() const {
+  return cfg_.modes > 0 ? cfg_.modes : cfg_.n * cfg_.n;
+}
+
+template <class T>
+std::size_t FusedPhaseRetrievalBatch<T>::image_values() const {
+  const std::size_t size = engines_.front()->image_size();
+  return cfg_.planes * size * size;
+}
+
+template <class T>
+bool FusedPhaseRetrievalBatch<T>::across_problems(int threads, BatchSchedule schedule) const {
+  if (threads <= 1 || problems_ == 1) return false;
+  if (schedule == BatchSchedule::problems) return true;
+  return schedule != BatchSchedule::transforms;  // automatic: across problems (the header)
+}
+
+template <class T>
+std::size_t FusedPhaseRetrievalBatch<T>::workspace_bytes() const {
+  std::size_t total = 0;
+  for (const auto& engine : engines_) total += engine->workspace_bytes();
+  return total;
+}
+
+// Calls body(engine, b, engine_threads) for every active problem b, with the engine pointed at
+// b's data and weights. Across problems, an exception in one problem is kept and rethrown
+// after the region (none may leave it).
+template <class T>
+template <class Body>
+void FusedPhaseRetrievalBatch<T>::run(const unsigned char* active, int threads,
+                                      BatchSchedule schedule, Body&& body) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::size_t> todo;
+  todo.reserve(problems_);
+  for (std::size_t b = 0; b < problems_; ++b) {
+    if (active == nullptr || active[b]) todo.push_back(b);
+  }
+  const std::size_t values = image_values();
+  auto point = [&](FusedPhaseRetrieval<T>& engine, std::size_t b) {
+    const T* weights = cfg_.weights;
+    if (weights != nullptr && per_problem_weights_) weights += b * values;
+    engine.set_data(cfg_.data + b * values, weights);
+  };
+  if (!across_problems(threads, schedule) || todo.size() < 2) {
+    FusedPhaseRetrieval<T>& engine = *engines_.front();
+    for (const std::size_t b : todo) {
+      point(engine, b);
+      body(engine, b, threads);
+    }
+    return;
+  }
+  const int team = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(threads),
+                                                           todo.size()));
+  ensure_engines(static_cast<std::size_t>(team));
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  const long long count = static_cast<long long>(todo.size());
+#pragma omp parallel num_threads(team)
+  {
+    FusedPhaseRetrieval<T>& engine = *engines_[static_cast<std::size_t>(omp_get_thread_num())];
+#pragma omp for schedule(dynamic, 1)
+    for (long long i = 0; i < count; ++i) {
+      const std::size_t b = todo[static_cast<std::size_t>(i)];
+      try {
+        point(engine, b);
+        body(engine, b, 1);
+      } catch (...) {
+        std::lock_guard<std::mutex> guard(failure_mutex);
+        if (!failure) failure = std::current_exception();
+      }
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+namespace {
+
+Detector detector_at(const double* detectors, std::size_t b) {
+  Detector detector;
+  if (detectors == nullptr) return detector;
+  detector.quadratic = true;
+  detector.a = detectors[3 * b];
+  detector.b = detectors[3 * b + 1];
+  detector.c = detectors[3 * b + 2];
+  return detector;
+}
+
+}  // namespace
+
+template <class T>
+void FusedPhaseRetrievalBatch<T>::value_and_grad(const T* params, const double* detectors,
+                                                 const unsigned char* active, double* energies,
+                                                 T* params_bar, double* detectors_bar,
+                                                 int threads, BatchSchedule schedule) {
+  const std::size_t k = parameters();
+  run(active, threads, schedule, [&](FusedPhaseRetrieval<T>& engine, std::size_t b, int t) {
+    double* detector_bar = detectors_bar ? detectors_bar + 3 * b : nullptr;
+    double scratch[3] = {0, 0, 0};
+    energies[b] = engine.value_and_grad(params + b * k, detector_at(detectors, b),
+                                        params_bar + b * k,
+                                        detector_bar ? detector_bar : scratch, t);
+  });
+}
+
+template <class T>
+void FusedPhaseRetrievalBatch<T>::simulate(const T* params, const double* detectors,
+                                           const unsigned char* active, T* images, int threads,
+                                           BatchSchedule schedule) {
+  const std::size_t k = parameters(), values = image_values();
+  run(active, threads, schedule, [&](FusedPhaseRetrieval<T>& engine, std::size_t b, int t) {
+    engine.simulate(params + b * k, detector_at(detectors, b), images + b * values, t);
+  });
+}
+
+template <class T>
+void FusedPhaseRetrievalBatch<T>::residuals(const T* params, const double* detectors,
+                                            const unsigned char* active, double* r, int threads,
+                                            BatchSchedule schedule) {
+  const std::size_t k = parameters(), values = image_values();
+  run(active, threads, schedule, [&](FusedPhaseRetrieval<T>& engine, std::size_t b, int t) {
+    engine.residuals(params + b * k, detector_at(detectors, b), r + b * values, t);
+  });
+}
+
+template <class T>
+void FusedPhaseRetrievalBatch<T>::jvp(const T* params, const double* detectors,
+                                      const T* params_dot, const double* detectors_dot,
+                                      const unsigned char* active, double* r_dot, int threads,
+                                      BatchSchedule schedule) {
+  const std::size_t k = parameters(), values = image_values();
+  run(active, threads, schedule, [&](FusedPhaseRetrieval<T>& engine, std::size_t b, int t) {
+    engine.jvp(params + b * k, detector_at(detectors, b), params_dot + b * k,
+               detectors_dot ? detectors_dot + 3 * b : nullptr, r_dot + b * values, t);
+  });
+}
+
+template class FusedPhaseRetrievalBatch<float>;
+template class FusedPhaseRetrievalBatch<double>;
+
+}  // namespace phasegrad::models

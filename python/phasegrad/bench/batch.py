@@ -1,0 +1,131 @@
+"""The native batch (``pg.PhaseRetrievalBatch``): problems per second against a Python loop over
+single models on the same cores.
+
+Run: ``python -m phasegrad.bench.batch [--quick] [--sizes 32,64,96,128] [--problems 256]
+[--threads 1,2] [--maxiter 40] [--out DIR]``.
+
+For each pupil size n (pad 2, 21 Zernike modes, two planes of through-focus data,
+``backend="fused"``, float64) and each thread count, with B problems (``--problems``; at
+n >= 128 a quarter of it, at least 16, to bound the time):
+
+- ``value_and_grad``: one ``batch.value_and_grad(X)`` against ``m.fun_and_jac(x)`` for each
+  of B single models (``PhaseRetrieval`` on each problem's data), medians of interleaved
+  samples; problems per second and the ratio ``x loop``;
+- ``solve``: ``pg.optimize.lbfgs(batch, X0)`` (lockstep) against ``pg.optimize.lbfgs(m, x0)``
+  per model, both limited to ``--maxiter`` iterations, from the same starts; problems per
+  second and the ratio; ``median |x - truth|`` of each says they solved the same problems.
+
+The issue's target: ``x loop >= 3`` at n <= 64 and ``>= 1`` beyond. ``--quick``: n = 32, B = 16,
+one thread count, a few rounds. Writes ``bench_batch.json`` into ``--out`` when given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+import phasegrad as pg
+
+from .harness import interleaved_medians, print_table, write_json
+
+MODES = 21
+PLANES = 2
+
+
+def problems(n, count, seed=0):
+    """``(batch, singles, truth, X0)``: ``count`` through-focus problems of pupil size n."""
+    rng = np.random.default_rng(seed)
+    amplitude = pg.circular_pupil(n)
+    amplitude = amplitude / amplitude.sum()
+    basis = pg.zernike_basis(MODES, n, first=2)
+    defocus = pg.zernike_basis(1, n, first=4)[0]
+    diversity = np.stack([0.0 * defocus, 0.5 * defocus])
+    truth = rng.normal(0.0, 0.05, (count, MODES))
+    maker = pg.PhaseRetrieval(amplitude=amplitude, basis=basis, diversity=diversity,
+                              data=np.zeros((PLANES, 2 * n, 2 * n)))
+    data = np.stack([maker.simulate(t) for t in truth])
+    common = {"amplitude": amplitude, "basis": basis, "diversity": diversity}
+    batch = pg.PhaseRetrievalBatch(data=data, **common)
+    singles = [pg.PhaseRetrieval(data=d, **common) for d in data]
+    X0 = truth + rng.normal(0.0, 0.02, truth.shape)
+    return batch, singles, truth, X0
+
+
+def _loop_value_and_grad(singles, X):
+    for model, x in zip(singles, X, strict=True):
+        model.fun_and_jac(x)
+
+
+def _rate(count, seconds):
+    return f"{count / seconds:.0f}"
+
+
+def rows_for(n, count, threads, rounds, maxiter):
+    batch, singles, truth, X0 = problems(n, count)
+    rows = []
+    with pg.threads(threads):
+        batch.value_and_grad(X0)  # warm-up: plans, every thread's engine
+        _loop_value_and_grad(singles, X0)
+        seconds = interleaved_medians(
+            {"batch": lambda: batch.value_and_grad(X0),
+             "loop": lambda: _loop_value_and_grad(singles, X0)},
+            rounds=rounds, min_time=0.05)
+        rows.append({"n": n, "B": count, "threads": threads, "what": "value_and_grad",
+                     "batch /s": _rate(count, seconds["batch"]),
+                     "loop /s": _rate(count, seconds["loop"]),
+                     "x loop": f"{seconds['loop'] / seconds['batch']:.2f}",
+                     "err batch": "", "err loop": ""})
+        pg.optimize.lbfgs(batch, X0, maxiter=1)  # warm-up: the solvers' first calls
+        pg.optimize.lbfgs(singles[0], X0[0], maxiter=1)
+        start = time.perf_counter()
+        solved = pg.optimize.lbfgs(batch, X0, maxiter=maxiter)
+        batch_time = time.perf_counter() - start
+        start = time.perf_counter()
+        loop_x = np.stack([pg.optimize.lbfgs(model, x0, maxiter=maxiter).x
+                           for model, x0 in zip(singles, X0, strict=True)])
+        loop_time = time.perf_counter() - start
+        rows.append({"n": n, "B": count, "threads": threads, "what": f"solve ({maxiter} it)",
+                     "batch /s": _rate(count, batch_time), "loop /s": _rate(count, loop_time),
+                     "x loop": f"{loop_time / batch_time:.2f}",
+                     "err batch": f"{np.median(np.abs(solved.x - truth)):.1e}",
+                     "err loop": f"{np.median(np.abs(loop_x - truth)):.1e}"})
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="n = 32, B = 16: a smoke run")
+    parser.add_argument("--sizes", default=None, help="pupil sizes (default 32,64,96,128)")
+    parser.add_argument("--problems", type=int, default=256, help="B (default 256)")
+    parser.add_argument("--threads", default=None, help="thread counts (default 1,2)")
+    parser.add_argument("--maxiter", type=int, default=40, help="L-BFGS iterations (40)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    sizes = ([int(s) for s in args.sizes.split(",")] if args.sizes
+             else ([32] if args.quick else [32, 64, 96, 128]))
+    thread_counts = ([int(t) for t in args.threads.split(",")] if args.threads
+                     else ([1] if args.quick else [1, 2]))
+    count = 16 if args.quick else args.problems
+    rounds = 2 if args.quick else args.rounds
+    print(f"phasegrad {pg.__version__}, {MODES} modes, {PLANES} planes, pad 2, float64; "
+          "problems per second")
+    rows = []
+    for n in sizes:
+        b = count if n < 128 or args.quick else max(16, count // 4)
+        for threads in thread_counts:
+            rows += rows_for(n, b, threads, rounds, args.maxiter)
+    print_table(rows, ["n", "B", "threads", "what", "batch /s", "loop /s", "x loop",
+                       "err batch", "err loop"])
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_json(args.out / "bench_batch.json", rows, quick=args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    main()
