@@ -29,11 +29,13 @@ def stack(problems, seed=0):
     return data, truth
 
 
-def one_batch(data, maxiter=200, x0=None):
-    """The whole stack as one ``PhaseRetrievalBatch`` solved by ``pg.optimize.lbfgs``."""
+def one_batch(data, maxiter=200, x0=None, method="lbfgs"):
+    """The whole stack as one ``PhaseRetrievalBatch`` solved by ``pg.optimize.lbfgs`` (or
+    ``levenberg_marquardt``)."""
     batch = pg.PhaseRetrievalBatch(data=data, **geometry())
     start = np.zeros((len(data), batch.n_params)) if x0 is None else x0
-    found = pg.optimize.lbfgs(batch, start, maxiter=maxiter)
+    solver = pg.optimize.lbfgs if method == "lbfgs" else pg.optimize.levenberg_marquardt
+    found = solver(batch, start, maxiter=maxiter)
     return found.x, found.cost, found.converged, found.nit
 
 

@@ -109,15 +109,21 @@ def test_solver_options_the_batch_lacks_solve_each_problem_alone(problems):
     np.testing.assert_allclose(found.x, truth[:3], atol=1e-6)
 
 
-def test_levenberg_marquardt(problems):
+def test_levenberg_marquardt_in_lockstep_and_one_by_one(problems):
     data, truth = problems
-    found = pg.distributed.retrieve_many(data[:3], method="lm", maxiter=50, threads=1,
-                                         **geometry())
-    x, _, converged, nit = one_by_one(data[:3], method="lm", maxiter=50)
-    np.testing.assert_allclose(found.x, x, rtol=0, atol=1e-12)
+    found = pg.distributed.retrieve_many(data[:5], method="lm", maxiter=50, chunk=2,
+                                         threads=1, **geometry())
+    x, cost, converged, nit = one_batch(data[:5], maxiter=50, method="lm")
+    np.testing.assert_array_equal(found.x, x)
+    np.testing.assert_array_equal(found.cost, cost)
     np.testing.assert_array_equal(found.converged, converged)
     np.testing.assert_array_equal(found.nit, nit)
-    np.testing.assert_allclose(found.x, truth[:3], atol=1e-6)
+    np.testing.assert_allclose(found.x, truth[:5], atol=1e-6)
+    # An option only the single solver takes: one pg.PhaseRetrieval per problem.
+    alone = pg.distributed.retrieve_many(data[:3], method="lm", maxiter=50, threads=1,
+                                         solver_options={"method": "cg"}, **geometry())
+    np.testing.assert_allclose(alone.x, truth[:3], atol=1e-6)
+    assert alone.converged.all()
 
 
 def test_reads_zarr_and_npy_paths_and_zarr_arrays(problems, solved, tmp_path):

@@ -27,7 +27,7 @@ from .options import add_quiet_option
 
 OUTPUTS = ("summary.json",)
 STORE = "results.zarr"
-METHODS = {"lbfgs": "L-BFGS (lockstep batch)", "lm": "Levenberg-Marquardt"}
+METHODS = {"lbfgs": "L-BFGS (lockstep batch)", "lm": "Levenberg-Marquardt (lockstep batch)"}
 
 
 def register(commands):
@@ -72,7 +72,7 @@ def register(commands):
                              "non-linearity per problem)")
     parser.add_argument("--method", choices=tuple(METHODS), default="lbfgs",
                         help="lbfgs: L-BFGS on the exact gradient, every chunk in lockstep "
-                             "(default); lm: Levenberg-Marquardt, one problem at a time")
+                             "(default); lm: Levenberg-Marquardt (dense), in lockstep too")
     parser.add_argument("--maxiter", type=int_at_least(1), default=None,
                         help="iterations per problem (default 200 for lbfgs, 100 for lm)")
     parser.add_argument("--out", metavar="DIR", default="phasegrad-out/retrieve-many",

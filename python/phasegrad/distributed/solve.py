@@ -1,11 +1,12 @@
 """One chunk of problems solved in the calling process.
 
-``lbfgs``: one ``pg.PhaseRetrievalBatch`` of the chunk, solved in lockstep by
-``pg.optimize.lbfgs`` (``phasegrad.optimize.batch.lbfgs_batch``: L-BFGS per problem, each with
-its own memory, line search and stopping test; a problem's result does not depend on which
-others share its chunk). ``lm`` (Levenberg-Marquardt has no lockstep form yet) and
-``solver_options`` the batch solver does not take (``restarts``): one ``pg.PhaseRetrieval``
-and one solver run per problem, SciPy's L-BFGS-B for ``lbfgs``.
+One ``pg.PhaseRetrievalBatch`` of the chunk, solved in lockstep by ``pg.optimize.lbfgs``
+(``lbfgs``: ``phasegrad.optimize.batch.lbfgs_batch``, L-BFGS per problem with its own memory,
+line search and stopping test) or ``pg.optimize.levenberg_marquardt`` (``lm``:
+``levenberg_marquardt_batch``, the dense solver per problem); a problem's result does not
+depend on which others share its chunk. ``solver_options`` the batch solvers do not take
+(``restarts`` of SciPy's L-BFGS-B, LM's ``method`` or ``cg_maxiter``): one
+``pg.PhaseRetrieval`` and one solver run per problem instead.
 
 A problem that cannot be solved does not stop the others: frames with a NaN or an infinity
 are set aside before the batch is built, and when the batch itself fails (an error no frame
@@ -57,22 +58,23 @@ def _solver(method):
     return lbfgs if method == "lbfgs" else levenberg_marquardt
 
 
-#: The batch solver's keyword arguments (``pg.optimize.lbfgs`` on a batch).
-BATCH_OPTIONS = frozenset({"gtol", "ftol", "maxcor", "maxls"})
+#: The batch solvers' keyword arguments (``pg.optimize.lbfgs`` and ``levenberg_marquardt`` on
+#: a batch).
+BATCH_OPTIONS = {"lbfgs": frozenset({"gtol", "ftol", "maxcor", "maxls"}),
+                 "lm": frozenset({"gtol", "xtol", "ftol", "damping"})}
 
 
 def uses_batch(method, solver_options):
     """Whether a chunk runs as one ``PhaseRetrievalBatch`` (else one model per problem)."""
-    return method == "lbfgs" and set(solver_options) <= BATCH_OPTIONS
+    return set(solver_options) <= BATCH_OPTIONS[method]
 
 
-def _native_batch(frames, options, x0, maxiter, solver_options):
+def _native_batch(frames, options, x0, method, maxiter, solver_options):
     """The lockstep batch's (x, cost, converged, nit)."""
     from ..models import PhaseRetrievalBatch
-    from ..optimize import lbfgs
 
-    found = lbfgs(PhaseRetrievalBatch(data=frames, **options), x0, maxiter=maxiter,
-                  **solver_options)
+    found = _solver(method)(PhaseRetrievalBatch(data=frames, **options), x0, maxiter=maxiter,
+                            **solver_options)
     return (np.asarray(found.x, np.float64).reshape(x0.shape),
             np.asarray(found.cost, np.float64), np.asarray(found.converged, bool),
             np.asarray(found.nit, np.int64))
@@ -80,8 +82,8 @@ def _native_batch(frames, options, x0, maxiter, solver_options):
 
 def _one(frame, options, x0, method, maxiter, solver_options):
     if uses_batch(method, solver_options):  # the same solver, in a batch of one
-        x, cost, converged, nit = _native_batch(frame[None], options, x0[None], maxiter,
-                                                solver_options)
+        x, cost, converged, nit = _native_batch(frame[None], options, x0[None], method,
+                                                maxiter, solver_options)
         return x[0], float(cost[0]), bool(converged[0]), int(nit[0])
     model = PhaseRetrieval(data=frame, **options)
     found = _solver(method)(model, x0, maxiter=maxiter, **solver_options)
@@ -108,7 +110,8 @@ def solve_frames(frames, options, x0, method="lbfgs", maxiter=200, solver_option
     solved = None
     if uses_batch(method, solver_options):
         try:
-            solved = _native_batch(frames[good], options, x0[good], maxiter, solver_options)
+            solved = _native_batch(frames[good], options, x0[good], method, maxiter,
+                                   solver_options)
         except Exception:  # noqa: BLE001 (each problem alone below names its own error)
             solved = None
     if solved is not None:
