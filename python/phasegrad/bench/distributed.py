@@ -11,9 +11,10 @@ wave RMS per mode, solved by the lockstep L-BFGS batch from zero for ``--maxiter
 
 - ``in-process``: ``retrieve_many(client=None, threads=W)``: every chunk a
   ``PhaseRetrievalBatch`` solved here, one after another, on W kernel threads;
-- ``local cluster``: ``retrieve_many(client=...)`` on a ``LocalCluster`` of W worker processes
-  of one thread each, started (and warmed up: every worker has solved a chunk) before timing:
-  its start-up is reported apart.
+- ``local cluster``: ``retrieve_many(client=...)`` on the ``LocalCluster`` that
+  ``client="local"`` starts (``phasegrad.distributed.cluster.connect``: W worker processes of
+  one thread each, Dask's profiler off), started and warmed up (every worker has solved a
+  chunk) before timing: its start-up is reported apart.
 
 Reported: problems per second of each, their ratio (the issue's target: >= 0.8 on a 2-core
 machine with W = 2), the seconds per problem on one core, Dask's round trip per task (an empty
@@ -109,14 +110,13 @@ def main(argv=None):
     if args.quick:
         args.problems, args.size, args.modes, args.maxiter, args.rounds = 32, 16, 6, 20, 1
         args.chunk = min(args.chunk, 8)
-    from distributed import Client, LocalCluster
+    from ..distributed.cluster import connect
 
     data, options = problems(args.problems, args.size, args.modes)
     common = {"chunk": args.chunk, "maxiter": args.maxiter, **options}
     began = time.perf_counter()
-    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=50)
-    client = Client(cluster)
+    cluster = connect("local", workers=args.workers, threads=1)  # what client="local" starts
+    client = cluster.client
     startup = time.perf_counter() - began
     try:
         warm = data[:args.chunk * args.workers]
@@ -133,7 +133,6 @@ def main(argv=None):
         payload = payload_seconds(client, data[:args.chunk])
         task_seconds = float(np.median(other.task_seconds))
     finally:
-        client.close()
         cluster.close()
     t_here, t_there = float(np.median(here)), float(np.median(there))
     per_problem_core = t_here * args.workers / args.problems
