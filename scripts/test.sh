@@ -5,16 +5,20 @@
 # even when the first fails.
 #
 # Set-up builds phasegrad only when its sources changed (scripts/setup.sh) and asks for the
-# extras test, torch and jax. torch comes only from a local CPU wheel (never the index's CUDA
+# extras test, distributed (always: the Dask tests must run), torch and jax. torch comes only from a local CPU wheel (never the index's CUDA
 # build) and jax from the index; when one cannot be installed, set-up says so and its adapter
 # tests skip -- unless PHASEGRAD_REQUIRE_FRAMEWORKS=1 (set by .ci/run), which makes a missing
 # framework an error. PHASEGRAD_EXTRAS=test bash scripts/test.sh leaves the frameworks out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras=${PHASEGRAD_EXTRAS:-test,torch,jax}
+extras=${PHASEGRAD_EXTRAS:-test,distributed,torch,jax}
 case ",$extras," in
   *,test,*) ;;
   *) extras="test,$extras" ;;  # pytest and ruff
+esac
+case ",$extras," in
+  *,distributed,*) ;;
+  *) extras="$extras,distributed" ;;  # dask[distributed] and zarr: tests/distributed
 esac
 python=$(PHASEGRAD_EXTRAS=$extras bash scripts/setup.sh)
 

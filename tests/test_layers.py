@@ -33,7 +33,7 @@ LAYERS = (
     ("ops", "fft"),
     ("models",),
     ("optimize",),
-    ("adapters", "demo"),
+    ("adapters", "demo", "distributed"),
     ("bench",),
     ("cli", "__main__"),
 )

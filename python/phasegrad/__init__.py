@@ -11,8 +11,9 @@ C++), ``check`` (dot tests and finite differences), ``pupils`` (pupils and wavef
 ``models`` (``PhaseRetrieval``, ``Hologram``, each with a least-squares view: residuals, Jacobian
 products, Gauss-Newton, Fisher information), ``optimize`` (Levenberg-Marquardt, L-BFGS-B, Adam,
 GS/HIO/RAAR, GS/WGS for holograms), ``config`` (threads, FFTW planning, wisdom, the OpenMP policy),
-``fft`` (FFTW's version and a bare transform), ``adapters`` (``to_torch``, ``to_jax``), ``cli``
-(the command line) and ``bench`` (the benchmark suite).
+``fft`` (FFTW's version and a bare transform), ``adapters`` (``to_torch``, ``to_jax``),
+``distributed`` (``retrieve_many``: many problems in chunks, on Dask), ``cli`` (the command
+line) and ``bench`` (the benchmark suite).
 
 Importing phasegrad only defines names: each submodule (and with ``ops`` and ``models`` the
 compiled core) loads on first use, as SciPy's subpackages do (PEP 562).
@@ -23,8 +24,8 @@ import importlib as _importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = frozenset({
-    "adapters", "arguments", "arrays", "bench", "check", "cli", "config", "fft", "models", "native",
-    "ops", "optimize", "pupils", "reference",
+    "adapters", "arguments", "arrays", "bench", "check", "cli", "config", "distributed", "fft",
+    "models", "native", "ops", "optimize", "pupils", "reference",
 })
 
 # Public names defined in a submodule, loaded with it on first access.

@@ -30,6 +30,8 @@ side by side, with their peak memory; it prints a table and writes ``bench_model
                      Cramer-Rao bound: time and accuracy of lbfgs and LM
 ``batch``            the native batch (``PhaseRetrievalBatch``, lockstep L-BFGS) against a
                      Python loop over single models: problems per second
+``distributed``      ``pg.distributed.retrieve_many`` in this process vs a Dask LocalCluster,
+                     Dask's cost per task, and the estimate for 10^6 problems
 
 ``SUITES`` names them all (``models`` first), in this order; ``phasegrad bench --help`` lists
 the others from it. Importing this package imports nothing else; each suite loads what it needs
@@ -44,7 +46,7 @@ __all__ = ["SUITES", "main"]
 SUITES = ("models", "ops_fft", "ops_arithmetic", "ops_elementwise", "ops_layout", "threads",
           "openmp_policy", "memory", "foundation", "hologram_algorithms", "second_order",
           "busy_machine", "imaging", "phase_diversity", "hologram_targets", "poisson_ml",
-          "batch")
+          "batch", "distributed")
 
 
 def main(argv=None, *, prog="phasegrad bench"):

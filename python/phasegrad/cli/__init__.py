@@ -1,8 +1,9 @@
 """The command line: ``phasegrad <command>`` (the console script) or ``python -m phasegrad``.
 
 Commands, one module each: ``demo`` (synthetic phase retrieval), ``retrieve`` (your PSFs),
-``hologram`` (a phase-only hologram), ``bench`` (the benchmark suite, ``phasegrad.bench``) and
-``info`` (versions). ``options`` adds the options every command shares, ``io`` handles files,
+``retrieve-many`` (a stack of problems, on Dask: ``retrieve_many``), ``hologram`` (a
+phase-only hologram), ``bench`` (the benchmark suite, ``phasegrad.bench``) and ``info``
+(versions). ``options`` adds the options every command shares, ``io`` handles files,
 ``plots`` draws the figures, ``progress`` prints the per-iteration lines and the progress bar.
 The parser (``Parser``: one-line errors) and the option value types are argument rules, shared
 with the benchmark suite: ``phasegrad.arguments.options``.
@@ -25,17 +26,17 @@ import sys
 
 from ..arguments.options import Parser
 from ..arguments.outputs import OutputError
-from . import bench, demo, hologram, info, retrieve
+from . import bench, demo, hologram, info, retrieve, retrieve_many
 from .io import DataError
 from .options import UsageError, add_quiet_option
 
 __all__ = ["Parser", "build_parser", "main"]
 
-COMMANDS = (demo, retrieve, hologram, bench, info)
+COMMANDS = (demo, retrieve, retrieve_many, hologram, bench, info)
 # The commands that compute: they run with BLAS on one thread (pg.config.single_threaded_blas),
 # so that OpenBLAS's spinning workers do not take the cores from phasegrad's kernels. The
 # benchmark suite is left as users run it: it times other libraries too.
-_COMPUTING = frozenset({"demo", "retrieve", "hologram"})
+_COMPUTING = frozenset({"demo", "retrieve", "retrieve-many", "hologram"})
 
 
 def build_parser():
@@ -48,7 +49,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     add_quiet_option(parser)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser,
-                                     metavar="{demo,retrieve,hologram,bench,info}")
+                                     metavar="{demo,retrieve,retrieve-many,hologram,bench,info}")
     for command in COMMANDS:
         command.register(commands)
     parser.commands = commands.choices  # {name: its Parser}, for errors found after parsing
