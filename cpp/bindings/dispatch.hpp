@@ -46,10 +46,19 @@ using OfPrecision = DTypes<T, std::complex<T>>;
 inline py::dtype dtype_of(const py::array& a) { return a.dtype(); }
 inline py::dtype dtype_of(const py::dtype& dtype) { return dtype; }
 
-// Whether `arg` (an array, or a numpy.dtype) has exactly the dtype of E.
+// Whether `arg` (an array, or a numpy.dtype) has exactly the dtype of E, in native byte order.
+// NumPy's canonical dtype object is the usual case; an equal dtype that is another object
+// (one that came through pickle: Dask's transport, multiprocessing) has the same type number,
+// size and a native byte order. (Comparing identity alone refused such arrays with "must have
+// dtype float64; got float64".)
 template <class E, class Arg>
 bool has_dtype(const Arg& arg) {
-  return dtype_of(arg).is(py::dtype::of<E>());
+  const py::dtype dtype = dtype_of(arg), expected = py::dtype::of<E>();
+  if (dtype.is(expected)) return true;
+  const char order = dtype.byteorder();
+  const bool native = order == '=' || order == '|' || order == expected.byteorder();
+  return native && dtype.num() == expected.num() && dtype.itemsize() == expected.itemsize() &&
+         !dtype.has_fields();
 }
 
 inline std::string dtype_name(const py::dtype& dtype) { return py::str(dtype).cast<std::string>(); }

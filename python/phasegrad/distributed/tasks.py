@@ -5,29 +5,11 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from ..config import single_threaded_blas, threads
 from .solve import solve_frames
 from .stack import Stack
 
-__all__ = ["fresh", "solve_chunk"]
-
-
-def fresh(value):
-    """An array that arrived by pickle (Dask's transport) as a new array of NumPy's own dtype
-    object, anything else as it is.
-
-    An unpickled array carries a dtype *equal* to float64 but not NumPy's float64 object
-    itself, and the compiled core checks dtypes by identity: a model built from it refuses
-    its amplitude ("must have dtype float64; got float64"). A copy into an array made with
-    the canonical dtype fixes that (``np.array(a, dtype=...)`` keeps the old dtype object).
-    """
-    if not isinstance(value, np.ndarray) or value.dtype.kind not in "biufc":
-        return value
-    out = np.empty(value.shape, dtype=np.dtype(value.dtype.str))
-    out[...] = value
-    return out
+__all__ = ["solve_chunk"]
 
 
 def solve_chunk(index, source, start, stop, options, x0, method, maxiter, solver_options,
@@ -37,9 +19,7 @@ def solve_chunk(index, source, start, stop, options, x0, method, maxiter, solver
     ``pg.threads(thread_count)`` and ``single_threaded_blas``. Returns the ``ChunkResult``
     with ``index``, ``start``, ``stop`` and ``seconds`` (the task's own time) added."""
     began = time.perf_counter()
-    frames = fresh(source.read(start, stop) if isinstance(source, Stack) else source)
-    options = {name: fresh(value) for name, value in options.items()}
-    x0 = fresh(x0)
+    frames = source.read(start, stop) if isinstance(source, Stack) else source
     with threads(thread_count), single_threaded_blas():
         result = solve_frames(frames, options, x0, method, maxiter, solver_options)
     result.update(index=index, start=start, stop=stop, seconds=time.perf_counter() - began)
