@@ -123,10 +123,14 @@ def finite(x, name):
 
 
 def cast(x, dtype, name):
-    """``x`` (finite) in the model's precision ``dtype``, C-contiguous; ``ValueError`` naming
-    ``name`` when a value overflows it (float64 above float32's 3.4e38 would become inf)."""
+    """``x`` (finite) in the model's precision ``dtype``, C-contiguous and aligned (a
+    misaligned array, as pickle protocol 5 can hand over from Dask, is copied: the core reads
+    only aligned memory); ``ValueError`` naming ``name`` when a value overflows it (float64
+    above float32's 3.4e38 would become inf)."""
     with np.errstate(over="ignore"):  # the overflow is the error raised below
         out = np.ascontiguousarray(x, dtype=dtype)
+    if not out.flags.aligned:
+        out = out.copy()
     if out.dtype != np.asarray(x).dtype and not np.all(np.isfinite(out)):
         raise ValueError(f"{name} has values beyond the range of {np.dtype(dtype)} (this "
                          f"model's precision, largest {np.finfo(dtype).max:.3g}): scale it, or "

@@ -134,7 +134,7 @@ class Hologram:
         else:  # the far-field single-plane case: its own kernel
             target = hologram_target(target)
             self.setup = hologram_setup(target)
-            self.target = np.ascontiguousarray(target)
+            self.target = v.cast(target, target.dtype, "target")  # C order, aligned
             self.dtype = target.dtype
             self.shape = target.shape
             implementation = FusedHologram if backend == "fused" else ReferenceHologram

@@ -163,7 +163,7 @@ class PhaseRetrieval:
         self._data_was_2d = data.ndim == 2
         # C order whatever the caller's layout (a transposed or sliced view included): the
         # fused kernels read it in place.
-        data = np.ascontiguousarray(data)
+        data = v.cast(data, data.dtype, "data")  # C order and aligned, copied only if not
         self.data = data.reshape((1,) + data.shape) if data.ndim == 2 else data
         n_planes, rows, cols = self.data.shape
 
