@@ -21,8 +21,9 @@ import numpy as np
 from ..arguments import validate as v
 from ..pupils import noll_to_nm
 
-__all__ = ["Finding", "background_level", "clipped", "mode_count", "off_centre",
-           "sampling_mismatch", "saturated", "twin_image_ambiguity", "wrapping"]
+__all__ = ["Finding", "background_level", "centroids", "clipped", "mode_count", "noise_level",
+           "off_centre", "sampling_mismatch", "saturated", "twin_image_ambiguity",
+           "unmodelled_background", "wrapping"]
 
 
 @dataclass(frozen=True)
@@ -97,24 +98,64 @@ def saturated(data, count=3):
     return found
 
 
+def centroids(data):
+    """The light's centroid in each plane, (P, 2) float64 (rows, columns) in pixels from the
+    optical axis at M//2, after the border median is taken off (NaN for a plane with no light
+    above it)."""
+    stack = _signal(_stack(data))
+    size = stack.shape[1]
+    axis = np.arange(size, dtype=np.float64) - size // 2
+    out = np.full((stack.shape[0], 2), np.nan)
+    for p, plane in enumerate(stack):
+        total = plane.sum()
+        if total > 0:
+            out[p] = (float(axis @ plane.sum(axis=1)) / total,
+                      float(axis @ plane.sum(axis=0)) / total)
+    return out
+
+
 def off_centre(data, limit=1.0):
     """The light's centroid against the optical axis (pixel M//2): a finding when it is more
     than ``limit`` pixels away in any plane (a model centred on the axis then starts in the
     wrong basin: register the data, or fit the shift)."""
-    stack = _signal(_stack(data))
-    size = stack.shape[1]
-    axis = np.arange(size, dtype=np.float64) - size // 2
     found = []
-    for p, plane in enumerate(stack):
-        total = plane.sum()
-        if total <= 0:
-            continue
-        dy = float(axis @ plane.sum(axis=1)) / total
-        dx = float(axis @ plane.sum(axis=0)) / total
-        if max(abs(dy), abs(dx)) > limit:
+    for p, (dy, dx) in enumerate(centroids(data)):
+        if np.isfinite(dy) and max(abs(dy), abs(dx)) > limit:
             found.append(Finding("off-centre", f"plane {p}: the light's centroid is "
                                                f"({dy:+.2f}, {dx:+.2f}) pixels (rows, columns) "
                                                "from the optical axis at M//2"))
+    return found
+
+
+def noise_level(data):
+    """Each plane's noise standard deviation estimated from its border pixels (1.4826 times
+    their median absolute deviation), (P,) float64."""
+    stack = _stack(data)
+    border = _border(stack.shape[1])
+    levels = []
+    for plane in stack:
+        values = plane[border]
+        levels.append(1.4826 * float(np.median(np.abs(values - np.median(values)))))
+    return np.array(levels)
+
+
+def unmodelled_background(data, limit=1e-3):
+    """A background the model has no term for (a linear detector without a fitted
+    ``background``): a finding when any plane's border median is above ``limit`` times the
+    brightest pixel and above five times its own standard error (the border's noise over the
+    square root of its pixel count). Fit it (``fit=("background",)``), subtract it, or use
+    the quadratic detector, whose offset c carries it."""
+    stack = _stack(data)
+    level = background_level(stack)
+    noise = noise_level(stack) / np.sqrt(np.count_nonzero(_border(stack.shape[1])))
+    peak = float(np.abs(stack).max())
+    found = []
+    for p, (b, s) in enumerate(zip(level, noise, strict=True)):
+        if abs(b) > limit * peak and abs(b) > 5 * s:
+            found.append(Finding("background", f"plane {p}: a background of {b:.3g} "
+                                               f"({100 * b / peak:.2g}% of the peak) that the "
+                                               "model does not fit: give it a background term "
+                                               "or subtract it"))
     return found
 
 
@@ -139,10 +180,11 @@ def sampling_mismatch(data, pad, bin=1, tolerance=0.2):
     ``bin``): the optical transfer function of a pupil of n pixels on an N = pad * n grid
     reaches N / pad frequency pixels from zero, so the images' spectrum shows the true pad.
 
-    A finding that refuses when the two differ by more than ``tolerance`` (relative): a model
-    at the wrong sampling fits garbage (``--pad 4`` on data sampled at pad 2). Nothing is said
-    when the spectrum cannot tell (undersampled data, pad / bin < 2: the support wraps; or no
-    light above the noise).
+    A finding that refuses when the estimate is below ``pad`` by more than ``tolerance``
+    (relative) or above it by more than 2.5 ``tolerance`` (noise shortens the support seen):
+    a model at the wrong sampling fits garbage (``--pad 4`` on data sampled at pad 2).
+    Nothing is said when the spectrum cannot tell (undersampled data, pad / bin < 2: the
+    support wraps; or no light above the noise).
     """
     stack = _stack(data)
     pad = v.scalar(pad, "pad", allow_complex=False)
@@ -156,7 +198,9 @@ def sampling_mismatch(data, pad, bin=1, tolerance=0.2):
     if radius >= 0.5 * size * np.sqrt(2) - 1:
         return []  # light up to the corners: aliased, nothing to measure
     estimate = size * bin / radius
-    if abs(estimate / pad - 1) <= tolerance:
+    # Noise hides the transfer function's faint edge, so the support measured is short of the
+    # true one and the estimate high: a higher estimate is refused only beyond 2.5 tolerances.
+    if -tolerance <= estimate / pad - 1 <= 2.5 * tolerance:
         return []
     return [Finding("sampling", f"the images' spectrum reaches {radius:.0f} of {size // 2} "
                                 f"frequency pixels: they were sampled at pad ~ {estimate:.2f}, "

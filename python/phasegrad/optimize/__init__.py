@@ -11,7 +11,9 @@ model's ``||r||^2`` from its least-squares view (``residuals`` with ``gauss_newt
 they converge cheaply, dense damped normal equations when they do not (up to 2000 parameters), CG
 beyond; it returns a ``LevenbergMarquardtResult`` that says whether and why it converged.
 ``default_target``, ``spot_array_target``, ``reconstruct`` and ``psnr`` set up and score hologram
-problems.
+problems. ``assess`` reports how good a phase-retrieval fit is (converged, the cost against the
+noise, uncertainties, warnings); ``retrieve`` fits from a start the data give (registration,
+flux and background, coarse-to-fine modes, several starts) and returns that report.
 """
 
 from ._result import OptimizeResult
@@ -19,10 +21,13 @@ from .gradient import LBFGSResult, adam, lbfgs
 from .holograms import gs, reconstruct, wgs
 from .least_squares import LevenbergMarquardtResult, levenberg_marquardt
 from .projections import error_reduction, gerchberg_saxton, hio, raar
+from .quality import FitReport, assess
+from .retrieval import RetrievalResult, retrieve
 from .targets import default_target, psnr, spot_array_target
 
 __all__ = [
-    "LBFGSResult", "LevenbergMarquardtResult", "OptimizeResult", "adam", "default_target",
-    "error_reduction", "gerchberg_saxton", "gs", "hio", "lbfgs", "levenberg_marquardt", "psnr",
-    "raar", "reconstruct", "spot_array_target", "wgs",
+    "FitReport", "LBFGSResult", "LevenbergMarquardtResult", "OptimizeResult",
+    "RetrievalResult", "adam", "assess", "default_target", "error_reduction",
+    "gerchberg_saxton", "gs", "hio", "lbfgs", "levenberg_marquardt", "psnr", "raar",
+    "reconstruct", "retrieve", "spot_array_target", "wgs",
 ]
