@@ -214,8 +214,9 @@ def problem_findings(model, x=None):
     found += dx.clipped(data)
     found += dx.saturated(data)
     found += dx.sampling_mismatch(data, model.pad, model.bin)
+    fixed = model.fixed_background
     modelled = model.detector == "quadratic" or "background" in model.free_blocks or \
-        np.any(np.asarray(model.fixed_background) != 0)
+        (fixed is not None and bool(np.any(np.asarray(fixed) != 0)))
     if not modelled:
         found += dx.unmodelled_background(data)
     amplitude = model.amplitude.astype(np.float64)
