@@ -99,7 +99,7 @@ def case_off_centre():
     return _run("off-centre PSF (3, -2) pixels", model, truth, basis, pupil, sigma, True)
 
 
-def case_large_aberration(defocus=0.5, rms=0.3, name=None, must=True, seed=2):
+def case_large_aberration(defocus=0.5, rms=0.3, name=None, must=True, seed=2, **options):
     pupil, amp, basis, d4 = _setup()
     truth = _truth(MODES, rms, seed)
     div = _planes(d4, (-defocus, 0.0, defocus))
@@ -108,7 +108,7 @@ def case_large_aberration(defocus=0.5, rms=0.3, name=None, must=True, seed=2):
                          seed)
     model = pg.PhaseRetrieval(amp, basis, data, diversity=div)
     name = name or f"{rms} wave RMS at +-{defocus} wave defocus"
-    return _run(name, model, truth, basis, pupil, sigma, must)
+    return _run(name, model, truth, basis, pupil, sigma, must, **options)
 
 
 def case_very_large_aberration():
@@ -119,6 +119,12 @@ def case_very_large_aberration():
 def case_small_defocus():
     return case_large_aberration(0.1, 0.3, "0.3 wave RMS at +-0.1 wave defocus", must=False,
                                  seed=4)
+
+
+def case_small_defocus_starts():
+    return case_large_aberration(0.1, 0.3, "0.3 wave RMS at +-0.1 wave defocus, 3 starts",
+                                 must=False, seed=4, starts=3, spread=0.3,
+                                 coarse_to_fine=False)
 
 
 def case_single_plane():
@@ -212,8 +218,9 @@ def case_many_modes():
 
 
 CASES = (case_off_centre, case_large_aberration, case_very_large_aberration,
-         case_small_defocus, case_single_plane, case_background_linear, case_background_fitted,
-         case_saturated, case_wrong_pad, case_raw_counts, case_many_modes)
+         case_small_defocus, case_small_defocus_starts, case_single_plane,
+         case_background_linear, case_background_fitted, case_saturated, case_wrong_pad,
+         case_raw_counts, case_many_modes)
 
 
 def assert_never_silent(outcome):
