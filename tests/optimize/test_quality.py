@@ -157,3 +157,24 @@ def test_expected_deviance_against_simulation():
         with np.errstate(divide="ignore", invalid="ignore"):
             d = 2 * (np.where(k > 0, k * np.log(k / mu), 0.0) - (k - mu))
         assert expected_deviance(np.array([mu]))[0] == pytest.approx(d.mean(), rel=0.01)
+
+
+def test_noise_measured_in_the_spectrum():
+    """Poisson counts with a bias: the noise measured beyond the optics' cut-off makes a
+    right fit agree and a wrong one not, without being told the noise."""
+    from phasegrad.models import diagnostics as dx
+    model, truth, _ = _problem(sigma_rel=0.0)
+    clean = model.simulate(truth)
+    counts = np.random.default_rng(4).poisson(1e4 * clean / clean.max() + 50.0)
+    variance = dx.spectral_noise(counts.astype(float))
+    np.testing.assert_allclose(variance.mean(), (1e4 * clean / clean.max() + 50).mean(),
+                               rtol=0.25)
+    m = pg.PhaseRetrieval(model.amplitude, model.basis, counts.astype(float),
+                          diversity=model.diversity, fit=("flux", "background"))
+    fit = pg.optimize.retrieve(m, noise="spectrum")
+    assert fit.report.agrees and fit.report.threshold >= 2.0
+    wrong = fit.x.copy()
+    wrong[2] += 0.2
+    assert pg.optimize.assess(m, wrong, noise="spectrum").agrees is False
+    with pytest.raises(ValueError, match="read_noise"):
+        pg.optimize.assess(m, fit.x, noise="spectrum", read_noise=1.0)

@@ -22,6 +22,7 @@ from ..arguments import validate as v
 from ..pupils import noll_to_nm
 
 __all__ = ["Finding", "background_level", "centroids", "clipped", "mode_count", "noise_level",
+           "spectral_noise",
            "off_centre", "sampling_mismatch", "saturated", "twin_image_ambiguity",
            "unmodelled_background", "wrapping"]
 
@@ -137,6 +138,29 @@ def noise_level(data):
         values = plane[border]
         levels.append(1.4826 * float(np.median(np.abs(values - np.median(values)))))
     return np.array(levels)
+
+
+def spectral_noise(data):
+    """Each plane's noise variance per pixel, measured where the images' spectrum holds no
+    light, (P,) float64; NaN for a plane that cannot tell.
+
+    The optical transfer function of data sampled at pad >= 2 vanishes beyond M / 2 frequency
+    pixels from zero, so the spectrum's corners (beyond the inscribed circle) are noise alone:
+    for independent pixels E|DFT(noise)|^2 = sum of the pixels' variances, whatever each
+    pixel's own (shot noise and read noise alike). The mean |DFT|^2 there over M^2 is the mean
+    variance per pixel. Undersampled or aliased data (light in the corners) overstate it.
+    """
+    stack = _stack(data)
+    size = stack.shape[1]
+    y, x = np.indices((size, size)) - size // 2
+    corners = np.hypot(y, x) > 0.5 * size + 1
+    out = np.full(stack.shape[0], np.nan)
+    if np.count_nonzero(corners) < 16:
+        return out
+    for p, plane in enumerate(stack):
+        spectrum = np.fft.fftshift(np.fft.fft2(plane - plane.mean()))
+        out[p] = float(np.mean(np.abs(spectrum[corners]) ** 2)) / size**2
+    return out
 
 
 def unmodelled_background(data, limit=1e-3):

@@ -24,8 +24,9 @@ __all__ = ["FitReport", "NOISE", "agreement_threshold", "assess", "expected_devi
 
 #: The noise models ``assess`` knows: "weights" (the weights are the pixels' inverse
 #: variances), "gaussian" (read noise ``read_noise`` in the data's units, every pixel),
-#: "poisson" (photon counts plus Gaussian read noise).
-NOISE = ("weights", "gaussian", "poisson")
+#: "poisson" (photon counts plus Gaussian read noise), "spectrum" (the mean variance per
+#: pixel measured in the data's spectrum beyond the optics' cut-off).
+NOISE = ("weights", "gaussian", "poisson", "spectrum")
 
 # The reduced chi-square of a right fit is 1 +- sqrt(2 / dof) (a chi-square of dof degrees of
 # freedom has variance 2 dof); five standard deviations above 1 is "far above the noise". The
@@ -33,6 +34,10 @@ NOISE = ("weights", "gaussian", "poisson")
 # very large dof.
 _SIGMAS = 5.0
 _FLOOR = 0.05
+# A noise level measured in the data's own spectrum is itself uncertain by 10-20 % on peaked
+# images (a few bright pixels carry most of the shot noise): its threshold is at least 2
+# (the battery's wrong answers lie at 100 and above).
+_MEASURED_FLOOR = 2.0
 
 
 def agreement_threshold(dof):
@@ -61,7 +66,8 @@ class FitReport:
     n_data, dof : int
         Pixels of non-zero weight R, and R - K (K = ``n_params``).
     noise : str or None
-        The noise model the cost was compared with (None: unknown, no comparison).
+        The noise model the cost was compared with (None: unknown, no comparison;
+        "spectrum" is reported as "gaussian" with the sigma it measured).
     reduced_chi2 : float or None
         chi^2 / dof for a Gaussian comparison (``E / dof`` with inverse-variance weights,
         ``E / (sigma^2 dof)`` with read noise sigma, Pearson's ``sum (M - D)^2 / var / dof``
@@ -249,8 +255,11 @@ def assess(model, x, result=None, *, noise=None, read_noise=None):
         deviance 2E is the statistic). For ``metric="sse"``: "weights", the weights are the
         inverse variances (chi^2 = E); "gaussian", every pixel has read noise ``read_noise``
         (chi^2 = E / sigma^2 with the weights as relative ones); "poisson", the data are
-        counts of variance ``M + read_noise^2`` (Pearson's chi^2); None, the noise is unknown:
-        no comparison, and the uncertainties take the residual variance ``E / dof``.
+        counts of variance ``M + read_noise^2`` (Pearson's chi^2); "spectrum", the mean
+        variance per pixel measured in the data's spectrum beyond the optics' cut-off
+        (``diagnostics.spectral_noise``, data at pad >= 2), then as "gaussian" with that
+        sigma and a threshold of at least 2; None, the noise is unknown: no comparison, and
+        the uncertainties take the residual variance ``E / dof``.
     read_noise : float, keyword-only
         sigma in the data's units (required, > 0, with "gaussian"; default the model's own
         ``read_noise`` with "poisson").
@@ -285,7 +294,13 @@ def assess(model, x, result=None, *, noise=None, read_noise=None):
         if noise not in (None, "poisson"):
             raise ValueError(f"a metric='poisson' model's noise is 'poisson'; got {noise!r}")
         noise = "poisson"
-    if read_noise is None:
+    measured = noise == "spectrum"
+    if measured:
+        if read_noise is not None:
+            raise ValueError("noise='spectrum' measures the noise: give no read_noise")
+        level = float(np.mean(dx.spectral_noise(model.data)))
+        noise, read_noise = ("gaussian", float(np.sqrt(level))) if level > 0 else (None, 0.0)
+    elif read_noise is None:
         if noise == "gaussian":
             raise ValueError("noise='gaussian' needs read_noise (sigma, in the data's units)")
         read_noise = float(model.read_noise)
@@ -299,6 +314,8 @@ def assess(model, x, result=None, *, noise=None, read_noise=None):
     dof = n_data - model.n_params
     reduced, deviance = _noise_statistic(model, x, cost, noise, read_noise, dof)
     threshold = agreement_threshold(dof)
+    if measured:
+        threshold = max(threshold, _MEASURED_FLOOR)
     agrees = None if reduced is None else bool(reduced <= threshold)
     sigma, source = _uncertainties(model, x, noise, read_noise, cost, dof)
     converged = None
