@@ -9,7 +9,7 @@ saturated, does a background need fitting, can the pupil carry that many modes, 
 finely enough for the wavefront found.
 
 Images are (M, M) or (P, M, M) arrays with the optical axis at pixel M//2 (the model's
-convention, docs/conventions.md); pupils are (n, n) arrays.
+convention, docs/design.md); pupils are (n, n) arrays.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ def sampling_mismatch(data, pad, bin=1, tolerance=0.2):
     return [Finding("sampling", f"the images' spectrum reaches {radius:.0f} of {size // 2} "
                                 f"frequency pixels: they were sampled at pad ~ {estimate:.2f}, "
                                 f"not pad = {pad:g} (pad = wavelength x F-number / pixel "
-                                "pitch, docs/conventions.md)", refuse=True)]
+                                "pitch, docs/design.md)", refuse=True)]
 
 
 def twin_image_ambiguity(amplitude, diversity=None, rtol=1e-6):
