@@ -20,7 +20,8 @@ from ..arguments import validate as v
 from ..models import diagnostics as dx
 from ..models.fisher import standard_deviations
 
-__all__ = ["FitReport", "NOISE", "agreement_threshold", "assess", "expected_deviance"]
+__all__ = ["FitReport", "NOISE", "agreement_threshold", "assess", "expected_deviance",
+           "problem_findings"]
 
 #: The noise models ``assess`` knows: "weights" (the weights are the pixels' inverse
 #: variances), "gaussian" (read noise ``read_noise`` in the data's units, every pixel),

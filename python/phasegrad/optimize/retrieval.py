@@ -188,15 +188,15 @@ def _data_start(model, register, estimate_flux):
     return x, offset, findings
 
 
-def _solve(model, x, method, maxiter):
+def _solve(model, x, method, maxiter, callback):
     if method == "lm":
-        return levenberg_marquardt(model, x, maxiter=maxiter)
-    found = lbfgs(model, x, maxiter=maxiter)
+        return levenberg_marquardt(model, x, maxiter=maxiter, callback=callback)
+    found = lbfgs(model, x, maxiter=maxiter, callback=callback)
     found.converged, found.stop_reason = bool(found.success), found.message
     return found
 
 
-def _schedule(model, x, method, maxiter, sizes, order):
+def _schedule(model, x, method, maxiter, sizes, order, callback=None):
     """Run the stages from ``x``: (the last stage's result, nit, nfev, history)."""
     offset = next(p.offset for p in model.parameters if p.name == "wavefront")
     nit = nfev = 0
@@ -207,7 +207,7 @@ def _schedule(model, x, method, maxiter, sizes, order):
         if model.basis is not None and size < model.basis.shape[0]:
             free[offset + order[size:]] = False
         target = model if free.all() else _Subset(model, free, x)
-        found = _solve(target, x if free.all() else x[free], method, maxiter)
+        found = _solve(target, x if free.all() else x[free], method, maxiter, callback)
         x = found.x if free.all() else target.full(found.x)
         nit += found.nit
         nfev += found.nfev
@@ -218,7 +218,7 @@ def _schedule(model, x, method, maxiter, sizes, order):
 
 def retrieve(model, x0=None, *, method="lm", register=True, estimate_flux=True,
              coarse_to_fine=True, starts=1, spread=0.1, seed=0, maxiter=200, noise=None,
-             read_noise=None):
+             read_noise=None, callback=None):
     """Fit a phase-retrieval model from a start the data give, and report how good the fit is.
 
     Parameters
@@ -251,6 +251,9 @@ def retrieve(model, x0=None, *, method="lm", register=True, estimate_flux=True,
         Iterations per stage.
     noise, read_noise : keyword-only
         Passed to ``assess``.
+    callback : callable, keyword-only
+        The solver's ``callback(iteration, x, cost)``, in every stage of every start (the
+        iteration count restarts with each; ``x`` is the stage's own vector).
 
     Returns
     -------
@@ -294,7 +297,8 @@ def retrieve(model, x0=None, *, method="lm", register=True, estimate_flux=True,
             kick = rng.normal(size=wave.size)
             start[wave.offset:wave.offset + wave.size] += spread * kick / np.sqrt(
                 max(np.sum(kick**2), 1e-300))
-        runs = [(_schedule(model, start, method, maxiter, schedule, order), schedule)
+        runs = [(_schedule(model, start, method, maxiter, schedule, order, callback),
+                 schedule)
                 for schedule in schedules]
         run = min(runs, key=lambda item: item[0][0].fun)  # the first of equal costs
         costs.append(float(run[0][0].fun))
