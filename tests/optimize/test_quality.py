@@ -178,3 +178,10 @@ def test_noise_measured_in_the_spectrum():
     assert pg.optimize.assess(m, wrong, noise="spectrum").agrees is False
     with pytest.raises(ValueError, match="read_noise"):
         pg.optimize.assess(m, fit.x, noise="spectrum", read_noise=1.0)
+
+
+def test_noiseless_data_measured_in_the_spectrum_agree_at_the_answer():
+    model, truth, _ = _problem(sigma_rel=0.0)
+    fit = pg.optimize.levenberg_marquardt(model, np.zeros(K))
+    report = pg.optimize.assess(model, fit.x, fit, noise="spectrum")
+    assert report.agrees and report.trustworthy, report

@@ -258,8 +258,9 @@ def assess(model, x, result=None, *, noise=None, read_noise=None):
         (chi^2 = E / sigma^2 with the weights as relative ones); "poisson", the data are
         counts of variance ``M + read_noise^2`` (Pearson's chi^2); "spectrum", the mean
         variance per pixel measured in the data's spectrum beyond the optics' cut-off
-        (``diagnostics.spectral_noise``, data at pad >= 2), then as "gaussian" with that
-        sigma and a threshold of at least 2; None, the noise is unknown: no comparison, and
+        (``diagnostics.spectral_noise``, data at pad >= 2; at least 1000 eps of the
+        brightest pixel, the model's rounding), then as "gaussian" with that sigma and a
+        threshold of at least 2; None, the noise is unknown: no comparison, and
         the uncertainties take the residual variance ``E / dof``.
     read_noise : float, keyword-only
         sigma in the data's units (required, > 0, with "gaussian"; default the model's own
@@ -300,6 +301,9 @@ def assess(model, x, result=None, *, noise=None, read_noise=None):
         if read_noise is not None:
             raise ValueError("noise='spectrum' measures the noise: give no read_noise")
         level = float(np.mean(dx.spectral_noise(model.data)))
+        # Noiseless data: the model's own rounding is the noise (1000 eps of the peak).
+        rounding = 1e3 * np.finfo(model.dtype).eps * float(np.abs(model.data).max())
+        level = max(level, rounding**2) if np.isfinite(level) else level
         noise, read_noise = ("gaussian", float(np.sqrt(level))) if level > 0 else (None, 0.0)
     elif read_noise is None:
         if noise == "gaussian":
