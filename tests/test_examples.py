@@ -41,11 +41,12 @@ def _number(pattern, text):
 
 def test_every_example_is_tested():
     assert {p.name for p in EXAMPLES.glob("*.py")} == {
-        "hologram_question.py", "zernike_retrieval_scipy.py", "torch_and_jax.py"}
+        "hologram_question.py", "zernike_retrieval_scipy.py", "torch_and_jax.py",
+        "motivating_case.py"}
 
 
 @pytest.mark.parametrize("name", ["hologram_question.py", "zernike_retrieval_scipy.py",
-                                  "torch_and_jax.py"])
+                                  "torch_and_jax.py", "motivating_case.py"])
 def test_help(name):
     assert "--quick" in _run(name, "--help")
 
@@ -88,3 +89,24 @@ def test_torch_and_jax():
         assert _number(r"coefficient relative error 1 -> ([\d.e+-]+)", out) < 0.5
     else:
         assert "jax: not installed" in out
+
+
+def test_motivating_case(tmp_path):
+    out = _run("motivating_case.py", "--quick", "--out", str(tmp_path))
+    assert "chosen by BIC: binary" in out
+    for name in ("point", "binary", "resolved", "extended"):
+        assert re.search(rf"^{name}\s+[\d.e+]+\s+\d+\s", out, re.MULTILINE), name
+    assert _number(r"separation [\d.]+ detector pixels \(true 1.5, error ([\d.]+)\)",
+                   out) <= 0.1
+    assert abs(_number(r"flux ratio ([\d.]+) \(true 0.5\)", out) - 0.5) <= 0.05
+    assert _number(r"aberrations: RMS error [\d.]+ -> ([\d.]+) waves", out) <= 0.02
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert (tmp_path / "motivating_case.png").stat().st_size > 0
+    else:
+        assert "matplotlib not installed" in out
+
+
+def test_motivating_case_with_one_star_chooses_one(tmp_path):
+    out = _run("motivating_case.py", "--quick", "--truth", "single", "--out", str(tmp_path))
+    assert "chosen by BIC: point" in out
+    assert _number(r"aberrations: RMS error [\d.]+ -> ([\d.]+) waves", out) <= 0.02

@@ -24,5 +24,6 @@ PYBIND11_MODULE(_core, m) {
   bind::bind_sampling(m);
   bind::bind_metrics(m);
   bind::bind_phase_retrieval(m);
+  bind::bind_phase_diversity(m);
   bind::bind_hologram(m);
 }

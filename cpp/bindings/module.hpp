@@ -24,6 +24,7 @@ void bind_metrics(py::module_& m);
 
 // The fused models.
 void bind_phase_retrieval(py::module_& m);
+void bind_phase_diversity(py::module_& m);
 void bind_hologram(py::module_& m);
 
 }  // namespace phasegrad::bind

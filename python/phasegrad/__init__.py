@@ -31,6 +31,7 @@ _SUBMODULES = frozenset({
 _NAMES = {
     "CATALOGUE": "_catalogue",
     "Hologram": "models",
+    "PhaseDiversity": "models",
     "PhaseRetrieval": "models",
     "PointSources": "models",
     "SegmentedPupil": "pupils",

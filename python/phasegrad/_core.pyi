@@ -17,6 +17,8 @@ __all__: list[str] = [
     "FusedHologram64",
     "FusedImaging32",
     "FusedImaging64",
+    "FusedPhaseDiversity32",
+    "FusedPhaseDiversity64",
     "FusedPhaseRetrieval32",
     "FusedPhaseRetrieval64",
     "abs2",
@@ -422,6 +424,74 @@ class FusedPhaseRetrieval32:
     ) -> tuple[numpy.typing.NDArray[numpy.float32], tuple[float, float, float] | None]:
         """
         J^T u as (a_bar, p_bar) for a float64 cotangent u of the residuals.
+        """
+    @property
+    def workspace_bytes(self) -> int:
+        """
+        Bytes of the work buffers the model holds.
+        """
+
+class FusedPhaseDiversity64:
+    """
+    The fused phase-diversity model in float64 (phasegrad.models.fused_pd).
+    """
+    def __init__(
+        self,
+        amplitude: numpy.ndarray,
+        basis: numpy.ndarray | None,
+        diversity: numpy.ndarray,
+        data: numpy.ndarray,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        wavelength: typing.SupportsFloat | typing.SupportsIndex,
+        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        regularization: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> None: ...
+    def estimate_object(
+        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The Wiener scene fftshift(Re(IDFT2(U / Q))), (N, N).
+        """
+    def value_and_grad(
+        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[float, numpy.typing.NDArray[numpy.float64]]:
+        """
+        (E, a_bar): the object-eliminated metric (summed in double) and dE/da.
+        """
+    @property
+    def workspace_bytes(self) -> int:
+        """
+        Bytes of the work buffers the model holds.
+        """
+
+class FusedPhaseDiversity32:
+    """
+    The fused phase-diversity model in float32 (phasegrad.models.fused_pd).
+    """
+    def __init__(
+        self,
+        amplitude: numpy.ndarray,
+        basis: numpy.ndarray | None,
+        diversity: numpy.ndarray,
+        data: numpy.ndarray,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        wavelength: typing.SupportsFloat | typing.SupportsIndex,
+        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        regularization: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> None: ...
+    def estimate_object(
+        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        The Wiener scene fftshift(Re(IDFT2(U / Q))), (N, N).
+        """
+    def value_and_grad(
+        self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
+    ) -> tuple[float, numpy.typing.NDArray[numpy.float32]]:
+        """
+        (E, a_bar): the object-eliminated metric (summed in double) and dE/da.
         """
     @property
     def workspace_bytes(self) -> int:

@@ -200,7 +200,7 @@ def test_retrieve_bad_files(tmp_path, capsys):
                                       "0,0.5")[0], "2 defocus value(s) for 3 plane(s)")
     _one_line_error(capsys, _retrieve(tmp_path, [tmp_path / "psfs.npy"])[0], "--defocus")
     _one_line_error(capsys, _retrieve(tmp_path, [tmp_path / "psfs.npy"], "--defocus",
-                                      "-0.5,0,0.5", "--pupil-size", "20")[0], "pupil-size")
+                                      "-0.5,0,0.5", "--pupil-size", "12")[0], "pupil-size")
     bad = _psfs()
     bad[0, 0, 0] = np.nan
     np.save(tmp_path / "nan.npy", bad)

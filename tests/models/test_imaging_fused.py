@@ -161,6 +161,8 @@ def test_the_native_model_checks_its_blocks():
         native.value_and_grad(wrong_dtype, 1)
     with pytest.raises(ValueError, match="wavefront block is required"):
         native.value_and_grad({k: v for k, v in good.items() if k != "wavefront"}, 1)
+    with pytest.raises(ValueError, match="positions and fluxes blocks are required"):
+        native.value_and_grad({k: v for k, v in good.items() if k != "fluxes"}, 1)
     with pytest.raises(ValueError, match="one value per residual"):
         native.vjp(good, np.zeros(3), 1)
     with pytest.raises(ValueError, match="non-empty range"):

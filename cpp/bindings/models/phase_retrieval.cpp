@@ -334,6 +334,8 @@ struct Imaging {
   std::array<std::vector<py::ssize_t>, 10> shapes;
   std::vector<ImagingBlock> free;
   std::size_t planes = 0, window = 0;
+  ObjectKind object = ObjectKind::none;
+  bool quadratic = false;
 };
 
 template <class T>
@@ -412,6 +414,8 @@ std::unique_ptr<Imaging<T>> make_imaging(
   }
   out->planes = cfg.optics.planes;
   out->window = cfg.window;
+  out->object = cfg.object;
+  out->quadratic = cfg.quadratic;
   return out;
 }
 
@@ -462,7 +466,7 @@ ImagingBlocks<T> blocks_of(const Imaging<T>& model, const py::dict& values,
   return blocks;
 }
 
-// The model's blocks must hold what the configuration needs.
+// The model's blocks must hold what the configuration needs (the kernel reads them).
 template <class T>
 void require(const ImagingBlocks<T>& blocks, const Imaging<T>& model) {
   if (!blocks.wavefront) throw std::invalid_argument("the wavefront block is required");
@@ -470,6 +474,15 @@ void require(const ImagingBlocks<T>& blocks, const Imaging<T>& model) {
     if (block == ImagingBlock::amplitude && !blocks.amplitude) {
       throw std::invalid_argument("the amplitude block is required when it is free");
     }
+  }
+  if (model.quadratic && !blocks.detector) {
+    throw std::invalid_argument("the detector block is required with a quadratic detector");
+  }
+  if (model.object == ObjectKind::points && (!blocks.positions || !blocks.fluxes)) {
+    throw std::invalid_argument("the positions and fluxes blocks are required with sources");
+  }
+  if (model.object == ObjectKind::array && !blocks.object) {
+    throw std::invalid_argument("the object block is required with a scene");
   }
 }
 

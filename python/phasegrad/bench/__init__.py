@@ -22,6 +22,8 @@ side by side, with their peak memory; it prints a table and writes ``bench_model
                      the wisdom cache
 ``imaging``          objects, point sources, nuisance blocks and the Poisson metric against
                      the point-source model's value_and_grad
+``phase_diversity``  the object-eliminated phase-diversity metric: an evaluation, and L-BFGS
+                     solves to 0.003 waves RMS at 64^2 and 128^2
 
 ``SUITES`` names them all (``models`` first), in this order; ``phasegrad bench --help`` lists
 the others from it. Importing this package imports nothing else; each suite loads what it needs
@@ -35,7 +37,7 @@ __all__ = ["SUITES", "main"]
 #: the tests read it.
 SUITES = ("models", "ops_fft", "ops_arithmetic", "ops_elementwise", "ops_layout", "threads",
           "openmp_policy", "memory", "foundation", "hologram_algorithms", "second_order",
-          "busy_machine", "imaging")
+          "busy_machine", "imaging", "phase_diversity")
 
 
 def main(argv=None, *, prog="phasegrad bench"):

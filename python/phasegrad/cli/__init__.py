@@ -8,7 +8,8 @@ The parser (``Parser``: one-line errors) and the option value types are argument
 with the benchmark suite: ``phasegrad.arguments.options``.
 
 Exit codes: 0 success (the demo: converged), 1 bad data, outputs that cannot be written, not
-enough memory or a fit that did not converge, 2 bad arguments. Every error is one line on
+enough memory or a fit that did not converge, 2 bad arguments (or options that do not go
+together: ``options.UsageError``). Every error is one line on
 stderr, ``phasegrad <command>: error: ...``. Arguments are checked by the parser (exit 2);
 anything else that goes wrong -- a ValueError past parsing, a TypeError -- is a bug and ends
 in its traceback.
@@ -26,7 +27,7 @@ from ..arguments.options import Parser
 from ..arguments.outputs import OutputError
 from . import bench, demo, hologram, info, retrieve
 from .io import DataError
-from .options import add_quiet_option
+from .options import UsageError, add_quiet_option
 
 __all__ = ["Parser", "build_parser", "main"]
 
@@ -77,6 +78,8 @@ def main(argv=None):
             with single_threaded_blas():
                 return args.run(args)
         return args.run(args)
+    except UsageError as error:
+        parser.commands[args.command].error(_one_line(error))
     except (DataError, OutputError) as error:
         return _error(args.command, _one_line(error), 1)
     except MemoryError as error:  # numpy's ArrayMemoryError included

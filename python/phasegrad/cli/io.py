@@ -18,7 +18,7 @@ import numpy as np
 from ..arguments.validate import environment_count
 
 __all__ = ["DEFAULT_MAX_INPUT_VALUES", "DataError", "max_input_values", "read_image",
-           "read_stack", "write_json"]
+           "read_pupil", "read_stack", "write_json"]
 
 #: The most values an input file may declare (2^27: 1 GiB as float64), unless
 #: ``PHASEGRAD_MAX_INPUT_VALUES`` says otherwise. Files are not trusted: a header or an image
@@ -116,21 +116,24 @@ def read_image(path):
     return _read_image_frames(path, first_only=True)[0]
 
 
-def _read_npz(path):
-    """(stack, defocus or None) from a .npz; every member read is checked from its header and
-    its declared size first (a small archive may inflate to gigabytes)."""
+def _read_npz(path, keys, optional=()):
+    """``{name: array}`` from a .npz: the first of ``keys`` it holds (under ``keys[0]``'s name
+    ``"main"``) and those of ``optional`` it holds; every member read is checked from its
+    header and its declared size first (a small archive may inflate to gigabytes)."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
         raise DataError(f"cannot read {path}: {error}") from None
     with archive:
         names = {name[:-4]: name for name in archive.namelist() if name.endswith(".npy")}
-        key = next((k for k in ("psfs", "data") if k in names), None)
+        key = next((k for k in keys if k in names), None)
         if key is None:
-            raise DataError(f"{path} holds {sorted(names)}; expected an array named 'psfs' "
-                            "(or 'data'), and optionally 'defocus'")
+            expected = f"'{keys[0]}'" + "".join(f" (or '{k}')" for k in keys[1:])
+            also = "".join(f", and optionally '{k}'" for k in optional)
+            raise DataError(f"{path} holds {sorted(names)}; expected an array named "
+                            f"{expected}{also}")
         arrays = {}
-        for name in (key, "defocus"):
+        for name in (key, *optional):
             if name not in names:
                 continue
             info = archive.getinfo(names[name])
@@ -140,11 +143,21 @@ def _read_npz(path):
                 with archive.open(info) as handle:
                     _npy_header(handle, path, f"'{name}'")
                 with archive.open(info) as handle:
-                    arrays[name] = np.lib.format.read_array(handle, allow_pickle=False)
+                    arrays["main" if name == key else name] = np.lib.format.read_array(
+                        handle, allow_pickle=False)
             except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
                 raise DataError(f"cannot read '{name}' in {path}: {error}") from None
-    defocus = np.atleast_1d(arrays["defocus"]) if "defocus" in arrays else None
-    return arrays[key], defocus
+    return arrays
+
+
+def _read_npy(path):
+    """The array of a .npy, its header checked first."""
+    with open(path, "rb") as handle:
+        _npy_header(handle, path, "the array")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise DataError(f"cannot read {path}: {error}") from None
 
 
 def read_stack(paths):
@@ -165,14 +178,11 @@ def read_stack(paths):
             raise DataError("give one .npy/.npz file, or several PNG/TIFF images")
         path = paths[0]
         if path.suffix.lower() == ".npz":
-            stack, defocus = _read_npz(path)
+            arrays = _read_npz(path, ("psfs", "data"), ("defocus",))
+            stack = arrays["main"]
+            defocus = np.atleast_1d(arrays["defocus"]) if "defocus" in arrays else None
         else:
-            with open(path, "rb") as handle:
-                _npy_header(handle, path, "the array")
-            try:
-                stack = np.load(path, allow_pickle=False)
-            except (OSError, ValueError, EOFError) as error:
-                raise DataError(f"cannot read {path}: {error}") from None
+            stack = _read_npy(path)
     elif suffixes <= set(_IMAGE_SUFFIXES):
         frames = [frame for path in paths for frame in _read_image_frames(path)]
         shapes = {frame.shape for frame in frames}
@@ -198,3 +208,42 @@ def read_stack(paths):
             raise DataError("'defocus' in the .npz must be a 1-D array of finite numbers")
         defocus = defocus.astype(np.float64)
     return stack, defocus
+
+
+def read_pupil(path):
+    """The pupil amplitude from one file, as a square float64 array scaled to a maximum of 1.
+
+    A ``.npy`` (an (n, n) array), a ``.npz`` (``pupil`` or ``amplitude``), or a PNG/TIFF (its
+    first frame; RGB averaged to grey). Rows and columns are the array's, as for the data (an
+    image's top row is row 0). Grey values are kept as amplitudes (an anti-aliased edge stays
+    grey, nothing is thresholded); the support is where the value is not 0. DataError for
+    anything unreadable, not square (n >= 4), negative, not finite, or all zero.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"--pupil {path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        pupil = _read_npy(path)
+    elif suffix == ".npz":
+        pupil = _read_npz(path, ("pupil", "amplitude"))["main"]
+    elif suffix in _IMAGE_SUFFIXES:
+        pupil = _read_image_frames(path, first_only=True)[0]
+    else:
+        raise DataError(f"--pupil {path}: unsupported file type {suffix!r}: expected .npy, "
+                        ".npz, .png, .tif or .tiff")
+    if pupil.dtype.kind not in "iuf":
+        raise DataError(f"--pupil {path}: the pupil must be real numbers; got dtype "
+                        f"{pupil.dtype}")
+    pupil = np.asarray(pupil, dtype=np.float64)
+    if pupil.ndim != 2 or pupil.shape[0] != pupil.shape[1] or pupil.shape[0] < 4:
+        raise DataError(f"--pupil {path}: the pupil must be a square (n, n) array with n >= 4; "
+                        f"got shape {pupil.shape}")
+    if not np.all(np.isfinite(pupil)):
+        raise DataError(f"--pupil {path}: the pupil contains NaN or infinite values")
+    if np.any(pupil < 0):
+        raise DataError(f"--pupil {path}: the pupil has negative values (it is an amplitude "
+                        "transmission, >= 0)")
+    if not np.any(pupil):
+        raise DataError(f"--pupil {path}: the pupil is all zero (no light)")
+    return pupil / pupil.max()

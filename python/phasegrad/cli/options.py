@@ -7,7 +7,13 @@ uses it: past parsing, a ValueError is a bug, not a bad argument, and keeps its 
 
 from __future__ import annotations
 
-__all__ = ["add_output_options", "add_quiet_option"]
+__all__ = ["UsageError", "add_output_options", "add_quiet_option"]
+
+
+class UsageError(Exception):
+    """Options that are each valid but do not go together (``--read-noise`` without
+    ``--metric poisson``): reported like a parser error, one line and exit code 2. A command
+    raises it before it reads or writes anything."""
 
 
 def add_output_options(parser, command):

@@ -1,9 +1,11 @@
 """``phasegrad retrieve``: phase retrieval from measured through-focus PSFs.
 
-The model is the demo's: a circular (optionally obscured) pupil of ``n`` pixels, ``modes``
-Zernike modes from Noll index 2 (unit RMS, waves), one image per plane at a known defocus
-given as the coefficient of the unit-RMS Noll-4 defocus mode in waves, zero-padded ``pad``
-times (so images are ``pad * n`` pixels square). The data are divided by their total flux
+The model is the demo's: a circular (optionally obscured) pupil of ``n`` pixels, or the
+user's own (``--pupil FILE``: grey values kept as amplitudes, the modes on its support, see
+``cli.pupil``), ``modes`` Zernike modes from Noll index 2 (unit RMS, waves), one image per
+plane at a known defocus given as the coefficient of the unit-RMS Noll-4 defocus mode in
+waves, zero-padded ``pad`` times (so images are ``pad * n`` pixels square; ``pad`` = lambda F# /
+pixel pitch need not be an integer, docs/conventions.md). The data are divided by their total flux
 relative to the unaberrated model, so the parameters are of order one whatever the camera's
 units (the median pixel is taken as the background and left out of the flux); the quadratic
 detector's (a, b, c), started at (0, 1, background), are reported in those normalised units.
@@ -19,13 +21,23 @@ from pathlib import Path
 
 import numpy as np
 
-from ..arguments.options import float_at_least, float_list, int_at_least
+from ..arguments.options import (
+    choice_list,
+    float_at_least,
+    float_list,
+    int_at_least,
+    positive_float,
+)
 from ..pupils import noll_to_nm
 from .io import DataError
-from .options import add_output_options, add_quiet_option
+from .options import UsageError, add_output_options, add_quiet_option
 from .solvers import METHODS, add_method_options, iteration_budget
 
 OUTPUTS = ("coefficients.json", "coefficients.csv", "retrieve.png")
+SCENE_OUTPUT = "object.npy"  # --object extended, eliminated and auto
+OBJECTS = ("point", "binary", "extended", "eliminated", "auto")
+FIT_BLOCKS = ("flux", "background", "shift", "jitter")
+_SCENE_KINDS = {"binary": "points", "auto": "points", "extended": "free"}
 
 
 def register(commands):
@@ -34,10 +46,12 @@ def register(commands):
         "retrieve", help="recover Zernike coefficients from your through-focus PSFs",
         description="Read a stack of PSFs (one .npy (P, M, M), one .npz with 'psfs' and "
                     "optionally 'defocus', a multi-page TIFF, or one PNG/TIFF per plane), "
-                    "model a circular pupil of M/pad pixels with a Zernike basis, and recover "
-                    "the coefficients (waves, Noll 2..) and the detector with Levenberg-Marquardt "
-                    "on the exact Jacobian (or L-BFGS-B: --method lbfgs). Writes "
-                    "coefficients.json, coefficients.csv and retrieve.png.",
+                    "model a circular pupil of M/pad pixels (or your own: --pupil) with a "
+                    "Zernike basis, and recover the coefficients (waves, Noll 2..) and the "
+                    "detector with Levenberg-Marquardt on the exact Jacobian (or L-BFGS-B: "
+                    "--method lbfgs). --object fits a pair of stars, an extended scene, or "
+                    "chooses among them by BIC. Writes coefficients.json, coefficients.csv "
+                    "and retrieve.png (and object.npy for a scene).",
         epilog="example: phasegrad retrieve psfs.npy --defocus -0.5,0,0.5 --modes 14")
     retrieve.add_argument("psfs", nargs="+", type=Path, metavar="FILE",
                           help="the PSFs: .npy, .npz, multi-page .tif, or several .png/.tif")
@@ -46,47 +60,154 @@ def register(commands):
                                "Zernike defocus); default: 'defocus' in the .npz, or 0 for "
                                "one plane")
     retrieve.add_argument("--pupil-size", type=int_at_least(4), metavar="N",
-                          help="pupil diameter in pixels (default M / pad)")
-    retrieve.add_argument("--pad", type=int_at_least(1), default=2,
-                          help="image size / pupil size: the sampling, 2 = Nyquist (default 2)")
-    retrieve.add_argument("--obscuration", type=float_at_least(0.0), default=0.0,
-                          help="central obscuration as a fraction of the diameter (default 0)")
+                          help="pupil diameter in pixels (default M x bin / pad, or the "
+                               "--pupil file's size)")
+    retrieve.add_argument("--pad", type=float_at_least(1.0), default=2.0, metavar="Q",
+                          help="model grid / pupil size, bin x lambda F# / pixel pitch: the "
+                               "sampling, 2 = Nyquist; need not be an integer (2.56), but "
+                               "pupil size x Q must be (default 2)")
+    retrieve.add_argument("--bin", type=int_at_least(1), default=1, metavar="B",
+                          help="one detector pixel is B x B model pixels: undersampled data "
+                               "(B = 2 with --pad 2: pixels twice too coarse for Nyquist; "
+                               "default 1)")
+    shape = retrieve.add_mutually_exclusive_group()
+    shape.add_argument("--pupil", type=Path, metavar="FILE",
+                       help="your own pupil amplitude: a square .npy, an .npz ('pupil'), or "
+                            "a PNG/TIFF; grey values are kept as amplitudes; the Zernike "
+                            "modes cover its support (default: a computed circle)")
+    shape.add_argument("--obscuration", type=float_at_least(0.0), default=0.0,
+                       help="central obscuration of the computed circle, a fraction of the "
+                            "diameter (default 0)")
     retrieve.add_argument("--modes", type=int_at_least(1), default=14,
                           help="Zernike modes from Noll index 2 (default 14)")
-    retrieve.add_argument("--detector", choices=("quadratic", "linear"), default="quadratic",
-                          help="detector model (default quadratic: gain, background and "
-                               "non-linearity estimated)")
+    retrieve.add_argument("--detector", choices=("quadratic", "linear"), default=None,
+                          help="detector model: quadratic (gain, background and "
+                               "non-linearity estimated; the default with --object point) or "
+                               "linear (the default for the other objects)")
+    retrieve.add_argument("--object", choices=OBJECTS, default="point",
+                          help="the scene: point (default), binary (two sources, positions "
+                               "and fluxes free), extended (an unknown non-negative scene), "
+                               "eliminated (phase diversity with the scene eliminated), auto "
+                               "(point, binary, resolved and extended fitted, chosen by BIC)")
+    retrieve.add_argument("--metric", choices=("sse", "poisson"), default="sse",
+                          help="sse: sum of squared errors (default); poisson: the Poisson "
+                               "likelihood of photon counts (the data must be counts)")
+    retrieve.add_argument("--read-noise", type=float_at_least(0.0), default=0.0,
+                          metavar="SIGMA",
+                          help="Gaussian read noise in the data's units (--metric poisson "
+                               "only; default 0)")
+    retrieve.add_argument("--fit", type=choice_list(FIT_BLOCKS), default=[],
+                          metavar="BLOCK,...",
+                          help="nuisance parameters fitted too: flux and background (per "
+                               "plane), shift (per plane, registration), jitter (a Gaussian "
+                               "blur); default none")
+    retrieve.add_argument("--regularization", type=positive_float, default=None, metavar="G",
+                          help="--object eliminated: the Wiener regularisation relative to "
+                               "the planes' total light squared (default 1e-6)")
     add_method_options(retrieve)
     add_output_options(retrieve, "retrieve")
     add_quiet_option(retrieve, default=argparse.SUPPRESS)
     retrieve.set_defaults(run=run)
 
 
+def settle_options(args):
+    """The detector (by the object when not given), after refusing options that do not go
+    together (``UsageError``: one line, exit code 2), before anything is read."""
+    from ..arguments.imaging import identifiable
+
+    kind = args.object
+    if args.read_noise > 0 and args.metric != "poisson":
+        raise UsageError("--read-noise is used only with --metric poisson (the sse metric "
+                         "has no noise model)")
+    if args.regularization is not None and kind != "eliminated":
+        raise UsageError("--regularization is used only with --object eliminated")
+    if kind == "eliminated":
+        given = [name for name, value in (("--metric poisson", args.metric == "poisson"),
+                                          ("--fit", bool(args.fit)),
+                                          ("--detector quadratic",
+                                           args.detector == "quadratic"),
+                                          ("--bin", args.bin != 1)) if value]
+        if given:
+            raise UsageError(f"--object eliminated has its own metric (the scene eliminated, "
+                             f"Nyquist-sampled images, linear detector): {', '.join(given)} "
+                             "cannot be used with it")
+        return "linear"
+    if kind == "auto" and args.metric != "poisson":
+        raise UsageError("--object auto compares likelihoods: it needs --metric poisson and "
+                         "photon counts (the sse metric's likelihood would assume pixels of "
+                         "unit variance)")
+    detector = args.detector or ("quadratic" if kind == "point" else "linear")
+    if detector == "quadratic" and kind != "point":
+        raise UsageError(f"--object {kind} needs --detector linear: the quadratic detector's "
+                         "gain b is the scale of the sources' fluxes (or of the scene)")
+    kinds = [_SCENE_KINDS[kind]] if kind in _SCENE_KINDS else [None]
+    if kind == "auto":
+        kinds.append("free")
+    try:
+        for scene in kinds:
+            identifiable(frozenset(args.fit), scene, detector)
+    except ValueError as error:
+        message = str(error).replace("fit=", "--fit ")
+        raise UsageError(f"--object {kind}: {message}") from None
+    return detector
+
+
 def run(args):
-    """The command: the outputs are checked first, then the data are read and checked, then
-    the fit runs; the output folder is made when there is something to write."""
+    """The command: the options and outputs are checked first, then the data are read and
+    checked, then the fit runs; the output folder is made when there is something to
+    write."""
     from ..arguments.outputs import OutputSet, check_outputs, make_output_folder
-    from .io import read_stack, write_json
+    from .io import read_pupil, read_stack, write_json
     from .plots import phase_retrieval_figure
     from .progress import Progress
 
-    paths = check_outputs(args.out, OUTPUTS, args.force)
+    detector = settle_options(args)
+    kind = args.object
+    scene_written = kind in ("extended", "eliminated", "auto")
+    paths = check_outputs(args.out, OUTPUTS + ((SCENE_OUTPUT,) if scene_written else ()),
+                          args.force)
     stack, stored_defocus = read_stack(args.psfs)
+    pupil = read_pupil(args.pupil) if args.pupil is not None else None
     defocus = args.defocus if args.defocus is not None else stored_defocus
-    problem = build_model(stack, defocus, pupil_size=args.pupil_size, pad=args.pad,
-                          obscuration=args.obscuration, modes=args.modes,
-                          detector=args.detector)
-    maxiter = iteration_budget(args.method, args.maxiter)
-    with Progress(maxiter, METHODS[args.method][0], quiet=args.quiet) as progress:
-        result = solve(problem, maxiter=maxiter, method=args.method, report=progress.line,
-                       progress=progress)
+    # the object-eliminated metric has no residuals: always L-BFGS-B
+    maxiter = iteration_budget("lbfgs" if kind == "eliminated" else args.method, args.maxiter)
+    if kind == "eliminated":
+        from .eliminated import solve_eliminated
+
+        with Progress(maxiter, "L-BFGS-B", quiet=args.quiet) as progress:
+            result = solve_eliminated(
+                stack, defocus, pupil_size=args.pupil_size, pad=args.pad,
+                obscuration=args.obscuration, modes=args.modes, pupil=pupil,
+                regularization=args.regularization, maxiter=maxiter, report=progress.line,
+                progress=progress, scene_file=SCENE_OUTPUT)
+        problem_defocus = np.asarray(defocus if defocus is not None else [0.0])
+    else:
+        problem = build_model(stack, defocus, pupil_size=args.pupil_size, pad=args.pad,
+                              obscuration=args.obscuration, modes=args.modes,
+                              detector=detector, pupil=pupil, bin=args.bin,
+                              metric=args.metric, read_noise=args.read_noise, fit=args.fit)
+        problem_defocus = problem.defocus
+        with Progress(maxiter, METHODS[args.method][0], quiet=args.quiet) as progress:
+            if kind == "point":
+                result = solve(problem, maxiter=maxiter, method=args.method,
+                               report=progress.line, progress=progress)
+            else:
+                result = solve_object(problem, kind, args.method, maxiter, args.maxiter,
+                                      report=progress.line, progress=progress,
+                                      scene_file=SCENE_OUTPUT)
     make_output_folder(args.out)
     summary = {
         "command": "retrieve", "inputs": [str(p) for p in args.psfs],
         "model": result.description,
-        "options": {"defocus": defocus, "pupil_size": args.pupil_size, "pad": args.pad,
+        "options": {"defocus": defocus, "pupil_size": result.pupil.shape[0],
+                    "pad": args.pad, "bin": args.bin,
+                    "pupil": None if args.pupil is None else str(args.pupil),
                     "obscuration": args.obscuration, "modes": args.modes,
-                    "detector": args.detector, "method": args.method, "maxiter": maxiter},
+                    "detector": detector, "object": kind, "metric": args.metric,
+                    "read_noise": args.read_noise, "fit": list(args.fit),
+                    "regularization": args.regularization,
+                    "method": "lbfgs" if kind == "eliminated" else args.method,
+                    "maxiter": maxiter},
         "noll": result.noll, "coefficients_waves": result.coefficients,
         "detector": result.detector, "flux_scale": result.flux_scale,
         "rms_wavefront_waves": result.rms_wavefront, "cost": result.cost,
@@ -94,7 +215,13 @@ def run(args):
         "converged": result.converged,
         "stop_reason": result.stop_reason, "iterations": result.iterations,
         "evaluations": result.evaluations, "seconds": result.seconds,
+        "object": result.object, "nuisance": nuisance(result.blocks),
         "cost_history": result.cost_history}
+    if result.comparison is not None:
+        summary["model_comparison"] = {
+            "criterion": result.comparison.criterion, "chosen": result.comparison.chosen,
+            "table": result.comparison.table}
+    written = [paths["coefficients.json"], paths["coefficients.csv"], paths["retrieve.png"]]
     with OutputSet(paths) as outputs:
         with outputs.writing("coefficients.json") as target:
             write_json(target, summary)
@@ -104,15 +231,63 @@ def run(args):
             phase_retrieval_figure(target, result.pupil, result.wavefront, result.data,
                                    result.model_images, result.cost_history,
                                    title=f"phasegrad retrieve: {result.description}",
-                                   defocus=problem.defocus)
+                                   defocus=problem_defocus)
+        if scene_written:
+            with outputs.writing(SCENE_OUTPUT) as target, open(target, "wb") as handle:
+                np.save(handle, result.scene)
+            written.append(paths[SCENE_OUTPUT])
     progress.line(f"  done in {result.seconds:.2f} s: {result.iterations} iterations, cost "
                   f"{result.initial_cost:.3e} -> {result.cost:.3e}; wavefront "
                   f"{result.rms_wavefront:.4e} waves RMS")
+    if result.comparison is not None:
+        for line in str(result.comparison).splitlines():
+            print(f"  {line}")
+    if kind not in ("point", "eliminated"):
+        print(f"phasegrad retrieve: object {object_line(result.object)}")
     verdict = "converged" if result.converged else "did NOT converge"
     print(f"phasegrad retrieve: {result.method} {verdict} ({result.stop_reason})")
-    print(f"phasegrad retrieve: wrote {paths['coefficients.json']}, "
-          f"{paths['coefficients.csv']}, {paths['retrieve.png']}")
+    print(f"phasegrad retrieve: wrote {', '.join(str(path) for path in written)}")
     return 0
+
+
+def object_line(description):
+    """One line about a fitted scene, for the terminal."""
+    kind = description["kind"]
+    if kind == "binary":
+        return (f"binary: separation {description['separation']:.4g} model pixels "
+                f"({description['separation_detector_pixels']:.4g} detector pixels), flux "
+                f"ratio {description['flux_ratio']:.4g}")
+    if kind == "point":
+        y, x = description["positions"][0]
+        return f"point source at ({y:.4g}, {x:.4g}) model pixels from the centre"
+    if kind == "resolved":
+        return f"resolved: a Gaussian of RMS width {description['width']:.4g} model pixels"
+    return (f"{kind} scene of total flux {description['total_flux']:.4g}"
+            + (f", written to {description['file']}" if description.get("file") else ""))
+
+
+def nuisance(blocks):
+    """The fitted nuisance blocks (flux, background, shift, jitter) for the JSON."""
+    return {name: np.asarray(blocks[name]).tolist()
+            for name in ("flux", "background", "shift", "jitter") if name in blocks}
+
+
+def solve_object(problem, kind, method, maxiter, requested_maxiter, report=print,
+                 progress=None, scene_file=SCENE_OUTPUT):
+    """Fit the scene ``kind`` (``cli.scenes``); a ``RetrievalResult`` of the fitted (or, with
+    ``auto``, the chosen) hypothesis, with its description and the comparison."""
+    from .scenes import fit_object
+
+    report(f"phasegrad retrieve: --object {kind}, {problem.model.metric} metric; "
+           f"{METHODS[method][0]} (L-BFGS-B for an extended scene)")
+    result = fit_object(
+        problem, kind, method, maxiter, iteration_budget("lbfgs", requested_maxiter),
+        report, lambda name: iteration_lines(report, progress, prefix=f"{name}: "),
+        scene_file=scene_file)
+    summary = summarise(problem, result.model, result.found)
+    summary.object, summary.scene = result.object, result.scene
+    summary.comparison = result.comparison
+    return summary
 
 
 @dataclass
@@ -138,29 +313,57 @@ class RetrievalResult:
     wavefront: np.ndarray = field(repr=False)
     data: np.ndarray = field(repr=False)
     model_images: np.ndarray = field(repr=False)
+    blocks: dict = field(repr=False, default_factory=dict)  # the fitted blocks (unpack)
+    object: dict | None = None          # the scene's description for the JSON
+    scene: np.ndarray | None = field(repr=False, default=None)  # a fitted scene (object.npy)
+    comparison: object = field(repr=False, default=None)  # --object auto's comparison
 
 
 @dataclass
 class RetrievalProblem:
-    """What ``build_model`` makes of the data: the model, its pupil, the flux scale the data
-    were divided by, and the parameter vector the fit starts from (a flat wavefront, and for
-    the quadratic detector (a, b, c) = (0, 1, the background))."""
+    """What ``build_model`` makes of the data: the point-source model, its pupil, the flux
+    scale, and the parameter vector the fit starts from (a flat wavefront, and for the
+    quadratic detector (a, b, c) = (0, 1, the background)); ``make`` builds the model of
+    another scene on the same data, ``start`` its start vector."""
 
-    model: object  # a pg.PhaseRetrieval
+    model: object  # a pg.PhaseRetrieval of a point source (object=None)
     pupil: np.ndarray = field(repr=False)
-    flux_scale: float
+    flux_scale: float  # sse: the data were divided by it; poisson: the model multiplied
     x0: np.ndarray
     defocus: np.ndarray  # waves of the Noll-4 mode, one per plane
+    settings: dict = field(repr=False, default_factory=dict)  # PhaseRetrieval's arguments
+    background: float = 0.0  # the start of the background (model's data units)
+
+    def make(self, object=None, extra_fit=()):
+        """A ``PhaseRetrieval`` of ``object`` on the same data, pupil and options, with the
+        nuisance blocks ``extra_fit`` free besides ``--fit``'s."""
+        settings = dict(self.settings)
+        settings["fit"] = tuple(settings.get("fit", ())) + tuple(extra_fit)
+        return phase_retrieval(object=object, **settings)
+
+    def start(self, model, **blocks):
+        """``model.pack(...)`` with the detector's and the background's starts."""
+        if "detector" in model.free_blocks and "detector" not in blocks:
+            blocks["detector"] = (0.0, 1.0, self.background)
+        if "background" in model.free_blocks and "background" not in blocks:
+            blocks["background"] = np.full(model.data.shape[0], self.background)
+        return model.pack(**blocks)
 
 
-def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=14,
-                detector="quadratic"):
-    """A ``RetrievalProblem`` for a (P, M, M) float64 stack; DataError when the data and the
-    description disagree."""
+def phase_retrieval(**settings):
+    """``pg.PhaseRetrieval(**settings)`` on the fused backend, or on the reference one for
+    the options the fused backend does not have yet (the model's repr says which)."""
     from ..models import PhaseRetrieval
-    from ..pupils import circular_pupil, zernike_basis
 
-    planes, size = stack.shape[0], stack.shape[1]
+    try:
+        return PhaseRetrieval(**settings)
+    except NotImplementedError:
+        return PhaseRetrieval(backend="reference", **settings)
+
+
+def defocus_values(defocus, planes):
+    """Each plane's defocus (waves of the Noll-4 mode) as float64 (planes,); DataError when
+    missing for several planes or of the wrong count."""
     if defocus is None:
         if planes > 1:
             raise DataError(f"the data have {planes} planes: give their defocus with "
@@ -169,72 +372,144 @@ def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=1
     defocus = np.asarray(defocus, dtype=np.float64)
     if defocus.shape != (planes,):
         raise DataError(f"{defocus.size} defocus value(s) for {planes} plane(s) of data")
+    return defocus
+
+
+def grid_pupil_size(size, pupil_size, pad, bin, pupil=None):
+    """The pupil size n for M x M images: ``pupil_size``, the ``pupil`` file's size, or
+    M x bin / pad. N = pad x n must be a whole number divisible by ``bin`` with N / bin >= M
+    (larger: the images are the grid's central window); DataError otherwise."""
+    if pupil is not None:
+        if pupil_size is not None and pupil_size != pupil.shape[0]:
+            raise DataError(f"--pupil-size {pupil_size} but the --pupil file is "
+                            f"{pupil.shape[0]}x{pupil.shape[1]} pixels")
+        pupil_size = pupil.shape[0]
+    unbinned = size * bin
     if pupil_size is None:
-        if size % pad:
-            raise DataError(f"the images are {size} pixels wide, not a multiple of --pad "
-                            f"{pad}; give --pupil-size")
-        pupil_size = size // pad
-    if pupil_size * pad != size:
-        raise DataError(f"the images are {size}x{size} pixels but --pupil-size {pupil_size} "
-                        f"x --pad {pad} = {pupil_size * pad}")
-    if not np.any(stack):
-        raise DataError("the PSFs are all zero")
+        pupil_size = round(unbinned / pad)
+        if abs(pupil_size * pad - unbinned) > 1e-9 * unbinned:
+            what = f"{size} pixels wide" if bin == 1 else f"{size} x --bin {bin} = {unbinned}"
+            raise DataError(f"the images are {what}, not a whole multiple of --pad {pad:g} "
+                            f"({unbinned} / {pad:g} = {unbinned / pad:.6g}); give "
+                            "--pupil-size N with N x pad a whole number (at least the image "
+                            "size: the images are then the grid's central window)")
+        return pupil_size
+    grid = pupil_size * pad
+    what = "the --pupil file's size" if pupil is not None else f"--pupil-size {pupil_size}"
+    binned = "" if bin == 1 else f" x --bin {bin} = {unbinned}"
+    if abs(grid - round(grid)) > 1e-9 or round(grid) % bin or round(grid) < unbinned:
+        raise DataError(f"the images are {size}x{size} pixels{binned} but {what} x --pad "
+                        f"{pad:g} = {grid:g}: the grid must be a whole number"
+                        + (f" divisible by --bin {bin}" if bin > 1 else "")
+                        + f", at least {unbinned}")
+    return pupil_size
+
+
+def pupil_and_modes(pupil, pupil_size, obscuration, modes):
+    """``(pupil, basis, defocus mode)``: the user's pupil with the modes on its support
+    (``cli.pupil``), or the computed circle of ``pupil_size`` with ``obscuration``."""
+    from ..pupils import circular_pupil, zernike_basis
+    from .pupil import zernike_on_support
+
+    if pupil is not None:
+        return (pupil, zernike_on_support(pupil, modes, first=2),
+                zernike_on_support(pupil, 1, first=4)[0])
     try:
-        pupil = circular_pupil(pupil_size, obscuration=obscuration)
-        basis = zernike_basis(modes, pupil_size, obscuration=obscuration, first=2)
-        defocus_mode = zernike_basis(1, pupil_size, obscuration=obscuration, first=4)[0]
+        return (circular_pupil(pupil_size, obscuration=obscuration),
+                zernike_basis(modes, pupil_size, obscuration=obscuration, first=2),
+                zernike_basis(1, pupil_size, obscuration=obscuration, first=4)[0])
     except ValueError as error:
         raise DataError(str(error)) from None
+
+
+def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=14,
+                detector="quadratic", pupil=None, bin=1, metric="sse", read_noise=0.0,
+                fit=()):
+    """A ``RetrievalProblem`` for a (P, M, M) float64 stack; DataError when the data and the
+    description disagree. ``pupil``: the user's (n, n) amplitude (``io.read_pupil``), or None
+    for a computed circle of ``pupil_size`` pixels with ``obscuration``; ``pad`` may be any
+    number >= 1 with ``pad * n / bin`` >= M (``grid_pupil_size``). ``metric="sse"`` divides
+    the data by their flux (parameters of order one whatever the camera's units);
+    ``"poisson"`` keeps the counts, which its likelihood needs, and multiplies the pupil
+    amplitude by the square root of the flux instead."""
+    defocus = defocus_values(defocus, stack.shape[0])
+    pupil_size = grid_pupil_size(stack.shape[1], pupil_size, pad, bin, pupil)
+    if not np.any(stack):
+        raise DataError("the PSFs are all zero")
+    if metric == "poisson" and read_noise == 0 and np.any(stack < 0):
+        raise DataError("--metric poisson needs counts >= 0 (the data have negative values): "
+                        "give --read-noise (small negative counts are read noise)")
+    pupil, basis, defocus_mode = pupil_and_modes(pupil, pupil_size, obscuration, modes)
     amplitude = pupil / pupil.sum()
     diversity = defocus[:, None, None] * defocus_mode
-    unaberrated = PhaseRetrieval(amplitude=amplitude, basis=basis, data=stack, pad=pad,
-                                 diversity=diversity).simulate(np.zeros(modes))
+    unaberrated = phase_retrieval(amplitude=amplitude, basis=basis, data=stack, pad=pad,
+                                  bin=bin, diversity=diversity).simulate(np.zeros(modes))
     # Most pixels of a PSF are dark: their median is the background, which must not count as
     # flux (on a 128x128 frame a background of 0.1% of the peak outweighs the PSF itself).
-    # Only the quadratic detector has an offset c to model it; the linear one keeps all flux.
-    background = float(np.median(stack)) if detector == "quadratic" else 0.0
+    # Only a model with an offset (the quadratic detector's c, a free background) can take
+    # it; otherwise all the light counts.
+    offset = detector == "quadratic" or "background" in fit
+    background = float(np.median(stack)) if offset else 0.0
     flux_scale = float((stack - background).sum() / unaberrated.sum())
     if not np.isfinite(flux_scale) or flux_scale <= 0:
         raise DataError("the PSFs must have a positive total flux above their background")
-    model = PhaseRetrieval(amplitude=amplitude, basis=basis, data=stack / flux_scale, pad=pad,
-                           diversity=diversity, detector=detector)
-    start_p = (0.0, 1.0, background / flux_scale) if detector == "quadratic" else None
-    return RetrievalProblem(model, pupil, flux_scale, model.pack(np.zeros(modes), start_p),
-                            defocus)
+    if metric == "poisson":
+        data, amplitude = stack, amplitude * np.sqrt(flux_scale)
+    else:
+        data, background = stack / flux_scale, background / flux_scale
+    settings = {"amplitude": amplitude, "basis": basis, "data": data, "pad": pad, "bin": bin,
+                "diversity": diversity, "detector": detector, "metric": metric,
+                "read_noise": read_noise, "fit": tuple(fit)}
+    problem = RetrievalProblem(None, pupil, flux_scale, None, defocus, settings, background)
+    problem.model = problem.make()
+    problem.x0 = problem.start(problem.model)
+    return problem
 
 
 def solve(problem, maxiter=None, method="lm", report=print, progress=None):
-    """Fit a ``RetrievalProblem`` from ``problem.x0`` with ``method`` ("lm" or "lbfgs", see
-    ``cli.solvers``; ``maxiter`` None: the method's default budget); a ``RetrievalResult``."""
+    """Fit a ``RetrievalProblem``'s point-source model from ``problem.x0`` with ``method``
+    ("lm" or "lbfgs", see ``cli.solvers``; ``maxiter`` None: the method's default budget); a
+    ``RetrievalResult``."""
     from .solvers import fit
 
-    model, pupil, flux_scale, x0 = problem.model, problem.pupil, problem.flux_scale, problem.x0
-    modes = model.coefficient_shape[0]
-    quadratic = model.detector == "quadratic"
+    model = problem.model
     report(f"phasegrad retrieve: {model!r}; {METHODS[method][0]}")
+    found = fit(model, problem.x0, method, iteration_budget(method, maxiter),
+                iteration_lines(report, progress))
+    return summarise(problem, model, found)
 
+
+def iteration_lines(report, progress=None, prefix=""):
+    """The per-iteration callback: a line ``iter k  cost E`` and the progress bar."""
     def callback(iteration, x, cost):
-        report(f"  iter {iteration:4d}  cost {cost:12.5e}")
+        report(f"  {prefix}iter {iteration:4d}  cost {cost:12.5e}")
         if progress is not None:
             progress.update(cost=f"{cost:.3e}")
 
-    found = fit(model, x0, method, iteration_budget(method, maxiter), callback)
-    seconds = found.seconds
+    return callback
+
+
+def summarise(problem, model, found):
+    """The ``RetrievalResult`` of a fit ``found`` (``cli.solvers.Fit``) of ``model``."""
+    pupil = problem.pupil
+    modes = model.coefficient_shape[0]
     parts = model.unpack(found.x)
-    coefficients = np.array(parts[0], dtype=np.float64)
+    coefficients = np.array(parts["wavefront"], dtype=np.float64)
     wavefront = model.wavefront(coefficients)
     inside = wavefront[pupil > 0]
     rms = float(np.sqrt(np.mean((inside - inside.mean()) ** 2)))
+    quadratic = model.detector == "quadratic"
     return RetrievalResult(
         coefficients=coefficients, noll=list(range(2, modes + 2)),
-        detector=np.array(parts[1], dtype=np.float64) if quadratic else None,
-        flux_scale=flux_scale, rms_wavefront=rms, cost=found.cost,
+        detector=np.array(parts["detector"], dtype=np.float64) if quadratic else None,
+        flux_scale=problem.flux_scale, rms_wavefront=rms, cost=found.cost,
         initial_cost=float(found.history[0]), method=found.method, converged=found.converged,
         stop_reason=found.stop_reason, iterations=found.iterations,
         evaluations=found.evaluations,
-        seconds=seconds, description=repr(model), cost_history=found.history, pupil=pupil,
-        wavefront=wavefront, data=model.data.astype(np.float64),
-        model_images=model.simulate(found.x).reshape(model.data.shape).astype(np.float64))
+        seconds=found.seconds, description=repr(model), cost_history=found.history,
+        pupil=pupil, wavefront=wavefront, data=model.data.astype(np.float64),
+        model_images=model.simulate(found.x).reshape(model.data.shape).astype(np.float64),
+        blocks={name: np.asarray(value) for name, value in parts.items()})
 
 
 def coefficients_csv(result):

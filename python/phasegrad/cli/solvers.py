@@ -58,12 +58,31 @@ class Fit:
     method: str            # "Levenberg-Marquardt" or "L-BFGS-B"
     seconds: float         # the solver's wall time (imports not counted)
 
+    @property
+    def fun(self):
+        """The cost, under the name the optimizers' results use."""
+        return self.cost
+
+    @property
+    def nit(self):
+        """The iterations, under the name the optimizers' results use."""
+        return self.iterations
+
 
 def fit(model, x0, method, maxiter, callback):
     """Run ``method`` on ``model`` from ``x0``; ``callback(iteration, x, cost)`` after each
     iteration. Returns a ``Fit``."""
     from ..optimize import lbfgs, levenberg_marquardt
+    from .io import DataError
 
+    with np.errstate(all="ignore"):  # a cost of inf is reported below, not warned about
+        finite = np.isfinite(model.fun_and_jac(x0)[0])
+    if not finite:
+        hint = ""
+        if getattr(model, "metric", "sse") == "poisson":
+            hint = (": the model is 0 where the data have counts, which the Poisson "
+                    "likelihood rules out; give --read-noise or --fit background")
+        raise DataError(f"the cost is not finite at the start of the fit{hint}")
     start = time.perf_counter()
     if method == "lm":
         found = levenberg_marquardt(model, x0, maxiter=maxiter, callback=callback)

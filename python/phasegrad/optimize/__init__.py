@@ -11,14 +11,18 @@ model's ``||r||^2`` from its least-squares view (``residuals`` with ``gauss_newt
 they converge cheaply, dense damped normal equations when they do not (up to 2000 parameters), CG
 beyond; it returns a ``LevenbergMarquardtResult`` that says whether and why it converged.
 ``default_target``, ``spot_array_target``, ``reconstruct`` and ``psnr`` set up and score hologram
-problems. ``assess`` reports how good a phase-retrieval fit is (converged, the cost against the
-noise, uncertainties, warnings); ``retrieve`` fits from a start the data give (registration,
-flux and background, coarse-to-fine modes, several starts) and returns that report.
+problems. ``compare_hypotheses`` fits competing models of the same data (one star, two stars, an
+extended object) and chooses by BIC or AIC; ``fit_pair`` fits two point sources from many
+starts (``pair_starts``) around one source's fit. ``assess`` reports how good a
+phase-retrieval fit is (converged, the cost against the noise, uncertainties, warnings);
+``retrieve`` fits from a start the data give (registration, flux and background,
+coarse-to-fine modes, several starts) and returns that report.
 """
 
 from ._result import OptimizeResult
 from .gradient import LBFGSResult, adam, lbfgs
 from .holograms import gs, reconstruct, wgs
+from .hypotheses import HypothesisComparison, compare_hypotheses, fit_pair, pair_starts
 from .least_squares import LevenbergMarquardtResult, levenberg_marquardt
 from .projections import error_reduction, gerchberg_saxton, hio, raar
 from .quality import FitReport, assess
@@ -26,8 +30,9 @@ from .retrieval import RetrievalResult, retrieve
 from .targets import default_target, psnr, spot_array_target
 
 __all__ = [
-    "FitReport", "LBFGSResult", "LevenbergMarquardtResult", "OptimizeResult",
-    "RetrievalResult", "adam", "assess", "default_target", "error_reduction",
-    "gerchberg_saxton", "gs", "hio", "lbfgs", "levenberg_marquardt", "psnr", "raar",
-    "reconstruct", "retrieve", "spot_array_target", "wgs",
+    "FitReport", "HypothesisComparison", "LBFGSResult", "LevenbergMarquardtResult",
+    "OptimizeResult", "RetrievalResult", "adam", "assess", "compare_hypotheses",
+    "default_target", "error_reduction", "fit_pair", "gerchberg_saxton", "gs", "hio", "lbfgs",
+    "levenberg_marquardt", "pair_starts", "psnr", "raar", "reconstruct", "retrieve",
+    "spot_array_target", "wgs",
 ]
