@@ -185,3 +185,11 @@ def test_noiseless_data_measured_in_the_spectrum_agree_at_the_answer():
     fit = pg.optimize.levenberg_marquardt(model, np.zeros(K))
     report = pg.optimize.assess(model, fit.x, fit, noise="spectrum")
     assert report.agrees and report.trustworthy, report
+
+
+def test_uncertainties_can_be_left_out():
+    model, truth, sigma = _problem()
+    report = pg.optimize.assess(model, truth, noise="gaussian", read_noise=sigma,
+                                uncertainties=False)
+    assert report.uncertainty_source == "none" and np.all(np.isnan(report.uncertainties))
+    assert not any(f.kind == "undetermined" for f in report.findings)

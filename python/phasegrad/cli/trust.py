@@ -14,10 +14,17 @@ import sys
 import numpy as np
 
 __all__ = ["NOT_TRUSTED", "emit_warnings", "noise_model", "refusal", "trust_fields",
-           "verdict"]
+           "verdict", "warnings"]
 
 #: The exit code of a fit that did not converge or lies far above the noise.
 NOT_TRUSTED = 3
+# Findings the exit line states (and ``converged``/``reduced_chi2`` carry): not warnings too.
+_VERDICT_KINDS = ("not-converged", "residual")
+
+
+def warnings(report):
+    """The report's warnings but those the exit line states."""
+    return [f.message for f in report.findings if f.kind not in _VERDICT_KINDS]
 
 
 def noise_model(model):
@@ -44,7 +51,7 @@ def _number(value):
 def trust_fields(report, model):
     """The JSON fields of a ``FitReport``: converged, stop_reason, reduced_chi2, deviance,
     noise (model, threshold, agrees, dof), gradient_norm, uncertainty_waves (one per
-    coefficient; null where the data do not determine it), warnings."""
+    coefficient; null where the data do not determine it), warnings (``warnings``)."""
     wave = next(p for p in model.parameters if p.name == "wavefront")
     sigma = report.uncertainties[wave.offset:wave.offset + wave.size]
     return {
@@ -55,13 +62,13 @@ def trust_fields(report, model):
                   "uncertainties_from": report.uncertainty_source},
         "gradient_norm": _number(report.gradient_norm),
         "uncertainty_waves": [_number(s) for s in sigma],
-        "warnings": list(report.warnings)}
+        "warnings": warnings(report)}
 
 
 def emit_warnings(report, command="retrieve", stream=None):
     """One stderr line per warning: ``phasegrad retrieve: warning: ...``."""
     stream = sys.stderr if stream is None else stream
-    for message in report.warnings:
+    for message in warnings(report):
         print(f"phasegrad {command}: warning: {message}", file=stream)
 
 

@@ -39,6 +39,8 @@ _FLOOR = 0.05
 # images (a few bright pixels carry most of the shot noise): its threshold is at least 2
 # (the battery's wrong answers lie at 100 and above).
 _MEASURED_FLOOR = 2.0
+# The least noise ``noise="spectrum"`` assumes, relative to the brightest pixel.
+_NOISELESS = 1e-6
 
 
 def agreement_threshold(dof):
@@ -214,13 +216,17 @@ def _projected_gradient_norm(model, x, gradient):
 
 def problem_findings(model, x=None):
     """The diagnostics' findings about a phase-retrieval model (and, with ``x``, about the
-    wavefront found there): the data's clipping, saturation and sampling against ``pad``, an
+    wavefront found there): the data's clipping, saturation and sampling against ``pad`` (of
+    a point source without blur: a scene narrows the spectrum), an
     unmodelled background, the number of modes, the twin-image ambiguity, phase wrapping."""
     data = model.data
     found = []
     found += dx.clipped(data)
     found += dx.saturated(data)
-    found += dx.sampling_mismatch(data, model.pad, model.bin)
+    if model.object_kind is None and "jitter" not in model.free_blocks and \
+            not model.fixed_jitter:
+        # A scene or a blur narrows the images' spectrum: only a point source shows the pad.
+        found += dx.sampling_mismatch(data, model.pad, model.bin)
     fixed = model.fixed_background
     modelled = model.detector == "quadratic" or "background" in model.free_blocks or \
         (fixed is not None and bool(np.any(np.asarray(fixed) != 0)))
@@ -238,7 +244,7 @@ def problem_findings(model, x=None):
     return found
 
 
-def assess(model, x, result=None, *, noise=None, read_noise=None):
+def assess(model, x, result=None, *, noise=None, read_noise=None, uncertainties=True):
     """Report on a fit of ``model`` at ``x``: convergence, cost against the noise,
     uncertainties and warnings.
 
@@ -258,13 +264,16 @@ def assess(model, x, result=None, *, noise=None, read_noise=None):
         (chi^2 = E / sigma^2 with the weights as relative ones); "poisson", the data are
         counts of variance ``M + read_noise^2`` (Pearson's chi^2); "spectrum", the mean
         variance per pixel measured in the data's spectrum beyond the optics' cut-off
-        (``diagnostics.spectral_noise``, data at pad >= 2; at least 1000 eps of the
-        brightest pixel, the model's rounding), then as "gaussian" with that sigma and a
-        threshold of at least 2; None, the noise is unknown: no comparison, and
-        the uncertainties take the residual variance ``E / dof``.
+        (``diagnostics.spectral_noise``, data at pad >= 2; at least 1e-6 of the brightest
+        pixel, or 1000 eps of it for a float32 model: noiseless data), then as "gaussian"
+        with that sigma and a threshold of at least 2; None, the noise is unknown: no
+        comparison, and the uncertainties take the residual variance ``E / dof``.
     read_noise : float, keyword-only
         sigma in the data's units (required, > 0, with "gaussian"; default the model's own
         ``read_noise`` with "poisson").
+    uncertainties : bool, keyword-only
+        Compute them (default; a dense K x K matrix from K Jacobian columns per plane).
+        False: NaN, source "none" (a scene of N^2 pixels).
 
     Returns
     -------
@@ -301,8 +310,10 @@ def assess(model, x, result=None, *, noise=None, read_noise=None):
         if read_noise is not None:
             raise ValueError("noise='spectrum' measures the noise: give no read_noise")
         level = float(np.mean(dx.spectral_noise(model.data)))
-        # Noiseless data: the model's own rounding is the noise (1000 eps of the peak).
-        rounding = 1e3 * np.finfo(model.dtype).eps * float(np.abs(model.data).max())
+        # Noiseless (simulated) data: no camera measures below a millionth of its brightest
+        # pixel, and a float32 model's rounding lies higher (1000 eps of the peak).
+        rounding = max(1e3 * np.finfo(model.dtype).eps, _NOISELESS) * \
+            float(np.abs(model.data).max())
         level = max(level, rounding**2) if np.isfinite(level) else level
         noise, read_noise = ("gaussian", float(np.sqrt(level))) if level > 0 else (None, 0.0)
     elif read_noise is None:
@@ -322,7 +333,8 @@ def assess(model, x, result=None, *, noise=None, read_noise=None):
     if measured:
         threshold = max(threshold, _MEASURED_FLOOR)
     agrees = None if reduced is None else bool(reduced <= threshold)
-    sigma, source = _uncertainties(model, x, noise, read_noise, cost, dof)
+    sigma, source = (_uncertainties(model, x, noise, read_noise, cost, dof) if uncertainties
+                     else (np.full(model.n_params, np.nan), "none"))
     converged = None
     stop_reason = ""
     if result is not None:
