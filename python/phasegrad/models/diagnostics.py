@@ -70,8 +70,11 @@ def _signal(stack):
 def clipped(data, limit=0.01):
     """Planes that lose light at the frame's edge: more than ``limit`` of the light above the
     background lies in the outer border (2 pixels, or M/32). A PSF cut by the frame biases the
-    fit (the model's image is circular on its grid); use a larger window."""
-    stack = _signal(_stack(data))
+    fit (the model's image is circular on its grid); use a larger window. The sums are of the
+    planes less their border median, negative values kept: zero-mean noise cancels in them
+    (clipped at 0 its positive half would look like light at the edge)."""
+    stack = _stack(data)
+    stack = stack - background_level(stack)[:, None, None]
     border = _border(stack.shape[1])
     found = []
     for p, plane in enumerate(stack):
