@@ -9,7 +9,7 @@ saturated, does a background need fitting, can the pupil carry that many modes, 
 finely enough for the wavefront found.
 
 Images are (M, M) or (P, M, M) arrays with the optical axis at pixel M//2 (the model's
-convention, docs/design.md); pupils are (n, n) arrays.
+convention, docs/conventions.md); pupils are (n, n) arrays.
 """
 
 from __future__ import annotations
