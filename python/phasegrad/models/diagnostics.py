@@ -232,7 +232,7 @@ def sampling_mismatch(data, pad, bin=1, tolerance=0.2):
     return [Finding("sampling", f"the images' spectrum reaches {radius:.0f} of {size // 2} "
                                 f"frequency pixels: they were sampled at pad ~ {estimate:.2f}, "
                                 f"not pad = {pad:g} (pad = wavelength x F-number / pixel "
-                                "pitch, docs/design.md)", refuse=True)]
+                                "pitch, docs/conventions.md)", refuse=True)]
 
 
 def twin_image_ambiguity(amplitude, diversity=None, rtol=1e-6):
