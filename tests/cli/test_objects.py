@@ -39,7 +39,8 @@ def _run(tmp_path, data, *extra, name="out"):
                      str(MODES), "--out", str(out), "-q", *extra])
     except SystemExit as stop:
         code = stop.code
-    summary = json.loads((out / "coefficients.json").read_text()) if code == 0 else None
+    written = code in (0, 3)  # 3: written, but not converged or far above the noise
+    summary = json.loads((out / "coefficients.json").read_text()) if written else None
     return code, summary, out
 
 
@@ -100,7 +101,10 @@ def test_an_extended_scene_is_written(tmp_path, capsys):
     data = _counts(blob / blob.sum() * 1.5, seed=3)
     code, summary, out = _run(tmp_path, data, "--object", "extended", "--metric", "poisson",
                               "--fit", "background", "--maxiter", "150")
-    assert code == 0, capsys.readouterr().err
+    # 150 L-BFGS-B iterations do not converge N^2 pixels: exit 3 says so (trust.md)
+    assert code in (0, 3), capsys.readouterr().err
+    assert (code == 3) == (summary["converged"] is False or
+                           summary["noise"]["agrees"] is False)
     scene = np.load(out / "object.npy")
     assert summary["object"]["kind"] == "extended"
     assert summary["object"]["file"] == "object.npy"

@@ -42,7 +42,8 @@ def _retrieve(tmp_path, data, *extra, name="out"):
                      *extra])
     except SystemExit as stop:  # a bad argument: the parser's one line, exit code 2
         code = stop.code
-    summary = json.loads((out / "coefficients.json").read_text()) if code == 0 else None
+    written = code in (0, 3)  # 3: written, but not converged or far above the noise
+    summary = json.loads((out / "coefficients.json").read_text()) if written else None
     return code, summary
 
 
@@ -60,7 +61,7 @@ def test_a_pad_of_2_56_round_trips(tmp_path, capsys):
     assert "grid=64" in summary["model"]
     # the same data read at pad 2 (a 32-pixel pupil) are a different, wrong model
     code, wrong = _retrieve(tmp_path, data, name="pad2")
-    assert code == 0
+    assert code == 3 and wrong["noise"]["agrees"] is False  # far above the noise (trust.md)
     assert np.abs(np.array(wrong["coefficients_waves"]) - TRUTH).max() > 1e-3
 
 
@@ -162,9 +163,9 @@ def test_retrieve_with_the_users_grey_pupil(tmp_path, capsys, grey_pupil):
     np.save(tmp_path / "binary.npy", (grey_pupil >= 0.5).astype(float))
     code, binary = _retrieve(tmp_path, data, "--pupil", str(tmp_path / "binary.npy"),
                              name="binary")
-    assert code == 0
+    assert code == 3  # the wrong pupils' residuals are far above the noise (trust.md)
     code, circle = _retrieve(tmp_path, data, name="circle")
-    assert code == 0
+    assert code == 3
     for other in (binary, circle):
         assert np.abs(np.array(other["coefficients_waves"]) - TRUTH).max() > 100 * exact
         assert other["cost"] > 1e3 * summary["cost"]

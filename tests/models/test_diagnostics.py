@@ -110,3 +110,16 @@ def test_bad_inputs():
         d.mode_count(0, np.ones((8, 8)))
     with pytest.raises(ValueError, match="wavefront"):
         d.wrapping(np.ones((4, 4)), np.ones((5, 5)))
+
+
+def test_noise_at_the_border_is_not_clipped_light():
+    import phasegrad as pg
+    from phasegrad.models import diagnostics as dx
+
+    pupil = pg.circular_pupil(32)
+    psf = pg.PhaseRetrieval(pupil / pupil.sum(), None, np.zeros((64, 64))).simulate(
+        np.zeros((32, 32)))
+    noisy = psf + np.random.default_rng(0).normal(scale=1e-3 * psf.max(), size=psf.shape)
+    assert dx.clipped(noisy) == []
+    moved = np.roll(psf, 30, axis=1)  # half the light wrapped to the other edge
+    assert dx.clipped(moved + noisy - psf)

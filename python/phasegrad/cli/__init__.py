@@ -8,12 +8,15 @@ phase-only hologram), ``bench`` (the benchmark suite, ``phasegrad.bench``) and `
 The parser (``Parser``: one-line errors) and the option value types are argument rules, shared
 with the benchmark suite: ``phasegrad.arguments.options``.
 
-Exit codes: 0 success (the demo: converged), 1 bad data, outputs that cannot be written, not
-enough memory or a fit that did not converge, 2 bad arguments (or options that do not go
-together: ``options.UsageError``). Every error is one line on
-stderr, ``phasegrad <command>: error: ...``. Arguments are checked by the parser (exit 2);
-anything else that goes wrong -- a ValueError past parsing, a TypeError -- is a bug and ends
-in its traceback.
+Exit codes: 0 success (the demo: converged; ``retrieve``: a converged fit whose residual agrees
+with the noise), 1 bad data, outputs that cannot be written, not enough memory or a demo fit
+that did not converge, 2 bad arguments (or options that do not go together:
+``options.UsageError``; ``retrieve``'s refusals of a problem that cannot give a right answer,
+``cli.trust``), 3 a ``retrieve`` fit that did not converge or whose residual is far above the
+noise (its outputs are written; one stderr line says which, docs/trust.md). Every error is
+one line on stderr, ``phasegrad <command>: error: ...``. Arguments are checked by the parser
+(exit 2); anything else that goes wrong -- a ValueError past parsing, a TypeError -- is a bug
+and ends in its traceback.
 
 The library never imports this package; importing it loads no compiled core, SciPy,
 matplotlib, Pillow or tqdm (each command loads what it needs when it runs).

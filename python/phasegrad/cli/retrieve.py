@@ -9,13 +9,16 @@ pixel pitch need not be an integer, docs/conventions.md). The data are divided b
 relative to the unaberrated model, so the parameters are of order one whatever the camera's
 units (the median pixel is taken as the background and left out of the flux); the quadratic
 detector's (a, b, c), started at (0, 1, background), are reported in those normalised units.
-The fit starts from a flat wavefront: aberrations much beyond ~0.1 wave RMS can stop in a
-local minimum, which shows as a final cost far above the noise.
+A point source is fitted by ``pg.optimize.retrieve`` (its start from the data, the direct
+and the coarse-to-fine fits) and judged by ``pg.optimize.assess``: refusals before the fit
+(exit 2), warnings on stderr, exit 3 when the fit did not converge or its residual is far
+above the noise (``cli.trust``, docs/trust.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,6 +163,7 @@ def run(args):
     from .io import read_pupil, read_stack, write_json
     from .plots import phase_retrieval_figure
     from .progress import Progress
+    from .trust import emit_warnings, refusal, verdict
 
     detector = settle_options(args)
     kind = args.object
@@ -187,6 +191,9 @@ def run(args):
                               detector=detector, pupil=pupil, bin=args.bin,
                               metric=args.metric, read_noise=args.read_noise, fit=args.fit)
         problem_defocus = problem.defocus
+        refused = refusal(problem.model) if kind == "point" else None
+        if refused is not None:
+            raise UsageError(refused)
         with Progress(maxiter, METHODS[args.method][0], quiet=args.quiet) as progress:
             if kind == "point":
                 result = solve(problem, maxiter=maxiter, method=args.method,
@@ -214,9 +221,13 @@ def run(args):
         "initial_cost": result.initial_cost, "method": result.method,
         "converged": result.converged,
         "stop_reason": result.stop_reason, "iterations": result.iterations,
-        "evaluations": result.evaluations, "seconds": result.seconds,
+        "evaluations": result.evaluations,
         "object": result.object, "nuisance": nuisance(result.blocks),
         "cost_history": result.cost_history}
+    # The report (docs/trust.md); no wall time in the files: the same command on the same
+    # data writes the same bytes.
+    summary.update(result.trust or {"reduced_chi2": None, "deviance": None,
+                                    "uncertainty_waves": None, "warnings": []})
     if result.comparison is not None:
         summary["model_comparison"] = {
             "criterion": result.comparison.criterion, "chosen": result.comparison.chosen,
@@ -244,10 +255,26 @@ def run(args):
             print(f"  {line}")
     if kind not in ("point", "eliminated"):
         print(f"phasegrad retrieve: object {object_line(result.object)}")
-    verdict = "converged" if result.converged else "did NOT converge"
-    print(f"phasegrad retrieve: {result.method} {verdict} ({result.stop_reason})")
     print(f"phasegrad retrieve: wrote {', '.join(str(path) for path in written)}")
-    return 0
+    state = "converged" if result.converged else "did NOT converge"
+    quality = ""
+    if result.report is not None:
+        emit_warnings(result.report)
+        if result.report.reduced_chi2 is not None:
+            name = "deviance ratio" if result.report.deviance is not None else \
+                "reduced chi-square"
+            quality = (f"; {name} {result.report.reduced_chi2:.4g} (noise: at most "
+                       f"{result.report.threshold:.3g})")
+        sigma = [s for s in (result.trust or {}).get("uncertainty_waves") or [] if s]
+        if sigma:
+            quality += f"; uncertainty up to {max(sigma):.2e} waves"
+    print(f"phasegrad retrieve: {result.method} {state} ({result.stop_reason}){quality}")
+    if result.report is None:
+        return 0
+    code, line = verdict(result.report)
+    if line is not None:
+        print(f"phasegrad retrieve: {line}", file=sys.stderr)
+    return code
 
 
 def object_line(description):
@@ -287,6 +314,14 @@ def solve_object(problem, kind, method, maxiter, requested_maxiter, report=print
     summary = summarise(problem, result.model, result.found)
     summary.object, summary.scene = result.object, result.scene
     summary.comparison = result.comparison
+    if hasattr(result.model, "fisher"):
+        from ..optimize import assess
+        from .trust import noise_model, trust_fields
+
+        summary.report = assess(result.model, result.found.x, result.found,
+                                noise=noise_model(result.model),
+                                uncertainties=result.model.n_params <= 500)
+        summary.trust = trust_fields(summary.report, result.model)
     return summary
 
 
@@ -317,6 +352,8 @@ class RetrievalResult:
     object: dict | None = None          # the scene's description for the JSON
     scene: np.ndarray | None = field(repr=False, default=None)  # a fitted scene (object.npy)
     comparison: object = field(repr=False, default=None)  # --object auto's comparison
+    report: object = field(repr=False, default=None)  # pg.optimize.assess's FitReport
+    trust: dict | None = None  # the report's JSON fields (cli.trust.trust_fields)
 
 
 @dataclass
@@ -470,13 +507,17 @@ def solve(problem, maxiter=None, method="lm", report=print, progress=None):
     """Fit a ``RetrievalProblem``'s point-source model from ``problem.x0`` with ``method``
     ("lm" or "lbfgs", see ``cli.solvers``; ``maxiter`` None: the method's default budget); a
     ``RetrievalResult``."""
-    from .solvers import fit
+    from .solvers import check_start, retrieve_fit
+    from .trust import noise_model, trust_fields
 
     model = problem.model
     report(f"phasegrad retrieve: {model!r}; {METHODS[method][0]}")
-    found = fit(model, problem.x0, method, iteration_budget(method, maxiter),
-                iteration_lines(report, progress))
-    return summarise(problem, model, found)
+    check_start(model, problem.x0)
+    found, quality = retrieve_fit(model, method, iteration_budget(method, maxiter),
+                                  iteration_lines(report, progress), noise_model(model))
+    result = summarise(problem, model, found)
+    result.report, result.trust = quality, trust_fields(quality, model)
+    return result
 
 
 def iteration_lines(report, progress=None, prefix=""):

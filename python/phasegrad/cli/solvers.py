@@ -18,7 +18,8 @@ import numpy as np
 
 from ..arguments.options import int_at_least
 
-__all__ = ["METHODS", "Fit", "add_method_options", "fit", "iteration_budget"]
+__all__ = ["METHODS", "Fit", "add_method_options", "check_start", "fit", "iteration_budget",
+           "retrieve_fit"]
 
 #: name -> (what it is called in output, default iteration budget)
 METHODS = {
@@ -69,13 +70,12 @@ class Fit:
         return self.iterations
 
 
-def fit(model, x0, method, maxiter, callback):
-    """Run ``method`` on ``model`` from ``x0``; ``callback(iteration, x, cost)`` after each
-    iteration. Returns a ``Fit``."""
-    from ..optimize import lbfgs, levenberg_marquardt
+def check_start(model, x0):
+    """A ``DataError`` when the cost is not finite at ``x0`` (the Poisson likelihood where
+    the model is 0 and the data have counts)."""
     from .io import DataError
 
-    with np.errstate(all="ignore"):  # a cost of inf is reported below, not warned about
+    with np.errstate(all="ignore"):  # a cost of inf is reported here, not warned about
         finite = np.isfinite(model.fun_and_jac(x0)[0])
     if not finite:
         hint = ""
@@ -83,6 +83,14 @@ def fit(model, x0, method, maxiter, callback):
             hint = (": the model is 0 where the data have counts, which the Poisson "
                     "likelihood rules out; give --read-noise or --fit background")
         raise DataError(f"the cost is not finite at the start of the fit{hint}")
+
+
+def fit(model, x0, method, maxiter, callback):
+    """Run ``method`` on ``model`` from ``x0``; ``callback(iteration, x, cost)`` after each
+    iteration. Returns a ``Fit``."""
+    from ..optimize import lbfgs, levenberg_marquardt
+
+    check_start(model, x0)
     start = time.perf_counter()
     if method == "lm":
         found = levenberg_marquardt(model, x0, maxiter=maxiter, callback=callback)
@@ -95,3 +103,20 @@ def fit(model, x0, method, maxiter, callback):
                history=np.asarray(found.history), iterations=int(found.nit),
                evaluations=int(found.nfev), converged=bool(found.success),
                stop_reason=str(reason), method=METHODS[method][0], seconds=seconds)
+
+
+def retrieve_fit(model, method, maxiter, callback, noise=None):
+    """``pg.optimize.retrieve`` on a phase-retrieval model (its start from the data:
+    registration, flux, background, detector gain; the direct and the coarse-to-fine fits;
+    ``maxiter`` per stage) and its report (``pg.optimize.assess`` with ``noise``). Returns
+    ``(Fit, FitReport)``; the Fit's history is the winning run's stages joined."""
+    from ..optimize import retrieve
+
+    start = time.perf_counter()
+    found = retrieve(model, method=method, maxiter=maxiter, callback=callback, noise=noise)
+    seconds = time.perf_counter() - start
+    return Fit(x=np.asarray(found.x, dtype=np.float64), cost=float(found.fun),
+               history=np.asarray(found.history), iterations=int(found.nit),
+               evaluations=int(found.nfev), converged=bool(found.converged),
+               stop_reason=str(found.stop_reason), method=METHODS[method][0],
+               seconds=seconds), found.report

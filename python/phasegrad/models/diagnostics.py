@@ -21,8 +21,10 @@ import numpy as np
 from ..arguments import validate as v
 from ..pupils import noll_to_nm
 
-__all__ = ["Finding", "background_level", "clipped", "mode_count", "off_centre",
-           "sampling_mismatch", "saturated", "twin_image_ambiguity", "wrapping"]
+__all__ = ["Finding", "background_level", "centroids", "clipped", "mode_count", "noise_level",
+           "spectral_noise",
+           "off_centre", "sampling_mismatch", "saturated", "twin_image_ambiguity",
+           "unmodelled_background", "wrapping"]
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,11 @@ def _signal(stack):
 def clipped(data, limit=0.01):
     """Planes that lose light at the frame's edge: more than ``limit`` of the light above the
     background lies in the outer border (2 pixels, or M/32). A PSF cut by the frame biases the
-    fit (the model's image is circular on its grid); use a larger window."""
-    stack = _signal(_stack(data))
+    fit (the model's image is circular on its grid); use a larger window. The sums are of the
+    planes less their border median, negative values kept: zero-mean noise cancels in them
+    (clipped at 0 its positive half would look like light at the edge)."""
+    stack = _stack(data)
+    stack = stack - background_level(stack)[:, None, None]
     border = _border(stack.shape[1])
     found = []
     for p, plane in enumerate(stack):
@@ -97,24 +102,87 @@ def saturated(data, count=3):
     return found
 
 
+def centroids(data):
+    """The light's centroid in each plane, (P, 2) float64 (rows, columns) in pixels from the
+    optical axis at M//2, after the border median is taken off (NaN for a plane with no light
+    above it)."""
+    stack = _signal(_stack(data))
+    size = stack.shape[1]
+    axis = np.arange(size, dtype=np.float64) - size // 2
+    out = np.full((stack.shape[0], 2), np.nan)
+    for p, plane in enumerate(stack):
+        total = plane.sum()
+        if total > 0:
+            out[p] = (float(axis @ plane.sum(axis=1)) / total,
+                      float(axis @ plane.sum(axis=0)) / total)
+    return out
+
+
 def off_centre(data, limit=1.0):
     """The light's centroid against the optical axis (pixel M//2): a finding when it is more
     than ``limit`` pixels away in any plane (a model centred on the axis then starts in the
     wrong basin: register the data, or fit the shift)."""
-    stack = _signal(_stack(data))
-    size = stack.shape[1]
-    axis = np.arange(size, dtype=np.float64) - size // 2
     found = []
-    for p, plane in enumerate(stack):
-        total = plane.sum()
-        if total <= 0:
-            continue
-        dy = float(axis @ plane.sum(axis=1)) / total
-        dx = float(axis @ plane.sum(axis=0)) / total
-        if max(abs(dy), abs(dx)) > limit:
+    for p, (dy, dx) in enumerate(centroids(data)):
+        if np.isfinite(dy) and max(abs(dy), abs(dx)) > limit:
             found.append(Finding("off-centre", f"plane {p}: the light's centroid is "
                                                f"({dy:+.2f}, {dx:+.2f}) pixels (rows, columns) "
                                                "from the optical axis at M//2"))
+    return found
+
+
+def noise_level(data):
+    """Each plane's noise standard deviation estimated from its border pixels (1.4826 times
+    their median absolute deviation), (P,) float64."""
+    stack = _stack(data)
+    border = _border(stack.shape[1])
+    levels = []
+    for plane in stack:
+        values = plane[border]
+        levels.append(1.4826 * float(np.median(np.abs(values - np.median(values)))))
+    return np.array(levels)
+
+
+def spectral_noise(data):
+    """Each plane's noise variance per pixel, measured where the images' spectrum holds no
+    light, (P,) float64; NaN for a plane that cannot tell.
+
+    The optical transfer function of data sampled at pad >= 2 vanishes beyond M / 2 frequency
+    pixels from zero, so the spectrum's corners (beyond the inscribed circle) are noise alone:
+    for independent pixels E|DFT(noise)|^2 = sum of the pixels' variances, whatever each
+    pixel's own (shot noise and read noise alike). The mean |DFT|^2 there over M^2 is the mean
+    variance per pixel. Undersampled or aliased data (light in the corners) overstate it.
+    """
+    stack = _stack(data)
+    size = stack.shape[1]
+    y, x = np.indices((size, size)) - size // 2
+    corners = np.hypot(y, x) > 0.5 * size + 1
+    out = np.full(stack.shape[0], np.nan)
+    if np.count_nonzero(corners) < 16:
+        return out
+    for p, plane in enumerate(stack):
+        spectrum = np.fft.fftshift(np.fft.fft2(plane - plane.mean()))
+        out[p] = float(np.mean(np.abs(spectrum[corners]) ** 2)) / size**2
+    return out
+
+
+def unmodelled_background(data, limit=1e-3):
+    """A background the model has no term for (a linear detector without a fitted
+    ``background``): a finding when any plane's border median is above ``limit`` times the
+    brightest pixel and above five times its own standard error (the border's noise over the
+    square root of its pixel count). Fit it (``fit=("background",)``), subtract it, or use
+    the quadratic detector, whose offset c carries it."""
+    stack = _stack(data)
+    level = background_level(stack)
+    noise = noise_level(stack) / np.sqrt(np.count_nonzero(_border(stack.shape[1])))
+    peak = float(np.abs(stack).max())
+    found = []
+    for p, (b, s) in enumerate(zip(level, noise, strict=True)):
+        if abs(b) > limit * peak and abs(b) > 5 * s:
+            found.append(Finding("background", f"plane {p}: a background of {b:.3g} "
+                                               f"({100 * b / peak:.2g}% of the peak) that the "
+                                               "model does not fit: give it a background term "
+                                               "or subtract it"))
     return found
 
 
@@ -139,10 +207,11 @@ def sampling_mismatch(data, pad, bin=1, tolerance=0.2):
     ``bin``): the optical transfer function of a pupil of n pixels on an N = pad * n grid
     reaches N / pad frequency pixels from zero, so the images' spectrum shows the true pad.
 
-    A finding that refuses when the two differ by more than ``tolerance`` (relative): a model
-    at the wrong sampling fits garbage (``--pad 4`` on data sampled at pad 2). Nothing is said
-    when the spectrum cannot tell (undersampled data, pad / bin < 2: the support wraps; or no
-    light above the noise).
+    A finding that refuses when the estimate is below ``pad`` by more than ``tolerance``
+    (relative) or above it by more than 2.5 ``tolerance`` (noise shortens the support seen):
+    a model at the wrong sampling fits garbage (``--pad 4`` on data sampled at pad 2).
+    Nothing is said when the spectrum cannot tell (undersampled data, pad / bin < 2: the
+    support wraps; or no light above the noise).
     """
     stack = _stack(data)
     pad = v.scalar(pad, "pad", allow_complex=False)
@@ -156,7 +225,9 @@ def sampling_mismatch(data, pad, bin=1, tolerance=0.2):
     if radius >= 0.5 * size * np.sqrt(2) - 1:
         return []  # light up to the corners: aliased, nothing to measure
     estimate = size * bin / radius
-    if abs(estimate / pad - 1) <= tolerance:
+    # Noise hides the transfer function's faint edge, so the support measured is short of the
+    # true one and the estimate high: a higher estimate is refused only beyond 2.5 tolerances.
+    if -tolerance <= estimate / pad - 1 <= 2.5 * tolerance:
         return []
     return [Finding("sampling", f"the images' spectrum reaches {radius:.0f} of {size // 2} "
                                 f"frequency pixels: they were sampled at pad ~ {estimate:.2f}, "

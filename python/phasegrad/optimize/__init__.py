@@ -17,6 +17,9 @@ sequential); ``CameraInTheLoop`` makes a measured image replace the model's inte
 (``SimulatedCamera`` stands in for the hardware). ``compare_hypotheses`` fits competing models
 of the same data (one star, two stars, an extended object) and chooses by BIC or AIC;
 ``fit_pair`` fits two point sources from many starts (``pair_starts``) around one source's fit.
+``assess`` reports how good a phase-retrieval fit is (converged, the cost against the noise,
+uncertainties, warnings); ``retrieve`` fits from a start the data give (registration, flux and
+background, coarse-to-fine modes, several starts) and returns that report.
 """
 
 from ._result import OptimizeResult
@@ -28,12 +31,14 @@ from .holograms_planes import multiplane_gs
 from .hypotheses import HypothesisComparison, compare_hypotheses, fit_pair, pair_starts
 from .least_squares import LevenbergMarquardtResult, levenberg_marquardt
 from .projections import error_reduction, gerchberg_saxton, hio, raar
+from .quality import FitReport, assess
+from .retrieval import RetrievalResult, retrieve
 from .targets import default_target, psnr, spot_array_target
 
 __all__ = [
-    "BatchResult", "CameraInTheLoop", "HypothesisComparison", "LBFGSResult",
-    "LevenbergMarquardtResult", "OptimizeResult", "SimulatedCamera", "adam", "compare_hypotheses",
-    "default_target", "error_reduction", "fit_pair", "gerchberg_saxton", "gs", "hio", "lbfgs",
-    "levenberg_marquardt", "multiplane_gs", "pair_starts", "psnr", "raar", "reconstruct",
-    "spot_array_target", "wgs",
+    "BatchResult", "CameraInTheLoop", "FitReport", "HypothesisComparison", "LBFGSResult",
+    "LevenbergMarquardtResult", "OptimizeResult", "RetrievalResult", "SimulatedCamera", "adam",
+    "assess", "compare_hypotheses", "default_target", "error_reduction", "fit_pair",
+    "gerchberg_saxton", "gs", "hio", "lbfgs", "levenberg_marquardt", "multiplane_gs",
+    "pair_starts", "psnr", "raar", "reconstruct", "retrieve", "spot_array_target", "wgs",
 ]

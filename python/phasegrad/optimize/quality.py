@@ -1,0 +1,364 @@
+"""How good is a fit? ``assess`` compares a phase-retrieval fit's cost with what the noise
+predicts, gives each parameter's uncertainty and collects the problem's warnings.
+
+A fit can stop at a point that is not the answer (a local minimum, the iteration cap) and look
+like one. Three numbers tell most such cases apart without knowing the truth: whether the solver
+converged, the cost against its expectation under the noise (the reduced chi-square of a
+Gaussian fit, the deviance of a Poisson one: about 1 at the right answer, far above it in a
+wrong basin), and the uncertainties (inf for a parameter the data cannot determine). The checks
+of ``phasegrad.models.diagnostics`` add what no cost can see (ambiguities, sampling, clipping,
+saturation, an unmodelled background).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..arguments import validate as v
+from ..models import diagnostics as dx
+from ..models.fisher import standard_deviations
+
+__all__ = ["FitReport", "NOISE", "agreement_threshold", "assess", "expected_deviance",
+           "problem_findings"]
+
+#: The noise models ``assess`` knows: "weights" (the weights are the pixels' inverse
+#: variances), "gaussian" (read noise ``read_noise`` in the data's units, every pixel),
+#: "poisson" (photon counts plus Gaussian read noise), "spectrum" (the mean variance per
+#: pixel measured in the data's spectrum beyond the optics' cut-off).
+NOISE = ("weights", "gaussian", "poisson", "spectrum")
+
+# The reduced chi-square of a right fit is 1 +- sqrt(2 / dof) (a chi-square of dof degrees of
+# freedom has variance 2 dof); five standard deviations above 1 is "far above the noise". The
+# floor keeps a model's own rounding or a slightly wrong noise level (5 %) from counting at
+# very large dof.
+_SIGMAS = 5.0
+_FLOOR = 0.05
+# A noise level measured in the data's own spectrum is itself uncertain by 10-20 % on peaked
+# images (a few bright pixels carry most of the shot noise): its threshold is at least 2
+# (the battery's wrong answers lie at 100 and above).
+_MEASURED_FLOOR = 2.0
+# The least noise ``noise="spectrum"`` assumes, relative to the brightest pixel.
+_NOISELESS = 1e-6
+
+
+def agreement_threshold(dof):
+    """The largest reduced chi-square (or deviance per degree of freedom) that agrees with the
+    noise: ``1 + max(5 sqrt(2 / dof), 0.05)``; inf when ``dof <= 0``."""
+    if dof <= 0:
+        return float("inf")
+    return 1.0 + max(_SIGMAS * np.sqrt(2.0 / dof), _FLOOR)
+
+
+@dataclass
+class FitReport:
+    """What ``assess`` found about one fit.
+
+    Attributes
+    ----------
+    converged : bool or None
+        The solver's verdict (a convergence test passed, not the iteration cap); None when no
+        result was given.
+    stop_reason : str
+        Why the solver stopped (its ``stop_reason`` or ``message``).
+    cost : float
+        The model's cost E at ``x``.
+    gradient_norm : float
+        ``max |dE/dx|`` over the parameters not held at a bound.
+    n_data, dof : int
+        Pixels of non-zero weight R, and R - K (K = ``n_params``).
+    noise : str or None
+        The noise model the cost was compared with (None: unknown, no comparison;
+        "spectrum" is reported as "gaussian" with the sigma it measured).
+    reduced_chi2 : float or None
+        chi^2 / dof for a Gaussian comparison (``E / dof`` with inverse-variance weights,
+        ``E / (sigma^2 dof)`` with read noise sigma, Pearson's ``sum (M - D)^2 / var / dof``
+        for a sum-of-squares fit of counts).
+    deviance : float or None
+        ``2 E`` of a Poisson fit (``metric="poisson"``); ``reduced_chi2`` is then the
+        deviance over its expectation less K: ``sum_i w_i expected_deviance(M_i + s) - K``
+        (R - K for bright pixels; a few counts per pixel raise it, below one count lower it).
+    threshold : float
+        ``agreement_threshold(dof)``.
+    agrees : bool or None
+        ``reduced_chi2 <= threshold``; None when the noise is unknown.
+    uncertainties : numpy.ndarray
+        One standard deviation per parameter (flat, ``parameters``' order): the Cramer-Rao
+        bound where the noise is known, else the inverse Gauss-Newton matrix scaled by the
+        residual variance ``E / dof``; inf for a parameter the data do not determine.
+    uncertainty_source : str
+        "cramer_rao", "gauss_newton" or "none" (no dense matrix possible).
+    findings : tuple of Finding
+        The diagnostics' findings (and the fit's own: not converged, far above the noise,
+        undetermined parameters).
+    """
+
+    converged: bool | None
+    stop_reason: str
+    cost: float
+    gradient_norm: float
+    n_data: int
+    dof: int
+    noise: str | None
+    reduced_chi2: float | None
+    deviance: float | None
+    threshold: float
+    agrees: bool | None
+    uncertainties: np.ndarray = field(repr=False)
+    uncertainty_source: str = "none"
+    findings: tuple = ()
+
+    @property
+    def warnings(self):
+        """The findings' messages, one line each."""
+        return [f.message for f in self.findings]
+
+    @property
+    def refused(self):
+        """Whether a finding says the problem as posed cannot give a right answer."""
+        return any(f.refuse for f in self.findings)
+
+    @property
+    def trustworthy(self):
+        """Converged (or no solver verdict), the cost agrees with the noise (or the noise is
+        unknown), and nothing refused."""
+        return (self.converged is not False and self.agrees is not False
+                and not self.refused)
+
+    @property
+    def flagged(self):
+        """Not trustworthy, or any warning: the answer must not be taken silently."""
+        return not self.trustworthy or bool(self.findings)
+
+
+# Poisson means above this take the expansion 1 + 1/(6 mu) + 1/(6 mu^2) of a pixel's expected
+# deviance; below it the expectation is summed over the counts.
+_SERIES_MEAN = 50.0
+
+
+def expected_deviance(mean):
+    """The expected Poisson deviance ``2 [k log(k / mu) - (k - mu)]`` of one pixel of count
+    ``k ~ Poisson(mu)``, elementwise (float64): 1 for large means (the chi-square of one
+    degree of freedom), more for a few counts (1.03 at mu = 5), less below about one count
+    (it goes to 0 with mu). Summed exactly over the counts below ``mu = 50``; above, the
+    expansion ``1 + 1/(6 mu) + 1/(6 mu^2)`` (McCullagh and Nelder, Generalized Linear
+    Models, section 6.2), within 1e-5 of the sum there."""
+    mu = np.maximum(np.asarray(mean, dtype=np.float64), 0.0)
+    out = np.zeros_like(mu)
+    large = mu >= _SERIES_MEAN
+    out[large] = 1.0 + 1.0 / (6.0 * mu[large]) + 1.0 / (6.0 * mu[large] ** 2)
+    small = (~large) & (mu > 0)
+    if np.any(small):
+        m = mu[small][:, None]
+        k = np.arange(0, int(_SERIES_MEAN + 12 * np.sqrt(_SERIES_MEAN) + 30))[None, :]
+        log_p = k * np.log(m) - m - _log_factorial(k)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            term = np.where(k > 0, k * np.log(np.where(k > 0, k, 1) / m), 0.0) - (k - m)
+        out[small] = np.sum(np.exp(log_p) * 2.0 * term, axis=1)
+    return out
+
+
+def _log_factorial(k):
+    return np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, k.size)))])[None, :]
+
+
+def _used_pixels(model):
+    return np.ones(model.data.shape, bool) if model.weights is None else model.weights > 0
+
+
+def _noise_statistic(model, x, cost, noise, read_noise, dof):
+    """(reduced_chi2, deviance) for the noise model."""
+    if model.metric == "poisson":
+        deviance = 2.0 * cost
+        images = model.simulate(x).reshape(model.data.shape).astype(np.float64)
+        w = np.ones(images.shape) if model.weights is None else \
+            model.weights.astype(np.float64)
+        mean = images + float(model.read_noise) ** 2
+        expected = float(np.sum(np.where(_used_pixels(model), w * expected_deviance(mean),
+                                          0.0)))
+        freedom = expected - model.n_params
+        return (deviance / freedom if freedom > 0 else None), deviance
+    if noise is None:
+        return None, None
+    if noise == "weights":
+        return (cost / dof if dof > 0 else None), None
+    images = model.simulate(x).reshape(model.data.shape).astype(np.float64)
+    residual = images - model.data.astype(np.float64)
+    w = 1.0 if model.weights is None else model.weights.astype(np.float64)
+    sigma2 = float(read_noise) ** 2
+    variance = sigma2 if noise == "gaussian" else images + sigma2
+    used = _used_pixels(model) & (np.broadcast_to(variance, images.shape) > 0)
+    chi2 = float(np.sum(np.where(used, w * residual**2 / np.where(used, variance, 1.0), 0.0)))
+    return (chi2 / dof if dof > 0 else None), None
+
+
+def _uncertainties(model, x, noise, read_noise, cost, dof):
+    try:
+        if noise in ("gaussian", "poisson"):
+            fisher = model.fisher(x, noise, read_noise)
+            return standard_deviations(fisher), "cramer_rao"
+        jtj = model.gauss_newton(x)[0]
+    except (ValueError, AttributeError):  # too large to form densely, or no such method
+        return np.full(model.n_params, np.nan), "none"
+    scale = 1.0 if noise == "weights" else (cost / dof if dof > 0 else np.inf)
+    return standard_deviations(jtj) * np.sqrt(scale), "gauss_newton"
+
+
+def _projected_gradient_norm(model, x, gradient):
+    lower, upper = getattr(model, "bounds", (None, None))
+    g = np.asarray(gradient, dtype=np.float64)
+    if lower is not None:
+        pinned = ((x <= lower) & (g > 0)) | ((x >= upper) & (g < 0))
+        g = np.where(pinned, 0.0, g)
+    return float(np.max(np.abs(g))) if g.size else 0.0
+
+
+def problem_findings(model, x=None):
+    """The diagnostics' findings about a phase-retrieval model (and, with ``x``, about the
+    wavefront found there): the data's clipping, saturation and sampling against ``pad`` (of
+    a point source without blur: a scene narrows the spectrum), an
+    unmodelled background, the number of modes, the twin-image ambiguity, phase wrapping."""
+    data = model.data
+    found = []
+    found += dx.clipped(data)
+    found += dx.saturated(data)
+    if model.object_kind is None and "jitter" not in model.free_blocks and \
+            not model.fixed_jitter:
+        # A scene or a blur narrows the images' spectrum: only a point source shows the pad.
+        found += dx.sampling_mismatch(data, model.pad, model.bin)
+    fixed = model.fixed_background
+    modelled = model.detector == "quadratic" or "background" in model.free_blocks or \
+        (fixed is not None and bool(np.any(np.asarray(fixed) != 0)))
+    if not modelled:
+        found += dx.unmodelled_background(data)
+    amplitude = model.amplitude.astype(np.float64)
+    if model.basis is not None:
+        found += dx.mode_count(model.basis.shape[0], amplitude)
+    diversity = None if model.diversity is None else model.diversity.astype(np.float64)
+    if model.basis is None or model.basis.shape[0] >= 3:  # even modes present
+        found += dx.twin_image_ambiguity(amplitude, diversity)
+    if x is not None:
+        wavefront = model.wavefront(model.unpack(x)["wavefront"]).astype(np.float64)
+        found += dx.wrapping(wavefront / model.wavelength, amplitude)
+    return found
+
+
+def assess(model, x, result=None, *, noise=None, read_noise=None, uncertainties=True):
+    """Report on a fit of ``model`` at ``x``: convergence, cost against the noise,
+    uncertainties and warnings.
+
+    Parameters
+    ----------
+    model : pg.PhaseRetrieval
+        The fitted model.
+    x : array_like
+        The flat parameter vector found (``model.pack``'s layout).
+    result : OptimizeResult, optional
+        The solver's result: its ``converged`` (or ``success``) and ``stop_reason`` (or
+        ``message``) are reported.
+    noise : {None, "weights", "gaussian", "poisson"}, keyword-only
+        How the data's noise is known. ``metric="poisson"`` models imply "poisson" (the
+        deviance 2E is the statistic). For ``metric="sse"``: "weights", the weights are the
+        inverse variances (chi^2 = E); "gaussian", every pixel has read noise ``read_noise``
+        (chi^2 = E / sigma^2 with the weights as relative ones); "poisson", the data are
+        counts of variance ``M + read_noise^2`` (Pearson's chi^2); "spectrum", the mean
+        variance per pixel measured in the data's spectrum beyond the optics' cut-off
+        (``diagnostics.spectral_noise``, data at pad >= 2; at least 1e-6 of the brightest
+        pixel, or 1000 eps of it for a float32 model: noiseless data), then as "gaussian"
+        with that sigma and a threshold of at least 2; None, the noise is unknown: no
+        comparison, and the uncertainties take the residual variance ``E / dof``.
+    read_noise : float, keyword-only
+        sigma in the data's units (required, > 0, with "gaussian"; default the model's own
+        ``read_noise`` with "poisson").
+    uncertainties : bool, keyword-only
+        Compute them (default; a dense K x K matrix from K Jacobian columns per plane).
+        False: NaN, source "none" (a scene of N^2 pixels).
+
+    Returns
+    -------
+    FitReport
+        ``agrees`` is ``reduced_chi2 <= agreement_threshold(dof)``: the cost is within five
+        of its standard deviations (sqrt(2 / dof)) of its expectation, or 5 % of it when dof
+        is so large that five standard deviations are less. A fit that did not converge or
+        lies above the threshold gets a finding that says so.
+
+    Examples
+    --------
+    >>> import numpy as np, phasegrad as pg
+    >>> A = pg.circular_pupil(16); Z = pg.zernike_basis(5, 16, first=2)
+    >>> D = pg.PhaseRetrieval(A, Z, np.zeros((32, 32))).simulate(np.full(5, 0.05))
+    >>> m = pg.PhaseRetrieval(A, Z, D + 1e-6 * np.random.default_rng(0).normal(size=D.shape))
+    >>> fit = pg.optimize.levenberg_marquardt(m, np.full(5, 0.04))
+    >>> report = pg.optimize.assess(m, fit.x, fit, noise="gaussian", read_noise=1e-6)
+    >>> bool(report.agrees)
+    True
+    """
+    if noise is not None:
+        v.one_of(noise, "noise", NOISE)
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    if x.shape != (model.n_params,):
+        raise ValueError(f"x must hold model.n_params = {model.n_params} values; got "
+                         f"{x.size}")
+    v.finite(x, "x")
+    if model.metric == "poisson":
+        if noise not in (None, "poisson"):
+            raise ValueError(f"a metric='poisson' model's noise is 'poisson'; got {noise!r}")
+        noise = "poisson"
+    measured = noise == "spectrum"
+    if measured:
+        if read_noise is not None:
+            raise ValueError("noise='spectrum' measures the noise: give no read_noise")
+        level = float(np.mean(dx.spectral_noise(model.data)))
+        # Noiseless (simulated) data: no camera measures below a millionth of its brightest
+        # pixel, and a float32 model's rounding lies higher (1000 eps of the peak).
+        rounding = max(1e3 * np.finfo(model.dtype).eps, _NOISELESS) * \
+            float(np.abs(model.data).max())
+        level = max(level, rounding**2) if np.isfinite(level) else level
+        noise, read_noise = ("gaussian", float(np.sqrt(level))) if level > 0 else (None, 0.0)
+    elif read_noise is None:
+        if noise == "gaussian":
+            raise ValueError("noise='gaussian' needs read_noise (sigma, in the data's units)")
+        read_noise = float(model.read_noise)
+    else:
+        read_noise = v.scalar(read_noise, "read_noise", allow_complex=False)
+        if read_noise < 0 or (noise == "gaussian" and read_noise == 0):
+            raise ValueError(f"read_noise must be {'> 0' if noise == 'gaussian' else '>= 0'}; "
+                             f"got {read_noise!r}")
+    cost, gradient = model.fun_and_jac(x)
+    n_data = int(np.count_nonzero(_used_pixels(model)))
+    dof = n_data - model.n_params
+    reduced, deviance = _noise_statistic(model, x, cost, noise, read_noise, dof)
+    threshold = agreement_threshold(dof)
+    if measured:
+        threshold = max(threshold, _MEASURED_FLOOR)
+    agrees = None if reduced is None else bool(reduced <= threshold)
+    sigma, source = (_uncertainties(model, x, noise, read_noise, cost, dof) if uncertainties
+                     else (np.full(model.n_params, np.nan), "none"))
+    converged = None
+    stop_reason = ""
+    if result is not None:
+        converged = bool(getattr(result, "converged", getattr(result, "success", False)))
+        stop_reason = str(getattr(result, "stop_reason", "") or getattr(result, "message", ""))
+    findings = list(problem_findings(model, x))
+    if converged is False:
+        findings.append(dx.Finding("not-converged", f"the fit did not converge (it stopped: "
+                                                    f"{stop_reason or 'unknown'})"))
+    if agrees is False:
+        name = "deviance per degree of freedom" if deviance is not None else \
+            "reduced chi-square"
+        findings.append(dx.Finding("residual", f"the residual is far above the noise: {name} "
+                                               f"{reduced:.4g} > {threshold:.4g} (a wrong "
+                                               "basin, a wrong model or a wrong noise level)"))
+    blocks = [p for p in model.parameters
+              if not np.all(np.isfinite(sigma[p.offset:p.offset + p.size]))]
+    if source != "none" and blocks:
+        findings.append(dx.Finding("undetermined", "the data do not determine every "
+                                                   "parameter of the block(s) " +
+                                   ", ".join(p.name for p in blocks) +
+                                   " (an infinite uncertainty)"))
+    return FitReport(converged=converged, stop_reason=stop_reason, cost=float(cost),
+                     gradient_norm=_projected_gradient_norm(model, x, gradient), n_data=n_data,
+                     dof=dof, noise=noise, reduced_chi2=reduced, deviance=deviance,
+                     threshold=threshold, agrees=agrees, uncertainties=sigma,
+                     uncertainty_source=source, findings=tuple(findings))
