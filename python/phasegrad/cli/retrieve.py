@@ -39,7 +39,7 @@ from .solvers import METHODS, add_method_options, iteration_budget
 OUTPUTS = ("coefficients.json", "coefficients.csv", "retrieve.png")
 SCENE_OUTPUT = "object.npy"  # --object extended, eliminated and auto
 OBJECTS = ("point", "binary", "extended", "eliminated", "auto")
-FIT_BLOCKS = ("flux", "background", "shift", "jitter")
+FIT_BLOCKS = ("flux", "background", "shift", "jitter", "amplitude")
 _SCENE_KINDS = {"binary": "points", "auto": "points", "extended": "free"}
 
 
@@ -103,7 +103,8 @@ def register(commands):
                           metavar="BLOCK,...",
                           help="nuisance parameters fitted too: flux and background (per "
                                "plane), shift (per plane, registration), jitter (a Gaussian "
-                               "blur); default none")
+                               "blur), amplitude (the pupil's transmission, pixel by pixel "
+                               "on its support); default none")
     retrieve.add_argument("--regularization", type=positive_float, default=None, metavar="G",
                           help="--object eliminated: the Wiener regularisation relative to "
                                "the planes' total light squared (default 1e-6)")
@@ -294,9 +295,10 @@ def object_line(description):
 
 
 def nuisance(blocks):
-    """The fitted nuisance blocks (flux, background, shift, jitter) for the JSON."""
+    """The fitted nuisance blocks (flux, background, shift, jitter, and the pupil's amplitude
+    map, rows of numbers) for the JSON."""
     return {name: np.asarray(blocks[name]).tolist()
-            for name in ("flux", "background", "shift", "jitter") if name in blocks}
+            for name in ("flux", "background", "shift", "jitter", "amplitude") if name in blocks}
 
 
 def solve_object(problem, kind, method, maxiter, requested_maxiter, report=print,
