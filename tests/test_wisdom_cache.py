@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-PYTHON = Path(__file__).resolve().parents[1] / "python"
-
 # Plans a transform, then prints whether wisdom was there before any plan of this process.
 SCRIPT = """
 import numpy as np, phasegrad as pg
@@ -22,8 +20,8 @@ print("had-wisdom" if had else "no-wisdom", pg.config.wisdom_cache_path())
 
 
 def run(cache_home, setting="1", script=SCRIPT):
-    env = dict(os.environ, XDG_CACHE_HOME=str(cache_home), PHASEGRAD_WISDOM_CACHE=setting,
-               PYTHONPATH=str(PYTHON))
+    # The child imports the phasegrad this process imports (the environment is inherited).
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache_home), PHASEGRAD_WISDOM_CACHE=setting)
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -23,7 +23,9 @@ def test_reconstruct_is_the_hologram_convention():
 
 @pytest.mark.parametrize("algorithm", [pg.optimize.gs, pg.optimize.wgs])
 def test_cost_is_the_hologram_loss(algorithm):
-    T = pg.optimize.default_target(32)
+    # WGS on the photo-like default target diverges (test_hologram_divergence.py): a spot array
+    T = pg.optimize.default_target(32) if algorithm is pg.optimize.gs else \
+        pg.optimize.spot_array_target(32, rows=3, cols=3)
     reference = pg.Hologram(target=T, backend="reference")
     seen = []
     result = algorithm(T, iters=8, callback=lambda i, phi, cost: seen.append((i, phi, cost)))

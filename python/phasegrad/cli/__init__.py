@@ -13,7 +13,8 @@ with the noise), 1 bad data, outputs that cannot be written, not enough memory o
 that did not converge, 2 bad arguments (or options that do not go together:
 ``options.UsageError``; ``retrieve``'s refusals of a problem that cannot give a right answer,
 ``cli.trust``), 3 a ``retrieve`` fit that did not converge or whose residual is far above the
-noise (its outputs are written; one stderr line says which, docs/trust.md). Every error is
+noise, or a ``hologram`` GS/WGS run that diverged (its outputs are written, from the best
+iterate for a hologram; one stderr line says which, docs/trust.md). Every error is
 one line on stderr, ``phasegrad <command>: error: ...``. Arguments are checked by the parser
 (exit 2); anything else that goes wrong -- a ValueError past parsing, a TypeError -- is a bug
 and ends in its traceback.

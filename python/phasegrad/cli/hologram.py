@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -97,7 +98,8 @@ def _general(args):
 
 
 def run(args):
-    """The command: exit code 0."""
+    """The command: exit code 0, or 3 when GS/WGS diverged (the outputs hold its best
+    iterate, and one line on stderr says so)."""
     if _general(args):
         return _run_general(args)
     from ..arguments.outputs import OutputSet, check_outputs, make_output_folder
@@ -166,6 +168,9 @@ def run(args):
     progress.line(f"  wrote {', '.join(str(paths[name]) for name in OUTPUTS)}")
     print(f"phasegrad hologram: {args.method} PSNR {final:.2f} dB after {result.nit} iterations "
           f"({seconds:.2f} s)")
+    if args.method in ("gs", "wgs") and not result.success:  # diverged: its best iterate
+        print(f"phasegrad hologram: {result.message}", file=sys.stderr)
+        return 3
     return 0
 
 
