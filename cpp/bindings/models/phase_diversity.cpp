@@ -13,6 +13,7 @@
 
 #include "arrays.hpp"
 #include "module.hpp"
+#include "optics.hpp"
 #include "phasegrad/models/phase_diversity.hpp"
 
 namespace phasegrad::bind {
@@ -31,7 +32,6 @@ std::unique_ptr<FusedPhaseDiversity<T>> make_model(
   PhaseRetrievalConfig<T> cfg;
   const auto amplitude = strict<T>(amplitude_in, "amplitude");
   const auto data = strict<T>(data_in, "data");
-  const auto diversity = strict<T>(diversity_in, "diversity");
   if (amplitude.ndim() != 2 || amplitude.shape(0) != amplitude.shape(1)) {
     throw std::invalid_argument("amplitude must be square (n, n)");
   }
@@ -40,25 +40,14 @@ std::unique_ptr<FusedPhaseDiversity<T>> make_model(
   if (data.ndim() != 3 || data.shape(0) < 2 || data.shape(1) != side || data.shape(2) != side) {
     throw std::invalid_argument("data must have shape (K, grid, grid) with K >= 2");
   }
-  if (diversity.ndim() != 3 || diversity.shape(0) != data.shape(0) || diversity.shape(1) != n ||
-      diversity.shape(2) != n) {
-    throw std::invalid_argument("diversity must have shape (K, n, n)");
-  }
   cfg.n = static_cast<std::size_t>(n);
   cfg.grid = grid;
   cfg.bin = 1;
   cfg.planes = static_cast<std::size_t>(data.shape(0));
   cfg.amplitude = amplitude.data();
   cfg.data = data.data();
-  cfg.diversity = diversity.data();
-  if (basis_in) {
-    const auto basis = strict<T>(*basis_in, "basis");
-    if (basis.ndim() != 3 || basis.shape(1) != n || basis.shape(2) != n || basis.shape(0) == 0) {
-      throw std::invalid_argument("basis must have shape (J, n, n)");
-    }
-    cfg.modes = static_cast<std::size_t>(basis.shape(0));
-    cfg.basis = basis.data();
-  }
+  set_basis_and_diversity(cfg, basis_in, std::optional<py::array>(diversity_in),
+                          data.shape(0), "J", "K");
   cfg.wavelength = wavelength;
   cfg.wavelengths = std::move(wavelengths);
   cfg.spectral_weights = std::move(band_weights);
@@ -68,9 +57,7 @@ std::unique_ptr<FusedPhaseDiversity<T>> make_model(
 // The parameters' shape: (J,) for a basis, else the (n, n) wavefront map.
 template <class T>
 std::vector<py::ssize_t> params_shape(const FusedPhaseDiversity<T>& model) {
-  const PhaseRetrievalConfig<T>& cfg = model.config();
-  if (cfg.modes > 0) return {static_cast<py::ssize_t>(cfg.modes)};
-  return {static_cast<py::ssize_t>(cfg.n), static_cast<py::ssize_t>(cfg.n)};
+  return wavefront_shape(model.config());
 }
 
 template <class T>

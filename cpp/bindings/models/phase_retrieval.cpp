@@ -16,6 +16,7 @@
 
 #include "arrays.hpp"
 #include "module.hpp"
+#include "optics.hpp"
 #include "phasegrad/models/imaging.hpp"
 #include "phasegrad/models/phase_retrieval.hpp"
 
@@ -57,22 +58,7 @@ std::unique_ptr<FusedPhaseRetrieval<T>> make_model(
   }
   cfg.amplitude = amplitude.data();
   cfg.data = data.data();
-  if (basis_in) {
-    const auto basis = strict<T>(*basis_in, "basis");
-    if (basis.ndim() != 3 || basis.shape(1) != n || basis.shape(2) != n || basis.shape(0) == 0) {
-      throw std::invalid_argument("basis must have shape (K, n, n)");
-    }
-    cfg.modes = static_cast<std::size_t>(basis.shape(0));
-    cfg.basis = basis.data();
-  }
-  if (diversity_in) {
-    const auto diversity = strict<T>(*diversity_in, "diversity");
-    if (diversity.ndim() != 3 || diversity.shape(0) != data.shape(0) || diversity.shape(1) != n ||
-        diversity.shape(2) != n) {
-      throw std::invalid_argument("diversity must have shape (P, n, n)");
-    }
-    cfg.diversity = diversity.data();
-  }
+  set_basis_and_diversity(cfg, basis_in, diversity_in, data.shape(0));
   if (weights_in) {
     const auto weights = strict<T>(*weights_in, "weights");
     if (shape_of(weights) != shape_of(data)) {
@@ -89,9 +75,7 @@ std::unique_ptr<FusedPhaseRetrieval<T>> make_model(
 // The parameters' shape: (K,) for a basis, else the (n, n) wavefront map.
 template <class T>
 std::vector<py::ssize_t> params_shape(const FusedPhaseRetrieval<T>& model) {
-  const PhaseRetrievalConfig<T>& cfg = model.config();
-  if (cfg.modes > 0) return {static_cast<py::ssize_t>(cfg.modes)};
-  return {static_cast<py::ssize_t>(cfg.n), static_cast<py::ssize_t>(cfg.n)};
+  return wavefront_shape(model.config());
 }
 
 // a's data, once it is exactly what the model takes.

@@ -16,6 +16,7 @@
 
 #include "arrays.hpp"
 #include "module.hpp"
+#include "optics.hpp"
 #include "phasegrad/models/phase_retrieval_batch.hpp"
 
 namespace phasegrad::bind {
@@ -52,22 +53,7 @@ std::unique_ptr<FusedPhaseRetrievalBatch<T>> make_batch(
   }
   cfg.amplitude = amplitude.data();
   cfg.data = data.data();
-  if (basis_in) {
-    const auto basis = strict<T>(*basis_in, "basis");
-    if (basis.ndim() != 3 || basis.shape(1) != n || basis.shape(2) != n || basis.shape(0) == 0) {
-      throw std::invalid_argument("basis must have shape (K, n, n)");
-    }
-    cfg.modes = static_cast<std::size_t>(basis.shape(0));
-    cfg.basis = basis.data();
-  }
-  if (diversity_in) {
-    const auto diversity = strict<T>(*diversity_in, "diversity");
-    if (diversity.ndim() != 3 || diversity.shape(0) != data.shape(1) || diversity.shape(1) != n ||
-        diversity.shape(2) != n) {
-      throw std::invalid_argument("diversity must have shape (P, n, n)");
-    }
-    cfg.diversity = diversity.data();
-  }
+  set_basis_and_diversity(cfg, basis_in, diversity_in, data.shape(1));
   bool per_problem = false;
   if (weights_in) {
     const auto weights = strict<T>(*weights_in, "weights");
