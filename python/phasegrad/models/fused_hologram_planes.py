@@ -14,12 +14,13 @@ import numpy as np
 
 from ..config import get_num_threads
 from ..native import contiguous, core
+from .hologram_columns import ColumnJacobian
 
 _CORE_CLASSES = {np.dtype(np.float64): "FusedHologramPlanes64",
                  np.dtype(np.float32): "FusedHologramPlanes32"}
 
 
-class FusedHologramPlanes:
+class FusedHologramPlanes(ColumnJacobian):
     """``value_and_grad``, ``simulate``, ``reconstruct`` and the least-squares view of the
     general ``Hologram`` through the compiled core. ``setup`` is a validated
     ``HologramSetup``; ``phi`` at each call is validated and of the target's dtype, every
@@ -54,21 +55,3 @@ class FusedHologramPlanes:
 
     def vjp(self, phi, u):
         return self._model.vjp(contiguous(phi), contiguous(u), get_num_threads())
-
-    def gauss_newton_product(self, phi, v):
-        """J^T (J v): ``jvp`` then ``vjp``."""
-        return self.vjp(phi, self.jvp(phi, v))
-
-    def jacobian(self, phi):
-        """Column j is J e_j (one ``jvp`` per phase)."""
-        count = phi.size
-        jac = np.empty((self.setup.colours * self.setup.planes * count, count))
-        for j in range(count):
-            unit = np.zeros(count)
-            unit[j] = 1.0
-            jac[:, j] = self.jvp(phi, unit)
-        return jac
-
-    def gauss_newton(self, phi):
-        jac = self.jacobian(phi)
-        return jac.T @ jac, jac.T @ self.residuals(phi)

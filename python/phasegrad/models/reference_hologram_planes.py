@@ -22,10 +22,11 @@ import math
 import numpy as np
 
 from .. import reference as ref
+from .hologram_columns import ColumnJacobian
 from .hologram_modulator import crosstalk_plane, modulator
 
 
-class ReferenceHologramPlanes:
+class ReferenceHologramPlanes(ColumnJacobian):
     """Forward and reverse passes of the general ``Hologram`` op by op.
 
     ``setup`` is a validated ``phasegrad.arguments.hologram.HologramSetup``; ``phi`` at each
@@ -212,21 +213,3 @@ class ReferenceHologramPlanes:
                                                   intensity_dot[c, p],
                                                   float(self.target_means[c, p]))
         return (out * self._root_weights()).ravel()
-
-    def gauss_newton_product(self, phi, v):
-        return self.vjp(phi, self.jvp(phi, v))
-
-    def jacobian(self, phi):
-        """Column j is J e_j (one ``jvp`` per phase)."""
-        count = phi.size
-        jac = np.empty((self.setup.colours * self.setup.planes * count, count))
-        for j in range(count):
-            unit = np.zeros(count)
-            unit[j] = 1.0
-            jac[:, j] = self.jvp(phi, unit)
-        return jac
-
-    def gauss_newton(self, phi):
-        """``(J^T J, J^T r)`` from the dense J."""
-        jac = self.jacobian(phi)
-        return jac.T @ jac, jac.T @ self.residuals(phi)
