@@ -97,6 +97,33 @@ def _general(args):
                for name in ("distance", "planes", "wavelengths", "levels", "crosstalk"))
 
 
+def _decibels(peak):
+    """PSNR in dB of a loss (the mean squared error against a target of peak ``peak``)."""
+    def db(cost):
+        return float("inf") if cost == 0 else float(10 * np.log10(peak ** 2 / cost))
+    return db
+
+
+def _progress_callback(progress, db):
+    """The solvers' callback: one PSNR line per iteration and the progress bar's figure."""
+    def callback(iteration, x, cost):
+        progress.line(f"  iter {iteration:4d}  PSNR {db(cost):6.2f} dB")
+        progress.update(psnr=f"{db(cost):.2f} dB")
+    return callback
+
+
+def _finish(args, paths, progress, result, final, seconds):
+    """The last lines and the exit code: 3 when GS/WGS diverged (the outputs hold its best
+    iterate; one stderr line says so), else 0."""
+    progress.line(f"  wrote {', '.join(str(paths[name]) for name in OUTPUTS)}")
+    print(f"phasegrad hologram: {args.method} PSNR {final:.2f} dB after {result.nit} iterations "
+          f"({seconds:.2f} s)")
+    if args.method in ("gs", "wgs") and not result.success:  # diverged: its best iterate
+        print(f"phasegrad hologram: {result.message}", file=sys.stderr)
+        return 3
+    return 0
+
+
 def run(args):
     """The command: exit code 0, or 3 when GS/WGS diverged (the outputs hold its best
     iterate, and one line on stderr says so)."""
@@ -118,12 +145,8 @@ def run(args):
                   f"{target.shape[1]}, {args.iters} iterations from a random phase (seed "
                   f"{args.seed})")
 
-    def db(cost):
-        return float("inf") if cost == 0 else float(10 * np.log10(peak ** 2 / cost))
-
-    def callback(iteration, x, cost):
-        progress.line(f"  iter {iteration:4d}  PSNR {db(cost):6.2f} dB")
-        progress.update(psnr=f"{db(cost):.2f} dB")
+    db = _decibels(peak)
+    callback = _progress_callback(progress, db)
 
     start = time.perf_counter()
     with progress:
@@ -165,13 +188,7 @@ def run(args):
                 "psnr_db": final, "psnr_history_db": history, "loss": result.fun,
                 "seconds": seconds, "message": result.message,
                 "files": {name: paths[name] for name in OUTPUTS}})
-    progress.line(f"  wrote {', '.join(str(paths[name]) for name in OUTPUTS)}")
-    print(f"phasegrad hologram: {args.method} PSNR {final:.2f} dB after {result.nit} iterations "
-          f"({seconds:.2f} s)")
-    if args.method in ("gs", "wgs") and not result.success:  # diverged: its best iterate
-        print(f"phasegrad hologram: {result.message}", file=sys.stderr)
-        return 3
-    return 0
+    return _finish(args, paths, progress, result, final, seconds)
 
 
 def _physics(args, base):
@@ -239,12 +256,8 @@ def _run_general(args):
                   f"{base.shape[1]}, {physics}, {args.iters} iterations from a random phase "
                   f"(seed {args.seed})")
 
-    def db(cost):
-        return float("inf") if cost == 0 else float(10 * np.log10(peak ** 2 / cost))
-
-    def callback(iteration, x, cost):
-        progress.line(f"  iter {iteration:4d}  PSNR {db(cost):6.2f} dB")
-        progress.update(psnr=f"{db(cost):.2f} dB")
+    db = _decibels(peak)
+    callback = _progress_callback(progress, db)
 
     start = time.perf_counter()
     with progress:
@@ -291,7 +304,4 @@ def _run_general(args):
                 "psnr_db": final, "psnr_db_per_colour_and_plane": per_plane,
                 "psnr_history_db": history, "loss": result.fun, "seconds": seconds,
                 "message": result.message, "files": {name: paths[name] for name in OUTPUTS}})
-    progress.line(f"  wrote {', '.join(str(paths[name]) for name in OUTPUTS)}")
-    print(f"phasegrad hologram: {args.method} PSNR {final:.2f} dB after {result.nit} iterations "
-          f"({seconds:.2f} s)")
-    return 0
+    return _finish(args, paths, progress, result, final, seconds)
