@@ -20,8 +20,8 @@ from ..arguments import validate as v
 from ..models import diagnostics as dx
 from ..models.fisher import standard_deviations
 
-__all__ = ["FitReport", "NOISE", "agreement_threshold", "assess", "expected_deviance",
-           "problem_findings"]
+__all__ = ["FitReport", "NOISE", "agreement_threshold", "assess", "eliminated_residuals",
+           "expected_deviance", "is_eliminated", "problem_findings"]
 
 #: The noise models ``assess`` knows: "weights" (the weights are the pixels' inverse
 #: variances), "gaussian" (read noise ``read_noise`` in the data's units, every pixel),
@@ -41,6 +41,13 @@ _FLOOR = 0.05
 _MEASURED_FLOOR = 2.0
 # The least noise ``noise="spectrum"`` assumes, relative to the brightest pixel.
 _NOISELESS = 1e-6
+# The object-eliminated metric's uncertainties come from its Hessian by central differences of
+# the exact gradient: the step (in wavelengths of OPD), the largest model they are formed for,
+# and the relative curvature below which a coefficient counts as undetermined (the differences'
+# own error is about step^2 = 1e-8 of the curvature).
+_HESSIAN_STEP = 1e-4
+_HESSIAN_PARAMS = 200
+_HESSIAN_RTOL = 1e-7
 
 
 def agreement_threshold(dof):
@@ -67,7 +74,9 @@ class FitReport:
     gradient_norm : float
         ``max |dE/dx|`` over the parameters not held at a bound.
     n_data, dof : int
-        Pixels of non-zero weight R, and R - K (K = ``n_params``).
+        Pixels of non-zero weight R, and R - K (K = ``n_params``); for the
+        object-eliminated metric R - K - (the scene's effective parameters), rounded
+        (``eliminated_residuals``).
     noise : str or None
         The noise model the cost was compared with (None: unknown, no comparison;
         "spectrum" is reported as "gaussian" with the sigma it measured).
@@ -88,7 +97,8 @@ class FitReport:
         bound where the noise is known, else the inverse Gauss-Newton matrix scaled by the
         residual variance ``E / dof``; inf for a parameter the data do not determine.
     uncertainty_source : str
-        "cramer_rao", "gauss_newton" or "none" (no dense matrix possible).
+        "cramer_rao", "gauss_newton", "profile_hessian" (the object-eliminated metric) or
+        "none" (no dense matrix possible).
     findings : tuple of Finding
         The diagnostics' findings (and the fit's own: not converged, far above the noise,
         undetermined parameters).
@@ -167,7 +177,7 @@ def _used_pixels(model):
     return np.ones(model.data.shape, bool) if model.weights is None else model.weights > 0
 
 
-def _noise_statistic(model, x, cost, noise, read_noise, dof):
+def _noise_statistic(model, x, cost, noise, read_noise, dof, gain=1.0):
     """(reduced_chi2, deviance) for the noise model."""
     if model.metric == "poisson":
         deviance = 2.0 * cost
@@ -187,14 +197,160 @@ def _noise_statistic(model, x, cost, noise, read_noise, dof):
     residual = images - model.data.astype(np.float64)
     w = 1.0 if model.weights is None else model.weights.astype(np.float64)
     sigma2 = float(read_noise) ** 2
-    variance = sigma2 if noise == "gaussian" else images + sigma2
+    variance = sigma2 if noise == "gaussian" else gain * images + sigma2
     used = _used_pixels(model) & (np.broadcast_to(variance, images.shape) > 0)
     chi2 = float(np.sum(np.where(used, w * residual**2 / np.where(used, variance, 1.0), 0.0)))
     return (chi2 / dof if dof > 0 else None), None
 
 
-def _uncertainties(model, x, noise, read_noise, cost, dof):
+def is_eliminated(model):
+    """Whether ``model`` is an object-eliminated phase-diversity model (``pg.PhaseDiversity``:
+    its scene is solved for, not a parameter)."""
+    return hasattr(model, "estimate_object") and hasattr(model, "regularization")
+
+
+def eliminated_residuals(model, x):
+    """The object-eliminated fit's residual in the image domain and the scene's effective
+    number of parameters (docs/trust.md).
+
+    At the wavefront ``x`` the scene is the multi-frame Wiener estimate
+    ``o = model.estimate_object(x)`` and the model images are ``o * I_k`` (the PSFs of
+    ``model.psf_model``, circular convolution). The Wiener scene is a ridge estimate, linear
+    in the data, frequency by frequency: with ``s = sum_k |S_k|^2`` its hat matrix has the
+    eigenvalue ``h = s / (s + gamma)`` once and 0 K - 1 times, so white noise of variance
+    sigma^2 leaves ``sigma^2 [K N^2 - sum_f (2 h_f - h_f^2)]`` in the residual (the residual
+    degrees of freedom of a linear smoother, ``n - tr(2H - H H^T)``).
+
+    Parameters
+    ----------
+    model : pg.PhaseDiversity
+    x : array_like
+        The flat wavefront parameters.
+
+    Returns
+    -------
+    residuals, images : numpy.ndarray
+        ``d_k - o * I_k`` and ``o * I_k``, (K, N, N) float64.
+    scene_dof : float
+        ``sum_f (2 h_f - h_f^2)``, the scene's effective parameters.
+    """
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    scene = np.asarray(model.estimate_object(x.reshape(model.coefficient_shape)),
+                       dtype=np.float64)
+    otfs, power = _eliminated_otfs(model, x)
+    images = np.real(np.fft.ifft2(otfs * np.fft.fft2(np.fft.ifftshift(scene))))
+    hat = power / (power + float(model.regularization))
+    residuals = model.data.astype(np.float64) - images
+    return residuals, images, float(np.sum(2.0 * hat - hat**2))
+
+
+def _eliminated_otfs(model, x):
+    """The PSFs' spectra (K, N, N) (DFT2 of the centred PSFs: the model's |S_k|, a shift
+    being a phase) and ``sum_k |S_k|^2``."""
+    psfs = np.asarray(model.psf_model.simulate(x), dtype=np.float64).reshape(model.data.shape)
+    otfs = np.fft.fft2(psfs)
+    return otfs, np.sum(np.abs(otfs) ** 2, axis=0)
+
+
+# Probes of the residual filter that give the expected Pearson sum of non-white noise (each
+# probe's sum scatters by about sqrt(2 / dof); 16 of them by a quarter of that), from a fixed
+# seed: the same data give the same report.
+_PROBES = 16
+
+
+def _expected_pearson(model, x, variance):
+    """The expectation of ``sum (r / sqrt(variance))^2`` for noise of per-pixel ``variance``
+    passed through the object-eliminated residual filter (``r = D - S O`` per frequency), by
+    ``_PROBES`` Gaussian probes of that variance. Non-white (shot) noise does not leave the
+    white ``K N^2 - sum (2h - h^2)``: the Wiener scene spreads each pixel's noise over its
+    neighbourhood, and Pearson's weights 1 / var_i then sum to more (by Jensen's inequality)."""
+    otfs, power = _eliminated_otfs(model, x)
+    inverse = 1.0 / (power + float(model.regularization))
+    rng = np.random.default_rng(0)
+    scale = np.sqrt(variance)
+    used = variance > 0
+    total = 0.0
+    for _ in range(_PROBES):
+        spectra = np.fft.fft2(scale * rng.normal(size=variance.shape))
+        scene = np.sum(spectra * np.conj(otfs), axis=0) * inverse
+        filtered = np.real(np.fft.ifft2(spectra - scene * otfs))
+        total += float(np.sum(np.where(used, filtered**2 / np.where(used, variance, 1.0),
+                                       0.0)))
+    return total / _PROBES
+
+
+def _eliminated_statistic(model, x, noise, read_noise, gain):
+    """(reduced_chi2, the white noise variance, dof (float)) of an object-eliminated fit;
+    reduced_chi2 None when the noise is unknown (the variance is then the residual's)."""
+    residuals, images, scene_dof = eliminated_residuals(model, x)
+    dof = residuals.size - model.n_params - scene_dof
+    if noise is None:
+        return None, float(np.sum(residuals**2)) / dof if dof > 0 else np.inf, dof
+    sigma2 = float(read_noise) ** 2
+    variance = np.full(images.shape, sigma2) if noise == "gaussian" else \
+        gain * np.maximum(images, 0.0) + sigma2
+    used = variance > 0
+    chi2 = float(np.sum(np.where(used, residuals**2 / np.where(used, variance, 1.0), 0.0)))
+    if noise == "poisson":
+        dof = _expected_pearson(model, x, variance) - model.n_params
+    return (chi2 / dof if dof > 0 else None), float(np.mean(variance)), dof
+
+
+def _profile_hessian(model, x):
+    """The object-eliminated metric's Hessian at ``x`` by central differences of its exact
+    gradient (2 K gradients), symmetrised."""
+    size = x.size
+    step = _HESSIAN_STEP * float(model.wavelength)
+    hessian = np.empty((size, size))
+    for j in range(size):
+        e = np.zeros(size)
+        e[j] = step
+        hessian[:, j] = (model.fun_and_jac(x + e)[1] - model.fun_and_jac(x - e)[1]) / \
+            (2.0 * step)
+    return 0.5 * (hessian + hessian.T)
+
+
+def _eliminated_uncertainties(model, x, variance):
+    """One standard deviation per coefficient: E is the residual sum of squares at the best
+    scene, so for white noise of ``variance`` sigma^2 the profile likelihood's information is
+    the Hessian of E over 2 sigma^2; a coefficient whose curvature is below 1e-7 of the
+    largest (tip and tilt, which only move the scene) is undetermined (inf)."""
+    if model.n_params > _HESSIAN_PARAMS or not np.isfinite(variance) or variance <= 0:
+        return np.full(model.n_params, np.nan), "none"
+    hessian = _profile_hessian(model, x)
+    diagonal = np.diagonal(hessian)
+    flat = diagonal <= _HESSIAN_RTOL * max(float(diagonal.max()), 0.0)
+    hessian[flat, :] = 0.0
+    hessian[:, flat] = 0.0
+    sigma = standard_deviations(hessian / (2.0 * variance), rtol=_HESSIAN_RTOL)
+    return sigma, "profile_hessian"
+
+
+def eliminated_findings(model, x=None):
+    """The diagnostics that apply to an object-eliminated model (a scene fills the frame and
+    absorbs any background: no clipping, sampling or background check): saturation, the mode
+    count, the twin-image ambiguity and, with ``x``, phase wrapping."""
+    found = list(dx.saturated(model.data))
+    amplitude = model.amplitude.astype(np.float64)
+    if model.basis is not None:
+        found += dx.mode_count(model.basis.shape[0], amplitude)
+    diversity = None if model.diversity is None else model.diversity.astype(np.float64)
+    found += dx.twin_image_ambiguity(amplitude, diversity)
+    if x is not None:
+        wavefront = model.wavefront(np.asarray(x, dtype=np.float64).reshape(
+            model.coefficient_shape)).astype(np.float64)
+        found += dx.wrapping(wavefront / model.wavelength, amplitude)
+    return found
+
+
+def _uncertainties(model, x, noise, read_noise, cost, dof, gain=1.0):
     try:
+        if noise == "poisson" and gain != 1.0:
+            # counts times gain: var = gain M + sigma^2, each pixel's own Gaussian sigma
+            images = model.simulate(x).reshape(model.data.shape).astype(np.float64)
+            sigma = np.sqrt(gain * np.maximum(images, 0.0) + float(read_noise) ** 2)
+            fisher = model.fisher(x, "gaussian", sigma)
+            return standard_deviations(fisher), "cramer_rao"
         if noise in ("gaussian", "poisson"):
             fisher = model.fisher(x, noise, read_noise)
             return standard_deviations(fisher), "cramer_rao"
@@ -244,14 +400,19 @@ def problem_findings(model, x=None):
     return found
 
 
-def assess(model, x, result=None, *, noise=None, read_noise=None, uncertainties=True):
+def assess(model, x, result=None, *, noise=None, read_noise=None, gain=1.0,
+           uncertainties=True):
     """Report on a fit of ``model`` at ``x``: convergence, cost against the noise,
     uncertainties and warnings.
 
     Parameters
     ----------
-    model : pg.PhaseRetrieval
-        The fitted model.
+    model : pg.PhaseRetrieval or pg.PhaseDiversity
+        The fitted model. For the object-eliminated ``PhaseDiversity`` the residual is the
+        data less the scene ``estimate_object(x)`` seen through the PSFs, and the degrees of
+        freedom are reduced by the scene's effective parameters (``eliminated_residuals``);
+        its uncertainties come from the metric's Hessian (by central differences of the
+        exact gradient, 2K gradients) over 2 sigma^2.
     x : array_like
         The flat parameter vector found (``model.pack``'s layout).
     result : OptimizeResult, optional
@@ -271,6 +432,11 @@ def assess(model, x, result=None, *, noise=None, read_noise=None, uncertainties=
     read_noise : float, keyword-only
         sigma in the data's units (required, > 0, with "gaussian"; default the model's own
         ``read_noise`` with "poisson").
+    gain : float, keyword-only
+        With ``noise="poisson"`` and ``metric="sse"``: the data's units per count (data
+        divided by a flux scale f have gain 1/f); a pixel's variance is ``gain M +
+        read_noise^2``. Default 1 (the data are counts). A ``metric="poisson"`` model's data
+        are counts: gain 1.
     uncertainties : bool, keyword-only
         Compute them (default; a dense K x K matrix from K Jacobian columns per plane).
         False: NaN, source "none" (a scene of N^2 pixels).
@@ -301,9 +467,19 @@ def assess(model, x, result=None, *, noise=None, read_noise=None, uncertainties=
         raise ValueError(f"x must hold model.n_params = {model.n_params} values; got "
                          f"{x.size}")
     v.finite(x, "x")
-    if model.metric == "poisson":
+    gain = v.scalar(gain, "gain", allow_complex=False)
+    if not gain > 0 or not np.isfinite(gain):
+        raise ValueError(f"gain must be > 0 and finite; got {gain!r}")
+    eliminated = is_eliminated(model)
+    if eliminated and noise == "weights":
+        raise ValueError("an object-eliminated model has no weights: give noise='gaussian', "
+                         "'poisson', 'spectrum' or None")
+    if getattr(model, "metric", "sse") == "poisson":
         if noise not in (None, "poisson"):
             raise ValueError(f"a metric='poisson' model's noise is 'poisson'; got {noise!r}")
+        if gain != 1.0:
+            raise ValueError(f"a metric='poisson' model's data are counts: gain must be 1; "
+                             f"got {gain!r}")
         noise = "poisson"
     measured = noise == "spectrum"
     if measured:
@@ -319,28 +495,36 @@ def assess(model, x, result=None, *, noise=None, read_noise=None, uncertainties=
     elif read_noise is None:
         if noise == "gaussian":
             raise ValueError("noise='gaussian' needs read_noise (sigma, in the data's units)")
-        read_noise = float(model.read_noise)
+        read_noise = float(getattr(model, "read_noise", 0.0))
     else:
         read_noise = v.scalar(read_noise, "read_noise", allow_complex=False)
         if read_noise < 0 or (noise == "gaussian" and read_noise == 0):
             raise ValueError(f"read_noise must be {'> 0' if noise == 'gaussian' else '>= 0'}; "
                              f"got {read_noise!r}")
     cost, gradient = model.fun_and_jac(x)
-    n_data = int(np.count_nonzero(_used_pixels(model)))
-    dof = n_data - model.n_params
-    reduced, deviance = _noise_statistic(model, x, cost, noise, read_noise, dof)
+    if eliminated:
+        n_data = int(model.data.size)
+        reduced, variance, dof = _eliminated_statistic(model, x, noise, read_noise, gain)
+        deviance = None
+        sigma, source = (_eliminated_uncertainties(model, x, variance) if uncertainties
+                         else (np.full(model.n_params, np.nan), "none"))
+    else:
+        n_data = int(np.count_nonzero(_used_pixels(model)))
+        dof = n_data - model.n_params
+        reduced, deviance = _noise_statistic(model, x, cost, noise, read_noise, dof, gain)
+        sigma, source = (_uncertainties(model, x, noise, read_noise, cost, dof, gain)
+                         if uncertainties else (np.full(model.n_params, np.nan), "none"))
     threshold = agreement_threshold(dof)
     if measured:
         threshold = max(threshold, _MEASURED_FLOOR)
     agrees = None if reduced is None else bool(reduced <= threshold)
-    sigma, source = (_uncertainties(model, x, noise, read_noise, cost, dof) if uncertainties
-                     else (np.full(model.n_params, np.nan), "none"))
     converged = None
     stop_reason = ""
     if result is not None:
         converged = bool(getattr(result, "converged", getattr(result, "success", False)))
         stop_reason = str(getattr(result, "stop_reason", "") or getattr(result, "message", ""))
-    findings = list(problem_findings(model, x))
+    findings = list(eliminated_findings(model, x) if eliminated else
+                    problem_findings(model, x))
     if converged is False:
         findings.append(dx.Finding("not-converged", f"the fit did not converge (it stopped: "
                                                     f"{stop_reason or 'unknown'})"))
@@ -352,13 +536,21 @@ def assess(model, x, result=None, *, noise=None, read_noise=None, uncertainties=
                                                "basin, a wrong model or a wrong noise level)"))
     blocks = [p for p in model.parameters
               if not np.all(np.isfinite(sigma[p.offset:p.offset + p.size]))]
-    if source != "none" and blocks:
+    if source != "none" and eliminated and blocks:
+        free = np.flatnonzero(~np.isfinite(sigma))
+        findings.append(dx.Finding("undetermined", "the data do not determine wavefront "
+                                                   "coefficient(s) " +
+                                   ", ".join(str(int(j)) for j in free[:10]) +
+                                   (", ..." if free.size > 10 else "") +
+                                   " (an infinite uncertainty; with the scene eliminated, "
+                                   "tip and tilt only move it)"))
+    elif source != "none" and blocks:
         findings.append(dx.Finding("undetermined", "the data do not determine every "
                                                    "parameter of the block(s) " +
                                    ", ".join(p.name for p in blocks) +
                                    " (an infinite uncertainty)"))
     return FitReport(converged=converged, stop_reason=stop_reason, cost=float(cost),
                      gradient_norm=_projected_gradient_norm(model, x, gradient), n_data=n_data,
-                     dof=dof, noise=noise, reduced_chi2=reduced, deviance=deviance,
+                     dof=int(round(dof)), noise=noise, reduced_chi2=reduced, deviance=deviance,
                      threshold=threshold, agrees=agrees, uncertainties=sigma,
                      uncertainty_source=source, findings=tuple(findings))

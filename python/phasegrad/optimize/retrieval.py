@@ -218,7 +218,7 @@ def _schedule(model, x, method, maxiter, sizes, order, callback=None):
 
 def retrieve(model, x0=None, *, method="lm", register=True, estimate_flux=True,
              coarse_to_fine=True, starts=1, spread=0.1, seed=0, maxiter=200, noise=None,
-             read_noise=None, callback=None):
+             read_noise=None, gain=1.0, callback=None):
     """Fit a phase-retrieval model from a start the data give, and report how good the fit is.
 
     Parameters
@@ -249,7 +249,7 @@ def retrieve(model, x0=None, *, method="lm", register=True, estimate_flux=True,
         is kept. Deterministic for a given ``seed``.
     maxiter : int, keyword-only
         Iterations per stage.
-    noise, read_noise : keyword-only
+    noise, read_noise, gain : keyword-only
         Passed to ``assess``.
     callback : callable, keyword-only
         The solver's ``callback(iteration, x, cost)``, in every stage of every start (the
@@ -305,7 +305,7 @@ def retrieve(model, x0=None, *, method="lm", register=True, estimate_flux=True,
         if best is None or run[0][0].fun < best[0][0].fun:
             best = run
     (found, nit, nfev, history), sizes = best
-    report = assess(model, found.x, found, noise=noise, read_noise=read_noise)
+    report = assess(model, found.x, found, noise=noise, read_noise=read_noise, gain=gain)
     if findings:
         report = replace(report, findings=report.findings + tuple(findings))
     return RetrievalResult(x=np.asarray(found.x, dtype=np.float64), fun=float(found.fun),
