@@ -193,3 +193,28 @@ def test_uncertainties_can_be_left_out():
                                 uncertainties=False)
     assert report.uncertainty_source == "none" and np.all(np.isnan(report.uncertainties))
     assert not any(f.kind == "undetermined" for f in report.findings)
+
+
+def test_gain_judges_counts_divided_by_a_flux_scale_as_the_counts():
+    """Counts divided by f with gain 1/f and read noise r/f: the same Pearson chi-square and
+    Cramer-Rao bounds as the counts themselves (the CLI's --noise poisson on sse data)."""
+    pupil = pg.circular_pupil(16)
+    basis = pg.zernike_basis(5, 16, first=2)
+    d4 = pg.zernike_basis(1, 16, first=4)[0]
+    div = np.stack([d * d4 for d in (-0.5, 0.5)])
+    truth = np.array([0.02, -0.01, 0.05, 0.03, -0.02])
+    amp = pupil / pupil.sum() * np.sqrt(5e4)
+    clean = pg.PhaseRetrieval(amp, basis, np.zeros((2, 32, 32)), diversity=div).simulate(truth)
+    counts = np.random.default_rng(7).poisson(clean + 10.0).astype(np.float64) - 10.0
+    f = 123.0
+    on_counts = pg.PhaseRetrieval(amp, basis, counts, diversity=div)
+    scaled = pg.PhaseRetrieval(amp / np.sqrt(f), basis, counts / f, diversity=div)
+    x = pg.optimize.levenberg_marquardt(on_counts, truth.copy()).x
+    a = pg.optimize.assess(on_counts, x, noise="poisson", read_noise=np.sqrt(10.0))
+    b = pg.optimize.assess(scaled, x, noise="poisson", read_noise=np.sqrt(10.0) / f,
+                           gain=1.0 / f)
+    assert b.reduced_chi2 == pytest.approx(a.reduced_chi2, rel=1e-9)
+    np.testing.assert_allclose(b.uncertainties, a.uncertainties, rtol=1e-6)
+    assert a.agrees and a.uncertainty_source == b.uncertainty_source == "cramer_rao"
+    with pytest.raises(ValueError, match="gain"):
+        pg.optimize.assess(on_counts, x, noise="poisson", gain=-1.0)

@@ -28,20 +28,20 @@ def _phase_diversity():
     return PhaseDiversity
 
 
-def _convolve(scene, psf):
-    """The circular convolution of two N x N images centred on pixel N//2 (the scene seen
-    through the PSF, as PhaseDiversity models the data)."""
-    spectrum = np.fft.fft2(np.fft.ifftshift(scene)) * np.fft.fft2(np.fft.ifftshift(psf))
-    return np.fft.fftshift(np.real(np.fft.ifft2(spectrum)))
-
-
 def solve_eliminated(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=14,
                      pupil=None, regularization=None, maxiter=500, report=print,
-                     progress=None, scene_file="object.npy"):
+                     progress=None, scene_file="object.npy", noise=None, starts=1,
+                     spread=0.1):
     """Fit the wavefront by the object-eliminated metric; a ``RetrievalResult`` whose
-    ``scene`` is the estimated scene and whose model images are the scene seen through the
-    fitted PSFs."""
-    from ..models import PhaseRetrieval
+    ``scene`` is the estimated scene, whose model images are the scene seen through the
+    fitted PSFs, and whose ``report`` is ``pg.optimize.assess``'s with ``noise`` (its keyword
+    arguments, ``cli.trust.assess_noise``; None: the noise measured in the images' spectrum):
+    the residual against that scene, the degrees of freedom less the scene's effective
+    parameters, uncertainties from the metric's Hessian (docs/trust.md). ``starts`` > 1: the
+    other starts' coefficients but tip and tilt are perturbed by ``spread`` waves RMS (a
+    fixed seed) and the lowest cost is kept (the first of equal costs)."""
+    from ..optimize import assess
+    from ..optimize.quality import eliminated_residuals
     from .retrieve import (
         RetrievalResult,
         defocus_values,
@@ -50,6 +50,7 @@ def solve_eliminated(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, mo
         pupil_and_modes,
     )
     from .solvers import fit
+    from .trust import trust_fields
 
     phase_diversity = _phase_diversity()
     planes, size = stack.shape[0], stack.shape[1]
@@ -78,15 +79,25 @@ def solve_eliminated(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, mo
                                 backend="reference")
     report(f"phasegrad retrieve: --object eliminated: {model!r}; L-BFGS-B "
            f"(regularization {relative:g} x K F^2 = {gamma:.4g})")
-    found = fit(model, np.zeros(modes), "lbfgs", maxiter, iteration_lines(report, progress))
+    rng = np.random.default_rng(0)
+    found = None
+    for index in range(starts):
+        start = np.zeros(modes)
+        if index:
+            kick = rng.normal(size=modes)
+            kick[:2] = 0.0  # tip and tilt (Noll 2, 3) only move the scene: they stay at 0
+            start += spread * kick / np.sqrt(max(float(np.sum(kick**2)), 1e-300))
+        run = fit(model, start, "lbfgs", maxiter, iteration_lines(report, progress))
+        if found is None or run.cost < found.cost:
+            found = run
     coefficients = np.asarray(found.x, dtype=np.float64)
     scene = np.asarray(model.estimate_object(coefficients), dtype=np.float64)
     wavefront = np.asarray(model.wavefront(coefficients), dtype=np.float64)
     inside = wavefront[pupil > 0]
     rms = float(np.sqrt(np.mean((inside - inside.mean()) ** 2)))
-    psfs = PhaseRetrieval(amplitude=amplitude, basis=basis, data=np.zeros_like(stack),
-                          diversity=diversity, pad=pad).simulate(coefficients)
-    images = np.stack([_convolve(scene, psf) for psf in psfs.reshape(stack.shape)])
+    quality = assess(model, coefficients, found, **(noise or {"noise": "spectrum"}))
+    residuals = eliminated_residuals(model, coefficients)[0]
+    images = stack - residuals
     description = {"kind": "eliminated", "file": scene_file, "shape": list(scene.shape),
                    "total_flux": float(scene.sum()), "regularization": relative,
                    "regularization_absolute": gamma}
@@ -98,4 +109,4 @@ def solve_eliminated(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, mo
         evaluations=found.evaluations, seconds=found.seconds, description=repr(model),
         cost_history=found.history, pupil=pupil, wavefront=wavefront, data=stack,
         model_images=images, blocks={"wavefront": coefficients}, object=description,
-        scene=scene)
+        scene=scene, report=quality, trust=trust_fields(quality, model))

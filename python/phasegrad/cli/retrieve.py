@@ -35,9 +35,11 @@ from ..pupils import noll_to_nm
 from .io import DataError
 from .options import UsageError, add_output_options, add_quiet_option
 from .solvers import METHODS, add_method_options, iteration_budget
+from .trust import NOISE_CHOICES, noise_spec
 
 OUTPUTS = ("coefficients.json", "coefficients.csv", "retrieve.png")
 SCENE_OUTPUT = "object.npy"  # --object extended, eliminated and auto
+DEFAULT_SPREAD = 0.1  # --spread: waves RMS of the other starts' perturbation
 OBJECTS = ("point", "binary", "extended", "eliminated", "auto")
 FIT_BLOCKS = ("flux", "background", "shift", "jitter", "amplitude")
 _SCENE_KINDS = {"binary": "points", "auto": "points", "extended": "free"}
@@ -99,6 +101,22 @@ def register(commands):
                           metavar="SIGMA",
                           help="Gaussian read noise in the data's units (--metric poisson "
                                "only; default 0)")
+    retrieve.add_argument("--noise", type=noise_spec, default=None, metavar="MODEL",
+                          help="the noise the fit is judged against (its reduced chi-square, "
+                               f"exit code 3): {NOISE_CHOICES}. spectrum (the default): "
+                               "measured in the images' spectrum beyond the optics' cut-off; "
+                               "gaussian:SIGMA: each pixel's noise, in the data's units; "
+                               "poisson[:READ_NOISE]: the data are photon counts. With "
+                               "--metric poisson only poisson (its read noise is "
+                               "--read-noise)")
+    retrieve.add_argument("--starts", type=int_at_least(1), default=1, metavar="K",
+                          help="--object point or eliminated: fit from K starts, the first "
+                               "from the data, the others with the wavefront perturbed by "
+                               "--spread waves RMS (a fixed seed: the same runs every time), "
+                               "and keep the lowest cost (default 1)")
+    retrieve.add_argument("--spread", type=float_at_least(0.0), default=None, metavar="W",
+                          help="with --starts K > 1: the perturbation of the other starts, "
+                               "waves RMS over the coefficients (default 0.1)")
     retrieve.add_argument("--fit", type=choice_list(FIT_BLOCKS), default=[],
                           metavar="BLOCK,...",
                           help="nuisance parameters fitted too: flux and background (per "
@@ -125,6 +143,14 @@ def settle_options(args):
                          "has no noise model)")
     if args.regularization is not None and kind != "eliminated":
         raise UsageError("--regularization is used only with --object eliminated")
+    if args.metric == "poisson" and args.noise not in (None, ("poisson", None)):
+        raise UsageError("with --metric poisson the noise is the likelihood's own: --noise "
+                         "poisson (its read noise is --read-noise)")
+    if args.starts > 1 and kind not in ("point", "eliminated"):
+        raise UsageError(f"--starts is used only with --object point or eliminated (--object "
+                         f"{kind} has its own search)")
+    if args.spread is not None and args.starts == 1:
+        raise UsageError("--spread is used only with --starts K > 1")
     if kind == "eliminated":
         given = [name for name, value in (("--metric poisson", args.metric == "poisson"),
                                           ("--fit", bool(args.fit)),
@@ -164,7 +190,7 @@ def run(args):
     from .io import read_pupil, read_stack, write_json
     from .plots import phase_retrieval_figure
     from .progress import Progress
-    from .trust import emit_warnings, refusal, verdict
+    from .trust import assess_noise, emit_warnings, refusal, verdict
 
     detector = settle_options(args)
     kind = args.object
@@ -176,6 +202,7 @@ def run(args):
     defocus = args.defocus if args.defocus is not None else stored_defocus
     # the object-eliminated metric has no residuals: always L-BFGS-B
     maxiter = iteration_budget("lbfgs" if kind == "eliminated" else args.method, args.maxiter)
+    spread = DEFAULT_SPREAD if args.spread is None else args.spread
     if kind == "eliminated":
         from .eliminated import solve_eliminated
 
@@ -184,7 +211,8 @@ def run(args):
                 stack, defocus, pupil_size=args.pupil_size, pad=args.pad,
                 obscuration=args.obscuration, modes=args.modes, pupil=pupil,
                 regularization=args.regularization, maxiter=maxiter, report=progress.line,
-                progress=progress, scene_file=SCENE_OUTPUT)
+                progress=progress, scene_file=SCENE_OUTPUT,
+                noise=assess_noise(args.noise, None), starts=args.starts, spread=spread)
         problem_defocus = np.asarray(defocus if defocus is not None else [0.0])
     else:
         problem = build_model(stack, defocus, pupil_size=args.pupil_size, pad=args.pad,
@@ -198,11 +226,12 @@ def run(args):
         with Progress(maxiter, METHODS[args.method][0], quiet=args.quiet) as progress:
             if kind == "point":
                 result = solve(problem, maxiter=maxiter, method=args.method,
-                               report=progress.line, progress=progress)
+                               report=progress.line, progress=progress, noise=args.noise,
+                               starts=args.starts, spread=spread)
             else:
                 result = solve_object(problem, kind, args.method, maxiter, args.maxiter,
                                       report=progress.line, progress=progress,
-                                      scene_file=SCENE_OUTPUT)
+                                      scene_file=SCENE_OUTPUT, noise=args.noise)
     make_output_folder(args.out)
     summary = {
         "command": "retrieve", "inputs": [str(p) for p in args.psfs],
@@ -212,7 +241,9 @@ def run(args):
                     "pupil": None if args.pupil is None else str(args.pupil),
                     "obscuration": args.obscuration, "modes": args.modes,
                     "detector": detector, "object": kind, "metric": args.metric,
-                    "read_noise": args.read_noise, "fit": list(args.fit),
+                    "read_noise": args.read_noise, "noise": noise_text(args.noise),
+                    "starts": args.starts, "spread": spread if args.starts > 1 else None,
+                    "fit": list(args.fit),
                     "regularization": args.regularization,
                     "method": "lbfgs" if kind == "eliminated" else args.method,
                     "maxiter": maxiter},
@@ -278,6 +309,14 @@ def run(args):
     return code
 
 
+def noise_text(spec):
+    """``--noise``'s value as written in the JSON (None: the default)."""
+    if spec is None:
+        return None
+    kind, sigma = spec
+    return kind if sigma is None else f"{kind}:{sigma!r}"
+
+
 def object_line(description):
     """One line about a fitted scene, for the terminal."""
     kind = description["kind"]
@@ -302,9 +341,10 @@ def nuisance(blocks):
 
 
 def solve_object(problem, kind, method, maxiter, requested_maxiter, report=print,
-                 progress=None, scene_file=SCENE_OUTPUT):
+                 progress=None, scene_file=SCENE_OUTPUT, noise=None):
     """Fit the scene ``kind`` (``cli.scenes``); a ``RetrievalResult`` of the fitted (or, with
-    ``auto``, the chosen) hypothesis, with its description and the comparison."""
+    ``auto``, the chosen) hypothesis, with its description and the comparison, judged
+    against ``noise`` (``--noise``'s pair, ``cli.trust.assess_noise``)."""
     from .scenes import fit_object
 
     report(f"phasegrad retrieve: --object {kind}, {problem.model.metric} metric; "
@@ -318,11 +358,11 @@ def solve_object(problem, kind, method, maxiter, requested_maxiter, report=print
     summary.comparison = result.comparison
     if hasattr(result.model, "fisher"):
         from ..optimize import assess
-        from .trust import noise_model, trust_fields
+        from .trust import assess_noise, trust_fields
 
         summary.report = assess(result.model, result.found.x, result.found,
-                                noise=noise_model(result.model),
-                                uncertainties=result.model.n_params <= 500)
+                                uncertainties=result.model.n_params <= 500,
+                                **assess_noise(noise, result.model, problem.flux_scale))
         summary.trust = trust_fields(summary.report, result.model)
     return summary
 
@@ -505,18 +545,22 @@ def build_model(stack, defocus, pupil_size=None, pad=2, obscuration=0.0, modes=1
     return problem
 
 
-def solve(problem, maxiter=None, method="lm", report=print, progress=None):
+def solve(problem, maxiter=None, method="lm", report=print, progress=None, noise=None,
+          starts=1, spread=None):
     """Fit a ``RetrievalProblem``'s point-source model from ``problem.x0`` with ``method``
-    ("lm" or "lbfgs", see ``cli.solvers``; ``maxiter`` None: the method's default budget); a
-    ``RetrievalResult``."""
+    ("lm" or "lbfgs", see ``cli.solvers``; ``maxiter`` None: the method's default budget),
+    from ``starts`` starts (the others perturbed by ``spread`` waves RMS) and judged against
+    ``noise`` (``--noise``'s pair, ``cli.trust.assess_noise``); a ``RetrievalResult``."""
     from .solvers import check_start, retrieve_fit
-    from .trust import noise_model, trust_fields
+    from .trust import assess_noise, trust_fields
 
     model = problem.model
     report(f"phasegrad retrieve: {model!r}; {METHODS[method][0]}")
     check_start(model, problem.x0)
     found, quality = retrieve_fit(model, method, iteration_budget(method, maxiter),
-                                  iteration_lines(report, progress), noise_model(model))
+                                  iteration_lines(report, progress),
+                                  assess_noise(noise, model, problem.flux_scale), starts=starts,
+                                  spread=DEFAULT_SPREAD if spread is None else spread)
     result = summarise(problem, model, found)
     result.report, result.trust = quality, trust_fields(quality, model)
     return result

@@ -105,15 +105,18 @@ def fit(model, x0, method, maxiter, callback):
                stop_reason=str(reason), method=METHODS[method][0], seconds=seconds)
 
 
-def retrieve_fit(model, method, maxiter, callback, noise=None):
+def retrieve_fit(model, method, maxiter, callback, noise=None, starts=1, spread=0.1):
     """``pg.optimize.retrieve`` on a phase-retrieval model (its start from the data:
     registration, flux, background, detector gain; the direct and the coarse-to-fine fits;
-    ``maxiter`` per stage) and its report (``pg.optimize.assess`` with ``noise``). Returns
-    ``(Fit, FitReport)``; the Fit's history is the winning run's stages joined."""
+    ``maxiter`` per stage; ``starts`` starts, the others perturbed by ``spread`` waves RMS,
+    the lowest cost kept) and its report (``pg.optimize.assess`` with the keywords ``noise``,
+    a dict, or None: unknown noise). Returns ``(Fit, FitReport)``; the Fit's history is the
+    winning run's stages joined."""
     from ..optimize import retrieve
 
     start = time.perf_counter()
-    found = retrieve(model, method=method, maxiter=maxiter, callback=callback, noise=noise)
+    found = retrieve(model, method=method, maxiter=maxiter, callback=callback, starts=starts,
+                     spread=spread, **(noise or {}))
     seconds = time.perf_counter() - start
     return Fit(x=np.asarray(found.x, dtype=np.float64), cost=float(found.fun),
                history=np.asarray(found.history), iterations=int(found.nit),

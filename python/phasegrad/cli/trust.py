@@ -13,8 +13,11 @@ import sys
 
 import numpy as np
 
-__all__ = ["NOT_TRUSTED", "emit_warnings", "noise_model", "refusal", "trust_fields",
-           "verdict", "warnings"]
+__all__ = ["NOISE_CHOICES", "NOT_TRUSTED", "assess_noise", "emit_warnings", "noise_spec",
+           "refusal", "trust_fields", "verdict", "warnings"]
+
+#: What ``--noise`` takes (``noise_spec``).
+NOISE_CHOICES = "spectrum | gaussian:SIGMA | poisson | poisson:READ_NOISE"
 
 #: The exit code of a fit that did not converge or lies far above the noise.
 NOT_TRUSTED = 3
@@ -27,10 +30,51 @@ def warnings(report):
     return [f.message for f in report.findings if f.kind not in _VERDICT_KINDS]
 
 
-def noise_model(model):
-    """The noise ``assess`` compares the CLI's fits with: the Poisson likelihood's own, else
-    the noise measured in the data's spectrum beyond the optics' cut-off."""
-    return "poisson" if model.metric == "poisson" else "spectrum"
+def noise_spec(text):
+    """``--noise``'s value as ``(kind, sigma)``: ``spectrum`` (measured in the images'
+    spectrum beyond the optics' cut-off), ``gaussian:SIGMA`` (every pixel's noise standard
+    deviation, SIGMA > 0, in the data's units), ``poisson`` or ``poisson:READ_NOISE`` (the
+    data are photon counts, variance = counts + READ_NOISE^2, READ_NOISE >= 0 in counts);
+    an ``argparse.ArgumentTypeError`` otherwise."""
+    import argparse
+
+    kind, _, value = str(text).strip().partition(":")
+    kind = kind.strip().lower()
+    if kind == "spectrum" and not value:
+        return ("spectrum", None)
+    if kind == "poisson" and not value:
+        return ("poisson", None)
+    if kind in ("gaussian", "poisson") and value:
+        try:
+            sigma = float(value)
+        except ValueError:
+            sigma = float("nan")
+        if np.isfinite(sigma) and (sigma > 0 or (kind == "poisson" and sigma == 0)):
+            return (kind, sigma)
+        bound = "> 0" if kind == "gaussian" else ">= 0"
+        raise argparse.ArgumentTypeError(f"{kind}:{value}: the noise level must be a finite "
+                                         f"number {bound}")
+    raise argparse.ArgumentTypeError(f"{text!r}: expected {NOISE_CHOICES}")
+
+
+def assess_noise(spec, model, flux_scale=1.0):
+    """``pg.optimize.assess``'s noise keywords for ``--noise``'s ``spec`` (``noise_spec``'s
+    pair, or None: the default) on a model whose data were divided by ``flux_scale``.
+
+    A ``metric="poisson"`` model's noise is its likelihood's own (its read noise is
+    ``--read-noise``). Otherwise the default is the noise measured in the images' spectrum;
+    ``gaussian:SIGMA`` is SIGMA / flux_scale in the model's units; ``poisson[:R]`` has the
+    variance ``M / flux_scale + (R / flux_scale)^2`` of counts divided by the flux scale (the
+    model images M in the model's units: gain 1 / flux_scale)."""
+    if getattr(model, "metric", "sse") == "poisson":
+        return {"noise": "poisson"}
+    kind, sigma = spec if spec is not None else ("spectrum", None)
+    if kind == "spectrum":
+        return {"noise": "spectrum"}
+    if kind == "gaussian":
+        return {"noise": "gaussian", "read_noise": sigma / flux_scale}
+    return {"noise": "poisson", "read_noise": (sigma or 0.0) / flux_scale,
+            "gain": 1.0 / flux_scale}
 
 
 def refusal(model):
