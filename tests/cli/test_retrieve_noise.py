@@ -218,3 +218,35 @@ def test_eliminated_starts_and_repeats_exactly(tmp_path):
         # tip and tilt are not perturbed; their gradient is rounding
         assert np.all(np.abs(summary["coefficients_waves"][:2]) < 1e-9)
     assert digests[0] == digests[1]
+
+
+def _pad_psfs(n, pad, noise, seed):
+    truth = np.random.default_rng(seed + 5).normal(size=9)
+    truth *= 0.2 / np.linalg.norm(truth)
+    pupil = pg.circular_pupil(n)
+    d4 = pg.zernike_basis(1, n, first=4)[0]
+    clean = pg.PhaseRetrieval(pupil / pupil.sum(), pg.zernike_basis(9, n, first=2),
+                              np.zeros((3, 64, 64)), pad=pad,
+                              diversity=np.array([-0.5, 0, 0.5])[:, None, None] * d4
+                              ).simulate(truth)
+    rng = np.random.default_rng(seed)
+    return 1000 * (clean + noise * clean.max() * rng.normal(size=clean.shape)), truth
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_noisy_data_at_the_right_pad_are_fitted_and_a_wrong_pad_is_not_silent(tmp_path, capsys,
+                                                                               seed):
+    """Read noise of 1 % of the peak: data at pad 2.56 told 2.56 are fitted (they were refused
+    as 'sampled at pad ~ 20' before); data at pad 2 told 2.56 (0.017 waves RMS wrong) are not
+    refused (the noise hides the spectrum's edge) but never come back silently."""
+    data, truth = _pad_psfs(25, 2.56, 1e-2, seed)
+    code, summary, captured = _run(tmp_path, capsys, data, "--pad", "2.56", "--pupil-size",
+                                   "25", defocus="-0.5,0,0.5", modes=9)
+    assert code == 0, captured.err
+    assert np.sqrt(np.mean((np.array(summary["coefficients_waves"]) - truth)[2:] ** 2)) < 0.01
+    data, truth = _pad_psfs(32, 2.0, 1e-2, seed)
+    code, summary, captured = _run(tmp_path, capsys, data, "--pad", "2.56", "--pupil-size",
+                                   "25", defocus="-0.5,0,0.5", modes=9, name="wrong")
+    error = np.sqrt(np.mean((np.array(summary["coefficients_waves"]) - truth)[2:] ** 2))
+    if error > 0.01:
+        assert code == 3 or summary["warnings"], (error, summary["reduced_chi2"])

@@ -218,3 +218,21 @@ def test_gain_judges_counts_divided_by_a_flux_scale_as_the_counts():
     assert a.agrees and a.uncertainty_source == b.uncertainty_source == "cramer_rao"
     with pytest.raises(ValueError, match="gain"):
         pg.optimize.assess(on_counts, x, noise="poisson", gain=-1.0)
+
+
+def test_a_residual_above_the_measured_noise_is_a_warning():
+    """Measured noise: a reduced chi-square between 1 + max(5 sqrt(2 / dof), 0.25) and the
+    threshold 2 agrees but is a "noise-level" finding; below it, none."""
+    model, truth, sigma = _problem(sigma_rel=1e-3)
+    fit = pg.optimize.levenberg_marquardt(model, truth.copy())
+    seen = set()
+    for step in np.geomspace(1e-4, 3e-2, 16):
+        x = fit.x.copy()
+        x[2] += step  # a defocus error of growing size
+        report = pg.optimize.assess(model, x, noise="spectrum")
+        warned = any(f.kind == "noise-level" for f in report.findings)
+        level = 1 + max(5 * np.sqrt(2 / report.dof), 0.25)
+        assert warned == (level < report.reduced_chi2 <= report.threshold), report.reduced_chi2
+        assert report.flagged or not warned
+        seen.add(warned)
+    assert seen == {True, False}

@@ -39,6 +39,11 @@ _FLOOR = 0.05
 # images (a few bright pixels carry most of the shot noise): its threshold is at least 2
 # (the battery's wrong answers lie at 100 and above).
 _MEASURED_FLOOR = 2.0
+# Below that floor, a measured noise's reduced chi-square above 1 + max(5 sqrt(2 / dof), 0.25)
+# is a warning ("noise-level"): more than the noise explains unless the measured level is 20 %
+# low. Right fits measured 0.85-1.2; a model at pad 2.56 on data at pad 2 with read noise of
+# 1 % of the peak, 0.017 waves RMS wrong, 1.27 and 1.72.
+_MEASURED_WARNING = 0.25
 # The least noise ``noise="spectrum"`` assumes, relative to the brightest pixel.
 _NOISELESS = 1e-6
 # The object-eliminated metric's uncertainties come from its Hessian by central differences of
@@ -534,6 +539,15 @@ def assess(model, x, result=None, *, noise=None, read_noise=None, gain=1.0,
         findings.append(dx.Finding("residual", f"the residual is far above the noise: {name} "
                                                f"{reduced:.4g} > {threshold:.4g} (a wrong "
                                                "basin, a wrong model or a wrong noise level)"))
+    warning_level = 1.0 + max(_SIGMAS * np.sqrt(2.0 / dof), _MEASURED_WARNING) if dof > 0 \
+        else np.inf
+    if measured and agrees and reduced > warning_level:
+        findings.append(dx.Finding("noise-level", f"the residual is {reduced:.3g} times the "
+                                                  "noise measured in the images' spectrum: "
+                                                  "more than the noise explains unless that "
+                                                  "measure is 20 % low (a model that does not "
+                                                  "describe the data?); give the noise to "
+                                                  "judge the fit strictly"))
     blocks = [p for p in model.parameters
               if not np.all(np.isfinite(sigma[p.offset:p.offset + p.size]))]
     if source != "none" and eliminated and blocks:
