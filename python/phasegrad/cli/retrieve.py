@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -363,8 +363,48 @@ def solve_object(problem, kind, method, maxiter, requested_maxiter, report=print
         summary.report = assess(result.model, result.found.x, result.found,
                                 uncertainties=result.model.n_params <= 500,
                                 **assess_noise(noise, result.model, problem.flux_scale))
+        unseen = companion_finding(result.model, result.found.x, summary.report)
+        if unseen is not None:
+            summary.report = replace(summary.report,
+                                     findings=summary.report.findings + (unseen,))
         summary.trust = trust_fields(summary.report, result.model)
     return summary
+
+
+# A companion fainter than this many of its own standard deviations, or closer than one model
+# pixel to the other source, is not a detection.
+_DETECTION_SIGMAS = 3.0
+
+
+def companion_finding(model, x, report):
+    """A ``Finding`` when a fitted pair of sources is not two: the fainter one's flux within
+    3 of its standard deviations of 0 (or undetermined), or the two closer than one model
+    pixel; None otherwise (or for other scenes). A single star fitted as a binary gives the
+    right wavefront and a companion made of noise."""
+    from ..models.diagnostics import Finding
+
+    blocks = {p.name: p for p in model.parameters}
+    if "fluxes" not in blocks or blocks["fluxes"].size != 2:
+        return None
+    parts = model.unpack(x)
+    fluxes = np.asarray(parts["fluxes"], dtype=np.float64)
+    positions = np.asarray(parts["positions"], dtype=np.float64)
+    block = blocks["fluxes"]
+    sigma = np.asarray(report.uncertainties[block.offset:block.offset + block.size])
+    faint = int(np.argmin(fluxes))
+    separation = float(np.hypot(*(positions[1] - positions[0])))
+    faint_sigma = float(sigma[faint])
+    if np.isfinite(faint_sigma):
+        undetected = fluxes[faint] < _DETECTION_SIGMAS * faint_sigma
+    else:
+        undetected = not np.isnan(faint_sigma)  # inf: undetermined; NaN: not computed
+    if not (undetected or separation < 1.0):
+        return None
+    spread = f" +- {faint_sigma:.2g}" if np.isfinite(faint_sigma) else ""
+    return Finding("companion", f"the second source is not detected (flux {fluxes[faint]:.3g}"
+                                f"{spread} of the data's, {separation:.2f} model pixels from "
+                                "the first): the data are consistent with one source; fit "
+                                "--object point (or compare with --object auto)")
 
 
 @dataclass
