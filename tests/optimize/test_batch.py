@@ -81,9 +81,11 @@ def test_lbfgs_batch_maxiter_and_callback():
     assert result.stop_reason == ["callback"] * 3
 
 
-def test_lbfgs_batch_respects_bounds_on_the_loop_path():
-    batch, truth = _problems(B=3, fit=("flux",))
-    assert not batch.native
+@pytest.mark.parametrize("backend", ["fused", "reference"])
+def test_lbfgs_batch_respects_bounds(backend):
+    """On the native imaging path (fused) and on the loop over single models (reference)."""
+    batch, truth = _problems(B=3, fit=("flux",), backend=backend)
+    assert batch.native == (backend == "fused")
     X0 = batch.pack_all(truth + 0.02, flux=np.array([[0.5, 0.5], [1.3, 1.2], [1e-9, 1.0]]))
     lower = batch.bounds[0]
     result = pg.optimize.lbfgs(batch, X0, maxiter=400)

@@ -34,7 +34,8 @@ from ..arguments import least_squares as lsq
 from ..arguments import validate as v
 from ..config import get_num_threads
 from ..native import core
-from .fused_pr import is_point_source
+from . import batch_blocks
+from .fused_pr import OBJECT_KINDS, is_point_source
 from .phase_retrieval import PhaseRetrieval
 
 __all__ = ["PhaseRetrievalBatch"]
@@ -137,9 +138,12 @@ class PhaseRetrievalBatch:
         self.weights = w
         self._models = {0: t}
         self._native = None
-        if t.backend == "fused" and t.fixed_flux is None and t.fixed_background is None \
-                and is_point_source(t) and hasattr(core, "FusedPhaseRetrievalBatch64"):
-            self._native = self._make_native()
+        self._imaging = None
+        if t.backend == "fused":
+            if t.fixed_flux is None and t.fixed_background is None and is_point_source(t):
+                self._native = self._make_native()
+            else:
+                self._imaging = self._make_imaging()
 
     def _make_native(self):
         t = self._template
@@ -154,11 +158,34 @@ class PhaseRetrievalBatch:
         return kind(t.amplitude, t.basis, t.diversity, data, weights, t.grid, t.bin,
                     t.wavelength, list(t.wavelengths), list(t.band_weights))
 
+    def _make_imaging(self):
+        """The native imaging batch: the single fused model's general path
+        (``FusedImaging``) over every problem, each with its own data, weights and Poisson
+        shift (which depends on the data: ``1e-9`` of its brightest count)."""
+        t = self._template
+        kind = core.FusedImagingBatch64 if self.dtype == np.float64 else \
+            core.FusedImagingBatch32
+        planes = t.data.shape
+        data = self.data.reshape((self.size,) + planes)
+        if self._per_problem_weights:
+            weights = self.weights.reshape((self.size,) + planes)
+        else:
+            weights = t.weights
+        shifts = [t.poisson_shift] * self.size
+        if t.metric == "poisson":
+            shifts = [t.read_noise**2 + 1e-9 * max(float(np.max(np.abs(d))), 1e-300)
+                      for d in data]
+        return kind(t.amplitude, t.basis, t.diversity, data, weights, t.grid, t.bin,
+                    t.wavelength, list(t.wavelengths), list(t.band_weights), t.window_offset,
+                    t.metric, [float(np.sqrt(s)) for s in shifts],
+                    OBJECT_KINDS[t.object_kind], int(t.object_size or 0), int(t.n_sources),
+                    bool(t.transfer), t.detector == "quadratic", list(t.free_blocks))
+
     # -- the configuration -------------------------------------------------------------------
     @property
     def native(self):
         """Whether the batch runs as one C++ call (True) or a loop over single models."""
-        return self._native is not None
+        return self._native is not None or self._imaging is not None
 
     @property
     def parameters(self):
@@ -287,6 +314,12 @@ class PhaseRetrievalBatch:
             costs, a_bar, p_bar = self._native.value_and_grad(a, p, active.view(np.uint8),
                                                                  get_num_threads())
             return np.asarray(costs), self._join(a_bar, p_bar)
+        if self._imaging is not None:
+            costs, grads = self._imaging.value_and_grad(
+                batch_blocks.stacked_blocks(self._template, X), active.view(np.uint8),
+                get_num_threads())
+            return np.asarray(costs), batch_blocks.flat_gradients(self._template, grads,
+                                                                  self.size)
         costs = np.full(self.size, np.nan)
         grads = np.zeros((self.size, self.n_params))
         for b in np.flatnonzero(active):
@@ -306,6 +339,10 @@ class PhaseRetrievalBatch:
             a, p = self._split(X)
             out = self._native.simulate(a, p, active.view(np.uint8), get_num_threads())
             return np.asarray(out).reshape(self.data.shape)
+        if self._imaging is not None:
+            out = self._imaging.simulate(batch_blocks.stacked_blocks(self._template, X),
+                                         active.view(np.uint8), get_num_threads())
+            return np.asarray(out).reshape(self.data.shape)
         out = np.zeros(self.data.shape, dtype=self.dtype)
         for b in np.flatnonzero(active):
             out[b] = self.problem(int(b)).simulate(X[b])
@@ -320,6 +357,10 @@ class PhaseRetrievalBatch:
             a, p = self._split(X)
             return np.asarray(self._native.residuals(a, p, active.view(np.uint8),
                                                           get_num_threads()))
+        if self._imaging is not None:
+            return np.asarray(self._imaging.residuals(
+                batch_blocks.stacked_blocks(self._template, X), active.view(np.uint8),
+                get_num_threads()))
         out = np.zeros((self.size, self.n_residuals))
         for b in np.flatnonzero(active):
             out[b] = self.problem(int(b)).residuals(X[b])
@@ -336,6 +377,11 @@ class PhaseRetrievalBatch:
             a_dot, p_dot = self._split(V)
             return np.asarray(self._native.jvp(a, p, a_dot, p_dot, active.view(np.uint8),
                                                     get_num_threads()))
+        if self._imaging is not None:
+            return np.asarray(self._imaging.jvp(
+                batch_blocks.stacked_blocks(self._template, X),
+                batch_blocks.stacked_dots(self._template, V), active.view(np.uint8),
+                get_num_threads()))
         out = np.zeros((self.size, self.n_residuals))
         for b in np.flatnonzero(active):
             out[b] = self.problem(int(b)).jvp(X[b], V[b])
