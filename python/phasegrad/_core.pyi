@@ -529,6 +529,17 @@ class FusedPhaseRetrievalBatch64:
         """
         Whether a call on `threads` threads runs across the problems.
         """
+    def gauss_newton(
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> tuple:
+        """
+        (J^T J (B, C, C), J^T r (B, C)) per problem, C = K (+ 3 with p); inactive 0.
+        """
     def jvp(
         self,
         a: numpy.ndarray,
@@ -603,6 +614,17 @@ class FusedPhaseRetrievalBatch32:
     ) -> bool:
         """
         Whether a call on `threads` threads runs across the problems.
+        """
+    def gauss_newton(
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> tuple:
+        """
+        (J^T J (B, C, C), J^T r (B, C)) per problem, C = K (+ 3 with p); inactive 0.
         """
     def jvp(
         self,

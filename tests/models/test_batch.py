@@ -275,3 +275,36 @@ def test_bad_batch_shapes():
         batch.jvp(np.zeros((2, 3)), np.zeros((2, 4)))
     with pytest.raises(ValueError, match="backend"):
         pg.PhaseRetrievalBatch(amplitude=amplitude, basis=basis, data=data, backend="gpu")
+
+
+@pytest.mark.parametrize("case", ["basis", "map", "quadratic", "planes", "broadband", "bin",
+                                  "per_problem_weights", "float32"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_native_gauss_newton_equals_single_models(case, threads):
+    """The point-source batch forms every problem's (J^T J, J^T r) in one C++ call: equal to
+    the single model's (BLAS products) to rounding; masked problems' are 0."""
+    batch, singles, X = _setup(B=4, **NATIVE_CASES[case])
+    active = np.array([True, True, False, True])
+    with pg.threads(threads):
+        jtj, jtr = batch.gauss_newton(X, active=active)
+        for b, model in enumerate(singles):
+            if not active[b]:
+                assert not jtj[b].any() and not jtr[b].any()
+                continue
+            h, g = model.gauss_newton(X[b])
+            np.testing.assert_allclose(jtj[b], h, rtol=0, atol=1e-12 * np.abs(h).max())
+            np.testing.assert_allclose(jtr[b], g, rtol=0, atol=1e-12 * np.abs(g).max())
+            np.testing.assert_array_equal(jtj[b], jtj[b].T)
+
+
+def test_batch_vjp_and_gauss_newton_on_the_imaging_path():
+    """vjp and gauss_newton loop over the single models on the imaging path: the same."""
+    batch, singles, X = _setup(B=3, planes=2, fit=("flux", "background"))
+    U = np.random.default_rng(3).normal(size=(3, batch.n_residuals))
+    jtj, jtr = batch.gauss_newton(X)
+    cot = batch.vjp(X, U)
+    for b, model in enumerate(singles):
+        h, g = model.gauss_newton(X[b])
+        np.testing.assert_array_equal(jtj[b], h)
+        np.testing.assert_array_equal(jtr[b], g)
+        np.testing.assert_array_equal(cot[b], model.vjp(X[b], U[b]))

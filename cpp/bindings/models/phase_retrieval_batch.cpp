@@ -247,6 +247,30 @@ Array<double> batch_jvp(FusedPhaseRetrievalBatch<T>& batch, const py::array& a,
 }
 
 template <class T>
+py::tuple batch_gauss_newton(FusedPhaseRetrievalBatch<T>& batch, const py::array& a,
+                             const std::optional<py::array>& p,
+                             const std::optional<py::array>& active, int threads,
+                             const std::string& schedule) {
+  const T* params = params_of(batch, a, "a");
+  const double* detectors = detectors_of(batch, p, "p");
+  const unsigned char* flags = active_of(batch, active);
+  const BatchSchedule mode = schedule_of(schedule);
+  const auto b = static_cast<py::ssize_t>(batch.problems());
+  const auto columns = static_cast<py::ssize_t>(batch.parameters() + (detectors ? 3 : 0));
+  Array<double> jtj(std::vector<py::ssize_t>{b, columns, columns});
+  Array<double> jtr(std::vector<py::ssize_t>{b, columns});
+  std::fill_n(jtj.mutable_data(), jtj.size(), 0.0);
+  std::fill_n(jtr.mutable_data(), jtr.size(), 0.0);
+  double* system = jtj.mutable_data();
+  double* gradient = jtr.mutable_data();
+  {
+    py::gil_scoped_release release;
+    batch.gauss_newton(params, detectors, flags, system, gradient, threads, mode);
+  }
+  return py::make_tuple(std::move(jtj), std::move(jtr));
+}
+
+template <class T>
 void bind_batch(py::module_& m, const char* name, const char* doc) {
   using Batch = FusedPhaseRetrievalBatch<T>;
   // The batch reads amplitude, basis, diversity, data and weights (arguments 2-6) in place.
@@ -268,6 +292,9 @@ void bind_batch(py::module_& m, const char* name, const char* doc) {
       .def("jvp", &batch_jvp<T>, py::arg("a"), py::arg("p"), py::arg("a_dot"),
            py::arg("p_dot"), py::arg("active"), py::arg("threads"),
            py::arg("schedule") = "auto", "J v per problem, (B, P M^2) float64.")
+      .def("gauss_newton", &batch_gauss_newton<T>, py::arg("a"), py::arg("p"),
+           py::arg("active"), py::arg("threads"), py::arg("schedule") = "auto",
+           "(J^T J (B, C, C), J^T r (B, C)) per problem, C = K (+ 3 with p); inactive 0.")
       .def(
           "across_problems",
           [](const Batch& batch, int threads, const std::string& schedule) {

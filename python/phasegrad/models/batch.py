@@ -404,9 +404,24 @@ class PhaseRetrievalBatch:
 
     def gauss_newton(self, X, active=None):
         """``(J^T J, J^T r)`` of every problem: (B, n_params, n_params) and (B, n_params)
-        float64 (a loop over ``problem(b).gauss_newton``); inactive problems' are 0."""
+        float64; inactive problems' are 0.
+
+        On the point-source native path one C++ call forms every problem's system (each
+        plane's Jacobian into one buffer per thread, its products summed in double; equal to
+        ``problem(b).gauss_newton``'s to rounding, as BLAS groups the sums differently);
+        otherwise a loop over ``problem(b).gauss_newton``.
+        """
         X = self._params(X)
         active = self._active(active)
+        if self._native is not None:
+            k = self.n_params
+            lsq.dense_size(k, k, "Gauss-Newton matrix", "jvp/vjp")
+            lsq.dense_size(k, self.data.shape[-2] * self.data.shape[-1], "Jacobian of one plane",
+                           "jvp/vjp")
+            a, p = self._split(X)
+            jtj, jtr = self._native.gauss_newton(a, p, active.view(np.uint8),
+                                                 get_num_threads())
+            return np.asarray(jtj), np.asarray(jtr)
         k = self.n_params
         jtj = np.zeros((self.size, k, k))
         jtr = np.zeros((self.size, k))

@@ -48,6 +48,13 @@ class FusedPhaseRetrievalBatch {
            const double* detectors_dot, const unsigned char* active, double* r_dot, int threads,
            BatchSchedule schedule);
 
+  // The Gauss-Newton system of every active problem: jtj (B, C, C) = J^T J and jtr (B, C) = J^T r,
+  // C = K (+ 3 with detectors), accumulated plane by plane in double from the engine's Jacobian
+  // of the plane (FusedPhaseRetrieval::jacobian, into one per-thread buffer) and its residuals,
+  // as PhaseRetrieval.gauss_newton does with BLAS (the sums group differently: to rounding).
+  void gauss_newton(const T* params, const double* detectors, const unsigned char* active,
+                    double* jtj, double* jtr, int threads, BatchSchedule schedule);
+
   std::size_t problems() const { return problems_; }
   std::size_t parameters() const;   // K per problem
   std::size_t image_values() const;  // P M^2 per problem
