@@ -308,3 +308,24 @@ def test_batch_vjp_and_gauss_newton_on_the_imaging_path():
         np.testing.assert_array_equal(jtj[b], h)
         np.testing.assert_array_equal(jtr[b], g)
         np.testing.assert_array_equal(cot[b], model.vjp(X[b], U[b]))
+
+
+def test_imaging_batch_core_refuses_bad_blocks():
+    """The native imaging batch checks each block's shape (shared or per problem), dtype and
+    the blocks the configuration needs before any kernel runs."""
+    batch, _, X = _setup(B=3, fit=("flux",))
+    core = batch._imaging
+    K = 4
+    with pytest.raises(ValueError, match="wavefront must have shape"):
+        core.value_and_grad({"wavefront": np.zeros((3, K + 1))}, None, 1)
+    with pytest.raises(ValueError, match="wavefront must have shape"):
+        core.value_and_grad({"wavefront": np.zeros((2, K))}, None, 1)
+    with pytest.raises(ValueError, match="wavefront block is required"):
+        core.value_and_grad({"flux": np.ones((3, 1))}, None, 1)
+    with pytest.raises(TypeError):
+        core.value_and_grad({"wavefront": np.zeros((3, K), dtype=np.float32)}, None, 1)
+    with pytest.raises(ValueError, match="active"):
+        core.value_and_grad({"wavefront": np.zeros((3, K))}, np.ones(2, dtype=np.uint8), 1)
+    # a shared wavefront is one problem's for every problem
+    costs, grads = core.value_and_grad({"wavefront": np.zeros(K)}, None, 1)
+    assert costs.shape == (3,) and grads["wavefront"].shape == (3, K)

@@ -8,22 +8,26 @@ masked problems out (they cost nothing; their rows of the results are 0 or NaN, 
 
 Two paths (chosen once, at construction):
 
-- native (``backend="fused"`` point-source configurations: no object, transfer, free or fixed
-  flux/background/amplitude, the ``sse`` metric on the full binned grid; any pupil, basis or
-  map, planes, wavelengths, binning and detector): one C++ call over the B problems
-  (``cpp/include/phasegrad/models/phase_retrieval_batch.hpp``): with more than one thread
-  (``phasegrad.get_num_threads()``), OpenMP across the problems with one
-  ``FusedPhaseRetrieval`` engine (work buffers) per thread, pointed at problem b's data and
-  weights for each problem, at every grid size (measured faster than threads inside the
-  transforms: docs/batch.md); with one thread the problems in turn.
-- a loop over single ``PhaseRetrieval`` models (every other option, the reference backend):
-  the same results, one Python call per problem; the single models are made at their first
-  use and kept (each holds its own work buffers).
+- native (every ``backend="fused"`` configuration): one C++ call over the B problems on the
+  schedule of ``cpp/include/phasegrad/models/batch_run.hpp``: with more than one thread
+  (``phasegrad.get_num_threads()``), OpenMP across the problems with one engine (a single
+  model's work buffers) per thread, pointed at problem b's data and weights for each problem,
+  at every grid size (measured faster than threads inside the transforms: docs/batch.md);
+  with one thread the problems in turn. The point-source configurations (no object,
+  transfer, flux/background/amplitude, the ``sse`` metric on the full binned grid; any pupil,
+  basis or map, planes, wavelengths, binning and detector) run on ``FusedPhaseRetrieval``
+  engines (``FusedPhaseRetrievalBatch``, whose ``gauss_newton`` is native too); every other
+  option on ``FusedImaging`` engines (``FusedImagingBatch``; the blocks of all problems as
+  ``phasegrad.models.batch_blocks`` stacks them).
+- a loop over single ``PhaseRetrieval`` models (the reference backend; and ``vjp``, and
+  ``gauss_newton`` off the point-source path): the same results, one Python call per problem;
+  the single models are made at their first use and kept (each holds its own work buffers).
 
 Either way problem b's results equal ``problem(b)``'s: bit for bit on the loop, and on the
 native path wherever the single model runs on one thread (one thread, or padded grids below
 256 x 256, where the single model never threads); from N = 256 on with several threads the
-single model splits its sums among threads and the results agree to rounding (1e-12).
+single model splits its sums among threads and the results agree to rounding (1e-12). The
+point-source path's native ``gauss_newton`` sums J^T J in its own order: to rounding (1e-12).
 """
 
 from __future__ import annotations
@@ -77,12 +81,11 @@ class PhaseRetrievalBatch:
 
     Notes
     -----
-    The native C++ batch covers the ``backend="fused"`` point-source configurations (no
-    ``object``, no ``fit`` beyond the wavefront and the detector, no fixed ``flux``,
-    ``background``, ``shift`` or ``jitter``, ``metric="sse"`` and data on the full binned
-    grid). Every other configuration, and the reference backend, runs as a loop over the
-    single models (``problem(b)``): correct, one Python call per problem. ``native`` says
-    which path a batch takes.
+    Every ``backend="fused"`` configuration runs as one C++ call over the problems (the
+    point-source model on ``FusedPhaseRetrieval`` engines, every imaging option on
+    ``FusedImaging`` engines); the reference backend runs as a loop over the single models
+    (``problem(b)``): correct, one Python call per problem. ``native`` says which path a batch
+    takes.
 
     Problem b's results equal ``problem(b)``'s bit for bit (to rounding on the native path
     at N = pad * n >= 256 with several threads: the single model's sums are split among its
