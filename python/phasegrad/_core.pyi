@@ -704,6 +704,16 @@ class FusedImagingBatch64:
         quadratic: bool,
         free: collections.abc.Sequence[str],
     ) -> None: ...
+    def gauss_newton(
+        self,
+        blocks: dict,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> tuple:
+        """
+        (J^T J (B, C, C), J^T r (B, C)) per problem over the free blocks; inactive 0.
+        """
     def jvp(
         self,
         blocks: dict,
@@ -778,6 +788,16 @@ class FusedImagingBatch32:
         quadratic: bool,
         free: collections.abc.Sequence[str],
     ) -> None: ...
+    def gauss_newton(
+        self,
+        blocks: dict,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> tuple:
+        """
+        (J^T J (B, C, C), J^T r (B, C)) per problem over the free blocks; inactive 0.
+        """
     def jvp(
         self,
         blocks: dict,

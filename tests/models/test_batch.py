@@ -297,9 +297,31 @@ def test_native_gauss_newton_equals_single_models(case, threads):
             np.testing.assert_array_equal(jtj[b], jtj[b].T)
 
 
-def test_batch_vjp_and_gauss_newton_on_the_imaging_path():
-    """vjp and gauss_newton loop over the single models on the imaging path: the same."""
-    batch, singles, X = _setup(B=3, planes=2, fit=("flux", "background"))
+@pytest.mark.parametrize("case", ["fit_flux_background", "poisson_per_problem_weights",
+                                  "shift_jitter", "point_sources", "free_object", "window_bin",
+                                  "float32_poisson_shift"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_native_imaging_gauss_newton_equals_single_models(case, threads):
+    """The imaging batch forms every problem's (J^T J, J^T r) in one C++ call: equal to the
+    single model's to rounding; masked problems' are 0."""
+    batch, singles, X = _setup(B=3, **IMAGING_CASES[case])
+    active = np.array([True, False, True])
+    with pg.threads(threads):
+        jtj, jtr = batch.gauss_newton(X, active=active)
+        for b, model in enumerate(singles):
+            if not active[b]:
+                assert not jtj[b].any() and not jtr[b].any()
+                continue
+            h, g = model.gauss_newton(X[b])
+            np.testing.assert_allclose(jtj[b], h, rtol=0, atol=1e-12 * np.abs(h).max())
+            np.testing.assert_allclose(jtr[b], g, rtol=0, atol=1e-12 * np.abs(g).max())
+
+
+@pytest.mark.parametrize("case", ["amplitude_map", "amplitude_basis"])
+def test_batch_vjp_and_gauss_newton_with_a_free_amplitude(case):
+    """vjp, and gauss_newton with a free amplitude block, loop over the single models: the
+    same bit for bit."""
+    batch, singles, X = _setup(B=3, **IMAGING_CASES[case])
     U = np.random.default_rng(3).normal(size=(3, batch.n_residuals))
     jtj, jtr = batch.gauss_newton(X)
     cot = batch.vjp(X, U)

@@ -594,6 +594,33 @@ Array<double> imaging_batch_jvp(ImagingBatch<T>& model, const py::dict& values,
 }
 
 template <class T>
+py::tuple imaging_batch_gauss_newton(ImagingBatch<T>& model, const py::dict& values,
+                                     const std::optional<py::array>& active, int threads,
+                                     const std::string& schedule) {
+  std::vector<py::array> keep;
+  const ImagingBatchBlocks<T> blocks = batch_blocks_of(model, values, keep);
+  require_batch(blocks, model);
+  const unsigned char* flags = imaging_active_of(model, active);
+  const BatchSchedule mode = schedule_of(schedule);
+  py::ssize_t columns = 0;
+  for (const ImagingBlock block : model.free) {
+    columns += model.shapes[static_cast<std::size_t>(block)][0];
+  }
+  const auto b = static_cast<py::ssize_t>(model.batch->problems());
+  Array<double> jtj(std::vector<py::ssize_t>{b, columns, columns});
+  Array<double> jtr(std::vector<py::ssize_t>{b, columns});
+  std::fill_n(jtj.mutable_data(), jtj.size(), 0.0);
+  std::fill_n(jtr.mutable_data(), jtr.size(), 0.0);
+  double* system = jtj.mutable_data();
+  double* gradient = jtr.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.batch->gauss_newton(blocks, model.free, flags, system, gradient, threads, mode);
+  }
+  return py::make_tuple(std::move(jtj), std::move(jtr));
+}
+
+template <class T>
 void bind_imaging_batch(py::module_& m, const char* name, const char* doc) {
   using Model = ImagingBatch<T>;
   // The batch reads amplitude, basis, diversity, data and weights (arguments 2-6) in place.
@@ -619,6 +646,9 @@ void bind_imaging_batch(py::module_& m, const char* name, const char* doc) {
       .def("jvp", &imaging_batch_jvp<T>, py::arg("blocks"), py::arg("dots"), py::arg("active"),
            py::arg("threads"), py::arg("schedule") = "auto",
            "J v per problem for the tangent blocks `dots` (missing: zero), (B, P M^2).")
+      .def("gauss_newton", &imaging_batch_gauss_newton<T>, py::arg("blocks"), py::arg("active"),
+           py::arg("threads"), py::arg("schedule") = "auto",
+           "(J^T J (B, C, C), J^T r (B, C)) per problem over the free blocks; inactive 0.")
       .def_property_readonly(
           "workspace_bytes", [](const Model& model) { return model.batch->workspace_bytes(); },
           "Bytes of the work buffers the batch's engines hold.");

@@ -1,6 +1,7 @@
 // The native batch of imaging problems: see models/imaging_batch.hpp.
 #include "phasegrad/models/imaging_batch.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -130,6 +131,33 @@ void FusedImagingBatch<T>::jvp(const ImagingBatchBlocks<T>& blocks,
   const std::size_t values = image_values();
   run(active, threads, schedule, [&](FusedImaging<T>& engine, std::size_t b, int t) {
     engine.jvp(blocks.at(b), dots.at(b), r_dot + b * values, t);
+  });
+}
+
+template <class T>
+void FusedImagingBatch<T>::gauss_newton(const ImagingBatchBlocks<T>& blocks,
+                                        const std::vector<ImagingBlock>& free,
+                                        const unsigned char* active, double* jtj, double* jtr,
+                                        int threads, BatchSchedule schedule) {
+  std::size_t columns = 0;
+  for (const ImagingBlock block : free) columns += block_size(block);
+  const std::size_t image = cfg_.window * cfg_.window, planes = cfg_.optics.planes;
+  run(active, threads, schedule, [&](FusedImaging<T>& engine, std::size_t b, int t) {
+    // One thread's buffers, kept between calls (the OpenMP team's threads persist).
+    thread_local std::vector<double> jacobian_t, residuals;
+    jacobian_t.resize(columns * image);
+    residuals.resize(planes * image);
+    const ImagingBlocks<T> problem = blocks.at(b);
+    engine.residuals(problem, residuals.data(), t);
+    double* system = jtj + b * columns * columns;
+    double* gradient = jtr + b * columns;
+    std::fill(system, system + columns * columns, 0.0);
+    std::fill(gradient, gradient + columns, 0.0);
+    for (std::size_t p = 0; p < planes; ++p) {
+      engine.jacobian(problem, free, p, p + 1, jacobian_t.data(), t);
+      accumulate_system(jacobian_t.data(), residuals.data() + p * image, columns, image, system,
+                        gradient);
+    }
   });
 }
 

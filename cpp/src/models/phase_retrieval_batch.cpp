@@ -118,57 +118,6 @@ void FusedPhaseRetrievalBatch<T>::jvp(const T* params, const double* detectors,
   });
 }
 
-namespace {
-
-// jtj (C, C) += jt jt^T and jtr (C) += jt r for the transposed Jacobian jt (C, rows) of one plane
-// and its residuals r (rows): row i against rows j, j + 1, j + 2, j + 3 (and r) in one sweep,
-// four independent sums that share the loads of row i; the lower triangle mirrored.
-void accumulate_system(const double* jt, const double* r, std::size_t columns, std::size_t rows,
-                       double* jtj, double* jtr) {
-  auto add = [&](std::size_t i, std::size_t j, double sum) {
-    jtj[i * columns + j] += sum;
-    if (j != i) jtj[j * columns + i] += sum;
-  };
-  for (std::size_t i = 0; i < columns; ++i) {
-    const double* a = jt + i * rows;
-    std::size_t j = 0;
-    for (; j + 4 <= i + 1; j += 4) {
-      const double *b0 = jt + j * rows, *b1 = b0 + rows, *b2 = b1 + rows, *b3 = b2 + rows;
-      double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-#pragma omp simd reduction(+ : s0, s1, s2, s3)
-      for (std::size_t q = 0; q < rows; ++q) {
-        s0 += a[q] * b0[q];
-        s1 += a[q] * b1[q];
-        s2 += a[q] * b2[q];
-        s3 += a[q] * b3[q];
-      }
-      add(i, j, s0);
-      add(i, j + 1, s1);
-      add(i, j + 2, s2);
-      add(i, j + 3, s3);
-    }
-    // The rest of the row (up to three products) with J^T r.
-    double s0 = 0, s1 = 0, s2 = 0, sr = 0;
-    const std::size_t left = i + 1 - j;
-    const double* b0 = left > 0 ? jt + j * rows : a;  // no row j past the last: a again
-    const double* b1 = left > 1 ? b0 + rows : b0;
-    const double* b2 = left > 2 ? b0 + 2 * rows : b0;
-#pragma omp simd reduction(+ : s0, s1, s2, sr)
-    for (std::size_t q = 0; q < rows; ++q) {
-      s0 += a[q] * b0[q];
-      s1 += a[q] * b1[q];
-      s2 += a[q] * b2[q];
-      sr += a[q] * r[q];
-    }
-    if (left > 0) add(i, j, s0);
-    if (left > 1) add(i, j + 1, s1);
-    if (left > 2) add(i, j + 2, s2);
-    jtr[i] += sr;
-  }
-}
-
-}  // namespace
-
 template <class T>
 void FusedPhaseRetrievalBatch<T>::gauss_newton(const T* params, const double* detectors,
                                                const unsigned char* active, double* jtj,

@@ -20,14 +20,14 @@ Two paths (chosen once, at construction):
   option on ``FusedImaging`` engines (``FusedImagingBatch``; the blocks of all problems as
   ``phasegrad.models.batch_blocks`` stacks them).
 - a loop over single ``PhaseRetrieval`` models (the reference backend; and ``vjp``, and
-  ``gauss_newton`` off the point-source path): the same results, one Python call per problem;
+  ``gauss_newton`` with a free amplitude block): the same results, one Python call per problem;
   the single models are made at their first use and kept (each holds its own work buffers).
 
 Either way problem b's results equal ``problem(b)``'s: bit for bit on the loop, and on the
 native path wherever the single model runs on one thread (one thread, or padded grids below
 256 x 256, where the single model never threads); from N = 256 on with several threads the
 single model splits its sums among threads and the results agree to rounding (1e-12). The
-point-source path's native ``gauss_newton`` sums J^T J in its own order: to rounding (1e-12).
+native ``gauss_newton`` sums J^T J in its own order: to rounding (1e-12).
 """
 
 from __future__ import annotations
@@ -409,21 +409,29 @@ class PhaseRetrievalBatch:
         """``(J^T J, J^T r)`` of every problem: (B, n_params, n_params) and (B, n_params)
         float64; inactive problems' are 0.
 
-        On the point-source native path one C++ call forms every problem's system (each
-        plane's Jacobian into one buffer per thread, its products summed in double; equal to
-        ``problem(b).gauss_newton``'s to rounding, as BLAS groups the sums differently);
-        otherwise a loop over ``problem(b).gauss_newton``.
+        On the native paths one C++ call forms every problem's system (each plane's Jacobian
+        into one buffer per thread, its products summed in double; equal to
+        ``problem(b).gauss_newton``'s to rounding, as BLAS groups the sums differently); a free
+        amplitude block (whose Jacobian rows the single model maps in Python) and the
+        reference backend loop over ``problem(b).gauss_newton``.
         """
         X = self._params(X)
         active = self._active(active)
-        if self._native is not None:
+        t = self._template
+        imaging = self._imaging is not None and t.amplitude_basis is None \
+            and "amplitude" not in t.free_blocks
+        if self._native is not None or imaging:
             k = self.n_params
             lsq.dense_size(k, k, "Gauss-Newton matrix", "jvp/vjp")
             lsq.dense_size(k, self.data.shape[-2] * self.data.shape[-1], "Jacobian of one plane",
                            "jvp/vjp")
-            a, p = self._split(X)
-            jtj, jtr = self._native.gauss_newton(a, p, active.view(np.uint8),
-                                                 get_num_threads())
+            if imaging:
+                jtj, jtr = self._imaging.gauss_newton(batch_blocks.stacked_blocks(t, X),
+                                                      active.view(np.uint8), get_num_threads())
+            else:
+                a, p = self._split(X)
+                jtj, jtr = self._native.gauss_newton(a, p, active.view(np.uint8),
+                                                     get_num_threads())
             return np.asarray(jtj), np.asarray(jtr)
         k = self.n_params
         jtj = np.zeros((self.size, k, k))

@@ -66,6 +66,14 @@ class FusedImagingBatch {
   void jvp(const ImagingBatchBlocks<T>& blocks, const ImagingBatchBlocks<T>& dots,
            const unsigned char* active, double* r_dot, int threads, BatchSchedule schedule);
 
+  // The Gauss-Newton system of every active problem for the free blocks `free` (in that order,
+  // C values in all): jtj (B, C, C) = J^T J and jtr (B, C) = J^T r, plane by plane from the
+  // engine's Jacobian of the plane (FusedImaging::jacobian, into one per-thread buffer) and its
+  // residuals (models/batch_run.hpp's accumulate_system; to rounding of BLAS's products).
+  void gauss_newton(const ImagingBatchBlocks<T>& blocks, const std::vector<ImagingBlock>& free,
+                    const unsigned char* active, double* jtj, double* jtr, int threads,
+                    BatchSchedule schedule);
+
   std::size_t problems() const { return problems_; }
   std::size_t image_values() const;  // P M^2 per problem
   std::size_t block_size(ImagingBlock block) const { return engines_.front()->block_size(block); }
