@@ -19,6 +19,8 @@ __all__: list[str] = [
     "FusedHologramPlanes64",
     "FusedImaging32",
     "FusedImaging64",
+    "FusedImagingBatch32",
+    "FusedImagingBatch64",
     "FusedPhaseDiversity32",
     "FusedPhaseDiversity64",
     "FusedPhaseRetrieval32",
@@ -527,6 +529,17 @@ class FusedPhaseRetrievalBatch64:
         """
         Whether a call on `threads` threads runs across the problems.
         """
+    def gauss_newton(
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> tuple:
+        """
+        (J^T J (B, C, C), J^T r (B, C)) per problem, C = K (+ 3 with p); inactive 0.
+        """
     def jvp(
         self,
         a: numpy.ndarray,
@@ -602,6 +615,17 @@ class FusedPhaseRetrievalBatch32:
         """
         Whether a call on `threads` threads runs across the problems.
         """
+    def gauss_newton(
+        self,
+        a: numpy.ndarray,
+        p: numpy.ndarray | None,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> tuple:
+        """
+        (J^T J (B, C, C), J^T r (B, C)) per problem, C = K (+ 3 with p); inactive 0.
+        """
     def jvp(
         self,
         a: numpy.ndarray,
@@ -647,6 +671,174 @@ class FusedPhaseRetrievalBatch32:
     ) -> tuple:
         """
         (E (B,), a_bar like a, p_bar (B, 3) or None); inactive problems: E NaN, 0.
+        """
+    @property
+    def workspace_bytes(self) -> int:
+        """
+        Bytes of the work buffers the batch's engines hold.
+        """
+
+class FusedImagingBatch64:
+    """
+    The native batch of imaging problems in float64 (phasegrad.models.batch).
+    """
+    def __init__(
+        self,
+        amplitude: numpy.ndarray,
+        basis: numpy.ndarray | None,
+        diversity: numpy.ndarray | None,
+        data: numpy.ndarray,
+        weights: numpy.ndarray | None,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        bin: typing.SupportsInt | typing.SupportsIndex,
+        wavelength: typing.SupportsFloat | typing.SupportsIndex,
+        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        offset: typing.SupportsInt | typing.SupportsIndex,
+        metric: str,
+        read_noises: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        object: str,
+        object_size: typing.SupportsInt | typing.SupportsIndex,
+        sources: typing.SupportsInt | typing.SupportsIndex,
+        transfer: bool,
+        quadratic: bool,
+        free: collections.abc.Sequence[str],
+    ) -> None: ...
+    def gauss_newton(
+        self,
+        blocks: dict,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> tuple:
+        """
+        (J^T J (B, C, C), J^T r (B, C)) per problem over the free blocks; inactive 0.
+        """
+    def jvp(
+        self,
+        blocks: dict,
+        dots: dict,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v per problem for the tangent blocks `dots` (missing: zero), (B, P M^2).
+        """
+    def residuals(
+        self,
+        blocks: dict,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The residuals, (B, P M^2) float64; inactive problems' 0.
+        """
+    def simulate(
+        self,
+        blocks: dict,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The model images, (B, P, M, M); inactive problems' 0.
+        """
+    def value_and_grad(
+        self,
+        blocks: dict,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> tuple[numpy.ndarray, dict]:
+        """
+        (E (B,), grads): a dict of the free blocks' gradients, (B, size) each; inactive
+        problems: E NaN, 0. Each block flat, (size,) shared or (B, size) per problem.
+        """
+    @property
+    def workspace_bytes(self) -> int:
+        """
+        Bytes of the work buffers the batch's engines hold.
+        """
+
+class FusedImagingBatch32:
+    """
+    The native batch of imaging problems in float32 (phasegrad.models.batch).
+    """
+    def __init__(
+        self,
+        amplitude: numpy.ndarray,
+        basis: numpy.ndarray | None,
+        diversity: numpy.ndarray | None,
+        data: numpy.ndarray,
+        weights: numpy.ndarray | None,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        bin: typing.SupportsInt | typing.SupportsIndex,
+        wavelength: typing.SupportsFloat | typing.SupportsIndex,
+        wavelengths: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        band_weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        offset: typing.SupportsInt | typing.SupportsIndex,
+        metric: str,
+        read_noises: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+        object: str,
+        object_size: typing.SupportsInt | typing.SupportsIndex,
+        sources: typing.SupportsInt | typing.SupportsIndex,
+        transfer: bool,
+        quadratic: bool,
+        free: collections.abc.Sequence[str],
+    ) -> None: ...
+    def gauss_newton(
+        self,
+        blocks: dict,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> tuple:
+        """
+        (J^T J (B, C, C), J^T r (B, C)) per problem over the free blocks; inactive 0.
+        """
+    def jvp(
+        self,
+        blocks: dict,
+        dots: dict,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        J v per problem for the tangent blocks `dots` (missing: zero), (B, P M^2).
+        """
+    def residuals(
+        self,
+        blocks: dict,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The residuals, (B, P M^2) float64; inactive problems' 0.
+        """
+    def simulate(
+        self,
+        blocks: dict,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        The model images, (B, P, M, M); inactive problems' 0.
+        """
+    def value_and_grad(
+        self,
+        blocks: dict,
+        active: numpy.ndarray | None,
+        threads: typing.SupportsInt | typing.SupportsIndex,
+        schedule: str = "auto",
+    ) -> tuple[numpy.ndarray, dict]:
+        """
+        (E (B,), grads): a dict of the free blocks' gradients, (B, size) each; inactive
+        problems: E NaN, 0. Each block flat, (size,) shared or (B, size) per problem.
         """
     @property
     def workspace_bytes(self) -> int:

@@ -126,14 +126,69 @@ def test_native_batch_on_a_threaded_grid():
             np.testing.assert_array_equal(grads[b], g)
 
 
-LOOP_CASES = {
+IMAGING_CASES = {
     "fit_flux_background": {"fit": ("flux", "background")},
     "fixed_flux": {"flux": 2.0},
+    "fixed_flux_background_planes": {"flux": [1.5, 0.5], "background": 0.01, "planes": 2},
     "poisson": {"metric": "poisson", "read_noise": 0.01},
+    "poisson_no_read_noise": {"metric": "poisson", "planes": 2},
+    "poisson_per_problem_weights": {"metric": "poisson", "weights": "per_problem",
+                                    "fit": ("flux", "background")},
     "window": {"window": 12},
+    "window_bin": {"window": 6, "bin": 2, "planes": 2},
     "shift_jitter": {"fit": ("shift", "jitter")},
+    "fixed_shift_jitter": {"shift": [0.2, -0.1], "jitter": 0.3},
     "point_sources": {"object": pg.PointSources(2, positions=[[0.0, 0.0], [1.5, -2.0]])},
+    "known_object": {"object": np.outer([0.2, 1.0, 0.3], [0.5, 1.0, 0.1])},
+    "free_object": {"object": "free", "planes": 2},
+    "amplitude_map": {"fit": ("amplitude",), "planes": 2},
+    "amplitude_basis": {"fit": ("amplitude",), "planes": 2,
+                        "amplitude_basis": pg.zernike_basis(3, N, first=1)},
+    "quadratic_shift": {"detector": "quadratic", "fit": ("shift",), "flux": 1.5},
+    "broadband_background": {"wavelengths": [0.9, 1.0, 1.1], "wavelength": 1.0,
+                             "fit": ("background",)},
+    "float32_poisson_shift": {"dtype": np.float32, "metric": "poisson",
+                              "fit": ("shift", "flux")},
+}
+
+
+@pytest.mark.parametrize("case", sorted(IMAGING_CASES))
+def test_native_imaging_batch_equals_single_models(case):
+    """The imaging options run natively (FusedImaging across the problems), each problem's
+    results bit for bit its single model's."""
+    batch, singles, X = _setup(**IMAGING_CASES[case])
+    assert batch.native and batch._imaging is not None
+    _check_equal(batch, singles, X)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_native_imaging_batch_across_problems_is_bit_for_bit(threads):
+    batch, singles, X = _setup(B=7, planes=2, metric="poisson", read_noise=0.01,
+                               weights="per_problem", fit=("flux", "background", "shift"))
+    with pg.threads(threads):
+        _check_equal(batch, singles, X)
+
+
+def test_native_imaging_batch_of_one_and_mask():
+    batch, singles, X = _setup(B=1, planes=2, fit=("flux", "jitter"))
+    _check_equal(batch, singles, X)
+    batch, singles, X = _setup(B=5, fit=("background",), metric="poisson")
+    active = np.array([True, False, True, False, True])
+    costs, grads = batch.value_and_grad(X, active=active)
+    residuals = batch.residuals(X, active=active)
+    for b, model in enumerate(singles):
+        if active[b]:
+            e, g = model.fun_and_jac(X[b])
+            assert costs[b] == e
+            np.testing.assert_array_equal(grads[b], g)
+            np.testing.assert_array_equal(residuals[b], model.residuals(X[b]))
+        else:
+            assert np.isnan(costs[b]) and not grads[b].any() and not residuals[b].any()
+
+
+LOOP_CASES = {
     "reference": {"backend": "reference", "planes": 2},
+    "reference_poisson": {"backend": "reference", "metric": "poisson", "fit": ("flux",)},
 }
 
 
@@ -220,3 +275,79 @@ def test_bad_batch_shapes():
         batch.jvp(np.zeros((2, 3)), np.zeros((2, 4)))
     with pytest.raises(ValueError, match="backend"):
         pg.PhaseRetrievalBatch(amplitude=amplitude, basis=basis, data=data, backend="gpu")
+
+
+@pytest.mark.parametrize("case", ["basis", "map", "quadratic", "planes", "broadband", "bin",
+                                  "per_problem_weights", "float32"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_native_gauss_newton_equals_single_models(case, threads):
+    """The point-source batch forms every problem's (J^T J, J^T r) in one C++ call: equal to
+    the single model's (BLAS products) to rounding; masked problems' are 0."""
+    batch, singles, X = _setup(B=4, **NATIVE_CASES[case])
+    active = np.array([True, True, False, True])
+    with pg.threads(threads):
+        jtj, jtr = batch.gauss_newton(X, active=active)
+        for b, model in enumerate(singles):
+            if not active[b]:
+                assert not jtj[b].any() and not jtr[b].any()
+                continue
+            h, g = model.gauss_newton(X[b])
+            np.testing.assert_allclose(jtj[b], h, rtol=0, atol=1e-12 * np.abs(h).max())
+            np.testing.assert_allclose(jtr[b], g, rtol=0, atol=1e-12 * np.abs(g).max())
+            np.testing.assert_array_equal(jtj[b], jtj[b].T)
+
+
+@pytest.mark.parametrize("case", ["fit_flux_background", "poisson_per_problem_weights",
+                                  "shift_jitter", "point_sources", "free_object", "window_bin",
+                                  "float32_poisson_shift"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_native_imaging_gauss_newton_equals_single_models(case, threads):
+    """The imaging batch forms every problem's (J^T J, J^T r) in one C++ call: equal to the
+    single model's to rounding; masked problems' are 0."""
+    batch, singles, X = _setup(B=3, **IMAGING_CASES[case])
+    active = np.array([True, False, True])
+    with pg.threads(threads):
+        jtj, jtr = batch.gauss_newton(X, active=active)
+        for b, model in enumerate(singles):
+            if not active[b]:
+                assert not jtj[b].any() and not jtr[b].any()
+                continue
+            h, g = model.gauss_newton(X[b])
+            np.testing.assert_allclose(jtj[b], h, rtol=0, atol=1e-12 * np.abs(h).max())
+            np.testing.assert_allclose(jtr[b], g, rtol=0, atol=1e-12 * np.abs(g).max())
+
+
+@pytest.mark.parametrize("case", ["amplitude_map", "amplitude_basis"])
+def test_batch_vjp_and_gauss_newton_with_a_free_amplitude(case):
+    """vjp, and gauss_newton with a free amplitude block, loop over the single models: the
+    same bit for bit."""
+    batch, singles, X = _setup(B=3, **IMAGING_CASES[case])
+    U = np.random.default_rng(3).normal(size=(3, batch.n_residuals))
+    jtj, jtr = batch.gauss_newton(X)
+    cot = batch.vjp(X, U)
+    for b, model in enumerate(singles):
+        h, g = model.gauss_newton(X[b])
+        np.testing.assert_array_equal(jtj[b], h)
+        np.testing.assert_array_equal(jtr[b], g)
+        np.testing.assert_array_equal(cot[b], model.vjp(X[b], U[b]))
+
+
+def test_imaging_batch_core_refuses_bad_blocks():
+    """The native imaging batch checks each block's shape (shared or per problem), dtype and
+    the blocks the configuration needs before any kernel runs."""
+    batch, _, X = _setup(B=3, fit=("flux",))
+    core = batch._imaging
+    K = 4
+    with pytest.raises(ValueError, match="wavefront must have shape"):
+        core.value_and_grad({"wavefront": np.zeros((3, K + 1))}, None, 1)
+    with pytest.raises(ValueError, match="wavefront must have shape"):
+        core.value_and_grad({"wavefront": np.zeros((2, K))}, None, 1)
+    with pytest.raises(ValueError, match="wavefront block is required"):
+        core.value_and_grad({"flux": np.ones((3, 1))}, None, 1)
+    with pytest.raises(TypeError):
+        core.value_and_grad({"wavefront": np.zeros((3, K), dtype=np.float32)}, None, 1)
+    with pytest.raises(ValueError, match="active"):
+        core.value_and_grad({"wavefront": np.zeros((3, K))}, np.ones(2, dtype=np.uint8), 1)
+    # a shared wavefront is one problem's for every problem
+    costs, grads = core.value_and_grad({"wavefront": np.zeros(K)}, None, 1)
+    assert costs.shape == (3,) and grads["wavefront"].shape == (3, K)

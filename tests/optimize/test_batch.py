@@ -81,9 +81,11 @@ def test_lbfgs_batch_maxiter_and_callback():
     assert result.stop_reason == ["callback"] * 3
 
 
-def test_lbfgs_batch_respects_bounds_on_the_loop_path():
-    batch, truth = _problems(B=3, fit=("flux",))
-    assert not batch.native
+@pytest.mark.parametrize("backend", ["fused", "reference"])
+def test_lbfgs_batch_respects_bounds(backend):
+    """On the native imaging path (fused) and on the loop over single models (reference)."""
+    batch, truth = _problems(B=3, fit=("flux",), backend=backend)
+    assert batch.native == (backend == "fused")
     X0 = batch.pack_all(truth + 0.02, flux=np.array([[0.5, 0.5], [1.3, 1.2], [1e-9, 1.0]]))
     lower = batch.bounds[0]
     result = pg.optimize.lbfgs(batch, X0, maxiter=400)
@@ -127,3 +129,18 @@ def test_bad_batch_starts():
         pg.optimize.levenberg_marquardt(batch, truth, method="cg")
     with pytest.raises(TypeError, match="maxiter"):
         pg.optimize.lbfgs(batch, truth, maxiter=1.5)
+
+
+def test_levenberg_marquardt_batch_on_the_imaging_path_matches_the_single_solver():
+    """The imaging batch's native Gauss-Newton systems: the single solver's iterations, stop
+    reasons and answers (to 1e-9)."""
+    batch, truth = _problems(B=3, fit=("flux", "background"))
+    assert batch.native and batch._imaging is not None
+    X0 = batch.pack_all(truth + 0.03, flux=[1.1, 0.9], background=[0.0, 0.0])
+    result = pg.optimize.levenberg_marquardt(batch, X0)
+    assert result.converged.all(), result.stop_reason
+    for b in range(3):
+        single = pg.optimize.levenberg_marquardt(batch.problem(b), X0[b], method="dense")
+        np.testing.assert_allclose(result.x[b], single.x, atol=1e-9)
+        assert result.stop_reason[b] == single.stop_reason
+        assert result.nit[b] == single.nit

@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "arrays.hpp"
 #include "module.hpp"
 #include "optics.hpp"
+#include "phasegrad/models/imaging_batch.hpp"
 #include "phasegrad/models/phase_retrieval_batch.hpp"
 
 namespace phasegrad::bind {
@@ -27,52 +29,76 @@ using models::BatchSchedule;
 using models::FusedPhaseRetrievalBatch;
 using models::PhaseRetrievalConfig;
 
+// The optics of a batch (amplitude, basis, diversity, grid, binning, wavelengths) for data of
+// shape (B, P, ...), checked strictly.
+template <class T>
+PhaseRetrievalConfig<T> optics_of(const py::array& amplitude_in,
+                                  const std::optional<py::array>& basis_in,
+                                  const std::optional<py::array>& diversity_in,
+                                  py::ssize_t planes, std::size_t grid, std::size_t bin,
+                                  double wavelength, std::vector<double> wavelengths,
+                                  std::vector<double> spectral_weights) {
+  PhaseRetrievalConfig<T> cfg;
+  const auto amplitude = strict<T>(amplitude_in, "amplitude");
+  if (amplitude.ndim() != 2 || amplitude.shape(0) != amplitude.shape(1)) {
+    throw std::invalid_argument("amplitude must be square (n, n)");
+  }
+  cfg.n = static_cast<std::size_t>(amplitude.shape(0));
+  cfg.grid = grid;
+  cfg.bin = bin;
+  cfg.planes = static_cast<std::size_t>(planes);
+  if (bin == 0 || grid % bin != 0) {
+    throw std::invalid_argument("grid must be a multiple of bin");
+  }
+  cfg.amplitude = amplitude.data();
+  set_basis_and_diversity(cfg, basis_in, diversity_in, planes);
+  cfg.wavelength = wavelength;
+  cfg.wavelengths = std::move(wavelengths);
+  cfg.spectral_weights = std::move(spectral_weights);
+  return cfg;
+}
+
+// Whether weights are per problem (the shape of data (B, P, M, M)) or shared (P, M, M); their
+// pointer into `weights`.
+template <class T>
+bool weights_of(const std::optional<py::array>& weights_in, const Array<T>& data,
+                const T*& weights) {
+  weights = nullptr;
+  if (!weights_in) return false;
+  const auto values = strict<T>(*weights_in, "weights");
+  const auto shape = shape_of(values), data_shape = shape_of(data);
+  const bool per_problem = shape == data_shape;
+  if (!per_problem &&
+      shape != std::vector<py::ssize_t>(data_shape.begin() + 1, data_shape.end())) {
+    throw std::invalid_argument("weights must have the shape of data (B, P, M, M) or of one "
+                                "problem's (P, M, M)");
+  }
+  weights = values.data();
+  return per_problem;
+}
+
 template <class T>
 std::unique_ptr<FusedPhaseRetrievalBatch<T>> make_batch(
     const py::array& amplitude_in, const std::optional<py::array>& basis_in,
     const std::optional<py::array>& diversity_in, const py::array& data_in,
     const std::optional<py::array>& weights_in, std::size_t grid, std::size_t bin,
     double wavelength, std::vector<double> wavelengths, std::vector<double> spectral_weights) {
-  PhaseRetrievalConfig<T> cfg;
-  const auto amplitude = strict<T>(amplitude_in, "amplitude");
   const auto data = strict<T>(data_in, "data");
-  if (amplitude.ndim() != 2 || amplitude.shape(0) != amplitude.shape(1)) {
-    throw std::invalid_argument("amplitude must be square (n, n)");
-  }
   if (data.ndim() != 4 || data.shape(0) == 0) {
     throw std::invalid_argument("data must have shape (B, P, M, M) with B >= 1");
   }
-  const py::ssize_t n = amplitude.shape(0);
-  cfg.n = static_cast<std::size_t>(n);
-  cfg.grid = grid;
-  cfg.bin = bin;
-  cfg.planes = static_cast<std::size_t>(data.shape(1));
-  if (bin == 0 || grid % bin != 0 || data.shape(2) != static_cast<py::ssize_t>(grid / bin) ||
+  PhaseRetrievalConfig<T> cfg = optics_of<T>(amplitude_in, basis_in, diversity_in, data.shape(1),
+                                             grid, bin, wavelength, std::move(wavelengths),
+                                             std::move(spectral_weights));
+  if (data.shape(2) != static_cast<py::ssize_t>(grid / bin) ||
       data.shape(3) != static_cast<py::ssize_t>(grid / bin)) {
     throw std::invalid_argument("data must have shape (B, P, grid / bin, grid / bin)");
   }
-  cfg.amplitude = amplitude.data();
   cfg.data = data.data();
-  set_basis_and_diversity(cfg, basis_in, diversity_in, data.shape(1));
-  bool per_problem = false;
-  if (weights_in) {
-    const auto weights = strict<T>(*weights_in, "weights");
-    const auto shape = shape_of(weights), data_shape = shape_of(data);
-    per_problem = shape == data_shape;
-    if (!per_problem && shape != std::vector<py::ssize_t>(data_shape.begin() + 1,
-                                                          data_shape.end())) {
-      throw std::invalid_argument("weights must have the shape of data (B, P, M, M) or of one "
-                                  "problem's (P, M, M)");
-    }
-    cfg.weights = weights.data();
-  }
-  cfg.wavelength = wavelength;
-  cfg.wavelengths = std::move(wavelengths);
-  cfg.spectral_weights = std::move(spectral_weights);
+  const bool per_problem = weights_of<T>(weights_in, data, cfg.weights);
   return std::make_unique<FusedPhaseRetrievalBatch<T>>(cfg, static_cast<std::size_t>(
                                                                 data.shape(0)), per_problem);
 }
-
 BatchSchedule schedule_of(const std::string& name) {
   if (name == "auto") return BatchSchedule::automatic;
   if (name == "problems") return BatchSchedule::problems;
@@ -111,8 +137,8 @@ const double* detectors_of(const FusedPhaseRetrievalBatch<T>& batch,
   return values.data();
 }
 
-template <class T>
-const unsigned char* active_of(const FusedPhaseRetrievalBatch<T>& batch,
+template <class Batch>
+const unsigned char* active_of(const Batch& batch,
                                const std::optional<py::array>& active) {
   if (!active) return nullptr;
   const auto flags = strict<unsigned char>(*active, "active");
@@ -221,6 +247,30 @@ Array<double> batch_jvp(FusedPhaseRetrievalBatch<T>& batch, const py::array& a,
 }
 
 template <class T>
+py::tuple batch_gauss_newton(FusedPhaseRetrievalBatch<T>& batch, const py::array& a,
+                             const std::optional<py::array>& p,
+                             const std::optional<py::array>& active, int threads,
+                             const std::string& schedule) {
+  const T* params = params_of(batch, a, "a");
+  const double* detectors = detectors_of(batch, p, "p");
+  const unsigned char* flags = active_of(batch, active);
+  const BatchSchedule mode = schedule_of(schedule);
+  const auto b = static_cast<py::ssize_t>(batch.problems());
+  const auto columns = static_cast<py::ssize_t>(batch.parameters() + (detectors ? 3 : 0));
+  Array<double> jtj(std::vector<py::ssize_t>{b, columns, columns});
+  Array<double> jtr(std::vector<py::ssize_t>{b, columns});
+  std::fill_n(jtj.mutable_data(), jtj.size(), 0.0);
+  std::fill_n(jtr.mutable_data(), jtr.size(), 0.0);
+  double* system = jtj.mutable_data();
+  double* gradient = jtr.mutable_data();
+  {
+    py::gil_scoped_release release;
+    batch.gauss_newton(params, detectors, flags, system, gradient, threads, mode);
+  }
+  return py::make_tuple(std::move(jtj), std::move(jtr));
+}
+
+template <class T>
 void bind_batch(py::module_& m, const char* name, const char* doc) {
   using Batch = FusedPhaseRetrievalBatch<T>;
   // The batch reads amplitude, basis, diversity, data and weights (arguments 2-6) in place.
@@ -242,6 +292,9 @@ void bind_batch(py::module_& m, const char* name, const char* doc) {
       .def("jvp", &batch_jvp<T>, py::arg("a"), py::arg("p"), py::arg("a_dot"),
            py::arg("p_dot"), py::arg("active"), py::arg("threads"),
            py::arg("schedule") = "auto", "J v per problem, (B, P M^2) float64.")
+      .def("gauss_newton", &batch_gauss_newton<T>, py::arg("a"), py::arg("p"),
+           py::arg("active"), py::arg("threads"), py::arg("schedule") = "auto",
+           "(J^T J (B, C, C), J^T r (B, C)) per problem, C = K (+ 3 with p); inactive 0.")
       .def(
           "across_problems",
           [](const Batch& batch, int threads, const std::string& schedule) {
@@ -253,6 +306,354 @@ void bind_batch(py::module_& m, const char* name, const char* doc) {
                              "Bytes of the work buffers the batch's engines hold.");
 }
 
+
+// -- the imaging batch (models/imaging_batch.hpp) ----------------------------------------------
+
+using models::FusedImagingBatch;
+using models::ImagingBatchBlocks;
+using models::ImagingBatchGrads;
+using models::ImagingBlock;
+using models::ImagingConfig;
+using models::ObjectKind;
+
+constexpr std::array<const char*, 10> kImagingBlocks = {
+    "wavefront", "detector", "positions", "fluxes", "object",
+    "flux", "background", "shift", "jitter", "amplitude"};
+
+// The batch, each block's shape for one problem and which blocks are free.
+template <class T>
+struct ImagingBatch {
+  std::unique_ptr<FusedImagingBatch<T>> batch;
+  std::array<std::vector<py::ssize_t>, 10> shapes;
+  std::vector<ImagingBlock> free;
+  bool quadratic = false;
+  ObjectKind object = ObjectKind::none;
+};
+
+ObjectKind object_kind_of(const std::string& object) {
+  if (object == "none") return ObjectKind::none;
+  if (object == "array") return ObjectKind::array;
+  if (object == "points") return ObjectKind::points;
+  throw std::invalid_argument("object must be 'none', 'array' or 'points'");
+}
+
+template <class T>
+std::unique_ptr<ImagingBatch<T>> make_imaging_batch(
+    const py::array& amplitude_in, const std::optional<py::array>& basis_in,
+    const std::optional<py::array>& diversity_in, const py::array& data_in,
+    const std::optional<py::array>& weights_in, std::size_t grid, std::size_t bin,
+    double wavelength, std::vector<double> wavelengths, std::vector<double> band_weights,
+    std::size_t offset, const std::string& metric, std::vector<double> read_noises,
+    const std::string& object, std::size_t object_size, std::size_t sources, bool transfer,
+    bool quadratic, const std::vector<std::string>& free) {
+  const auto data = strict<T>(data_in, "data");
+  if (data.ndim() != 4 || data.shape(0) == 0 || data.shape(2) != data.shape(3) ||
+      data.shape(2) == 0) {
+    throw std::invalid_argument("data must have shape (B, P, M, M) with B >= 1");
+  }
+  ImagingConfig<T> cfg;
+  cfg.optics = optics_of<T>(amplitude_in, basis_in, diversity_in, data.shape(1), grid, bin,
+                            wavelength, std::move(wavelengths), std::move(band_weights));
+  cfg.data = data.data();
+  const bool per_problem = weights_of<T>(weights_in, data, cfg.weights);
+  cfg.window = static_cast<std::size_t>(data.shape(2));
+  cfg.offset = offset;
+  if (metric != "sse" && metric != "poisson") {
+    throw std::invalid_argument("metric must be 'sse' or 'poisson'");
+  }
+  cfg.poisson = metric == "poisson";
+  if (read_noises.size() != static_cast<std::size_t>(data.shape(0))) {
+    throw std::invalid_argument("read_noises must hold one value per problem");
+  }
+  cfg.read_noise = read_noises.front();
+  cfg.object = object_kind_of(object);
+  cfg.object_size = object_size;
+  cfg.sources = sources;
+  cfg.transfer = transfer;
+  cfg.quadratic = quadratic;
+  auto out = std::make_unique<ImagingBatch<T>>();
+  out->batch = std::make_unique<FusedImagingBatch<T>>(
+      cfg, static_cast<std::size_t>(data.shape(0)), per_problem, std::move(read_noises));
+  for (std::size_t b = 0; b < kImagingBlocks.size(); ++b) {
+    const std::size_t size = out->batch->block_size(static_cast<ImagingBlock>(b));
+    out->shapes[b] = {static_cast<py::ssize_t>(size)};
+  }
+  for (const std::string& name : free) {
+    const auto found = std::find_if(kImagingBlocks.begin(), kImagingBlocks.end(),
+                                    [&](const char* block) { return name == block; });
+    if (found == kImagingBlocks.end()) throw std::invalid_argument("unknown block " + name);
+    out->free.push_back(static_cast<ImagingBlock>(found - kImagingBlocks.begin()));
+  }
+  if (out->free.empty() || out->free.front() != ImagingBlock::wavefront) {
+    throw std::invalid_argument("the wavefront must be the first free block");
+  }
+  out->quadratic = quadratic;
+  out->object = cfg.object;
+  return out;
+}
+
+bool imaging_precision(std::size_t b) {
+  const auto block = static_cast<ImagingBlock>(b);
+  return block == ImagingBlock::wavefront || block == ImagingBlock::object ||
+         block == ImagingBlock::amplitude;
+}
+
+// The blocks of a dict: each entry flat, (size,) shared by every problem or (B, size) per
+// problem, of the model's precision (wavefront, object, amplitude) or float64; a missing or
+// None entry the default (or a zero tangent). `keep` holds the arrays for the call.
+template <class T>
+ImagingBatchBlocks<T> batch_blocks_of(const ImagingBatch<T>& model, const py::dict& values,
+                                      std::vector<py::array>& keep) {
+  ImagingBatchBlocks<T> blocks;
+  std::array<const void*, 10> pointers{};
+  const auto problems = static_cast<py::ssize_t>(model.batch->problems());
+  for (std::size_t b = 0; b < kImagingBlocks.size(); ++b) {
+    const char* name = kImagingBlocks[b];
+    if (!values.contains(name) || values[name].is_none()) continue;
+    py::array array = values[name].cast<py::array>();
+    if (imaging_precision(b)) {
+      array = strict<T>(array, name);
+    } else {
+      array = strict<double>(array, name);
+    }
+    const auto shape = shape_of(array);
+    const py::ssize_t size = model.shapes[b][0];
+    if (shape == std::vector<py::ssize_t>{size}) {
+      blocks.stride[b] = 0;
+    } else if (shape == std::vector<py::ssize_t>{problems, size}) {
+      blocks.stride[b] = static_cast<std::size_t>(size);
+    } else {
+      throw std::invalid_argument(std::string(name) + " must have shape (size,) or (B, size) "
+                                  "for this batch");
+    }
+    keep.push_back(array);
+    pointers[b] = array.data();
+  }
+  blocks.base.wavefront = static_cast<const T*>(pointers[0]);
+  blocks.base.detector = static_cast<const double*>(pointers[1]);
+  blocks.base.positions = static_cast<const double*>(pointers[2]);
+  blocks.base.fluxes = static_cast<const double*>(pointers[3]);
+  blocks.base.object = static_cast<const T*>(pointers[4]);
+  blocks.base.flux = static_cast<const double*>(pointers[5]);
+  blocks.base.background = static_cast<const double*>(pointers[6]);
+  blocks.base.shift = static_cast<const double*>(pointers[7]);
+  blocks.jitters = static_cast<const double*>(pointers[8]);
+  blocks.base.amplitude = static_cast<const T*>(pointers[9]);
+  return blocks;
+}
+
+// The blocks the configuration needs must be there (the kernel reads them).
+template <class T>
+void require_batch(const ImagingBatchBlocks<T>& blocks, const ImagingBatch<T>& model) {
+  if (!blocks.base.wavefront) throw std::invalid_argument("the wavefront block is required");
+  for (const ImagingBlock block : model.free) {
+    if (block == ImagingBlock::amplitude && !blocks.base.amplitude) {
+      throw std::invalid_argument("the amplitude block is required when it is free");
+    }
+  }
+  if (model.quadratic && !blocks.base.detector) {
+    throw std::invalid_argument("the detector block is required with a quadratic detector");
+  }
+  if (model.object == ObjectKind::points && (!blocks.base.positions || !blocks.base.fluxes)) {
+    throw std::invalid_argument("the positions and fluxes blocks are required with sources");
+  }
+  if (model.object == ObjectKind::array && !blocks.base.object) {
+    throw std::invalid_argument("the object block is required with a scene");
+  }
+}
+
+// Zeroed (B, size) outputs for the free blocks, and the gradient pointers into them.
+template <class T>
+ImagingBatchGrads<T> batch_grads_for(const ImagingBatch<T>& model, py::dict& out) {
+  ImagingBatchGrads<T> grads;
+  const auto problems = static_cast<py::ssize_t>(model.batch->problems());
+  for (const ImagingBlock block : model.free) {
+    const auto b = static_cast<std::size_t>(block);
+    const std::vector<py::ssize_t> shape{problems, model.shapes[b][0]};
+    void* data = nullptr;
+    if (imaging_precision(b)) {
+      Array<T> array(shape);
+      std::fill_n(array.mutable_data(), array.size(), T(0));
+      data = array.mutable_data();
+      out[kImagingBlocks[b]] = array;
+    } else {
+      Array<double> array(shape);
+      std::fill_n(array.mutable_data(), array.size(), 0.0);
+      data = array.mutable_data();
+      out[kImagingBlocks[b]] = array;
+    }
+    grads.stride[b] = static_cast<std::size_t>(model.shapes[b][0]);
+    switch (block) {
+      case ImagingBlock::wavefront: grads.base.wavefront = static_cast<T*>(data); break;
+      case ImagingBlock::detector: grads.base.detector = static_cast<double*>(data); break;
+      case ImagingBlock::positions: grads.base.positions = static_cast<double*>(data); break;
+      case ImagingBlock::fluxes: grads.base.fluxes = static_cast<double*>(data); break;
+      case ImagingBlock::object: grads.base.object = static_cast<T*>(data); break;
+      case ImagingBlock::flux: grads.base.flux = static_cast<double*>(data); break;
+      case ImagingBlock::background: grads.base.background = static_cast<double*>(data); break;
+      case ImagingBlock::shift: grads.base.shift = static_cast<double*>(data); break;
+      case ImagingBlock::jitter: grads.base.jitter = static_cast<double*>(data); break;
+      case ImagingBlock::amplitude: grads.base.amplitude = static_cast<T*>(data); break;
+    }
+  }
+  return grads;
+}
+
+template <class T>
+const unsigned char* imaging_active_of(const ImagingBatch<T>& model,
+                                       const std::optional<py::array>& active) {
+  return active_of(*model.batch, active);
+}
+
+template <class T>
+py::typing::Tuple<py::array, py::dict> imaging_batch_value_and_grad(
+    ImagingBatch<T>& model, const py::dict& values, const std::optional<py::array>& active,
+    int threads, const std::string& schedule) {
+  std::vector<py::array> keep;
+  const ImagingBatchBlocks<T> blocks = batch_blocks_of(model, values, keep);
+  require_batch(blocks, model);
+  const unsigned char* flags = imaging_active_of(model, active);
+  const BatchSchedule mode = schedule_of(schedule);
+  const auto b = static_cast<py::ssize_t>(model.batch->problems());
+  Array<double> energies(std::vector<py::ssize_t>{b});
+  std::fill_n(energies.mutable_data(), b, std::numeric_limits<double>::quiet_NaN());
+  py::dict out;
+  const ImagingBatchGrads<T> grads = batch_grads_for(model, out);
+  double* e = energies.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.batch->value_and_grad(blocks, grads, flags, e, threads, mode);
+  }
+  return py::make_tuple(std::move(energies), std::move(out));
+}
+
+template <class T>
+Array<T> imaging_batch_simulate(ImagingBatch<T>& model, const py::dict& values,
+                                const std::optional<py::array>& active, int threads,
+                                const std::string& schedule) {
+  std::vector<py::array> keep;
+  const ImagingBatchBlocks<T> blocks = batch_blocks_of(model, values, keep);
+  require_batch(blocks, model);
+  const unsigned char* flags = imaging_active_of(model, active);
+  const BatchSchedule mode = schedule_of(schedule);
+  const auto& cfg = model.batch->config();
+  const auto window = static_cast<py::ssize_t>(cfg.window);
+  Array<T> images(std::vector<py::ssize_t>{static_cast<py::ssize_t>(model.batch->problems()),
+                                           static_cast<py::ssize_t>(cfg.optics.planes),
+                                           window, window});
+  std::fill_n(images.mutable_data(), images.size(), T(0));
+  T* out = images.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.batch->simulate(blocks, flags, out, threads, mode);
+  }
+  return images;
+}
+
+template <class T>
+Array<double> imaging_batch_residuals(ImagingBatch<T>& model, const py::dict& values,
+                                      const std::optional<py::array>& active, int threads,
+                                      const std::string& schedule) {
+  std::vector<py::array> keep;
+  const ImagingBatchBlocks<T> blocks = batch_blocks_of(model, values, keep);
+  require_batch(blocks, model);
+  const unsigned char* flags = imaging_active_of(model, active);
+  const BatchSchedule mode = schedule_of(schedule);
+  Array<double> r(std::vector<py::ssize_t>{static_cast<py::ssize_t>(model.batch->problems()),
+                                           static_cast<py::ssize_t>(model.batch->image_values())});
+  std::fill_n(r.mutable_data(), r.size(), 0.0);
+  double* out = r.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.batch->residuals(blocks, flags, out, threads, mode);
+  }
+  return r;
+}
+
+template <class T>
+Array<double> imaging_batch_jvp(ImagingBatch<T>& model, const py::dict& values,
+                                const py::dict& dot_values,
+                                const std::optional<py::array>& active, int threads,
+                                const std::string& schedule) {
+  std::vector<py::array> keep;
+  const ImagingBatchBlocks<T> blocks = batch_blocks_of(model, values, keep);
+  require_batch(blocks, model);
+  const ImagingBatchBlocks<T> dots = batch_blocks_of(model, dot_values, keep);
+  const unsigned char* flags = imaging_active_of(model, active);
+  const BatchSchedule mode = schedule_of(schedule);
+  Array<double> r_dot(std::vector<py::ssize_t>{
+      static_cast<py::ssize_t>(model.batch->problems()),
+      static_cast<py::ssize_t>(model.batch->image_values())});
+  std::fill_n(r_dot.mutable_data(), r_dot.size(), 0.0);
+  double* out = r_dot.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.batch->jvp(blocks, dots, flags, out, threads, mode);
+  }
+  return r_dot;
+}
+
+template <class T>
+py::tuple imaging_batch_gauss_newton(ImagingBatch<T>& model, const py::dict& values,
+                                     const std::optional<py::array>& active, int threads,
+                                     const std::string& schedule) {
+  std::vector<py::array> keep;
+  const ImagingBatchBlocks<T> blocks = batch_blocks_of(model, values, keep);
+  require_batch(blocks, model);
+  const unsigned char* flags = imaging_active_of(model, active);
+  const BatchSchedule mode = schedule_of(schedule);
+  py::ssize_t columns = 0;
+  for (const ImagingBlock block : model.free) {
+    columns += model.shapes[static_cast<std::size_t>(block)][0];
+  }
+  const auto b = static_cast<py::ssize_t>(model.batch->problems());
+  Array<double> jtj(std::vector<py::ssize_t>{b, columns, columns});
+  Array<double> jtr(std::vector<py::ssize_t>{b, columns});
+  std::fill_n(jtj.mutable_data(), jtj.size(), 0.0);
+  std::fill_n(jtr.mutable_data(), jtr.size(), 0.0);
+  double* system = jtj.mutable_data();
+  double* gradient = jtr.mutable_data();
+  {
+    py::gil_scoped_release release;
+    model.batch->gauss_newton(blocks, model.free, flags, system, gradient, threads, mode);
+  }
+  return py::make_tuple(std::move(jtj), std::move(jtr));
+}
+
+template <class T>
+void bind_imaging_batch(py::module_& m, const char* name, const char* doc) {
+  using Model = ImagingBatch<T>;
+  // The batch reads amplitude, basis, diversity, data and weights (arguments 2-6) in place.
+  py::class_<Model>(m, name, doc)
+      .def(py::init(&make_imaging_batch<T>), py::arg("amplitude"), py::arg("basis"),
+           py::arg("diversity"), py::arg("data"), py::arg("weights"), py::arg("grid"),
+           py::arg("bin"), py::arg("wavelength"), py::arg("wavelengths"),
+           py::arg("band_weights"), py::arg("offset"), py::arg("metric"),
+           py::arg("read_noises"), py::arg("object"), py::arg("object_size"),
+           py::arg("sources"), py::arg("transfer"), py::arg("quadratic"), py::arg("free"),
+           py::keep_alive<1, 2>(), py::keep_alive<1, 3>(), py::keep_alive<1, 4>(),
+           py::keep_alive<1, 5>(), py::keep_alive<1, 6>())
+      .def("value_and_grad", &imaging_batch_value_and_grad<T>, py::arg("blocks"),
+           py::arg("active"), py::arg("threads"), py::arg("schedule") = "auto",
+           "(E (B,), grads): a dict of the free blocks' gradients, (B, size) each; inactive\n"
+           "problems: E NaN, 0. Each block flat, (size,) shared or (B, size) per problem.")
+      .def("simulate", &imaging_batch_simulate<T>, py::arg("blocks"), py::arg("active"),
+           py::arg("threads"), py::arg("schedule") = "auto",
+           "The model images, (B, P, M, M); inactive problems' 0.")
+      .def("residuals", &imaging_batch_residuals<T>, py::arg("blocks"), py::arg("active"),
+           py::arg("threads"), py::arg("schedule") = "auto",
+           "The residuals, (B, P M^2) float64; inactive problems' 0.")
+      .def("jvp", &imaging_batch_jvp<T>, py::arg("blocks"), py::arg("dots"), py::arg("active"),
+           py::arg("threads"), py::arg("schedule") = "auto",
+           "J v per problem for the tangent blocks `dots` (missing: zero), (B, P M^2).")
+      .def("gauss_newton", &imaging_batch_gauss_newton<T>, py::arg("blocks"), py::arg("active"),
+           py::arg("threads"), py::arg("schedule") = "auto",
+           "(J^T J (B, C, C), J^T r (B, C)) per problem over the free blocks; inactive 0.")
+      .def_property_readonly(
+          "workspace_bytes", [](const Model& model) { return model.batch->workspace_bytes(); },
+          "Bytes of the work buffers the batch's engines hold.");
+}
+
 }  // namespace
 
 void bind_phase_retrieval_batch(py::module_& m) {
@@ -262,6 +663,12 @@ void bind_phase_retrieval_batch(py::module_& m) {
   bind_batch<float>(m, "FusedPhaseRetrievalBatch32",
                     "The native batch of phase-retrieval problems in float32 "
                     "(phasegrad.models.batch).");
+  bind_imaging_batch<double>(m, "FusedImagingBatch64",
+                             "The native batch of imaging problems in float64 "
+                             "(phasegrad.models.batch).");
+  bind_imaging_batch<float>(m, "FusedImagingBatch32",
+                            "The native batch of imaging problems in float32 "
+                            "(phasegrad.models.batch).");
 }
 
 }  // namespace phasegrad::bind

@@ -174,22 +174,8 @@ FusedImaging<T>::FusedImaging(const ImagingConfig<T>& config) : cfg_(config) {
   }
   const std::size_t window = cfg_.window * cfg_.window;
   if (cfg_.poisson) {
-    // Per plane, the data's constants of the Poisson pieces: z_D = max(D + s, 0), 1 / z_D (0
-    // where z_D = 0) and w, (3, M, M) in double.
-    const std::size_t planes = cfg_.optics.planes;
-    const double shift = cfg_.read_noise * cfg_.read_noise;
-    poisson_constants_ = Buffer<double>::zeros(3 * planes * window);
-    for (std::size_t p = 0; p < planes; ++p) {
-      double* zd = poisson_constants_.data() + 3 * p * window;
-      double* inverse = zd + window;
-      double* w = inverse + window;
-      for (std::size_t d = 0; d < window; ++d) {
-        const std::size_t i = p * window + d;
-        zd[d] = std::max(static_cast<double>(cfg_.data[i]) + shift, 0.0);
-        inverse[d] = zd[d] > 0 ? 1.0 / zd[d] : 0.0;
-        w[d] = cfg_.weights ? static_cast<double>(cfg_.weights[i]) : 1.0;
-      }
-    }
+    poisson_constants_ = Buffer<double>::zeros(3 * cfg_.optics.planes * window);
+    poisson_pieces();
   }
   binned_image_ = Buffer<double>::zeros(window);
   level_ = Buffer<double>::zeros(window);
@@ -217,6 +203,36 @@ FusedImaging<T>::FusedImaging(const ImagingConfig<T>& config) : cfg_(config) {
   row_im_.assign(half_, 0.0);
   row_object_re_.assign(half_, 0.0);
   row_object_im_.assign(half_, 0.0);
+}
+
+// Per plane, the data's constants of the Poisson pieces: z_D = max(D + s, 0), 1 / z_D (0 where
+// z_D = 0) and w, (3, M, M) in double.
+template <class T>
+void FusedImaging<T>::poisson_pieces() {
+  const std::size_t planes = cfg_.optics.planes, window = cfg_.window * cfg_.window;
+  const double shift = cfg_.read_noise * cfg_.read_noise;
+  for (std::size_t p = 0; p < planes; ++p) {
+    double* zd = poisson_constants_.data() + 3 * p * window;
+    double* inverse = zd + window;
+    double* w = inverse + window;
+    for (std::size_t d = 0; d < window; ++d) {
+      const std::size_t i = p * window + d;
+      zd[d] = std::max(static_cast<double>(cfg_.data[i]) + shift, 0.0);
+      inverse[d] = zd[d] > 0 ? 1.0 / zd[d] : 0.0;
+      w[d] = cfg_.weights ? static_cast<double>(cfg_.weights[i]) : 1.0;
+    }
+  }
+}
+
+template <class T>
+void FusedImaging<T>::set_data(const T* data, const T* weights, double read_noise) {
+  if (data == nullptr) throw std::invalid_argument("set_data needs data");
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (data == cfg_.data && weights == cfg_.weights && read_noise == cfg_.read_noise) return;
+  cfg_.data = data;
+  cfg_.weights = weights;
+  cfg_.read_noise = read_noise;
+  if (cfg_.poisson) poisson_pieces();
 }
 
 template <class T>

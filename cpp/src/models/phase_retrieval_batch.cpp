@@ -1,10 +1,9 @@
 // The native batch of phase-retrieval problems: see models/phase_retrieval_batch.hpp.
 #include "phasegrad/models/phase_retrieval_batch.hpp"
 
-#include <omp.h>
-
-#include <exception>
+#include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 namespace phasegrad::models {
 
@@ -15,14 +14,7 @@ FusedPhaseRetrievalBatch<T>::FusedPhaseRetrievalBatch(const PhaseRetrievalConfig
     : cfg_(config), problems_(problems), per_problem_weights_(per_problem_weights) {
   if (problems == 0) throw std::invalid_argument("a batch needs at least one problem");
   if (config.data == nullptr) throw std::invalid_argument("a batch needs data");
-  ensure_engines(1);
-}
-
-template <class T>
-void FusedPhaseRetrievalBatch<T>::ensure_engines(std::size_t count) {
-  while (engines_.size() < count) {
-    engines_.push_back(std::make_unique<FusedPhaseRetrieval<T>>(cfg_));
-  }
+  engines_.push_back(std::make_unique<FusedPhaseRetrieval<T>>(cfg_));
 }
 
 template <class T>
@@ -38,9 +30,7 @@ std::size_t FusedPhaseRetrievalBatch<T>::image_values() const {
 
 template <class T>
 bool FusedPhaseRetrievalBatch<T>::across_problems(int threads, BatchSchedule schedule) const {
-  if (threads <= 1 || problems_ == 1) return false;
-  if (schedule == BatchSchedule::problems) return true;
-  return schedule != BatchSchedule::transforms;  // automatic: across problems (the header)
+  return batch_across_problems(problems_, threads, schedule);
 }
 
 template <class T>
@@ -51,54 +41,20 @@ std::size_t FusedPhaseRetrievalBatch<T>::workspace_bytes() const {
 }
 
 // Calls body(engine, b, engine_threads) for every active problem b, with the engine pointed at
-// b's data and weights. Across problems, an exception in one problem is kept and rethrown
-// after the region (none may leave it).
+// b's data and weights (models/batch_run.hpp).
 template <class T>
 template <class Body>
 void FusedPhaseRetrievalBatch<T>::run(const unsigned char* active, int threads,
                                       BatchSchedule schedule, Body&& body) {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<std::size_t> todo;
-  todo.reserve(problems_);
-  for (std::size_t b = 0; b < problems_; ++b) {
-    if (active == nullptr || active[b]) todo.push_back(b);
-  }
   const std::size_t values = image_values();
+  auto make = [this] { return std::make_unique<FusedPhaseRetrieval<T>>(cfg_); };
   auto point = [&](FusedPhaseRetrieval<T>& engine, std::size_t b) {
     const T* weights = cfg_.weights;
     if (weights != nullptr && per_problem_weights_) weights += b * values;
     engine.set_data(cfg_.data + b * values, weights);
   };
-  if (!across_problems(threads, schedule) || todo.size() < 2) {
-    FusedPhaseRetrieval<T>& engine = *engines_.front();
-    for (const std::size_t b : todo) {
-      point(engine, b);
-      body(engine, b, threads);
-    }
-    return;
-  }
-  const int team = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(threads),
-                                                           todo.size()));
-  ensure_engines(static_cast<std::size_t>(team));
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  const long long count = static_cast<long long>(todo.size());
-#pragma omp parallel num_threads(team)
-  {
-    FusedPhaseRetrieval<T>& engine = *engines_[static_cast<std::size_t>(omp_get_thread_num())];
-#pragma omp for schedule(dynamic, 1)
-    for (long long i = 0; i < count; ++i) {
-      const std::size_t b = todo[static_cast<std::size_t>(i)];
-      try {
-        point(engine, b);
-        body(engine, b, 1);
-      } catch (...) {
-        std::lock_guard<std::mutex> guard(failure_mutex);
-        if (!failure) failure = std::current_exception();
-      }
-    }
-  }
-  if (failure) std::rethrow_exception(failure);
+  run_batch(engines_, make, problems_, active, threads, schedule, point, body);
 }
 
 namespace {
@@ -159,6 +115,33 @@ void FusedPhaseRetrievalBatch<T>::jvp(const T* params, const double* detectors,
   run(active, threads, schedule, [&](FusedPhaseRetrieval<T>& engine, std::size_t b, int t) {
     engine.jvp(params + b * k, detector_at(detectors, b), params_dot + b * k,
                detectors_dot ? detectors_dot + 3 * b : nullptr, r_dot + b * values, t);
+  });
+}
+
+template <class T>
+void FusedPhaseRetrievalBatch<T>::gauss_newton(const T* params, const double* detectors,
+                                               const unsigned char* active, double* jtj,
+                                               double* jtr, int threads,
+                                               BatchSchedule schedule) {
+  const std::size_t k = parameters(), columns = k + (detectors ? 3 : 0);
+  const std::size_t image = engines_.front()->image_size() * engines_.front()->image_size();
+  const std::size_t planes = cfg_.planes;
+  run(active, threads, schedule, [&](FusedPhaseRetrieval<T>& engine, std::size_t b, int t) {
+    // One thread's buffers, kept between calls (the OpenMP team's threads persist).
+    thread_local std::vector<double> jacobian_t, residuals;
+    jacobian_t.resize(columns * image);
+    residuals.resize(planes * image);
+    const Detector detector = detector_at(detectors, b);
+    engine.residuals(params + b * k, detector, residuals.data(), t);
+    double* system = jtj + b * columns * columns;
+    double* gradient = jtr + b * columns;
+    std::fill(system, system + columns * columns, 0.0);
+    std::fill(gradient, gradient + columns, 0.0);
+    for (std::size_t p = 0; p < planes; ++p) {
+      engine.jacobian(params + b * k, detector, p, p + 1, jacobian_t.data(), t);
+      accumulate_system(jacobian_t.data(), residuals.data() + p * image, columns, image, system,
+                        gradient);
+    }
   });
 }
 

@@ -2,7 +2,7 @@
 single models on the same cores.
 
 Run: ``python -m phasegrad.bench.batch [--quick] [--sizes 32,64,96,128] [--problems 256]
-[--threads 1,2] [--maxiter 40] [--out DIR]``.
+[--threads 1,2] [--maxiter 40] [--lm] [--out DIR]``.
 
 For each pupil size n (pad 2, 21 Zernike modes, two planes of through-focus data,
 ``backend="fused"``, float64) and each thread count, with B problems (``--problems``; at
@@ -14,6 +14,10 @@ n >= 128 a quarter of it, at least 16, to bound the time):
 - ``solve``: ``pg.optimize.lbfgs(batch, X0)`` (lockstep) against ``pg.optimize.lbfgs(m, x0)``
   per model, both limited to ``--maxiter`` iterations, from the same starts; problems per
   second and the ratio; ``median |x - truth|`` of each says they solved the same problems.
+- with ``--lm``, ``solve LM``: ``pg.optimize.levenberg_marquardt(batch, X0)`` (lockstep; the
+  Gauss-Newton systems of all running problems in one native call) against the single solver
+  (``method="dense"``) per model, on a quarter of the problems (at least 8), both limited to 20
+  iterations.
 
 The issue's target: ``x loop >= 3`` at n <= 64 and ``>= 1`` beyond. ``--quick``: n = 32, B = 16,
 one thread count, a few rounds. Writes ``bench_batch.json`` into ``--out`` when given.
@@ -63,7 +67,7 @@ def _rate(count, seconds):
     return f"{count / seconds:.0f}"
 
 
-def rows_for(n, count, threads, rounds, maxiter):
+def rows_for(n, count, threads, rounds, maxiter, lm=False):
     batch, singles, truth, X0 = problems(n, count)
     rows = []
     with pg.threads(threads):
@@ -92,6 +96,24 @@ def rows_for(n, count, threads, rounds, maxiter):
                      "x loop": f"{loop_time / batch_time:.2f}",
                      "err batch": f"{np.median(np.abs(solved.x - truth)):.1e}",
                      "err loop": f"{np.median(np.abs(loop_x - truth)):.1e}"})
+        if lm:
+            count_lm = max(8, count // 4)
+            lm_batch, lm_singles, lm_truth, lm_X0 = problems(n, count_lm, seed=1)
+            pg.optimize.levenberg_marquardt(lm_batch, lm_X0, maxiter=1)  # warm-up
+            start = time.perf_counter()
+            solved = pg.optimize.levenberg_marquardt(lm_batch, lm_X0, maxiter=20)
+            batch_time = time.perf_counter() - start
+            start = time.perf_counter()
+            loop_x = np.stack([pg.optimize.levenberg_marquardt(model, x0, maxiter=20,
+                                                               method="dense").x
+                               for model, x0 in zip(lm_singles, lm_X0, strict=True)])
+            loop_time = time.perf_counter() - start
+            rows.append({"n": n, "B": count_lm, "threads": threads, "what": "solve LM (20 it)",
+                         "batch /s": _rate(count_lm, batch_time),
+                         "loop /s": _rate(count_lm, loop_time),
+                         "x loop": f"{loop_time / batch_time:.2f}",
+                         "err batch": f"{np.median(np.abs(solved.x - lm_truth)):.1e}",
+                         "err loop": f"{np.median(np.abs(loop_x - lm_truth)):.1e}"})
     return rows
 
 
@@ -103,6 +125,8 @@ def main(argv=None):
     parser.add_argument("--problems", type=int, default=256, help="B (default 256)")
     parser.add_argument("--threads", default=None, help="thread counts (default 1,2)")
     parser.add_argument("--maxiter", type=int, default=40, help="L-BFGS iterations (40)")
+    parser.add_argument("--lm", action="store_true",
+                        help="also Levenberg-Marquardt solves (a quarter of the problems)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -118,7 +142,7 @@ def main(argv=None):
     for n in sizes:
         b = count if n < 128 or args.quick else max(16, count // 4)
         for threads in thread_counts:
-            rows += rows_for(n, b, threads, rounds, args.maxiter)
+            rows += rows_for(n, b, threads, rounds, args.maxiter, args.lm)
     print_table(rows, ["n", "B", "threads", "what", "batch /s", "loop /s", "x loop",
                        "err batch", "err loop"])
     if args.out is not None:

@@ -8,22 +8,26 @@ masked problems out (they cost nothing; their rows of the results are 0 or NaN, 
 
 Two paths (chosen once, at construction):
 
-- native (``backend="fused"`` point-source configurations: no object, transfer, free or fixed
-  flux/background/amplitude, the ``sse`` metric on the full binned grid; any pupil, basis or
-  map, planes, wavelengths, binning and detector): one C++ call over the B problems
-  (``cpp/include/phasegrad/models/phase_retrieval_batch.hpp``): with more than one thread
-  (``phasegrad.get_num_threads()``), OpenMP across the problems with one
-  ``FusedPhaseRetrieval`` engine (work buffers) per thread, pointed at problem b's data and
-  weights for each problem, at every grid size (measured faster than threads inside the
-  transforms: docs/batch.md); with one thread the problems in turn.
-- a loop over single ``PhaseRetrieval`` models (every other option, the reference backend):
-  the same results, one Python call per problem; the single models are made at their first
-  use and kept (each holds its own work buffers).
+- native (every ``backend="fused"`` configuration): one C++ call over the B problems on the
+  schedule of ``cpp/include/phasegrad/models/batch_run.hpp``: with more than one thread
+  (``phasegrad.get_num_threads()``), OpenMP across the problems with one engine (a single
+  model's work buffers) per thread, pointed at problem b's data and weights for each problem,
+  at every grid size (measured faster than threads inside the transforms: docs/batch.md);
+  with one thread the problems in turn. The point-source configurations (no object,
+  transfer, flux/background/amplitude, the ``sse`` metric on the full binned grid; any pupil,
+  basis or map, planes, wavelengths, binning and detector) run on ``FusedPhaseRetrieval``
+  engines (``FusedPhaseRetrievalBatch``, whose ``gauss_newton`` is native too); every other
+  option on ``FusedImaging`` engines (``FusedImagingBatch``; the blocks of all problems as
+  ``phasegrad.models.batch_blocks`` stacks them).
+- a loop over single ``PhaseRetrieval`` models (the reference backend; and ``vjp``, and
+  ``gauss_newton`` with a free amplitude block): the same results, one Python call per problem;
+  the single models are made at their first use and kept (each holds its own work buffers).
 
 Either way problem b's results equal ``problem(b)``'s: bit for bit on the loop, and on the
 native path wherever the single model runs on one thread (one thread, or padded grids below
 256 x 256, where the single model never threads); from N = 256 on with several threads the
-single model splits its sums among threads and the results agree to rounding (1e-12).
+single model splits its sums among threads and the results agree to rounding (1e-12). The
+native ``gauss_newton`` sums J^T J in its own order: to rounding (1e-12).
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ from ..arguments import least_squares as lsq
 from ..arguments import validate as v
 from ..config import get_num_threads
 from ..native import core
-from .fused_pr import is_point_source
+from . import batch_blocks
+from .fused_pr import OBJECT_KINDS, is_point_source
 from .phase_retrieval import PhaseRetrieval
 
 __all__ = ["PhaseRetrievalBatch"]
@@ -76,12 +81,11 @@ class PhaseRetrievalBatch:
 
     Notes
     -----
-    The native C++ batch covers the ``backend="fused"`` point-source configurations (no
-    ``object``, no ``fit`` beyond the wavefront and the detector, no fixed ``flux``,
-    ``background``, ``shift`` or ``jitter``, ``metric="sse"`` and data on the full binned
-    grid). Every other configuration, and the reference backend, runs as a loop over the
-    single models (``problem(b)``): correct, one Python call per problem. ``native`` says
-    which path a batch takes.
+    Every ``backend="fused"`` configuration runs as one C++ call over the problems (the
+    point-source model on ``FusedPhaseRetrieval`` engines, every imaging option on
+    ``FusedImaging`` engines); the reference backend runs as a loop over the single models
+    (``problem(b)``): correct, one Python call per problem. ``native`` says which path a batch
+    takes.
 
     Problem b's results equal ``problem(b)``'s bit for bit (to rounding on the native path
     at N = pad * n >= 256 with several threads: the single model's sums are split among its
@@ -137,9 +141,12 @@ class PhaseRetrievalBatch:
         self.weights = w
         self._models = {0: t}
         self._native = None
-        if t.backend == "fused" and t.fixed_flux is None and t.fixed_background is None \
-                and is_point_source(t) and hasattr(core, "FusedPhaseRetrievalBatch64"):
-            self._native = self._make_native()
+        self._imaging = None
+        if t.backend == "fused":
+            if t.fixed_flux is None and t.fixed_background is None and is_point_source(t):
+                self._native = self._make_native()
+            else:
+                self._imaging = self._make_imaging()
 
     def _make_native(self):
         t = self._template
@@ -154,11 +161,34 @@ class PhaseRetrievalBatch:
         return kind(t.amplitude, t.basis, t.diversity, data, weights, t.grid, t.bin,
                     t.wavelength, list(t.wavelengths), list(t.band_weights))
 
+    def _make_imaging(self):
+        """The native imaging batch: the single fused model's general path
+        (``FusedImaging``) over every problem, each with its own data, weights and Poisson
+        shift (which depends on the data: ``1e-9`` of its brightest count)."""
+        t = self._template
+        kind = core.FusedImagingBatch64 if self.dtype == np.float64 else \
+            core.FusedImagingBatch32
+        planes = t.data.shape
+        data = self.data.reshape((self.size,) + planes)
+        if self._per_problem_weights:
+            weights = self.weights.reshape((self.size,) + planes)
+        else:
+            weights = t.weights
+        shifts = [t.poisson_shift] * self.size
+        if t.metric == "poisson":
+            shifts = [t.read_noise**2 + 1e-9 * max(float(np.max(np.abs(d))), 1e-300)
+                      for d in data]
+        return kind(t.amplitude, t.basis, t.diversity, data, weights, t.grid, t.bin,
+                    t.wavelength, list(t.wavelengths), list(t.band_weights), t.window_offset,
+                    t.metric, [float(np.sqrt(s)) for s in shifts],
+                    OBJECT_KINDS[t.object_kind], int(t.object_size or 0), int(t.n_sources),
+                    bool(t.transfer), t.detector == "quadratic", list(t.free_blocks))
+
     # -- the configuration -------------------------------------------------------------------
     @property
     def native(self):
         """Whether the batch runs as one C++ call (True) or a loop over single models."""
-        return self._native is not None
+        return self._native is not None or self._imaging is not None
 
     @property
     def parameters(self):
@@ -287,6 +317,12 @@ class PhaseRetrievalBatch:
             costs, a_bar, p_bar = self._native.value_and_grad(a, p, active.view(np.uint8),
                                                                  get_num_threads())
             return np.asarray(costs), self._join(a_bar, p_bar)
+        if self._imaging is not None:
+            costs, grads = self._imaging.value_and_grad(
+                batch_blocks.stacked_blocks(self._template, X), active.view(np.uint8),
+                get_num_threads())
+            return np.asarray(costs), batch_blocks.flat_gradients(self._template, grads,
+                                                                  self.size)
         costs = np.full(self.size, np.nan)
         grads = np.zeros((self.size, self.n_params))
         for b in np.flatnonzero(active):
@@ -306,6 +342,10 @@ class PhaseRetrievalBatch:
             a, p = self._split(X)
             out = self._native.simulate(a, p, active.view(np.uint8), get_num_threads())
             return np.asarray(out).reshape(self.data.shape)
+        if self._imaging is not None:
+            out = self._imaging.simulate(batch_blocks.stacked_blocks(self._template, X),
+                                         active.view(np.uint8), get_num_threads())
+            return np.asarray(out).reshape(self.data.shape)
         out = np.zeros(self.data.shape, dtype=self.dtype)
         for b in np.flatnonzero(active):
             out[b] = self.problem(int(b)).simulate(X[b])
@@ -320,6 +360,10 @@ class PhaseRetrievalBatch:
             a, p = self._split(X)
             return np.asarray(self._native.residuals(a, p, active.view(np.uint8),
                                                           get_num_threads()))
+        if self._imaging is not None:
+            return np.asarray(self._imaging.residuals(
+                batch_blocks.stacked_blocks(self._template, X), active.view(np.uint8),
+                get_num_threads()))
         out = np.zeros((self.size, self.n_residuals))
         for b in np.flatnonzero(active):
             out[b] = self.problem(int(b)).residuals(X[b])
@@ -336,6 +380,11 @@ class PhaseRetrievalBatch:
             a_dot, p_dot = self._split(V)
             return np.asarray(self._native.jvp(a, p, a_dot, p_dot, active.view(np.uint8),
                                                     get_num_threads()))
+        if self._imaging is not None:
+            return np.asarray(self._imaging.jvp(
+                batch_blocks.stacked_blocks(self._template, X),
+                batch_blocks.stacked_dots(self._template, V), active.view(np.uint8),
+                get_num_threads()))
         out = np.zeros((self.size, self.n_residuals))
         for b in np.flatnonzero(active):
             out[b] = self.problem(int(b)).jvp(X[b], V[b])
@@ -358,9 +407,32 @@ class PhaseRetrievalBatch:
 
     def gauss_newton(self, X, active=None):
         """``(J^T J, J^T r)`` of every problem: (B, n_params, n_params) and (B, n_params)
-        float64 (a loop over ``problem(b).gauss_newton``); inactive problems' are 0."""
+        float64; inactive problems' are 0.
+
+        On the native paths one C++ call forms every problem's system (each plane's Jacobian
+        into one buffer per thread, its products summed in double; equal to
+        ``problem(b).gauss_newton``'s to rounding, as BLAS groups the sums differently); a free
+        amplitude block (whose Jacobian rows the single model maps in Python) and the
+        reference backend loop over ``problem(b).gauss_newton``.
+        """
         X = self._params(X)
         active = self._active(active)
+        t = self._template
+        imaging = self._imaging is not None and t.amplitude_basis is None \
+            and "amplitude" not in t.free_blocks
+        if self._native is not None or imaging:
+            k = self.n_params
+            lsq.dense_size(k, k, "Gauss-Newton matrix", "jvp/vjp")
+            lsq.dense_size(k, self.data.shape[-2] * self.data.shape[-1], "Jacobian of one plane",
+                           "jvp/vjp")
+            if imaging:
+                jtj, jtr = self._imaging.gauss_newton(batch_blocks.stacked_blocks(t, X),
+                                                      active.view(np.uint8), get_num_threads())
+            else:
+                a, p = self._split(X)
+                jtj, jtr = self._native.gauss_newton(a, p, active.view(np.uint8),
+                                                     get_num_threads())
+            return np.asarray(jtj), np.asarray(jtr)
         k = self.n_params
         jtj = np.zeros((self.size, k, k))
         jtr = np.zeros((self.size, k))

@@ -30,7 +30,8 @@ _BLAS_REGISTERED = False
 BLOCK_ORDER = ("wavefront", "detector", "positions", "fluxes", "object", "flux", "background",
                "shift", "jitter", "amplitude")
 _MODEL_PRECISION = frozenset({"wavefront", "object", "amplitude"})
-_OBJECT_KINDS = {None: "none", "known": "array", "free": "array", "points": "points"}
+# The C++ models' object kinds (models/imaging.hpp's ObjectKind) of PhaseRetrieval's.
+OBJECT_KINDS = {None: "none", "known": "array", "free": "array", "points": "points"}
 
 
 def register_scipy_blas():
@@ -81,7 +82,7 @@ class FusedPhaseRetrieval:
                 cfg.amplitude, cfg.basis, cfg.diversity, cfg.data, cfg.weights, cfg.grid,
                 cfg.bin, cfg.wavelength, list(cfg.wavelengths), list(cfg.band_weights),
                 cfg.window_offset, cfg.metric, float(np.sqrt(cfg.poisson_shift)),
-                _OBJECT_KINDS[cfg.object_kind], int(cfg.object_size or 0), int(cfg.n_sources),
+                OBJECT_KINDS[cfg.object_kind], int(cfg.object_size or 0), int(cfg.n_sources),
                 bool(cfg.transfer), self._quadratic, list(self._free))
         return self._general
 

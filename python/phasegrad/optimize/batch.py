@@ -124,30 +124,35 @@ def _projected_gradient(X, G, bounds):
     return X - np.clip(X - G, *bounds)
 
 
-def _direction(G, S, Y, rho, count, pos, maxcor, fixed):
-    """The two-loop recursion of each row (its own memory of ``count`` pairs, newest at
-    ``pos - 1``), on the free variables (``fixed`` rows' components 0)."""
+def _direction(G, S, Y, rho, count, pos, maxcor, fixed, rows):
+    """The two-loop recursion of the problems ``rows`` (each with its own memory of
+    ``count`` pairs, newest at ``pos - 1``), on the free variables (``fixed`` components 0).
+
+    G, count, pos and fixed hold those problems' rows only; S, Y and rho are every problem's
+    memories, from which each pair is gathered as one (rows, n) slice, newest first (a
+    stopped problem costs nothing).
+    """
     q = np.where(fixed, 0.0, G)
-    # Each row's pairs newest first; pairs not (yet) stored get rho 0 and drop out.
-    order = (pos[:, None] - 1 - np.arange(maxcor)[None, :]) % maxcor
-    s_ord = np.take_along_axis(S, order[:, :, None], axis=1)
-    y_ord = np.take_along_axis(Y, order[:, :, None], axis=1)
-    r_ord = np.where(np.arange(maxcor)[None, :] < count[:, None],
-                     np.take_along_axis(rho, order, axis=1), 0.0)
-    alpha = np.zeros_like(r_ord)
     used = int(count.max(initial=0))
+    alpha = np.zeros((len(q), used))
+    pairs = []
     for j in range(used):
-        alpha[:, j] = r_ord[:, j] * np.einsum("ij,ij->i", s_ord[:, j], q)
-        q -= alpha[:, j, None] * y_ord[:, j]
+        slot = (pos - 1 - j) % maxcor
+        r = np.where(j < count, rho[rows, slot], 0.0)  # pairs not (yet) stored drop out
+        s, y = S[rows, slot], Y[rows, slot]
+        pairs.append((r, s, y))
+        alpha[:, j] = r * np.einsum("ij,ij->i", s, q)
+        q -= alpha[:, j, None] * y
     if used:
-        s, y = s_ord[:, 0], y_ord[:, 0]
+        _, s, y = pairs[0]
         yy = np.einsum("ij,ij->i", y, y)
         gamma = np.where((count > 0) & (yy > 0),
                          np.einsum("ij,ij->i", s, y) / np.where(yy > 0, yy, 1.0), 1.0)
         q *= gamma[:, None]
     for j in reversed(range(used)):
-        beta = r_ord[:, j] * np.einsum("ij,ij->i", y_ord[:, j], q)
-        q += (alpha[:, j] - beta)[:, None] * s_ord[:, j]
+        r, s, y = pairs[j]
+        beta = r * np.einsum("ij,ij->i", y, q)
+        q += (alpha[:, j] - beta)[:, None] * s
     return np.where(fixed, 0.0, -q)
 
 
@@ -247,15 +252,19 @@ def lbfgs_batch(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, m
         stop(running & (nit >= maxiter), "maxiter")
         if not running.any():
             break
-        fixed = np.zeros_like(X, dtype=bool)
+        rows = np.flatnonzero(running)
+        fixed = np.zeros((len(rows), n), dtype=bool)
         if bounds is not None:
-            fixed = ((X <= bounds[0]) & (Gs > 0)) | ((X >= bounds[1]) & (Gs < 0))
-        D = _direction(Gs, S, Y, rho, count, pos, maxcor, fixed)
+            x, g = X[rows], Gs[rows]
+            fixed = ((x <= bounds[0]) & (g > 0)) | ((x >= bounds[1]) & (g < 0))
+        D = np.zeros_like(X)
+        D[rows] = _direction(Gs[rows], S, Y, rho, count[rows], pos[rows], maxcor, fixed, rows)
         slope = np.einsum("ij,ij->i", Gs, D)
         bad = running & ~(slope < 0)
         if bad.any():  # not a descent direction: forget the memory, steepest descent
             count[bad] = 0
-            D[bad] = np.where(fixed[bad], 0.0, -Gs[bad])
+            fixed_bad = fixed[bad[rows]]
+            D[bad] = np.where(fixed_bad, 0.0, -Gs[bad])
             slope[bad] = np.einsum("ij,ij->i", Gs[bad], D[bad])
         step = np.where(count == 0, np.minimum(1.0, 1.0 / np.maximum(
             np.linalg.norm(D, axis=1), np.finfo(float).tiny)), 1.0)
@@ -297,12 +306,12 @@ def lbfgs_batch(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, m
         y = Gs_new - Gs
         sy = np.einsum("ij,ij->i", s, y)
         keep = moved & (sy > np.finfo(float).eps * np.einsum("ij,ij->i", y, y))
-        for b in np.flatnonzero(keep):
-            S[b, pos[b]] = s[b]
-            Y[b, pos[b]] = y[b]
-            rho[b, pos[b]] = 1.0 / sy[b]
-            pos[b] = (pos[b] + 1) % maxcor
-            count[b] = min(count[b] + 1, maxcor)
+        kept = np.flatnonzero(keep)
+        S[kept, pos[kept]] = s[kept]
+        Y[kept, pos[kept]] = y[kept]
+        rho[kept, pos[kept]] = 1.0 / sy[kept]
+        pos[kept] = (pos[kept] + 1) % maxcor
+        count[kept] = np.minimum(count[kept] + 1, maxcor)
         relative = (Fs - Fs_new) / np.maximum(np.maximum(np.abs(Fs), np.abs(Fs_new)), 1.0)
         X = np.where(moved[:, None], X_new, X)
         F = np.where(moved, F_new, F)

@@ -126,6 +126,13 @@ class FusedImaging {
   // The number of values of a block.
   std::size_t block_size(ImagingBlock block) const;
 
+  // Point the model at other data and weights of the same shapes ((P, M, M) each; weights may
+  // be null) and the Poisson metric's read noise (its shift s = read_noise^2, which depends on
+  // the data: docs/imaging-model.md), with the metric's constants made again from them:
+  // models/imaging_batch.hpp runs one model per thread over the problems of a batch this way.
+  // The arrays must outlive the calls that read them. Serialised with the calls (the lock).
+  void set_data(const T* data, const T* weights, double read_noise);
+  const ImagingConfig<T>& config() const { return cfg_; }
   std::size_t planes() const { return cfg_.optics.planes; }
   std::size_t window() const { return cfg_.window; }
   std::size_t workspace_bytes() const;
@@ -135,6 +142,7 @@ class FusedImaging {
     double shift_y = 0, shift_x = 0, jitter = 0;
   };
   void prepare(const ImagingBlocks<T>& blocks, int threads);
+  void poisson_pieces();
   void object_transform(const T* object, Complex* spectrum);
   void transfer_tables(std::size_t plane, const ImagingBlocks<T>& blocks);
   std::complex<double> raw_transfer(std::size_t iy, std::size_t ix) const;

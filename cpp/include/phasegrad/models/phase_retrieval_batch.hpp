@@ -3,21 +3,8 @@
 // wavelengths, detector kind) but not their data, and optionally not their weights, computed
 // in one call.
 //
-// Two schedules (BatchSchedule):
-//   problems    OpenMP across the problems: each thread owns one FusedPhaseRetrieval engine
-//               (its work buffers; FFTW plans come from the process-wide plan cache, planned
-//               single-threaded) and, for each problem it takes, points the engine at that
-//               problem's data and weights (FusedPhaseRetrieval::set_data) and runs the single
-//               model's call on one thread.
-//   transforms  the problems one after another on engine 0, each call with every thread inside
-//               its passes and transforms (the single model's own threading).
-// automatic (the default) runs across the problems whenever more than one thread and more than
-// one active problem are there, at every grid size: measured on the 2-core development VM
-// (docs/batch.md), across problems was as fast or faster at N = 64, 128, 256 and 512 (at
-// N = 256 208 problems/s against 68 with the threads inside the transforms, the machine
-// loaded; at N = 512 46 against 33), as independent problems need no synchronisation where
-// the transforms' threads meet at every pass. With one thread, or one active problem, the
-// problems run in turn with the threads inside.
+// The schedule (problems in parallel, or the threads inside each problem's transforms) is
+// models/batch_run.hpp's.
 // Problem b's results equal those of a single FusedPhaseRetrieval made on its data and called
 // with the thread count its engine ran on, bit for bit. Against a single model called with T > 1
 // threads they are bit for bit below N = 256 (where the single model runs on one thread
@@ -32,11 +19,10 @@
 #include <mutex>
 #include <vector>
 
+#include "phasegrad/models/batch_run.hpp"
 #include "phasegrad/models/phase_retrieval.hpp"
 
 namespace phasegrad::models {
-
-enum class BatchSchedule { automatic, problems, transforms };
 
 template <class T>
 class FusedPhaseRetrievalBatch {
@@ -62,6 +48,13 @@ class FusedPhaseRetrievalBatch {
            const double* detectors_dot, const unsigned char* active, double* r_dot, int threads,
            BatchSchedule schedule);
 
+  // The Gauss-Newton system of every active problem: jtj (B, C, C) = J^T J and jtr (B, C) = J^T r,
+  // C = K (+ 3 with detectors), accumulated plane by plane in double from the engine's Jacobian
+  // of the plane (FusedPhaseRetrieval::jacobian, into one per-thread buffer) and its residuals,
+  // as PhaseRetrieval.gauss_newton does with BLAS (the sums group differently: to rounding).
+  void gauss_newton(const T* params, const double* detectors, const unsigned char* active,
+                    double* jtj, double* jtr, int threads, BatchSchedule schedule);
+
   std::size_t problems() const { return problems_; }
   std::size_t parameters() const;   // K per problem
   std::size_t image_values() const;  // P M^2 per problem
@@ -73,7 +66,6 @@ class FusedPhaseRetrievalBatch {
  private:
   template <class Body>
   void run(const unsigned char* active, int threads, BatchSchedule schedule, Body&& body);
-  void ensure_engines(std::size_t count);
 
   PhaseRetrievalConfig<T> cfg_;
   std::size_t problems_ = 0;
