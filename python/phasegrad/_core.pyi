@@ -673,6 +673,7 @@ class FusedHologramPlanes64:
         soft: bool,
         crosstalk: numpy.ndarray,
         efficiency: typing.SupportsFloat | typing.SupportsIndex,
+        amplitude_phase: bool = False,
     ) -> None: ...
     def images(
         self,
@@ -733,6 +734,7 @@ class FusedHologramPlanes32:
         soft: bool,
         crosstalk: numpy.ndarray,
         efficiency: typing.SupportsFloat | typing.SupportsIndex,
+        amplitude_phase: bool = False,
     ) -> None: ...
     def images(
         self,

@@ -45,3 +45,19 @@ def test_bad_combinations_are_one_line_errors(tmp_path, capsys):
     assert main(["hologram", "--size", "32", "--distance", "-0.01", "--wavelengths", "-1",
                  "--out", out]) == 1
     assert "wavelengths" in capsys.readouterr().err
+
+
+def test_the_amplitude_phase_modulator(tmp_path, capsys):
+    assert main(["hologram", "--size", "32", "--iters", "15", "--modulator", "amplitude-phase",
+                 "--crosstalk", "0.05", "--out", str(tmp_path), "--quiet"]) == 0
+    summary = json.loads((tmp_path / "hologram.json").read_text())
+    assert summary["modulator"] == "amplitude_phase"
+    assert "hologram_amplitude.npy" in summary["files"]
+    amplitude = np.load(tmp_path / "hologram_amplitude.npy")
+    phase = np.load(tmp_path / "hologram_phase.npy")
+    assert amplitude.shape == phase.shape == (32, 32)
+    assert np.all((amplitude >= 0) & (amplitude <= 1)) and amplitude.std() > 0  # it moved
+    assert summary["psnr_history_db"][-1] > summary["psnr_history_db"][0]
+    assert main(["hologram", "--size", "32", "--distance", "0.01", "--method", "gs",
+                 "--modulator", "amplitude-phase", "--out", str(tmp_path / "x")]) == 1
+    assert "use adam or lbfgs" in capsys.readouterr().err
