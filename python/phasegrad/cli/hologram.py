@@ -256,11 +256,11 @@ def _run_general(args):
         raise DataError(str(error)) from None
     colours, planes = model.setup.colours, model.setup.planes
     far_field = args.planes is None and args.distance is None
-    if args.method in ("gs", "wgs") and (colours != 1 or far_field or args.levels
+    if args.method in ("gs", "wgs") and (far_field or args.levels
                                          or args.crosstalk is not None or amplitudes):
-        raise DataError(f"--method {args.method} beyond the far field needs one wavelength, "
-                        "--distance or --planes, and no --levels, --crosstalk or "
-                        "--modulator amplitude-phase; use adam or lbfgs")
+        raise DataError(f"--method {args.method} beyond the far field needs --distance or "
+                        "--planes, and no --levels, --crosstalk or --modulator "
+                        "amplitude-phase; use adam or lbfgs")
     peak = float(base.max())
     phi0 = np.random.default_rng(args.seed).uniform(0.0, 2.0 * np.pi, base.shape)
     if amplitudes:  # the phases, then beta = 0 (m = 1/2, where dm/dbeta is largest)
@@ -280,7 +280,7 @@ def _run_general(args):
         elif args.method == "lbfgs":
             result = lbfgs(model, phi0, maxiter=args.iters, callback=callback)
         else:
-            result = multiplane_gs(target[0], model.setup.distances, options["wavelengths"][0],
+            result = multiplane_gs(target, model.setup.distances, options["wavelengths"],
                                    args.pitch, iters=args.iters, weighted=args.method == "wgs",
                                    phi0=phi0, callback=callback)
     seconds = time.perf_counter() - start
