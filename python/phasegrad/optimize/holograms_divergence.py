@@ -51,8 +51,8 @@ class DivergenceWatch:
     ...  for step, cost in enumerate([0.5, 2.0, 3.0], start=1)]
     [True, True, True]
     >>> result = watch.diverged(4, 1.5, np.full(2, 4.0))
-    >>> result.success, result.nit, list(result.x)
-    (False, 1, [1.0, 1.0])
+    >>> result.success, result.nit, result.x.tolist()
+    (False, 1, [1, 1])
     """
 
     def __init__(self, name, cost, x):
