@@ -65,7 +65,9 @@ def register(commands):
     physics.add_argument("--pitch", type=positive_float, default=DEFAULT_PITCH,
                          help=f"the modulator's pixel pitch (default {DEFAULT_PITCH:g})")
     physics.add_argument("--levels", type=int_at_least(2), metavar="L",
-                         help="quantise the shown phase to L levels (straight-through rule)")
+                         help="quantise the shown phase to L levels (adam: the annealed soft "
+                              "quantiser, pg.optimize.quantised_adam; lbfgs: the "
+                              "straight-through rule)")
     physics.add_argument("--crosstalk", type=float_between(0.0, 0.24), metavar="C",
                          help="pixel crosstalk: each pixel's phase leaks the fraction C to each "
                               "of its 4 neighbours (a 3x3 kernel, centre 1 - 4C)")
@@ -240,7 +242,7 @@ def _run_general(args):
     """The command beyond the far field: planes, colours, levels, crosstalk."""
     from ..arguments.outputs import OutputSet, check_outputs, make_output_folder
     from ..models import Hologram
-    from ..optimize import adam, lbfgs, multiplane_gs
+    from ..optimize import adam, lbfgs, multiplane_gs, quantised_adam
     from .io import write_json
     from .plots import hologram_phase_figure, image_figure, psnr_figure, slm_phase_png
     from .progress import Progress
@@ -275,7 +277,10 @@ def _run_general(args):
 
     start = time.perf_counter()
     with progress:
-        if args.method == "adam":
+        if args.method == "adam" and args.levels:  # the annealed soft quantiser
+            result = quantised_adam(model, phi0, lr=args.lr, iters=args.iters,
+                                    callback=callback)
+        elif args.method == "adam":
             result = adam(model, phi0, lr=args.lr, iters=args.iters, callback=callback)
         elif args.method == "lbfgs":
             result = lbfgs(model, phi0, maxiter=args.iters, callback=callback)

@@ -28,8 +28,12 @@ the relaxed model's zero order is turned by that phase: one colour only).
 
 The schedule (``temperatures=(tau_0, tau_1)``, ``anneal``): tau falls geometrically from tau_0
 to tau_1 over the first ``anneal`` fraction of the iterations; the rest run on the hard levels
-with the straight-through rule (the model itself). Chosen by measurement (docs/holography.md,
-``python -m phasegrad.bench.hologram_targets``).
+with the straight-through rule (the model itself, at the smaller step ``hard_lr``), and the run
+returns the best hard iterate. Chosen by measurement (docs/holography.md,
+``python -m phasegrad.bench.hologram_targets``): on the built-in target at 256^2 with crosstalk
+the defaults (2 -> 0.02 over half the iterations, then the hard levels at min(lr, 0.1)) reach
+about 16 dB whatever Adam's lr (0.1 to 0.8) and start; annealing to the end without the hard
+phase lost 3 dB, and the hard phase at the annealing's lr lost up to 1 dB at lr 0.5.
 """
 
 from __future__ import annotations
