@@ -15,11 +15,11 @@ between the top level and level 0, ``x~`` in [-1/2, L - 1/2), its nearest level 
     h_tau(t) = sinh(t / tau) / (2 sinh(1 / (2 tau)))      a soft step: h(+-1/2) = +-1/2
     shown    = (2 pi / L) (k + h_tau(t) + 1/2)            in [0, 2 pi]
 
-``h_tau`` is the identity as tau -> infinity (tau = 2 is within 1 % of it) and flat at 0 inside
-the cell as tau -> 0 (at tau = 0.02 the middle half of a cell is within 2e-6 of a level of its
-level), so the
-staircase goes from the unquantised phase to the levels. It is continuous (the cell ends meet)
-and periodic with the wrap (0 and 2 pi at the cut), with the exact derivative
+``h_tau`` is the identity as tau -> infinity (at tau = 2 within about 1 % of it) and flat at 0
+inside the cell as tau -> 0 (at tau = 0.02 the middle half of a cell shows its level to within
+2e-6 of a level's spacing), so the staircase goes from the unquantised phase to the levels.
+It is continuous (the cell ends meet) and periodic with the wrap (0 and 2 pi at the cut), with
+the exact derivative
 ``d shown / d w = h_tau'(t)``: the loss and gradient of every temperature agree (finite
 differences hold). The half level ``pi / L`` keeps the shown phase in [0, 2 pi], where the
 model's own wrap is the identity; it is a constant phase, which after the crosstalk K is
