@@ -8,7 +8,8 @@ plane). This example
 
 1. builds ``pg.Hologram(target=T (3, 3, n, n), distances=..., wavelengths=..., pitch=...)``,
    optionally with 8 quantised levels and pixel crosstalk (``--levels``, ``--crosstalk``);
-2. optimises phi with Adam on the fused model's exact gradient, printing the PSNR;
+2. optimises phi with Adam on the fused model's exact gradient, printing the PSNR (with
+   ``--levels``, through the annealed soft quantiser, ``pg.optimize.quantised_adam``);
 3. refines it with the camera in the loop: a simulated camera that sees a zero order the model
    lacks, misaligned by a fraction of a pixel and noisy; the measured images replace the
    model's in the loss (``pg.optimize.CameraInTheLoop``);
@@ -67,9 +68,13 @@ def main():
 
     phi0 = np.random.default_rng(args.seed).uniform(0, 2 * np.pi, base.shape)
     start = time.perf_counter()
-    result = pg.optimize.adam(model, phi0, lr=args.lr, iters=args.iters)
+    if args.levels:
+        result = pg.optimize.quantised_adam(model, phi0, lr=args.lr, iters=args.iters)
+    else:
+        result = pg.optimize.adam(model, phi0, lr=args.lr, iters=args.iters)
     seconds = time.perf_counter() - start
-    print(f"Adam, exact gradient: {args.iters} iterations in {seconds:.2f} s, PSNR "
+    name = "quantised Adam" if args.levels else "Adam"
+    print(f"{name}, exact gradient: {args.iters} iterations in {seconds:.2f} s, PSNR "
           f"{10 * np.log10(1 / result.history[0]):.2f} -> {10 * np.log10(1 / result.fun):.2f} dB")
 
     # Camera in the loop: the hardware has a zero order and a misaligned, noisy camera.

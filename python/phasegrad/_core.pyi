@@ -865,6 +865,7 @@ class FusedHologramPlanes64:
         soft: bool,
         crosstalk: numpy.ndarray,
         efficiency: typing.SupportsFloat | typing.SupportsIndex,
+        amplitude_phase: bool = False,
     ) -> None: ...
     def images(
         self,
@@ -925,6 +926,7 @@ class FusedHologramPlanes32:
         soft: bool,
         crosstalk: numpy.ndarray,
         efficiency: typing.SupportsFloat | typing.SupportsIndex,
+        amplitude_phase: bool = False,
     ) -> None: ...
     def images(
         self,

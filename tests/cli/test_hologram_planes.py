@@ -22,6 +22,7 @@ def test_planes_colours_levels_and_crosstalk(tmp_path, capsys):
     phase = np.load(tmp_path / "hologram_phase.npy")
     assert phase.shape == (32, 32)
     assert len(np.unique(np.round(phase / (2 * np.pi / 8), 9))) <= 8   # the shown levels
+    assert summary["message"].startswith("quantised Adam: 5 annealed")  # quantised_adam
     assert summary["psnr_history_db"][-1] > summary["psnr_history_db"][0]
 
 
@@ -45,3 +46,52 @@ def test_bad_combinations_are_one_line_errors(tmp_path, capsys):
     assert main(["hologram", "--size", "32", "--distance", "-0.01", "--wavelengths", "-1",
                  "--out", out]) == 1
     assert "wavelengths" in capsys.readouterr().err
+
+
+def test_the_amplitude_phase_modulator(tmp_path, capsys):
+    assert main(["hologram", "--size", "32", "--iters", "15", "--modulator", "amplitude-phase",
+                 "--crosstalk", "0.05", "--out", str(tmp_path), "--quiet"]) == 0
+    summary = json.loads((tmp_path / "hologram.json").read_text())
+    assert summary["modulator"] == "amplitude_phase"
+    assert "hologram_amplitude.npy" in summary["files"]
+    amplitude = np.load(tmp_path / "hologram_amplitude.npy")
+    phase = np.load(tmp_path / "hologram_phase.npy")
+    assert amplitude.shape == phase.shape == (32, 32)
+    assert np.all((amplitude >= 0) & (amplitude <= 1)) and amplitude.std() > 0  # it moved
+    assert summary["psnr_history_db"][-1] > summary["psnr_history_db"][0]
+    assert main(["hologram", "--size", "32", "--distance", "0.01", "--method", "gs",
+                 "--modulator", "amplitude-phase", "--out", str(tmp_path / "x")]) == 1
+    assert "use adam or lbfgs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("method", ["gs", "wgs"])
+def test_gs_with_several_colours(tmp_path, capsys, method):
+    assert main(["hologram", "--size", "32", "--iters", "5", "--planes", "0.01,0.02",
+                 "--wavelengths", "450e-9,635e-9", "--method", method,
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    summary = json.loads((tmp_path / "hologram.json").read_text())
+    assert summary["iterations"] == 5 and summary["wavelengths"] == [450e-9, 635e-9]
+    assert np.array(summary["psnr_db_per_colour_and_plane"]).shape == (2, 2)
+
+
+def test_the_command_exits_3_when_multiplane_gs_diverges(tmp_path, capsys, monkeypatch):
+    # The projection turned bad after two iterations: the shared watch stops the run, the
+    # outputs hold the best iterate and the command exits 3 with one stderr line.
+    from phasegrad.optimize import holograms_planes
+
+    calls = []
+    y, x = (np.indices((32, 32)) - 16) * 8e-6
+    lens = -np.pi * (x ** 2 + y ** 2) / (532e-9 * 0.01)  # all the light on one spot
+
+    def failing(totals, alphas):
+        calls.append(1)
+        return lens if len(calls) > 2 else np.angle(totals[0])
+
+    monkeypatch.setattr(holograms_planes, "_best_phase", failing)
+    code = main(["hologram", "--size", "32", "--iters", "30", "--planes", "0.01,0.02",
+                 "--method", "gs", "--out", str(tmp_path), "-q"])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert err.count("\n") == 1 and "multiplane GS (global): diverged" in err
+    summary = json.loads((tmp_path / "hologram.json").read_text())
+    assert summary["iterations"] <= 2

@@ -308,3 +308,161 @@ def test_concurrent_calls_share_the_work_buffers_safely():
         got = list(pool.map(fused.value_and_grad, phases * 2))
     for (energy, grad), (expected_energy, expected_grad) in zip(got, expected * 2, strict=True):
         assert energy == expected_energy and np.array_equal(grad, expected_grad)
+
+
+# ---------------------------------------------------------------- the amplitude + phase modulator
+# Every case above again with modulator="amplitude_phase": the parameters are (2, n, m), the
+# phases and beta (the amplitude m = (1 + sin beta) / 2).
+
+AMPLITUDE_CASES = {name: (shape, {**options, "modulator": "amplitude_phase"})
+                   for name, (shape, options) in CASES.items()}
+
+
+def amplitude_models(name, dtype=np.float64):
+    shape, options = AMPLITUDE_CASES[name]
+    t = target(shape).astype(dtype)
+    return (pg.Hologram(target=t, backend="fused", **options),
+            pg.Hologram(target=t, backend="reference", **options))
+
+
+def parameters(seed=0):
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.uniform(0.2, 6.0, (N, M)), rng.uniform(-3.0, 3.0, (N, M))])
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_amplitude_phase_fused_equals_reference(name, thread_count):
+    fused, reference = amplitude_models(name)
+    x = parameters()
+    energy, grad = fused.value_and_grad(x)
+    expected_energy, expected_grad = reference.value_and_grad(x)
+    assert grad.shape == (2, N, M) and expected_grad.shape == (2, N, M)
+    assert abs(energy - expected_energy) <= 1e-10 * expected_energy
+    assert relative_error(grad, expected_grad) <= 1e-10
+    assert relative_error(grad[1], expected_grad[1]) <= 1e-10  # the amplitude part alone
+    assert relative_error(fused.reconstruct(x), reference.reconstruct(x)) <= 1e-10
+    assert relative_error(fused.simulate(x), reference.simulate(x)) <= 1e-10
+
+
+@pytest.mark.parametrize("name", [n for n in IDS if "straight-through" not in n])
+def test_amplitude_phase_gradient_matches_finite_differences(name):
+    fused, reference = amplitude_models(name)
+    x = parameters(3)
+    for model in (reference, fused):
+        _, grad = model.value_and_grad(x)
+        result = check_vjp(lambda p, model=model: model.value_and_grad(p)[0],
+                           lambda e, grad=grad: e * grad, x)
+        assert result.ok, result
+
+
+@pytest.mark.parametrize("name", [n for n in IDS if "efficiency" not in CASES[n][1]])
+def test_amplitude_phase_least_squares_view(name):
+    fused, reference = amplitude_models(name)
+    rng = np.random.default_rng(5)
+    x = parameters(5).ravel()
+    assert fused.n_params == 2 * N * M
+    v, u = rng.standard_normal(x.size), rng.standard_normal(reference.n_residuals)
+    r = reference.residuals(x)
+    assert r @ r == pytest.approx(reference.value_and_grad(x.reshape(2, N, M))[0], rel=1e-12)
+    assert relative_error(fused.residuals(x), r) <= 1e-10
+    jv, jtu = reference.jvp(x, v), reference.vjp(x, u)
+    assert jv.shape == (reference.n_residuals,) and jtu.shape == (2 * N * M,)
+    assert relative_error(fused.jvp(x, v), jv) <= 1e-10
+    assert relative_error(fused.vjp(x, u), jtu) <= 1e-10
+    assert abs(u @ jv - v @ jtu) <= 1e-12 * np.linalg.norm(u) * np.linalg.norm(jv) * 10
+    _, grad = fused.value_and_grad(x.reshape(2, N, M))
+    assert relative_error(2 * fused.vjp(x, fused.residuals(x)), grad.ravel()) <= 1e-10
+    energy, flat = fused.fun_and_jac(x)
+    assert energy == pytest.approx(r @ r, rel=1e-10) and flat.shape == x.shape
+    if "straight-through" not in name:  # the tangent is the residuals' derivative
+        step = 1e-6
+        fd = (reference.residuals(x + step * v) - reference.residuals(x - step * v)) / (2 * step)
+        assert relative_error(jv, fd) <= 1e-6
+
+
+def test_amplitude_phase_dense_least_squares():
+    t = target((2, 6, 5))
+    options = {"distances": [3.0, 6.0], "wavelengths": 0.5, "pitch": 1.0, "crosstalk": KERNEL,
+               "modulator": "amplitude_phase"}
+    fused = pg.Hologram(target=t, **options)
+    reference = pg.Hologram(target=t, backend="reference", **options)
+    x = np.random.default_rng(6).uniform(-3.0, 6.0, 60)
+    jac = fused.jacobian(x)
+    assert jac.shape == (60, 60)
+    assert relative_error(jac, reference.jacobian(x)) <= 1e-10
+    jtj, jtr = fused.gauss_newton(x)
+    assert relative_error(jtr, jac.T @ fused.residuals(x)) <= 1e-12
+    v = np.random.default_rng(7).standard_normal(60)
+    assert relative_error(fused.gauss_newton_product(x, v), jtj @ v) <= 1e-10
+
+
+@pytest.mark.parametrize("name", ["planes", "colours", "all"])
+def test_amplitude_phase_float32_follows_float64(name):
+    fused32, _ = amplitude_models(name, np.float32)
+    fused64, _ = amplitude_models(name)
+    x = parameters(8)
+    energy32, grad32 = fused32.value_and_grad(x.astype(np.float32))
+    energy64, grad64 = fused64.value_and_grad(x)
+    assert grad32.dtype == np.float32 and grad32.shape == (2, N, M)
+    assert abs(energy32 - energy64) <= 1e-4 * energy64
+    assert relative_error(grad32, grad64) <= 1e-3
+
+
+@pytest.mark.parametrize("backend", ["fused", "reference"])
+def test_the_amplitude_scales_each_pixel(backend):
+    shape, options = CASES["colours"]
+    t = target(shape)
+    phase_only = pg.Hologram(target=t, backend=backend, **options)
+    both = pg.Hologram(target=t, backend=backend, modulator="amplitude_phase", **options)
+    phi = phase(1)
+    # beta = pi / 2 everywhere: m = 1, the phase-only model.
+    full = np.stack([phi, np.full((N, M), np.pi / 2)])
+    assert relative_error(both.reconstruct(full), phase_only.reconstruct(phi)) <= 1e-12
+    energy, grad = both.value_and_grad(full)
+    expected_energy, expected_grad = phase_only.value_and_grad(phi)
+    assert energy == pytest.approx(expected_energy, rel=1e-12)
+    assert relative_error(grad[0], expected_grad) <= 1e-12
+    assert np.max(np.abs(grad[1])) <= 1e-12 * np.max(np.abs(grad[0]))  # dm/dbeta = 0 there
+    # m = 1/2 scales every intensity by 1/4.
+    half = np.stack([phi, np.zeros((N, M))])
+    assert relative_error(both.reconstruct(half), phase_only.reconstruct(phi) / 4) <= 1e-12
+    # A dark pixel (m = 0) sends no light: one bright pixel gives a flat far field.
+    beta = np.full((N, M), -np.pi / 2)
+    beta[4, 3] = np.pi / 2
+    shown = both.quantize(np.stack([phi, beta]))
+    assert shown.shape == (2, N, M) and np.all((shown[1] >= 0) & (shown[1] <= 1))
+    assert shown[1][4, 3] == 1.0 and np.max(shown[1][beta < 0]) <= 1e-15
+
+
+def test_amplitude_phase_in_the_far_field_single_plane():
+    t = target((N, M))
+    fused = pg.Hologram(target=t, modulator="amplitude_phase")
+    reference = pg.Hologram(target=t, backend="reference", modulator="amplitude_phase")
+    assert fused.general and fused.shape == (2, N, M)
+    beta = np.full((N, M), -np.pi / 2)
+    beta[4, 3] = np.pi / 2
+    image = fused.reconstruct(np.stack([phase(2), beta]))[0, 0]
+    assert relative_error(image, np.full((N, M), image.mean())) <= 1e-12
+    x = parameters(2)
+    assert fused.value_and_grad(x)[0] == pytest.approx(reference.value_and_grad(x)[0],
+                                                       rel=1e-12)
+
+
+def test_amplitude_phase_bad_input():
+    with pytest.raises(ValueError, match="^modulator must be one of"):
+        pg.Hologram(target=target((N, M)), modulator="amplitude")
+    with pytest.raises(ValueError, match="^modulator must be one of"):
+        pg.Hologram(target=target((N, M)), modulator=None)
+    h = pg.Hologram(target=target((N, M)), modulator="amplitude_phase", zero_order=0.1)
+    with pytest.raises(ValueError, match=r"^phi must have \(2, n, m\)"):
+        h.value_and_grad(phase())
+    with pytest.raises(TypeError, match="^phi must"):
+        h.value_and_grad(parameters().astype(complex))
+    bad = parameters()
+    bad[1, 0, 0] = np.inf
+    with pytest.raises(ValueError, match="^phi must be finite"):
+        h.value_and_grad(bad)
+    with pytest.raises(ValueError, match=f"^x must be a flat vector of {2 * N * M}"):
+        h.fun_and_jac(phase().ravel())
+    with pytest.raises(ValueError, match="^v must"):
+        h.jvp(parameters().ravel(), np.ones(N * M))

@@ -51,3 +51,39 @@ def test_the_command_exits_3_when_wgs_diverges(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "diverged" in err
     assert (tmp_path / "out" / "hologram.json").exists()
+
+
+def test_the_watch_is_one_rule_for_every_gs():
+    from phasegrad.optimize.holograms_divergence import (
+        DIVERGENCE,
+        PATIENCE,
+        WEIGHT_SPREAD,
+        DivergenceWatch,
+    )
+
+    assert pg.optimize.holograms.DIVERGENCE is DIVERGENCE  # gs/wgs's names are the watch's
+    watch = DivergenceWatch("X", 1.0, np.zeros(3))
+    assert watch.diverged(1, 0.4, np.ones(3)) is None          # a new best
+    # Two rising iterations, then one within 2x of the best: the count starts again.
+    for step, cost in enumerate([0.81, 0.9, 0.79] + [0.81] * (PATIENCE - 1), start=2):
+        assert watch.diverged(step, cost, np.full(3, step)) is None
+    result = watch.diverged(7, DIVERGENCE * 0.4 * 1.01, np.full(3, 7.0))
+    assert result is not None and not result.success and result.nit == 1
+    assert result.fun == 0.4 and np.array_equal(result.x, np.ones(3))
+    assert list(result.history) == [1.0, 0.4] and result.nfev == 8
+    assert "X: diverged at iteration 7 (the loss rose above 2x its best" in result.message
+    spread = DivergenceWatch("Y", 1.0, np.zeros(1))
+    assert spread.diverged(1, 0.5, np.ones(1), spread=WEIGHT_SPREAD) is None
+    result = spread.diverged(2, 0.4, np.ones(1), spread=2 * WEIGHT_SPREAD)
+    assert not result.success and "weights spread 2e+06-fold" in result.message
+    assert result.nit == 2  # this iterate was the best so far
+
+
+def test_the_examples_of_the_shared_hologram_modules_run():
+    import doctest
+    import importlib
+
+    for name in ("holograms_divergence", "holograms_planes"):
+        module = importlib.import_module(f"phasegrad.optimize.{name}")
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.attempted > 0 and result.failed == 0, name

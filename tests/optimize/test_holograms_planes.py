@@ -136,3 +136,114 @@ def test_camera_in_the_loop_bad_input():
         loop.fun_and_jac(start().ravel())
     with pytest.raises(TypeError, match="^shift must be a pair"):
         pg.optimize.SimulatedCamera(h, shift=1.0)
+
+
+# ---------------------------------------------------------------- several colours, divergence
+
+COLOURS = [0.5, 0.6]
+
+
+def colour_target():
+    return np.stack([target(), target()[:, ::-1]])                 # (2 colours, 2 planes)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multicolour_global_gs_improves_every_colour_and_plane(weighted):
+    t = colour_target()
+    result = pg.optimize.multiplane_gs(t, OPTIONS["distances"], COLOURS, 2.0, iters=30,
+                                       weighted=weighted, phi0=start())
+    assert result.success and result.nit == 30 and result.history.shape == (31,)
+    assert result.fun < 0.6 * result.history[0]
+    assert np.all((result.x >= 0) & (result.x < 2 * np.pi))
+    # The cost is the model's, with the modulator's per-colour phase response (0.5 / 0.6).
+    h = pg.Hologram(target=t, distances=OPTIONS["distances"], wavelengths=COLOURS, pitch=2.0)
+    assert result.fun == pytest.approx(h.value_and_grad(result.x)[0], rel=1e-10)
+    images = h.reconstruct(result.x)
+    assert images.shape == (2, 2, N, N)
+    for c in range(2):
+        for p in range(2):  # each colour and plane lights its own signal
+            own, other = t[c, p] > 0, (t[c, 1 - p] > 0) & ~(t[c, p] > 0)
+            assert images[c, p][own].mean() > 3 * images[c, p][other].mean()
+
+
+def test_multicolour_gs_uses_the_phase_response():
+    # A response that is not lambda_0 / lambda: the model with the same response agrees, the
+    # default one does not.
+    t = colour_target()
+    response = [1.0, 0.6]
+    result = pg.optimize.multiplane_gs(t, OPTIONS["distances"], COLOURS, 2.0, iters=10,
+                                       phi0=start(), phase_response=response)
+    same = pg.Hologram(target=t, distances=OPTIONS["distances"], wavelengths=COLOURS,
+                       pitch=2.0, phase_response=response)
+    other = pg.Hologram(target=t, distances=OPTIONS["distances"], wavelengths=COLOURS,
+                        pitch=2.0)
+    assert result.fun == pytest.approx(same.value_and_grad(result.x)[0], rel=1e-10)
+    assert abs(other.value_and_grad(result.x)[0] - result.fun) > 1e-3 * result.fun
+
+
+def test_the_several_colour_projection_is_the_best_phase():
+    from phasegrad.optimize.holograms_planes import _best_phase
+
+    rng = np.random.default_rng(3)
+    totals = rng.standard_normal((3, 6, 5)) + 1j * rng.standard_normal((3, 6, 5))
+    alphas = np.array([1.0, 0.8, 0.65])
+    phi = _best_phase(totals, alphas)
+    grid = np.linspace(0, 2 * np.pi, 20001)[:-1, None, None]
+
+    def objective(p):
+        return sum(np.abs(t) * np.cos(a * p - np.angle(t))
+                   for t, a in zip(totals, alphas, strict=True))
+
+    assert np.all(objective(phi) >= objective(grid).max(axis=0) - 1e-7)
+    one = _best_phase(totals[:1], alphas[:1])
+    np.testing.assert_array_equal(one, np.angle(totals[0]))
+
+
+def test_sequential_multicolour_gs_visits_each_colour_and_plane():
+    t = colour_target()
+    result = pg.optimize.multiplane_gs(t, OPTIONS["distances"], COLOURS, 2.0, iters=4,
+                                       method="sequential", phi0=start())
+    assert result.nit == 4 and len(result.history) == 5
+    # Its first step is the global step of colour 0, plane 0 alone.
+    single = pg.optimize.multiplane_gs(t[:1, :1], OPTIONS["distances"][:1], COLOURS[:1], 2.0,
+                                       iters=1, phi0=start())
+    first = pg.optimize.multiplane_gs(t, OPTIONS["distances"], COLOURS, 2.0, iters=1,
+                                      method="sequential", phi0=start())
+    np.testing.assert_allclose(np.exp(1j * first.x), np.exp(1j * single.x), atol=1e-12)
+
+
+def test_multiplane_gs_stops_when_it_diverges(monkeypatch):
+    # A projection that turns bad after three iterations (a lens focusing all the light on one
+    # spot of the first plane): the run stops PATIENCE iterations later and returns the best
+    # iterate.
+    from phasegrad.optimize import holograms_planes
+
+    projection = holograms_planes._best_phase
+    calls = []
+
+    def failing(totals, alphas):
+        calls.append(1)
+        phi = projection(totals, alphas)
+        if len(calls) > 3:
+            y, x = (np.indices(phi.shape) - N // 2) * 2.0
+            return -np.pi * (x ** 2 + y ** 2) / (0.5 * 200.0)
+        return phi
+
+    monkeypatch.setattr(holograms_planes, "_best_phase", failing)
+    t = target()
+    result = pg.optimize.multiplane_gs(t, OPTIONS["distances"], 0.5, 2.0, iters=40,
+                                       phi0=start())
+    assert not result.success and "multiplane GS (global): diverged at iteration" in \
+        result.message
+    assert result.nit == 3 and result.nfev < 41 and len(result.history) == 4
+    assert result.fun == min(result.history) == result.history[-1]
+    h = pg.Hologram(target=t, **OPTIONS)
+    assert result.fun == pytest.approx(h.value_and_grad(result.x)[0], rel=1e-10)
+
+
+def test_multicolour_gs_bad_input():
+    t = colour_target()
+    with pytest.raises(ValueError, match="^wavelengths must hold 2 value"):
+        pg.optimize.multiplane_gs(t, OPTIONS["distances"], 0.5, 2.0)
+    with pytest.raises(ValueError, match="^phase_response must hold 2 value"):
+        pg.optimize.multiplane_gs(t, OPTIONS["distances"], COLOURS, 2.0, phase_response=[1.0])

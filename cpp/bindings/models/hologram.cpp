@@ -212,7 +212,7 @@ std::unique_ptr<FusedHologramPlanes<T>> make_planes(
     const py::array& wavelengths, double pitch, py::ssize_t pad,
     const py::array& phase_response, const py::array& amplitude,
     std::complex<double> zero_order, py::ssize_t levels, bool soft, const py::array& crosstalk,
-    double efficiency) {
+    double efficiency, bool amplitude_phase) {
   const auto target = strict<T>(target_in, "target");
   if (target.ndim() != 4 || target.size() == 0) {
     throw std::invalid_argument("target must be a non-empty (C, P, n, m) array");
@@ -256,20 +256,32 @@ std::unique_ptr<FusedHologramPlanes<T>> make_planes(
     c.kernel_rows = c.kernel_cols = 0;
   }
   c.efficiency = efficiency;
+  c.amplitude_phase = amplitude_phase;
   return std::make_unique<FusedHologramPlanes<T>>(target.data(), std::move(c));
 }
 
 template <class T>
 std::vector<py::ssize_t> phase_shape(const FusedHologramPlanes<T>& model) {
-  return {static_cast<py::ssize_t>(model.config().rows),
-          static_cast<py::ssize_t>(model.config().cols)};
+  std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(model.config().rows),
+                                 static_cast<py::ssize_t>(model.config().cols)};
+  if (model.config().amplitude_phase) shape.insert(shape.begin(), 2);  // phase, amplitude
+  return shape;
+}
+
+// The number of parameters: the phases, and with the amplitude + phase modulator the amplitude
+// parameters too.
+template <class T>
+std::size_t parameter_count(const FusedHologramPlanes<T>& model) {
+  const auto& c = model.config();
+  return (c.amplitude_phase ? 2 : 1) * c.rows * c.cols;
 }
 
 template <class T>
 const T* planes_phase(const FusedHologramPlanes<T>& model, const py::array& phi) {
   const auto values = strict<T>(phi, "phi");
   if (shape_of(values) != phase_shape(model)) {
-    throw std::invalid_argument("phi must have the modulator's shape (n, m)");
+    throw std::invalid_argument("phi must have the modulator's shape: (n, m), or (2, n, m) "
+                                "with the amplitude + phase modulator");
   }
   return values.data();
 }
@@ -291,7 +303,8 @@ void bind_planes(py::module_& m, const char* name, const char* doc) {
       .def(py::init(&make_planes<T>), py::arg("target"), py::arg("weights"),
            py::arg("distances"), py::arg("wavelengths"), py::arg("pitch"), py::arg("pad"),
            py::arg("phase_response"), py::arg("amplitude"), py::arg("zero_order"),
-           py::arg("levels"), py::arg("soft"), py::arg("crosstalk"), py::arg("efficiency"))
+           py::arg("levels"), py::arg("soft"), py::arg("crosstalk"), py::arg("efficiency"),
+           py::arg("amplitude_phase") = false)
       .def(
           "value_and_grad",
           [](Model& model, const py::array& phi,
@@ -343,7 +356,7 @@ void bind_planes(py::module_& m, const char* name, const char* doc) {
              int threads) -> Array<double> {
             const T* phase = planes_phase(model, phi);
             const auto& c = model.config();
-            const double* in = planes_vector<T>(v, "v", c.rows * c.cols);
+            const double* in = planes_vector<T>(v, "v", parameter_count(model));
             Array<double> r({static_cast<py::ssize_t>(c.colours * c.planes * c.rows * c.cols)});
             double* data = r.mutable_data();
             {
@@ -360,7 +373,7 @@ void bind_planes(py::module_& m, const char* name, const char* doc) {
             const T* phase = planes_phase(model, phi);
             const auto& c = model.config();
             const double* in = planes_vector<T>(u, "u", c.colours * c.planes * c.rows * c.cols);
-            Array<double> r({static_cast<py::ssize_t>(c.rows * c.cols)});
+            Array<double> r({static_cast<py::ssize_t>(parameter_count(model))});
             double* data = r.mutable_data();
             {
               py::gil_scoped_release release;

@@ -114,6 +114,41 @@ FusedHologramPlanes<T>::FusedHologramPlanes(const T* target, HologramPlanesConfi
   row_sums_e_.resize(c.rows);
 }
 
+// The amplitude + phase modulator: m = (1 + sin beta) / 2 (beta = phi's second plane), its
+// slope cos(beta) / 2 and (jvp) its tangent along v's second plane; m_bar starts at zero.
+template <class T>
+void FusedHologramPlanes<T>::modulate(const T* phi, const double* vector) {
+  if (!config_.amplitude_phase) return;
+  const std::size_t n = config_.rows * config_.cols;
+  modulation_.resize(n);
+  modulation_slope_.resize(n);
+  modulation_bar_.assign(n, 0.0);
+  for (std::size_t e = 0; e < n; ++e) {
+    const double beta = static_cast<double>(phi[n + e]);
+    modulation_[e] = 0.5 * (1.0 + std::sin(beta));
+    modulation_slope_[e] = 0.5 * std::cos(beta);
+  }
+  if (vector == nullptr) return;
+  modulation_dot_.resize(n);
+  for (std::size_t e = 0; e < n; ++e) modulation_dot_[e] = modulation_slope_[e] * vector[n + e];
+}
+
+// beta_bar = m_bar dm/dbeta into the second plane of phi_bar (or of out).
+template <class T>
+void FusedHologramPlanes<T>::modulation_gradient(T* phi_bar, double* out,
+                                                 bool to_phi_bar) const {
+  if (!config_.amplitude_phase) return;
+  const std::size_t n = config_.rows * config_.cols;
+  for (std::size_t e = 0; e < n; ++e) {
+    const double value = modulation_bar_[e] * modulation_slope_[e];
+    if (to_phi_bar) {
+      phi_bar[n + e] = static_cast<T>(value);
+    } else {
+      out[n + e] = value;
+    }
+  }
+}
+
 template <class T>
 double FusedHologramPlanes<T>::plane_metric(std::size_t c, std::size_t p,
                                             std::complex<T>* field, std::size_t stride,
@@ -325,6 +360,11 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
     shown[e] = q;
     slope[e] = d;
   }
+  modulate(phi, forward_tangent ? vector : nullptr);
+  const bool modulated = cfg.amplitude_phase;
+  const double* modulation = modulation_.data();
+  const double* modulation_dot = modulation_dot_.data();
+  double* modulation_bar = modulation_bar_.data();
   const std::size_t kr = cfg.kernel_rows, kc = cfg.kernel_cols;
   const bool crosstalk = !cfg.crosstalk.empty();
   // out[k] = sum_d K[d + centre] in[k - d] (circular); the adjoint is the correlation.
@@ -435,7 +475,16 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
         }
         const std::size_t k = si * cols + (far ? (j + col_shift) % cols : j);
         const T a = static_cast<T>(amplitude[k]);
-        if (!is_tangent) {
+        if (modulated) {  // A (m e + zeta), or its tangent A e (i m alpha_c s_dot + m_dot)
+          const T m = static_cast<T>(modulation[k]);
+          if (!is_tangent) {
+            dst[i * pcols + j] = a * (m * phasor[k] + zeta);
+          } else {
+            const T turn = static_cast<T>(alpha * effective_dot[k]);
+            const std::complex<T> dm(static_cast<T>(modulation_dot[k]), m * turn);
+            dst[i * pcols + j] = a * (phasor[k] * dm);
+          }
+        } else if (!is_tangent) {
           dst[i * pcols + j] = a * (phasor[k] + zeta);
         } else {
           const T turn = static_cast<T>(alpha * effective_dot[k]);
@@ -539,6 +588,11 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
         const std::complex<T> bar = field_bar[i * stride + j] * static_cast<T>(amplitude[k]);
         const std::complex<T> e = phasor[k];
         const T theta_bar = bar.imag() * e.real() - bar.real() * e.imag();
+        if (modulated) {  // theta_bar = m Im(b conj(e)); m_bar += Re(b conj(e))
+          effective_bar[k] += alpha * modulation[k] * static_cast<double>(theta_bar);
+          modulation_bar[k] += static_cast<double>(bar.real() * e.real() + bar.imag() * e.imag());
+          continue;
+        }
         effective_bar[k] += alpha * static_cast<double>(theta_bar);
       }
     }
@@ -558,6 +612,7 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
       out[e] = value;
     }
   }
+  modulation_gradient(phi_bar, out, mode == Mode::gradient);
   return energy;
 }
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import validate as v
 
-__all__ = ["QUANTIZERS", "HologramSetup", "hologram_setup", "hologram_target"]
+__all__ = ["MODULATORS", "QUANTIZERS", "HologramSetup", "hologram_setup", "hologram_target"]
 
 
 def hologram_target(target):
@@ -25,6 +25,7 @@ def hologram_target(target):
 
 
 QUANTIZERS = ("straight_through", "soft")
+MODULATORS = ("phase", "amplitude_phase")
 
 
 class HologramSetup:
@@ -36,10 +37,10 @@ class HologramSetup:
     ``weights`` (C, P); ``amplitude`` (n, m); ``zero_order`` a complex; ``levels`` an int or
     None; ``quantizer`` one of ``QUANTIZERS``; ``crosstalk`` (kr, kc) with odd sides, or None;
     ``efficiency`` a float >= 0 or None (the plain normalised MSE); ``pad`` an int >= 1;
-    ``shape`` the target's shape as given.
+    ``modulator`` one of ``MODULATORS``; ``shape`` the target's shape as given.
     """
 
-    __slots__ = ("amplitude", "crosstalk", "distances", "efficiency", "levels", "pad",
+    __slots__ = ("amplitude", "crosstalk", "distances", "efficiency", "levels", "modulator", "pad",
                  "phase_response", "pitch", "quantizer", "shape", "target", "wavelengths",
                  "weights", "zero_order")
 
@@ -59,6 +60,13 @@ class HologramSetup:
     def plane(self):
         return self.target.shape[2:]
 
+    @property
+    def parameters(self):
+        """The shape of the parameters: the phase map (n, m), or (2, n, m) with the amplitude +
+        phase modulator (the phase map, then the amplitude parameters)."""
+        plane = tuple(self.plane)
+        return (2, *plane) if self.modulator == "amplitude_phase" else plane
+
 
 def _vector(values, name, length, what):
     """A 1-D float64 vector of ``length`` finite values (a single number when length is 1)."""
@@ -72,7 +80,8 @@ def _vector(values, name, length, what):
 
 def hologram_setup(target, distances=None, wavelengths=None, pitch=None, levels=None,
                    crosstalk=None, plane_weights=None, phase_response=None, amplitude=None,
-                   zero_order=None, quantizer="straight_through", efficiency=None, pad=1):
+                   zero_order=None, quantizer="straight_through", efficiency=None, pad=1,
+                   modulator="phase"):
     """Validate the arguments of a general hologram; returns a ``HologramSetup``.
 
     The target is (n, m), (P, n, m) for P planes at ``distances`` or (C, P, n, m) for C colours
@@ -168,10 +177,11 @@ def hologram_setup(target, distances=None, wavelengths=None, pitch=None, levels=
         if efficiency < 0:
             raise ValueError(f"efficiency must be a non-negative weight; got {efficiency!r}")
     pad = v.positive_int(pad, "pad")
+    v.one_of(modulator, "modulator", MODULATORS)
     if pad != 1 and distances is None:
         raise ValueError("pad applies to the propagation to distances; the far field has none")
     return HologramSetup(target=target, distances=distances, wavelengths=wavelengths,
                          pitch=pitch, phase_response=phase_response, weights=weights,
                          amplitude=amplitude, zero_order=zero_order, levels=levels,
                          quantizer=quantizer, crosstalk=crosstalk, efficiency=efficiency,
-                         pad=pad, shape=shape)
+                         pad=pad, modulator=modulator, shape=shape)

@@ -1,7 +1,8 @@
 """The two targets of issue 14 (holography beyond the far field), measured.
 
 Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256]
-[--iters 200] [--threads N] [--skip speed|quantisation] [--out DIR]``.
+[--iters 200] [--quant-lr 0.1,0.3,0.5] [--quant-seeds 0] [--no-crosstalk] [--threads N]
+[--skip speed|quantisation] [--out DIR]``.
 
 1. **Speed**: one ``value_and_grad`` of a 3-plane, 3-colour phase-only hologram (``--size``,
    default 512; band-limited angular spectrum, no padding) against the cost of its FFTs, the
@@ -15,11 +16,14 @@ Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256
    are summed in the Fourier domain), so its ideal ratio to the 18 FFTs is 1.33 plus the
    element-wise passes; the row "its own 24 FFTs" times those transforms alone.
 2. **Quantisation**: the built-in target (``--quant-size``, default 256), far field, pixel
-   crosstalk (3 x 3, 5 % to each neighbour), Adam (lr 0.1, ``--iters``, default 200) from one
-   random phase: (a) the unquantised optimum (no levels); (b) (a)'s phase quantised to 8
-   levels afterwards; (c) 8 levels in the loop by the straight-through rule; (d) the soft
-   staircase, then hard levels. PSNR of each as the modulator would show it, by
-   ``pg.optimize.psnr``'s definition (10 log10(max T^2 / loss)).
+   crosstalk (3 x 3, 5 % to each neighbour; none with ``--no-crosstalk``), ``--iters``
+   (default 200) Adam steps from one random phase per seed (``--quant-seeds``) at each step
+   size (``--quant-lr``): (a) the unquantised optimum (no levels); (b) (a)'s phase quantised
+   to 8 levels afterwards; (c) 8 levels in the loop by the straight-through rule; (d) the
+   soft staircase, then hard levels; (e) ``pg.optimize.quantised_adam`` (the annealed soft
+   quantiser, then the hard levels), its defaults with Adam's ``lr`` while annealing. PSNR of
+   each as the modulator would show it, by ``pg.optimize.psnr``'s definition
+   (10 log10(max T^2 / loss)).
 
 Writes ``bench_hologram_targets.json`` into ``--out`` when given.
 """
@@ -157,14 +161,15 @@ def speed(size=512, rounds=7):
     return rows
 
 
-def quantisation(size=256, iters=200, lr=0.1, seed=0):
-    """Rows: PSNR of the four ways to a quantised, crosstalk-aware hologram."""
+def quantisation(size=256, iters=200, lr=0.1, seed=0, crosstalk=True):
+    """Rows: PSNR of the five ways to a quantised (crosstalk-aware) hologram."""
     target = pg.optimize.default_target(size)
     peak = float(target.max())
     phi0 = np.random.default_rng(seed).uniform(0, 2 * np.pi, target.shape)
-    quantised = pg.Hologram(target=target, levels=8, crosstalk=CROSSTALK)
-    plain = pg.Hologram(target=target, crosstalk=CROSSTALK)
-    soft = pg.Hologram(target=target, levels=8, crosstalk=CROSSTALK, quantizer="soft")
+    kernel = CROSSTALK if crosstalk else None
+    quantised = pg.Hologram(target=target, levels=8, crosstalk=kernel)
+    plain = pg.Hologram(target=target, crosstalk=kernel)
+    soft = pg.Hologram(target=target, levels=8, crosstalk=kernel, quantizer="soft")
 
     def db(model, phi):
         return float(10 * np.log10(peak ** 2 / model.value_and_grad(phi)[0]))
@@ -184,6 +189,10 @@ def quantisation(size=256, iters=200, lr=0.1, seed=0):
     relaxed = pg.optimize.adam(soft, phi0, lr=lr, iters=iters)
     rows.append({"run": "soft staircase, then hard levels", "psnr_db": db(quantised, relaxed.x),
                  "seconds": time.perf_counter() - start})
+    start = time.perf_counter()
+    annealed = pg.optimize.quantised_adam(quantised, phi0, lr=lr, iters=iters)
+    rows.append({"run": "annealed soft quantiser (quantised_adam)",
+                 "psnr_db": db(quantised, annealed.x), "seconds": time.perf_counter() - start})
     return rows
 
 
@@ -193,6 +202,9 @@ def main(argv=None):
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--quant-size", type=int, default=256)
     parser.add_argument("--iters", type=int, default=200)
+    parser.add_argument("--quant-lr", default="0.1,0.3,0.5")
+    parser.add_argument("--quant-seeds", default="0")
+    parser.add_argument("--no-crosstalk", action="store_true")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--skip", choices=("speed", "quantisation"), default=None)
@@ -213,12 +225,20 @@ def main(argv=None):
                   f"{row['seconds'] / floor:8.2f}x floor{row['vs_fused']:8.2f}x fused"
                   + ("" if difference is None else f"   gradient vs fused {difference:.1e}"))
     if args.skip != "quantisation":
-        rows = quantisation(args.quant_size, args.iters)
-        result["quantisation"] = {"size": args.quant_size, "iters": args.iters, "rows": rows}
-        print(f"built-in target {args.quant_size}x{args.quant_size}, crosstalk, Adam "
-              f"{args.iters} iterations:")
-        for row in rows:
-            print(f"  {row['run']:<42}{row['psnr_db']:8.2f} dB{row['seconds']:8.2f} s")
+        runs = []
+        for lr in (float(value) for value in args.quant_lr.split(",")):
+            for seed in (int(value) for value in args.quant_seeds.split(",")):
+                rows = quantisation(args.quant_size, args.iters, lr, seed,
+                                    not args.no_crosstalk)
+                runs.append({"lr": lr, "seed": seed, "rows": rows})
+                print(f"built-in target {args.quant_size}x{args.quant_size}, "
+                      f"{'no crosstalk' if args.no_crosstalk else 'crosstalk'}, Adam "
+                      f"{args.iters} iterations, lr {lr:g}, seed {seed}:")
+                for row in rows:
+                    print(f"  {row['run']:<42}{row['psnr_db']:8.2f} dB{row['seconds']:8.2f} s",
+                          flush=True)
+        result["quantisation"] = {"size": args.quant_size, "iters": args.iters,
+                                  "crosstalk": not args.no_crosstalk, "runs": runs}
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         from ..arguments.outputs import writing

@@ -16,6 +16,8 @@ from .options import add_output_options, add_quiet_option
 METHODS = ("adam", "lbfgs", "gs", "wgs")
 OUTPUTS = ("hologram_phase.png", "reconstruction.png", "convergence.png", "hologram.json",
            "hologram_phase.npy", "hologram_phase_8bit.png")
+AMPLITUDE_OUTPUT = "hologram_amplitude.npy"
+MODULATORS = {"phase": "phase", "amplitude-phase": "amplitude_phase"}
 DEFAULT_SIZE = 256
 DEFAULT_WAVELENGTH = 532e-9   # metres
 DEFAULT_PITCH = 8e-6          # metres
@@ -63,10 +65,17 @@ def register(commands):
     physics.add_argument("--pitch", type=positive_float, default=DEFAULT_PITCH,
                          help=f"the modulator's pixel pitch (default {DEFAULT_PITCH:g})")
     physics.add_argument("--levels", type=int_at_least(2), metavar="L",
-                         help="quantise the shown phase to L levels (straight-through rule)")
+                         help="quantise the shown phase to L levels (adam: the annealed soft "
+                              "quantiser, pg.optimize.quantised_adam; lbfgs: the "
+                              "straight-through rule)")
     physics.add_argument("--crosstalk", type=float_between(0.0, 0.24), metavar="C",
                          help="pixel crosstalk: each pixel's phase leaks the fraction C to each "
                               "of its 4 neighbours (a 3x3 kernel, centre 1 - 4C)")
+    physics.add_argument("--modulator", choices=tuple(MODULATORS), default="phase",
+                         help="phase (the default) or amplitude-phase: each pixel also sets "
+                              "its amplitude, m = (1 + sin beta) / 2 in [0, 1], optimised with "
+                              f"the phase from m = 1/2; writes {AMPLITUDE_OUTPUT} (m per pixel) "
+                              "too")
     add_output_options(hologram, "hologram")
     add_quiet_option(hologram, default=argparse.SUPPRESS)
     hologram.set_defaults(run=run)
@@ -93,8 +102,9 @@ def _target(path, size):
 
 def _general(args):
     """True when an option beyond the far-field single-plane hologram is given."""
-    return any(getattr(args, name) is not None
-               for name in ("distance", "planes", "wavelengths", "levels", "crosstalk"))
+    return args.modulator != "phase" or any(
+        getattr(args, name) is not None
+        for name in ("distance", "planes", "wavelengths", "levels", "crosstalk"))
 
 
 def _decibels(peak):
@@ -115,7 +125,7 @@ def _progress_callback(progress, db):
 def _finish(args, paths, progress, result, final, seconds):
     """The last lines and the exit code: 3 when GS/WGS diverged (the outputs hold its best
     iterate; one stderr line says so), else 0."""
-    progress.line(f"  wrote {', '.join(str(paths[name]) for name in OUTPUTS)}")
+    progress.line(f"  wrote {', '.join(str(path) for path in paths.values())}")
     print(f"phasegrad hologram: {args.method} PSNR {final:.2f} dB after {result.nit} iterations "
           f"({seconds:.2f} s)")
     if args.method in ("gs", "wgs") and not result.success:  # diverged: its best iterate
@@ -206,7 +216,8 @@ def _physics(args, base):
     planes = 1 if distances is None else len(distances)
     stack = np.stack([np.rot90(base, p) for p in range(planes)])
     target = np.broadcast_to(stack, (len(wavelengths),) + stack.shape).copy()
-    options = {"wavelengths": wavelengths, "levels": args.levels}
+    options = {"wavelengths": wavelengths, "levels": args.levels,
+               "modulator": MODULATORS[args.modulator]}
     if distances is not None:
         options.update(distances=distances, pitch=args.pitch)
     if args.crosstalk is not None:
@@ -216,7 +227,8 @@ def _physics(args, base):
              else "planes at " + ", ".join(f"{z:g}" for z in distances) + " m")
     colours = ", ".join(f"{w * 1e9:g} nm" for w in wavelengths)
     extras = "".join([f", {args.levels} levels" if args.levels else "",
-                      f", crosstalk {args.crosstalk:g}" if args.crosstalk is not None else ""])
+                      f", crosstalk {args.crosstalk:g}" if args.crosstalk is not None else "",
+                      ", amplitude + phase" if args.modulator != "phase" else ""])
     return target, options, f"{where}; {colours}{extras}"
 
 
@@ -230,12 +242,14 @@ def _run_general(args):
     """The command beyond the far field: planes, colours, levels, crosstalk."""
     from ..arguments.outputs import OutputSet, check_outputs, make_output_folder
     from ..models import Hologram
-    from ..optimize import adam, lbfgs, multiplane_gs
+    from ..optimize import adam, lbfgs, multiplane_gs, quantised_adam
     from .io import write_json
     from .plots import hologram_phase_figure, image_figure, psnr_figure, slm_phase_png
     from .progress import Progress
 
-    paths = check_outputs(args.out, OUTPUTS, args.force)
+    amplitudes = args.modulator != "phase"
+    paths = check_outputs(args.out, OUTPUTS + ((AMPLITUDE_OUTPUT,) if amplitudes else ()),
+                          args.force)
     base, source = _target(args.target, args.size)
     target, options, physics = _physics(args, base)
     try:
@@ -244,13 +258,15 @@ def _run_general(args):
         raise DataError(str(error)) from None
     colours, planes = model.setup.colours, model.setup.planes
     far_field = args.planes is None and args.distance is None
-    if args.method in ("gs", "wgs") and (colours != 1 or far_field or args.levels
-                                         or args.crosstalk is not None):
-        raise DataError(f"--method {args.method} beyond the far field needs one wavelength, "
-                        "--distance or --planes, and no --levels or --crosstalk; use adam or "
-                        "lbfgs")
+    if args.method in ("gs", "wgs") and (far_field or args.levels
+                                         or args.crosstalk is not None or amplitudes):
+        raise DataError(f"--method {args.method} beyond the far field needs --distance or "
+                        "--planes, and no --levels, --crosstalk or --modulator "
+                        "amplitude-phase; use adam or lbfgs")
     peak = float(base.max())
     phi0 = np.random.default_rng(args.seed).uniform(0.0, 2.0 * np.pi, base.shape)
+    if amplitudes:  # the phases, then beta = 0 (m = 1/2, where dm/dbeta is largest)
+        phi0 = np.stack([phi0, np.zeros(base.shape)])
     progress = Progress(args.iters, args.method, quiet=args.quiet)
     progress.line(f"phasegrad hologram: {args.method}, target {source} {base.shape[0]}x"
                   f"{base.shape[1]}, {physics}, {args.iters} iterations from a random phase "
@@ -261,18 +277,23 @@ def _run_general(args):
 
     start = time.perf_counter()
     with progress:
-        if args.method == "adam":
+        if args.method == "adam" and args.levels:  # the annealed soft quantiser
+            result = quantised_adam(model, phi0, lr=args.lr, iters=args.iters,
+                                    callback=callback)
+        elif args.method == "adam":
             result = adam(model, phi0, lr=args.lr, iters=args.iters, callback=callback)
         elif args.method == "lbfgs":
             result = lbfgs(model, phi0, maxiter=args.iters, callback=callback)
         else:
-            result = multiplane_gs(target[0], model.setup.distances, options["wavelengths"][0],
+            result = multiplane_gs(target, model.setup.distances, options["wavelengths"],
                                    args.pitch, iters=args.iters, weighted=args.method == "wgs",
                                    phi0=phi0, callback=callback)
     seconds = time.perf_counter() - start
-    phase = model.quantize(np.reshape(result.x, base.shape))
-    final = db(model.value_and_grad(phase)[0])
-    normalised = model.simulate(phase).reshape(model.setup.target.shape)
+    x = np.reshape(result.x, model.shape)
+    shown = model.quantize(x)
+    phase, amplitude = (shown[0], shown[1]) if amplitudes else (shown, None)
+    final = db(model.value_and_grad(x)[0])
+    normalised = model.simulate(x).reshape(model.setup.target.shape)
     per_plane = [[db(float(np.mean((normalised[c, p] - model.setup.target[c, p]) ** 2)))
                   for p in range(planes)] for c in range(colours)]
     history = [db(cost) for cost in result.history]
@@ -293,6 +314,9 @@ def _run_general(args):
             psnr_figure(destination, history, f"phasegrad hologram: {args.method}, {size}")
         with outputs.writing("hologram_phase.npy") as destination:
             np.save(destination, phase)
+        if amplitudes:
+            with outputs.writing(AMPLITUDE_OUTPUT) as destination:
+                np.save(destination, amplitude)
         with outputs.writing("hologram.json") as destination:
             setup = model.setup
             write_json(destination, {
@@ -301,7 +325,8 @@ def _run_general(args):
                 "distances": None if setup.distances is None else setup.distances.tolist(),
                 "wavelengths": setup.wavelengths.tolist(), "pitch": setup.pitch,
                 "levels": args.levels, "crosstalk": args.crosstalk,
+                "modulator": setup.modulator,
                 "psnr_db": final, "psnr_db_per_colour_and_plane": per_plane,
                 "psnr_history_db": history, "loss": result.fun, "seconds": seconds,
-                "message": result.message, "files": {name: paths[name] for name in OUTPUTS}})
+                "message": result.message, "files": dict(paths)})
     return _finish(args, paths, progress, result, final, seconds)

@@ -36,7 +36,8 @@ class FusedHologramPlanes(ColumnJacobian):
             contiguous(setup.wavelengths), float(setup.pitch or 0.0), setup.pad,
             contiguous(setup.phase_response), contiguous(setup.amplitude), setup.zero_order,
             setup.levels or 0, setup.quantizer == "soft", contiguous(crosstalk),
-            -1.0 if setup.efficiency is None else setup.efficiency)
+            -1.0 if setup.efficiency is None else setup.efficiency,
+            setup.modulator == "amplitude_phase")
 
     def value_and_grad(self, phi):
         return self._model.value_and_grad(contiguous(phi), get_num_threads())

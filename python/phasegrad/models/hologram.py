@@ -17,7 +17,7 @@ from ..arguments.hologram import hologram_setup, hologram_target
 from ..arguments.least_squares import dense_size, flat_vector
 from .fused_hologram import FusedHologram
 from .fused_hologram_planes import FusedHologramPlanes
-from .hologram_modulator import quantize_hard, wrap
+from .hologram_modulator import modulation, quantize_hard, wrap
 from .reference_hologram import ReferenceHologram
 from .reference_hologram_planes import ReferenceHologramPlanes
 
@@ -37,7 +37,8 @@ class Hologram:
 
         s     = the modulator's phase for phi: wrapped to [0, 2 pi), quantised to ``levels``,
                 smoothed by ``crosstalk``
-        u_c   = A (exp(i alpha_c s) + zero_order)
+        u_c   = A (exp(i alpha_c s) + zero_order), or A (m exp(i alpha_c s) + zero_order) with
+                the amplitude + phase modulator, m = (1 + sin beta) / 2
         I_cp  = |angular_spectrum(u_c, z_p, lambda_c, pitch, pad=pad)|^2   (or the far field)
         E     = sum_cp w_cp E_cp, E_cp the normalised MSE of plane (c, p) (or, with
                 ``efficiency``, the signal region's MSE plus an efficiency penalty)
@@ -83,6 +84,13 @@ class Hologram:
         light in S, plus ``efficiency * mean_S(T)^2 * (1 - sum_S I / sum I)``.
     pad : int
         Zero-padding factor of the angular spectrum (default 1).
+    modulator : {"phase", "amplitude_phase"}
+        ``"phase"`` (the default): the parameters are the phase map phi, (n, m).
+        ``"amplitude_phase"``: they are two planes, (2, n, m): the phase map phi and beta,
+        each pixel's amplitude m = (1 + sin beta) / 2, always in [0, 1] (so optimisers run
+        unconstrained; ``phasegrad.models.hologram_modulator`` documents the map). Levels and
+        crosstalk act on the phase only; every gradient, tangent and flat vector then covers
+        both planes (2 n m values, the phases first).
 
     Notes
     -----
@@ -95,7 +103,10 @@ class Hologram:
     ``vjp`` (J^T u), ``gauss_newton_product`` (J^T J v, matrix-free), and dense through
     ``jacobian`` and ``gauss_newton`` (J^T J and J^T r), for Gauss-Newton and
     Levenberg-Marquardt solvers. Its vectors are flat and float64 whatever the precision
-    (phases are rounded to it on the way in). The gradient of E is 2 J^T r.
+    (phases are rounded to it on the way in). The gradient of E is 2 J^T r. The general
+    model stacks r over every colour and plane (C P n m residuals, each plane's scaled by
+    sqrt(w_cp)); with the amplitude + phase modulator its parameter vectors hold 2 n m values
+    (the phases, then the amplitude parameters).
 
     One ``Hologram`` may be called from several Python threads at once: with the fused backend
     the calls share its work buffers and run one after another (the GIL is released while each
@@ -114,7 +125,7 @@ class Hologram:
     def __init__(self, target, backend="fused", *, distances=None, wavelengths=None, pitch=None,
                  levels=None, crosstalk=None, plane_weights=None, phase_response=None,
                  amplitude=None, zero_order=None, quantizer="straight_through",
-                 efficiency=None, pad=1):
+                 efficiency=None, pad=1, modulator="phase"):
         v.one_of(backend, "backend", _BACKENDS)
         self.backend = backend
         options = {"distances": distances, "wavelengths": wavelengths, "pitch": pitch,
@@ -122,12 +133,14 @@ class Hologram:
                    "phase_response": phase_response, "amplitude": amplitude,
                    "zero_order": zero_order, "efficiency": efficiency}
         general = (any(value is not None for value in options.values()) or pad != 1
-                   or quantizer != "straight_through" or np.ndim(target) in (3, 4))
+                   or quantizer != "straight_through" or modulator != "phase"
+                   or np.ndim(target) in (3, 4))
         if general:
-            self.setup = hologram_setup(target, quantizer=quantizer, pad=pad, **options)
+            self.setup = hologram_setup(target, quantizer=quantizer, pad=pad,
+                                        modulator=modulator, **options)
             self.target = self.setup.target.reshape(self.setup.shape)
             self.dtype = self.target.dtype
-            self.shape = tuple(self.setup.plane)
+            self.shape = self.setup.parameters
             implementation = (FusedHologramPlanes if backend == "fused"
                               else ReferenceHologramPlanes)
             self._impl = implementation(self.setup)
@@ -143,19 +156,22 @@ class Hologram:
 
     @property
     def n_params(self):
-        """Number of phase pixels (the length of the flat vector of ``fun_and_jac``)."""
+        """Number of parameters (the length of the flat vector of ``fun_and_jac``): the phase
+        pixels, twice that with the amplitude + phase modulator."""
         return int(np.prod(self.shape))
 
     @property
     def n_residuals(self):
         """Number of residuals of the least-squares view: one per pixel of I_r (of every colour
         and plane)."""
-        return int(np.prod(self.shape)) * self.setup.colours * self.setup.planes
+        return int(np.prod(self.setup.plane)) * self.setup.colours * self.setup.planes
 
     def _phase(self, phi):
         phi = v.array(phi, "phi", kind="real")
         if phi.shape != self.shape:
-            raise ValueError(f"phi must have the target's shape {self.shape}; got {phi.shape}")
+            what = ("(2, n, m): the phases and the amplitude parameters"
+                    if len(self.shape) == 3 else "the target's shape")
+            raise ValueError(f"phi must have {what} {self.shape}; got {phi.shape}")
         v.finite(phi, "phi")
         return v.cast(phi, self.dtype, "phi")
 
@@ -180,8 +196,15 @@ class Hologram:
 
     def quantize(self, phi):
         """The phases the modulator shows for ``phi``: wrapped into [0, 2 pi) and, with
-        ``levels``, the nearest of the L levels 2 pi k / L (float64, phi's shape)."""
+        ``levels``, the nearest of the L levels 2 pi k / L (float64, phi's shape). With the
+        amplitude + phase modulator, (2, n, m): those phases and the amplitudes
+        m = (1 + sin beta) / 2 the pixels transmit."""
         phi = self._phase(phi)
+        if len(self.shape) == 3:
+            return np.stack([self._shown_phase(phi[0]), modulation(phi[1])])
+        return self._shown_phase(phi)
+
+    def _shown_phase(self, phi):
         wrapped = wrap(phi)
         levels = self.setup.levels
         return wrapped if levels is None else quantize_hard(wrapped, levels)

@@ -18,7 +18,8 @@ class ColumnJacobian:
     def jacobian(self, phi):
         """Column j is J e_j (one ``jvp`` per phase)."""
         count = phi.size
-        jac = np.empty((self.setup.colours * self.setup.planes * count, count))
+        pixels = int(np.prod(self.setup.plane))
+        jac = np.empty((self.setup.colours * self.setup.planes * pixels, count))
         for j in range(count):
             unit = np.zeros(count)
             unit[j] = 1.0

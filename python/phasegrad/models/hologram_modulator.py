@@ -21,13 +21,22 @@ same formulas in the same order):
 
 The phase at colour c is then ``alpha_c s`` (``phase_response``), and the field
 ``A (exp(i alpha_c s) + zero_order)``.
+
+4. **Amplitude** (``modulator="amplitude_phase"`` only): the parameters are two planes, the
+   phase map phi and beta, and each pixel also transmits the amplitude
+   ``m = (1 + sin beta) / 2``, so the field is ``A (m exp(i alpha_c s) + zero_order)``. The
+   map keeps m physical (in [0, 1], reaching both ends) for every real beta, so any optimiser
+   runs unconstrained; it is smooth, with dm/dbeta = cos(beta) / 2, largest at beta = 0
+   (m = 1/2, the start of a zero parameter vector). The amplitude is the same at every colour
+   and is neither quantised nor smoothed by the crosstalk (those act on the phase); the zero
+   order is the unmodulated light and does not scale with m.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["crosstalk_plane", "modulator", "quantize_hard", "wrap"]
+__all__ = ["crosstalk_plane", "modulation", "modulator", "quantize_hard", "wrap"]
 
 TWO_PI = 2.0 * np.pi
 
@@ -63,3 +72,8 @@ def modulator(phi, levels, quantizer):
     if quantizer == "straight_through":
         return quantize_hard(wrapped, levels), None
     return wrapped - np.sin(levels * wrapped) / levels, 1.0 - np.cos(levels * wrapped)
+
+
+def modulation(beta):
+    """The amplitude ``m = (1 + sin beta) / 2`` a pixel transmits for ``beta`` (float64)."""
+    return 0.5 * (1.0 + np.sin(np.asarray(beta, dtype=np.float64)))

@@ -5,7 +5,9 @@ the fused kernel (``fused_hologram_planes.py``) is tested against.
 Forward, for colour c and plane p (``docs/holography.md`` states the model):
 
 1. ``s`` = the modulator's phase for ``phi`` (wrap, levels, crosstalk: ``hologram_modulator``);
-2. ``u_c = A (expi(alpha_c s) + zero_order)``;
+2. ``u_c = A (expi(alpha_c s) + zero_order)``, or with the amplitude + phase modulator
+   (``phi`` of two planes, the phases and beta) ``u_c = A (m expi(alpha_c s) + zero_order)``,
+   ``m = (1 + imag(expi(beta))) / 2``;
 3. ``U_cp = angular_spectrum(u_c, z_p, lambda_c, pitch, band_limit=True, pad=pad)``, or, with
    no distances, the far field ``fftshift(idft2(ifftshift(u_c)))``;
 4. ``I_cp = abs2(U_cp)``;
@@ -45,6 +47,18 @@ class ReferenceHologramPlanes(ColumnJacobian):
         self.signals = target > 0
 
     # ---------------------------------------------------------------- the modulator
+
+    def _modulation(self, phi):
+        """(the phase plane, the amplitude m or None, beta's unit phasor or None): with the
+        amplitude + phase modulator m = (1 + imag(expi(beta))) / 2 in the model's dtype."""
+        if self.setup.modulator != "amplitude_phase":
+            return phi, None, None
+        turn = ref.expi(phi[1])
+        return phi[0], 0.5 + 0.5 * ref.imag(turn), turn
+
+    def _modulated(self, phasor, amplitude):
+        """m expi(alpha_c s) (C, n, m), or the phasor unchanged without amplitudes."""
+        return phasor if amplitude is None else ref.mul(amplitude, phasor)
 
     def _shown(self, phi):
         """(shown phase before crosstalk, its slope or None, the phase s after crosstalk)."""
@@ -90,38 +104,56 @@ class ReferenceHologramPlanes(ColumnJacobian):
 
     def forward(self, phi):
         """Every intermediate of the forward model, in a dict."""
+        phi, modulation, turn = self._modulation(phi)
         shown, slope, effective = self._shown(phi)
         phasor = ref.expi(self._phases(effective))
-        field = ref.mul(ref.add(self.setup.zero_order, phasor), self.amplitude)
+        modulated = self._modulated(phasor, modulation)
+        field = ref.mul(ref.add(self.setup.zero_order, modulated), self.amplitude)
         planes = self._propagate(field)
         intensity = ref.abs2(planes)
         return {"shown": shown, "slope": slope, "phasor": phasor, "field": field,
+                "modulation": modulation, "turn": turn, "modulated": modulated,
                 "planes": planes, "intensity": intensity}
 
     def _reverse(self, state, intensity_bar):
         """phi_bar from the intensities' cotangent, rule by rule."""
         planes_bar = ref.abs2_vjp(intensity_bar, state["planes"])
         field_bar = self._propagate_vjp(planes_bar)
-        sum_bar, _ = ref.mul_vjp(field_bar, ref.add(self.setup.zero_order, state["phasor"]),
+        sum_bar, _ = ref.mul_vjp(field_bar, ref.add(self.setup.zero_order, state["modulated"]),
                                  self.amplitude)
-        _, phasor_bar = ref.add_vjp(sum_bar, self.setup.zero_order, state["phasor"])
+        _, phasor_bar = ref.add_vjp(sum_bar, self.setup.zero_order, state["modulated"])
+        beta_bar = None
+        if state["modulation"] is not None:
+            modulation_bar, phasor_bar = ref.mul_vjp(phasor_bar, state["modulation"],
+                                                     state["phasor"])
+            beta_bar = ref.expi_vjp(ref.imag_vjp(0.5 * modulation_bar), state["turn"])
         phases_bar = ref.expi_vjp(phasor_bar, state["phasor"]).astype(np.float64)
         effective_bar = np.tensordot(self.setup.phase_response, phases_bar, axes=1)
         shown_bar = (effective_bar if self.kernel is None
                      else ref.convolve_vjp(effective_bar, state["shown"], self.kernel)[0])
         if state["slope"] is not None:
             shown_bar = shown_bar * state["slope"]
+        if beta_bar is not None:
+            return np.stack([shown_bar, beta_bar]).astype(self.dtype)
         return shown_bar.astype(self.dtype)
 
     def _tangent(self, phi, phi_dot):
-        """The intensities' tangent along phi_dot (float64 plane), op by op."""
+        """The intensities' tangent along phi_dot (float64 planes), op by op."""
         state = self.forward(phi)
+        modulation_dot = None
+        if state["modulation"] is not None:
+            _, turn_dot = ref.expi_jvp(phi[1], phi_dot[1].astype(self.dtype))
+            modulation_dot = 0.5 * ref.imag_jvp(state["turn"], turn_dot)[1]
+            phi, phi_dot = phi[0], phi_dot[0]
         shown_dot = phi_dot if state["slope"] is None else phi_dot * state["slope"]
         effective_dot = (shown_dot if self.kernel is None
                          else ref.convolve_jvp(state["shown"], self.kernel, shown_dot,
                                                np.zeros_like(self.kernel))[1])
         _, phasor_dot = ref.expi_jvp(self._phases(self._shown(phi)[2]),
                                      self._phases(effective_dot))
+        if modulation_dot is not None:
+            phasor_dot = ref.mul_jvp(state["modulation"], state["phasor"], modulation_dot,
+                                     phasor_dot)[1]
         field_dot = ref.mul(phasor_dot, self.amplitude)
         planes_dot = self._propagate_jvp(state["field"], field_dot)
         _, intensity_dot = ref.abs2_jvp(state["planes"], planes_dot)

@@ -12,10 +12,12 @@ they converge cheaply, dense damped normal equations when they do not (up to 200
 beyond; it returns a ``LevenbergMarquardtResult`` that says whether and why it converged. Given a
 ``pg.PhaseRetrievalBatch``, ``lbfgs`` solves its B problems in lockstep (``BatchResult``).
 ``default_target``, ``spot_array_target``, ``reconstruct`` and ``psnr`` set up and score hologram
-problems. ``multiplane_gs`` is (weighted) GS for holograms of several planes (global or
-sequential); ``CameraInTheLoop`` makes a measured image replace the model's intensity in the loss
-(``SimulatedCamera`` stands in for the hardware). ``compare_hypotheses`` fits competing models
-of the same data (one star, two stars, an extended object) and chooses by BIC or AIC;
+problems. ``multiplane_gs`` is (weighted) GS for holograms of several planes and colours
+(global or sequential); ``quantised_adam`` designs a hologram of quantised levels through an
+annealed soft quantiser; ``CameraInTheLoop`` makes a measured image replace the model's
+intensity in the loss (``SimulatedCamera`` stands in for the hardware). ``compare_hypotheses``
+fits competing models of the same data (one star, two stars, an extended object) and chooses by
+BIC or AIC;
 ``fit_pair`` fits two point sources from many starts (``pair_starts``) around one source's fit.
 ``assess`` reports how good a phase-retrieval fit is (converged, the cost against the noise,
 uncertainties, warnings); ``retrieve`` fits from a start the data give (registration, flux and
@@ -28,6 +30,7 @@ from .camera import CameraInTheLoop, SimulatedCamera
 from .gradient import LBFGSResult, adam, lbfgs
 from .holograms import gs, reconstruct, wgs
 from .holograms_planes import multiplane_gs
+from .holograms_quantised import quantised_adam
 from .hypotheses import HypothesisComparison, compare_hypotheses, fit_pair, pair_starts
 from .least_squares import LevenbergMarquardtResult, levenberg_marquardt
 from .projections import error_reduction, gerchberg_saxton, hio, raar
@@ -40,5 +43,6 @@ __all__ = [
     "LevenbergMarquardtResult", "OptimizeResult", "RetrievalResult", "SimulatedCamera", "adam",
     "assess", "compare_hypotheses", "default_target", "error_reduction", "fit_pair",
     "gerchberg_saxton", "gs", "hio", "lbfgs", "levenberg_marquardt", "multiplane_gs",
-    "pair_starts", "psnr", "raar", "reconstruct", "retrieve", "spot_array_target", "wgs",
+    "pair_starts", "psnr", "quantised_adam", "raar", "reconstruct", "retrieve",
+    "spot_array_target", "wgs",
 ]

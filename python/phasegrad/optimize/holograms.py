@@ -18,11 +18,12 @@ renormalised to mean 1. The cost reported is ``pg.Hologram``'s loss
 
 Divergence. WGS can run away on smooth, photo-like targets (its weights chase pixels that no
 phase-only hologram can light: measured on a 128^2 sinusoidal target, 5.1 dB at the start and
--15.6 dB after 100 iterations). Both algorithms watch for it: the loss above ``DIVERGENCE``
-times the best so far (3 dB of PSNR lost) for ``PATIENCE`` iterations in a row, or WGS's weights
-spread beyond ``WEIGHT_SPREAD`` (largest over smallest). Then the run stops and returns the best
-iterate (``x``, ``fun``, ``nit`` and ``history`` up to it) with ``success=False`` and a message
-that says where it diverged.
+-15.6 dB after 100 iterations). Both algorithms watch for it (``holograms_divergence``, the rule
+``multiplane_gs`` shares): the loss above ``DIVERGENCE`` times the best so far (3 dB of PSNR
+lost) for ``PATIENCE`` iterations in a row, or WGS's weights spread beyond ``WEIGHT_SPREAD``
+(largest over smallest). Then the run stops and returns the best iterate (``x``, ``fun``,
+``nit`` and ``history`` up to it) with ``success=False`` and a message that says where it
+diverged.
 """
 
 from __future__ import annotations
@@ -36,15 +37,15 @@ from ..arguments.docstrings import amend
 from ..arguments.hologram import hologram_target
 from ..config import single_threaded_blas
 from ._result import OptimizeResult
+from .holograms_divergence import (
+    DIVERGENCE,
+    PATIENCE,
+    WEIGHT_SPREAD,
+    DivergenceWatch,
+    weight_spread,
+)
 
 __all__ = ["DIVERGENCE", "PATIENCE", "WEIGHT_SPREAD", "gs", "reconstruct", "wgs"]
-
-#: The loss over its best so far beyond which an iteration counts as diverging (3 dB of PSNR).
-DIVERGENCE = 2.0
-#: Diverging iterations in a row that stop the run.
-PATIENCE = 3
-#: WGS's weights, largest over smallest on the target's support, beyond which the run stops.
-WEIGHT_SPREAD = 1e6
 
 
 def _target(target):
@@ -103,11 +104,9 @@ def _iterate(target, iters, phi0, seed, callback, weighted, name):
     weights = np.ones_like(target)
     field = _field(phi)
     modulus = np.abs(field)
-    history = [_loss(modulus ** 2, target, target_mean)]
+    watch = DivergenceWatch(name, _loss(modulus ** 2, target, target_mean), phi)
     message = f"{name}: done {iters} iterations"
     nit = 0
-    best = (history[0], 0, phi.copy())  # the loss, the iteration, the phase
-    rising = 0
     for step in range(1, iters + 1):
         if weighted:
             reconstructed = modulus[signal] / max(modulus[signal].mean(), np.finfo(float).tiny)
@@ -121,28 +120,16 @@ def _iterate(target, iters, phi0, seed, callback, weighted, name):
         field = _field(phi)
         modulus = np.abs(field)
         cost = _loss(modulus ** 2, target, target_mean)
-        history.append(cost)
         nit = step
         if user_callback is not None and user_callback(step, phi.copy(), cost):
+            watch.history.append(cost)
             message = f"{name}: stopped by the callback at iteration {step}"
             break
-        if cost < best[0]:
-            best, rising = (cost, step, phi.copy()), 0
-        elif cost > DIVERGENCE * best[0]:
-            rising += 1
-        else:
-            rising = 0
-        spread = (weights[signal].max() / max(weights[signal].min(), np.finfo(float).tiny)
-                  if weighted else 1.0)
-        if rising >= PATIENCE or spread > WEIGHT_SPREAD:
-            why = (f"its weights spread {spread:.3g}-fold" if spread > WEIGHT_SPREAD else
-                   f"the loss rose above {DIVERGENCE:g}x its best for {PATIENCE} iterations")
-            lost = 10 * np.log10(cost / best[0]) if best[0] > 0 else float("inf")
-            message = (f"{name}: diverged at iteration {step} ({why}, {lost:.1f} dB below the "
-                       f"best); returned the best phase, from iteration {best[1]}")
-            return OptimizeResult(x=best[2], fun=best[0], nit=best[1], nfev=step + 1,
-                                  history=np.asarray(history[:best[1] + 1]), message=message,
-                                  success=False)
+        diverged = watch.diverged(step, cost, phi,
+                                  weight_spread(weights[signal]) if weighted else 1.0)
+        if diverged is not None:
+            return diverged
+    history = watch.history
     return OptimizeResult(x=phi, fun=history[-1], nit=nit, nfev=nit + 1,
                           history=np.asarray(history), message=message, success=True)
 

@@ -50,6 +50,9 @@ struct HologramPlanesConfig {
   std::vector<double> crosstalk;       // kernel_rows x kernel_cols, or empty
   std::size_t kernel_rows, kernel_cols;
   double efficiency;                   // < 0: the normalised MSE
+  // The amplitude + phase modulator: phi holds 2 planes, the phase map and beta, the pixel's
+  // amplitude m = (1 + sin beta) / 2 in [0, 1]; u_c = A (m exp(i alpha_c s) + zeta).
+  bool amplitude_phase = false;
 };
 
 template <class T>
@@ -85,6 +88,11 @@ class FusedHologramPlanes {
                       const std::complex<T>* tangent, Mode mode, const double* vector,
                       T* images, double* out, int team);
 
+  // The amplitude + phase modulator's steps (no-ops for the phase-only one): m and dm/dbeta
+  // from phi's second plane, its tangent along v's, and d/dbeta from d/dm.
+  void modulate(const T* phi, const double* vector);
+  void modulation_gradient(T* phi_bar, double* out, bool to_phi_bar) const;
+
   HologramPlanesConfig config_;
   std::size_t padded_rows_, padded_cols_;
   std::vector<T> target_;
@@ -95,6 +103,7 @@ class FusedHologramPlanes {
   Buffer<std::complex<T>> phasor_, spectrum_, spectrum_bar_, work_, field_;
   Buffer<std::complex<T>> spectrum_dot_, work_dot_, field_dot_;  // jvp only, on first use
   std::vector<double> row_sums_a_, row_sums_b_, row_sums_c_, row_sums_d_, row_sums_e_;
+  std::vector<double> modulation_, modulation_slope_, modulation_dot_, modulation_bar_;
   std::mutex mutex_;
 };
 
