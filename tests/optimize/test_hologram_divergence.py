@@ -87,3 +87,26 @@ def test_the_examples_of_the_shared_hologram_modules_run():
         module = importlib.import_module(f"phasegrad.optimize.{name}")
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0 and result.failed == 0, name
+
+
+def test_a_run_that_ends_worse_than_its_best_returns_the_best_iterate():
+    # Sequential multi-colour GS visits one colour and plane per iteration; each visit can raise
+    # the loss summed over all of them, so its last iterate is not its best. The result must be
+    # the best iterate seen (the start counts), its loss the smallest of the history.
+    rng = np.random.default_rng(3)
+    target = rng.random((2, 2, 16, 16)) ** 4
+    result = pg.optimize.multiplane_gs(target, [1e3, 2e3], [0.5, 0.6], 2.0, iters=5,
+                                       method="sequential", weighted=True)
+    history = np.asarray(result.history)
+    assert result.nit == 5 and len(history) == 6
+    assert history[-1] > 1.05 * history.min()  # this run ends above its best
+    assert result.fun == history.min() and "which is returned" in result.message
+    assert result.success  # an iteration did improve on the start
+    model = pg.Hologram(target=target, distances=[1e3, 2e3], wavelengths=[0.5, 0.6], pitch=2.0)
+    # The returned phase has the returned loss (the model's own normalised MSE is another
+    # scale, so compare two of its values: the best iterate's and the last one's).
+    last = []
+    pg.optimize.multiplane_gs(target, [1e3, 2e3], [0.5, 0.6], 2.0, iters=5,
+                              method="sequential", weighted=True,
+                              callback=lambda step, phi, cost: last.append(phi))
+    assert model.value_and_grad(result.x)[0] < model.value_and_grad(last[-1])[0]

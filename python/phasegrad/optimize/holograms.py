@@ -36,7 +36,6 @@ from ..arguments import validate as v
 from ..arguments.docstrings import amend
 from ..arguments.hologram import hologram_target
 from ..config import single_threaded_blas
-from ._result import OptimizeResult
 from .holograms_divergence import (
     DIVERGENCE,
     PATIENCE,
@@ -129,9 +128,7 @@ def _iterate(target, iters, phi0, seed, callback, weighted, name):
                                   weight_spread(weights[signal]) if weighted else 1.0)
         if diverged is not None:
             return diverged
-    history = watch.history
-    return OptimizeResult(x=phi, fun=history[-1], nit=nit, nfev=nit + 1,
-                          history=np.asarray(history), message=message, success=True)
+    return watch.finish(nit, phi, message)
 
 
 _DOC = """

@@ -7,7 +7,9 @@ weights) to one ``DivergenceWatch``, which applies one rule: the loss above ``DI
 the best so far (3 dB of PSNR lost) for ``PATIENCE`` iterations in a row, or weights spread
 beyond ``WEIGHT_SPREAD`` (largest over smallest), stop the run. The run then returns the best
 iterate (``x``, ``fun``, ``nit`` and ``history`` up to it) with ``success=False`` and a message
-that says where and why it diverged.
+that says where and why it diverged. A run that ends without diverging returns ``finish``'s
+result: its last iterate when that is its best, else the best iterate (an oscillating run can end
+worse than it was), and ``success=False`` when no iteration improved on the start.
 """
 
 from __future__ import annotations
@@ -84,3 +86,33 @@ class DivergenceWatch:
         return OptimizeResult(x=best[2], fun=best[0], nit=best[1], nfev=step + 1,
                               history=np.asarray(self.history[:best[1] + 1]), message=message,
                               success=False)
+
+    def finish(self, nit, x, message):
+        """The result of a run that stopped after ``nit`` iterations at ``x`` without diverging.
+
+        The last iterate when its loss is the best so far; otherwise the best iterate, with the
+        message saying so (the ``history`` keeps every iteration). ``success`` is False when the
+        best iterate is the start, since then no iteration helped.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> watch = DivergenceWatch("GS", 1.0, np.zeros(2))
+        >>> [watch.diverged(step, cost, np.full(2, step)) for step, cost in [(1, 0.5), (2, 0.8)]]
+        [None, None]
+        >>> result = watch.finish(2, np.full(2, 2.0), "GS: done 2 iterations")
+        >>> result.success, result.fun, result.x.tolist(), result.nit
+        (True, 0.5, [1, 1], 2)
+        """
+        history = np.asarray(self.history)
+        best_cost, best_step, best_x = self.best
+        if history[-1] <= best_cost:
+            return OptimizeResult(x=x, fun=float(history[-1]), nit=nit, nfev=nit + 1,
+                                  history=history, message=message, success=True)
+        message = (f"{message}; the last iterate's loss {history[-1]:.4g} is above the best "
+                   f"{best_cost:.4g}, from iteration {best_step}, which is returned")
+        success = best_step > 0 or nit == 0
+        if not success:
+            message += " (no iteration improved on the start)"
+        return OptimizeResult(x=best_x, fun=best_cost, nit=nit, nfev=nit + 1, history=history,
+                              message=message, success=success)

@@ -38,7 +38,6 @@ from ..arguments import validate as v
 from ..arguments.hologram import hologram_setup
 from ..models.hologram import Hologram
 from ..models.hologram_modulator import wrap
-from ._result import OptimizeResult
 from .holograms_divergence import DivergenceWatch, weight_spread
 
 __all__ = ["multiplane_gs"]
@@ -217,5 +216,4 @@ def multiplane_gs(target, distances, wavelength, pitch, iters=100, method="globa
                                   weight_spread(weights[signal]) if weighted else 1.0)
         if diverged is not None:
             return diverged
-    return OptimizeResult(x=phi, fun=watch.history[-1], nit=nit, nfev=nit + 1,
-                          history=np.asarray(watch.history), message=message, success=True)
+    return watch.finish(nit, phi, message)
