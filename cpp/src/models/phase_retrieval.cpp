@@ -143,12 +143,15 @@ int FusedPhaseRetrieval<T>::team_size(int threads) const {
   return threads;
 }
 
-// Rows per block of the basis passes: about 4096 pixels (32 KiB of float64, in L1/L2), fixed
-// by the pupil's size alone (never by the team), so that the projection's per-block sums, added
-// in block order, are the same on any number of threads; blocks are handed out dynamically.
+// Rows per block of the basis passes: at most 32768 pixels (256 KiB of float64, in L2) and at
+// least four blocks, fixed by the pupil's size alone (never by the team), so that the
+// projection's per-block sums, added in block order, are the same on any number of threads;
+// blocks are handed out dynamically. (Measured at n = 256 on one core: blocks of 4096 pixels
+// made the call 5-10% slower than 32768.)
 template <class T>
 std::size_t FusedPhaseRetrieval<T>::rows_per_block() const {
-  return std::max<std::size_t>(1, std::min<std::size_t>(cfg_.n, 4096 / cfg_.n));
+  const std::size_t n = cfg_.n;
+  return std::max<std::size_t>(1, std::min<std::size_t>(32768 / n, (n + 3) / 4));
 }
 
 namespace {
