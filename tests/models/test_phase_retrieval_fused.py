@@ -403,6 +403,52 @@ def test_thread_counts_agree(which, request):
         assert_identical(results[1], snapshot(model, a, p))
 
 
+def every_output(model, x, v, u):
+    """value_and_grad, simulate and the least-squares view's calls at flat x, tangent v and
+    cotangent u: all the fused calls a team of threads runs."""
+    energy, gradient = model.fun_and_jac(x)
+    return [np.asarray(energy), gradient.copy(), model.simulate(x).copy(),
+            model.residuals(x).copy(), model.jvp(x, v).copy(), model.vjp(x, u).copy(),
+            model.gauss_newton_product(x, v).copy()]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("config", [
+    {"n": 128, "modes": 12, "planes": 2, "weights": "plane", "detector": "quadratic"},
+    {"n": 128, "basis": False, "planes": 2},
+    {"n": 136, "modes": 6, "bin": 2, "detector": "quadratic", "amplitude": "hex"},
+    {"n": 128, "modes": 6, "wavelengths": [1.0, 1.0], "spectral_weights": [0.3, 0.7]},
+], ids=["quadratic_weighted", "map", "binned_hex", "two_bands"])
+def test_results_do_not_depend_on_the_team(config, dtype):
+    """Bit for bit the same on 1, 2, 3 and 4 threads, and on one thread again: the transforms
+    run in chunks fixed by the layout and every sum adds fixed pieces in a fixed order, so
+    neither the thread count, nor which thread takes which chunk, nor the measured fallback to
+    one thread (core/team_choice.hpp) changes a result (grids of 256^2 and more run threaded)."""
+    model = pg.PhaseRetrieval(**make_inputs(dtype=dtype, seed=5, **config), backend="fused")
+    rng = np.random.default_rng(6)
+    x = rng.normal(scale=0.05, size=model.n_params)
+    v = rng.normal(size=model.n_params)
+    u = rng.normal(size=model.residuals(x).size)
+    with pg.threads(1):
+        first = every_output(model, x, v, u)
+    for count in (2, 3, 4, 1, 2):
+        with pg.threads(count):
+            for _ in range(2):
+                assert_identical(first, every_output(model, x, v, u))
+
+
+def test_jacobian_columns_equal_the_jvps_of_unit_vectors_bit_for_bit():
+    """The Jacobian's columns run one per thread on the calling thread's plans, the same
+    chunked plans the team's jvp runs."""
+    model = pg.PhaseRetrieval(**make_inputs(n=128, modes=5, planes=2, detector="quadratic",
+                                            seed=7), backend="fused")
+    x = np.random.default_rng(8).normal(scale=0.05, size=model.n_params)
+    with pg.threads(2):
+        jacobian = model.jacobian(x)
+        for j in range(model.n_params):
+            np.testing.assert_array_equal(jacobian[:, j], model.jvp(x, np.eye(model.n_params)[j]))
+
+
 # -- 6. Python threads sharing one model ----------------------------------------------------
 
 def test_python_threads_share_one_model():

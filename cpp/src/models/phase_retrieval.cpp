@@ -143,13 +143,32 @@ int FusedPhaseRetrieval<T>::team_size(int threads) const {
   return threads;
 }
 
-// Rows per block of the basis passes: about 32768 pixels (256 KiB of float64, in L2), and at
-// least one block per thread.
+// Rows per block of the basis passes: at most 32768 pixels (256 KiB of float64, in L2) and at
+// least four blocks, fixed by the pupil's size alone (never by the team), so that the
+// projection's per-block sums, added in block order, are the same on any number of threads;
+// blocks are handed out dynamically. (Measured at n = 256 on one core: blocks of 4096 pixels
+// made the call 5-10% slower than 32768.)
 template <class T>
-std::size_t FusedPhaseRetrieval<T>::rows_per_block(int team) const {
-  const std::size_t n = cfg_.n, per_thread = (n + team - 1) / static_cast<std::size_t>(team);
-  return std::max<std::size_t>(1, std::min<std::size_t>(32768 / n, per_thread));
+std::size_t FusedPhaseRetrieval<T>::rows_per_block() const {
+  const std::size_t n = cfg_.n;
+  return std::max<std::size_t>(1, std::min<std::size_t>(32768 / n, (n + 3) / 4));
 }
+
+namespace {
+
+// Transforms per chunk of the chunked plans (core/chunked_fft.hpp), fixed by the layout alone:
+// columns in groups of 128 bytes (two cache lines of a row; FFTW vectorises across adjacent
+// columns), rows in groups of about 64 KiB.
+template <class T>
+std::size_t column_chunk() {
+  return 128 / sizeof(std::complex<T>);
+}
+template <class T>
+std::size_t row_chunk(std::size_t grid) {
+  return std::max<std::size_t>(1, 65536 / (grid * sizeof(std::complex<T>)));
+}
+
+}  // namespace
 
 template <class T>
 std::size_t FusedPhaseRetrieval<T>::workspace_bytes() const {
@@ -168,9 +187,22 @@ std::size_t FusedPhaseRetrieval<T>::workspace_bytes() const {
   return total;
 }
 
+// The team of a public call: team_size, then the call kind's measured fallback; the plans are
+// made (or given the team). `planned`: whether plans were made now (the call's time is then
+// not compared).
 template <class T>
-void FusedPhaseRetrieval<T>::plan_for(int threads) {
-  if (planned_threads_ == threads) return;
+int FusedPhaseRetrieval<T>::start_call(Call call, int threads, bool& planned) {
+  threads = choices_[call].next(team_size(threads));
+  planned = plan_for(threads);
+  return threads;
+}
+
+// Plans for a team of `threads`; true when plans were made (the first time), false when the
+// existing ones only changed team.
+template <class T>
+bool FusedPhaseRetrieval<T>::plan_for(int threads) {
+  if (planned_threads_ == threads) return false;
+  bool made = false;
   const std::size_t n = cfg_.n, grid = cfg_.grid;
   for (auto& band : bands_) {
     if (!band->fft) continue;
@@ -179,16 +211,26 @@ void FusedPhaseRetrieval<T>::plan_for(int threads) {
     // here than out-of-place ones between differently strided buffers). Forward: the n
     // columns that hold the pupil, then every row. Adjoint: every row, then only the n columns
     // the crop keeps.
-    band->columns = plan_strided_dft1<T>({grid, n, grid, 1, grid, 1}, false, field, field,
-                                         threads);
-    band->rows = plan_strided_dft1<T>({grid, grid, 1, grid, 1, grid}, false, field, field,
-                                      threads);
-    band->rows_adjoint = plan_strided_dft1<T>({grid, grid, 1, grid, 1, grid}, true, field, field,
-                                              threads);
-    band->columns_adjoint = plan_strided_dft1<T>({grid, n, grid, 1, grid, 1}, true, field, field,
-                                                 threads);
+    // Each a ChunkedPlan: fixed chunks of single-threaded plans shared dynamically by the team
+    // (the planning happens once; another team reuses the plans).
+    if (band->columns.chunks() == 0) {
+      made = true;
+      band->columns = ChunkedPlan<T>({grid, n, grid, 1, grid, 1}, column_chunk<T>(), false,
+                                     field, field, threads);
+      band->rows = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk<T>(grid), false,
+                                  field, field, threads);
+      band->rows_adjoint = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk<T>(grid),
+                                          true, field, field, threads);
+      band->columns_adjoint = ChunkedPlan<T>({grid, n, grid, 1, grid, 1}, column_chunk<T>(),
+                                             true, field, field, threads);
+    }
+    band->columns = band->columns.with_team(threads);
+    band->rows = band->rows.with_team(threads);
+    band->rows_adjoint = band->rows_adjoint.with_team(threads);
+    band->columns_adjoint = band->columns_adjoint.with_team(threads);
   }
   planned_threads_ = threads;
+  return made;
 }
 
 // W = sum_k a_k Z_k (or W = a for a wavefront map). Rows are taken in blocks that stay in
@@ -200,9 +242,9 @@ void FusedPhaseRetrieval<T>::synthesize(const T* params, T* wavefront, int threa
   const std::size_t n = cfg_.n, pixels = n * n, modes = cfg_.modes;
   const T* basis = cfg_.basis;
   const int team = threads_for(modes == 0 ? pixels : pixels * modes, threads);
-  const std::size_t block_rows = rows_per_block(team);
+  const std::size_t block_rows = rows_per_block();
   const long long blocks = static_cast<long long>((n + block_rows - 1) / block_rows);
-#pragma omp parallel for num_threads(team) schedule(static)
+#pragma omp parallel for num_threads(team) schedule(dynamic, 1) if (team > 1)
   for (long long bb = 0; bb < blocks; ++bb) {
     const std::size_t y0 = static_cast<std::size_t>(bb) * block_rows;
     const std::size_t y1 = std::min(n, y0 + block_rows);
@@ -262,9 +304,10 @@ void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
     Complex* phasor = keep_phasor_ ? band->phasor.data() : nullptr;
     const T scale = band->phase_scale;
     const Complex* ramp = ramp_.data();
-    // Rows in small round-robin chunks: the pupil's rows (all the sin/cos work) are the first
-    // n of N, so contiguous halves would leave one thread only zeroing.
-#pragma omp parallel for num_threads(team) schedule(static, 4)
+    // Rows in small chunks handed out as threads free up: the pupil's rows (all the sin/cos
+    // work) are the first n of N, and a thread that shares its core with another process
+    // takes fewer chunks instead of holding the others up.
+#pragma omp parallel for num_threads(team) schedule(dynamic, 4) if (team > 1)
     for (long long yy = 0; yy < rows; ++yy) {
       const auto y = static_cast<std::size_t>(yy);
       Complex* field_row = field ? field + y * grid : nullptr;
@@ -410,10 +453,46 @@ void detector_row(std::complex<T>* field, const T* data, const T* weights, T* mo
   sums.c += bar_c;
 }
 
+// detector_row with its branches chosen: one unbinned row of a single band.
+template <class T>
+void simple_detector_row(std::complex<T>* field, const T* data, const T* w, T* out,
+                         bool reverse, std::size_t size, T spectral, bool quadratic, T qa, T qb,
+                         T qc, DetectorSums& sums) {
+  if (quadratic) {
+    if (w) {
+      detector_row<true, true>(field, data, w, out, reverse, size, spectral, qa, qb, qc, sums);
+    } else {
+      detector_row<true, false>(field, data, w, out, reverse, size, spectral, qa, qb, qc, sums);
+    }
+  } else if (w) {
+    detector_row<false, true>(field, data, w, out, reverse, size, spectral, qa, qb, qc, sums);
+  } else {
+    detector_row<false, false>(field, data, w, out, reverse, size, spectral, qa, qb, qc, sums);
+  }
+}
+
+// The sums of rows added in row order: the same whatever thread computed which row.
+DetectorSums add_in_order(const std::vector<DetectorSums>& per_row, bool quadratic,
+                          double* detector_bar) {
+  DetectorSums total;
+  for (const auto& sums : per_row) {
+    total.energy += sums.energy;
+    total.a += sums.a;
+    total.b += sums.b;
+    total.c += sums.c;
+  }
+  if (quadratic && detector_bar != nullptr) {
+    detector_bar[0] += total.a;
+    detector_bar[1] += total.b;
+    detector_bar[2] += total.c;
+  }
+  return total;
+}
+
 // Pass B: I = sum_lam s |G|^2, binned; the detector model M; with `reverse`, E, the detector
 // gradients and G_bar = 2 s I_bar G in place (Eq. 53, 88, 93, 98-101), else M into `model`.
-// Each thread sums its own rows; the partial sums are added in thread order, so a result does
-// not depend on which thread finished first.
+// Each row has its own sums, added in row order afterwards, so a result does not depend on the
+// thread count or on which thread took which rows (rows are handed out dynamically).
 template <class T>
 double FusedPhaseRetrieval<T>::detector_pass(std::size_t plane, const Detector& detector,
                                              T* model, bool reverse, double* detector_bar,
@@ -437,33 +516,18 @@ double FusedPhaseRetrieval<T>::detector_pass(std::size_t plane, const Detector& 
   const bool simple = bin == 1 && band_count == 1;
   const long long rows = static_cast<long long>(size);
   const int team = threads_for(grid * grid * band_count, threads);
-  std::vector<DetectorSums> per_thread(static_cast<std::size_t>(team));
-#pragma omp parallel num_threads(team)
+  std::vector<DetectorSums> per_row(size);
+#pragma omp parallel num_threads(team) if (team > 1)
   {
-    DetectorSums& sums = per_thread[static_cast<std::size_t>(omp_get_thread_num())];
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 8)
     for (long long ii = 0; ii < rows; ++ii) {
       const auto i = static_cast<std::size_t>(ii);
+      DetectorSums& sums = per_row[i];
       const std::size_t d0 = i * size;
       if (simple) {
-        Complex* field = fields[0] + i * grid;
         T* out = plane_model ? plane_model + d0 : nullptr;  // simulate's output row
-        const T* w = weights ? weights + d0 : nullptr;
-        if (quadratic) {
-          if (w) {
-            detector_row<true, true>(field, data + d0, w, out, reverse, size, weight[0], qa, qb,
-                                     qc, sums);
-          } else {
-            detector_row<true, false>(field, data + d0, w, out, reverse, size, weight[0], qa,
-                                      qb, qc, sums);
-          }
-        } else if (w) {
-          detector_row<false, true>(field, data + d0, w, out, reverse, size, weight[0], qa, qb,
-                                    qc, sums);
-        } else {
-          detector_row<false, false>(field, data + d0, w, out, reverse, size, weight[0], qa, qb,
-                                     qc, sums);
-        }
+        simple_detector_row(fields[0] + i * grid, data + d0, weights ? weights + d0 : nullptr,
+                            out, reverse, size, weight[0], quadratic, qa, qb, qc, sums);
         continue;
       }
       for (std::size_t j = 0; j < size; ++j) {
@@ -504,19 +568,50 @@ double FusedPhaseRetrieval<T>::detector_pass(std::size_t plane, const Detector& 
       }
     }
   }
-  DetectorSums total;
-  for (const auto& sums : per_thread) {
-    total.energy += sums.energy;
-    total.a += sums.a;
-    total.b += sums.b;
-    total.c += sums.c;
+  return add_in_order(per_row, reverse && quadratic, detector_bar).energy;
+}
+
+// Whether value_and_grad runs the forward rows, pass B and the adjoint rows together, chunk by
+// chunk of rows while they are in cache: one band on the FFT path, no binning.
+template <class T>
+bool FusedPhaseRetrieval<T>::fused_rows() const {
+  return bands_.size() == 1 && bands_[0]->fft && cfg_.bin == 1;
+}
+
+// The forward row transforms, pass B (reverse) and the adjoint row transforms in one parallel
+// region: each chunk of the row plans is transformed, run through the detector and transformed
+// back on one thread (one read of the field instead of three). Chunks are handed out as
+// threads free up; sums per row, added in row order (as detector_pass: the same result).
+template <class T>
+double FusedPhaseRetrieval<T>::rows_pass(std::size_t plane, const Detector& detector,
+                                         double* detector_bar, int threads) {
+  Band& band = *bands_[0];
+  const std::size_t grid = cfg_.grid, size = binned_, offset = plane * size * size;
+  const T* data = cfg_.data + offset;
+  const T* weights = cfg_.weights ? cfg_.weights + offset : nullptr;
+  const T spectral = static_cast<T>(band.weight);
+  const T qa = static_cast<T>(detector.a), qb = static_cast<T>(detector.b),
+          qc = static_cast<T>(detector.c);
+  Complex* field = band.field.data();
+  const ChunkedPlan<T>& forward = band.rows;
+  const ChunkedPlan<T>& adjoint = band.rows_adjoint;
+  const long long chunks = static_cast<long long>(forward.chunks());
+  const int team = static_cast<int>(std::min<long long>(threads, chunks));
+  std::vector<DetectorSums> per_row(size);
+#pragma omp parallel for num_threads(team) schedule(dynamic, 1) if (team > 1)
+  for (long long cc = 0; cc < chunks; ++cc) {
+    const auto c = static_cast<std::size_t>(cc);
+    forward.execute_chunk(c, field, field);
+    const std::size_t end = forward.first(c) + forward.count(c);
+    for (std::size_t i = forward.first(c); i < end; ++i) {
+      const std::size_t d0 = i * size;
+      simple_detector_row(field + i * grid, data + d0, weights ? weights + d0 : nullptr,
+                          static_cast<T*>(nullptr), true, size, spectral, detector.quadratic,
+                          qa, qb, qc, per_row[i]);
+    }
+    adjoint.execute_chunk(c, field, field);
   }
-  if (reverse && quadratic && detector_bar != nullptr) {
-    detector_bar[0] += total.a;
-    detector_bar[1] += total.b;
-    detector_bar[2] += total.c;
-  }
-  return total.energy;
+  return add_in_order(per_row, detector.quadratic, detector_bar).energy;
 }
 
 // Pass C: W_bar (+)= sum_lam 2 pi / lam Im(g_bar conj(g)) (Eq. 51, 57, 61); on the last plane
@@ -538,17 +633,17 @@ void FusedPhaseRetrieval<T>::gradient_pass(bool first_plane, bool last_plane, T*
   const bool project = last_plane && modes > 0;
   const T* basis = cfg_.basis;
   const int team = threads_for(project ? pixels * modes : pixels * band_count * 4, threads);
-  const std::size_t block_rows = rows_per_block(team);
+  const std::size_t block_rows = rows_per_block();
   const long long blocks = static_cast<long long>((n + block_rows - 1) / block_rows);
-  // Per-thread partial projections, added in thread order afterwards (deterministic).
-  std::vector<double> partials(project ? modes * static_cast<std::size_t>(team) : 0, 0.0);
-#pragma omp parallel num_threads(team)
+  // Per-block partial projections (blocks fixed by n), added in block order afterwards: the
+  // same on any team, whichever thread took which block.
+  std::vector<double> partials(project ? modes * static_cast<std::size_t>(blocks) : 0, 0.0);
+#pragma omp parallel num_threads(team) if (team > 1)
   {
-    double* partial = project ? partials.data() + modes * static_cast<std::size_t>(
-                                                             omp_get_thread_num())
-                              : nullptr;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
     for (long long bb = 0; bb < blocks; ++bb) {
+      double* partial = project ? partials.data() + modes * static_cast<std::size_t>(bb)
+                                : nullptr;
       const std::size_t y0 = static_cast<std::size_t>(bb) * block_rows;
       const std::size_t y1 = std::min(n, y0 + block_rows);
       const std::size_t r0 = row_runs_[y0], r1 = row_runs_[y1];
@@ -609,7 +704,9 @@ void FusedPhaseRetrieval<T>::gradient_pass(bool first_plane, bool last_plane, T*
   if (project) {
     for (std::size_t k = 0; k < modes; ++k) {
       double total = 0;
-      for (int t = 0; t < team; ++t) total += partials[static_cast<std::size_t>(t) * modes + k];
+      for (long long b = 0; b < blocks; ++b) {
+        total += partials[static_cast<std::size_t>(b) * modes + k];
+      }
       params_bar[k] = static_cast<T>(total);
     }
   }
@@ -620,8 +717,9 @@ double FusedPhaseRetrieval<T>::value_and_grad(const T* params, const Detector& d
                                               T* params_bar, double* detector_bar,
                                               int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  threads = team_size(threads);
-  plan_for(threads);
+  bool planned = false;
+  threads = start_call(kValueAndGrad, threads, planned);
+  const Stopwatch watch;
   reset_engine();
   if (cfg_.modes == 0) std::memset(params_bar, 0, sizeof(T) * cfg_.n * cfg_.n);
   if (detector_bar != nullptr) detector_bar[0] = detector_bar[1] = detector_bar[2] = 0;
@@ -629,13 +727,23 @@ double FusedPhaseRetrieval<T>::value_and_grad(const T* params, const Detector& d
   double energy = 0;
   for (std::size_t p = 0; p < cfg_.planes; ++p) {
     pupil_fields(p, threads);
-    for (auto& band : bands_) {
-      transform_forward(*band, band->pupil.data(), band->field.data(), staging_.data(), false);
+    if (fused_rows()) {
+      // The columns, then rows + pass B + adjoint rows chunk by chunk, then the columns.
+      Band& band = *bands_[0];
+      band.columns.execute(band.field.data(), band.field.data());
+      energy += rows_pass(p, detector, detector_bar, threads);
+      band.columns_adjoint.execute(band.field.data(), band.field.data());
+    } else {
+      for (auto& band : bands_) {
+        transform_forward(*band, band->pupil.data(), band->field.data(), staging_.data(),
+                          false);
+      }
+      energy += detector_pass(p, detector, nullptr, true, detector_bar, threads);
+      for (auto& band : bands_) transform_adjoint(*band);
     }
-    energy += detector_pass(p, detector, nullptr, true, detector_bar, threads);
-    for (auto& band : bands_) transform_adjoint(*band);
     gradient_pass(p == 0, p + 1 == cfg_.planes, params_bar, threads);
   }
+  choices_[kValueAndGrad].record(watch.seconds(), !planned);
   return energy;
 }
 
@@ -643,8 +751,9 @@ template <class T>
 void FusedPhaseRetrieval<T>::simulate(const T* params, const Detector& detector, T* model,
                                       int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  threads = team_size(threads);
-  plan_for(threads);
+  bool planned = false;
+  threads = start_call(kSimulate, threads, planned);
+  const Stopwatch watch;
   reset_engine();
   synthesize(params, wavefront_.data(), threads);
   for (std::size_t p = 0; p < cfg_.planes; ++p) {
@@ -654,6 +763,7 @@ void FusedPhaseRetrieval<T>::simulate(const T* params, const Detector& detector,
     }
     detector_pass(p, detector, model, false, nullptr, threads);
   }
+  choices_[kSimulate].record(watch.seconds(), !planned);
 }
 
 
@@ -702,7 +812,7 @@ void FusedPhaseRetrieval<T>::psf(std::size_t plane, T* intensity, int threads) {
   const std::size_t grid = cfg_.grid, band_count = bands_.size();
   const long long rows = static_cast<long long>(grid);
   const int team = threads_for(grid * grid * band_count, threads);
-#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+#pragma omp parallel for num_threads(team) schedule(dynamic, 8) if (team > 1)
   for (long long yy = 0; yy < rows; ++yy) {
     const auto y = static_cast<std::size_t>(yy);
     T* out = intensity + y * grid;
@@ -732,7 +842,7 @@ void FusedPhaseRetrieval<T>::amplitude_pass(bool first_plane, T* amplitude_bar, 
   if (first_plane) std::memset(amplitude_bar, 0, sizeof(T) * n * n);
   const long long rows = static_cast<long long>(n);
   const int team = threads_for(n * n * bands_.size() * 4, threads);
-#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+#pragma omp parallel for num_threads(team) schedule(dynamic, 8) if (team > 1)
   for (long long yy = 0; yy < rows; ++yy) {
     const auto y = static_cast<std::size_t>(yy);
     for (std::size_t r = row_runs_[y]; r < row_runs_[y + 1]; ++r) {
@@ -766,7 +876,7 @@ void FusedPhaseRetrieval<T>::psf_reverse(std::size_t plane, const T* intensity_b
   for (auto& band : bands_) {
     T* g = reinterpret_cast<T*>(band->field.data());
     const T twice = static_cast<T>(2 * band->weight);
-#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+#pragma omp parallel for num_threads(team) schedule(dynamic, 8) if (team > 1)
     for (long long yy = 0; yy < rows; ++yy) {
       const auto y = static_cast<std::size_t>(yy);
       T* row = g + 2 * y * grid;

@@ -47,19 +47,17 @@ void FusedPhaseRetrieval<T>::ensure_tangents(std::size_t count) {
   }
 }
 
-// Single-threaded plans of the forward transform, for tangents transformed in parallel (one
-// per thread, each on its own buffers: FFTW's new-array execution is thread-safe).
+// The forward transform's chunked plans on the calling thread alone, for tangents transformed
+// in parallel (one per thread, each on its own buffers: FFTW's new-array execution is
+// thread-safe). The same plans as the team's (after plan_for), so a Jacobian column equals the
+// jvp of its unit vector bit for bit.
 template <class T>
 void FusedPhaseRetrieval<T>::plan_single() {
   if (single_planned_) return;
-  const std::size_t n = cfg_.n, grid = cfg_.grid;
   for (auto& band : bands_) {
     if (!band->fft) continue;
-    Complex* field = band->field.data();
-    band->columns_single = plan_strided_dft1<T>({grid, n, grid, 1, grid, 1}, false, field, field,
-                                                1);
-    band->rows_single = plan_strided_dft1<T>({grid, grid, 1, grid, 1, grid}, false, field, field,
-                                             1);
+    band->columns_single = band->columns.with_team(1);
+    band->rows_single = band->rows.with_team(1);
   }
   single_planned_ = true;
 }
@@ -81,7 +79,7 @@ void FusedPhaseRetrieval<T>::primal_plane(std::size_t plane, const Detector& det
   double* intensity_out = binned_intensity_.data();
   const long long rows = static_cast<long long>(size);
   const int team = threads_for(grid * grid * bands_.size(), threads);
-#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+#pragma omp parallel for num_threads(team) schedule(dynamic, 8) if (team > 1)
   for (long long ii = 0; ii < rows; ++ii) {
     const auto i = static_cast<std::size_t>(ii);
     for (std::size_t j = 0; j < size; ++j) {
@@ -131,7 +129,7 @@ void FusedPhaseRetrieval<T>::tangent_field(Tangent& work, bool single_threaded, 
     const std::size_t stride = band.fft ? grid : n;
     const long long rows = static_cast<long long>(band.fft ? grid : n);
     const T scale = band.phase_scale;
-#pragma omp parallel for num_threads(team) schedule(static, 4) if (team > 1)
+#pragma omp parallel for num_threads(team) schedule(dynamic, 4) if (team > 1)
     for (long long yy = 0; yy < rows; ++yy) {
       const auto y = static_cast<std::size_t>(yy);
       Complex* row = target + y * stride;
@@ -171,7 +169,7 @@ void FusedPhaseRetrieval<T>::tangent_residuals(std::size_t plane, const Tangent&
   const bool detector_terms = detector.quadratic && detector_dot != nullptr;
   const long long rows = static_cast<long long>(size);
   const int team = threads_for(grid * grid * bands_.size(), threads);
-#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+#pragma omp parallel for num_threads(team) schedule(dynamic, 8) if (team > 1)
   for (long long ii = 0; ii < rows; ++ii) {
     const auto i = static_cast<std::size_t>(ii);
     double* out = r_dot + i * size;
@@ -241,7 +239,8 @@ void FusedPhaseRetrieval<T>::tangent_residuals(std::size_t plane, const Tangent&
 
 // Pass B's reverse half for a cotangent u of the residuals: M_bar = sqrt(w) u, I_bar = f u and
 // G_bar = 2 s I_bar G in place (Eq. 53, 88, 93); a quadratic detector's (a_bar, b_bar, c_bar)
-// += sum sqrt(w) u (I_b^2, I_b, 1) (Eq. 101), summed per thread and then in thread order.
+// += sum sqrt(w) u (I_b^2, I_b, 1) (Eq. 101), summed per row and then in row order (the same on
+// any team).
 template <class T>
 void FusedPhaseRetrieval<T>::cotangent_pass(std::size_t plane, const Detector& detector,
                                             const double* u, double* detector_bar,
@@ -252,13 +251,13 @@ void FusedPhaseRetrieval<T>::cotangent_pass(std::size_t plane, const Detector& d
   const double* intensity = binned_intensity_.data();
   const long long rows = static_cast<long long>(size);
   const int team = threads_for(grid * grid * bands_.size(), threads);
-  std::vector<double> sums(3 * static_cast<std::size_t>(team), 0.0);
+  std::vector<double> sums(3 * size, 0.0);
 #pragma omp parallel num_threads(team) if (team > 1)
   {
-    double* own = sums.data() + 3 * static_cast<std::size_t>(omp_get_thread_num());
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 8)
     for (long long ii = 0; ii < rows; ++ii) {
       const auto i = static_cast<std::size_t>(ii);
+      double* own = sums.data() + 3 * i;
       for (std::size_t j = 0; j < size; ++j) {
         const std::size_t d = i * size + j;
         const double intensity_bar = slope[d] * u[d];
@@ -280,8 +279,8 @@ void FusedPhaseRetrieval<T>::cotangent_pass(std::size_t plane, const Detector& d
     }
   }
   if (detector.quadratic && detector_bar != nullptr) {
-    for (int t = 0; t < team; ++t) {
-      for (std::size_t c = 0; c < 3; ++c) detector_bar[c] += sums[3 * static_cast<std::size_t>(t) + c];
+    for (std::size_t i = 0; i < size; ++i) {
+      for (std::size_t c = 0; c < 3; ++c) detector_bar[c] += sums[3 * i + c];
     }
   }
 }
@@ -290,8 +289,9 @@ template <class T>
 void FusedPhaseRetrieval<T>::residuals(const T* params, const Detector& detector, double* r,
                                        int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  threads = team_size(threads);
-  plan_for(threads);
+  bool planned = false;
+  threads = start_call(kResiduals, threads, planned);
+  const Stopwatch watch;
   reset_engine();
   ensure_tangents(1);
   synthesize(params, wavefront_.data(), threads);
@@ -310,14 +310,16 @@ void FusedPhaseRetrieval<T>::residuals(const T* params, const Detector& detector
       out[d] = root * (model - static_cast<double>(data[d]));
     }
   }
+  choices_[kResiduals].record(watch.seconds(), !planned);
 }
 
 template <class T>
 void FusedPhaseRetrieval<T>::jvp(const T* params, const Detector& detector, const T* params_dot,
                                  const double* detector_dot, double* r_dot, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  threads = team_size(threads);
-  plan_for(threads);
+  bool planned = false;
+  threads = start_call(kJvp, threads, planned);
+  const Stopwatch watch;
   reset_engine();
   ensure_tangents(1);
   Tangent& work = *tangents_[0];
@@ -329,14 +331,16 @@ void FusedPhaseRetrieval<T>::jvp(const T* params, const Detector& detector, cons
     tangent_field(work, false, threads);
     tangent_residuals(p, work, detector, detector_dot, true, r_dot + p * image, threads);
   }
+  choices_[kJvp].record(watch.seconds(), !planned);
 }
 
 template <class T>
 void FusedPhaseRetrieval<T>::vjp(const T* params, const Detector& detector, const double* u,
                                  T* params_bar, double* detector_bar, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  threads = team_size(threads);
-  plan_for(threads);
+  bool planned = false;
+  threads = start_call(kVjp, threads, planned);
+  const Stopwatch watch;
   reset_engine();
   ensure_tangents(1);
   if (cfg_.modes == 0) std::memset(params_bar, 0, sizeof(T) * cfg_.n * cfg_.n);
@@ -349,6 +353,7 @@ void FusedPhaseRetrieval<T>::vjp(const T* params, const Detector& detector, cons
     for (auto& band : bands_) transform_adjoint(*band);
     gradient_pass(p == 0, p + 1 == cfg_.planes, params_bar, threads);
   }
+  choices_[kVjp].record(watch.seconds(), !planned);
 }
 
 template <class T>
@@ -357,8 +362,9 @@ void FusedPhaseRetrieval<T>::gauss_newton_product(const T* params, const Detecto
                                                   const double* detector_dot, T* params_out,
                                                   double* detector_out, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  threads = team_size(threads);
-  plan_for(threads);
+  bool planned = false;
+  threads = start_call(kGaussNewton, threads, planned);
+  const Stopwatch watch;
   reset_engine();
   ensure_tangents(1);
   Tangent& work = *tangents_[0];
@@ -374,6 +380,7 @@ void FusedPhaseRetrieval<T>::gauss_newton_product(const T* params, const Detecto
     for (auto& band : bands_) transform_adjoint(*band);
     gradient_pass(p == 0, p + 1 == cfg_.planes, params_out, threads);
   }
+  choices_[kGaussNewton].record(watch.seconds(), !planned);
 }
 
 // Columns in parallel, one direction per thread on its own tangent buffers with single-threaded
@@ -457,7 +464,7 @@ void FusedPhaseRetrieval<T>::psf_tangent(std::size_t plane, T* intensity_or_null
   const std::size_t grid = cfg_.grid, band_count = bands_.size();
   const long long rows = static_cast<long long>(grid);
   const int team = threads_for(grid * grid * band_count, threads);
-#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+#pragma omp parallel for num_threads(team) schedule(dynamic, 8) if (team > 1)
   for (long long yy = 0; yy < rows; ++yy) {
     const auto y = static_cast<std::size_t>(yy);
     T* out = intensity_dot + y * grid;

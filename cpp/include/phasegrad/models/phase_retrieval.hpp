@@ -35,7 +35,9 @@
 #include <vector>
 
 #include "phasegrad/core/buffer.hpp"
+#include "phasegrad/core/chunked_fft.hpp"
 #include "phasegrad/core/fft.hpp"
+#include "phasegrad/core/team_choice.hpp"
 
 namespace phasegrad::models {
 
@@ -148,7 +150,9 @@ class FusedPhaseRetrieval {
                    T* params_bar, T* amplitude_bar_or_null, int threads);
   void begin_tangent(const T* params_dot, const T* amplitude_dot_or_null, int threads);
   void psf_tangent(std::size_t plane, T* intensity_or_null, T* intensity_dot, int threads);
-  // The threads the engine's calls use for `threads` requested (grids below 256^2: one).
+  // The threads the engine's calls use for `threads` requested (grids below 256^2: one). The
+  // public calls above may run on fewer: one thread while that measures faster (a core busy
+  // with another process; core/team_choice.hpp), with the same results.
   int engine_threads(int threads) const { return team_size(threads); }
 
   // Point the model at other data and weights of the same shapes ((P, M, M) each; weights
@@ -175,8 +179,10 @@ class FusedPhaseRetrieval {
     Buffer<Complex> field;          // padded g, then G, G_bar, and g_bar in its top-left: (N, N)
     std::vector<Complex> mft;       // E[k, x] = exp(-2 pi i s (k - N//2) x), (N, n)
     std::vector<Complex> mft_conj;  // conj(E)
-    StridedPlan<T> columns, rows, rows_adjoint, columns_adjoint;
-    StridedPlan<T> columns_single, rows_single;  // one thread, for the Jacobian's columns
+    // Fixed chunks of single-threaded plans (core/chunked_fft.hpp): the same results on any
+    // team. The *_single ones run on the calling thread (the Jacobian's columns).
+    ChunkedPlan<T> columns, rows, rows_adjoint, columns_adjoint;
+    ChunkedPlan<T> columns_single, rows_single;
   };
   struct Run {   // a stretch of one pupil row where the amplitude is non-zero
     std::size_t y, x0, x1;
@@ -195,12 +201,18 @@ class FusedPhaseRetrieval {
   void transform_adjoint(Band& band);
   double detector_pass(std::size_t plane, const Detector& detector, T* model, bool reverse,
                        double* detector_bar, int threads);
+  double rows_pass(std::size_t plane, const Detector& detector, double* detector_bar,
+                   int threads);
+  bool fused_rows() const;
   void gradient_pass(bool first_plane, bool last_plane, T* params_bar, int threads);
-  void plan_for(int threads);
+  bool plan_for(int threads);
+  // The public calls' kinds, each with its measured fallback of the thread count.
+  enum Call { kValueAndGrad, kSimulate, kResiduals, kJvp, kVjp, kGaussNewton, kCalls };
+  int start_call(Call call, int threads, bool& planned);
   void ensure_plane(std::size_t plane, int threads);
   void reset_engine();
   void amplitude_pass(bool first_plane, T* amplitude_bar, int threads);
-  std::size_t rows_per_block(int team) const;
+  std::size_t rows_per_block() const;
   int team_size(int threads) const;
 
   // The least-squares view's steps (phase_retrieval_tangent.cpp).
@@ -237,6 +249,9 @@ class FusedPhaseRetrieval {
   long long held_plane_ = -1;
   const T* amplitude_dot_ = nullptr;
   int planned_threads_ = 0;
+  // A call runs on the team its kind's TeamChoice picks (one thread while a busy core makes
+  // the team slower); results are the same on any team.
+  TeamChoice choices_[kCalls];
   std::mutex mutex_;
 };
 

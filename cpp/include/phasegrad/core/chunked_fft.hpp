@@ -1,0 +1,54 @@
+// A batch of strided 1-D transforms run as fixed chunks of single-threaded FFTW plans, shared
+// among a team of OpenMP threads dynamically (a thread takes the next chunk when it is free).
+//
+// Why not FFTW's own threads: a threaded plan splits the batch statically, so on a machine
+// where another process keeps one core busy every call waits for the thread that shares it
+// (measured: 2.7-3.3x slower on 2 threads than on 1; docs/fused-models.md, "Threads"). The
+// chunks here are fixed by the layout alone, never by the team: each transform is computed by
+// the same plan whatever the thread count or the order in which threads take chunks, so
+// results are bit-for-bit identical on 1, 2 or 16 threads.
+#pragma once
+
+#include <complex>
+#include <cstddef>
+#include <vector>
+
+#include "phasegrad/core/fft.hpp"
+
+namespace phasegrad {
+
+template <class T>
+class ChunkedPlan {
+ public:
+  ChunkedPlan() = default;
+
+  // `layout`'s howmany transforms in chunks of `chunk` (the last may be shorter), each chunk
+  // planned single-threaded on buffers aligned like `in` and `out` at that chunk's offset
+  // (which are never touched while planning); execute() runs on `team` threads.
+  ChunkedPlan(const StridedBatch& layout, std::size_t chunk, bool inverse,
+              const std::complex<T>* in, const std::complex<T>* out, int team);
+
+  // Every chunk, on the team (one thread: in order, no parallel region). Safe inside another
+  // parallel region when the team is 1.
+  void execute(std::complex<T>* in, std::complex<T>* out) const;
+
+  // Chunk c alone, on the calling thread (for loops that fuse other work with a chunk).
+  void execute_chunk(std::size_t c, std::complex<T>* in, std::complex<T>* out) const;
+
+  // The same plans run on another team.
+  ChunkedPlan with_team(int team) const;
+
+  std::size_t chunks() const { return plans_.size(); }
+  std::size_t chunk_size() const { return chunk_; }
+  // Transforms [first(c), first(c) + count(c)) make chunk c.
+  std::size_t first(std::size_t c) const { return c * chunk_; }
+  std::size_t count(std::size_t c) const;
+
+ private:
+  StridedBatch layout_{};
+  std::size_t chunk_ = 1;
+  int team_ = 1;
+  std::vector<StridedPlan<T>> plans_;
+};
+
+}  // namespace phasegrad
