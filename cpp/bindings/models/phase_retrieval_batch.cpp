@@ -246,6 +246,22 @@ Array<double> batch_jvp(FusedPhaseRetrievalBatch<T>& batch, const py::array& a,
   return r_dot;
 }
 
+// Every problem's Gauss-Newton system (JᵀJ (B, K, K), Jᵀr (B, K)), zeroed, then filled by
+// `fill(system, gradient)` without the GIL.
+template <class Fill>
+py::tuple gauss_newton_systems(std::size_t problems, py::ssize_t columns, Fill&& fill) {
+  const auto b = static_cast<py::ssize_t>(problems);
+  Array<double> jtj(std::vector<py::ssize_t>{b, columns, columns});
+  Array<double> jtr(std::vector<py::ssize_t>{b, columns});
+  std::fill_n(jtj.mutable_data(), jtj.size(), 0.0);
+  std::fill_n(jtr.mutable_data(), jtr.size(), 0.0);
+  {
+    py::gil_scoped_release release;
+    fill(jtj.mutable_data(), jtr.mutable_data());
+  }
+  return py::make_tuple(std::move(jtj), std::move(jtr));
+}
+
 template <class T>
 py::tuple batch_gauss_newton(FusedPhaseRetrievalBatch<T>& batch, const py::array& a,
                              const std::optional<py::array>& p,
@@ -255,19 +271,10 @@ py::tuple batch_gauss_newton(FusedPhaseRetrievalBatch<T>& batch, const py::array
   const double* detectors = detectors_of(batch, p, "p");
   const unsigned char* flags = active_of(batch, active);
   const BatchSchedule mode = schedule_of(schedule);
-  const auto b = static_cast<py::ssize_t>(batch.problems());
   const auto columns = static_cast<py::ssize_t>(batch.parameters() + (detectors ? 3 : 0));
-  Array<double> jtj(std::vector<py::ssize_t>{b, columns, columns});
-  Array<double> jtr(std::vector<py::ssize_t>{b, columns});
-  std::fill_n(jtj.mutable_data(), jtj.size(), 0.0);
-  std::fill_n(jtr.mutable_data(), jtr.size(), 0.0);
-  double* system = jtj.mutable_data();
-  double* gradient = jtr.mutable_data();
-  {
-    py::gil_scoped_release release;
+  return gauss_newton_systems(batch.problems(), columns, [&](double* system, double* gradient) {
     batch.gauss_newton(params, detectors, flags, system, gradient, threads, mode);
-  }
-  return py::make_tuple(std::move(jtj), std::move(jtr));
+  });
 }
 
 template <class T>
@@ -606,18 +613,10 @@ py::tuple imaging_batch_gauss_newton(ImagingBatch<T>& model, const py::dict& val
   for (const ImagingBlock block : model.free) {
     columns += model.shapes[static_cast<std::size_t>(block)][0];
   }
-  const auto b = static_cast<py::ssize_t>(model.batch->problems());
-  Array<double> jtj(std::vector<py::ssize_t>{b, columns, columns});
-  Array<double> jtr(std::vector<py::ssize_t>{b, columns});
-  std::fill_n(jtj.mutable_data(), jtj.size(), 0.0);
-  std::fill_n(jtr.mutable_data(), jtr.size(), 0.0);
-  double* system = jtj.mutable_data();
-  double* gradient = jtr.mutable_data();
-  {
-    py::gil_scoped_release release;
+  return gauss_newton_systems(model.batch->problems(), columns,
+                              [&](double* system, double* gradient) {
     model.batch->gauss_newton(blocks, model.free, flags, system, gradient, threads, mode);
-  }
-  return py::make_tuple(std::move(jtj), std::move(jtr));
+  });
 }
 
 template <class T>
