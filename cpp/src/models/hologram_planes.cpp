@@ -109,6 +109,27 @@ PHASEGRAD_WIDE_SIMD void adjoint_sum_wide(const double* h, const double* w, cons
   adjoint_sum_any(h, w, s, kappa, sum, first, last, accumulate);
 }
 
+// out[k] = exp(i alpha s[k]) in T over [first, last), by sincos_moderate (every |alpha s| within
+// its range), cloned for wider SIMD like the passes above.
+template <class T>
+[[gnu::always_inline]] inline void phasor_row(const double* s, double alpha, T* out,
+                                              std::int64_t first, std::int64_t last) {
+#pragma omp simd
+  for (std::int64_t k = first; k < last; ++k) {
+    const SinCosOf<T> e = sincos_moderate(static_cast<T>(alpha * s[k]), T(0));
+    out[2 * k] = e.cos;
+    out[2 * k + 1] = e.sin;
+  }
+}
+PHASEGRAD_WIDE_SIMD void phasor_row_wide(const double* s, double alpha, float* out,
+                                         std::int64_t first, std::int64_t last) {
+  phasor_row(s, alpha, out, first, last);
+}
+PHASEGRAD_WIDE_SIMD void phasor_row_wide(const double* s, double alpha, double* out,
+                                         std::int64_t first, std::int64_t last) {
+  phasor_row(s, alpha, out, first, last);
+}
+
 // The normalised MSE's one pass over a row of the field U (in place) against its target row
 // (the plane's whole extent is the fit region): adds sum r^2, sum I^2 and sum I T of the row
 // (r = scale I - T, I = |U|^2, in double) to `sums` and writes U <- gain r U, the cotangent
@@ -526,12 +547,7 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
       const auto last = first + static_cast<std::int64_t>(cols);
       T* out = reinterpret_cast<T*>(phasor);
       if (moderate) {
-#pragma omp simd
-        for (std::int64_t k = first; k < last; ++k) {
-          const SinCosOf<T> e = sincos_moderate(static_cast<T>(alpha * effective[k]), T(0));
-          out[2 * k] = e.cos;
-          out[2 * k + 1] = e.sin;
-        }
+        phasor_row_wide(effective, alpha, out, first, last);
       } else {
         for (std::int64_t k = first; k < last; ++k) {
           const T angle = static_cast<T>(alpha * effective[k]);
