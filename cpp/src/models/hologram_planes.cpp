@@ -598,9 +598,10 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
     }
   };
 
-  // With the angular spectrum every transform is in place (spectrum, work, spectrum_bar): on the
-  // 2-core development VM the in-place 512^2 plans ran 0.8-0.95x the out-of-place ones, and
-  // the working set is a plane smaller. The far field keeps its out-of-place transforms.
+  // With the angular spectrum every transform is in place (spectrum, work, spectrum_bar):
+  // timed alone on the (loaded) 2-core development VM, FFTW's in-place 512^2 plans ran
+  // 0.6-1.1x its out-of-place ones, 0.86x in the median, and the working set is a plane
+  // smaller. The far field keeps its out-of-place transforms.
   std::complex<T>* field = field_.data();
   std::complex<T>* field_dot = forward_tangent ? field_dot_.data() : nullptr;
   // The one-pass metric of fit_plane: value_and_grad of the normalised MSE without padding.
@@ -643,6 +644,7 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
       for (std::size_t plane = 0; plane < cfg.planes; ++plane) {
         const std::complex<T>* h = transfer_[colour * cfg.planes + plane].data();
         const T* hs = reinterpret_cast<const T*>(h);
+        std::fill(norms.begin(), norms.end(), 0.0);  // a team smaller than asked leaves some
         in_chunks(np, team, [&](std::int64_t first, std::int64_t last) {
           norms[static_cast<std::size_t>(omp_get_thread_num())] =
               product_wide(reinterpret_cast<const T*>(spectrum), hs, reinterpret_cast<T*>(work),
