@@ -103,6 +103,65 @@ PHASEGRAD_WIDE_SIMD PhasorSums<float> write_phasor_wide(const float* source, flo
   return write_phasor_moderate(source, out, col_ramp, row_ramp, first, last, shift);
 }
 
+// Pass 3 on one row of G (in place) against its target row: returns the row's sum of squared
+// residuals and writes g <- to_cotangent r g, r = to_normalised |g|^2 - t (in double). A
+// function of its own for the wide clones below.
+template <class T>
+[[gnu::always_inline]] inline double residual_row(T* g, const T* t, std::int64_t cols,
+                                                  double to_normalised, double to_cotangent) {
+  double squares = 0.0;
+#pragma omp simd reduction(+ : squares)
+  for (std::int64_t j = 0; j < cols; ++j) {
+    const double re = g[2 * j], im = g[2 * j + 1];
+    const double residual = to_normalised * (re * re + im * im) - static_cast<double>(t[j]);
+    squares += residual * residual;
+    const double weight = to_cotangent * residual;
+    g[2 * j] = static_cast<T>(weight * re);
+    g[2 * j + 1] = static_cast<T>(weight * im);
+  }
+  return squares;
+}
+
+// Pass 3 and pass 5 cloned for wider SIMD like pass 1 (the build targets baseline x86-64, whose
+// two double lanes left pass 3 as slow as pass 1's sines and cosines: perf, float32 256^2, one
+// thread). The arithmetic is the same in every clone (ISO C++ mode contracts no FMAs); only
+// the order of the row's sum differs, by its lane count.
+PHASEGRAD_WIDE_SIMD double residual_row_wide(float* g, const float* t, std::int64_t cols,
+                                             double to_normalised, double to_cotangent) {
+  return residual_row(g, t, cols, to_normalised, to_cotangent);
+}
+PHASEGRAD_WIDE_SIMD double residual_row_wide(double* g, const double* t, std::int64_t cols,
+                                             double to_normalised, double to_cotangent) {
+  return residual_row(g, t, cols, to_normalised, to_cotangent);
+}
+
+// Pass 5 on the piece [first, last) of one row: o[j + shift] = Im(b[j] conj(a[j])).
+template <class T, class Out>
+[[gnu::always_inline]] inline void project_piece(const T* a, const T* b, Out* o,
+                                                 std::int64_t first, std::int64_t last,
+                                                 std::int64_t shift) {
+#pragma omp simd
+  for (std::int64_t j = first; j < last; ++j) {
+    o[j + shift] = static_cast<Out>(b[2 * j + 1]) * static_cast<Out>(a[2 * j]) -
+                   static_cast<Out>(b[2 * j]) * static_cast<Out>(a[2 * j + 1]);
+  }
+}
+PHASEGRAD_WIDE_SIMD void project_piece_wide(const float* a, const float* b, float* o,
+                                            std::int64_t first, std::int64_t last,
+                                            std::int64_t shift) {
+  project_piece(a, b, o, first, last, shift);
+}
+PHASEGRAD_WIDE_SIMD void project_piece_wide(const float* a, const float* b, double* o,
+                                            std::int64_t first, std::int64_t last,
+                                            std::int64_t shift) {
+  project_piece(a, b, o, first, last, shift);
+}
+PHASEGRAD_WIDE_SIMD void project_piece_wide(const double* a, const double* b, double* o,
+                                            std::int64_t first, std::int64_t last,
+                                            std::int64_t shift) {
+  project_piece(a, b, o, first, last, shift);
+}
+
 // exp(2 pi i q / n) for q in [0, n), in double: the plane waves of the hologram's Jacobian. The
 // angle is formed from q reduced to (-n / 2, n / 2], with one rounding.
 std::vector<std::complex<double>> plane_waves(std::size_t n) {
@@ -244,19 +303,8 @@ double FusedHologram<T>::value_and_grad(const T* phi, T* phi_bar, int threads) {
   double* row_sums = row_sums_.data();
 #pragma omp parallel for num_threads(team) schedule(static)
   for (std::int64_t r = 0; r < rows; ++r) {
-    T* g = field + 2 * r * cols;
-    const T* t = target + r * cols;
-    double squares = 0.0;
-#pragma omp simd reduction(+ : squares)
-    for (std::int64_t j = 0; j < cols; ++j) {
-      const double re = g[2 * j], im = g[2 * j + 1];
-      const double residual = to_normalised * (re * re + im * im) - static_cast<double>(t[j]);
-      squares += residual * residual;
-      const double weight = to_cotangent * residual;
-      g[2 * j] = static_cast<T>(weight * re);
-      g[2 * j + 1] = static_cast<T>(weight * im);
-    }
-    row_sums[r] = squares;
+    row_sums[r] = residual_row_wide(field + 2 * r * cols, target + r * cols, cols,
+                                    to_normalised, to_cotangent);
   }
   const double energy = sum_in_order(row_sums_) / n;
 
@@ -282,14 +330,8 @@ void FusedHologram<T>::project(const std::complex<T>* cotangent, Out* out, int t
     Out* o = out + ((row + row_shift) % rows_) * cols;
     for_shifted_row(cols, col_shift, [&](std::size_t first, std::size_t last,
                                          std::ptrdiff_t offset) {
-      const auto begin = static_cast<std::int64_t>(first);
-      const auto end = static_cast<std::int64_t>(last);
-      const auto shift = static_cast<std::int64_t>(offset);
-#pragma omp simd
-      for (std::int64_t j = begin; j < end; ++j) {
-        o[j + shift] = static_cast<Out>(b[2 * j + 1]) * static_cast<Out>(a[2 * j]) -
-                       static_cast<Out>(b[2 * j]) * static_cast<Out>(a[2 * j + 1]);
-      }
+      project_piece_wide(a, b, o, static_cast<std::int64_t>(first),
+                         static_cast<std::int64_t>(last), static_cast<std::int64_t>(offset));
     });
   }
 }

@@ -1,8 +1,8 @@
-"""The two targets of issue 14 (holography beyond the far field), measured.
+"""Issue 14's hologram targets and issue 15's far-field hologram target, measured.
 
 Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256]
-[--iters 200] [--quant-lr 0.1,0.3,0.5] [--quant-seeds 0] [--no-crosstalk] [--threads N]
-[--skip speed|quantisation] [--out DIR]``.
+[--iters 200] [--quant-lr 0.1,0.3,0.5] [--quant-seeds 0] [--no-crosstalk]
+[--far-sizes 256,512,1024] [--threads N] [--skip speed|far|quantisation ...] [--out DIR]``.
 
 1. **Speed**: one ``value_and_grad`` of a 3-plane, 3-colour phase-only hologram (``--size``,
    default 512; band-limited angular spectrum, no padding) against the cost of its FFTs, the
@@ -15,7 +15,11 @@ Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256
    colour, 24 in all (the field's transform is shared by the planes, the planes' cotangents
    are summed in the Fourier domain), so its ideal ratio to the 18 FFTs is 1.33 plus the
    element-wise passes; the row "its own 24 FFTs" times those transforms alone.
-2. **Quantisation**: the built-in target (``--quant-size``, default 256), far field, pixel
+2. **The far field** (issue 15's hologram target): one ``value_and_grad`` of
+   ``pg.Hologram(target=T)`` (random target and phase) against its FFT pair, one ``dft2`` and
+   one ``idft2`` of the plane through the same cached plans (preallocated output, no scaling
+   pass), at each of ``--far-sizes``, float32 and float64; medians of interleaved samples.
+3. **Quantisation**: the built-in target (``--quant-size``, default 256), far field, pixel
    crosstalk (3 x 3, 5 % to each neighbour; none with ``--no-crosstalk``), ``--iters``
    (default 200) Adam steps from one random phase per seed (``--quant-seeds``) at each step
    size (``--quant-lr``): (a) the unquantised optimum (no levels); (b) (a)'s phase quantised
@@ -161,6 +165,35 @@ def speed(size=512, rounds=7):
     return rows
 
 
+def far_field(sizes=(256, 512, 1024), rounds=7):
+    """Rows: the far-field hologram's value_and_grad and its FFT pair, seconds per call, for
+    every size and both precisions."""
+    rows = []
+    for dtype in (np.float32, np.float64):
+        for size in sizes:
+            rng = np.random.default_rng(0)
+            target = rng.uniform(size=(size, size)).astype(dtype)
+            phi = rng.uniform(0, 2 * np.pi, (size, size)).astype(dtype)
+            model = pg.Hologram(target=target)
+            plane = np.zeros((size, size), np.result_type(dtype, np.complex64))  # see floor.py
+            out = np.empty_like(plane)
+
+            def pair(plane=plane, out=out):
+                pg.ops.dft2(plane, out=out)
+                pg.ops.idft2(plane, norm="forward", out=out)
+
+            def fused(model=model, phi=phi):
+                model.value_and_grad(phi)
+
+            fused()
+            pair()
+            times = interleaved_medians({"fused": fused, "pair": pair}, rounds=rounds,
+                                        min_time=0.1)
+            rows.append({"dtype": np.dtype(dtype).name, "size": size, "fused": times["fused"],
+                         "pair": times["pair"], "ratio": times["fused"] / times["pair"]})
+    return rows
+
+
 def quantisation(size=256, iters=200, lr=0.1, seed=0, crosstalk=True):
     """Rows: PSNR of the five ways to a quantised (crosstalk-aware) hologram."""
     target = pg.optimize.default_target(size)
@@ -207,13 +240,16 @@ def main(argv=None):
     parser.add_argument("--no-crosstalk", action="store_true")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--skip", choices=("speed", "quantisation"), default=None)
+    parser.add_argument("--far-sizes", default="256,512,1024",
+                        help="grid sizes of the far-field rows, comma-separated")
+    parser.add_argument("--skip", choices=("speed", "far", "quantisation"), action="append",
+                        default=[], help="a part not to run (repeatable)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.threads is not None:
         pg.set_num_threads(args.threads)
     result = {"threads": pg.get_num_threads(), "machine": machine_info()}
-    if args.skip != "speed":
+    if "speed" not in args.skip:
         rows = speed(args.size, args.rounds)
         result["speed"] = {"size": args.size, "rows": rows}
         print(f"3 planes x 3 colours, {args.size}x{args.size}, float64, "
@@ -224,7 +260,15 @@ def main(argv=None):
             print(f"  {row['implementation']:<22}{row['seconds'] * 1e3:9.1f} ms"
                   f"{row['seconds'] / floor:8.2f}x floor{row['vs_fused']:8.2f}x fused"
                   + ("" if difference is None else f"   gradient vs fused {difference:.1e}"))
-    if args.skip != "quantisation":
+    if "far" not in args.skip:
+        sizes = tuple(int(size) for size in args.far_sizes.split(","))
+        rows = far_field(sizes, args.rounds)
+        result["far_field"] = rows
+        print(f"far field, {pg.get_num_threads()} threads: value_and_grad vs its FFT pair")
+        for row in rows:
+            print(f"  {row['dtype']:<8}{row['size']:>5}  fused {row['fused'] * 1e3:8.3f} ms"
+                  f"  pair {row['pair'] * 1e3:8.3f} ms  {row['ratio']:6.2f}x")
+    if "quantisation" not in args.skip:
         runs = []
         for lr in (float(value) for value in args.quant_lr.split(",")):
             for seed in (int(value) for value in args.quant_seeds.split(",")):

@@ -22,6 +22,13 @@
 // 2 (P + 1) FFTs per colour for value_and_grad (P + 1 for the primal, P + 1 for the adjoint).
 // jvp carries the tangent beside the primal (2 (P + 1) FFTs per colour too).
 //
+// value_and_grad of the normalised MSE without padding (the plane is the fit region) makes
+// three passes per plane: the transfer product, which also sums |H S|^2 (Parseval: sum I
+// without reading the field); one metric pass (fit_plane: the residuals' sums and the
+// cotangent); and the adjoint product conj(H) DFT_u(cotangent) added to the colour's sum, with
+// mean_normalize_vjp's constant term, a multiple of U, added there as the same multiple of
+// |H|^2 S (DFT_u(IDFT_u(x)) = Np x), so the metric pass need not know it in advance.
+//
 // One object owns its work buffers (allocated once) and serialises calls on a mutex; the caller
 // releases the GIL first. Sums run over rows into per-row partial sums added in row order.
 #pragma once
@@ -87,6 +94,11 @@ class FusedHologramPlanes {
   double plane_metric(std::size_t c, std::size_t p, std::complex<T>* field, std::size_t stride,
                       const std::complex<T>* tangent, Mode mode, const double* vector,
                       T* images, double* out, int team);
+  // value_and_grad's metric of plane `index` (the normalised MSE, the plane unpadded) in one
+  // pass, given its sum of I from Parseval: the energy; the field becomes its cotangent less
+  // mean_normalize_vjp's constant term 2 constant U, `constant` written for run() to add.
+  double fit_plane(std::size_t index, std::complex<T>* field, double total, double* constant,
+                   int team);
 
   // The amplitude + phase modulator's steps (no-ops for the phase-only one): m and dm/dbeta
   // from phi's second plane, its tangent along v's, and d/dbeta from d/dm.
@@ -104,6 +116,7 @@ class FusedHologramPlanes {
   Buffer<std::complex<T>> spectrum_dot_, work_dot_, field_dot_;  // jvp only, on first use
   std::vector<double> row_sums_a_, row_sums_b_, row_sums_c_, row_sums_d_, row_sums_e_;
   std::vector<double> modulation_, modulation_slope_, modulation_dot_, modulation_bar_;
+  std::vector<double> fit_sums_;  // fit_plane's three sums per row
   std::mutex mutex_;
 };
 
