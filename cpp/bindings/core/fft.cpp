@@ -52,6 +52,16 @@ void bind_fft(py::module_& m) {
       },
       py::arg("double_text"), py::arg("float_text"),
       "Import FFTW wisdom texts (double, float); whether FFTW accepted each.");
+  m.def("set_plan_check", &set_plan_check, py::arg("enabled"),
+        "Plan each new FFTW_MEASURE/PATIENT plan twice and keep the faster (with its wisdom).");
+  m.def("plan_check_enabled", &plan_check_enabled, "Whether new plans are checked.");
+  m.def(
+      "plan_check_counts",
+      [] {
+        const PlanCheckCounts counts = plan_check_counts();
+        return std::make_tuple(counts.checked, counts.second_kept);
+      },
+      "(plans checked, of them the second planning kept), since the core loaded.");
 }
 
 }  // namespace phasegrad::bind
