@@ -80,6 +80,7 @@ __all__: list[str] = [
     "real_part",
     "register_complex_gemm",
     "scale_planes",
+    "scaled_dft2",
     "set_plan_check",
     "set_planner_effort",
     "sum_leading",
@@ -1391,6 +1392,19 @@ def scale_planes(
 ) -> numpy.ndarray:
     """
     Re(x) * scale[p] - offset[p] on each plane p (last two axes); no offset when None.
+    """
+
+def scaled_dft2(
+    input: typing.Annotated[numpy.typing.ArrayLike, numpy.complex128],
+    n: typing.SupportsInt | typing.SupportsIndex,
+    grid: typing.SupportsInt | typing.SupportsIndex,
+    spacing: typing.SupportsFloat | typing.SupportsIndex,
+    blocks: typing.SupportsInt | typing.SupportsIndex,
+    adjoint: bool,
+    single: bool,
+) -> numpy.typing.NDArray[numpy.complex128]:
+    """
+    The broadband bands' chirp-z scaled DFT (for tests): G = E g E^T or its adjoint.
     """
 
 def set_plan_check(enabled: bool) -> None:
