@@ -434,12 +434,11 @@ class single_threaded_blas(contextlib.ContextDecorator):  # noqa: N801 (a functi
     """Keep BLAS (OpenBLAS, MKL, BLIS: every BLAS loaded in the process) on one thread inside
     the block or the decorated function, and restore the previous setting afterwards.
 
-    Why: OpenBLAS's idle workers spin for a while after each BLAS call, and SciPy's L-BFGS-B,
-    ``numpy`` products and the broadband model's MFTs call BLAS between or inside phasegrad's
-    OpenMP kernels. On a busy machine the two pools then take the cores from each other
-    (measured figures: docs/threads-and-fftw.md). phasegrad's solvers (``pg.optimize``) and
-    the computing CLI commands run under this; wrap your own loop around a model the same
-    way::
+    Why: OpenBLAS's idle workers spin for a while after each BLAS call, and SciPy's L-BFGS-B
+    and ``numpy`` products call BLAS between phasegrad's OpenMP kernels. On a busy machine the
+    two pools then take the cores from each other (measured figures:
+    docs/threads-and-fftw.md). phasegrad's solvers (``pg.optimize``) and the computing CLI
+    commands run under this; wrap your own loop around a model the same way::
 
         with pg.config.single_threaded_blas():
             scipy.optimize.minimize(model.fun_and_jac, x0, jac=True, method="L-BFGS-B")
