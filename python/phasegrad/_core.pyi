@@ -61,6 +61,8 @@ __all__: list[str] = [
     "mul",
     "mul_jvp",
     "mul_vjp",
+    "plan_check_counts",
+    "plan_check_enabled",
     "plane_sums",
     "plane_sums_pair",
     "plane_sums_with_projection",
@@ -80,6 +82,8 @@ __all__: list[str] = [
     "real_part",
     "register_complex_gemm",
     "scale_planes",
+    "scaled_dft2",
+    "set_plan_check",
     "set_planner_effort",
     "sum_leading",
     "take",
@@ -1387,6 +1391,16 @@ def mul_vjp(
     the leading axes: in small's dtype when both have one size, else in double precision.
     """
 
+def plan_check_counts() -> tuple[int, int]:
+    """
+    (plans checked, of them the second planning kept), since the core loaded.
+    """
+
+def plan_check_enabled() -> bool:
+    """
+    Whether new plans are checked.
+    """
+
 def plane_sums(
     x: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
 ) -> numpy.ndarray:
@@ -1572,6 +1586,24 @@ def scale_planes(
 ) -> numpy.ndarray:
     """
     Re(x) * scale[p] - offset[p] on each plane p (last two axes); no offset when None.
+    """
+
+def scaled_dft2(
+    input: typing.Annotated[numpy.typing.ArrayLike, numpy.complex128],
+    n: typing.SupportsInt | typing.SupportsIndex,
+    grid: typing.SupportsInt | typing.SupportsIndex,
+    spacing: typing.SupportsFloat | typing.SupportsIndex,
+    blocks: typing.SupportsInt | typing.SupportsIndex,
+    adjoint: bool,
+    single: bool,
+) -> numpy.typing.NDArray[numpy.complex128]:
+    """
+    The broadband bands' chirp-z scaled DFT (for tests): G = E g E^T or its adjoint.
+    """
+
+def set_plan_check(enabled: bool) -> None:
+    """
+    Plan each new FFTW_MEASURE/PATIENT plan twice and keep the faster (with its wisdom).
     """
 
 def set_planner_effort(effort: str) -> None:

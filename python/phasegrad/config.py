@@ -347,7 +347,9 @@ def _owned_regular_file(path):
 def load_wisdom_cache():
     """Import the wisdom cache (``wisdom_cache_path()``) when it exists; returns whether it did.
 
-    Called when the compiled core loads. The file is not trusted blindly: it must be a regular
+    Called when the compiled core loads; with the cache on, new plans are also checked from
+    then on (each new FFTW_MEASURE or FFTW_PATIENT plan is planned twice and the faster one kept
+    with its wisdom). The file is not trusted blindly: it must be a regular
     file owned by this user, and passes ``import_wisdom``'s checks (size, JSON, FFTW's own
     parser); anything else is ignored with a ``RuntimeWarning`` naming it, never an error. At
     exit, ``save_wisdom_cache`` writes the cache back when plans were made meanwhile.
@@ -355,6 +357,9 @@ def load_wisdom_cache():
     path = _cache_path()
     if path is None:
         return False
+    # What goes into the cache is kept for good: each new FFTW_MEASURE plan is planned twice
+    # and the faster kept (see docs/threads-and-fftw.md, "The per-user cache").
+    _core().set_plan_check(True)
     if not _cache["registered"]:
         import atexit
 
@@ -429,12 +434,11 @@ class single_threaded_blas(contextlib.ContextDecorator):  # noqa: N801 (a functi
     """Keep BLAS (OpenBLAS, MKL, BLIS: every BLAS loaded in the process) on one thread inside
     the block or the decorated function, and restore the previous setting afterwards.
 
-    Why: OpenBLAS's idle workers spin for a while after each BLAS call, and SciPy's L-BFGS-B,
-    ``numpy`` products and the broadband model's MFTs call BLAS between or inside phasegrad's
-    OpenMP kernels. On a busy machine the two pools then take the cores from each other
-    (measured figures: docs/threads-and-fftw.md). phasegrad's solvers (``pg.optimize``) and
-    the computing CLI commands run under this; wrap your own loop around a model the same
-    way::
+    Why: OpenBLAS's idle workers spin for a while after each BLAS call, and SciPy's L-BFGS-B
+    and ``numpy`` products call BLAS between phasegrad's OpenMP kernels. On a busy machine the
+    two pools then take the cores from each other (measured figures:
+    docs/threads-and-fftw.md). phasegrad's solvers (``pg.optimize``) and the computing CLI
+    commands run under this; wrap your own loop around a model the same way::
 
         with pg.config.single_threaded_blas():
             scipy.optimize.minimize(model.fun_and_jac, x0, jac=True, method="L-BFGS-B")

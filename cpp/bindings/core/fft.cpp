@@ -1,8 +1,14 @@
-// Bindings of FFTW itself: version, plan cache, planner effort, wisdom (the transform is
-// _core.dft2, bound in ops/fourier.cpp) (see python/phasegrad/fft.py).
+// Bindings of FFTW itself: version, plan cache, planner effort, wisdom, the plan check (the
+// transform is _core.dft2, bound in ops/fourier.cpp) (see python/phasegrad/fft.py); and the
+// broadband bands' scaled DFT on its own, for tests.
+#include <pybind11/numpy.h>
+
+#include <complex>
 #include <string>
 
 #include "module.hpp"
+#include "phasegrad/core/buffer.hpp"
+#include "phasegrad/core/czt.hpp"
 #include "phasegrad/core/fft.hpp"
 
 namespace phasegrad::bind {
@@ -15,6 +21,44 @@ PlannerEffort parse_effort(const std::string& name) {
   if (name == "patient") return PlannerEffort::patient;
   throw std::invalid_argument("effort must be 'estimate', 'measure' or 'patient'; got '" +
                               name + "'");
+}
+
+// The broadband bands' scaled DFT (core/czt.hpp) on its own, for the tests: forward of a
+// (n, n) pupil onto (N, N), or the adjoint of a (N, N) field onto (n, n), in float64 or (single)
+// float32, with q output blocks (0: the cost model's choice).
+template <class T>
+py::array_t<std::complex<double>> scaled_dft2(
+    const py::array_t<std::complex<double>, py::array::c_style | py::array::forcecast>& input,
+    std::size_t n, std::size_t grid, double spacing, std::size_t blocks, bool adjoint) {
+  const std::size_t rows = adjoint ? grid : n;
+  if (input.ndim() != 2 || static_cast<std::size_t>(input.shape(0)) != rows ||
+      static_cast<std::size_t>(input.shape(1)) != rows || n < 1 || grid < n) {
+    throw std::invalid_argument("scaled_dft2: the input must be (n, n), or (N, N) for the "
+                                "adjoint, with 1 <= n <= N");
+  }
+  ScaledDft2<T> transform(n, grid, spacing, blocks);
+  auto staging = Buffer<std::complex<T>>::zeros(transform.staging_size());
+  transform.plan(staging.data());
+  auto field = Buffer<std::complex<T>>::zeros(grid * grid);
+  auto pupil = Buffer<std::complex<T>>::zeros(n * n);
+  const std::complex<double>* in = input.data();
+  std::complex<T>* target = adjoint ? field.data() : pupil.data();
+  for (std::size_t i = 0; i < rows * rows; ++i) target[i] = std::complex<T>(in[i]);
+  const std::size_t out_rows = adjoint ? n : grid;
+  py::array_t<std::complex<double>> result({out_rows, out_rows});
+  std::complex<double>* out = result.mutable_data();
+  {
+    py::gil_scoped_release release;
+    if (adjoint) {
+      transform.adjoint(field.data(), staging.data());
+    } else {
+      transform.forward(pupil.data(), field.data(), staging.data());
+    }
+  }
+  for (std::size_t y = 0; y < out_rows; ++y) {
+    for (std::size_t x = 0; x < out_rows; ++x) out[y * out_rows + x] = field.data()[y * grid + x];
+  }
+  return result;
 }
 
 }  // namespace
@@ -52,6 +96,27 @@ void bind_fft(py::module_& m) {
       },
       py::arg("double_text"), py::arg("float_text"),
       "Import FFTW wisdom texts (double, float); whether FFTW accepted each.");
+  m.def("set_plan_check", &set_plan_check, py::arg("enabled"),
+        "Plan each new FFTW_MEASURE/PATIENT plan twice and keep the faster (with its wisdom).");
+  m.def("plan_check_enabled", &plan_check_enabled, "Whether new plans are checked.");
+  m.def(
+      "plan_check_counts",
+      [] {
+        const PlanCheckCounts counts = plan_check_counts();
+        return std::make_tuple(counts.checked, counts.second_kept);
+      },
+      "(plans checked, of them the second planning kept), since the core loaded.");
+  m.def(
+      "scaled_dft2",
+      [](const py::array_t<std::complex<double>, py::array::c_style | py::array::forcecast>& input,
+         std::size_t n, std::size_t grid, double spacing, std::size_t blocks, bool adjoint,
+         bool single) {
+        return single ? scaled_dft2<float>(input, n, grid, spacing, blocks, adjoint)
+                      : scaled_dft2<double>(input, n, grid, spacing, blocks, adjoint);
+      },
+      py::arg("input"), py::arg("n"), py::arg("grid"), py::arg("spacing"), py::arg("blocks"),
+      py::arg("adjoint"), py::arg("single"),
+      "The broadband bands' chirp-z scaled DFT (for tests): G = E g E^T or its adjoint.");
 }
 
 }  // namespace phasegrad::bind

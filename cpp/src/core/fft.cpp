@@ -4,8 +4,11 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <climits>
+#include <cstring>
 #include <cstdlib>
 #include <functional>
 #include <limits>
@@ -149,6 +152,83 @@ typename FftwApi<T>::complex* at_alignment(const Scratch& scratch, int alignment
   return reinterpret_cast<typename FftwApi<T>::complex*>(scratch.data() + alignment);
 }
 
+std::atomic<bool> plan_check{false};
+std::atomic<std::size_t> plans_checked{0}, second_plans_kept{0};
+
+std::string take_fftw_string(char* text) {
+  if (text == nullptr) return std::string();
+  std::string copy(text);
+  std::free(text);
+  return copy;
+}
+
+// Seconds of the fastest of `rounds` samples of each plan, sampled in turn (interference
+// from other work only adds time, so the fastest sample is the plan's own speed); a sample
+// runs a plan `repeats` times.
+template <class Run, class Plan>
+std::pair<double, double> fastest_samples(const Run& run, Plan first, Plan second) {
+  using Clock = std::chrono::steady_clock;
+  auto sample = [&run](Plan p, int repeats) {
+    const auto start = Clock::now();
+    for (int r = 0; r < repeats; ++r) run(p);
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  };
+  run(first);
+  run(second);
+  // Repeats that fill about 0.2 ms per sample, from one timed run (at most 1000).
+  const double once = std::max(sample(first, 1), 1e-7);
+  const int repeats = static_cast<int>(std::clamp(2e-4 / once, 1.0, 1000.0));
+  constexpr int kRounds = 5;
+  double best_first = std::numeric_limits<double>::infinity(), best_second = best_first;
+  for (int round = 0; round < kRounds; ++round) {
+    double a = 0, b = 0;
+    if (round % 2 == 0) {  // the order alternates, so that neither always runs first
+      a = sample(first, repeats);
+      b = sample(second, repeats);
+    } else {
+      b = sample(second, repeats);
+      a = sample(first, repeats);
+    }
+    best_first = std::min(best_first, a);
+    best_second = std::min(best_second, b);
+  }
+  return {best_first, best_second};
+}
+
+// A plan FFTW_MEASURE has not met before, measured twice: FFTW_MEASURE picks by timings that
+// a busy machine makes noisy, and its pick goes into the wisdom (and the per-user cache) for
+// good. The plan is made once, then the wisdom is put back as it was and the plan made again
+// (FFTW measures afresh); both plans are timed in turn and the faster is kept, with the wisdom
+// its planning left. Called with the planner lock held.
+template <class T, class Make, class Run>
+typename FftwApi<T>::plan plan_twice_keep_faster(const Make& make, const Run& run,
+                                                 unsigned flags) {
+  using Api = FftwApi<T>;
+  const std::string before = take_fftw_string(Api::export_wisdom());
+  typename Api::plan first = make(flags);
+  if (first == nullptr) return nullptr;
+  const std::string after_first = take_fftw_string(Api::export_wisdom());
+  Api::forget_wisdom();
+  Api::import_wisdom(before.c_str());
+  typename Api::plan second = make(flags);
+  if (second == nullptr) {  // keep the first and its wisdom
+    Api::forget_wisdom();
+    Api::import_wisdom(after_first.c_str());
+    return first;
+  }
+  plans_checked.fetch_add(1);
+  const auto [first_seconds, second_seconds] = fastest_samples(run, first, second);
+  if (second_seconds < first_seconds) {
+    second_plans_kept.fetch_add(1);
+    Api::destroy_plan(first);
+    return second;  // the wisdom is the second planning's
+  }
+  Api::destroy_plan(second);
+  Api::forget_wisdom();
+  Api::import_wisdom(after_first.c_str());
+  return first;
+}
+
 // Called with the planner lock held.
 template <class T>
 SharedPlan<T> find_or_make_plan(const PlanKey& key) {
@@ -175,19 +255,46 @@ SharedPlan<T> find_or_make_plan(const PlanKey& key) {
     out_scratch = scratch_for(bytes_of(complex_bytes, key.extent(key.ostride, key.odist)));
     out = at_alignment<T>(out_scratch, key.align_out);
   }
+  // The real transform's real side (n0 x n1); its half spectrum lives in in_scratch.
+  Scratch real_scratch;
+  T* real = nullptr;
+  typename Api::complex* half = nullptr;
+  if (key.rank == 3) {
+    real_scratch = scratch_for(bytes_of(sizeof(T), key.extent(1, 1)));
+    real = reinterpret_cast<T*>(real_scratch.data() + (key.inverse ? key.align_out
+                                                                      : key.align_in));
+    half = at_alignment<T>(in_scratch, key.inverse ? key.align_in : key.align_out);
+  }
+  auto make = [&](unsigned flags) -> typename Api::plan {
+    if (key.rank == 3) {
+      return key.inverse ? Api::plan_c2r_2d(n[0], n[1], half, real, flags)
+                         : Api::plan_r2c_2d(n[0], n[1], real, half, flags);
+    }
+    return Api::plan_many_dft(key.rank, n, howmany, in, istride, idist, out, ostride, odist,
+                              key.inverse ? FFTW_BACKWARD : FFTW_FORWARD, flags);
+  };
+  const unsigned flags = effort_flag(key.effort);
   typename Api::plan raw = nullptr;
-  if (key.rank == 3) {  // real: the real side (n0 x n1) and the half spectrum (n0 x (n1/2+1))
-    const Scratch real_scratch = scratch_for(bytes_of(sizeof(T), key.extent(1, 1)));
-    auto* real = reinterpret_cast<T*>(real_scratch.data() + (key.inverse ? key.align_out
-                                                                           : key.align_in));
-    auto* half = at_alignment<T>(in_scratch, key.inverse ? key.align_in : key.align_out);
-    const unsigned flags = effort_flag(key.effort);
-    raw = key.inverse ? Api::plan_c2r_2d(n[0], n[1], half, real, flags)
-                      : Api::plan_r2c_2d(n[0], n[1], real, half, flags);
+  if (plan_check.load() && key.effort != PlannerEffort::estimate) {
+    raw = make(flags | FFTW_WISDOM_ONLY);  // what the wisdom (the cache) already knows
+    if (raw == nullptr) {
+      // Zeros in every array the timings run on (no NaN or subnormal slow paths).
+      std::memset(in_scratch.data(), 0, in_scratch.size());
+      if (!key.inplace) std::memset(out_scratch.data(), 0, out_scratch.size());
+      if (key.rank == 3) std::memset(real_scratch.data(), 0, real_scratch.size());
+      auto run = [&](typename Api::plan p) {
+        if (key.rank != 3) {
+          Api::execute_dft(p, in, out);
+        } else if (key.inverse) {
+          Api::execute_c2r(p, half, real);
+        } else {
+          Api::execute_r2c(p, real, half);
+        }
+      };
+      raw = plan_twice_keep_faster<T>(make, run, flags);
+    }
   } else {
-    raw = Api::plan_many_dft(key.rank, n, howmany, in, istride, idist, out, ostride, odist,
-                             key.inverse ? FFTW_BACKWARD : FFTW_FORWARD,
-                             effort_flag(key.effort));
+    raw = make(flags);
   }
   if (raw == nullptr) throw std::runtime_error("FFTW could not plan the transform");
   SharedPlan<T> plan(raw, [](typename Api::plan p) {
@@ -208,13 +315,6 @@ std::size_t clear_map() {
   return dropped.size();  // destroyed here, each deleter taking the lock in turn
 }
 
-std::string take_fftw_string(char* text) {
-  if (text == nullptr) return std::string();
-  std::string copy(text);
-  std::free(text);
-  return copy;
-}
-
 }  // namespace
 
 const char* fftw_version_string() { return ::fftw_version; }
@@ -224,6 +324,12 @@ std::mutex& fftw_planner_mutex() { return planner_mutex; }
 void set_planner_effort(PlannerEffort e) { effort.store(e); }
 
 PlannerEffort planner_effort() { return effort.load(); }
+
+void set_plan_check(bool enabled) { plan_check.store(enabled); }
+
+bool plan_check_enabled() { return plan_check.load(); }
+
+PlanCheckCounts plan_check_counts() { return {plans_checked.load(), second_plans_kept.load()}; }
 
 template <class T>
 void dft2_unnormalized(const std::complex<T>* in, std::complex<T>* out, std::size_t batch,

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "phasegrad/core/blas.hpp"
 #include "phasegrad/core/constants.hpp"
 #include "phasegrad/core/parallel.hpp"
 #include "phasegrad/core/sincos.hpp"
@@ -25,13 +24,6 @@ std::complex<double> turn(std::size_t m, std::size_t period) {
   if (4 * m == 3 * period) return {0.0, -1.0};
   const double angle = kTwoPi * static_cast<double>(m) / static_cast<double>(period);
   return {std::cos(angle), std::sin(angle)};
-}
-
-int as_int(std::size_t value) {
-  if (value > static_cast<std::size_t>(1) << 30) {
-    throw std::invalid_argument("the padded grid is too large for the BLAS int interface");
-  }
-  return static_cast<int>(value);
 }
 
 // sine[j], cosine[j] = sin, cos of phase[j] for |phase[j]| <= sincos_limit<T>() (the callers
@@ -94,35 +86,29 @@ FusedPhaseRetrieval<T>::FusedPhaseRetrieval(const PhaseRetrievalConfig<T>& confi
     ramp_[x] = Complex(turn((x * (grid / 2)) % grid, grid));
   }
 
-  bool all_fft = true;
+  // Other wavelengths: a chirp-z scaled DFT per band (core/czt.hpp), all through one staging
+  // buffer (the tangents' copies are made like it).
+  std::size_t staging = 0;
   for (std::size_t l = 0; l < cfg_.wavelengths.size(); ++l) {
     auto band = std::make_unique<Band>();
     const double wavelength = cfg_.wavelengths[l];
     band->weight = cfg_.spectral_weights[l];
     band->phase_scale = static_cast<T>(kTwoPi / wavelength);
     band->fft = wavelength == cfg_.wavelength;
-    all_fft = all_fft && band->fft;
     band->pupil = Buffer<Complex>::zeros(n * n);
     band->field = Buffer<Complex>::zeros(grid * grid);
     if (!band->fft) {
-      complex_gemm<T>();  // fail here, not inside a call, when no BLAS is registered
-      const double scale = cfg_.wavelength / (wavelength * static_cast<double>(grid));
-      band->mft.resize(grid * n);
-      band->mft_conj.resize(grid * n);
-      for (std::size_t k = 0; k < grid; ++k) {
-        const double centred = static_cast<double>(k) - static_cast<double>(grid / 2);
-        for (std::size_t x = 0; x < n; ++x) {
-          const double angle = -kTwoPi * scale * centred * static_cast<double>(x);
-          const std::complex<double> e(std::cos(angle), std::sin(angle));
-          band->mft[k * n + x] = Complex(e);
-          band->mft_conj[k * n + x] = Complex(std::conj(e));
-        }
-      }
+      // E[k, x] = exp(-2 pi i s (k - N//2) x), s = lam_0 / (lam N): the frequency axis scaled.
+      const double spacing = cfg_.wavelength / (wavelength * static_cast<double>(grid));
+      band->scaled = std::make_unique<ScaledDft2<T>>(n, grid, spacing);
+      staging = std::max(staging, band->scaled->staging_size());
     }
     bands_.push_back(std::move(band));
   }
-  // The MFT path's (N, n) intermediate product.
-  staging_ = Buffer<Complex>::zeros(all_fft ? 0 : grid * n);
+  staging_ = Buffer<Complex>::zeros(staging);
+  for (auto& band : bands_) {
+    if (band->scaled) band->scaled->plan(staging_.data());
+  }
   wavefront_ = Buffer<T>::zeros(n * n);
   wavefront_bar_ = Buffer<T>::zeros(n * n);
 }
@@ -175,7 +161,7 @@ std::size_t FusedPhaseRetrieval<T>::workspace_bytes() const {
   std::size_t total = staging_.bytes() + wavefront_.bytes() + wavefront_bar_.bytes();
   for (const auto& band : bands_) {
     total += band->pupil.bytes() + band->field.bytes() + band->phasor.bytes();
-    total += sizeof(Complex) * (band->mft.size() + band->mft_conj.size());
+    if (band->scaled) total += band->scaled->table_bytes();
   }
   // The least-squares view's, once made.
   total += slope_.bytes() + binned_intensity_.bytes() + plane_residuals_.bytes();
@@ -355,38 +341,31 @@ void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
   }
 }
 
-// The forward transform of a padded pupil field (in place), or the MFT of `pupil` into `field`
-// through `staging`: the primal's on the band's own buffers, a tangent's on its own.
+// The forward transform of a padded pupil field (in place), or the scaled DFT (chirp-z) of
+// `pupil` into `field` through `staging`: the primal's on the band's own buffers, a tangent's on
+// its own.
 template <class T>
 void FusedPhaseRetrieval<T>::transform_forward(Band& band, const Complex* pupil, Complex* field,
                                                Complex* staging, bool single_threaded) {
-  const std::size_t n = cfg_.n, grid = cfg_.grid;
   if (band.fft) {
     (single_threaded ? band.columns_single : band.columns).execute(field, field);
     (single_threaded ? band.rows_single : band.rows).execute(field, field);
     return;
   }
-  // G = E g E^T: (n, N) = g E^T into the staging buffer, then E (g E^T).
-  const int in = as_int(n), out = as_int(grid);
-  gemm_row_major<T>('N', 'T', in, out, in, pupil, in, band.mft.data(), in, staging, out);
-  gemm_row_major<T>('N', 'N', out, out, in, band.mft.data(), in, staging, out, field, out);
+  // G = E g E^T.
+  band.scaled->forward(pupil, field, staging);
 }
 
 template <class T>
 void FusedPhaseRetrieval<T>::transform_adjoint(Band& band) {
-  const std::size_t n = cfg_.n, grid = cfg_.grid;
   Complex* field = band.field.data();
   if (band.fft) {
     band.rows_adjoint.execute(field, field);
     band.columns_adjoint.execute(field, field);
     return;
   }
-  // g_bar = E^H G_bar conj(E): (N, n) = G_bar conj(E), then conj(E)^T of it, written into the
-  // field's top-left (n, n) with row stride N.
-  Complex* staging = staging_.data();
-  const int in = as_int(n), out = as_int(grid);
-  gemm_row_major<T>('N', 'N', out, in, out, field, out, band.mft_conj.data(), in, staging, in);
-  gemm_row_major<T>('T', 'N', in, in, out, band.mft_conj.data(), in, staging, in, field, out);
+  // g_bar = E^H G_bar conj(E), into the field's top-left (n, n) with row stride N.
+  band.scaled->adjoint(field, staging_.data());
 }
 
 // Sums a pass accumulates: E, then dE/da, dE/db, dE/dc of a quadratic detector.

@@ -107,11 +107,11 @@ class PhaseRetrieval:
         ``"fused"`` (default): C++ kernels that compute E and every gradient in a few passes
         over memory around a pruned FFT pair (the all-zero rows of the padded pupil and the
         columns the crop discards are never transformed), skipping pixels where the
-        amplitude is zero; wavelengths other than ``wavelength`` use an MFT through SciPy's
-        BLAS. The model keeps its work buffers and FFTW plans (about 1.25 complex N x N
-        buffers per wavelength) and runs on ``phasegrad.get_num_threads()`` threads; one
-        model serialises concurrent calls. ``"reference"``: the same model composed from
-        NumPy reference ops (the specification; slower).
+        amplitude is zero; wavelengths other than ``wavelength`` compute that MFT by chirp-z
+        transforms on FFTW. The model keeps its work buffers and FFTW plans (about 1.25
+        complex N x N buffers per wavelength) and runs on ``phasegrad.get_num_threads()``
+        threads; one model serialises concurrent calls. ``"reference"``: the same model
+        composed from NumPy reference ops (the specification; slower).
     object : None, array_like (S, S), PointSources or "free"
         The scene (keyword only): None, a point source on axis; an array, a known scene on the
         unbinned detector grid (S <= N, its pixel (S//2, S//2) on axis, non-negative); a

@@ -28,6 +28,18 @@ enum class PlannerEffort { estimate, measure, patient };
 void set_planner_effort(PlannerEffort effort);
 PlannerEffort planner_effort();
 
+// Checking new plans (off by default; the per-user wisdom cache turns it on, so that what it
+// keeps was measured twice): a FFTW_MEASURE or FFTW_PATIENT plan the wisdom does not hold yet is
+// planned twice, the wisdom put back in between so that FFTW measures afresh, both plans are
+// timed in turn (the fastest of five samples each) and the faster one is kept with its wisdom.
+// The counts: plans checked so far, and how many of them kept the second planning.
+void set_plan_check(bool enabled);
+bool plan_check_enabled();
+struct PlanCheckCounts {
+  std::size_t checked, second_kept;
+};
+PlanCheckCounts plan_check_counts();
+
 // Unnormalised 2-D DFT of `batch` contiguous rows x cols planes from `in` to `out` (which may
 // be the same buffer): sign -1, or +1 when `inverse`. `in` is not modified when in != out.
 // Throws std::invalid_argument for extents FFTW's int interface cannot hold and

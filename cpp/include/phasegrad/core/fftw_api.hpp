@@ -25,6 +25,9 @@ struct FftwApi<double> {
   static int init_threads() { return fftw_init_threads(); }
   static void plan_with_nthreads(int n) { fftw_plan_with_nthreads(n); }
   static int alignment_of(real* p) { return fftw_alignment_of(p); }
+  static char* export_wisdom() { return fftw_export_wisdom_to_string(); }
+  static int import_wisdom(const char* text) { return fftw_import_wisdom_from_string(text); }
+  static void forget_wisdom() { fftw_forget_wisdom(); }
   // 2-D real-to-complex (rows x cols real -> rows x (cols / 2 + 1) complex) and back.
   static plan plan_r2c_2d(int rows, int cols, real* in, complex* out, unsigned flags) {
     return fftw_plan_dft_r2c_2d(rows, cols, in, out, flags);
@@ -58,6 +61,9 @@ struct FftwApi<float> {
   static int init_threads() { return fftwf_init_threads(); }
   static void plan_with_nthreads(int n) { fftwf_plan_with_nthreads(n); }
   static int alignment_of(real* p) { return fftwf_alignment_of(p); }
+  static char* export_wisdom() { return fftwf_export_wisdom_to_string(); }
+  static int import_wisdom(const char* text) { return fftwf_import_wisdom_from_string(text); }
+  static void forget_wisdom() { fftwf_forget_wisdom(); }
   // 2-D real-to-complex (rows x cols real -> rows x (cols / 2 + 1) complex) and back.
   static plan plan_r2c_2d(int rows, int cols, real* in, complex* out, unsigned flags) {
     return fftwf_plan_dft_r2c_2d(rows, cols, in, out, flags);

@@ -5,8 +5,8 @@
 // plane p:
 //   pass A   theta = 2 pi / lam (W + Phi_p), g = A exp(i theta), written straight into the
 //            transform's input; the fftshift of the image folded in as a phase ramp;
-//   forward  pruned 2-D FFT in place: the n non-zero columns, then every row (or an MFT
-//            through BLAS at a wavelength other than the reference);
+//   forward  pruned 2-D FFT in place: the n non-zero columns, then every row (or a chirp-z
+//            scaled DFT, core/czt.hpp, at a wavelength other than the reference);
 //   pass B   |G|^2 summed over wavelengths, binned, the detector model, the residual, E, the
 //            detector-parameter gradients and G_bar = 2 s I_bar G in place;
 //   adjoint  pruned transform: every row, then only the n columns the crop keeps;
@@ -36,6 +36,7 @@
 
 #include "phasegrad/core/buffer.hpp"
 #include "phasegrad/core/chunked_fft.hpp"
+#include "phasegrad/core/czt.hpp"
 #include "phasegrad/core/fft.hpp"
 #include "phasegrad/core/team_choice.hpp"
 
@@ -169,16 +170,15 @@ class FusedPhaseRetrieval {
   std::size_t image_size() const { return binned_; }
 
  private:
-  struct Band {  // one wavelength: its buffers, plans or MFT matrices
+  struct Band {  // one wavelength: its buffers, and its plans or scaled DFT
     double weight = 1;              // spectral weight s
     T phase_scale = 1;              // 2 pi / lambda
-    bool fft = true;                // the reference wavelength: the FFT path, else an MFT
+    bool fft = true;                // the reference wavelength: the FFT path, else `scaled`
     Buffer<Complex> pupil;          // g, (n, n), kept for the gradient pass
     Buffer<Complex> phasor;         // exp(i theta) (times the ramp on the FFT path), (n, n):
                                     // kept only with an engine amplitude (its gradient)
     Buffer<Complex> field;          // padded g, then G, G_bar, and g_bar in its top-left: (N, N)
-    std::vector<Complex> mft;       // E[k, x] = exp(-2 pi i s (k - N//2) x), (N, n)
-    std::vector<Complex> mft_conj;  // conj(E)
+    std::unique_ptr<ScaledDft2<T>> scaled;  // E g E^T, E[k, x] = exp(-2 pi i s (k - N//2) x)
     // Fixed chunks of single-threaded plans (core/chunked_fft.hpp): the same results on any
     // team. The *_single ones run on the calling thread (the Jacobian's columns).
     ChunkedPlan<T> columns, rows, rows_adjoint, columns_adjoint;
@@ -189,9 +189,9 @@ class FusedPhaseRetrieval {
   };
   struct Tangent {  // one thread's tangent buffers
     Buffer<T> wavefront;                 // W_dot, (n, n)
-    std::vector<Buffer<Complex>> pupil;  // g_dot per band, (n, n) (the MFT path's input)
+    std::vector<Buffer<Complex>> pupil;  // g_dot per band, (n, n) (the scaled DFT's input)
     std::vector<Buffer<Complex>> field;  // padded g_dot, then G_dot, per band: (N, N)
-    Buffer<Complex> staging;             // the MFT path's (N, n) intermediate product
+    Buffer<Complex> staging;             // the scaled DFT's work buffer
   };
 
   void synthesize(const T* params, T* wavefront, int threads);
@@ -240,7 +240,7 @@ class FusedPhaseRetrieval {
   std::vector<std::unique_ptr<Tangent>> tangents_;
   Buffer<double> slope_, binned_intensity_, plane_residuals_;
   bool single_planned_ = false;
-  Buffer<Complex> staging_;              // the MFT path's (N, n) intermediate product
+  Buffer<Complex> staging_;              // the scaled DFT's work buffer
   // The engine's state: the amplitude pass A reads (cfg_.amplitude or begin's), whether the
   // phasors are kept, the plane whose fields G the band buffers hold (-1: none), and the
   // amplitude tangent of begin_tangent (or null).

@@ -1,0 +1,92 @@
+// A centred 2-D DFT at a scaled frequency spacing, by separable chirp-z (Bluestein) transforms:
+// the broadband bands of the fused models, G = E g E^T with
+//   E[k, x] = exp(-2 pi i s (k - N//2) x),  k < N (the detector grid), x < n (the pupil),
+// for any real spacing s (cycles per pupil sample; s = 1/N is the ordinary fftshifted DFT).
+//
+// Bluestein's identity s u x = s/2 (u^2 + x^2 - (u - x)^2) turns each 1-D transform into a
+// chirp, a convolution with the chirp conj(w) (w(t) = exp(-i pi s t^2)), and a chirp. The N
+// outputs go in q blocks of P = ceil(N / q): block b is a circular convolution of length
+// M >= P + n - 1 against its own stretch of the chirp, so one FFT of the input serves q inverse
+// FFTs (the adjoint: q FFTs of the input's blocks, their products with the conjugate kernels
+// summed, one inverse FFT). q is chosen from 1-4 by a cost model of FFTW's speed (a power of two
+// is cheaper per point: n = 64, N = 128 takes q = 2 and M = 128 rather than q = 1 and
+// M = 192). The n pupil rows are transformed first, then the N output columns: a forward costs
+// (1 + q) (n + N) FFTs of length M, the adjoint the same in the reverse order. Every FFT runs
+// out of place on contiguous rows, a few rows at a time (a block stays in L1/L2 from the chirp
+// to the transposed write of the next stage's input); the second stage's input is stored
+// transposed. Plans are single-threaded (a model runs its bands one after another) and cached
+// by core/fft.
+#pragma once
+
+#include <complex>
+#include <cstddef>
+#include <vector>
+
+#include "phasegrad/core/fft.hpp"
+
+namespace phasegrad {
+
+template <class T>
+class ScaledDft2 {
+ public:
+  using Complex = std::complex<T>;
+
+  // n pupil samples per axis, N = grid output samples per axis, spacing s (finite, non-zero);
+  // `blocks` output blocks q (0: chosen by the cost model; at most N).
+  ScaledDft2(std::size_t n, std::size_t grid, double spacing, std::size_t blocks = 0);
+
+  // The smallest length >= minimum whose only prime factors are 2, 3, 5 and 7.
+  static std::size_t fft_length(std::size_t minimum);
+
+  // Complex elements of the work buffer `staging` that forward and adjoint need.
+  std::size_t staging_size() const { return lines_offset_ + line_pitch_ * grid_; }
+  std::size_t length() const { return length_; }    // M
+  std::size_t blocks() const { return blocks_; }     // q
+  // Bytes of the chirps and kernel spectra it keeps.
+  std::size_t table_bytes() const {
+    return sizeof(Complex) * (chirp_in_.size() + chirp_out_.size() + kernels_.size());
+  }
+
+  // Makes (or finds) the plans for work buffers aligned like `staging` (not touched); every
+  // staging buffer handed to forward/adjoint must be aligned like it.
+  void plan(const Complex* staging);
+
+  // field (N, N), row stride N, = E pupil E^T, pupil (n, n) with row stride n.
+  void forward(const Complex* pupil, Complex* field, Complex* staging) const;
+
+  // The top-left (n, n) of field (row stride N) = E^H field conj(E), from field (N, N); the
+  // rest of field is left as it was.
+  void adjoint(Complex* field, Complex* staging) const;
+
+ private:
+  struct RowPlans {  // `count` rows of length M, `pitch` apart, out of place
+    std::size_t count;
+    StridedPlan<T> forward, inverse;
+  };
+  struct Work {  // three blocks of rows (the input, its spectrum, a product) and the lines
+    Complex *block, *spectrum, *product, *lines;
+  };
+  const RowPlans& row_plans(std::size_t count) const;
+  Work work(Complex* staging) const;
+  // Forward lines: fill(block) writes `count` inputs of length n (zero-padded to M); then, for
+  // each output block b, emit(b, block) reads its P outputs per row from `block`.
+  template <class Fill, class Emit>
+  void convolve(const Work& work, std::size_t count, const Fill& fill, const Emit& emit) const;
+  // Adjoint lines: fill(b, block) writes input block b (P values, zero-padded to M) of `count`
+  // rows; emit(block) reads the n outputs per row.
+  template <class Fill, class Emit>
+  void correlate(const Work& work, std::size_t count, const Fill& fill, const Emit& emit) const;
+
+  std::size_t n_, grid_, blocks_, block_size_, length_;
+  std::size_t pitch_;        // elements from one row of length M to the next (64-byte steps)
+  std::size_t line_pitch_;   // the same for the lines, of length max(N, n)
+  std::size_t rows_;         // rows per block of lines
+  std::size_t lines_offset_;
+  std::vector<Complex> chirp_in_;   // w(x), x < n
+  std::vector<Complex> chirp_out_;  // w(k - N//2), k < N
+  std::vector<Complex> kernels_;    // per output block b, (q, M): the spectrum of the chirp
+                                    // conj(w(b P + d - N//2)), d = -(n-1) .. P-1, over M
+  std::vector<RowPlans> plans_;     // for a block of rows and the shorter last blocks
+};
+
+}  // namespace phasegrad

@@ -1,0 +1,357 @@
+// The chirp-z (Bluestein) scaled 2-D DFT of the broadband bands (see core/czt.hpp).
+#include "phasegrad/core/czt.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#include "phasegrad/core/buffer.hpp"
+#include "phasegrad/core/constants.hpp"
+#include "phasegrad/core/sincos.hpp"  // PHASEGRAD_WIDE_SIMD
+
+namespace phasegrad {
+
+namespace {
+
+// a * b written out: std::complex's operator* checks for NaN/inf and does not vectorise.
+template <class T>
+inline std::complex<T> times(std::complex<T> a, std::complex<T> b) {
+  return {a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real()};
+}
+
+// a * conj(b).
+template <class T>
+inline std::complex<T> times_conj(std::complex<T> a, std::complex<T> b) {
+  return {a.real() * b.real() + a.imag() * b.imag(), a.imag() * b.real() - a.real() * b.imag()};
+}
+
+// out[j] = in[j] k[j], in[j] conj(k[j]) or out[j] + in[j] conj(k[j]) (kMode 0, 1, 2), j < m,
+// on interleaved (re, im) pairs: compiled for SSE2, AVX2 and AVX-512 (PHASEGRAD_WIDE_SIMD).
+template <int kMode, class R>
+[[gnu::always_inline]] inline void spectrum_product(R* __restrict out, const R* __restrict in,
+                                                    const R* __restrict k, std::size_t m) {
+  for (std::size_t j = 0; j < m; ++j) {
+    const R a = in[2 * j], b = in[2 * j + 1], c = k[2 * j], d = k[2 * j + 1];
+    if constexpr (kMode == 0) {
+      out[2 * j] = a * c - b * d;
+      out[2 * j + 1] = a * d + b * c;
+    } else if constexpr (kMode == 1) {
+      out[2 * j] = a * c + b * d;
+      out[2 * j + 1] = b * c - a * d;
+    } else {
+      out[2 * j] += a * c + b * d;
+      out[2 * j + 1] += b * c - a * d;
+    }
+  }
+}
+
+PHASEGRAD_WIDE_SIMD void multiply_spectrum(double* out, const double* in, const double* k,
+                                           std::size_t m, int mode) {
+  if (mode == 0) {
+    spectrum_product<0>(out, in, k, m);
+  } else if (mode == 1) {
+    spectrum_product<1>(out, in, k, m);
+  } else {
+    spectrum_product<2>(out, in, k, m);
+  }
+}
+
+PHASEGRAD_WIDE_SIMD void multiply_spectrum(float* out, const float* in, const float* k,
+                                           std::size_t m, int mode) {
+  if (mode == 0) {
+    spectrum_product<0>(out, in, k, m);
+  } else if (mode == 1) {
+    spectrum_product<1>(out, in, k, m);
+  } else {
+    spectrum_product<2>(out, in, k, m);
+  }
+}
+
+// The same on std::complex rows.
+template <class T>
+void multiply_spectrum(std::complex<T>* out, const std::complex<T>* in,
+                       const std::complex<T>* k, std::size_t m, int mode) {
+  multiply_spectrum(reinterpret_cast<T*>(out), reinterpret_cast<const T*>(in),
+                    reinterpret_cast<const T*>(k), m, mode);
+}
+
+}  // namespace
+
+template <class T>
+std::size_t ScaledDft2<T>::fft_length(std::size_t minimum) {
+  for (std::size_t m = minimum < 1 ? 1 : minimum;; ++m) {
+    std::size_t rest = m;
+    for (std::size_t p : {2, 3, 5, 7}) {
+      while (rest % p == 0) rest /= p;
+    }
+    if (rest == 1) return m;
+  }
+}
+
+template <class T>
+ScaledDft2<T>::ScaledDft2(std::size_t n, std::size_t grid, double spacing, std::size_t blocks)
+    : n_(n), grid_(grid) {
+  if (n < 1 || grid < 1 || !std::isfinite(spacing) || spacing == 0) {
+    throw std::invalid_argument("a scaled DFT needs sizes and a finite non-zero spacing");
+  }
+  // q output blocks: (1 + q) FFTs of length M per line, and per block a kernel product and
+  // the outputs' chirp. The cost model: M log2 M per FFT, 1.3x per point for a length that is
+  // not a power of two (FFTW here: 64 rows of 192 took 16 us, of 128 7.4 us, on one core),
+  // plus 17 M per block, fitted to these (one core, CPU time, forward + adjoint of the
+  // engine; the broadband model at n = 32 and 48): n = 32 and 48 run 20-25% faster with q = 1
+  // than with q = 2; n = 64 ties (268-282 us either way); n = 256 takes 7.6 ms with q = 2 and
+  // 9.2 ms with q = 1.
+  double best = 0;
+  for (std::size_t q = 1; q <= std::min<std::size_t>(4, grid); ++q) {
+    if (blocks > 0 && q != std::min(blocks, grid)) continue;
+    // Blocks of P = ceil(N / q); with small N fewer blocks may cover it (N = 5, q = 4: P = 2,
+    // three blocks).
+    const std::size_t size = (grid + q - 1) / q, used = (grid + size - 1) / size;
+    const std::size_t m = fft_length(size + n - 1);
+    const bool power_of_two = (m & (m - 1)) == 0;
+    const double transforms = static_cast<double>(1 + used) * static_cast<double>(m) *
+                              std::log2(static_cast<double>(m)) * (power_of_two ? 1.0 : 1.3);
+    const double products = 17.0 * static_cast<double>(used * m);  // per block: kernel, emit
+    const double cost = transforms + products;
+    if (best == 0 || cost < best) {
+      best = cost;
+      blocks_ = used;
+      block_size_ = size;
+      length_ = m;
+    }
+  }
+  // Every row starts on a cache line (64 bytes): in any staging buffer (a 64-byte aligned
+  // Buffer) each block of rows then has the alignment its plans were made for.
+  const std::size_t per_line = Buffer<Complex>::kAlignment / sizeof(Complex);
+  auto round_up = [per_line](std::size_t count) {
+    return (count + per_line - 1) / per_line * per_line;
+  };
+  pitch_ = round_up(length_);
+  line_pitch_ = round_up(std::max(grid, n));
+  // Blocks of about 16 KiB per buffer (the three in L1/L2 with the kernel), 1 to 8 rows.
+  rows_ = std::clamp<std::size_t>(16384 / (pitch_ * sizeof(Complex)), 1, 8);
+  lines_offset_ = 3 * rows_ * pitch_;
+
+  // w(t) = exp(-i pi s t^2), in double; t^2 is exact in double for every grid FFTW can take.
+  const long long centre = static_cast<long long>(grid / 2);
+  auto chirp = [spacing](long long t) {
+    const double angle = -0.5 * kTwoPi * spacing * static_cast<double>(t) * static_cast<double>(t);
+    return std::complex<double>(std::cos(angle), std::sin(angle));
+  };
+  chirp_in_.resize(n);
+  for (std::size_t x = 0; x < n; ++x) chirp_in_[x] = Complex(chirp(static_cast<long long>(x)));
+  chirp_out_.resize(grid);
+  for (std::size_t k = 0; k < grid; ++k) {
+    chirp_out_[k] = Complex(chirp(static_cast<long long>(k) - centre));
+  }
+  // Block b's kernel: kernel[d mod M] = conj(w(b P + d - N//2)) for d = -(n-1) .. P-1
+  // (P + n - 1 <= M distinct residues; the others are never read by the outputs kept), its
+  // DFT in double, over M.
+  const std::size_t m = length_;
+  const auto big_m = static_cast<long long>(m), size = static_cast<long long>(block_size_);
+  kernels_.resize(blocks_ * m);
+  std::vector<std::complex<double>> kernel(m), spectrum(m);
+  for (std::size_t b = 0; b < blocks_; ++b) {
+    std::fill(kernel.begin(), kernel.end(), std::complex<double>(0));
+    const long long offset = static_cast<long long>(b) * size - centre;
+    for (long long d = -static_cast<long long>(n) + 1; d < size; ++d) {
+      kernel[static_cast<std::size_t>((d + big_m) % big_m)] = std::conj(chirp(offset + d));
+    }
+    dft2_unnormalized<double>(kernel.data(), spectrum.data(), 1, 1, m, false, 1);
+    for (std::size_t j = 0; j < m; ++j) {
+      kernels_[b * m + j] = Complex(spectrum[j] / static_cast<double>(m));
+    }
+  }
+}
+
+template <class T>
+void ScaledDft2<T>::plan(const Complex* staging) {
+  plans_.clear();
+  const std::size_t m = length_, pitch = pitch_;
+  const Complex* block = staging;
+  const Complex* spectrum = staging + rows_ * pitch;
+  // A block's plans, and those of the last, shorter blocks of n and of N rows.
+  for (std::size_t count : {rows_, n_ % rows_, grid_ % rows_}) {
+    if (count == 0) continue;
+    bool known = false;
+    for (const auto& p : plans_) known = known || p.count == count;
+    if (known) continue;
+    plans_.push_back(
+        {count, plan_strided_dft1<T>({m, count, 1, pitch, 1, pitch}, false, block, spectrum, 1),
+         plan_strided_dft1<T>({m, count, 1, pitch, 1, pitch}, true, spectrum, block, 1)});
+  }
+}
+
+template <class T>
+const typename ScaledDft2<T>::RowPlans& ScaledDft2<T>::row_plans(std::size_t count) const {
+  for (const auto& p : plans_) {
+    if (p.count == count) return p;
+  }
+  throw std::logic_error("ScaledDft2 used before plan");
+}
+
+template <class T>
+typename ScaledDft2<T>::Work ScaledDft2<T>::work(Complex* staging) const {
+  const std::size_t room = rows_ * pitch_;
+  return {staging, staging + room, staging + 2 * room, staging + lines_offset_};
+}
+
+template <class T>
+template <class Fill, class Emit>
+void ScaledDft2<T>::convolve(const Work& work, std::size_t count, const Fill& fill,
+                             const Emit& emit) const {
+  const RowPlans& plans = row_plans(count);
+  const std::size_t m = length_, pitch = pitch_;
+  for (std::size_t r = 0; r < count; ++r) {
+    std::memset(static_cast<void*>(work.block + r * pitch + n_), 0, sizeof(Complex) * (m - n_));
+  }
+  fill(work.block);
+  plans.forward.execute(work.block, work.spectrum);  // the (different-array) plans'
+  for (std::size_t b = 0; b < blocks_; ++b) {
+    const Complex* kernel = kernels_.data() + b * m;
+    for (std::size_t r = 0; r < count; ++r) {
+      multiply_spectrum(work.product + r * pitch, work.spectrum + r * pitch, kernel, m, 0);
+    }
+    plans.inverse.execute(work.product, work.block);
+    emit(b, work.block);
+  }
+}
+
+template <class T>
+template <class Fill, class Emit>
+void ScaledDft2<T>::correlate(const Work& work, std::size_t count, const Fill& fill,
+                              const Emit& emit) const {
+  const RowPlans& plans = row_plans(count);
+  const std::size_t m = length_, pitch = pitch_, size = block_size_;
+  for (std::size_t b = 0; b < blocks_; ++b) {
+    const std::size_t filled = std::min(size, grid_ - b * size);
+    for (std::size_t r = 0; r < count; ++r) {
+      std::memset(static_cast<void*>(work.block + r * pitch + filled), 0,
+                  sizeof(Complex) * (m - filled));
+    }
+    fill(b, work.block);
+    plans.forward.execute(work.block, work.spectrum);
+    const Complex* kernel = kernels_.data() + b * m;
+    for (std::size_t r = 0; r < count; ++r) {
+      multiply_spectrum(work.product + r * pitch, work.spectrum + r * pitch, kernel, m,
+                        b == 0 ? 1 : 2);
+    }
+  }
+  plans.inverse.execute(work.product, work.block);
+  emit(work.block);
+}
+
+template <class T>
+void ScaledDft2<T>::forward(const Complex* pupil, Complex* field, Complex* staging) const {
+  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = line_pitch_, size = block_size_;
+  const Work buffers = work(staging);
+  Complex* lines = buffers.lines;  // (N, n): line l holds output column l's input
+  const Complex* w = chirp_in_.data();
+  const Complex* w_out = chirp_out_.data();
+  // The pupil's rows, a block at a time: g w, convolved with the chirp; the rows' output chirp
+  // w(l - N//2) and the columns' input chirp w(y) in one product, written transposed.
+  for (std::size_t y0 = 0; y0 < n; y0 += rows_) {
+    const std::size_t count = std::min(rows_, n - y0);
+    auto fill = [&](Complex* block) {
+      for (std::size_t r = 0; r < count; ++r) {
+        const Complex* g = pupil + (y0 + r) * n;
+        Complex* a = block + r * pitch;
+        for (std::size_t x = 0; x < n; ++x) a[x] = times(g[x], w[x]);
+      }
+    };
+    auto emit = [&](std::size_t b, const Complex* block) {
+      const std::size_t l_end = std::min(grid, (b + 1) * size);
+      for (std::size_t l = b * size; l < l_end; ++l) {
+        Complex* line = lines + l * lp + y0;
+        const Complex* a = block + (l - b * size);
+        const Complex wl = w_out[l];
+        for (std::size_t r = 0; r < count; ++r) {
+          line[r] = times(a[r * pitch], times(wl, w[y0 + r]));
+        }
+      }
+    };
+    convolve(buffers, count, fill, emit);
+  }
+  // The N lines, a block at a time, convolved; G[k, l] = w(k - N//2) times line l's output k,
+  // written back transposed.
+  for (std::size_t l0 = 0; l0 < grid; l0 += rows_) {
+    const std::size_t count = std::min(rows_, grid - l0);
+    auto fill = [&](Complex* block) {
+      for (std::size_t r = 0; r < count; ++r) {
+        std::memcpy(static_cast<void*>(block + r * pitch), lines + (l0 + r) * lp,
+                    sizeof(Complex) * n);
+      }
+    };
+    auto emit = [&](std::size_t b, const Complex* block) {
+      const std::size_t k_end = std::min(grid, (b + 1) * size);
+      for (std::size_t k = b * size; k < k_end; ++k) {
+        Complex* out = field + k * grid + l0;
+        const Complex* a = block + (k - b * size);
+        const Complex wk = w_out[k];
+        for (std::size_t r = 0; r < count; ++r) out[r] = times(a[r * pitch], wk);
+      }
+    };
+    convolve(buffers, count, fill, emit);
+  }
+}
+
+template <class T>
+void ScaledDft2<T>::adjoint(Complex* field, Complex* staging) const {
+  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = line_pitch_, size = block_size_;
+  const Work buffers = work(staging);
+  Complex* lines = buffers.lines;  // (n, N): line y holds row y's input
+  const Complex* w = chirp_in_.data();
+  const Complex* w_out = chirp_out_.data();
+  // The columns of G_bar, a block at a time: conj(w(k - N//2) w(l - N//2)) G_bar[k, l],
+  // correlated with the chirp; the n outputs times conj(w(y)), written transposed.
+  for (std::size_t l0 = 0; l0 < grid; l0 += rows_) {
+    const std::size_t count = std::min(rows_, grid - l0);
+    auto fill = [&](std::size_t b, Complex* block) {
+      const std::size_t k_end = std::min(grid, (b + 1) * size);
+      for (std::size_t k = b * size; k < k_end; ++k) {
+        const Complex* in = field + k * grid + l0;
+        Complex* a = block + (k - b * size);
+        const Complex wk = w_out[k];
+        for (std::size_t r = 0; r < count; ++r) {
+          a[r * pitch] = times_conj(in[r], times(wk, w_out[l0 + r]));
+        }
+      }
+    };
+    auto emit = [&](const Complex* block) {
+      for (std::size_t y = 0; y < n; ++y) {
+        Complex* line = lines + y * lp + l0;
+        const Complex* a = block + y;
+        const Complex wy = w[y];
+        for (std::size_t r = 0; r < count; ++r) line[r] = times_conj(a[r * pitch], wy);
+      }
+    };
+    correlate(buffers, count, fill, emit);
+  }
+  // The n lines, a block at a time, correlated; g_bar[y, x] = line y's output x times
+  // conj(w(x)), into the field's top-left (n, n).
+  for (std::size_t y0 = 0; y0 < n; y0 += rows_) {
+    const std::size_t count = std::min(rows_, n - y0);
+    auto fill = [&](std::size_t b, Complex* block) {
+      const std::size_t filled = std::min(size, grid - b * size);
+      for (std::size_t r = 0; r < count; ++r) {
+        std::memcpy(static_cast<void*>(block + r * pitch), lines + (y0 + r) * lp + b * size,
+                    sizeof(Complex) * filled);
+      }
+    };
+    auto emit = [&](const Complex* block) {
+      for (std::size_t r = 0; r < count; ++r) {
+        Complex* out = field + (y0 + r) * grid;
+        const Complex* a = block + r * pitch;
+        for (std::size_t x = 0; x < n; ++x) out[x] = times_conj(a[x], w[x]);
+      }
+    };
+    correlate(buffers, count, fill, emit);
+  }
+}
+
+template class ScaledDft2<float>;
+template class ScaledDft2<double>;
+
+}  // namespace phasegrad

@@ -1,0 +1,126 @@
+"""Broadband at the cost of its wavelengths: the broadband model against the monochromatic one.
+
+Run: ``python -m phasegrad.bench.broadband [--sizes 64,128] [--rounds 7] [--children 5]``.
+
+Two tables:
+
+- **Cost per wavelength**, in this process: ``fun_and_jac`` of a ``PhaseRetrieval`` with L
+  wavelengths (default 0.8, 0.9, 1.0, 1.1, 1.2; the reference 1.0 runs the FFT, the others the
+  chirp-z bands) against the same model with one wavelength (20 modes, pad 2, one plane),
+  interleaved medians; ``broad / (L mono)`` is the target's ratio (at most 1.5). Run it under
+  ``taskset -c 0`` with ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` for the one-core figure.
+- **Other libraries' threads**: the broadband call at the first size in fresh child processes,
+  with the environment as it is and with ``OPENBLAS_NUM_THREADS=1``, alternated, medians (the
+  bands call no BLAS, so the two should agree within noise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+from .harness import interleaved_medians, print_table
+
+WAVELENGTHS = (0.8, 0.9, 1.0, 1.1, 1.2)
+MODES = 20
+
+_CHILD = """
+import json, sys, time
+import numpy as np
+from phasegrad.bench.broadband import models
+mono, broad, x = models(int(sys.argv[1]), sys.argv[2])
+broad.fun_and_jac(x)
+times = []
+for _ in range(int(sys.argv[3])):
+    start = time.perf_counter()
+    for _ in range(20):
+        broad.fun_and_jac(x)
+    times.append((time.perf_counter() - start) / 20)
+print(json.dumps(sorted(times)[len(times) // 2]))
+"""
+
+
+def models(n, dtype="float64", wavelengths=WAVELENGTHS):
+    """The monochromatic and the broadband model (n, pad 2, 20 Zernike modes, one plane, random
+    data) and a point: ``(mono, broad, x)``."""
+    import numpy as np
+
+    import phasegrad as pg
+
+    kind = np.dtype(dtype)
+    rng = np.random.default_rng(0)
+    pupil = pg.circular_pupil(n).astype(kind)
+    basis = pg.zernike_basis(MODES, n, first=2).astype(kind)
+    data = rng.uniform(0, 1e-3, size=(2 * n, 2 * n)).astype(kind)
+    mono = pg.PhaseRetrieval(amplitude=pupil, basis=basis, data=data)
+    broad = pg.PhaseRetrieval(amplitude=pupil, basis=basis, data=data,
+                              wavelengths=list(wavelengths))
+    x = 0.1 * np.random.default_rng(1).standard_normal(MODES)
+    return mono, broad, x
+
+
+def _per_wavelength(sizes, dtype, rounds):
+    rows = []
+    for n in sizes:
+        mono, broad, x = models(n, dtype)
+        mono.fun_and_jac(x)
+        broad.fun_and_jac(x)
+        times = interleaved_medians({"mono": lambda m=mono, p=x: m.fun_and_jac(p),
+                                     "broad": lambda m=broad, p=x: m.fun_and_jac(p)},
+                                    rounds=rounds)
+        ratio = times["broad"] / times["mono"]
+        rows.append({"n": n, "mono_ms": f"{times['mono'] * 1e3:.3f}",
+                     "broad_ms": f"{times['broad'] * 1e3:.3f}", "broad/mono": f"{ratio:.2f}",
+                     "broad/(L mono)": f"{ratio / len(WAVELENGTHS):.2f}"})
+    return rows
+
+
+def _environments(n, dtype, children):
+    settings = {"as it is": {}, "OPENBLAS_NUM_THREADS=1": {"OPENBLAS_NUM_THREADS": "1"}}
+    samples = {name: [] for name in settings}
+    for _ in range(children):
+        for name, extra in settings.items():
+            env = dict(os.environ, **extra)
+            done = subprocess.run([sys.executable, "-c", _CHILD, str(n), dtype, "5"], env=env,
+                                  capture_output=True, text=True, check=True)
+            samples[name].append(json.loads(done.stdout))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m phasegrad.bench.broadband",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="64,128", help="pupil sizes n (default 64,128)")
+    parser.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
+    parser.add_argument("--children", type=int, default=5,
+                        help="child processes per environment (default 5; 0: skip)")
+    args = parser.parse_args(argv)
+    try:
+        sizes = [int(s) for s in args.sizes.split(",")]
+    except ValueError:
+        parser.error(f"--sizes must be integers separated by commas; got {args.sizes!r}")
+    if min(sizes) < 2 or args.rounds < 1 or args.children < 0:
+        parser.error("sizes must be at least 2, --rounds at least 1, --children at least 0")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"fun_and_jac, {args.dtype}, {MODES} modes, pad 2, one plane; L = {len(WAVELENGTHS)} "
+          f"wavelengths {WAVELENGTHS} against one (interleaved medians; load average "
+          f"{load:.1f})")
+    print_table(_per_wavelength(sizes, args.dtype, args.rounds),
+                ["n", "mono_ms", "broad_ms", "broad/mono", "broad/(L mono)"])
+    if args.children:
+        times = _environments(sizes[0], args.dtype, args.children)
+        print(f"\nbroadband, n = {sizes[0]}, in fresh processes (median of {args.children})")
+        print_table([{"environment": name, "ms": f"{t * 1e3:.3f}"} for name, t in times.items()],
+                    ["environment", "ms"])
+        ratio = times["as it is"] / times["OPENBLAS_NUM_THREADS=1"]
+        print(f"ratio: {ratio:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
