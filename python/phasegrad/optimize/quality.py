@@ -315,16 +315,34 @@ def _profile_hessian(model, x):
     return 0.5 * (hessian + hessian.T)
 
 
+def _moves_the_scene(model):
+    """Per coefficient: whether its mode is piston, tip, tilt or a sum of them on the pupil's
+    support (least squares on 1, x, y leaves below 1e-6 of it), a shift of the scene that the
+    object-eliminated metric is exactly invariant to; all False without a basis."""
+    if model.basis is None:
+        return np.zeros(model.n_params, bool)
+    support = model.amplitude > 0
+    y, x = np.indices(support.shape)
+    plane = np.stack([np.ones(np.count_nonzero(support)), x[support], y[support]], axis=1)
+    modes = model.basis.astype(np.float64)[:, support].T
+    fitted = plane @ np.linalg.lstsq(plane, modes, rcond=None)[0]
+    left = np.linalg.norm(modes - fitted, axis=0)
+    return left <= 1e-6 * np.linalg.norm(modes, axis=0)
+
+
 def _eliminated_uncertainties(model, x, variance):
     """One standard deviation per coefficient: E is the residual sum of squares at the best
     scene, so for white noise of ``variance`` sigma^2 the profile likelihood's information is
-    the Hessian of E over 2 sigma^2; a coefficient whose curvature is below 1e-7 of the
-    largest (tip and tilt, which only move the scene) is undetermined (inf)."""
+    the Hessian of E over 2 sigma^2; a coefficient whose mode is a tilt (``_moves_the_scene``)
+    or whose curvature is below 1e-7 of the largest is undetermined (inf)."""
     if model.n_params > _HESSIAN_PARAMS or not np.isfinite(variance) or variance <= 0:
         return np.full(model.n_params, np.nan), "none"
     hessian = _profile_hessian(model, x)
     diagonal = np.diagonal(hessian)
-    flat = diagonal <= _HESSIAN_RTOL * max(float(diagonal.max()), 0.0)
+    # Relative to the largest, and whatever the largest: with only tip and tilt fitted it is
+    # itself rounding (a finite "uncertainty" of hundreds of waves before).
+    flat = (diagonal <= _HESSIAN_RTOL * max(float(diagonal.max()), 0.0)) | \
+        _moves_the_scene(model)
     hessian[flat, :] = 0.0
     hessian[:, flat] = 0.0
     sigma = standard_deviations(hessian / (2.0 * variance), rtol=_HESSIAN_RTOL)
