@@ -548,6 +548,15 @@ def assess(model, x, result=None, *, noise=None, read_noise=None, gain=1.0,
         stop_reason = str(getattr(result, "stop_reason", "") or getattr(result, "message", ""))
     findings = list(eliminated_findings(model, x) if eliminated else
                     problem_findings(model, x))
+    sampling = float(model.pad) / getattr(model, "bin", 1)
+    if measured and sampling < 2.0:
+        findings.append(dx.Finding("noise-unmeasured", f"the images are sampled at pad / bin = "
+                                                       f"{sampling:.3g} < 2: their spectrum's "
+                                                       "corners hold aliased light, so the "
+                                                       "noise measured there, and the "
+                                                       "uncertainties, are overstated and the "
+                                                       "residual check is loose; give the "
+                                                       "noise (--noise)"))
     if converged is False:
         findings.append(dx.Finding("not-converged", f"the fit did not converge (it stopped: "
                                                     f"{stop_reason or 'unknown'})"))
