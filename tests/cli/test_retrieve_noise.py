@@ -175,6 +175,7 @@ def test_starts_find_the_basin_one_start_misses(tmp_path, capsys):
         error = np.array(summary["coefficients_waves"]) - truth
         wrong = np.sqrt(np.mean(error[2:] ** 2)) > 0.01
         assert not wrong or code == 3  # never a silent wrong answer
+    assert one[0] == 3, one[2].err  # the case this test is about: one start misses
     assert two[0] == 0, two[2].err
     assert two[1]["options"]["starts"] == 2 and two[1]["options"]["spread"] == 0.3
     assert two[1]["cost"] <= one[1]["cost"]
