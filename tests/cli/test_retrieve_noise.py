@@ -190,7 +190,9 @@ def test_noise_and_starts_refusals(tmp_path, capsys):
             (["--metric", "poisson", "--noise", "gaussian:1"], "likelihood's own"),
             (["--metric", "poisson", "--noise", "poisson:2"], "likelihood's own"),
             (["--object", "binary", "--starts", "2"], "--starts is used only"),
-            (["--spread", "0.2"], "--spread is used only")):
+            (["--spread", "0.2"], "--spread is used only"),
+            (["--starts", "2", "--spread", "0"], "every start the first"),
+            (["--object", "eliminated", "--starts", "2", "--modes", "2"], "--modes 3 or more")):
         code, summary, captured = _run(tmp_path, capsys, data, *extra, defocus="-0.5,0,0.5",
                                        modes=9, name="refused")
         assert code == 2, (extra, captured.err)
