@@ -264,3 +264,23 @@ def test_noise_measured_in_undersampled_data_is_a_warning():
     nyquist, _, _ = _problem(sigma_rel=1e-4)
     report = pg.optimize.assess(nyquist, np.zeros(K), noise="spectrum")
     assert "noise-unmeasured" not in {f.kind for f in report.findings}
+
+
+def test_a_residual_far_below_the_noise_told_is_a_warning():
+    """Told a noise 10 times the true one, a fit a wrong defocus away agreed (reduced
+    chi-square below 1 by the same factor as the check was loosened), with no word. A
+    reduced chi-square five standard deviations below 1 says the noise told is overstated:
+    a "noise-overstated" warning. The right noise gives none."""
+    model, truth, sigma = _problem(sigma_rel=1e-3)
+    fit = pg.optimize.levenberg_marquardt(model, truth.copy())
+    right = pg.optimize.assess(model, fit.x, fit, noise="gaussian", read_noise=sigma)
+    assert right.agrees and "noise-overstated" not in {f.kind for f in right.findings}
+    wrong = fit.x.copy()
+    wrong[2] += 0.01
+    loose = pg.optimize.assess(model, wrong, noise="gaussian", read_noise=10 * sigma)
+    strict = pg.optimize.assess(model, wrong, noise="gaussian", read_noise=sigma)
+    assert strict.agrees is False and loose.agrees  # the overstated noise lets it through
+    assert "noise-overstated" in {f.kind for f in loose.findings} and loose.flagged
+    # the measured noise keeps its own rules (right fits measure 0.85-1.2)
+    measured = pg.optimize.assess(model, fit.x, fit, noise="spectrum")
+    assert "noise-overstated" not in {f.kind for f in measured.findings}

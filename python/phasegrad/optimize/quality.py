@@ -575,6 +575,18 @@ def assess(model, x, result=None, *, noise=None, read_noise=None, gain=1.0,
                                                   "measure is 20 % low (a model that does not "
                                                   "describe the data?); give the noise to "
                                                   "judge the fit strictly"))
+    # A noise told (not measured) that the residual lies five standard deviations below: the
+    # noise is overstated and the check above loose by the same factor (counts with a bias,
+    # the wrong units).
+    floor_level = 1.0 - max(_SIGMAS * np.sqrt(2.0 / dof), _FLOOR) if dof > 0 else -np.inf
+    if not measured and reduced is not None and reduced < floor_level:
+        findings.append(dx.Finding("noise-overstated", f"the residual is {reduced:.3g} times "
+                                                       "the noise told, below "
+                                                       f"{floor_level:.3g}: that noise is "
+                                                       "overstated (a bias or background not "
+                                                       "subtracted from counts? the wrong "
+                                                       "units?), and the check against it is "
+                                                       "loose by as much"))
     blocks = [p for p in model.parameters
               if not np.all(np.isfinite(sigma[p.offset:p.offset + p.size]))]
     if source != "none" and eliminated and blocks:
