@@ -175,6 +175,7 @@ def test_starts_find_the_basin_one_start_misses(tmp_path, capsys):
         error = np.array(summary["coefficients_waves"]) - truth
         wrong = np.sqrt(np.mean(error[2:] ** 2)) > 0.01
         assert not wrong or code == 3  # never a silent wrong answer
+    assert one[0] == 3, one[2].err  # the case this test is about: one start misses
     assert two[0] == 0, two[2].err
     assert two[1]["options"]["starts"] == 2 and two[1]["options"]["spread"] == 0.3
     assert two[1]["cost"] <= one[1]["cost"]
@@ -189,7 +190,9 @@ def test_noise_and_starts_refusals(tmp_path, capsys):
             (["--metric", "poisson", "--noise", "gaussian:1"], "likelihood's own"),
             (["--metric", "poisson", "--noise", "poisson:2"], "likelihood's own"),
             (["--object", "binary", "--starts", "2"], "--starts is used only"),
-            (["--spread", "0.2"], "--spread is used only")):
+            (["--spread", "0.2"], "--spread is used only"),
+            (["--starts", "2", "--spread", "0"], "every start the first"),
+            (["--object", "eliminated", "--starts", "2", "--modes", "2"], "--modes 3 or more")):
         code, summary, captured = _run(tmp_path, capsys, data, *extra, defocus="-0.5,0,0.5",
                                        modes=9, name="refused")
         assert code == 2, (extra, captured.err)

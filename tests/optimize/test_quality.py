@@ -236,3 +236,51 @@ def test_a_residual_above_the_measured_noise_is_a_warning():
         assert report.flagged or not warned
         seen.add(warned)
     assert seen == {True, False}
+
+
+def test_noise_measured_in_undersampled_data_is_a_warning():
+    """Binned 2 at pad 2 (pad / bin = 1): the spectrum's corners hold aliased light, not noise
+    alone. The noise measured there was 1700 times the true variance (a right fit's reduced
+    chi-square 6e-4, its uncertainties 40 times too large), silently; now a "noise-unmeasured"
+    warning says so. Nyquist-sampled data get none."""
+    pupil = pg.circular_pupil(N)
+    amp = pupil / pupil.sum()
+    basis = pg.zernike_basis(K, N, first=2)
+    d4 = pg.zernike_basis(1, N, first=4)[0]
+    div = np.stack([d * d4 for d in (-0.5, 0.0, 0.5)])
+    truth = np.linspace(-0.05, 0.05, K)
+    binned = pg.PhaseRetrieval(amp, basis, np.zeros((3, N, N)), diversity=div, bin=2)
+    clean = binned.simulate(truth)
+    sigma = 1e-4 * float(clean.max())
+    data = clean + np.random.default_rng(8).normal(scale=sigma, size=clean.shape)
+    model = pg.PhaseRetrieval(amp, basis, data, diversity=div, bin=2)
+    fit = pg.optimize.levenberg_marquardt(model, truth.copy())
+    measured = pg.optimize.assess(model, fit.x, fit, noise="spectrum")
+    told = pg.optimize.assess(model, fit.x, fit, noise="gaussian", read_noise=sigma)
+    assert told.agrees and measured.reduced_chi2 < 0.1 * told.reduced_chi2  # overstated
+    assert "noise-unmeasured" in {f.kind for f in measured.findings}
+    assert measured.flagged
+    assert "noise-unmeasured" not in {f.kind for f in told.findings}
+    nyquist, _, _ = _problem(sigma_rel=1e-4)
+    report = pg.optimize.assess(nyquist, np.zeros(K), noise="spectrum")
+    assert "noise-unmeasured" not in {f.kind for f in report.findings}
+
+
+def test_a_residual_far_below_the_noise_told_is_a_warning():
+    """Told a noise 10 times the true one, a fit a wrong defocus away agreed (reduced
+    chi-square below 1 by the same factor as the check was loosened), with no word. A
+    reduced chi-square five standard deviations below 1 says the noise told is overstated:
+    a "noise-overstated" warning. The right noise gives none."""
+    model, truth, sigma = _problem(sigma_rel=1e-3)
+    fit = pg.optimize.levenberg_marquardt(model, truth.copy())
+    right = pg.optimize.assess(model, fit.x, fit, noise="gaussian", read_noise=sigma)
+    assert right.agrees and "noise-overstated" not in {f.kind for f in right.findings}
+    wrong = fit.x.copy()
+    wrong[2] += 0.01
+    loose = pg.optimize.assess(model, wrong, noise="gaussian", read_noise=10 * sigma)
+    strict = pg.optimize.assess(model, wrong, noise="gaussian", read_noise=sigma)
+    assert strict.agrees is False and loose.agrees  # the overstated noise lets it through
+    assert "noise-overstated" in {f.kind for f in loose.findings} and loose.flagged
+    # the measured noise keeps its own rules (right fits measure 0.85-1.2)
+    measured = pg.optimize.assess(model, fit.x, fit, noise="spectrum")
+    assert "noise-overstated" not in {f.kind for f in measured.findings}

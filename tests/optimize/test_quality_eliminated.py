@@ -157,3 +157,23 @@ def test_unknown_noise_and_bad_inputs():
         pg.optimize.assess(model, fit.x, noise="weights")
     with pytest.raises(ValueError, match="gain"):
         pg.optimize.assess(model, fit.x, noise="poisson", gain=0.0)
+
+
+@pytest.mark.parametrize("modes", [1, 2])
+def test_tip_and_tilt_alone_are_undetermined(modes):
+    """Fitting tip and tilt only: every coefficient only moves the scene. Their curvature is
+    rounding however it compares with the largest (itself rounding): inf, not a number of
+    hundreds of waves, and the undetermined finding."""
+    clean = _clean(1e5)
+    sigma = 1e-2 * float(clean.max())
+    amplitude, basis, defocus = _pupil()
+    light = GRID**2 * float(np.sum(amplitude**2))
+    model = pg.PhaseDiversity(amplitude=amplitude, basis=basis[:modes],
+                              data=clean + sigma * np.random.default_rng(6).normal(
+                                  size=clean.shape),
+                              diversity=np.array([-0.5, 0.5])[:, None, None] * defocus,
+                              regularization=RELATIVE * 2 * light**2)
+    report = pg.optimize.assess(model, np.full(modes, 0.01), noise="gaussian",
+                                read_noise=sigma)
+    assert np.all(np.isinf(report.uncertainties)), report.uncertainties
+    assert "undetermined" in {f.kind for f in report.findings}

@@ -151,6 +151,11 @@ def settle_options(args):
                          f"{kind} has its own search)")
     if args.spread is not None and args.starts == 1:
         raise UsageError("--spread is used only with --starts K > 1")
+    if args.spread == 0:
+        raise UsageError("--spread 0 makes every start the first: give --spread W > 0")
+    if args.starts > 1 and kind == "eliminated" and args.modes <= 2:
+        raise UsageError("--starts with --object eliminated perturbs the modes beyond tip and "
+                         "tilt (which only move the scene): it needs --modes 3 or more")
     if kind == "eliminated":
         given = [name for name, value in (("--metric poisson", args.metric == "poisson"),
                                           ("--fit", bool(args.fit)),

@@ -315,16 +315,34 @@ def _profile_hessian(model, x):
     return 0.5 * (hessian + hessian.T)
 
 
+def _moves_the_scene(model):
+    """Per coefficient: whether its mode is piston, tip, tilt or a sum of them on the pupil's
+    support (least squares on 1, x, y leaves below 1e-6 of it), a shift of the scene that the
+    object-eliminated metric is exactly invariant to; all False without a basis."""
+    if model.basis is None:
+        return np.zeros(model.n_params, bool)
+    support = model.amplitude > 0
+    y, x = np.indices(support.shape)
+    plane = np.stack([np.ones(np.count_nonzero(support)), x[support], y[support]], axis=1)
+    modes = model.basis.astype(np.float64)[:, support].T
+    fitted = plane @ np.linalg.lstsq(plane, modes, rcond=None)[0]
+    left = np.linalg.norm(modes - fitted, axis=0)
+    return left <= 1e-6 * np.linalg.norm(modes, axis=0)
+
+
 def _eliminated_uncertainties(model, x, variance):
     """One standard deviation per coefficient: E is the residual sum of squares at the best
     scene, so for white noise of ``variance`` sigma^2 the profile likelihood's information is
-    the Hessian of E over 2 sigma^2; a coefficient whose curvature is below 1e-7 of the
-    largest (tip and tilt, which only move the scene) is undetermined (inf)."""
+    the Hessian of E over 2 sigma^2; a coefficient whose mode is a tilt (``_moves_the_scene``)
+    or whose curvature is below 1e-7 of the largest is undetermined (inf)."""
     if model.n_params > _HESSIAN_PARAMS or not np.isfinite(variance) or variance <= 0:
         return np.full(model.n_params, np.nan), "none"
     hessian = _profile_hessian(model, x)
     diagonal = np.diagonal(hessian)
-    flat = diagonal <= _HESSIAN_RTOL * max(float(diagonal.max()), 0.0)
+    # Relative to the largest, and whatever the largest: with only tip and tilt fitted it is
+    # itself rounding (a finite "uncertainty" of hundreds of waves before).
+    flat = (diagonal <= _HESSIAN_RTOL * max(float(diagonal.max()), 0.0)) | \
+        _moves_the_scene(model)
     hessian[flat, :] = 0.0
     hessian[:, flat] = 0.0
     sigma = standard_deviations(hessian / (2.0 * variance), rtol=_HESSIAN_RTOL)
@@ -530,6 +548,15 @@ def assess(model, x, result=None, *, noise=None, read_noise=None, gain=1.0,
         stop_reason = str(getattr(result, "stop_reason", "") or getattr(result, "message", ""))
     findings = list(eliminated_findings(model, x) if eliminated else
                     problem_findings(model, x))
+    sampling = float(model.pad) / getattr(model, "bin", 1)
+    if measured and sampling < 2.0:
+        findings.append(dx.Finding("noise-unmeasured", f"the images are sampled at pad / bin = "
+                                                       f"{sampling:.3g} < 2: their spectrum's "
+                                                       "corners hold aliased light, so the "
+                                                       "noise measured there, and the "
+                                                       "uncertainties, are overstated and the "
+                                                       "residual check is loose; give the "
+                                                       "noise (--noise)"))
     if converged is False:
         findings.append(dx.Finding("not-converged", f"the fit did not converge (it stopped: "
                                                     f"{stop_reason or 'unknown'})"))
@@ -548,6 +575,18 @@ def assess(model, x, result=None, *, noise=None, read_noise=None, gain=1.0,
                                                   "measure is 20 % low (a model that does not "
                                                   "describe the data?); give the noise to "
                                                   "judge the fit strictly"))
+    # A noise told (not measured) that the residual lies five standard deviations below: the
+    # noise is overstated and the check above loose by the same factor (counts with a bias,
+    # the wrong units).
+    floor_level = 1.0 - max(_SIGMAS * np.sqrt(2.0 / dof), _FLOOR) if dof > 0 else -np.inf
+    if not measured and reduced is not None and reduced < floor_level:
+        findings.append(dx.Finding("noise-overstated", f"the residual is {reduced:.3g} times "
+                                                       "the noise told, below "
+                                                       f"{floor_level:.3g}: that noise is "
+                                                       "overstated (a bias or background not "
+                                                       "subtracted from counts? the wrong "
+                                                       "units?), and the check against it is "
+                                                       "loose by as much"))
     blocks = [p for p in model.parameters
               if not np.all(np.isfinite(sigma[p.offset:p.offset + p.size]))]
     if source != "none" and eliminated and blocks:
