@@ -589,15 +589,24 @@ def assess(model, x, result=None, *, noise=None, read_noise=None, gain=1.0,
                                                        "loose by as much"))
     blocks = [p for p in model.parameters
               if not np.all(np.isfinite(sigma[p.offset:p.offset + p.size]))]
+    # With the scene eliminated, tip and tilt only move it: their infinite uncertainty is the
+    # method's, expected in every fit, and a warning on every right answer would teach users to
+    # ignore warnings. Warned: any other undetermined coefficient, or a fit of nothing else.
+    moves = _moves_the_scene(model) if eliminated else None
+    shown = None
     if source != "none" and eliminated and blocks:
-        free = np.flatnonzero(~np.isfinite(sigma))
+        undetermined = ~np.isfinite(sigma)
+        shown = undetermined if moves.all() else undetermined & ~moves
+    if shown is not None and shown.any():
+        free = np.flatnonzero(shown)
         findings.append(dx.Finding("undetermined", "the data do not determine wavefront "
                                                    "coefficient(s) " +
                                    ", ".join(str(int(j)) for j in free[:10]) +
                                    (", ..." if free.size > 10 else "") +
-                                   " (an infinite uncertainty; with the scene eliminated, "
-                                   "tip and tilt only move it)"))
-    elif source != "none" and blocks:
+                                   (" (an infinite uncertainty; with the scene eliminated, "
+                                    "tip and tilt only move it, and nothing else is fitted)"
+                                    if moves.all() else " (an infinite uncertainty)")))
+    elif source != "none" and blocks and not eliminated:
         findings.append(dx.Finding("undetermined", "the data do not determine every "
                                                    "parameter of the block(s) " +
                                    ", ".join(p.name for p in blocks) +
