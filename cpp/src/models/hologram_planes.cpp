@@ -130,6 +130,55 @@ PHASEGRAD_WIDE_SIMD void phasor_row_wide(const double* s, double alpha, double* 
   phasor_row(s, alpha, out, first, last);
 }
 
+// The phasor pass and the placement fused (angular spectrum, the field's own value): over
+// [first, last) of one row, phasor[k] = exp(i alpha s[k]) in T (by sincos_moderate when
+// `moderate`, every |alpha s| within its range, else libm) and dst[k - first] =
+// A[k] (m[k] phasor[k] + zeta), m = 1 for the phase-only modulator (`modulation` null). The
+// same arithmetic in the same order as the separate passes it replaces.
+template <class T, bool modulated>
+[[gnu::always_inline]] inline void source_row(const double* s, double alpha,
+                                              const double* amplitude, const double* modulation,
+                                              T zeta_re, T zeta_im, T* phasor, T* dst,
+                                              std::int64_t first, std::int64_t last) {
+#pragma omp simd
+  for (std::int64_t k = first; k < last; ++k) {
+    const SinCosOf<T> e = sincos_moderate(static_cast<T>(alpha * s[k]), T(0));
+    phasor[2 * k] = e.cos;
+    phasor[2 * k + 1] = e.sin;
+    const T a = static_cast<T>(amplitude[k]);
+    const T m = modulated ? static_cast<T>(modulation[k]) : T(1);
+    const T re = modulated ? m * e.cos : e.cos, im = modulated ? m * e.sin : e.sin;
+    dst[2 * (k - first)] = a * (re + zeta_re);
+    dst[2 * (k - first) + 1] = a * (im + zeta_im);
+  }
+}
+template <class T>
+[[gnu::always_inline]] inline void source_row_any(const double* s, double alpha,
+                                                  const double* amplitude,
+                                                  const double* modulation, T zeta_re,
+                                                  T zeta_im, T* phasor, T* dst,
+                                                  std::int64_t first, std::int64_t last) {
+  if (modulation == nullptr) {
+    source_row<T, false>(s, alpha, amplitude, modulation, zeta_re, zeta_im, phasor, dst, first,
+                         last);
+  } else {
+    source_row<T, true>(s, alpha, amplitude, modulation, zeta_re, zeta_im, phasor, dst, first,
+                        last);
+  }
+}
+PHASEGRAD_WIDE_SIMD void source_row_wide(const double* s, double alpha, const double* amplitude,
+                                         const double* modulation, float zeta_re, float zeta_im,
+                                         float* phasor, float* dst, std::int64_t first,
+                                         std::int64_t last) {
+  source_row_any(s, alpha, amplitude, modulation, zeta_re, zeta_im, phasor, dst, first, last);
+}
+PHASEGRAD_WIDE_SIMD void source_row_wide(const double* s, double alpha, const double* amplitude,
+                                         const double* modulation, double zeta_re,
+                                         double zeta_im, double* phasor, double* dst,
+                                         std::int64_t first, std::int64_t last) {
+  source_row_any(s, alpha, amplitude, modulation, zeta_re, zeta_im, phasor, dst, first, last);
+}
+
 // The normalised MSE's one pass over a row of the field U (in place) against its target row
 // (the plane's whole extent is the fit region): adds sum r^2, sum I^2 and sum I T of the row
 // (r = scale I - T, I = |U|^2, in double) to `sums` and writes U <- gain r U, the cotangent
@@ -231,36 +280,45 @@ FusedHologramPlanes<T>::FusedHologramPlanes(const T* target, HologramPlanesConfi
 }
 
 // The amplitude + phase modulator: m = (1 + sin beta) / 2 (beta = phi's second plane), its
-// slope cos(beta) / 2 and (jvp) its tangent along v's second plane; m_bar starts at zero.
+// slope cos(beta) / 2 and (jvp) its tangent along v's second plane; m_bar is sized (the
+// first colour's extraction pass writes it).
 template <class T>
-void FusedHologramPlanes<T>::modulate(const T* phi, const double* vector) {
+void FusedHologramPlanes<T>::modulate(const T* phi, const double* vector, int threads) {
   if (!config_.amplitude_phase) return;
   const std::size_t n = config_.rows * config_.cols;
   modulation_.resize(n);
   modulation_slope_.resize(n);
-  modulation_bar_.assign(n, 0.0);
-  for (std::size_t e = 0; e < n; ++e) {
-    const double beta = static_cast<double>(phi[n + e]);
-    modulation_[e] = 0.5 * (1.0 + std::sin(beta));
-    modulation_slope_[e] = 0.5 * std::cos(beta);
+  modulation_bar_.resize(n);
+  if (vector != nullptr) modulation_dot_.resize(n);
+  double* m = modulation_.data();
+  double* slope = modulation_slope_.data();
+  double* dot = modulation_dot_.data();
+  const auto all = static_cast<std::int64_t>(n);
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+  for (std::int64_t e = 0; e < all; ++e) {
+    const double beta = static_cast<double>(phi[static_cast<std::int64_t>(n) + e]);
+    m[e] = 0.5 * (1.0 + std::sin(beta));
+    slope[e] = 0.5 * std::cos(beta);
+    if (vector != nullptr) dot[e] = slope[e] * vector[static_cast<std::int64_t>(n) + e];
   }
-  if (vector == nullptr) return;
-  modulation_dot_.resize(n);
-  for (std::size_t e = 0; e < n; ++e) modulation_dot_[e] = modulation_slope_[e] * vector[n + e];
 }
 
 // beta_bar = m_bar dm/dbeta into the second plane of phi_bar (or of out).
 template <class T>
-void FusedHologramPlanes<T>::modulation_gradient(T* phi_bar, double* out,
-                                                 bool to_phi_bar) const {
+void FusedHologramPlanes<T>::modulation_gradient(T* phi_bar, double* out, bool to_phi_bar,
+                                                 int threads) const {
   if (!config_.amplitude_phase) return;
   const std::size_t n = config_.rows * config_.cols;
-  for (std::size_t e = 0; e < n; ++e) {
-    const double value = modulation_bar_[e] * modulation_slope_[e];
+  const auto all = static_cast<std::int64_t>(n);
+  const double* m_bar = modulation_bar_.data();
+  const double* slope = modulation_slope_.data();
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+  for (std::int64_t e = 0; e < all; ++e) {
+    const double value = m_bar[e] * slope[e];
     if (to_phi_bar) {
-      phi_bar[n + e] = static_cast<T>(value);
+      phi_bar[static_cast<std::int64_t>(n) + e] = static_cast<T>(value);
     } else {
-      out[n + e] = value;
+      out[static_cast<std::int64_t>(n) + e] = value;
     }
   }
 }
@@ -507,7 +565,7 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
     shown[e] = q;
     slope[e] = d;
   }
-  modulate(phi, forward_tangent ? vector : nullptr);
+  modulate(phi, forward_tangent ? vector : nullptr, threads);
   const bool modulated = cfg.amplitude_phase;
   const double* modulation = modulation_.data();
   const double* modulation_dot = modulation_dot_.data();
@@ -536,12 +594,9 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
       }
     }
   };
-  double* effective = effective_.data();
-  if (crosstalk) {
-    convolve(shown, effective, false);
-  } else {
-    std::memcpy(effective, shown, n * sizeof(double));
-  }
+  // Without crosstalk the effective phase is the shown one (no copy).
+  double* effective = crosstalk ? effective_.data() : shown;
+  if (crosstalk) convolve(shown, effective, false);
   double* effective_dot = nullptr;
   if (forward_tangent) {  // the tangent of s along v: K * (slope v)
     if (shown_dot_.size() != n) shown_dot_.resize(n);
@@ -558,8 +613,7 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
       field_dot_ = Buffer<std::complex<T>>(np);
     }
   }
-  double* effective_bar = effective_bar_.data();
-  if (reverse) std::fill(effective_bar_.begin(), effective_bar_.end(), 0.0);
+  double* effective_bar = effective_bar_.data();  // the first colour's extraction writes it
 
   std::complex<T>* phasor = phasor_.data();
   std::complex<T>* spectrum = spectrum_.data();
@@ -576,7 +630,9 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
 
   // The largest |s|: whether every phase alpha_c s is within sincos_moderate's range.
   double largest = 0.0;
-  for (std::size_t e = 0; e < n; ++e) largest = std::max(largest, std::fabs(effective[e]));
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static) \
+    reduction(max : largest)
+  for (std::int64_t e = 0; e < all; ++e) largest = std::max(largest, std::fabs(effective[e]));
 
   // phasor = exp(i alpha_c s) in T, a vectorised pass (libm where a phase is too large).
   auto write_phasor = [&](double alpha) {
@@ -595,6 +651,37 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
           out[2 * k + 1] = std::sin(angle);
         }
       }
+    }
+  };
+  // The angular spectrum's field of one colour in one pass: the phasor (as write_phasor) and
+  // A (m phasor + zeta) top-left of the zeroed padded plane dst (as place).
+  auto write_source = [&](double alpha, std::complex<T>* dst) {
+    const bool moderate = largest * std::fabs(alpha) <= 0.5 * sincos_limit<T>();
+    T* phasors = reinterpret_cast<T*>(phasor);
+    const double* m = modulated ? modulation : nullptr;
+#pragma omp parallel for num_threads(team) schedule(static)
+    for (std::int64_t r = 0; r < padded_rows; ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      std::complex<T>* row = dst + i * pcols;
+      if (i >= rows) {
+        std::fill(row, row + pcols, std::complex<T>(0, 0));
+        continue;
+      }
+      const auto first = static_cast<std::int64_t>(i * cols);
+      const auto last = first + static_cast<std::int64_t>(cols);
+      if (moderate) {
+        source_row_wide(effective, alpha, amplitude, m, zeta.real(), zeta.imag(), phasors,
+                        reinterpret_cast<T*>(row), first, last);
+      } else {
+        for (std::int64_t k = first; k < last; ++k) {
+          const T angle = static_cast<T>(alpha * effective[k]);
+          const std::complex<T> e(std::cos(angle), std::sin(angle));
+          phasor[k] = e;
+          const T a = static_cast<T>(amplitude[k]);
+          row[k - first] = modulated ? a * (static_cast<T>(m[k]) * e + zeta) : a * (e + zeta);
+        }
+      }
+      std::fill(row + cols, row + pcols, std::complex<T>(0, 0));
     }
   };
   // Writes the field A (phasor + zeta) (or its tangent A i phasor alpha_c s_dot) of one colour
@@ -657,8 +744,12 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
   const bool fast = !far && mode == Mode::gradient && cfg.efficiency < 0 && cfg.pad == 1;
   std::vector<double> norms(static_cast<std::size_t>(team), 0.0);  // the product pass's sums
   for (std::size_t colour = 0; colour < cfg.colours; ++colour) {
-    write_phasor(cfg.phase_response[colour]);
-    place(colour, far ? work : spectrum, false);
+    if (far) {
+      write_phasor(cfg.phase_response[colour]);
+      place(colour, work, false);
+    } else {
+      write_source(cfg.phase_response[colour], spectrum);
+    }
     if (forward_tangent) place(colour, far ? work_dot : spectrum_dot, true);
     const std::complex<T>* field_bar = nullptr;  // u_bar, rows x cols, row stride pcols
     if (far) {
@@ -742,9 +833,14 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
       }
     }
     if (!reverse) continue;
-    // theta_bar = Im(A u_bar conj(phasor)); s_bar += alpha_c theta_bar.
+    // theta_bar = Im(A u_bar conj(phasor)); s_bar += alpha_c theta_bar (the first colour
+    // writes s_bar and m_bar, the later ones add). Without crosstalk the last colour's pass
+    // also applies the quantiser's reverse rule, phi_bar = s_bar slope.
     const double alpha = cfg.phase_response[colour];
     const std::size_t stride = far ? cols : pcols;
+    const bool first_colour = colour == 0;
+    const bool finish = !crosstalk && colour + 1 == cfg.colours;
+    const bool to_phi_bar = mode == Mode::gradient;
 #pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
     for (std::int64_t r = 0; r < row_count; ++r) {
       const auto i = static_cast<std::size_t>(r);
@@ -753,31 +849,39 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
         const std::complex<T> bar = field_bar[i * stride + j] * static_cast<T>(amplitude[k]);
         const std::complex<T> e = phasor[k];
         const T theta_bar = bar.imag() * e.real() - bar.real() * e.imag();
+        double turn = alpha * static_cast<double>(theta_bar);
         if (modulated) {  // theta_bar = m Im(b conj(e)); m_bar += Re(b conj(e))
-          effective_bar[k] += alpha * modulation[k] * static_cast<double>(theta_bar);
-          modulation_bar[k] += static_cast<double>(bar.real() * e.real() + bar.imag() * e.imag());
-          continue;
+          turn = alpha * modulation[k] * static_cast<double>(theta_bar);
+          const double moved = static_cast<double>(bar.real() * e.real() + bar.imag() * e.imag());
+          modulation_bar[k] = first_colour ? moved : modulation_bar[k] + moved;
         }
-        effective_bar[k] += alpha * static_cast<double>(theta_bar);
+        const double sum = first_colour ? turn : effective_bar[k] + turn;
+        if (!finish) {
+          effective_bar[k] = sum;
+        } else if (to_phi_bar) {
+          phi_bar[k] = static_cast<T>(sum * slope[k]);
+        } else {
+          out[k] = sum * slope[k];
+        }
       }
     }
   }
   if (!reverse) return energy;
-  // The crosstalk's and the quantiser's reverse rules.
-  const double* shown_bar = effective_bar;
+  // The crosstalk's and the quantiser's reverse rules (without crosstalk, done above).
   if (crosstalk) {
     convolve(effective_bar, effective, true);  // effective is free now
-    shown_bar = effective;
-  }
-  for (std::size_t e = 0; e < n; ++e) {
-    const double value = shown_bar[e] * slope[e];
-    if (mode == Mode::gradient) {
-      phi_bar[e] = static_cast<T>(value);
-    } else {
-      out[e] = value;
+    const double* shown_bar = effective;
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+    for (std::int64_t e = 0; e < all; ++e) {
+      const double value = shown_bar[e] * slope[e];
+      if (mode == Mode::gradient) {
+        phi_bar[e] = static_cast<T>(value);
+      } else {
+        out[e] = value;
+      }
     }
   }
-  modulation_gradient(phi_bar, out, mode == Mode::gradient);
+  modulation_gradient(phi_bar, out, mode == Mode::gradient, threads);
   return energy;
 }
 

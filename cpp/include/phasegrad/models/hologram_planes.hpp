@@ -102,8 +102,8 @@ class FusedHologramPlanes {
 
   // The amplitude + phase modulator's steps (no-ops for the phase-only one): m and dm/dbeta
   // from phi's second plane, its tangent along v's, and d/dbeta from d/dm.
-  void modulate(const T* phi, const double* vector);
-  void modulation_gradient(T* phi_bar, double* out, bool to_phi_bar) const;
+  void modulate(const T* phi, const double* vector, int threads);
+  void modulation_gradient(T* phi_bar, double* out, bool to_phi_bar, int threads) const;
 
   HologramPlanesConfig config_;
   std::size_t padded_rows_, padded_cols_;
