@@ -109,6 +109,60 @@ PHASEGRAD_WIDE_SIMD void adjoint_sum_wide(const double* h, const double* w, cons
   adjoint_sum_any(h, w, s, kappa, sum, first, last, accumulate);
 }
 
+// adjoint_sum of one plane and the product of the next in one pass over [first, last): after
+// reading w[e] (the plane's transformed cotangent) for the sum, w[e] = s[e] g[e] (the next
+// plane's transfer product, g its transfer function); returns sum |w[e]|^2 as product does.
+template <class T, bool accumulate, bool constant>
+[[gnu::always_inline]] inline double adjoint_product(const T* h, T* w, const T* s, T kappa,
+                                                     T* sum, const T* g, std::int64_t first,
+                                                     std::int64_t last) {
+  double norm = 0.0;
+#pragma omp simd reduction(+ : norm)
+  for (std::int64_t e = first; e < last; ++e) {
+    const T hr = h[2 * e], hi = h[2 * e + 1];
+    const T wr = w[2 * e], wi = w[2 * e + 1];
+    const T sr = s[2 * e], si = s[2 * e + 1];
+    T re = hr * wr + hi * wi, im = hr * wi - hi * wr;
+    if (constant) {
+      const T weight = kappa * (hr * hr + hi * hi);
+      re += weight * sr;
+      im += weight * si;
+    }
+    sum[2 * e] = accumulate ? sum[2 * e] + re : re;
+    sum[2 * e + 1] = accumulate ? sum[2 * e + 1] + im : im;
+    const T gr = g[2 * e], gi = g[2 * e + 1];
+    const T pr = sr * gr - si * gi, pi = sr * gi + si * gr;
+    w[2 * e] = pr;
+    w[2 * e + 1] = pi;
+    norm += static_cast<double>(pr) * pr + static_cast<double>(pi) * pi;
+  }
+  return norm;
+}
+template <class T>
+[[gnu::always_inline]] inline double adjoint_product_any(const T* h, T* w, const T* s, T kappa,
+                                                         T* sum, const T* g,
+                                                         std::int64_t first, std::int64_t last,
+                                                         bool accumulate, bool constant) {
+  if (constant) {
+    return accumulate ? adjoint_product<T, true, true>(h, w, s, kappa, sum, g, first, last)
+                      : adjoint_product<T, false, true>(h, w, s, kappa, sum, g, first, last);
+  }
+  return accumulate ? adjoint_product<T, true, false>(h, w, s, kappa, sum, g, first, last)
+                    : adjoint_product<T, false, false>(h, w, s, kappa, sum, g, first, last);
+}
+PHASEGRAD_WIDE_SIMD double adjoint_product_wide(const float* h, float* w, const float* s,
+                                                float kappa, float* sum, const float* g,
+                                                std::int64_t first, std::int64_t last,
+                                                bool accumulate, bool constant) {
+  return adjoint_product_any(h, w, s, kappa, sum, g, first, last, accumulate, constant);
+}
+PHASEGRAD_WIDE_SIMD double adjoint_product_wide(const double* h, double* w, const double* s,
+                                                double kappa, double* sum, const double* g,
+                                                std::int64_t first, std::int64_t last,
+                                                bool accumulate, bool constant) {
+  return adjoint_product_any(h, w, s, kappa, sum, g, first, last, accumulate, constant);
+}
+
 // out[k] = exp(i alpha s[k]) in T over [first, last), by sincos_moderate (every |alpha s| within
 // its range), cloned for wider SIMD like the passes above.
 template <class T>
@@ -781,19 +835,24 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
       if (forward_tangent) {
         dft2_unnormalized<T>(spectrum_dot, spectrum_dot, 1, prows, pcols, false, team);
       }
+      // In the reverse modes each plane's adjoint pass also forms the next plane's transfer
+      // product (adjoint_product), so a plane after the first starts at its transform.
+      bool formed = false;
       for (std::size_t plane = 0; plane < cfg.planes; ++plane) {
         const std::complex<T>* h = transfer_[colour * cfg.planes + plane].data();
         const T* hs = reinterpret_cast<const T*>(h);
-        std::fill(norms.begin(), norms.end(), 0.0);  // a team smaller than asked leaves some
-        in_chunks(np, team, [&](std::int64_t first, std::int64_t last) {
-          norms[static_cast<std::size_t>(omp_get_thread_num())] =
-              product_wide(reinterpret_cast<const T*>(spectrum), hs, reinterpret_cast<T*>(work),
-                           first, last);
-          if (forward_tangent) {
-            product_wide(reinterpret_cast<const T*>(spectrum_dot), hs,
-                         reinterpret_cast<T*>(work_dot), first, last);
-          }
-        });
+        if (!formed) {
+          std::fill(norms.begin(), norms.end(), 0.0);  // a team smaller than asked leaves some
+          in_chunks(np, team, [&](std::int64_t first, std::int64_t last) {
+            norms[static_cast<std::size_t>(omp_get_thread_num())] =
+                product_wide(reinterpret_cast<const T*>(spectrum), hs,
+                             reinterpret_cast<T*>(work), first, last);
+            if (forward_tangent) {
+              product_wide(reinterpret_cast<const T*>(spectrum_dot), hs,
+                           reinterpret_cast<T*>(work_dot), first, last);
+            }
+          });
+        }
         dft2_unnormalized<T>(work, work, 1, prows, pcols, true, team);
         if (forward_tangent) dft2_unnormalized<T>(work_dot, work_dot, 1, prows, pcols, true, team);
         // The fast path: the plane is the fit region (no padding to crop), so Parseval gives
@@ -821,6 +880,18 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
         }
         dft2_unnormalized<T>(work, work, 1, prows, pcols, false, team);
         const T kappa = static_cast<T>(-2.0 * constant * static_cast<double>(np));
+        formed = plane + 1 < cfg.planes;
+        if (formed) {
+          const T* next =
+              reinterpret_cast<const T*>(transfer_[colour * cfg.planes + plane + 1].data());
+          std::fill(norms.begin(), norms.end(), 0.0);
+          in_chunks(np, team, [&](std::int64_t first, std::int64_t last) {
+            norms[static_cast<std::size_t>(omp_get_thread_num())] = adjoint_product_wide(
+                hs, reinterpret_cast<T*>(work), reinterpret_cast<const T*>(spectrum), kappa,
+                reinterpret_cast<T*>(spectrum_bar), next, first, last, plane > 0, fast);
+          });
+          continue;
+        }
         in_chunks(np, team, [&](std::int64_t first, std::int64_t last) {
           adjoint_sum_wide(hs, reinterpret_cast<const T*>(work),
                            fast ? reinterpret_cast<const T*>(spectrum) : nullptr, kappa,
