@@ -709,33 +709,38 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
   };
   // The angular spectrum's field of one colour in one pass: the phasor (as write_phasor) and
   // A (m phasor + zeta) top-left of the zeroed padded plane dst (as place).
-  auto write_source = [&](double alpha, std::complex<T>* dst) {
-    const bool moderate = largest * std::fabs(alpha) <= 0.5 * sincos_limit<T>();
-    T* phasors = reinterpret_cast<T*>(phasor);
+  // Row i of the padded plane dst (its phasor row too where i < rows).
+  auto source_at = [&](std::size_t i, double alpha, bool moderate, std::complex<T>* dst) {
+    std::complex<T>* row = dst + i * pcols;
+    if (i >= rows) {
+      std::fill(row, row + pcols, std::complex<T>(0, 0));
+      return;
+    }
     const double* m = modulated ? modulation : nullptr;
+    const auto first = static_cast<std::int64_t>(i * cols);
+    const auto last = first + static_cast<std::int64_t>(cols);
+    if (moderate) {
+      source_row_wide(effective, alpha, amplitude, m, zeta.real(), zeta.imag(),
+                      reinterpret_cast<T*>(phasor), reinterpret_cast<T*>(row), first, last);
+    } else {
+      for (std::int64_t k = first; k < last; ++k) {
+        const T angle = static_cast<T>(alpha * effective[k]);
+        const std::complex<T> e(std::cos(angle), std::sin(angle));
+        phasor[k] = e;
+        const T a = static_cast<T>(amplitude[k]);
+        row[k - first] = modulated ? a * (static_cast<T>(m[k]) * e + zeta) : a * (e + zeta);
+      }
+    }
+    std::fill(row + cols, row + pcols, std::complex<T>(0, 0));
+  };
+  auto is_moderate = [&](double alpha) {
+    return largest * std::fabs(alpha) <= 0.5 * sincos_limit<T>();
+  };
+  auto write_source = [&](double alpha, std::complex<T>* dst) {
+    const bool moderate = is_moderate(alpha);
 #pragma omp parallel for num_threads(team) schedule(static)
     for (std::int64_t r = 0; r < padded_rows; ++r) {
-      const auto i = static_cast<std::size_t>(r);
-      std::complex<T>* row = dst + i * pcols;
-      if (i >= rows) {
-        std::fill(row, row + pcols, std::complex<T>(0, 0));
-        continue;
-      }
-      const auto first = static_cast<std::int64_t>(i * cols);
-      const auto last = first + static_cast<std::int64_t>(cols);
-      if (moderate) {
-        source_row_wide(effective, alpha, amplitude, m, zeta.real(), zeta.imag(), phasors,
-                        reinterpret_cast<T*>(row), first, last);
-      } else {
-        for (std::int64_t k = first; k < last; ++k) {
-          const T angle = static_cast<T>(alpha * effective[k]);
-          const std::complex<T> e(std::cos(angle), std::sin(angle));
-          phasor[k] = e;
-          const T a = static_cast<T>(amplitude[k]);
-          row[k - first] = modulated ? a * (static_cast<T>(m[k]) * e + zeta) : a * (e + zeta);
-        }
-      }
-      std::fill(row + cols, row + pcols, std::complex<T>(0, 0));
+      source_at(static_cast<std::size_t>(r), alpha, moderate, dst);
     }
   };
   // Writes the field A (phasor + zeta) (or its tangent A i phasor alpha_c s_dot) of one colour
@@ -801,8 +806,8 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
     if (far) {
       write_phasor(cfg.phase_response[colour]);
       place(colour, work, false);
-    } else {
-      write_source(cfg.phase_response[colour], spectrum);
+    } else if (!(reverse && colour > 0)) {  // (in the reverse modes the previous colour's
+      write_source(cfg.phase_response[colour], spectrum);  // extraction pass wrote it)
     }
     if (forward_tangent) place(colour, far ? work_dot : spectrum_dot, true);
     const std::complex<T>* field_bar = nullptr;  // u_bar, rows x cols, row stride pcols
@@ -909,13 +914,18 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
     // also applies the quantiser's reverse rule, phi_bar = s_bar slope.
     const double alpha = cfg.phase_response[colour];
     const std::size_t stride = far ? cols : pcols;
+    // With the angular spectrum it also writes the next colour's field (write_source's rows,
+    // after this row's phasors are read).
     const bool first_colour = colour == 0;
     const bool finish = !crosstalk && colour + 1 == cfg.colours;
     const bool to_phi_bar = mode == Mode::gradient;
-#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
-    for (std::int64_t r = 0; r < row_count; ++r) {
+    const bool next = !far && colour + 1 < cfg.colours;
+    const double next_alpha = next ? cfg.phase_response[colour + 1] : 0.0;
+    const bool next_moderate = next && is_moderate(next_alpha);
+#pragma omp parallel for num_threads(next ? team : threads_for(n, threads)) schedule(static)
+    for (std::int64_t r = 0; r < (next ? padded_rows : row_count); ++r) {
       const auto i = static_cast<std::size_t>(r);
-      for (std::size_t j = 0; j < cols; ++j) {
+      for (std::size_t j = 0; i < rows && j < cols; ++j) {
         const std::size_t k = i * cols + j;
         const std::complex<T> bar = field_bar[i * stride + j] * static_cast<T>(amplitude[k]);
         const std::complex<T> e = phasor[k];
@@ -935,6 +945,7 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
           out[k] = sum * slope[k];
         }
       }
+      if (next) source_at(i, next_alpha, next_moderate, spectrum);
     }
   }
   if (!reverse) return energy;
