@@ -555,7 +555,7 @@ double FusedHologramPlanes<T>::plane_metric(std::size_t c, std::size_t p,
 
 template <class T>
 double FusedHologramPlanes<T>::fit_plane(std::size_t index, std::complex<T>* field, double total,
-                                         double* constant, int team) {
+                                         double* constant, int team, double* sums) {
   const HologramPlanesConfig& cfg = config_;
   const std::size_t rows = cfg.rows, cols = cfg.cols, n = rows * cols;
   const T* target = target_.data() + index * n;
@@ -567,7 +567,6 @@ double FusedHologramPlanes<T>::fit_plane(std::size_t index, std::complex<T>* fie
   const double gain = 2.0 * scale * 2.0 * weight / count;
   const auto row_count = static_cast<std::int64_t>(rows);
   const auto width = static_cast<std::int64_t>(cols);
-  double* sums = fit_sums_.data();  // three per row
 #pragma omp parallel for num_threads(team) schedule(static)
   for (std::int64_t r = 0; r < row_count; ++r) {
     fit_row_wide(reinterpret_cast<T*>(field) + 2 * r * width, target + r * width, width, scale,
@@ -801,6 +800,97 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
   std::complex<T>* field_dot = forward_tangent ? field_dot_.data() : nullptr;
   // The one-pass metric of fit_plane: value_and_grad of the normalised MSE without padding.
   const bool fast = !far && mode == Mode::gradient && cfg.efficiency < 0 && cfg.pad == 1;
+  // Two or more threads and colours, value_and_grad's fast path of the phase-only modulator:
+  // the colours' pipelines run side by side, each on one thread with one-thread transforms
+  // (FFTW's two-thread plans for one plane ran slower than its one-thread plans on the
+  // development VM, where its batched ones scale), each into its own buffers and its own
+  // alpha_c theta_bar, summed in the colours' order afterwards as the serial loop sums them.
+  if (fast && team > 1 && cfg.colours > 1 && !modulated) {
+    const std::size_t colours = cfg.colours;
+    if (lanes_.size() != 3 * colours) {
+      lanes_.clear();
+      for (std::size_t k = 0; k < 3 * colours; ++k) lanes_.emplace_back(np);
+      lane_phasors_.clear();
+      for (std::size_t k = 0; k < colours; ++k) lane_phasors_.emplace_back(n);
+      lane_turns_.assign(colours * n, 0.0);
+      lane_sums_.assign(colours * 3 * rows, 0.0);
+    }
+    std::vector<double> energies(colours, 0.0);
+    const auto colour_count = static_cast<std::int64_t>(colours);
+#pragma omp parallel for num_threads(std::min<int>(team, static_cast<int>(colours))) \
+    schedule(dynamic, 1)
+    for (std::int64_t c = 0; c < colour_count; ++c) {
+      const auto colour = static_cast<std::size_t>(c);
+      std::complex<T>* s_c = lanes_[3 * colour].data();
+      std::complex<T>* w_c = lanes_[3 * colour + 1].data();
+      std::complex<T>* b_c = lanes_[3 * colour + 2].data();
+      std::complex<T>* e_c = lane_phasors_[colour].data();
+      const double alpha = cfg.phase_response[colour];
+      const bool moderate = largest * std::fabs(alpha) <= 0.5 * sincos_limit<T>();
+      for (std::size_t i = 0; i < rows; ++i) {  // the field (as write_source; no padding)
+        const auto first = static_cast<std::int64_t>(i * cols);
+        const auto last = first + static_cast<std::int64_t>(cols);
+        std::complex<T>* row = s_c + i * cols;
+        if (moderate) {
+          source_row_wide(effective, alpha, amplitude, nullptr, zeta.real(), zeta.imag(),
+                          reinterpret_cast<T*>(e_c), reinterpret_cast<T*>(row), first, last);
+        } else {
+          for (std::int64_t k = first; k < last; ++k) {
+            const T angle = static_cast<T>(alpha * effective[k]);
+            const std::complex<T> e(std::cos(angle), std::sin(angle));
+            e_c[k] = e;
+            row[k - first] = static_cast<T>(amplitude[k]) * (e + zeta);
+          }
+        }
+      }
+      dft2_unnormalized<T>(s_c, s_c, 1, prows, pcols, false, 1);
+      double colour_energy = 0.0;
+      for (std::size_t plane = 0; plane < cfg.planes; ++plane) {
+        const T* hs = reinterpret_cast<const T*>(transfer_[colour * cfg.planes + plane].data());
+        const double norm = product_wide(reinterpret_cast<const T*>(s_c), hs,
+                                         reinterpret_cast<T*>(w_c), 0,
+                                         static_cast<std::int64_t>(np));
+        dft2_unnormalized<T>(w_c, w_c, 1, prows, pcols, true, 1);
+        double constant = 0.0;
+        colour_energy += fit_plane(colour * cfg.planes + plane, w_c,
+                                   norm * static_cast<double>(np), &constant, 1,
+                                   lane_sums_.data() + colour * 3 * rows);
+        dft2_unnormalized<T>(w_c, w_c, 1, prows, pcols, false, 1);
+        const T kappa = static_cast<T>(-2.0 * constant * static_cast<double>(np));
+        adjoint_sum_wide(hs, reinterpret_cast<const T*>(w_c), reinterpret_cast<const T*>(s_c),
+                         kappa, reinterpret_cast<T*>(b_c), 0, static_cast<std::int64_t>(np),
+                         plane > 0);
+      }
+      dft2_unnormalized<T>(b_c, b_c, 1, prows, pcols, true, 1);
+      double* turns = lane_turns_.data() + colour * n;
+      for (std::size_t k = 0; k < n; ++k) {  // alpha_c theta_bar, as the serial extraction
+        const std::complex<T> bar = b_c[k] * static_cast<T>(amplitude[k]);
+        const std::complex<T> e = e_c[k];
+        const T theta_bar = bar.imag() * e.real() - bar.real() * e.imag();
+        turns[k] = alpha * static_cast<double>(theta_bar);
+      }
+      energies[colour] = colour_energy;
+    }
+    const double* turns = lane_turns_.data();
+    for (std::size_t colour = 0; colour < colours; ++colour) energy += energies[colour];
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+    for (std::int64_t e = 0; e < all; ++e) {
+      const auto k = static_cast<std::size_t>(e);
+      double sum = turns[k];
+      for (std::size_t colour = 1; colour < colours; ++colour) sum += turns[colour * n + k];
+      if (crosstalk) {
+        effective_bar[k] = sum;
+      } else {
+        phi_bar[k] = static_cast<T>(sum * slope[k]);
+      }
+    }
+    if (crosstalk) {
+      convolve(effective_bar, effective, true);  // effective is free now
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+      for (std::int64_t e = 0; e < all; ++e) phi_bar[e] = static_cast<T>(effective[e] * slope[e]);
+    }
+    return energy;
+  }
   std::vector<double> norms(static_cast<std::size_t>(team), 0.0);  // the product pass's sums
   for (std::size_t colour = 0; colour < cfg.colours; ++colour) {
     if (far) {
@@ -869,7 +959,8 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
           double norm = 0.0;
           for (double part : norms) norm += part;
           energy += fit_plane(colour * cfg.planes + plane, work,
-                              norm * static_cast<double>(np), &constant, team);
+                              norm * static_cast<double>(np), &constant, team,
+                              fit_sums_.data());
         } else {
           energy += plane_metric(colour, plane, work, pcols, work_dot, mode, vector, images,
                                  out, team);
