@@ -1,8 +1,9 @@
-"""The general hologram's colours side by side: on two or more threads, value_and_grad of a
-phase-only modulator with several colours (angular spectrum, no padding, the normalised MSE)
-runs each colour's pipeline on its own thread. The plane is above the kernel's parallel grain
-(the small cases of test_hologram_planes.py run on one thread whatever is asked), so this path
-is taken: fused against the reference, one thread against two, float32 against float64."""
+"""The general hologram's tasks: on two or more threads, value_and_grad of a phase-only
+modulator with several colours or planes (angular spectrum, no padding, the normalised MSE) shares its
+work as tasks of one thread each (the colours' fields, every (colour, plane), the colours'
+cotangents). The plane is above the kernel's parallel grain (the small cases of
+test_hologram_planes.py run on one thread whatever is asked), so this path is taken: fused
+against the reference, one thread against two, float32 against float64."""
 
 import numpy as np
 import pytest
@@ -17,6 +18,8 @@ CASES = {
     "colours": BASE,
     "two-colours-response": {**BASE, "wavelengths": [0.5, 0.6], "phase_response": [1.0, 0.7]},
     "crosstalk": {**BASE, "crosstalk": KERNEL},
+    "one-colour-three-planes": {"distances": [4.0, 7.0, -6.0], "wavelengths": [0.5],
+                                "pitch": 1.0},
     "levels-zero-order-amplitude": {
         **BASE, "levels": 8, "zero_order": 0.05 + 0.02j, "plane_weights": [1.0, 2.0],
         "amplitude": 1 + 0.1 * np.random.default_rng(1).random((N, N))},
@@ -27,7 +30,7 @@ def problem(name, dtype=np.float64):
     options = CASES[name]
     colours = len(options["wavelengths"])
     rng = np.random.default_rng(0)
-    target = np.zeros((colours, 2, N, N))
+    target = np.zeros((colours, len(options["distances"]), N, N))
     target[..., 40:90, 30:70] = 1.0
     target[..., 100:160, 90:170] += 0.5
     target *= 1 + 0.1 * rng.random(target.shape)

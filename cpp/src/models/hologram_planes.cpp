@@ -800,79 +800,95 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
   std::complex<T>* field_dot = forward_tangent ? field_dot_.data() : nullptr;
   // The one-pass metric of fit_plane: value_and_grad of the normalised MSE without padding.
   const bool fast = !far && mode == Mode::gradient && cfg.efficiency < 0 && cfg.pad == 1;
-  // Two or more threads and colours, value_and_grad's fast path of the phase-only modulator:
-  // the colours' pipelines run side by side, each on one thread with one-thread transforms
-  // (FFTW's two-thread plans for one plane ran slower than its one-thread plans on the
-  // development VM, where its batched ones scale), each into its own buffers and its own
+  // Two or more threads and colours or planes, value_and_grad's fast path of the phase-only
+  // modulator:
+  // the work is shared as tasks, each on one thread with one-thread transforms (FFTW's
+  // two-thread plans for one plane ran slower than its one-thread plans on the development
+  // VM, where its batched ones scale), each in its own buffers: the colours' fields and
+  // transforms, then every (colour, plane)'s product, inverse transform, metric and forward
+  // transform, then per colour the adjoint sum over its planes (in order), its transform and
   // alpha_c theta_bar, summed in the colours' order afterwards as the serial loop sums them.
-  if (fast && team > 1 && cfg.colours > 1 && !modulated) {
-    const std::size_t colours = cfg.colours;
-    if (lanes_.size() != 3 * colours) {
-      lanes_.clear();
-      for (std::size_t k = 0; k < 3 * colours; ++k) lanes_.emplace_back(np);
+  if (fast && team > 1 && cfg.colours * cfg.planes > 1 && !modulated) {
+    const std::size_t colours = cfg.colours, planes = cfg.planes, pairs = colours * planes;
+    if (lanes_.size() != 2 * colours + pairs) {
+      lanes_.clear();  // spectra, cotangent sums, then the (colour, plane) planes
+      for (std::size_t k = 0; k < 2 * colours + pairs; ++k) lanes_.emplace_back(np);
       lane_phasors_.clear();
       for (std::size_t k = 0; k < colours; ++k) lane_phasors_.emplace_back(n);
       lane_turns_.assign(colours * n, 0.0);
-      lane_sums_.assign(colours * 3 * rows, 0.0);
+      lane_sums_.assign(pairs * 3 * rows, 0.0);
     }
-    std::vector<double> energies(colours, 0.0);
+    std::vector<double> energies(pairs, 0.0), constants(pairs, 0.0);
     const auto colour_count = static_cast<std::int64_t>(colours);
-#pragma omp parallel for num_threads(std::min<int>(team, static_cast<int>(colours))) \
-    schedule(dynamic, 1)
-    for (std::int64_t c = 0; c < colour_count; ++c) {
-      const auto colour = static_cast<std::size_t>(c);
-      std::complex<T>* s_c = lanes_[3 * colour].data();
-      std::complex<T>* w_c = lanes_[3 * colour + 1].data();
-      std::complex<T>* b_c = lanes_[3 * colour + 2].data();
-      std::complex<T>* e_c = lane_phasors_[colour].data();
-      const double alpha = cfg.phase_response[colour];
-      const bool moderate = largest * std::fabs(alpha) <= 0.5 * sincos_limit<T>();
-      for (std::size_t i = 0; i < rows; ++i) {  // the field (as write_source; no padding)
-        const auto first = static_cast<std::int64_t>(i * cols);
-        const auto last = first + static_cast<std::int64_t>(cols);
-        std::complex<T>* row = s_c + i * cols;
-        if (moderate) {
-          source_row_wide(effective, alpha, amplitude, nullptr, zeta.real(), zeta.imag(),
-                          reinterpret_cast<T*>(e_c), reinterpret_cast<T*>(row), first, last);
-        } else {
-          for (std::int64_t k = first; k < last; ++k) {
-            const T angle = static_cast<T>(alpha * effective[k]);
-            const std::complex<T> e(std::cos(angle), std::sin(angle));
-            e_c[k] = e;
-            row[k - first] = static_cast<T>(amplitude[k]) * (e + zeta);
+    const auto pair_count = static_cast<std::int64_t>(pairs);
+    const auto whole = static_cast<std::int64_t>(np);
+#pragma omp parallel num_threads(team)
+    {
+#pragma omp for schedule(dynamic, 1)
+      for (std::int64_t c = 0; c < colour_count; ++c) {  // the fields and their transforms
+        const auto colour = static_cast<std::size_t>(c);
+        std::complex<T>* s_c = lanes_[colour].data();
+        std::complex<T>* e_c = lane_phasors_[colour].data();
+        const double alpha = cfg.phase_response[colour];
+        const bool moderate = largest * std::fabs(alpha) <= 0.5 * sincos_limit<T>();
+        for (std::size_t i = 0; i < rows; ++i) {  // as write_source (no padding here)
+          const auto first = static_cast<std::int64_t>(i * cols);
+          const auto last = first + static_cast<std::int64_t>(cols);
+          std::complex<T>* row = s_c + i * cols;
+          if (moderate) {
+            source_row_wide(effective, alpha, amplitude, nullptr, zeta.real(), zeta.imag(),
+                            reinterpret_cast<T*>(e_c), reinterpret_cast<T*>(row), first, last);
+          } else {
+            for (std::int64_t k = first; k < last; ++k) {
+              const T angle = static_cast<T>(alpha * effective[k]);
+              const std::complex<T> e(std::cos(angle), std::sin(angle));
+              e_c[k] = e;
+              row[k - first] = static_cast<T>(amplitude[k]) * (e + zeta);
+            }
           }
         }
+        dft2_unnormalized<T>(s_c, s_c, 1, prows, pcols, false, 1);
       }
-      dft2_unnormalized<T>(s_c, s_c, 1, prows, pcols, false, 1);
-      double colour_energy = 0.0;
-      for (std::size_t plane = 0; plane < cfg.planes; ++plane) {
-        const T* hs = reinterpret_cast<const T*>(transfer_[colour * cfg.planes + plane].data());
-        const double norm = product_wide(reinterpret_cast<const T*>(s_c), hs,
-                                         reinterpret_cast<T*>(w_c), 0,
-                                         static_cast<std::int64_t>(np));
-        dft2_unnormalized<T>(w_c, w_c, 1, prows, pcols, true, 1);
-        double constant = 0.0;
-        colour_energy += fit_plane(colour * cfg.planes + plane, w_c,
-                                   norm * static_cast<double>(np), &constant, 1,
-                                   lane_sums_.data() + colour * 3 * rows);
-        dft2_unnormalized<T>(w_c, w_c, 1, prows, pcols, false, 1);
-        const T kappa = static_cast<T>(-2.0 * constant * static_cast<double>(np));
-        adjoint_sum_wide(hs, reinterpret_cast<const T*>(w_c), reinterpret_cast<const T*>(s_c),
-                         kappa, reinterpret_cast<T*>(b_c), 0, static_cast<std::int64_t>(np),
-                         plane > 0);
+#pragma omp for schedule(dynamic, 1)
+      for (std::int64_t q = 0; q < pair_count; ++q) {  // each plane's metric and cotangent
+        const auto index = static_cast<std::size_t>(q);
+        const std::complex<T>* s_c = lanes_[index / planes].data();
+        std::complex<T>* w = lanes_[2 * colours + index].data();
+        const T* hs = reinterpret_cast<const T*>(transfer_[index].data());
+        const double norm =
+            product_wide(reinterpret_cast<const T*>(s_c), hs, reinterpret_cast<T*>(w), 0, whole);
+        dft2_unnormalized<T>(w, w, 1, prows, pcols, true, 1);
+        energies[index] = fit_plane(index, w, norm * static_cast<double>(np), &constants[index],
+                                    1, lane_sums_.data() + index * 3 * rows);
+        dft2_unnormalized<T>(w, w, 1, prows, pcols, false, 1);
       }
-      dft2_unnormalized<T>(b_c, b_c, 1, prows, pcols, true, 1);
-      double* turns = lane_turns_.data() + colour * n;
-      for (std::size_t k = 0; k < n; ++k) {  // alpha_c theta_bar, as the serial extraction
-        const std::complex<T> bar = b_c[k] * static_cast<T>(amplitude[k]);
-        const std::complex<T> e = e_c[k];
-        const T theta_bar = bar.imag() * e.real() - bar.real() * e.imag();
-        turns[k] = alpha * static_cast<double>(theta_bar);
+#pragma omp for schedule(dynamic, 1)
+      for (std::int64_t c = 0; c < colour_count; ++c) {  // the colour's cotangent
+        const auto colour = static_cast<std::size_t>(c);
+        const std::complex<T>* s_c = lanes_[colour].data();
+        std::complex<T>* b_c = lanes_[colours + colour].data();
+        const std::complex<T>* e_c = lane_phasors_[colour].data();
+        for (std::size_t plane = 0; plane < planes; ++plane) {
+          const std::size_t index = colour * planes + plane;
+          const T kappa = static_cast<T>(-2.0 * constants[index] * static_cast<double>(np));
+          adjoint_sum_wide(reinterpret_cast<const T*>(transfer_[index].data()),
+                           reinterpret_cast<const T*>(lanes_[2 * colours + index].data()),
+                           reinterpret_cast<const T*>(s_c), kappa, reinterpret_cast<T*>(b_c), 0,
+                           whole, plane > 0);
+        }
+        dft2_unnormalized<T>(b_c, b_c, 1, prows, pcols, true, 1);
+        const double alpha = cfg.phase_response[colour];
+        double* turns = lane_turns_.data() + colour * n;
+        for (std::size_t k = 0; k < n; ++k) {  // alpha_c theta_bar, as the serial extraction
+          const std::complex<T> bar = b_c[k] * static_cast<T>(amplitude[k]);
+          const std::complex<T> e = e_c[k];
+          const T theta_bar = bar.imag() * e.real() - bar.real() * e.imag();
+          turns[k] = alpha * static_cast<double>(theta_bar);
+        }
       }
-      energies[colour] = colour_energy;
     }
+    for (double part : energies) energy += part;
     const double* turns = lane_turns_.data();
-    for (std::size_t colour = 0; colour < colours; ++colour) energy += energies[colour];
 #pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
     for (std::int64_t e = 0; e < all; ++e) {
       const auto k = static_cast<std::size_t>(e);

@@ -117,8 +117,9 @@ class FusedHologramPlanes {
   std::vector<double> row_sums_a_, row_sums_b_, row_sums_c_, row_sums_d_, row_sums_e_;
   std::vector<double> modulation_, modulation_slope_, modulation_dot_, modulation_bar_;
   std::vector<double> fit_sums_;  // fit_plane's three sums per row
-  // The colours side by side (value_and_grad on two or more threads; on first use): per
-  // colour its spectrum, plane and cotangent sum, its phasor, alpha_c theta_bar and fit sums.
+  // The tasks of value_and_grad on two or more threads (on first use): per colour its
+  // spectrum, cotangent sum, phasor and alpha_c theta_bar; per (colour, plane) its plane and
+  // fit sums.
   std::vector<Buffer<std::complex<T>>> lanes_, lane_phasors_;
   std::vector<double> lane_turns_, lane_sums_;
   std::mutex mutex_;
