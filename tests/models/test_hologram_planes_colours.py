@@ -1,7 +1,7 @@
 """The general hologram's tasks: on two or more threads, value_and_grad of a phase-only
-modulator with several colours or planes (angular spectrum, no padding, the normalised MSE) shares its
-work as tasks of one thread each (the colours' fields, every (colour, plane), the colours'
-cotangents). The plane is above the kernel's parallel grain (the small cases of
+modulator with several colours or planes (angular spectrum, no padding, the normalised MSE)
+shares its work as tasks of one thread each (the colours' fields, every (colour, plane), the
+colours' cotangents). The plane is above the kernel's parallel grain (the small cases of
 test_hologram_planes.py run on one thread whatever is asked), so this path is taken: fused
 against the reference, one thread against two, float32 against float64."""
 
