@@ -1,4 +1,4 @@
-"""The general hologram's tasks: on two or more threads, value_and_grad of a phase-only
+"""The general hologram's tasks: on two threads, value_and_grad of a phase-only
 modulator with several colours or planes (angular spectrum, no padding, the normalised MSE)
 shares its work as tasks of one thread each (the colours' fields, every (colour, plane), the
 colours' cotangents). The plane is above the kernel's parallel grain (the small cases of

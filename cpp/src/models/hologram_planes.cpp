@@ -800,15 +800,16 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
   std::complex<T>* field_dot = forward_tangent ? field_dot_.data() : nullptr;
   // The one-pass metric of fit_plane: value_and_grad of the normalised MSE without padding.
   const bool fast = !far && mode == Mode::gradient && cfg.efficiency < 0 && cfg.pad == 1;
-  // Two or more threads and colours or planes, value_and_grad's fast path of the phase-only
-  // modulator:
-  // the work is shared as tasks, each on one thread with one-thread transforms (FFTW's
+  // Two threads and more than one colour or plane, value_and_grad's fast path of the
+  // phase-only modulator: the work is shared as tasks, each on one thread with one-thread transforms (FFTW's
   // two-thread plans for one plane ran slower than its one-thread plans on the development
   // VM, where its batched ones scale), each in its own buffers: the colours' fields and
   // transforms, then every (colour, plane)'s product, inverse transform, metric and forward
   // transform, then per colour the adjoint sum over its planes (in order), its transform and
   // alpha_c theta_bar, summed in the colours' order afterwards as the serial loop sums them.
-  if (fast && team > 1 && cfg.colours * cfg.planes > 1 && !modulated) {
+  // Measured on two cores only: on more, one-thread tasks (three in the first and last
+  // stages) may lose to team-parallel transforms, so larger teams keep the loop below.
+  if (fast && team == 2 && cfg.colours * cfg.planes > 1 && !modulated) {
     const std::size_t colours = cfg.colours, planes = cfg.planes, pairs = colours * planes;
     if (lanes_.size() != 2 * colours + pairs) {
       lanes_.clear();  // spectra, cotangent sums, then the (colour, plane) planes
