@@ -109,6 +109,60 @@ PHASEGRAD_WIDE_SIMD void adjoint_sum_wide(const double* h, const double* w, cons
   adjoint_sum_any(h, w, s, kappa, sum, first, last, accumulate);
 }
 
+// adjoint_sum of one plane and the product of the next in one pass over [first, last): after
+// reading w[e] (the plane's transformed cotangent) for the sum, w[e] = s[e] g[e] (the next
+// plane's transfer product, g its transfer function); returns sum |w[e]|^2 as product does.
+template <class T, bool accumulate, bool constant>
+[[gnu::always_inline]] inline double adjoint_product(const T* h, T* w, const T* s, T kappa,
+                                                     T* sum, const T* g, std::int64_t first,
+                                                     std::int64_t last) {
+  double norm = 0.0;
+#pragma omp simd reduction(+ : norm)
+  for (std::int64_t e = first; e < last; ++e) {
+    const T hr = h[2 * e], hi = h[2 * e + 1];
+    const T wr = w[2 * e], wi = w[2 * e + 1];
+    const T sr = s[2 * e], si = s[2 * e + 1];
+    T re = hr * wr + hi * wi, im = hr * wi - hi * wr;
+    if (constant) {
+      const T weight = kappa * (hr * hr + hi * hi);
+      re += weight * sr;
+      im += weight * si;
+    }
+    sum[2 * e] = accumulate ? sum[2 * e] + re : re;
+    sum[2 * e + 1] = accumulate ? sum[2 * e + 1] + im : im;
+    const T gr = g[2 * e], gi = g[2 * e + 1];
+    const T pr = sr * gr - si * gi, pi = sr * gi + si * gr;
+    w[2 * e] = pr;
+    w[2 * e + 1] = pi;
+    norm += static_cast<double>(pr) * pr + static_cast<double>(pi) * pi;
+  }
+  return norm;
+}
+template <class T>
+[[gnu::always_inline]] inline double adjoint_product_any(const T* h, T* w, const T* s, T kappa,
+                                                         T* sum, const T* g,
+                                                         std::int64_t first, std::int64_t last,
+                                                         bool accumulate, bool constant) {
+  if (constant) {
+    return accumulate ? adjoint_product<T, true, true>(h, w, s, kappa, sum, g, first, last)
+                      : adjoint_product<T, false, true>(h, w, s, kappa, sum, g, first, last);
+  }
+  return accumulate ? adjoint_product<T, true, false>(h, w, s, kappa, sum, g, first, last)
+                    : adjoint_product<T, false, false>(h, w, s, kappa, sum, g, first, last);
+}
+PHASEGRAD_WIDE_SIMD double adjoint_product_wide(const float* h, float* w, const float* s,
+                                                float kappa, float* sum, const float* g,
+                                                std::int64_t first, std::int64_t last,
+                                                bool accumulate, bool constant) {
+  return adjoint_product_any(h, w, s, kappa, sum, g, first, last, accumulate, constant);
+}
+PHASEGRAD_WIDE_SIMD double adjoint_product_wide(const double* h, double* w, const double* s,
+                                                double kappa, double* sum, const double* g,
+                                                std::int64_t first, std::int64_t last,
+                                                bool accumulate, bool constant) {
+  return adjoint_product_any(h, w, s, kappa, sum, g, first, last, accumulate, constant);
+}
+
 // out[k] = exp(i alpha s[k]) in T over [first, last), by sincos_moderate (every |alpha s| within
 // its range), cloned for wider SIMD like the passes above.
 template <class T>
@@ -128,6 +182,55 @@ PHASEGRAD_WIDE_SIMD void phasor_row_wide(const double* s, double alpha, float* o
 PHASEGRAD_WIDE_SIMD void phasor_row_wide(const double* s, double alpha, double* out,
                                          std::int64_t first, std::int64_t last) {
   phasor_row(s, alpha, out, first, last);
+}
+
+// The phasor pass and the placement fused (angular spectrum, the field's own value): over
+// [first, last) of one row, phasor[k] = exp(i alpha s[k]) in T (by sincos_moderate when
+// `moderate`, every |alpha s| within its range, else libm) and dst[k - first] =
+// A[k] (m[k] phasor[k] + zeta), m = 1 for the phase-only modulator (`modulation` null). The
+// same arithmetic in the same order as the separate passes it replaces.
+template <class T, bool modulated>
+[[gnu::always_inline]] inline void source_row(const double* s, double alpha,
+                                              const double* amplitude, const double* modulation,
+                                              T zeta_re, T zeta_im, T* phasor, T* dst,
+                                              std::int64_t first, std::int64_t last) {
+#pragma omp simd
+  for (std::int64_t k = first; k < last; ++k) {
+    const SinCosOf<T> e = sincos_moderate(static_cast<T>(alpha * s[k]), T(0));
+    phasor[2 * k] = e.cos;
+    phasor[2 * k + 1] = e.sin;
+    const T a = static_cast<T>(amplitude[k]);
+    const T m = modulated ? static_cast<T>(modulation[k]) : T(1);
+    const T re = modulated ? m * e.cos : e.cos, im = modulated ? m * e.sin : e.sin;
+    dst[2 * (k - first)] = a * (re + zeta_re);
+    dst[2 * (k - first) + 1] = a * (im + zeta_im);
+  }
+}
+template <class T>
+[[gnu::always_inline]] inline void source_row_any(const double* s, double alpha,
+                                                  const double* amplitude,
+                                                  const double* modulation, T zeta_re,
+                                                  T zeta_im, T* phasor, T* dst,
+                                                  std::int64_t first, std::int64_t last) {
+  if (modulation == nullptr) {
+    source_row<T, false>(s, alpha, amplitude, modulation, zeta_re, zeta_im, phasor, dst, first,
+                         last);
+  } else {
+    source_row<T, true>(s, alpha, amplitude, modulation, zeta_re, zeta_im, phasor, dst, first,
+                        last);
+  }
+}
+PHASEGRAD_WIDE_SIMD void source_row_wide(const double* s, double alpha, const double* amplitude,
+                                         const double* modulation, float zeta_re, float zeta_im,
+                                         float* phasor, float* dst, std::int64_t first,
+                                         std::int64_t last) {
+  source_row_any(s, alpha, amplitude, modulation, zeta_re, zeta_im, phasor, dst, first, last);
+}
+PHASEGRAD_WIDE_SIMD void source_row_wide(const double* s, double alpha, const double* amplitude,
+                                         const double* modulation, double zeta_re,
+                                         double zeta_im, double* phasor, double* dst,
+                                         std::int64_t first, std::int64_t last) {
+  source_row_any(s, alpha, amplitude, modulation, zeta_re, zeta_im, phasor, dst, first, last);
 }
 
 // The normalised MSE's one pass over a row of the field U (in place) against its target row
@@ -231,36 +334,45 @@ FusedHologramPlanes<T>::FusedHologramPlanes(const T* target, HologramPlanesConfi
 }
 
 // The amplitude + phase modulator: m = (1 + sin beta) / 2 (beta = phi's second plane), its
-// slope cos(beta) / 2 and (jvp) its tangent along v's second plane; m_bar starts at zero.
+// slope cos(beta) / 2 and (jvp) its tangent along v's second plane; m_bar is sized (the
+// first colour's extraction pass writes it).
 template <class T>
-void FusedHologramPlanes<T>::modulate(const T* phi, const double* vector) {
+void FusedHologramPlanes<T>::modulate(const T* phi, const double* vector, int threads) {
   if (!config_.amplitude_phase) return;
   const std::size_t n = config_.rows * config_.cols;
   modulation_.resize(n);
   modulation_slope_.resize(n);
-  modulation_bar_.assign(n, 0.0);
-  for (std::size_t e = 0; e < n; ++e) {
-    const double beta = static_cast<double>(phi[n + e]);
-    modulation_[e] = 0.5 * (1.0 + std::sin(beta));
-    modulation_slope_[e] = 0.5 * std::cos(beta);
+  modulation_bar_.resize(n);
+  if (vector != nullptr) modulation_dot_.resize(n);
+  double* m = modulation_.data();
+  double* slope = modulation_slope_.data();
+  double* dot = modulation_dot_.data();
+  const auto all = static_cast<std::int64_t>(n);
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+  for (std::int64_t e = 0; e < all; ++e) {
+    const double beta = static_cast<double>(phi[static_cast<std::int64_t>(n) + e]);
+    m[e] = 0.5 * (1.0 + std::sin(beta));
+    slope[e] = 0.5 * std::cos(beta);
+    if (vector != nullptr) dot[e] = slope[e] * vector[static_cast<std::int64_t>(n) + e];
   }
-  if (vector == nullptr) return;
-  modulation_dot_.resize(n);
-  for (std::size_t e = 0; e < n; ++e) modulation_dot_[e] = modulation_slope_[e] * vector[n + e];
 }
 
 // beta_bar = m_bar dm/dbeta into the second plane of phi_bar (or of out).
 template <class T>
-void FusedHologramPlanes<T>::modulation_gradient(T* phi_bar, double* out,
-                                                 bool to_phi_bar) const {
+void FusedHologramPlanes<T>::modulation_gradient(T* phi_bar, double* out, bool to_phi_bar,
+                                                 int threads) const {
   if (!config_.amplitude_phase) return;
   const std::size_t n = config_.rows * config_.cols;
-  for (std::size_t e = 0; e < n; ++e) {
-    const double value = modulation_bar_[e] * modulation_slope_[e];
+  const auto all = static_cast<std::int64_t>(n);
+  const double* m_bar = modulation_bar_.data();
+  const double* slope = modulation_slope_.data();
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+  for (std::int64_t e = 0; e < all; ++e) {
+    const double value = m_bar[e] * slope[e];
     if (to_phi_bar) {
-      phi_bar[n + e] = static_cast<T>(value);
+      phi_bar[static_cast<std::int64_t>(n) + e] = static_cast<T>(value);
     } else {
-      out[n + e] = value;
+      out[static_cast<std::int64_t>(n) + e] = value;
     }
   }
 }
@@ -443,7 +555,7 @@ double FusedHologramPlanes<T>::plane_metric(std::size_t c, std::size_t p,
 
 template <class T>
 double FusedHologramPlanes<T>::fit_plane(std::size_t index, std::complex<T>* field, double total,
-                                         double* constant, int team) {
+                                         double* constant, int team, double* sums) {
   const HologramPlanesConfig& cfg = config_;
   const std::size_t rows = cfg.rows, cols = cfg.cols, n = rows * cols;
   const T* target = target_.data() + index * n;
@@ -455,7 +567,6 @@ double FusedHologramPlanes<T>::fit_plane(std::size_t index, std::complex<T>* fie
   const double gain = 2.0 * scale * 2.0 * weight / count;
   const auto row_count = static_cast<std::int64_t>(rows);
   const auto width = static_cast<std::int64_t>(cols);
-  double* sums = fit_sums_.data();  // three per row
 #pragma omp parallel for num_threads(team) schedule(static)
   for (std::int64_t r = 0; r < row_count; ++r) {
     fit_row_wide(reinterpret_cast<T*>(field) + 2 * r * width, target + r * width, width, scale,
@@ -507,7 +618,7 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
     shown[e] = q;
     slope[e] = d;
   }
-  modulate(phi, forward_tangent ? vector : nullptr);
+  modulate(phi, forward_tangent ? vector : nullptr, threads);
   const bool modulated = cfg.amplitude_phase;
   const double* modulation = modulation_.data();
   const double* modulation_dot = modulation_dot_.data();
@@ -536,12 +647,9 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
       }
     }
   };
-  double* effective = effective_.data();
-  if (crosstalk) {
-    convolve(shown, effective, false);
-  } else {
-    std::memcpy(effective, shown, n * sizeof(double));
-  }
+  // Without crosstalk the effective phase is the shown one (no copy).
+  double* effective = crosstalk ? effective_.data() : shown;
+  if (crosstalk) convolve(shown, effective, false);
   double* effective_dot = nullptr;
   if (forward_tangent) {  // the tangent of s along v: K * (slope v)
     if (shown_dot_.size() != n) shown_dot_.resize(n);
@@ -558,8 +666,7 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
       field_dot_ = Buffer<std::complex<T>>(np);
     }
   }
-  double* effective_bar = effective_bar_.data();
-  if (reverse) std::fill(effective_bar_.begin(), effective_bar_.end(), 0.0);
+  double* effective_bar = effective_bar_.data();  // the first colour's extraction writes it
 
   std::complex<T>* phasor = phasor_.data();
   std::complex<T>* spectrum = spectrum_.data();
@@ -576,7 +683,9 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
 
   // The largest |s|: whether every phase alpha_c s is within sincos_moderate's range.
   double largest = 0.0;
-  for (std::size_t e = 0; e < n; ++e) largest = std::max(largest, std::fabs(effective[e]));
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static) \
+    reduction(max : largest)
+  for (std::int64_t e = 0; e < all; ++e) largest = std::max(largest, std::fabs(effective[e]));
 
   // phasor = exp(i alpha_c s) in T, a vectorised pass (libm where a phase is too large).
   auto write_phasor = [&](double alpha) {
@@ -595,6 +704,42 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
           out[2 * k + 1] = std::sin(angle);
         }
       }
+    }
+  };
+  // The angular spectrum's field of one colour in one pass: the phasor (as write_phasor) and
+  // A (m phasor + zeta) top-left of the zeroed padded plane dst (as place).
+  // Row i of the padded plane dst (its phasor row too where i < rows).
+  auto source_at = [&](std::size_t i, double alpha, bool moderate, std::complex<T>* dst) {
+    std::complex<T>* row = dst + i * pcols;
+    if (i >= rows) {
+      std::fill(row, row + pcols, std::complex<T>(0, 0));
+      return;
+    }
+    const double* m = modulated ? modulation : nullptr;
+    const auto first = static_cast<std::int64_t>(i * cols);
+    const auto last = first + static_cast<std::int64_t>(cols);
+    if (moderate) {
+      source_row_wide(effective, alpha, amplitude, m, zeta.real(), zeta.imag(),
+                      reinterpret_cast<T*>(phasor), reinterpret_cast<T*>(row), first, last);
+    } else {
+      for (std::int64_t k = first; k < last; ++k) {
+        const T angle = static_cast<T>(alpha * effective[k]);
+        const std::complex<T> e(std::cos(angle), std::sin(angle));
+        phasor[k] = e;
+        const T a = static_cast<T>(amplitude[k]);
+        row[k - first] = modulated ? a * (static_cast<T>(m[k]) * e + zeta) : a * (e + zeta);
+      }
+    }
+    std::fill(row + cols, row + pcols, std::complex<T>(0, 0));
+  };
+  auto is_moderate = [&](double alpha) {
+    return largest * std::fabs(alpha) <= 0.5 * sincos_limit<T>();
+  };
+  auto write_source = [&](double alpha, std::complex<T>* dst) {
+    const bool moderate = is_moderate(alpha);
+#pragma omp parallel for num_threads(team) schedule(static)
+    for (std::int64_t r = 0; r < padded_rows; ++r) {
+      source_at(static_cast<std::size_t>(r), alpha, moderate, dst);
     }
   };
   // Writes the field A (phasor + zeta) (or its tangent A i phasor alpha_c s_dot) of one colour
@@ -655,10 +800,122 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
   std::complex<T>* field_dot = forward_tangent ? field_dot_.data() : nullptr;
   // The one-pass metric of fit_plane: value_and_grad of the normalised MSE without padding.
   const bool fast = !far && mode == Mode::gradient && cfg.efficiency < 0 && cfg.pad == 1;
+  // Two threads and more than one colour or plane, value_and_grad's fast path of the
+  // phase-only modulator: the work is shared as tasks, each on one thread with one-thread transforms (FFTW's
+  // two-thread plans for one plane ran slower than its one-thread plans on the development
+  // VM, where its batched ones scale), each in its own buffers: the colours' fields and
+  // transforms, then every (colour, plane)'s product, inverse transform, metric and forward
+  // transform, then per colour the adjoint sum over its planes (in order), its transform and
+  // alpha_c theta_bar, summed in the colours' order afterwards as the serial loop sums them.
+  // Measured on two cores only: on more, one-thread tasks (three in the first and last
+  // stages) may lose to team-parallel transforms, so larger teams keep the loop below.
+  if (fast && team == 2 && cfg.colours * cfg.planes > 1 && !modulated) {
+    const std::size_t colours = cfg.colours, planes = cfg.planes, pairs = colours * planes;
+    if (lanes_.size() != 2 * colours + pairs) {
+      lanes_.clear();  // spectra, cotangent sums, then the (colour, plane) planes
+      for (std::size_t k = 0; k < 2 * colours + pairs; ++k) lanes_.emplace_back(np);
+      lane_phasors_.clear();
+      for (std::size_t k = 0; k < colours; ++k) lane_phasors_.emplace_back(n);
+      lane_turns_.assign(colours * n, 0.0);
+      lane_sums_.assign(pairs * 3 * rows, 0.0);
+    }
+    std::vector<double> energies(pairs, 0.0), constants(pairs, 0.0);
+    const auto colour_count = static_cast<std::int64_t>(colours);
+    const auto pair_count = static_cast<std::int64_t>(pairs);
+    const auto whole = static_cast<std::int64_t>(np);
+#pragma omp parallel num_threads(team)
+    {
+#pragma omp for schedule(dynamic, 1)
+      for (std::int64_t c = 0; c < colour_count; ++c) {  // the fields and their transforms
+        const auto colour = static_cast<std::size_t>(c);
+        std::complex<T>* s_c = lanes_[colour].data();
+        std::complex<T>* e_c = lane_phasors_[colour].data();
+        const double alpha = cfg.phase_response[colour];
+        const bool moderate = largest * std::fabs(alpha) <= 0.5 * sincos_limit<T>();
+        for (std::size_t i = 0; i < rows; ++i) {  // as write_source (no padding here)
+          const auto first = static_cast<std::int64_t>(i * cols);
+          const auto last = first + static_cast<std::int64_t>(cols);
+          std::complex<T>* row = s_c + i * cols;
+          if (moderate) {
+            source_row_wide(effective, alpha, amplitude, nullptr, zeta.real(), zeta.imag(),
+                            reinterpret_cast<T*>(e_c), reinterpret_cast<T*>(row), first, last);
+          } else {
+            for (std::int64_t k = first; k < last; ++k) {
+              const T angle = static_cast<T>(alpha * effective[k]);
+              const std::complex<T> e(std::cos(angle), std::sin(angle));
+              e_c[k] = e;
+              row[k - first] = static_cast<T>(amplitude[k]) * (e + zeta);
+            }
+          }
+        }
+        dft2_unnormalized<T>(s_c, s_c, 1, prows, pcols, false, 1);
+      }
+#pragma omp for schedule(dynamic, 1)
+      for (std::int64_t q = 0; q < pair_count; ++q) {  // each plane's metric and cotangent
+        const auto index = static_cast<std::size_t>(q);
+        const std::complex<T>* s_c = lanes_[index / planes].data();
+        std::complex<T>* w = lanes_[2 * colours + index].data();
+        const T* hs = reinterpret_cast<const T*>(transfer_[index].data());
+        const double norm =
+            product_wide(reinterpret_cast<const T*>(s_c), hs, reinterpret_cast<T*>(w), 0, whole);
+        dft2_unnormalized<T>(w, w, 1, prows, pcols, true, 1);
+        energies[index] = fit_plane(index, w, norm * static_cast<double>(np), &constants[index],
+                                    1, lane_sums_.data() + index * 3 * rows);
+        dft2_unnormalized<T>(w, w, 1, prows, pcols, false, 1);
+      }
+#pragma omp for schedule(dynamic, 1)
+      for (std::int64_t c = 0; c < colour_count; ++c) {  // the colour's cotangent
+        const auto colour = static_cast<std::size_t>(c);
+        const std::complex<T>* s_c = lanes_[colour].data();
+        std::complex<T>* b_c = lanes_[colours + colour].data();
+        const std::complex<T>* e_c = lane_phasors_[colour].data();
+        for (std::size_t plane = 0; plane < planes; ++plane) {
+          const std::size_t index = colour * planes + plane;
+          const T kappa = static_cast<T>(-2.0 * constants[index] * static_cast<double>(np));
+          adjoint_sum_wide(reinterpret_cast<const T*>(transfer_[index].data()),
+                           reinterpret_cast<const T*>(lanes_[2 * colours + index].data()),
+                           reinterpret_cast<const T*>(s_c), kappa, reinterpret_cast<T*>(b_c), 0,
+                           whole, plane > 0);
+        }
+        dft2_unnormalized<T>(b_c, b_c, 1, prows, pcols, true, 1);
+        const double alpha = cfg.phase_response[colour];
+        double* turns = lane_turns_.data() + colour * n;
+        for (std::size_t k = 0; k < n; ++k) {  // alpha_c theta_bar, as the serial extraction
+          const std::complex<T> bar = b_c[k] * static_cast<T>(amplitude[k]);
+          const std::complex<T> e = e_c[k];
+          const T theta_bar = bar.imag() * e.real() - bar.real() * e.imag();
+          turns[k] = alpha * static_cast<double>(theta_bar);
+        }
+      }
+    }
+    for (double part : energies) energy += part;
+    const double* turns = lane_turns_.data();
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+    for (std::int64_t e = 0; e < all; ++e) {
+      const auto k = static_cast<std::size_t>(e);
+      double sum = turns[k];
+      for (std::size_t colour = 1; colour < colours; ++colour) sum += turns[colour * n + k];
+      if (crosstalk) {
+        effective_bar[k] = sum;
+      } else {
+        phi_bar[k] = static_cast<T>(sum * slope[k]);
+      }
+    }
+    if (crosstalk) {
+      convolve(effective_bar, effective, true);  // effective is free now
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+      for (std::int64_t e = 0; e < all; ++e) phi_bar[e] = static_cast<T>(effective[e] * slope[e]);
+    }
+    return energy;
+  }
   std::vector<double> norms(static_cast<std::size_t>(team), 0.0);  // the product pass's sums
   for (std::size_t colour = 0; colour < cfg.colours; ++colour) {
-    write_phasor(cfg.phase_response[colour]);
-    place(colour, far ? work : spectrum, false);
+    if (far) {
+      write_phasor(cfg.phase_response[colour]);
+      place(colour, work, false);
+    } else if (!(reverse && colour > 0)) {  // (in the reverse modes the previous colour's
+      write_source(cfg.phase_response[colour], spectrum);  // extraction pass wrote it)
+    }
     if (forward_tangent) place(colour, far ? work_dot : spectrum_dot, true);
     const std::complex<T>* field_bar = nullptr;  // u_bar, rows x cols, row stride pcols
     if (far) {
@@ -690,19 +947,24 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
       if (forward_tangent) {
         dft2_unnormalized<T>(spectrum_dot, spectrum_dot, 1, prows, pcols, false, team);
       }
+      // In the reverse modes each plane's adjoint pass also forms the next plane's transfer
+      // product (adjoint_product), so a plane after the first starts at its transform.
+      bool formed = false;
       for (std::size_t plane = 0; plane < cfg.planes; ++plane) {
         const std::complex<T>* h = transfer_[colour * cfg.planes + plane].data();
         const T* hs = reinterpret_cast<const T*>(h);
-        std::fill(norms.begin(), norms.end(), 0.0);  // a team smaller than asked leaves some
-        in_chunks(np, team, [&](std::int64_t first, std::int64_t last) {
-          norms[static_cast<std::size_t>(omp_get_thread_num())] =
-              product_wide(reinterpret_cast<const T*>(spectrum), hs, reinterpret_cast<T*>(work),
-                           first, last);
-          if (forward_tangent) {
-            product_wide(reinterpret_cast<const T*>(spectrum_dot), hs,
-                         reinterpret_cast<T*>(work_dot), first, last);
-          }
-        });
+        if (!formed) {
+          std::fill(norms.begin(), norms.end(), 0.0);  // a team smaller than asked leaves some
+          in_chunks(np, team, [&](std::int64_t first, std::int64_t last) {
+            norms[static_cast<std::size_t>(omp_get_thread_num())] =
+                product_wide(reinterpret_cast<const T*>(spectrum), hs,
+                             reinterpret_cast<T*>(work), first, last);
+            if (forward_tangent) {
+              product_wide(reinterpret_cast<const T*>(spectrum_dot), hs,
+                           reinterpret_cast<T*>(work_dot), first, last);
+            }
+          });
+        }
         dft2_unnormalized<T>(work, work, 1, prows, pcols, true, team);
         if (forward_tangent) dft2_unnormalized<T>(work_dot, work_dot, 1, prows, pcols, true, team);
         // The fast path: the plane is the fit region (no padding to crop), so Parseval gives
@@ -714,7 +976,8 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
           double norm = 0.0;
           for (double part : norms) norm += part;
           energy += fit_plane(colour * cfg.planes + plane, work,
-                              norm * static_cast<double>(np), &constant, team);
+                              norm * static_cast<double>(np), &constant, team,
+                              fit_sums_.data());
         } else {
           energy += plane_metric(colour, plane, work, pcols, work_dot, mode, vector, images,
                                  out, team);
@@ -730,6 +993,18 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
         }
         dft2_unnormalized<T>(work, work, 1, prows, pcols, false, team);
         const T kappa = static_cast<T>(-2.0 * constant * static_cast<double>(np));
+        formed = plane + 1 < cfg.planes;
+        if (formed) {
+          const T* next =
+              reinterpret_cast<const T*>(transfer_[colour * cfg.planes + plane + 1].data());
+          std::fill(norms.begin(), norms.end(), 0.0);
+          in_chunks(np, team, [&](std::int64_t first, std::int64_t last) {
+            norms[static_cast<std::size_t>(omp_get_thread_num())] = adjoint_product_wide(
+                hs, reinterpret_cast<T*>(work), reinterpret_cast<const T*>(spectrum), kappa,
+                reinterpret_cast<T*>(spectrum_bar), next, first, last, plane > 0, fast);
+          });
+          continue;
+        }
         in_chunks(np, team, [&](std::int64_t first, std::int64_t last) {
           adjoint_sum_wide(hs, reinterpret_cast<const T*>(work),
                            fast ? reinterpret_cast<const T*>(spectrum) : nullptr, kappa,
@@ -742,42 +1017,61 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
       }
     }
     if (!reverse) continue;
-    // theta_bar = Im(A u_bar conj(phasor)); s_bar += alpha_c theta_bar.
+    // theta_bar = Im(A u_bar conj(phasor)); s_bar += alpha_c theta_bar (the first colour
+    // writes s_bar and m_bar, the later ones add). Without crosstalk the last colour's pass
+    // also applies the quantiser's reverse rule, phi_bar = s_bar slope.
     const double alpha = cfg.phase_response[colour];
     const std::size_t stride = far ? cols : pcols;
-#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
-    for (std::int64_t r = 0; r < row_count; ++r) {
+    // With the angular spectrum it also writes the next colour's field (write_source's rows,
+    // after this row's phasors are read).
+    const bool first_colour = colour == 0;
+    const bool finish = !crosstalk && colour + 1 == cfg.colours;
+    const bool to_phi_bar = mode == Mode::gradient;
+    const bool next = !far && colour + 1 < cfg.colours;
+    const double next_alpha = next ? cfg.phase_response[colour + 1] : 0.0;
+    const bool next_moderate = next && is_moderate(next_alpha);
+#pragma omp parallel for num_threads(next ? team : threads_for(n, threads)) schedule(static)
+    for (std::int64_t r = 0; r < (next ? padded_rows : row_count); ++r) {
       const auto i = static_cast<std::size_t>(r);
-      for (std::size_t j = 0; j < cols; ++j) {
+      for (std::size_t j = 0; i < rows && j < cols; ++j) {
         const std::size_t k = i * cols + j;
         const std::complex<T> bar = field_bar[i * stride + j] * static_cast<T>(amplitude[k]);
         const std::complex<T> e = phasor[k];
         const T theta_bar = bar.imag() * e.real() - bar.real() * e.imag();
+        double turn = alpha * static_cast<double>(theta_bar);
         if (modulated) {  // theta_bar = m Im(b conj(e)); m_bar += Re(b conj(e))
-          effective_bar[k] += alpha * modulation[k] * static_cast<double>(theta_bar);
-          modulation_bar[k] += static_cast<double>(bar.real() * e.real() + bar.imag() * e.imag());
-          continue;
+          turn = alpha * modulation[k] * static_cast<double>(theta_bar);
+          const double moved = static_cast<double>(bar.real() * e.real() + bar.imag() * e.imag());
+          modulation_bar[k] = first_colour ? moved : modulation_bar[k] + moved;
         }
-        effective_bar[k] += alpha * static_cast<double>(theta_bar);
+        const double sum = first_colour ? turn : effective_bar[k] + turn;
+        if (!finish) {
+          effective_bar[k] = sum;
+        } else if (to_phi_bar) {
+          phi_bar[k] = static_cast<T>(sum * slope[k]);
+        } else {
+          out[k] = sum * slope[k];
+        }
       }
+      if (next) source_at(i, next_alpha, next_moderate, spectrum);
     }
   }
   if (!reverse) return energy;
-  // The crosstalk's and the quantiser's reverse rules.
-  const double* shown_bar = effective_bar;
+  // The crosstalk's and the quantiser's reverse rules (without crosstalk, done above).
   if (crosstalk) {
     convolve(effective_bar, effective, true);  // effective is free now
-    shown_bar = effective;
-  }
-  for (std::size_t e = 0; e < n; ++e) {
-    const double value = shown_bar[e] * slope[e];
-    if (mode == Mode::gradient) {
-      phi_bar[e] = static_cast<T>(value);
-    } else {
-      out[e] = value;
+    const double* shown_bar = effective;
+#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
+    for (std::int64_t e = 0; e < all; ++e) {
+      const double value = shown_bar[e] * slope[e];
+      if (mode == Mode::gradient) {
+        phi_bar[e] = static_cast<T>(value);
+      } else {
+        out[e] = value;
+      }
     }
   }
-  modulation_gradient(phi_bar, out, mode == Mode::gradient);
+  modulation_gradient(phi_bar, out, mode == Mode::gradient, threads);
   return energy;
 }
 

@@ -98,12 +98,12 @@ class FusedHologramPlanes {
   // pass, given its sum of I from Parseval: the energy; the field becomes its cotangent less
   // mean_normalize_vjp's constant term 2 constant U, `constant` written for run() to add.
   double fit_plane(std::size_t index, std::complex<T>* field, double total, double* constant,
-                   int team);
+                   int team, double* sums);
 
   // The amplitude + phase modulator's steps (no-ops for the phase-only one): m and dm/dbeta
   // from phi's second plane, its tangent along v's, and d/dbeta from d/dm.
-  void modulate(const T* phi, const double* vector);
-  void modulation_gradient(T* phi_bar, double* out, bool to_phi_bar) const;
+  void modulate(const T* phi, const double* vector, int threads);
+  void modulation_gradient(T* phi_bar, double* out, bool to_phi_bar, int threads) const;
 
   HologramPlanesConfig config_;
   std::size_t padded_rows_, padded_cols_;
@@ -117,6 +117,11 @@ class FusedHologramPlanes {
   std::vector<double> row_sums_a_, row_sums_b_, row_sums_c_, row_sums_d_, row_sums_e_;
   std::vector<double> modulation_, modulation_slope_, modulation_dot_, modulation_bar_;
   std::vector<double> fit_sums_;  // fit_plane's three sums per row
+  // The tasks of value_and_grad on two or more threads (on first use): per colour its
+  // spectrum, cotangent sum, phasor and alpha_c theta_bar; per (colour, plane) its plane and
+  // fit sums.
+  std::vector<Buffer<std::complex<T>>> lanes_, lane_phasors_;
+  std::vector<double> lane_turns_, lane_sums_;
   std::mutex mutex_;
 };
 
