@@ -159,3 +159,27 @@ def test_poisson_data_errors_are_one_line(tmp_path, capsys):
     # Light where a noiseless model has none (no background, no read noise) is no longer an
     # infinite cost: the metric's floor (poisson_shift) keeps it finite, and the fit's
     # deviance against the noise says how poor it is.
+
+
+# --object binary on a single star: the wavefront is right but the companion is noise; the fit
+# says so (a ``companion`` warning) and stays quiet on a real pair (docs/trust.md).
+COMPANION = ("--object", "binary", "--metric", "poisson", "--fit", "background")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_single_star_fitted_as_a_pair_is_said_to_be_one(tmp_path, capsys, seed):
+    single = pg.PointSources(1, positions=[[0.3, -0.2]], fluxes=[1.5])
+    code, summary, _ = _run(tmp_path, _counts(single, seed), *COMPANION, name="single")
+    captured = capsys.readouterr()
+    assert code in (0, 3)
+    np.testing.assert_allclose(summary["coefficients_waves"][2:], TRUTH[2:], atol=5e-3)
+    found = [w for w in summary["warnings"] if "second source is not detected" in w]
+    assert len(found) == 1, summary["warnings"]
+    assert f"phasegrad retrieve: warning: {found[0]}" in captured.err
+
+
+def test_a_real_pair_is_not_questioned(tmp_path, capsys, pair_counts):
+    code, summary, _ = _run(tmp_path, pair_counts, *COMPANION, name="pair")
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert not any("second source" in w for w in summary["warnings"]), summary["warnings"]
