@@ -40,6 +40,7 @@ from ..config import get_num_threads
 from ..native import core
 from . import batch_blocks
 from .fused_pr import OBJECT_KINDS, is_point_source
+from .imaging_options import poisson_shift
 from .phase_retrieval import PhaseRetrieval
 
 __all__ = ["PhaseRetrievalBatch"]
@@ -176,8 +177,7 @@ class PhaseRetrievalBatch:
             weights = t.weights
         shifts = [t.poisson_shift] * self.size
         if t.metric == "poisson":
-            shifts = [t.read_noise**2 + 1e-9 * max(float(np.max(np.abs(d))), 1e-300)
-                      for d in data]
+            shifts = [poisson_shift(t.read_noise, d) for d in data]
         return kind(t.amplitude, t.basis, t.diversity, data, weights, t.grid, t.bin,
                     t.wavelength, list(t.wavelengths), list(t.band_weights), t.window_offset,
                     t.metric, [float(np.sqrt(s)) for s in shifts],

@@ -16,7 +16,7 @@ from ..arguments import validate as v
 from .objects import PointSources
 from .parameters import layout
 
-__all__ = ["bounds", "configure", "start_values"]
+__all__ = ["bounds", "configure", "poisson_shift", "start_values"]
 
 # The default start of a free jitter (unbinned pixels): its gradient vanishes at 0.
 _JITTER_START = 0.5
@@ -76,6 +76,15 @@ def _amplitude_basis(model, amplitude_basis):
     return v.cast(arr, model.dtype, "amplitude_basis")
 
 
+def poisson_shift(read_noise, data):
+    """The shift s of the shifted-Poisson metric for ``data``: read_noise^2, plus a floor of
+    1e-9 of the brightest count, so that a model pixel that is exactly 0 where a count was
+    recorded (a zero of the PSF, the start of a fit) gives a finite E and gradient, not
+    inf/NaN."""
+    peak = float(np.max(np.abs(data)))
+    return read_noise**2 + 1e-9 * max(peak, 1e-300)
+
+
 def configure(model, obj, metric, read_noise, fit, flux, background, shift, jitter,
               amplitude_basis):
     """Check the imaging options and set ``model``'s configuration attributes."""
@@ -85,11 +94,7 @@ def configure(model, obj, metric, read_noise, fit, flux, background, shift, jitt
     model.poisson_shift = 0.0
     if model.metric == "poisson":
         im.poisson_data(model.data, model.read_noise)
-        # The shift s of the shifted-Poisson metric: read_noise^2, plus a floor of 1e-9 of the
-        # brightest count, so that a model pixel that is exactly 0 where a count was recorded
-        # (a zero of the PSF, the start of a fit) gives a finite E and gradient, not inf/NaN.
-        peak = float(np.max(np.abs(model.data)))
-        model.poisson_shift = model.read_noise**2 + 1e-9 * max(peak, 1e-300)
+        model.poisson_shift = poisson_shift(model.read_noise, model.data)
     model.object_kind, model.object_size, model.n_sources = _scene(model, obj)
     model.fit = im.fit_names(fit)
     im.identifiable(model.fit, model.object_kind, model.detector)
