@@ -688,8 +688,11 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
   for (std::int64_t e = 0; e < all; ++e) largest = std::max(largest, std::fabs(effective[e]));
 
   // phasor = exp(i alpha_c s) in T, a vectorised pass (libm where a phase is too large).
+  auto is_moderate = [&](double alpha) {
+    return largest * std::fabs(alpha) <= 0.5 * sincos_limit<T>();
+  };
   auto write_phasor = [&](double alpha) {
-    const bool moderate = largest * std::fabs(alpha) <= 0.5 * sincos_limit<T>();
+    const bool moderate = is_moderate(alpha);
 #pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
     for (std::int64_t r = 0; r < row_count; ++r) {
       const auto first = static_cast<std::int64_t>(static_cast<std::size_t>(r) * cols);
@@ -708,8 +711,9 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
   };
   // The angular spectrum's field of one colour in one pass: the phasor (as write_phasor) and
   // A (m phasor + zeta) top-left of the zeroed padded plane dst (as place).
-  // Row i of the padded plane dst (its phasor row too where i < rows).
-  auto source_at = [&](std::size_t i, double alpha, bool moderate, std::complex<T>* dst) {
+  // Row i of the padded plane dst (its phasor row, into `phasors`, too where i < rows).
+  auto source_at = [&](std::size_t i, double alpha, bool moderate, std::complex<T>* dst,
+                       std::complex<T>* phasors) {
     std::complex<T>* row = dst + i * pcols;
     if (i >= rows) {
       std::fill(row, row + pcols, std::complex<T>(0, 0));
@@ -720,26 +724,23 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
     const auto last = first + static_cast<std::int64_t>(cols);
     if (moderate) {
       source_row_wide(effective, alpha, amplitude, m, zeta.real(), zeta.imag(),
-                      reinterpret_cast<T*>(phasor), reinterpret_cast<T*>(row), first, last);
+                      reinterpret_cast<T*>(phasors), reinterpret_cast<T*>(row), first, last);
     } else {
       for (std::int64_t k = first; k < last; ++k) {
         const T angle = static_cast<T>(alpha * effective[k]);
         const std::complex<T> e(std::cos(angle), std::sin(angle));
-        phasor[k] = e;
+        phasors[k] = e;
         const T a = static_cast<T>(amplitude[k]);
         row[k - first] = modulated ? a * (static_cast<T>(m[k]) * e + zeta) : a * (e + zeta);
       }
     }
     std::fill(row + cols, row + pcols, std::complex<T>(0, 0));
   };
-  auto is_moderate = [&](double alpha) {
-    return largest * std::fabs(alpha) <= 0.5 * sincos_limit<T>();
-  };
   auto write_source = [&](double alpha, std::complex<T>* dst) {
     const bool moderate = is_moderate(alpha);
 #pragma omp parallel for num_threads(team) schedule(static)
     for (std::int64_t r = 0; r < padded_rows; ++r) {
-      source_at(static_cast<std::size_t>(r), alpha, moderate, dst);
+      source_at(static_cast<std::size_t>(r), alpha, moderate, dst, phasor);
     }
   };
   // Writes the field A (phasor + zeta) (or its tangent A i phasor alpha_c s_dot) of one colour
@@ -831,22 +832,9 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
         std::complex<T>* s_c = lanes_[colour].data();
         std::complex<T>* e_c = lane_phasors_[colour].data();
         const double alpha = cfg.phase_response[colour];
-        const bool moderate = largest * std::fabs(alpha) <= 0.5 * sincos_limit<T>();
+        const bool moderate = is_moderate(alpha);
         for (std::size_t i = 0; i < rows; ++i) {  // as write_source (no padding here)
-          const auto first = static_cast<std::int64_t>(i * cols);
-          const auto last = first + static_cast<std::int64_t>(cols);
-          std::complex<T>* row = s_c + i * cols;
-          if (moderate) {
-            source_row_wide(effective, alpha, amplitude, nullptr, zeta.real(), zeta.imag(),
-                            reinterpret_cast<T*>(e_c), reinterpret_cast<T*>(row), first, last);
-          } else {
-            for (std::int64_t k = first; k < last; ++k) {
-              const T angle = static_cast<T>(alpha * effective[k]);
-              const std::complex<T> e(std::cos(angle), std::sin(angle));
-              e_c[k] = e;
-              row[k - first] = static_cast<T>(amplitude[k]) * (e + zeta);
-            }
-          }
+          source_at(i, alpha, moderate, s_c, e_c);
         }
         dft2_unnormalized<T>(s_c, s_c, 1, prows, pcols, false, 1);
       }
@@ -1053,7 +1041,7 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
           out[k] = sum * slope[k];
         }
       }
-      if (next) source_at(i, next_alpha, next_moderate, spectrum);
+      if (next) source_at(i, next_alpha, next_moderate, spectrum, phasor);
     }
   }
   if (!reverse) return energy;
