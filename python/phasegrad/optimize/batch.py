@@ -113,6 +113,31 @@ def _batch_start(model, x0):
     return np.array(x0, dtype=np.float64)
 
 
+class _Stops:
+    """Which of a lockstep solve's problems still run, and why each one stopped.
+
+    ``stop(mask, why)`` stops the running problems in ``mask`` with the reason ``why`` (a key
+    of ``_MESSAGES``); ``running`` is updated in place, so a solver may hold it.
+    """
+
+    CONVERGED = ("gtol", "ftol", "xtol", "zero_cost")
+
+    def __init__(self, count):
+        self.running = np.ones(count, dtype=bool)
+        self.reason = [""] * count
+
+    def __call__(self, mask, why):
+        for b in np.flatnonzero(mask & self.running):
+            self.reason[b] = why
+        self.running[mask] = False
+
+    def outcome(self):
+        """``converged``, ``stop_reason`` and ``message`` of a ``BatchResult``."""
+        return {"converged": np.array([r in self.CONVERGED for r in self.reason]),
+                "stop_reason": list(self.reason),
+                "message": [_MESSAGES[r] for r in self.reason]}
+
+
 def _evaluate(model, X, active):
     costs, grads = model.value_and_grad(X, active=active)
     return np.asarray(costs, dtype=np.float64), np.asarray(grads, dtype=np.float64)
@@ -221,19 +246,13 @@ def lbfgs_batch(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, m
     ftol = c.real_number(ftol, "ftol", low=0.0)
     user_callback = c.callback(callback)
 
-    running = np.ones(B, dtype=bool)
+    stop = _Stops(B)
+    running = stop.running
     F, G = _evaluate(model, X, running)
     nfev = np.ones(B, dtype=np.int64)
     scale = np.where(np.isfinite(F) & (F != 0.0), np.abs(F), 1.0)
     history = [[float(f)] for f in F]
     nit = np.zeros(B, dtype=np.int64)
-    reason = [""] * B
-
-    def stop(mask, why):
-        for b in np.flatnonzero(mask & running):
-            reason[b] = why
-        running[mask] = False
-
     stop(~np.isfinite(F), "not_finite")
     stop(F == 0.0, "zero_cost")
     Gs = G / scale[:, None]
@@ -324,9 +343,7 @@ def lbfgs_batch(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, m
         if user_callback is not None and running.any() and \
                 user_callback(iteration, X.copy(), F.copy()):
             stop(running.copy(), "callback")
-    converged = np.array([r in ("gtol", "ftol", "zero_cost", "xtol") for r in reason])
-    return BatchResult(x=X, cost=F, converged=converged, nit=nit, nfev=nfev,
-                       stop_reason=list(reason), message=[_MESSAGES[r] for r in reason],
+    return BatchResult(x=X, cost=F, nit=nit, nfev=nfev, **stop.outcome(),
                        history=[np.asarray(h) for h in history])
 
 
@@ -404,7 +421,8 @@ def levenberg_marquardt_batch(model, x0, maxiter=100, callback=None, gtol=0.0, x
     precision = getattr(model, "dtype", np.float64)
     epsilon = max(float(np.finfo(precision).eps), float(np.finfo(np.float64).eps))
 
-    running = np.ones(B, dtype=bool)
+    stop = _Stops(B)
+    running = stop.running
     R = np.asarray(model.residuals(X, active=running), dtype=np.float64)
     cost = np.einsum("ij,ij->i", R, R)
     if not np.all(np.isfinite(cost)):
@@ -415,12 +433,6 @@ def levenberg_marquardt_batch(model, x0, maxiter=100, callback=None, gtol=0.0, x
     nfev = np.ones(B, dtype=np.int64)
     njev = np.zeros(B, dtype=np.int64)
     nit = np.zeros(B, dtype=np.int64)
-    reason = [""] * B
-
-    def stop(mask, why):
-        for b in np.flatnonzero(mask & running):
-            reason[b] = why
-        running[mask] = False
 
     hessian = np.zeros((B, n, n))
     gradient = np.zeros((B, n))
@@ -504,7 +516,5 @@ def levenberg_marquardt_batch(model, x0, maxiter=100, callback=None, gtol=0.0, x
         if user_callback is not None and running.any() and \
                 user_callback(iteration, X.copy(), cost.copy()):
             stop(running.copy(), "callback")
-    converged = np.array([r in ("gtol", "ftol", "xtol", "zero_cost") for r in reason])
-    return BatchResult(x=X, cost=cost, converged=converged, nit=nit, nfev=nfev,
-                       stop_reason=list(reason), message=[_MESSAGES[r] for r in reason],
+    return BatchResult(x=X, cost=cost, nit=nit, nfev=nfev, **stop.outcome(),
                        history=[np.asarray(h) for h in history], njev=njev, damping=lam)
