@@ -17,7 +17,7 @@ from .test_phase_retrieval_fused import (
     make_pair,
     random_params,
 )
-from .test_phase_retrieval_least_squares import _close, _model, _point
+from .test_phase_retrieval_least_squares import assert_least_squares_twins
 
 # (n, pad): N = 48, 60, 66 and 80 run the bands with one output block, N = 128 with two (the
 # cost model's choices); odd and even.
@@ -59,15 +59,5 @@ def test_gradient_matches_finite_differences():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_least_squares_view_matches_reference(dtype):
-    config = {"n": 20, "wavelengths": [0.85, 1.0, 1.2], "weights": True}
-    fused, reference = (_model(b, dtype=dtype, **config) for b in ("fused", "reference"))
-    rng = np.random.default_rng(3)
-    x = _point(fused)
-    v = rng.standard_normal(fused.n_params)
-    u = rng.standard_normal(fused.n_residuals)
-    tol = TOL64 if dtype == np.float64 else TOL32
-    for name, args in [("residuals", (x,)), ("jvp", (x, v)), ("vjp", (x, u)),
-                       ("gauss_newton_product", (x, v)), ("jacobian", (x,))]:
-        _close(getattr(fused, name)(*args), getattr(reference, name)(*args), tol)
-    for ours, theirs in zip(fused.gauss_newton(x), reference.gauss_newton(x), strict=True):
-        _close(ours, theirs, tol)
+    assert_least_squares_twins({"n": 20, "wavelengths": [0.85, 1.0, 1.2], "weights": True},
+                               dtype)
