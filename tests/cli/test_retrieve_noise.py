@@ -254,3 +254,34 @@ def test_noisy_data_at_the_right_pad_are_fitted_and_a_wrong_pad_is_not_silent(tm
     error = np.sqrt(np.mean((np.array(summary["coefficients_waves"]) - truth)[2:] ** 2))
     if error > 0.01:
         assert code == 3 or summary["warnings"], (error, summary["reduced_chi2"])
+
+
+def test_noise_spec_wants_a_value_after_its_colon():
+    import argparse
+
+    from phasegrad.cli.trust import noise_spec
+
+    for text in ("poisson:", "gaussian:", "spectrum:", "spectrum:1"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            noise_spec(text)
+    assert noise_spec("poisson:0") == ("poisson", 0.0)
+    assert noise_spec(" Poisson ") == ("poisson", None)
+
+
+def test_poisson_metric_takes_its_own_read_noise_as_noise():
+    """``--metric poisson --noise poisson:R`` is the likelihood's own noise when R is the
+    ``--read-noise``, and refused when it is not."""
+    import argparse
+
+    from phasegrad.cli.retrieve import settle_options
+    from phasegrad.cli.trust import noise_spec
+
+    def options(noise, read_noise):
+        return argparse.Namespace(object="point", read_noise=read_noise, metric="poisson",
+                                  regularization=None, noise=noise_spec(noise), starts=1,
+                                  spread=None, detector=None, modes=9, fit=(), bin=1)
+
+    for noise, read_noise in (("poisson:0", 0.0), ("poisson:2", 2.0), ("poisson", 2.0)):
+        settle_options(options(noise, read_noise))
+    with pytest.raises(Exception, match="likelihood's own"):
+        settle_options(options("poisson:2", 1.0))

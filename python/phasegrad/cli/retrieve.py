@@ -143,9 +143,10 @@ def settle_options(args):
                          "has no noise model)")
     if args.regularization is not None and kind != "eliminated":
         raise UsageError("--regularization is used only with --object eliminated")
-    if args.metric == "poisson" and args.noise not in (None, ("poisson", None)):
+    if args.metric == "poisson" and args.noise not in (None, ("poisson", None),
+                                                       ("poisson", args.read_noise)):
         raise UsageError("with --metric poisson the noise is the likelihood's own: --noise "
-                         "poisson (its read noise is --read-noise)")
+                         "poisson, or poisson:R with R the --read-noise")
     if args.starts > 1 and kind not in ("point", "eliminated"):
         raise UsageError(f"--starts is used only with --object point or eliminated (--object "
                          f"{kind} has its own search)")

@@ -38,13 +38,13 @@ def noise_spec(text):
     an ``argparse.ArgumentTypeError`` otherwise."""
     import argparse
 
-    kind, _, value = str(text).strip().partition(":")
+    kind, colon, value = str(text).strip().partition(":")
     kind = kind.strip().lower()
-    if kind == "spectrum" and not value:
+    if kind == "spectrum" and not colon:
         return ("spectrum", None)
-    if kind == "poisson" and not value:
+    if kind == "poisson" and not colon:
         return ("poisson", None)
-    if kind in ("gaussian", "poisson") and value:
+    if kind in ("gaussian", "poisson") and colon:
         try:
             sigma = float(value)
         except ValueError:
