@@ -1,7 +1,7 @@
 """Issue 14's hologram targets and issue 15's far-field hologram target, measured.
 
 Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256]
-[--iters 200] [--quant-lr 0.1,0.3,0.5] [--quant-seeds 0] [--no-crosstalk]
+[--iters 200] [--quant-lr 0.1,0.3,0.5,0.8] [--quant-seeds 0,1,2] [--no-crosstalk]
 [--far-sizes 256,512,1024] [--threads N] [--skip speed|far|quantisation ...] [--out DIR]``.
 
 1. **Speed**: one ``value_and_grad`` of a 3-plane, 3-colour phase-only hologram (``--size``,
@@ -20,14 +20,21 @@ Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256
    one ``idft2`` of the plane through the same cached plans (preallocated output, no scaling
    pass), at each of ``--far-sizes``, float32 and float64; medians of interleaved samples.
 3. **Quantisation**: the built-in target (``--quant-size``, default 256), far field, pixel
-   crosstalk (3 x 3, 5 % to each neighbour; none with ``--no-crosstalk``), ``--iters``
-   (default 200) Adam steps from one random phase per seed (``--quant-seeds``) at each step
-   size (``--quant-lr``): (a) the unquantised optimum (no levels); (b) (a)'s phase quantised
-   to 8 levels afterwards; (c) 8 levels in the loop by the straight-through rule; (d) the
-   soft staircase, then hard levels; (e) ``pg.optimize.quantised_adam`` (the annealed soft
-   quantiser, then the hard levels), its defaults with Adam's ``lr`` while annealing. PSNR of
-   each as the modulator would show it, by ``pg.optimize.psnr``'s definition
-   (10 log10(max T^2 / loss)).
+   crosstalk (3 x 3, 5 % to each neighbour; none with ``--no-crosstalk``), 8 levels, each
+   seed's random phase (``--quant-seeds``) the start of every run, ``--iters`` (default 200)
+   iterations each. The unquantised designs: Adam at each step size (``--quant-lr``),
+   L-BFGS's best point among its first ``--iters`` model evaluations (the cost of as many Adam
+   steps), and L-BFGS for ``--iters`` iterations (several evaluations each); each also
+   quantised to the levels afterwards. The quantised designs: the hard levels in the loop by
+   the straight-through rule and the soft staircase (``quantizer="soft"``), at each step size;
+   ``pg.optimize.quantised_adam`` with its defaults and with each step size as its
+   continuous phase's. PSNR of each phase as the modulator shows it, by
+   ``pg.optimize.psnr``'s definition (10 log10(max T^2 / loss)). Then the target's two
+   numbers: the gap from the unquantised optimum (the best unquantised run of at most
+   ``--iters`` evaluations; also against the ``--iters`` L-BFGS iterations) to
+   ``quantised_adam``'s default design (<= 1 dB), and its gain over quantising afterwards
+   (>= 3 dB; over the best unquantised run's phase, and over the best of every unquantised
+   run's), and their ranges over the seeds.
 
 Writes ``bench_hologram_targets.json`` into ``--out`` when given.
 """
