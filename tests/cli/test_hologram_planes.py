@@ -22,7 +22,7 @@ def test_planes_colours_levels_and_crosstalk(tmp_path, capsys):
     phase = np.load(tmp_path / "hologram_phase.npy")
     assert phase.shape == (32, 32)
     assert len(np.unique(np.round(phase / (2 * np.pi / 8), 9))) <= 8   # the shown levels
-    assert summary["message"].startswith("quantised Adam: 5 annealed")  # quantised_adam
+    assert summary["message"].startswith("quantised Adam: 2 continuous and 8 annealed")
     assert summary["psnr_history_db"][-1] > summary["psnr_history_db"][0]
 
 

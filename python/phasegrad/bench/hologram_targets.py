@@ -1,7 +1,7 @@
 """Issue 14's hologram targets and issue 15's far-field hologram target, measured.
 
 Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256]
-[--iters 200] [--quant-lr 0.1,0.3,0.5] [--quant-seeds 0] [--no-crosstalk]
+[--iters 200] [--quant-lr 0.1,0.3,0.5,0.8] [--quant-seeds 0,1,2] [--no-crosstalk]
 [--far-sizes 256,512,1024] [--threads N] [--skip speed|far|quantisation ...] [--out DIR]``.
 
 1. **Speed**: one ``value_and_grad`` of a 3-plane, 3-colour phase-only hologram (``--size``,
@@ -20,14 +20,21 @@ Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256
    one ``idft2`` of the plane through the same cached plans (preallocated output, no scaling
    pass), at each of ``--far-sizes``, float32 and float64; medians of interleaved samples.
 3. **Quantisation**: the built-in target (``--quant-size``, default 256), far field, pixel
-   crosstalk (3 x 3, 5 % to each neighbour; none with ``--no-crosstalk``), ``--iters``
-   (default 200) Adam steps from one random phase per seed (``--quant-seeds``) at each step
-   size (``--quant-lr``): (a) the unquantised optimum (no levels); (b) (a)'s phase quantised
-   to 8 levels afterwards; (c) 8 levels in the loop by the straight-through rule; (d) the
-   soft staircase, then hard levels; (e) ``pg.optimize.quantised_adam`` (the annealed soft
-   quantiser, then the hard levels), its defaults with Adam's ``lr`` while annealing. PSNR of
-   each as the modulator would show it, by ``pg.optimize.psnr``'s definition
-   (10 log10(max T^2 / loss)).
+   crosstalk (3 x 3, 5 % to each neighbour; none with ``--no-crosstalk``), 8 levels, each
+   seed's random phase (``--quant-seeds``) the start of every run, ``--iters`` (default 200)
+   iterations each. The unquantised designs: Adam at each step size (``--quant-lr``),
+   L-BFGS's best point among its first ``--iters`` model evaluations (the cost of as many Adam
+   steps), and L-BFGS for ``--iters`` iterations (several evaluations each); each also
+   quantised to the levels afterwards. The quantised designs: the hard levels in the loop by
+   the straight-through rule and the soft staircase (``quantizer="soft"``), at each step size;
+   ``pg.optimize.quantised_adam`` with its defaults and with each step size as its
+   continuous phase's. PSNR of each phase as the modulator shows it, by
+   ``pg.optimize.psnr``'s definition (10 log10(max T^2 / loss)). Then the target's two
+   numbers: the gap from the unquantised optimum (the best unquantised run of at most
+   ``--iters`` evaluations; also against the ``--iters`` L-BFGS iterations) to
+   ``quantised_adam``'s default design (<= 1 dB), and its gain over quantising afterwards
+   (>= 3 dB; over the best unquantised run's phase, and over the best of every unquantised
+   run's), and their ranges over the seeds.
 
 Writes ``bench_hologram_targets.json`` into ``--out`` when given.
 """
@@ -194,8 +201,28 @@ def far_field(sizes=(256, 512, 1024), rounds=7):
     return rows
 
 
-def quantisation(size=256, iters=200, lr=0.1, seed=0, crosstalk=True):
-    """Rows: PSNR of the five ways to a quantised (crosstalk-aware) hologram."""
+class _Budget:
+    """An objective that keeps the best point among its first ``evaluations`` evaluations."""
+
+    def __init__(self, model, evaluations):
+        self.model, self.n_params, self.evaluations = model, model.n_params, evaluations
+        self.count, self.best, self.point = 0, np.inf, None
+
+    def fun_and_jac(self, x):
+        cost, grad = self.model.fun_and_jac(x)
+        self.count += 1
+        if self.count <= self.evaluations and cost < self.best:
+            self.best, self.point = cost, np.array(x, dtype=np.float64)
+        return cost, grad
+
+    def spent(self, iteration, x, cost):
+        return self.count >= self.evaluations
+
+
+def quantisation(size=256, iters=200, lrs=(0.1, 0.3, 0.5, 0.8), seed=0, crosstalk=True):
+    """Rows: PSNR of the ways to a quantised (crosstalk-aware) hologram in ``iters`` model
+    evaluations from one random phase, against the unquantised optimum; and the target's two
+    numbers (``summary``)."""
     target = pg.optimize.default_target(size)
     peak = float(target.max())
     phi0 = np.random.default_rng(seed).uniform(0, 2 * np.pi, target.shape)
@@ -208,25 +235,68 @@ def quantisation(size=256, iters=200, lr=0.1, seed=0, crosstalk=True):
         return float(10 * np.log10(peak ** 2 / model.value_and_grad(phi)[0]))
 
     rows = []
+
+    def row(kind, run, model, phi, start, evaluations):
+        rows.append({"kind": kind, "run": run, "psnr_db": db(model, phi),
+                     "afterwards_db": db(quantised, phi) if kind == "unquantised" else None,
+                     "evaluations": evaluations, "seconds": time.perf_counter() - start})
+
+    for lr in lrs:
+        start = time.perf_counter()
+        free = pg.optimize.adam(plain, phi0, lr=lr, iters=iters)
+        row("unquantised", f"Adam lr {lr:g}", plain, free.x, start, iters)
     start = time.perf_counter()
-    free = pg.optimize.adam(plain, phi0, lr=lr, iters=iters)
-    rows.append({"run": "unquantised optimum", "psnr_db": db(plain, free.x),
-                 "seconds": time.perf_counter() - start})
-    rows.append({"run": "quantised afterwards", "psnr_db": db(quantised, free.x),
-                 "seconds": 0.0})
+    budget = _Budget(plain, iters)
+    pg.optimize.lbfgs(budget, phi0, maxiter=10 ** 6, callback=budget.spent)
+    row("unquantised", f"L-BFGS, best of {iters} evaluations", plain,
+        budget.point.reshape(target.shape), start, iters)
     start = time.perf_counter()
-    aware = pg.optimize.adam(quantised, phi0, lr=lr, iters=iters)
-    rows.append({"run": "8 levels in the loop (straight-through)",
-                 "psnr_db": db(quantised, aware.x), "seconds": time.perf_counter() - start})
-    start = time.perf_counter()
-    relaxed = pg.optimize.adam(soft, phi0, lr=lr, iters=iters)
-    rows.append({"run": "soft staircase, then hard levels", "psnr_db": db(quantised, relaxed.x),
-                 "seconds": time.perf_counter() - start})
-    start = time.perf_counter()
-    annealed = pg.optimize.quantised_adam(quantised, phi0, lr=lr, iters=iters)
-    rows.append({"run": "annealed soft quantiser (quantised_adam)",
-                 "psnr_db": db(quantised, annealed.x), "seconds": time.perf_counter() - start})
-    return rows
+    counted = _Budget(plain, 0)
+    long = pg.optimize.lbfgs(counted, phi0, maxiter=iters)
+    row("unquantised", f"L-BFGS, {iters} iterations", plain, long.x, start, counted.count)
+    for lr in lrs:
+        start = time.perf_counter()
+        aware = pg.optimize.adam(quantised, phi0, lr=lr, iters=iters)
+        row("other", f"straight-through, lr {lr:g}", quantised, aware.x, start, iters)
+        start = time.perf_counter()
+        relaxed = pg.optimize.adam(soft, phi0, lr=lr, iters=iters)
+        row("other", f"soft staircase, lr {lr:g}", quantised, relaxed.x, start, iters)
+    for lr in (None,) + tuple(lrs):
+        start = time.perf_counter()
+        options = {} if lr is None else {"lr": lr}
+        design = pg.optimize.quantised_adam(quantised, phi0, iters=iters, **options)
+        row("quantised_adam" if lr is None else "other",
+            "quantised_adam" + (" (defaults)" if lr is None else f", lr {lr:g}"), quantised,
+            design.x, start, design.nfev)
+    unquantised = [r for r in rows if r["kind"] == "unquantised"]
+    same_cost = max(r["psnr_db"] for r in unquantised if r["evaluations"] <= iters)
+    designed = next(r["psnr_db"] for r in rows if r["kind"] == "quantised_adam")
+    summary = {"unquantised_optimum_db": same_cost,
+               "lbfgs_iterations_db": unquantised[-1]["psnr_db"],
+               "quantised_adam_db": designed,
+               "gap_db": same_cost - designed,
+               "gap_to_lbfgs_iterations_db": unquantised[-1]["psnr_db"] - designed,
+               "gain_db": designed - max(r["afterwards_db"] for r in unquantised),
+               "gain_over_optimum_afterwards_db": designed - max(
+                   r["afterwards_db"] for r in unquantised if r["psnr_db"] == same_cost)}
+    return rows, summary
+
+
+def _print_quantisation(rows, summary, iters):
+    for r in rows:
+        extra = (f"   quantised afterwards {r['afterwards_db']:6.2f} dB"
+                 if r["afterwards_db"] is not None else "")
+        print(f"  {r['run']:<36}{r['psnr_db']:7.2f} dB{r['evaluations']:6d} evaluations"
+              f"{r['seconds']:7.1f} s{extra}", flush=True)
+    s = summary
+    print(f"  target: gap to the unquantised optimum (best of the runs of <= {iters} evaluations)"
+          f" {s['gap_db']:+.2f} dB ({'met' if s['gap_db'] <= 1 else 'NOT met'}: <= 1 dB); to "
+          f"{iters} L-BFGS iterations {s['gap_to_lbfgs_iterations_db']:+.2f} dB "
+          f"({'met' if s['gap_to_lbfgs_iterations_db'] <= 1 else 'NOT met'})")
+    print(f"  target: gain over quantising afterwards (the best unquantised run's phase) "
+          f"{s['gain_over_optimum_afterwards_db']:+.2f} dB, over the best of any run's "
+          f"{s['gain_db']:+.2f} dB ({'met' if s['gain_db'] >= 3 else 'NOT met'}: >= 3 dB)",
+          flush=True)
 
 
 def main(argv=None):
@@ -235,8 +305,8 @@ def main(argv=None):
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--quant-size", type=int, default=256)
     parser.add_argument("--iters", type=int, default=200)
-    parser.add_argument("--quant-lr", default="0.1,0.3,0.5")
-    parser.add_argument("--quant-seeds", default="0")
+    parser.add_argument("--quant-lr", default="0.1,0.3,0.5,0.8")
+    parser.add_argument("--quant-seeds", default="0,1,2")
     parser.add_argument("--no-crosstalk", action="store_true")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=None)
@@ -270,17 +340,23 @@ def main(argv=None):
                   f"  pair {row['pair'] * 1e3:8.3f} ms  {row['ratio']:6.2f}x")
     if "quantisation" not in args.skip:
         runs = []
-        for lr in (float(value) for value in args.quant_lr.split(",")):
-            for seed in (int(value) for value in args.quant_seeds.split(",")):
-                rows = quantisation(args.quant_size, args.iters, lr, seed,
-                                    not args.no_crosstalk)
-                runs.append({"lr": lr, "seed": seed, "rows": rows})
-                print(f"built-in target {args.quant_size}x{args.quant_size}, "
-                      f"{'no crosstalk' if args.no_crosstalk else 'crosstalk'}, Adam "
-                      f"{args.iters} iterations, lr {lr:g}, seed {seed}:")
-                for row in rows:
-                    print(f"  {row['run']:<42}{row['psnr_db']:8.2f} dB{row['seconds']:8.2f} s",
-                          flush=True)
+        lrs = tuple(float(value) for value in args.quant_lr.split(","))
+        for seed in (int(value) for value in args.quant_seeds.split(",")):
+            print(f"built-in target {args.quant_size}x{args.quant_size}, 8 levels, "
+                  f"{'no crosstalk' if args.no_crosstalk else 'crosstalk'}, {args.iters} "
+                  f"iterations, seed {seed}:", flush=True)
+            rows, summary = quantisation(args.quant_size, args.iters, lrs, seed,
+                                         not args.no_crosstalk)
+            _print_quantisation(rows, summary, args.iters)
+            runs.append({"seed": seed, "rows": rows, "summary": summary})
+        if len(runs) > 1:
+            gaps = [run["summary"]["gap_db"] for run in runs]
+            longer = [run["summary"]["gap_to_lbfgs_iterations_db"] for run in runs]
+            gains = [run["summary"]["gain_db"] for run in runs]
+            print(f"seeds {args.quant_seeds}: gap to the unquantised optimum {min(gaps):+.2f} to "
+                  f"{max(gaps):+.2f} dB (to {args.iters} L-BFGS iterations {min(longer):+.2f} "
+                  f"to {max(longer):+.2f}); gain over quantising afterwards {min(gains):+.2f} "
+                  f"to {max(gains):+.2f} dB")
         result["quantisation"] = {"size": args.quant_size, "iters": args.iters,
                                   "crosstalk": not args.no_crosstalk, "runs": runs}
     if args.out is not None:

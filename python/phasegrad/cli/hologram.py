@@ -46,8 +46,10 @@ def register(commands):
                                "target; a target image is resized to N x N when given)")
     hologram.add_argument("--iters", type=int_at_least(1), default=100,
                           help="iterations (default 100)")
-    hologram.add_argument("--lr", type=positive_float, default=0.3,
-                          help="Adam's step size in radians, > 0 (default 0.3)")
+    hologram.add_argument("--lr", type=positive_float, default=None,
+                          help="Adam's step size in radians, > 0 (default 0.3; with --levels "
+                               "the continuous phase's step of pg.optimize.quantised_adam, "
+                               "default 0.8)")
     hologram.add_argument("--seed", type=int_at_least(0), default=0,
                           help="seed of the random starting phase (default 0)")
     physics = hologram.add_argument_group(
@@ -163,7 +165,8 @@ def run(args):
         if args.method in ("adam", "lbfgs"):
             model = Hologram(target=target)
             if args.method == "adam":
-                result = adam(model, phi0, lr=args.lr, iters=args.iters, callback=callback)
+                result = adam(model, phi0, lr=args.lr or 0.3, iters=args.iters,
+                              callback=callback)
             else:
                 result = lbfgs(model, phi0, maxiter=args.iters, callback=callback)
         else:
@@ -278,10 +281,11 @@ def _run_general(args):
     start = time.perf_counter()
     with progress:
         if args.method == "adam" and args.levels:  # the annealed soft quantiser
-            result = quantised_adam(model, phi0, lr=args.lr, iters=args.iters,
+            steps = {} if args.lr is None else {"lr": args.lr}  # its own default otherwise
+            result = quantised_adam(model, phi0, iters=args.iters, **steps,
                                     callback=callback)
         elif args.method == "adam":
-            result = adam(model, phi0, lr=args.lr, iters=args.iters, callback=callback)
+            result = adam(model, phi0, lr=args.lr or 0.3, iters=args.iters, callback=callback)
         elif args.method == "lbfgs":
             result = lbfgs(model, phi0, maxiter=args.iters, callback=callback)
         else:
