@@ -174,28 +174,27 @@ def _direction(G, S, Y, rho, count, pos, maxcor, fixed, rows):
     ``count`` pairs, newest at ``pos - 1``), on the free variables (``fixed`` components 0).
 
     G, count, pos and fixed hold those problems' rows only; S, Y and rho are every problem's
-    memories, from which the pairs in use are gathered once, (rows, used, n) newest first (a
+    memories, from which the pairs in use are gathered once, (used, rows, n) newest first (a
     stopped problem costs nothing).
     """
     q = np.where(fixed, 0.0, G)
     used = int(count.max(initial=0))
-    alpha = np.zeros((len(q), used))
-    slots = (pos[:, None] - 1 - np.arange(used)) % maxcor
+    alpha = np.zeros((used, len(q)))
+    slots = (pos - 1 - np.arange(used)[:, None]) % maxcor  # (used, rows), newest first
     # pairs not (yet) stored drop out
-    r = np.where(np.arange(used) < count[:, None], rho[rows[:, None], slots], 0.0)
-    s, y = S[rows[:, None], slots], Y[rows[:, None], slots]
+    r = np.where(np.arange(used)[:, None] < count, rho[rows, slots], 0.0)
+    s, y = S[rows, slots], Y[rows, slots]  # (used, rows, n): pair j of every problem in a row
     for j in range(used):
-        alpha[:, j] = r[:, j] * np.einsum("ij,ij->i", s[:, j], q)
-        q -= alpha[:, j, None] * y[:, j]
+        alpha[j] = r[j] * np.einsum("ij,ij->i", s[j], q)
+        q -= alpha[j, :, None] * y[j]
     if used:
-        yy = np.einsum("ij,ij->i", y[:, 0], y[:, 0])
+        yy = np.einsum("ij,ij->i", y[0], y[0])
         gamma = np.where((count > 0) & (yy > 0),
-                         np.einsum("ij,ij->i", s[:, 0], y[:, 0]) / np.where(yy > 0, yy, 1.0),
-                         1.0)
+                         np.einsum("ij,ij->i", s[0], y[0]) / np.where(yy > 0, yy, 1.0), 1.0)
         q *= gamma[:, None]
     for j in reversed(range(used)):
-        beta = r[:, j] * np.einsum("ij,ij->i", y[:, j], q)
-        q += (alpha[:, j] - beta)[:, None] * s[:, j]
+        beta = r[j] * np.einsum("ij,ij->i", y[j], q)
+        q += (alpha[j] - beta)[:, None] * s[j]
     return np.where(fixed, 0.0, -q)
 
 
