@@ -13,6 +13,8 @@ import numpy
 import numpy.typing
 
 __all__: list[str] = [
+    "BatchTransforms32",
+    "BatchTransforms64",
     "FusedHologram32",
     "FusedHologram64",
     "FusedHologramPlanes32",
@@ -848,6 +850,48 @@ class FusedImagingBatch32:
     def workspace_bytes(self) -> int:
         """
         Bytes of the work buffers the batch's engines hold.
+        """
+
+class BatchTransforms64:
+    """
+    Every problem's transforms alone, float64 (the bound of phasegrad.bench.batch).
+    """
+    def __init__(
+        self,
+        n: typing.SupportsInt | typing.SupportsIndex,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        planes: typing.SupportsInt | typing.SupportsIndex,
+        problems: typing.SupportsInt | typing.SupportsIndex,
+    ) -> None: ...
+    def run(self, threads: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Every problem's transforms, the problems across `threads`.
+        """
+    @property
+    def transforms_per_problem(self) -> int:
+        """
+        1-D transforms per problem: planes * 2 (n + grid).
+        """
+
+class BatchTransforms32:
+    """
+    Every problem's transforms alone, float32 (the bound of phasegrad.bench.batch).
+    """
+    def __init__(
+        self,
+        n: typing.SupportsInt | typing.SupportsIndex,
+        grid: typing.SupportsInt | typing.SupportsIndex,
+        planes: typing.SupportsInt | typing.SupportsIndex,
+        problems: typing.SupportsInt | typing.SupportsIndex,
+    ) -> None: ...
+    def run(self, threads: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Every problem's transforms, the problems across `threads`.
+        """
+    @property
+    def transforms_per_problem(self) -> int:
+        """
+        1-D transforms per problem: planes * 2 (n + grid).
         """
 
 class FusedHologramPlanes64:

@@ -351,3 +351,45 @@ def test_imaging_batch_core_refuses_bad_blocks():
     # a shared wavefront is one problem's for every problem
     costs, grads = core.value_and_grad({"wavefront": np.zeros(K)}, None, 1)
     assert costs.shape == (3,) and grads["wavefront"].shape == (3, K)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"metric": "l1"}, "metric must be 'sse' or 'poisson'"),
+    ({"object": "disc"}, "object must be 'none', 'array' or 'points'"),
+    ({"free": ["wavefront", "focus"]}, "unknown block focus"),
+    ({"free": ["flux", "wavefront"]}, "wavefront must be the first free block"),
+    ({"free": []}, "wavefront must be the first free block"),
+])
+def test_imaging_cores_parse_options_alike(change, message):
+    """The single imaging core and the imaging batch core check their constructor's options
+    with one helper: the same refusals, word for word."""
+    amplitude = pg.circular_pupil(N)
+    basis = pg.zernike_basis(4, N, first=2)
+    data = np.ones((1, 2 * N, 2 * N))
+    good = {"offset": 0, "metric": "sse", "object": "none", "object_size": 0, "sources": 0,
+            "transfer": False, "quadratic": False, "free": ["wavefront", "flux"]}
+    options = good | change
+    common = (amplitude, basis, None)
+    optics = (2 * N, 1, 1.0, [1.0], [1.0])
+    with pytest.raises(ValueError, match=message):
+        pg.native.core.FusedImaging64(*common, data, None, *optics, read_noise=0.0, **options)
+    with pytest.raises(ValueError, match=message):
+        pg.native.core.FusedImagingBatch64(*common, data[None], None, *optics,
+                                           read_noises=[0.0], **options)
+    # the good options build both
+    pg.native.core.FusedImaging64(*common, data, None, *optics, read_noise=0.0, **good)
+    pg.native.core.FusedImagingBatch64(*common, data[None], None, *optics, read_noises=[0.0],
+                                       **good)
+
+
+def test_batch_transforms_bound():
+    """The benchmark's bound (every problem's pruned transforms alone) runs on any thread count
+    and refuses a bad geometry."""
+    for kind in (pg.native.core.BatchTransforms64, pg.native.core.BatchTransforms32):
+        bound = kind(8, 16, 2, 5)
+        assert bound.transforms_per_problem == 2 * 2 * (8 + 16)
+        for threads in (1, 2, 8):
+            bound.run(threads)
+    for args in ((8, 4, 1, 1), (0, 16, 1, 1), (8, 16, 0, 1), (8, 16, 1, 0)):
+        with pytest.raises(ValueError, match="BatchTransforms needs"):
+            pg.native.core.BatchTransforms64(*args)

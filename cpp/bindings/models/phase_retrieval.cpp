@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "arrays.hpp"
+#include "imaging_options.hpp"
 #include "module.hpp"
 #include "optics.hpp"
 #include "phasegrad/models/imaging.hpp"
@@ -307,10 +308,6 @@ using models::ImagingConfig;
 using models::ImagingGrads;
 using models::ObjectKind;
 
-constexpr std::array<const char*, 10> kBlockNames = {
-    "wavefront", "detector", "positions", "fluxes", "object",
-    "flux", "background", "shift", "jitter", "amplitude"};
-
 // The model, the shapes of its blocks and which are free (the flat vector's order).
 template <class T>
 struct Imaging {
@@ -355,25 +352,8 @@ std::unique_ptr<Imaging<T>> make_imaging(
     cfg.weights = weights.data();
   }
   cfg.window = static_cast<std::size_t>(data.shape(1));
-  cfg.offset = offset;
-  if (metric != "sse" && metric != "poisson") {
-    throw std::invalid_argument("metric must be 'sse' or 'poisson'");
-  }
-  cfg.poisson = metric == "poisson";
-  cfg.read_noise = read_noise;
-  if (object == "none") {
-    cfg.object = ObjectKind::none;
-  } else if (object == "array") {
-    cfg.object = ObjectKind::array;
-  } else if (object == "points") {
-    cfg.object = ObjectKind::points;
-  } else {
-    throw std::invalid_argument("object must be 'none', 'array' or 'points'");
-  }
-  cfg.object_size = object_size;
-  cfg.sources = sources;
-  cfg.transfer = transfer;
-  cfg.quadratic = quadratic;
+  set_imaging_options(cfg, offset, metric, read_noise, object, object_size, sources, transfer,
+                      quadratic);
   auto out = std::make_unique<Imaging<T>>();
   out->model = std::make_unique<FusedImaging<T>>(cfg);
   const auto n = static_cast<py::ssize_t>(cfg.optics.n);
@@ -383,31 +363,12 @@ std::unique_ptr<Imaging<T>> make_imaging(
                      ? std::vector<py::ssize_t>{static_cast<py::ssize_t>(cfg.optics.modes)}
                      : std::vector<py::ssize_t>{n, n},
                  {3}, {k, 2}, {k}, {s, s}, {planes}, {planes}, {planes, 2}, {1}, {n, n}};
-  for (const std::string& name : free) {
-    bool found = false;
-    for (std::size_t b = 0; b < kBlockNames.size(); ++b) {
-      if (name == kBlockNames[b]) {
-        out->free.push_back(static_cast<ImagingBlock>(b));
-        found = true;
-      }
-    }
-    if (!found) throw std::invalid_argument("unknown block " + name);
-  }
-  if (out->free.empty() || out->free.front() != ImagingBlock::wavefront) {
-    throw std::invalid_argument("the wavefront must be the first free block");
-  }
+  out->free = free_blocks_of(free);
   out->planes = cfg.optics.planes;
   out->window = cfg.window;
   out->object = cfg.object;
   out->quadratic = cfg.quadratic;
   return out;
-}
-
-// Whether block b holds values of the model's precision (the others are float64).
-bool model_precision(std::size_t b) {
-  const auto block = static_cast<ImagingBlock>(b);
-  return block == ImagingBlock::wavefront || block == ImagingBlock::object ||
-         block == ImagingBlock::amplitude;
 }
 
 // The blocks of a dict (a missing or None entry: the default, or zero for a tangent), each
@@ -417,8 +378,8 @@ ImagingBlocks<T> blocks_of(const Imaging<T>& model, const py::dict& values,
                            std::vector<py::array>& keep) {
   ImagingBlocks<T> blocks;
   std::array<const void*, 10> pointers{};
-  for (std::size_t b = 0; b < kBlockNames.size(); ++b) {
-    const char* name = kBlockNames[b];
+  for (std::size_t b = 0; b < kImagingBlockNames.size(); ++b) {
+    const char* name = kImagingBlockNames[b];
     if (!values.contains(name) || values[name].is_none()) continue;
     py::array array = values[name].cast<py::array>();
     const void* data = nullptr;
@@ -453,21 +414,7 @@ ImagingBlocks<T> blocks_of(const Imaging<T>& model, const py::dict& values,
 // The model's blocks must hold what the configuration needs (the kernel reads them).
 template <class T>
 void require(const ImagingBlocks<T>& blocks, const Imaging<T>& model) {
-  if (!blocks.wavefront) throw std::invalid_argument("the wavefront block is required");
-  for (const ImagingBlock block : model.free) {
-    if (block == ImagingBlock::amplitude && !blocks.amplitude) {
-      throw std::invalid_argument("the amplitude block is required when it is free");
-    }
-  }
-  if (model.quadratic && !blocks.detector) {
-    throw std::invalid_argument("the detector block is required with a quadratic detector");
-  }
-  if (model.object == ObjectKind::points && (!blocks.positions || !blocks.fluxes)) {
-    throw std::invalid_argument("the positions and fluxes blocks are required with sources");
-  }
-  if (model.object == ObjectKind::array && !blocks.object) {
-    throw std::invalid_argument("the object block is required with a scene");
-  }
+  require_blocks(blocks, model.free, model.quadratic, model.object);
 }
 
 // Output arrays for the free blocks, and the gradient pointers into them.
@@ -480,24 +427,13 @@ ImagingGrads<T> grads_for(const Imaging<T>& model, py::dict& out) {
     if (model_precision(b)) {
       Array<T> array(model.shapes[b]);
       data = array.mutable_data();
-      out[kBlockNames[b]] = array;
+      out[kImagingBlockNames[b]] = array;
     } else {
       Array<double> array(model.shapes[b]);
       data = array.mutable_data();
-      out[kBlockNames[b]] = array;
+      out[kImagingBlockNames[b]] = array;
     }
-    switch (block) {
-      case ImagingBlock::wavefront: grads.wavefront = static_cast<T*>(data); break;
-      case ImagingBlock::detector: grads.detector = static_cast<double*>(data); break;
-      case ImagingBlock::positions: grads.positions = static_cast<double*>(data); break;
-      case ImagingBlock::fluxes: grads.fluxes = static_cast<double*>(data); break;
-      case ImagingBlock::object: grads.object = static_cast<T*>(data); break;
-      case ImagingBlock::flux: grads.flux = static_cast<double*>(data); break;
-      case ImagingBlock::background: grads.background = static_cast<double*>(data); break;
-      case ImagingBlock::shift: grads.shift = static_cast<double*>(data); break;
-      case ImagingBlock::jitter: grads.jitter = static_cast<double*>(data); break;
-      case ImagingBlock::amplitude: grads.amplitude = static_cast<T*>(data); break;
-    }
+    set_gradient(grads, block, data);
   }
   return grads;
 }

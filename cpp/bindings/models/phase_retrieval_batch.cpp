@@ -16,8 +16,10 @@
 #include <vector>
 
 #include "arrays.hpp"
+#include "imaging_options.hpp"
 #include "module.hpp"
 #include "optics.hpp"
+#include "phasegrad/models/batch_transforms.hpp"
 #include "phasegrad/models/imaging_batch.hpp"
 #include "phasegrad/models/phase_retrieval_batch.hpp"
 
@@ -323,10 +325,6 @@ using models::ImagingBlock;
 using models::ImagingConfig;
 using models::ObjectKind;
 
-constexpr std::array<const char*, 10> kImagingBlocks = {
-    "wavefront", "detector", "positions", "fluxes", "object",
-    "flux", "background", "shift", "jitter", "amplitude"};
-
 // The batch, each block's shape for one problem and which blocks are free.
 template <class T>
 struct ImagingBatch {
@@ -336,13 +334,6 @@ struct ImagingBatch {
   bool quadratic = false;
   ObjectKind object = ObjectKind::none;
 };
-
-ObjectKind object_kind_of(const std::string& object) {
-  if (object == "none") return ObjectKind::none;
-  if (object == "array") return ObjectKind::array;
-  if (object == "points") return ObjectKind::points;
-  throw std::invalid_argument("object must be 'none', 'array' or 'points'");
-}
 
 template <class T>
 std::unique_ptr<ImagingBatch<T>> make_imaging_batch(
@@ -364,45 +355,22 @@ std::unique_ptr<ImagingBatch<T>> make_imaging_batch(
   cfg.data = data.data();
   const bool per_problem = weights_of<T>(weights_in, data, cfg.weights);
   cfg.window = static_cast<std::size_t>(data.shape(2));
-  cfg.offset = offset;
-  if (metric != "sse" && metric != "poisson") {
-    throw std::invalid_argument("metric must be 'sse' or 'poisson'");
-  }
-  cfg.poisson = metric == "poisson";
   if (read_noises.size() != static_cast<std::size_t>(data.shape(0))) {
     throw std::invalid_argument("read_noises must hold one value per problem");
   }
-  cfg.read_noise = read_noises.front();
-  cfg.object = object_kind_of(object);
-  cfg.object_size = object_size;
-  cfg.sources = sources;
-  cfg.transfer = transfer;
-  cfg.quadratic = quadratic;
+  set_imaging_options(cfg, offset, metric, read_noises.front(), object, object_size, sources,
+                      transfer, quadratic);
   auto out = std::make_unique<ImagingBatch<T>>();
   out->batch = std::make_unique<FusedImagingBatch<T>>(
       cfg, static_cast<std::size_t>(data.shape(0)), per_problem, std::move(read_noises));
-  for (std::size_t b = 0; b < kImagingBlocks.size(); ++b) {
+  for (std::size_t b = 0; b < kImagingBlockNames.size(); ++b) {
     const std::size_t size = out->batch->block_size(static_cast<ImagingBlock>(b));
     out->shapes[b] = {static_cast<py::ssize_t>(size)};
   }
-  for (const std::string& name : free) {
-    const auto found = std::find_if(kImagingBlocks.begin(), kImagingBlocks.end(),
-                                    [&](const char* block) { return name == block; });
-    if (found == kImagingBlocks.end()) throw std::invalid_argument("unknown block " + name);
-    out->free.push_back(static_cast<ImagingBlock>(found - kImagingBlocks.begin()));
-  }
-  if (out->free.empty() || out->free.front() != ImagingBlock::wavefront) {
-    throw std::invalid_argument("the wavefront must be the first free block");
-  }
+  out->free = free_blocks_of(free);
   out->quadratic = quadratic;
   out->object = cfg.object;
   return out;
-}
-
-bool imaging_precision(std::size_t b) {
-  const auto block = static_cast<ImagingBlock>(b);
-  return block == ImagingBlock::wavefront || block == ImagingBlock::object ||
-         block == ImagingBlock::amplitude;
 }
 
 // The blocks of a dict: each entry flat, (size,) shared by every problem or (B, size) per
@@ -414,11 +382,11 @@ ImagingBatchBlocks<T> batch_blocks_of(const ImagingBatch<T>& model, const py::di
   ImagingBatchBlocks<T> blocks;
   std::array<const void*, 10> pointers{};
   const auto problems = static_cast<py::ssize_t>(model.batch->problems());
-  for (std::size_t b = 0; b < kImagingBlocks.size(); ++b) {
-    const char* name = kImagingBlocks[b];
+  for (std::size_t b = 0; b < kImagingBlockNames.size(); ++b) {
+    const char* name = kImagingBlockNames[b];
     if (!values.contains(name) || values[name].is_none()) continue;
     py::array array = values[name].cast<py::array>();
-    if (imaging_precision(b)) {
+    if (model_precision(b)) {
       array = strict<T>(array, name);
     } else {
       array = strict<double>(array, name);
@@ -452,21 +420,7 @@ ImagingBatchBlocks<T> batch_blocks_of(const ImagingBatch<T>& model, const py::di
 // The blocks the configuration needs must be there (the kernel reads them).
 template <class T>
 void require_batch(const ImagingBatchBlocks<T>& blocks, const ImagingBatch<T>& model) {
-  if (!blocks.base.wavefront) throw std::invalid_argument("the wavefront block is required");
-  for (const ImagingBlock block : model.free) {
-    if (block == ImagingBlock::amplitude && !blocks.base.amplitude) {
-      throw std::invalid_argument("the amplitude block is required when it is free");
-    }
-  }
-  if (model.quadratic && !blocks.base.detector) {
-    throw std::invalid_argument("the detector block is required with a quadratic detector");
-  }
-  if (model.object == ObjectKind::points && (!blocks.base.positions || !blocks.base.fluxes)) {
-    throw std::invalid_argument("the positions and fluxes blocks are required with sources");
-  }
-  if (model.object == ObjectKind::array && !blocks.base.object) {
-    throw std::invalid_argument("the object block is required with a scene");
-  }
+  require_blocks(blocks.base, model.free, model.quadratic, model.object);
 }
 
 // Zeroed (B, size) outputs for the free blocks, and the gradient pointers into them.
@@ -478,30 +432,19 @@ ImagingBatchGrads<T> batch_grads_for(const ImagingBatch<T>& model, py::dict& out
     const auto b = static_cast<std::size_t>(block);
     const std::vector<py::ssize_t> shape{problems, model.shapes[b][0]};
     void* data = nullptr;
-    if (imaging_precision(b)) {
+    if (model_precision(b)) {
       Array<T> array(shape);
       std::fill_n(array.mutable_data(), array.size(), T(0));
       data = array.mutable_data();
-      out[kImagingBlocks[b]] = array;
+      out[kImagingBlockNames[b]] = array;
     } else {
       Array<double> array(shape);
       std::fill_n(array.mutable_data(), array.size(), 0.0);
       data = array.mutable_data();
-      out[kImagingBlocks[b]] = array;
+      out[kImagingBlockNames[b]] = array;
     }
     grads.stride[b] = static_cast<std::size_t>(model.shapes[b][0]);
-    switch (block) {
-      case ImagingBlock::wavefront: grads.base.wavefront = static_cast<T*>(data); break;
-      case ImagingBlock::detector: grads.base.detector = static_cast<double*>(data); break;
-      case ImagingBlock::positions: grads.base.positions = static_cast<double*>(data); break;
-      case ImagingBlock::fluxes: grads.base.fluxes = static_cast<double*>(data); break;
-      case ImagingBlock::object: grads.base.object = static_cast<T*>(data); break;
-      case ImagingBlock::flux: grads.base.flux = static_cast<double*>(data); break;
-      case ImagingBlock::background: grads.base.background = static_cast<double*>(data); break;
-      case ImagingBlock::shift: grads.base.shift = static_cast<double*>(data); break;
-      case ImagingBlock::jitter: grads.base.jitter = static_cast<double*>(data); break;
-      case ImagingBlock::amplitude: grads.base.amplitude = static_cast<T*>(data); break;
-    }
+    set_gradient(grads.base, block, data);
   }
   return grads;
 }
@@ -653,6 +596,24 @@ void bind_imaging_batch(py::module_& m, const char* name, const char* doc) {
           "Bytes of the work buffers the batch's engines hold.");
 }
 
+// The bound of python -m phasegrad.bench.batch: every problem's transforms and nothing else.
+template <class T>
+void bind_batch_transforms(py::module_& m, const char* name, const char* doc) {
+  using Transforms = models::BatchTransforms<T>;
+  py::class_<Transforms>(m, name, doc)
+      .def(py::init<std::size_t, std::size_t, std::size_t, std::size_t>(), py::arg("n"),
+           py::arg("grid"), py::arg("planes"), py::arg("problems"))
+      .def(
+          "run",
+          [](Transforms& transforms, int threads) {
+            py::gil_scoped_release release;
+            transforms.run(threads);
+          },
+          py::arg("threads"), "Every problem's transforms, the problems across `threads`.")
+      .def_property_readonly("transforms_per_problem", &Transforms::transforms_per_problem,
+                             "1-D transforms per problem: planes * 2 (n + grid).");
+}
+
 }  // namespace
 
 void bind_phase_retrieval_batch(py::module_& m) {
@@ -668,6 +629,12 @@ void bind_phase_retrieval_batch(py::module_& m) {
   bind_imaging_batch<float>(m, "FusedImagingBatch32",
                             "The native batch of imaging problems in float32 "
                             "(phasegrad.models.batch).");
+  bind_batch_transforms<double>(m, "BatchTransforms64",
+                                "Every problem's transforms alone, float64 (the bound of "
+                                "phasegrad.bench.batch).");
+  bind_batch_transforms<float>(m, "BatchTransforms32",
+                               "Every problem's transforms alone, float32 (the bound of "
+                               "phasegrad.bench.batch).");
 }
 
 }  // namespace phasegrad::bind

@@ -11,6 +11,15 @@ n >= 128 a quarter of it, at least 16, to bound the time):
 - ``value_and_grad``: one ``batch.value_and_grad(X)`` against ``m.fun_and_jac(x)`` for each
   of B single models (``PhaseRetrieval`` on each problem's data), medians of interleaved
   samples; problems per second and the ratio ``x loop``;
+- ``bound``: what no batch can beat, beside it: the FFTW transforms every problem needs
+  (``_core.BatchTransforms64``: per problem and plane exactly the kernel's pruned transforms
+  of the padded grid, the n pupil columns and every row forward, every row and the n kept
+  columns back, with the kernel's plans; the B problems split across the threads with no
+  other work), plus the two basis products (W = Z^T a, a_bar = Z w_bar; one BLAS product each
+  way over all B problems on one thread, divided by the thread count as if split perfectly).
+  ``fft x loop`` and ``bound x loop`` are the loop's time over the transforms' alone and over
+  the whole bound: the largest ratio ``x loop`` any batch could reach. For the solve, the
+  bound is that of one evaluation times the batch solve's evaluations (``nfev``, summed);
 - ``solve``: ``pg.optimize.lbfgs(batch, X0)`` (lockstep) against ``pg.optimize.lbfgs(m, x0)``
   per model, both limited to ``--maxiter`` iterations, from the same starts; problems per
   second and the ratio; ``median |x - truth|`` of each says they solved the same problems.
@@ -32,6 +41,8 @@ from pathlib import Path
 import numpy as np
 
 import phasegrad as pg
+from phasegrad.config import single_threaded_blas
+from phasegrad.native import core
 
 from .harness import interleaved_medians, print_table, write_json
 
@@ -63,6 +74,28 @@ def _loop_value_and_grad(singles, X):
         model.fun_and_jac(x)
 
 
+class Bound:
+    """The bound's two parts for B problems of pupil size n (``transforms(threads)``,
+    ``products()``): see the module's notes."""
+
+    def __init__(self, batch, n, count):
+        self._transforms = core.BatchTransforms64(n, 2 * n, PLANES, count)
+        rng = np.random.default_rng(0)
+        self._basis = np.ascontiguousarray(batch.template.basis).reshape(MODES, -1)
+        self._a = rng.standard_normal((count, MODES))
+        self._wavefront = np.empty((count, self._basis.shape[1]))
+        self._wavefront_bar = rng.standard_normal((count, self._basis.shape[1]))
+        self._a_bar = np.empty((count, MODES))
+
+    def transforms(self, threads):
+        self._transforms.run(threads)
+
+    def products(self):
+        with single_threaded_blas():
+            np.matmul(self._a, self._basis, out=self._wavefront)
+            np.matmul(self._wavefront_bar, self._basis.T, out=self._a_bar)
+
+
 def _rate(count, seconds):
     return f"{count / seconds:.0f}"
 
@@ -73,14 +106,25 @@ def rows_for(n, count, threads, rounds, maxiter, lm=False):
     with pg.threads(threads):
         batch.value_and_grad(X0)  # warm-up: plans, every thread's engine
         _loop_value_and_grad(singles, X0)
+        bound = Bound(batch, n, count)
+        bound.transforms(threads)
+        bound.products()
         seconds = interleaved_medians(
             {"batch": lambda: batch.value_and_grad(X0),
-             "loop": lambda: _loop_value_and_grad(singles, X0)},
+             "loop": lambda: _loop_value_and_grad(singles, X0),
+             "transforms": lambda: bound.transforms(threads),
+             "products": bound.products},
             rounds=rounds, min_time=0.05)
+        # One evaluation of every problem: the transforms, and the products split perfectly.
+        transforms = seconds["transforms"]
+        floor = transforms + seconds["products"] / threads
         rows.append({"n": n, "B": count, "threads": threads, "what": "value_and_grad",
                      "batch /s": _rate(count, seconds["batch"]),
                      "loop /s": _rate(count, seconds["loop"]),
                      "x loop": f"{seconds['loop'] / seconds['batch']:.2f}",
+                     "bound /s": _rate(count, floor),
+                     "fft x loop": f"{seconds['loop'] / transforms:.2f}",
+                     "bound x loop": f"{seconds['loop'] / floor:.2f}",
                      "err batch": "", "err loop": ""})
         pg.optimize.lbfgs(batch, X0, maxiter=1)  # warm-up: the solvers' first calls
         pg.optimize.lbfgs(singles[0], X0[0], maxiter=1)
@@ -91,9 +135,13 @@ def rows_for(n, count, threads, rounds, maxiter, lm=False):
         loop_x = np.stack([pg.optimize.lbfgs(model, x0, maxiter=maxiter).x
                            for model, x0 in zip(singles, X0, strict=True)])
         loop_time = time.perf_counter() - start
+        evaluations = int(solved.nfev.sum()) / count  # the bound's calls of every problem
         rows.append({"n": n, "B": count, "threads": threads, "what": f"solve ({maxiter} it)",
                      "batch /s": _rate(count, batch_time), "loop /s": _rate(count, loop_time),
                      "x loop": f"{loop_time / batch_time:.2f}",
+                     "bound /s": _rate(count, evaluations * floor),
+                     "fft x loop": f"{loop_time / (evaluations * transforms):.2f}",
+                     "bound x loop": f"{loop_time / (evaluations * floor):.2f}",
                      "err batch": f"{np.median(np.abs(solved.x - truth)):.1e}",
                      "err loop": f"{np.median(np.abs(loop_x - truth)):.1e}"})
         if lm:
@@ -112,6 +160,7 @@ def rows_for(n, count, threads, rounds, maxiter, lm=False):
                          "batch /s": _rate(count_lm, batch_time),
                          "loop /s": _rate(count_lm, loop_time),
                          "x loop": f"{loop_time / batch_time:.2f}",
+                         "bound /s": "", "fft x loop": "", "bound x loop": "",
                          "err batch": f"{np.median(np.abs(solved.x - lm_truth)):.1e}",
                          "err loop": f"{np.median(np.abs(loop_x - lm_truth)):.1e}"})
     return rows
@@ -144,7 +193,7 @@ def main(argv=None):
         for threads in thread_counts:
             rows += rows_for(n, b, threads, rounds, args.maxiter, args.lm)
     print_table(rows, ["n", "B", "threads", "what", "batch /s", "loop /s", "x loop",
-                       "err batch", "err loop"])
+                       "bound /s", "fft x loop", "bound x loop", "err batch", "err loop"])
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         write_json(args.out / "bench_batch.json", rows, quick=args.quick)

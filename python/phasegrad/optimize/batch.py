@@ -138,6 +138,26 @@ class _Stops:
                 "message": [_MESSAGES[r] for r in self.reason]}
 
 
+class _History:
+    """Each problem's cost before the first iteration and after each of its own iterations,
+    kept as one row of B costs per lockstep iteration (no Python per problem until the end)."""
+
+    def __init__(self, costs):
+        self.first = np.array(costs, dtype=np.float64)
+        self._costs = [self.first]
+        self._moved = [np.ones(len(self.first), dtype=bool)]
+
+    def add(self, moved, costs):
+        """After an iteration: the costs of the problems in ``moved`` (bool (B,))."""
+        self._moved.append(np.array(moved, dtype=bool))
+        self._costs.append(np.array(costs, dtype=np.float64))
+
+    def arrays(self):
+        """``BatchResult.history``: one array per problem."""
+        costs, moved = np.stack(self._costs), np.stack(self._moved)
+        return [costs[moved[:, b], b] for b in range(costs.shape[1])]
+
+
 def _evaluate(model, X, active):
     costs, grads = model.value_and_grad(X, active=active)
     return np.asarray(costs, dtype=np.float64), np.asarray(grads, dtype=np.float64)
@@ -154,30 +174,27 @@ def _direction(G, S, Y, rho, count, pos, maxcor, fixed, rows):
     ``count`` pairs, newest at ``pos - 1``), on the free variables (``fixed`` components 0).
 
     G, count, pos and fixed hold those problems' rows only; S, Y and rho are every problem's
-    memories, from which each pair is gathered as one (rows, n) slice, newest first (a
+    memories, from which the pairs in use are gathered once, (used, rows, n) newest first (a
     stopped problem costs nothing).
     """
     q = np.where(fixed, 0.0, G)
     used = int(count.max(initial=0))
-    alpha = np.zeros((len(q), used))
-    pairs = []
+    alpha = np.zeros((used, len(q)))
+    slots = (pos - 1 - np.arange(used)[:, None]) % maxcor  # (used, rows), newest first
+    # pairs not (yet) stored drop out
+    r = np.where(np.arange(used)[:, None] < count, rho[rows, slots], 0.0)
+    s, y = S[rows, slots], Y[rows, slots]  # (used, rows, n): pair j of every problem in a row
     for j in range(used):
-        slot = (pos - 1 - j) % maxcor
-        r = np.where(j < count, rho[rows, slot], 0.0)  # pairs not (yet) stored drop out
-        s, y = S[rows, slot], Y[rows, slot]
-        pairs.append((r, s, y))
-        alpha[:, j] = r * np.einsum("ij,ij->i", s, q)
-        q -= alpha[:, j, None] * y
+        alpha[j] = r[j] * np.einsum("ij,ij->i", s[j], q)
+        q -= alpha[j, :, None] * y[j]
     if used:
-        _, s, y = pairs[0]
-        yy = np.einsum("ij,ij->i", y, y)
+        yy = np.einsum("ij,ij->i", y[0], y[0])
         gamma = np.where((count > 0) & (yy > 0),
-                         np.einsum("ij,ij->i", s, y) / np.where(yy > 0, yy, 1.0), 1.0)
+                         np.einsum("ij,ij->i", s[0], y[0]) / np.where(yy > 0, yy, 1.0), 1.0)
         q *= gamma[:, None]
     for j in reversed(range(used)):
-        r, s, y = pairs[j]
-        beta = r * np.einsum("ij,ij->i", y, q)
-        q += (alpha[:, j] - beta)[:, None] * s
+        beta = r[j] * np.einsum("ij,ij->i", y[j], q)
+        q += (alpha[j] - beta)[:, None] * s[j]
     return np.where(fixed, 0.0, -q)
 
 
@@ -251,7 +268,7 @@ def lbfgs_batch(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, m
     F, G = _evaluate(model, X, running)
     nfev = np.ones(B, dtype=np.int64)
     scale = np.where(np.isfinite(F) & (F != 0.0), np.abs(F), 1.0)
-    history = [[float(f)] for f in F]
+    history = _History(F)
     nit = np.zeros(B, dtype=np.int64)
     stop(~np.isfinite(F), "not_finite")
     stop(F == 0.0, "zero_cost")
@@ -316,8 +333,7 @@ def lbfgs_batch(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, m
             stop(failed & floor, "ftol")
             stop(failed & ~floor & ~retry, "line_search")
         moved = running & ~failed
-        for b in np.flatnonzero(moved):
-            history[b].append(float(F_new[b]))
+        history.add(moved, F_new)
         nit[moved] += 1
         Gs_new = G_new / scale[:, None]
         Fs_new = F_new / scale
@@ -344,7 +360,7 @@ def lbfgs_batch(model, x0, maxiter=200, callback=None, gtol=1e-12, ftol=1e-15, m
                 user_callback(iteration, X.copy(), F.copy()):
             stop(running.copy(), "callback")
     return BatchResult(x=X, cost=F, nit=nit, nfev=nfev, **stop.outcome(),
-                       history=[np.asarray(h) for h in history])
+                       history=history.arrays())
 
 
 def _rows_dot(a, b):
@@ -429,7 +445,7 @@ def levenberg_marquardt_batch(model, x0, maxiter=100, callback=None, gtol=0.0, x
         bad = np.flatnonzero(~np.isfinite(cost)).tolist()
         raise ValueError(f"the residuals of problems {bad} are not finite at x0: start from "
                          "points where they are")
-    history = [[float(f)] for f in cost]
+    history = _History(cost)
     nfev = np.ones(B, dtype=np.int64)
     njev = np.zeros(B, dtype=np.int64)
     nit = np.zeros(B, dtype=np.int64)
@@ -507,14 +523,13 @@ def levenberg_marquardt_batch(model, x0, maxiter=100, callback=None, gtol=0.0, x
         nu = np.where(reject, 2.0 * nu, nu)
         floor = np.isfinite(actual) & ((predicted <= _ROUNDING_EPSILONS * epsilon * cost) |
                                        (cost <= (_LM_FLOOR_EPSILONS * epsilon) ** 2 *
-                                        np.array([h[0] for h in history])))
+                                        history.first))
         stop(reject & small & floor & np.isfinite(trial_cost), "xtol")
         stop(reject & small, "damping")
         stop(reject & (lam > _MAX_DAMPING), "damping")
-        for b in np.flatnonzero(act):
-            history[b].append(float(cost[b]))
+        history.add(act, cost)
         if user_callback is not None and running.any() and \
                 user_callback(iteration, X.copy(), cost.copy()):
             stop(running.copy(), "callback")
     return BatchResult(x=X, cost=cost, nit=nit, nfev=nfev, **stop.outcome(),
-                       history=[np.asarray(h) for h in history], njev=njev, damping=lam)
+                       history=history.arrays(), njev=njev, damping=lam)
