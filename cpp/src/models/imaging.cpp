@@ -260,15 +260,15 @@ void FusedImaging<T>::object_transform(const T* object, Complex* spectrum) {
   forward_.forward(pixels, spectrum);
 }
 
+// A public call's start: its team (the engine's rule, then the kind's measured fallback;
+// core/team_choice.hpp), the stage's real plans (once: single-threaded, so that a result does
+// not depend on the team), the engine's begin on that team and the object's spectrum.
 template <class T>
-void FusedImaging<T>::prepare(const ImagingBlocks<T>& blocks, int threads) {
-  threads_ = engine_->engine_threads(threads);
-  if (cfg_.transfer && (!forward_.valid() || planned_threads_ != threads_)) {
-    forward_ = plan_real_dft2<T>(grid_, grid_, false, intensity_.data(), spectrum_.data(),
-                                 threads_);
-    inverse_ = plan_real_dft2<T>(grid_, grid_, true, intensity_.data(), spectrum_.data(),
-                                 threads_);
-    planned_threads_ = threads_;
+void FusedImaging<T>::prepare(Call call, const ImagingBlocks<T>& blocks, int threads) {
+  threads_ = choices_[call].next(engine_->engine_threads(threads));
+  if (cfg_.transfer && !forward_.valid()) {
+    forward_ = plan_real_dft2<T>(grid_, grid_, false, intensity_.data(), spectrum_.data(), 1);
+    inverse_ = plan_real_dft2<T>(grid_, grid_, true, intensity_.data(), spectrum_.data(), 1);
   }
   engine_->begin(blocks.wavefront, blocks.amplitude, threads_);
   primal_plane_ = -1;
@@ -282,6 +282,14 @@ void FusedImaging<T>::prepare(const ImagingBlocks<T>& blocks, int threads) {
       transfer_key_.clear();  // the transfer holds the old spectrum
     }
   }
+}
+
+// A public call's end: its time to the kind's fallback, unless it was the kind's first (which
+// planned and allocated).
+template <class T>
+void FusedImaging<T>::finish(Call call, const Stopwatch& watch) {
+  choices_[call].record(watch.seconds(), warm_[call]);
+  warm_[call] = true;
 }
 
 // The one-dimensional tables of plane p's transfer: per term j, U_j[i] = exp(-2 pi i f_i (y_j +
@@ -826,7 +834,8 @@ template <class T>
 double FusedImaging<T>::value_and_grad(const ImagingBlocks<T>& blocks,
                                        const ImagingGrads<T>& grads, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  prepare(blocks, threads);
+  const Stopwatch watch;
+  prepare(kValueAndGrad, blocks, threads);
   zero_grads(grads);
   double energy = 0;
   const std::size_t planes = cfg_.optics.planes;
@@ -836,36 +845,42 @@ double FusedImaging<T>::value_and_grad(const ImagingBlocks<T>& blocks,
     reverse_plane(p, blocks, grads, p == 0, p + 1 == planes);
   }
   finish_object(grads);
+  finish(kValueAndGrad, watch);
   return energy;
 }
 
 template <class T>
 void FusedImaging<T>::simulate(const ImagingBlocks<T>& blocks, T* model, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  prepare(blocks, threads);
+  const Stopwatch watch;
+  prepare(kSimulate, blocks, threads);
   const std::size_t count = cfg_.window * cfg_.window;
   for (std::size_t p = 0; p < cfg_.optics.planes; ++p) {
     forward_plane(p, blocks);
     for (std::size_t d = 0; d < count; ++d) model[p * count + d] = static_cast<T>(model_.data()[d]);
   }
+  finish(kSimulate, watch);
 }
 
 template <class T>
 void FusedImaging<T>::residuals(const ImagingBlocks<T>& blocks, double* r, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  prepare(blocks, threads);
+  const Stopwatch watch;
+  prepare(kResiduals, blocks, threads);
   const std::size_t count = cfg_.window * cfg_.window;
   for (std::size_t p = 0; p < cfg_.optics.planes; ++p) {
     forward_plane(p, blocks);
     residual_plane(p, r + p * count, false);
   }
+  finish(kResiduals, watch);
 }
 
 template <class T>
 void FusedImaging<T>::vjp(const ImagingBlocks<T>& blocks, const double* u,
                           const ImagingGrads<T>& grads, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  prepare(blocks, threads);
+  const Stopwatch watch;
+  prepare(kVjp, blocks, threads);
   zero_grads(grads);
   const std::size_t planes = cfg_.optics.planes, count = cfg_.window * cfg_.window;
   for (std::size_t p = 0; p < planes; ++p) {
@@ -875,6 +890,7 @@ void FusedImaging<T>::vjp(const ImagingBlocks<T>& blocks, const double* u,
     reverse_plane(p, blocks, grads, p == 0, p + 1 == planes);
   }
   finish_object(grads);
+  finish(kVjp, watch);
 }
 
 // -- tangents ------------------------------------------------------------------------------
@@ -1006,12 +1022,14 @@ template <class T>
 void FusedImaging<T>::jvp(const ImagingBlocks<T>& blocks, const ImagingBlocks<T>& dots,
                           double* r_dot, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  prepare(blocks, threads);
+  const Stopwatch watch;
+  prepare(kJvp, blocks, threads);
   begin_dots(dots);
   const std::size_t count = cfg_.window * cfg_.window;
   for (std::size_t p = 0; p < cfg_.optics.planes; ++p) {
     tangent_plane(p, blocks, dots, r_dot + p * count);
   }
+  finish(kJvp, watch);
 }
 
 template <class T>
@@ -1019,7 +1037,8 @@ void FusedImaging<T>::gauss_newton_product(const ImagingBlocks<T>& blocks,
                                            const ImagingBlocks<T>& dots,
                                            const ImagingGrads<T>& grads, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  prepare(blocks, threads);
+  const Stopwatch watch;
+  prepare(kGaussNewton, blocks, threads);
   begin_dots(dots);
   zero_grads(grads);
   const std::size_t planes = cfg_.optics.planes, count = cfg_.window * cfg_.window;
@@ -1030,6 +1049,7 @@ void FusedImaging<T>::gauss_newton_product(const ImagingBlocks<T>& blocks,
     reverse_plane(p, blocks, grads, p == 0, p + 1 == planes);
   }
   finish_object(grads);
+  finish(kGaussNewton, watch);
 }
 
 template <class T>
@@ -1056,7 +1076,8 @@ void FusedImaging<T>::jacobian(const ImagingBlocks<T>& blocks,
                                const std::vector<ImagingBlock>& free, std::size_t plane_begin,
                                std::size_t plane_end, double* jacobian_t, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  prepare(blocks, threads);
+  const Stopwatch watch;
+  prepare(kJacobian, blocks, threads);
   const std::size_t count = cfg_.window * cfg_.window;
   const std::size_t rows = (plane_end - plane_begin) * count;
   const std::size_t n = cfg_.optics.n;
@@ -1109,6 +1130,7 @@ void FusedImaging<T>::jacobian(const ImagingBlocks<T>& blocks,
       }
     }
   }
+  finish(kJacobian, watch);
 }
 
 template class FusedImaging<float>;
