@@ -22,11 +22,11 @@
 // cotangent (the reverse above from M_bar = r'(M) u) and Jacobian columns (a tangent per
 // column, each plane's primal computed once).
 //
-// Threads: the engine's passes hand out fixed chunks dynamically; the stage's real transforms
-// are single-threaded plans and its passes serial, so every result is bit-for-bit the same on
-// any team. Each public call kind has its measured fallback of the thread count (core/
-// team_choice.hpp): it runs on one thread while that measures faster (another process keeping
-// a core busy), with the same results.
+// Threads: the engine's passes and the stage's real transforms (models/chunked_real_dft2.hpp)
+// hand out fixed chunks dynamically and the stage's other passes are serial, so every result
+// is bit-for-bit the same on any team. Each public call kind has its measured fallback of the
+// thread count (core/team_choice.hpp): it runs on one thread while that measures faster
+// (another process keeping a core busy), with the same results.
 #pragma once
 
 #include <complex>
@@ -37,6 +37,7 @@
 
 #include "phasegrad/core/buffer.hpp"
 #include "phasegrad/core/fft.hpp"
+#include "phasegrad/models/chunked_real_dft2.hpp"
 #include "phasegrad/models/phase_retrieval.hpp"
 
 namespace phasegrad::models {
@@ -214,7 +215,7 @@ class FusedImaging {
   std::vector<double> transfer_key_, key_;
   std::vector<T> object_copy_;
   std::size_t terms_ = 1;
-  RealPlan<T> forward_, inverse_;  // single-threaded: the same results on any team
+  ChunkedRealDft2<T> real_dft_;  // the stage's r2c / c2r transforms, (N, N) <-> (N, N/2+1)
   // A call runs on the team its kind's TeamChoice picks; a kind's first call (which plans and
   // allocates) is not compared.
   TeamChoice choices_[kCalls];
