@@ -2,23 +2,10 @@
 #include "phasegrad/models/chunked_real_dft2.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 namespace phasegrad::models {
 
 namespace {
-
-// Transforms per chunk, fixed by the layout alone (never by the team): columns in groups of
-// 128 bytes (two cache lines of a row; FFTW vectorises across adjacent columns), rows in
-// groups of about 64 KiB (the phase-retrieval engine's rule).
-template <class T>
-std::size_t column_chunk() {
-  return 128 / sizeof(std::complex<T>);
-}
-template <class T>
-std::size_t row_chunk(std::size_t grid) {
-  return std::max<std::size_t>(1, 65536 / (grid * sizeof(std::complex<T>)));
-}
 
 // Every chunk of `plan` in place on `data`, shared dynamically by `team` threads.
 template <class T>
@@ -40,10 +27,10 @@ ChunkedRealDft2<T>::ChunkedRealDft2(std::size_t grid, const Complex* half)
   Complex* pairs = pairs_buffer_.data();
   const StridedBatch rows{grid, pairs_, 1, grid, 1, grid};
   const StridedBatch columns{grid, half_, half_, 1, half_, 1};
-  rows_ = ChunkedPlan<T>(rows, row_chunk<T>(grid), false, pairs, pairs, 1);
-  rows_inverse_ = ChunkedPlan<T>(rows, row_chunk<T>(grid), true, pairs, pairs, 1);
-  columns_ = ChunkedPlan<T>(columns, column_chunk<T>(), false, half, half, 1);
-  columns_inverse_ = ChunkedPlan<T>(columns, column_chunk<T>(), true, half, half, 1);
+  rows_ = ChunkedPlan<T>(rows, transform_row_chunk<T>(grid), false, pairs, pairs, 1);
+  rows_inverse_ = ChunkedPlan<T>(rows, transform_row_chunk<T>(grid), true, pairs, pairs, 1);
+  columns_ = ChunkedPlan<T>(columns, transform_column_chunk<T>(), false, half, half, 1);
+  columns_inverse_ = ChunkedPlan<T>(columns, transform_column_chunk<T>(), true, half, half, 1);
 }
 
 template <class T>

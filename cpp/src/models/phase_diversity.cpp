@@ -105,22 +105,6 @@ void FusedPhaseDiversity<T>::finish_call(Call call, const Stopwatch& watch) {
   warm_[call] = true;
 }
 
-namespace {
-
-// Transforms per chunk of the chunked plans, fixed by the layout alone (never by the team):
-// columns in groups of 128 bytes (two cache lines of a row; FFTW vectorises across adjacent
-// columns), rows in groups of about 64 KiB (the phase-retrieval engine's rule).
-template <class T>
-std::size_t column_chunk() {
-  return 128 / sizeof(std::complex<T>);
-}
-template <class T>
-std::size_t row_chunk(std::size_t grid) {
-  return std::max<std::size_t>(1, 65536 / (grid * sizeof(std::complex<T>)));
-}
-
-}  // namespace
-
 // Plans for `threads` (made once, then given the team), and a scratch Row per thread (kept
 // between calls).
 template <class T>
@@ -133,13 +117,15 @@ void FusedPhaseDiversity<T>::plan_for(int threads) {
   const std::size_t grid = grid_;
   Complex* buffer = otfs_.data();
   // In place on an (N, N) buffer (the same plans serve every pair's buffer, all aligned
-  // alike), as fixed chunks of single-threaded plans.
+  // alike), as fixed chunks of single-threaded plans (models/chunked_real_dft2.hpp's sizes).
   if (rows_plan_.chunks() == 0) {
     const StridedBatch rows{grid, grid, 1, grid, 1, grid}, columns{grid, grid, grid, 1, grid, 1};
-    rows_plan_ = ChunkedPlan<T>(rows, row_chunk<T>(grid), false, buffer, buffer, threads);
-    columns_ = ChunkedPlan<T>(columns, column_chunk<T>(), false, buffer, buffer, threads);
-    rows_inverse_ = ChunkedPlan<T>(rows, row_chunk<T>(grid), true, buffer, buffer, threads);
-    columns_inverse_ = ChunkedPlan<T>(columns, column_chunk<T>(), true, buffer, buffer, threads);
+    const std::size_t row_chunk = transform_row_chunk<T>(grid);
+    const std::size_t column_chunk = transform_column_chunk<T>();
+    rows_plan_ = ChunkedPlan<T>(rows, row_chunk, false, buffer, buffer, threads);
+    columns_ = ChunkedPlan<T>(columns, column_chunk, false, buffer, buffer, threads);
+    rows_inverse_ = ChunkedPlan<T>(rows, row_chunk, true, buffer, buffer, threads);
+    columns_inverse_ = ChunkedPlan<T>(columns, column_chunk, true, buffer, buffer, threads);
   }
   rows_plan_ = rows_plan_.with_team(threads);
   columns_ = columns_.with_team(threads);

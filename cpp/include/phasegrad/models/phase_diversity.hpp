@@ -41,6 +41,7 @@
 #include "phasegrad/core/chunked_fft.hpp"
 #include "phasegrad/core/fft.hpp"
 #include "phasegrad/core/team_choice.hpp"
+#include "phasegrad/models/chunked_real_dft2.hpp"
 #include "phasegrad/models/phase_retrieval.hpp"
 
 namespace phasegrad::models {
