@@ -241,7 +241,8 @@ std::size_t FusedImaging<T>::workspace_bytes() const {
          intensity_dot_.bytes() + spectrum_.bytes() + work_.bytes() + transfer_.bytes() +
          object_spectrum_.bytes() + object_dot_spectrum_.bytes() + object_bar_.bytes() +
          object_pixels_.bytes() + poisson_constants_.bytes() + binned_image_.bytes() +
-         level_.bytes() + model_.bytes() + model_bar_.bytes() + slope_.bytes();
+         level_.bytes() + model_.bytes() + model_bar_.bytes() + slope_.bytes() +
+         real_dft_.workspace_bytes();
 }
 
 // The object's pixels embedded in the N x N grid with pixel (S//2, S//2) at index (0, 0) (the
@@ -257,18 +258,18 @@ void FusedImaging<T>::object_transform(const T* object, Complex* spectrum) {
       pixels[row * grid_ + (b + grid_ - centre) % grid_] = object[a * size + b];
     }
   }
-  forward_.forward(pixels, spectrum);
+  real_dft_.forward(pixels, spectrum, threads_);
 }
 
+// A public call's start: its team (the engine's rule, then the kind's measured fallback;
+// core/team_choice.hpp), the stage's real transforms (planned once: chunks fixed by the grid,
+// so that a result does not depend on the team), the engine's begin on that team and the
+// object's spectrum.
 template <class T>
-void FusedImaging<T>::prepare(const ImagingBlocks<T>& blocks, int threads) {
-  threads_ = engine_->engine_threads(threads);
-  if (cfg_.transfer && (!forward_.valid() || planned_threads_ != threads_)) {
-    forward_ = plan_real_dft2<T>(grid_, grid_, false, intensity_.data(), spectrum_.data(),
-                                 threads_);
-    inverse_ = plan_real_dft2<T>(grid_, grid_, true, intensity_.data(), spectrum_.data(),
-                                 threads_);
-    planned_threads_ = threads_;
+void FusedImaging<T>::prepare(Call call, const ImagingBlocks<T>& blocks, int threads) {
+  threads_ = choices_[call].next(engine_->engine_threads(threads));
+  if (cfg_.transfer && !real_dft_.valid()) {
+    real_dft_ = ChunkedRealDft2<T>(grid_, spectrum_.data());
   }
   engine_->begin(blocks.wavefront, blocks.amplitude, threads_);
   primal_plane_ = -1;
@@ -282,6 +283,14 @@ void FusedImaging<T>::prepare(const ImagingBlocks<T>& blocks, int threads) {
       transfer_key_.clear();  // the transfer holds the old spectrum
     }
   }
+}
+
+// A public call's end: its time to the kind's fallback, unless it was the kind's first (which
+// planned and allocated).
+template <class T>
+void FusedImaging<T>::finish(Call call, const Stopwatch& watch) {
+  choices_[call].record(watch.seconds(), warm_[call]);
+  warm_[call] = true;
 }
 
 // The one-dimensional tables of plane p's transfer: per term j, U_j[i] = exp(-2 pi i f_i (y_j +
@@ -431,13 +440,13 @@ void FusedImaging<T>::forward_plane(std::size_t plane, const ImagingBlocks<T>& b
       fill_transfer();
       transfer_key_ = key_;
     }
-    forward_.forward(intensity_.data(), spectrum_.data());
+    real_dft_.forward(intensity_.data(), spectrum_.data(), threads_);
     const std::size_t count = grid_ * half_;
     const Complex* spectrum = spectrum_.data();
     const Complex* transfer = transfer_.data();
     Complex* work = work_.data();
     multiply_spectra(spectrum, transfer, work, count, false);
-    inverse_.inverse(work, image_.data());
+    real_dft_.inverse(work, image_.data(), threads_);
   }
   window_forward(plane, blocks, cfg_.transfer ? image_.data() : intensity_.data(),
                  binned_image_.data(), true);
@@ -783,7 +792,7 @@ void FusedImaging<T>::reverse_plane(std::size_t plane, const ImagingBlocks<T>& b
   if (cfg_.transfer) {
     // Y^ = r2c(image_bar) (with the 1/N^2 of the transfer already in), R = I^ conj(Y^): the
     // transfer parameters' gradients; then I_bar = c2r(Y^ conj T_h).
-    forward_.forward(image_bar, work_.data());
+    real_dft_.forward(image_bar, work_.data(), threads_);
     const bool sums_needed = grads.positions || grads.fluxes || grads.shift || grads.jitter;
     const Complex* object =
         cfg_.object == ObjectKind::array ? object_spectrum_.data() : nullptr;
@@ -796,7 +805,7 @@ void FusedImaging<T>::reverse_plane(std::size_t plane, const ImagingBlocks<T>& b
     }
     if (grads.jitter) *grads.jitter += 4 * kPi * kPi * blocks.jitter * sums.jitter;
     intensity_bar = intensity_.data();
-    inverse_.inverse(work_.data(), intensity_bar);
+    real_dft_.inverse(work_.data(), intensity_bar, threads_);
   }
   engine_->psf_reverse(plane, intensity_bar, first, last, grads.wavefront, grads.amplitude,
                        threads_);
@@ -812,7 +821,7 @@ void FusedImaging<T>::finish_object(const ImagingGrads<T>& grads) {
   Complex* work = work_.data();
   for (std::size_t k = 0; k < count; ++k) work[k] = Complex(std::conj(object_bar_.data()[k]));
   T* pixels = image_bar_.data();
-  inverse_.inverse(work, pixels);
+  real_dft_.inverse(work, pixels, threads_);
   for (std::size_t a = 0; a < size; ++a) {
     const std::size_t row = (a + grid_ - centre) % grid_;
     for (std::size_t b = 0; b < size; ++b) {
@@ -826,7 +835,8 @@ template <class T>
 double FusedImaging<T>::value_and_grad(const ImagingBlocks<T>& blocks,
                                        const ImagingGrads<T>& grads, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  prepare(blocks, threads);
+  const Stopwatch watch;
+  prepare(kValueAndGrad, blocks, threads);
   zero_grads(grads);
   double energy = 0;
   const std::size_t planes = cfg_.optics.planes;
@@ -836,36 +846,42 @@ double FusedImaging<T>::value_and_grad(const ImagingBlocks<T>& blocks,
     reverse_plane(p, blocks, grads, p == 0, p + 1 == planes);
   }
   finish_object(grads);
+  finish(kValueAndGrad, watch);
   return energy;
 }
 
 template <class T>
 void FusedImaging<T>::simulate(const ImagingBlocks<T>& blocks, T* model, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  prepare(blocks, threads);
+  const Stopwatch watch;
+  prepare(kSimulate, blocks, threads);
   const std::size_t count = cfg_.window * cfg_.window;
   for (std::size_t p = 0; p < cfg_.optics.planes; ++p) {
     forward_plane(p, blocks);
     for (std::size_t d = 0; d < count; ++d) model[p * count + d] = static_cast<T>(model_.data()[d]);
   }
+  finish(kSimulate, watch);
 }
 
 template <class T>
 void FusedImaging<T>::residuals(const ImagingBlocks<T>& blocks, double* r, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  prepare(blocks, threads);
+  const Stopwatch watch;
+  prepare(kResiduals, blocks, threads);
   const std::size_t count = cfg_.window * cfg_.window;
   for (std::size_t p = 0; p < cfg_.optics.planes; ++p) {
     forward_plane(p, blocks);
     residual_plane(p, r + p * count, false);
   }
+  finish(kResiduals, watch);
 }
 
 template <class T>
 void FusedImaging<T>::vjp(const ImagingBlocks<T>& blocks, const double* u,
                           const ImagingGrads<T>& grads, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  prepare(blocks, threads);
+  const Stopwatch watch;
+  prepare(kVjp, blocks, threads);
   zero_grads(grads);
   const std::size_t planes = cfg_.optics.planes, count = cfg_.window * cfg_.window;
   for (std::size_t p = 0; p < planes; ++p) {
@@ -875,6 +891,7 @@ void FusedImaging<T>::vjp(const ImagingBlocks<T>& blocks, const double* u,
     reverse_plane(p, blocks, grads, p == 0, p + 1 == planes);
   }
   finish_object(grads);
+  finish(kVjp, watch);
 }
 
 // -- tangents ------------------------------------------------------------------------------
@@ -949,7 +966,7 @@ void FusedImaging<T>::tangent_plane(std::size_t plane, const ImagingBlocks<T>& b
       // Z_dot = I_dot^ T_h + I^ T_h_dot, T_h_dot the Hermitian part of T_dot.
       Complex* work = work_.data();
       if (psf_dot) {
-        forward_.forward(image_dot, work);
+        real_dft_.forward(image_dot, work, threads_);
       } else {
         std::fill(work, work + grid_ * half_, Complex(0));
       }
@@ -979,7 +996,7 @@ void FusedImaging<T>::tangent_plane(std::size_t plane, const ImagingBlocks<T>& b
           work[k] = value;
         }
       }
-      inverse_.inverse(work, image_dot);
+      real_dft_.inverse(work, image_dot, threads_);
     }
     window_forward(plane, blocks, image_dot, binned_dot, false);
   } else {
@@ -1006,12 +1023,14 @@ template <class T>
 void FusedImaging<T>::jvp(const ImagingBlocks<T>& blocks, const ImagingBlocks<T>& dots,
                           double* r_dot, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  prepare(blocks, threads);
+  const Stopwatch watch;
+  prepare(kJvp, blocks, threads);
   begin_dots(dots);
   const std::size_t count = cfg_.window * cfg_.window;
   for (std::size_t p = 0; p < cfg_.optics.planes; ++p) {
     tangent_plane(p, blocks, dots, r_dot + p * count);
   }
+  finish(kJvp, watch);
 }
 
 template <class T>
@@ -1019,7 +1038,8 @@ void FusedImaging<T>::gauss_newton_product(const ImagingBlocks<T>& blocks,
                                            const ImagingBlocks<T>& dots,
                                            const ImagingGrads<T>& grads, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  prepare(blocks, threads);
+  const Stopwatch watch;
+  prepare(kGaussNewton, blocks, threads);
   begin_dots(dots);
   zero_grads(grads);
   const std::size_t planes = cfg_.optics.planes, count = cfg_.window * cfg_.window;
@@ -1030,6 +1050,7 @@ void FusedImaging<T>::gauss_newton_product(const ImagingBlocks<T>& blocks,
     reverse_plane(p, blocks, grads, p == 0, p + 1 == planes);
   }
   finish_object(grads);
+  finish(kGaussNewton, watch);
 }
 
 template <class T>
@@ -1056,7 +1077,8 @@ void FusedImaging<T>::jacobian(const ImagingBlocks<T>& blocks,
                                const std::vector<ImagingBlock>& free, std::size_t plane_begin,
                                std::size_t plane_end, double* jacobian_t, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  prepare(blocks, threads);
+  const Stopwatch watch;
+  prepare(kJacobian, blocks, threads);
   const std::size_t count = cfg_.window * cfg_.window;
   const std::size_t rows = (plane_end - plane_begin) * count;
   const std::size_t n = cfg_.optics.n;
@@ -1109,6 +1131,7 @@ void FusedImaging<T>::jacobian(const ImagingBlocks<T>& blocks,
       }
     }
   }
+  finish(kJacobian, watch);
 }
 
 template class FusedImaging<float>;

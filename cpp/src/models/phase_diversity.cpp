@@ -89,13 +89,24 @@ std::size_t FusedPhaseDiversity<T>::workspace_bytes() const {
   return total;
 }
 
-// The threads of a call: the engines' rule (grids below 256 x 256 run on one thread).
+// The team of a call: the engines' rule (grids below 256 x 256 run on one thread), then the
+// kind's measured fallback; the plans are made (or given the team).
 template <class T>
-int FusedPhaseDiversity<T>::team_size(int threads) const {
-  return engines_.front()->engine_threads(threads);
+int FusedPhaseDiversity<T>::start_call(Call call, int threads) {
+  threads = choices_[call].next(engines_.front()->engine_threads(threads));
+  plan_for(threads);
+  return threads;
 }
 
-// Plans for `threads`, and a scratch Row per thread (kept between calls).
+// A call's time to its kind's fallback, unless it was the kind's first (which planned).
+template <class T>
+void FusedPhaseDiversity<T>::finish_call(Call call, const Stopwatch& watch) {
+  choices_[call].record(watch.seconds(), warm_[call]);
+  warm_[call] = true;
+}
+
+// Plans for `threads` (made once, then given the team), and a scratch Row per thread (kept
+// between calls).
 template <class T>
 void FusedPhaseDiversity<T>::plan_for(int threads) {
   if (zeros_.size() < grid_) zeros_.assign(grid_, 0.0);
@@ -105,15 +116,21 @@ void FusedPhaseDiversity<T>::plan_for(int threads) {
   if (planned_threads_ == threads) return;
   const std::size_t grid = grid_;
   Complex* buffer = otfs_.data();
-  // In place on an (N, N) buffer: every row, then every column (the same plans serve every
-  // pair's buffer, all aligned alike).
-  rows_plan_ =
-      plan_strided_dft1<T>({grid, grid, 1, grid, 1, grid}, false, buffer, buffer, threads);
-  columns_ = plan_strided_dft1<T>({grid, grid, grid, 1, grid, 1}, false, buffer, buffer, threads);
-  rows_inverse_ =
-      plan_strided_dft1<T>({grid, grid, 1, grid, 1, grid}, true, buffer, buffer, threads);
-  columns_inverse_ =
-      plan_strided_dft1<T>({grid, grid, grid, 1, grid, 1}, true, buffer, buffer, threads);
+  // In place on an (N, N) buffer (the same plans serve every pair's buffer, all aligned
+  // alike), as fixed chunks of single-threaded plans (models/chunked_real_dft2.hpp's sizes).
+  if (rows_plan_.chunks() == 0) {
+    const StridedBatch rows{grid, grid, 1, grid, 1, grid}, columns{grid, grid, grid, 1, grid, 1};
+    const std::size_t row_chunk = transform_row_chunk<T>(grid);
+    const std::size_t column_chunk = transform_column_chunk<T>();
+    rows_plan_ = ChunkedPlan<T>(rows, row_chunk, false, buffer, buffer, threads);
+    columns_ = ChunkedPlan<T>(columns, column_chunk, false, buffer, buffer, threads);
+    rows_inverse_ = ChunkedPlan<T>(rows, row_chunk, true, buffer, buffer, threads);
+    columns_inverse_ = ChunkedPlan<T>(columns, column_chunk, true, buffer, buffer, threads);
+  }
+  rows_plan_ = rows_plan_.with_team(threads);
+  columns_ = columns_.with_team(threads);
+  rows_inverse_ = rows_inverse_.with_team(threads);
+  columns_inverse_ = columns_inverse_.with_team(threads);
   planned_threads_ = threads;
 }
 
@@ -205,8 +222,8 @@ void FusedPhaseDiversity<T>::wiener_row(std::size_t y, std::size_t columns, Row&
 template <class T>
 double FusedPhaseDiversity<T>::value_and_grad(const T* params, T* params_bar, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  threads = team_size(threads);
-  plan_for(threads);
+  const Stopwatch watch;
+  threads = start_call(kValueAndGrad, threads);
   otf_pairs(params, threads);
 
   const std::size_t grid = grid_, pixels = grid * grid, images = images_, pairs = pairs_;
@@ -223,7 +240,7 @@ double FusedPhaseDiversity<T>::value_and_grad(const T* params, T* params_bar, in
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     Row& row = *rows_[static_cast<std::size_t>(omp_get_thread_num())];
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 8)
     for (long long yy = 0; yy < rows; ++yy) {
       const auto y = static_cast<std::size_t>(yy);
       const std::size_t y_mirror = (grid - y) % grid;
@@ -312,14 +329,15 @@ double FusedPhaseDiversity<T>::value_and_grad(const T* params, T* params_bar, in
       for (std::size_t j = 0; j < count; ++j) params_bar[j] += gradient[j];
     }
   }
+  finish_call(kValueAndGrad, watch);
   return total * scale;
 }
 
 template <class T>
 void FusedPhaseDiversity<T>::estimate_object(const T* params, T* object, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
-  threads = team_size(threads);
-  plan_for(threads);
+  const Stopwatch watch;
+  threads = start_call(kEstimateObject, threads);
   otf_pairs(params, threads);
 
   const std::size_t grid = grid_, pixels = grid * grid;
@@ -345,6 +363,7 @@ void FusedPhaseDiversity<T>::estimate_object(const T* params, T* object, int thr
     shifted_row(spectrum + ((y + shift) % grid) * grid, object + y * grid, grid, shift,
                 [scale](T& out, const Complex& in) { out = in.real() * scale; });
   }
+  finish_call(kEstimateObject, watch);
 }
 
 template class FusedPhaseDiversity<float>;

@@ -21,6 +21,12 @@
 // tangent (the engine's psf_tangent, then the stage's tangent: linear in I and in each block),
 // cotangent (the reverse above from M_bar = r'(M) u) and Jacobian columns (a tangent per
 // column, each plane's primal computed once).
+//
+// Threads: the engine's passes and the stage's real transforms (models/chunked_real_dft2.hpp)
+// hand out fixed chunks dynamically and the stage's other passes are serial, so every result
+// is bit-for-bit the same on any team. Each public call kind has its measured fallback of the
+// thread count (core/team_choice.hpp): it runs on one thread while that measures faster
+// (another process keeping a core busy), with the same results.
 #pragma once
 
 #include <complex>
@@ -31,6 +37,7 @@
 
 #include "phasegrad/core/buffer.hpp"
 #include "phasegrad/core/fft.hpp"
+#include "phasegrad/models/chunked_real_dft2.hpp"
 #include "phasegrad/models/phase_retrieval.hpp"
 
 namespace phasegrad::models {
@@ -141,7 +148,12 @@ class FusedImaging {
   struct TransferSums {  // a plane's sums for the shift and the jitter
     double shift_y = 0, shift_x = 0, jitter = 0;
   };
-  void prepare(const ImagingBlocks<T>& blocks, int threads);
+  // The public calls' kinds, each with its measured fallback of the thread count.
+  enum Call { kValueAndGrad, kSimulate, kResiduals, kJvp, kVjp, kGaussNewton, kJacobian, kCalls };
+  // A public call's team (its kind's TeamChoice), plans and the engine's begin; finish gives
+  // the call's time (a stopwatch started before prepare) to the kind's TeamChoice.
+  void prepare(Call call, const ImagingBlocks<T>& blocks, int threads);
+  void finish(Call call, const Stopwatch& watch);
   void poisson_pieces();
   void object_transform(const T* object, Complex* spectrum);
   void transfer_tables(std::size_t plane, const ImagingBlocks<T>& blocks);
@@ -175,7 +187,7 @@ class FusedImaging {
   ImagingConfig<T> cfg_;
   std::unique_ptr<FusedPhaseRetrieval<T>> engine_;
   std::size_t grid_ = 0, half_ = 0, binned_ = 0;
-  int threads_ = 1, planned_threads_ = 0;
+  int threads_ = 1;  // the current call's team
   long long primal_plane_ = -1;  // the plane whose primal image stage the buffers hold
   // Per plane: I (N, N); image (N, N); image_bar, then I_bar (N, N); the spectra (N, N/2+1).
   Buffer<T> intensity_, image_, image_bar_, intensity_dot_;
@@ -203,7 +215,11 @@ class FusedImaging {
   std::vector<double> transfer_key_, key_;
   std::vector<T> object_copy_;
   std::size_t terms_ = 1;
-  RealPlan<T> forward_, inverse_;
+  ChunkedRealDft2<T> real_dft_;  // the stage's r2c / c2r transforms, (N, N) <-> (N, N/2+1)
+  // A call runs on the team its kind's TeamChoice picks; a kind's first call (which plans and
+  // allocates) is not compared.
+  TeamChoice choices_[kCalls];
+  bool warm_[kCalls] = {};
   std::mutex mutex_;
 };
 

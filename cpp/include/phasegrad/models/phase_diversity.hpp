@@ -10,10 +10,10 @@
 //   PSFs     I_k (N, N) for every image, packed two to a complex buffer through the ifftshift:
 //            z_p = ifftshift(I_2p) + i ifftshift(I_2p+1) (the last one alone for odd K);
 //   forward  one complex 2-D FFT per pair: Z_p = S_2p + i S_2p+1, the OTFs' pair;
-//   pass F   per frequency f of the columns [0, N/2] (OpenMP over rows, row sums added in
-//            order), in double whatever T (every quantity is Hermitian: the other columns
-//            are their mirrors'): S_2p = (Z_p(f) + conj(Z_p(-f))) / 2,
-//            S_2p+1 = (Z_p(f) - conj(Z_p(-f))) / 2i;
+//   pass F   per frequency f of the columns [0, N/2] (OpenMP over rows handed out
+//            dynamically, row sums added in row order), in double whatever T (every quantity
+//            is Hermitian: the other columns are their mirrors'):
+//            S_2p = (Z_p(f) + conj(Z_p(-f))) / 2, S_2p+1 = (Z_p(f) - conj(Z_p(-f))) / 2i;
 //            Q = gamma + sum_k |S_k|^2, U = sum_k D_k conj(S_k), O = U / Q;
 //            e(f) = sum_k |D_k - O S_k|^2 + gamma |O|^2 (the residual form: no cancellation);
 //            S_k_bar = -(2 / N^2) conj(O) (D_k - O S_k), packed as Y_p = S_2p_bar + i S_2p+1_bar;
@@ -22,6 +22,13 @@
 //   reverse  each engine's psf_reverse with its I_k_bar; a_bar is the sum of their gradients.
 // E = (1 / N^2) sum_f e(f). The data's spectra D_k = DFT2(ifftshift(d_k)) are made once, in
 // the constructor. Work buffers belong to the model; calls are serialised (a mutex).
+//
+// Threads: the pairs' transforms run as fixed chunks of single-threaded plans shared
+// dynamically (core/chunked_fft.hpp), pass F's rows are handed out dynamically with the row
+// sums added in row order, and the engines' passes are chunked too, so every result is
+// bit-for-bit the same on any team. Each call kind has its measured fallback of the thread
+// count (core/team_choice.hpp): one thread while that measures faster (another process keeping
+// a core busy), with the same results.
 #pragma once
 
 #include <complex>
@@ -31,7 +38,10 @@
 #include <vector>
 
 #include "phasegrad/core/buffer.hpp"
+#include "phasegrad/core/chunked_fft.hpp"
 #include "phasegrad/core/fft.hpp"
+#include "phasegrad/core/team_choice.hpp"
+#include "phasegrad/models/chunked_real_dft2.hpp"
 #include "phasegrad/models/phase_retrieval.hpp"
 
 namespace phasegrad::models {
@@ -59,7 +69,10 @@ class FusedPhaseDiversity {
 
  private:
   struct Row;  // one thread's scratch rows of pass F (phase_diversity.cpp)
-  int team_size(int threads) const;
+  // The calls' kinds, each with its measured fallback of the thread count.
+  enum Call { kValueAndGrad, kEstimateObject, kCalls };
+  int start_call(Call call, int threads);
+  void finish_call(Call call, const Stopwatch& watch);
   void plan_for(int threads);
   void otf_pairs(const T* params, int threads);
   void wiener_row(std::size_t y, std::size_t columns, Row& row) const;
@@ -75,8 +88,13 @@ class FusedPhaseDiversity {
   Buffer<Complex> otfs_bar_;      // Y_p, then their inverse transforms, (pairs, N, N)
   std::vector<std::unique_ptr<Row>> rows_;  // pass F's scratch, one per thread
   std::vector<double> zeros_;               // N zeros: the missing half of an odd K's last pair
-  StridedPlan<T> rows_plan_, columns_, rows_inverse_, columns_inverse_;
+  // In place on an (N, N) pair: every row, then every column, forward and inverse.
+  ChunkedPlan<T> rows_plan_, columns_, rows_inverse_, columns_inverse_;
   int planned_threads_ = 0;
+  // A call runs on the team its kind's TeamChoice picks; a kind's first call (which plans) is
+  // not compared.
+  TeamChoice choices_[kCalls];
+  bool warm_[kCalls] = {};
   std::mutex mutex_;
 };
 
