@@ -2,7 +2,8 @@
 
 Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256]
 [--iters 200] [--quant-lr 0.1,0.3,0.5] [--quant-seeds 0] [--no-crosstalk]
-[--far-sizes 256,512,1024] [--threads N] [--skip speed|far|quantisation ...] [--out DIR]``.
+[--far-sizes 256,512,1024] [--threads N] [--cpu-time] [--skip speed|far|quantisation ...]
+[--out DIR]``.
 
 1. **Speed**: one ``value_and_grad`` of a 3-plane, 3-colour phase-only hologram (``--size``,
    default 512; band-limited angular spectrum, no padding) against the cost of its FFTs, the
@@ -50,6 +51,26 @@ WAVELENGTHS = (450e-9, 532e-9, 635e-9)
 DISTANCES = (0.02, 0.03, 0.04)
 PITCH = 8e-6
 CROSSTALK = np.array([[0, 0.05, 0], [0.05, 0.8, 0.05], [0, 0.05, 0]])
+
+
+def _medians(calls, rounds, min_time, cpu_time):
+    """``harness.interleaved_medians`` of ``calls``; with ``cpu_time``, the same interleaved
+    rounds timed by the process's CPU time (``time.process_time``, every thread of it): for one
+    pinned core on a loaded machine, where wall time counts other processes' turns."""
+    if not cpu_time:
+        return interleaved_medians(calls, rounds=rounds, min_time=min_time)
+    samples = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            loops, start = 0, time.process_time()
+            while True:
+                call()
+                loops += 1
+                elapsed = time.process_time() - start
+                if elapsed >= min_time:
+                    break
+            samples[name].append(elapsed / loops)
+    return {name: float(np.median(values)) for name, values in samples.items()}
 
 
 def _written_zeros(shape, dtype):
@@ -139,7 +160,7 @@ def _jax_model(target, model):
     return value_and_grad
 
 
-def speed(size=512, rounds=7):
+def speed(size=512, rounds=7, cpu_time=False):
     """Rows: fused, the FFT floor, torch and jax (when installed), seconds per call."""
     target, model, phi = _speed_problem(size)
     planes = _written_zeros((12, size, size), complex)
@@ -170,7 +191,7 @@ def speed(size=512, rounds=7):
         calls[name] = lambda other=other: other(phi)
     floor()
     own_floor()
-    times = interleaved_medians(calls, rounds=rounds, min_time=0.2)
+    times = _medians(calls, rounds, 0.2, cpu_time)
     rows = []
     for name, seconds in times.items():
         rows.append({"implementation": name, "seconds": seconds,
@@ -179,7 +200,7 @@ def speed(size=512, rounds=7):
     return rows
 
 
-def far_field(sizes=(256, 512, 1024), rounds=7):
+def far_field(sizes=(256, 512, 1024), rounds=7, cpu_time=False):
     """Rows: the far-field hologram's value_and_grad and its FFT pair, seconds per call, for
     every size and both precisions."""
     rows = []
@@ -201,8 +222,7 @@ def far_field(sizes=(256, 512, 1024), rounds=7):
 
             fused()
             pair()
-            times = interleaved_medians({"fused": fused, "pair": pair}, rounds=rounds,
-                                        min_time=0.1)
+            times = _medians({"fused": fused, "pair": pair}, rounds, 0.1, cpu_time)
             rows.append({"dtype": np.dtype(dtype).name, "size": size, "fused": times["fused"],
                          "pair": times["pair"], "ratio": times["fused"] / times["pair"]})
     return rows
@@ -254,6 +274,9 @@ def main(argv=None):
     parser.add_argument("--no-crosstalk", action="store_true")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time the speed and far-field rows by process CPU time (for runs "
+                             "pinned to one core on a loaded machine)")
     parser.add_argument("--far-sizes", default="256,512,1024",
                         help="grid sizes of the far-field rows, comma-separated")
     parser.add_argument("--skip", choices=("speed", "far", "quantisation"), action="append",
@@ -262,9 +285,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.threads is not None:
         pg.set_num_threads(args.threads)
-    result = {"threads": pg.get_num_threads(), "machine": machine_info()}
+    result = {"threads": pg.get_num_threads(), "machine": machine_info(),
+              "clock": "process CPU time" if args.cpu_time else "wall"}
     if "speed" not in args.skip:
-        rows = speed(args.size, args.rounds)
+        rows = speed(args.size, args.rounds, args.cpu_time)
         result["speed"] = {"size": args.size, "rows": rows}
         print(f"3 planes x 3 colours, {args.size}x{args.size}, float64, "
               f"{pg.get_num_threads()} threads: value_and_grad")
@@ -276,7 +300,7 @@ def main(argv=None):
                   + ("" if difference is None else f"   gradient vs fused {difference:.1e}"))
     if "far" not in args.skip:
         sizes = tuple(int(size) for size in args.far_sizes.split(","))
-        rows = far_field(sizes, args.rounds)
+        rows = far_field(sizes, args.rounds, args.cpu_time)
         result["far_field"] = rows
         print(f"far field, {pg.get_num_threads()} threads: value_and_grad vs its FFT pair")
         for row in rows:
