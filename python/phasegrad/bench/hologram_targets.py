@@ -7,20 +7,23 @@ Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256
 
 1. **Speed**: one ``value_and_grad`` of a 3-plane, 3-colour phase-only hologram (``--size``,
    default 512; band-limited angular spectrum, no padding) against the cost of its FFTs, the
-   issue's "3 x 3 transform pairs": 9 forward and 9 inverse transforms of the plane through
-   the core's own cached FFTW plans, made as the kernel makes its own (one plane a call: 9
-   ``pg.ops.dft2`` and 9 ``idft2`` into a preallocated output, no scaling pass, on written
-   zeros), and against the same model written in PyTorch (autograd) and JAX (``jit`` of
-   ``value_and_grad``), each on the same threads, when installed. Medians of interleaved
-   samples (``harness.interleaved_medians``). The fused kernel does 2 (P + 1) = 8 FFTs per
-   colour, 24 in all (the field's transform is shared by the planes, the planes' cotangents
-   are summed in the Fourier domain), so its ideal ratio to the 18 FFTs is 1.33 plus the
-   element-wise passes; the row "its own 24 FFTs" times those transforms alone.
+   issue's "3 x 3 transform pairs": 9 inverse and 9 forward transforms of the plane through
+   the core's own cached FFTW plans, made as the kernel makes those of its planes (in place,
+   one plane a call: ``_core.hologram_transforms_in_place``; no scaling pass, written zeros;
+   the row "18 FFTs out of place" does them through ``pg.ops.dft2``/``idft2`` into a
+   preallocated output, other FFTW plans), and against the same model written in PyTorch
+   (autograd) and JAX (``jit`` of ``value_and_grad``), each on the same threads, when
+   installed. Medians of interleaved samples (``harness.interleaved_medians``). The fused
+   kernel does 2 (P + 1) = 8 FFTs per colour, 24 in all (the field's transform is shared by
+   the planes, the planes' cotangents are summed in the Fourier domain), so its ideal ratio
+   to the 18 FFTs is 1.33 plus the element-wise passes; the row "its own 24 FFTs" times
+   those transforms alone (3 out of place, 21 in place).
 2. **The far field** (issue 15's hologram target): one ``value_and_grad`` of
-   ``pg.Hologram(target=T)`` (random target and phase) against its FFT pair, one ``dft2`` and
-   one ``idft2`` of the plane through the same cached plans (preallocated output, no scaling
-   pass, written zeros), at each of ``--far-sizes``, float32 and float64; medians of
-   interleaved samples.
+   ``pg.Hologram(target=T)`` (random target and phase) against its FFT pair, one forward and
+   one inverse transform of the plane through the same cached plans (no scaling pass, written
+   zeros) three ways: out of place (``pg.ops``), in place, and the kernel's own (out of place
+   from the phasor to the field, then in place); the ratio is to the fastest of the three.
+   At each of ``--far-sizes``, float32 and float64; medians of interleaved samples.
 3. **Quantisation**: the built-in target (``--quant-size``, default 256), far field, pixel
    crosstalk (3 x 3, 5 % to each neighbour; none with ``--no-crosstalk``), ``--iters``
    (default 200) Adam steps from one random phase per seed (``--quant-seeds``) at each step
@@ -45,6 +48,7 @@ import numpy as np
 
 import phasegrad as pg
 
+from ..native import core
 from .harness import interleaved_medians, machine_info
 
 WAVELENGTHS = (450e-9, 532e-9, 635e-9)
@@ -165,20 +169,25 @@ def speed(size=512, rounds=7, cpu_time=False):
     target, model, phi = _speed_problem(size)
     planes = _written_zeros((12, size, size), complex)
     out = _written_zeros((12, size, size), complex)
+    threads = pg.get_num_threads()
 
-    def transforms(count):  # one plane a call, as the kernel plans them: count + count
-        for k in range(count):
+    def floor():  # the issue's 3 x 3 pairs, in place as the kernel runs its planes': 9 + 9
+        core.hologram_transforms_in_place(planes[:9], True, threads)
+        core.hologram_transforms_in_place(planes[:9], False, threads)
+
+    def out_of_place():  # the same 9 + 9 through pg.ops, out of place (other FFTW plans)
+        for k in range(9):
             pg.ops.dft2(planes[k], out=out[k])
             pg.ops.idft2(planes[k], norm="forward", out=out[k])
 
-    def floor():  # the issue's 3 x 3 pairs: 9 + 9 transforms, no scaling pass
-        transforms(9)
-
-    def own_floor():  # the fused kernel's own 24 transforms: 12 + 12
-        transforms(12)
+    def own_floor():  # the fused kernel's own 24: per colour one field's transform out of
+        for k in range(3):  # place, then 3 + 3 for its planes and 1 for its cotangent in place
+            pg.ops.dft2(planes[k], out=out[k])
+        core.hologram_transforms_in_place(planes[:12], True, threads)
+        core.hologram_transforms_in_place(planes[:9], False, threads)
 
     calls = {"fused": lambda: model.value_and_grad(phi), "fft floor (18 FFTs)": floor,
-             "its own 24 FFTs": own_floor}
+             "18 FFTs out of place": out_of_place, "its own 24 FFTs": own_floor}
     energy, grad = model.value_and_grad(phi)
     agreement = {}
     for name, maker in (("torch", _torch_model), ("jax", _jax_model)):
@@ -189,8 +198,8 @@ def speed(size=512, rounds=7, cpu_time=False):
         value, other_grad = other(phi)  # warm-up (JAX compiles here)
         agreement[name] = float(np.linalg.norm(other_grad - grad) / np.linalg.norm(grad))
         calls[name] = lambda other=other: other(phi)
-    floor()
-    own_floor()
+    for call in (floor, out_of_place, own_floor):
+        call()
     times = _medians(calls, rounds, 0.2, cpu_time)
     rows = []
     for name, seconds in times.items():
@@ -212,19 +221,31 @@ def far_field(sizes=(256, 512, 1024), rounds=7, cpu_time=False):
             model = pg.Hologram(target=target)
             plane = _written_zeros((size, size), np.result_type(dtype, np.complex64))
             out = _written_zeros((size, size), plane.dtype)
+            threads = pg.get_num_threads()
 
-            def pair(plane=plane, out=out):
+            def pair(plane=plane, out=out):  # out of place both ways
                 pg.ops.dft2(plane, out=out)
                 pg.ops.idft2(plane, norm="forward", out=out)
+
+            def in_place(plane=plane, threads=threads):
+                core.hologram_transforms_in_place(plane, True, threads)
+                core.hologram_transforms_in_place(plane, False, threads)
+
+            def own(plane=plane, out=out, threads=threads):  # the kernel's: phasor -> field,
+                pg.ops.idft2(plane, norm="forward", out=out)  # then the field in place
+                core.hologram_transforms_in_place(out, False, threads)
 
             def fused(model=model, phi=phi):
                 model.value_and_grad(phi)
 
-            fused()
-            pair()
-            times = _medians({"fused": fused, "pair": pair}, rounds, 0.1, cpu_time)
+            calls = {"fused": fused, "pair": pair, "in place": in_place, "own": own}
+            for call in calls.values():
+                call()
+            times = _medians(calls, rounds, 0.1, cpu_time)
+            fastest = min(times["pair"], times["in place"], times["own"])
             rows.append({"dtype": np.dtype(dtype).name, "size": size, "fused": times["fused"],
-                         "pair": times["pair"], "ratio": times["fused"] / times["pair"]})
+                         "pair": times["pair"], "pair_in_place": times["in place"],
+                         "kernel_pair": times["own"], "ratio": times["fused"] / fastest})
     return rows
 
 
@@ -302,10 +323,12 @@ def main(argv=None):
         sizes = tuple(int(size) for size in args.far_sizes.split(","))
         rows = far_field(sizes, args.rounds, args.cpu_time)
         result["far_field"] = rows
-        print(f"far field, {pg.get_num_threads()} threads: value_and_grad vs its FFT pair")
+        print(f"far field, {pg.get_num_threads()} threads: value_and_grad vs its FFT pair "
+              "(out of place, in place, the kernel's own; ratio to the fastest)")
         for row in rows:
             print(f"  {row['dtype']:<8}{row['size']:>5}  fused {row['fused'] * 1e3:8.3f} ms"
-                  f"  pair {row['pair'] * 1e3:8.3f} ms  {row['ratio']:6.2f}x")
+                  f"  pair {row['pair'] * 1e3:8.3f} {row['pair_in_place'] * 1e3:8.3f}"
+                  f" {row['kernel_pair'] * 1e3:8.3f} ms  {row['ratio']:6.2f}x")
     if "quantisation" not in args.skip:
         runs = []
         for lr in (float(value) for value in args.quant_lr.split(",")):
