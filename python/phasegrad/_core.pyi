@@ -56,6 +56,7 @@ __all__: list[str] = [
     "export_wisdom",
     "fftshift",
     "fftw_version",
+    "hologram_transforms_in_place",
     "imag_part",
     "import_wisdom",
     "mean_normalize_jvp",
@@ -1366,6 +1367,14 @@ def fftshift(
 def fftw_version() -> str:
     """
     Version string of the linked FFTW library.
+    """
+
+def hologram_transforms_in_place(
+    x: numpy.ndarray, inverse: bool, threads: typing.SupportsInt | typing.SupportsIndex
+) -> None:
+    """
+    Unnormalised (I)DFTs of x's planes in place, one plane a call:
+    the transforms the hologram kernels run, for the benchmarks' floors.
     """
 
 def imag_part(

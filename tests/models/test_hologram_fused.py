@@ -250,3 +250,20 @@ def test_core_refuses_rather_than_casts(core_class, dtype):
     # A flat phase puts all light in one pixel of 24: I_r = 24 there, 0 elsewhere; E = 23.
     energy, phi_bar = model.value_and_grad(np.zeros((4, 6), dtype=dtype), 1)
     assert energy == pytest.approx(23.0, rel=1e-6) and phi_bar.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(np.complex128, 1e-13), (np.complex64, 1e-5)])
+@pytest.mark.parametrize("inverse", [False, True])
+def test_benchmark_floor_transforms_in_place(dtype, tolerance, inverse):
+    """The benchmarks' floor (_core.hologram_transforms_in_place): every plane transformed in
+    place, unnormalised, as numpy's FFT; a real or read-only array is refused."""
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((3, 8, 6)) + 1j * rng.standard_normal((3, 8, 6))).astype(dtype)
+    expected = np.fft.ifft2(x) * 48 if inverse else np.fft.fft2(x)
+    _core.hologram_transforms_in_place(x, inverse, 2)
+    assert relative_error(x, expected) <= tolerance
+    with pytest.raises(TypeError):
+        _core.hologram_transforms_in_place(x.real.copy(), inverse, 1)
+    x.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        _core.hologram_transforms_in_place(x, inverse, 1)

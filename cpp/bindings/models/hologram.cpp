@@ -12,6 +12,7 @@
 
 #include "arrays.hpp"
 #include "module.hpp"
+#include "phasegrad/core/fft.hpp"
 #include "phasegrad/models/hologram.hpp"
 #include "phasegrad/models/hologram_planes.hpp"
 
@@ -387,6 +388,24 @@ void bind_planes(py::module_& m, const char* name, const char* doc) {
 }  // namespace
 
 void bind_hologram(py::module_& m) {
+  m.def(
+      "hologram_transforms_in_place",
+      [](const py::array& x, bool inverse, int threads) {
+        dispatch(Complexes{}, x, "x", [&](auto tag) {
+          using C = typename decltype(tag)::type;
+          Array<C> planes = strict_out<C>(x, "x", shape_of(x));
+          const Planes p = planes_of(planes, "x");
+          C* data = planes.mutable_data();
+          py::gil_scoped_release release;
+          for (std::size_t k = 0; k < p.batch; ++k) {
+            dft2_unnormalized<typename C::value_type>(data + k * p.plane(), data + k * p.plane(),
+                                                      1, p.rows, p.cols, inverse, threads);
+          }
+        });
+      },
+      py::arg("x"), py::arg("inverse"), py::arg("threads"),
+      "Unnormalised (I)DFTs of x's planes in place, one plane a call:\n"
+      "the transforms the hologram kernels run, for the benchmarks' floors.");
   bind_planes<double>(m, "FusedHologramPlanes64",
                       "The general fused hologram in float64 "
                       "(phasegrad.models.fused_hologram_planes).");

@@ -2,23 +2,28 @@
 
 Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256]
 [--iters 200] [--quant-lr 0.1,0.3,0.5,0.8] [--quant-seeds 0,1,2] [--no-crosstalk]
-[--far-sizes 256,512,1024] [--threads N] [--skip speed|far|quantisation ...] [--out DIR]``.
+[--far-sizes 256,512,1024] [--threads N] [--cpu-time] [--skip speed|far|quantisation ...]
+[--out DIR]``.
 
 1. **Speed**: one ``value_and_grad`` of a 3-plane, 3-colour phase-only hologram (``--size``,
    default 512; band-limited angular spectrum, no padding) against the cost of its FFTs, the
-   issue's "3 x 3 transform pairs": 9 forward and 9 inverse transforms of the plane through
-   the core's own cached FFTW plans (one batched ``pg.ops.dft2`` and one ``idft2`` of 9 planes
-   into a preallocated output, no scaling pass), and against the same model written in
-   PyTorch (autograd) and JAX (``jit`` of ``value_and_grad``), each on the same threads, when
-   installed. Medians of interleaved
-   samples (``harness.interleaved_medians``). The fused kernel does 2 (P + 1) = 8 FFTs per
-   colour, 24 in all (the field's transform is shared by the planes, the planes' cotangents
-   are summed in the Fourier domain), so its ideal ratio to the 18 FFTs is 1.33 plus the
-   element-wise passes; the row "its own 24 FFTs" times those transforms alone.
+   issue's "3 x 3 transform pairs": 9 inverse and 9 forward transforms of the plane through
+   the core's own cached FFTW plans, made as the kernel makes those of its planes (in place,
+   one plane a call: ``_core.hologram_transforms_in_place``; no scaling pass, written zeros;
+   the row "18 FFTs out of place" does them through ``pg.ops.dft2``/``idft2`` into a
+   preallocated output, other FFTW plans), and against the same model written in PyTorch
+   (autograd) and JAX (``jit`` of ``value_and_grad``), each on the same threads, when
+   installed. Medians of interleaved samples (``harness.interleaved_medians``). The fused
+   kernel does 2 (P + 1) = 8 FFTs per colour, 24 in all (the field's transform is shared by
+   the planes, the planes' cotangents are summed in the Fourier domain), so its ideal ratio
+   to the 18 FFTs is 1.33 plus the element-wise passes; the row "its own 24 FFTs" times
+   those transforms alone (3 out of place, 21 in place).
 2. **The far field** (issue 15's hologram target): one ``value_and_grad`` of
-   ``pg.Hologram(target=T)`` (random target and phase) against its FFT pair, one ``dft2`` and
-   one ``idft2`` of the plane through the same cached plans (preallocated output, no scaling
-   pass), at each of ``--far-sizes``, float32 and float64; medians of interleaved samples.
+   ``pg.Hologram(target=T)`` (random target and phase) against its FFT pair, one forward and
+   one inverse transform of the plane through the same cached plans (no scaling pass, written
+   zeros) three ways: out of place (``pg.ops``), in place, and the kernel's own (out of place
+   from the phasor to the field, then in place); the ratio is to the fastest of the three.
+   At each of ``--far-sizes``, float32 and float64; medians of interleaved samples.
 3. **Quantisation**: the built-in target (``--quant-size``, default 256), far field, pixel
    crosstalk (3 x 3, 5 % to each neighbour; none with ``--no-crosstalk``), 8 levels, each
    seed's random phase (``--quant-seeds``) the start of every run, ``--iters`` (default 200)
@@ -50,12 +55,43 @@ import numpy as np
 
 import phasegrad as pg
 
+from ..native import core
 from .harness import interleaved_medians, machine_info
 
 WAVELENGTHS = (450e-9, 532e-9, 635e-9)
 DISTANCES = (0.02, 0.03, 0.04)
 PITCH = 8e-6
 CROSSTALK = np.array([[0, 0.05, 0], [0.05, 0.8, 0.05], [0, 0.05, 0]])
+
+
+def _medians(calls, rounds, min_time, cpu_time):
+    """``harness.interleaved_medians`` of ``calls``; with ``cpu_time``, the same interleaved
+    rounds timed by the process's CPU time (``time.process_time``, every thread of it): for one
+    pinned core on a loaded machine, where wall time counts other processes' turns."""
+    if not cpu_time:
+        return interleaved_medians(calls, rounds=rounds, min_time=min_time)
+    samples = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            loops, start = 0, time.process_time()
+            while True:
+                call()
+                loops += 1
+                elapsed = time.process_time() - start
+                if elapsed >= min_time:
+                    break
+            samples[name].append(elapsed / loops)
+    return {name: float(np.median(values)) for name, values in samples.items()}
+
+
+def _written_zeros(shape, dtype):
+    """Zeros the timings may run on (see floor.py), written: the pages of ``np.zeros`` stay
+    the kernel's shared zero page until written, so a transform that only reads them (an
+    out-of-place input) reads one cached page instead of memory, and is faster than on any
+    data by an amount that depends on how the pages were mapped (up to 20 % at 512^2)."""
+    array = np.empty(shape, dtype)
+    array.fill(0)
+    return array
 
 
 def _speed_problem(size):
@@ -135,22 +171,30 @@ def _jax_model(target, model):
     return value_and_grad
 
 
-def speed(size=512, rounds=7):
+def speed(size=512, rounds=7, cpu_time=False):
     """Rows: fused, the FFT floor, torch and jax (when installed), seconds per call."""
     target, model, phi = _speed_problem(size)
-    planes = np.zeros((12, size, size), complex)  # zeros: see floor.py
-    out = np.empty_like(planes)
+    planes = _written_zeros((12, size, size), complex)
+    out = _written_zeros((12, size, size), complex)
+    threads = pg.get_num_threads()
 
-    def floor():  # one batched call each way: 9 + 9 transforms, no scaling pass
-        pg.ops.dft2(planes[:9], out=out[:9])
-        pg.ops.idft2(planes[:9], norm="forward", out=out[:9])
+    def floor():  # the issue's 3 x 3 pairs, in place as the kernel runs its planes': 9 + 9
+        core.hologram_transforms_in_place(planes[:9], True, threads)
+        core.hologram_transforms_in_place(planes[:9], False, threads)
 
-    def own_floor():  # the fused kernel's own 24 transforms: 12 + 12
-        pg.ops.dft2(planes, out=out)
-        pg.ops.idft2(planes, norm="forward", out=out)
+    def out_of_place():  # the same 9 + 9 through pg.ops, out of place (other FFTW plans)
+        for k in range(9):
+            pg.ops.dft2(planes[k], out=out[k])
+            pg.ops.idft2(planes[k], norm="forward", out=out[k])
+
+    def own_floor():  # the fused kernel's own 24: per colour one field's transform out of
+        for k in range(3):  # place, then 3 + 3 for its planes and 1 for its cotangent in place
+            pg.ops.dft2(planes[k], out=out[k])
+        core.hologram_transforms_in_place(planes[:12], True, threads)
+        core.hologram_transforms_in_place(planes[:9], False, threads)
 
     calls = {"fused": lambda: model.value_and_grad(phi), "fft floor (18 FFTs)": floor,
-             "its own 24 FFTs": own_floor}
+             "18 FFTs out of place": out_of_place, "its own 24 FFTs": own_floor}
     energy, grad = model.value_and_grad(phi)
     agreement = {}
     for name, maker in (("torch", _torch_model), ("jax", _jax_model)):
@@ -161,9 +205,9 @@ def speed(size=512, rounds=7):
         value, other_grad = other(phi)  # warm-up (JAX compiles here)
         agreement[name] = float(np.linalg.norm(other_grad - grad) / np.linalg.norm(grad))
         calls[name] = lambda other=other: other(phi)
-    floor()
-    own_floor()
-    times = interleaved_medians(calls, rounds=rounds, min_time=0.2)
+    for call in (floor, out_of_place, own_floor):
+        call()
+    times = _medians(calls, rounds, 0.2, cpu_time)
     rows = []
     for name, seconds in times.items():
         rows.append({"implementation": name, "seconds": seconds,
@@ -172,7 +216,7 @@ def speed(size=512, rounds=7):
     return rows
 
 
-def far_field(sizes=(256, 512, 1024), rounds=7):
+def far_field(sizes=(256, 512, 1024), rounds=7, cpu_time=False):
     """Rows: the far-field hologram's value_and_grad and its FFT pair, seconds per call, for
     every size and both precisions."""
     rows = []
@@ -182,22 +226,33 @@ def far_field(sizes=(256, 512, 1024), rounds=7):
             target = rng.uniform(size=(size, size)).astype(dtype)
             phi = rng.uniform(0, 2 * np.pi, (size, size)).astype(dtype)
             model = pg.Hologram(target=target)
-            plane = np.zeros((size, size), np.result_type(dtype, np.complex64))  # see floor.py
-            out = np.empty_like(plane)
+            plane = _written_zeros((size, size), np.result_type(dtype, np.complex64))
+            out = _written_zeros((size, size), plane.dtype)
+            threads = pg.get_num_threads()
 
-            def pair(plane=plane, out=out):
+            def pair(plane=plane, out=out):  # out of place both ways
                 pg.ops.dft2(plane, out=out)
                 pg.ops.idft2(plane, norm="forward", out=out)
+
+            def in_place(plane=plane, threads=threads):
+                core.hologram_transforms_in_place(plane, True, threads)
+                core.hologram_transforms_in_place(plane, False, threads)
+
+            def own(plane=plane, out=out, threads=threads):  # the kernel's: phasor -> field,
+                pg.ops.idft2(plane, norm="forward", out=out)  # then the field in place
+                core.hologram_transforms_in_place(out, False, threads)
 
             def fused(model=model, phi=phi):
                 model.value_and_grad(phi)
 
-            fused()
-            pair()
-            times = interleaved_medians({"fused": fused, "pair": pair}, rounds=rounds,
-                                        min_time=0.1)
+            calls = {"fused": fused, "pair": pair, "in place": in_place, "own": own}
+            for call in calls.values():
+                call()
+            times = _medians(calls, rounds, 0.1, cpu_time)
+            fastest = min(times["pair"], times["in place"], times["own"])
             rows.append({"dtype": np.dtype(dtype).name, "size": size, "fused": times["fused"],
-                         "pair": times["pair"], "ratio": times["fused"] / times["pair"]})
+                         "pair": times["pair"], "pair_in_place": times["in place"],
+                         "kernel_pair": times["own"], "ratio": times["fused"] / fastest})
     return rows
 
 
@@ -310,6 +365,9 @@ def main(argv=None):
     parser.add_argument("--no-crosstalk", action="store_true")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time the speed and far-field rows by process CPU time (for runs "
+                             "pinned to one core on a loaded machine)")
     parser.add_argument("--far-sizes", default="256,512,1024",
                         help="grid sizes of the far-field rows, comma-separated")
     parser.add_argument("--skip", choices=("speed", "far", "quantisation"), action="append",
@@ -318,9 +376,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.threads is not None:
         pg.set_num_threads(args.threads)
-    result = {"threads": pg.get_num_threads(), "machine": machine_info()}
+    result = {"threads": pg.get_num_threads(), "machine": machine_info(),
+              "clock": "process CPU time" if args.cpu_time else "wall"}
     if "speed" not in args.skip:
-        rows = speed(args.size, args.rounds)
+        rows = speed(args.size, args.rounds, args.cpu_time)
         result["speed"] = {"size": args.size, "rows": rows}
         print(f"3 planes x 3 colours, {args.size}x{args.size}, float64, "
               f"{pg.get_num_threads()} threads: value_and_grad")
@@ -332,12 +391,14 @@ def main(argv=None):
                   + ("" if difference is None else f"   gradient vs fused {difference:.1e}"))
     if "far" not in args.skip:
         sizes = tuple(int(size) for size in args.far_sizes.split(","))
-        rows = far_field(sizes, args.rounds)
+        rows = far_field(sizes, args.rounds, args.cpu_time)
         result["far_field"] = rows
-        print(f"far field, {pg.get_num_threads()} threads: value_and_grad vs its FFT pair")
+        print(f"far field, {pg.get_num_threads()} threads: value_and_grad vs its FFT pair "
+              "(out of place, in place, the kernel's own; ratio to the fastest)")
         for row in rows:
             print(f"  {row['dtype']:<8}{row['size']:>5}  fused {row['fused'] * 1e3:8.3f} ms"
-                  f"  pair {row['pair'] * 1e3:8.3f} ms  {row['ratio']:6.2f}x")
+                  f"  pair {row['pair'] * 1e3:8.3f} {row['pair_in_place'] * 1e3:8.3f}"
+                  f" {row['kernel_pair'] * 1e3:8.3f} ms  {row['ratio']:6.2f}x")
     if "quantisation" not in args.skip:
         runs = []
         lrs = tuple(float(value) for value in args.quant_lr.split(","))

@@ -13,12 +13,12 @@
 //    ramp[j] = -2 pi (j . h mod size) / size per axis, on its input (the DFT shift theorem;
 //    (-1)^(j1 + j2) for even extents), from tables computed with integer modular arithmetic
 //    and added to the angle. Then G = IDFT_u(phasor) is the centred field times N, in natural
-//    order: no permutation pass. The same pass sums |phasor|^2.
+//    order: no permutation pass. |phasor|^2 = 1, so sum |phasor|^2 = N: no sum is formed.
 // 2. Backward FFT, phasor -> field (out of place: the phasor is needed again in pass 3).
-// 3. residual pass: I = |G|^2 / N^2, r = s I - T with s = sum(T) / sum(I), E = sum r^2 / N (in
-//    double, as a sum of squared residuals), and field <- (4 s / N^3) r G in place: the
-//    cotangent of G, scaled so that the forward FFT turns it into the phasor's cotangent.
-//    Parseval gives sum(I) = sum|phasor|^2 / N from pass 1, so no reduction pass reads the
+// 3. residual pass: I = |G|^2 / N^2, r = s I - T with s = sum(T) / sum(I), E = sum r^2 / N (a
+//    sum of squared residuals in double; r itself in T), and field <- (4 s / N^3) r G in
+//    place: the cotangent of G, scaled so that the forward FFT turns it into the phasor's
+//    cotangent. Parseval gives sum(I) = sum|phasor|^2 / N = 1, so no reduction pass reads the
 //    field before this one. mean_normalize_vjp's second term, -(s / sum I) sum(I_bar_r I), is
 //    a constant added to every I_bar; it reaches the phasor's cotangent as a real multiple of
 //    the phasor itself (the FFT pair is N times the identity), whose projection
