@@ -420,20 +420,21 @@ bool FusedPhaseRetrieval<T>::plan_for(int threads) {
     Complex* field = band->field.data();
     // All in place on the (N, N) field (FFTW's in-place strided transforms measured 2-5x faster
     // here than out-of-place ones between differently strided buffers). Forward: the n
-    // columns that hold the pupil, then every row. Adjoint: every row, then only the n columns
-    // the crop keeps.
-    // Each a ChunkedPlan: fixed chunks of single-threaded plans shared dynamically by the team
-    // (the planning happens once; another team reuses the plans).
+    // columns that hold the pupil (only their n pupil rows read), then every row. Adjoint:
+    // every row, then only the n columns the crop keeps (only their n crop rows written).
+    // Fixed chunks of single-threaded plans shared dynamically by the team (the planning
+    // happens once; another team reuses the plans); the columns through a contiguous scratch
+    // (core/gathered_columns.hpp).
     if (band->columns.chunks() == 0) {
       made = true;
-      band->columns = ChunkedPlan<T>({grid, n, grid, 1, grid, 1}, column_chunk<T>(), false,
-                                     field, field, threads);
+      band->columns = GatheredColumns<T>(grid, n, grid, n, grid, column_chunk<T>(), false,
+                                         threads);
       band->rows = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk<T>(grid), false,
                                   field, field, threads);
       band->rows_adjoint = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk<T>(grid),
                                           true, field, field, threads);
-      band->columns_adjoint = ChunkedPlan<T>({grid, n, grid, 1, grid, 1}, column_chunk<T>(),
-                                             true, field, field, threads);
+      band->columns_adjoint = GatheredColumns<T>(grid, n, grid, grid, n, column_chunk<T>(),
+                                                 true, threads);
     }
     band->columns = band->columns.with_team(threads);
     band->rows = band->rows.with_team(threads);
@@ -520,7 +521,7 @@ template <class T>
 void FusedPhaseRetrieval<T>::transform_forward(Band& band, const Complex* pupil, Complex* field,
                                                Complex* staging, bool single_threaded) {
   if (band.fft) {
-    (single_threaded ? band.columns_single : band.columns).execute(field, field);
+    (single_threaded ? band.columns_single : band.columns).execute(field);
     (single_threaded ? band.rows_single : band.rows).execute(field, field);
     return;
   }
@@ -533,7 +534,7 @@ void FusedPhaseRetrieval<T>::transform_adjoint(Band& band) {
   Complex* field = band.field.data();
   if (band.fft) {
     band.rows_adjoint.execute(field, field);
-    band.columns_adjoint.execute(field, field);
+    band.columns_adjoint.execute(field);
     return;
   }
   // g_bar = E^H G_bar conj(E), into the field's top-left (n, n) with row stride N.
@@ -575,24 +576,30 @@ template <bool kQuadratic, bool kWeighted, class T>
     }
     const T* d = data + j0;
     const T* w = kWeighted ? weights + j0 : nullptr;
-#pragma omp simd reduction(+ : energy, bar_a, bar_b, bar_c)
+    // The chunk's sums in the model's precision (float32: twice the lanes of converting every
+    // term to double), added in double.
+    T chunk_energy = 0, chunk_a = 0, chunk_b = 0, chunk_c = 0;
+#pragma omp simd reduction(+ : chunk_energy, chunk_a, chunk_b, chunk_c)
     for (std::size_t j = 0; j < count; ++j) {
       const T value_in = intensity[j];
       const T value = kQuadratic ? (qa * value_in + qb) * value_in + qc : value_in;
       const T residual = value - d[j];
       const T weighted = kWeighted ? w[j] * residual : residual;
-      energy += static_cast<double>(weighted) * static_cast<double>(residual);
+      chunk_energy += weighted * residual;
       const T value_bar = 2 * weighted;
       T intensity_bar = value_bar;
       if (kQuadratic) {
         intensity_bar = value_bar * (2 * qa * value_in + qb);
-        const double vb = static_cast<double>(value_bar), iv = static_cast<double>(value_in);
-        bar_a += vb * iv * iv;
-        bar_b += vb * iv;
-        bar_c += vb;
+        chunk_a += value_bar * value_in * value_in;
+        chunk_b += value_bar * value_in;
+        chunk_c += value_bar;
       }
       factor[j] = twice_spectral * intensity_bar;
     }
+    energy += static_cast<double>(chunk_energy);
+    bar_a += static_cast<double>(chunk_a);
+    bar_b += static_cast<double>(chunk_b);
+    bar_c += static_cast<double>(chunk_c);
     T* out = parts + 2 * j0;
     for (std::size_t j = 0; j < count; ++j) {
       out[2 * j] *= factor[j];
@@ -865,9 +872,9 @@ double FusedPhaseRetrieval<T>::value_and_grad(const T* params, const Detector& d
     if (fused_rows()) {
       // The columns, then rows + pass B + adjoint rows chunk by chunk, then the columns.
       Band& band = *bands_[0];
-      band.columns.execute(band.field.data(), band.field.data());
+      band.columns.execute(band.field.data());
       energy += rows_pass(p, detector, detector_bar, threads);
-      band.columns_adjoint.execute(band.field.data(), band.field.data());
+      band.columns_adjoint.execute(band.field.data());
     } else {
       for (auto& band : bands_) {
         transform_forward(*band, band->pupil.data(), band->field.data(), staging_.data(),
