@@ -3,11 +3,11 @@
 //
 // Why: a batch of strided columns (row stride N, a power of two) maps every element of a
 // column onto the same few cache sets, and FFTW's strided plans copy them through buffers of
-// their own, reading and writing every row. Here each chunk of adjacent columns is gathered
-// row by row into a per-thread scratch (one column per contiguous row of the scratch, cache
-// lines read whole), transformed there by one single-threaded contiguous plan, and scattered
-// back; only the rows that can be non-zero are read (the rest are known zeros: the pupil's
-// padding) and only the rows a caller keeps are written (the adjoint's crop).
+// their own, reading and writing every row. Here each chunk of adjacent columns is copied row
+// by row into a small per-thread scratch (contiguous: no set conflicts), transformed there by
+// one single-threaded plan vectorised across the adjacent columns, and copied back; only the
+// rows that can be non-zero are read (the rest are known zeros: the pupil's padding) and only
+// the rows a caller keeps are written (the adjoint's crop).
 //
 // As in core/chunked_fft.hpp the chunks are fixed by the layout alone, never by the team, and
 // each is transformed by the same plan whoever runs it: results are bit-for-bit identical on
