@@ -475,7 +475,7 @@ void FusedPhaseRetrieval<T>::synthesize(const T* params, T* wavefront, int threa
 // Pass A: g = A exp(i 2 pi / lam (W + Phi_p)) for every wavelength, into each band's pupil
 // buffer and, on the FFT path, times ramp[x] ramp[y] (which moves the zero frequency of the
 // transform to pixel (N//2, N//2), the fftshift) into the zero-padded field, every other pixel
-// of which is zeroed (the transforms of the last call left data there).
+// the transforms read of which is zeroed (the transforms of the last call left data there).
 template <class T>
 void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
   const std::size_t n = cfg_.n, grid = cfg_.grid;
@@ -498,8 +498,15 @@ void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
     for (long long yy = 0; yy < rows; ++yy) {
       const auto y = static_cast<std::size_t>(yy);
       Complex* field_row = field ? field + y * grid : nullptr;
+      if (y >= n) {
+        // Below the pupil only the columns right of it: the forward column transforms never
+        // read these rows (core/gathered_columns.hpp) and overwrite their first n columns.
+        if (field_row) {
+          std::memset(static_cast<void*>(field_row + n), 0, sizeof(Complex) * (grid - n));
+        }
+        continue;
+      }
       if (field_row) std::memset(static_cast<void*>(field_row), 0, sizeof(Complex) * grid);
-      if (y >= n) continue;
       const Complex row_ramp = ramp[y];
       for (std::size_t r = row_runs_[y]; r < row_runs_[y + 1]; ++r) {
         for (std::size_t x0 = runs_[r].x0; x0 < runs_[r].x1; x0 += kPhasorChunk) {
