@@ -7,7 +7,9 @@
 // by row into a small per-thread scratch (contiguous: no set conflicts), transformed there by
 // one single-threaded plan vectorised across the adjacent columns, and copied back; only the
 // rows that can be non-zero are read (the rest are known zeros: the pupil's padding) and only
-// the rows a caller keeps are written (the adjoint's crop).
+// the rows a caller keeps are written (the adjoint's crop). With at most half the rows read or
+// written (an even length: a pupil padded 2x or more), each column runs as two transforms of
+// half the length (the radix-2 split: zero tail forward, crop in the adjoint; see the .cpp).
 //
 // As in core/chunked_fft.hpp the chunks are fixed by the layout alone, never by the team, and
 // each is transformed by the same plan whoever runs it: results are bit-for-bit identical on
@@ -16,6 +18,7 @@
 
 #include <complex>
 #include <cstddef>
+#include <vector>
 
 #include "phasegrad/core/fft.hpp"
 
@@ -51,7 +54,13 @@ class GatheredColumns {
   std::size_t length_ = 0, columns_ = 0, stride_ = 0, read_rows_ = 0, write_rows_ = 0;
   std::size_t chunk_ = 0;
   int team_ = 1;
-  StridedPlan<T> full_, last_;  // a whole chunk's contiguous transforms, and the last chunk's
+  // An even length with at most half the rows read (kZeroTail) or written (kCrop) runs as two
+  // transforms of half the length; twiddles_: w^y, y < length / 2.
+  enum class Split { kNone, kZeroTail, kCrop };
+  Split split_ = Split::kNone;
+  std::size_t odd_offset_ = 0, scratch_size_ = 0;  // the second half's place; the scratch's size
+  std::vector<std::complex<T>> twiddles_;
+  StridedPlan<T> full_, last_;  // a whole chunk's transforms, and the last (narrower) chunk's
 };
 
 }  // namespace phasegrad
