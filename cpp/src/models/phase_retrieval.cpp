@@ -557,6 +557,19 @@ struct DetectorSums {
 // one write of G per pixel, branches decided at compile time. The row goes in chunks through
 // three loops the compiler vectorises: |G|^2 out of the interleaved complex values, the
 // detector model with its sums, and the scaling of G.
+// I = s |G|^2 of `count` interleaved (re, im) values, compiled for the baseline target only
+// (never inlined into the wide-SIMD clones, where the compiler may fuse the products into FMAs):
+// the same rounding as the intensities of the least-squares view (phase_retrieval_tangent.cpp)
+// and of psf, so that a model's simulate and residuals agree bit for bit (zero residuals at
+// the truth).
+template <class T>
+[[gnu::noinline]] void intensity_chunk(const T* g, T spectral, T* intensity,
+                                       std::size_t count) {
+  for (std::size_t j = 0; j < count; ++j) {
+    intensity[j] = spectral * (g[2 * j] * g[2 * j] + g[2 * j + 1] * g[2 * j + 1]);
+  }
+}
+
 template <bool kQuadratic, bool kWeighted, class T>
 [[gnu::always_inline]] inline void detector_row(std::complex<T>* field, const T* data,
                                                 const T* weights, T* model, bool reverse,
@@ -570,10 +583,7 @@ template <bool kQuadratic, bool kWeighted, class T>
   const T twice_spectral = 2 * spectral;
   for (std::size_t j0 = 0; j0 < size; j0 += kChunk) {
     const std::size_t count = std::min(kChunk, size - j0);
-    const T* g = parts + 2 * j0;
-    for (std::size_t j = 0; j < count; ++j) {
-      intensity[j] = spectral * (g[2 * j] * g[2 * j] + g[2 * j + 1] * g[2 * j + 1]);
-    }
+    intensity_chunk(parts + 2 * j0, spectral, intensity, count);
     if (!reverse) {
       for (std::size_t j = 0; j < count; ++j) {
         const T value = intensity[j];
