@@ -630,9 +630,9 @@ template <bool kQuadratic, bool kWeighted, class T>
 }
 
 // detector_row with its branches chosen: one unbinned row of a single band. Cloned for wider
-// SIMD (PHASEGRAD_WIDE_SIMD; the build targets baseline x86-64): the same arithmetic, more
-// lanes (the reductions' lanes are the only difference, fixed per machine, so results stay the
-// same on any thread count).
+// SIMD (PHASEGRAD_WIDE_SIMD; the build targets baseline x86-64): more lanes, and the AVX2 and
+// AVX-512 clones may fuse multiply-adds, so the last bits may differ between CPUs, never
+// between thread counts (one clone runs on every thread of a machine).
 template <class T>
 [[gnu::always_inline]] inline void detector_row_chosen(std::complex<T>* field, const T* data,
                                                        const T* w, T* out, bool reverse,
