@@ -27,9 +27,9 @@ std::complex<double> turn(std::size_t m, std::size_t period) {
 }
 
 // sine[j], cosine[j] = sin, cos of phase[j] for |phase[j]| <= sincos_limit<T>() (the callers
-// redo the others with libm), cloned for wider SIMD (PHASEGRAD_WIDE_SIMD): measured on the
-// AVX-512 development VM, one thread, n = 256, the fused model took 4.6 ms instead of 4.8-4.9
-// in float64 and 2.8-3.0 instead of 3.0-3.2 in float32.
+// redo the others with libm), inlined into pass A's cloned chunk (phasor_chunk): with wider
+// SIMD, measured on the AVX-512 development VM, one thread, n = 256, the fused model took 4.6 ms
+// instead of 4.8-4.9 in float64 and 2.8-3.0 instead of 3.0-3.2 in float32.
 template <class T>
 [[gnu::always_inline]] inline void sincos_chunk(const T* phase, T* sine, T* cosine,
                                                 std::size_t count) {
@@ -40,13 +40,238 @@ template <class T>
     cosine[j] = e.cos;
   }
 }
-PHASEGRAD_WIDE_SIMD void sincos_wide(const double* phase, double* sine, double* cosine,
-                                     std::size_t count) {
-  sincos_chunk(phase, sine, cosine, count);
+
+// W[begin:end] = sum_k a_k Z_k[begin:end], four modes per sweep (W is loaded and stored once
+// per four modes), cloned for wider SIMD (PHASEGRAD_WIDE_SIMD).
+template <class T>
+[[gnu::always_inline]] inline void synthesis_span_of(const T* params, const T* basis,
+                                                     std::size_t pixels, std::size_t modes,
+                                                     std::size_t begin, std::size_t end,
+                                                     T* wavefront) {
+  std::size_t k = 0;
+  for (; k + 4 <= modes; k += 4) {
+    const T c0 = params[k], c1 = params[k + 1], c2 = params[k + 2], c3 = params[k + 3];
+    const T* z0 = basis + k * pixels;
+    const T* z1 = z0 + pixels;
+    const T* z2 = z1 + pixels;
+    const T* z3 = z2 + pixels;
+    if (k == 0) {
+#pragma omp simd
+      for (std::size_t i = begin; i < end; ++i) {
+        wavefront[i] = c0 * z0[i] + c1 * z1[i] + c2 * z2[i] + c3 * z3[i];
+      }
+    } else {
+#pragma omp simd
+      for (std::size_t i = begin; i < end; ++i) {
+        wavefront[i] += c0 * z0[i] + c1 * z1[i] + c2 * z2[i] + c3 * z3[i];
+      }
+    }
+  }
+  for (; k < modes; ++k) {
+    const T c = params[k];
+    const T* z = basis + k * pixels;
+    if (k == 0) {
+#pragma omp simd
+      for (std::size_t i = begin; i < end; ++i) wavefront[i] = c * z[i];
+    } else {
+#pragma omp simd
+      for (std::size_t i = begin; i < end; ++i) wavefront[i] += c * z[i];
+    }
+  }
 }
-PHASEGRAD_WIDE_SIMD void sincos_wide(const float* phase, float* sine, float* cosine,
-                                     std::size_t count) {
+PHASEGRAD_WIDE_SIMD void synthesis_span(const float* params, const float* basis,
+                                        std::size_t pixels, std::size_t modes,
+                                        std::size_t begin, std::size_t end, float* wavefront) {
+  synthesis_span_of(params, basis, pixels, modes, begin, end, wavefront);
+}
+PHASEGRAD_WIDE_SIMD void synthesis_span(const double* params, const double* basis,
+                                        std::size_t pixels, std::size_t modes,
+                                        std::size_t begin, std::size_t end, double* wavefront) {
+  synthesis_span_of(params, basis, pixels, modes, begin, end, wavefront);
+}
+
+// Pass C on one run [x0, x1) of a pupil row: W_bar (+)= scale Im(g_bar conj(g)) (assigned
+// when `assign`), cloned for wider SIMD (PHASEGRAD_WIDE_SIMD).
+template <class T>
+[[gnu::always_inline]] inline void gradient_run_of(const std::complex<T>* g_bar_row,
+                                                   const std::complex<T>* g_row, T scale,
+                                                   bool assign, std::size_t x0, std::size_t x1,
+                                                   T* w_bar) {
+  const T* g_bar = reinterpret_cast<const T*>(g_bar_row);  // (re, im) pairs
+  const T* g = reinterpret_cast<const T*>(g_row);
+  if (assign) {
+#pragma omp simd
+    for (std::size_t x = x0; x < x1; ++x) {
+      w_bar[x] = scale * (g_bar[2 * x + 1] * g[2 * x] - g_bar[2 * x] * g[2 * x + 1]);
+    }
+  } else {
+#pragma omp simd
+    for (std::size_t x = x0; x < x1; ++x) {
+      w_bar[x] += scale * (g_bar[2 * x + 1] * g[2 * x] - g_bar[2 * x] * g[2 * x + 1]);
+    }
+  }
+}
+PHASEGRAD_WIDE_SIMD void gradient_run(const std::complex<float>* g_bar, const std::complex<float>* g,
+                                      float scale, bool assign, std::size_t x0, std::size_t x1,
+                                      float* w_bar) {
+  gradient_run_of(g_bar, g, scale, assign, x0, x1, w_bar);
+}
+PHASEGRAD_WIDE_SIMD void gradient_run(const std::complex<double>* g_bar,
+                                      const std::complex<double>* g, double scale, bool assign,
+                                      std::size_t x0, std::size_t x1, double* w_bar) {
+  gradient_run_of(g_bar, g, scale, assign, x0, x1, w_bar);
+}
+
+// partial[k] += sum Z_k[begin:end] W_bar[begin:end] (Eq. 58) for every mode k, four modes per
+// sweep (W_bar is loaded once for four products; four independent sums hide the latency of the
+// additions), cloned for wider SIMD. float32 multiplies and adds in float32 over pieces of 1024
+// pixels (twice the lanes of converting every product to double), each piece's sums then added
+// in double; float64 sums the span at once.
+template <class T>
+[[gnu::always_inline]] inline void projection_span_of(const T* basis, std::size_t pixels,
+                                                      std::size_t modes, std::size_t begin,
+                                                      std::size_t end, const T* wavefront_bar,
+                                                      double* partial) {
+  const std::size_t piece = sizeof(T) < sizeof(double) ? 1024 : end - begin;
+  std::size_t k = 0;
+  for (; k + 4 <= modes; k += 4) {
+    const T* z0 = basis + k * pixels;
+    const T* z1 = z0 + pixels;
+    const T* z2 = z1 + pixels;
+    const T* z3 = z2 + pixels;
+    double d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+    for (std::size_t p0 = begin; p0 < end; p0 += piece) {
+      const std::size_t p1 = std::min(end, p0 + piece);
+      T e0 = 0, e1 = 0, e2 = 0, e3 = 0;
+#pragma omp simd reduction(+ : e0, e1, e2, e3)
+      for (std::size_t i = p0; i < p1; ++i) {
+        const T w = wavefront_bar[i];
+        e0 += z0[i] * w;
+        e1 += z1[i] * w;
+        e2 += z2[i] * w;
+        e3 += z3[i] * w;
+      }
+      d0 += static_cast<double>(e0);
+      d1 += static_cast<double>(e1);
+      d2 += static_cast<double>(e2);
+      d3 += static_cast<double>(e3);
+    }
+    partial[k] += d0;
+    partial[k + 1] += d1;
+    partial[k + 2] += d2;
+    partial[k + 3] += d3;
+  }
+  for (; k < modes; ++k) {
+    const T* mode = basis + k * pixels;
+    double dot = 0;
+    for (std::size_t p0 = begin; p0 < end; p0 += piece) {
+      const std::size_t p1 = std::min(end, p0 + piece);
+      T e = 0;
+#pragma omp simd reduction(+ : e)
+      for (std::size_t i = p0; i < p1; ++i) e += mode[i] * wavefront_bar[i];
+      dot += static_cast<double>(e);
+    }
+    partial[k] += dot;
+  }
+}
+PHASEGRAD_WIDE_SIMD void projection_span(const float* basis, std::size_t pixels,
+                                         std::size_t modes, std::size_t begin, std::size_t end,
+                                         const float* wavefront_bar, double* partial) {
+  projection_span_of(basis, pixels, modes, begin, end, wavefront_bar, partial);
+}
+PHASEGRAD_WIDE_SIMD void projection_span(const double* basis, std::size_t pixels,
+                                         std::size_t modes, std::size_t begin, std::size_t end,
+                                         const double* wavefront_bar, double* partial) {
+  projection_span_of(basis, pixels, modes, begin, end, wavefront_bar, partial);
+}
+
+// Pass A on `count` <= kPhasorChunk pixels of a run: g = A exp(i theta), theta = scale (W + Phi),
+// into the pupil and (times the fftshift ramp) the field; the phasors exp(i theta) (times the
+// ramp when there is a field) when `phasor` is given. sin and cos in the model's precision
+// (float lanes are twice as many), by the vectorised kernel up to its limit and by libm beyond.
+// The complex products written out (the arithmetic of std::complex's, without its NaN
+// recovery call, which keeps the loop from vectorising). Cloned for wider SIMD.
+constexpr std::size_t kPhasorChunk = 256;
+template <class T>
+[[gnu::always_inline]] inline void phasor_chunk_of(const T* wavefront, const T* diversity,
+                                                   const T* amplitude, T scale,
+                                                   std::size_t count,
+                                                   const std::complex<T>* ramp_values,
+                                                   std::complex<T> row_ramp,
+                                                   std::complex<T>* field,
+                                                   std::complex<T>* pupil,
+                                                   std::complex<T>* phasor) {
+  alignas(64) T phase[kPhasorChunk], sine[kPhasorChunk], cosine[kPhasorChunk];
+  if (diversity) {
+#pragma omp simd
+    for (std::size_t j = 0; j < count; ++j) phase[j] = (wavefront[j] + diversity[j]) * scale;
+  } else {
+#pragma omp simd
+    for (std::size_t j = 0; j < count; ++j) phase[j] = wavefront[j] * scale;
+  }
   sincos_chunk(phase, sine, cosine, count);
+  for (std::size_t j = 0; j < count; ++j) {
+    if (!(std::abs(phase[j]) <= sincos_limit<T>())) {
+      const double angle = static_cast<double>(phase[j]);
+      sine[j] = static_cast<T>(std::sin(angle));
+      cosine[j] = static_cast<T>(std::cos(angle));
+    }
+  }
+  const T* ramp = reinterpret_cast<const T*>(ramp_values);  // (re, im) pairs
+  T* out_pupil = reinterpret_cast<T*>(pupil);
+  const T rr = row_ramp.real(), ri = row_ramp.imag();
+  if (field) {
+    T* out_field = reinterpret_cast<T*>(field);
+#pragma omp simd
+    for (std::size_t j = 0; j < count; ++j) {
+      const T gr = amplitude[j] * cosine[j], gi = amplitude[j] * sine[j];
+      const T tr = rr * ramp[2 * j] - ri * ramp[2 * j + 1];
+      const T ti = rr * ramp[2 * j + 1] + ri * ramp[2 * j];
+      const T fr = gr * tr - gi * ti, fi = gr * ti + gi * tr;
+      out_field[2 * j] = fr;
+      out_field[2 * j + 1] = fi;
+      out_pupil[2 * j] = fr;
+      out_pupil[2 * j + 1] = fi;
+    }
+  } else {
+#pragma omp simd
+    for (std::size_t j = 0; j < count; ++j) {
+      out_pupil[2 * j] = amplitude[j] * cosine[j];
+      out_pupil[2 * j + 1] = amplitude[j] * sine[j];
+    }
+  }
+  if (phasor) {
+    T* out = reinterpret_cast<T*>(phasor);
+    for (std::size_t j = 0; j < count; ++j) {
+      if (field) {
+        const T tr = rr * ramp[2 * j] - ri * ramp[2 * j + 1];
+        const T ti = rr * ramp[2 * j + 1] + ri * ramp[2 * j];
+        out[2 * j] = cosine[j] * tr - sine[j] * ti;
+        out[2 * j + 1] = cosine[j] * ti + sine[j] * tr;
+      } else {
+        out[2 * j] = cosine[j];
+        out[2 * j + 1] = sine[j];
+      }
+    }
+  }
+}
+PHASEGRAD_WIDE_SIMD void phasor_chunk(const float* wavefront, const float* diversity,
+                                      const float* amplitude, float scale, std::size_t count,
+                                      const std::complex<float>* ramp,
+                                      std::complex<float> row_ramp, std::complex<float>* field,
+                                      std::complex<float>* pupil,
+                                      std::complex<float>* phasor) {
+  phasor_chunk_of(wavefront, diversity, amplitude, scale, count, ramp, row_ramp, field, pupil,
+                  phasor);
+}
+PHASEGRAD_WIDE_SIMD void phasor_chunk(const double* wavefront, const double* diversity,
+                                      const double* amplitude, double scale, std::size_t count,
+                                      const std::complex<double>* ramp,
+                                      std::complex<double> row_ramp,
+                                      std::complex<double>* field, std::complex<double>* pupil,
+                                      std::complex<double>* phasor) {
+  phasor_chunk_of(wavefront, diversity, amplitude, scale, count, ramp, row_ramp, field, pupil,
+                  phasor);
 }
 
 }  // namespace
@@ -195,20 +420,21 @@ bool FusedPhaseRetrieval<T>::plan_for(int threads) {
     Complex* field = band->field.data();
     // All in place on the (N, N) field (FFTW's in-place strided transforms measured 2-5x faster
     // here than out-of-place ones between differently strided buffers). Forward: the n
-    // columns that hold the pupil, then every row. Adjoint: every row, then only the n columns
-    // the crop keeps.
-    // Each a ChunkedPlan: fixed chunks of single-threaded plans shared dynamically by the team
-    // (the planning happens once; another team reuses the plans).
+    // columns that hold the pupil (only their n pupil rows read), then every row. Adjoint:
+    // every row, then only the n columns the crop keeps (only their n crop rows written).
+    // Fixed chunks of single-threaded plans shared dynamically by the team (the planning
+    // happens once; another team reuses the plans); the columns through a contiguous scratch
+    // (core/gathered_columns.hpp).
     if (band->columns.chunks() == 0) {
       made = true;
-      band->columns = ChunkedPlan<T>({grid, n, grid, 1, grid, 1}, column_chunk<T>(), false,
-                                     field, field, threads);
+      band->columns = GatheredColumns<T>(grid, n, grid, n, grid, column_chunk<T>(), false,
+                                         threads);
       band->rows = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk<T>(grid), false,
                                   field, field, threads);
       band->rows_adjoint = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk<T>(grid),
                                           true, field, field, threads);
-      band->columns_adjoint = ChunkedPlan<T>({grid, n, grid, 1, grid, 1}, column_chunk<T>(),
-                                             true, field, field, threads);
+      band->columns_adjoint = GatheredColumns<T>(grid, n, grid, grid, n, column_chunk<T>(),
+                                                 true, threads);
     }
     band->columns = band->columns.with_team(threads);
     band->rows = band->rows.with_team(threads);
@@ -242,39 +468,14 @@ void FusedPhaseRetrieval<T>::synthesize(const T* params, T* wavefront, int threa
       for (std::size_t i = begin; i < end; ++i) wavefront[i] = params[i];
       continue;
     }
-    std::size_t k = 0;
-    for (; k + 4 <= modes; k += 4) {
-      const T c0 = params[k], c1 = params[k + 1], c2 = params[k + 2], c3 = params[k + 3];
-      const T* z0 = basis + k * pixels;
-      const T* z1 = z0 + pixels;
-      const T* z2 = z1 + pixels;
-      const T* z3 = z2 + pixels;
-      if (k == 0) {
-        for (std::size_t i = begin; i < end; ++i) {
-          wavefront[i] = c0 * z0[i] + c1 * z1[i] + c2 * z2[i] + c3 * z3[i];
-        }
-      } else {
-        for (std::size_t i = begin; i < end; ++i) {
-          wavefront[i] += c0 * z0[i] + c1 * z1[i] + c2 * z2[i] + c3 * z3[i];
-        }
-      }
-    }
-    for (; k < modes; ++k) {
-      const T c = params[k];
-      const T* z = basis + k * pixels;
-      if (k == 0) {
-        for (std::size_t i = begin; i < end; ++i) wavefront[i] = c * z[i];
-      } else {
-        for (std::size_t i = begin; i < end; ++i) wavefront[i] += c * z[i];
-      }
-    }
+    synthesis_span(params, basis, pixels, modes, begin, end, wavefront);
   }
 }
 
 // Pass A: g = A exp(i 2 pi / lam (W + Phi_p)) for every wavelength, into each band's pupil
 // buffer and, on the FFT path, times ramp[x] ramp[y] (which moves the zero frequency of the
 // transform to pixel (N//2, N//2), the fftshift) into the zero-padded field, every other pixel
-// of which is zeroed (the transforms of the last call left data there).
+// the transforms read of which is zeroed (the transforms of the last call left data there).
 template <class T>
 void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
   const std::size_t n = cfg_.n, grid = cfg_.grid;
@@ -297,44 +498,23 @@ void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
     for (long long yy = 0; yy < rows; ++yy) {
       const auto y = static_cast<std::size_t>(yy);
       Complex* field_row = field ? field + y * grid : nullptr;
+      if (y >= n) {
+        // Below the pupil only the columns right of it: the forward column transforms never
+        // read these rows (core/gathered_columns.hpp) and overwrite their first n columns.
+        if (field_row) {
+          std::memset(static_cast<void*>(field_row + n), 0, sizeof(Complex) * (grid - n));
+        }
+        continue;
+      }
       if (field_row) std::memset(static_cast<void*>(field_row), 0, sizeof(Complex) * grid);
-      if (y >= n) continue;
       const Complex row_ramp = ramp[y];
-      constexpr std::size_t kChunk = 256;
-      // sin and cos in the model's precision (float lanes are twice as many), by the
-      // vectorised kernel up to its limit and by libm beyond.
-      alignas(64) T phase[kChunk], sine[kChunk], cosine[kChunk];
       for (std::size_t r = row_runs_[y]; r < row_runs_[y + 1]; ++r) {
-        for (std::size_t x0 = runs_[r].x0; x0 < runs_[r].x1; x0 += kChunk) {
-          const std::size_t count = std::min(kChunk, runs_[r].x1 - x0);
+        for (std::size_t x0 = runs_[r].x0; x0 < runs_[r].x1; x0 += kPhasorChunk) {
+          const std::size_t count = std::min(kPhasorChunk, runs_[r].x1 - x0);
           const std::size_t i0 = y * n + x0;
-          for (std::size_t j = 0; j < count; ++j) {
-            const std::size_t i = i0 + j;
-            phase[j] = (diversity ? wavefront[i] + diversity[i] : wavefront[i]) * scale;
-          }
-          sincos_wide(phase, sine, cosine, count);
-          for (std::size_t j = 0; j < count; ++j) {
-            if (!(std::abs(phase[j]) <= sincos_limit<T>())) {
-              const double angle = static_cast<double>(phase[j]);
-              sine[j] = static_cast<T>(std::sin(angle));
-              cosine[j] = static_cast<T>(std::cos(angle));
-            }
-          }
-          for (std::size_t j = 0; j < count; ++j) {
-            const std::size_t i = i0 + j;
-            Complex g(amplitude[i] * cosine[j], amplitude[i] * sine[j]);
-            if (field_row) {
-              g *= row_ramp * ramp[x0 + j];
-              field_row[x0 + j] = g;
-            }
-            pupil[i] = g;
-          }
-          if (phasor) {
-            for (std::size_t j = 0; j < count; ++j) {
-              const Complex e(cosine[j], sine[j]);
-              phasor[i0 + j] = field_row ? e * (row_ramp * ramp[x0 + j]) : e;
-            }
-          }
+          phasor_chunk(wavefront + i0, diversity ? diversity + i0 : nullptr, amplitude + i0,
+                       scale, count, ramp + x0, row_ramp, field_row ? field_row + x0 : nullptr,
+                       pupil + i0, phasor ? phasor + i0 : nullptr);
         }
       }
     }
@@ -348,7 +528,7 @@ template <class T>
 void FusedPhaseRetrieval<T>::transform_forward(Band& band, const Complex* pupil, Complex* field,
                                                Complex* staging, bool single_threaded) {
   if (band.fft) {
-    (single_threaded ? band.columns_single : band.columns).execute(field, field);
+    (single_threaded ? band.columns_single : band.columns).execute(field);
     (single_threaded ? band.rows_single : band.rows).execute(field, field);
     return;
   }
@@ -361,7 +541,7 @@ void FusedPhaseRetrieval<T>::transform_adjoint(Band& band) {
   Complex* field = band.field.data();
   if (band.fft) {
     band.rows_adjoint.execute(field, field);
-    band.columns_adjoint.execute(field, field);
+    band.columns_adjoint.execute(field);
     return;
   }
   // g_bar = E^H G_bar conj(E), into the field's top-left (n, n) with row stride N.
@@ -377,10 +557,24 @@ struct DetectorSums {
 // one write of G per pixel, branches decided at compile time. The row goes in chunks through
 // three loops the compiler vectorises: |G|^2 out of the interleaved complex values, the
 // detector model with its sums, and the scaling of G.
+// I = s |G|^2 of `count` interleaved (re, im) values, compiled for the baseline target only
+// (never inlined into the wide-SIMD clones, where the compiler may fuse the products into FMAs):
+// the same rounding as the intensities of the least-squares view (phase_retrieval_tangent.cpp)
+// and of psf, so that a model's simulate and residuals agree bit for bit (zero residuals at
+// the truth).
+template <class T>
+[[gnu::noinline]] void intensity_chunk(const T* g, T spectral, T* intensity,
+                                       std::size_t count) {
+  for (std::size_t j = 0; j < count; ++j) {
+    intensity[j] = spectral * (g[2 * j] * g[2 * j] + g[2 * j + 1] * g[2 * j + 1]);
+  }
+}
+
 template <bool kQuadratic, bool kWeighted, class T>
-void detector_row(std::complex<T>* field, const T* data, const T* weights, T* model,
-                  bool reverse, std::size_t size, T spectral, T qa, T qb, T qc,
-                  DetectorSums& sums) {
+[[gnu::always_inline]] inline void detector_row(std::complex<T>* field, const T* data,
+                                                const T* weights, T* model, bool reverse,
+                                                std::size_t size, T spectral, T qa, T qb, T qc,
+                                                DetectorSums& sums) {
   constexpr std::size_t kChunk = 256;
   alignas(64) T intensity[kChunk];
   alignas(64) T factor[kChunk];
@@ -389,10 +583,7 @@ void detector_row(std::complex<T>* field, const T* data, const T* weights, T* mo
   const T twice_spectral = 2 * spectral;
   for (std::size_t j0 = 0; j0 < size; j0 += kChunk) {
     const std::size_t count = std::min(kChunk, size - j0);
-    const T* g = parts + 2 * j0;
-    for (std::size_t j = 0; j < count; ++j) {
-      intensity[j] = spectral * (g[2 * j] * g[2 * j] + g[2 * j + 1] * g[2 * j + 1]);
-    }
+    intensity_chunk(parts + 2 * j0, spectral, intensity, count);
     if (!reverse) {
       for (std::size_t j = 0; j < count; ++j) {
         const T value = intensity[j];
@@ -402,24 +593,30 @@ void detector_row(std::complex<T>* field, const T* data, const T* weights, T* mo
     }
     const T* d = data + j0;
     const T* w = kWeighted ? weights + j0 : nullptr;
-#pragma omp simd reduction(+ : energy, bar_a, bar_b, bar_c)
+    // The chunk's sums in the model's precision (float32: twice the lanes of converting every
+    // term to double), added in double.
+    T chunk_energy = 0, chunk_a = 0, chunk_b = 0, chunk_c = 0;
+#pragma omp simd reduction(+ : chunk_energy, chunk_a, chunk_b, chunk_c)
     for (std::size_t j = 0; j < count; ++j) {
       const T value_in = intensity[j];
       const T value = kQuadratic ? (qa * value_in + qb) * value_in + qc : value_in;
       const T residual = value - d[j];
       const T weighted = kWeighted ? w[j] * residual : residual;
-      energy += static_cast<double>(weighted) * static_cast<double>(residual);
+      chunk_energy += weighted * residual;
       const T value_bar = 2 * weighted;
       T intensity_bar = value_bar;
       if (kQuadratic) {
         intensity_bar = value_bar * (2 * qa * value_in + qb);
-        const double vb = static_cast<double>(value_bar), iv = static_cast<double>(value_in);
-        bar_a += vb * iv * iv;
-        bar_b += vb * iv;
-        bar_c += vb;
+        chunk_a += value_bar * value_in * value_in;
+        chunk_b += value_bar * value_in;
+        chunk_c += value_bar;
       }
       factor[j] = twice_spectral * intensity_bar;
     }
+    energy += static_cast<double>(chunk_energy);
+    bar_a += static_cast<double>(chunk_a);
+    bar_b += static_cast<double>(chunk_b);
+    bar_c += static_cast<double>(chunk_c);
     T* out = parts + 2 * j0;
     for (std::size_t j = 0; j < count; ++j) {
       out[2 * j] *= factor[j];
@@ -432,11 +629,16 @@ void detector_row(std::complex<T>* field, const T* data, const T* weights, T* mo
   sums.c += bar_c;
 }
 
-// detector_row with its branches chosen: one unbinned row of a single band.
+// detector_row with its branches chosen: one unbinned row of a single band. Cloned for wider
+// SIMD (PHASEGRAD_WIDE_SIMD; the build targets baseline x86-64): more lanes, and the AVX2 and
+// AVX-512 clones may fuse multiply-adds, so the last bits may differ between CPUs, never
+// between thread counts (one clone runs on every thread of a machine).
 template <class T>
-void simple_detector_row(std::complex<T>* field, const T* data, const T* w, T* out,
-                         bool reverse, std::size_t size, T spectral, bool quadratic, T qa, T qb,
-                         T qc, DetectorSums& sums) {
+[[gnu::always_inline]] inline void detector_row_chosen(std::complex<T>* field, const T* data,
+                                                       const T* w, T* out, bool reverse,
+                                                       std::size_t size, T spectral,
+                                                       bool quadratic, T qa, T qb, T qc,
+                                                       DetectorSums& sums) {
   if (quadratic) {
     if (w) {
       detector_row<true, true>(field, data, w, out, reverse, size, spectral, qa, qb, qc, sums);
@@ -448,6 +650,19 @@ void simple_detector_row(std::complex<T>* field, const T* data, const T* w, T* o
   } else {
     detector_row<false, false>(field, data, w, out, reverse, size, spectral, qa, qb, qc, sums);
   }
+}
+PHASEGRAD_WIDE_SIMD void simple_detector_row(std::complex<float>* field, const float* data,
+                                             const float* w, float* out, bool reverse,
+                                             std::size_t size, float spectral, bool quadratic,
+                                             float qa, float qb, float qc, DetectorSums& sums) {
+  detector_row_chosen(field, data, w, out, reverse, size, spectral, quadratic, qa, qb, qc, sums);
+}
+PHASEGRAD_WIDE_SIMD void simple_detector_row(std::complex<double>* field, const double* data,
+                                             const double* w, double* out, bool reverse,
+                                             std::size_t size, double spectral, bool quadratic,
+                                             double qa, double qb, double qc,
+                                             DetectorSums& sums) {
+  detector_row_chosen(field, data, w, out, reverse, size, spectral, quadratic, qa, qb, qc, sums);
 }
 
 // The sums of rows added in row order: the same whatever thread computed which row.
@@ -630,14 +845,8 @@ void FusedPhaseRetrieval<T>::gradient_pass(bool first_plane, bool last_plane, T*
         const std::size_t y = runs_[r].y, x0 = runs_[r].x0, x1 = runs_[r].x1;
         T* w_bar = wavefront_bar + y * n;
         for (std::size_t l = 0; l < band_count; ++l) {
-          const Complex* g_bar = fields[l] + y * grid;
-          const Complex* g = pupils[l] + y * n;
-          const T scale = scales[l];
-          const bool assign = first_plane && l == 0;
-          for (std::size_t x = x0; x < x1; ++x) {
-            const T term = scale * (g_bar[x].imag() * g[x].real() - g_bar[x].real() * g[x].imag());
-            w_bar[x] = assign ? term : w_bar[x] + term;
-          }
+          gradient_run(fields[l] + y * grid, pupils[l] + y * n, scales[l],
+                       first_plane && l == 0, x0, x1, w_bar);
         }
         if (last_plane && modes == 0) {
           for (std::size_t x = x0; x < x1; ++x) params_bar[y * n + x] = w_bar[x];
@@ -645,39 +854,10 @@ void FusedPhaseRetrieval<T>::gradient_pass(bool first_plane, bool last_plane, T*
       }
       if (!project || r0 == r1) continue;
       // Over the block's span, as in synthesize (W_bar is zero off the support: only support
-      // pixels are ever written). Four modes at a time: W_bar is loaded once for four
-      // products, and four independent sums hide the latency of the additions.
+      // pixels are ever written).
       const std::size_t begin = runs_[r0].y * n + runs_[r0].x0;
       const std::size_t end = runs_[r1 - 1].y * n + runs_[r1 - 1].x1;
-      std::size_t k = 0;
-      for (; k + 4 <= modes; k += 4) {
-        const T* z0 = basis + k * pixels;
-        const T* z1 = z0 + pixels;
-        const T* z2 = z1 + pixels;
-        const T* z3 = z2 + pixels;
-        double d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-#pragma omp simd reduction(+ : d0, d1, d2, d3)
-        for (std::size_t i = begin; i < end; ++i) {
-          const double w = static_cast<double>(wavefront_bar[i]);
-          d0 += static_cast<double>(z0[i]) * w;
-          d1 += static_cast<double>(z1[i]) * w;
-          d2 += static_cast<double>(z2[i]) * w;
-          d3 += static_cast<double>(z3[i]) * w;
-        }
-        partial[k] += d0;
-        partial[k + 1] += d1;
-        partial[k + 2] += d2;
-        partial[k + 3] += d3;
-      }
-      for (; k < modes; ++k) {
-        const T* mode = basis + k * pixels;
-        double dot = 0;
-#pragma omp simd reduction(+ : dot)
-        for (std::size_t i = begin; i < end; ++i) {
-          dot += static_cast<double>(mode[i]) * static_cast<double>(wavefront_bar[i]);
-        }
-        partial[k] += dot;
-      }
+      projection_span(basis, pixels, modes, begin, end, wavefront_bar, partial);
     }
   }
   if (project) {
@@ -709,9 +889,9 @@ double FusedPhaseRetrieval<T>::value_and_grad(const T* params, const Detector& d
     if (fused_rows()) {
       // The columns, then rows + pass B + adjoint rows chunk by chunk, then the columns.
       Band& band = *bands_[0];
-      band.columns.execute(band.field.data(), band.field.data());
+      band.columns.execute(band.field.data());
       energy += rows_pass(p, detector, detector_bar, threads);
-      band.columns_adjoint.execute(band.field.data(), band.field.data());
+      band.columns_adjoint.execute(band.field.data());
     } else {
       for (auto& band : bands_) {
         transform_forward(*band, band->pupil.data(), band->field.data(), staging_.data(),

@@ -133,8 +133,11 @@ void FusedPhaseRetrieval<T>::tangent_field(Tangent& work, bool single_threaded, 
     for (long long yy = 0; yy < rows; ++yy) {
       const auto y = static_cast<std::size_t>(yy);
       Complex* row = target + y * stride;
+      if (y >= n) {  // as pass A: the forward columns never read these rows' first n columns
+        if (band.fft) std::memset(static_cast<void*>(row + n), 0, sizeof(Complex) * (grid - n));
+        continue;
+      }
       if (band.fft) std::memset(static_cast<void*>(row), 0, sizeof(Complex) * grid);
-      if (y >= n) continue;
       for (std::size_t r = row_runs_[y]; r < row_runs_[y + 1]; ++r) {
         for (std::size_t x = runs_[r].x0; x < runs_[r].x1; ++x) {
           const std::size_t i = y * n + x;

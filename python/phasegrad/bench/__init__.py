@@ -35,6 +35,8 @@ side by side, with their peak memory; it prints a table and writes ``bench_model
 ``contention``       the fused model on 2 threads vs 1, quiet and with a core kept busy
 ``broadband``        the broadband model (5 wavelengths) against the monochromatic one, and
                      with OpenBLAS's threads against one
+``floor_ratio``      the fused value_and_grad against the floor (and JAX) in CPU time, n = 128
+                     to 1024, float32 and float64
 
 ``SUITES`` names them all (``models`` first), in this order; ``phasegrad bench --help`` lists
 the others from it. Importing this package imports nothing else; each suite loads what it needs
@@ -49,7 +51,7 @@ __all__ = ["SUITES", "main"]
 SUITES = ("models", "ops_fft", "ops_arithmetic", "ops_elementwise", "ops_layout", "threads",
           "openmp_policy", "memory", "foundation", "hologram_algorithms", "second_order",
           "busy_machine", "imaging", "phase_diversity", "hologram_targets", "poisson_ml",
-          "batch", "distributed", "contention", "broadband")
+          "batch", "distributed", "contention", "broadband", "floor_ratio")
 
 
 def main(argv=None, *, prog="phasegrad bench"):

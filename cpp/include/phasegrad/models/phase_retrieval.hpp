@@ -38,6 +38,7 @@
 #include "phasegrad/core/chunked_fft.hpp"
 #include "phasegrad/core/czt.hpp"
 #include "phasegrad/core/fft.hpp"
+#include "phasegrad/core/gathered_columns.hpp"
 #include "phasegrad/core/team_choice.hpp"
 
 namespace phasegrad::models {
@@ -179,10 +180,12 @@ class FusedPhaseRetrieval {
                                     // kept only with an engine amplitude (its gradient)
     Buffer<Complex> field;          // padded g, then G, G_bar, and g_bar in its top-left: (N, N)
     std::unique_ptr<ScaledDft2<T>> scaled;  // E g E^T, E[k, x] = exp(-2 pi i s (k - N//2) x)
-    // Fixed chunks of single-threaded plans (core/chunked_fft.hpp): the same results on any
-    // team. The *_single ones run on the calling thread (the Jacobian's columns).
-    ChunkedPlan<T> columns, rows, rows_adjoint, columns_adjoint;
-    ChunkedPlan<T> columns_single, rows_single;
+    // Fixed chunks of single-threaded plans (core/chunked_fft.hpp; the columns through a
+    // contiguous scratch, core/gathered_columns.hpp, reading the pupil's n rows forward and
+    // writing back the crop's n rows in the adjoint): the same results on any team. The
+    // *_single ones run on the calling thread (the Jacobian's columns).
+    ChunkedPlan<T> rows, rows_adjoint, rows_single;
+    GatheredColumns<T> columns, columns_adjoint, columns_single;
   };
   struct Run {   // a stretch of one pupil row where the amplitude is non-zero
     std::size_t y, x0, x1;

@@ -1,0 +1,195 @@
+// Columns transformed through a contiguous scratch; see core/gathered_columns.hpp.
+#include "phasegrad/core/gathered_columns.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "phasegrad/core/buffer.hpp"
+#include "phasegrad/core/constants.hpp"
+
+namespace phasegrad {
+
+namespace {
+
+// The calling thread's scratch of at least `elements` (64-byte aligned, like the buffers the
+// plans were made for), kept for the thread's next calls: a call allocates only the first time.
+template <class T>
+std::complex<T>* scratch(std::size_t elements) {
+  thread_local Buffer<std::complex<T>> buffer;
+  if (buffer.size() < elements) buffer = Buffer<std::complex<T>>(elements);
+  return buffer.data();
+}
+
+// out[j] = a[j] * t (a row of a chunk times one twiddle), the complex product written out so
+// that it vectorises.
+template <class T>
+void scale_row(const std::complex<T>* a, std::complex<T> t, std::complex<T>* out,
+               std::size_t width) {
+  const T* in = reinterpret_cast<const T*>(a);
+  T* o = reinterpret_cast<T*>(out);
+  const T tr = t.real(), ti = t.imag();
+  for (std::size_t j = 0; j < width; ++j) {
+    const T ar = in[2 * j], ai = in[2 * j + 1];
+    o[2 * j] = ar * tr - ai * ti;
+    o[2 * j + 1] = ar * ti + ai * tr;
+  }
+}
+
+// out[j] = a[j] + b[j] * t.
+template <class T>
+void add_scaled_row(const std::complex<T>* a, const std::complex<T>* b, std::complex<T> t,
+                    std::complex<T>* out, std::size_t width) {
+  const T* pa = reinterpret_cast<const T*>(a);
+  const T* pb = reinterpret_cast<const T*>(b);
+  T* o = reinterpret_cast<T*>(out);
+  const T tr = t.real(), ti = t.imag();
+  for (std::size_t j = 0; j < width; ++j) {
+    const T br = pb[2 * j], bi = pb[2 * j + 1];
+    o[2 * j] = pa[2 * j] + (br * tr - bi * ti);
+    o[2 * j + 1] = pa[2 * j + 1] + (br * ti + bi * tr);
+  }
+}
+
+}  // namespace
+
+template <class T>
+GatheredColumns<T>::GatheredColumns(std::size_t length, std::size_t columns,
+                                    std::size_t stride, std::size_t read_rows,
+                                    std::size_t write_rows, std::size_t chunk, bool inverse,
+                                    int team)
+    : length_(length), columns_(columns), stride_(stride),
+      read_rows_(std::min(read_rows, length)), write_rows_(std::min(write_rows, length)),
+      chunk_(std::max<std::size_t>(1, std::min(chunk, columns))), team_(team < 1 ? 1 : team) {
+  if (length == 0 || columns == 0 || stride < columns) {
+    throw std::invalid_argument("gathered columns need a length, columns and a wide stride");
+  }
+  // An even length with at most half the rows read (the zero padding of a pupil) or written
+  // (the crop) is split into two transforms of half the length (below).
+  const std::size_t half = length_ / 2;
+  if (length_ % 2 == 0 && length_ >= 4) {
+    if (read_rows_ <= half) {
+      split_ = Split::kZeroTail;
+    } else if (write_rows_ <= half) {
+      split_ = Split::kCrop;
+    }
+  }
+  const std::size_t size = split_ == Split::kNone ? length_ : half;
+  if (split_ != Split::kNone) {
+    // w^y = exp(-+2 pi i y / length), y < half, computed in double.
+    const double sign = inverse ? 1.0 : -1.0;
+    twiddles_.resize(half);
+    for (std::size_t y = 0; y < half; ++y) {
+      const double angle = sign * kTwoPi * static_cast<double>(y) / static_cast<double>(length_);
+      twiddles_[y] = std::complex<T>(static_cast<T>(std::cos(angle)),
+                                     static_cast<T>(std::sin(angle)));
+    }
+  }
+  // The second half's scratch starts on a cache line (64 bytes), so that both halves are
+  // aligned like the buffer the plans were made for.
+  const std::size_t line = 64 / sizeof(std::complex<T>);
+  odd_offset_ = (half * chunk_ + line - 1) / line * line;
+  scratch_size_ = split_ == Split::kNone ? chunk_ * length_ : odd_offset_ + half * chunk_;
+  // Column j of a chunk is the scratch's elements j, j + chunk, j + 2 chunk, ...: rows of the
+  // chunk copied whole, the transforms vectorised across adjacent columns as FFTW prefers.
+  std::complex<T>* work = scratch<T>(scratch_size_);  // aligned like every run's scratch
+  full_ = plan_strided_dft1<T>({size, chunk_, chunk_, 1, chunk_, 1}, inverse, work, work, 1);
+  const std::size_t rest = columns_ % chunk_;
+  last_ = rest == 0 ? full_
+                    : plan_strided_dft1<T>({size, rest, chunk_, 1, chunk_, 1}, inverse, work,
+                                           work, 1);
+}
+
+// The split transforms, with w = exp(-+2 pi i / L) and h = L / 2 (sign as the transform's):
+//   zero tail (x[y] = 0 for y >= h):  X[2k] = DFT_h(x)[k],  X[2k + 1] = DFT_h(w^y x)[k];
+//   crop (only y < h kept):           x'[y] = DFT_h(X[even])[y] + w^y DFT_h(X[odd])[y].
+// Two half-length transforms cost less than one of the full length, and a half of the chunk
+// stays in the first-level cache.
+template <class T>
+void GatheredColumns<T>::execute_chunk(std::size_t c, std::complex<T>* plane) const {
+  using Complex = std::complex<T>;
+  const std::size_t x0 = c * chunk_, width = std::min(chunk_, columns_ - x0);
+  const std::size_t length = length_, stride = stride_, half = length / 2;
+  Complex* work = scratch<T>(scratch_size_);
+  const std::size_t bytes = sizeof(Complex) * width;
+  const StridedPlan<T>& plan = width == chunk_ ? full_ : last_;
+  if (split_ == Split::kZeroTail) {
+    Complex* even = work;                 // x, then X[2k]
+    Complex* odd = work + odd_offset_;  // w^y x, then X[2k + 1]
+    for (std::size_t y = 0; y < read_rows_; ++y) {
+      const Complex* row = plane + y * stride + x0;
+      std::memcpy(static_cast<void*>(even + y * chunk_), row, bytes);
+      scale_row(row, twiddles_[y], odd + y * chunk_, width);
+    }
+    for (std::size_t y = read_rows_; y < half; ++y) {
+      std::memset(static_cast<void*>(even + y * chunk_), 0, bytes);
+      std::memset(static_cast<void*>(odd + y * chunk_), 0, bytes);
+    }
+    plan.execute(even, even);
+    plan.execute(odd, odd);
+    for (std::size_t k = 0; k < half; ++k) {
+      if (2 * k < write_rows_) {
+        std::memcpy(static_cast<void*>(plane + 2 * k * stride + x0), even + k * chunk_, bytes);
+      }
+      if (2 * k + 1 < write_rows_) {
+        std::memcpy(static_cast<void*>(plane + (2 * k + 1) * stride + x0), odd + k * chunk_,
+                    bytes);
+      }
+    }
+    return;
+  }
+  if (split_ == Split::kCrop) {
+    Complex* even = work;                 // X[2m], then its half-length transform
+    Complex* odd = work + odd_offset_;  // X[2m + 1], likewise
+    for (std::size_t m = 0; m < half; ++m) {
+      for (std::size_t parity = 0; parity < 2; ++parity) {
+        const std::size_t y = 2 * m + parity;
+        Complex* to = (parity == 0 ? even : odd) + m * chunk_;
+        if (y < read_rows_) {
+          std::memcpy(static_cast<void*>(to), plane + y * stride + x0, bytes);
+        } else {
+          std::memset(static_cast<void*>(to), 0, bytes);
+        }
+      }
+    }
+    plan.execute(even, even);
+    plan.execute(odd, odd);
+    for (std::size_t y = 0; y < write_rows_; ++y) {
+      add_scaled_row(even + y * chunk_, odd + y * chunk_, twiddles_[y], plane + y * stride + x0,
+                     width);
+    }
+    return;
+  }
+  for (std::size_t y = 0; y < read_rows_; ++y) {
+    std::memcpy(static_cast<void*>(work + y * chunk_), plane + y * stride + x0, bytes);
+  }
+  if (read_rows_ < length) {
+    std::memset(static_cast<void*>(work + read_rows_ * chunk_), 0,
+                sizeof(Complex) * chunk_ * (length - read_rows_));
+  }
+  plan.execute(work, work);
+  for (std::size_t y = 0; y < write_rows_; ++y) {
+    std::memcpy(static_cast<void*>(plane + y * stride + x0), work + y * chunk_, bytes);
+  }
+}
+
+template <class T>
+void GatheredColumns<T>::execute(std::complex<T>* plane) const {
+  const long long count = static_cast<long long>(chunks());
+  const int team = static_cast<int>(std::min<long long>(team_, count));
+#pragma omp parallel for num_threads(team) schedule(dynamic, 1) if (team > 1)
+  for (long long c = 0; c < count; ++c) execute_chunk(static_cast<std::size_t>(c), plane);
+}
+
+template <class T>
+GatheredColumns<T> GatheredColumns<T>::with_team(int team) const {
+  GatheredColumns copy = *this;
+  copy.team_ = team < 1 ? 1 : team;
+  return copy;
+}
+
+template class GatheredColumns<float>;
+template class GatheredColumns<double>;
+
+}  // namespace phasegrad
