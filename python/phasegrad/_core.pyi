@@ -80,7 +80,6 @@ __all__: list[str] = [
     "propagate",
     "put",
     "real_part",
-    "register_complex_gemm",
     "scale_planes",
     "scaled_dft2",
     "set_plan_check",
@@ -1571,11 +1570,6 @@ def real_part(
 ) -> numpy.ndarray:
     """
     Re(x) as a new real array (a copy for a real x).
-    """
-
-def register_complex_gemm(cgemm: typing.Any, zgemm: typing.Any) -> None:
-    """
-    Register SciPy's BLAS cgemm and zgemm (capsules of scipy.linalg.cython_blas).
     """
 
 def scale_planes(
