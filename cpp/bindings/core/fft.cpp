@@ -3,7 +3,9 @@
 // broadband bands' scaled DFT on its own, for tests.
 #include <pybind11/numpy.h>
 
+#include <algorithm>
 #include <complex>
+#include <limits>
 #include <string>
 
 #include "module.hpp"
@@ -25,7 +27,7 @@ PlannerEffort parse_effort(const std::string& name) {
 
 // The broadband bands' scaled DFT (core/czt.hpp) on its own, for the tests: forward of a
 // (n, n) pupil onto (N, N), or the adjoint of a (N, N) field onto (n, n), in float64 or (single)
-// float32, with q output blocks (0: the cost model's choice).
+// float32, with q output blocks (0: the cost model's choice), on a work buffer full of NaN.
 template <class T>
 py::array_t<std::complex<double>> scaled_dft2(
     const py::array_t<std::complex<double>, py::array::c_style | py::array::forcecast>& input,
@@ -37,7 +39,11 @@ py::array_t<std::complex<double>> scaled_dft2(
                                 "adjoint, with 1 <= n <= N");
   }
   ScaledDft2<T> transform(n, grid, spacing, blocks);
+  // The work buffer starts full of NaN: a transform that read anything it had not written in
+  // the same call (a padding it failed to clear) would return NaN.
   auto staging = Buffer<std::complex<T>>::zeros(transform.staging_size());
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  std::fill(staging.data(), staging.data() + transform.staging_size(), std::complex<T>(nan, nan));
   transform.plan(staging.data());
   auto field = Buffer<std::complex<T>>::zeros(grid * grid);
   auto pupil = Buffer<std::complex<T>>::zeros(n * n);
