@@ -17,8 +17,9 @@
 // out of place on contiguous rows, up to 16 rows at a time (a block stays in L2 from the chirp
 // to the transposed write of the next stage's input; the inverse FFTs write a fourth block, so
 // the input's zero padding is cleared once a call); the second stage's input is stored
-// transposed. Plans are single-threaded (a model runs its bands one after another; Jacobian
-// columns run them on several threads, each on its own work buffer) and cached by core/fft.
+// transposed. Plans are single-threaded (a model runs its bands one after another) and cached
+// by core/fft; forward and adjoint are const, so threads may share a transform, each with its
+// own work buffer.
 #pragma once
 
 #include <complex>
