@@ -10,7 +10,8 @@
 // Per (n, N = 2n, s = 1 / (0.8 N)), float64 and float32, forward + adjoint, thread CPU time,
 // medians of interleaved rounds:
 //   mono      the engine's pruned FFT pair (n columns + N rows of length N, and back)
-//   czt q=k   core/czt's ScaledDft2 with k output blocks (q=0: its cost model's choice)
+//   czt q=k   core/czt's ScaledDft2 with k output blocks (q=0: its cost model's choice);
+//             "model form": without the output chirps, as the fused models run it
 //   fft q=k   only the FFTs that Bluestein with k blocks must run, batched: (1 + k)(n + N)
 //             of length M per direction, M = the shortest 2^a 3^b 5^c 7^d >= ceil(N/k) + n - 1
 //   mft       the matrix DFT restricted to the pupil's support (a disc) in the forward, our own
@@ -191,6 +192,14 @@ void run(std::size_t n, int rounds, const char* precision) {
       czt->forward(p, f, st);
       czt->adjoint(f, st);
     });
+    if (q == 0) {  // as the fused models run it: without the output chirps
+      names.push_back("czt q=0, model form");
+      flops.push_back(flops.back());
+      calls.push_back([=] {
+        czt->forward(p, f, st, false);
+        czt->adjoint(f, st, false);
+      });
+    }
   }
 
   // fft q=k: the FFTs alone, out of place, 8 rows of length M at a time on one pair of

@@ -1590,9 +1590,10 @@ def scaled_dft2(
     blocks: typing.SupportsInt | typing.SupportsIndex,
     adjoint: bool,
     single: bool,
+    output_chirp: bool = True,
 ) -> numpy.typing.NDArray[numpy.complex128]:
     """
-    The broadband bands' chirp-z scaled DFT (for tests): G = E g E^T or its adjoint.
+    The bands' chirp-z scaled DFT (tests): G = E g E^T or its adjoint (output_chirp: czt.hpp).
     """
 
 def set_plan_check(enabled: bool) -> None:

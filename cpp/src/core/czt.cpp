@@ -265,10 +265,11 @@ void ScaledDft2<T>::correlate(const Work& work, std::size_t count, const Fill& f
 // The chirps, placed where each costs least (w separable: the 1-D transforms' constant factors
 // move between the stages): the rows' input chirp w(x) and the columns' input chirp w(y) in
 // the first stage's input (2 n^2 products), the rows' output chirp w(l - N//2) on the first
-// stage's outputs (n N), the columns' output chirp w(k - N//2) on the N^2 outputs; the adjoint
-// the mirror image.
+// stage's outputs (n N), the columns' output chirp w(k - N//2) on the N^2 outputs (the last
+// two only with `output_chirp`); the adjoint the mirror image.
 template <class T>
-void ScaledDft2<T>::forward(const Complex* pupil, Complex* field, Complex* staging) const {
+void ScaledDft2<T>::forward(const Complex* pupil, Complex* field, Complex* staging,
+                            bool output_chirp) const {
   const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = line_pitch_, size = block_size_;
   const Work buffers = work(staging);
   clear_padding(buffers, n);
@@ -292,8 +293,12 @@ void ScaledDft2<T>::forward(const Complex* pupil, Complex* field, Complex* stagi
       for (std::size_t l = b * size; l < l_end; ++l) {
         Complex* line = lines + l * lp + y0;
         const Complex* a = block + (l - b * size);
-        const Complex wl = w_out[l];
-        for (std::size_t r = 0; r < count; ++r) line[r] = times(a[r * pitch], wl);
+        if (output_chirp) {
+          const Complex wl = w_out[l];
+          for (std::size_t r = 0; r < count; ++r) line[r] = times(a[r * pitch], wl);
+        } else {
+          for (std::size_t r = 0; r < count; ++r) line[r] = a[r * pitch];
+        }
       }
     };
     convolve(buffers, count, fill, emit);
@@ -313,8 +318,12 @@ void ScaledDft2<T>::forward(const Complex* pupil, Complex* field, Complex* stagi
       for (std::size_t k = b * size; k < k_end; ++k) {
         Complex* out = field + k * grid + l0;
         const Complex* a = block + (k - b * size);
-        const Complex wk = w_out[k];
-        for (std::size_t r = 0; r < count; ++r) out[r] = times(a[r * pitch], wk);
+        if (output_chirp) {
+          const Complex wk = w_out[k];
+          for (std::size_t r = 0; r < count; ++r) out[r] = times(a[r * pitch], wk);
+        } else {
+          for (std::size_t r = 0; r < count; ++r) out[r] = a[r * pitch];
+        }
       }
     };
     convolve(buffers, count, fill, emit);
@@ -322,7 +331,7 @@ void ScaledDft2<T>::forward(const Complex* pupil, Complex* field, Complex* stagi
 }
 
 template <class T>
-void ScaledDft2<T>::adjoint(Complex* field, Complex* staging) const {
+void ScaledDft2<T>::adjoint(Complex* field, Complex* staging, bool output_chirp) const {
   const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = line_pitch_, size = block_size_;
   const Work buffers = work(staging);
   clear_padding(buffers, size);
@@ -338,8 +347,12 @@ void ScaledDft2<T>::adjoint(Complex* field, Complex* staging) const {
       for (std::size_t k = b * size; k < k_end; ++k) {
         const Complex* in = field + k * grid + l0;
         Complex* a = block + (k - b * size);
-        const Complex wk = w_out[k];
-        for (std::size_t r = 0; r < count; ++r) a[r * pitch] = times_conj(in[r], wk);
+        if (output_chirp) {
+          const Complex wk = w_out[k];
+          for (std::size_t r = 0; r < count; ++r) a[r * pitch] = times_conj(in[r], wk);
+        } else {
+          for (std::size_t r = 0; r < count; ++r) a[r * pitch] = in[r];
+        }
       }
     };
     auto emit = [&](const Complex* block) {
@@ -361,7 +374,11 @@ void ScaledDft2<T>::adjoint(Complex* field, Complex* staging) const {
       for (std::size_t r = 0; r < count; ++r) {
         const Complex* in = lines + (y0 + r) * lp + b * size;
         Complex* a = block + r * pitch;
-        for (std::size_t l = 0; l < filled; ++l) a[l] = times_conj(in[l], wl[l]);
+        if (output_chirp) {
+          for (std::size_t l = 0; l < filled; ++l) a[l] = times_conj(in[l], wl[l]);
+        } else {
+          std::memcpy(static_cast<void*>(a), in, sizeof(Complex) * filled);
+        }
       }
     };
     auto emit = [&](const Complex* block) {

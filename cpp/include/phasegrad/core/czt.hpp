@@ -55,12 +55,17 @@ class ScaledDft2 {
   // staging buffer handed to forward/adjoint must be aligned like it.
   void plan(const Complex* staging);
 
-  // field (N, N), row stride N, = E pupil E^T, pupil (n, n) with row stride n.
-  void forward(const Complex* pupil, Complex* field, Complex* staging) const;
+  // field (N, N), row stride N, = E pupil E^T, pupil (n, n) with row stride n. Without
+  // `output_chirp`, field[k, l] is that times conj(w(k - N//2) w(l - N//2)): a factor of
+  // modulus 1 per pixel, which |G|^2, Re(conj(G) G_dot) and G_bar = c G leave out entirely
+  // (the fused models' bands), for N^2 + n N fewer complex products.
+  void forward(const Complex* pupil, Complex* field, Complex* staging,
+               bool output_chirp = true) const;
 
   // The top-left (n, n) of field (row stride N) = E^H field conj(E), from field (N, N); the
-  // rest of field is left as it was.
-  void adjoint(Complex* field, Complex* staging) const;
+  // rest of field is left as it was. Without `output_chirp`, the adjoint of forward's
+  // unchirped transform: E^H (field w(k - N//2) w(l - N//2)) conj(E).
+  void adjoint(Complex* field, Complex* staging, bool output_chirp = true) const;
 
  private:
   struct RowPlans {  // `count` rows of length M, `pitch` apart, out of place
