@@ -137,7 +137,7 @@ ScaledDft2<T>::ScaledDft2(std::size_t n, std::size_t grid, double spacing, std::
   pitch_ = spread(length_);
   line_pitch_ = spread(std::max(grid, n));
   // Blocks of about 64 KiB per buffer (the four in L2 with the kernel), 1 to 16 rows: at
-  // n = 64 and 128 (N = 2n, one core, CPU time, interleaved) 3-7% faster than 16 KiB.
+  // n = 64 and 128 (N = 2n, one core, CPU time, interleaved) 2-10% faster than 16 KiB.
   rows_ = std::clamp<std::size_t>(65536 / (pitch_ * sizeof(Complex)), 1, 16);
   lines_offset_ = 4 * rows_ * pitch_;
 
