@@ -18,8 +18,8 @@
 // to the transposed write of the next stage's input; the inverse FFTs write a fourth block, so
 // the input's zero padding is cleared once a call); the second stage's input is stored
 // transposed. Plans are single-threaded (a model runs its bands one after another) and cached
-// by core/fft; forward and adjoint are const, so threads may share a transform, each with its
-// own work buffer.
+// by core/fft; forward and adjoint are const, so threads share a transform, each with its own
+// work buffer (the Jacobian's columns).
 #pragma once
 
 #include <complex>
