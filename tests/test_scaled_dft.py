@@ -71,3 +71,26 @@ def test_spacing_one_over_n_is_the_centred_dft():
 def test_bad_shapes_are_refused(shape, n, grid, adjoint):
     with pytest.raises(ValueError, match="scaled_dft2"):
         core.scaled_dft2(np.zeros(shape, complex), n, grid, 0.1, 0, adjoint, False)
+
+
+@pytest.mark.parametrize("blocks", [0, 1, 3])
+@pytest.mark.parametrize(("n", "grid"), [(5, 5), (17, 40), (32, 64)])
+@pytest.mark.parametrize("single", [False, True])
+def test_without_the_output_chirps(n, grid, blocks, single):
+    # The fused models' form: G times conj(w(k') w(l')) (w(t) = exp(-i pi s t^2), k' = k - N//2),
+    # and its adjoint E^H (G w(k') w(l')) conj(E), so that |G|^2 is unchanged and the phases
+    # cancel between the forward and the reverse pass.
+    spacing = 1.0 / (1.21 * grid)
+    e = matrix(n, grid, spacing)
+    k = np.arange(grid) - grid // 2
+    w = np.exp(-1j * np.pi * spacing * k.astype(float) ** 2)
+    chirps = np.outer(w, w)
+    g = random_complex((n, n), seed=7)
+    big = random_complex((grid, grid), seed=8)
+    forward = core.scaled_dft2(g, n, grid, spacing, blocks, False, single, output_chirp=False)
+    adjoint = core.scaled_dft2(big, n, grid, spacing, blocks, True, single, output_chirp=False)
+    tol = 1e-5 if single else 1e-12
+    assert relative(forward, (e @ g @ e.T) * chirps.conj()) <= tol
+    assert relative(adjoint, e.conj().T @ (big * chirps) @ e.conj()) <= tol
+    chirped = core.scaled_dft2(g, n, grid, spacing, blocks, False, single)
+    assert relative(np.abs(forward), np.abs(chirped)) <= tol

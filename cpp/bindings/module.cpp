@@ -3,7 +3,7 @@
 // releases the GIL and calls the core.
 //
 // Namespaces, one scheme for the whole C++ tree:
-//   phasegrad          infrastructure: FFT plans, BLAS, buffers, threads, sin/cos, element types
+//   phasegrad          infrastructure: FFT plans, buffers, threads, sin/cos, element types
 //                      (cpp/include/phasegrad/core, cpp/src/core); internals in phasegrad::detail
 //   phasegrad::ops     op kernels, one header per op group G (ops/G.hpp, src/ops/G*.cpp), each
 //                      kernel named like its op
@@ -15,7 +15,6 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "phasegrad's C++/OpenMP/FFTW core (private; use phasegrad.ops and phasegrad.fft)";
   namespace bind = phasegrad::bind;
   bind::bind_fft(m);
-  bind::bind_blas(m);
   bind::bind_fourier(m);
   bind::bind_arithmetic(m);
   bind::bind_complex_parts(m);

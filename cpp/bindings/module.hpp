@@ -9,9 +9,9 @@ namespace phasegrad::bind {
 
 namespace py = pybind11;
 
-// Infrastructure: FFTW (version, plan cache, planner effort, wisdom) and the BLAS registry.
+// Infrastructure: FFTW (version, plan cache, planner effort, wisdom, the plan check) and the
+// broadband bands' scaled DFT on its own.
 void bind_fft(py::module_& m);
-void bind_blas(py::module_& m);
 
 // The op groups (the modules of phasegrad.ops).
 void bind_arithmetic(py::module_& m);

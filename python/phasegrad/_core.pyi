@@ -83,7 +83,6 @@ __all__: list[str] = [
     "propagate",
     "put",
     "real_part",
-    "register_complex_gemm",
     "scale_planes",
     "scaled_dft2",
     "set_plan_check",
@@ -1626,11 +1625,6 @@ def real_part(
     Re(x) as a new real array (a copy for a real x).
     """
 
-def register_complex_gemm(cgemm: typing.Any, zgemm: typing.Any) -> None:
-    """
-    Register SciPy's BLAS cgemm and zgemm (capsules of scipy.linalg.cython_blas).
-    """
-
 def scale_planes(
     x: numpy.ndarray,
     scale: numpy.ndarray,
@@ -1649,9 +1643,10 @@ def scaled_dft2(
     blocks: typing.SupportsInt | typing.SupportsIndex,
     adjoint: bool,
     single: bool,
+    output_chirp: bool = True,
 ) -> numpy.typing.NDArray[numpy.complex128]:
     """
-    The broadband bands' chirp-z scaled DFT (for tests): G = E g E^T or its adjoint.
+    The bands' chirp-z scaled DFT (tests): G = E g E^T or its adjoint (output_chirp: czt.hpp).
     """
 
 def set_plan_check(enabled: bool) -> None:

@@ -61,3 +61,21 @@ def test_gradient_matches_finite_differences():
 def test_least_squares_view_matches_reference(dtype):
     assert_least_squares_twins({"n": 20, "wavelengths": [0.85, 1.0, 1.2], "weights": True},
                                dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_jacobian_columns_in_parallel_do_not_change_it(dtype):
+    # The columns run one per thread, each band's chirp-z transform on the column's own work
+    # buffer: bit for bit the same Jacobian on 1, 2 and 3 threads, and each column the jvp of
+    # its unit vector (the same transforms, run alone).
+    model = pg.PhaseRetrieval(**make_inputs(**CASES["n24_pad2"], dtype=dtype), backend="fused")
+    x = random_params(model).ravel()
+    with pg.threads(1):
+        one = model.jacobian(x)
+    for threads in (2, 3):
+        with pg.threads(threads):
+            np.testing.assert_array_equal(model.jacobian(x), one)
+    for k in (0, model.n_params // 2, model.n_params - 1):
+        unit = np.zeros(model.n_params)
+        unit[k] = 1.0
+        np.testing.assert_array_equal(model.jvp(x, unit), one[:, k])

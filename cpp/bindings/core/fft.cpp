@@ -3,7 +3,9 @@
 // broadband bands' scaled DFT on its own, for tests.
 #include <pybind11/numpy.h>
 
+#include <algorithm>
 #include <complex>
+#include <limits>
 #include <string>
 
 #include "module.hpp"
@@ -25,11 +27,13 @@ PlannerEffort parse_effort(const std::string& name) {
 
 // The broadband bands' scaled DFT (core/czt.hpp) on its own, for the tests: forward of a
 // (n, n) pupil onto (N, N), or the adjoint of a (N, N) field onto (n, n), in float64 or (single)
-// float32, with q output blocks (0: the cost model's choice).
+// float32, with q output blocks (0: the cost model's choice), with or without the output
+// chirps, on a work buffer full of NaN.
 template <class T>
 py::array_t<std::complex<double>> scaled_dft2(
     const py::array_t<std::complex<double>, py::array::c_style | py::array::forcecast>& input,
-    std::size_t n, std::size_t grid, double spacing, std::size_t blocks, bool adjoint) {
+    std::size_t n, std::size_t grid, double spacing, std::size_t blocks, bool adjoint,
+    bool output_chirp) {
   const std::size_t rows = adjoint ? grid : n;
   if (input.ndim() != 2 || static_cast<std::size_t>(input.shape(0)) != rows ||
       static_cast<std::size_t>(input.shape(1)) != rows || n < 1 || grid < n) {
@@ -37,7 +41,11 @@ py::array_t<std::complex<double>> scaled_dft2(
                                 "adjoint, with 1 <= n <= N");
   }
   ScaledDft2<T> transform(n, grid, spacing, blocks);
+  // The work buffer starts full of NaN: a transform that read anything it had not written in
+  // the same call (a padding it failed to clear) would return NaN.
   auto staging = Buffer<std::complex<T>>::zeros(transform.staging_size());
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  std::fill(staging.data(), staging.data() + transform.staging_size(), std::complex<T>(nan, nan));
   transform.plan(staging.data());
   auto field = Buffer<std::complex<T>>::zeros(grid * grid);
   auto pupil = Buffer<std::complex<T>>::zeros(n * n);
@@ -50,9 +58,9 @@ py::array_t<std::complex<double>> scaled_dft2(
   {
     py::gil_scoped_release release;
     if (adjoint) {
-      transform.adjoint(field.data(), staging.data());
+      transform.adjoint(field.data(), staging.data(), output_chirp);
     } else {
-      transform.forward(pupil.data(), field.data(), staging.data());
+      transform.forward(pupil.data(), field.data(), staging.data(), output_chirp);
     }
   }
   for (std::size_t y = 0; y < out_rows; ++y) {
@@ -110,13 +118,14 @@ void bind_fft(py::module_& m) {
       "scaled_dft2",
       [](const py::array_t<std::complex<double>, py::array::c_style | py::array::forcecast>& input,
          std::size_t n, std::size_t grid, double spacing, std::size_t blocks, bool adjoint,
-         bool single) {
-        return single ? scaled_dft2<float>(input, n, grid, spacing, blocks, adjoint)
-                      : scaled_dft2<double>(input, n, grid, spacing, blocks, adjoint);
+         bool single, bool output_chirp) {
+        return single
+                   ? scaled_dft2<float>(input, n, grid, spacing, blocks, adjoint, output_chirp)
+                   : scaled_dft2<double>(input, n, grid, spacing, blocks, adjoint, output_chirp);
       },
       py::arg("input"), py::arg("n"), py::arg("grid"), py::arg("spacing"), py::arg("blocks"),
-      py::arg("adjoint"), py::arg("single"),
-      "The broadband bands' chirp-z scaled DFT (for tests): G = E g E^T or its adjoint.");
+      py::arg("adjoint"), py::arg("single"), py::arg("output_chirp") = true,
+      "The bands' chirp-z scaled DFT (tests): G = E g E^T or its adjoint (output_chirp: czt.hpp).");
 }
 
 }  // namespace phasegrad::bind

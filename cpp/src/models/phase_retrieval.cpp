@@ -532,8 +532,10 @@ void FusedPhaseRetrieval<T>::transform_forward(Band& band, const Complex* pupil,
     (single_threaded ? band.rows_single : band.rows).execute(field, field);
     return;
   }
-  // G = E g E^T.
-  band.scaled->forward(pupil, field, staging);
+  // G = E g E^T up to the output chirps conj(w(k - N//2) w(l - N//2)), of modulus 1 per pixel:
+  // every pass reads |G|^2 or Re(conj(G) G_dot), writes G_bar = c G, and the adjoint below
+  // takes them back out (core/czt.hpp), so they cancel exactly and are never computed.
+  band.scaled->forward(pupil, field, staging, false);
 }
 
 template <class T>
@@ -544,8 +546,9 @@ void FusedPhaseRetrieval<T>::transform_adjoint(Band& band) {
     band.columns_adjoint.execute(field);
     return;
   }
-  // g_bar = E^H G_bar conj(E), into the field's top-left (n, n) with row stride N.
-  band.scaled->adjoint(field, staging_.data());
+  // g_bar = E^H G_bar conj(E), into the field's top-left (n, n) with row stride N (G_bar
+  // without the output chirps, as transform_forward's G).
+  band.scaled->adjoint(field, staging_.data(), false);
 }
 
 // Sums a pass accumulates: E, then dE/da, dE/db, dE/dc of a quadratic detector.

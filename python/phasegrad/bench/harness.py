@@ -35,14 +35,14 @@ def median_seconds(function, repeats=7, min_time=0.05, warmup=True):
     return statistics.median(sample_seconds(function, min_time) for _ in range(repeats))
 
 
-def sample_seconds(function, min_time):
+def sample_seconds(function, min_time, clock=time.perf_counter):
     """One timing sample: the mean seconds per call of as many calls as fill ``min_time``
-    (at least one)."""
-    loops, start = 0, time.perf_counter()
+    (at least one), on ``clock`` (wall time; ``time.thread_time`` for CPU time)."""
+    loops, start = 0, clock()
     while True:
         function()
         loops += 1
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         if elapsed >= min_time:
             return elapsed / loops
 
@@ -56,19 +56,21 @@ def sample_seconds(function, min_time):
 LEAD_IN = 0.5
 
 
-def interleaved_medians(calls, rounds=7, min_time=0.05, single=()):
+def interleaved_medians(calls, rounds=7, min_time=0.05, single=(), clock=time.perf_counter):
     """Median seconds per call of every entry of ``calls`` (name -> callable), sampled in
     rounds: one sample of each in turn, so that a change of load on a shared machine hits every
     entry alike and the ratios stay fair. A sample is the mean of as many calls as fill
     ``min_time``, after an untimed lead-in (``LEAD_IN``); the names in ``single`` (slow calls)
-    are sampled with one call each and no lead-in. The caller makes the warm-up calls."""
+    are sampled with one call each and no lead-in. The caller makes the warm-up calls.
+    ``clock``: wall time, or ``time.thread_time`` for the calling thread's CPU time (one-thread
+    calls on a loaded machine)."""
     samples = {name: [] for name in calls}
     for _ in range(rounds):
         for name, call in calls.items():
             budget = 0.0 if name in single else min_time
             if budget:
-                sample_seconds(call, LEAD_IN * budget)  # untimed: see LEAD_IN
-            samples[name].append(sample_seconds(call, budget))
+                sample_seconds(call, LEAD_IN * budget, clock)  # untimed: see LEAD_IN
+            samples[name].append(sample_seconds(call, budget, clock))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 

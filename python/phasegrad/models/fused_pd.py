@@ -12,15 +12,12 @@ import numpy as np
 
 from ..config import get_num_threads
 from ..native import core
-from .fused_pr import register_scipy_blas
 
 
 class FusedPhaseDiversity:
     """Forward and reverse passes of a ``PhaseDiversity`` configuration in C++."""
 
     def __init__(self, config):
-        if any(lam != config.wavelength for lam in config.wavelengths):
-            register_scipy_blas()
         kind = core.FusedPhaseDiversity64 if config.dtype == np.float64 else \
             core.FusedPhaseDiversity32
         self._model = kind(config.amplitude, config.basis, config.diversity, config.data,

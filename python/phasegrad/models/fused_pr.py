@@ -25,24 +25,12 @@ import numpy as np
 from ..config import get_num_threads
 from ..native import core
 
-_BLAS_REGISTERED = False
 # The blocks, in the flat vector's order; those of the model's precision (the others float64).
 BLOCK_ORDER = ("wavefront", "detector", "positions", "fluxes", "object", "flux", "background",
                "shift", "jitter", "amplitude")
 _MODEL_PRECISION = frozenset({"wavefront", "object", "amplitude"})
 # The C++ models' object kinds (models/imaging.hpp's ObjectKind) of PhaseRetrieval's.
 OBJECT_KINDS = {None: "none", "known": "array", "free": "array", "points": "points"}
-
-
-def register_scipy_blas():
-    """Give the core SciPy's BLAS cgemm/zgemm, for the MFTs of broadband models (once)."""
-    global _BLAS_REGISTERED
-    if not _BLAS_REGISTERED:
-        from scipy.linalg import cython_blas
-
-        capsules = cython_blas.__pyx_capi__
-        core.register_complex_gemm(capsules["cgemm"], capsules["zgemm"])
-        _BLAS_REGISTERED = True
 
 
 def is_point_source(config):
@@ -59,8 +47,6 @@ class FusedPhaseRetrieval:
 
     def __init__(self, config):
         self.cfg = config
-        if any(lam != config.wavelength for lam in config.wavelengths):
-            register_scipy_blas()
         self._double = config.dtype == np.float64
         self._quadratic = config.detector == "quadratic"
         self._free = tuple(config.free_blocks)

@@ -11,11 +11,15 @@
 // summed, one inverse FFT). q is chosen from 1-4 by a cost model of FFTW's speed (a power of two
 // is cheaper per point: n = 64, N = 128 takes q = 2 and M = 128 rather than q = 1 and
 // M = 192). The n pupil rows are transformed first, then the N output columns: a forward costs
-// (1 + q) (n + N) FFTs of length M, the adjoint the same in the reverse order. Every FFT runs
-// out of place on contiguous rows, a few rows at a time (a block stays in L1/L2 from the chirp
-// to the transposed write of the next stage's input); the second stage's input is stored
+// (1 + q) (n + N) FFTs of length M, the adjoint the same in the reverse order. The chirps'
+// constant factors move between the stages to where they cost least (2 n^2 + n N + N^2 complex
+// products a transform, against n^2 + 2 n N + 2 N^2 applied where they arise). Every FFT runs
+// out of place on contiguous rows, up to 16 rows at a time (a block stays in L2 from the chirp
+// to the transposed write of the next stage's input; the inverse FFTs write a fourth block, so
+// the input's zero padding is cleared once a call); the second stage's input is stored
 // transposed. Plans are single-threaded (a model runs its bands one after another) and cached
-// by core/fft.
+// by core/fft; forward and adjoint are const, so threads share a transform, each with its own
+// work buffer (the Jacobian's columns).
 #pragma once
 
 #include <complex>
@@ -51,25 +55,32 @@ class ScaledDft2 {
   // staging buffer handed to forward/adjoint must be aligned like it.
   void plan(const Complex* staging);
 
-  // field (N, N), row stride N, = E pupil E^T, pupil (n, n) with row stride n.
-  void forward(const Complex* pupil, Complex* field, Complex* staging) const;
+  // field (N, N), row stride N, = E pupil E^T, pupil (n, n) with row stride n. Without
+  // `output_chirp`, field[k, l] is that times conj(w(k - N//2) w(l - N//2)): a factor of
+  // modulus 1 per pixel, which |G|^2, Re(conj(G) G_dot) and G_bar = c G leave out entirely
+  // (the fused models' bands), for N^2 + n N fewer complex products.
+  void forward(const Complex* pupil, Complex* field, Complex* staging,
+               bool output_chirp = true) const;
 
   // The top-left (n, n) of field (row stride N) = E^H field conj(E), from field (N, N); the
-  // rest of field is left as it was.
-  void adjoint(Complex* field, Complex* staging) const;
+  // rest of field is left as it was. Without `output_chirp`, the adjoint of forward's
+  // unchirped transform: E^H (field w(k - N//2) w(l - N//2)) conj(E).
+  void adjoint(Complex* field, Complex* staging, bool output_chirp = true) const;
 
  private:
   struct RowPlans {  // `count` rows of length M, `pitch` apart, out of place
     std::size_t count;
     StridedPlan<T> forward, inverse;
   };
-  struct Work {  // three blocks of rows (the input, its spectrum, a product) and the lines
-    Complex *block, *spectrum, *product, *lines;
+  struct Work {  // four blocks of rows (the input, its spectrum, a product, the inverse FFT's
+                 // result) and the lines
+    Complex *block, *spectrum, *product, *result, *lines;
   };
   const RowPlans& row_plans(std::size_t count) const;
   Work work(Complex* staging) const;
-  // Forward lines: fill(block) writes `count` inputs of length n (zero-padded to M); then, for
-  // each output block b, emit(b, block) reads its P outputs per row from `block`.
+  void clear_padding(const Work& work, std::size_t from) const;
+  // Forward lines: fill(block) writes `count` inputs of length n (the padding to M is zero);
+  // then, for each output block b, emit(b, block) reads its P outputs per row from `block`.
   template <class Fill, class Emit>
   void convolve(const Work& work, std::size_t count, const Fill& fill, const Emit& emit) const;
   // Adjoint lines: fill(b, block) writes input block b (P values, zero-padded to M) of `count`
@@ -78,7 +89,8 @@ class ScaledDft2 {
   void correlate(const Work& work, std::size_t count, const Fill& fill, const Emit& emit) const;
 
   std::size_t n_, grid_, blocks_, block_size_, length_;
-  std::size_t pitch_;        // elements from one row of length M to the next (64-byte steps)
+  std::size_t pitch_;        // elements from one row of length M to the next (64-byte steps,
+                             // not a multiple of 512 bytes)
   std::size_t line_pitch_;   // the same for the lines, of length max(N, n)
   std::size_t rows_;         // rows per block of lines
   std::size_t lines_offset_;
