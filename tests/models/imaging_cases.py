@@ -42,8 +42,9 @@ def build(*, planes=1, pad=2, bin=1, window=None, modes=4, basis=True, wavelengt
                              diversity=diversity, backend=backend, **options)
 
 
-def point(model, seed=1):
-    """A flat parameter vector with every free block away from its start and its bounds."""
+def point(model, seed=1, background=(0.001, 0.003)):
+    """A flat parameter vector with every free block away from its start and its bounds (a
+    free background uniform in the range ``background``)."""
     rng = np.random.default_rng(seed)
     blocks = {}
     for p in model.parameters:
@@ -60,7 +61,7 @@ def point(model, seed=1):
         elif p.name == "flux":
             blocks["flux"] = rng.uniform(0.7, 1.3, p.shape)
         elif p.name == "background":
-            blocks["background"] = rng.uniform(0.001, 0.003, p.shape)
+            blocks["background"] = rng.uniform(*background, p.shape)
         elif p.name == "shift":
             blocks["shift"] = rng.uniform(-1.5, 1.5, p.shape)
         elif p.name == "jitter":

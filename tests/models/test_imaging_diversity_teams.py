@@ -12,6 +12,7 @@ import pytest
 
 import phasegrad as pg
 
+from .imaging_cases import point, scene
 from .test_phase_diversity import make_inputs as diversity_inputs
 
 N = 128
@@ -36,37 +37,10 @@ def imaging_model(*, planes=2, pad=2, bin=1, window=None, modes=6, detector="lin
                              diversity=diversity, backend=backend, **options)
 
 
-def scene(size, seed=3):
-    rng = np.random.default_rng(seed)
-    o = rng.uniform(0.0, 0.3, (size, size))
-    o[size // 2, size // 2] = 1.0
-    return o
-
-
 def start(model, seed=1):
-    """A flat parameter vector with every free block away from its start."""
-    rng = np.random.default_rng(seed)
-    blocks = {}
-    for p in model.parameters:
-        if p.name == "wavefront":
-            blocks["a"] = rng.normal(scale=0.1, size=p.shape)
-        elif p.name == "detector":
-            blocks["p"] = (0.05, 1.1, 0.002)
-        elif p.name == "positions":
-            blocks["positions"] = rng.uniform(-2.5, 2.5, p.shape)
-        elif p.name == "fluxes":
-            blocks["fluxes"] = rng.uniform(0.5, 1.5, p.shape)
-        elif p.name == "object":
-            blocks["object"] = scene(p.shape[0], seed)
-        elif p.name == "flux":
-            blocks["flux"] = rng.uniform(0.7, 1.3, p.shape)
-        elif p.name == "background":
-            blocks["background"] = rng.uniform(1e-6, 3e-6, p.shape)
-        elif p.name == "shift":
-            blocks["shift"] = rng.uniform(-1.5, 1.5, p.shape)
-        elif p.name == "jitter":
-            blocks["jitter"] = [0.6]
-    return model.pack(**blocks)
+    """A flat parameter vector with every free block away from its start (a background at the
+    scale of these data)."""
+    return point(model, seed, background=(1e-6, 3e-6))
 
 
 IMAGING = {
