@@ -9,21 +9,6 @@
 
 namespace phasegrad::models {
 
-namespace {
-
-// The kernel's chunks (models/phase_retrieval.cpp): columns in groups of 128 bytes, rows in
-// groups of about 64 KiB.
-template <class T>
-std::size_t column_chunk() {
-  return 128 / sizeof(std::complex<T>);
-}
-template <class T>
-std::size_t row_chunk(std::size_t grid) {
-  return std::max<std::size_t>(1, 65536 / (grid * sizeof(std::complex<T>)));
-}
-
-}  // namespace
-
 template <class T>
 BatchTransforms<T>::BatchTransforms(std::size_t n, std::size_t grid, std::size_t planes,
                                     std::size_t problems)
@@ -34,14 +19,13 @@ BatchTransforms<T>::BatchTransforms(std::size_t n, std::size_t grid, std::size_t
   }
   fields_.push_back(Buffer<std::complex<T>>::zeros(grid * grid));
   std::complex<T>* field = fields_.front().data();
-  columns_ = ChunkedPlan<T>({grid, n, grid, 1, grid, 1}, column_chunk<T>(), false, field, field,
-                            1);
-  rows_ = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk<T>(grid), false, field, field,
-                         1);
-  rows_adjoint_ = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk<T>(grid), true, field,
-                                 field, 1);
-  columns_adjoint_ = ChunkedPlan<T>({grid, n, grid, 1, grid, 1}, column_chunk<T>(), true, field,
-                                    field, 1);
+  const std::size_t column_chunk = transform_column_chunk<T>();
+  const std::size_t row_chunk = transform_row_chunk<T>(grid);
+  columns_ = ChunkedPlan<T>({grid, n, grid, 1, grid, 1}, column_chunk, false, field, field, 1);
+  rows_ = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk, false, field, field, 1);
+  rows_adjoint_ = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk, true, field, field, 1);
+  columns_adjoint_ = ChunkedPlan<T>({grid, n, grid, 1, grid, 1}, column_chunk, true, field, field,
+                                    1);
 }
 
 template <class T>

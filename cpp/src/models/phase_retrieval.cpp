@@ -365,22 +365,6 @@ std::size_t FusedPhaseRetrieval<T>::rows_per_block() const {
   return std::max<std::size_t>(1, std::min<std::size_t>(32768 / n, (n + 3) / 4));
 }
 
-namespace {
-
-// Transforms per chunk of the chunked plans (core/chunked_fft.hpp), fixed by the layout alone:
-// columns in groups of 128 bytes (two cache lines of a row; FFTW vectorises across adjacent
-// columns), rows in groups of about 64 KiB.
-template <class T>
-std::size_t column_chunk() {
-  return 128 / sizeof(std::complex<T>);
-}
-template <class T>
-std::size_t row_chunk(std::size_t grid) {
-  return std::max<std::size_t>(1, 65536 / (grid * sizeof(std::complex<T>)));
-}
-
-}  // namespace
-
 template <class T>
 std::size_t FusedPhaseRetrieval<T>::workspace_bytes() const {
   std::size_t total = staging_.bytes() + wavefront_.bytes() + wavefront_bar_.bytes();
@@ -427,14 +411,15 @@ bool FusedPhaseRetrieval<T>::plan_for(int threads) {
     // (core/gathered_columns.hpp).
     if (band->columns.chunks() == 0) {
       made = true;
-      band->columns = GatheredColumns<T>(grid, n, grid, n, grid, column_chunk<T>(), false,
-                                         threads);
-      band->rows = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk<T>(grid), false,
-                                  field, field, threads);
-      band->rows_adjoint = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk<T>(grid),
-                                          true, field, field, threads);
-      band->columns_adjoint = GatheredColumns<T>(grid, n, grid, grid, n, column_chunk<T>(),
-                                                 true, threads);
+      const std::size_t column_chunk = transform_column_chunk<T>();
+      const std::size_t row_chunk = transform_row_chunk<T>(grid);
+      band->columns = GatheredColumns<T>(grid, n, grid, n, grid, column_chunk, false, threads);
+      band->rows = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk, false, field, field,
+                                  threads);
+      band->rows_adjoint = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk, true, field,
+                                          field, threads);
+      band->columns_adjoint = GatheredColumns<T>(grid, n, grid, grid, n, column_chunk, true,
+                                                 threads);
     }
     band->columns = band->columns.with_team(threads);
     band->rows = band->rows.with_team(threads);

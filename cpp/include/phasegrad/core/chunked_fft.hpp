@@ -9,6 +9,7 @@
 // results are bit-for-bit identical on 1, 2 or 16 threads.
 #pragma once
 
+#include <algorithm>
 #include <complex>
 #include <cstddef>
 #include <vector>
@@ -16,6 +17,19 @@
 #include "phasegrad/core/fft.hpp"
 
 namespace phasegrad {
+
+// Transforms per chunk of the models' chunked plans, fixed by the layout alone (never by the
+// team): columns in groups of 128 bytes (two cache lines of a row; FFTW vectorises across
+// adjacent columns), rows in groups of about 64 KiB. Every engine that chunks its transforms
+// (phase retrieval, its batch bound, phase diversity, the imaging stage) uses this one rule.
+template <class T>
+constexpr std::size_t transform_column_chunk() {
+  return 128 / sizeof(std::complex<T>);
+}
+template <class T>
+std::size_t transform_row_chunk(std::size_t grid) {
+  return std::max<std::size_t>(1, 65536 / (grid * sizeof(std::complex<T>)));
+}
 
 template <class T>
 class ChunkedPlan {

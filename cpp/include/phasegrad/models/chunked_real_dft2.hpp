@@ -23,19 +23,6 @@
 
 namespace phasegrad::models {
 
-// Transforms per chunk of the models' chunked plans, fixed by the layout alone (never by the
-// team): columns in groups of 128 bytes (two cache lines of a row; FFTW vectorises across
-// adjacent columns), rows in groups of about 64 KiB (the phase-retrieval engine's rule; phase
-// diversity's pair transforms use it too).
-template <class T>
-constexpr std::size_t transform_column_chunk() {
-  return 128 / sizeof(std::complex<T>);
-}
-template <class T>
-std::size_t transform_row_chunk(std::size_t grid) {
-  return std::max<std::size_t>(1, 65536 / (grid * sizeof(std::complex<T>)));
-}
-
 template <class T>
 class ChunkedRealDft2 {
  public:
