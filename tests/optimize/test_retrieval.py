@@ -148,3 +148,23 @@ def test_bad_inputs():
         pg.optimize.retrieve(model, np.zeros(3))
     with pytest.raises(ValueError, match="noise"):
         pg.optimize.retrieve(model, noise="white")
+
+
+def test_start_kicks_are_spread_waves_rms_with_a_basis_and_with_a_map():
+    """``retrieve``'s later starts move the wavefront by ``spread`` waves RMS: the
+    coefficients' norm with an orthonormal basis, the RMS over the pupil's pixels with a
+    point-by-point map (nothing outside the pupil)."""
+    from phasegrad.optimize.retrieval import _kick
+
+    amp, basis, div = _parts()
+    data = np.zeros((div.shape[0], 2 * N, 2 * N))
+    for b in (basis, None):
+        model = pg.PhaseRetrieval(amplitude=amp, basis=b, diversity=div, data=data)
+        wave = next(p for p in model.parameters if p.name == "wavefront")
+        kick = _kick(model, np.random.default_rng(1), wave.size, 0.07)
+        if b is not None:
+            assert np.sqrt(np.sum(kick**2)) == pytest.approx(0.07, rel=1e-12)
+        else:
+            inside = (amp != 0).reshape(-1)
+            assert np.sqrt(np.mean(kick[inside] ** 2)) == pytest.approx(0.07, rel=1e-12)
+            assert not np.any(kick[~inside])

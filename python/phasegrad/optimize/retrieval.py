@@ -143,6 +143,18 @@ def _tilt_coefficients(model, shift):
     return coefficients
 
 
+def _kick(model, rng, size, spread):
+    """A random wavefront of ``spread`` waves RMS: normal coefficients scaled to that norm
+    (an orthonormal basis's norm is the wavefront's RMS), or with a point-by-point map (no
+    basis) normal values on the pupil's pixels scaled to that RMS over them."""
+    kick = rng.normal(size=size)
+    if model.basis is not None:
+        return spread * kick / np.sqrt(max(np.sum(kick**2), 1e-300))
+    support = np.asarray(model.amplitude != 0).reshape(-1)
+    kick = np.where(support, kick, 0.0)
+    return spread * kick / np.sqrt(max(np.mean(kick[support] ** 2), 1e-300))
+
+
 def _data_start(model, register, estimate_flux):
     """The start the data give, its centroid offset and any finding about it."""
     p = (0.0, 1.0, 0.0) if model.detector == "quadratic" else None
@@ -245,8 +257,9 @@ def retrieve(model, x0=None, *, method="lm", register=True, estimate_flux=True,
         fit on a tie).
     starts : int, keyword-only
         Runs of the schedule: the data's start, then starts with the wavefront perturbed by
-        normal coefficients of ``spread`` waves RMS in all (``seed``); the lowest final cost
-        is kept. Deterministic for a given ``seed``.
+        normal coefficients of ``spread`` waves RMS in all (``seed``; with a point-by-point
+        map, normal values on the pupil's pixels of ``spread`` waves RMS over them); the
+        lowest final cost is kept. Deterministic for a given ``seed``.
     maxiter : int, keyword-only
         Iterations per stage.
     noise, read_noise, gain : keyword-only
@@ -294,9 +307,7 @@ def retrieve(model, x0=None, *, method="lm", register=True, estimate_flux=True,
     for index in range(starts):
         start = x.copy()
         if index:
-            kick = rng.normal(size=wave.size)
-            start[wave.offset:wave.offset + wave.size] += spread * kick / np.sqrt(
-                max(np.sum(kick**2), 1e-300))
+            start[wave.offset:wave.offset + wave.size] += _kick(model, rng, wave.size, spread)
         runs = [(_schedule(model, start, method, maxiter, schedule, order, callback),
                  schedule)
                 for schedule in schedules]
