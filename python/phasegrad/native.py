@@ -28,7 +28,8 @@ import sys
 
 import numpy as np
 
-__all__ = ["OPENMP_POLICY", "as_ufunc_result", "ascontiguous", "contiguous", "core"]
+__all__ = ["OPENMP_POLICY", "as_ufunc_result", "ascontiguous", "contiguous", "core",
+           "wait_policy_variables"]
 
 _POLICY = {"GOMP_SPINCOUNT": "3000", "OMP_WAIT_POLICY": "PASSIVE"}
 
@@ -58,6 +59,13 @@ def _requested():
     if user:
         return {}, f"the user's ({', '.join(f'{n}={os.environ[n]}' for n in user)})"
     return dict(_POLICY), "phasegrad's (GOMP_SPINCOUNT=3000, OMP_WAIT_POLICY=PASSIVE)"
+
+
+def wait_policy_variables():
+    """The variables set while the core loads (empty when the user's or OpenMP's own policy is
+    in force), for another library's OpenMP runtime to load under the same policy (the
+    benchmarks' pyFFTW floor, whose wheel bundles its own libgomp)."""
+    return _requested()[0]
 
 
 def _load():

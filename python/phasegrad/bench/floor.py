@@ -10,16 +10,50 @@ count; the contractions are BLAS matrix-vector products into preallocated output
 The buffer holds zeros: an unnormalised round trip multiplies by N^2, so repeated calls on
 random data would overflow to inf and NaN. FFTW's arithmetic is the same whatever the values
 (zeros are not subnormal), so the timing is that of any data.
+
+Threads. pyFFTW's wheel bundles its own libgomp, a second OpenMP runtime beside the core's.
+Left at OpenMP's default wait policy its idle workers spin for milliseconds, and on 2 cores
+(load average 2.5, wall time) the FFT pair of N = 256 took 32 ms with 2 threads against
+0.6 ms with one; each FFT's time grew with GOMP_SPINCOUNT (0: 0.3 ms, 3000: 0.7, 30000: 3.3,
+the default: 16).
+So pyFFTW is imported under the policy the core loads with (``phasegrad.native``:
+``GOMP_SPINCOUNT=3000``, ``OMP_WAIT_POLICY=PASSIVE``, set only for the import; the user's
+variables win): its pair then took 1.24 ms, the core's own in-place pair 1.19 ms side by side
+on the loaded machine. One-thread plans do not use the runtime at all. The benches run the
+contractions in BLAS on one thread (``threads_setup.single_threaded_blas``): OpenBLAS's idle
+workers busy-wait after each call, and there two 2-thread GEMVs took 16 ms against 0.14 ms
+on one.
+``transforms`` and ``contractions`` time the two parts apart (``floor_ratio`` scales the
+contractions by the thread count on more than one thread).
 """
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
-try:
-    import pyfftw
-except ImportError:  # optional: pip install "phasegrad[bench]"
-    pyfftw = None
+from ..native import wait_policy_variables
+
+
+def _import_pyfftw():
+    """pyFFTW imported with the core's OpenMP wait policy set for the moment its libgomp loads
+    (a pyFFTW imported earlier keeps the settings it loaded with); None when not installed."""
+    variables = wait_policy_variables()
+    for name, value in variables.items():
+        os.environ[name] = value
+    try:
+        import pyfftw
+    except ImportError:  # optional: pip install "phasegrad[bench]"
+        return None
+    finally:
+        for name, value in variables.items():
+            if os.environ.get(name) == value:
+                del os.environ[name]
+    return pyfftw
+
+
+pyfftw = _import_pyfftw()
 
 VERSION = getattr(pyfftw, "__version__", None)
 
@@ -74,4 +108,15 @@ class Floor:
         self._forward.execute()
         self._inverse.execute()
         if self._basis is not None:
+            np.matmul(self._basis, self._wavefront_bar, out=self._a_bar)
+
+    def transforms(self):
+        """The FFT pair alone."""
+        self._forward.execute()
+        self._inverse.execute()
+
+    def contractions(self):
+        """The two basis contractions alone (nothing without a basis)."""
+        if self._basis is not None:
+            np.matmul(self._a, self._basis, out=self._wavefront)
             np.matmul(self._basis, self._wavefront_bar, out=self._a_bar)

@@ -13,6 +13,14 @@ rounds, each sample after an untimed lead-in; the medians are printed with the r
 targets name (fused / floor, JAX / fused) and the load average. On one thread a sample is the
 process's CPU time per call (``time.process_time``), which another process sharing the core
 does not inflate as it does wall time; on more threads it is wall time.
+
+On more threads the floor's two parts are sampled apart: its FFT pair with the run's thread
+count (pyFFTW under the core's OpenMP wait policy, see ``phasegrad.bench.floor``) and its two
+basis contractions in BLAS on one thread, counted as if they scaled perfectly (their time
+divided by the threads): a bound no implementation beats, which does not depend on how
+OpenBLAS's busy-waiting workers share the cores with the FFT threads (on 2 cores they made the
+floor of n = 128 take 32 ms). BLAS runs on one thread for the whole run (a no-op under the
+pinned one-thread command above); on one thread the floor is one call, as before.
 """
 
 from __future__ import annotations
@@ -42,17 +50,31 @@ def _calls(n, dtype, threads, with_jax):
     from .floor import Floor
 
     problem = workloads.pr_problem(n, dtype)
-    calls = {"floor": Floor(problem.grid, dtype, threads, basis=problem.basis),
-             "fused": implementations.runner("fused", "pr", problem).call}
+    floor = Floor(problem.grid, dtype, threads, basis=problem.basis)
+    if threads == 1:
+        calls = {"floor": floor}
+    else:
+        calls = {"floor transforms": floor.transforms, "floor contractions": floor.contractions}
+    calls["fused"] = implementations.runner("fused", "pr", problem).call
     if with_jax:
         calls["jax"] = implementations.runner("jax", "pr", problem).call
     return calls
+
+
+def _floor(medians, threads):
+    """The floor's seconds per call: one sample on one thread, else the transforms plus the
+    contractions at perfect scaling."""
+    if threads == 1:
+        return medians["floor"]
+    return medians["floor transforms"] + medians["floor contractions"] / threads
 
 
 def _row(n, dtype, medians):
     row = {"dtype": dtype, "n": n, "N": 2 * n,
            "floor ms": f"{medians['floor'] * 1e3:.3f}", "fused ms": f"{medians['fused'] * 1e3:.3f}",
            "fused / floor": f"{medians['fused'] / medians['floor']:.2f}"}
+    if "floor transforms" in medians:
+        row["floor FFTs ms"] = f"{medians['floor transforms'] * 1e3:.3f}"
     if "jax" in medians:
         row["jax / fused"] = f"{medians['jax'] / medians['fused']:.2f}"
     row["load"] = f"{os.getloadavg()[0]:.1f}"
@@ -90,7 +112,7 @@ def main(argv=None):
     if args.jax:
         threads_setup.configure_xla(args.threads)
     rows = []
-    with pg.threads(args.threads):
+    with pg.threads(args.threads), threads_setup.single_threaded_blas() as blas_note:
         for dtype in dtypes:
             for n in sizes:
                 try:
@@ -105,12 +127,16 @@ def main(argv=None):
                     for name, call in calls.items():
                         _sample(call, clock, LEAD_IN * budget)
                         samples[name].append(_sample(call, clock, budget))
-                rows.append(_row(n, dtype, {name: statistics.median(values)
-                                            for name, values in samples.items()}))
+                medians = {name: statistics.median(values) for name, values in samples.items()}
+                medians["floor"] = _floor(medians, args.threads)
+                rows.append(_row(n, dtype, medians))
                 print(f"{dtype} n = {n}: fused / floor {rows[-1]['fused / floor']}", flush=True)
     timing = "CPU time" if args.threads == 1 else "wall time"
-    print(f"fused value_and_grad vs the floor, {args.threads} thread(s), {timing}, medians of "
-          f"{args.rounds} interleaved rounds")
+    floor = ("one call" if args.threads == 1 else
+             f"FFT pair on {args.threads} threads + contractions / {args.threads}")
+    print(f"fused value_and_grad vs the floor ({floor}), {args.threads} thread(s), {timing}, "
+          f"medians of {args.rounds} interleaved rounds; {blas_note}; OpenMP wait policy: "
+          f"{pg.config.openmp_policy()}")
     print_table(rows, list(rows[0]))
     return 0
 
