@@ -34,17 +34,6 @@ import time
 LEAD_IN = 0.3   # of a sample's length, untimed, before each sample (see harness.LEAD_IN)
 
 
-def _sample(call, clock, budget):
-    """Mean seconds per call of as many calls as fill ``budget`` on ``clock``."""
-    loops, start = 0, clock()
-    while True:
-        call()
-        loops += 1
-        elapsed = clock() - start
-        if elapsed >= budget:
-            return elapsed / loops
-
-
 def _calls(n, dtype, threads, with_jax):
     from . import implementations, workloads
     from .floor import Floor
@@ -106,7 +95,7 @@ def main(argv=None):
 
     from . import threads_setup
     from .floor import Unavailable
-    from .harness import print_table
+    from .harness import print_table, sample_seconds
 
     clock = time.process_time if args.threads == 1 else time.perf_counter
     if args.jax:
@@ -125,8 +114,8 @@ def main(argv=None):
                 samples = {name: [] for name in calls}
                 for _ in range(args.rounds):
                     for name, call in calls.items():
-                        _sample(call, clock, LEAD_IN * budget)
-                        samples[name].append(_sample(call, clock, budget))
+                        sample_seconds(call, LEAD_IN * budget, clock)
+                        samples[name].append(sample_seconds(call, budget, clock))
                 medians = {name: statistics.median(values) for name, values in samples.items()}
                 medians["floor"] = _floor(medians, args.threads)
                 rows.append(_row(n, dtype, medians))
