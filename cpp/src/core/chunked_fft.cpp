@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "phasegrad/core/parallel.hpp"
+
 namespace phasegrad {
 
 template <class T>
@@ -36,15 +38,7 @@ void ChunkedPlan<T>::execute_chunk(std::size_t c, std::complex<T>* in,
 
 template <class T>
 void ChunkedPlan<T>::execute(std::complex<T>* in, std::complex<T>* out) const {
-  const long long chunks = static_cast<long long>(plans_.size());
-  const int team = static_cast<int>(std::min<long long>(team_, chunks));
-  if (team <= 1) {  // in order on the calling thread: no parallel region (a team of one costs
-                    // an allocation and a few microseconds, more inside another region)
-    for (long long c = 0; c < chunks; ++c) execute_chunk(static_cast<std::size_t>(c), in, out);
-    return;
-  }
-#pragma omp parallel for num_threads(team) schedule(dynamic, 1) if (team > 1)
-  for (long long c = 0; c < chunks; ++c) execute_chunk(static_cast<std::size_t>(c), in, out);
+  for_each_chunk(plans_.size(), team_, [&](std::size_t c) { execute_chunk(c, in, out); });
 }
 
 template <class T>

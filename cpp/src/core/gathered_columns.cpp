@@ -8,6 +8,7 @@
 
 #include "phasegrad/core/buffer.hpp"
 #include "phasegrad/core/constants.hpp"
+#include "phasegrad/core/parallel.hpp"
 
 namespace phasegrad {
 
@@ -176,10 +177,7 @@ void GatheredColumns<T>::execute_chunk(std::size_t c, std::complex<T>* plane) co
 
 template <class T>
 void GatheredColumns<T>::execute(std::complex<T>* plane) const {
-  const long long count = static_cast<long long>(chunks());
-  const int team = static_cast<int>(std::min<long long>(team_, count));
-#pragma omp parallel for num_threads(team) schedule(dynamic, 1) if (team > 1)
-  for (long long c = 0; c < count; ++c) execute_chunk(static_cast<std::size_t>(c), plane);
+  for_each_chunk(chunks(), team_, [&](std::size_t c) { execute_chunk(c, plane); });
 }
 
 template <class T>

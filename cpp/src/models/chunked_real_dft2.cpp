@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "phasegrad/core/parallel.hpp"
+
 namespace phasegrad::models {
 
 namespace {
@@ -10,12 +12,7 @@ namespace {
 // Every chunk of `plan` in place on `data`, shared dynamically by `team` threads.
 template <class T>
 void run_chunks(const ChunkedPlan<T>& plan, std::complex<T>* data, int team) {
-  const long long chunks = static_cast<long long>(plan.chunks());
-  team = static_cast<int>(std::min<long long>(team, chunks));
-#pragma omp parallel for num_threads(team) schedule(dynamic, 1) if (team > 1)
-  for (long long c = 0; c < chunks; ++c) {
-    plan.execute_chunk(static_cast<std::size_t>(c), data, data);
-  }
+  for_each_chunk(plan.chunks(), team, [&](std::size_t c) { plan.execute_chunk(c, data, data); });
 }
 
 }  // namespace

@@ -440,21 +440,20 @@ void FusedPhaseRetrieval<T>::synthesize(const T* params, T* wavefront, int threa
   const T* basis = cfg_.basis;
   const int team = threads_for(modes == 0 ? pixels : pixels * modes, threads);
   const std::size_t block_rows = rows_per_block();
-  const long long blocks = static_cast<long long>((n + block_rows - 1) / block_rows);
-#pragma omp parallel for num_threads(team) schedule(dynamic, 1) if (team > 1)
-  for (long long bb = 0; bb < blocks; ++bb) {
-    const std::size_t y0 = static_cast<std::size_t>(bb) * block_rows;
+  const std::size_t blocks = (n + block_rows - 1) / block_rows;
+  for_each_chunk(blocks, team, [&](std::size_t block) {
+    const std::size_t y0 = block * block_rows;
     const std::size_t y1 = std::min(n, y0 + block_rows);
     const std::size_t r0 = row_runs_[y0], r1 = row_runs_[y1];
-    if (r0 == r1) continue;
+    if (r0 == r1) return;
     const std::size_t begin = runs_[r0].y * n + runs_[r0].x0;
     const std::size_t end = runs_[r1 - 1].y * n + runs_[r1 - 1].x1;
     if (modes == 0) {
       for (std::size_t i = begin; i < end; ++i) wavefront[i] = params[i];
-      continue;
+      return;
     }
     synthesis_span(params, basis, pixels, modes, begin, end, wavefront);
-  }
+  });
 }
 
 // Pass A: g = A exp(i 2 pi / lam (W + Phi_p)) for every wavelength, into each band's pupil

@@ -24,4 +24,20 @@ inline std::pair<std::size_t, std::size_t> share(std::size_t n, int t, int nt) {
   return {begin, begin + base + (index < extra ? 1 : 0)};
 }
 
+// body(c) for every c in [0, count), the c handed out one at a time to whichever of `team`
+// threads is free (a slow thread takes fewer). A team of one (or a single chunk) runs them in
+// order on the calling thread without a parallel region: even a one-thread region makes and
+// frees a team, about 1.5 us at the top level and more nested inside another region.
+template <class Body>
+void for_each_chunk(std::size_t count, int team, Body&& body) {
+  const auto chunks = static_cast<long long>(count);
+  const int size = static_cast<int>(std::min<long long>(team, chunks));
+  if (size <= 1) {
+    for (std::size_t c = 0; c < count; ++c) body(c);
+    return;
+  }
+#pragma omp parallel for num_threads(size) schedule(dynamic, 1)
+  for (long long c = 0; c < chunks; ++c) body(static_cast<std::size_t>(c));
+}
+
 }  // namespace phasegrad
