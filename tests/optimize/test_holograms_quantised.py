@@ -140,7 +140,8 @@ def test_quantised_adam_phases_and_their_stops():
     # free = 0: annealing only; the history is the start and every step.
     only = pg.optimize.quantised_adam(model, phi0, iters=20, free=0.0)
     assert "0 continuous and 20 annealed" in only.message and len(only.history) == 21
-    assert only.nfev == 22 and only.fun < only.history[0]
+    assert only.nfev == 23 and only.fun < only.history[0]  # 20 steps, 2 re-scores, the hard
+    assert only.success  # loss at the end and at the start
     # A stop in the annealing (after 6 continuous steps) ends the run there, scored hard.
     seen = []
     stopped = pg.optimize.quantised_adam(
@@ -180,3 +181,15 @@ def test_quantised_adam_bad_input():
 def test_the_examples_run():
     result = doctest.testmod(holograms_quantised, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_quantised_adam_says_when_its_design_is_no_better_than_its_start():
+    """Steps too small to move a phase across a level: the design on the levels is the
+    start's, which is no success."""
+    target = pg.optimize.spot_array_target(32, rows=3, cols=3)
+    model = pg.Hologram(target=target, levels=4, crosstalk=CROSSTALK)
+    phi0 = np.random.default_rng(2).uniform(0, TWO_PI, target.shape)
+    still = pg.optimize.quantised_adam(model, phi0, lr=1e-12, anneal_lr=1e-12, iters=4)
+    assert not still.success
+    assert "no better than the start's" in still.message
+    assert still.fun == model.fun_and_jac(phi0.ravel())[0]

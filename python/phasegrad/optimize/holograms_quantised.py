@@ -153,7 +153,10 @@ def quantised_adam(model, x0, lr=0.8, iters=200, temperatures=(2.0, 0.03), free=
     OptimizeResult
         ``x`` (float64, shaped like ``x0``: the last point), ``fun`` (the model's loss at
         ``x``: the hard levels), ``nit``, ``nfev``, ``history`` (the relaxed objective at the
-        start and after each step).
+        start and after each step), ``success`` (False, with the ``message`` saying so, when
+        ``fun`` is not finite or not below the hard-level loss of ``x0``: a fixed number of
+        iterations has no convergence test, but a design no better than its start is a
+        failure).
 
     Examples
     --------
@@ -208,8 +211,13 @@ def quantised_adam(model, x0, lr=0.8, iters=200, temperatures=(2.0, 0.03), free=
         history += list(cooling.history[1:] if history else cooling.history)
         x, nit, nfev = cooling.x, nit + cooling.nit, nfev + cooling.nfev
     energy = model.fun_and_jac(np.ravel(x))[0]
+    start = model.fun_and_jac(np.ravel(np.asarray(x0, dtype=np.float64)))[0]
     message = (f"quantised Adam: stopped by the callback at iteration {stopped[0]}" if stopped
                else f"quantised Adam: {continuous} continuous and {annealing} annealed "
                     "iterations")
-    return OptimizeResult(x=np.reshape(x, np.shape(x0)), fun=energy, nit=nit, nfev=nfev + 1,
-                          history=np.asarray(history), message=message, success=True)
+    success = bool(np.isfinite(energy) and energy < start)
+    if not success:
+        message += (f"; its design on the levels ({energy:.6g}) is no better than the start's "
+                    f"({start:.6g})")
+    return OptimizeResult(x=np.reshape(x, np.shape(x0)), fun=energy, nit=nit, nfev=nfev + 2,
+                          history=np.asarray(history), message=message, success=success)
