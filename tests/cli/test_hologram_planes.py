@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+import phasegrad as pg
 from phasegrad.cli import main
 
 
@@ -95,3 +96,30 @@ def test_the_command_exits_3_when_multiplane_gs_diverges(tmp_path, capsys, monke
     assert err.count("\n") == 1 and "multiplane GS (global): diverged" in err
     summary = json.loads((tmp_path / "hologram.json").read_text())
     assert summary["iterations"] <= 2
+
+
+def test_a_quantised_design_no_better_than_its_start_exits_3(tmp_path, capsys, monkeypatch):
+    """quantised_adam with steps too small to cross a level ends on its start
+    (success=False): the command writes its outputs, says why on stderr and exits 3, as
+    GS/WGS do when they diverge."""
+    real = pg.optimize.quantised_adam
+
+    def stuck(*args, **kwargs):
+        kwargs.update(lr=1e-12, anneal_lr=1e-12)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pg.optimize, "quantised_adam", stuck)
+    code = main(["hologram", "--size", "32", "--iters", "4", "--levels", "4", "--out",
+                 str(tmp_path), "-q"])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert err.count("\n") == 1 and "no better than the start's" in err
+    assert (tmp_path / "hologram_phase.npy").exists()
+    summary = json.loads((tmp_path / "hologram.json").read_text())
+    assert "no better than the start's" in summary["message"]
+
+
+def test_a_working_quantised_design_exits_0(tmp_path, capsys):
+    assert main(["hologram", "--size", "32", "--iters", "10", "--levels", "4", "--out",
+                 str(tmp_path), "-q"]) == 0
+    assert capsys.readouterr().err == ""

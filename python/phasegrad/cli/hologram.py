@@ -124,21 +124,33 @@ def _progress_callback(progress, db):
     return callback
 
 
+def _failed(args, result, final):
+    """Whether the design is not to be trusted: GS/WGS diverged (the outputs hold its best
+    iterate), Adam's cost stopped being finite or the quantised design is no better than its
+    start (``success`` is False), or the final PSNR is not a number. L-BFGS's ``success`` is
+    also False when it merely ran out of iterations, which is no failure of the design, so only
+    its final figure counts."""
+    if args.method in ("gs", "wgs", "adam") and not result.success:
+        return True
+    return bool(np.isnan(final))
+
+
 def _finish(args, paths, progress, result, final, seconds):
-    """The last lines and the exit code: 3 when GS/WGS diverged (the outputs hold its best
-    iterate; one stderr line says so), else 0."""
+    """The last lines and the exit code: 3 when the design failed (``_failed``; one stderr
+    line says why, the outputs are written all the same), else 0."""
     progress.line(f"  wrote {', '.join(str(path) for path in paths.values())}")
     print(f"phasegrad hologram: {args.method} PSNR {final:.2f} dB after {result.nit} iterations "
           f"({seconds:.2f} s)")
-    if args.method in ("gs", "wgs") and not result.success:  # diverged: its best iterate
+    if _failed(args, result, final):
         print(f"phasegrad hologram: {result.message}", file=sys.stderr)
         return 3
     return 0
 
 
 def run(args):
-    """The command: exit code 0, or 3 when GS/WGS diverged (the outputs hold its best
-    iterate, and one line on stderr says so)."""
+    """The command: exit code 0, or 3 when the design failed (GS/WGS diverged, Adam's cost
+    not finite, a quantised design no better than its start; the outputs are written, and one
+    line on stderr says why)."""
     if _general(args):
         return _run_general(args)
     from ..arguments.outputs import OutputSet, check_outputs, make_output_folder
