@@ -46,7 +46,9 @@ def main():
     parser.add_argument("--camera-iters", type=int, default=50)
     parser.add_argument("--levels", type=int, default=None)
     parser.add_argument("--crosstalk", type=float, default=None)
-    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--lr", type=float, default=None,
+                        help="Adam's step (default 0.1; with --levels quantised_adam's own "
+                             "schedule: 0.8 continuous, 0.15 annealed)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("examples-out"))
     parser.add_argument("--quick", action="store_true", help="a small, short run")
@@ -69,9 +71,10 @@ def main():
     phi0 = np.random.default_rng(args.seed).uniform(0, 2 * np.pi, base.shape)
     start = time.perf_counter()
     if args.levels:
-        result = pg.optimize.quantised_adam(model, phi0, lr=args.lr, iters=args.iters)
+        steps = {} if args.lr is None else {"lr": args.lr}
+        result = pg.optimize.quantised_adam(model, phi0, iters=args.iters, **steps)
     else:
-        result = pg.optimize.adam(model, phi0, lr=args.lr, iters=args.iters)
+        result = pg.optimize.adam(model, phi0, lr=args.lr or 0.1, iters=args.iters)
     seconds = time.perf_counter() - start
     name = "quantised Adam" if args.levels else "Adam"
     print(f"{name}, exact gradient: {args.iters} iterations in {seconds:.2f} s, PSNR "
