@@ -252,6 +252,61 @@ PHASEGRAD_WIDE_SIMD void copy_rows_wide(const double* from, std::size_t from_str
   copy_rows(from, from_stride, to, to_stride, count, width);
 }
 
+// The extraction of the phase-only modulator over one row (the staged path's; run()'s
+// extract_row for the others, the same arithmetic in the same order): theta_bar =
+// Im(A bar conj(e)) in T, turn = alpha theta_bar; the first colour writes s_bar, the later ones
+// add, and with `finish` (the last colour, no crosstalk) phi_bar = s_bar slope instead.
+template <class T, bool first_colour, bool finish>
+[[gnu::always_inline]] inline void extract(const T* bar, const double* amplitude,
+                                           const T* phasor, double alpha, double* effective_bar,
+                                           const double* slope, T* phi_bar, std::int64_t count) {
+#pragma omp simd
+  for (std::int64_t j = 0; j < count; ++j) {
+    const T a = static_cast<T>(amplitude[j]);
+    const T br = bar[2 * j] * a, bi = bar[2 * j + 1] * a;
+    const T theta_bar = bi * phasor[2 * j] - br * phasor[2 * j + 1];
+    const double turn = alpha * static_cast<double>(theta_bar);
+    const double sum = first_colour ? turn : effective_bar[j] + turn;
+    if (finish) {
+      phi_bar[j] = static_cast<T>(sum * slope[j]);
+    } else {
+      effective_bar[j] = sum;
+    }
+  }
+}
+template <class T>
+[[gnu::always_inline]] inline void extract_any(const T* bar, const double* amplitude,
+                                               const T* phasor, double alpha,
+                                               double* effective_bar, const double* slope,
+                                               T* phi_bar, std::int64_t count, bool first_colour,
+                                               bool finish) {
+  if (first_colour) {
+    if (finish) {
+      extract<T, true, true>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count);
+    } else {
+      extract<T, true, false>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count);
+    }
+  } else if (finish) {
+    extract<T, false, true>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count);
+  } else {
+    extract<T, false, false>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count);
+  }
+}
+PHASEGRAD_WIDE_SIMD void extract_wide(const float* bar, const double* amplitude,
+                                      const float* phasor, double alpha, double* effective_bar,
+                                      const double* slope, float* phi_bar, std::int64_t count,
+                                      bool first_colour, bool finish) {
+  extract_any(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count, first_colour,
+              finish);
+}
+PHASEGRAD_WIDE_SIMD void extract_wide(const double* bar, const double* amplitude,
+                                      const double* phasor, double alpha, double* effective_bar,
+                                      const double* slope, double* phi_bar, std::int64_t count,
+                                      bool first_colour, bool finish) {
+  extract_any(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count, first_colour,
+              finish);
+}
+
 // The staged path's tiles: adjacent columns per tile (256 bytes of a row), and the calling
 // thread's scratch for a block of rows (64-byte aligned, as the plans were made on), allocated
 // on its first use.
@@ -1171,7 +1226,17 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
         gather(sum_tiles, b, block);
         row_stage(block, b, true);
         for (std::size_t i = first; i < last; ++i) {
-          extract_row(colour, i, block + (i - first) * cols);
+          const Complex* bar = block + (i - first) * cols;
+          if (modulated) {
+            extract_row(colour, i, bar);
+            continue;
+          }
+          const std::size_t k = i * cols;
+          extract_wide(reinterpret_cast<const T*>(bar), amplitude + k,
+                       reinterpret_cast<const T*>(phasor + k), cfg.phase_response[colour],
+                       effective_bar + k, slope + k, phi_bar + k,
+                       static_cast<std::int64_t>(cols), colour == 0,
+                       !crosstalk && colour + 1 == cfg.colours);
         }
         if (next) field_rows(b, next_alpha, next_moderate, block);
       });
