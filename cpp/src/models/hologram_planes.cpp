@@ -1108,7 +1108,8 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
       return std::pair<std::size_t, std::size_t>{b * st.block,
                                                  std::min(rows, (b + 1) * st.block)};
     };
-    // Rows [first, last) of the tiled plane to or from `rows_out` (row stride cols).
+    // Block b's rows of a tiled plane to (gather) or from (scatter) a row-major block (row stride
+    // cols), one loop per tile.
     auto gather = [&](const Complex* plane, std::size_t b, Complex* to) {
       const auto [first, last] = block_rows(b);
       for (std::size_t c = 0; c < st.chunks; ++c) {
