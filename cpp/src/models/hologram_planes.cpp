@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 
+#include "phasegrad/core/chunked_fft.hpp"
 #include "phasegrad/core/constants.hpp"
 #include "phasegrad/core/fft.hpp"
 #include "phasegrad/core/parallel.hpp"
@@ -161,6 +163,162 @@ PHASEGRAD_WIDE_SIMD double adjoint_product_wide(const double* h, double* w, cons
                                                 std::int64_t first, std::int64_t last,
                                                 bool accumulate, bool constant) {
   return adjoint_product_any(h, w, s, kappa, sum, g, first, last, accumulate, constant);
+}
+
+// The staged path's passes over a tile: `rows` rows of `width` adjacent columns, contiguous
+// (x, w, v, s, sum), and the transfer function's tile h (row y of it at h + y width, or with
+// `mirrored` at min(y, rows - y): a transfer function even in f_y, stored to rows / 2).
+// chunk_product: w = x h, returning sum |w|^2 (product's, row by row in order);
+// chunk_adjoint: sum (+)= conj(h) v + kappa |h|^2 s (adjoint_sum's).
+[[gnu::always_inline]] inline std::size_t mirror(std::size_t y, std::size_t rows, bool mirrored) {
+  return mirrored ? std::min(y, rows - y) : y;
+}
+template <class T>
+[[gnu::always_inline]] inline double chunk_product(const T* x, const T* h, bool mirrored, T* w,
+                                                   std::size_t rows, std::size_t width) {
+  double norm = 0.0;
+  const auto span = static_cast<std::int64_t>(width);
+  for (std::size_t y = 0; y < rows; ++y) {
+    norm += product(x + 2 * y * width, h + 2 * mirror(y, rows, mirrored) * width,
+                    w + 2 * y * width, 0, span);
+  }
+  return norm;
+}
+PHASEGRAD_WIDE_SIMD double chunk_product_wide(const float* x, const float* h, bool mirrored,
+                                              float* w, std::size_t rows, std::size_t width) {
+  return chunk_product(x, h, mirrored, w, rows, width);
+}
+PHASEGRAD_WIDE_SIMD double chunk_product_wide(const double* x, const double* h, bool mirrored,
+                                              double* w, std::size_t rows, std::size_t width) {
+  return chunk_product(x, h, mirrored, w, rows, width);
+}
+template <class T, bool accumulate>
+[[gnu::always_inline]] inline void chunk_adjoint(const T* h, bool mirrored, const T* v,
+                                                 const T* s, T kappa, T* sum, std::size_t rows,
+                                                 std::size_t width) {
+  const auto span = static_cast<std::int64_t>(width);
+  for (std::size_t y = 0; y < rows; ++y) {
+    const std::size_t at = 2 * y * width;
+    adjoint_sum<T, accumulate, true>(h + 2 * mirror(y, rows, mirrored) * width, v + at, s + at,
+                                     kappa, sum + at, 0, span);
+  }
+}
+template <class T>
+[[gnu::always_inline]] inline void chunk_adjoint_any(const T* h, bool mirrored, const T* v,
+                                                     const T* s, T kappa, T* sum,
+                                                     std::size_t rows, std::size_t width,
+                                                     bool accumulate) {
+  if (accumulate) {
+    chunk_adjoint<T, true>(h, mirrored, v, s, kappa, sum, rows, width);
+  } else {
+    chunk_adjoint<T, false>(h, mirrored, v, s, kappa, sum, rows, width);
+  }
+}
+PHASEGRAD_WIDE_SIMD void chunk_adjoint_wide(const float* h, bool mirrored, const float* v,
+                                            const float* s, float kappa, float* sum,
+                                            std::size_t rows, std::size_t width,
+                                            bool accumulate) {
+  chunk_adjoint_any(h, mirrored, v, s, kappa, sum, rows, width, accumulate);
+}
+PHASEGRAD_WIDE_SIMD void chunk_adjoint_wide(const double* h, bool mirrored, const double* v,
+                                            const double* s, double kappa, double* sum,
+                                            std::size_t rows, std::size_t width,
+                                            bool accumulate) {
+  chunk_adjoint_any(h, mirrored, v, s, kappa, sum, rows, width, accumulate);
+}
+
+// `count` rows of `width` elements from `from` (row stride from_stride, in T) to `to` (row
+// stride to_stride): a block's part of a tile, gathered or scattered in one loop (a memcpy a
+// row costs its call on rows of 256 bytes).
+template <class T>
+[[gnu::always_inline]] inline void copy_rows(const T* from, std::size_t from_stride, T* to,
+                                             std::size_t to_stride, std::size_t count,
+                                             std::size_t width) {
+  for (std::size_t y = 0; y < count; ++y) {
+    const T* source = from + y * from_stride;
+    T* destination = to + y * to_stride;
+#pragma omp simd
+    for (std::size_t j = 0; j < width; ++j) destination[j] = source[j];
+  }
+}
+PHASEGRAD_WIDE_SIMD void copy_rows_wide(const float* from, std::size_t from_stride, float* to,
+                                        std::size_t to_stride, std::size_t count,
+                                        std::size_t width) {
+  copy_rows(from, from_stride, to, to_stride, count, width);
+}
+PHASEGRAD_WIDE_SIMD void copy_rows_wide(const double* from, std::size_t from_stride, double* to,
+                                        std::size_t to_stride, std::size_t count,
+                                        std::size_t width) {
+  copy_rows(from, from_stride, to, to_stride, count, width);
+}
+
+// The extraction of the phase-only modulator over one row (the staged path's; run()'s
+// extract_row for the others, the same arithmetic in the same order): theta_bar =
+// Im(A bar conj(e)) in T, turn = alpha theta_bar; the first colour writes s_bar, the later ones
+// add, and with `finish` (the last colour, no crosstalk) phi_bar = s_bar slope instead.
+template <class T, bool first_colour, bool finish>
+[[gnu::always_inline]] inline void extract(const T* bar, const double* amplitude,
+                                           const T* phasor, double alpha, double* effective_bar,
+                                           const double* slope, T* phi_bar, std::int64_t count) {
+#pragma omp simd
+  for (std::int64_t j = 0; j < count; ++j) {
+    const T a = static_cast<T>(amplitude[j]);
+    const T br = bar[2 * j] * a, bi = bar[2 * j + 1] * a;
+    const T theta_bar = bi * phasor[2 * j] - br * phasor[2 * j + 1];
+    const double turn = alpha * static_cast<double>(theta_bar);
+    const double sum = first_colour ? turn : effective_bar[j] + turn;
+    if (finish) {
+      phi_bar[j] = static_cast<T>(sum * slope[j]);
+    } else {
+      effective_bar[j] = sum;
+    }
+  }
+}
+template <class T>
+[[gnu::always_inline]] inline void extract_any(const T* bar, const double* amplitude,
+                                               const T* phasor, double alpha,
+                                               double* effective_bar, const double* slope,
+                                               T* phi_bar, std::int64_t count, bool first_colour,
+                                               bool finish) {
+  if (first_colour) {
+    if (finish) {
+      extract<T, true, true>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count);
+    } else {
+      extract<T, true, false>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count);
+    }
+  } else if (finish) {
+    extract<T, false, true>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count);
+  } else {
+    extract<T, false, false>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count);
+  }
+}
+PHASEGRAD_WIDE_SIMD void extract_wide(const float* bar, const double* amplitude,
+                                      const float* phasor, double alpha, double* effective_bar,
+                                      const double* slope, float* phi_bar, std::int64_t count,
+                                      bool first_colour, bool finish) {
+  extract_any(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count, first_colour,
+              finish);
+}
+PHASEGRAD_WIDE_SIMD void extract_wide(const double* bar, const double* amplitude,
+                                      const double* phasor, double alpha, double* effective_bar,
+                                      const double* slope, double* phi_bar, std::int64_t count,
+                                      bool first_colour, bool finish) {
+  extract_any(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count, first_colour,
+              finish);
+}
+
+// The staged path's tiles: adjacent columns per tile (256 bytes of a row), and the calling
+// thread's scratch for a block of rows (64-byte aligned, as the plans were made on), allocated
+// on its first use.
+template <class T>
+constexpr std::size_t staged_chunk() {
+  return 256 / sizeof(std::complex<T>);
+}
+template <class T>
+std::complex<T>* staged_scratch(std::size_t elements) {
+  thread_local Buffer<std::complex<T>> buffer;
+  if (buffer.size() < elements) buffer = Buffer<std::complex<T>>(elements);
+  return buffer.data();
 }
 
 // out[k] = exp(i alpha s[k]) in T over [first, last), by sincos_moderate (every |alpha s| within
@@ -553,25 +711,24 @@ double FusedHologramPlanes<T>::plane_metric(std::size_t c, std::size_t p,
   return weight * (sum_in_order(row_sums_a_) / fit_count + penalty_term);
 }
 
+// I_r = scale I (mean_normalize by the whole plane; sum I from Parseval), and the normalised
+// MSE's cotangent 2 U I_bar with I_bar = scale 2 w r / N - constant (as plane_metric's): the
+// pass's scale and gain (fit_row's).
 template <class T>
-double FusedHologramPlanes<T>::fit_plane(std::size_t index, std::complex<T>* field, double total,
-                                         double* constant, int team, double* sums) {
-  const HologramPlanesConfig& cfg = config_;
-  const std::size_t rows = cfg.rows, cols = cfg.cols, n = rows * cols;
-  const T* target = target_.data() + index * n;
-  const double weight = cfg.weights[index];
-  const double count = static_cast<double>(n);
-  // I_r = scale I (mean_normalize by the whole plane; sum I from Parseval), and the normalised
-  // MSE's cotangent 2 U I_bar with I_bar = scale 2 w r / N - constant (as plane_metric's).
+std::pair<double, double> FusedHologramPlanes<T>::fit_factors(std::size_t index,
+                                                              double total) const {
+  const double count = static_cast<double>(config_.rows * config_.cols);
   const double scale = (target_sums_[index] / count) / (total / count);
-  const double gain = 2.0 * scale * 2.0 * weight / count;
-  const auto row_count = static_cast<std::int64_t>(rows);
-  const auto width = static_cast<std::int64_t>(cols);
-#pragma omp parallel for num_threads(team) schedule(static)
-  for (std::int64_t r = 0; r < row_count; ++r) {
-    fit_row_wide(reinterpret_cast<T*>(field) + 2 * r * width, target + r * width, width, scale,
-                 gain, sums + 3 * r);
-  }
+  return {scale, 2.0 * scale * 2.0 * config_.weights[index] / count};
+}
+
+template <class T>
+double FusedHologramPlanes<T>::fit_result(std::size_t index, double total, const double* sums,
+                                          double* constant) const {
+  const std::size_t rows = config_.rows;
+  const double count = static_cast<double>(rows * config_.cols);
+  const double weight = config_.weights[index];
+  const double scale = fit_factors(index, total).first;
   double squares = 0.0, squared = 0.0, cross = 0.0;
   for (std::size_t i = 0; i < rows; ++i) {
     squares += sums[3 * i];
@@ -581,6 +738,83 @@ double FusedHologramPlanes<T>::fit_plane(std::size_t index, std::complex<T>* fie
   const double paired = 2.0 * weight / count * (scale * squared - cross);
   *constant = scale / total * paired;
   return weight * squares / count;
+}
+
+template <class T>
+double FusedHologramPlanes<T>::fit_plane(std::size_t index, std::complex<T>* field, double total,
+                                         double* constant, int team, double* sums) {
+  const std::size_t rows = config_.rows, cols = config_.cols;
+  const T* target = target_.data() + index * rows * cols;
+  const auto [scale, gain] = fit_factors(index, total);
+  const auto row_count = static_cast<std::int64_t>(rows);
+  const auto width = static_cast<std::int64_t>(cols);
+#pragma omp parallel for num_threads(team) schedule(static)
+  for (std::int64_t r = 0; r < row_count; ++r) {
+    fit_row_wide(reinterpret_cast<T*>(field) + 2 * r * width, target + r * width, width, scale,
+                 gain, sums + 3 * r);
+  }
+  return fit_result(index, total, sums, constant);
+}
+
+template <class T>
+void FusedHologramPlanes<T>::prepare_staged() {
+  Staged& st = staged_;
+  if (st.plane.size() != 0) return;
+  const std::size_t rows = config_.rows, cols = config_.cols, planes = config_.planes;
+  const std::size_t count = config_.colours * planes, n = rows * cols;
+  st.block = std::min(rows, transform_row_chunk<T>(cols));
+  st.blocks = (rows + st.block - 1) / st.block;
+  st.chunk = std::min(cols, staged_chunk<T>());
+  st.chunks = (cols + st.chunk - 1) / st.chunk;
+  st.plane = Buffer<std::complex<T>>(n);
+  st.sum = Buffer<std::complex<T>>(n);
+  st.spectrum = Buffer<std::complex<T>>(n);
+  st.norms.assign(planes * st.chunks, 0.0);
+  st.sums.assign(3 * rows, 0.0);
+  // The transfer functions tiled (tile c: its rows, row stride width). The band-limited
+  // angular spectrum's is even in f_y (row i equals row rows - i, bit for bit: f_y^2 alone
+  // enters it): then only rows [0, rows / 2] are kept, and the passes read the mirror.
+  st.mirrored = true;
+  for (std::size_t k = 0; k < count && st.mirrored; ++k) {
+    const std::complex<T>* flat = transfer_[k].data();
+    for (std::size_t i = 1; i < rows && st.mirrored; ++i) {
+      st.mirrored = std::equal(flat + i * cols, flat + (i + 1) * cols,
+                               flat + (rows - i) * cols);
+    }
+  }
+  st.tile_rows = st.mirrored ? rows / 2 + 1 : rows;
+  for (std::size_t k = 0; k < count; ++k) {
+    Buffer<std::complex<T>> tiled(st.tile_rows * cols);
+    const std::complex<T>* flat = transfer_[k].data();
+    for (std::size_t c = 0; c < st.chunks; ++c) {
+      const std::size_t x0 = c * st.chunk, width = std::min(st.chunk, cols - x0);
+      for (std::size_t i = 0; i < st.tile_rows; ++i) {
+        std::copy(flat + i * cols + x0, flat + i * cols + x0 + width,
+                  tiled.data() + c * st.tile_rows * st.chunk + i * width);
+      }
+    }
+    st.transfer.push_back(std::move(tiled));
+  }
+  // Rows in place in the scratch; columns in place in a tile (every tile starts on a cache
+  // line: rows x chunk elements of 256 bytes a row).
+  std::complex<T>* block = staged_scratch<T>(st.block * cols);
+  auto rows_plan = [&](std::size_t number, bool inverse) {
+    return plan_strided_dft1<T>({cols, number, 1, cols, 1, cols}, inverse, block, block, 1);
+  };
+  st.rows_forward = rows_plan(st.block, false);
+  st.rows_inverse = rows_plan(st.block, true);
+  const std::size_t rest_rows = rows % st.block;
+  st.rows_forward_last = rest_rows == 0 ? st.rows_forward : rows_plan(rest_rows, false);
+  st.rows_inverse_last = rest_rows == 0 ? st.rows_inverse : rows_plan(rest_rows, true);
+  std::complex<T>* plane = st.plane.data();
+  auto columns_plan = [&](std::size_t width, bool inverse) {
+    return plan_strided_dft1<T>({rows, width, width, 1, width, 1}, inverse, plane, plane, 1);
+  };
+  st.columns_forward = columns_plan(st.chunk, false);
+  st.columns_inverse = columns_plan(st.chunk, true);
+  const std::size_t rest = cols % st.chunk;
+  st.columns_forward_last = rest == 0 ? st.columns_forward : columns_plan(rest, false);
+  st.columns_inverse_last = rest == 0 ? st.columns_inverse : columns_plan(rest, true);
 }
 
 template <class T>
@@ -712,13 +946,9 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
   // The angular spectrum's field of one colour in one pass: the phasor (as write_phasor) and
   // A (m phasor + zeta) top-left of the zeroed padded plane dst (as place).
   // Row i of the padded plane dst (its phasor row, into `phasors`, too where i < rows).
-  auto source_at = [&](std::size_t i, double alpha, bool moderate, std::complex<T>* dst,
-                       std::complex<T>* phasors) {
-    std::complex<T>* row = dst + i * pcols;
-    if (i >= rows) {
-      std::fill(row, row + pcols, std::complex<T>(0, 0));
-      return;
-    }
+  // (source_row: row i < rows of the field into `row`, its cols elements.)
+  auto source_row = [&](std::size_t i, double alpha, bool moderate, std::complex<T>* row,
+                        std::complex<T>* phasors) {
     const double* m = modulated ? modulation : nullptr;
     const auto first = static_cast<std::int64_t>(i * cols);
     const auto last = first + static_cast<std::int64_t>(cols);
@@ -734,6 +964,15 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
         row[k - first] = modulated ? a * (static_cast<T>(m[k]) * e + zeta) : a * (e + zeta);
       }
     }
+  };
+  auto source_at = [&](std::size_t i, double alpha, bool moderate, std::complex<T>* dst,
+                       std::complex<T>* phasors) {
+    std::complex<T>* row = dst + i * pcols;
+    if (i >= rows) {
+      std::fill(row, row + pcols, std::complex<T>(0, 0));
+      return;
+    }
+    source_row(i, alpha, moderate, row, phasors);
     std::fill(row + cols, row + pcols, std::complex<T>(0, 0));
   };
   auto write_source = [&](double alpha, std::complex<T>* dst) {
@@ -801,103 +1040,213 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
   std::complex<T>* field_dot = forward_tangent ? field_dot_.data() : nullptr;
   // The one-pass metric of fit_plane: value_and_grad of the normalised MSE without padding.
   const bool fast = !far && mode == Mode::gradient && cfg.efficiency < 0 && cfg.pad == 1;
-  // Two threads and more than one colour or plane, value_and_grad's fast path of the
-  // phase-only modulator: the work is shared as tasks, each on one thread with one-thread transforms (FFTW's
-  // two-thread plans for one plane ran slower than its one-thread plans on the development
-  // VM, where its batched ones scale), each in its own buffers: the colours' fields and
-  // transforms, then every (colour, plane)'s product, inverse transform, metric and forward
-  // transform, then per colour the adjoint sum over its planes (in order), its transform and
-  // alpha_c theta_bar, summed in the colours' order afterwards as the serial loop sums them.
-  // Measured on two cores only: on more, one-thread tasks (three in the first and last
-  // stages) may lose to team-parallel transforms, so larger teams keep the loop below.
-  if (fast && team == 2 && cfg.colours * cfg.planes > 1 && !modulated) {
-    const std::size_t colours = cfg.colours, planes = cfg.planes, pairs = colours * planes;
-    if (lanes_.size() != 2 * colours + pairs) {
-      lanes_.clear();  // spectra, cotangent sums, then the (colour, plane) planes
-      for (std::size_t k = 0; k < 2 * colours + pairs; ++k) lanes_.emplace_back(np);
-      lane_phasors_.clear();
-      for (std::size_t k = 0; k < colours; ++k) lane_phasors_.emplace_back(n);
-      lane_turns_.assign(colours * n, 0.0);
-      lane_sums_.assign(pairs * 3 * rows, 0.0);
-    }
-    std::vector<double> energies(pairs, 0.0), constants(pairs, 0.0);
-    const auto colour_count = static_cast<std::int64_t>(colours);
-    const auto pair_count = static_cast<std::int64_t>(pairs);
-    const auto whole = static_cast<std::int64_t>(np);
-#pragma omp parallel num_threads(team)
-    {
-#pragma omp for schedule(dynamic, 1)
-      for (std::int64_t c = 0; c < colour_count; ++c) {  // the fields and their transforms
-        const auto colour = static_cast<std::size_t>(c);
-        std::complex<T>* s_c = lanes_[colour].data();
-        std::complex<T>* e_c = lane_phasors_[colour].data();
-        const double alpha = cfg.phase_response[colour];
-        const bool moderate = is_moderate(alpha);
-        for (std::size_t i = 0; i < rows; ++i) {  // as write_source (no padding here)
-          source_at(i, alpha, moderate, s_c, e_c);
-        }
-        dft2_unnormalized<T>(s_c, s_c, 1, prows, pcols, false, 1);
+  // theta_bar = Im(A u_bar conj(phasor)); s_bar += alpha_c theta_bar (the first colour
+  // writes s_bar and m_bar, the later ones add), over row i of u_bar (`bar_row`). Without
+  // crosstalk the last colour's pass also applies the quantiser's reverse rule,
+  // phi_bar = s_bar slope.
+  auto extract_row = [&](std::size_t colour, std::size_t i, const std::complex<T>* bar_row) {
+    const double alpha = cfg.phase_response[colour];
+    const bool first_colour = colour == 0;
+    const bool finish = !crosstalk && colour + 1 == cfg.colours;
+    const bool to_phi_bar = mode == Mode::gradient;
+    for (std::size_t j = 0; j < cols; ++j) {
+      const std::size_t k = i * cols + j;
+      const std::complex<T> bar = bar_row[j] * static_cast<T>(amplitude[k]);
+      const std::complex<T> e = phasor[k];
+      const T theta_bar = bar.imag() * e.real() - bar.real() * e.imag();
+      double turn = alpha * static_cast<double>(theta_bar);
+      if (modulated) {  // theta_bar = m Im(b conj(e)); m_bar += Re(b conj(e))
+        turn = alpha * modulation[k] * static_cast<double>(theta_bar);
+        const double moved = static_cast<double>(bar.real() * e.real() + bar.imag() * e.imag());
+        modulation_bar[k] = first_colour ? moved : modulation_bar[k] + moved;
       }
-#pragma omp for schedule(dynamic, 1)
-      for (std::int64_t q = 0; q < pair_count; ++q) {  // each plane's metric and cotangent
-        const auto index = static_cast<std::size_t>(q);
-        const std::complex<T>* s_c = lanes_[index / planes].data();
-        std::complex<T>* w = lanes_[2 * colours + index].data();
-        const T* hs = reinterpret_cast<const T*>(transfer_[index].data());
-        const double norm =
-            product_wide(reinterpret_cast<const T*>(s_c), hs, reinterpret_cast<T*>(w), 0, whole);
-        dft2_unnormalized<T>(w, w, 1, prows, pcols, true, 1);
-        energies[index] = fit_plane(index, w, norm * static_cast<double>(np), &constants[index],
-                                    1, lane_sums_.data() + index * 3 * rows);
-        dft2_unnormalized<T>(w, w, 1, prows, pcols, false, 1);
-      }
-#pragma omp for schedule(dynamic, 1)
-      for (std::int64_t c = 0; c < colour_count; ++c) {  // the colour's cotangent
-        const auto colour = static_cast<std::size_t>(c);
-        const std::complex<T>* s_c = lanes_[colour].data();
-        std::complex<T>* b_c = lanes_[colours + colour].data();
-        const std::complex<T>* e_c = lane_phasors_[colour].data();
-        for (std::size_t plane = 0; plane < planes; ++plane) {
-          const std::size_t index = colour * planes + plane;
-          const T kappa = static_cast<T>(-2.0 * constants[index] * static_cast<double>(np));
-          adjoint_sum_wide(reinterpret_cast<const T*>(transfer_[index].data()),
-                           reinterpret_cast<const T*>(lanes_[2 * colours + index].data()),
-                           reinterpret_cast<const T*>(s_c), kappa, reinterpret_cast<T*>(b_c), 0,
-                           whole, plane > 0);
-        }
-        dft2_unnormalized<T>(b_c, b_c, 1, prows, pcols, true, 1);
-        const double alpha = cfg.phase_response[colour];
-        double* turns = lane_turns_.data() + colour * n;
-        for (std::size_t k = 0; k < n; ++k) {  // alpha_c theta_bar, as the serial extraction
-          const std::complex<T> bar = b_c[k] * static_cast<T>(amplitude[k]);
-          const std::complex<T> e = e_c[k];
-          const T theta_bar = bar.imag() * e.real() - bar.real() * e.imag();
-          turns[k] = alpha * static_cast<double>(theta_bar);
-        }
-      }
-    }
-    for (double part : energies) energy += part;
-    const double* turns = lane_turns_.data();
-#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
-    for (std::int64_t e = 0; e < all; ++e) {
-      const auto k = static_cast<std::size_t>(e);
-      double sum = turns[k];
-      for (std::size_t colour = 1; colour < colours; ++colour) sum += turns[colour * n + k];
-      if (crosstalk) {
+      const double sum = first_colour ? turn : effective_bar[k] + turn;
+      if (!finish) {
         effective_bar[k] = sum;
-      } else {
+      } else if (to_phi_bar) {
         phi_bar[k] = static_cast<T>(sum * slope[k]);
+      } else {
+        out[k] = sum * slope[k];
       }
     }
-    if (crosstalk) {
-      convolve(effective_bar, effective, true);  // effective is free now
-#pragma omp parallel for num_threads(threads_for(n, threads)) schedule(static)
-      for (std::int64_t e = 0; e < all; ++e) phi_bar[e] = static_cast<T>(effective[e] * slope[e]);
+  };
+
+  // The staged path (value_and_grad of the normalised MSE without padding, every row on a
+  // cache line): each 2-D transform is its row stage and its column stage (forward: rows, then
+  // columns; inverse: columns, then rows), and every element-wise pass runs inside a stage, on
+  // rows or columns the stage holds in cache. The Fourier-domain planes (the spectrum S, the
+  // plane W, the adjoint sum B, the transfer functions) are tiled: tile c, `chunk` adjacent
+  // columns, is one contiguous rows x width array, where the column transforms run in place;
+  // a block of rows is gathered from the tiles into a per-thread scratch for the row
+  // transforms and scattered back. Per colour:
+  //   1. per block of rows: the field's rows (source_row) and their forward row transforms
+  //      (for a later colour, inside the previous colour's stage 5);
+  //   2. per tile: the forward column transforms (S = DFT_u(u)), the first plane's transfer
+  //      product W = H_0 S with its Parseval sum, W's inverse column transforms;
+  //   then per plane p:
+  //   3. per block of rows: the inverse row transforms (U), fit_row (the metric and the
+  //      cotangent), the forward row transforms;
+  //   4. per tile: W's forward column transforms (V_p), B (+)= conj(H_p) V_p +
+  //      kappa_p |H_p|^2 S, and the next plane's W = H_(p+1) S with its sum and inverse column
+  //      transforms (after the last plane, B's inverse column transforms);
+  //   5. per block of rows: B's inverse row transforms (u_bar), the extraction, and the next
+  //      colour's stage 1.
+  // The working set of a colour is four planes (S, W, B, the phasors) and half of each H: the
+  // planes are done one after another rather than side by side to keep it in the last-level
+  // cache. Blocks and tiles are fixed by the layout and run by the same plans whoever takes
+  // them (for_each_chunk), and every sum is added in row or tile order: the same bits on any
+  // team.
+  const bool staged = fast && (cols * sizeof(std::complex<T>)) % 64 == 0;
+  if (staged) {
+    prepare_staged();
+    Staged& st = staged_;
+    const std::size_t planes = cfg.planes;
+    using Complex = std::complex<T>;
+    auto tile = [&](auto* plane, std::size_t c) { return plane + c * rows * st.chunk; };
+    auto tile_width = [&](std::size_t c) { return std::min(st.chunk, cols - c * st.chunk); };
+    auto block_rows = [&](std::size_t b) {
+      return std::pair<std::size_t, std::size_t>{b * st.block,
+                                                 std::min(rows, (b + 1) * st.block)};
+    };
+    // Block b's rows of a tiled plane to (gather) or from (scatter) a row-major block (row stride
+    // cols), one loop per tile.
+    auto gather = [&](const Complex* plane, std::size_t b, Complex* to) {
+      const auto [first, last] = block_rows(b);
+      for (std::size_t c = 0; c < st.chunks; ++c) {
+        const std::size_t width = tile_width(c);
+        copy_rows_wide(reinterpret_cast<const T*>(tile(plane, c) + first * width),
+                       2 * width, reinterpret_cast<T*>(to + c * st.chunk), 2 * cols,
+                       last - first, 2 * width);
+      }
+    };
+    auto scatter = [&](const Complex* from, Complex* plane, std::size_t b) {
+      const auto [first, last] = block_rows(b);
+      for (std::size_t c = 0; c < st.chunks; ++c) {
+        const std::size_t width = tile_width(c);
+        copy_rows_wide(reinterpret_cast<const T*>(from + c * st.chunk), 2 * cols,
+                       reinterpret_cast<T*>(tile(plane, c) + first * width), 2 * width,
+                       last - first, 2 * width);
+      }
+    };
+    auto row_stage = [&](Complex* block, std::size_t b, bool inverse) {
+      const auto [first, last] = block_rows(b);
+      const bool whole = last - first == st.block;
+      const StridedPlan<T>& plan =
+          inverse ? (whole ? st.rows_inverse : st.rows_inverse_last)
+                  : (whole ? st.rows_forward : st.rows_forward_last);
+      plan.execute(block, block);
+    };
+    auto column_stage = [&](Complex* data, std::size_t width, bool inverse) {
+      const bool whole = width == st.chunk;
+      const StridedPlan<T>& plan =
+          inverse ? (whole ? st.columns_inverse : st.columns_inverse_last)
+                  : (whole ? st.columns_forward : st.columns_forward_last);
+      plan.execute(data, data);
+    };
+    Complex* spectrum_tiles = st.spectrum.data();
+    auto field_rows = [&](std::size_t b, double alpha, bool moderate, Complex* block) {
+      const auto [first, last] = block_rows(b);
+      for (std::size_t i = first; i < last; ++i) {
+        source_row(i, alpha, moderate, block + (i - first) * cols, phasor);
+      }
+      row_stage(block, b, false);
+      scatter(block, spectrum_tiles, b);
+    };
+    {  // 1.
+      const double alpha = cfg.phase_response[0];
+      const bool moderate = is_moderate(alpha);
+      for_each_chunk(st.blocks, team, [&](std::size_t b) {
+        field_rows(b, alpha, moderate, staged_scratch<T>(st.block * cols));
+      });
     }
-    return energy;
+    Complex* w_tiles = st.plane.data();
+    Complex* sum_tiles = st.sum.data();
+    auto h_tile = [&](std::size_t index, std::size_t c) {
+      return reinterpret_cast<const T*>(st.transfer[index].data() + c * st.tile_rows * st.chunk);
+    };
+    for (std::size_t colour = 0; colour < cfg.colours; ++colour) {
+      const std::size_t base = colour * planes;
+      for_each_chunk(st.chunks, team, [&](std::size_t c) {  // 2.
+        const std::size_t width = tile_width(c);
+        Complex* s = tile(spectrum_tiles, c);
+        Complex* w = tile(w_tiles, c);
+        column_stage(s, width, false);
+        st.norms[c] = chunk_product_wide(reinterpret_cast<const T*>(s), h_tile(base, c),
+                                         st.mirrored, reinterpret_cast<T*>(w), rows, width);
+        column_stage(w, width, true);
+      });
+      for (std::size_t p = 0; p < planes; ++p) {
+        const std::size_t index = base + p;
+        double norm = 0.0;
+        for (std::size_t c = 0; c < st.chunks; ++c) norm += st.norms[p * st.chunks + c];
+        const double total = norm * static_cast<double>(np);
+        const auto [scale, gain] = fit_factors(index, total);
+        const T* target = target_.data() + index * n;
+        for_each_chunk(st.blocks, team, [&](std::size_t b) {  // 3.
+          const auto [first, last] = block_rows(b);
+          Complex* block = staged_scratch<T>(st.block * cols);
+          gather(w_tiles, b, block);
+          row_stage(block, b, true);
+          const auto width = static_cast<std::int64_t>(cols);
+          for (std::size_t i = first; i < last; ++i) {
+            fit_row_wide(reinterpret_cast<T*>(block + (i - first) * cols), target + i * cols,
+                         width, scale, gain, st.sums.data() + 3 * i);
+          }
+          row_stage(block, b, false);
+          scatter(block, w_tiles, b);
+        });
+        double constant = 0.0;
+        energy += fit_result(index, total, st.sums.data(), &constant);
+        const T kappa = static_cast<T>(-2.0 * constant * static_cast<double>(np));
+        const bool last_plane = p + 1 == planes;
+        for_each_chunk(st.chunks, team, [&](std::size_t c) {  // 4. (and the next plane's 2.)
+          const std::size_t width = tile_width(c);
+          const Complex* s = tile(spectrum_tiles, c);
+          Complex* w = tile(w_tiles, c);
+          Complex* sum = tile(sum_tiles, c);
+          column_stage(w, width, false);
+          chunk_adjoint_wide(h_tile(index, c), st.mirrored, reinterpret_cast<const T*>(w),
+                             reinterpret_cast<const T*>(s), kappa, reinterpret_cast<T*>(sum),
+                             rows, width, p > 0);
+          if (last_plane) {
+            column_stage(sum, width, true);
+            return;
+          }
+          st.norms[(p + 1) * st.chunks + c] =
+              chunk_product_wide(reinterpret_cast<const T*>(s), h_tile(index + 1, c),
+                                 st.mirrored, reinterpret_cast<T*>(w), rows, width);
+          column_stage(w, width, true);
+        });
+      }
+      const bool next = colour + 1 < cfg.colours;
+      const double next_alpha = next ? cfg.phase_response[colour + 1] : 0.0;
+      const bool next_moderate = next && is_moderate(next_alpha);
+      for_each_chunk(st.blocks, team, [&](std::size_t b) {  // 5.
+        const auto [first, last] = block_rows(b);
+        Complex* block = staged_scratch<T>(st.block * cols);
+        gather(sum_tiles, b, block);
+        row_stage(block, b, true);
+        for (std::size_t i = first; i < last; ++i) {
+          const Complex* bar = block + (i - first) * cols;
+          if (modulated) {
+            extract_row(colour, i, bar);
+            continue;
+          }
+          const std::size_t k = i * cols;
+          extract_wide(reinterpret_cast<const T*>(bar), amplitude + k,
+                       reinterpret_cast<const T*>(phasor + k), cfg.phase_response[colour],
+                       effective_bar + k, slope + k, phi_bar + k,
+                       static_cast<std::int64_t>(cols), colour == 0,
+                       !crosstalk && colour + 1 == cfg.colours);
+        }
+        if (next) field_rows(b, next_alpha, next_moderate, block);
+      });
+    }
   }
+  // The other modes and options: each 2-D transform whole, colour by colour (none here on
+  // the staged path).
   std::vector<double> norms(static_cast<std::size_t>(team), 0.0);  // the product pass's sums
-  for (std::size_t colour = 0; colour < cfg.colours; ++colour) {
+  for (std::size_t colour = 0; colour < (staged ? 0 : cfg.colours); ++colour) {
     if (far) {
       write_phasor(cfg.phase_response[colour]);
       place(colour, work, false);
@@ -1005,42 +1354,16 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
       }
     }
     if (!reverse) continue;
-    // theta_bar = Im(A u_bar conj(phasor)); s_bar += alpha_c theta_bar (the first colour
-    // writes s_bar and m_bar, the later ones add). Without crosstalk the last colour's pass
-    // also applies the quantiser's reverse rule, phi_bar = s_bar slope.
-    const double alpha = cfg.phase_response[colour];
+    // With the angular spectrum the extraction also writes the next colour's field
+    // (write_source's rows, after this row's phasors are read).
     const std::size_t stride = far ? cols : pcols;
-    // With the angular spectrum it also writes the next colour's field (write_source's rows,
-    // after this row's phasors are read).
-    const bool first_colour = colour == 0;
-    const bool finish = !crosstalk && colour + 1 == cfg.colours;
-    const bool to_phi_bar = mode == Mode::gradient;
     const bool next = !far && colour + 1 < cfg.colours;
     const double next_alpha = next ? cfg.phase_response[colour + 1] : 0.0;
     const bool next_moderate = next && is_moderate(next_alpha);
 #pragma omp parallel for num_threads(next ? team : threads_for(n, threads)) schedule(static)
     for (std::int64_t r = 0; r < (next ? padded_rows : row_count); ++r) {
       const auto i = static_cast<std::size_t>(r);
-      for (std::size_t j = 0; i < rows && j < cols; ++j) {
-        const std::size_t k = i * cols + j;
-        const std::complex<T> bar = field_bar[i * stride + j] * static_cast<T>(amplitude[k]);
-        const std::complex<T> e = phasor[k];
-        const T theta_bar = bar.imag() * e.real() - bar.real() * e.imag();
-        double turn = alpha * static_cast<double>(theta_bar);
-        if (modulated) {  // theta_bar = m Im(b conj(e)); m_bar += Re(b conj(e))
-          turn = alpha * modulation[k] * static_cast<double>(theta_bar);
-          const double moved = static_cast<double>(bar.real() * e.real() + bar.imag() * e.imag());
-          modulation_bar[k] = first_colour ? moved : modulation_bar[k] + moved;
-        }
-        const double sum = first_colour ? turn : effective_bar[k] + turn;
-        if (!finish) {
-          effective_bar[k] = sum;
-        } else if (to_phi_bar) {
-          phi_bar[k] = static_cast<T>(sum * slope[k]);
-        } else {
-          out[k] = sum * slope[k];
-        }
-      }
+      if (i < rows) extract_row(colour, i, field_bar + i * stride);
       if (next) source_at(i, next_alpha, next_moderate, spectrum, phasor);
     }
   }

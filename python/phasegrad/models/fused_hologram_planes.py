@@ -3,9 +3,11 @@ planes at distances, colours, levels, crosstalk, a zero order or the efficiency 
 
 Per colour the field's DFT is shared by its P planes, and the planes' cotangents are added in
 the Fourier domain: 2 (P + 1) FFTs per colour for ``value_and_grad`` (far field: two). The
-modulator's phase map (wrap, levels, crosstalk) is computed in double. The header
-``cpp/include/phasegrad/models/hologram_planes.hpp`` states the passes; the spec is
-``reference_hologram_planes.py``.
+modulator's phase map (wrap, levels, crosstalk) is computed in double. ``value_and_grad`` of
+the normalised MSE without padding runs each 2-D transform as its row and column stages with
+the element-wise passes inside them, in fixed blocks and tiles, so any thread count gives the
+same bits. The header ``cpp/include/phasegrad/models/hologram_planes.hpp`` states the passes;
+the spec is ``reference_hologram_planes.py``.
 """
 
 from __future__ import annotations

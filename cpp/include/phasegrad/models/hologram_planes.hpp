@@ -27,7 +27,9 @@
 // without reading the field); one metric pass (fit_plane: the residuals' sums and the
 // cotangent); and the adjoint product conj(H) DFT_u(cotangent) added to the colour's sum, with
 // mean_normalize_vjp's constant term, a multiple of U, added there as the same multiple of
-// |H|^2 S (DFT_u(IDFT_u(x)) = Np x), so the metric pass need not know it in advance.
+// |H|^2 S (DFT_u(IDFT_u(x)) = Np x), so the metric pass need not know it in advance. Where
+// every row starts on a cache line, those passes run inside the transforms themselves, each
+// 2-D transform split into its row and column stages (the staged path; see run()).
 //
 // One object owns its work buffers (allocated once) and serialises calls on a mutex; the caller
 // releases the GIL first. Sums run over rows into per-row partial sums added in row order.
@@ -36,9 +38,11 @@
 #include <complex>
 #include <cstddef>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "phasegrad/core/buffer.hpp"
+#include "phasegrad/core/fft.hpp"
 
 namespace phasegrad::models {
 
@@ -99,6 +103,12 @@ class FusedHologramPlanes {
   // mean_normalize_vjp's constant term 2 constant U, `constant` written for run() to add.
   double fit_plane(std::size_t index, std::complex<T>* field, double total, double* constant,
                    int team, double* sums);
+  // fit_plane's two halves: the factors of its pass (I_r = scale I, the cotangent gain r U),
+  // and from the pass's per-row sums (three per row) the energy and `constant`.
+  std::pair<double, double> fit_factors(std::size_t index, double total) const;
+  double fit_result(std::size_t index, double total, const double* sums, double* constant) const;
+  // The staged transforms' plans, planes and sums, made on first use (see run()).
+  void prepare_staged();
 
   // The amplitude + phase modulator's steps (no-ops for the phase-only one): m and dm/dbeta
   // from phi's second plane, its tangent along v's, and d/dbeta from d/dm.
@@ -117,11 +127,23 @@ class FusedHologramPlanes {
   std::vector<double> row_sums_a_, row_sums_b_, row_sums_c_, row_sums_d_, row_sums_e_;
   std::vector<double> modulation_, modulation_slope_, modulation_dot_, modulation_bar_;
   std::vector<double> fit_sums_;  // fit_plane's three sums per row
-  // The tasks of value_and_grad on two or more threads (on first use): per colour its
-  // spectrum, cotangent sum, phasor and alpha_c theta_bar; per (colour, plane) its plane and
-  // fit sums.
-  std::vector<Buffer<std::complex<T>>> lanes_, lane_phasors_;
-  std::vector<double> lane_turns_, lane_sums_;
+  // value_and_grad's staged path (the normalised MSE, no padding, rows of whole cache lines):
+  // each 2-D transform as its row and column stages, the element-wise passes inside them. The
+  // rows in blocks of `block` (one plan, in place in a per-thread scratch), the columns in
+  // tiles of `chunk` adjacent columns (one plan each for a whole and the last, narrower tile,
+  // in place in the tile); per (plane, tile) the transfer product's sum, per row the fit's
+  // three sums.
+  struct Staged {
+    std::size_t block = 0, blocks = 0, chunk = 0, chunks = 0;
+    StridedPlan<T> rows_forward, rows_inverse, rows_forward_last, rows_inverse_last;
+    StridedPlan<T> columns_forward, columns_inverse, columns_forward_last, columns_inverse_last;
+    std::size_t tile_rows = 0;  // rows of a transfer function's tile (rows / 2 + 1 mirrored)
+    bool mirrored = false;      // every H / Np even in f_y: half its rows kept
+    std::vector<Buffer<std::complex<T>>> transfer;  // tiled H / Np per (colour, plane)
+    Buffer<std::complex<T>> spectrum, plane, sum;   // tiled: S, a plane, the adjoint sum
+    std::vector<double> norms, sums;                // per (plane, tile); per row
+  };
+  Staged staged_;
   std::mutex mutex_;
 };
 
