@@ -28,7 +28,10 @@ is printed at the start and end of each phase.
 **The first call** (target: a model's first call in a second process, wisdom cached, at most
 2x a warm call): a float32 ``PhaseRetrieval`` (n = 128 by default, N = 256, 15 modes, 2 planes)
 in a new process with an empty cache (it plans, and writes the cache at exit), then in another
-with that cache: the constructor's time, the first ``fun_and_jac`` and the median warm call.
+with that cache: the import (``phasegrad.models`` included), the constructor, the first
+``fun_and_jac`` and the median of 9 warm calls, in wall time and in the calling thread's CPU
+time (``--first-one-core`` pins the children to one core with one thread, so that the CPU times
+measure the call alone on a busy machine).
 """
 
 from __future__ import annotations
@@ -78,11 +81,14 @@ print(json.dumps([sorted(wall)[2], sorted(cpu)[2]]))
 """
 
 _FIRST = """
-import json, sys, time
+import json, os, sys, time
+if sys.argv[2] == "one-core" and hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 start = time.perf_counter()
 import numpy as np
 import phasegrad as pg
 from phasegrad.native import core
+PhaseRetrieval = pg.PhaseRetrieval  # loads phasegrad.models: an import, not the constructor
 loaded = time.perf_counter() - start
 n = int(sys.argv[1])
 pupil = pg.circular_pupil(n, dtype=np.float32)
@@ -90,14 +96,15 @@ basis = pg.zernike_basis(15, n, first=2).astype(np.float32)
 data = np.zeros((2, 2 * n, 2 * n), np.float32)
 diversity = np.stack([basis[2], -basis[2]])
 x = np.zeros(15)
-start = time.perf_counter()
-model = pg.PhaseRetrieval(amplitude=pupil, basis=basis, data=data, diversity=diversity)
-built = time.perf_counter() - start
-start = time.perf_counter(); model.fun_and_jac(x); first = time.perf_counter() - start
-warm = []
-for _ in range(9):
-    start = time.perf_counter(); model.fun_and_jac(x); warm.append(time.perf_counter() - start)
-print(json.dumps([loaded, built, first, sorted(warm)[4]]))
+def timed(call):
+    wall, cpu = time.perf_counter(), time.thread_time()
+    result = call()
+    return result, time.perf_counter() - wall, time.thread_time() - cpu
+model, built, built_cpu = timed(lambda: PhaseRetrieval(
+    amplitude=pupil, basis=basis, data=data, diversity=diversity))
+_, first, first_cpu = timed(lambda: model.fun_and_jac(x))
+warm = sorted(timed(lambda: model.fun_and_jac(x))[1:] for _ in range(9))[4]
+print(json.dumps([loaded, built, first, warm[0], built_cpu, first_cpu, warm[1]]))
 """
 
 CASES = ("lbfgs", "retrieve", "hologram", "broadband")
@@ -211,15 +218,18 @@ def _rows(samples, phase):
     return rows, ratios
 
 
-def _first_calls(n, rounds):
-    """Median [import, constructor, first call, warm call] seconds, without and with a cache."""
+def _first_calls(n, rounds, one_core):
+    """Medians of [import, constructor, first call, warm call] wall seconds and [constructor,
+    first, warm] CPU seconds of the calling thread, without and with a cache."""
     cold, cached = [], []
+    extra = {"PHASEGRAD_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"} if one_core else {}
+    argument = "one-core" if one_core else "as-is"
     for _ in range(rounds):
         with tempfile.TemporaryDirectory() as home:
-            env = _environment({}, home)
+            env = _environment(extra, home)
             for kept in (cold, cached):  # the first child plans and writes the cache at exit
-                done = subprocess.run([sys.executable, "-c", _FIRST, str(n)], env=env,
-                                      capture_output=True, text=True, check=True)
+                done = subprocess.run([sys.executable, "-c", _FIRST, str(n), argument],
+                                      env=env, capture_output=True, text=True, check=True)
                 kept.append(json.loads(done.stdout))
     return ([statistics.median(column) for column in zip(*cold, strict=True)],
             [statistics.median(column) for column in zip(*cached, strict=True)])
@@ -239,6 +249,9 @@ def main(argv=None):
                         help="also run OpenBLAS's threads with the limit off")
     parser.add_argument("--first-size", type=int, default=128,
                         help="pupil size of the first-call model (default 128; 0: skip)")
+    parser.add_argument("--first-one-core", action="store_true",
+                        help="run the first-call children on one core and one thread (CPU "
+                             "times then measure the call alone on a loaded machine)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
     cases = [c for c in args.cases.split(",") if c and c != "none"]
@@ -281,16 +294,20 @@ def main(argv=None):
         print_table(table, ["case", *ratios])
     first = None
     if args.first_size:
-        cold, cached = _first_calls(args.first_size, args.rounds)
+        cold, cached = _first_calls(args.first_size, args.rounds, args.first_one_core)
         first = {"no cache": cold, "wisdom cached": cached}
+        where = "one core, one thread" if args.first_one_core else "threads as they are"
         print(f"\nfloat32 PhaseRetrieval, n = {args.first_size}, 15 modes, 2 planes, in a new "
-              f"process (median of {args.rounds}); target: first / warm <= 2 with the cache")
-        print_table([{"process": name, "import_ms": f"{v[0] * 1e3:.0f}",
-                      "constructor_ms": f"{v[1] * 1e3:.2f}", "first_ms": f"{v[2] * 1e3:.2f}",
-                      "warm_ms": f"{v[3] * 1e3:.3f}", "first/warm": f"{v[2] / v[3]:.2f}"}
+              f"process ({where}; median of {args.rounds}); target: first / warm <= 2 with "
+              "the cache. Wall ms, then the calling thread's CPU ms")
+        print_table([{"process": name, "import": f"{v[0] * 1e3:.0f}",
+                      "constructor": f"{v[1] * 1e3:.2f}", "first": f"{v[2] * 1e3:.2f}",
+                      "warm": f"{v[3] * 1e3:.3f}", "first/warm": f"{v[2] / v[3]:.2f}",
+                      "cpu: constructor": f"{v[4] * 1e3:.2f}", "first ": f"{v[5] * 1e3:.2f}",
+                      "warm ": f"{v[6] * 1e3:.3f}", "first/warm ": f"{v[5] / v[6]:.2f}"}
                      for name, v in first.items()],
-                    ["process", "import_ms", "constructor_ms", "first_ms", "warm_ms",
-                     "first/warm"])
+                    ["process", "import", "constructor", "first", "warm", "first/warm",
+                     "cpu: constructor", "first ", "warm ", "first/warm "])
     if args.json:
         from .harness import write_json
 
