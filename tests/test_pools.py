@@ -65,3 +65,47 @@ def test_bad_environment_value(monkeypatch):
     with pytest.raises(ValueError, match="PHASEGRAD_LIMIT_BLAS"), \
             pg.config.single_threaded_blas():
         pass
+
+
+def test_each_library_gets_back_its_own_count():
+    """Two BLAS libraries on different counts (NumPy's and SciPy's OpenBLAS here): each gets
+    its own count back, and one already on one thread is left alone."""
+    from threadpoolctl import ThreadpoolController
+
+    pools = ThreadpoolController().select(user_api="blas").lib_controllers
+    if len(pools) < 2:
+        pytest.skip("one BLAS library loaded")
+    before = [pool.get_num_threads() for pool in pools]
+    try:
+        pools[0].set_num_threads(2)
+        pools[1].set_num_threads(1)
+        with pg.config.single_threaded_blas():
+            assert [pool.get_num_threads() for pool in pools[:2]] == [1, 1]
+        assert [pool.get_num_threads() for pool in pools[:2]] == [2, 1]
+    finally:
+        for pool, count in zip(pools, before, strict=True):
+            pool.set_num_threads(count)
+
+
+def test_the_libraries_are_found_once(two_blas_threads, monkeypatch):
+    """Entering and leaving, nested or not, read and set the libraries found the first time:
+    no new scan of the process's libraries."""
+    import threadpoolctl
+
+    pg.config.single_threaded_blas().__enter__().__exit__(None, None, None)
+    scans = []
+    original = threadpoolctl.ThreadpoolController.__init__
+
+    def counting(self, *args, **kwargs):
+        scans.append(1)
+        original(self, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(threadpoolctl.ThreadpoolController, "__init__", counting)
+        blocks = [pg.config.single_threaded_blas() for _ in range(3)]
+        for block in blocks:
+            block.__enter__()
+        for block in reversed(blocks):
+            block.__exit__(None, None, None)
+    assert scans == []
+    assert blas_threads() == [2]

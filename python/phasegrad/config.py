@@ -410,7 +410,7 @@ def _save_at_exit():
 # -------------------------------------------------------------- other libraries' thread pools
 
 _pools_lock = threading.Lock()
-_pools = {"controller": None}
+_pools = {"blas": None}
 
 
 def _blas_limit_enabled():
@@ -420,14 +420,23 @@ def _blas_limit_enabled():
     return value not in ("0", "off", "no", "false")
 
 
-def _pool_controller():
+def _blas_pools():
+    """threadpoolctl's controller of each BLAS loaded in the process, found once and kept.
+
+    threadpoolctl's own ``limit`` builds a limiter, selects the libraries and reads each one's
+    full description at every entry; the solvers enter once per solve, and the retrieval
+    pipeline's nested solvers many times, so the libraries are found once here and each later
+    entry only reads and sets their thread counts through the handles kept
+    (docs/threads-and-fftw.md).
+    """
     with _pools_lock:
-        if _pools["controller"] is None:
+        if _pools["blas"] is None:
             import scipy.linalg  # noqa: F401 (SciPy's own BLAS, loaded with it)
             from threadpoolctl import ThreadpoolController
 
-            _pools["controller"] = ThreadpoolController()
-        return _pools["controller"]
+            found = ThreadpoolController().select(user_api="blas").lib_controllers
+            _pools["blas"] = tuple(found)
+        return _pools["blas"]
 
 
 class single_threaded_blas(contextlib.ContextDecorator):  # noqa: N801 (a function to users)
@@ -443,28 +452,33 @@ class single_threaded_blas(contextlib.ContextDecorator):  # noqa: N801 (a functi
         with pg.config.single_threaded_blas():
             scipy.optimize.minimize(model.fun_and_jac, x0, jac=True, method="L-BFGS-B")
 
-    Blocks nest (each restores what it found). Run it in the thread that calls the solver:
-    how OpenBLAS shares its thread count between Python threads differs between its versions
-    (with 0.3.30 a count set in one thread was not seen by another). It uses
-    threadpoolctl; the libraries are found when it is first used (a BLAS loaded later by another
-    package is not limited). ``PHASEGRAD_LIMIT_BLAS=0`` makes it do nothing. Entering and
-    leaving cost about 12 us.
+    Blocks nest (each restores what it found; a library already on one thread is not touched).
+    Run it in the thread that calls the solver: how OpenBLAS shares its thread count between
+    Python threads differs between its versions (with 0.3.30 a count set in one thread was not
+    seen by another). It uses threadpoolctl; the libraries are found when it is first used and
+    kept (a BLAS loaded later by another package is not limited). ``PHASEGRAD_LIMIT_BLAS=0``
+    makes it do nothing. Entering and leaving cost about 9 us (threadpoolctl's own ``limit``,
+    which builds a limiter and reads every library's full description each time: 12 us).
     """
 
     def __enter__(self):
-        limiter = None
+        changed = []
         if _blas_limit_enabled():
-            limiter = _pool_controller().limit(limits=1, user_api="blas")
+            for pool in _blas_pools():
+                count = pool.get_num_threads()
+                if count != 1:
+                    pool.set_num_threads(1)
+                    changed.append((pool, count))
         stack = getattr(_local, "blas_limits", None)
         if stack is None:
             stack = _local.blas_limits = []
-        stack.append(limiter)
+        stack.append(changed)
         return self
 
     def __exit__(self, *exc):
-        limiter = _local.blas_limits.pop()
-        if limiter is not None:
-            limiter.restore_original_limits()
+        for pool, count in reversed(_local.blas_limits.pop()):
+            if count is not None:
+                pool.set_num_threads(count)
         return False
 
 

@@ -1,16 +1,38 @@
 """Speed where users run it: BLAS thread fights on a busy machine, and the first call of a model.
 
-Run: ``python -m phasegrad.bench.busy_machine [--rounds 5] [--load 4] [--size 64]``.
+Run: ``python -m phasegrad.bench.busy_machine [--rounds 7] [--load 4] [--cases ...]
+[--no-limit] [--json PATH]``.
 
-Two tables, each from fresh child processes, settings interleaved round by round, medians:
+**Thread fights** (issue 15's target: the default environment within 1.2x of
+``OPENBLAS_NUM_THREADS=1``, idle and under load). Each case runs in fresh child processes, once
+per setting per round, the settings' order turned round by round so that a change of load hits
+them alike; first idle, then with ``--load`` busy-loop processes beside it. The cases:
 
-- **Thread fights**: ``pg.optimize.lbfgs`` on a ``size``-pixel, 15-mode, 2-plane problem with
-  OpenBLAS's default threads and no limit (``PHASEGRAD_LIMIT_BLAS=0``), as phasegrad runs it
-  (``single_threaded_blas`` inside the solver) and with ``OPENBLAS_NUM_THREADS=1``; idle, then
-  with ``load`` busy-loop processes beside it (``--load 0`` skips that).
-- **The first call**: a float32 model (n = 128 by default, N = 256, 15 modes, 2 planes) in a new
-  process without the wisdom cache, with a cache another process has just written, and a warm
-  call, each in its own children (``XDG_CACHE_HOME`` points at a temporary folder).
+- ``lbfgs``: ``pg.optimize.lbfgs`` on a 64-pixel, 15-mode, 2-plane problem (the solve alone,
+  median of 5 in the child);
+- ``retrieve``: the whole command ``phasegrad retrieve`` on a 3-plane PSF stack with photon
+  noise (32-pixel pupil, pad 2), start-up and plots included;
+- ``hologram``: the whole command ``phasegrad hologram --method lbfgs`` on its built-in target;
+- ``broadband``: the broadband model's ``fun_and_jac`` (n = 64, 5 wavelengths;
+  ``bench.broadband.models``), median of 5 samples of 20 calls in the child.
+
+The settings: ``default`` (the environment as it is, phasegrad's ``single_threaded_blas`` in
+force), ``OPENBLAS_NUM_THREADS=1``, and with ``--no-limit`` also OpenBLAS's threads with the
+limit off (``PHASEGRAD_LIMIT_BLAS=0``). Every child shares one FFTW wisdom cache in a
+temporary folder, written by an untimed first round, so no child plans with FFTW_MEASURE.
+For each case: the median wall time with its quartiles, the median CPU time of the child (all
+its threads: a spinning pool shows here even when the wall clock hides it), and
+``default / OB=1``, the median of the per-round ratios with their range. The load average
+is printed at the start and end of each phase.
+
+**The first call** (target: a model's first call in a second process, wisdom cached, at most
+2x a warm call): a float32 ``PhaseRetrieval`` (n = 128 by default, N = 256, 15 modes, 2 planes)
+in a new process with an empty cache (it plans, and writes the cache at exit), then in another
+with that cache: the import (``phasegrad.models`` included), the constructor, the first
+``fun_and_jac`` and the median of 9 warm calls (after 40 untimed ones: each kind of call
+times its first calls on the team before it settles on a team or one thread), in wall time and
+in the calling thread's CPU time (``--first-one-core`` pins the children to one core with one
+thread, so that the CPU times measure the call alone on a busy machine).
 """
 
 from __future__ import annotations
@@ -18,120 +40,281 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 from .harness import print_table
 
-_FIGHT = """
+_LBFGS = """
 import json, sys, time
 import numpy as np
 import phasegrad as pg
 from phasegrad.models.synthetic import make_problem
-model, _, _, _ = make_problem(size=int(sys.argv[1]), modes=15, planes=2)
+model, _, _, _ = make_problem(size=64, modes=15, planes=2)
 x0 = np.zeros(model.n_params)
 pg.optimize.lbfgs(model, x0, maxiter=5)
-times = []
-for _ in range(3):
-    start = time.perf_counter(); pg.optimize.lbfgs(model, x0, maxiter=200)
-    times.append(time.perf_counter() - start)
-print(json.dumps(sorted(times)[1]))
+wall, cpu = [], []
+for _ in range(5):
+    start, used = time.perf_counter(), time.process_time()
+    pg.optimize.lbfgs(model, x0, maxiter=200)
+    wall.append(time.perf_counter() - start)
+    cpu.append(time.process_time() - used)
+print(json.dumps([sorted(wall)[2], sorted(cpu)[2]]))
+"""
+
+_BROADBAND = """
+import json, sys, time
+from phasegrad.bench.broadband import models
+mono, broad, x = models(64)
+broad.fun_and_jac(x)
+wall, cpu = [], []
+for _ in range(5):
+    start, used = time.perf_counter(), time.process_time()
+    for _ in range(20):
+        broad.fun_and_jac(x)
+    wall.append((time.perf_counter() - start) / 20)
+    cpu.append((time.process_time() - used) / 20)
+print(json.dumps([sorted(wall)[2], sorted(cpu)[2]]))
 """
 
 _FIRST = """
-import json, sys, time
+import json, os, sys, time
+if sys.argv[2] == "one-core" and hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+start = time.perf_counter()
 import numpy as np
 import phasegrad as pg
+from phasegrad.native import core
+PhaseRetrieval = pg.PhaseRetrieval  # loads phasegrad.models: an import, not the constructor
+loaded = time.perf_counter() - start
 n = int(sys.argv[1])
 pupil = pg.circular_pupil(n, dtype=np.float32)
 basis = pg.zernike_basis(15, n, first=2).astype(np.float32)
 data = np.zeros((2, 2 * n, 2 * n), np.float32)
-model = pg.PhaseRetrieval(amplitude=pupil, basis=basis, data=data,
-                          diversity=np.stack([basis[2], -basis[2]]))
+diversity = np.stack([basis[2], -basis[2]])
 x = np.zeros(15)
-start = time.perf_counter(); model.fun_and_jac(x); first = time.perf_counter() - start
-warm = []
-for _ in range(5):
-    start = time.perf_counter(); model.fun_and_jac(x); warm.append(time.perf_counter() - start)
-print(json.dumps([first, sorted(warm)[2]]))
+def timed(call):
+    wall, cpu = time.perf_counter(), time.thread_time()
+    result = call()
+    return result, time.perf_counter() - wall, time.thread_time() - cpu
+model, built, built_cpu = timed(lambda: PhaseRetrieval(
+    amplitude=pupil, basis=basis, data=data, diversity=diversity))
+_, first, first_cpu = timed(lambda: model.fun_and_jac(x))
+for _ in range(40):  # untimed: the thread fallback settles (it times its first calls)
+    model.fun_and_jac(x)
+warm = sorted(timed(lambda: model.fun_and_jac(x))[1:] for _ in range(9))[4]
+print(json.dumps([loaded, built, first, warm[0], built_cpu, first_cpu, warm[1]]))
 """
 
-FIGHT_SETTINGS = {
-    "no limit (PHASEGRAD_LIMIT_BLAS=0)": {"PHASEGRAD_LIMIT_BLAS": "0"},
-    "phasegrad (single_threaded_blas)": {},
-    "OPENBLAS_NUM_THREADS=1": {"PHASEGRAD_LIMIT_BLAS": "0", "OPENBLAS_NUM_THREADS": "1"},
+CASES = ("lbfgs", "retrieve", "hologram", "broadband")
+
+SETTINGS = {
+    "default": {},
+    "OPENBLAS_NUM_THREADS=1": {"OPENBLAS_NUM_THREADS": "1"},
 }
+NO_LIMIT = {"no limit (PHASEGRAD_LIMIT_BLAS=0)": {"PHASEGRAD_LIMIT_BLAS": "0"}}
+
+# Variables that change how many threads BLAS runs: removed from the children's environment,
+# so that each setting is what its name says.
+_BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "MKL_NUM_THREADS",
+                   "PHASEGRAD_LIMIT_BLAS")
 
 
-def _child(script, argument, extra):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PHASEGRAD_LIMIT_BLAS", "OPENBLAS_NUM_THREADS")}
-    env.update(extra)
-    done = subprocess.run([sys.executable, "-c", script, str(argument)], env=env,
-                          capture_output=True, text=True, check=True)
-    return json.loads(done.stdout)
+def _environment(extra, cache):
+    env = {k: v for k, v in os.environ.items() if k not in _BLAS_VARIABLES}
+    env.update({"XDG_CACHE_HOME": cache, "PHASEGRAD_WISDOM_CACHE": "1"}, **extra)
+    return env
 
 
-def _fights(size, rounds):
-    samples = {name: [] for name in FIGHT_SETTINGS}
-    for _ in range(rounds):
-        for name, extra in FIGHT_SETTINGS.items():
-            samples[name].append(_child(_FIGHT, size, extra))
-    return {name: statistics.median(values) for name, values in samples.items()}
+def _psf_stack(folder):
+    """A 3-plane PSF stack with photon noise (32-pixel pupil, pad 2, 8 modes): the file
+    ``phasegrad retrieve`` reads."""
+    import numpy as np
+
+    import phasegrad as pg
+
+    n, defocus = 32, np.array([-0.5, 0.0, 0.5])
+    pupil = pg.circular_pupil(n)
+    basis = pg.zernike_basis(8, n, first=2)
+    diversity = defocus[:, None, None] * pg.zernike_basis(1, n, first=4)[0]
+    model = pg.PhaseRetrieval(amplitude=pupil / pupil.sum(), basis=basis,
+                              data=np.zeros((3, 2 * n, 2 * n)), diversity=diversity)
+    truth = np.array([0.03, -0.05, 0.04, 0.02, -0.03, 0.01, 0.02, -0.01])
+    psfs = np.random.default_rng(0).poisson(3e4 * model.simulate(truth)).astype(float)
+    path = os.path.join(folder, "psfs.npz")
+    np.savez(path, psfs=psfs, defocus=defocus)
+    return path
 
 
-def _first_calls(n, rounds):
-    cold, cached, warm = [], [], []
+def _commands(folder):
+    """The argument vector of each case's child."""
+    python = [sys.executable]
+    cli = python + ["-m", "phasegrad"]
+    return {
+        "lbfgs": python + ["-c", _LBFGS],
+        "retrieve": cli + ["retrieve", _psf_stack(folder), "--out",
+                           os.path.join(folder, "retrieve"), "--force", "-q"],
+        "hologram": cli + ["hologram", "--method", "lbfgs", "--out",
+                           os.path.join(folder, "hologram"), "--force", "-q"],
+        "broadband": python + ["-c", _BROADBAND],
+    }
+
+
+def _run(command, env):
+    """(wall, cpu) seconds: what the child printed, or the whole child's when it printed
+    nothing (a command)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode not in (0, 3):  # 3: a retrieve fit judged against the noise
+        raise RuntimeError(f"{' '.join(command[:4])} failed ({done.returncode}): "
+                           f"{done.stderr.strip()[-500:]}")
+    if command[1] == "-c":
+        return tuple(json.loads(done.stdout.strip().splitlines()[-1]))
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def _load_average():
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
+def _fights(commands, settings, rounds, cache):
+    """{case: {setting: [(wall, cpu), ...]}}, settings interleaved and turned round by round."""
+    names = list(settings)
+    samples = {case: {name: [] for name in names} for case in commands}
+    for index in range(rounds):
+        order = names[index % len(names):] + names[:index % len(names)]
+        for case, command in commands.items():
+            for name in order:
+                samples[case][name].append(_run(command, _environment(settings[name], cache)))
+    return samples
+
+
+def _quartiles(values):
+    if len(values) < 2:
+        return values[0], values[0]
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return q[0], q[2]
+
+
+def _rows(samples, phase):
+    rows, ratios = [], {}
+    reference = "OPENBLAS_NUM_THREADS=1"
+    for case, by_setting in samples.items():
+        for name, values in by_setting.items():
+            walls = [w for w, _ in values]
+            low, high = _quartiles(walls)
+            rows.append({"phase": phase, "case": case, "setting": name,
+                         "wall_ms": f"{statistics.median(walls) * 1e3:.1f}",
+                         "quartiles_ms": f"{low * 1e3:.1f}-{high * 1e3:.1f}",
+                         "cpu_ms": f"{statistics.median(c for _, c in values) * 1e3:.1f}"})
+        per_round = [d[0] / o[0] for d, o in zip(by_setting["default"], by_setting[reference],
+                                                  strict=True)]
+        ratios[case] = (statistics.median(per_round), min(per_round), max(per_round))
+    return rows, ratios
+
+
+def _first_calls(n, rounds, one_core):
+    """Medians of [import, constructor, first call, warm call] wall seconds and [constructor,
+    first, warm] CPU seconds of the calling thread, without and with a cache."""
+    cold, cached = [], []
+    extra = {"PHASEGRAD_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"} if one_core else {}
+    argument = "one-core" if one_core else "as-is"
     for _ in range(rounds):
         with tempfile.TemporaryDirectory() as home:
-            extra = {"XDG_CACHE_HOME": home, "PHASEGRAD_WISDOM_CACHE": "1"}
-            first, steady = _child(_FIRST, n, extra)  # plans, writes the cache at exit
-            cold.append(first)
-            warm.append(steady)
-            cached.append(_child(_FIRST, n, extra)[0])
-    return statistics.median(cold), statistics.median(cached), statistics.median(warm)
+            env = _environment(extra, home)
+            for kept in (cold, cached):  # the first child plans and writes the cache at exit
+                done = subprocess.run([sys.executable, "-c", _FIRST, str(n), argument],
+                                      env=env, capture_output=True, text=True, check=True)
+                kept.append(json.loads(done.stdout))
+    return ([statistics.median(column) for column in zip(*cold, strict=True)],
+            [statistics.median(column) for column in zip(*cached, strict=True)])
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m phasegrad.bench.busy_machine",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="children per setting (default 5)")
+    parser.add_argument("--rounds", type=int, default=7,
+                        help="children per case and setting in each phase (default 7)")
     parser.add_argument("--load", type=int, default=4,
-                        help="busy-loop processes for the loaded run (default 4; 0: none)")
-    parser.add_argument("--size", type=int, default=64, help="pupil size of the lbfgs problem")
+                        help="busy-loop processes for the loaded phase (default 4; 0: none)")
+    parser.add_argument("--cases", default=",".join(CASES),
+                        help=f"which cases, comma-separated (default {','.join(CASES)}; "
+                             "none: only the first call)")
+    parser.add_argument("--no-limit", action="store_true",
+                        help="also run OpenBLAS's threads with the limit off")
     parser.add_argument("--first-size", type=int, default=128,
-                        help="pupil size of the first-call model (default 128)")
+                        help="pupil size of the first-call model (default 128; 0: skip)")
+    parser.add_argument("--first-one-core", action="store_true",
+                        help="run the first-call children on one core and one thread (CPU "
+                             "times then measure the call alone on a loaded machine)")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
-    if min(args.rounds, args.size, args.first_size) < 1 or args.load < 0:
-        parser.error("--rounds, --size and --first-size must be at least 1, --load at least 0")
-    idle = _fights(args.size, args.rounds)
-    loaded = None
-    if args.load:
-        spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
-                    for _ in range(args.load)]
-        try:
-            loaded = _fights(args.size, args.rounds)
-        finally:
-            for spinner in spinners:
-                spinner.kill()
-                spinner.wait()
-    rows = []
-    for name in FIGHT_SETTINGS:
-        row = {"setting": name, "idle_ms": f"{idle[name] * 1e3:.1f}"}
-        if loaded is not None:
-            row["loaded_ms"] = f"{loaded[name] * 1e3:.1f}"
-        rows.append(row)
-    print(f"pg.optimize.lbfgs, {args.size}-pixel pupil, 15 modes, 2 planes (median of "
-          f"{args.rounds} children; loaded: {args.load} busy-loop processes beside it)")
-    print_table(rows, ["setting", "idle_ms"] + (["loaded_ms"] if loaded is not None else []))
-    cold, cached, warm = _first_calls(args.first_size, args.rounds)
-    print(f"\nfloat32 model, n = {args.first_size}, 15 modes, 2 planes: fun_and_jac in a new "
-          f"process (median of {args.rounds})")
-    print_table([{"call": "first, no cache", "ms": f"{cold * 1e3:.1f}"},
-                 {"call": "first, wisdom cached", "ms": f"{cached * 1e3:.1f}"},
-                 {"call": "warm", "ms": f"{warm * 1e3:.2f}"}], ["call", "ms"])
+    cases = [c for c in args.cases.split(",") if c and c != "none"]
+    if not set(cases) <= set(CASES):
+        parser.error(f"--cases must name some of {', '.join(CASES)}; got {args.cases!r}")
+    if args.rounds < 1 or args.first_size < 0 or args.load < 0:
+        parser.error("--rounds must be at least 1, --first-size and --load at least 0")
+    settings = dict(SETTINGS, **(NO_LIMIT if args.no_limit else {}))
+    rows, ratios, loads = [], {}, {}
+    with tempfile.TemporaryDirectory() as folder:
+        cache = os.path.join(folder, "cache")
+        commands = {case: command for case, command in _commands(folder).items()
+                    if case in cases}
+        if commands:
+            _fights(commands, SETTINGS, 1, cache)  # untimed: fills the wisdom cache
+        phases = [("idle", 0)] + ([("loaded", args.load)] if args.load else [])
+        for phase, count in phases if commands else ():
+            spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                        for _ in range(count)]
+            try:
+                start = _load_average()
+                samples = _fights(commands, settings, args.rounds, cache)
+                loads[phase] = (start, _load_average())
+            finally:
+                for spinner in spinners:
+                    spinner.kill()
+                    spinner.wait()
+            phase_rows, ratios[phase] = _rows(samples, phase)
+            rows += phase_rows
+    for phase, (start, end) in loads.items():
+        print(f"{phase}: {args.rounds} rounds, {dict(phases)[phase]} busy-loop processes "
+              f"beside it; load average {start:.1f} at the start, {end:.1f} at the end")
+    if rows:
+        print_table(rows, ["phase", "case", "setting", "wall_ms", "quartiles_ms", "cpu_ms"])
+        print("\ndefault / OPENBLAS_NUM_THREADS=1 (wall; median of the per-round ratios, "
+              "range; target <= 1.2)")
+        table = [{"case": case, **{phase: f"{r[case][0]:.2f} ({r[case][1]:.2f}-"
+                                          f"{r[case][2]:.2f})" for phase, r in ratios.items()}}
+                 for case in commands]
+        print_table(table, ["case", *ratios])
+    first = None
+    if args.first_size:
+        cold, cached = _first_calls(args.first_size, args.rounds, args.first_one_core)
+        first = {"no cache": cold, "wisdom cached": cached}
+        where = "one core, one thread" if args.first_one_core else "threads as they are"
+        print(f"\nfloat32 PhaseRetrieval, n = {args.first_size}, 15 modes, 2 planes, in a new "
+              f"process ({where}; median of {args.rounds}); target: first / warm <= 2 with "
+              "the cache. Wall ms, then the calling thread's CPU ms")
+        print_table([{"process": name, "import": f"{v[0] * 1e3:.0f}",
+                      "constructor": f"{v[1] * 1e3:.2f}", "first": f"{v[2] * 1e3:.2f}",
+                      "warm": f"{v[3] * 1e3:.3f}", "first/warm": f"{v[2] / v[3]:.2f}",
+                      "cpu: constructor": f"{v[4] * 1e3:.2f}", "first ": f"{v[5] * 1e3:.2f}",
+                      "warm ": f"{v[6] * 1e3:.3f}", "first/warm ": f"{v[5] / v[6]:.2f}"}
+                     for name, v in first.items()],
+                    ["process", "import", "constructor", "first", "warm", "first/warm",
+                     "cpu: constructor", "first ", "warm ", "first/warm "])
+    if args.json:
+        from .harness import write_json
+
+        write_json(args.json, rows, ratios=ratios, load_averages=loads, first_call=first)
     return 0
 
 
