@@ -386,7 +386,8 @@ std::size_t FusedHologram<T>::scratch_size() const {
 }
 
 template <class T>
-double FusedHologram<T>::value_and_grad_blocked(const T* phi, T* phi_bar, int team) {
+template <bool kPasses>
+double FusedHologram<T>::run_blocked(const T* phi, T* phi_bar, int team) {
   plan_blocked();
   const std::size_t rows = rows_, cols = cols_, chunk = chunk_, band = band_;
   const std::size_t scratch = scratch_size();
@@ -401,8 +402,10 @@ double FusedHologram<T>::value_and_grad_blocked(const T* phi, T* phi_bar, int te
   // phasor, then its 1-D transforms into the field's rows while the phasor is in cache.
   for_each_chunk(rows / band, team, [&](std::size_t b) {
     const std::size_t first = b * band;
-    for (std::size_t row = first; row < first + band; ++row) {
-      phasor_row(phi, row, phasor + row * cols);
+    if constexpr (kPasses) {
+      for (std::size_t row = first; row < first + band; ++row) {
+        phasor_row(phi, row, phasor + row * cols);
+      }
     }
     row_inverse_.execute(phasor + first * cols, field + first * cols);
   });
@@ -424,10 +427,12 @@ double FusedHologram<T>::value_and_grad_blocked(const T* phi, T* phi_bar, int te
       std::memcpy(static_cast<void*>(work + y * chunk), field + y * cols + x0, bytes);
     }
     column_inverse_.execute(work, work);
-    chunk_sums[c] = residual_row_wide(reinterpret_cast<T*>(work),
-                                      target_chunks + c * rows * chunk,
-                                      static_cast<std::int64_t>(rows * chunk), to_normalised,
-                                      to_cotangent);
+    if constexpr (kPasses) {
+      chunk_sums[c] = residual_row_wide(reinterpret_cast<T*>(work),
+                                        target_chunks + c * rows * chunk,
+                                        static_cast<std::int64_t>(rows * chunk), to_normalised,
+                                        to_cotangent);
+    }
     column_forward_.execute(work, work);
     for (std::size_t y = 0; y < rows; ++y) {
       std::memcpy(static_cast<void*>(field + y * cols + x0), work + y * chunk, bytes);
@@ -444,6 +449,7 @@ double FusedHologram<T>::value_and_grad_blocked(const T* phi, T* phi_bar, int te
     const std::size_t first = b * band;
     std::complex<T>* bar = chunk_scratch<T>(scratch);
     row_forward_.execute(field + first * cols, bar);
+    if constexpr (!kPasses) return;
     for (std::size_t row = first; row < first + band; ++row) {
       const T* a = reinterpret_cast<const T*>(phasor + row * cols);
       const T* g = reinterpret_cast<const T*>(bar + (row - first) * cols);
@@ -456,6 +462,30 @@ double FusedHologram<T>::value_and_grad_blocked(const T* phi, T* phi_bar, int te
     }
   });
   return squares / n;
+}
+
+template <class T>
+double FusedHologram<T>::value_and_grad_blocked(const T* phi, T* phi_bar, int team) {
+  return run_blocked<true>(phi, phi_bar, team);
+}
+
+template <class T>
+bool FusedHologram<T>::transforms_only(int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::size_t count = rows_ * cols_;
+  const int team = threads_for(count, threads);
+  if (!primed_) {  // numbers, not whatever the allocation held (a NaN, a subnormal)
+    std::fill_n(phasor_.data(), count, std::complex<T>(1, 0));
+    std::fill_n(field_.data(), count, std::complex<T>(1, 0));
+    primed_ = true;
+  }
+  if (chunk_ == 0) {
+    dft2_unnormalized<T>(phasor_.data(), field_.data(), 1, rows_, cols_, /*inverse=*/true, team);
+    dft2_unnormalized<T>(field_.data(), field_.data(), 1, rows_, cols_, /*inverse=*/false, team);
+    return false;
+  }
+  run_blocked<false>(nullptr, nullptr, team);
+  return true;
 }
 
 template <class T>

@@ -47,6 +47,12 @@ class FusedHologram:
         """``(E, phi_bar)``: E a Python float (summed in double), ``phi_bar`` like ``phi``."""
         return self._model.value_and_grad(contiguous(phi), get_num_threads())
 
+    def transforms_only(self):
+        """``value_and_grad``'s two transforms alone, without its element-wise passes, on this
+        object's buffers (for the benchmarks: the passes' share of a call). True when they ran
+        as the blocked path's row and column stages, False as 2-D transforms."""
+        return self._model.transforms_only(get_num_threads())
+
     def simulate(self, phi):
         """The normalised reconstruction ``I * mean(T) / mean(I)``, shaped like ``phi``."""
         return self._model.simulate(contiguous(phi), get_num_threads())

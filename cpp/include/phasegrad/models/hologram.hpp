@@ -102,6 +102,12 @@ class FusedHologram {
   // C-contiguous. Thread-safe: concurrent calls on one object run one after another.
   double value_and_grad(const T* phi, T* phi_bar, int threads);
 
+  // value_and_grad's two transforms alone, on the object's own buffers and plans, without the
+  // passes (for the benchmarks, which subtract it to give the passes' share): the blocked
+  // path's row and column stages with their copies through scratch (returns true), or the two
+  // 2-D transforms where value_and_grad takes those (false).
+  bool transforms_only(int threads);
+
   // The normalised reconstruction I_r = I mean(T) / mean(I), written to image (rows x cols).
   void simulate(const T* phi, T* image, int threads);
 
@@ -130,6 +136,9 @@ class FusedHologram {
   // value_and_grad with the transforms split into their stages, fused with the passes (see
   // the .cpp), where chunk_ > 0; the plans are made on the first call.
   double value_and_grad_blocked(const T* phi, T* phi_bar, int team);
+  // Its stages, with the passes (kPasses) or without them (transforms_only()).
+  template <bool kPasses>
+  double run_blocked(const T* phi, T* phi_bar, int team);
   void plan_blocked();
   std::size_t scratch_size() const;
   // tangent_ <- G_dot = IDFT_u(i phasor v[j + h]) (after forward()).
@@ -160,6 +169,7 @@ class FusedHologram {
   std::vector<double> chunk_sums_;
   bool planned_ = false;
   std::size_t band_ = 1;
+  bool primed_ = false;  // transforms_only() has put numbers into the buffers
   StridedPlan<T> row_inverse_, row_forward_, column_inverse_, column_forward_;
   std::mutex mutex_;
 };
