@@ -1,6 +1,6 @@
-"""The far-field part of bench/hologram_targets: its rows hold what the note reports (a ratio
-to the fastest FFT pair, the kernel's transforms alone and the passes' share), and the
-transforms it subtracts run on both of value_and_grad's paths."""
+"""The far-field part of python/phasegrad/bench/hologram_targets.py: its rows hold what the note
+reports (a ratio to the fastest FFT pair, the kernel's transforms alone and the passes' share),
+and the transforms it subtracts run on both of value_and_grad's paths."""
 
 import numpy as np
 import pytest
