@@ -1063,6 +1063,10 @@ class FusedHologram64:
         """
         I_r = I mean(T) / mean(I).
         """
+    def transforms_only(self, threads: typing.SupportsInt | typing.SupportsIndex) -> bool:
+        """
+        value_and_grad's transforms alone, for benchmarks (True: the blocked path's).
+        """
     def value_and_grad(
         self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
     ) -> tuple[float, numpy.typing.NDArray[numpy.float64]]:
@@ -1130,6 +1134,10 @@ class FusedHologram32:
     ) -> numpy.typing.NDArray[numpy.float32]:
         """
         I_r = I mean(T) / mean(I).
+        """
+    def transforms_only(self, threads: typing.SupportsInt | typing.SupportsIndex) -> bool:
+        """
+        value_and_grad's transforms alone, for benchmarks (True: the blocked path's).
         """
     def value_and_grad(
         self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex

@@ -11,8 +11,11 @@ from phasegrad.check import check_vjp, relative_error
 from phasegrad.native import core as _core
 
 #: Odd, even, mixed and non-square planes; (256, 160) is above the parallel grain (2**15
-#: elements), so its passes and FFTs run on every thread they are given.
-SHAPES = [(8, 8), (7, 9), (16, 10), (9, 16), (33, 33), (64, 64), (1, 5), (256, 160)]
+#: elements), so its passes and FFTs run on every thread they are given. value_and_grad takes
+#: the blocked path (row and column stages of its own) where the columns fill whole cache lines
+#: (cols a multiple of 4 in float64, 8 in float32): (8, 8), (9, 16), (64, 64), (256, 160),
+#: (96, 128); the others take the 2-D transforms.
+SHAPES = [(8, 8), (7, 9), (16, 10), (9, 16), (33, 33), (64, 64), (1, 5), (256, 160), (96, 128)]
 
 
 def target(shape, dtype=np.float64, seed=1):
@@ -68,11 +71,11 @@ def test_float32_agrees_with_float64(shape):
     assert relative_error(image, pg.Hologram(target(shape)).simulate(phi)) <= 1e-4
 
 
+@pytest.mark.parametrize("shape", [(24, 17), (24, 16)], ids=str)
 @pytest.mark.parametrize("offset", [40.0, 5.0e4, 3.0e5, -2.0e6], ids=lambda o: f"phi+{o:g}")
-def test_large_phases_match_reference_in_float64(offset):
+def test_large_phases_match_reference_in_float64(offset, shape):
     """The kernel's own sin/cos reduces exactly up to |phi| = 1e5; beyond, rows fall back to
-    libm. A mix: some rows large, some not."""
-    shape = (24, 17)
+    libm. A mix: some rows large, some not; both value_and_grad paths."""
     fused, reference = pair(shape)
     phi = random_phase(shape)
     phi[::3] += offset
@@ -82,11 +85,11 @@ def test_large_phases_match_reference_in_float64(offset):
     assert relative_error(phi_bar, expected_bar) <= 1e-10
 
 
+@pytest.mark.parametrize("shape", [(24, 17), (24, 16)], ids=str)
 @pytest.mark.parametrize("offset", [100.0, 4000.0, 2.0e4], ids=lambda o: f"phi+{o:g}")
-def test_large_phases_in_float32_agree_with_float64(offset):
+def test_large_phases_in_float32_agree_with_float64(offset, shape):
     """float32 reduces in float up to |phi| = 8192 (the ramp added after the reduction, so a
     large phase loses nothing to it), libm in double beyond."""
-    shape = (24, 17)
     phi = (random_phase(shape) + offset).astype(np.float32)
     phi[1::2] -= np.float32(offset)
     e64, g64 = pg.Hologram(target(shape)).value_and_grad(phi.astype(np.float64))
@@ -155,6 +158,22 @@ def test_one_thread_agrees_with_two(dtype):
     tol = 1e-12 if dtype == np.float64 else 1e-5
     assert e2 == pytest.approx(e1, rel=tol)
     assert relative_error(g2, g1) <= tol and relative_error(s2, s1) <= tol
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(256, 160), (128, 256)], ids=str)
+def test_blocked_gradient_is_identical_on_any_team(dtype, shape):
+    """The blocked value_and_grad runs every band of rows and chunk of columns through the same
+    single-threaded plans and sums the chunks in order: the same bits on 1, 2 and 3 threads."""
+    hologram = pg.Hologram(target(shape, dtype))
+    phi = random_phase(shape).astype(dtype)
+    results = []
+    for threads in (1, 2, 3):
+        with pg.threads(threads):
+            results.append(hologram.value_and_grad(phi))
+    for energy, phi_bar in results[1:]:
+        assert energy == results[0][0]
+        assert np.array_equal(phi_bar, results[0][1])
 
 
 def test_concurrent_python_threads_share_one_model():

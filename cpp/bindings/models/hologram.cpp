@@ -163,6 +163,14 @@ void bind_model(py::module_& m, const char* name, const char* doc) {
            "(E, phi_bar): the loss as a float (summed in double) and dE/dphi.")
       .def("simulate", &simulate<T>, py::arg("phi"), py::arg("threads"),
            "I_r = I mean(T) / mean(I).")
+      .def(
+          "transforms_only",
+          [](Model& model, int threads) {
+            py::gil_scoped_release release;
+            return model.transforms_only(threads);
+          },
+          py::arg("threads"),
+          "value_and_grad's transforms alone, for benchmarks (True: the blocked path's).")
       .def("residuals", &residuals<T>, py::arg("phi"), py::arg("threads"),
            "r = (I_r - T).ravel() / sqrt(n m), float64: E = |r|^2. One FFT.")
       .def(

@@ -5,7 +5,10 @@ derives them): the phasor ``exp(i phi)`` is written with the ``ifftshift`` folde
 ``phi`` is read and the ``fftshift`` folded into a phase ramp on the transform's input; one pass
 after the backward FFT forms the intensity, the normalisation (``sum I`` from Parseval), the loss
 and the field's cotangent in place; one pass after the forward FFT projects the phasor's
-cotangent onto the phase. The work buffers live in the C++ object, allocated once; concurrent
+cotangent onto the phase. Where the plane's rows fill whole cache lines (columns a multiple of 4
+in float64, 8 in float32), ``value_and_grad`` splits each transform into its row and column
+stages and carries the passes along with them: three passes over memory in all, the same bits
+on any number of threads. The work buffers live in the C++ object, allocated once; concurrent
 calls on one model run one after another. The spec it is tested against is
 ``reference_hologram.py``.
 
@@ -43,6 +46,12 @@ class FusedHologram:
     def value_and_grad(self, phi):
         """``(E, phi_bar)``: E a Python float (summed in double), ``phi_bar`` like ``phi``."""
         return self._model.value_and_grad(contiguous(phi), get_num_threads())
+
+    def transforms_only(self):
+        """``value_and_grad``'s two transforms alone, without its element-wise passes, on this
+        object's buffers (for the benchmarks: the passes' share of a call). True when they ran
+        as the blocked path's row and column stages, False as 2-D transforms."""
+        return self._model.transforms_only(get_num_threads())
 
     def simulate(self, phi):
         """The normalised reconstruction ``I * mean(T) / mean(I)``, shaped like ``phi``."""

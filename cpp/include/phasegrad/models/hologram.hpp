@@ -28,6 +28,21 @@
 //    constant added to the angle, so d(angle)/d(phi) = 1), written through the same index
 //    shift.
 //
+// value_and_grad runs these five steps as three passes over memory where every row of the
+// field fills whole cache lines (cols a multiple of 64 bytes of complex numbers): each 2-D
+// transform is split into its row and column stages of 1-D transforms, run by this object's
+// own single-threaded plans, and the element-wise passes ride along with the stages while the
+// data is in cache:
+//   A. a band of rows: pass 1, then the backward row transforms, phasor -> field;
+//   B. a chunk of adjacent columns, copied into a thread's contiguous scratch: the backward
+//      column transforms (G is complete there), pass 3, the forward column transforms, and
+//      back into the field;
+//   C. a band of rows: the forward row transforms into a thread's scratch (the field is not
+//      written back), then pass 5.
+// The 2-D transforms read and write the plane twice each; here the stages and passes together
+// do it three times. Bands and chunks are fixed by the extents alone and the chunks' sums of
+// squares are added in chunk order: E and phi_bar are the same bits on any number of threads.
+//
 // The least-squares view (r, J v, J^T u, J^T J v, J, J^T J and J^T r; every vector in double)
 // writes the residuals r = (I_r - T) / sqrt(N), so that E = |r|^2, and differentiates them. With
 // c = 2 s / (N^2 sqrt N) (s / N^2 is what forward() returns), the tangent of I_r = s |G|^2 / N^2
@@ -67,6 +82,7 @@
 #include <vector>
 
 #include "phasegrad/core/buffer.hpp"
+#include "phasegrad/core/fft.hpp"
 
 namespace phasegrad::models {
 
@@ -85,6 +101,12 @@ class FusedHologram {
   // E (returned) and dE/dphi (written to phi_bar); phi and phi_bar are rows x cols,
   // C-contiguous. Thread-safe: concurrent calls on one object run one after another.
   double value_and_grad(const T* phi, T* phi_bar, int threads);
+
+  // value_and_grad's two transforms alone, on the object's own buffers and plans, without the
+  // passes (for the benchmarks, which subtract it to give the passes' share): the blocked
+  // path's row and column stages with their copies through scratch (returns true), or the two
+  // 2-D transforms where value_and_grad takes those (false).
+  bool transforms_only(int threads);
 
   // The normalised reconstruction I_r = I mean(T) / mean(I), written to image (rows x cols).
   void simulate(const T* phi, T* image, int threads);
@@ -109,6 +131,16 @@ class FusedHologram {
   // Pass 1 and the backward FFT: fills phasor_ and field_ (G), returns s / N^2, the factor
   // that turns |G|^2 into I_r.
   double forward(const T* phi, int team);
+  // Pass 1 on one row: the phasor's row `row` from phi, written to `phasor` (cols values).
+  void phasor_row(const T* phi, std::size_t row, std::complex<T>* phasor) const;
+  // value_and_grad with the transforms split into their stages, fused with the passes (see
+  // the .cpp), where chunk_ > 0; the plans are made on the first call.
+  double value_and_grad_blocked(const T* phi, T* phi_bar, int team);
+  // Its stages, with the passes (kPasses) or without them (transforms_only()).
+  template <bool kPasses>
+  double run_blocked(const T* phi, T* phi_bar, int team);
+  void plan_blocked();
+  std::size_t scratch_size() const;
   // tangent_ <- G_dot = IDFT_u(i phasor v[j + h]) (after forward()).
   void tangent(const double* v, int team);
   // out[j + h] = Im(cotangent[j] conj(phasor[j])): expi_vjp through the ifftshift.
@@ -130,6 +162,15 @@ class FusedHologram {
   Buffer<std::complex<T>> extra_;
   // exp(2 pi i q / rows), exp(2 pi i q / cols): the plane waves of jacobian().
   std::vector<std::complex<double>> row_waves_, col_waves_;
+  // The blocked value_and_grad: its column chunk (0: the path is off), the target in the
+  // chunks' layout, the chunks' sums of squares, and its four single-threaded 1-D plans.
+  std::size_t chunk_ = 0;
+  std::vector<T> target_chunks_;
+  std::vector<double> chunk_sums_;
+  bool planned_ = false;
+  std::size_t band_ = 1;
+  bool primed_ = false;  // transforms_only() has put numbers into the buffers
+  StridedPlan<T> row_inverse_, row_forward_, column_inverse_, column_forward_;
   std::mutex mutex_;
 };
 
