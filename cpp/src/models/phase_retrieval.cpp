@@ -366,6 +366,12 @@ std::size_t FusedPhaseRetrieval<T>::rows_per_block() const {
 }
 
 template <class T>
+std::size_t FusedPhaseRetrieval<T>::basis_blocks() const {
+  const std::size_t block_rows = rows_per_block();
+  return (cfg_.n + block_rows - 1) / block_rows;
+}
+
+template <class T>
 std::size_t FusedPhaseRetrieval<T>::workspace_bytes() const {
   std::size_t total = staging_.bytes() + wavefront_.bytes() + wavefront_bar_.bytes();
   for (const auto& band : bands_) {
@@ -404,18 +410,18 @@ bool FusedPhaseRetrieval<T>::plan_for(int threads) {
     Complex* field = band->field.data();
     // All in place on the (N, N) field (FFTW's in-place strided transforms measured 2-5x faster
     // here than out-of-place ones between differently strided buffers). Forward: the n
-    // columns that hold the pupil (only their n pupil rows read), then every row. Adjoint:
-    // every row, then only the n columns the crop keeps (only their n crop rows written).
-    // Fixed chunks of single-threaded plans shared dynamically by the team (the planning
-    // happens once; another team reuses the plans); the columns through a contiguous scratch
+    // columns that hold the pupil (only their n pupil rows read), then every row (only its
+    // first n columns read; core/pruned_rows.hpp zeroes the rest in cache). Adjoint: every
+    // row, then only the n columns the crop keeps (only their n crop rows written). Fixed
+    // chunks of single-threaded plans shared dynamically by the team (the planning happens
+    // once; another team reuses the plans); the columns through a contiguous scratch
     // (core/gathered_columns.hpp).
     if (band->columns.chunks() == 0) {
       made = true;
       const std::size_t column_chunk = transform_column_chunk<T>();
       const std::size_t row_chunk = transform_row_chunk<T>(grid);
       band->columns = GatheredColumns<T>(grid, n, grid, n, grid, column_chunk, false, threads);
-      band->rows = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk, false, field, field,
-                                  threads);
+      band->rows = PrunedRows<T>(grid, grid, n, row_chunk, false, field, threads);
       band->rows_adjoint = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk, true, field,
                                           field, threads);
       band->columns_adjoint = GatheredColumns<T>(grid, n, grid, grid, n, column_chunk, true,
@@ -437,23 +443,28 @@ bool FusedPhaseRetrieval<T>::plan_for(int threads) {
 template <class T>
 void FusedPhaseRetrieval<T>::synthesize(const T* params, T* wavefront, int threads) {
   const std::size_t n = cfg_.n, pixels = n * n, modes = cfg_.modes;
-  const T* basis = cfg_.basis;
   const int team = threads_for(modes == 0 ? pixels : pixels * modes, threads);
+  for_each_chunk(basis_blocks(), team,
+                 [&](std::size_t block) { synthesis_block(params, wavefront, block); });
+}
+
+// The synthesis on one block of rows (rows_per_block()), over its span of non-zero amplitude.
+template <class T>
+void FusedPhaseRetrieval<T>::synthesis_block(const T* params, T* wavefront,
+                                             std::size_t block) const {
+  const std::size_t n = cfg_.n, pixels = n * n, modes = cfg_.modes;
   const std::size_t block_rows = rows_per_block();
-  const std::size_t blocks = (n + block_rows - 1) / block_rows;
-  for_each_chunk(blocks, team, [&](std::size_t block) {
-    const std::size_t y0 = block * block_rows;
-    const std::size_t y1 = std::min(n, y0 + block_rows);
-    const std::size_t r0 = row_runs_[y0], r1 = row_runs_[y1];
-    if (r0 == r1) return;
-    const std::size_t begin = runs_[r0].y * n + runs_[r0].x0;
-    const std::size_t end = runs_[r1 - 1].y * n + runs_[r1 - 1].x1;
-    if (modes == 0) {
-      for (std::size_t i = begin; i < end; ++i) wavefront[i] = params[i];
-      return;
-    }
-    synthesis_span(params, basis, pixels, modes, begin, end, wavefront);
-  });
+  const std::size_t y0 = block * block_rows;
+  const std::size_t y1 = std::min(n, y0 + block_rows);
+  const std::size_t r0 = row_runs_[y0], r1 = row_runs_[y1];
+  if (r0 == r1) return;
+  const std::size_t begin = runs_[r0].y * n + runs_[r0].x0;
+  const std::size_t end = runs_[r1 - 1].y * n + runs_[r1 - 1].x1;
+  if (modes == 0) {
+    for (std::size_t i = begin; i < end; ++i) wavefront[i] = params[i];
+    return;
+  }
+  synthesis_span(params, cfg_.basis, pixels, modes, begin, end, wavefront);
 }
 
 // Pass A: g = A exp(i 2 pi / lam (W + Phi_p)) for every wavelength, into each band's pupil
@@ -463,44 +474,41 @@ void FusedPhaseRetrieval<T>::synthesize(const T* params, T* wavefront, int threa
 template <class T>
 void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
   const std::size_t n = cfg_.n, grid = cfg_.grid;
+  held_plane_ = static_cast<long long>(plane);
+  const long long rows = static_cast<long long>(n);
+  const int team = threads_for(grid * grid * bands_.size(), threads);
+  for (auto& band : bands_) {
+    // The pupil's rows in small chunks handed out as threads free up: a thread that shares
+    // its core with another process takes fewer chunks instead of holding the others up.
+#pragma omp parallel for num_threads(team) schedule(dynamic, 4) if (team > 1)
+    for (long long yy = 0; yy < rows; ++yy) pupil_row(*band, plane, static_cast<std::size_t>(yy));
+  }
+}
+
+// Pass A on pupil row y of one band.
+template <class T>
+void FusedPhaseRetrieval<T>::pupil_row(Band& band, std::size_t plane, std::size_t y) const {
+  const std::size_t n = cfg_.n, grid = cfg_.grid;
   const T* wavefront = wavefront_.data();
   const T* amplitude = amplitude_;
   const T* diversity = cfg_.diversity ? cfg_.diversity + plane * n * n : nullptr;
-  held_plane_ = static_cast<long long>(plane);
-  const long long rows = static_cast<long long>(grid);
-  const int team = threads_for(grid * grid * bands_.size(), threads);
-  for (auto& band : bands_) {
-    Complex* pupil = band->pupil.data();
-    Complex* field = band->fft ? band->field.data() : nullptr;
-    Complex* phasor = keep_phasor_ ? band->phasor.data() : nullptr;
-    const T scale = band->phase_scale;
-    const Complex* ramp = ramp_.data();
-    // Rows in small chunks handed out as threads free up: the pupil's rows (all the sin/cos
-    // work) are the first n of N, and a thread that shares its core with another process
-    // takes fewer chunks instead of holding the others up.
-#pragma omp parallel for num_threads(team) schedule(dynamic, 4) if (team > 1)
-    for (long long yy = 0; yy < rows; ++yy) {
-      const auto y = static_cast<std::size_t>(yy);
-      Complex* field_row = field ? field + y * grid : nullptr;
-      if (y >= n) {
-        // Below the pupil only the columns right of it: the forward column transforms never
-        // read these rows (core/gathered_columns.hpp) and overwrite their first n columns.
-        if (field_row) {
-          std::memset(static_cast<void*>(field_row + n), 0, sizeof(Complex) * (grid - n));
-        }
-        continue;
-      }
-      if (field_row) std::memset(static_cast<void*>(field_row), 0, sizeof(Complex) * grid);
-      const Complex row_ramp = ramp[y];
-      for (std::size_t r = row_runs_[y]; r < row_runs_[y + 1]; ++r) {
-        for (std::size_t x0 = runs_[r].x0; x0 < runs_[r].x1; x0 += kPhasorChunk) {
-          const std::size_t count = std::min(kPhasorChunk, runs_[r].x1 - x0);
-          const std::size_t i0 = y * n + x0;
-          phasor_chunk(wavefront + i0, diversity ? diversity + i0 : nullptr, amplitude + i0,
-                       scale, count, ramp + x0, row_ramp, field_row ? field_row + x0 : nullptr,
-                       pupil + i0, phasor ? phasor + i0 : nullptr);
-        }
-      }
+  Complex* pupil = band.pupil.data();
+  Complex* phasor = keep_phasor_ ? band.phasor.data() : nullptr;
+  const Complex* ramp = ramp_.data();
+  Complex* field_row = band.fft ? band.field.data() + y * grid : nullptr;
+  // Only the pupil's (n, n) corner: the forward column transforms read its n rows alone
+  // (core/gathered_columns.hpp) and the row transforms a row's first n columns alone
+  // (core/pruned_rows.hpp).
+  if (field_row) std::memset(static_cast<void*>(field_row), 0, sizeof(Complex) * n);
+  const Complex row_ramp = ramp[y];
+  for (std::size_t r = row_runs_[y]; r < row_runs_[y + 1]; ++r) {
+    for (std::size_t x0 = runs_[r].x0; x0 < runs_[r].x1; x0 += kPhasorChunk) {
+      const std::size_t count = std::min(kPhasorChunk, runs_[r].x1 - x0);
+      const std::size_t i0 = y * n + x0;
+      phasor_chunk(wavefront + i0, diversity ? diversity + i0 : nullptr, amplitude + i0,
+                   band.phase_scale, count, ramp + x0, row_ramp,
+                   field_row ? field_row + x0 : nullptr, pupil + i0,
+                   phasor ? phasor + i0 : nullptr);
     }
   }
 }
@@ -513,7 +521,7 @@ void FusedPhaseRetrieval<T>::transform_forward(Band& band, const Complex* pupil,
                                                Complex* staging, bool single_threaded) {
   if (band.fft) {
     (single_threaded ? band.columns_single : band.columns).execute(field);
-    (single_threaded ? band.rows_single : band.rows).execute(field, field);
+    (single_threaded ? band.rows_single : band.rows).execute(field);
     return;
   }
   // G = E g E^T up to the output chirps conj(w(k - N//2) w(l - N//2)), of modulus 1 per pixel:
@@ -759,10 +767,29 @@ bool FusedPhaseRetrieval<T>::fused_rows() const {
   return bands_.size() == 1 && bands_[0]->fft && cfg_.bin == 1;
 }
 
+// One chunk of the fused rows: the forward row transforms of chunk c, pass B (reverse) on its
+// rows (each row's sums into per_row[row]) and its adjoint row transforms, on the calling
+// thread while the rows are in cache (one read of the field instead of three).
+template <class T>
+void rows_chunk(const PrunedRows<T>& forward, const ChunkedPlan<T>& adjoint, std::size_t c,
+                std::complex<T>* field, std::size_t grid, std::size_t size, const T* data,
+                const T* weights, T spectral, const Detector& detector, DetectorSums* per_row) {
+  const T qa = static_cast<T>(detector.a), qb = static_cast<T>(detector.b),
+          qc = static_cast<T>(detector.c);
+  forward.execute_chunk(c, field);
+  const std::size_t end = forward.first(c) + forward.count(c);
+  for (std::size_t i = forward.first(c); i < end; ++i) {
+    const std::size_t d0 = i * size;
+    simple_detector_row(field + i * grid, data + d0, weights ? weights + d0 : nullptr,
+                        static_cast<T*>(nullptr), true, size, spectral, detector.quadratic, qa,
+                        qb, qc, per_row[i]);
+  }
+  adjoint.execute_chunk(c, field, field);
+}
+
 // The forward row transforms, pass B (reverse) and the adjoint row transforms in one parallel
-// region: each chunk of the row plans is transformed, run through the detector and transformed
-// back on one thread (one read of the field instead of three). Chunks are handed out as
-// threads free up; sums per row, added in row order (as detector_pass: the same result).
+// region, chunk by chunk (rows_chunk). Chunks are handed out as threads free up; sums per row,
+// added in row order (as detector_pass: the same result).
 template <class T>
 double FusedPhaseRetrieval<T>::rows_pass(std::size_t plane, const Detector& detector,
                                          double* detector_bar, int threads) {
@@ -771,27 +798,12 @@ double FusedPhaseRetrieval<T>::rows_pass(std::size_t plane, const Detector& dete
   const T* data = cfg_.data + offset;
   const T* weights = cfg_.weights ? cfg_.weights + offset : nullptr;
   const T spectral = static_cast<T>(band.weight);
-  const T qa = static_cast<T>(detector.a), qb = static_cast<T>(detector.b),
-          qc = static_cast<T>(detector.c);
   Complex* field = band.field.data();
-  const ChunkedPlan<T>& forward = band.rows;
-  const ChunkedPlan<T>& adjoint = band.rows_adjoint;
-  const long long chunks = static_cast<long long>(forward.chunks());
-  const int team = static_cast<int>(std::min<long long>(threads, chunks));
   std::vector<DetectorSums> per_row(size);
-#pragma omp parallel for num_threads(team) schedule(dynamic, 1) if (team > 1)
-  for (long long cc = 0; cc < chunks; ++cc) {
-    const auto c = static_cast<std::size_t>(cc);
-    forward.execute_chunk(c, field, field);
-    const std::size_t end = forward.first(c) + forward.count(c);
-    for (std::size_t i = forward.first(c); i < end; ++i) {
-      const std::size_t d0 = i * size;
-      simple_detector_row(field + i * grid, data + d0, weights ? weights + d0 : nullptr,
-                          static_cast<T*>(nullptr), true, size, spectral, detector.quadratic,
-                          qa, qb, qc, per_row[i]);
-    }
-    adjoint.execute_chunk(c, field, field);
-  }
+  for_each_chunk(band.rows.chunks(), threads, [&](std::size_t c) {
+    rows_chunk(band.rows, band.rows_adjoint, c, field, grid, size, data, weights, spectral,
+               detector, per_row.data());
+  });
   return add_in_order(per_row, detector.quadratic, detector_bar).energy;
 }
 
@@ -801,61 +813,129 @@ double FusedPhaseRetrieval<T>::rows_pass(std::size_t plane, const Detector& dete
 template <class T>
 void FusedPhaseRetrieval<T>::gradient_pass(bool first_plane, bool last_plane, T* params_bar,
                                            int threads) {
+  const std::size_t n = cfg_.n, pixels = n * n, modes = cfg_.modes;
+  const bool project = last_plane && modes > 0;
+  const int team = threads_for(project ? pixels * modes : pixels * bands_.size() * 4, threads);
+  const std::size_t blocks = basis_blocks();
+  // Per-block partial projections (blocks fixed by n), added in block order afterwards: the
+  // same on any team, whichever thread took which block.
+  std::vector<double> partials(project ? modes * blocks : 0, 0.0);
+  for_each_chunk(blocks, team, [&](std::size_t block) {
+    gradient_block(block, first_plane, last_plane, params_bar,
+                   project ? partials.data() + modes * block : nullptr);
+  });
+  if (project) add_projections(partials.data(), params_bar);
+}
+
+// Pass C on one block of rows (rows_per_block()); `partial` (modes values, added to), or null
+// off the last plane.
+template <class T>
+void FusedPhaseRetrieval<T>::gradient_block(std::size_t block, bool first_plane,
+                                            bool last_plane, T* params_bar,
+                                            double* partial) {
   const std::size_t n = cfg_.n, grid = cfg_.grid, pixels = n * n, modes = cfg_.modes;
   T* wavefront_bar = wavefront_bar_.data();
   const std::size_t band_count = bands_.size();
-  std::vector<const Complex*> pupils(band_count), fields(band_count);
-  std::vector<T> scales(band_count);
-  for (std::size_t l = 0; l < band_count; ++l) {
-    pupils[l] = bands_[l]->pupil.data();
-    fields[l] = bands_[l]->field.data();
-    scales[l] = bands_[l]->phase_scale;
-  }
-  const bool project = last_plane && modes > 0;
-  const T* basis = cfg_.basis;
-  const int team = threads_for(project ? pixels * modes : pixels * band_count * 4, threads);
   const std::size_t block_rows = rows_per_block();
-  const long long blocks = static_cast<long long>((n + block_rows - 1) / block_rows);
-  // Per-block partial projections (blocks fixed by n), added in block order afterwards: the
-  // same on any team, whichever thread took which block.
-  std::vector<double> partials(project ? modes * static_cast<std::size_t>(blocks) : 0, 0.0);
-#pragma omp parallel num_threads(team) if (team > 1)
+  const std::size_t y0 = block * block_rows;
+  const std::size_t y1 = std::min(n, y0 + block_rows);
+  const std::size_t r0 = row_runs_[y0], r1 = row_runs_[y1];
+  for (std::size_t r = r0; r < r1; ++r) {
+    const std::size_t y = runs_[r].y, x0 = runs_[r].x0, x1 = runs_[r].x1;
+    T* w_bar = wavefront_bar + y * n;
+    for (std::size_t l = 0; l < band_count; ++l) {
+      const Band& band = *bands_[l];
+      gradient_run(band.field.data() + y * grid, band.pupil.data() + y * n, band.phase_scale,
+                   first_plane && l == 0, x0, x1, w_bar);
+    }
+    if (last_plane && modes == 0) {
+      for (std::size_t x = x0; x < x1; ++x) params_bar[y * n + x] = w_bar[x];
+    }
+  }
+  if (partial == nullptr || r0 == r1) return;
+  // Over the block's span, as in synthesize (W_bar is zero off the support: only support
+  // pixels are ever written).
+  const std::size_t begin = runs_[r0].y * n + runs_[r0].x0;
+  const std::size_t end = runs_[r1 - 1].y * n + runs_[r1 - 1].x1;
+  projection_span(cfg_.basis, pixels, modes, begin, end, wavefront_bar, partial);
+}
+
+// a_bar_k = the blocks' partial projections added in block order.
+template <class T>
+void FusedPhaseRetrieval<T>::add_projections(const double* partials, T* params_bar) const {
+  const std::size_t modes = cfg_.modes, blocks = basis_blocks();
+  for (std::size_t k = 0; k < modes; ++k) {
+    double total = 0;
+    for (std::size_t b = 0; b < blocks; ++b) total += partials[b * modes + k];
+    params_bar[k] = static_cast<T>(total);
+  }
+}
+
+// value_and_grad's passes on a team of more than one thread with the fused rows, in ONE
+// parallel region: each pass is a worksharing loop of dynamic chunks (a thread that shares its
+// core with another process takes fewer), its end a barrier, instead of a region per pass
+// (each region wakes the team again). The chunks, their order within each sum and the sums'
+// order are those of the passes above: the same results as on one thread.
+template <class T>
+double FusedPhaseRetrieval<T>::one_region_passes(const T* params, const Detector& detector,
+                                                 T* params_bar, double* detector_bar,
+                                                 int team) {
+  Band& band = *bands_[0];
+  const std::size_t n = cfg_.n, grid = cfg_.grid, size = binned_, modes = cfg_.modes;
+  const std::size_t planes = cfg_.planes, blocks = basis_blocks();
+  const T spectral = static_cast<T>(band.weight);
+  Complex* field = band.field.data();
+  T* wavefront = wavefront_.data();
+  std::vector<DetectorSums> per_row(planes * size);
+  std::vector<double> partials(modes * blocks, 0.0);
+  const auto block_count = static_cast<long long>(blocks);
+  const auto pupil_rows = static_cast<long long>(n);
+  const auto column_chunks = static_cast<long long>(band.columns.chunks());
+  const auto row_chunks = static_cast<long long>(band.rows.chunks());
+  const auto adjoint_chunks = static_cast<long long>(band.columns_adjoint.chunks());
+#pragma omp parallel num_threads(team)
   {
 #pragma omp for schedule(dynamic, 1)
-    for (long long bb = 0; bb < blocks; ++bb) {
-      double* partial = project ? partials.data() + modes * static_cast<std::size_t>(bb)
-                                : nullptr;
-      const std::size_t y0 = static_cast<std::size_t>(bb) * block_rows;
-      const std::size_t y1 = std::min(n, y0 + block_rows);
-      const std::size_t r0 = row_runs_[y0], r1 = row_runs_[y1];
-      for (std::size_t r = r0; r < r1; ++r) {
-        const std::size_t y = runs_[r].y, x0 = runs_[r].x0, x1 = runs_[r].x1;
-        T* w_bar = wavefront_bar + y * n;
-        for (std::size_t l = 0; l < band_count; ++l) {
-          gradient_run(fields[l] + y * grid, pupils[l] + y * n, scales[l],
-                       first_plane && l == 0, x0, x1, w_bar);
-        }
-        if (last_plane && modes == 0) {
-          for (std::size_t x = x0; x < x1; ++x) params_bar[y * n + x] = w_bar[x];
-        }
+    for (long long b = 0; b < block_count; ++b) {
+      synthesis_block(params, wavefront, static_cast<std::size_t>(b));
+    }
+    for (std::size_t p = 0; p < planes; ++p) {
+      const std::size_t offset = p * size * size;
+      const T* data = cfg_.data + offset;
+      const T* weights = cfg_.weights ? cfg_.weights + offset : nullptr;
+      const bool first_plane = p == 0, last_plane = p + 1 == planes;
+#pragma omp for schedule(dynamic, 4)
+      for (long long y = 0; y < pupil_rows; ++y) pupil_row(band, p, static_cast<std::size_t>(y));
+#pragma omp for schedule(dynamic, 1)
+      for (long long c = 0; c < column_chunks; ++c) {
+        band.columns.execute_chunk(static_cast<std::size_t>(c), field);
       }
-      if (!project || r0 == r1) continue;
-      // Over the block's span, as in synthesize (W_bar is zero off the support: only support
-      // pixels are ever written).
-      const std::size_t begin = runs_[r0].y * n + runs_[r0].x0;
-      const std::size_t end = runs_[r1 - 1].y * n + runs_[r1 - 1].x1;
-      projection_span(basis, pixels, modes, begin, end, wavefront_bar, partial);
+#pragma omp for schedule(dynamic, 1)
+      for (long long c = 0; c < row_chunks; ++c) {
+        rows_chunk(band.rows, band.rows_adjoint, static_cast<std::size_t>(c), field, grid, size,
+                   data, weights, spectral, detector, per_row.data() + p * size);
+      }
+#pragma omp for schedule(dynamic, 1)
+      for (long long c = 0; c < adjoint_chunks; ++c) {
+        band.columns_adjoint.execute_chunk(static_cast<std::size_t>(c), field);
+      }
+#pragma omp for schedule(dynamic, 1)
+      for (long long b = 0; b < block_count; ++b) {
+        const auto block = static_cast<std::size_t>(b);
+        gradient_block(block, first_plane, last_plane, params_bar,
+                       last_plane && modes > 0 ? partials.data() + modes * block : nullptr);
+      }
     }
   }
-  if (project) {
-    for (std::size_t k = 0; k < modes; ++k) {
-      double total = 0;
-      for (long long b = 0; b < blocks; ++b) {
-        total += partials[static_cast<std::size_t>(b) * modes + k];
-      }
-      params_bar[k] = static_cast<T>(total);
-    }
+  held_plane_ = static_cast<long long>(planes) - 1;
+  if (modes > 0) add_projections(partials.data(), params_bar);
+  double energy = 0;
+  for (std::size_t p = 0; p < planes; ++p) {
+    const std::vector<DetectorSums> plane_rows(per_row.begin() + p * size,
+                                               per_row.begin() + (p + 1) * size);
+    energy += add_in_order(plane_rows, detector.quadratic, detector_bar).energy;
   }
+  return energy;
 }
 
 template <class T>
@@ -869,6 +949,11 @@ double FusedPhaseRetrieval<T>::value_and_grad(const T* params, const Detector& d
   reset_engine();
   if (cfg_.modes == 0) std::memset(params_bar, 0, sizeof(T) * cfg_.n * cfg_.n);
   if (detector_bar != nullptr) detector_bar[0] = detector_bar[1] = detector_bar[2] = 0;
+  if (threads > 1 && fused_rows()) {
+    const double energy = one_region_passes(params, detector, params_bar, detector_bar, threads);
+    choices_[kValueAndGrad].record(watch.seconds(), !planned);
+    return energy;
+  }
   synthesize(params, wavefront_.data(), threads);
   double energy = 0;
   for (std::size_t p = 0; p < cfg_.planes; ++p) {
