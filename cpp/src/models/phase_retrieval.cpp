@@ -186,8 +186,8 @@ PHASEGRAD_WIDE_SIMD void projection_span(const double* basis, std::size_t pixels
 }
 
 // Pass A on `count` <= kPhasorChunk pixels of a run: g = A exp(i theta), theta = scale (W + Phi),
-// into the pupil and (times the fftshift ramp) the field; the phasors exp(i theta) (times the
-// ramp when there is a field) when `phasor` is given. sin and cos in the model's precision
+// times the fftshift ramp when `ramped` (the FFT path), into the pupil; the phasors
+// exp(i theta) (times the ramp when `ramped`) when `phasor` is given. sin and cos in the model's precision
 // (float lanes are twice as many), by the vectorised kernel up to its limit and by libm beyond.
 // The complex products written out (the arithmetic of std::complex's, without its NaN
 // recovery call, which keeps the loop from vectorising). Cloned for wider SIMD.
@@ -197,8 +197,7 @@ template <class T>
                                                    const T* amplitude, T scale,
                                                    std::size_t count,
                                                    const std::complex<T>* ramp_values,
-                                                   std::complex<T> row_ramp,
-                                                   std::complex<T>* field,
+                                                   std::complex<T> row_ramp, bool ramped,
                                                    std::complex<T>* pupil,
                                                    std::complex<T>* phasor) {
   alignas(64) T phase[kPhasorChunk], sine[kPhasorChunk], cosine[kPhasorChunk];
@@ -220,18 +219,14 @@ template <class T>
   const T* ramp = reinterpret_cast<const T*>(ramp_values);  // (re, im) pairs
   T* out_pupil = reinterpret_cast<T*>(pupil);
   const T rr = row_ramp.real(), ri = row_ramp.imag();
-  if (field) {
-    T* out_field = reinterpret_cast<T*>(field);
+  if (ramped) {
 #pragma omp simd
     for (std::size_t j = 0; j < count; ++j) {
       const T gr = amplitude[j] * cosine[j], gi = amplitude[j] * sine[j];
       const T tr = rr * ramp[2 * j] - ri * ramp[2 * j + 1];
       const T ti = rr * ramp[2 * j + 1] + ri * ramp[2 * j];
-      const T fr = gr * tr - gi * ti, fi = gr * ti + gi * tr;
-      out_field[2 * j] = fr;
-      out_field[2 * j + 1] = fi;
-      out_pupil[2 * j] = fr;
-      out_pupil[2 * j + 1] = fi;
+      out_pupil[2 * j] = gr * tr - gi * ti;
+      out_pupil[2 * j + 1] = gr * ti + gi * tr;
     }
   } else {
 #pragma omp simd
@@ -243,7 +238,7 @@ template <class T>
   if (phasor) {
     T* out = reinterpret_cast<T*>(phasor);
     for (std::size_t j = 0; j < count; ++j) {
-      if (field) {
+      if (ramped) {
         const T tr = rr * ramp[2 * j] - ri * ramp[2 * j + 1];
         const T ti = rr * ramp[2 * j + 1] + ri * ramp[2 * j];
         out[2 * j] = cosine[j] * tr - sine[j] * ti;
@@ -258,19 +253,19 @@ template <class T>
 PHASEGRAD_WIDE_SIMD void phasor_chunk(const float* wavefront, const float* diversity,
                                       const float* amplitude, float scale, std::size_t count,
                                       const std::complex<float>* ramp,
-                                      std::complex<float> row_ramp, std::complex<float>* field,
+                                      std::complex<float> row_ramp, bool ramped,
                                       std::complex<float>* pupil,
                                       std::complex<float>* phasor) {
-  phasor_chunk_of(wavefront, diversity, amplitude, scale, count, ramp, row_ramp, field, pupil,
+  phasor_chunk_of(wavefront, diversity, amplitude, scale, count, ramp, row_ramp, ramped, pupil,
                   phasor);
 }
 PHASEGRAD_WIDE_SIMD void phasor_chunk(const double* wavefront, const double* diversity,
                                       const double* amplitude, double scale, std::size_t count,
                                       const std::complex<double>* ramp,
-                                      std::complex<double> row_ramp,
-                                      std::complex<double>* field, std::complex<double>* pupil,
+                                      std::complex<double> row_ramp, bool ramped,
+                                      std::complex<double>* pupil,
                                       std::complex<double>* phasor) {
-  phasor_chunk_of(wavefront, diversity, amplitude, scale, count, ramp, row_ramp, field, pupil,
+  phasor_chunk_of(wavefront, diversity, amplitude, scale, count, ramp, row_ramp, ramped, pupil,
                   phasor);
 }
 
@@ -467,10 +462,11 @@ void FusedPhaseRetrieval<T>::synthesis_block(const T* params, T* wavefront,
   synthesis_span(params, cfg_.basis, pixels, modes, begin, end, wavefront);
 }
 
-// Pass A: g = A exp(i 2 pi / lam (W + Phi_p)) for every wavelength, into each band's pupil
-// buffer and, on the FFT path, times ramp[x] ramp[y] (which moves the zero frequency of the
-// transform to pixel (N//2, N//2), the fftshift) into the zero-padded field, every other pixel
-// the transforms read of which is zeroed (the transforms of the last call left data there).
+// Pass A: g = A exp(i 2 pi / lam (W + Phi_p)) for every wavelength, on the FFT path times
+// ramp[x] ramp[y] (which moves the zero frequency of the transform to pixel (N//2, N//2), the
+// fftshift), into each band's pupil buffer (n, n), on the support only (the other pixels stay
+// zero). The forward transform reads it from there (the column stage gathers its columns from
+// the pupil straight into its scratch: the padded field is never written by this pass).
 template <class T>
 void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
   const std::size_t n = cfg_.n, grid = cfg_.grid;
@@ -488,26 +484,20 @@ void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
 // Pass A on pupil row y of one band.
 template <class T>
 void FusedPhaseRetrieval<T>::pupil_row(Band& band, std::size_t plane, std::size_t y) const {
-  const std::size_t n = cfg_.n, grid = cfg_.grid;
+  const std::size_t n = cfg_.n;
   const T* wavefront = wavefront_.data();
   const T* amplitude = amplitude_;
   const T* diversity = cfg_.diversity ? cfg_.diversity + plane * n * n : nullptr;
   Complex* pupil = band.pupil.data();
   Complex* phasor = keep_phasor_ ? band.phasor.data() : nullptr;
   const Complex* ramp = ramp_.data();
-  Complex* field_row = band.fft ? band.field.data() + y * grid : nullptr;
-  // Only the pupil's (n, n) corner: the forward column transforms read its n rows alone
-  // (core/gathered_columns.hpp) and the row transforms a row's first n columns alone
-  // (core/pruned_rows.hpp).
-  if (field_row) std::memset(static_cast<void*>(field_row), 0, sizeof(Complex) * n);
   const Complex row_ramp = ramp[y];
   for (std::size_t r = row_runs_[y]; r < row_runs_[y + 1]; ++r) {
     for (std::size_t x0 = runs_[r].x0; x0 < runs_[r].x1; x0 += kPhasorChunk) {
       const std::size_t count = std::min(kPhasorChunk, runs_[r].x1 - x0);
       const std::size_t i0 = y * n + x0;
       phasor_chunk(wavefront + i0, diversity ? diversity + i0 : nullptr, amplitude + i0,
-                   band.phase_scale, count, ramp + x0, row_ramp,
-                   field_row ? field_row + x0 : nullptr, pupil + i0,
+                   band.phase_scale, count, ramp + x0, row_ramp, band.fft, pupil + i0,
                    phasor ? phasor + i0 : nullptr);
     }
   }
@@ -520,7 +510,10 @@ template <class T>
 void FusedPhaseRetrieval<T>::transform_forward(Band& band, const Complex* pupil, Complex* field,
                                                Complex* staging, bool single_threaded) {
   if (band.fft) {
-    (single_threaded ? band.columns_single : band.columns).execute(field);
+    // The columns read from the pupil buffer (n, n), which pass A fills (its pixels off the
+    // support stay zero), or from the field's top-left (n, n) when there is none (a tangent's).
+    (single_threaded ? band.columns_single : band.columns)
+        .execute(pupil ? pupil : field, pupil ? cfg_.n : cfg_.grid, field);
     (single_threaded ? band.rows_single : band.rows).execute(field);
     return;
   }
@@ -885,6 +878,7 @@ double FusedPhaseRetrieval<T>::one_region_passes(const T* params, const Detector
   const std::size_t planes = cfg_.planes, blocks = basis_blocks();
   const T spectral = static_cast<T>(band.weight);
   Complex* field = band.field.data();
+  const Complex* pupil = band.pupil.data();
   T* wavefront = wavefront_.data();
   std::vector<DetectorSums> per_row(planes * size);
   std::vector<double> partials(modes * blocks, 0.0);
@@ -908,7 +902,7 @@ double FusedPhaseRetrieval<T>::one_region_passes(const T* params, const Detector
       for (long long y = 0; y < pupil_rows; ++y) pupil_row(band, p, static_cast<std::size_t>(y));
 #pragma omp for schedule(dynamic, 1)
       for (long long c = 0; c < column_chunks; ++c) {
-        band.columns.execute_chunk(static_cast<std::size_t>(c), field);
+        band.columns.execute_chunk(static_cast<std::size_t>(c), pupil, n, field);
       }
 #pragma omp for schedule(dynamic, 1)
       for (long long c = 0; c < row_chunks; ++c) {
@@ -961,7 +955,7 @@ double FusedPhaseRetrieval<T>::value_and_grad(const T* params, const Detector& d
     if (fused_rows()) {
       // The columns, then rows + pass B + adjoint rows chunk by chunk, then the columns.
       Band& band = *bands_[0];
-      band.columns.execute(band.field.data());
+      band.columns.execute(band.pupil.data(), cfg_.n, band.field.data());
       energy += rows_pass(p, detector, detector_bar, threads);
       band.columns_adjoint.execute(band.field.data());
     } else {

@@ -3,10 +3,11 @@
 //
 // Per call: the synthesis W = sum_k a_k Z_k (the basis read once), then for every diversity
 // plane p:
-//   pass A   theta = 2 pi / lam (W + Phi_p), g = A exp(i theta), written straight into the
-//            transform's input; the fftshift of the image folded in as a phase ramp;
-//   forward  pruned 2-D FFT in place: the n non-zero columns, then every row (or a chirp-z
-//            scaled DFT, core/czt.hpp, at a wavelength other than the reference);
+//   pass A   theta = 2 pi / lam (W + Phi_p), g = A exp(i theta) into the (n, n) pupil buffer,
+//            on the support only; the fftshift of the image folded in as a phase ramp;
+//   forward  pruned 2-D FFT: the n non-zero columns gathered from the pupil buffer into the
+//            padded field, then every row, of which only the first n columns are read (or a
+//            chirp-z scaled DFT, core/czt.hpp, at a wavelength other than the reference);
 //   pass B   |G|^2 summed over wavelengths, binned, the detector model, the residual, E, the
 //            detector-parameter gradients and G_bar = 2 s I_bar G in place;
 //   adjoint  pruned transform: every row, then only the n columns the crop keeps;
