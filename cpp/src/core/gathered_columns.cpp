@@ -109,6 +109,13 @@ GatheredColumns<T>::GatheredColumns(std::size_t length, std::size_t columns,
 // stays in the first-level cache.
 template <class T>
 void GatheredColumns<T>::execute_chunk(std::size_t c, std::complex<T>* plane) const {
+  execute_chunk(c, plane, stride_, plane);
+}
+
+template <class T>
+void GatheredColumns<T>::execute_chunk(std::size_t c, const std::complex<T>* source,
+                                       std::size_t source_stride,
+                                       std::complex<T>* plane) const {
   using Complex = std::complex<T>;
   const std::size_t x0 = c * chunk_, width = std::min(chunk_, columns_ - x0);
   const std::size_t length = length_, stride = stride_, half = length / 2;
@@ -119,7 +126,7 @@ void GatheredColumns<T>::execute_chunk(std::size_t c, std::complex<T>* plane) co
     Complex* even = work;                 // x, then X[2k]
     Complex* odd = work + odd_offset_;  // w^y x, then X[2k + 1]
     for (std::size_t y = 0; y < read_rows_; ++y) {
-      const Complex* row = plane + y * stride + x0;
+      const Complex* row = source + y * source_stride + x0;
       std::memcpy(static_cast<void*>(even + y * chunk_), row, bytes);
       scale_row(row, twiddles_[y], odd + y * chunk_, width);
     }
@@ -148,7 +155,7 @@ void GatheredColumns<T>::execute_chunk(std::size_t c, std::complex<T>* plane) co
         const std::size_t y = 2 * m + parity;
         Complex* to = (parity == 0 ? even : odd) + m * chunk_;
         if (y < read_rows_) {
-          std::memcpy(static_cast<void*>(to), plane + y * stride + x0, bytes);
+          std::memcpy(static_cast<void*>(to), source + y * source_stride + x0, bytes);
         } else {
           std::memset(static_cast<void*>(to), 0, bytes);
         }
@@ -163,7 +170,7 @@ void GatheredColumns<T>::execute_chunk(std::size_t c, std::complex<T>* plane) co
     return;
   }
   for (std::size_t y = 0; y < read_rows_; ++y) {
-    std::memcpy(static_cast<void*>(work + y * chunk_), plane + y * stride + x0, bytes);
+    std::memcpy(static_cast<void*>(work + y * chunk_), source + y * source_stride + x0, bytes);
   }
   if (read_rows_ < length) {
     std::memset(static_cast<void*>(work + read_rows_ * chunk_), 0,
@@ -178,6 +185,13 @@ void GatheredColumns<T>::execute_chunk(std::size_t c, std::complex<T>* plane) co
 template <class T>
 void GatheredColumns<T>::execute(std::complex<T>* plane) const {
   for_each_chunk(chunks(), team_, [&](std::size_t c) { execute_chunk(c, plane); });
+}
+
+template <class T>
+void GatheredColumns<T>::execute(const std::complex<T>* source, std::size_t source_stride,
+                                 std::complex<T>* plane) const {
+  for_each_chunk(chunks(), team_,
+                 [&](std::size_t c) { execute_chunk(c, source, source_stride, plane); });
 }
 
 template <class T>

@@ -186,8 +186,8 @@ PHASEGRAD_WIDE_SIMD void projection_span(const double* basis, std::size_t pixels
 }
 
 // Pass A on `count` <= kPhasorChunk pixels of a run: g = A exp(i theta), theta = scale (W + Phi),
-// into the pupil and (times the fftshift ramp) the field; the phasors exp(i theta) (times the
-// ramp when there is a field) when `phasor` is given. sin and cos in the model's precision
+// times the fftshift ramp when `ramped` (the FFT path), into the pupil; the phasors
+// exp(i theta) (times the ramp when `ramped`) when `phasor` is given. sin and cos in the model's precision
 // (float lanes are twice as many), by the vectorised kernel up to its limit and by libm beyond.
 // The complex products written out (the arithmetic of std::complex's, without its NaN
 // recovery call, which keeps the loop from vectorising). Cloned for wider SIMD.
@@ -197,8 +197,7 @@ template <class T>
                                                    const T* amplitude, T scale,
                                                    std::size_t count,
                                                    const std::complex<T>* ramp_values,
-                                                   std::complex<T> row_ramp,
-                                                   std::complex<T>* field,
+                                                   std::complex<T> row_ramp, bool ramped,
                                                    std::complex<T>* pupil,
                                                    std::complex<T>* phasor) {
   alignas(64) T phase[kPhasorChunk], sine[kPhasorChunk], cosine[kPhasorChunk];
@@ -220,18 +219,14 @@ template <class T>
   const T* ramp = reinterpret_cast<const T*>(ramp_values);  // (re, im) pairs
   T* out_pupil = reinterpret_cast<T*>(pupil);
   const T rr = row_ramp.real(), ri = row_ramp.imag();
-  if (field) {
-    T* out_field = reinterpret_cast<T*>(field);
+  if (ramped) {
 #pragma omp simd
     for (std::size_t j = 0; j < count; ++j) {
       const T gr = amplitude[j] * cosine[j], gi = amplitude[j] * sine[j];
       const T tr = rr * ramp[2 * j] - ri * ramp[2 * j + 1];
       const T ti = rr * ramp[2 * j + 1] + ri * ramp[2 * j];
-      const T fr = gr * tr - gi * ti, fi = gr * ti + gi * tr;
-      out_field[2 * j] = fr;
-      out_field[2 * j + 1] = fi;
-      out_pupil[2 * j] = fr;
-      out_pupil[2 * j + 1] = fi;
+      out_pupil[2 * j] = gr * tr - gi * ti;
+      out_pupil[2 * j + 1] = gr * ti + gi * tr;
     }
   } else {
 #pragma omp simd
@@ -243,7 +238,7 @@ template <class T>
   if (phasor) {
     T* out = reinterpret_cast<T*>(phasor);
     for (std::size_t j = 0; j < count; ++j) {
-      if (field) {
+      if (ramped) {
         const T tr = rr * ramp[2 * j] - ri * ramp[2 * j + 1];
         const T ti = rr * ramp[2 * j + 1] + ri * ramp[2 * j];
         out[2 * j] = cosine[j] * tr - sine[j] * ti;
@@ -258,19 +253,19 @@ template <class T>
 PHASEGRAD_WIDE_SIMD void phasor_chunk(const float* wavefront, const float* diversity,
                                       const float* amplitude, float scale, std::size_t count,
                                       const std::complex<float>* ramp,
-                                      std::complex<float> row_ramp, std::complex<float>* field,
+                                      std::complex<float> row_ramp, bool ramped,
                                       std::complex<float>* pupil,
                                       std::complex<float>* phasor) {
-  phasor_chunk_of(wavefront, diversity, amplitude, scale, count, ramp, row_ramp, field, pupil,
+  phasor_chunk_of(wavefront, diversity, amplitude, scale, count, ramp, row_ramp, ramped, pupil,
                   phasor);
 }
 PHASEGRAD_WIDE_SIMD void phasor_chunk(const double* wavefront, const double* diversity,
                                       const double* amplitude, double scale, std::size_t count,
                                       const std::complex<double>* ramp,
-                                      std::complex<double> row_ramp,
-                                      std::complex<double>* field, std::complex<double>* pupil,
+                                      std::complex<double> row_ramp, bool ramped,
+                                      std::complex<double>* pupil,
                                       std::complex<double>* phasor) {
-  phasor_chunk_of(wavefront, diversity, amplitude, scale, count, ramp, row_ramp, field, pupil,
+  phasor_chunk_of(wavefront, diversity, amplitude, scale, count, ramp, row_ramp, ramped, pupil,
                   phasor);
 }
 
@@ -366,6 +361,12 @@ std::size_t FusedPhaseRetrieval<T>::rows_per_block() const {
 }
 
 template <class T>
+std::size_t FusedPhaseRetrieval<T>::basis_blocks() const {
+  const std::size_t block_rows = rows_per_block();
+  return (cfg_.n + block_rows - 1) / block_rows;
+}
+
+template <class T>
 std::size_t FusedPhaseRetrieval<T>::workspace_bytes() const {
   std::size_t total = staging_.bytes() + wavefront_.bytes() + wavefront_bar_.bytes();
   for (const auto& band : bands_) {
@@ -404,18 +405,18 @@ bool FusedPhaseRetrieval<T>::plan_for(int threads) {
     Complex* field = band->field.data();
     // All in place on the (N, N) field (FFTW's in-place strided transforms measured 2-5x faster
     // here than out-of-place ones between differently strided buffers). Forward: the n
-    // columns that hold the pupil (only their n pupil rows read), then every row. Adjoint:
-    // every row, then only the n columns the crop keeps (only their n crop rows written).
-    // Fixed chunks of single-threaded plans shared dynamically by the team (the planning
-    // happens once; another team reuses the plans); the columns through a contiguous scratch
+    // columns that hold the pupil (only their n pupil rows read), then every row (only its
+    // first n columns read; core/pruned_rows.hpp zeroes the rest in cache). Adjoint: every
+    // row, then only the n columns the crop keeps (only their n crop rows written). Fixed
+    // chunks of single-threaded plans shared dynamically by the team (the planning happens
+    // once; another team reuses the plans); the columns through a contiguous scratch
     // (core/gathered_columns.hpp).
     if (band->columns.chunks() == 0) {
       made = true;
       const std::size_t column_chunk = transform_column_chunk<T>();
       const std::size_t row_chunk = transform_row_chunk<T>(grid);
       band->columns = GatheredColumns<T>(grid, n, grid, n, grid, column_chunk, false, threads);
-      band->rows = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk, false, field, field,
-                                  threads);
+      band->rows = PrunedRows<T>(grid, grid, n, row_chunk, false, field, threads);
       band->rows_adjoint = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk, true, field,
                                           field, threads);
       band->columns_adjoint = GatheredColumns<T>(grid, n, grid, grid, n, column_chunk, true,
@@ -437,70 +438,67 @@ bool FusedPhaseRetrieval<T>::plan_for(int threads) {
 template <class T>
 void FusedPhaseRetrieval<T>::synthesize(const T* params, T* wavefront, int threads) {
   const std::size_t n = cfg_.n, pixels = n * n, modes = cfg_.modes;
-  const T* basis = cfg_.basis;
   const int team = threads_for(modes == 0 ? pixels : pixels * modes, threads);
-  const std::size_t block_rows = rows_per_block();
-  const std::size_t blocks = (n + block_rows - 1) / block_rows;
-  for_each_chunk(blocks, team, [&](std::size_t block) {
-    const std::size_t y0 = block * block_rows;
-    const std::size_t y1 = std::min(n, y0 + block_rows);
-    const std::size_t r0 = row_runs_[y0], r1 = row_runs_[y1];
-    if (r0 == r1) return;
-    const std::size_t begin = runs_[r0].y * n + runs_[r0].x0;
-    const std::size_t end = runs_[r1 - 1].y * n + runs_[r1 - 1].x1;
-    if (modes == 0) {
-      for (std::size_t i = begin; i < end; ++i) wavefront[i] = params[i];
-      return;
-    }
-    synthesis_span(params, basis, pixels, modes, begin, end, wavefront);
-  });
+  for_each_chunk(basis_blocks(), team,
+                 [&](std::size_t block) { synthesis_block(params, wavefront, block); });
 }
 
-// Pass A: g = A exp(i 2 pi / lam (W + Phi_p)) for every wavelength, into each band's pupil
-// buffer and, on the FFT path, times ramp[x] ramp[y] (which moves the zero frequency of the
-// transform to pixel (N//2, N//2), the fftshift) into the zero-padded field, every other pixel
-// the transforms read of which is zeroed (the transforms of the last call left data there).
+// The synthesis on one block of rows (rows_per_block()), over its span of non-zero amplitude.
+template <class T>
+void FusedPhaseRetrieval<T>::synthesis_block(const T* params, T* wavefront,
+                                             std::size_t block) const {
+  const std::size_t n = cfg_.n, pixels = n * n, modes = cfg_.modes;
+  const std::size_t block_rows = rows_per_block();
+  const std::size_t y0 = block * block_rows;
+  const std::size_t y1 = std::min(n, y0 + block_rows);
+  const std::size_t r0 = row_runs_[y0], r1 = row_runs_[y1];
+  if (r0 == r1) return;
+  const std::size_t begin = runs_[r0].y * n + runs_[r0].x0;
+  const std::size_t end = runs_[r1 - 1].y * n + runs_[r1 - 1].x1;
+  if (modes == 0) {
+    for (std::size_t i = begin; i < end; ++i) wavefront[i] = params[i];
+    return;
+  }
+  synthesis_span(params, cfg_.basis, pixels, modes, begin, end, wavefront);
+}
+
+// Pass A: g = A exp(i 2 pi / lam (W + Phi_p)) for every wavelength, on the FFT path times
+// ramp[x] ramp[y] (which moves the zero frequency of the transform to pixel (N//2, N//2), the
+// fftshift), into each band's pupil buffer (n, n), on the support only (the other pixels stay
+// zero). The forward transform reads it from there (the column stage gathers its columns from
+// the pupil straight into its scratch: the padded field is never written by this pass).
 template <class T>
 void FusedPhaseRetrieval<T>::pupil_fields(std::size_t plane, int threads) {
   const std::size_t n = cfg_.n, grid = cfg_.grid;
+  held_plane_ = static_cast<long long>(plane);
+  const long long rows = static_cast<long long>(n);
+  const int team = threads_for(grid * grid * bands_.size(), threads);
+  for (auto& band : bands_) {
+    // The pupil's rows in small chunks handed out as threads free up: a thread that shares
+    // its core with another process takes fewer chunks instead of holding the others up.
+#pragma omp parallel for num_threads(team) schedule(dynamic, 4) if (team > 1)
+    for (long long yy = 0; yy < rows; ++yy) pupil_row(*band, plane, static_cast<std::size_t>(yy));
+  }
+}
+
+// Pass A on pupil row y of one band.
+template <class T>
+void FusedPhaseRetrieval<T>::pupil_row(Band& band, std::size_t plane, std::size_t y) const {
+  const std::size_t n = cfg_.n;
   const T* wavefront = wavefront_.data();
   const T* amplitude = amplitude_;
   const T* diversity = cfg_.diversity ? cfg_.diversity + plane * n * n : nullptr;
-  held_plane_ = static_cast<long long>(plane);
-  const long long rows = static_cast<long long>(grid);
-  const int team = threads_for(grid * grid * bands_.size(), threads);
-  for (auto& band : bands_) {
-    Complex* pupil = band->pupil.data();
-    Complex* field = band->fft ? band->field.data() : nullptr;
-    Complex* phasor = keep_phasor_ ? band->phasor.data() : nullptr;
-    const T scale = band->phase_scale;
-    const Complex* ramp = ramp_.data();
-    // Rows in small chunks handed out as threads free up: the pupil's rows (all the sin/cos
-    // work) are the first n of N, and a thread that shares its core with another process
-    // takes fewer chunks instead of holding the others up.
-#pragma omp parallel for num_threads(team) schedule(dynamic, 4) if (team > 1)
-    for (long long yy = 0; yy < rows; ++yy) {
-      const auto y = static_cast<std::size_t>(yy);
-      Complex* field_row = field ? field + y * grid : nullptr;
-      if (y >= n) {
-        // Below the pupil only the columns right of it: the forward column transforms never
-        // read these rows (core/gathered_columns.hpp) and overwrite their first n columns.
-        if (field_row) {
-          std::memset(static_cast<void*>(field_row + n), 0, sizeof(Complex) * (grid - n));
-        }
-        continue;
-      }
-      if (field_row) std::memset(static_cast<void*>(field_row), 0, sizeof(Complex) * grid);
-      const Complex row_ramp = ramp[y];
-      for (std::size_t r = row_runs_[y]; r < row_runs_[y + 1]; ++r) {
-        for (std::size_t x0 = runs_[r].x0; x0 < runs_[r].x1; x0 += kPhasorChunk) {
-          const std::size_t count = std::min(kPhasorChunk, runs_[r].x1 - x0);
-          const std::size_t i0 = y * n + x0;
-          phasor_chunk(wavefront + i0, diversity ? diversity + i0 : nullptr, amplitude + i0,
-                       scale, count, ramp + x0, row_ramp, field_row ? field_row + x0 : nullptr,
-                       pupil + i0, phasor ? phasor + i0 : nullptr);
-        }
-      }
+  Complex* pupil = band.pupil.data();
+  Complex* phasor = keep_phasor_ ? band.phasor.data() : nullptr;
+  const Complex* ramp = ramp_.data();
+  const Complex row_ramp = ramp[y];
+  for (std::size_t r = row_runs_[y]; r < row_runs_[y + 1]; ++r) {
+    for (std::size_t x0 = runs_[r].x0; x0 < runs_[r].x1; x0 += kPhasorChunk) {
+      const std::size_t count = std::min(kPhasorChunk, runs_[r].x1 - x0);
+      const std::size_t i0 = y * n + x0;
+      phasor_chunk(wavefront + i0, diversity ? diversity + i0 : nullptr, amplitude + i0,
+                   band.phase_scale, count, ramp + x0, row_ramp, band.fft, pupil + i0,
+                   phasor ? phasor + i0 : nullptr);
     }
   }
 }
@@ -512,8 +510,11 @@ template <class T>
 void FusedPhaseRetrieval<T>::transform_forward(Band& band, const Complex* pupil, Complex* field,
                                                Complex* staging, bool single_threaded) {
   if (band.fft) {
-    (single_threaded ? band.columns_single : band.columns).execute(field);
-    (single_threaded ? band.rows_single : band.rows).execute(field, field);
+    // The columns read from the pupil buffer (n, n), which pass A fills (its pixels off the
+    // support stay zero), or from the field's top-left (n, n) when there is none (a tangent's).
+    (single_threaded ? band.columns_single : band.columns)
+        .execute(pupil ? pupil : field, pupil ? cfg_.n : cfg_.grid, field);
+    (single_threaded ? band.rows_single : band.rows).execute(field);
     return;
   }
   // G = E g E^T up to the output chirps conj(w(k - N//2) w(l - N//2)), of modulus 1 per pixel:
@@ -759,10 +760,29 @@ bool FusedPhaseRetrieval<T>::fused_rows() const {
   return bands_.size() == 1 && bands_[0]->fft && cfg_.bin == 1;
 }
 
+// One chunk of the fused rows: the forward row transforms of chunk c, pass B (reverse) on its
+// rows (each row's sums into per_row[row]) and its adjoint row transforms, on the calling
+// thread while the rows are in cache (one read of the field instead of three).
+template <class T>
+void rows_chunk(const PrunedRows<T>& forward, const ChunkedPlan<T>& adjoint, std::size_t c,
+                std::complex<T>* field, std::size_t grid, std::size_t size, const T* data,
+                const T* weights, T spectral, const Detector& detector, DetectorSums* per_row) {
+  const T qa = static_cast<T>(detector.a), qb = static_cast<T>(detector.b),
+          qc = static_cast<T>(detector.c);
+  forward.execute_chunk(c, field);
+  const std::size_t end = forward.first(c) + forward.count(c);
+  for (std::size_t i = forward.first(c); i < end; ++i) {
+    const std::size_t d0 = i * size;
+    simple_detector_row(field + i * grid, data + d0, weights ? weights + d0 : nullptr,
+                        static_cast<T*>(nullptr), true, size, spectral, detector.quadratic, qa,
+                        qb, qc, per_row[i]);
+  }
+  adjoint.execute_chunk(c, field, field);
+}
+
 // The forward row transforms, pass B (reverse) and the adjoint row transforms in one parallel
-// region: each chunk of the row plans is transformed, run through the detector and transformed
-// back on one thread (one read of the field instead of three). Chunks are handed out as
-// threads free up; sums per row, added in row order (as detector_pass: the same result).
+// region, chunk by chunk (rows_chunk). Chunks are handed out as threads free up; sums per row,
+// added in row order (as detector_pass: the same result).
 template <class T>
 double FusedPhaseRetrieval<T>::rows_pass(std::size_t plane, const Detector& detector,
                                          double* detector_bar, int threads) {
@@ -771,27 +791,12 @@ double FusedPhaseRetrieval<T>::rows_pass(std::size_t plane, const Detector& dete
   const T* data = cfg_.data + offset;
   const T* weights = cfg_.weights ? cfg_.weights + offset : nullptr;
   const T spectral = static_cast<T>(band.weight);
-  const T qa = static_cast<T>(detector.a), qb = static_cast<T>(detector.b),
-          qc = static_cast<T>(detector.c);
   Complex* field = band.field.data();
-  const ChunkedPlan<T>& forward = band.rows;
-  const ChunkedPlan<T>& adjoint = band.rows_adjoint;
-  const long long chunks = static_cast<long long>(forward.chunks());
-  const int team = static_cast<int>(std::min<long long>(threads, chunks));
   std::vector<DetectorSums> per_row(size);
-#pragma omp parallel for num_threads(team) schedule(dynamic, 1) if (team > 1)
-  for (long long cc = 0; cc < chunks; ++cc) {
-    const auto c = static_cast<std::size_t>(cc);
-    forward.execute_chunk(c, field, field);
-    const std::size_t end = forward.first(c) + forward.count(c);
-    for (std::size_t i = forward.first(c); i < end; ++i) {
-      const std::size_t d0 = i * size;
-      simple_detector_row(field + i * grid, data + d0, weights ? weights + d0 : nullptr,
-                          static_cast<T*>(nullptr), true, size, spectral, detector.quadratic,
-                          qa, qb, qc, per_row[i]);
-    }
-    adjoint.execute_chunk(c, field, field);
-  }
+  for_each_chunk(band.rows.chunks(), threads, [&](std::size_t c) {
+    rows_chunk(band.rows, band.rows_adjoint, c, field, grid, size, data, weights, spectral,
+               detector, per_row.data());
+  });
   return add_in_order(per_row, detector.quadratic, detector_bar).energy;
 }
 
@@ -801,61 +806,130 @@ double FusedPhaseRetrieval<T>::rows_pass(std::size_t plane, const Detector& dete
 template <class T>
 void FusedPhaseRetrieval<T>::gradient_pass(bool first_plane, bool last_plane, T* params_bar,
                                            int threads) {
+  const std::size_t n = cfg_.n, pixels = n * n, modes = cfg_.modes;
+  const bool project = last_plane && modes > 0;
+  const int team = threads_for(project ? pixels * modes : pixels * bands_.size() * 4, threads);
+  const std::size_t blocks = basis_blocks();
+  // Per-block partial projections (blocks fixed by n), added in block order afterwards: the
+  // same on any team, whichever thread took which block.
+  std::vector<double> partials(project ? modes * blocks : 0, 0.0);
+  for_each_chunk(blocks, team, [&](std::size_t block) {
+    gradient_block(block, first_plane, last_plane, params_bar,
+                   project ? partials.data() + modes * block : nullptr);
+  });
+  if (project) add_projections(partials.data(), params_bar);
+}
+
+// Pass C on one block of rows (rows_per_block()); `partial` (modes values, added to), or null
+// off the last plane.
+template <class T>
+void FusedPhaseRetrieval<T>::gradient_block(std::size_t block, bool first_plane,
+                                            bool last_plane, T* params_bar,
+                                            double* partial) {
   const std::size_t n = cfg_.n, grid = cfg_.grid, pixels = n * n, modes = cfg_.modes;
   T* wavefront_bar = wavefront_bar_.data();
   const std::size_t band_count = bands_.size();
-  std::vector<const Complex*> pupils(band_count), fields(band_count);
-  std::vector<T> scales(band_count);
-  for (std::size_t l = 0; l < band_count; ++l) {
-    pupils[l] = bands_[l]->pupil.data();
-    fields[l] = bands_[l]->field.data();
-    scales[l] = bands_[l]->phase_scale;
-  }
-  const bool project = last_plane && modes > 0;
-  const T* basis = cfg_.basis;
-  const int team = threads_for(project ? pixels * modes : pixels * band_count * 4, threads);
   const std::size_t block_rows = rows_per_block();
-  const long long blocks = static_cast<long long>((n + block_rows - 1) / block_rows);
-  // Per-block partial projections (blocks fixed by n), added in block order afterwards: the
-  // same on any team, whichever thread took which block.
-  std::vector<double> partials(project ? modes * static_cast<std::size_t>(blocks) : 0, 0.0);
-#pragma omp parallel num_threads(team) if (team > 1)
+  const std::size_t y0 = block * block_rows;
+  const std::size_t y1 = std::min(n, y0 + block_rows);
+  const std::size_t r0 = row_runs_[y0], r1 = row_runs_[y1];
+  for (std::size_t r = r0; r < r1; ++r) {
+    const std::size_t y = runs_[r].y, x0 = runs_[r].x0, x1 = runs_[r].x1;
+    T* w_bar = wavefront_bar + y * n;
+    for (std::size_t l = 0; l < band_count; ++l) {
+      const Band& band = *bands_[l];
+      gradient_run(band.field.data() + y * grid, band.pupil.data() + y * n, band.phase_scale,
+                   first_plane && l == 0, x0, x1, w_bar);
+    }
+    if (last_plane && modes == 0) {
+      for (std::size_t x = x0; x < x1; ++x) params_bar[y * n + x] = w_bar[x];
+    }
+  }
+  if (partial == nullptr || r0 == r1) return;
+  // Over the block's span, as in synthesize (W_bar is zero off the support: only support
+  // pixels are ever written).
+  const std::size_t begin = runs_[r0].y * n + runs_[r0].x0;
+  const std::size_t end = runs_[r1 - 1].y * n + runs_[r1 - 1].x1;
+  projection_span(cfg_.basis, pixels, modes, begin, end, wavefront_bar, partial);
+}
+
+// a_bar_k = the blocks' partial projections added in block order.
+template <class T>
+void FusedPhaseRetrieval<T>::add_projections(const double* partials, T* params_bar) const {
+  const std::size_t modes = cfg_.modes, blocks = basis_blocks();
+  for (std::size_t k = 0; k < modes; ++k) {
+    double total = 0;
+    for (std::size_t b = 0; b < blocks; ++b) total += partials[b * modes + k];
+    params_bar[k] = static_cast<T>(total);
+  }
+}
+
+// value_and_grad's passes on a team of more than one thread with the fused rows, in ONE
+// parallel region: each pass is a worksharing loop of dynamic chunks (a thread that shares its
+// core with another process takes fewer), its end a barrier, instead of a region per pass
+// (each region wakes the team again). The chunks, their order within each sum and the sums'
+// order are those of the passes above: the same results as on one thread.
+template <class T>
+double FusedPhaseRetrieval<T>::one_region_passes(const T* params, const Detector& detector,
+                                                 T* params_bar, double* detector_bar,
+                                                 int team) {
+  Band& band = *bands_[0];
+  const std::size_t n = cfg_.n, grid = cfg_.grid, size = binned_, modes = cfg_.modes;
+  const std::size_t planes = cfg_.planes, blocks = basis_blocks();
+  const T spectral = static_cast<T>(band.weight);
+  Complex* field = band.field.data();
+  const Complex* pupil = band.pupil.data();
+  T* wavefront = wavefront_.data();
+  std::vector<DetectorSums> per_row(planes * size);
+  std::vector<double> partials(modes * blocks, 0.0);
+  const auto block_count = static_cast<long long>(blocks);
+  const auto pupil_rows = static_cast<long long>(n);
+  const auto column_chunks = static_cast<long long>(band.columns.chunks());
+  const auto row_chunks = static_cast<long long>(band.rows.chunks());
+  const auto adjoint_chunks = static_cast<long long>(band.columns_adjoint.chunks());
+#pragma omp parallel num_threads(team)
   {
 #pragma omp for schedule(dynamic, 1)
-    for (long long bb = 0; bb < blocks; ++bb) {
-      double* partial = project ? partials.data() + modes * static_cast<std::size_t>(bb)
-                                : nullptr;
-      const std::size_t y0 = static_cast<std::size_t>(bb) * block_rows;
-      const std::size_t y1 = std::min(n, y0 + block_rows);
-      const std::size_t r0 = row_runs_[y0], r1 = row_runs_[y1];
-      for (std::size_t r = r0; r < r1; ++r) {
-        const std::size_t y = runs_[r].y, x0 = runs_[r].x0, x1 = runs_[r].x1;
-        T* w_bar = wavefront_bar + y * n;
-        for (std::size_t l = 0; l < band_count; ++l) {
-          gradient_run(fields[l] + y * grid, pupils[l] + y * n, scales[l],
-                       first_plane && l == 0, x0, x1, w_bar);
-        }
-        if (last_plane && modes == 0) {
-          for (std::size_t x = x0; x < x1; ++x) params_bar[y * n + x] = w_bar[x];
-        }
+    for (long long b = 0; b < block_count; ++b) {
+      synthesis_block(params, wavefront, static_cast<std::size_t>(b));
+    }
+    for (std::size_t p = 0; p < planes; ++p) {
+      const std::size_t offset = p * size * size;
+      const T* data = cfg_.data + offset;
+      const T* weights = cfg_.weights ? cfg_.weights + offset : nullptr;
+      const bool first_plane = p == 0, last_plane = p + 1 == planes;
+#pragma omp for schedule(dynamic, 4)
+      for (long long y = 0; y < pupil_rows; ++y) pupil_row(band, p, static_cast<std::size_t>(y));
+#pragma omp for schedule(dynamic, 1)
+      for (long long c = 0; c < column_chunks; ++c) {
+        band.columns.execute_chunk(static_cast<std::size_t>(c), pupil, n, field);
       }
-      if (!project || r0 == r1) continue;
-      // Over the block's span, as in synthesize (W_bar is zero off the support: only support
-      // pixels are ever written).
-      const std::size_t begin = runs_[r0].y * n + runs_[r0].x0;
-      const std::size_t end = runs_[r1 - 1].y * n + runs_[r1 - 1].x1;
-      projection_span(basis, pixels, modes, begin, end, wavefront_bar, partial);
+#pragma omp for schedule(dynamic, 1)
+      for (long long c = 0; c < row_chunks; ++c) {
+        rows_chunk(band.rows, band.rows_adjoint, static_cast<std::size_t>(c), field, grid, size,
+                   data, weights, spectral, detector, per_row.data() + p * size);
+      }
+#pragma omp for schedule(dynamic, 1)
+      for (long long c = 0; c < adjoint_chunks; ++c) {
+        band.columns_adjoint.execute_chunk(static_cast<std::size_t>(c), field);
+      }
+#pragma omp for schedule(dynamic, 1)
+      for (long long b = 0; b < block_count; ++b) {
+        const auto block = static_cast<std::size_t>(b);
+        gradient_block(block, first_plane, last_plane, params_bar,
+                       last_plane && modes > 0 ? partials.data() + modes * block : nullptr);
+      }
     }
   }
-  if (project) {
-    for (std::size_t k = 0; k < modes; ++k) {
-      double total = 0;
-      for (long long b = 0; b < blocks; ++b) {
-        total += partials[static_cast<std::size_t>(b) * modes + k];
-      }
-      params_bar[k] = static_cast<T>(total);
-    }
+  held_plane_ = static_cast<long long>(planes) - 1;
+  if (modes > 0) add_projections(partials.data(), params_bar);
+  double energy = 0;
+  for (std::size_t p = 0; p < planes; ++p) {
+    const std::vector<DetectorSums> plane_rows(per_row.begin() + p * size,
+                                               per_row.begin() + (p + 1) * size);
+    energy += add_in_order(plane_rows, detector.quadratic, detector_bar).energy;
   }
+  return energy;
 }
 
 template <class T>
@@ -869,6 +943,11 @@ double FusedPhaseRetrieval<T>::value_and_grad(const T* params, const Detector& d
   reset_engine();
   if (cfg_.modes == 0) std::memset(params_bar, 0, sizeof(T) * cfg_.n * cfg_.n);
   if (detector_bar != nullptr) detector_bar[0] = detector_bar[1] = detector_bar[2] = 0;
+  if (threads > 1 && fused_rows()) {
+    const double energy = one_region_passes(params, detector, params_bar, detector_bar, threads);
+    choices_[kValueAndGrad].record(watch.seconds(), !planned);
+    return energy;
+  }
   synthesize(params, wavefront_.data(), threads);
   double energy = 0;
   for (std::size_t p = 0; p < cfg_.planes; ++p) {
@@ -876,7 +955,7 @@ double FusedPhaseRetrieval<T>::value_and_grad(const T* params, const Detector& d
     if (fused_rows()) {
       // The columns, then rows + pass B + adjoint rows chunk by chunk, then the columns.
       Band& band = *bands_[0];
-      band.columns.execute(band.field.data());
+      band.columns.execute(band.pupil.data(), cfg_.n, band.field.data());
       energy += rows_pass(p, detector, detector_bar, threads);
       band.columns_adjoint.execute(band.field.data());
     } else {

@@ -127,17 +127,14 @@ void FusedPhaseRetrieval<T>::tangent_field(Tangent& work, bool single_threaded, 
     const Complex* phasor = amplitude_dot ? band.phasor.data() : nullptr;
     Complex* target = band.fft ? work.field[l].data() : work.pupil[l].data();
     const std::size_t stride = band.fft ? grid : n;
-    const long long rows = static_cast<long long>(band.fft ? grid : n);
+    const long long rows = static_cast<long long>(n);
     const T scale = band.phase_scale;
 #pragma omp parallel for num_threads(team) schedule(dynamic, 4) if (team > 1)
     for (long long yy = 0; yy < rows; ++yy) {
       const auto y = static_cast<std::size_t>(yy);
       Complex* row = target + y * stride;
-      if (y >= n) {  // as pass A: the forward columns never read these rows' first n columns
-        if (band.fft) std::memset(static_cast<void*>(row + n), 0, sizeof(Complex) * (grid - n));
-        continue;
-      }
-      if (band.fft) std::memset(static_cast<void*>(row), 0, sizeof(Complex) * grid);
+      // As pass A: only the pupil's (n, n) corner is read by the pruned transforms.
+      if (band.fft) std::memset(static_cast<void*>(row), 0, sizeof(Complex) * n);
       for (std::size_t r = row_runs_[y]; r < row_runs_[y + 1]; ++r) {
         for (std::size_t x = runs_[r].x0; x < runs_[r].x1; ++x) {
           const std::size_t i = y * n + x;

@@ -45,6 +45,14 @@ class GatheredColumns {
   // Chunk c alone, on the calling thread.
   void execute_chunk(std::size_t c, std::complex<T>* plane) const;
 
+  // The same with the rows read from `source` instead (row y at source + y * source_stride,
+  // columns [0, columns) of it) and the transforms written into `plane`: a caller that keeps
+  // the input apart (the phase-retrieval pupil, (n, n)) need not copy it into the plane first.
+  void execute(const std::complex<T>* source, std::size_t source_stride,
+               std::complex<T>* plane) const;
+  void execute_chunk(std::size_t c, const std::complex<T>* source, std::size_t source_stride,
+                     std::complex<T>* plane) const;
+
   // The same plans run on another team.
   GatheredColumns with_team(int team) const;
 

@@ -3,10 +3,11 @@
 //
 // Per call: the synthesis W = sum_k a_k Z_k (the basis read once), then for every diversity
 // plane p:
-//   pass A   theta = 2 pi / lam (W + Phi_p), g = A exp(i theta), written straight into the
-//            transform's input; the fftshift of the image folded in as a phase ramp;
-//   forward  pruned 2-D FFT in place: the n non-zero columns, then every row (or a chirp-z
-//            scaled DFT, core/czt.hpp, at a wavelength other than the reference);
+//   pass A   theta = 2 pi / lam (W + Phi_p), g = A exp(i theta) into the (n, n) pupil buffer,
+//            on the support only; the fftshift of the image folded in as a phase ramp;
+//   forward  pruned 2-D FFT: the n non-zero columns gathered from the pupil buffer into the
+//            padded field, then every row, of which only the first n columns are read (or a
+//            chirp-z scaled DFT, core/czt.hpp, at a wavelength other than the reference);
 //   pass B   |G|^2 summed over wavelengths, binned, the detector model, the residual, E, the
 //            detector-parameter gradients and G_bar = 2 s I_bar G in place;
 //   adjoint  pruned transform: every row, then only the n columns the crop keeps;
@@ -39,6 +40,7 @@
 #include "phasegrad/core/czt.hpp"
 #include "phasegrad/core/fft.hpp"
 #include "phasegrad/core/gathered_columns.hpp"
+#include "phasegrad/core/pruned_rows.hpp"
 #include "phasegrad/core/team_choice.hpp"
 
 namespace phasegrad::models {
@@ -180,11 +182,13 @@ class FusedPhaseRetrieval {
                                     // kept only with an engine amplitude (its gradient)
     Buffer<Complex> field;          // padded g, then G, G_bar, and g_bar in its top-left: (N, N)
     std::unique_ptr<ScaledDft2<T>> scaled;  // E g E^T, E[k, x] = exp(-2 pi i s (k - N//2) x)
-    // Fixed chunks of single-threaded plans (core/chunked_fft.hpp; the columns through a
-    // contiguous scratch, core/gathered_columns.hpp, reading the pupil's n rows forward and
-    // writing back the crop's n rows in the adjoint): the same results on any team. The
+    // Fixed chunks of single-threaded plans: the columns through a contiguous scratch
+    // (core/gathered_columns.hpp), reading the pupil's n rows forward and writing back the
+    // crop's n rows in the adjoint; the forward rows read a row's first n columns alone and
+    // zero the rest themselves (core/pruned_rows.hpp). The same results on any team. The
     // *_single ones run on the calling thread (the Jacobian's columns).
-    ChunkedPlan<T> rows, rows_adjoint, rows_single;
+    PrunedRows<T> rows, rows_single;
+    ChunkedPlan<T> rows_adjoint;
     GatheredColumns<T> columns, columns_adjoint, columns_single;
   };
   struct Run {   // a stretch of one pupil row where the amplitude is non-zero
@@ -198,7 +202,9 @@ class FusedPhaseRetrieval {
   };
 
   void synthesize(const T* params, T* wavefront, int threads);
+  void synthesis_block(const T* params, T* wavefront, std::size_t block) const;
   void pupil_fields(std::size_t plane, int threads);
+  void pupil_row(Band& band, std::size_t plane, std::size_t y) const;
   void transform_forward(Band& band, const Complex* pupil, Complex* field, Complex* staging,
                          bool single_threaded);
   void transform_adjoint(Band& band);
@@ -208,6 +214,11 @@ class FusedPhaseRetrieval {
                    int threads);
   bool fused_rows() const;
   void gradient_pass(bool first_plane, bool last_plane, T* params_bar, int threads);
+  void gradient_block(std::size_t block, bool first_plane, bool last_plane, T* params_bar,
+                      double* partial);
+  void add_projections(const double* partials, T* params_bar) const;
+  double one_region_passes(const T* params, const Detector& detector, T* params_bar,
+                           double* detector_bar, int team);
   bool plan_for(int threads);
   // The public calls' kinds, each with its measured fallback of the thread count.
   enum Call { kValueAndGrad, kSimulate, kResiduals, kJvp, kVjp, kGaussNewton, kCalls };
@@ -216,6 +227,7 @@ class FusedPhaseRetrieval {
   void reset_engine();
   void amplitude_pass(bool first_plane, T* amplitude_bar, int threads);
   std::size_t rows_per_block() const;
+  std::size_t basis_blocks() const;  // blocks of rows_per_block() rows over the pupil
   int team_size(int threads) const;
 
   // The least-squares view's steps (phase_retrieval_tangent.cpp).
