@@ -42,7 +42,11 @@ def _real_numbers(values, name, count=None, what="a non-empty sequence of real n
         raise TypeError(f"{name} must be {what}; got {values!r}")
     if arr.ndim != 1 or arr.size == 0 or (count is not None and arr.size != count):
         raise ValueError(f"{name} must be {what}; got {values!r}")
-    return tuple(v.scalar(value, name, allow_complex=False) for value in arr)
+    floats = arr.astype(np.float64)
+    if not np.isfinite(floats).all():
+        for value in arr:  # the first non-finite one raises, named
+            v.scalar(value, name, allow_complex=False)
+    return tuple(floats.tolist())
 
 
 class PhaseRetrieval:
