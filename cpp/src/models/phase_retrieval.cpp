@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
-#include <utility>
 
 #include "phasegrad/core/constants.hpp"
 #include "phasegrad/core/parallel.hpp"
@@ -332,17 +331,6 @@ FusedPhaseRetrieval<T>::FusedPhaseRetrieval(const PhaseRetrievalConfig<T>& confi
   }
   wavefront_ = Buffer<T>::zeros(n * n);
   wavefront_bar_ = Buffer<T>::zeros(n * n);
-  // The transforms' plans are made here, as the scaled DFTs' above, not in the first call: with
-  // FFTW's wisdom at hand (the per-user cache) that is a fraction of a millisecond, and a
-  // process's first call then costs what a later one does. A call on another team only
-  // hands the plans' chunks to it.
-  const int team = team_size(omp_get_max_threads());
-  plan_for(team);
-  if (team > 1) {  // start OpenMP's workers now too (once a process)
-#pragma omp parallel num_threads(team)
-    {
-    }
-  }
 }
 
 template <class T>
@@ -402,7 +390,6 @@ template <class T>
 int FusedPhaseRetrieval<T>::start_call(Call call, int threads, bool& planned) {
   threads = choices_[call].next(team_size(threads));
   planned = plan_for(threads);
-  planned = std::exchange(first_call_, false) || planned;  // a cold call is not compared
   return threads;
 }
 

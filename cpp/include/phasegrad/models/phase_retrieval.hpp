@@ -264,7 +264,6 @@ class FusedPhaseRetrieval {
   long long held_plane_ = -1;
   const T* amplitude_dot_ = nullptr;
   int planned_threads_ = 0;
-  bool first_call_ = true;  // the model's first call is cold: its time is not a team's measure
   // A call runs on the team its kind's TeamChoice picks (one thread while a busy core makes
   // the team slower); results are the same on any team.
   TeamChoice choices_[kCalls];
