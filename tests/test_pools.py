@@ -109,3 +109,30 @@ def test_the_libraries_are_found_once(two_blas_threads, monkeypatch):
             block.__exit__(None, None, None)
     assert scans == []
     assert blas_threads() == [2]
+
+
+def test_a_failing_library_leaves_the_others_as_they_were(monkeypatch):
+    """A library whose count cannot be set: the block fails and the ones set before it get
+    their counts back; nothing stays open."""
+    from phasegrad import config
+
+    class Pool:
+        def __init__(self, count, fails=False):
+            self.count, self.fails = count, fails
+
+        def get_num_threads(self):
+            return self.count
+
+        def set_num_threads(self, count):
+            if self.fails:
+                raise RuntimeError("cannot set")
+            self.count = count
+
+    pools = (Pool(4), Pool(3), Pool(2, fails=True))
+    monkeypatch.setitem(config._pools, "blas", pools)
+    depth = len(getattr(config._local, "blas_limits", []))
+    with pytest.raises(RuntimeError, match="cannot set"):
+        with pg.config.single_threaded_blas():
+            pass
+    assert [pool.count for pool in pools] == [4, 3, 2]
+    assert len(getattr(config._local, "blas_limits", [])) == depth  # nothing left open

@@ -455,20 +455,27 @@ class single_threaded_blas(contextlib.ContextDecorator):  # noqa: N801 (a functi
     Blocks nest (each restores what it found; a library already on one thread is not touched).
     Run it in the thread that calls the solver: how OpenBLAS shares its thread count between
     Python threads differs between its versions (with 0.3.30 a count set in one thread was not
-    seen by another). It uses threadpoolctl; the libraries are found when it is first used and
-    kept (a BLAS loaded later by another package is not limited). ``PHASEGRAD_LIMIT_BLAS=0``
-    makes it do nothing. Entering and leaving cost about 9 us (threadpoolctl's own ``limit``,
-    which builds a limiter and reads every library's full description each time: 12 us).
+    seen by another, and here one set in a worker thread was not seen by the main thread), so
+    blocks overlapping in two Python threads are not coordinated: the one closing first puts
+    back what it found while the other is still open. It uses threadpoolctl; the libraries are
+    found when it is first used and kept (a BLAS loaded later by another package is not
+    limited). ``PHASEGRAD_LIMIT_BLAS=0`` makes it do nothing. Entering and leaving cost about
+    9 us (threadpoolctl's own ``limit``, which builds a limiter and reads every library's full
+    description each time: 12 us).
     """
 
     def __enter__(self):
         changed = []
         if _blas_limit_enabled():
-            for pool in _blas_pools():
-                count = pool.get_num_threads()
-                if count != 1:
-                    pool.set_num_threads(1)
-                    changed.append((pool, count))
+            try:
+                for pool in _blas_pools():
+                    count = pool.get_num_threads()
+                    if count != 1:
+                        pool.set_num_threads(1)
+                        changed.append((pool, count))
+            except BaseException:  # a library that cannot be set: the others as they were
+                _put_back(changed)
+                raise
         stack = getattr(_local, "blas_limits", None)
         if stack is None:
             stack = _local.blas_limits = []
@@ -476,10 +483,14 @@ class single_threaded_blas(contextlib.ContextDecorator):  # noqa: N801 (a functi
         return self
 
     def __exit__(self, *exc):
-        for pool, count in reversed(_local.blas_limits.pop()):
-            if count is not None:
-                pool.set_num_threads(count)
+        _put_back(_local.blas_limits.pop())
         return False
+
+
+def _put_back(counts):
+    """Give each library the thread count it had (the last changed first)."""
+    for pool, count in reversed(counts):
+        pool.set_num_threads(count)
 
 
 # ------------------------------------------------------------------------------------- OpenMP
