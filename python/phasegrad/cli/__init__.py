@@ -13,11 +13,12 @@ with the noise), 1 bad data, outputs that cannot be written, not enough memory o
 that did not converge, 2 bad arguments (or options that do not go together:
 ``options.UsageError``; ``retrieve``'s refusals of a problem that cannot give a right answer,
 ``cli.trust``), 3 a ``retrieve`` fit that did not converge or whose residual is far above the
-noise, or a ``hologram`` GS/WGS run that diverged (its outputs are written, from the best
-iterate for a hologram; one stderr line says which, docs/trust.md). Every error is
-one line on stderr, ``phasegrad <command>: error: ...``. Arguments are checked by the parser
-(exit 2); anything else that goes wrong -- a ValueError past parsing, a TypeError -- is a bug
-and ends in its traceback.
+noise, or a ``hologram`` design that failed: GS/WGS diverged, Adam's cost stopped being
+finite, a ``--levels`` design no better than its start, a final PSNR that is not a number (its
+outputs are written, GS/WGS's from the best iterate; one stderr line says why, docs/trust.md).
+Every error is one line on stderr, ``phasegrad <command>: error: ...``. Arguments are checked
+by the parser (exit 2); anything else that goes wrong -- a ValueError past parsing, a
+TypeError -- is a bug and ends in its traceback.
 
 The library never imports this package; importing it loads no compiled core, SciPy,
 matplotlib, Pillow or tqdm (each command loads what it needs when it runs).
