@@ -227,6 +227,48 @@ PHASEGRAD_WIDE_SIMD void chunk_adjoint_wide(const double* h, bool mirrored, cons
   chunk_adjoint_any(h, mirrored, v, s, kappa, sum, rows, width, accumulate);
 }
 
+// chunk_adjoint of plane p and chunk_product of plane p + 1 (transfer function g) in one sweep
+// over the tile (adjoint_product's, row by row): v is read for the sum, then overwritten by
+// s g; returns sum |s g|^2 in row order, as chunk_product does. One read of s and v instead of
+// two.
+template <class T, bool accumulate>
+[[gnu::always_inline]] inline double chunk_adjoint_product(const T* h, const T* g, bool mirrored,
+                                                           T* v, const T* s, T kappa, T* sum,
+                                                           std::size_t rows, std::size_t width) {
+  double norm = 0.0;
+  const auto span = static_cast<std::int64_t>(width);
+  for (std::size_t y = 0; y < rows; ++y) {
+    const std::size_t at = 2 * y * width;
+    const std::size_t row = 2 * mirror(y, rows, mirrored) * width;
+    norm += adjoint_product<T, accumulate, true>(h + row, v + at, s + at, kappa, sum + at,
+                                                 g + row, 0, span);
+  }
+  return norm;
+}
+template <class T>
+[[gnu::always_inline]] inline double chunk_adjoint_product_any(const T* h, const T* g,
+                                                               bool mirrored, T* v, const T* s,
+                                                               T kappa, T* sum, std::size_t rows,
+                                                               std::size_t width,
+                                                               bool accumulate) {
+  return accumulate
+             ? chunk_adjoint_product<T, true>(h, g, mirrored, v, s, kappa, sum, rows, width)
+             : chunk_adjoint_product<T, false>(h, g, mirrored, v, s, kappa, sum, rows, width);
+}
+PHASEGRAD_WIDE_SIMD double chunk_adjoint_product_wide(const float* h, const float* g,
+                                                      bool mirrored, float* v, const float* s,
+                                                      float kappa, float* sum, std::size_t rows,
+                                                      std::size_t width, bool accumulate) {
+  return chunk_adjoint_product_any(h, g, mirrored, v, s, kappa, sum, rows, width, accumulate);
+}
+PHASEGRAD_WIDE_SIMD double chunk_adjoint_product_wide(const double* h, const double* g,
+                                                      bool mirrored, double* v, const double* s,
+                                                      double kappa, double* sum,
+                                                      std::size_t rows, std::size_t width,
+                                                      bool accumulate) {
+  return chunk_adjoint_product_any(h, g, mirrored, v, s, kappa, sum, rows, width, accumulate);
+}
+
 // `count` rows of `width` elements from `from` (row stride from_stride, in T) to `to` (row
 // stride to_stride): a block's part of a tile, gathered or scattered in one loop (a memcpy a
 // row costs its call on rows of 256 bytes).
@@ -255,15 +297,16 @@ PHASEGRAD_WIDE_SIMD void copy_rows_wide(const double* from, std::size_t from_str
 // The extraction of the phase-only modulator over one row (the staged path's; run()'s
 // extract_row for the others, the same arithmetic in the same order): theta_bar =
 // Im(A bar conj(e)) in T, turn = alpha theta_bar; the first colour writes s_bar, the later ones
-// add, and with `finish` (the last colour, no crosstalk) phi_bar = s_bar slope instead.
-template <class T, bool first_colour, bool finish>
+// add, and with `finish` (the last colour, no crosstalk) phi_bar = s_bar slope instead. With
+// `amplitude` null (`unit`, a uniform unit amplitude) A = 1 is not read (the same values).
+template <class T, bool first_colour, bool finish, bool unit>
 [[gnu::always_inline]] inline void extract(const T* bar, const double* amplitude,
                                            const T* phasor, double alpha, double* effective_bar,
                                            const double* slope, T* phi_bar, std::int64_t count) {
 #pragma omp simd
   for (std::int64_t j = 0; j < count; ++j) {
-    const T a = static_cast<T>(amplitude[j]);
-    const T br = bar[2 * j] * a, bi = bar[2 * j + 1] * a;
+    const T br = unit ? bar[2 * j] : bar[2 * j] * static_cast<T>(amplitude[j]);
+    const T bi = unit ? bar[2 * j + 1] : bar[2 * j + 1] * static_cast<T>(amplitude[j]);
     const T theta_bar = bi * phasor[2 * j] - br * phasor[2 * j + 1];
     const double turn = alpha * static_cast<double>(theta_bar);
     const double sum = first_colour ? turn : effective_bar[j] + turn;
@@ -274,7 +317,7 @@ template <class T, bool first_colour, bool finish>
     }
   }
 }
-template <class T>
+template <class T, bool unit>
 [[gnu::always_inline]] inline void extract_any(const T* bar, const double* amplitude,
                                                const T* phasor, double alpha,
                                                double* effective_bar, const double* slope,
@@ -282,29 +325,43 @@ template <class T>
                                                bool finish) {
   if (first_colour) {
     if (finish) {
-      extract<T, true, true>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count);
+      extract<T, true, true, unit>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar,
+                                   count);
     } else {
-      extract<T, true, false>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count);
+      extract<T, true, false, unit>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar,
+                                    count);
     }
   } else if (finish) {
-    extract<T, false, true>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count);
+    extract<T, false, true, unit>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar,
+                                  count);
   } else {
-    extract<T, false, false>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count);
+    extract<T, false, false, unit>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar,
+                                   count);
   }
 }
 PHASEGRAD_WIDE_SIMD void extract_wide(const float* bar, const double* amplitude,
                                       const float* phasor, double alpha, double* effective_bar,
                                       const double* slope, float* phi_bar, std::int64_t count,
                                       bool first_colour, bool finish) {
-  extract_any(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count, first_colour,
-              finish);
+  if (amplitude == nullptr) {
+    extract_any<float, true>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar,
+                             count, first_colour, finish);
+  } else {
+    extract_any<float, false>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar,
+                              count, first_colour, finish);
+  }
 }
 PHASEGRAD_WIDE_SIMD void extract_wide(const double* bar, const double* amplitude,
                                       const double* phasor, double alpha, double* effective_bar,
                                       const double* slope, double* phi_bar, std::int64_t count,
                                       bool first_colour, bool finish) {
-  extract_any(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar, count, first_colour,
-              finish);
+  if (amplitude == nullptr) {
+    extract_any<double, true>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar,
+                              count, first_colour, finish);
+  } else {
+    extract_any<double, false>(bar, amplitude, phasor, alpha, effective_bar, slope, phi_bar,
+                               count, first_colour, finish);
+  }
 }
 
 // The staged path's tiles: adjacent columns per tile (256 bytes of a row), and the calling
@@ -345,9 +402,11 @@ PHASEGRAD_WIDE_SIMD void phasor_row_wide(const double* s, double alpha, double* 
 // The phasor pass and the placement fused (angular spectrum, the field's own value): over
 // [first, last) of one row, phasor[k] = exp(i alpha s[k]) in T (by sincos_moderate when
 // `moderate`, every |alpha s| within its range, else libm) and dst[k - first] =
-// A[k] (m[k] phasor[k] + zeta), m = 1 for the phase-only modulator (`modulation` null). The
-// same arithmetic in the same order as the separate passes it replaces.
-template <class T, bool modulated>
+// A[k] (m[k] phasor[k] + zeta), m = 1 for the phase-only modulator (`modulation` null) and
+// A = 1 for a uniform unit amplitude (`amplitude` null: the product by 1 is exact, so the same
+// values without reading A). The same arithmetic in the same order as the separate passes it
+// replaces.
+template <class T, bool modulated, bool unit>
 [[gnu::always_inline]] inline void source_row(const double* s, double alpha,
                                               const double* amplitude, const double* modulation,
                                               T zeta_re, T zeta_im, T* phasor, T* dst,
@@ -357,11 +416,16 @@ template <class T, bool modulated>
     const SinCosOf<T> e = sincos_moderate(static_cast<T>(alpha * s[k]), T(0));
     phasor[2 * k] = e.cos;
     phasor[2 * k + 1] = e.sin;
-    const T a = static_cast<T>(amplitude[k]);
     const T m = modulated ? static_cast<T>(modulation[k]) : T(1);
     const T re = modulated ? m * e.cos : e.cos, im = modulated ? m * e.sin : e.sin;
-    dst[2 * (k - first)] = a * (re + zeta_re);
-    dst[2 * (k - first) + 1] = a * (im + zeta_im);
+    if (unit) {
+      dst[2 * (k - first)] = re + zeta_re;
+      dst[2 * (k - first) + 1] = im + zeta_im;
+    } else {
+      const T a = static_cast<T>(amplitude[k]);
+      dst[2 * (k - first)] = a * (re + zeta_re);
+      dst[2 * (k - first) + 1] = a * (im + zeta_im);
+    }
   }
 }
 template <class T>
@@ -370,12 +434,20 @@ template <class T>
                                                   const double* modulation, T zeta_re,
                                                   T zeta_im, T* phasor, T* dst,
                                                   std::int64_t first, std::int64_t last) {
-  if (modulation == nullptr) {
-    source_row<T, false>(s, alpha, amplitude, modulation, zeta_re, zeta_im, phasor, dst, first,
-                         last);
+  if (modulation != nullptr) {
+    if (amplitude == nullptr) {
+      source_row<T, true, true>(s, alpha, amplitude, modulation, zeta_re, zeta_im, phasor, dst,
+                                first, last);
+    } else {
+      source_row<T, true, false>(s, alpha, amplitude, modulation, zeta_re, zeta_im, phasor,
+                                 dst, first, last);
+    }
+  } else if (amplitude == nullptr) {
+    source_row<T, false, true>(s, alpha, amplitude, modulation, zeta_re, zeta_im, phasor, dst,
+                               first, last);
   } else {
-    source_row<T, true>(s, alpha, amplitude, modulation, zeta_re, zeta_im, phasor, dst, first,
-                        last);
+    source_row<T, false, false>(s, alpha, amplitude, modulation, zeta_re, zeta_im, phasor, dst,
+                                first, last);
   }
 }
 PHASEGRAD_WIDE_SIMD void source_row_wide(const double* s, double alpha, const double* amplitude,
@@ -450,6 +522,8 @@ FusedHologramPlanes<T>::FusedHologramPlanes(const T* target, HologramPlanesConfi
   padded_cols_ = far ? c.cols : c.pad * c.cols;
   const std::size_t n = c.rows * c.cols, np = padded_rows_ * padded_cols_;
   const std::size_t count = c.colours * c.planes;
+  unit_amplitude_ = std::all_of(c.amplitude.begin(), c.amplitude.end(),
+                                [](double a) { return a == 1.0; });
   target_.assign(target, target + count * n);
   target_sums_.assign(count, 0.0);
   signal_counts_.assign(count, 0);
@@ -909,6 +983,8 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
   std::complex<T>* spectrum_dot = forward_tangent ? spectrum_dot_.data() : nullptr;
   std::complex<T>* work_dot = forward_tangent ? work_dot_.data() : nullptr;
   const double* amplitude = cfg.amplitude.data();
+  // The wide passes' amplitude (source_row_wide, extract_wide): null when it is 1 everywhere.
+  const double* wide_amplitude = unit_amplitude_ ? nullptr : amplitude;
   const std::complex<T> zeta = narrow<T>(cfg.zero_order);
   const std::size_t row_shift = rows / 2, col_shift = cols / 2;
   const T inverse_n = static_cast<T>(1.0 / static_cast<double>(n));
@@ -953,7 +1029,7 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
     const auto first = static_cast<std::int64_t>(i * cols);
     const auto last = first + static_cast<std::int64_t>(cols);
     if (moderate) {
-      source_row_wide(effective, alpha, amplitude, m, zeta.real(), zeta.imag(),
+      source_row_wide(effective, alpha, wide_amplitude, m, zeta.real(), zeta.imag(),
                       reinterpret_cast<T*>(phasors), reinterpret_cast<T*>(row), first, last);
     } else {
       for (std::int64_t k = first; k < last; ++k) {
@@ -1087,8 +1163,8 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
   //   3. per block of rows: the inverse row transforms (U), fit_row (the metric and the
   //      cotangent), the forward row transforms;
   //   4. per tile: W's forward column transforms (V_p), B (+)= conj(H_p) V_p +
-  //      kappa_p |H_p|^2 S, and the next plane's W = H_(p+1) S with its sum and inverse column
-  //      transforms (after the last plane, B's inverse column transforms);
+  //      kappa_p |H_p|^2 S and the next plane's W = H_(p+1) S with its sum in one sweep, W's
+  //      inverse column transforms (after the last plane, B's inverse column transforms);
   //   5. per block of rows: B's inverse row transforms (u_bar), the extraction, and the next
   //      colour's stage 1.
   // The working set of a colour is four planes (S, W, B, the phasors) and half of each H: the
@@ -1205,16 +1281,17 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
           Complex* w = tile(w_tiles, c);
           Complex* sum = tile(sum_tiles, c);
           column_stage(w, width, false);
-          chunk_adjoint_wide(h_tile(index, c), st.mirrored, reinterpret_cast<const T*>(w),
-                             reinterpret_cast<const T*>(s), kappa, reinterpret_cast<T*>(sum),
-                             rows, width, p > 0);
           if (last_plane) {
+            chunk_adjoint_wide(h_tile(index, c), st.mirrored, reinterpret_cast<const T*>(w),
+                               reinterpret_cast<const T*>(s), kappa, reinterpret_cast<T*>(sum),
+                               rows, width, p > 0);
             column_stage(sum, width, true);
             return;
           }
-          st.norms[(p + 1) * st.chunks + c] =
-              chunk_product_wide(reinterpret_cast<const T*>(s), h_tile(index + 1, c),
-                                 st.mirrored, reinterpret_cast<T*>(w), rows, width);
+          st.norms[(p + 1) * st.chunks + c] = chunk_adjoint_product_wide(
+              h_tile(index, c), h_tile(index + 1, c), st.mirrored, reinterpret_cast<T*>(w),
+              reinterpret_cast<const T*>(s), kappa, reinterpret_cast<T*>(sum), rows, width,
+              p > 0);
           column_stage(w, width, true);
         });
       }
@@ -1233,7 +1310,8 @@ double FusedHologramPlanes<T>::run(const T* phi, Mode mode, const double* vector
             continue;
           }
           const std::size_t k = i * cols;
-          extract_wide(reinterpret_cast<const T*>(bar), amplitude + k,
+          extract_wide(reinterpret_cast<const T*>(bar),
+                       wide_amplitude != nullptr ? wide_amplitude + k : nullptr,
                        reinterpret_cast<const T*>(phasor + k), cfg.phase_response[colour],
                        effective_bar + k, slope + k, phi_bar + k,
                        static_cast<std::int64_t>(cols), colour == 0,

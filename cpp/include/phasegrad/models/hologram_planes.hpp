@@ -116,6 +116,7 @@ class FusedHologramPlanes {
   void modulation_gradient(T* phi_bar, double* out, bool to_phi_bar, int threads) const;
 
   HologramPlanesConfig config_;
+  bool unit_amplitude_ = false;  // every amplitude 1: the staged passes do not read it
   std::size_t padded_rows_, padded_cols_;
   std::vector<T> target_;
   std::vector<double> target_sums_, signal_sums_;
