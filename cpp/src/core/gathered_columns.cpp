@@ -14,13 +14,10 @@ namespace phasegrad {
 
 namespace {
 
-// The calling thread's scratch of at least `elements` (64-byte aligned, like the buffers the
-// plans were made for), kept for the thread's next calls: a call allocates only the first time.
+// The calling thread's scratch (core/buffer.hpp's thread_scratch, GatheredColumns' own).
 template <class T>
 std::complex<T>* scratch(std::size_t elements) {
-  thread_local Buffer<std::complex<T>> buffer;
-  if (buffer.size() < elements) buffer = Buffer<std::complex<T>>(elements);
-  return buffer.data();
+  return thread_scratch<GatheredColumns<T>, std::complex<T>>(elements);
 }
 
 // out[j] = a[j] * t (a row of a chunk times one twiddle), the complex product written out so

@@ -194,13 +194,11 @@ void symmetrise(double* m, std::size_t n, int team) {
   }
 }
 
-// The calling thread's scratch of at least `elements` (64-byte aligned, as the chunk plans were
-// planned on), kept for the thread's next calls: a call allocates only the first time.
+// The calling thread's scratch for the blocked path's chunks (core/buffer.hpp's
+// thread_scratch, this model's own).
 template <class T>
 std::complex<T>* chunk_scratch(std::size_t elements) {
-  thread_local Buffer<std::complex<T>> buffer;
-  if (buffer.size() < elements) buffer = Buffer<std::complex<T>>(elements);
-  return buffer.data();
+  return thread_scratch<FusedHologram<T>, std::complex<T>>(elements);
 }
 
 // The column chunk of value_and_grad's blocked path, or 0 where it does not apply: every row

@@ -365,17 +365,14 @@ PHASEGRAD_WIDE_SIMD void extract_wide(const double* bar, const double* amplitude
 }
 
 // The staged path's tiles: adjacent columns per tile (256 bytes of a row), and the calling
-// thread's scratch for a block of rows (64-byte aligned, as the plans were made on), allocated
-// on its first use.
+// thread's scratch for a block of rows (core/buffer.hpp's thread_scratch, this model's own).
 template <class T>
 constexpr std::size_t staged_chunk() {
   return 256 / sizeof(std::complex<T>);
 }
 template <class T>
 std::complex<T>* staged_scratch(std::size_t elements) {
-  thread_local Buffer<std::complex<T>> buffer;
-  if (buffer.size() < elements) buffer = Buffer<std::complex<T>>(elements);
-  return buffer.data();
+  return thread_scratch<FusedHologramPlanes<T>, std::complex<T>>(elements);
 }
 
 // out[k] = exp(i alpha s[k]) in T over [first, last), by sincos_moderate (every |alpha s| within

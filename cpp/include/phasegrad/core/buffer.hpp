@@ -70,4 +70,16 @@ class Buffer {
   std::size_t size_ = 0;
 };
 
+// The calling thread's scratch of at least n elements of E for `Owner` (a tag: each owner keeps
+// its own, so one owner's growth never moves another's), 64-byte aligned like every Buffer
+// (the alignment the plans were made for), kept for the thread's next calls: only a call that
+// needs more than the thread's last allocates. The pointer stays valid until the same thread
+// asks the same owner for more.
+template <class Owner, class E>
+E* thread_scratch(std::size_t n) {
+  thread_local Buffer<E> buffer;
+  if (buffer.size() < n) buffer = Buffer<E>(n);
+  return buffer.data();
+}
+
 }  // namespace phasegrad
