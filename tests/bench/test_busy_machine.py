@@ -9,17 +9,17 @@ import json
 
 import pytest
 
-from phasegrad.bench import busy_machine
+from phasegrad.bench import busy_machine, harness
 
 
 def test_children_get_the_setting_and_a_shared_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "7")
     monkeypatch.setenv("PHASEGRAD_LIMIT_BLAS", "0")
-    default = busy_machine._environment({}, str(tmp_path))
+    default = harness.child_environment({}, str(tmp_path))
     assert "OPENBLAS_NUM_THREADS" not in default and "PHASEGRAD_LIMIT_BLAS" not in default
     assert default["XDG_CACHE_HOME"] == str(tmp_path)
     assert default["PHASEGRAD_WISDOM_CACHE"] == "1"
-    single = busy_machine._environment(busy_machine.SETTINGS["OPENBLAS_NUM_THREADS=1"],
+    single = harness.child_environment(busy_machine.SETTINGS["OPENBLAS_NUM_THREADS=1"],
                                        str(tmp_path))
     assert single["OPENBLAS_NUM_THREADS"] == "1"
 

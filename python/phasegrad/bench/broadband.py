@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 
-from .harness import interleaved_medians, print_table
+from .harness import child_environment, interleaved_medians, print_table
 
 WAVELENGTHS = (0.8, 0.9, 1.0, 1.1, 1.2)
 MODES = 20
@@ -101,14 +101,10 @@ def _environments(n, dtype, children):
     names = list(settings)
     samples = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as cache:
-        base = {k: v for k, v in os.environ.items()
-                if k not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "PHASEGRAD_LIMIT_BLAS")}
-        base.update(XDG_CACHE_HOME=cache, PHASEGRAD_WISDOM_CACHE="1")
-
         def child(name, repeats):
             done = subprocess.run([sys.executable, "-c", _CHILD, str(n), dtype, str(repeats)],
-                                  env=dict(base, **settings[name]), capture_output=True,
-                                  text=True, check=True)
+                                  env=child_environment(settings[name], cache),
+                                  capture_output=True, text=True, check=True)
             return json.loads(done.stdout)
 
         child(names[0], 1)  # untimed: plans and writes the wisdom cache

@@ -47,7 +47,7 @@ import sys
 import tempfile
 import time
 
-from .harness import print_table
+from .harness import child_environment, print_table
 
 _LBFGS = """
 import json, sys, time
@@ -119,18 +119,6 @@ SETTINGS = {
 }
 NO_LIMIT = {"no limit (PHASEGRAD_LIMIT_BLAS=0)": {"PHASEGRAD_LIMIT_BLAS": "0"}}
 
-# Variables that change how many threads BLAS runs: removed from the children's environment,
-# so that each setting is what its name says.
-_BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "MKL_NUM_THREADS",
-                   "PHASEGRAD_LIMIT_BLAS")
-
-
-def _environment(extra, cache):
-    env = {k: v for k, v in os.environ.items() if k not in _BLAS_VARIABLES}
-    env.update({"XDG_CACHE_HOME": cache, "PHASEGRAD_WISDOM_CACHE": "1"}, **extra)
-    return env
-
-
 def _psf_stack(folder):
     """A 3-plane PSF stack with photon noise (32-pixel pupil, pad 2, 8 modes): the file
     ``phasegrad retrieve`` reads."""
@@ -195,7 +183,7 @@ def _fights(commands, settings, rounds, cache):
         order = names[index % len(names):] + names[:index % len(names)]
         for case, command in commands.items():
             for name in order:
-                samples[case][name].append(_run(command, _environment(settings[name], cache)))
+                samples[case][name].append(_run(command, child_environment(settings[name], cache)))
     return samples
 
 
@@ -231,7 +219,7 @@ def _first_calls(n, rounds, one_core):
     argument = "one-core" if one_core else "as-is"
     for _ in range(rounds):
         with tempfile.TemporaryDirectory() as home:
-            env = _environment(extra, home)
+            env = child_environment(extra, home)
             for kept in (cold, cached):  # the first child plans and writes the cache at exit
                 done = subprocess.run([sys.executable, "-c", _FIRST, str(n), argument],
                                       env=env, capture_output=True, text=True, check=True)

@@ -24,6 +24,20 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
+# Variables that change how many threads BLAS runs: removed from a child's environment by
+# child_environment, so that each setting a bench compares is what its name says.
+BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "MKL_NUM_THREADS",
+                  "PHASEGRAD_LIMIT_BLAS")
+
+
+def child_environment(extra, cache):
+    """A child process's environment: this one without ``BLAS_VARIABLES``, the FFTW wisdom cache
+    on in folder ``cache`` (shared by the children a comparison runs), then ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_VARIABLES}
+    env.update({"XDG_CACHE_HOME": cache, "PHASEGRAD_WISDOM_CACHE": "1"}, **extra)
+    return env
+
+
 def median_seconds(function, repeats=7, min_time=0.05, warmup=True):
     """Median wall time of ``function()``: each sample loops until ``min_time`` has passed.
 
