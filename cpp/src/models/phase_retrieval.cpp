@@ -414,7 +414,7 @@ bool FusedPhaseRetrieval<T>::plan_for(int threads) {
     if (band->columns.chunks() == 0) {
       made = true;
       const std::size_t column_chunk = transform_column_chunk<T>();
-      const std::size_t row_chunk = transform_row_chunk<T>(grid);
+      const std::size_t row_chunk = fused_row_chunk<T>(grid);
       band->columns = GatheredColumns<T>(grid, n, grid, n, grid, column_chunk, false, threads);
       band->rows = PrunedRows<T>(grid, grid, n, row_chunk, false, field, threads);
       band->rows_adjoint = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk, true, field,
