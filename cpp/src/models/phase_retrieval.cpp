@@ -462,6 +462,19 @@ void FusedPhaseRetrieval<T>::synthesis_block(const T* params, T* wavefront,
   synthesis_span(params, cfg_.basis, pixels, modes, begin, end, wavefront);
 }
 
+// The synthesis on one block of rows, then pass A of plane 0 on the block's pupil rows for
+// every band while its W is in cache: value_and_grad's first step, one pass instead of two
+// (and on a team one barrier fewer). The same arithmetic as synthesize and pupil_fields.
+template <class T>
+void FusedPhaseRetrieval<T>::synthesis_pupil_block(const T* params, std::size_t block) {
+  synthesis_block(params, wavefront_.data(), block);
+  const std::size_t block_rows = rows_per_block();
+  const std::size_t y0 = block * block_rows, y1 = std::min(cfg_.n, y0 + block_rows);
+  for (auto& band : bands_) {
+    for (std::size_t y = y0; y < y1; ++y) pupil_row(*band, 0, y);
+  }
+}
+
 // Pass A: g = A exp(i 2 pi / lam (W + Phi_p)) for every wavelength, on the FFT path times
 // ramp[x] ramp[y] (which moves the zero frequency of the transform to pixel (N//2, N//2), the
 // fftshift), into each band's pupil buffer (n, n), on the support only (the other pixels stay
@@ -889,7 +902,6 @@ double FusedPhaseRetrieval<T>::one_region_passes(const T* params, const Detector
   const T spectral = static_cast<T>(band.weight);
   Complex* field = band.field.data();
   const Complex* pupil = band.pupil.data();
-  T* wavefront = wavefront_.data();
   std::vector<DetectorSums> per_row(planes * size);
   std::vector<double> partials(modes * blocks, 0.0);
   const auto block_count = static_cast<long long>(blocks);
@@ -901,15 +913,19 @@ double FusedPhaseRetrieval<T>::one_region_passes(const T* params, const Detector
   {
 #pragma omp for schedule(dynamic, 1)
     for (long long b = 0; b < block_count; ++b) {
-      synthesis_block(params, wavefront, static_cast<std::size_t>(b));
+      synthesis_pupil_block(params, static_cast<std::size_t>(b));
     }
     for (std::size_t p = 0; p < planes; ++p) {
       const std::size_t offset = p * size * size;
       const T* data = cfg_.data + offset;
       const T* weights = cfg_.weights ? cfg_.weights + offset : nullptr;
       const bool first_plane = p == 0, last_plane = p + 1 == planes;
+      if (p > 0) {
 #pragma omp for schedule(dynamic, 4)
-      for (long long y = 0; y < pupil_rows; ++y) pupil_row(band, p, static_cast<std::size_t>(y));
+        for (long long y = 0; y < pupil_rows; ++y) {
+          pupil_row(band, p, static_cast<std::size_t>(y));
+        }
+      }
 #pragma omp for schedule(dynamic, 1)
       for (long long c = 0; c < column_chunks; ++c) {
         band.columns.execute_chunk(static_cast<std::size_t>(c), pupil, n, field);
@@ -958,10 +974,15 @@ double FusedPhaseRetrieval<T>::value_and_grad(const T* params, const Detector& d
     choices_[kValueAndGrad].record(watch.seconds(), !planned);
     return energy;
   }
-  synthesize(params, wavefront_.data(), threads);
+  // The synthesis and plane 0's pass A block by block (W read while in cache).
+  const int first_team = threads_for(cfg_.n * cfg_.n * std::max<std::size_t>(cfg_.modes, 1),
+                                     threads);
+  for_each_chunk(basis_blocks(), first_team,
+                 [&](std::size_t block) { synthesis_pupil_block(params, block); });
+  held_plane_ = 0;
   double energy = 0;
   for (std::size_t p = 0; p < cfg_.planes; ++p) {
-    pupil_fields(p, threads);
+    if (p > 0) pupil_fields(p, threads);
     if (fused_rows()) {
       // The columns, then rows + pass B + adjoint rows chunk by chunk, then the columns.
       Band& band = *bands_[0];
