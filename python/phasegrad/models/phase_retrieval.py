@@ -9,6 +9,8 @@ wavelengths, binning, weights, detector) and hands the computation to a backend:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..arguments import least_squares as lsq
@@ -321,10 +323,12 @@ class PhaseRetrieval:
     def _coefficients(self, a):
         # The common call first: an aligned C-contiguous ndarray of the model's dtype and
         # shape, which the checks below would hand back as it is once it is finite (any other
-        # input, a non-finite one included, takes them and gets their error).
+        # input, a non-finite one included, takes them and gets their error). A finite sum of
+        # squares proves it finite (NaN and inf propagate; one that overflows takes the checks
+        # below) in half the time of isfinite's array.
         if (type(a) is np.ndarray and a.dtype == self.dtype
                 and a.shape == self.coefficient_shape and a.flags.c_contiguous
-                and a.flags.aligned and np.isfinite(a).all()):
+                and a.flags.aligned and math.isfinite(np.vdot(a, a))):
             return a
         a = v.array(a, "a", kind="real")
         if a.shape != self.coefficient_shape:
@@ -343,9 +347,10 @@ class PhaseRetrieval:
         if p is None:
             raise ValueError("p = (a, b, c), the detector parameters, is required with "
                              "detector='quadratic'")
-        if (type(p) is np.ndarray and p.dtype == np.float64 and p.shape == (3,)
-                and np.isfinite(p).all()):
-            return tuple(p.tolist())  # what _real_numbers makes of it, without its copies
+        if type(p) is np.ndarray and p.dtype == np.float64 and p.shape == (3,):
+            values = tuple(p.tolist())  # what _real_numbers makes of it, without its copies
+            if all(map(math.isfinite, values)):
+                return values
         return _real_numbers(p, "p", count=3, what="three numbers (a, b, c)")
 
     def _block_value(self, name, value):
