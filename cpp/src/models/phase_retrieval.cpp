@@ -209,11 +209,20 @@ template <class T>
     for (std::size_t j = 0; j < count; ++j) phase[j] = wavefront[j] * scale;
   }
   sincos_chunk(phase, sine, cosine, count);
+  // Phases beyond the kernel's limit (or NaN) are rare: one vectorised test of the chunk first,
+  // the scalar loop with its libm calls only when one is there.
+  bool all_within = true;
+#pragma omp simd reduction(&& : all_within)
   for (std::size_t j = 0; j < count; ++j) {
-    if (!(std::abs(phase[j]) <= sincos_limit<T>())) {
-      const double angle = static_cast<double>(phase[j]);
-      sine[j] = static_cast<T>(std::sin(angle));
-      cosine[j] = static_cast<T>(std::cos(angle));
+    all_within = all_within && std::abs(phase[j]) <= sincos_limit<T>();
+  }
+  if (!all_within) {
+    for (std::size_t j = 0; j < count; ++j) {
+      if (!(std::abs(phase[j]) <= sincos_limit<T>())) {
+        const double angle = static_cast<double>(phase[j]);
+        sine[j] = static_cast<T>(std::sin(angle));
+        cosine[j] = static_cast<T>(std::cos(angle));
+      }
     }
   }
   const T* ramp = reinterpret_cast<const T*>(ramp_values);  // (re, im) pairs
