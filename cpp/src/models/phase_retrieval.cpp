@@ -209,11 +209,20 @@ template <class T>
     for (std::size_t j = 0; j < count; ++j) phase[j] = wavefront[j] * scale;
   }
   sincos_chunk(phase, sine, cosine, count);
+  // Phases beyond the kernel's limit (or NaN) are rare: one vectorised test of the chunk first,
+  // the scalar loop with its libm calls only when one is there.
+  bool all_within = true;
+#pragma omp simd reduction(&& : all_within)
   for (std::size_t j = 0; j < count; ++j) {
-    if (!(std::abs(phase[j]) <= sincos_limit<T>())) {
-      const double angle = static_cast<double>(phase[j]);
-      sine[j] = static_cast<T>(std::sin(angle));
-      cosine[j] = static_cast<T>(std::cos(angle));
+    all_within = all_within && std::abs(phase[j]) <= sincos_limit<T>();
+  }
+  if (!all_within) {
+    for (std::size_t j = 0; j < count; ++j) {
+      if (!(std::abs(phase[j]) <= sincos_limit<T>())) {
+        const double angle = static_cast<double>(phase[j]);
+        sine[j] = static_cast<T>(std::sin(angle));
+        cosine[j] = static_cast<T>(std::cos(angle));
+      }
     }
   }
   const T* ramp = reinterpret_cast<const T*>(ramp_values);  // (re, im) pairs
@@ -414,7 +423,7 @@ bool FusedPhaseRetrieval<T>::plan_for(int threads) {
     if (band->columns.chunks() == 0) {
       made = true;
       const std::size_t column_chunk = transform_column_chunk<T>();
-      const std::size_t row_chunk = transform_row_chunk<T>(grid);
+      const std::size_t row_chunk = fused_row_chunk<T>(grid);
       band->columns = GatheredColumns<T>(grid, n, grid, n, grid, column_chunk, false, threads);
       band->rows = PrunedRows<T>(grid, grid, n, row_chunk, false, field, threads);
       band->rows_adjoint = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk, true, field,
@@ -460,6 +469,19 @@ void FusedPhaseRetrieval<T>::synthesis_block(const T* params, T* wavefront,
     return;
   }
   synthesis_span(params, cfg_.basis, pixels, modes, begin, end, wavefront);
+}
+
+// The synthesis on one block of rows, then pass A of plane 0 on the block's pupil rows for
+// every band while its W is in cache: value_and_grad's first step, one pass instead of two
+// (and on a team one barrier fewer). The same arithmetic as synthesize and pupil_fields.
+template <class T>
+void FusedPhaseRetrieval<T>::synthesis_pupil_block(const T* params, std::size_t block) {
+  synthesis_block(params, wavefront_.data(), block);
+  const std::size_t block_rows = rows_per_block();
+  const std::size_t y0 = block * block_rows, y1 = std::min(cfg_.n, y0 + block_rows);
+  for (auto& band : bands_) {
+    for (std::size_t y = y0; y < y1; ++y) pupil_row(*band, 0, y);
+  }
 }
 
 // Pass A: g = A exp(i 2 pi / lam (W + Phi_p)) for every wavelength, on the FFT path times
@@ -545,18 +567,28 @@ struct DetectorSums {
 // one write of G per pixel, branches decided at compile time. The row goes in chunks through
 // three loops the compiler vectorises: |G|^2 out of the interleaved complex values, the
 // detector model with its sums, and the scaling of G.
-// I = s |G|^2 of `count` interleaved (re, im) values, compiled for the baseline target only
-// (never inlined into the wide-SIMD clones, where the compiler may fuse the products into FMAs):
-// the same rounding as the intensities of the least-squares view (phase_retrieval_tangent.cpp)
-// and of psf, so that a model's simulate and residuals agree bit for bit (zero residuals at
-// the truth).
-template <class T>
-[[gnu::noinline]] void intensity_chunk(const T* g, T spectral, T* intensity,
-                                       std::size_t count) {
+// I = s |G|^2 of `count` interleaved (re, im) values, never fused into FMAs: the same rounding
+// as the intensities of the least-squares view (phase_retrieval_tangent.cpp) and of psf, so
+// that a model's simulate and residuals agree bit for bit (zero residuals at the truth). Cloned
+// for wider SIMD with contraction off (each product and sum rounded as on the baseline target;
+// the baseline-only version it replaces took ~2 % of a call at n = 128 float32, perf), and
+// never inlined into the clones below, which may contract.
+#define PHASEGRAD_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+PHASEGRAD_WIDE_SIMD PHASEGRAD_NO_CONTRACT [[gnu::noinline]] void intensity_chunk(
+    const float* g, float spectral, float* intensity, std::size_t count) {
+#pragma omp simd
   for (std::size_t j = 0; j < count; ++j) {
     intensity[j] = spectral * (g[2 * j] * g[2 * j] + g[2 * j + 1] * g[2 * j + 1]);
   }
 }
+PHASEGRAD_WIDE_SIMD PHASEGRAD_NO_CONTRACT [[gnu::noinline]] void intensity_chunk(
+    const double* g, double spectral, double* intensity, std::size_t count) {
+#pragma omp simd
+  for (std::size_t j = 0; j < count; ++j) {
+    intensity[j] = spectral * (g[2 * j] * g[2 * j] + g[2 * j + 1] * g[2 * j + 1]);
+  }
+}
+#undef PHASEGRAD_NO_CONTRACT
 
 template <bool kQuadratic, bool kWeighted, class T>
 [[gnu::always_inline]] inline void detector_row(std::complex<T>* field, const T* data,
@@ -879,7 +911,6 @@ double FusedPhaseRetrieval<T>::one_region_passes(const T* params, const Detector
   const T spectral = static_cast<T>(band.weight);
   Complex* field = band.field.data();
   const Complex* pupil = band.pupil.data();
-  T* wavefront = wavefront_.data();
   std::vector<DetectorSums> per_row(planes * size);
   std::vector<double> partials(modes * blocks, 0.0);
   const auto block_count = static_cast<long long>(blocks);
@@ -891,15 +922,19 @@ double FusedPhaseRetrieval<T>::one_region_passes(const T* params, const Detector
   {
 #pragma omp for schedule(dynamic, 1)
     for (long long b = 0; b < block_count; ++b) {
-      synthesis_block(params, wavefront, static_cast<std::size_t>(b));
+      synthesis_pupil_block(params, static_cast<std::size_t>(b));
     }
     for (std::size_t p = 0; p < planes; ++p) {
       const std::size_t offset = p * size * size;
       const T* data = cfg_.data + offset;
       const T* weights = cfg_.weights ? cfg_.weights + offset : nullptr;
       const bool first_plane = p == 0, last_plane = p + 1 == planes;
+      if (p > 0) {
 #pragma omp for schedule(dynamic, 4)
-      for (long long y = 0; y < pupil_rows; ++y) pupil_row(band, p, static_cast<std::size_t>(y));
+        for (long long y = 0; y < pupil_rows; ++y) {
+          pupil_row(band, p, static_cast<std::size_t>(y));
+        }
+      }
 #pragma omp for schedule(dynamic, 1)
       for (long long c = 0; c < column_chunks; ++c) {
         band.columns.execute_chunk(static_cast<std::size_t>(c), pupil, n, field);
@@ -948,10 +983,15 @@ double FusedPhaseRetrieval<T>::value_and_grad(const T* params, const Detector& d
     choices_[kValueAndGrad].record(watch.seconds(), !planned);
     return energy;
   }
-  synthesize(params, wavefront_.data(), threads);
+  // The synthesis and plane 0's pass A block by block (W read while in cache).
+  const int first_team = threads_for(cfg_.n * cfg_.n * std::max<std::size_t>(cfg_.modes, 1),
+                                     threads);
+  for_each_chunk(basis_blocks(), first_team,
+                 [&](std::size_t block) { synthesis_pupil_block(params, block); });
+  held_plane_ = 0;
   double energy = 0;
   for (std::size_t p = 0; p < cfg_.planes; ++p) {
-    pupil_fields(p, threads);
+    if (p > 0) pupil_fields(p, threads);
     if (fused_rows()) {
       // The columns, then rows + pass B + adjoint rows chunk by chunk, then the columns.
       Band& band = *bands_[0];

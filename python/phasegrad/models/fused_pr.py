@@ -57,6 +57,10 @@ class FusedPhaseRetrieval:
             self._fast = kind(config.amplitude, config.basis, config.diversity, config.data,
                               config.weights, config.grid, config.bin, config.wavelength,
                               list(config.wavelengths), list(config.band_weights))
+        # The point-source model takes every tuple-form call (a, p) when no fixed flux or
+        # background is set (the blocks _fast_for reads would be these).
+        self._point = (self._fast if config.fixed_flux is None
+                       and config.fixed_background is None else None)
 
     # -- the native models ------------------------------------------------------------------
     def _general_model(self):
@@ -134,6 +138,15 @@ class FusedPhaseRetrieval:
         return total
 
     # -- the computations ---------------------------------------------------------------------
+    def point_value_and_grad(self, a, p):
+        """``value_and_grad`` of a tuple-form call on the point-source model: ``a`` checked
+        and cast (C-contiguous, the model's precision), ``p`` the detector's three floats or
+        None. ``(E, a_bar, p_bar)`` (``p_bar`` None for a linear detector), or None when the
+        configuration does not take the point-source path (then use ``value_and_grad``)."""
+        if self._point is None:
+            return None
+        return self._point.value_and_grad(a, p, get_num_threads())
+
     def value_and_grad(self, blocks):
         if self._fast_for(blocks):
             energy, a_bar, p_bar = self._fast.value_and_grad(

@@ -9,6 +9,8 @@ wavelengths, binning, weights, detector) and hands the computation to a backend:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..arguments import least_squares as lsq
@@ -319,6 +321,15 @@ class PhaseRetrieval:
         return set(self.free_blocks) <= {"wavefront", "detector"}
 
     def _coefficients(self, a):
+        # The common call first: an aligned C-contiguous ndarray of the model's dtype and
+        # shape, which the checks below would hand back as it is once it is finite (any other
+        # input, a non-finite one included, takes them and gets their error). A finite sum of
+        # squares proves it finite (NaN and inf propagate; one that overflows takes the checks
+        # below) in half the time of isfinite's array.
+        if (type(a) is np.ndarray and a.dtype == self.dtype
+                and a.shape == self.coefficient_shape and a.flags.c_contiguous
+                and a.flags.aligned and math.isfinite(np.vdot(a, a))):
+            return a
         a = v.array(a, "a", kind="real")
         if a.shape != self.coefficient_shape:
             what = "one per basis mode" if self.basis is not None else "the (n, n) wavefront map"
@@ -336,6 +347,10 @@ class PhaseRetrieval:
         if p is None:
             raise ValueError("p = (a, b, c), the detector parameters, is required with "
                              "detector='quadratic'")
+        if type(p) is np.ndarray and p.dtype == np.float64 and p.shape == (3,):
+            values = tuple(p.tolist())  # what _real_numbers makes of it, without its copies
+            if all(map(math.isfinite, values)):
+                return values
         return _real_numbers(p, "p", count=3, what="three numbers (a, b, c)")
 
     def _block_value(self, name, value):
@@ -498,22 +513,30 @@ class PhaseRetrieval:
             out.append(rows)
         return np.concatenate(out)
 
-    def _call_blocks(self, args):
-        """The blocks of a call's parameters: ``(a)``, ``(a, p)`` or the flat ``(x)``; and
-        whether the call used the tuple form (its results keep their old form)."""
+    def _tuple_args(self, args):
+        """A call's ``(a)`` or ``(a, p)`` checked: ``(a, params)`` with ``a`` cast to the
+        model's precision and ``params`` the detector's three floats (or None); None for the
+        flat vector ``(x)``."""
         if not 1 <= len(args) <= 2:
             raise TypeError(f"expected (a), (a, p) or the flat vector (x); got {len(args)} "
                             "arguments")
         if self._legacy and (len(args) == 2 or np.shape(args[0]) == self.coefficient_shape):
             a = self._coefficients(args[0])
-            return self._legacy_blocks(a, self._detector_params(args[1] if len(args) == 2
-                                                                 else None)), True
+            return a, self._detector_params(args[1] if len(args) == 2 else None)
         if len(args) == 2:
             raise ValueError("(a, p) is only for models whose free blocks are the wavefront "
                              f"and the detector; this one's are {', '.join(self.free_blocks)}: "
                              "give the flat vector of pack(...)")
         if self._legacy and np.shape(args[0]) != (self.n_params,):
             self._coefficients(args[0])  # the message of the tuple form
+        return None
+
+    def _call_blocks(self, args):
+        """The blocks of a call's parameters: ``(a)``, ``(a, p)`` or the flat ``(x)``; and
+        whether the call used the tuple form (its results keep their old form)."""
+        checked = self._tuple_args(args)
+        if checked is not None:
+            return self._legacy_blocks(*checked), True
         return self._blocks(args[0]), False
 
     # -- the computations ------------------------------------------------------------------
@@ -528,7 +551,21 @@ class PhaseRetrieval:
         and ``p_bar = (dE/da, dE/db, dE/dc)`` of the detector (float64, Eq. 101). E is a
         Python float accumulated in double.
         """
-        blocks, legacy = self._call_blocks(args)
+        checked = self._tuple_args(args)
+        point = getattr(self._impl, "point_value_and_grad", None)
+        if checked is not None and point is not None:
+            # The fused point-source model straight from the checked (a, p), without the
+            # blocks (measured: ~5 us of a 0.36 ms call at n = 128 float32, one core).
+            result = point(*checked)
+            if result is not None:
+                energy, a_bar, p_bar = result
+                if self.detector == "quadratic":
+                    return energy, a_bar, np.asarray(p_bar, dtype=np.float64)
+                return energy, a_bar
+        if checked is not None:
+            blocks, legacy = self._legacy_blocks(*checked), True
+        else:
+            blocks, legacy = self._blocks(args[0]), False
         energy, grads = self._impl.value_and_grad(blocks)
         if not legacy:
             return float(energy), self._flat(grads)

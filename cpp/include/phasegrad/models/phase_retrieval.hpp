@@ -203,6 +203,7 @@ class FusedPhaseRetrieval {
 
   void synthesize(const T* params, T* wavefront, int threads);
   void synthesis_block(const T* params, T* wavefront, std::size_t block) const;
+  void synthesis_pupil_block(const T* params, std::size_t block);
   void pupil_fields(std::size_t plane, int threads);
   void pupil_row(Band& band, std::size_t plane, std::size_t y) const;
   void transform_forward(Band& band, const Complex* pupil, Complex* field, Complex* staging,
