@@ -23,6 +23,10 @@ from .objects import source_fluxes, source_positions
 from .parameters import Blocks, join, split
 from .reference_pr import ReferencePhaseRetrieval
 
+# Coefficient vectors up to this length are checked for finiteness by one dot product (below
+# BLAS's threading threshold for a dot, about 10^4 in OpenBLAS).
+_SHORT_DOT = 4096
+
 _BACKENDS = ("fused", "reference")
 _DETECTORS = ("linear", "quadratic")
 # The largest padded grid N: an N x N complex128 field of 2^62 bytes; sizes beyond would wrap
@@ -325,10 +329,14 @@ class PhaseRetrieval:
         # shape, which the checks below would hand back as it is once it is finite (any other
         # input, a non-finite one included, takes them and gets their error). A finite sum of
         # squares proves it finite (NaN and inf propagate; one that overflows takes the checks
-        # below) in half the time of isfinite's array.
+        # below) in half the time of isfinite's array. Only for a short vector (the modes):
+        # BLAS threads a longer dot (a wavefront map's n^2 values), and its waking workers are
+        # the thread fights `config.single_threaded_blas` keeps out of the solvers.
         if (type(a) is np.ndarray and a.dtype == self.dtype
                 and a.shape == self.coefficient_shape and a.flags.c_contiguous
-                and a.flags.aligned and math.isfinite(np.vdot(a, a))):
+                and a.flags.aligned
+                and (math.isfinite(np.vdot(a, a)) if a.size <= _SHORT_DOT
+                     else bool(np.isfinite(a).all()))):
             return a
         a = v.array(a, "a", kind="real")
         if a.shape != self.coefficient_shape:
