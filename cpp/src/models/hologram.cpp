@@ -250,59 +250,68 @@ std::size_t blocked_band(std::size_t rows, std::size_t cols) {
 }
 
 // The transposing copies of the blocked path's column stage go tile by tile, kTile x kTile
-// elements (a compile-time count, so the tile's loops unroll), and every write (gather) or
-// read (scatter) of the scratch covers a tile's worth of adjacent elements. Measured (one
-// core, standalone, a chunk's gather and scatter): 8 x 8 was 1.3-3x faster than 4 x 4 and
-// 16 x 16 for complex float, and best or within 15 % for complex double up to 512 rows.
-constexpr std::size_t kTransposeTile = 8;
+// elements (a compile-time count, so the tile's loops unroll), and the scratch's rows are one
+// cache line longer than a column (see scratch_lead), so that its rows, like the plane's, do not
+// all map onto the same cache sets. Measured (one core, standalone, a chunk's gather and
+// scatter at 256^2-1024^2): 4 x 4 tiles into padded rows took 0.63-0.84x the time of 8 x 8
+// into unpadded ones in both precisions (1.0-1.5x plain row copies).
+constexpr std::size_t kTransposeTile = 4;
 
-// work[x * rows + y] = plane[y * stride + x] for y < rows, x < width, in tiles of kTile
+// work[x * lead + y] = plane[y * stride + x] for y < rows, x < width, in tiles of kTile
 // (which divides rows and width).
 template <std::size_t kTile, class E>
-void gather_tiles(const E* plane, std::size_t stride, E* work, std::size_t rows,
-                  std::size_t width) {
+void gather_tiles(const E* plane, std::size_t stride, E* work, std::size_t lead,
+                  std::size_t rows, std::size_t width) {
   for (std::size_t y0 = 0; y0 < rows; y0 += kTile) {
     for (std::size_t x0 = 0; x0 < width; x0 += kTile) {
       for (std::size_t x = x0; x < x0 + kTile; ++x) {
-        for (std::size_t y = y0; y < y0 + kTile; ++y) work[x * rows + y] = plane[y * stride + x];
+        for (std::size_t y = y0; y < y0 + kTile; ++y) work[x * lead + y] = plane[y * stride + x];
       }
     }
   }
 }
 
-// The inverse: plane[y * stride + x] = work[x * rows + y].
+// The inverse: plane[y * stride + x] = work[x * lead + y].
 template <std::size_t kTile, class E>
-void scatter_tiles(const E* work, std::size_t rows, std::size_t width, E* plane,
-                   std::size_t stride) {
+void scatter_tiles(const E* work, std::size_t lead, std::size_t rows, std::size_t width,
+                   E* plane, std::size_t stride) {
   for (std::size_t y0 = 0; y0 < rows; y0 += kTile) {
     for (std::size_t x0 = 0; x0 < width; x0 += kTile) {
       for (std::size_t y = y0; y < y0 + kTile; ++y) {
-        for (std::size_t x = x0; x < x0 + kTile; ++x) plane[y * stride + x] = work[x * rows + y];
+        for (std::size_t x = x0; x < x0 + kTile; ++x) plane[y * stride + x] = work[x * lead + y];
       }
     }
   }
 }
 
-// A chunk of `width` adjacent columns of the plane (row stride `stride`) into the scratch,
-// transposed (column x is the scratch's row x, `rows` long), and back.
+// A chunk of `width` adjacent columns of the plane (row stride `stride`, `rows` rows) into the
+// scratch, transposed (column x is the scratch's row x, at x * lead), and back.
 template <class E>
-void gather_transposed(const E* plane, std::size_t stride, E* work, std::size_t rows,
-                       std::size_t width) {
+void gather_transposed(const E* plane, std::size_t stride, E* work, std::size_t lead,
+                       std::size_t rows, std::size_t width) {
   if (rows % kTransposeTile == 0 && width % kTransposeTile == 0) {
-    gather_tiles<kTransposeTile>(plane, stride, work, rows, width);
+    gather_tiles<kTransposeTile>(plane, stride, work, lead, rows, width);
   } else {
-    gather_tiles<1>(plane, stride, work, rows, width);
+    gather_tiles<1>(plane, stride, work, lead, rows, width);
   }
 }
 
 template <class E>
-void scatter_transposed(const E* work, std::size_t rows, std::size_t width, E* plane,
-                        std::size_t stride) {
+void scatter_transposed(const E* work, std::size_t lead, std::size_t rows, std::size_t width,
+                        E* plane, std::size_t stride) {
   if (rows % kTransposeTile == 0 && width % kTransposeTile == 0) {
-    scatter_tiles<kTransposeTile>(work, rows, width, plane, stride);
+    scatter_tiles<kTransposeTile>(work, lead, rows, width, plane, stride);
   } else {
-    scatter_tiles<1>(work, rows, width, plane, stride);
+    scatter_tiles<1>(work, lead, rows, width, plane, stride);
   }
+}
+
+// The row stride of the column stage's transposed scratch: the column length rounded up to
+// whole cache lines, plus one line (rows of a power-of-two stride would share cache sets).
+template <class T>
+std::size_t scratch_lead(std::size_t rows) {
+  const std::size_t line = 64 / sizeof(std::complex<T>);
+  return (rows + line - 1) / line * line + line;
 }
 
 // The blocks of value_and_grad's finiteness pass: 16384 values (64 KiB of float, 128 KiB of
@@ -474,14 +483,16 @@ void FusedHologram<T>::plan_blocked() {
   std::complex<T>* work = chunk_scratch<T>(scratch_size());
   row_forward_ = plan_strided_dft1<T>({cols, band, 1, cols, 1, cols}, false, field_.data(), work,
                                       1);
-  column_inverse_ = plan_strided_dft1<T>({rows, chunk, 1, rows, 1, rows}, true, work, work, 1);
-  column_forward_ = plan_strided_dft1<T>({rows, chunk, 1, rows, 1, rows}, false, work, work, 1);
+  const std::size_t lead = scratch_lead<T>(rows);
+  column_inverse_ = plan_strided_dft1<T>({rows, chunk, 1, lead, 1, lead}, true, work, work, 1);
+  column_forward_ = plan_strided_dft1<T>({rows, chunk, 1, lead, 1, lead}, false, work, work, 1);
   planned_ = true;
 }
 
 template <class T>
 std::size_t FusedHologram<T>::scratch_size() const {
-  return std::max(rows_ * chunk_, band_ * cols_);  // a chunk of columns, or a band of rows
+  // A chunk of columns (transposed, padded rows), or a band of rows.
+  return std::max(scratch_lead<T>(rows_) * chunk_, band_ * cols_);
 }
 
 template <class T>
@@ -510,28 +521,32 @@ double FusedHologram<T>::run_blocked(const T* phi, T* phi_bar, int team) {
   });
 
   // The column stages with pass 3 between them, a chunk of adjacent columns at a time through
-  // a thread's scratch, transposed (chunk x rows: each column contiguous, so the 1-D plans run
-  // on unit strides without FFTW's own buffer copies): the chunk's backward column transforms
+  // a thread's scratch, transposed (each column one padded row there, so the 1-D plans run on
+  // unit strides without FFTW's own buffer copies): the chunk's backward column transforms
   // complete G there, the residual pass turns it into G's cotangent in place (against the
-  // target's copy in the same transposed layout), the forward column transforms start the
-  // adjoint, and the chunk goes back. One read and one write of the field for both
+  // target's transposed copy; the chunk's columns summed in order), the forward column
+  // transforms start the adjoint, and the chunk goes back. One read and one write of the field for both
   // transforms' column stages and the pass between them.
   double* chunk_sums = chunk_sums_.data();
   const T* target_chunks = target_chunks_.data();
   const std::size_t chunks = cols / chunk;
+  const std::size_t lead = scratch_lead<T>(rows);
   for_each_chunk(chunks, team, [&](std::size_t c) {
     std::complex<T>* work = chunk_scratch<T>(scratch);
     const std::size_t x0 = c * chunk;
-    gather_transposed(field + x0, cols, work, rows, chunk);
+    gather_transposed(field + x0, cols, work, lead, rows, chunk);
     column_inverse_.execute(work, work);
     if constexpr (kPasses) {
-      chunk_sums[c] = residual_row_wide(reinterpret_cast<T*>(work),
-                                        target_chunks + c * rows * chunk,
-                                        static_cast<std::int64_t>(rows * chunk), to_normalised,
-                                        to_cotangent);
+      double sum = 0.0;  // the chunk's columns in order
+      for (std::size_t x = 0; x < chunk; ++x) {
+        sum += residual_row_wide(reinterpret_cast<T*>(work + x * lead),
+                                 target_chunks + (x0 + x) * rows,
+                                 static_cast<std::int64_t>(rows), to_normalised, to_cotangent);
+      }
+      chunk_sums[c] = sum;
     }
     column_forward_.execute(work, work);
-    scatter_transposed(work, rows, chunk, field + x0, cols);
+    scatter_transposed(work, lead, rows, chunk, field + x0, cols);
   });
   double squares = 0.0;
   for (std::size_t c = 0; c < chunks; ++c) squares += chunk_sums[c];
