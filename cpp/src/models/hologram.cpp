@@ -257,12 +257,25 @@ std::size_t blocked_band(std::size_t rows, std::size_t cols) {
 // into unpadded ones in both precisions (1.0-1.5x plain row copies).
 constexpr std::size_t kTransposeTile = 4;
 
+// How far ahead the gather asks for the plane's rows (__builtin_prefetch of each row's piece of
+// the chunk): the chunk's rows are short runs a power of two apart, which the hardware
+// prefetchers do not follow. Measured (a timed build, one core, 1024^2, load 4): the gather took
+// 1.02-1.10 ms instead of 1.47-1.60 in float32 and 1.83-2.08 instead of 2.49-2.53 in float64
+// 8 rows ahead; 16 ahead gained less. The scatter's writes gained nothing from it.
+constexpr std::size_t kGatherAhead = 8;
+
 // work[x * lead + y] = plane[y * stride + x] for y < rows, x < width, in tiles of kTile
 // (which divides rows and width).
 template <std::size_t kTile, class E>
 void gather_tiles(const E* plane, std::size_t stride, E* work, std::size_t lead,
                   std::size_t rows, std::size_t width) {
+  const std::size_t bytes = width * sizeof(E);
   for (std::size_t y0 = 0; y0 < rows; y0 += kTile) {
+    const std::size_t ahead = y0 + kGatherAhead;
+    for (std::size_t y = ahead; y < std::min(rows, ahead + kTile); ++y) {
+      const char* row = reinterpret_cast<const char*>(plane + y * stride);
+      for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(row + b, 0);
+    }
     for (std::size_t x0 = 0; x0 < width; x0 += kTile) {
       for (std::size_t x = x0; x < x0 + kTile; ++x) {
         for (std::size_t y = y0; y < y0 + kTile; ++y) work[x * lead + y] = plane[y * stride + x];
