@@ -242,6 +242,46 @@ def test_bad_phase_is_rejected_as_by_the_reference(phi, error, match, method):
     assert str(got.value) == str(expected.value)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(256, 160), (7, 9)], ids=str)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=str)
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+@pytest.mark.parametrize("thread_count", [1, 2])
+def test_kernel_refuses_a_nonfinite_phase_before_it_writes(dtype, shape, bad, where,
+                                                           thread_count):
+    """value_and_grad leaves the finiteness check of a phase of its own dtype to the kernel's
+    first pass (blocks of 2**14 values on the team: (256, 160) has three, the middle pixel in
+    the second): the same ValueError as the reference's, and nothing of the failed call is
+    left behind (the next call gives the same bits as before it)."""
+    hologram = pg.Hologram(target(shape, dtype))
+    reference = pg.Hologram(target(shape), backend="reference")
+    phi = random_phase(shape).astype(dtype)
+    with pg.threads(thread_count):
+        before = hologram.value_and_grad(phi)
+        index = {"first": 0, "middle": phi.size // 2, "last": phi.size - 1}[where]
+        broken = phi.copy()
+        broken.flat[index] = bad
+        with pytest.raises(ValueError, match="phi must be finite") as got:
+            hologram.value_and_grad(broken)
+        with pytest.raises(ValueError) as expected:
+            reference.value_and_grad(broken.astype(np.float64))
+        assert str(got.value) == str(expected.value)
+        with pytest.raises(ValueError, match="phi must be finite"):  # the core alone too
+            hologram._impl._model.value_and_grad(broken, thread_count)
+        after = hologram.value_and_grad(phi)
+    assert after[0] == before[0] and np.array_equal(after[1], before[1])
+
+
+def test_kernel_check_leaves_a_cast_phase_to_python():
+    """A phase of the other dtype is checked before the cast (so NaN is reported as NaN, not as
+    a value beyond float32's range)."""
+    hologram = pg.Hologram(target((16, 16), np.float32))
+    phi = np.zeros((16, 16))
+    phi[3, 4] = np.nan
+    with pytest.raises(ValueError, match="phi must be finite"):
+        hologram.value_and_grad(phi)
+
+
 def test_bad_backend_is_rejected():
     with pytest.raises(ValueError, match="backend"):
         pg.Hologram(target=target((8, 8)), backend="gpu")

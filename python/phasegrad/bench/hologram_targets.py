@@ -31,8 +31,9 @@ Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256
    Beside it the model's transforms alone, as its ``value_and_grad`` runs them (its row and
    column stages and their copies through scratch, without the element-wise passes), to the
    same pair, and the passes' share of a call: 1 - transforms / value_and_grad (the rest of
-   the call, Python's argument checks included). At each of ``--far-sizes``, float32 and
-   float64; medians of interleaved samples.
+   the call, Python's argument checks included), and the Python path: ``Hologram``'s call
+   less the core object's on the same phase (argument checks, the binding's output). At each
+   of ``--far-sizes``, float32 and float64; medians of interleaved samples.
 3. **Quantisation**: the built-in target (``--quant-size``, default 256), far field, pixel
    crosstalk (3 x 3, 5 % to each neighbour; none with ``--no-crosstalk``), 8 levels, each
    seed's random phase (``--quant-seeds``) the start of every run, ``--iters`` (default 200)
@@ -284,13 +285,18 @@ def far_field(sizes=(256, 512, 1024), rounds=7, cpu_time=False):
             def fused(model=model, phi=phi):
                 model.value_and_grad(phi)
 
+            raw = (core.FusedHologram32 if dtype == np.float32 else core.FusedHologram64)(target)
+
+            def core_call(raw=raw, phi=phi, threads=threads):  # the core object alone
+                raw.value_and_grad(phi, threads)
+
             kernel = FusedHologram(target)  # the same plans, its own buffers
 
             def transforms(kernel=kernel):
                 kernel.transforms_only()
 
-            calls = {"fused": fused, "pair": pair, "in place": in_place, "own": own,
-                     "transforms": transforms}
+            calls = {"fused": fused, "core": core_call, "pair": pair, "in place": in_place,
+                     "own": own, "transforms": transforms}
             for call in calls.values():
                 call()
             times = _medians(calls, rounds, 0.1, cpu_time)
@@ -300,7 +306,8 @@ def far_field(sizes=(256, 512, 1024), rounds=7, cpu_time=False):
                          "kernel_pair": times["own"], "ratio": times["fused"] / fastest,
                          "kernel_transforms": times["transforms"],
                          "transforms_ratio": times["transforms"] / fastest,
-                         "passes_share": 1.0 - times["transforms"] / times["fused"]})
+                         "passes_share": 1.0 - times["transforms"] / times["fused"],
+                         "python_path": times["fused"] - times["core"]})
     return rows
 
 
@@ -446,13 +453,15 @@ def main(argv=None):
         print(f"far field, {pg.get_num_threads()} threads: value_and_grad vs its FFT pair "
               "(out of place, in place, the kernel's own; ratio to the fastest); the "
               "kernel's transforms alone (its stages without the passes) and the passes' "
-              "share of a call (target <= 1.25x)")
+              "share of a call; the Python path, Hologram's call less the core's (target "
+              "<= 1.25x)")
         for row in rows:
             print(f"  {row['dtype']:<8}{row['size']:>5}  fused {row['fused'] * 1e3:8.3f} ms"
                   f"  pair {row['pair'] * 1e3:8.3f} {row['pair_in_place'] * 1e3:8.3f}"
                   f" {row['kernel_pair'] * 1e3:8.3f} ms  {row['ratio']:6.2f}x"
                   f"  transforms {row['transforms_ratio']:5.2f}x"
                   f"  passes {row['passes_share'] * 100:4.0f} %"
+                  f"  python {row['python_path'] * 1e6:6.1f} us"
                   f"  {'met' if row['ratio'] <= 1.25 else 'not met'}")
     if "quantisation" not in args.skip:
         runs = []

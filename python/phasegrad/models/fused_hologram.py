@@ -35,8 +35,9 @@ class FusedHologram:
 
     ``target`` is the validated, C-contiguous (n, m) float32 or float64 target; ``phi`` at each
     call is already validated and of the target's dtype, and every vector (``v``, ``u``) is
-    validated, flat and float64 (``Hologram`` sees to all of them). The least-squares results
-    are float64.
+    validated, flat and float64 (``Hologram`` sees to all of them), except that
+    ``value_and_grad`` checks ``phi`` for NaN and infinity itself (a ``ValueError`` naming it,
+    raised before anything is transformed or written). The least-squares results are float64.
     """
 
     def __init__(self, target):

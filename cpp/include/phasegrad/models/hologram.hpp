@@ -34,7 +34,8 @@
 // own single-threaded plans, and the element-wise passes ride along with the stages while the
 // data is in cache:
 //   A. a band of rows: pass 1, then the backward row transforms, phasor -> field;
-//   B. a chunk of adjacent columns, copied into a thread's contiguous scratch: the backward
+//   B. a chunk of adjacent columns, copied transposed into a thread's contiguous scratch
+//      (each column a contiguous row there: the 1-D plans run on unit strides): the backward
 //      column transforms (G is complete there), pass 3, the forward column transforms, and
 //      back into the field;
 //   C. a band of rows: the forward row transforms into a thread's scratch (the field is not
@@ -99,7 +100,10 @@ class FusedHologram {
   std::size_t cols() const { return cols_; }
 
   // E (returned) and dE/dphi (written to phi_bar); phi and phi_bar are rows x cols,
-  // C-contiguous. Thread-safe: concurrent calls on one object run one after another.
+  // C-contiguous. Thread-safe: concurrent calls on one object run one after another. Throws
+  // std::invalid_argument ("phi must be finite; ...") when phi holds NaN or infinity, from a
+  // first pass over phi, before any transform runs or anything is written (phi_bar included):
+  // the caller need not scan phi itself.
   double value_and_grad(const T* phi, T* phi_bar, int threads);
 
   // value_and_grad's two transforms alone, on the object's own buffers and plans, without the
@@ -128,6 +132,8 @@ class FusedHologram {
   void gauss_newton(const T* phi, double* jtj, double* jtr, int threads);
 
  private:
+  // value_and_grad's finiteness check (see there), on the team.
+  void check_finite(const T* phi, int team);
   // Pass 1 and the backward FFT: fills phasor_ and field_ (G), returns s / N^2, the factor
   // that turns |G|^2 into I_r.
   double forward(const T* phi, int team);
@@ -156,6 +162,7 @@ class FusedHologram {
   // -2 pi (j h mod size) / size per row and per column: the fftshift as an input phase ramp.
   std::vector<T> row_ramp_, col_ramp_;
   std::vector<double> row_sums_;  // per-row partial sums, added in row order
+  std::vector<T> finite_probes_;  // check_finite's per-block probes
   Buffer<std::complex<T>> phasor_;  // rows x cols
   Buffer<std::complex<T>> field_;   // rows x cols
   // The least-squares view's planes (tangent, or P, Q, R of gauss_newton): empty until used.
