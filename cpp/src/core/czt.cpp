@@ -303,14 +303,43 @@ void ScaledDft2<T>::correlate(const Work& work, std::size_t count, const Fill& f
 template <class T>
 void ScaledDft2<T>::forward(const Complex* pupil, Complex* field, Complex* staging,
                             bool output_chirp) const {
+  Complex* lines = work(staging).lines;
+  forward_columns(pupil, lines, staging, output_chirp);
+  for (std::size_t k0 = 0; k0 < grid_; k0 += rows_) {
+    forward_rows(k0, lines, field + k0 * grid_, staging, output_chirp);
+  }
+}
+
+template <class T>
+void ScaledDft2<T>::adjoint(Complex* field, Complex* staging, bool output_chirp) const {
+  const Work buffers = work(staging);
+  clear_padding(buffers, block_size_);
+  for (std::size_t k0 = 0; k0 < grid_; k0 += rows_) {
+    adjoint_rows(k0, field + k0 * grid_, buffers.lines, staging, output_chirp);
+  }
+  adjoint_columns(buffers.lines, field, staging, output_chirp);
+}
+
+template <class T>
+void ScaledDft2<T>::clear_between(const Work& work, std::size_t from) const {
+  const std::size_t to = std::max(n_, block_size_);
+  if (from >= to) return;
+  for (std::size_t r = 0; r < rows_; ++r) {
+    std::memset(static_cast<void*>(work.block + r * pitch_ + from), 0,
+                sizeof(Complex) * (to - from));
+  }
+}
+
+// The pupil's columns, a block at a time: g w(x) w(y), convolved with the chirp; the output
+// chirp w(k - N//2), written transposed into the lines (N, n): line k holds row k of E g.
+template <class T>
+void ScaledDft2<T>::forward_columns(const Complex* pupil, Complex* lines, Complex* staging,
+                                    bool output_chirp) const {
   const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = line_pitch_, size = block_size_;
   const Work buffers = work(staging);
   clear_padding(buffers, n);
-  Complex* lines = buffers.lines;  // (N, n): line k holds row k of E g
   const Complex* w = chirp_in_.data();
   const Complex* w_out = chirp_out_.data();
-  // The pupil's columns, a block at a time: g w(x) w(y), convolved with the chirp; the output
-  // chirp w(k - N//2), written transposed.
   for (std::size_t x0 = 0; x0 < n; x0 += rows_) {
     const std::size_t count = std::min(rows_, n - x0);
     auto fill = [&](Complex* block) {
@@ -337,65 +366,78 @@ void ScaledDft2<T>::forward(const Complex* pupil, Complex* field, Complex* stagi
     };
     convolve(buffers, count, fill, emit);
   }
-  // The N lines, a block at a time, convolved; G[k, l] = w(l - N//2) times line k's output l,
-  // written row by row.
-  for (std::size_t k0 = 0; k0 < grid; k0 += rows_) {
-    const std::size_t count = std::min(rows_, grid - k0);
-    auto fill = [&](Complex* block) {
-      for (std::size_t r = 0; r < count; ++r) {
-        std::memcpy(static_cast<void*>(block + r * pitch), lines + (k0 + r) * lp,
-                    sizeof(Complex) * n);
-      }
-    };
-    auto emit = [&](std::size_t b, const Complex* block) {
-      const std::size_t l0 = b * size, filled = std::min(grid, l0 + size) - l0;
-      const Complex* wl = w_out + l0;
-      for (std::size_t r = 0; r < count; ++r) {
-        Complex* out = field + (k0 + r) * grid + l0;
-        const Complex* a = block + r * pitch;
-        if (output_chirp) {
-          for (std::size_t l = 0; l < filled; ++l) out[l] = times(a[l], wl[l]);
-        } else {
-          std::memcpy(static_cast<void*>(out), a, sizeof(Complex) * filled);
-        }
-      }
-    };
-    convolve(buffers, count, fill, emit);
-  }
 }
 
+// Lines k0 .. k0 + count, convolved; G[k, l] = w(l - N//2) times line k's output l, written
+// row by row.
 template <class T>
-void ScaledDft2<T>::adjoint(Complex* field, Complex* staging, bool output_chirp) const {
+void ScaledDft2<T>::forward_rows(std::size_t k0, const Complex* lines, Complex* rows,
+                                 Complex* staging, bool output_chirp) const {
   const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = line_pitch_, size = block_size_;
   const Work buffers = work(staging);
-  clear_padding(buffers, size);
-  Complex* lines = buffers.lines;  // (n, N): line x holds column x of G_bar conj(E)
+  clear_between(buffers, n);
+  const Complex* w_out = chirp_out_.data();
+  const std::size_t count = std::min(rows_, grid - k0);
+  auto fill = [&](Complex* block) {
+    for (std::size_t r = 0; r < count; ++r) {
+      std::memcpy(static_cast<void*>(block + r * pitch), lines + (k0 + r) * lp,
+                  sizeof(Complex) * n);
+    }
+  };
+  auto emit = [&](std::size_t b, const Complex* block) {
+    const std::size_t l0 = b * size, filled = std::min(grid, l0 + size) - l0;
+    const Complex* wl = w_out + l0;
+    for (std::size_t r = 0; r < count; ++r) {
+      Complex* out = rows + r * grid + l0;
+      const Complex* a = block + r * pitch;
+      if (output_chirp) {
+        for (std::size_t l = 0; l < filled; ++l) out[l] = times(a[l], wl[l]);
+      } else {
+        std::memcpy(static_cast<void*>(out), a, sizeof(Complex) * filled);
+      }
+    }
+  };
+  convolve(buffers, count, fill, emit);
+}
+
+// Rows k0 .. k0 + count of G_bar: G_bar[k, l] conj(w(l - N//2)), correlated with the chirp;
+// the n outputs written transposed into the lines (n, N): line x holds column x of
+// G_bar conj(E).
+template <class T>
+void ScaledDft2<T>::adjoint_rows(std::size_t k0, const Complex* rows, Complex* lines,
+                                 Complex* staging, bool output_chirp) const {
+  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = line_pitch_, size = block_size_;
+  const Work buffers = work(staging);
+  clear_between(buffers, size);
+  const Complex* w_out = chirp_out_.data();
+  const std::size_t count = std::min(rows_, grid - k0);
+  auto fill = [&](std::size_t b, Complex* block) {
+    const std::size_t l0 = b * size, filled = std::min(grid, l0 + size) - l0;
+    const Complex* wl = w_out + l0;
+    for (std::size_t r = 0; r < count; ++r) {
+      const Complex* in = rows + r * grid + l0;
+      Complex* a = block + r * pitch;
+      if (output_chirp) {
+        for (std::size_t l = 0; l < filled; ++l) a[l] = times_conj(in[l], wl[l]);
+      } else {
+        std::memcpy(static_cast<void*>(a), in, sizeof(Complex) * filled);
+      }
+    }
+  };
+  auto emit = [&](const Complex* block) { transpose_rows(lines + k0, lp, block, pitch, count, n); };
+  correlate(buffers, count, fill, emit);
+}
+
+// The n lines, a block at a time: conj(w(k - N//2)) line x's input k, correlated;
+// g_bar[y, x] = line x's output y times conj(w(x) w(y)), into the field's top-left (n, n).
+template <class T>
+void ScaledDft2<T>::adjoint_columns(const Complex* lines, Complex* field, Complex* staging,
+                                    bool output_chirp) const {
+  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = line_pitch_, size = block_size_;
+  const Work buffers = work(staging);
+  clear_between(buffers, size);
   const Complex* w = chirp_in_.data();
   const Complex* w_out = chirp_out_.data();
-  // The rows of G_bar, a block at a time: G_bar[k, l] conj(w(l - N//2)), correlated with the
-  // chirp; the n outputs written transposed.
-  for (std::size_t k0 = 0; k0 < grid; k0 += rows_) {
-    const std::size_t count = std::min(rows_, grid - k0);
-    auto fill = [&](std::size_t b, Complex* block) {
-      const std::size_t l0 = b * size, filled = std::min(grid, l0 + size) - l0;
-      const Complex* wl = w_out + l0;
-      for (std::size_t r = 0; r < count; ++r) {
-        const Complex* in = field + (k0 + r) * grid + l0;
-        Complex* a = block + r * pitch;
-        if (output_chirp) {
-          for (std::size_t l = 0; l < filled; ++l) a[l] = times_conj(in[l], wl[l]);
-        } else {
-          std::memcpy(static_cast<void*>(a), in, sizeof(Complex) * filled);
-        }
-      }
-    };
-    auto emit = [&](const Complex* block) {
-      transpose_rows(lines + k0, lp, block, pitch, count, n);
-    };
-    correlate(buffers, count, fill, emit);
-  }
-  // The n lines, a block at a time: conj(w(k - N//2)) line x's input k, correlated;
-  // g_bar[y, x] = line x's output y times conj(w(x) w(y)), into the field's top-left (n, n).
   for (std::size_t x0 = 0; x0 < n; x0 += rows_) {
     const std::size_t count = std::min(rows_, n - x0);
     auto fill = [&](std::size_t b, Complex* block) {

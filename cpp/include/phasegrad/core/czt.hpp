@@ -67,6 +67,25 @@ class ScaledDft2 {
   // unchirped transform: E^H (field w(k - N//2) w(l - N//2)) conj(E).
   void adjoint(Complex* field, Complex* staging, bool output_chirp = true) const;
 
+  // The stages, for a caller that runs the rows of several transforms together, a block of
+  // rows() rows at a time (the fused models' bands): forward is forward_columns, then
+  // forward_rows for k0 = 0, rows(), 2 rows(), ... < N; adjoint is adjoint_rows for the same k0,
+  // then adjoint_columns. `lines` (lines_size() elements, its own for each direction) holds
+  // the values between a direction's stages; `rows` points to row k0 of G (forward's output,
+  // adjoint's input; min(rows(), N - k0) rows, row stride N). The same results as forward and
+  // adjoint, bit for bit. Between forward_columns and the end of the adjoint, `staging` may be
+  // used by the stages of other transforms of the same n, N and blocks() only.
+  std::size_t rows() const { return rows_; }
+  std::size_t lines_size() const { return line_pitch_ * grid_; }
+  void forward_columns(const Complex* pupil, Complex* lines, Complex* staging,
+                       bool output_chirp) const;
+  void forward_rows(std::size_t k0, const Complex* lines, Complex* rows, Complex* staging,
+                    bool output_chirp) const;
+  void adjoint_rows(std::size_t k0, const Complex* rows, Complex* lines, Complex* staging,
+                    bool output_chirp) const;
+  void adjoint_columns(const Complex* lines, Complex* field, Complex* staging,
+                       bool output_chirp) const;
+
  private:
   struct RowPlans {  // `count` rows of length M, `pitch` apart, out of place
     std::size_t count;
@@ -79,6 +98,9 @@ class ScaledDft2 {
   const RowPlans& row_plans(std::size_t count) const;
   Work work(Complex* staging) const;
   void clear_padding(const Work& work, std::size_t from) const;
+  // Zeros from `from` to max(n, P) in every row of the input block (what the other direction's
+  // fills may have written; beyond stays zero from clear_padding).
+  void clear_between(const Work& work, std::size_t from) const;
   // Forward lines: fill(block) writes `count` inputs of length n (the padding to M is zero);
   // then, for each output block b, emit(b, block) reads its P outputs per row from `block`.
   template <class Fill, class Emit>
