@@ -10,16 +10,18 @@
 // FFTs (the adjoint: q FFTs of the input's blocks, their products with the conjugate kernels
 // summed, one inverse FFT). q is chosen from 1-4 by a cost model of FFTW's speed (a power of two
 // is cheaper per point: n = 64, N = 128 takes q = 2 and M = 128 rather than q = 1 and
-// M = 192). The n pupil rows are transformed first, then the N output columns: a forward costs
-// (1 + q) (n + N) FFTs of length M, the adjoint the same in the reverse order. The chirps'
-// constant factors move between the stages to where they cost least (2 n^2 + n N + N^2 complex
-// products a transform, against n^2 + 2 n N + 2 N^2 applied where they arise). Every FFT runs
-// out of place on contiguous rows, up to 16 rows at a time (a block stays in L2 from the chirp
-// to the transposed write of the next stage's input; the inverse FFTs write a fourth block, so
-// the input's zero padding is cleared once a call); the second stage's input is stored
-// transposed. Plans are single-threaded (a model runs its bands one after another) and cached
-// by core/fft; forward and adjoint are const, so threads share a transform, each with its own
-// work buffer (the Jacobian's columns).
+// M = 192). The n pupil columns are transformed first, then the N rows of E g: a forward costs
+// (1 + q) (n + N) FFTs of length M, the adjoint the same in the reverse order; G comes out row
+// by row and the adjoint reads G_bar's rows (only the n N values between the stages are
+// written transposed). The chirps' constant factors move between the stages to where they
+// cost least (2 n^2 + n N + N^2 complex products a transform, against n^2 + 2 n N + 2 N^2
+// applied where they arise). Every FFT runs out of place on contiguous rows, up to 16 rows at
+// a time (a block stays in L2 from the chirp to the transposed write of the next stage's
+// input; the inverse FFTs write a fourth block, so the input's zero padding is cleared once a
+// call). Plans are single-threaded (a model runs its bands one after another) and cached by
+// core/fft; forward and adjoint are const, so threads share a transform, each with its own
+// work buffer (the Jacobian's columns). The stages are public too: a model runs the rows of
+// all its bands together, a block at a time (models/phase_retrieval.cpp, bands_pass).
 #pragma once
 
 #include <complex>
