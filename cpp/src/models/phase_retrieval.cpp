@@ -991,9 +991,10 @@ double FusedPhaseRetrieval<T>::bands_pass(std::size_t plane, const Detector& det
   auto round_up = [per_line](std::size_t count) {
     return (count + per_line - 1) / per_line * per_line;
   };
-  const std::size_t lines = layout ? round_up(layout->lines_size()) : 0;
+  const std::size_t forward = layout ? round_up(layout->forward_lines_size()) : 0;
+  const std::size_t adjoint = layout ? round_up(layout->adjoint_lines_size()) : 0;
   const std::size_t block = layout ? layout->rows() : 0;
-  const std::size_t per_band = 2 * lines + round_up(block * grid);
+  const std::size_t per_band = forward + adjoint + round_up(block * grid);
   if (band_rows_.size() != scaled_count * per_band) {
     band_rows_ = Buffer<Complex>::zeros(scaled_count * per_band);
   }
@@ -1007,8 +1008,8 @@ double FusedPhaseRetrieval<T>::bands_pass(std::size_t plane, const Detector& det
     if (!bands_[l]->scaled) continue;
     Complex* base = band_rows_.data() + slot++ * per_band;
     forward_lines[l] = base;
-    adjoint_lines[l] = base + lines;
-    rows[l] = base + 2 * lines;
+    adjoint_lines[l] = base + forward;
+    rows[l] = base + forward + adjoint;
   }
   Complex* staging = staging_.data();
   for (std::size_t l = 0; l < band_count; ++l) {

@@ -24,6 +24,7 @@
 // all its bands together, a block at a time (models/phase_retrieval.cpp, bands_pass).
 #pragma once
 
+#include <algorithm>
 #include <complex>
 #include <cstddef>
 #include <vector>
@@ -45,7 +46,9 @@ class ScaledDft2 {
   static std::size_t fft_length(std::size_t minimum);
 
   // Complex elements of the work buffer `staging` that forward and adjoint need.
-  std::size_t staging_size() const { return lines_offset_ + line_pitch_ * grid_; }
+  std::size_t staging_size() const {
+    return lines_offset_ + std::max(forward_lines_size(), adjoint_lines_size());
+  }
   std::size_t length() const { return length_; }    // M
   std::size_t blocks() const { return blocks_; }     // q
   // Bytes of the chirps and kernel spectra it keeps.
@@ -72,13 +75,14 @@ class ScaledDft2 {
   // The stages, for a caller that runs the rows of several transforms together, a block of
   // rows() rows at a time (the fused models' bands): forward is forward_columns, then
   // forward_rows for k0 = 0, rows(), 2 rows(), ... < N; adjoint is adjoint_rows for the same k0,
-  // then adjoint_columns. `lines` (lines_size() elements, its own for each direction) holds
+  // then adjoint_columns. `lines` (forward_lines_size() or adjoint_lines_size() elements) holds
   // the values between a direction's stages; `rows` points to row k0 of G (forward's output,
   // adjoint's input; min(rows(), N - k0) rows, row stride N). The same results as forward and
   // adjoint, bit for bit. Between forward_columns and the end of the adjoint, `staging` may be
   // used by the stages of other transforms of the same n, N and blocks() only.
   std::size_t rows() const { return rows_; }
-  std::size_t lines_size() const { return line_pitch_ * grid_; }
+  std::size_t forward_lines_size() const { return forward_pitch_ * grid_; }  // (N, n)
+  std::size_t adjoint_lines_size() const { return adjoint_pitch_ * n_; }     // (n, N)
   void forward_columns(const Complex* pupil, Complex* lines, Complex* staging,
                        bool output_chirp) const;
   void forward_rows(std::size_t k0, const Complex* lines, Complex* rows, Complex* staging,
@@ -115,7 +119,8 @@ class ScaledDft2 {
   std::size_t n_, grid_, blocks_, block_size_, length_;
   std::size_t pitch_;        // elements from one row of length M to the next (64-byte steps,
                              // not a multiple of 512 bytes)
-  std::size_t line_pitch_;   // the same for the lines, of length max(N, n)
+  std::size_t forward_pitch_;  // the same for the forward's lines, of length n
+  std::size_t adjoint_pitch_;  // and the adjoint's, of length N
   std::size_t rows_;         // rows per block of lines
   std::size_t lines_offset_;
   std::vector<Complex> chirp_in_;   // w(x), x < n
