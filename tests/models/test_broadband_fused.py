@@ -13,6 +13,7 @@ from .test_phase_retrieval_fused import (
     TOL32,
     TOL64,
     assert_matches_reference,
+    call_args,
     make_inputs,
     make_pair,
     random_params,
@@ -47,6 +48,25 @@ def test_float32_agrees_with_float64(name):
     result64, result32 = model64.value_and_grad(*args), model32.value_and_grad(*args)
     assert relative_error(result32[0], result64[0]) <= TOL32
     assert relative_error(result32[1], result64[1]) <= TOL32
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("wavelengths", [[0.8, 1.0, 1.2], [0.9, 1.1]])
+def test_bands_run_together_as_the_passes_do_one_after_another(dtype, wavelengths):
+    # N = 256: on one thread value_and_grad runs every band's rows together, a block at a time
+    # (the forward rows, pass B, the adjoint rows); a team runs each band's transforms and
+    # pass B one after another. The same chunks and rows: the same bits.
+    model = pg.PhaseRetrieval(**make_inputs(n=128, pad=2, planes=2, wavelengths=wavelengths,
+                                            weights="plane", detector="quadratic",
+                                            dtype=dtype), backend="fused")
+    args = call_args(model, random_params(model))
+    with pg.threads(1):
+        one = model.value_and_grad(*args)
+    with pg.threads(2):
+        team = model.value_and_grad(*args)
+    assert one[0] == team[0]
+    for a, b in zip(one[1:], team[1:], strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_gradient_matches_finite_differences():

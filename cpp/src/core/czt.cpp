@@ -77,6 +77,37 @@ void multiply_spectrum(std::complex<T>* out, const std::complex<T>* in,
                     reinterpret_cast<const T*>(k), m, mode);
 }
 
+// out[k * out_stride + r] = in[r * in_stride + k], r < rows, k < cols: a block of rows written
+// transposed (the stages' transposed writes), four columns at a time: contiguous reads, four
+// output rows in flight, each element moved whole through restrict pointers (the element-wise
+// loops moved a complex float as two floats, each load waiting on the previous store; with
+// them the model-form transform took 3-8% longer in float32 at n = 64 and 128, one core,
+// interleaved; float64 within the noise).
+template <class C>
+void transpose_rows(C* __restrict out, std::size_t out_stride, const C* __restrict in,
+                    std::size_t in_stride, std::size_t rows, std::size_t cols) {
+  std::size_t k = 0;
+  for (; k + 4 <= cols; k += 4) {
+    C* o0 = out + k * out_stride;
+    C* o1 = o0 + out_stride;
+    C* o2 = o1 + out_stride;
+    C* o3 = o2 + out_stride;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const C* a = in + r * in_stride + k;
+      std::memcpy(static_cast<void*>(o0 + r), a, sizeof(C));
+      std::memcpy(static_cast<void*>(o1 + r), a + 1, sizeof(C));
+      std::memcpy(static_cast<void*>(o2 + r), a + 2, sizeof(C));
+      std::memcpy(static_cast<void*>(o3 + r), a + 3, sizeof(C));
+    }
+  }
+  for (; k < cols; ++k) {
+    for (std::size_t r = 0; r < rows; ++r) {
+      std::memcpy(static_cast<void*>(out + k * out_stride + r), in + r * in_stride + k,
+                  sizeof(C));
+    }
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -135,7 +166,8 @@ ScaledDft2<T>::ScaledDft2(std::size_t n, std::size_t grid, double spacing, std::
     return (pitch * sizeof(Complex)) % 512 == 0 ? pitch + per_line : pitch;
   };
   pitch_ = spread(length_);
-  line_pitch_ = spread(std::max(grid, n));
+  forward_pitch_ = spread(n);
+  adjoint_pitch_ = spread(grid);
   // Blocks of about 64 KiB per buffer (the four in L2 with the kernel), 1 to 16 rows: at
   // n = 64 and 128 (N = 2n, one core, CPU time, interleaved) 2-10% faster than 16 KiB.
   rows_ = std::clamp<std::size_t>(65536 / (pitch_ * sizeof(Complex)), 1, 16);
@@ -264,129 +296,172 @@ void ScaledDft2<T>::correlate(const Work& work, std::size_t count, const Fill& f
 
 // The chirps, placed where each costs least (w separable: the 1-D transforms' constant factors
 // move between the stages): the rows' input chirp w(x) and the columns' input chirp w(y) in
-// the first stage's input (2 n^2 products), the rows' output chirp w(l - N//2) on the first
-// stage's outputs (n N), the columns' output chirp w(k - N//2) on the N^2 outputs (the last
-// two only with `output_chirp`); the adjoint the mirror image.
+// the first stage's input (2 n^2 products), the first stage's output chirp w(k - N//2) on its
+// outputs (n N), the second stage's w(l - N//2) on the N^2 outputs (the last two only with
+// `output_chirp`); the adjoint the mirror image. The pupil's columns go first (read
+// transposed: n^2) and the N lines of E g second, so that G comes out row by row, contiguous:
+// the only transposed writes are the n N of the first stage (the rows first wrote G
+// transposed, N^2, and the adjoint read G_bar transposed).
 template <class T>
 void ScaledDft2<T>::forward(const Complex* pupil, Complex* field, Complex* staging,
                             bool output_chirp) const {
-  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = line_pitch_, size = block_size_;
+  Complex* lines = work(staging).lines;
+  forward_columns(pupil, lines, staging, output_chirp);
+  for (std::size_t k0 = 0; k0 < grid_; k0 += rows_) {
+    forward_rows(k0, lines, field + k0 * grid_, staging, output_chirp);
+  }
+}
+
+template <class T>
+void ScaledDft2<T>::adjoint(Complex* field, Complex* staging, bool output_chirp) const {
+  const Work buffers = work(staging);
+  clear_padding(buffers, block_size_);
+  for (std::size_t k0 = 0; k0 < grid_; k0 += rows_) {
+    adjoint_rows(k0, field + k0 * grid_, buffers.lines, staging, output_chirp);
+  }
+  adjoint_columns(buffers.lines, field, staging, output_chirp);
+}
+
+template <class T>
+void ScaledDft2<T>::clear_between(const Work& work, std::size_t from) const {
+  const std::size_t to = std::max(n_, block_size_);
+  if (from >= to) return;
+  for (std::size_t r = 0; r < rows_; ++r) {
+    std::memset(static_cast<void*>(work.block + r * pitch_ + from), 0,
+                sizeof(Complex) * (to - from));
+  }
+}
+
+// The pupil's columns, a block at a time: g w(x) w(y), convolved with the chirp; the output
+// chirp w(k - N//2), written transposed into the lines (N, n): line k holds row k of E g.
+template <class T>
+void ScaledDft2<T>::forward_columns(const Complex* pupil, Complex* lines, Complex* staging,
+                                    bool output_chirp) const {
+  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = forward_pitch_, size = block_size_;
   const Work buffers = work(staging);
   clear_padding(buffers, n);
-  Complex* lines = buffers.lines;  // (N, n): line l holds output column l's input
   const Complex* w = chirp_in_.data();
   const Complex* w_out = chirp_out_.data();
-  // The pupil's rows, a block at a time: g w(x) w(y), convolved with the chirp; the rows'
-  // output chirp w(l - N//2), written transposed.
-  for (std::size_t y0 = 0; y0 < n; y0 += rows_) {
-    const std::size_t count = std::min(rows_, n - y0);
+  for (std::size_t x0 = 0; x0 < n; x0 += rows_) {
+    const std::size_t count = std::min(rows_, n - x0);
     auto fill = [&](Complex* block) {
-      for (std::size_t r = 0; r < count; ++r) {
-        const Complex* g = pupil + (y0 + r) * n;
-        Complex* a = block + r * pitch;
-        const Complex wy = w[y0 + r];
-        for (std::size_t x = 0; x < n; ++x) a[x] = times(g[x], times(w[x], wy));
-      }
-    };
-    auto emit = [&](std::size_t b, const Complex* block) {
-      const std::size_t l_end = std::min(grid, (b + 1) * size);
-      for (std::size_t l = b * size; l < l_end; ++l) {
-        Complex* line = lines + l * lp + y0;
-        const Complex* a = block + (l - b * size);
-        if (output_chirp) {
-          const Complex wl = w_out[l];
-          for (std::size_t r = 0; r < count; ++r) line[r] = times(a[r * pitch], wl);
-        } else {
-          for (std::size_t r = 0; r < count; ++r) line[r] = a[r * pitch];
+      for (std::size_t y = 0; y < n; ++y) {
+        const Complex* g = pupil + y * n + x0;
+        const Complex wy = w[y];
+        for (std::size_t r = 0; r < count; ++r) {
+          block[r * pitch + y] = times(g[r], times(w[x0 + r], wy));
         }
-      }
-    };
-    convolve(buffers, count, fill, emit);
-  }
-  // The N lines, a block at a time, convolved; G[k, l] = w(k - N//2) times line l's output k,
-  // written back transposed.
-  for (std::size_t l0 = 0; l0 < grid; l0 += rows_) {
-    const std::size_t count = std::min(rows_, grid - l0);
-    auto fill = [&](Complex* block) {
-      for (std::size_t r = 0; r < count; ++r) {
-        std::memcpy(static_cast<void*>(block + r * pitch), lines + (l0 + r) * lp,
-                    sizeof(Complex) * n);
       }
     };
     auto emit = [&](std::size_t b, const Complex* block) {
       const std::size_t k_end = std::min(grid, (b + 1) * size);
+      if (!output_chirp) {
+        transpose_rows(lines + b * size * lp + x0, lp, block, pitch, count, k_end - b * size);
+        return;
+      }
       for (std::size_t k = b * size; k < k_end; ++k) {
-        Complex* out = field + k * grid + l0;
+        Complex* line = lines + k * lp + x0;
         const Complex* a = block + (k - b * size);
-        if (output_chirp) {
-          const Complex wk = w_out[k];
-          for (std::size_t r = 0; r < count; ++r) out[r] = times(a[r * pitch], wk);
-        } else {
-          for (std::size_t r = 0; r < count; ++r) out[r] = a[r * pitch];
-        }
+        const Complex wk = w_out[k];
+        for (std::size_t r = 0; r < count; ++r) line[r] = times(a[r * pitch], wk);
       }
     };
     convolve(buffers, count, fill, emit);
   }
 }
 
+// Lines k0 .. k0 + count, convolved; G[k, l] = w(l - N//2) times line k's output l, written
+// row by row.
 template <class T>
-void ScaledDft2<T>::adjoint(Complex* field, Complex* staging, bool output_chirp) const {
-  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = line_pitch_, size = block_size_;
+void ScaledDft2<T>::forward_rows(std::size_t k0, const Complex* lines, Complex* rows,
+                                 Complex* staging, bool output_chirp) const {
+  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = forward_pitch_, size = block_size_;
   const Work buffers = work(staging);
-  clear_padding(buffers, size);
-  Complex* lines = buffers.lines;  // (n, N): line y holds row y's input
+  clear_between(buffers, n);
+  const Complex* w_out = chirp_out_.data();
+  const std::size_t count = std::min(rows_, grid - k0);
+  auto fill = [&](Complex* block) {
+    for (std::size_t r = 0; r < count; ++r) {
+      std::memcpy(static_cast<void*>(block + r * pitch), lines + (k0 + r) * lp,
+                  sizeof(Complex) * n);
+    }
+  };
+  auto emit = [&](std::size_t b, const Complex* block) {
+    const std::size_t l0 = b * size, filled = std::min(grid, l0 + size) - l0;
+    const Complex* wl = w_out + l0;
+    for (std::size_t r = 0; r < count; ++r) {
+      Complex* out = rows + r * grid + l0;
+      const Complex* a = block + r * pitch;
+      if (output_chirp) {
+        for (std::size_t l = 0; l < filled; ++l) out[l] = times(a[l], wl[l]);
+      } else {
+        std::memcpy(static_cast<void*>(out), a, sizeof(Complex) * filled);
+      }
+    }
+  };
+  convolve(buffers, count, fill, emit);
+}
+
+// Rows k0 .. k0 + count of G_bar: G_bar[k, l] conj(w(l - N//2)), correlated with the chirp;
+// the n outputs written transposed into the lines (n, N): line x holds column x of
+// G_bar conj(E).
+template <class T>
+void ScaledDft2<T>::adjoint_rows(std::size_t k0, const Complex* rows, Complex* lines,
+                                 Complex* staging, bool output_chirp) const {
+  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = adjoint_pitch_, size = block_size_;
+  const Work buffers = work(staging);
+  clear_between(buffers, size);
+  const Complex* w_out = chirp_out_.data();
+  const std::size_t count = std::min(rows_, grid - k0);
+  auto fill = [&](std::size_t b, Complex* block) {
+    const std::size_t l0 = b * size, filled = std::min(grid, l0 + size) - l0;
+    const Complex* wl = w_out + l0;
+    for (std::size_t r = 0; r < count; ++r) {
+      const Complex* in = rows + r * grid + l0;
+      Complex* a = block + r * pitch;
+      if (output_chirp) {
+        for (std::size_t l = 0; l < filled; ++l) a[l] = times_conj(in[l], wl[l]);
+      } else {
+        std::memcpy(static_cast<void*>(a), in, sizeof(Complex) * filled);
+      }
+    }
+  };
+  auto emit = [&](const Complex* block) { transpose_rows(lines + k0, lp, block, pitch, count, n); };
+  correlate(buffers, count, fill, emit);
+}
+
+// The n lines, a block at a time: conj(w(k - N//2)) line x's input k, correlated;
+// g_bar[y, x] = line x's output y times conj(w(x) w(y)), into the field's top-left (n, n).
+template <class T>
+void ScaledDft2<T>::adjoint_columns(const Complex* lines, Complex* field, Complex* staging,
+                                    bool output_chirp) const {
+  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = adjoint_pitch_, size = block_size_;
+  const Work buffers = work(staging);
+  clear_between(buffers, size);
   const Complex* w = chirp_in_.data();
   const Complex* w_out = chirp_out_.data();
-  // The columns of G_bar, a block at a time: conj(w(k - N//2)) G_bar[k, l], correlated with
-  // the chirp; the n outputs written transposed.
-  for (std::size_t l0 = 0; l0 < grid; l0 += rows_) {
-    const std::size_t count = std::min(rows_, grid - l0);
-    auto fill = [&](std::size_t b, Complex* block) {
-      const std::size_t k_end = std::min(grid, (b + 1) * size);
-      for (std::size_t k = b * size; k < k_end; ++k) {
-        const Complex* in = field + k * grid + l0;
-        Complex* a = block + (k - b * size);
-        if (output_chirp) {
-          const Complex wk = w_out[k];
-          for (std::size_t r = 0; r < count; ++r) a[r * pitch] = times_conj(in[r], wk);
-        } else {
-          for (std::size_t r = 0; r < count; ++r) a[r * pitch] = in[r];
-        }
-      }
-    };
-    auto emit = [&](const Complex* block) {
-      for (std::size_t y = 0; y < n; ++y) {
-        Complex* line = lines + y * lp + l0;
-        const Complex* a = block + y;
-        for (std::size_t r = 0; r < count; ++r) line[r] = a[r * pitch];
-      }
-    };
-    correlate(buffers, count, fill, emit);
-  }
-  // The n lines, a block at a time: conj(w(l - N//2)) line y's input l, correlated;
-  // g_bar[y, x] = line y's output x times conj(w(x) w(y)), into the field's top-left (n, n).
-  for (std::size_t y0 = 0; y0 < n; y0 += rows_) {
-    const std::size_t count = std::min(rows_, n - y0);
+  for (std::size_t x0 = 0; x0 < n; x0 += rows_) {
+    const std::size_t count = std::min(rows_, n - x0);
     auto fill = [&](std::size_t b, Complex* block) {
       const std::size_t filled = std::min(size, grid - b * size);
-      const Complex* wl = w_out + b * size;
+      const Complex* wk = w_out + b * size;
       for (std::size_t r = 0; r < count; ++r) {
-        const Complex* in = lines + (y0 + r) * lp + b * size;
+        const Complex* in = lines + (x0 + r) * lp + b * size;
         Complex* a = block + r * pitch;
         if (output_chirp) {
-          for (std::size_t l = 0; l < filled; ++l) a[l] = times_conj(in[l], wl[l]);
+          for (std::size_t k = 0; k < filled; ++k) a[k] = times_conj(in[k], wk[k]);
         } else {
           std::memcpy(static_cast<void*>(a), in, sizeof(Complex) * filled);
         }
       }
     };
     auto emit = [&](const Complex* block) {
-      for (std::size_t r = 0; r < count; ++r) {
-        Complex* out = field + (y0 + r) * grid;
-        const Complex* a = block + r * pitch;
-        const Complex wy = w[y0 + r];
-        for (std::size_t x = 0; x < n; ++x) out[x] = times_conj(a[x], times(w[x], wy));
+      for (std::size_t y = 0; y < n; ++y) {
+        Complex* out = field + y * grid + x0;
+        const Complex wy = w[y];
+        for (std::size_t r = 0; r < count; ++r) {
+          out[r] = times_conj(block[r * pitch + y], times(w[x0 + r], wy));
+        }
       }
     };
     correlate(buffers, count, fill, emit);

@@ -10,18 +10,21 @@
 // FFTs (the adjoint: q FFTs of the input's blocks, their products with the conjugate kernels
 // summed, one inverse FFT). q is chosen from 1-4 by a cost model of FFTW's speed (a power of two
 // is cheaper per point: n = 64, N = 128 takes q = 2 and M = 128 rather than q = 1 and
-// M = 192). The n pupil rows are transformed first, then the N output columns: a forward costs
-// (1 + q) (n + N) FFTs of length M, the adjoint the same in the reverse order. The chirps'
-// constant factors move between the stages to where they cost least (2 n^2 + n N + N^2 complex
-// products a transform, against n^2 + 2 n N + 2 N^2 applied where they arise). Every FFT runs
-// out of place on contiguous rows, up to 16 rows at a time (a block stays in L2 from the chirp
-// to the transposed write of the next stage's input; the inverse FFTs write a fourth block, so
-// the input's zero padding is cleared once a call); the second stage's input is stored
-// transposed. Plans are single-threaded (a model runs its bands one after another) and cached
-// by core/fft; forward and adjoint are const, so threads share a transform, each with its own
-// work buffer (the Jacobian's columns).
+// M = 192). The n pupil columns are transformed first, then the N rows of E g: a forward costs
+// (1 + q) (n + N) FFTs of length M, the adjoint the same in the reverse order; G comes out row
+// by row and the adjoint reads G_bar's rows (only the n N values between the stages are
+// written transposed). The chirps' constant factors move between the stages to where they
+// cost least (2 n^2 + n N + N^2 complex products a transform, against n^2 + 2 n N + 2 N^2
+// applied where they arise). Every FFT runs out of place on contiguous rows, up to 16 rows at
+// a time (a block stays in L2 from the chirp to the transposed write of the next stage's
+// input; the inverse FFTs write a fourth block, so the input's zero padding is cleared once a
+// call). Plans are single-threaded (a model runs its bands one after another) and cached by
+// core/fft; forward and adjoint are const, so threads share a transform, each with its own
+// work buffer (the Jacobian's columns). The stages are public too: a model runs the rows of
+// all its bands together, a block at a time (models/phase_retrieval.cpp, bands_pass).
 #pragma once
 
+#include <algorithm>
 #include <complex>
 #include <cstddef>
 #include <vector>
@@ -43,7 +46,9 @@ class ScaledDft2 {
   static std::size_t fft_length(std::size_t minimum);
 
   // Complex elements of the work buffer `staging` that forward and adjoint need.
-  std::size_t staging_size() const { return lines_offset_ + line_pitch_ * grid_; }
+  std::size_t staging_size() const {
+    return lines_offset_ + std::max(forward_lines_size(), adjoint_lines_size());
+  }
   std::size_t length() const { return length_; }    // M
   std::size_t blocks() const { return blocks_; }     // q
   // Bytes of the chirps and kernel spectra it keeps.
@@ -67,6 +72,26 @@ class ScaledDft2 {
   // unchirped transform: E^H (field w(k - N//2) w(l - N//2)) conj(E).
   void adjoint(Complex* field, Complex* staging, bool output_chirp = true) const;
 
+  // The stages, for a caller that runs the rows of several transforms together, a block of
+  // rows() rows at a time (the fused models' bands): forward is forward_columns, then
+  // forward_rows for k0 = 0, rows(), 2 rows(), ... < N; adjoint is adjoint_rows for the same k0,
+  // then adjoint_columns. `lines` (forward_lines_size() or adjoint_lines_size() elements) holds
+  // the values between a direction's stages; `rows` points to row k0 of G (forward's output,
+  // adjoint's input; min(rows(), N - k0) rows, row stride N). The same results as forward and
+  // adjoint, bit for bit. Between forward_columns and the end of the adjoint, `staging` may be
+  // used by the stages of other transforms of the same n, N and blocks() only.
+  std::size_t rows() const { return rows_; }
+  std::size_t forward_lines_size() const { return forward_pitch_ * grid_; }  // (N, n)
+  std::size_t adjoint_lines_size() const { return adjoint_pitch_ * n_; }     // (n, N)
+  void forward_columns(const Complex* pupil, Complex* lines, Complex* staging,
+                       bool output_chirp) const;
+  void forward_rows(std::size_t k0, const Complex* lines, Complex* rows, Complex* staging,
+                    bool output_chirp) const;
+  void adjoint_rows(std::size_t k0, const Complex* rows, Complex* lines, Complex* staging,
+                    bool output_chirp) const;
+  void adjoint_columns(const Complex* lines, Complex* field, Complex* staging,
+                       bool output_chirp) const;
+
  private:
   struct RowPlans {  // `count` rows of length M, `pitch` apart, out of place
     std::size_t count;
@@ -79,6 +104,9 @@ class ScaledDft2 {
   const RowPlans& row_plans(std::size_t count) const;
   Work work(Complex* staging) const;
   void clear_padding(const Work& work, std::size_t from) const;
+  // Zeros from `from` to max(n, P) in every row of the input block (what the other direction's
+  // fills may have written; beyond stays zero from clear_padding).
+  void clear_between(const Work& work, std::size_t from) const;
   // Forward lines: fill(block) writes `count` inputs of length n (the padding to M is zero);
   // then, for each output block b, emit(b, block) reads its P outputs per row from `block`.
   template <class Fill, class Emit>
@@ -91,7 +119,8 @@ class ScaledDft2 {
   std::size_t n_, grid_, blocks_, block_size_, length_;
   std::size_t pitch_;        // elements from one row of length M to the next (64-byte steps,
                              // not a multiple of 512 bytes)
-  std::size_t line_pitch_;   // the same for the lines, of length max(N, n)
+  std::size_t forward_pitch_;  // the same for the forward's lines, of length n
+  std::size_t adjoint_pitch_;  // and the adjoint's, of length N
   std::size_t rows_;         // rows per block of lines
   std::size_t lines_offset_;
   std::vector<Complex> chirp_in_;   // w(x), x < n

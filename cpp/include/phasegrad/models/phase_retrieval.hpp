@@ -214,6 +214,8 @@ class FusedPhaseRetrieval {
   double rows_pass(std::size_t plane, const Detector& detector, double* detector_bar,
                    int threads);
   bool fused_rows() const;
+  bool fused_bands(int threads) const;
+  double bands_pass(std::size_t plane, const Detector& detector, double* detector_bar);
   void gradient_pass(bool first_plane, bool last_plane, T* params_bar, int threads);
   void gradient_block(std::size_t block, bool first_plane, bool last_plane, T* params_bar,
                       double* partial);
@@ -257,6 +259,8 @@ class FusedPhaseRetrieval {
   Buffer<double> slope_, binned_intensity_, plane_residuals_;
   bool single_planned_ = false;
   Buffer<Complex> staging_;              // the scaled DFT's work buffer
+  Buffer<Complex> band_rows_;            // bands_pass: per chirp-z band its two lines and a
+                                         // block of rows of G (made at its first call)
   // The engine's state: the amplitude pass A reads (cfg_.amplitude or begin's), whether the
   // phasors are kept, the plane whose fields G the band buffers hold (-1: none), and the
   // amplitude tangent of begin_tangent (or null).
