@@ -1,4 +1,4 @@
-"""Broadband PhaseRetrieval, fused backend, at the truth: a model whose data is its own
+"""PhaseRetrieval, fused backend, one band and several, at the truth: a model whose data is its own
 ``simulate`` has E = 0 and every residual exactly 0, with the quadratic detector too (simulate,
 value_and_grad and the least-squares view round the detector model the same way; main before
 issue 15's vectorised pass B of several bands did, in float64)."""
@@ -12,7 +12,7 @@ from .test_phase_retrieval_fused import DETECTOR_P, make_inputs, random_params
 
 
 @pytest.mark.parametrize("thread_count", [1, 2])
-@pytest.mark.parametrize("wavelengths", [[0.8, 1.0, 1.25], [0.9, 1.1]], ids=str)
+@pytest.mark.parametrize("wavelengths", [None, [0.8, 1.0, 1.25], [0.9, 1.1]], ids=str)
 def test_quadratic_bands_have_zero_residuals_at_the_truth(wavelengths, thread_count):
     inputs = make_inputs(n=32, pad=2, wavelengths=wavelengths, detector="quadratic")
     template = pg.PhaseRetrieval(**inputs, backend="fused")

@@ -590,6 +590,19 @@ PHASEGRAD_WIDE_SIMD PHASEGRAD_NO_CONTRACT [[gnu::noinline]] void intensity_chunk
     intensity[j] = spectral * (g[2 * j] * g[2 * j] + g[2 * j + 1] * g[2 * j + 1]);
   }
 }
+// The quadratic detector's model M = (a I + b) I + c of `count` intensities, never fused into
+// multiply-adds either: the rounding of the least-squares view's residuals, so that a quadratic
+// model's simulate and residuals agree bit for bit too (the clones below would contract it).
+PHASEGRAD_WIDE_SIMD PHASEGRAD_NO_CONTRACT [[gnu::noinline]] void quadratic_chunk(
+    const float* intensity, float qa, float qb, float qc, float* model, std::size_t count) {
+#pragma omp simd
+  for (std::size_t j = 0; j < count; ++j) model[j] = (qa * intensity[j] + qb) * intensity[j] + qc;
+}
+PHASEGRAD_WIDE_SIMD PHASEGRAD_NO_CONTRACT [[gnu::noinline]] void quadratic_chunk(
+    const double* intensity, double qa, double qb, double qc, double* model, std::size_t count) {
+#pragma omp simd
+  for (std::size_t j = 0; j < count; ++j) model[j] = (qa * intensity[j] + qb) * intensity[j] + qc;
+}
 #undef PHASEGRAD_NO_CONTRACT
 
 template <bool kQuadratic, bool kWeighted, class T>
@@ -599,6 +612,7 @@ template <bool kQuadratic, bool kWeighted, class T>
                                                 DetectorSums& sums) {
   constexpr std::size_t kChunk = 256;
   alignas(64) T intensity[kChunk];
+  alignas(64) T modelled[kChunk];  // the quadratic detector's M (quadratic_chunk)
   alignas(64) T factor[kChunk];
   T* parts = reinterpret_cast<T*>(field);  // (re, im) pairs: the layout std::complex guarantees
   double energy = 0, bar_a = 0, bar_b = 0, bar_c = 0;
@@ -607,12 +621,14 @@ template <bool kQuadratic, bool kWeighted, class T>
     const std::size_t count = std::min(kChunk, size - j0);
     intensity_chunk(parts + 2 * j0, spectral, intensity, count);
     if (!reverse) {
-      for (std::size_t j = 0; j < count; ++j) {
-        const T value = intensity[j];
-        model[j0 + j] = kQuadratic ? (qa * value + qb) * value + qc : value;
+      if (kQuadratic) {
+        quadratic_chunk(intensity, qa, qb, qc, model + j0, count);
+      } else {
+        std::copy(intensity, intensity + count, model + j0);
       }
       continue;
     }
+    if (kQuadratic) quadratic_chunk(intensity, qa, qb, qc, modelled, count);
     const T* d = data + j0;
     const T* w = kWeighted ? weights + j0 : nullptr;
     // The chunk's sums in the model's precision (float32: twice the lanes of converting every
@@ -621,7 +637,7 @@ template <bool kQuadratic, bool kWeighted, class T>
 #pragma omp simd reduction(+ : chunk_energy, chunk_a, chunk_b, chunk_c)
     for (std::size_t j = 0; j < count; ++j) {
       const T value_in = intensity[j];
-      const T value = kQuadratic ? (qa * value_in + qb) * value_in + qc : value_in;
+      const T value = kQuadratic ? modelled[j] : value_in;
       const T residual = value - d[j];
       const T weighted = kWeighted ? w[j] * residual : residual;
       chunk_energy += weighted * residual;
@@ -718,25 +734,28 @@ template <bool kQuadratic, bool kWeighted, class T>
                                              T qc, DetectorSums& sums) {
   constexpr std::size_t kChunk = 256;
   alignas(64) T intensity[kChunk];
+  alignas(64) T modelled[kChunk];  // the quadratic detector's M (quadratic_chunk)
   alignas(64) T bar[kChunk];
   double energy = 0, bar_a = 0, bar_b = 0, bar_c = 0;
   for (std::size_t j0 = 0; j0 < size; j0 += kChunk) {
     const std::size_t count = std::min(kChunk, size - j0);
     band_intensity_chunk(fields, spectral, bands, first + j0, intensity, count);
     if (!reverse) {
-      for (std::size_t j = 0; j < count; ++j) {
-        const T value = intensity[j];
-        model[j0 + j] = kQuadratic ? (qa * value + qb) * value + qc : value;
+      if (kQuadratic) {
+        quadratic_chunk(intensity, qa, qb, qc, model + j0, count);
+      } else {
+        std::copy(intensity, intensity + count, model + j0);
       }
       continue;
     }
+    if (kQuadratic) quadratic_chunk(intensity, qa, qb, qc, modelled, count);
     const T* d = data + j0;
     const T* w = kWeighted ? weights + j0 : nullptr;
     T chunk_energy = 0, chunk_a = 0, chunk_b = 0, chunk_c = 0;
 #pragma omp simd reduction(+ : chunk_energy, chunk_a, chunk_b, chunk_c)
     for (std::size_t j = 0; j < count; ++j) {
       const T value_in = intensity[j];
-      const T value = kQuadratic ? (qa * value_in + qb) * value_in + qc : value_in;
+      const T value = kQuadratic ? modelled[j] : value_in;
       const T residual = value - d[j];
       const T weighted = kWeighted ? w[j] * residual : residual;
       chunk_energy += weighted * residual;
