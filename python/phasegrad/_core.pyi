@@ -1059,7 +1059,8 @@ class FusedHologram64:
         """
     def set_split(self, split: str) -> None:
         """
-        For benchmarks: how value_and_grad splits its transforms ('blocked', 'hybrid', 'whole'), or 'automatic' (the default: measured once per shape and team).
+        For benchmarks: value_and_grad's transform split
+        ('blocked', 'hybrid', 'whole' or 'automatic', the default).
         """
     def simulate(
         self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
@@ -1069,7 +1070,8 @@ class FusedHologram64:
         """
     def split(self, threads: typing.SupportsInt | typing.SupportsIndex) -> str:
         """
-        The split value_and_grad takes on `threads` threads ('automatic': still to be measured).
+        The split value_and_grad takes on `threads` threads
+        ('automatic': still to be measured).
         """
     def transforms_only(self, threads: typing.SupportsInt | typing.SupportsIndex) -> bool:
         """
@@ -1139,7 +1141,8 @@ class FusedHologram32:
         """
     def set_split(self, split: str) -> None:
         """
-        For benchmarks: how value_and_grad splits its transforms ('blocked', 'hybrid', 'whole'), or 'automatic' (the default: measured once per shape and team).
+        For benchmarks: value_and_grad's transform split
+        ('blocked', 'hybrid', 'whole' or 'automatic', the default).
         """
     def simulate(
         self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
@@ -1149,7 +1152,8 @@ class FusedHologram32:
         """
     def split(self, threads: typing.SupportsInt | typing.SupportsIndex) -> str:
         """
-        The split value_and_grad takes on `threads` threads ('automatic': still to be measured).
+        The split value_and_grad takes on `threads` threads
+        ('automatic': still to be measured).
         """
     def transforms_only(self, threads: typing.SupportsInt | typing.SupportsIndex) -> bool:
         """

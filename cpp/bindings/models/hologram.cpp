@@ -189,8 +189,8 @@ void bind_model(py::module_& m, const char* name, const char* doc) {
             model.set_split(split_named<typename Model::Split>(split));
           },
           py::arg("split"),
-          "For benchmarks: how value_and_grad splits its transforms ('blocked', 'hybrid', "
-          "'whole'), or 'automatic' (the default: measured once per shape and team).")
+          "For benchmarks: value_and_grad's transform split\n('blocked', 'hybrid', 'whole' "
+          "or 'automatic', the default).")
       .def(
           "split",
           [](Model& model, int threads) {
@@ -202,7 +202,7 @@ void bind_model(py::module_& m, const char* name, const char* doc) {
             return std::string(kSplitNames[static_cast<int>(split)]);
           },
           py::arg("threads"),
-          "The split value_and_grad takes on `threads` threads ('automatic': still to be "
+          "The split value_and_grad takes on `threads` threads\n('automatic': still to be "
           "measured).")
       .def("residuals", &residuals<T>, py::arg("phi"), py::arg("threads"),
            "r = (I_r - T).ravel() / sqrt(n m), float64: E = |r|^2. One FFT.")
