@@ -43,6 +43,9 @@
 // The 2-D transforms read and write the plane twice each; here the stages and passes together
 // do it three times. Bands and chunks are fixed by the extents alone and the chunks' sums of
 // squares are added in chunk order: E and phi_bar are the same bits on any number of threads.
+// On a team of two or more at 2^20 pixels or more, the first call may instead measure FFTW's
+// threaded 2-D plans faster (the whole-plane split, see Split) and keep them for the shape and
+// team: the same E and phi_bar to rounding, not to the bit, as the blocked path's.
 //
 // The least-squares view (r, J v, J^T u, J^T J v, J, J^T J and J^T r; every vector in double)
 // writes the residuals r = (I_r - T) / sqrt(N), so that E = |r|^2, and differentiates them. With
