@@ -4,6 +4,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -345,15 +347,16 @@ double sum_in_order(const std::vector<double>& parts) {
 // blocked path's single-threaded stages. On the 2-vCPU development VM, 1024^2, two threads,
 // the blocked path was the faster under load (interleaved medians, load 4-8: value_and_grad
 // 1.00-1.16x the in-place pair in float32 and 1.15-1.47x in float64, against 1.28-1.54x and
-// 1.46-1.57x for the whole-plane split); on a quiet machine FFTW's two-thread pair nearly
-// halves its one-thread time while the blocked stages, bound by memory both cores share, gain
-// less (docs/holography.md). Below 2^20 pixels, and on one thread, blocked was never slower.
+// 1.46-1.57x for the whole-plane split); at load 2, with the second core free (the pair at
+// full two-thread speed), whole took 1.43-1.53x against blocked's 1.55-1.68x in float32 and
+// 1.46-1.66x against 1.38-1.73x in float64 (docs/holography.md). Below 2^20 pixels, and on
+// one thread, blocked was never slower.
 constexpr std::size_t kMeasuredSplitPixels = std::size_t{1} << 20;
 // Each split's call is timed kSplitSamples times, alternating, after one untimed call each;
 // the fastest sample of each is compared, and whole must beat blocked by kSplitMargin (the
 // blocked path is the same bits on any team and tolerates a slow thread).
-constexpr int kSplitSamples = 3;
-constexpr double kSplitMargin = 0.9;
+constexpr int kSplitSamples = 4;
+constexpr double kSplitMargin = 0.95;
 
 // The choices made so far, process-wide: (precision, rows, cols, team) -> split.
 struct SplitKey {
@@ -372,6 +375,54 @@ template <class Split>
 std::map<SplitKey, Split>& split_choices() {
   static std::map<SplitKey, Split> choices;
   return choices;
+}
+
+// body(c) for every c in [0, count) on `team` threads: thread t runs its contiguous share
+// [t count / team, (t + 1) count / team) from the front, then takes what is left of the
+// others' shares from their backs, one item at a time (a slow thread's share is finished by the
+// others). Each share is one atomic word, its front and back packed, so an owner's and a
+// thief's claims on it cannot both win the last item. Against for_each_chunk's items handed
+// out one at a time (the threads' bands and chunks interleaved), measured in one process
+// (two threads, interleaved medians, load 1.4-2.0, value_and_grad / in-place pair): 512^2
+// 0.67 instead of 0.79 (float64) and 0.94 instead of 1.04-1.08 (float32); 1024^2 float32
+// 1.13 instead of 1.22; 1024^2 float64 1.39 either way; with a busy loop on the second core,
+// 512^2 1.07-1.08 instead of 1.16-1.18. Every item runs the same plan whoever takes it: the
+// bits do not depend on the team.
+template <class Body>
+void for_each_share_stealing(std::size_t count, int team, Body&& body) {
+  const int size = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(team), count));
+  if (size <= 1) {
+    for (std::size_t c = 0; c < count; ++c) body(c);
+    return;
+  }
+  std::unique_ptr<std::atomic<std::uint64_t>[]> shares(new std::atomic<std::uint64_t>[size]);
+  const auto n = static_cast<std::uint64_t>(count), parts = static_cast<std::uint64_t>(size);
+  for (int t = 0; t < size; ++t) {
+    const std::uint64_t front = n * static_cast<std::uint64_t>(t) / parts;
+    const std::uint64_t back = n * static_cast<std::uint64_t>(t + 1) / parts;
+    shares[t].store((front << 32) | back, std::memory_order_relaxed);
+  }
+  constexpr std::uint64_t kLow = 0xffffffffu;
+#pragma omp parallel num_threads(size)
+  {
+    const int self = omp_get_thread_num();
+    for (int k = 0; k < size; ++k) {
+      const int victim = (self + k) % size;
+      std::atomic<std::uint64_t>& share = shares[victim];
+      std::uint64_t word = share.load(std::memory_order_relaxed);
+      while (true) {
+        const std::uint64_t front = word >> 32, back = word & kLow;
+        if (front >= back) break;
+        // The owner takes its front, a thief the back.
+        const std::uint64_t item = k == 0 ? front : back - 1;
+        const std::uint64_t next = k == 0 ? ((front + 1) << 32) | back : (front << 32) | (back - 1);
+        if (share.compare_exchange_weak(word, next, std::memory_order_relaxed)) {
+          body(static_cast<std::size_t>(item));
+          word = share.load(std::memory_order_relaxed);
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -639,7 +690,7 @@ double FusedHologram<T>::run_blocked(const T* phi, T* phi_bar, int team) {
 
   // Pass 1 with the backward transform's row stage, a band of rows at a time: the band's
   // phasor, then its 1-D transforms into the field's rows while the phasor is in cache.
-  for_each_chunk(rows / band, team, [&](std::size_t b) {
+  for_each_share_stealing(rows / band, team, [&](std::size_t b) {
     const std::size_t first = b * band;
     if constexpr (kPasses) {
       for (std::size_t row = first; row < first + band; ++row) {
@@ -678,7 +729,7 @@ double FusedHologram<T>::run_blocked(const T* phi, T* phi_bar, int team) {
   const T* target_chunks = target_chunks_.data();
   const std::size_t chunks = cols / chunk;
   const std::size_t lead = scratch_lead<T>(rows);
-  for_each_chunk(chunks, team, [&](std::size_t c) {
+  for_each_share_stealing(chunks, team, [&](std::size_t c) {
     std::complex<T>* work = chunk_scratch<T>(scratch);
     const std::size_t x0 = c * chunk;
     gather_transposed(field + x0, cols, work, lead, rows, chunk);
@@ -702,7 +753,7 @@ double FusedHologram<T>::run_blocked(const T* phi, T* phi_bar, int team) {
   // into a thread's scratch (the field is not written back), then their projection onto the
   // phase.
   const std::size_t row_shift = row_shift_, col_shift = col_shift_;
-  for_each_chunk(rows / band, team, [&](std::size_t b) {
+  for_each_share_stealing(rows / band, team, [&](std::size_t b) {
     const std::size_t first = b * band;
     std::complex<T>* bar = chunk_scratch<T>(scratch);
     row_forward_.execute(field + first * cols, bar);
