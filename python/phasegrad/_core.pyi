@@ -1057,11 +1057,21 @@ class FusedHologram64:
         """
         r = (I_r - T).ravel() / sqrt(n m), float64: E = |r|^2. One FFT.
         """
+    def set_split(self, split: str) -> None:
+        """
+        For benchmarks: value_and_grad's transform split
+        ('blocked', 'hybrid', 'whole' or 'automatic', the default).
+        """
     def simulate(
         self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
     ) -> numpy.typing.NDArray[numpy.float64]:
         """
         I_r = I mean(T) / mean(I).
+        """
+    def split(self, threads: typing.SupportsInt | typing.SupportsIndex) -> str:
+        """
+        The split value_and_grad takes on `threads` threads
+        ('automatic': still to be measured).
         """
     def transforms_only(self, threads: typing.SupportsInt | typing.SupportsIndex) -> bool:
         """
@@ -1129,11 +1139,21 @@ class FusedHologram32:
         """
         r = (I_r - T).ravel() / sqrt(n m), float64: E = |r|^2. One FFT.
         """
+    def set_split(self, split: str) -> None:
+        """
+        For benchmarks: value_and_grad's transform split
+        ('blocked', 'hybrid', 'whole' or 'automatic', the default).
+        """
     def simulate(
         self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
     ) -> numpy.typing.NDArray[numpy.float32]:
         """
         I_r = I mean(T) / mean(I).
+        """
+    def split(self, threads: typing.SupportsInt | typing.SupportsIndex) -> str:
+        """
+        The split value_and_grad takes on `threads` threads
+        ('automatic': still to be measured).
         """
     def transforms_only(self, threads: typing.SupportsInt | typing.SupportsIndex) -> bool:
         """

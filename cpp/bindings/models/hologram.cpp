@@ -153,6 +153,18 @@ py::typing::Tuple<int, int> shape(const FusedHologram<T>& model) {
   return py::make_tuple(model.rows(), model.cols());
 }
 
+// value_and_grad's transform splits by name (models/hologram.hpp).
+constexpr const char* kSplitNames[] = {"automatic", "blocked", "hybrid", "whole"};
+
+template <class Split>
+Split split_named(const std::string& name) {
+  for (int k = 0; k < 4; ++k) {
+    if (name == kSplitNames[k]) return static_cast<Split>(k);
+  }
+  throw std::invalid_argument(
+      "split must be 'automatic', 'blocked', 'hybrid' or 'whole', not '" + name + "'");
+}
+
 template <class T>
 void bind_model(py::module_& m, const char* name, const char* doc) {
   using Model = FusedHologram<T>;
@@ -171,6 +183,27 @@ void bind_model(py::module_& m, const char* name, const char* doc) {
           },
           py::arg("threads"),
           "value_and_grad's transforms alone, for benchmarks (True: the blocked path's).")
+      .def(
+          "set_split",
+          [](Model& model, const std::string& split) {
+            model.set_split(split_named<typename Model::Split>(split));
+          },
+          py::arg("split"),
+          "For benchmarks: value_and_grad's transform split\n('blocked', 'hybrid', 'whole' "
+          "or 'automatic', the default).")
+      .def(
+          "split",
+          [](Model& model, int threads) {
+            typename Model::Split split;
+            {
+              py::gil_scoped_release release;
+              split = model.split(threads);
+            }
+            return std::string(kSplitNames[static_cast<int>(split)]);
+          },
+          py::arg("threads"),
+          "The split value_and_grad takes on `threads` threads\n('automatic': still to be "
+          "measured).")
       .def("residuals", &residuals<T>, py::arg("phi"), py::arg("threads"),
            "r = (I_r - T).ravel() / sqrt(n m), float64: E = |r|^2. One FFT.")
       .def(

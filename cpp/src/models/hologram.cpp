@@ -4,15 +4,21 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 #include <cmath>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 
 #include "phasegrad/core/constants.hpp"
 #include "phasegrad/core/fft.hpp"
 #include "phasegrad/core/parallel.hpp"
 #include "phasegrad/core/sincos.hpp"
+#include "phasegrad/core/team_choice.hpp"
 
 namespace phasegrad::models {
 
@@ -337,6 +343,88 @@ double sum_in_order(const std::vector<double>& parts) {
   return total;
 }
 
+// The automatic split (see the header): measured where FFTW's threaded 2-D plans may beat the
+// blocked path's single-threaded stages. On the 2-vCPU development VM, 1024^2, two threads,
+// the blocked path was the faster under load (interleaved medians, load 4-8: value_and_grad
+// 1.00-1.16x the in-place pair in float32 and 1.15-1.47x in float64, against 1.28-1.54x and
+// 1.46-1.57x for the whole-plane split); at load 2, with the second core free (the pair at
+// full two-thread speed), whole took 1.43-1.53x against blocked's 1.55-1.68x in float32 and
+// 1.46-1.66x against 1.38-1.73x in float64 (docs/holography.md). Below 2^20 pixels, and on
+// one thread, blocked was never slower.
+constexpr std::size_t kMeasuredSplitPixels = std::size_t{1} << 20;
+// Each split's call is timed kSplitSamples times, alternating, after one untimed call each;
+// the fastest sample of each is compared, and whole must beat blocked by kSplitMargin (the
+// blocked path is the same bits on any team and tolerates a slow thread).
+constexpr int kSplitSamples = 4;
+constexpr double kSplitMargin = 0.95;
+
+// The choices made so far, process-wide: (precision, rows, cols, team) -> split.
+struct SplitKey {
+  std::size_t element, rows, cols;
+  int team;
+  bool operator<(const SplitKey& other) const {
+    return std::tie(element, rows, cols, team) <
+           std::tie(other.element, other.rows, other.cols, other.team);
+  }
+};
+std::mutex& split_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+template <class Split>
+std::map<SplitKey, Split>& split_choices() {
+  static std::map<SplitKey, Split> choices;
+  return choices;
+}
+
+// body(c) for every c in [0, count) on `team` threads: thread t runs its contiguous share
+// [t count / team, (t + 1) count / team) from the front, then takes what is left of the
+// others' shares from their backs, one item at a time (a slow thread's share is finished by the
+// others). Each share is one atomic word, its front and back packed, so an owner's and a
+// thief's claims on it cannot both win the last item. Against for_each_chunk's items handed
+// out one at a time (the threads' bands and chunks interleaved), measured in one process
+// (two threads, interleaved medians, load 1.4-2.0, value_and_grad / in-place pair): 512^2
+// 0.67 instead of 0.79 (float64) and 0.94 instead of 1.04-1.08 (float32); 1024^2 float32
+// 1.13 instead of 1.22; 1024^2 float64 1.39 either way; with a busy loop on the second core,
+// 512^2 1.07-1.08 instead of 1.16-1.18. Every item runs the same plan whoever takes it: the
+// bits do not depend on the team.
+template <class Body>
+void for_each_share_stealing(std::size_t count, int team, Body&& body) {
+  const int size = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(team), count));
+  if (size <= 1) {
+    for (std::size_t c = 0; c < count; ++c) body(c);
+    return;
+  }
+  std::unique_ptr<std::atomic<std::uint64_t>[]> shares(new std::atomic<std::uint64_t>[size]);
+  const auto n = static_cast<std::uint64_t>(count), parts = static_cast<std::uint64_t>(size);
+  for (int t = 0; t < size; ++t) {
+    const std::uint64_t front = n * static_cast<std::uint64_t>(t) / parts;
+    const std::uint64_t back = n * static_cast<std::uint64_t>(t + 1) / parts;
+    shares[t].store((front << 32) | back, std::memory_order_relaxed);
+  }
+  constexpr std::uint64_t kLow = 0xffffffffu;
+#pragma omp parallel num_threads(size)
+  {
+    const int self = omp_get_thread_num();
+    for (int k = 0; k < size; ++k) {
+      const int victim = (self + k) % size;
+      std::atomic<std::uint64_t>& share = shares[victim];
+      std::uint64_t word = share.load(std::memory_order_relaxed);
+      while (true) {
+        const std::uint64_t front = word >> 32, back = word & kLow;
+        if (front >= back) break;
+        // The owner takes its front, a thief the back.
+        const std::uint64_t item = k == 0 ? front : back - 1;
+        const std::uint64_t next = k == 0 ? ((front + 1) << 32) | back : (front << 32) | (back - 1);
+        if (share.compare_exchange_weak(word, next, std::memory_order_relaxed)) {
+          body(static_cast<std::size_t>(item));
+          word = share.load(std::memory_order_relaxed);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -454,9 +542,17 @@ double FusedHologram<T>::value_and_grad(const T* phi, T* phi_bar, int threads) {
   const std::size_t count = rows_ * cols_;
   const int team = threads_for(count, threads);
   check_finite(phi, team);
-  if (chunk_ > 0) return value_and_grad_blocked(phi, phi_bar, team);
-  const double to_normalised = forward(phi, team);
+  if (chunk_ > 0) {
+    Split split = split_for(team);
+    if (split == Split::automatic) split = measure_split(phi, phi_bar, team);
+    if (split != Split::whole) return run_split(split, phi, phi_bar, team);
+  }
+  return finish_whole(forward(phi, team), phi_bar, team);
+}
 
+template <class T>
+double FusedHologram<T>::finish_whole(double to_normalised, T* phi_bar, int team) {
+  const std::size_t count = rows_ * cols_;
   // Pass 3: E and the field's cotangent in place. With N_bar = 2 r / N (wsse_vjp, E_bar = 1/N)
   // and I_bar = s N_bar (mean_normalize_vjp; its constant term drops out, see the header),
   // G_bar = 2 I_bar G / N^2 (abs2_vjp through F = G / N), and the forward FFT below times 1/N
@@ -503,15 +599,86 @@ void FusedHologram<T>::plan_blocked() {
 }
 
 template <class T>
+void FusedHologram<T>::set_split(Split split) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  forced_ = split;
+}
+
+template <class T>
+typename FusedHologram<T>::Split FusedHologram<T>::split(int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (chunk_ == 0) return Split::whole;
+  return split_for(threads_for(rows_ * cols_, threads));
+}
+
+template <class T>
+typename FusedHologram<T>::Split FusedHologram<T>::split_for(int team) const {
+  if (forced_ != Split::automatic) return forced_;
+  if (team < 2 || rows_ * cols_ < kMeasuredSplitPixels) return Split::blocked;
+  std::lock_guard<std::mutex> lock(split_mutex());
+  const auto& choices = split_choices<Split>();
+  const auto found = choices.find({sizeof(T), rows_, cols_, team});
+  return found == choices.end() ? Split::automatic : found->second;
+}
+
+template <class T>
+double FusedHologram<T>::run_split(Split split, const T* phi, T* phi_bar, int team) {
+  switch (split) {
+    case Split::hybrid:
+      return run_blocked<true, true>(phi, phi_bar, team);
+    case Split::whole: {
+      const double to_normalised = forward(phi, team);
+      return finish_whole(to_normalised, phi_bar, team);
+    }
+    default:
+      return run_blocked<true>(phi, phi_bar, team);
+  }
+}
+
+template <class T>
+typename FusedHologram<T>::Split FusedHologram<T>::measure_split(const T* phi, T* phi_bar,
+                                                                 int team) {
+  // phi_bar is written by every run (the caller's call then writes it again).
+  const Split candidates[2] = {Split::blocked, Split::whole};
+  double best[2] = {0.0, 0.0};
+  for (const Split split : candidates) run_split(split, phi, phi_bar, team);  // plans, caches
+  for (int sample = 0; sample < kSplitSamples; ++sample) {
+    for (int k = 0; k < 2; ++k) {
+      const Stopwatch watch;
+      run_split(candidates[k], phi, phi_bar, team);
+      const double seconds = watch.seconds();
+      if (sample == 0 || seconds < best[k]) best[k] = seconds;
+    }
+  }
+  const Split chosen = best[1] < kSplitMargin * best[0] ? Split::whole : Split::blocked;
+  std::lock_guard<std::mutex> lock(split_mutex());
+  // A choice another object made meanwhile stands: one split per shape and team.
+  return split_choices<Split>().emplace(SplitKey{sizeof(T), rows_, cols_, team}, chosen)
+      .first->second;
+}
+
+template <class T>
+void FusedHologram<T>::plan_threaded_columns(int team) {
+  if (column_team_ == team) return;
+  const std::size_t rows = rows_, cols = cols_;
+  threaded_inverse_ = plan_strided_dft1<T>({rows, cols, cols, 1, cols, 1}, true, field_.data(),
+                                           field_.data(), team);
+  threaded_forward_ = plan_strided_dft1<T>({rows, cols, cols, 1, cols, 1}, false, field_.data(),
+                                           field_.data(), team);
+  column_team_ = team;
+}
+
+template <class T>
 std::size_t FusedHologram<T>::scratch_size() const {
   // A chunk of columns (transposed, padded rows), or a band of rows.
   return std::max(scratch_lead<T>(rows_) * chunk_, band_ * cols_);
 }
 
 template <class T>
-template <bool kPasses>
+template <bool kPasses, bool kThreadedColumns>
 double FusedHologram<T>::run_blocked(const T* phi, T* phi_bar, int team) {
   plan_blocked();
+  if constexpr (kThreadedColumns) plan_threaded_columns(team);
   const std::size_t rows = rows_, cols = cols_, chunk = chunk_, band = band_;
   const std::size_t scratch = scratch_size();
   std::complex<T>* phasor = phasor_.data();
@@ -523,7 +690,7 @@ double FusedHologram<T>::run_blocked(const T* phi, T* phi_bar, int team) {
 
   // Pass 1 with the backward transform's row stage, a band of rows at a time: the band's
   // phasor, then its 1-D transforms into the field's rows while the phasor is in cache.
-  for_each_chunk(rows / band, team, [&](std::size_t b) {
+  for_each_share_stealing(rows / band, team, [&](std::size_t b) {
     const std::size_t first = b * band;
     if constexpr (kPasses) {
       for (std::size_t row = first; row < first + band; ++row) {
@@ -540,11 +707,29 @@ double FusedHologram<T>::run_blocked(const T* phi, T* phi_bar, int team) {
   // target's transposed copy; the chunk's columns summed in order), the forward column
   // transforms start the adjoint, and the chunk goes back. One read and one write of the field for both
   // transforms' column stages and the pass between them.
+  double squares = 0.0;
+  if constexpr (kThreadedColumns) {
+    threaded_inverse_.execute(field, field);
+    if constexpr (kPasses) {
+      const auto row_count = static_cast<std::int64_t>(rows);
+      const auto width = static_cast<std::int64_t>(cols);
+      T* plane = reinterpret_cast<T*>(field);
+      const T* target = target_.data();
+      double* row_sums = row_sums_.data();
+#pragma omp parallel for num_threads(team) schedule(static)
+      for (std::int64_t r = 0; r < row_count; ++r) {
+        row_sums[r] = residual_row_wide(plane + 2 * r * width, target + r * width, width,
+                                        to_normalised, to_cotangent);
+      }
+      squares = sum_in_order(row_sums_);
+    }
+    threaded_forward_.execute(field, field);
+  } else {
   double* chunk_sums = chunk_sums_.data();
   const T* target_chunks = target_chunks_.data();
   const std::size_t chunks = cols / chunk;
   const std::size_t lead = scratch_lead<T>(rows);
-  for_each_chunk(chunks, team, [&](std::size_t c) {
+  for_each_share_stealing(chunks, team, [&](std::size_t c) {
     std::complex<T>* work = chunk_scratch<T>(scratch);
     const std::size_t x0 = c * chunk;
     gather_transposed(field + x0, cols, work, lead, rows, chunk);
@@ -561,14 +746,14 @@ double FusedHologram<T>::run_blocked(const T* phi, T* phi_bar, int team) {
     column_forward_.execute(work, work);
     scatter_transposed(work, lead, rows, chunk, field + x0, cols);
   });
-  double squares = 0.0;
   for (std::size_t c = 0; c < chunks; ++c) squares += chunk_sums[c];
+  }
 
   // The forward transform's row stage with pass 5, a band at a time: the band's 1-D transforms
   // into a thread's scratch (the field is not written back), then their projection onto the
   // phase.
   const std::size_t row_shift = row_shift_, col_shift = col_shift_;
-  for_each_chunk(rows / band, team, [&](std::size_t b) {
+  for_each_share_stealing(rows / band, team, [&](std::size_t b) {
     const std::size_t first = b * band;
     std::complex<T>* bar = chunk_scratch<T>(scratch);
     row_forward_.execute(field + first * cols, bar);
@@ -587,10 +772,6 @@ double FusedHologram<T>::run_blocked(const T* phi, T* phi_bar, int team) {
   return squares / n;
 }
 
-template <class T>
-double FusedHologram<T>::value_and_grad_blocked(const T* phi, T* phi_bar, int team) {
-  return run_blocked<true>(phi, phi_bar, team);
-}
 
 template <class T>
 bool FusedHologram<T>::transforms_only(int threads) {
@@ -607,8 +788,19 @@ bool FusedHologram<T>::transforms_only(int threads) {
     dft2_unnormalized<T>(field_.data(), field_.data(), 1, rows_, cols_, /*inverse=*/false, team);
     return false;
   }
-  run_blocked<false>(nullptr, nullptr, team);
-  return true;
+  // Where the automatic split is still to be measured, the blocked stages.
+  const Split split = split_for(team);
+  if (split == Split::hybrid) {
+    run_blocked<false, true>(nullptr, nullptr, team);
+    return true;
+  }
+  if (split != Split::whole) {
+    run_blocked<false>(nullptr, nullptr, team);
+    return true;
+  }
+  dft2_unnormalized<T>(phasor_.data(), field_.data(), 1, rows_, cols_, /*inverse=*/true, team);
+  dft2_unnormalized<T>(field_.data(), field_.data(), 1, rows_, cols_, /*inverse=*/false, team);
+  return false;
 }
 
 template <class T>

@@ -32,8 +32,13 @@ Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256
    column stages and their copies through scratch, without the element-wise passes), to the
    same pair, and the passes' share of a call: 1 - transforms / value_and_grad (the rest of
    the call, Python's argument checks included), and the Python path: ``Hologram``'s call
-   less the core object's on the same phase (argument checks, the binding's output). At each
-   of ``--far-sizes``, float32 and float64; medians of interleaved samples.
+   less the core object's on the same phase (argument checks, the binding's output), and the
+   transform split the call took (``blocked``: the kernel's single-threaded row and column
+   stages; ``whole``: FFTW's 2-D plans on the team; measured once per shape and team at
+   2**20 pixels and more on two threads or more). With ``--far-splits``, the core object's
+   call with each split forced (``blocked``, ``hybrid``: FFTW's threaded plans for the column
+   stages, ``whole``), timed in the same rounds, as ratios to the same pair. At each of
+   ``--far-sizes``, float32 and float64; medians of interleaved samples.
 3. **Quantisation**: the built-in target (``--quant-size``, default 256), far field, pixel
    crosstalk (3 x 3, 5 % to each neighbour; none with ``--no-crosstalk``), 8 levels, each
    seed's random phase (``--quant-seeds``) the start of every run, ``--iters`` (default 200)
@@ -256,9 +261,14 @@ def _print_speed_summary(summary):
                   ">= 3)")
 
 
-def far_field(sizes=(256, 512, 1024), rounds=7, cpu_time=False):
+#: The far-field kernel's transform splits that ``--far-splits`` times.
+SPLITS = ("blocked", "hybrid", "whole")
+
+
+def far_field(sizes=(256, 512, 1024), rounds=7, cpu_time=False, splits=False):
     """Rows: the far-field hologram's value_and_grad and its FFT pair, seconds per call, for
-    every size and both precisions."""
+    every size and both precisions (and, with ``splits``, the core call with each transform
+    split forced)."""
     rows = []
     for dtype in (np.float32, np.float64):
         for size in sizes:
@@ -297,6 +307,12 @@ def far_field(sizes=(256, 512, 1024), rounds=7, cpu_time=False):
 
             calls = {"fused": fused, "core": core_call, "pair": pair, "in place": in_place,
                      "own": own, "transforms": transforms}
+            core_class = core.FusedHologram32 if dtype == np.float32 else core.FusedHologram64
+            for split in SPLITS if splits else ():
+                forced = core_class(target)
+                forced.set_split(split)
+                calls[split] = (lambda forced=forced, phi=phi, threads=threads:
+                                forced.value_and_grad(phi, threads))
             for call in calls.values():
                 call()
             times = _medians(calls, rounds, 0.1, cpu_time)
@@ -307,7 +323,10 @@ def far_field(sizes=(256, 512, 1024), rounds=7, cpu_time=False):
                          "kernel_transforms": times["transforms"],
                          "transforms_ratio": times["transforms"] / fastest,
                          "passes_share": 1.0 - times["transforms"] / times["fused"],
-                         "python_path": times["fused"] - times["core"]})
+                         "python_path": times["fused"] - times["core"],
+                         "split": raw.split(threads),
+                         "split_ratios": {split: times[split] / fastest
+                                          for split in SPLITS if split in times}})
     return rows
 
 
@@ -425,6 +444,9 @@ def main(argv=None):
                              "pinned to one core on a loaded machine)")
     parser.add_argument("--far-sizes", default="256,512,1024",
                         help="grid sizes of the far-field rows, comma-separated")
+    parser.add_argument("--far-splits", action="store_true",
+                        help="also time the far-field core call with each transform split "
+                             "forced (blocked, hybrid, whole)")
     parser.add_argument("--skip", choices=("speed", "far", "quantisation"), action="append",
                         default=[], help="a part not to run (repeatable)")
     parser.add_argument("--out", type=Path, default=None)
@@ -448,7 +470,7 @@ def main(argv=None):
         _print_speed_summary(summary)
     if "far" not in args.skip:
         sizes = tuple(int(size) for size in args.far_sizes.split(","))
-        rows = far_field(sizes, args.rounds, args.cpu_time)
+        rows = far_field(sizes, args.rounds, args.cpu_time, args.far_splits)
         result["far_field"] = rows
         print(f"far field, {pg.get_num_threads()} threads: value_and_grad vs its FFT pair "
               "(out of place, in place, the kernel's own; ratio to the fastest); the "
@@ -462,7 +484,9 @@ def main(argv=None):
                   f"  transforms {row['transforms_ratio']:5.2f}x"
                   f"  passes {row['passes_share'] * 100:4.0f} %"
                   f"  python {row['python_path'] * 1e6:6.1f} us"
-                  f"  {'met' if row['ratio'] <= 1.25 else 'not met'}")
+                  f"  {'met' if row['ratio'] <= 1.25 else 'not met'}  split {row['split']}"
+                  + "".join(f"  {split} {ratio:.2f}x"
+                            for split, ratio in row["split_ratios"].items()))
     if "quantisation" not in args.skip:
         runs = []
         lrs = tuple(float(value) for value in args.quant_lr.split(","))

@@ -43,6 +43,9 @@
 // The 2-D transforms read and write the plane twice each; here the stages and passes together
 // do it three times. Bands and chunks are fixed by the extents alone and the chunks' sums of
 // squares are added in chunk order: E and phi_bar are the same bits on any number of threads.
+// On a team of two or more at 2^20 pixels or more, the first call may instead measure FFTW's
+// threaded 2-D plans faster (the whole-plane split, see Split) and keep them for the shape and
+// team: the same E and phi_bar to rounding, not to the bit, as the blocked path's.
 //
 // The least-squares view (r, J v, J^T u, J^T J v, J, J^T J and J^T r; every vector in double)
 // writes the residuals r = (I_r - T) / sqrt(N), so that E = |r|^2, and differentiates them. With
@@ -112,6 +115,19 @@ class FusedHologram {
   // 2-D transforms where value_and_grad takes those (false).
   bool transforms_only(int threads);
 
+  // How value_and_grad splits its transforms where the blocked path applies (see the .cpp):
+  // blocked, every stage by single-threaded plans on the team's bands and chunks (the same
+  // bits on any team); hybrid, the column stages by FFTW's plans on the team over the whole
+  // plane; whole, FFTW's 2-D plans on the team with the passes as sweeps of their own.
+  // automatic (the default): blocked, except on a team of two or more at 2^20 pixels or more,
+  // where the first call times blocked against whole and the faster is kept for the process.
+  enum class Split { automatic, blocked, hybrid, whole };
+  // For benchmarks: force a split (automatic restores the default).
+  void set_split(Split split);
+  // The split value_and_grad takes on `threads` threads (automatic: not measured yet); whole
+  // where the blocked path does not apply.
+  Split split(int threads);
+
   // The normalised reconstruction I_r = I mean(T) / mean(I), written to image (rows x cols).
   void simulate(const T* phi, T* image, int threads);
 
@@ -139,13 +155,20 @@ class FusedHologram {
   double forward(const T* phi, int team);
   // Pass 1 on one row: the phasor's row `row` from phi, written to `phasor` (cols values).
   void phasor_row(const T* phi, std::size_t row, std::complex<T>* phasor) const;
-  // value_and_grad with the transforms split into their stages, fused with the passes (see
-  // the .cpp), where chunk_ > 0; the plans are made on the first call.
-  double value_and_grad_blocked(const T* phi, T* phi_bar, int team);
   // Its stages, with the passes (kPasses) or without them (transforms_only()).
-  template <bool kPasses>
+  // kThreadedColumns: the column stages by FFTW's plans on the team over the whole plane, with
+  // the residual pass as a sweep of its own between them (the hybrid split).
+  template <bool kPasses, bool kThreadedColumns = false>
   double run_blocked(const T* phi, T* phi_bar, int team);
   void plan_blocked();
+  void plan_threaded_columns(int team);
+  // The split for a team (automatic where it is still to be measured), and the call by one.
+  Split split_for(int team) const;
+  double run_split(Split split, const T* phi, T* phi_bar, int team);
+  // The whole-plane path after forward(): pass 3, the forward 2-D FFT and pass 5.
+  double finish_whole(double to_normalised, T* phi_bar, int team);
+  // The automatic choice's measurement (on the first call that needs it): returns the split.
+  Split measure_split(const T* phi, T* phi_bar, int team);
   std::size_t scratch_size() const;
   // tangent_ <- G_dot = IDFT_u(i phasor v[j + h]) (after forward()).
   void tangent(const double* v, int team);
@@ -178,6 +201,10 @@ class FusedHologram {
   std::size_t band_ = 1;
   bool primed_ = false;  // transforms_only() has put numbers into the buffers
   StridedPlan<T> row_inverse_, row_forward_, column_inverse_, column_forward_;
+  // The hybrid split's column stages, in place on field_, on column_team_ threads.
+  StridedPlan<T> threaded_inverse_, threaded_forward_;
+  int column_team_ = 0;
+  Split forced_ = Split::automatic;
   std::mutex mutex_;
 };
 
