@@ -18,10 +18,11 @@
 // applied where they arise). Every FFT runs out of place on contiguous rows, up to 16 rows at
 // a time (a block stays in L2 from the chirp to the transposed write of the next stage's
 // input; the inverse FFTs write a fourth block, so the input's zero padding is cleared once a
-// call). Plans are single-threaded (a model runs its bands one after another) and cached by
-// core/fft; forward and adjoint are const, so threads share a transform, each with its own
-// work buffer (the Jacobian's columns). The stages are public too: a model runs the rows of
-// all its bands together, a block at a time (models/phase_retrieval.cpp, bands_pass).
+// call). Plans are single-threaded and cached by core/fft; forward and adjoint are const, so
+// threads share a transform, each with its own work buffer (the Jacobian's columns). The
+// stages are public too: a model runs the rows of all its bands together, a block at a time,
+// and on a team hands the blocks of rows and of lines out to its threads
+// (models/phase_retrieval.cpp, bands_pass and bands_team_pass).
 #pragma once
 
 #include <algorithm>
