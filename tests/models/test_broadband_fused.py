@@ -69,6 +69,49 @@ def test_bands_run_together_as_the_passes_do_one_after_another(dtype, wavelength
         np.testing.assert_array_equal(a, b)
 
 
+# Grids N >= 256, where value_and_grad runs the bands' fused pass on a team
+# (bands_team_pass): with a reference band, its row chunks and the chirp-z blocks of rows end
+# together every few blocks (units that run the FFT chunks inside: N = 258 float64 on 2
+# threads, N = 256 float32) or too rarely to share (the FFT chunks run apart: N = 256 float64,
+# N = 258 float32, and on 3 threads); chirp-z bands alone; FFT bands alone. N = 258 and 262
+# have ragged last blocks and chunks.
+TEAM_CASES = {
+    "n129_with_reference": {"n": 129, "pad": 2, "wavelengths": [0.85, 1.0, 1.25],
+                            "detector": "quadratic", "weights": "plane"},
+    "n128_chunks_apart": {"n": 128, "pad": 2, "wavelengths": [0.8, 1.0, 1.2]},
+    "n131_scaled_only": {"n": 131, "pad": 2, "planes": 2, "wavelengths": [0.9, 1.1],
+                         "spectral_weights": [0.4, 0.6]},
+    "n129_fft_only": {"n": 129, "pad": 2, "wavelengths": [1.0, 1.0, 1.0]},
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", TEAM_CASES)
+def test_bands_on_a_team_give_the_same_bits_on_any_team(name, dtype):
+    # The bands' rows a block at a time on a team, the blocks and the chirp-z stages' lines
+    # handed out as threads free up, the per-row sums added in row order: the same bits on 1
+    # (bands_pass), 2 and 3 threads.
+    model = pg.PhaseRetrieval(**make_inputs(**TEAM_CASES[name], dtype=dtype), backend="fused")
+    args = call_args(model, random_params(model))
+    with pg.threads(1):
+        one = model.value_and_grad(*args)
+    for threads in (2, 3):
+        with pg.threads(threads):
+            team = model.value_and_grad(*args)
+            again = model.value_and_grad(*args)  # the team's buffers reused
+        for got in (team, again):
+            assert got[0] == one[0]
+            for a, b in zip(one[1:], got[1:], strict=True):
+                np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["n129_with_reference", "n131_scaled_only"])
+def test_bands_on_a_team_match_reference(name):
+    fused, reference = make_pair(**TEAM_CASES[name])
+    with pg.threads(2):
+        assert_matches_reference(fused, reference, random_params(fused), tol=TOL64)
+
+
 def test_gradient_matches_finite_differences():
     model = pg.PhaseRetrieval(**make_inputs(**CASES["n24_pad2"]), backend="fused")
     a = random_params(model)

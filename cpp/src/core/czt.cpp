@@ -332,42 +332,58 @@ void ScaledDft2<T>::clear_between(const Work& work, std::size_t from) const {
   }
 }
 
-// The pupil's columns, a block at a time: g w(x) w(y), convolved with the chirp; the output
-// chirp w(k - N//2), written transposed into the lines (N, n): line k holds row k of E g.
+// The pupil's columns, a block at a time (forward_column_block).
 template <class T>
 void ScaledDft2<T>::forward_columns(const Complex* pupil, Complex* lines, Complex* staging,
                                     bool output_chirp) const {
-  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = forward_pitch_, size = block_size_;
   const Work buffers = work(staging);
-  clear_padding(buffers, n);
+  clear_padding(buffers, n_);
+  for (std::size_t c = 0; c < column_blocks(); ++c) {
+    forward_block(buffers, c, pupil, lines, output_chirp);
+  }
+}
+
+template <class T>
+void ScaledDft2<T>::forward_column_block(std::size_t c, const Complex* pupil, Complex* lines,
+                                         Complex* staging, bool output_chirp) const {
+  const Work buffers = work(staging);
+  clear_between(buffers, n_);
+  forward_block(buffers, c, pupil, lines, output_chirp);
+}
+
+// Columns c rows() .. of the pupil: g w(x) w(y), convolved with the chirp; the output chirp
+// w(k - N//2), written transposed into the lines (N, n): line k holds row k of E g.
+template <class T>
+void ScaledDft2<T>::forward_block(const Work& buffers, std::size_t c, const Complex* pupil,
+                                  Complex* lines, bool output_chirp) const {
+  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = forward_pitch_, size = block_size_;
   const Complex* w = chirp_in_.data();
   const Complex* w_out = chirp_out_.data();
-  for (std::size_t x0 = 0; x0 < n; x0 += rows_) {
-    const std::size_t count = std::min(rows_, n - x0);
-    auto fill = [&](Complex* block) {
-      for (std::size_t y = 0; y < n; ++y) {
-        const Complex* g = pupil + y * n + x0;
-        const Complex wy = w[y];
-        for (std::size_t r = 0; r < count; ++r) {
-          block[r * pitch + y] = times(g[r], times(w[x0 + r], wy));
-        }
+  const std::size_t x0 = c * rows_;
+  const std::size_t count = std::min(rows_, n - x0);
+  auto fill = [&](Complex* block) {
+    for (std::size_t y = 0; y < n; ++y) {
+      const Complex* g = pupil + y * n + x0;
+      const Complex wy = w[y];
+      for (std::size_t r = 0; r < count; ++r) {
+        block[r * pitch + y] = times(g[r], times(w[x0 + r], wy));
       }
-    };
-    auto emit = [&](std::size_t b, const Complex* block) {
-      const std::size_t k_end = std::min(grid, (b + 1) * size);
-      if (!output_chirp) {
-        transpose_rows(lines + b * size * lp + x0, lp, block, pitch, count, k_end - b * size);
-        return;
-      }
-      for (std::size_t k = b * size; k < k_end; ++k) {
-        Complex* line = lines + k * lp + x0;
-        const Complex* a = block + (k - b * size);
-        const Complex wk = w_out[k];
-        for (std::size_t r = 0; r < count; ++r) line[r] = times(a[r * pitch], wk);
-      }
-    };
-    convolve(buffers, count, fill, emit);
-  }
+    }
+  };
+  auto emit = [&](std::size_t b, const Complex* block) {
+    const std::size_t k_end = std::min(grid, (b + 1) * size);
+    if (!output_chirp) {
+      transpose_rows(lines + b * size * lp + x0, lp, block, pitch, count, k_end - b * size);
+      return;
+    }
+    for (std::size_t k = b * size; k < k_end; ++k) {
+      Complex* line = lines + k * lp + x0;
+      const Complex* a = block + (k - b * size);
+      const Complex wk = w_out[k];
+      for (std::size_t r = 0; r < count; ++r) line[r] = times(a[r * pitch], wk);
+    }
+  };
+  convolve(buffers, count, fill, emit);
 }
 
 // Lines k0 .. k0 + count, convolved; G[k, l] = w(l - N//2) times line k's output l, written
@@ -430,42 +446,58 @@ void ScaledDft2<T>::adjoint_rows(std::size_t k0, const Complex* rows, Complex* l
   correlate(buffers, count, fill, emit);
 }
 
-// The n lines, a block at a time: conj(w(k - N//2)) line x's input k, correlated;
-// g_bar[y, x] = line x's output y times conj(w(x) w(y)), into the field's top-left (n, n).
+// The n lines, a block at a time (adjoint_block).
 template <class T>
 void ScaledDft2<T>::adjoint_columns(const Complex* lines, Complex* field, Complex* staging,
                                     bool output_chirp) const {
-  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = adjoint_pitch_, size = block_size_;
   const Work buffers = work(staging);
-  clear_between(buffers, size);
+  clear_between(buffers, block_size_);
+  for (std::size_t c = 0; c < column_blocks(); ++c) {
+    adjoint_block(buffers, c, lines, field, output_chirp);
+  }
+}
+
+template <class T>
+void ScaledDft2<T>::adjoint_column_block(std::size_t c, const Complex* lines, Complex* field,
+                                         Complex* staging, bool output_chirp) const {
+  const Work buffers = work(staging);
+  clear_between(buffers, block_size_);
+  adjoint_block(buffers, c, lines, field, output_chirp);
+}
+
+// Lines c rows() ..: conj(w(k - N//2)) line x's input k, correlated; g_bar[y, x] = line x's
+// output y times conj(w(x) w(y)), into the field's top-left (n, n).
+template <class T>
+void ScaledDft2<T>::adjoint_block(const Work& buffers, std::size_t c, const Complex* lines,
+                                  Complex* field, bool output_chirp) const {
+  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = adjoint_pitch_, size = block_size_;
   const Complex* w = chirp_in_.data();
   const Complex* w_out = chirp_out_.data();
-  for (std::size_t x0 = 0; x0 < n; x0 += rows_) {
-    const std::size_t count = std::min(rows_, n - x0);
-    auto fill = [&](std::size_t b, Complex* block) {
-      const std::size_t filled = std::min(size, grid - b * size);
-      const Complex* wk = w_out + b * size;
+  const std::size_t x0 = c * rows_;
+  const std::size_t count = std::min(rows_, n - x0);
+  auto fill = [&](std::size_t b, Complex* block) {
+    const std::size_t filled = std::min(size, grid - b * size);
+    const Complex* wk = w_out + b * size;
+    for (std::size_t r = 0; r < count; ++r) {
+      const Complex* in = lines + (x0 + r) * lp + b * size;
+      Complex* a = block + r * pitch;
+      if (output_chirp) {
+        for (std::size_t k = 0; k < filled; ++k) a[k] = times_conj(in[k], wk[k]);
+      } else {
+        std::memcpy(static_cast<void*>(a), in, sizeof(Complex) * filled);
+      }
+    }
+  };
+  auto emit = [&](const Complex* block) {
+    for (std::size_t y = 0; y < n; ++y) {
+      Complex* out = field + y * grid + x0;
+      const Complex wy = w[y];
       for (std::size_t r = 0; r < count; ++r) {
-        const Complex* in = lines + (x0 + r) * lp + b * size;
-        Complex* a = block + r * pitch;
-        if (output_chirp) {
-          for (std::size_t k = 0; k < filled; ++k) a[k] = times_conj(in[k], wk[k]);
-        } else {
-          std::memcpy(static_cast<void*>(a), in, sizeof(Complex) * filled);
-        }
+        out[r] = times_conj(block[r * pitch + y], times(w[x0 + r], wy));
       }
-    };
-    auto emit = [&](const Complex* block) {
-      for (std::size_t y = 0; y < n; ++y) {
-        Complex* out = field + y * grid + x0;
-        const Complex wy = w[y];
-        for (std::size_t r = 0; r < count; ++r) {
-          out[r] = times_conj(block[r * pitch + y], times(w[x0 + r], wy));
-        }
-      }
-    };
-    correlate(buffers, count, fill, emit);
-  }
+    }
+  };
+  correlate(buffers, count, fill, emit);
 }
 
 template class ScaledDft2<float>;

@@ -377,8 +377,8 @@ std::size_t FusedPhaseRetrieval<T>::basis_blocks() const {
 
 template <class T>
 std::size_t FusedPhaseRetrieval<T>::workspace_bytes() const {
-  std::size_t total = staging_.bytes() + band_rows_.bytes() + wavefront_.bytes() +
-                      wavefront_bar_.bytes();
+  std::size_t total = staging_.bytes() + band_rows_.bytes() + band_team_.bytes() +
+                      wavefront_.bytes() + wavefront_bar_.bytes();
   for (const auto& band : bands_) {
     total += band->pupil.bytes() + band->field.bytes() + band->phasor.bytes();
     if (band->scaled) total += band->scaled->table_bytes();
@@ -989,12 +989,12 @@ double FusedPhaseRetrieval<T>::rows_pass(std::size_t plane, const Detector& dete
   return add_in_order(per_row, detector.quadratic, detector_bar).energy;
 }
 
-// Whether value_and_grad runs the bands' rows together (bands_pass): several bands without
-// binning on one thread (on a team the transforms and pass B run one after another, each
-// shared by the team: the same results), the chirp-z bands all of one layout.
+// Whether value_and_grad runs the bands' rows together (bands_pass on one thread,
+// bands_team_pass on a team): several bands without binning, the chirp-z bands all of one
+// layout.
 template <class T>
-bool FusedPhaseRetrieval<T>::fused_bands(int threads) const {
-  if (threads > 1 || cfg_.bin != 1 || bands_.size() < 2) return false;
+bool FusedPhaseRetrieval<T>::fused_bands() const {
+  if (cfg_.bin != 1 || bands_.size() < 2) return false;
   const ScaledDft2<T>* layout = nullptr;
   for (const auto& band : bands_) {
     const ScaledDft2<T>* scaled = band->scaled.get();
@@ -1122,6 +1122,192 @@ double FusedPhaseRetrieval<T>::bands_pass(std::size_t plane, const Detector& det
       band.columns_adjoint.execute(band.field.data());
     }
   }
+  return add_in_order(per_row, quadratic, detector_bar).energy;
+}
+
+// bands_pass on a team of `team` threads (grids N >= 256): the same stages, each split into
+// items that for_each_chunk hands out as threads free up, a barrier after each:
+//  1. the first stages: every chirp-z band's blocks of pupil columns, every FFT band's column
+//     chunks;
+//  2. the rows, in units [k0, k1) that end where both a chirp-z block of rows and an FFT row
+//     chunk end: the FFT bands' forward row chunks of the unit, then per chirp-z block every
+//     chirp-z band's forward rows (into the thread's own block of rows), pass B on the block
+//     and every chirp-z band's adjoint rows (into the shared lines: blocks write disjoint
+//     columns of them), then the FFT bands' adjoint row chunks. Where such units are too few to
+//     share (fewer than four per thread; e.g. blocks of 15 rows and chunks of 4), the FFT
+//     bands' forward and adjoint row chunks run as items of their own before and after, and
+//     the units are the chirp-z blocks;
+//  3. the last stages: the blocks of lines and the column chunks.
+// Every item computes what bands_pass computes for it (the same blocks, chunks and per-row
+// sums, added in row order), each thread with its own work buffer: the same results as on one
+// thread, bit for bit, on any team.
+template <class T>
+double FusedPhaseRetrieval<T>::bands_team_pass(std::size_t plane, const Detector& detector,
+                                               double* detector_bar, int team) {
+  const std::size_t n = cfg_.n, grid = cfg_.grid, size = binned_, offset = plane * size * size;
+  const T* data = cfg_.data + offset;
+  const T* weights = cfg_.weights ? cfg_.weights + offset : nullptr;
+  const std::size_t band_count = bands_.size();
+  std::vector<std::size_t> scaled, ffts;  // band indices
+  for (std::size_t l = 0; l < band_count; ++l) {
+    (bands_[l]->scaled ? scaled : ffts).push_back(l);
+  }
+  const ScaledDft2<T>* layout = scaled.empty() ? nullptr : bands_[scaled[0]]->scaled.get();
+  const Band* reference = ffts.empty() ? nullptr : bands_[ffts[0]].get();
+  // Shared: per chirp-z band the forward's and the adjoint's lines; per thread: a work buffer
+  // and per chirp-z band a block of rows of G; each starting on a cache line.
+  const std::size_t per_line = Buffer<Complex>::kAlignment / sizeof(Complex);
+  auto round_up = [per_line](std::size_t count) {
+    return (count + per_line - 1) / per_line * per_line;
+  };
+  const std::size_t forward = layout ? round_up(layout->forward_lines_size()) : 0;
+  const std::size_t adjoint = layout ? round_up(layout->adjoint_lines_size()) : 0;
+  const std::size_t block = layout ? layout->rows() : grid;
+  const std::size_t rows_size = layout ? round_up(block * grid) : 0;
+  const std::size_t work = layout ? round_up(layout->work_size()) : 0;
+  const std::size_t shared = scaled.size() * (forward + adjoint);
+  const std::size_t per_thread = layout ? work + scaled.size() * rows_size : 0;
+  const auto members = static_cast<std::size_t>(team);
+  // Zeroed when made and written only where the stages write (core/czt.hpp): the work
+  // buffers' padding stays zero.
+  if (band_team_.size() != shared + members * per_thread) {
+    band_team_ = Buffer<Complex>::zeros(shared + members * per_thread);
+  }
+  Complex* base = band_team_.data();
+  std::vector<Complex*> forward_lines(band_count), adjoint_lines(band_count);
+  for (std::size_t s = 0; s < scaled.size(); ++s) {
+    forward_lines[scaled[s]] = base + s * (forward + adjoint);
+    adjoint_lines[scaled[s]] = base + s * (forward + adjoint) + forward;
+  }
+  // The calling thread's work buffer, followed by its blocks of rows.
+  auto thread_work = [&]() {
+    const auto t = static_cast<std::size_t>(omp_get_thread_num());
+    return base + shared + std::min(t, members - 1) * per_thread;
+  };
+  std::vector<T> weight(band_count), twice_weight(band_count);
+  for (std::size_t l = 0; l < band_count; ++l) {
+    weight[l] = static_cast<T>(bands_[l]->weight);
+    twice_weight[l] = static_cast<T>(2 * bands_[l]->weight);
+  }
+
+  // 1. The first stages.
+  const std::size_t column_blocks = layout ? layout->column_blocks() : 0;
+  const std::size_t column_chunks = reference ? reference->columns.chunks() : 0;
+  const std::size_t scaled_items = scaled.size() * column_blocks;
+  for_each_chunk(scaled_items + ffts.size() * column_chunks, team, [&](std::size_t item) {
+    if (item < scaled_items) {
+      Band& band = *bands_[scaled[item / column_blocks]];
+      band.scaled->forward_column_block(item % column_blocks, band.pupil.data(),
+                                        forward_lines[scaled[item / column_blocks]],
+                                        thread_work(), false);
+      return;
+    }
+    item -= scaled_items;
+    Band& band = *bands_[ffts[item / column_chunks]];
+    band.columns.execute_chunk(item % column_chunks, band.pupil.data(), n, band.field.data());
+  });
+
+  // 2. The rows. Unit boundaries: the ends shared by the chirp-z blocks and the FFT chunks.
+  const std::size_t chunks = reference ? reference->rows.chunks() : 0;
+  auto chunk_end = [&](std::size_t c) {
+    return reference->rows.first(c) + reference->rows.count(c);
+  };
+  std::vector<std::size_t> ends;
+  bool fuse_chunks = reference != nullptr;
+  if (reference == nullptr) {
+    for (std::size_t k = block; k < grid + block; k += block) ends.push_back(std::min(k, grid));
+  } else {
+    for (std::size_t c = 0; c < chunks; ++c) {
+      const std::size_t end = chunk_end(c);
+      if (layout == nullptr || end == grid || end % block == 0) ends.push_back(end);
+    }
+    if (layout != nullptr && ends.size() < 4 * members) {
+      fuse_chunks = false;
+      ends.clear();
+      for (std::size_t k = block; k < grid + block; k += block) ends.push_back(std::min(k, grid));
+    }
+  }
+  auto run_chunk = [&](std::size_t item, bool adjoint_rows) {
+    Band& band = *bands_[ffts[item / chunks]];
+    const std::size_t c = item % chunks;
+    if (adjoint_rows) {
+      band.rows_adjoint.execute_chunk(c, band.field.data(), band.field.data());
+    } else {
+      band.rows.execute_chunk(c, band.field.data());
+    }
+  };
+  if (reference != nullptr && !fuse_chunks) {
+    for_each_chunk(ffts.size() * chunks, team, [&](std::size_t item) { run_chunk(item, false); });
+  }
+  const bool quadratic = detector.quadratic;
+  const T qa = static_cast<T>(detector.a), qb = static_cast<T>(detector.b),
+          qc = static_cast<T>(detector.c);
+  std::vector<DetectorSums> per_row(size);
+  for_each_chunk(ends.size(), team, [&](std::size_t unit) {
+    const std::size_t k0 = unit == 0 ? 0 : ends[unit - 1], k1 = ends[unit];
+    // The FFT chunks of the unit (they start in it: its ends are chunk ends).
+    std::size_t c0 = 0, c1 = 0;
+    if (fuse_chunks) {
+      c0 = k0 / reference->rows.count(0);
+      c1 = c0;
+      while (c1 < chunks && reference->rows.first(c1) < k1) ++c1;
+      for (auto l : ffts) {
+        for (std::size_t c = c0; c < c1; ++c) {
+          bands_[l]->rows.execute_chunk(c, bands_[l]->field.data());
+        }
+      }
+    }
+    Complex* staging = layout ? thread_work() : nullptr;
+    std::vector<Complex*> rows(band_count, nullptr), row_fields(band_count);
+    for (std::size_t s = 0; s < scaled.size(); ++s) {
+      rows[scaled[s]] = staging + work + s * rows_size;
+    }
+    for (std::size_t b0 = k0; b0 < k1; b0 += block) {
+      const std::size_t b1 = std::min(k1, b0 + block);
+      for (auto l : scaled) {
+        bands_[l]->scaled->forward_rows(b0, forward_lines[l], rows[l], staging, false);
+      }
+      for (std::size_t i = b0; i < b1; ++i) {
+        for (std::size_t l = 0; l < band_count; ++l) {
+          row_fields[l] =
+              rows[l] ? rows[l] + (i - b0) * grid : bands_[l]->field.data() + i * grid;
+        }
+        const std::size_t d0 = i * size;
+        bands_detector_row(row_fields.data(), band_count, 0, weight.data(), twice_weight.data(),
+                           data + d0, weights ? weights + d0 : nullptr, static_cast<T*>(nullptr),
+                           true, size, quadratic, qa, qb, qc, per_row[i]);
+      }
+      for (auto l : scaled) {
+        bands_[l]->scaled->adjoint_rows(b0, rows[l], adjoint_lines[l], staging, false);
+      }
+    }
+    if (fuse_chunks) {
+      for (auto l : ffts) {
+        for (std::size_t c = c0; c < c1; ++c) {
+          bands_[l]->rows_adjoint.execute_chunk(c, bands_[l]->field.data(),
+                                                bands_[l]->field.data());
+        }
+      }
+    }
+  });
+  if (reference != nullptr && !fuse_chunks) {
+    for_each_chunk(ffts.size() * chunks, team, [&](std::size_t item) { run_chunk(item, true); });
+  }
+
+  // 3. The last stages.
+  const std::size_t adjoint_chunks = reference ? reference->columns_adjoint.chunks() : 0;
+  for_each_chunk(scaled_items + ffts.size() * adjoint_chunks, team, [&](std::size_t item) {
+    if (item < scaled_items) {
+      Band& band = *bands_[scaled[item / column_blocks]];
+      band.scaled->adjoint_column_block(item % column_blocks,
+                                        adjoint_lines[scaled[item / column_blocks]],
+                                        band.field.data(), thread_work(), false);
+      return;
+    }
+    item -= scaled_items;
+    Band& band = *bands_[ffts[item / adjoint_chunks]];
+    band.columns_adjoint.execute_chunk(item % adjoint_chunks, band.field.data());
+  });
   return add_in_order(per_row, quadratic, detector_bar).energy;
 }
 
@@ -1291,8 +1477,9 @@ double FusedPhaseRetrieval<T>::value_and_grad(const T* params, const Detector& d
       band.columns.execute(band.pupil.data(), cfg_.n, band.field.data());
       energy += rows_pass(p, detector, detector_bar, threads);
       band.columns_adjoint.execute(band.field.data());
-    } else if (fused_bands(threads)) {
-      energy += bands_pass(p, detector, detector_bar);
+    } else if (fused_bands()) {
+      energy += threads > 1 ? bands_team_pass(p, detector, detector_bar, threads)
+                            : bands_pass(p, detector, detector_bar);
     } else {
       for (auto& band : bands_) {
         transform_forward(*band, band->pupil.data(), band->field.data(), staging_.data(),

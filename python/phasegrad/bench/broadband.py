@@ -1,6 +1,7 @@
 """Broadband at the cost of its wavelengths: the broadband model against the monochromatic one.
 
-Run: ``python -m phasegrad.bench.broadband [--sizes 64,128] [--rounds 7] [--children 5] [--cpu]``.
+Run: ``python -m phasegrad.bench.broadband [--sizes 64,128] [--rounds 7] [--children 5] [--cpu]
+[--teams]``.
 
 Two tables:
 
@@ -13,6 +14,10 @@ Two tables:
   cost no more than the reference's (the floor of any band transform). Run it under
   ``taskset -c 0`` with ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` for the one-core figure
   (``--cpu``: this thread's CPU time instead of wall time, for a loaded machine).
+- **One thread against the team** (``--teams``): the same calls on one thread and on the
+  default team (``pg.get_num_threads()``, kept even where a busy core would make the model
+  fall back to one thread), interleaved wall-time medians: the team's speed-up of each model
+  (grids N >= 256 run on the team: n = 128 at pad 2 and up).
 - **Other libraries' threads**: the broadband call at the first size in fresh child processes,
   with the environment as it is and with ``OPENBLAS_NUM_THREADS=1``, alternated with the order
   turned child by child and one shared wisdom cache; medians of wall and CPU time and of the
@@ -91,6 +96,43 @@ def _per_wavelength(sizes, dtype, rounds, clock):
     return rows
 
 
+def _teams(sizes, dtype, rounds, calls=5):
+    """One thread against the default team, the team kept: a model's measured fallback
+    (core/team_choice) runs the calls on one thread while that measures faster (a busy core)
+    and starts over on the full team when a call asks for another team, so each team sample
+    (``calls`` calls, no probe among so few) follows one untimed call on one more thread.
+    Interleaved rounds, medians of wall time."""
+    import phasegrad as pg
+
+    team = pg.get_num_threads()
+    rows = []
+    for n in sizes:
+        mono, broad, x = models(n, dtype)
+        runs = [(name, model, threads) for name, model in (("mono", mono), ("broad", broad))
+                for threads in (1, team)]
+        for _, model, threads in runs:
+            with pg.threads(threads):
+                model.fun_and_jac(x)
+        samples = {(name, threads): [] for name, _, threads in runs}
+        for _ in range(rounds):
+            for name, model, threads in runs:
+                if threads > 1:
+                    with pg.threads(threads + 1):
+                        model.fun_and_jac(x)  # untimed: the fallback starts over on the team
+                with pg.threads(threads):
+                    start = time.perf_counter()
+                    for _ in range(calls):
+                        model.fun_and_jac(x)
+                    samples[name, threads].append((time.perf_counter() - start) / calls)
+        t = {key: statistics.median(values) for key, values in samples.items()}
+        one, many = t["broad", 1], t["broad", team]
+        rows.append({"n": n, "threads": team, "broad_1_ms": f"{one * 1e3:.3f}",
+                     "broad_team_ms": f"{many * 1e3:.3f}", "broad 1/team": f"{one / many:.2f}",
+                     "mono 1/team": f"{t['mono', 1] / t['mono', team]:.2f}",
+                     "broad/mono on the team": f"{many / t['mono', team]:.2f}"})
+    return rows
+
+
 def _environments(n, dtype, children):
     """{environment: (median wall, median CPU, per-child ratios to OPENBLAS_NUM_THREADS=1)}:
     fresh child processes, the two environments alternated and their order turned child by
@@ -127,6 +169,8 @@ def main(argv=None):
                         help="child processes per environment (default 5; 0: skip)")
     parser.add_argument("--cpu", action="store_true",
                         help="time the first table in CPU time of this thread (one core)")
+    parser.add_argument("--teams", action="store_true",
+                        help="also time one thread against the default team (wall time)")
     args = parser.parse_args(argv)
     try:
         sizes = [int(s) for s in args.sizes.split(",")]
@@ -141,6 +185,12 @@ def main(argv=None):
           f"{'CPU' if args.cpu else 'wall'} time; load average {load:.1f})")
     print_table(_per_wavelength(sizes, args.dtype, args.rounds, clock),
                 ["n", "mono_ms", "broad_ms", "broad/mono", "broad/(L mono)", "L x ref/(L mono)"])
+    if args.teams:
+        print(f"\none thread against the team, kept ({args.dtype}; interleaved medians of wall "
+              "time)")
+        print_table(_teams(sizes, args.dtype, args.rounds),
+                    ["n", "threads", "broad_1_ms", "broad_team_ms", "broad 1/team", "mono 1/team",
+                     "broad/mono on the team"])
     if args.children:
         times, ratios = _environments(sizes[0], args.dtype, args.children)
         print(f"\nbroadband, n = {sizes[0]}, in fresh processes, alternated (median of "

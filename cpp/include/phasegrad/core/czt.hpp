@@ -18,10 +18,11 @@
 // applied where they arise). Every FFT runs out of place on contiguous rows, up to 16 rows at
 // a time (a block stays in L2 from the chirp to the transposed write of the next stage's
 // input; the inverse FFTs write a fourth block, so the input's zero padding is cleared once a
-// call). Plans are single-threaded (a model runs its bands one after another) and cached by
-// core/fft; forward and adjoint are const, so threads share a transform, each with its own
-// work buffer (the Jacobian's columns). The stages are public too: a model runs the rows of
-// all its bands together, a block at a time (models/phase_retrieval.cpp, bands_pass).
+// call). Plans are single-threaded and cached by core/fft; forward and adjoint are const, so
+// threads share a transform, each with its own work buffer (the Jacobian's columns). The
+// stages are public too: a model runs the rows of all its bands together, a block at a time,
+// and on a team hands the blocks of rows and of lines out to its threads
+// (models/phase_retrieval.cpp, bands_pass and bands_team_pass).
 #pragma once
 
 #include <algorithm>
@@ -92,6 +93,18 @@ class ScaledDft2 {
   void adjoint_columns(const Complex* lines, Complex* field, Complex* staging,
                        bool output_chirp) const;
 
+  // The column stages a block of rows() pupil columns (adjoint: lines) at a time, for a team
+  // that splits them (block c < column_blocks(); each block's results do not depend on which
+  // staging buffer or thread ran it). `staging` needs only work_size() elements here, and
+  // its blocks' padding must be zero beyond max(n, P) (a zeroed buffer, used by transforms of
+  // this layout only: no stage writes there).
+  std::size_t column_blocks() const { return (n_ + rows_ - 1) / rows_; }
+  std::size_t work_size() const { return lines_offset_; }
+  void forward_column_block(std::size_t c, const Complex* pupil, Complex* lines,
+                            Complex* staging, bool output_chirp) const;
+  void adjoint_column_block(std::size_t c, const Complex* lines, Complex* field,
+                            Complex* staging, bool output_chirp) const;
+
  private:
   struct RowPlans {  // `count` rows of length M, `pitch` apart, out of place
     std::size_t count;
@@ -115,6 +128,11 @@ class ScaledDft2 {
   // rows; emit(block) reads the n outputs per row.
   template <class Fill, class Emit>
   void correlate(const Work& work, std::size_t count, const Fill& fill, const Emit& emit) const;
+  // Column block c of each direction's first (last) stage, the padding already cleared.
+  void forward_block(const Work& work, std::size_t c, const Complex* pupil, Complex* lines,
+                     bool output_chirp) const;
+  void adjoint_block(const Work& work, std::size_t c, const Complex* lines, Complex* field,
+                     bool output_chirp) const;
 
   std::size_t n_, grid_, blocks_, block_size_, length_;
   std::size_t pitch_;        // elements from one row of length M to the next (64-byte steps,

@@ -214,8 +214,10 @@ class FusedPhaseRetrieval {
   double rows_pass(std::size_t plane, const Detector& detector, double* detector_bar,
                    int threads);
   bool fused_rows() const;
-  bool fused_bands(int threads) const;
+  bool fused_bands() const;
   double bands_pass(std::size_t plane, const Detector& detector, double* detector_bar);
+  double bands_team_pass(std::size_t plane, const Detector& detector, double* detector_bar,
+                         int team);
   void gradient_pass(bool first_plane, bool last_plane, T* params_bar, int threads);
   void gradient_block(std::size_t block, bool first_plane, bool last_plane, T* params_bar,
                       double* partial);
@@ -261,6 +263,9 @@ class FusedPhaseRetrieval {
   Buffer<Complex> staging_;              // the scaled DFT's work buffer
   Buffer<Complex> band_rows_;            // bands_pass: per chirp-z band its two lines and a
                                          // block of rows of G (made at its first call)
+  Buffer<Complex> band_team_;            // bands_team_pass: per chirp-z band its two lines;
+                                         // per thread a work buffer and per chirp-z band a
+                                         // block of rows (made at its first call on a team)
   // The engine's state: the amplitude pass A reads (cfg_.amplitude or begin's), whether the
   // phasors are kept, the plane whose fields G the band buffers hold (-1: none), and the
   // amplitude tangent of begin_tangent (or null).
