@@ -332,8 +332,8 @@ def test_benchmark_floor_transforms_in_place(dtype, tolerance, inverse):
 @pytest.mark.parametrize("thread_count", [1, 2])
 def test_every_transform_split_gives_the_blocked_result(dtype, tolerance, thread_count):
     """The core's transform splits (blocked stages, FFTW's threaded column stages, whole-plane
-    2-D transforms) give one E and phi_bar to rounding; below 2**20 pixels the automatic split
-    is the blocked one (its bits)."""
+    2-D transforms) give one E and phi_bar to rounding; the automatic split is the blocked one
+    (its bits)."""
     shape = (256, 160)
     core_class = _core.FusedHologram64 if dtype == np.float64 else _core.FusedHologram32
     phi = random_phase(shape).astype(dtype)
@@ -351,24 +351,3 @@ def test_every_transform_split_gives_the_blocked_result(dtype, tolerance, thread
         assert relative_error(phi_bar, expected[1]) <= tolerance
     with pytest.raises(ValueError, match="split must be"):
         automatic.set_split("fastest")
-
-
-def test_measured_split_is_kept_for_the_shape_and_team():
-    """At 2**20 pixels on two threads the first call times the blocked split against the
-    whole-plane one and keeps the faster: later calls, and new models of the shape, take it
-    (the same bits); both agree with the reference."""
-    shape = (1024, 1024)
-    phi = random_phase(shape)
-    model = _core.FusedHologram64(target(shape))
-    assert model.split(1) == "blocked"
-    assert model.split(2) in ("automatic", "blocked", "whole")  # another test may have measured
-    energy, phi_bar = model.value_and_grad(phi, 2)
-    chosen = model.split(2)
-    assert chosen in ("blocked", "whole")
-    again = _core.FusedHologram64(target(shape))
-    assert again.split(2) == chosen
-    second = again.value_and_grad(phi, 2)
-    assert second[0] == energy and np.array_equal(second[1], phi_bar)
-    reference = pg.Hologram(target(shape), backend="reference").value_and_grad(phi)
-    assert energy == pytest.approx(reference[0], rel=1e-10)
-    assert relative_error(phi_bar, reference[1]) <= 1e-10

@@ -8,10 +8,8 @@
 #include <memory>
 #include <cmath>
 #include <cstdint>
-#include <map>
 #include <mutex>
 #include <stdexcept>
-#include <tuple>
 #include <utility>
 
 #include "phasegrad/core/constants.hpp"
@@ -343,39 +341,14 @@ double sum_in_order(const std::vector<double>& parts) {
   return total;
 }
 
-// The automatic split (see the header): measured where FFTW's threaded 2-D plans may beat the
-// blocked path's single-threaded stages. On the 2-vCPU development VM, 1024^2, two threads,
-// the blocked path was the faster under load (interleaved medians, load 4-8: value_and_grad
+// The default split is the blocked one (see the header). On the 2-vCPU development VM, 1024^2,
+// two threads, it was the faster under load (interleaved medians, load 4-8: value_and_grad
 // 1.00-1.16x the in-place pair in float32 and 1.15-1.47x in float64, against 1.28-1.54x and
-// 1.46-1.57x for the whole-plane split); at load 2, with the second core free (the pair at
-// full two-thread speed), whole took 1.43-1.53x against blocked's 1.55-1.68x in float32 and
-// 1.46-1.66x against 1.38-1.73x in float64 (docs/holography.md). Below 2^20 pixels, and on
-// one thread, blocked was never slower.
-constexpr std::size_t kMeasuredSplitPixels = std::size_t{1} << 20;
-// Each split's call is timed kSplitSamples times, alternating, after one untimed call each;
-// the fastest sample of each is compared, and whole must beat blocked by kSplitMargin (the
-// blocked path is the same bits on any team and tolerates a slow thread).
-constexpr int kSplitSamples = 4;
-constexpr double kSplitMargin = 0.95;
-
-// The choices made so far, process-wide: (precision, rows, cols, team) -> split.
-struct SplitKey {
-  std::size_t element, rows, cols;
-  int team;
-  bool operator<(const SplitKey& other) const {
-    return std::tie(element, rows, cols, team) <
-           std::tie(other.element, other.rows, other.cols, other.team);
-  }
-};
-std::mutex& split_mutex() {
-  static std::mutex mutex;
-  return mutex;
-}
-template <class Split>
-std::map<SplitKey, Split>& split_choices() {
-  static std::map<SplitKey, Split> choices;
-  return choices;
-}
+// 1.46-1.57x for the whole-plane split); at load 2 the whole-plane split was faster in three of
+// four interleaved runs (1.43-1.53x against 1.55-1.73x) but slower in six of six timings on one
+// object after its first call (float64: 8.7-10.8 ms blocked, 11.0-18.9 ms whole), so no rule
+// or first-call measurement was kept (docs/holography.md). Below 2^20 pixels, and on one
+// thread, blocked was never slower.
 
 // body(c) for every c in [0, count) on `team` threads: thread t runs its contiguous share
 // [t count / team, (t + 1) count / team) from the front, then takes what is left of the
@@ -543,8 +516,7 @@ double FusedHologram<T>::value_and_grad(const T* phi, T* phi_bar, int threads) {
   const int team = threads_for(count, threads);
   check_finite(phi, team);
   if (chunk_ > 0) {
-    Split split = split_for(team);
-    if (split == Split::automatic) split = measure_split(phi, phi_bar, team);
+    const Split split = split_for(team);
     if (split != Split::whole) return run_split(split, phi, phi_bar, team);
   }
   return finish_whole(forward(phi, team), phi_bar, team);
@@ -612,13 +584,8 @@ typename FusedHologram<T>::Split FusedHologram<T>::split(int threads) {
 }
 
 template <class T>
-typename FusedHologram<T>::Split FusedHologram<T>::split_for(int team) const {
-  if (forced_ != Split::automatic) return forced_;
-  if (team < 2 || rows_ * cols_ < kMeasuredSplitPixels) return Split::blocked;
-  std::lock_guard<std::mutex> lock(split_mutex());
-  const auto& choices = split_choices<Split>();
-  const auto found = choices.find({sizeof(T), rows_, cols_, team});
-  return found == choices.end() ? Split::automatic : found->second;
+typename FusedHologram<T>::Split FusedHologram<T>::split_for(int /*team*/) const {
+  return forced_ == Split::automatic ? Split::blocked : forced_;
 }
 
 template <class T>
@@ -633,28 +600,6 @@ double FusedHologram<T>::run_split(Split split, const T* phi, T* phi_bar, int te
     default:
       return run_blocked<true>(phi, phi_bar, team);
   }
-}
-
-template <class T>
-typename FusedHologram<T>::Split FusedHologram<T>::measure_split(const T* phi, T* phi_bar,
-                                                                 int team) {
-  // phi_bar is written by every run (the caller's call then writes it again).
-  const Split candidates[2] = {Split::blocked, Split::whole};
-  double best[2] = {0.0, 0.0};
-  for (const Split split : candidates) run_split(split, phi, phi_bar, team);  // plans, caches
-  for (int sample = 0; sample < kSplitSamples; ++sample) {
-    for (int k = 0; k < 2; ++k) {
-      const Stopwatch watch;
-      run_split(candidates[k], phi, phi_bar, team);
-      const double seconds = watch.seconds();
-      if (sample == 0 || seconds < best[k]) best[k] = seconds;
-    }
-  }
-  const Split chosen = best[1] < kSplitMargin * best[0] ? Split::whole : Split::blocked;
-  std::lock_guard<std::mutex> lock(split_mutex());
-  // A choice another object made meanwhile stands: one split per shape and team.
-  return split_choices<Split>().emplace(SplitKey{sizeof(T), rows_, cols_, team}, chosen)
-      .first->second;
 }
 
 template <class T>
@@ -788,7 +733,6 @@ bool FusedHologram<T>::transforms_only(int threads) {
     dft2_unnormalized<T>(field_.data(), field_.data(), 1, rows_, cols_, /*inverse=*/false, team);
     return false;
   }
-  // Where the automatic split is still to be measured, the blocked stages.
   const Split split = split_for(team);
   if (split == Split::hybrid) {
     run_blocked<false, true>(nullptr, nullptr, team);

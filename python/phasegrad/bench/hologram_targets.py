@@ -34,8 +34,8 @@ Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256
    the call, Python's argument checks included), and the Python path: ``Hologram``'s call
    less the core object's on the same phase (argument checks, the binding's output), and the
    transform split the call took (``blocked``: the kernel's single-threaded row and column
-   stages; ``whole``: FFTW's 2-D plans on the team; measured once per shape and team at
-   2**20 pixels and more on two threads or more). With ``--far-splits``, the core object's
+   stages, the default; ``whole``: FFTW's 2-D plans on the team, where the blocked stages do
+   not apply). With ``--far-splits``, the core object's
    call with each split forced (``blocked``, ``hybrid``: FFTW's threaded plans for the column
    stages, ``whole``), timed in the same rounds, as ratios to the same pair. At each of
    ``--far-sizes``, float32 and float64; medians of interleaved samples.

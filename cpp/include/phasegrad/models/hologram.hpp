@@ -43,9 +43,8 @@
 // The 2-D transforms read and write the plane twice each; here the stages and passes together
 // do it three times. Bands and chunks are fixed by the extents alone and the chunks' sums of
 // squares are added in chunk order: E and phi_bar are the same bits on any number of threads.
-// On a team of two or more at 2^20 pixels or more, the first call may instead measure FFTW's
-// threaded 2-D plans faster (the whole-plane split, see Split) and keep them for the shape and
-// team: the same E and phi_bar to rounding, not to the bit, as the blocked path's.
+// The other splits (see Split, forced for benchmarks) give the same E and phi_bar to rounding,
+// not to the bit.
 //
 // The least-squares view (r, J v, J^T u, J^T J v, J, J^T J and J^T r; every vector in double)
 // writes the residuals r = (I_r - T) / sqrt(N), so that E = |r|^2, and differentiates them. With
@@ -119,13 +118,12 @@ class FusedHologram {
   // blocked, every stage by single-threaded plans on the team's bands and chunks (the same
   // bits on any team); hybrid, the column stages by FFTW's plans on the team over the whole
   // plane; whole, FFTW's 2-D plans on the team with the passes as sweeps of their own.
-  // automatic (the default): blocked, except on a team of two or more at 2^20 pixels or more,
-  // where the first call times blocked against whole and the faster is kept for the process.
+  // automatic (the default): blocked (measured in the .cpp).
   enum class Split { automatic, blocked, hybrid, whole };
   // For benchmarks: force a split (automatic restores the default).
   void set_split(Split split);
-  // The split value_and_grad takes on `threads` threads (automatic: not measured yet); whole
-  // where the blocked path does not apply.
+  // The split value_and_grad takes on `threads` threads; whole where the blocked path does not
+  // apply.
   Split split(int threads);
 
   // The normalised reconstruction I_r = I mean(T) / mean(I), written to image (rows x cols).
@@ -162,13 +160,11 @@ class FusedHologram {
   double run_blocked(const T* phi, T* phi_bar, int team);
   void plan_blocked();
   void plan_threaded_columns(int team);
-  // The split for a team (automatic where it is still to be measured), and the call by one.
+  // The split for a team, and the call by one.
   Split split_for(int team) const;
   double run_split(Split split, const T* phi, T* phi_bar, int team);
   // The whole-plane path after forward(): pass 3, the forward 2-D FFT and pass 5.
   double finish_whole(double to_normalised, T* phi_bar, int team);
-  // The automatic choice's measurement (on the first call that needs it): returns the split.
-  Split measure_split(const T* phi, T* phi_bar, int team);
   std::size_t scratch_size() const;
   // tangent_ <- G_dot = IDFT_u(i phasor v[j + h]) (after forward()).
   void tangent(const double* v, int team);
