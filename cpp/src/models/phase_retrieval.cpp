@@ -605,6 +605,39 @@ PHASEGRAD_WIDE_SIMD PHASEGRAD_NO_CONTRACT [[gnu::noinline]] void quadratic_chunk
 }
 #undef PHASEGRAD_NO_CONTRACT
 
+// Pass B's detector sweep over one chunk of pixels, for one band's rows and several bands':
+// the model M (the quadratic detector's from `modelled`, quadratic_chunk), the weighted squared
+// residuals and the detector's sums in the model's precision (float32: twice the lanes of
+// converting every term to double), each chunk's sums added in double; out[j] = scale I_bar.
+template <bool kQuadratic, bool kWeighted, class T>
+[[gnu::always_inline]] inline void detector_sweep(const T* intensity, const T* modelled,
+                                                  const T* d, const T* w, std::size_t count,
+                                                  T qa, T qb, T scale, T* out, double& energy,
+                                                  double& bar_a, double& bar_b, double& bar_c) {
+  T chunk_energy = 0, chunk_a = 0, chunk_b = 0, chunk_c = 0;
+#pragma omp simd reduction(+ : chunk_energy, chunk_a, chunk_b, chunk_c)
+  for (std::size_t j = 0; j < count; ++j) {
+    const T value_in = intensity[j];
+    const T value = kQuadratic ? modelled[j] : value_in;
+    const T residual = value - d[j];
+    const T weighted = kWeighted ? w[j] * residual : residual;
+    chunk_energy += weighted * residual;
+    const T value_bar = 2 * weighted;
+    T intensity_bar = value_bar;
+    if (kQuadratic) {
+      intensity_bar = value_bar * (2 * qa * value_in + qb);
+      chunk_a += value_bar * value_in * value_in;
+      chunk_b += value_bar * value_in;
+      chunk_c += value_bar;
+    }
+    out[j] = scale * intensity_bar;
+  }
+  energy += static_cast<double>(chunk_energy);
+  bar_a += static_cast<double>(chunk_a);
+  bar_b += static_cast<double>(chunk_b);
+  bar_c += static_cast<double>(chunk_c);
+}
+
 template <bool kQuadratic, bool kWeighted, class T>
 [[gnu::always_inline]] inline void detector_row(std::complex<T>* field, const T* data,
                                                 const T* weights, T* model, bool reverse,
@@ -631,30 +664,8 @@ template <bool kQuadratic, bool kWeighted, class T>
     if (kQuadratic) quadratic_chunk(intensity, qa, qb, qc, modelled, count);
     const T* d = data + j0;
     const T* w = kWeighted ? weights + j0 : nullptr;
-    // The chunk's sums in the model's precision (float32: twice the lanes of converting every
-    // term to double), added in double.
-    T chunk_energy = 0, chunk_a = 0, chunk_b = 0, chunk_c = 0;
-#pragma omp simd reduction(+ : chunk_energy, chunk_a, chunk_b, chunk_c)
-    for (std::size_t j = 0; j < count; ++j) {
-      const T value_in = intensity[j];
-      const T value = kQuadratic ? modelled[j] : value_in;
-      const T residual = value - d[j];
-      const T weighted = kWeighted ? w[j] * residual : residual;
-      chunk_energy += weighted * residual;
-      const T value_bar = 2 * weighted;
-      T intensity_bar = value_bar;
-      if (kQuadratic) {
-        intensity_bar = value_bar * (2 * qa * value_in + qb);
-        chunk_a += value_bar * value_in * value_in;
-        chunk_b += value_bar * value_in;
-        chunk_c += value_bar;
-      }
-      factor[j] = twice_spectral * intensity_bar;
-    }
-    energy += static_cast<double>(chunk_energy);
-    bar_a += static_cast<double>(chunk_a);
-    bar_b += static_cast<double>(chunk_b);
-    bar_c += static_cast<double>(chunk_c);
+    detector_sweep<kQuadratic, kWeighted>(intensity, modelled, d, w, count, qa, qb,
+                                          twice_spectral, factor, energy, bar_a, bar_b, bar_c);
     T* out = parts + 2 * j0;
     for (std::size_t j = 0; j < count; ++j) {
       out[2 * j] *= factor[j];
@@ -751,28 +762,8 @@ template <bool kQuadratic, bool kWeighted, class T>
     if (kQuadratic) quadratic_chunk(intensity, qa, qb, qc, modelled, count);
     const T* d = data + j0;
     const T* w = kWeighted ? weights + j0 : nullptr;
-    T chunk_energy = 0, chunk_a = 0, chunk_b = 0, chunk_c = 0;
-#pragma omp simd reduction(+ : chunk_energy, chunk_a, chunk_b, chunk_c)
-    for (std::size_t j = 0; j < count; ++j) {
-      const T value_in = intensity[j];
-      const T value = kQuadratic ? modelled[j] : value_in;
-      const T residual = value - d[j];
-      const T weighted = kWeighted ? w[j] * residual : residual;
-      chunk_energy += weighted * residual;
-      const T value_bar = 2 * weighted;
-      T intensity_bar = value_bar;
-      if (kQuadratic) {
-        intensity_bar = value_bar * (2 * qa * value_in + qb);
-        chunk_a += value_bar * value_in * value_in;
-        chunk_b += value_bar * value_in;
-        chunk_c += value_bar;
-      }
-      bar[j] = intensity_bar;
-    }
-    energy += static_cast<double>(chunk_energy);
-    bar_a += static_cast<double>(chunk_a);
-    bar_b += static_cast<double>(chunk_b);
-    bar_c += static_cast<double>(chunk_c);
+    detector_sweep<kQuadratic, kWeighted>(intensity, modelled, d, w, count, qa, qb, T(1), bar,
+                                          energy, bar_a, bar_b, bar_c);
     // G_bar = 2 s_lam I_bar G, band by band.
     for (std::size_t l = 0; l < bands; ++l) {
       T* out = reinterpret_cast<T*>(fields[l] + first + j0);
