@@ -605,15 +605,29 @@ PHASEGRAD_WIDE_SIMD PHASEGRAD_NO_CONTRACT [[gnu::noinline]] void quadratic_chunk
 }
 #undef PHASEGRAD_NO_CONTRACT
 
-// Pass B's detector sweep over one chunk of pixels, for one band's rows and several bands':
-// the model M (the quadratic detector's from `modelled`, quadratic_chunk), the weighted squared
-// residuals and the detector's sums in the model's precision (float32: twice the lanes of
-// converting every term to double), each chunk's sums added in double; out[j] = scale I_bar.
+// Pass B's detector step on one chunk of `count` intensities, for one band's rows and several
+// bands' (j0: the chunk's first pixel in the row). Forward: the model into model[j0, j0 +
+// count). Reverse: the model M (the quadratic detector's by quadratic_chunk, into `modelled`),
+// the weighted squared residuals and the detector's sums in the model's precision (float32:
+// twice the lanes of converting every term to double), each chunk's sums added to `row` in
+// double; out[j] = scale I_bar. Returns `reverse`: whether the caller scales G next.
 template <bool kQuadratic, bool kWeighted, class T>
-[[gnu::always_inline]] inline void detector_sweep(const T* intensity, const T* modelled,
-                                                  const T* d, const T* w, std::size_t count,
-                                                  T qa, T qb, T scale, T* out, double& energy,
-                                                  double& bar_a, double& bar_b, double& bar_c) {
+[[gnu::always_inline]] inline bool detector_chunk(const T* intensity, T* modelled,
+                                                  const T* data, const T* weights, T* model,
+                                                  bool reverse, std::size_t j0,
+                                                  std::size_t count, T qa, T qb, T qc, T scale,
+                                                  T* out, DetectorSums& row) {
+  if (!reverse) {
+    if (kQuadratic) {
+      quadratic_chunk(intensity, qa, qb, qc, model + j0, count);
+    } else {
+      std::copy(intensity, intensity + count, model + j0);
+    }
+    return false;
+  }
+  if (kQuadratic) quadratic_chunk(intensity, qa, qb, qc, modelled, count);
+  const T* d = data + j0;
+  const T* w = kWeighted ? weights + j0 : nullptr;
   T chunk_energy = 0, chunk_a = 0, chunk_b = 0, chunk_c = 0;
 #pragma omp simd reduction(+ : chunk_energy, chunk_a, chunk_b, chunk_c)
   for (std::size_t j = 0; j < count; ++j) {
@@ -632,10 +646,19 @@ template <bool kQuadratic, bool kWeighted, class T>
     }
     out[j] = scale * intensity_bar;
   }
-  energy += static_cast<double>(chunk_energy);
-  bar_a += static_cast<double>(chunk_a);
-  bar_b += static_cast<double>(chunk_b);
-  bar_c += static_cast<double>(chunk_c);
+  row.energy += static_cast<double>(chunk_energy);
+  row.a += static_cast<double>(chunk_a);
+  row.b += static_cast<double>(chunk_b);
+  row.c += static_cast<double>(chunk_c);
+  return true;
+}
+
+// Sums added to others, term by term (a row's after its chunks; the rows' in row order).
+inline void add_row(DetectorSums& sums, const DetectorSums& row) {
+  sums.energy += row.energy;
+  sums.a += row.a;
+  sums.b += row.b;
+  sums.c += row.c;
 }
 
 template <bool kQuadratic, bool kWeighted, class T>
@@ -648,34 +671,23 @@ template <bool kQuadratic, bool kWeighted, class T>
   alignas(64) T modelled[kChunk];  // the quadratic detector's M (quadratic_chunk)
   alignas(64) T factor[kChunk];
   T* parts = reinterpret_cast<T*>(field);  // (re, im) pairs: the layout std::complex guarantees
-  double energy = 0, bar_a = 0, bar_b = 0, bar_c = 0;
+  DetectorSums row;
   const T twice_spectral = 2 * spectral;
   for (std::size_t j0 = 0; j0 < size; j0 += kChunk) {
     const std::size_t count = std::min(kChunk, size - j0);
     intensity_chunk(parts + 2 * j0, spectral, intensity, count);
-    if (!reverse) {
-      if (kQuadratic) {
-        quadratic_chunk(intensity, qa, qb, qc, model + j0, count);
-      } else {
-        std::copy(intensity, intensity + count, model + j0);
-      }
+    if (!detector_chunk<kQuadratic, kWeighted>(intensity, modelled, data, weights, model,
+                                               reverse, j0, count, qa, qb, qc, twice_spectral,
+                                               factor, row)) {
       continue;
     }
-    if (kQuadratic) quadratic_chunk(intensity, qa, qb, qc, modelled, count);
-    const T* d = data + j0;
-    const T* w = kWeighted ? weights + j0 : nullptr;
-    detector_sweep<kQuadratic, kWeighted>(intensity, modelled, d, w, count, qa, qb,
-                                          twice_spectral, factor, energy, bar_a, bar_b, bar_c);
     T* out = parts + 2 * j0;
     for (std::size_t j = 0; j < count; ++j) {
       out[2 * j] *= factor[j];
       out[2 * j + 1] *= factor[j];
     }
   }
-  sums.energy += energy;
-  sums.a += bar_a;
-  sums.b += bar_b;
-  sums.c += bar_c;
+  add_row(sums, row);
 }
 
 // detector_row with its branches chosen: one unbinned row of a single band. Cloned for wider
@@ -747,23 +759,14 @@ template <bool kQuadratic, bool kWeighted, class T>
   alignas(64) T intensity[kChunk];
   alignas(64) T modelled[kChunk];  // the quadratic detector's M (quadratic_chunk)
   alignas(64) T bar[kChunk];
-  double energy = 0, bar_a = 0, bar_b = 0, bar_c = 0;
+  DetectorSums row;
   for (std::size_t j0 = 0; j0 < size; j0 += kChunk) {
     const std::size_t count = std::min(kChunk, size - j0);
     band_intensity_chunk(fields, spectral, bands, first + j0, intensity, count);
-    if (!reverse) {
-      if (kQuadratic) {
-        quadratic_chunk(intensity, qa, qb, qc, model + j0, count);
-      } else {
-        std::copy(intensity, intensity + count, model + j0);
-      }
+    if (!detector_chunk<kQuadratic, kWeighted>(intensity, modelled, data, weights, model,
+                                               reverse, j0, count, qa, qb, qc, T(1), bar, row)) {
       continue;
     }
-    if (kQuadratic) quadratic_chunk(intensity, qa, qb, qc, modelled, count);
-    const T* d = data + j0;
-    const T* w = kWeighted ? weights + j0 : nullptr;
-    detector_sweep<kQuadratic, kWeighted>(intensity, modelled, d, w, count, qa, qb, T(1), bar,
-                                          energy, bar_a, bar_b, bar_c);
     // G_bar = 2 s_lam I_bar G, band by band.
     for (std::size_t l = 0; l < bands; ++l) {
       T* out = reinterpret_cast<T*>(fields[l] + first + j0);
@@ -775,10 +778,7 @@ template <bool kQuadratic, bool kWeighted, class T>
       }
     }
   }
-  sums.energy += energy;
-  sums.a += bar_a;
-  sums.b += bar_b;
-  sums.c += bar_c;
+  add_row(sums, row);
 }
 
 // bands_row with its branches chosen, cloned for wider SIMD (as simple_detector_row).
@@ -830,12 +830,7 @@ PHASEGRAD_WIDE_SIMD void bands_detector_row(std::complex<double>* const* fields,
 DetectorSums add_in_order(const std::vector<DetectorSums>& per_row, bool quadratic,
                           double* detector_bar) {
   DetectorSums total;
-  for (const auto& sums : per_row) {
-    total.energy += sums.energy;
-    total.a += sums.a;
-    total.b += sums.b;
-    total.c += sums.c;
-  }
+  for (const auto& sums : per_row) add_row(total, sums);
   if (quadratic && detector_bar != nullptr) {
     detector_bar[0] += total.a;
     detector_bar[1] += total.b;
