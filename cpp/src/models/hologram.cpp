@@ -531,6 +531,19 @@ double FusedHologram<T>::finish_whole(double to_normalised, T* phi_bar, int team
   // (idft2_vjp) gives the phasor's cotangent: field <- (4 s / N^3) r G.
   const double n = static_cast<double>(count);
   const double to_cotangent = 4.0 * to_normalised / n;
+  const double energy = residual_rows(to_normalised, to_cotangent, team) / n;
+
+  dft2_unnormalized<T>(field_.data(), field_.data(), 1, rows_, cols_, /*inverse=*/false, team);
+
+  // Pass 5: phi_bar[j + h] = Im(phasor_bar[j] conj(phasor[j])).
+  project(field_.data(), phi_bar, team);
+  return energy;
+}
+
+// The residual pass over the whole field_ in place, row by row on the team (G into its
+// cotangent, see finish_whole): the rows' sums of squared residuals, added in row order.
+template <class T>
+double FusedHologram<T>::residual_rows(double to_normalised, double to_cotangent, int team) {
   const auto rows = static_cast<std::int64_t>(rows_);
   const auto cols = static_cast<std::int64_t>(cols_);
   T* field = reinterpret_cast<T*>(field_.data());
@@ -541,13 +554,7 @@ double FusedHologram<T>::finish_whole(double to_normalised, T* phi_bar, int team
     row_sums[r] = residual_row_wide(field + 2 * r * cols, target + r * cols, cols,
                                     to_normalised, to_cotangent);
   }
-  const double energy = sum_in_order(row_sums_) / n;
-
-  dft2_unnormalized<T>(field_.data(), field_.data(), 1, rows_, cols_, /*inverse=*/false, team);
-
-  // Pass 5: phi_bar[j + h] = Im(phasor_bar[j] conj(phasor[j])).
-  project(field_.data(), phi_bar, team);
-  return energy;
+  return sum_in_order(row_sums_);
 }
 
 template <class T>
@@ -655,19 +662,7 @@ double FusedHologram<T>::run_blocked(const T* phi, T* phi_bar, int team) {
   double squares = 0.0;
   if constexpr (kThreadedColumns) {
     threaded_inverse_.execute(field, field);
-    if constexpr (kPasses) {
-      const auto row_count = static_cast<std::int64_t>(rows);
-      const auto width = static_cast<std::int64_t>(cols);
-      T* plane = reinterpret_cast<T*>(field);
-      const T* target = target_.data();
-      double* row_sums = row_sums_.data();
-#pragma omp parallel for num_threads(team) schedule(static)
-      for (std::int64_t r = 0; r < row_count; ++r) {
-        row_sums[r] = residual_row_wide(plane + 2 * r * width, target + r * width, width,
-                                        to_normalised, to_cotangent);
-      }
-      squares = sum_in_order(row_sums_);
-    }
+    if constexpr (kPasses) squares = residual_rows(to_normalised, to_cotangent, team);
     threaded_forward_.execute(field, field);
   } else {
   double* chunk_sums = chunk_sums_.data();

@@ -165,6 +165,8 @@ class FusedHologram {
   double run_split(Split split, const T* phi, T* phi_bar, int team);
   // The whole-plane path after forward(): pass 3, the forward 2-D FFT and pass 5.
   double finish_whole(double to_normalised, T* phi_bar, int team);
+  // The residual pass on the whole field_ in place: the sum of squared residuals, rows in order.
+  double residual_rows(double to_normalised, double to_cotangent, int team);
   std::size_t scratch_size() const;
   // tangent_ <- G_dot = IDFT_u(i phasor v[j + h]) (after forward()).
   void tangent(const double* v, int team);
