@@ -16,7 +16,6 @@
 #include "phasegrad/core/fft.hpp"
 #include "phasegrad/core/parallel.hpp"
 #include "phasegrad/core/sincos.hpp"
-#include "phasegrad/core/team_choice.hpp"
 
 namespace phasegrad::models {
 
