@@ -26,6 +26,8 @@ from .reference_pr import ReferencePhaseRetrieval
 # Coefficient vectors up to this length are checked for finiteness by one dot product (below
 # BLAS's threading threshold for a dot, about 10^4 in OpenBLAS).
 _SHORT_DOT = 4096
+# _call_blocks' default: the call's arguments are still to be checked.
+_UNCHECKED = object()
 
 _BACKENDS = ("fused", "reference")
 _DETECTORS = ("linear", "quadratic")
@@ -539,10 +541,12 @@ class PhaseRetrieval:
             self._coefficients(args[0])  # the message of the tuple form
         return None
 
-    def _call_blocks(self, args):
+    def _call_blocks(self, args, checked=_UNCHECKED):
         """The blocks of a call's parameters: ``(a)``, ``(a, p)`` or the flat ``(x)``; and
-        whether the call used the tuple form (its results keep their old form)."""
-        checked = self._tuple_args(args)
+        whether the call used the tuple form (its results keep their old form). ``checked``:
+        what ``_tuple_args(args)`` returned, when the caller already has it."""
+        if checked is _UNCHECKED:
+            checked = self._tuple_args(args)
         if checked is not None:
             return self._legacy_blocks(*checked), True
         return self._blocks(args[0]), False
@@ -570,10 +574,7 @@ class PhaseRetrieval:
                 if self.detector == "quadratic":
                     return energy, a_bar, np.asarray(p_bar, dtype=np.float64)
                 return energy, a_bar
-        if checked is not None:
-            blocks, legacy = self._legacy_blocks(*checked), True
-        else:
-            blocks, legacy = self._blocks(args[0]), False
+        blocks, legacy = self._call_blocks(args, checked)
         energy, grads = self._impl.value_and_grad(blocks)
         if not legacy:
             return float(energy), self._flat(grads)
