@@ -305,6 +305,11 @@ class FusedPhaseRetrieval64:
         """
         J v for the tangent v = (a_dot, p_dot): flat float64.
         """
+    def prepare(self, threads: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Make the plans for calls on `threads` threads and run each transform once on that
+        team (the set-up a first call would otherwise pay); optional.
+        """
     def residuals(
         self,
         a: numpy.ndarray,
@@ -399,6 +404,11 @@ class FusedPhaseRetrieval32:
     ) -> numpy.typing.NDArray[numpy.float64]:
         """
         J v for the tangent v = (a_dot, p_dot): flat float64.
+        """
+    def prepare(self, threads: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Make the plans for calls on `threads` threads and run each transform once on that
+        team (the set-up a first call would otherwise pay); optional.
         """
     def residuals(
         self,

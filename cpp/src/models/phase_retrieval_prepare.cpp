@@ -1,0 +1,57 @@
+// The fused phase-retrieval model's set-up for its calls, done once after construction; see
+// FusedPhaseRetrieval::prepare in models/phase_retrieval.hpp.
+//
+// Without it a model's first call pays for its set-up: making the plans (from the wisdom, or
+// measured), the OpenMP team's first start, and the first touch of the memory the transforms
+// run in (each thread's scratch, the field, FFTW's own buffers and code). prepare() does all of
+// that, once, so that the first call costs about what a later one does, and it runs with
+// Python's GIL released (the bindings), so that a planning that measures holds up no other
+// Python thread. Its time is the constructor's in the benchmarks (bench/busy_machine).
+
+#include <cstring>
+#include <mutex>
+
+#include "phasegrad/models/phase_retrieval.hpp"
+
+namespace phasegrad::models {
+
+// Plans for the team of `threads` (team_size), then each FFT band's four transforms run once
+// over its field, which holds zeros (the constructor's; zeroed again after, so that the model
+// is as constructed), each chunk on one thread of the team (a static split, so that every
+// thread of the team runs some: its scratch is then touched; the results are discarded).
+template <class T>
+void FusedPhaseRetrieval<T>::prepare(int threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const int team = team_size(threads);
+  plan_for(team);
+  for (auto& band : bands_) {
+    if (!band->fft) continue;
+    Band& b = *band;
+    Complex* field = b.field.data();
+    const auto columns = static_cast<long long>(b.columns.chunks());
+    const auto rows = static_cast<long long>(b.rows.chunks());
+    const auto adjoint = static_cast<long long>(b.columns_adjoint.chunks());
+#pragma omp parallel num_threads(team) if (team > 1)
+    {
+#pragma omp for schedule(static)
+      for (long long c = 0; c < columns; ++c) {
+        b.columns.execute_chunk(static_cast<std::size_t>(c), field);
+      }
+#pragma omp for schedule(static)
+      for (long long c = 0; c < rows; ++c) {
+        b.rows.execute_chunk(static_cast<std::size_t>(c), field);
+        b.rows_adjoint.execute_chunk(static_cast<std::size_t>(c), field, field);
+      }
+#pragma omp for schedule(static)
+      for (long long c = 0; c < adjoint; ++c) {
+        b.columns_adjoint.execute_chunk(static_cast<std::size_t>(c), field);
+      }
+    }
+    std::memset(static_cast<void*>(field), 0, b.field.bytes());
+  }
+}
+
+template void FusedPhaseRetrieval<float>::prepare(int);
+template void FusedPhaseRetrieval<double>::prepare(int);
+
+}  // namespace phasegrad::models
