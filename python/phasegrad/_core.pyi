@@ -90,6 +90,7 @@ __all__: list[str] = [
     "sum_leading",
     "take",
     "take_vjp",
+    "team_choice_replay",
     "tile",
     "wsse",
     "wsse_jvp",
@@ -1724,6 +1725,18 @@ def take_vjp(
     """
     x_bar[..., index[j]] += y_bar[..., j] into zero (..., rows, cols) planes (index:
     int64 flat indices or a bool mask).
+    """
+
+def team_choice_replay(
+    requested: typing.SupportsInt | typing.SupportsIndex,
+    single: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+    team: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+    calls: typing.SupportsInt | typing.SupportsIndex,
+) -> list[int]:
+    """
+    The team of each of `calls` calls that a model's thread fallback schedules, call i
+    taking single[i % len(single)] seconds on one thread and team[i % len(team)] on the
+    team (for tests).
     """
 
 def tile(
