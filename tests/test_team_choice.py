@@ -72,3 +72,14 @@ def test_one_thread_requested_is_one_thread():
 def test_replay_needs_times():
     with pytest.raises(ValueError, match="at least one time"):
         core.team_choice_replay(2, [], [1.0], 5)
+
+
+def test_a_measured_start_on_one_thread():
+    # Started on one thread (a model's set-up measured it faster): a slower team stays off
+    # from the first call; a faster one is taken at the first probes.
+    slow = core.team_choice_replay(2, [1.0], [1.5], 100, start_single=True)
+    assert slow[:8] == [1] * 8  # the first probe of the team is call 8
+    assert on_team(slow) < 0.05
+    fast = core.team_choice_replay(2, [1.0], [0.6], 100, start_single=True)
+    assert fast[0] == 1
+    assert on_team(fast, 20) > 0.95  # the team, but for probes of one thread

@@ -1732,11 +1732,12 @@ def team_choice_replay(
     single: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
     team: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
     calls: typing.SupportsInt | typing.SupportsIndex,
+    start_single: bool = False,
 ) -> list[int]:
     """
-    The team of each of `calls` calls that a model's thread fallback schedules, call i
-    taking single[i % len(single)] seconds on one thread and team[i % len(team)] on the
-    team (for tests).
+    The team of each of `calls` calls that a model's thread fallback schedules (started
+    on one thread with start_single), call i taking single[i % len(single)] seconds on
+    one thread and team[i % len(team)] on the team (for tests).
     """
 
 def tile(

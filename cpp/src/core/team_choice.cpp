@@ -17,6 +17,12 @@ int TeamChoice::next(int requested) {
   return single ? 1 : requested;
 }
 
+void TeamChoice::start(int requested, double team_seconds, double single_seconds) {
+  *this = TeamChoice();
+  requested_ = requested;
+  single_ = requested > 1 && team_seconds > 0 && single_seconds < kMargin * team_seconds;
+}
+
 namespace {
 
 // `average` moved towards `seconds` by `weight` (set to it when there is none yet).

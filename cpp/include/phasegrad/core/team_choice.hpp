@@ -37,6 +37,12 @@ class TeamChoice {
   // Whether the latest decision runs calls on one thread although more were requested.
   bool single() const { return single_; }
 
+  // Starts over for calls of `requested` threads with a first choice measured elsewhere (a
+  // model's set-up timing its transforms on the team and on one thread, in seconds; 0: not
+  // timed): the first calls run on one thread when that measured faster by the margin below.
+  // The calls' own times decide from then on.
+  void start(int requested, double team_seconds, double single_seconds);
+
  private:
   static constexpr unsigned kFirstInterval = 8, kLongestInterval = 64;
   static constexpr int kHistory = 3;

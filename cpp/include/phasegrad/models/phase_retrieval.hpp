@@ -80,8 +80,9 @@ class FusedPhaseRetrieval {
   FusedPhaseRetrieval& operator=(const FusedPhaseRetrieval&) = delete;
 
   // Set-up that the first call would otherwise pay, for calls on `threads` threads: the plans,
-  // and each transform run once on that team over the zeroed field (phase_retrieval_prepare.cpp).
-  // Optional; the Python model calls it once, right after construction.
+  // each transform run once on that team over the zeroed field, and the calls' first choice of
+  // team or one thread, timed (phase_retrieval_prepare.cpp). Optional; the Python model calls
+  // it once, right after construction.
   void prepare(int threads);
 
   // E and its gradients: a_bar (K values, or n * n for a wavefront map) and, for a quadratic
