@@ -9,7 +9,7 @@
 // Python thread. It also times the transforms on the team and on one thread, and the calls
 // start on whichever was faster (a core busy with another process makes the team slower; the
 // calls' own times decide from then on, core/team_choice.hpp). Its time is the constructor's
-// in the benchmarks (bench/busy_machine).
+// in the benchmarks (python/phasegrad/bench/busy_machine.py).
 #include <cstring>
 #include <mutex>
 
