@@ -15,6 +15,7 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "phasegrad's C++/OpenMP/FFTW core (private; use phasegrad.ops and phasegrad.fft)";
   namespace bind = phasegrad::bind;
   bind::bind_fft(m);
+  bind::bind_team_choice(m);
   bind::bind_fourier(m);
   bind::bind_arithmetic(m);
   bind::bind_complex_parts(m);

@@ -12,6 +12,8 @@ namespace py = pybind11;
 // Infrastructure: FFTW (version, plan cache, planner effort, wisdom, the plan check) and the
 // broadband bands' scaled DFT on its own.
 void bind_fft(py::module_& m);
+// The fused models' measured thread fallback, replayed over given times (for tests).
+void bind_team_choice(py::module_& m);
 
 // The op groups (the modules of phasegrad.ops).
 void bind_arithmetic(py::module_& m);

@@ -90,6 +90,7 @@ __all__: list[str] = [
     "sum_leading",
     "take",
     "take_vjp",
+    "team_choice_replay",
     "tile",
     "wsse",
     "wsse_jvp",
@@ -305,6 +306,11 @@ class FusedPhaseRetrieval64:
         """
         J v for the tangent v = (a_dot, p_dot): flat float64.
         """
+    def prepare(self, threads: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Make the plans for calls on `threads` threads and run each transform once on that
+        team (the set-up a first call would otherwise pay); optional.
+        """
     def residuals(
         self,
         a: numpy.ndarray,
@@ -399,6 +405,11 @@ class FusedPhaseRetrieval32:
     ) -> numpy.typing.NDArray[numpy.float64]:
         """
         J v for the tangent v = (a_dot, p_dot): flat float64.
+        """
+    def prepare(self, threads: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Make the plans for calls on `threads` threads and run each transform once on that
+        team (the set-up a first call would otherwise pay); optional.
         """
     def residuals(
         self,
@@ -1714,6 +1725,19 @@ def take_vjp(
     """
     x_bar[..., index[j]] += y_bar[..., j] into zero (..., rows, cols) planes (index:
     int64 flat indices or a bool mask).
+    """
+
+def team_choice_replay(
+    requested: typing.SupportsInt | typing.SupportsIndex,
+    single: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+    team: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex],
+    calls: typing.SupportsInt | typing.SupportsIndex,
+    start_single: bool = False,
+) -> list[int]:
+    """
+    The team of each of `calls` calls that a model's thread fallback schedules (started
+    on one thread with start_single), call i taking single[i % len(single)] seconds on
+    one thread and team[i % len(team)] on the team (for tests).
     """
 
 def tile(

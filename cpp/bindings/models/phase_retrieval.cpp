@@ -294,6 +294,15 @@ void bind_model(py::module_& m, const char* name, const char* doc) {
            py::arg("plane_end"), py::arg("threads"),
            "The Jacobian of the residuals of planes [plane_begin, plane_end), transposed:\n"
            "(parameters, residuals) float64.")
+      .def(
+          "prepare",
+          [](Model& model, int threads) {
+            py::gil_scoped_release release;  // planning may measure (FFTW_MEASURE)
+            model.prepare(threads);
+          },
+          py::arg("threads"),
+          "Make the plans for calls on `threads` threads and run each transform once on that\n"
+          "team (the set-up a first call would otherwise pay); optional.")
       .def_property_readonly("workspace_bytes", &Model::workspace_bytes,
                              "Bytes of the work buffers the model holds.");
 }

@@ -28,11 +28,12 @@ is printed at the start and end of each phase.
 **The first call** (target: a model's first call in a second process, wisdom cached, at most
 2x a warm call): a float32 ``PhaseRetrieval`` (n = 128 by default, N = 256, 15 modes, 2 planes)
 in a new process with an empty cache (it plans, and writes the cache at exit), then in another
-with that cache: the import (``phasegrad.models`` included), the constructor, the first
-``fun_and_jac`` and the median of 9 warm calls (after 40 untimed ones: each kind of call
-times its first calls on the team before it settles on a team or one thread), in wall time and
-in the calling thread's CPU time (``--first-one-core`` pins the children to one core with one
-thread, so that the CPU times measure the call alone on a busy machine).
+with that cache: the import (``phasegrad.models`` included), the constructor (which also makes
+the model's plans and runs each transform once on the team: the set-up the first call no longer
+pays), the first ``fun_and_jac`` and the median of 9 warm calls (after 40 untimed ones: each
+kind of call times its first calls on the team before it settles on a team or one thread), in
+wall time and in the calling thread's CPU time (``--first-one-core`` pins the children to one
+core with one thread, so that the CPU times measure the call alone on a busy machine).
 """
 
 from __future__ import annotations

@@ -57,6 +57,9 @@ class FusedPhaseRetrieval:
             self._fast = kind(config.amplitude, config.basis, config.diversity, config.data,
                               config.weights, config.grid, config.bin, config.wavelength,
                               list(config.wavelengths), list(config.band_weights))
+            # Plans, the team's start and the first touch of the transforms' memory now, not
+            # in the first call (docs/threads-and-fftw.md, "The first call").
+            self._fast.prepare(get_num_threads())
         # The point-source model takes every tuple-form call (a, p) when no fixed flux or
         # background is set (the blocks _fast_for reads would be these).
         self._point = (self._fast if config.fixed_flux is None

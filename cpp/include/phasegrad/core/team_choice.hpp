@@ -9,6 +9,16 @@
 // Switching is invisible in the results only when they do not depend on the thread count;
 // the fused models that use it keep theirs bit-for-bit identical on any team (fixed chunks,
 // sums in a fixed order). Not thread-safe: the caller serialises (a model's lock).
+//
+// What is compared is each choice's mean time, kept as a moving average over its calls (the
+// current choice's, 1/8 per call) and its probes (the other's, 1/3 per probe), and the
+// current one also by the median of its latest three calls (whichever is larger). On a busy
+// core most of a team's calls are quick, but now and then one waits several milliseconds for
+// a thread that the other process holds off its core: those calls, which a median hides, are
+// what the team costs, and the average remembers them while the calls run on one thread, so
+// that one lucky team probe does not move the calls back. Its calls replayed over given times
+// (tests/test_team_choice.py): a team with such waits is left, a faster team kept, and the
+// team taken back about a hundred calls after the core frees up.
 #pragma once
 
 #include <chrono>
@@ -27,6 +37,12 @@ class TeamChoice {
   // Whether the latest decision runs calls on one thread although more were requested.
   bool single() const { return single_; }
 
+  // Starts over for calls of `requested` threads with a first choice measured elsewhere (a
+  // model's set-up timing its transforms on the team and on one thread, in seconds; 0: not
+  // timed): the first calls run on one thread when that measured faster by the margin below.
+  // The calls' own times decide from then on.
+  void start(int requested, double team_seconds, double single_seconds);
+
  private:
   static constexpr unsigned kFirstInterval = 8, kLongestInterval = 64;
   static constexpr int kHistory = 3;
@@ -39,6 +55,10 @@ class TeamChoice {
   bool probing_ = false;   // the call scheduled by next() runs the other choice
   unsigned since_probe_ = 0, interval_ = kFirstInterval;
   double recent_[kHistory] = {0, 0, 0};  // the current choice's latest times (0: none yet)
+  // The moving averages of the team's (0) and one thread's (1) times (0: none yet), and their
+  // weights for a call of the current choice and for a probe.
+  double average_[2] = {0, 0};
+  static constexpr double kCallWeight = 1.0 / 8, kProbeWeight = 1.0 / 3;
   int filled_ = 0, slot_ = 0;
 };
 

@@ -79,6 +79,12 @@ class FusedPhaseRetrieval {
   FusedPhaseRetrieval(const FusedPhaseRetrieval&) = delete;
   FusedPhaseRetrieval& operator=(const FusedPhaseRetrieval&) = delete;
 
+  // Set-up that the first call would otherwise pay, for calls on `threads` threads: the plans,
+  // each transform run once on that team over the zeroed field, and the calls' first choice of
+  // team or one thread, timed (phase_retrieval_prepare.cpp). Optional; the Python model calls
+  // it once, right after construction.
+  void prepare(int threads);
+
   // E and its gradients: a_bar (K values, or n * n for a wavefront map) and, for a quadratic
   // detector, p_bar = (dE/da, dE/db, dE/dc). Serialised per model (one set of work buffers).
   double value_and_grad(const T* params, const Detector& detector, T* params_bar,
