@@ -1117,10 +1117,10 @@ double FusedPhaseRetrieval<T>::bands_pass(std::size_t plane, const Detector& det
 //     chunk end: the FFT bands' forward row chunks of the unit, then per chirp-z block every
 //     chirp-z band's forward rows (into the thread's own block of rows), pass B on the block
 //     and every chirp-z band's adjoint rows (into the rows of the shared lines that the
-//     block's forward rows read: blocks write disjoint rows), then the FFT bands' adjoint row chunks. Where such units are too few to
-//     share (fewer than four per thread; e.g. blocks of 15 rows and chunks of 4), the FFT
-//     bands' forward and adjoint row chunks run as items of their own before and after, and
-//     the units are the chirp-z blocks;
+//     block's forward rows read: blocks write disjoint rows), then the FFT bands' adjoint row
+//     chunks. Where such units are too few to share (fewer than four per thread; e.g. blocks
+//     of 15 rows and chunks of 4), the FFT bands' forward and adjoint row chunks run as items
+//     of their own before and after, and the units are the chirp-z blocks;
 //  3. the last stages: the blocks of lines and the column chunks.
 // Every item computes what bands_pass computes for it (the same blocks, chunks and per-row
 // sums, added in row order), each thread with its own work buffer: the same results as on one

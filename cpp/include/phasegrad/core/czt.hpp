@@ -12,9 +12,9 @@
 // is cheaper per point: n = 64, N = 128 takes q = 2 and M = 128 rather than q = 1 and
 // M = 192). The n pupil columns are transformed first, then the N rows of E g: a forward costs
 // (1 + q) (n + N) FFTs of length M, the adjoint the same in the reverse order; G comes out row
-// by row and the adjoint reads G_bar's rows. The n N values between the stages are N lines
-// of n, one per row of G, written transposed by the forward's first stage and read
-// transposed by the adjoint's last. The chirps' constant factors move between the stages to where they
+// by row and the adjoint reads G_bar's rows. The n N values between the stages are N lines of
+// n, one per row of G, written transposed by the forward's first stage and read transposed by
+// the adjoint's last. The chirps' constant factors move between the stages to where they
 // cost least (2 n^2 + n N + N^2 complex products a transform, against n^2 + 2 n N + 2 N^2
 // applied where they arise). Every FFT runs out of place on contiguous rows, up to 16 rows at
 // a time (a block stays in L2 from the chirp to the transposed write of the next stage's
