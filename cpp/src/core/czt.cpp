@@ -166,8 +166,7 @@ ScaledDft2<T>::ScaledDft2(std::size_t n, std::size_t grid, double spacing, std::
     return (pitch * sizeof(Complex)) % 512 == 0 ? pitch + per_line : pitch;
   };
   pitch_ = spread(length_);
-  forward_pitch_ = spread(n);
-  adjoint_pitch_ = spread(grid);
+  lines_pitch_ = spread(n);
   // Blocks of about 64 KiB per buffer (the four in L2 with the kernel), 1 to 16 rows: at
   // n = 64 and 128 (N = 2n, one core, CPU time, interleaved) 2-10% faster than 16 KiB.
   rows_ = std::clamp<std::size_t>(65536 / (pitch_ * sizeof(Complex)), 1, 16);
@@ -356,7 +355,7 @@ void ScaledDft2<T>::forward_column_block(std::size_t c, const Complex* pupil, Co
 template <class T>
 void ScaledDft2<T>::forward_block(const Work& buffers, std::size_t c, const Complex* pupil,
                                   Complex* lines, bool output_chirp) const {
-  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = forward_pitch_, size = block_size_;
+  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = lines_pitch_, size = block_size_;
   const Complex* w = chirp_in_.data();
   const Complex* w_out = chirp_out_.data();
   const std::size_t x0 = c * rows_;
@@ -391,7 +390,7 @@ void ScaledDft2<T>::forward_block(const Work& buffers, std::size_t c, const Comp
 template <class T>
 void ScaledDft2<T>::forward_rows(std::size_t k0, const Complex* lines, Complex* rows,
                                  Complex* staging, bool output_chirp) const {
-  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = forward_pitch_, size = block_size_;
+  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = lines_pitch_, size = block_size_;
   const Work buffers = work(staging);
   clear_between(buffers, n);
   const Complex* w_out = chirp_out_.data();
@@ -419,12 +418,12 @@ void ScaledDft2<T>::forward_rows(std::size_t k0, const Complex* lines, Complex* 
 }
 
 // Rows k0 .. k0 + count of G_bar: G_bar[k, l] conj(w(l - N//2)), correlated with the chirp;
-// the n outputs written transposed into the lines (n, N): line x holds column x of
-// G_bar conj(E).
+// the n outputs into rows k0 .. of the lines (N, n), as they come: row k of G_bar conj(E),
+// where the forward's line k was (adjoint_block reads the lines' columns).
 template <class T>
 void ScaledDft2<T>::adjoint_rows(std::size_t k0, const Complex* rows, Complex* lines,
                                  Complex* staging, bool output_chirp) const {
-  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = adjoint_pitch_, size = block_size_;
+  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = lines_pitch_, size = block_size_;
   const Work buffers = work(staging);
   clear_between(buffers, size);
   const Complex* w_out = chirp_out_.data();
@@ -442,7 +441,12 @@ void ScaledDft2<T>::adjoint_rows(std::size_t k0, const Complex* rows, Complex* l
       }
     }
   };
-  auto emit = [&](const Complex* block) { transpose_rows(lines + k0, lp, block, pitch, count, n); };
+  auto emit = [&](const Complex* block) {
+    for (std::size_t r = 0; r < count; ++r) {
+      std::memcpy(static_cast<void*>(lines + (k0 + r) * lp), block + r * pitch,
+                  sizeof(Complex) * n);
+    }
+  };
   correlate(buffers, count, fill, emit);
 }
 
@@ -465,12 +469,13 @@ void ScaledDft2<T>::adjoint_column_block(std::size_t c, const Complex* lines, Co
   adjoint_block(buffers, c, lines, field, output_chirp);
 }
 
-// Lines c rows() ..: conj(w(k - N//2)) line x's input k, correlated; g_bar[y, x] = line x's
-// output y times conj(w(x) w(y)), into the field's top-left (n, n).
+// Columns c rows() .. of the lines (N, n), each read transposed into a row of the block:
+// conj(w(k - N//2)) column x's input k, correlated; g_bar[y, x] = column x's output y times
+// conj(w(x) w(y)), into the field's top-left (n, n).
 template <class T>
 void ScaledDft2<T>::adjoint_block(const Work& buffers, std::size_t c, const Complex* lines,
                                   Complex* field, bool output_chirp) const {
-  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = adjoint_pitch_, size = block_size_;
+  const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = lines_pitch_, size = block_size_;
   const Complex* w = chirp_in_.data();
   const Complex* w_out = chirp_out_.data();
   const std::size_t x0 = c * rows_;
@@ -478,14 +483,15 @@ void ScaledDft2<T>::adjoint_block(const Work& buffers, std::size_t c, const Comp
   auto fill = [&](std::size_t b, Complex* block) {
     const std::size_t filled = std::min(size, grid - b * size);
     const Complex* wk = w_out + b * size;
-    for (std::size_t r = 0; r < count; ++r) {
-      const Complex* in = lines + (x0 + r) * lp + b * size;
-      Complex* a = block + r * pitch;
-      if (output_chirp) {
-        for (std::size_t k = 0; k < filled; ++k) a[k] = times_conj(in[k], wk[k]);
-      } else {
-        std::memcpy(static_cast<void*>(a), in, sizeof(Complex) * filled);
-      }
+    const Complex* in = lines + b * size * lp + x0;
+    if (!output_chirp) {
+      transpose_rows(block, pitch, in, lp, filled, count);
+      return;
+    }
+    for (std::size_t k = 0; k < filled; ++k) {
+      const Complex* a = in + k * lp;
+      const Complex wkk = wk[k];
+      for (std::size_t r = 0; r < count; ++r) block[r * pitch + k] = times_conj(a[r], wkk);
     }
   };
   auto emit = [&](const Complex* block) {

@@ -1022,20 +1022,19 @@ double FusedPhaseRetrieval<T>::bands_pass(std::size_t plane, const Detector& det
       reference = band.get();
     }
   }
-  // Per chirp-z band: the forward's lines, the adjoint's lines and a block of rows of G, each
-  // starting on a cache line.
+  // Per chirp-z band: the lines (the forward's, and the adjoint's where a block's forward
+  // rows read them: core/czt.hpp) and a block of rows of G, each starting on a cache line.
   const std::size_t per_line = Buffer<Complex>::kAlignment / sizeof(Complex);
   auto round_up = [per_line](std::size_t count) {
     return (count + per_line - 1) / per_line * per_line;
   };
-  const std::size_t forward = layout ? round_up(layout->forward_lines_size()) : 0;
-  const std::size_t adjoint = layout ? round_up(layout->adjoint_lines_size()) : 0;
+  const std::size_t line_values = layout ? round_up(layout->lines_size()) : 0;
   const std::size_t block = layout ? layout->rows() : 0;
-  const std::size_t per_band = forward + adjoint + round_up(block * grid);
+  const std::size_t per_band = line_values + round_up(block * grid);
   if (band_rows_.size() != scaled_count * per_band) {
     band_rows_ = Buffer<Complex>::zeros(scaled_count * per_band);
   }
-  std::vector<Complex*> forward_lines(band_count), adjoint_lines(band_count), rows(band_count);
+  std::vector<Complex*> lines(band_count), rows(band_count);
   std::vector<Complex*> row_fields(band_count);
   std::vector<T> weight(band_count), twice_weight(band_count);
   std::size_t slot = 0;
@@ -1044,15 +1043,14 @@ double FusedPhaseRetrieval<T>::bands_pass(std::size_t plane, const Detector& det
     twice_weight[l] = static_cast<T>(2 * bands_[l]->weight);
     if (!bands_[l]->scaled) continue;
     Complex* base = band_rows_.data() + slot++ * per_band;
-    forward_lines[l] = base;
-    adjoint_lines[l] = base + forward;
-    rows[l] = base + forward + adjoint;
+    lines[l] = base;
+    rows[l] = base + line_values;
   }
   Complex* staging = staging_.data();
   for (std::size_t l = 0; l < band_count; ++l) {
     Band& band = *bands_[l];
     if (band.scaled) {
-      band.scaled->forward_columns(band.pupil.data(), forward_lines[l], staging, false);
+      band.scaled->forward_columns(band.pupil.data(), lines[l], staging, false);
     } else {
       band.columns.execute(band.pupil.data(), n, band.field.data());
     }
@@ -1074,7 +1072,7 @@ double FusedPhaseRetrieval<T>::bands_pass(std::size_t plane, const Detector& det
       }
     }
     for (std::size_t l = 0; l < band_count; ++l) {
-      if (rows[l]) bands_[l]->scaled->forward_rows(k0, forward_lines[l], rows[l], staging, false);
+      if (rows[l]) bands_[l]->scaled->forward_rows(k0, lines[l], rows[l], staging, false);
     }
     for (std::size_t i = k0; i < k1; ++i) {
       for (std::size_t l = 0; l < band_count; ++l) {
@@ -1086,7 +1084,7 @@ double FusedPhaseRetrieval<T>::bands_pass(std::size_t plane, const Detector& det
                          true, size, quadratic, qa, qb, qc, per_row[i]);
     }
     for (std::size_t l = 0; l < band_count; ++l) {
-      if (rows[l]) bands_[l]->scaled->adjoint_rows(k0, rows[l], adjoint_lines[l], staging, false);
+      if (rows[l]) bands_[l]->scaled->adjoint_rows(k0, rows[l], lines[l], staging, false);
     }
     // The FFT bands' adjoint row chunks whose rows are all done.
     for (; next_adjoint < next_forward &&
@@ -1103,7 +1101,7 @@ double FusedPhaseRetrieval<T>::bands_pass(std::size_t plane, const Detector& det
   for (std::size_t l = 0; l < band_count; ++l) {
     Band& band = *bands_[l];
     if (band.scaled) {
-      band.scaled->adjoint_columns(adjoint_lines[l], band.field.data(), staging, false);
+      band.scaled->adjoint_columns(lines[l], band.field.data(), staging, false);
     } else {
       band.columns_adjoint.execute(band.field.data());
     }
@@ -1118,11 +1116,11 @@ double FusedPhaseRetrieval<T>::bands_pass(std::size_t plane, const Detector& det
 //  2. the rows, in units [k0, k1) that end where both a chirp-z block of rows and an FFT row
 //     chunk end: the FFT bands' forward row chunks of the unit, then per chirp-z block every
 //     chirp-z band's forward rows (into the thread's own block of rows), pass B on the block
-//     and every chirp-z band's adjoint rows (into the shared lines: blocks write disjoint
-//     columns of them), then the FFT bands' adjoint row chunks. Where such units are too few to
-//     share (fewer than four per thread; e.g. blocks of 15 rows and chunks of 4), the FFT
-//     bands' forward and adjoint row chunks run as items of their own before and after, and
-//     the units are the chirp-z blocks;
+//     and every chirp-z band's adjoint rows (into the rows of the shared lines that the
+//     block's forward rows read: blocks write disjoint rows), then the FFT bands' adjoint row
+//     chunks. Where such units are too few to share (fewer than four per thread; e.g. blocks
+//     of 15 rows and chunks of 4), the FFT bands' forward and adjoint row chunks run as items
+//     of their own before and after, and the units are the chirp-z blocks;
 //  3. the last stages: the blocks of lines and the column chunks.
 // Every item computes what bands_pass computes for it (the same blocks, chunks and per-row
 // sums, added in row order), each thread with its own work buffer: the same results as on one
@@ -1146,12 +1144,11 @@ double FusedPhaseRetrieval<T>::bands_team_pass(std::size_t plane, const Detector
   auto round_up = [per_line](std::size_t count) {
     return (count + per_line - 1) / per_line * per_line;
   };
-  const std::size_t forward = layout ? round_up(layout->forward_lines_size()) : 0;
-  const std::size_t adjoint = layout ? round_up(layout->adjoint_lines_size()) : 0;
+  const std::size_t line_values = layout ? round_up(layout->lines_size()) : 0;
   const std::size_t block = layout ? layout->rows() : grid;
   const std::size_t rows_size = layout ? round_up(block * grid) : 0;
   const std::size_t work = layout ? round_up(layout->work_size()) : 0;
-  const std::size_t shared = scaled.size() * (forward + adjoint);
+  const std::size_t shared = scaled.size() * line_values;
   const std::size_t per_thread = layout ? work + scaled.size() * rows_size : 0;
   const auto members = static_cast<std::size_t>(team);
   // Zeroed when made and written only where the stages write (core/czt.hpp): the work
@@ -1160,11 +1157,8 @@ double FusedPhaseRetrieval<T>::bands_team_pass(std::size_t plane, const Detector
     band_team_ = Buffer<Complex>::zeros(shared + members * per_thread);
   }
   Complex* base = band_team_.data();
-  std::vector<Complex*> forward_lines(band_count), adjoint_lines(band_count);
-  for (std::size_t s = 0; s < scaled.size(); ++s) {
-    forward_lines[scaled[s]] = base + s * (forward + adjoint);
-    adjoint_lines[scaled[s]] = base + s * (forward + adjoint) + forward;
-  }
+  std::vector<Complex*> lines(band_count);
+  for (std::size_t s = 0; s < scaled.size(); ++s) lines[scaled[s]] = base + s * line_values;
   // The calling thread's work buffer, followed by its blocks of rows.
   auto thread_work = [&]() {
     const auto t = static_cast<std::size_t>(omp_get_thread_num());
@@ -1184,7 +1178,7 @@ double FusedPhaseRetrieval<T>::bands_team_pass(std::size_t plane, const Detector
     if (item < scaled_items) {
       Band& band = *bands_[scaled[item / column_blocks]];
       band.scaled->forward_column_block(item % column_blocks, band.pupil.data(),
-                                        forward_lines[scaled[item / column_blocks]],
+                                        lines[scaled[item / column_blocks]],
                                         thread_work(), false);
       return;
     }
@@ -1251,7 +1245,7 @@ double FusedPhaseRetrieval<T>::bands_team_pass(std::size_t plane, const Detector
     for (std::size_t b0 = k0; b0 < k1; b0 += block) {
       const std::size_t b1 = std::min(k1, b0 + block);
       for (auto l : scaled) {
-        bands_[l]->scaled->forward_rows(b0, forward_lines[l], rows[l], staging, false);
+        bands_[l]->scaled->forward_rows(b0, lines[l], rows[l], staging, false);
       }
       for (std::size_t i = b0; i < b1; ++i) {
         for (std::size_t l = 0; l < band_count; ++l) {
@@ -1264,7 +1258,7 @@ double FusedPhaseRetrieval<T>::bands_team_pass(std::size_t plane, const Detector
                            true, size, quadratic, qa, qb, qc, per_row[i]);
       }
       for (auto l : scaled) {
-        bands_[l]->scaled->adjoint_rows(b0, rows[l], adjoint_lines[l], staging, false);
+        bands_[l]->scaled->adjoint_rows(b0, rows[l], lines[l], staging, false);
       }
     }
     if (fuse_chunks) {
@@ -1286,7 +1280,7 @@ double FusedPhaseRetrieval<T>::bands_team_pass(std::size_t plane, const Detector
     if (item < scaled_items) {
       Band& band = *bands_[scaled[item / column_blocks]];
       band.scaled->adjoint_column_block(item % column_blocks,
-                                        adjoint_lines[scaled[item / column_blocks]],
+                                        lines[scaled[item / column_blocks]],
                                         band.field.data(), thread_work(), false);
       return;
     }

@@ -12,8 +12,9 @@
 // is cheaper per point: n = 64, N = 128 takes q = 2 and M = 128 rather than q = 1 and
 // M = 192). The n pupil columns are transformed first, then the N rows of E g: a forward costs
 // (1 + q) (n + N) FFTs of length M, the adjoint the same in the reverse order; G comes out row
-// by row and the adjoint reads G_bar's rows (only the n N values between the stages are
-// written transposed). The chirps' constant factors move between the stages to where they
+// by row and the adjoint reads G_bar's rows. The n N values between the stages are N lines of
+// n, one per row of G, written transposed by the forward's first stage and read transposed by
+// the adjoint's last. The chirps' constant factors move between the stages to where they
 // cost least (2 n^2 + n N + N^2 complex products a transform, against n^2 + 2 n N + 2 N^2
 // applied where they arise). Every FFT runs out of place on contiguous rows, up to 16 rows at
 // a time (a block stays in L2 from the chirp to the transposed write of the next stage's
@@ -48,7 +49,7 @@ class ScaledDft2 {
 
   // Complex elements of the work buffer `staging` that forward and adjoint need.
   std::size_t staging_size() const {
-    return lines_offset_ + std::max(forward_lines_size(), adjoint_lines_size());
+    return lines_offset_ + lines_size();
   }
   std::size_t length() const { return length_; }    // M
   std::size_t blocks() const { return blocks_; }     // q
@@ -76,14 +77,17 @@ class ScaledDft2 {
   // The stages, for a caller that runs the rows of several transforms together, a block of
   // rows() rows at a time (the fused models' bands): forward is forward_columns, then
   // forward_rows for k0 = 0, rows(), 2 rows(), ... < N; adjoint is adjoint_rows for the same k0,
-  // then adjoint_columns. `lines` (forward_lines_size() or adjoint_lines_size() elements) holds
-  // the values between a direction's stages; `rows` points to row k0 of G (forward's output,
-  // adjoint's input; min(rows(), N - k0) rows, row stride N). The same results as forward and
-  // adjoint, bit for bit. Between forward_columns and the end of the adjoint, `staging` may be
-  // used by the stages of other transforms of the same n, N and blocks() only.
+  // then adjoint_columns. `lines` (lines_size() elements: N lines of n values) holds the
+  // values between a direction's stages, line k for row k of G: forward_rows(k0) reads lines
+  // k0 .. k0 + rows() and adjoint_rows(k0) writes them, so one buffer serves both directions
+  // when each block's adjoint_rows follows its forward_rows (the models' bands: half the
+  // lines a separate buffer per direction would hold). `rows` points to row k0 of G
+  // (forward's output, adjoint's input; min(rows(), N - k0) rows, row stride N). The same
+  // results as forward and adjoint, bit for bit. Between forward_columns and the end of the
+  // adjoint, `staging` may be used by the stages of other transforms of the same n, N and
+  // blocks() only.
   std::size_t rows() const { return rows_; }
-  std::size_t forward_lines_size() const { return forward_pitch_ * grid_; }  // (N, n)
-  std::size_t adjoint_lines_size() const { return adjoint_pitch_ * n_; }     // (n, N)
+  std::size_t lines_size() const { return lines_pitch_ * grid_; }  // (N, n)
   void forward_columns(const Complex* pupil, Complex* lines, Complex* staging,
                        bool output_chirp) const;
   void forward_rows(std::size_t k0, const Complex* lines, Complex* rows, Complex* staging,
@@ -137,8 +141,7 @@ class ScaledDft2 {
   std::size_t n_, grid_, blocks_, block_size_, length_;
   std::size_t pitch_;        // elements from one row of length M to the next (64-byte steps,
                              // not a multiple of 512 bytes)
-  std::size_t forward_pitch_;  // the same for the forward's lines, of length n
-  std::size_t adjoint_pitch_;  // and the adjoint's, of length N
+  std::size_t lines_pitch_;  // the same for the lines, of length n
   std::size_t rows_;         // rows per block of lines
   std::size_t lines_offset_;
   std::vector<Complex> chirp_in_;   // w(x), x < n
