@@ -443,10 +443,10 @@ def test_results_do_not_depend_on_the_team(config, dtype):
     {"n": 128, "pad": 3, "basis": False, "planes": 2},
 ], ids=["N290_quadratic_weighted", "N384_map_planes"])
 def test_fused_rows_through_the_scratch(config, dtype):
-    """Fields of more than 1 MiB run value_and_grad's fused rows through a per-thread scratch
-    (phase_retrieval.cpp's rows_chunk; float64 at N = 290 in chunks of 3 rows, the last of 2;
-    both precisions at N = 384, float32 in chunks of 5 rows, the last of 4; float32 at N = 290
-    stays in place): the reference's numbers, and the same bits on 1, 2 and 3 threads."""
+    """value_and_grad's fused rows run through a per-thread scratch in chunks of rows
+    (phase_retrieval.cpp's rows_chunk), of which the last may be shorter (float64 at N = 290:
+    chunks of 3 rows, the last of 2; float32 at N = 384: of 5, the last of 4): the reference's
+    numbers, and the same bits on 1, 2 and 3 threads."""
     kwargs = make_inputs(dtype=dtype, seed=9, **config)
     fused = pg.PhaseRetrieval(**kwargs, backend="fused")
     a = random_params(fused, scale=0.05)

@@ -16,16 +16,6 @@ namespace phasegrad::models {
 
 namespace {
 
-// The tag of rows_chunk's per-thread scratch (core/buffer.hpp's thread_scratch).
-struct FusedRowsScratch {};
-
-// Fields (N x N) above this size run value_and_grad's fused rows through a per-thread scratch
-// (rows_chunk). Measured on one core (pinned CPU time, this build against the previous in
-// alternating processes, load 4-6): n = 256 / 512 at pad 2 0.93-0.95 / 0.97 of the time in
-// float32, 0.95-1.02 / 0.98 in float64; n = 128 1.02 (float32) and 1.04 (float64, a 1 MiB
-// field), which stays in place.
-constexpr std::size_t kScratchRowsBytes = std::size_t{1} << 20;
-
 // exp(2 pi i m / N) for an integer m in [0, N), exact at the quarter turns.
 std::complex<double> turn(std::size_t m, std::size_t period) {
   if (m == 0) return {1.0, 0.0};
@@ -436,27 +426,21 @@ bool FusedPhaseRetrieval<T>::plan_for(int threads) {
       const std::size_t column_chunk = transform_column_chunk<T>();
       const std::size_t row_chunk = fused_row_chunk<T>(grid);
       band->columns = GatheredColumns<T>(grid, n, grid, n, grid, column_chunk, false, threads);
-      band->rows = PrunedRows<T>(grid, grid, n, row_chunk, false, field, threads);
+      band->rows = PrunedRows<T>(grid, grid, n, row_chunk, false, threads);
       band->rows_adjoint = ChunkedPlan<T>({grid, grid, 1, grid, 1, grid}, row_chunk, true, field,
                                           field, threads);
       band->columns_adjoint = GatheredColumns<T>(grid, n, grid, grid, n, column_chunk, true,
                                                  threads);
-      // The fused rows through a scratch where the field outgrows the second-level cache
-      // (rows_chunk), planned on this thread's scratch (every thread's is aligned alike).
-      if (grid * grid * sizeof(Complex) > kScratchRowsBytes) {
-        const std::size_t whole = band->rows.count(0);
-        const std::size_t last = band->rows.count(band->rows.chunks() - 1);
-        Complex* work = thread_scratch<FusedRowsScratch, Complex>(whole * grid);
-        auto plans = std::make_unique<ScratchRowPlans<T>>();
-        auto plan = [&](std::size_t rows, bool inverse) {
-          return plan_strided_dft1<T>({grid, rows, 1, grid, 1, grid}, inverse, work, work, 1);
-        };
-        plans->forward = plan(whole, false);
-        plans->adjoint = plan(whole, true);
-        plans->forward_last = last == whole ? plans->forward : plan(last, false);
-        plans->adjoint_last = last == whole ? plans->adjoint : plan(last, true);
-        band->rows_scratch = std::move(plans);
-      }
+      // The fused rows' adjoint plans (rows_chunk), made on this thread's scratch of the
+      // forward rows (every thread's is aligned alike).
+      const std::size_t whole = band->rows.count(0);
+      const std::size_t last = band->rows.count(band->rows.chunks() - 1);
+      const auto [input, output] = band->rows.scratch();
+      auto plan = [&, input = input, output = output](std::size_t rows) {
+        return plan_strided_dft1<T>({grid, rows, 1, grid, 1, grid}, true, output, input, 1);
+      };
+      band->rows_scratch.adjoint = plan(whole);
+      band->rows_scratch.adjoint_last = last == whole ? band->rows_scratch.adjoint : plan(last);
     }
     band->columns = band->columns.with_team(threads);
     band->rows = band->rows.with_team(threads);
@@ -961,53 +945,40 @@ bool FusedPhaseRetrieval<T>::fused_rows() const {
   return bands_.size() == 1 && bands_[0]->fft && cfg_.bin == 1;
 }
 
-// One chunk of the fused rows: the forward row transforms of chunk c, pass B (reverse) on its
-// rows (each row's sums into per_row[row]) and its adjoint row transforms, on the calling
-// thread while the rows are in cache (one read of the field instead of three).
-//
-// With `plans` (fields larger than kScratchRowsBytes) in the thread's scratch (the chunk's rows
-// contiguous): the first `read` columns of the rows copied in and the rest zeroed there, the
-// transforms and pass B, and the first `read` columns copied back: all the adjoint column
-// stage reads. The field's other columns are then never touched; in place, the forward rows
-// zero them (each line read for ownership) and the adjoint rows leave every line dirty, so the
-// pass moves the whole field through memory twice where half of it would do (N = 2n). Without
-// (a field that stays in the second-level cache) in place, the copies costing more than that.
+// One chunk of the fused rows on the calling thread, while its rows are in cache: the forward
+// row transforms of chunk c into the thread's scratch (core/pruned_rows.hpp's transform_chunk:
+// the first `read` columns copied in and zeroed after), pass B (reverse; each row's sums into
+// per_row[row]) there, the adjoint row transforms into the scratch's first half, and the first
+// `read` columns copied back into the field: all the adjoint column stage reads. In place on
+// the field (before), zeroing the rows' tails read each line for ownership and the adjoint
+// rows left every line dirty, so the pass moved the whole field through memory twice where
+// half of it does (N = 2n); and FFTW's in-place plans for these rows copied through buffers
+// of their own. The forward rows are those of every other path (simulate, residuals, the
+// engine), the same plans: the same G, so that value_and_grad is exactly 0 at the data
+// simulate made. Measured on one core (pinned CPU time, the variants alternated in one
+// process, 13 rounds, load 5-6), against in place on the field: 0.93 / 0.95 at n = 128
+// (float32 / float64) and 0.85 / 0.90 at n = 256 (in place in a scratch: 1.02 / 1.02 and
+// 0.91 / 0.93).
 template <class T>
-void rows_chunk(const PrunedRows<T>& forward, const ChunkedPlan<T>& adjoint,
-                const ScratchRowPlans<T>* plans, std::size_t c, std::complex<T>* field,
-                std::size_t read, std::size_t grid, std::size_t size, const T* data,
-                const T* weights, T spectral, const Detector& detector, DetectorSums* per_row) {
+void rows_chunk(const PrunedRows<T>& forward, const ScratchRowPlans<T>& plans, std::size_t c,
+                std::complex<T>* field, std::size_t read, std::size_t grid, std::size_t size,
+                const T* data, const T* weights, T spectral, const Detector& detector,
+                DetectorSums* per_row) {
   using Complex = std::complex<T>;
   const T qa = static_cast<T>(detector.a), qb = static_cast<T>(detector.b),
           qc = static_cast<T>(detector.c);
   const std::size_t first = forward.first(c), rows = forward.count(c);
-  Complex* rows_at = field + first * grid;
-  const bool whole = rows == forward.count(0);
-  if (plans) {
-    rows_at = thread_scratch<FusedRowsScratch, Complex>(forward.count(0) * grid);
-    for (std::size_t r = 0; r < rows; ++r) {
-      std::memcpy(static_cast<void*>(rows_at + r * grid), field + (first + r) * grid,
-                  sizeof(Complex) * read);
-      std::memset(static_cast<void*>(rows_at + r * grid + read), 0,
-                  sizeof(Complex) * (grid - read));
-    }
-    (whole ? plans->forward : plans->forward_last).execute(rows_at, rows_at);
-  } else {
-    forward.execute_chunk(c, field);
-  }
+  Complex* spectrum = forward.transform_chunk(c, field);
   for (std::size_t r = 0; r < rows; ++r) {
     const std::size_t d0 = (first + r) * size;
-    simple_detector_row(rows_at + r * grid, data + d0, weights ? weights + d0 : nullptr,
+    simple_detector_row(spectrum + r * grid, data + d0, weights ? weights + d0 : nullptr,
                         static_cast<T*>(nullptr), true, size, spectral, detector.quadratic, qa,
                         qb, qc, per_row[first + r]);
   }
-  if (!plans) {
-    adjoint.execute_chunk(c, field, field);
-    return;
-  }
-  (whole ? plans->adjoint : plans->adjoint_last).execute(rows_at, rows_at);
+  Complex* back = forward.scratch().first;
+  (rows == forward.count(0) ? plans.adjoint : plans.adjoint_last).execute(spectrum, back);
   for (std::size_t r = 0; r < rows; ++r) {
-    std::memcpy(static_cast<void*>(field + (first + r) * grid), rows_at + r * grid,
+    std::memcpy(static_cast<void*>(field + (first + r) * grid), back + r * grid,
                 sizeof(Complex) * read);
   }
 }
@@ -1026,8 +997,8 @@ double FusedPhaseRetrieval<T>::rows_pass(std::size_t plane, const Detector& dete
   Complex* field = band.field.data();
   std::vector<DetectorSums> per_row(size);
   for_each_chunk(band.rows.chunks(), threads, [&](std::size_t c) {
-    rows_chunk(band.rows, band.rows_adjoint, band.rows_scratch.get(), c, field, cfg_.n, grid,
-               size, data, weights, spectral, detector, per_row.data());
+    rows_chunk(band.rows, band.rows_scratch, c, field, cfg_.n, grid, size, data, weights,
+               spectral, detector, per_row.data());
   });
   return add_in_order(per_row, detector.quadratic, detector_bar).energy;
 }
@@ -1463,9 +1434,8 @@ double FusedPhaseRetrieval<T>::one_region_passes(const T* params, const Detector
       }
 #pragma omp for schedule(dynamic, 1)
       for (long long c = 0; c < row_chunks; ++c) {
-        rows_chunk(band.rows, band.rows_adjoint, band.rows_scratch.get(),
-                   static_cast<std::size_t>(c), field, n, grid, size, data, weights, spectral,
-                   detector, per_row.data() + p * size);
+        rows_chunk(band.rows, band.rows_scratch, static_cast<std::size_t>(c), field, n, grid,
+                   size, data, weights, spectral, detector, per_row.data() + p * size);
       }
 #pragma omp for schedule(dynamic, 1)
       for (long long c = 0; c < adjoint_chunks; ++c) {
