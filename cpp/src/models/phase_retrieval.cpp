@@ -413,14 +413,15 @@ bool FusedPhaseRetrieval<T>::plan_for(int threads) {
   for (auto& band : bands_) {
     if (!band->fft) continue;
     Complex* field = band->field.data();
-    // All in place on the (N, N) field (FFTW's in-place strided transforms measured 2-5x faster
-    // here than out-of-place ones between differently strided buffers). Forward: the n
-    // columns that hold the pupil (only their n pupil rows read), then every row (only its
-    // first n columns read; core/pruned_rows.hpp zeroes the rest in cache). Adjoint: every
-    // row, then only the n columns the crop keeps (only their n crop rows written). Fixed
-    // chunks of single-threaded plans shared dynamically by the team (the planning happens
-    // once; another team reuses the plans); the columns through a contiguous scratch
-    // (core/gathered_columns.hpp).
+    // On the (N, N) field (FFTW's strided transforms measured 2-5x faster in place than out
+    // of place between differently strided buffers), each stage through a small contiguous
+    // scratch. Forward: the n columns that hold the pupil (only their n pupil rows read;
+    // core/gathered_columns.hpp), then every row (only its first n columns read, the rest
+    // zeroed in the scratch, the transforms out of place there; core/pruned_rows.hpp).
+    // Adjoint: every row (in place on the field, or in the rows' scratch in value_and_grad's
+    // fused rows), then only the n columns the crop keeps (only their n crop rows written).
+    // Fixed chunks of single-threaded plans shared dynamically by the team (the planning
+    // happens once; another team reuses the plans).
     if (band->columns.chunks() == 0) {
       made = true;
       const std::size_t column_chunk = transform_column_chunk<T>();
