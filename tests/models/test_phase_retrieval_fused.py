@@ -437,6 +437,36 @@ def test_results_do_not_depend_on_the_team(config, dtype):
                 assert_identical(first, every_output(model, x, v, u))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("config", [
+    {"n": 100, "pad": 2.9, "modes": 6, "weights": "plane", "detector": "quadratic"},
+    {"n": 128, "pad": 3, "basis": False, "planes": 2},
+], ids=["N290_quadratic_weighted", "N384_map_planes"])
+def test_fused_rows_through_the_scratch(config, dtype):
+    """value_and_grad's fused rows run through a per-thread scratch in chunks of rows
+    (phase_retrieval.cpp's rows_chunk), of which the last may be shorter (float64 at N = 290:
+    chunks of 3 rows, the last of 2; float32 at N = 384: of 5, the last of 4): the reference's
+    numbers, and the same bits on 1, 2 and 3 threads."""
+    kwargs = make_inputs(dtype=dtype, seed=9, **config)
+    fused = pg.PhaseRetrieval(**kwargs, backend="fused")
+    a = random_params(fused, scale=0.05)
+    args = call_args(fused, a)
+    if dtype == np.float64:
+        reference = pg.PhaseRetrieval(**kwargs, backend="reference")
+        assert_matches_reference(fused, reference, a)
+    else:
+        wide = pg.PhaseRetrieval(**make_inputs(seed=9, **config), backend="fused")
+        got, want = fused.value_and_grad(*args), wide.value_and_grad(*args)
+        for x, y in zip(got, want, strict=True):
+            assert relative_error(np.asarray(x, dtype=np.float64), y) <= TOL32
+    with pg.threads(1):
+        first = [np.asarray(r).copy() for r in fused.value_and_grad(*args)]
+    for count in (2, 3, 1, 2):
+        with pg.threads(count):
+            for _ in range(2):
+                assert_identical(first, [np.asarray(r) for r in fused.value_and_grad(*args)])
+
+
 def test_jacobian_columns_equal_the_jvps_of_unit_vectors_bit_for_bit():
     """The Jacobian's columns run one per thread on the calling thread's plans, the same
     chunked plans the team's jvp runs."""

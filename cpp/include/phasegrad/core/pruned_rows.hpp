@@ -11,13 +11,23 @@
 // length, as core/gathered_columns.hpp does for the columns) measured slower on contiguous rows:
 // FFTW's whole-row transform costs less than the split's twiddles and interleaving save.
 //
+// Each chunk goes through a per-thread scratch of two halves, each the chunk's rows
+// contiguous: the first `read` columns of its rows copied into the first half and the rest
+// zeroed there, the transforms out of place into the second half, and the rows copied back.
+// In place on the plane, FFTW's plans for these rows copied through buffers of their own (libc
+// memcpy, ~5% of a phase-retrieval call at n = 128 float32, perf), and zeroing a row's tail in
+// the plane read each of its lines for ownership first. transform_chunk leaves a chunk's
+// transforms in the scratch for a caller that needs only part of them (the phase-retrieval
+// model's fused rows, which run pass B and the adjoint transforms there).
+//
 // As in core/chunked_fft.hpp the chunks (rows per chunk) are fixed by the layout alone, never
-// by the team, and each row is transformed by the same plan whoever runs it: results are
-// bit-for-bit identical on any number of threads.
+// by the team, and each row is transformed by the same plan whoever runs it (and whether by
+// execute or transform_chunk): results are bit-for-bit identical on any number of threads.
 #pragma once
 
 #include <complex>
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 #include "phasegrad/core/fft.hpp"
@@ -32,10 +42,10 @@ class PrunedRows {
   // Rows [0, rows) of a plane with rows of `length` elements (row stride `length`), in chunks
   // of `chunk` rows (the last may be shorter): columns [0, read_columns) are read (the others
   // taken as zero, and written so), the transforms are unnormalised (sign -1, or +1 when
-  // `inverse`) and in place. Planned on buffers aligned like `plane` (never touched while
-  // planning); execute() runs on `team` threads.
+  // `inverse`), written back in place. Planned on the scratch; execute() runs on `team`
+  // threads.
   PrunedRows(std::size_t length, std::size_t rows, std::size_t read_columns, std::size_t chunk,
-             bool inverse, const std::complex<T>* plane, int team);
+             bool inverse, int team);
 
   // Every chunk, on the team (one thread: in order, no parallel region). Safe inside another
   // parallel region when the team is 1.
@@ -43,6 +53,15 @@ class PrunedRows {
 
   // Chunk c alone, on the calling thread (for loops that fuse other work with a chunk).
   void execute_chunk(std::size_t c, std::complex<T>* plane) const;
+
+  // Chunk c's transforms into the calling thread's scratch, the plane left as it is: the
+  // returned rows (count(c) of `length`, contiguous) stay valid until this thread's next call
+  // on any PrunedRows<T>.
+  std::complex<T>* transform_chunk(std::size_t c, const std::complex<T>* plane) const;
+
+  // The calling thread's scratch: {first half (the transforms' input), second half (their
+  // output, transform_chunk's result)}; for a caller's own plans between the two.
+  std::pair<std::complex<T>*, std::complex<T>*> scratch() const;
 
   // The same plans run on another team.
   PrunedRows with_team(int team) const;
@@ -54,6 +73,7 @@ class PrunedRows {
 
  private:
   std::size_t length_ = 0, rows_ = 0, read_ = 0, chunk_ = 1;
+  std::size_t half_ = 0;  // the elements of each half of the scratch (whole cache lines)
   int team_ = 1;
   std::vector<StridedPlan<T>> plans_;  // per chunk (chunks alike share one cached plan)
 };

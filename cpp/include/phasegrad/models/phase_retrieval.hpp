@@ -69,6 +69,15 @@ struct Detector {
   double a = 0, b = 1, c = 0;
 };
 
+// value_and_grad's fused rows (phase_retrieval.cpp's rows_chunk): a chunk's adjoint row
+// transforms from the second half of the forward rows' scratch (core/pruned_rows.hpp), where
+// their forward transforms are, back into the first; the whole chunks' plan and the last
+// (shorter) chunk's.
+template <class T>
+struct ScratchRowPlans {
+  StridedPlan<T> adjoint, adjoint_last;
+};
+
 template <class T>
 class FusedPhaseRetrieval {
  public:
@@ -195,6 +204,9 @@ class FusedPhaseRetrieval {
     // *_single ones run on the calling thread (the Jacobian's columns).
     PrunedRows<T> rows, rows_single;
     ChunkedPlan<T> rows_adjoint;
+    // value_and_grad's fused rows through a per-thread scratch, in the chunks of `rows`
+    // (phase_retrieval.cpp's rows_chunk).
+    ScratchRowPlans<T> rows_scratch;
     GatheredColumns<T> columns, columns_adjoint, columns_single;
   };
   struct Run {   // a stretch of one pupil row where the amplitude is non-zero
