@@ -126,6 +126,17 @@ class FusedHologram {
   // apply.
   Split split(int threads);
 
+  // Where the blocked and hybrid splits keep the phasor for pass 5: kept, in phasor_ (pass 1
+  // writes it, pass 5 reads it back); recomputed, only in a thread's scratch for the band's
+  // row transforms, and pass 5 computes it again from phi (the same bits: the same sine and
+  // cosine, and rows redone with libm are kept). automatic (the default): recomputed where
+  // the phasor plane has 16 MiB or more (measured in the .cpp), kept below.
+  enum class Phasor { automatic, kept, recomputed };
+  // For benchmarks and tests: force the choice (automatic restores the default).
+  void set_phasor(Phasor phasor);
+  // What value_and_grad takes (kept where the blocked path does not apply).
+  Phasor phasor();
+
   // The normalised reconstruction I_r = I mean(T) / mean(I), written to image (rows x cols).
   void simulate(const T* phi, T* image, int threads);
 
@@ -152,7 +163,11 @@ class FusedHologram {
   // that turns |G|^2 into I_r.
   double forward(const T* phi, int team);
   // Pass 1 on one row: the phasor's row `row` from phi, written to `phasor` (cols values).
-  void phasor_row(const T* phi, std::size_t row, std::complex<T>* phasor) const;
+  // Returns kFast where every phase was within sincos_limit<T>(), kLibm where the row was
+  // redone with libm (a phase beyond the limit), kNonfinite where its phi row holds NaN or
+  // infinity (also redone with libm).
+  enum RowKind : unsigned char { kFast, kLibm, kNonfinite };
+  RowKind phasor_row(const T* phi, std::size_t row, std::complex<T>* phasor) const;
   // Its stages, with the passes (kPasses) or without them (transforms_only()).
   // kThreadedColumns: the column stages by FFTW's plans on the team over the whole plane, with
   // the residual pass as a sweep of its own between them (the hybrid split).
@@ -162,6 +177,7 @@ class FusedHologram {
   void plan_threaded_columns(int team);
   // The split for a team, and the call by one.
   Split split_for(int team) const;
+  Phasor phasor_for() const;
   double run_split(Split split, const T* phi, T* phi_bar, int team);
   // The whole-plane path after forward(): pass 3, the forward 2-D FFT and pass 5.
   double finish_whole(double to_normalised, T* phi_bar, int team);
@@ -184,6 +200,9 @@ class FusedHologram {
   std::vector<T> row_ramp_, col_ramp_;
   std::vector<double> row_sums_;  // per-row partial sums, added in row order
   std::vector<T> finite_probes_;  // check_finite's per-block probes
+  // The blocked path's pass A: each row's RowKind (pass C recomputes the fast rows' phasor).
+  std::vector<unsigned char> row_kinds_;
+  Phasor forced_phasor_ = Phasor::automatic;
   Buffer<std::complex<T>> phasor_;  // rows x cols
   Buffer<std::complex<T>> field_;   // rows x cols
   // The least-squares view's planes (tangent, or P, Q, R of gauss_newton): empty until used.
