@@ -40,6 +40,9 @@
 //      back into the field;
 //   C. a band of rows: the forward row transforms into a thread's scratch (the field is not
 //      written back), then pass 5.
+// From 16 MiB phasor planes on (see Phasor), A makes the band's phasor in a thread's scratch
+// instead of phasor_, and C computes it again from phi: phi read twice instead of the phasor
+// plane written and read back. A also finds phi's NaN and infinity (value_and_grad).
 // The 2-D transforms read and write the plane twice each; here the stages and passes together
 // do it three times. Bands and chunks are fixed by the extents alone and the chunks' sums of
 // squares are added in chunk order: E and phi_bar are the same bits on any number of threads.
@@ -103,9 +106,10 @@ class FusedHologram {
 
   // E (returned) and dE/dphi (written to phi_bar); phi and phi_bar are rows x cols,
   // C-contiguous. Thread-safe: concurrent calls on one object run one after another. Throws
-  // std::invalid_argument ("phi must be finite; ...") when phi holds NaN or infinity, from a
-  // first pass over phi, before any transform runs or anything is written (phi_bar included):
-  // the caller need not scan phi itself.
+  // std::invalid_argument ("phi must be finite; ...") when phi holds NaN or infinity, before
+  // phi_bar is written (the blocked and hybrid splits find it in pass A, whose excess over the
+  // sin/cos range is NaN or infinite there, after which only the object's own buffers have been
+  // written; the whole-plane path in a first pass over phi): the caller need not scan phi.
   double value_and_grad(const T* phi, T* phi_bar, int threads);
 
   // value_and_grad's two transforms alone, on the object's own buffers and plans, without the
