@@ -368,8 +368,8 @@ constexpr std::size_t kFiniteBlock = std::size_t{1} << 14;
 // cache, and pass C reading phi (N reals) and computing a sine and a cosine again costs less
 // than writing the phasor and reading it back (4-6 N reals, counted in docs/holography.md).
 // Measured (one object each way in one process, one pinned core, CPU time, interleaved, load
-// 3-5; value_and_grad / the in-place pair, medians of the rounds' ratios): float64 1024^2
-// (16 MiB) 0.85-1.12 recomputed against 0.89-1.15 kept, lower in five runs of six; float32
+// 3-7; value_and_grad / the in-place pair, medians of the rounds' ratios): float64 1024^2
+// (16 MiB) 0.85-1.12 recomputed against 0.89-1.15 kept, lower in 11 runs of 13; float32
 // 1024^2 (8 MiB) 1.11-1.28 against 1.08-1.23, and 256^2 1.23 against 1.12-1.14 in both
 // precisions: where the planes stay in cache the second sine and cosine cost more than the
 // traffic they save.
@@ -706,8 +706,8 @@ double FusedHologram<T>::run_blocked(const T* phi, T* phi_bar, int team) {
 
   // Pass 1 with the backward transform's row stage, a band of rows at a time: the band's
   // phasor, then its 1-D transforms into the field's rows while the phasor is in cache. The
-  // phasor goes to phasor_, or (recompute_phasor_) to a thread's scratch, and only a row
-  // redone with libm to phasor_ too. Each row's kind is kept for pass C and for the
+  // phasor goes to phasor_, or (Phasor::recomputed) to a thread's scratch, and then only a
+  // row redone with libm to phasor_ too. Each row's kind is kept for pass C and for the
   // finiteness check below.
   const bool recompute = kPasses && phasor_for() == Phasor::recomputed;
   unsigned char* kinds = row_kinds_.data();
