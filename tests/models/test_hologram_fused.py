@@ -249,10 +249,11 @@ def test_bad_phase_is_rejected_as_by_the_reference(phi, error, match, method):
 @pytest.mark.parametrize("thread_count", [1, 2])
 def test_kernel_refuses_a_nonfinite_phase_before_it_writes(dtype, shape, bad, where,
                                                            thread_count):
-    """value_and_grad leaves the finiteness check of a phase of its own dtype to the kernel's
-    first pass (blocks of 2**14 values on the team: (256, 160) has three, the middle pixel in
-    the second): the same ValueError as the reference's, and nothing of the failed call is
-    left behind (the next call gives the same bits as before it)."""
+    """value_and_grad leaves the finiteness check of a phase of its own dtype to the kernel
+    (its phasor pass where the blocked path applies, (256, 160); a first pass of its own in
+    blocks of 2**14 values on the team otherwise, (7, 9)): the same ValueError as the
+    reference's, and nothing of the failed call is left behind (the next call gives the same
+    bits as before it)."""
     hologram = pg.Hologram(target(shape, dtype))
     reference = pg.Hologram(target(shape), backend="reference")
     phi = random_phase(shape).astype(dtype)
