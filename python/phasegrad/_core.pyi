@@ -1062,11 +1062,21 @@ class FusedHologram64:
         """
         J v for a flat float64 tangent v of phases. Two FFTs.
         """
+    def phasor(self) -> str:
+        """
+        What value_and_grad does with the phasor ('kept' or 'recomputed').
+        """
     def residuals(
         self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
     ) -> numpy.typing.NDArray[numpy.float64]:
         """
         r = (I_r - T).ravel() / sqrt(n m), float64: E = |r|^2. One FFT.
+        """
+    def set_phasor(self, phasor: str) -> None:
+        """
+        For benchmarks and tests: whether value_and_grad keeps the phasor for its last pass
+        ('kept'), computes it again from phi ('recomputed', the same bits) or chooses by
+        size ('automatic', the default).
         """
     def set_split(self, split: str) -> None:
         """
@@ -1144,11 +1154,21 @@ class FusedHologram32:
         """
         J v for a flat float64 tangent v of phases. Two FFTs.
         """
+    def phasor(self) -> str:
+        """
+        What value_and_grad does with the phasor ('kept' or 'recomputed').
+        """
     def residuals(
         self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
     ) -> numpy.typing.NDArray[numpy.float64]:
         """
         r = (I_r - T).ravel() / sqrt(n m), float64: E = |r|^2. One FFT.
+        """
+    def set_phasor(self, phasor: str) -> None:
+        """
+        For benchmarks and tests: whether value_and_grad keeps the phasor for its last pass
+        ('kept'), computes it again from phi ('recomputed', the same bits) or chooses by
+        size ('automatic', the default).
         """
     def set_split(self, split: str) -> None:
         """

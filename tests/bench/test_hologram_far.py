@@ -31,3 +31,14 @@ def test_transforms_only_runs_either_path_and_leaves_the_model_exact(shape, bloc
     assert after[0] == before[0] and np.array_equal(after[1], before[1])
     expected = pg.Hologram(target, backend="reference").value_and_grad(phi)
     assert after[0] == pytest.approx(expected[0], rel=1e-10)
+
+
+def test_far_field_rows_time_each_phasor_choice_when_asked():
+    """--far-phasor: the core call with the phasor kept and computed again, as ratios to the
+    same pair; the row names the choice the call took (kept below 16 MiB phasor planes)."""
+    rows = hologram_targets.far_field(sizes=(32,), rounds=1, phasors=True)
+    for row in rows:
+        assert row["phasor"] == "kept"
+        assert set(row["phasor_ratios"]) == {"kept", "recomputed"}
+        assert all(ratio > 0 for ratio in row["phasor_ratios"].values())
+    assert hologram_targets.far_field(sizes=(32,), rounds=1)[0]["phasor_ratios"] == {}

@@ -249,10 +249,11 @@ def test_bad_phase_is_rejected_as_by_the_reference(phi, error, match, method):
 @pytest.mark.parametrize("thread_count", [1, 2])
 def test_kernel_refuses_a_nonfinite_phase_before_it_writes(dtype, shape, bad, where,
                                                            thread_count):
-    """value_and_grad leaves the finiteness check of a phase of its own dtype to the kernel's
-    first pass (blocks of 2**14 values on the team: (256, 160) has three, the middle pixel in
-    the second): the same ValueError as the reference's, and nothing of the failed call is
-    left behind (the next call gives the same bits as before it)."""
+    """value_and_grad leaves the finiteness check of a phase of its own dtype to the kernel
+    (its phasor pass where the blocked path applies, (256, 160); a first pass of its own in
+    blocks of 2**14 values on the team otherwise, (7, 9)): the same ValueError as the
+    reference's, and nothing of the failed call is left behind (the next call gives the same
+    bits as before it)."""
     hologram = pg.Hologram(target(shape, dtype))
     reference = pg.Hologram(target(shape), backend="reference")
     phi = random_phase(shape).astype(dtype)
@@ -351,3 +352,94 @@ def test_every_transform_split_gives_the_blocked_result(dtype, tolerance, thread
         assert relative_error(phi_bar, expected[1]) <= tolerance
     with pytest.raises(ValueError, match="split must be"):
         automatic.set_split("fastest")
+
+
+def _phasor_model(core_class, shape, dtype, phasor, split="automatic"):
+    model = core_class(target(shape, dtype))
+    model.set_phasor(phasor)
+    model.set_split(split)
+    return model
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(256, 160), (64, 64), (9, 16)], ids=str)
+@pytest.mark.parametrize("split", ["blocked", "hybrid"])
+def test_recomputed_phasor_gives_the_kept_bits(dtype, shape, split):
+    """Pass C computing the phasor again from phi (the choice of large planes) gives the bits
+    of the phasor kept from pass A, on 1, 2 and 3 threads, with rows beyond the kernel's own
+    sin/cos (redone with libm in pass A and kept there) among them; and matches the reference
+    to 1e-10 in float64."""
+    core_class = _core.FusedHologram64 if dtype == np.float64 else _core.FusedHologram32
+    phi = random_phase(shape)
+    phi[1::5] += 3.0e5 if dtype == np.float64 else 2.0e4  # libm rows
+    phi = phi.astype(dtype)
+    kept = _phasor_model(core_class, shape, dtype, "kept", split)
+    recomputed = _phasor_model(core_class, shape, dtype, "recomputed", split)
+    assert kept.phasor() == "kept" and recomputed.phasor() == "recomputed"
+    expected = kept.value_and_grad(phi, 1)
+    for threads in (1, 2, 3):
+        for model in (kept, recomputed):
+            energy, phi_bar = model.value_and_grad(phi, threads)
+            assert energy == expected[0] and np.array_equal(phi_bar, expected[1])
+    if dtype == np.float64:
+        reference = pg.Hologram(target(shape), backend="reference")
+        expected_energy, expected_bar = reference.value_and_grad(phi)
+        assert expected[0] == pytest.approx(expected_energy, rel=1e-10)
+        assert relative_error(expected[1], expected_bar) <= 1e-10
+
+
+def test_phasor_choice_by_size():
+    """The phasor is computed again where its plane has 16 MiB or more (float64 1024^2), kept
+    below (float32 1024^2, every smaller plane) and where the blocked path does not apply; the
+    forced choice is checked by name."""
+    assert _core.FusedHologram64(np.ones((1024, 1024))).phasor() == "recomputed"
+    assert _core.FusedHologram32(np.ones((1024, 1024), np.float32)).phasor() == "kept"
+    assert _core.FusedHologram64(np.ones((512, 1024))).phasor() == "kept"
+    unblocked = _core.FusedHologram64(np.ones((7, 9)))
+    unblocked.set_phasor("recomputed")
+    assert unblocked.phasor() == "kept"
+    with pytest.raises(ValueError, match="phasor must be 'automatic', 'kept' or 'recomputed'"):
+        unblocked.set_phasor("stored")
+
+
+def test_float64_1024_matches_reference():
+    """The default at float64 1024^2 (the phasor computed again) against the reference, on one
+    thread and two (the same bits)."""
+    shape = (1024, 1024)
+    fused, reference = pair(shape)
+    phi = random_phase(shape)
+    with pg.threads(1):
+        energy, phi_bar = fused.value_and_grad(phi)
+    with pg.threads(2):
+        again = fused.value_and_grad(phi)
+    assert again[0] == energy and np.array_equal(again[1], phi_bar)
+    expected_energy, expected_bar = reference.value_and_grad(phi)
+    assert energy == pytest.approx(expected_energy, rel=1e-10)
+    assert relative_error(phi_bar, expected_bar) <= 1e-10
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("phasor", ["kept", "recomputed"])
+@pytest.mark.parametrize("split", ["blocked", "hybrid", "whole"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=str)
+@pytest.mark.parametrize("where", [0, 5 * 160 + 7, 256 * 160 - 1], ids=str)
+@pytest.mark.parametrize("thread_count", [1, 2])
+def test_core_refuses_a_nonfinite_phase_on_every_path(dtype, phasor, split, bad, where,
+                                                      thread_count):
+    """The blocked and hybrid splits find NaN and infinity in pass A (a row whose excess over
+    the kernel's sin/cos range is not a number) and raise before pass C writes phi_bar, the
+    whole-plane split in its check before any transform; a row of large phases beside it is
+    no error. The next call gives the bits of the call before."""
+    shape = (256, 160)
+    core_class = _core.FusedHologram64 if dtype == np.float64 else _core.FusedHologram32
+    model = _phasor_model(core_class, shape, dtype, phasor, split)
+    phi = random_phase(shape)
+    phi[2] += 3.0e5 if dtype == np.float64 else 2.0e4
+    phi = phi.astype(dtype)
+    before = model.value_and_grad(phi, thread_count)
+    broken = phi.copy()
+    broken.flat[where] = bad
+    with pytest.raises(ValueError, match="^phi must be finite; it contains NaN or infinity$"):
+        model.value_and_grad(broken, thread_count)
+    after = model.value_and_grad(phi, thread_count)
+    assert after[0] == before[0] and np.array_equal(after[1], before[1])

@@ -165,6 +165,18 @@ Split split_named(const std::string& name) {
       "split must be 'automatic', 'blocked', 'hybrid' or 'whole', not '" + name + "'");
 }
 
+// value_and_grad's phasor choices by name (models/hologram.hpp).
+constexpr const char* kPhasorNames[] = {"automatic", "kept", "recomputed"};
+
+template <class Phasor>
+Phasor phasor_named(const std::string& name) {
+  for (int k = 0; k < 3; ++k) {
+    if (name == kPhasorNames[k]) return static_cast<Phasor>(k);
+  }
+  throw std::invalid_argument(
+      "phasor must be 'automatic', 'kept' or 'recomputed', not '" + name + "'");
+}
+
 template <class T>
 void bind_model(py::module_& m, const char* name, const char* doc) {
   using Model = FusedHologram<T>;
@@ -204,6 +216,26 @@ void bind_model(py::module_& m, const char* name, const char* doc) {
           py::arg("threads"),
           "The split value_and_grad takes on `threads` threads\n('automatic': still to be "
           "measured).")
+      .def(
+          "set_phasor",
+          [](Model& model, const std::string& phasor) {
+            model.set_phasor(phasor_named<typename Model::Phasor>(phasor));
+          },
+          py::arg("phasor"),
+          "For benchmarks and tests: whether value_and_grad keeps the phasor for its last pass\n"
+          "('kept'), computes it again from phi ('recomputed', the same bits) or chooses by\n"
+          "size ('automatic', the default).")
+      .def(
+          "phasor",
+          [](Model& model) {
+            typename Model::Phasor phasor;
+            {
+              py::gil_scoped_release release;
+              phasor = model.phasor();
+            }
+            return std::string(kPhasorNames[static_cast<int>(phasor)]);
+          },
+          "What value_and_grad does with the phasor ('kept' or 'recomputed').")
       .def("residuals", &residuals<T>, py::arg("phi"), py::arg("threads"),
            "r = (I_r - T).ravel() / sqrt(n m), float64: E = |r|^2. One FFT.")
       .def(

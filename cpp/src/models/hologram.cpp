@@ -159,6 +159,34 @@ PHASEGRAD_WIDE_SIMD void project_piece_wide(const double* a, const double* b, do
   project_piece(a, b, o, first, last, shift);
 }
 
+// Pass 5 with the phasor computed again from phi, on the piece [first, last) of one row:
+// o[j + shift] = Im(b[j] conj(a[j])), a[j] = exp(i (source[j + shift] + row_ramp + col_ramp[j]))
+// by the same sincos_moderate as write_phasor (the same bits: neither loop contracts), for rows
+// whose phases are all within sincos_limit<T>().
+template <class T>
+[[gnu::always_inline]] inline void project_recomputed(const T* source, const T* b, T* o,
+                                                      const T* col_ramp, T row_ramp,
+                                                      std::int64_t first, std::int64_t last,
+                                                      std::int64_t shift) {
+#pragma omp simd
+  for (std::int64_t j = first; j < last; ++j) {
+    const SinCosOf<T> e = sincos_moderate(source[j + shift], row_ramp + col_ramp[j]);
+    o[j + shift] = b[2 * j + 1] * e.cos - b[2 * j] * e.sin;
+  }
+}
+PHASEGRAD_WIDE_SIMD void project_recomputed_wide(const float* source, const float* b, float* o,
+                                                 const float* col_ramp, float row_ramp,
+                                                 std::int64_t first, std::int64_t last,
+                                                 std::int64_t shift) {
+  project_recomputed(source, b, o, col_ramp, row_ramp, first, last, shift);
+}
+PHASEGRAD_WIDE_SIMD void project_recomputed_wide(const double* source, const double* b,
+                                                 double* o, const double* col_ramp,
+                                                 double row_ramp, std::int64_t first,
+                                                 std::int64_t last, std::int64_t shift) {
+  project_recomputed(source, b, o, col_ramp, row_ramp, first, last, shift);
+}
+
 // The sum of x[i] - x[i] over [0, n): 0 when every x[i] is finite, NaN when one is NaN or
 // infinite (inf - inf is NaN, and NaN stays NaN through every sum; no -ffast-math, so the
 // compiler keeps the subtraction). One subtraction and one addition an element in wide
@@ -334,6 +362,19 @@ std::size_t scratch_lead(std::size_t rows) {
 // double), so that two threads share a 256^2 phase and a block's loop is long.
 constexpr std::size_t kFiniteBlock = std::size_t{1} << 14;
 
+// The phasor plane's size from which the blocked path computes the phasor again in pass C
+// rather than keeping it (FusedHologram::Phasor): there the call's planes with the phasor kept
+// (phi, the phasor, the field, the target and phi_bar: 7 N reals) outgrow a 32 MiB last-level
+// cache, and pass C reading phi (N reals) and computing a sine and a cosine again costs less
+// than writing the phasor and reading it back (4-6 N reals, counted in docs/holography.md).
+// Measured (one object each way in one process, one pinned core, CPU time, interleaved, load
+// 3-7; value_and_grad / the in-place pair, medians of the rounds' ratios): float64 1024^2
+// (16 MiB) 0.85-1.12 recomputed against 0.89-1.15 kept, lower in 11 runs of 13; float32
+// 1024^2 (8 MiB) 1.11-1.28 against 1.08-1.23, and 256^2 1.23 against 1.12-1.14 in both
+// precisions: where the planes stay in cache the second sine and cosine cost more than the
+// traffic they save.
+constexpr std::size_t kRecomputeBytes = std::size_t{16} << 20;
+
 double sum_in_order(const std::vector<double>& parts) {
   double total = 0.0;
   for (double part : parts) total += part;
@@ -425,6 +466,7 @@ FusedHologram<T>::FusedHologram(const T* target, std::size_t rows, std::size_t c
     const std::size_t chunks = cols / chunk_;
     target_chunks_.resize(rows * cols);
     chunk_sums_.assign(chunks, 0.0);
+    row_kinds_.assign(rows, kFast);
     for (std::size_t y = 0; y < rows; ++y) {
       for (std::size_t x = 0; x < cols; ++x) {
         target_chunks_[x * rows + y] = target_[y * cols + x];
@@ -434,8 +476,8 @@ FusedHologram<T>::FusedHologram(const T* target, std::size_t rows, std::size_t c
 }
 
 template <class T>
-void FusedHologram<T>::phasor_row(const T* phi, std::size_t row,
-                                  std::complex<T>* phasor) const {
+typename FusedHologram<T>::RowKind FusedHologram<T>::phasor_row(const T* phi, std::size_t row,
+                                                               std::complex<T>* phasor) const {
   const std::size_t cols = cols_, col_shift = col_shift_;
   const T* col_ramp = col_ramp_.data();
   const T* source = phi + ((row + row_shift_) % rows_) * cols;
@@ -453,19 +495,21 @@ void FusedHologram<T>::phasor_row(const T* phi, std::size_t row,
   const T outside = write_row([&](std::size_t first, std::size_t last, std::int64_t by) {
     return write_phasor_wide(source, out, col_ramp, ramp, first, last, by);
   });
-  if (!(outside <= 0)) {
-    // libm in double, rounded to T; the ramp by the angle-sum formulas, since x + shift
-    // would round to an ulp of the large x.
-    auto libm = [](T x, T shift) {
-      const double sx = std::sin(static_cast<double>(x)), cx = std::cos(static_cast<double>(x));
-      const double ss = std::sin(static_cast<double>(shift));
-      const double cs = std::cos(static_cast<double>(shift));
-      return SinCosOf<T>{static_cast<T>(sx * cs + cx * ss), static_cast<T>(cx * cs - sx * ss)};
-    };
-    write_row([&](std::size_t first, std::size_t last, std::int64_t by) {
-      return write_phasor(source, out, col_ramp, ramp, first, last, by, libm);
-    });
-  }
+  if (outside <= 0) return kFast;
+  // libm in double, rounded to T; the ramp by the angle-sum formulas, since x + shift would
+  // round to an ulp of the large x.
+  auto libm = [](T x, T shift) {
+    const double sx = std::sin(static_cast<double>(x)), cx = std::cos(static_cast<double>(x));
+    const double ss = std::sin(static_cast<double>(shift));
+    const double cs = std::cos(static_cast<double>(shift));
+    return SinCosOf<T>{static_cast<T>(sx * cs + cx * ss), static_cast<T>(cx * cs - sx * ss)};
+  };
+  write_row([&](std::size_t first, std::size_t last, std::int64_t by) {
+    return write_phasor(source, out, col_ramp, ramp, first, last, by, libm);
+  });
+  // The excess is NaN or infinite where a phase is: only such rows need the exact test.
+  const bool finite = nonfinite_probe_wide(source, static_cast<std::int64_t>(cols)) == 0;
+  return finite ? kLibm : kNonfinite;
 }
 
 template <class T>
@@ -513,11 +557,12 @@ double FusedHologram<T>::value_and_grad(const T* phi, T* phi_bar, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
   const std::size_t count = rows_ * cols_;
   const int team = threads_for(count, threads);
-  check_finite(phi, team);
   if (chunk_ > 0) {
     const Split split = split_for(team);
+    // The blocked and hybrid splits check phi in their first pass.
     if (split != Split::whole) return run_split(split, phi, phi_bar, team);
   }
+  check_finite(phi, team);
   return finish_whole(forward(phi, team), phi_bar, team);
 }
 
@@ -595,11 +640,31 @@ typename FusedHologram<T>::Split FusedHologram<T>::split_for(int /*team*/) const
 }
 
 template <class T>
+void FusedHologram<T>::set_phasor(Phasor phasor) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  forced_phasor_ = phasor;
+}
+
+template <class T>
+typename FusedHologram<T>::Phasor FusedHologram<T>::phasor() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return chunk_ == 0 ? Phasor::kept : phasor_for();
+}
+
+template <class T>
+typename FusedHologram<T>::Phasor FusedHologram<T>::phasor_for() const {
+  if (forced_phasor_ != Phasor::automatic) return forced_phasor_;
+  return rows_ * cols_ * sizeof(std::complex<T>) >= kRecomputeBytes ? Phasor::recomputed
+                                                                    : Phasor::kept;
+}
+
+template <class T>
 double FusedHologram<T>::run_split(Split split, const T* phi, T* phi_bar, int team) {
   switch (split) {
     case Split::hybrid:
       return run_blocked<true, true>(phi, phi_bar, team);
     case Split::whole: {
+      check_finite(phi, team);
       const double to_normalised = forward(phi, team);
       return finish_whole(to_normalised, phi_bar, team);
     }
@@ -640,16 +705,34 @@ double FusedHologram<T>::run_blocked(const T* phi, T* phi_bar, int team) {
   const double to_cotangent = 4.0 * to_normalised / n;
 
   // Pass 1 with the backward transform's row stage, a band of rows at a time: the band's
-  // phasor, then its 1-D transforms into the field's rows while the phasor is in cache.
+  // phasor, then its 1-D transforms into the field's rows while the phasor is in cache. The
+  // phasor goes to phasor_, or (Phasor::recomputed) to a thread's scratch, and then only a
+  // row redone with libm to phasor_ too. Each row's kind is kept for pass C and for the
+  // finiteness check below.
+  const bool recompute = kPasses && phasor_for() == Phasor::recomputed;
+  unsigned char* kinds = row_kinds_.data();
   for_each_share_stealing(rows / band, team, [&](std::size_t b) {
     const std::size_t first = b * band;
+    std::complex<T>* source = phasor + first * cols;
     if constexpr (kPasses) {
+      if (recompute) source = chunk_scratch<T>(scratch);
       for (std::size_t row = first; row < first + band; ++row) {
-        phasor_row(phi, row, phasor + row * cols);
+        std::complex<T>* own = source + (row - first) * cols;
+        kinds[row] = phasor_row(phi, row, own);
+        if (recompute && kinds[row] != kFast) std::copy_n(own, cols, phasor + row * cols);
       }
     }
-    row_inverse_.execute(phasor + first * cols, field + first * cols);
+    row_inverse_.execute(source, field + first * cols);
   });
+  if constexpr (kPasses) {
+    // phi's NaN and infinity, found by pass 1 (a row's excess over the limit is NaN or infinite
+    // there): raised before pass C writes phi_bar, the only output.
+    for (std::size_t row = 0; row < rows; ++row) {
+      if (kinds[row] == kNonfinite) {
+        throw std::invalid_argument("phi must be finite; it contains NaN or infinity");
+      }
+    }
+  }
 
   // The column stages with pass 3 between them, a chunk of adjacent columns at a time through
   // a thread's scratch, transposed (each column one padded row there, so the 1-D plans run on
@@ -692,15 +775,28 @@ double FusedHologram<T>::run_blocked(const T* phi, T* phi_bar, int team) {
   // into a thread's scratch (the field is not written back), then their projection onto the
   // phase.
   const std::size_t row_shift = row_shift_, col_shift = col_shift_;
+  const T* col_ramp = col_ramp_.data();
   for_each_share_stealing(rows / band, team, [&](std::size_t b) {
     const std::size_t first = b * band;
     std::complex<T>* bar = chunk_scratch<T>(scratch);
     row_forward_.execute(field + first * cols, bar);
     if constexpr (!kPasses) return;
     for (std::size_t row = first; row < first + band; ++row) {
-      const T* a = reinterpret_cast<const T*>(phasor + row * cols);
       const T* g = reinterpret_cast<const T*>(bar + (row - first) * cols);
-      T* o = phi_bar + ((row + row_shift) % rows) * cols;
+      const std::size_t shifted = (row + row_shift) % rows;
+      T* o = phi_bar + shifted * cols;
+      if (recompute && kinds[row] == kFast) {
+        const T* source = phi + shifted * cols;
+        const T ramp = row_ramp_[row];
+        for_shifted_row(cols, col_shift, [&](std::size_t begin, std::size_t end,
+                                             std::ptrdiff_t offset) {
+          project_recomputed_wide(source, g, o, col_ramp, ramp, static_cast<std::int64_t>(begin),
+                                  static_cast<std::int64_t>(end),
+                                  static_cast<std::int64_t>(offset));
+        });
+        continue;
+      }
+      const T* a = reinterpret_cast<const T*>(phasor + row * cols);
       for_shifted_row(cols, col_shift, [&](std::size_t begin, std::size_t end,
                                            std::ptrdiff_t offset) {
         project_piece_wide(a, g, o, static_cast<std::int64_t>(begin),

@@ -2,8 +2,8 @@
 
 Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256]
 [--iters 200] [--quant-lr 0.1,0.3,0.5,0.8] [--quant-seeds 0,1,2] [--no-crosstalk]
-[--far-sizes 256,512,1024] [--threads N] [--cpu-time] [--skip speed|far|quantisation ...]
-[--out DIR]``.
+[--far-sizes 256,512,1024] [--far-splits] [--far-phasor] [--threads N] [--cpu-time]
+[--skip speed|far|quantisation ...] [--out DIR]``.
 
 1. **Speed**: one ``value_and_grad`` of a 3-plane, 3-colour phase-only hologram (``--size``,
    default 512; band-limited angular spectrum, no padding) against the cost of its FFTs, the
@@ -38,7 +38,10 @@ Run: ``python -m phasegrad.bench.hologram_targets [--size 512] [--quant-size 256
    not apply). With ``--far-splits``, the core object's
    call with each split forced (``blocked``, ``hybrid``: FFTW's threaded plans for the column
    stages, ``whole``), timed in the same rounds, as ratios to the same pair. At each of
-   ``--far-sizes``, float32 and float64; medians of interleaved samples.
+   ``--far-sizes``, float32 and float64; medians of interleaved samples. With
+   ``--far-phasor``, the core call with the phasor kept for the last pass and computed again
+   from the phase (``set_phasor``; the row says which the call took), as ratios to the same
+   pair.
 3. **Quantisation**: the built-in target (``--quant-size``, default 256), far field, pixel
    crosstalk (3 x 3, 5 % to each neighbour; none with ``--no-crosstalk``), 8 levels, each
    seed's random phase (``--quant-seeds``) the start of every run, ``--iters`` (default 200)
@@ -265,10 +268,14 @@ def _print_speed_summary(summary):
 SPLITS = ("blocked", "hybrid", "whole")
 
 
-def far_field(sizes=(256, 512, 1024), rounds=7, cpu_time=False, splits=False):
+#: Where the far-field kernel keeps the phasor for its last pass, timed by ``--far-phasor``.
+PHASORS = ("kept", "recomputed")
+
+
+def far_field(sizes=(256, 512, 1024), rounds=7, cpu_time=False, splits=False, phasors=False):
     """Rows: the far-field hologram's value_and_grad and its FFT pair, seconds per call, for
     every size and both precisions (and, with ``splits``, the core call with each transform
-    split forced)."""
+    split forced; with ``phasors``, with the phasor kept and computed again)."""
     rows = []
     for dtype in (np.float32, np.float64):
         for size in sizes:
@@ -313,6 +320,11 @@ def far_field(sizes=(256, 512, 1024), rounds=7, cpu_time=False, splits=False):
                 forced.set_split(split)
                 calls[split] = (lambda forced=forced, phi=phi, threads=threads:
                                 forced.value_and_grad(phi, threads))
+            for phasor in PHASORS if phasors else ():
+                forced = core_class(target)
+                forced.set_phasor(phasor)
+                calls[phasor] = (lambda forced=forced, phi=phi, threads=threads:
+                                 forced.value_and_grad(phi, threads))
             for call in calls.values():
                 call()
             times = _medians(calls, rounds, 0.1, cpu_time)
@@ -324,9 +336,11 @@ def far_field(sizes=(256, 512, 1024), rounds=7, cpu_time=False, splits=False):
                          "transforms_ratio": times["transforms"] / fastest,
                          "passes_share": 1.0 - times["transforms"] / times["fused"],
                          "python_path": times["fused"] - times["core"],
-                         "split": raw.split(threads),
+                         "split": raw.split(threads), "phasor": raw.phasor(),
                          "split_ratios": {split: times[split] / fastest
-                                          for split in SPLITS if split in times}})
+                                          for split in SPLITS if split in times},
+                         "phasor_ratios": {phasor: times[phasor] / fastest
+                                           for phasor in PHASORS if phasor in times}})
     return rows
 
 
@@ -447,6 +461,9 @@ def main(argv=None):
     parser.add_argument("--far-splits", action="store_true",
                         help="also time the far-field core call with each transform split "
                              "forced (blocked, hybrid, whole)")
+    parser.add_argument("--far-phasor", action="store_true",
+                        help="also time the far-field core call with the phasor kept for the "
+                             "last pass and computed again (kept, recomputed)")
     parser.add_argument("--skip", choices=("speed", "far", "quantisation"), action="append",
                         default=[], help="a part not to run (repeatable)")
     parser.add_argument("--out", type=Path, default=None)
@@ -470,7 +487,7 @@ def main(argv=None):
         _print_speed_summary(summary)
     if "far" not in args.skip:
         sizes = tuple(int(size) for size in args.far_sizes.split(","))
-        rows = far_field(sizes, args.rounds, args.cpu_time, args.far_splits)
+        rows = far_field(sizes, args.rounds, args.cpu_time, args.far_splits, args.far_phasor)
         result["far_field"] = rows
         print(f"far field, {pg.get_num_threads()} threads: value_and_grad vs its FFT pair "
               "(out of place, in place, the kernel's own; ratio to the fastest); the "
@@ -485,8 +502,10 @@ def main(argv=None):
                   f"  passes {row['passes_share'] * 100:4.0f} %"
                   f"  python {row['python_path'] * 1e6:6.1f} us"
                   f"  {'met' if row['ratio'] <= 1.25 else 'not met'}  split {row['split']}"
-                  + "".join(f"  {split} {ratio:.2f}x"
-                            for split, ratio in row["split_ratios"].items()))
+                  f"  phasor {row['phasor']}"
+                  + "".join(f"  {name} {ratio:.2f}x"
+                            for name, ratio in (*row["split_ratios"].items(),
+                                                *row["phasor_ratios"].items())))
     if "quantisation" not in args.skip:
         runs = []
         lrs = tuple(float(value) for value in args.quant_lr.split(","))

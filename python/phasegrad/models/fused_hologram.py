@@ -37,7 +37,8 @@ class FusedHologram:
     call is already validated and of the target's dtype, and every vector (``v``, ``u``) is
     validated, flat and float64 (``Hologram`` sees to all of them), except that
     ``value_and_grad`` checks ``phi`` for NaN and infinity itself (a ``ValueError`` naming it,
-    raised before anything is transformed or written). The least-squares results are float64.
+    raised before the gradient is written; the kernel's own buffers may have been). The
+    least-squares results are float64.
     """
 
     def __init__(self, target):

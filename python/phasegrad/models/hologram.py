@@ -178,9 +178,9 @@ class Hologram:
 
     def value_and_grad(self, phi):
         """``(E, phi_bar)``: the loss (a Python float) and dE/dphi (shaped like phi)."""
-        # The far-field kernel checks a phase of its own dtype for NaN and infinity itself, in a
-        # first pass over phi before it transforms or writes anything, with the same
-        # ValueError: faster than NumPy's isfinite (which writes a boolean array).
+        # The far-field kernel checks a phase of its own dtype for NaN and infinity itself, in
+        # its phasor pass before it writes the gradient, with the same ValueError: faster than
+        # NumPy's isfinite (which writes a boolean array).
         checked = not self.general and self.backend == "fused"
         return self._impl.value_and_grad(self._phase(phi, finite=not checked))
 

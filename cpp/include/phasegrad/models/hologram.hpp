@@ -40,6 +40,9 @@
 //      back into the field;
 //   C. a band of rows: the forward row transforms into a thread's scratch (the field is not
 //      written back), then pass 5.
+// From 16 MiB phasor planes on (see Phasor), A makes the band's phasor in a thread's scratch
+// instead of phasor_, and C computes it again from phi: phi read twice instead of the phasor
+// plane written and read back. A also finds phi's NaN and infinity (value_and_grad).
 // The 2-D transforms read and write the plane twice each; here the stages and passes together
 // do it three times. Bands and chunks are fixed by the extents alone and the chunks' sums of
 // squares are added in chunk order: E and phi_bar are the same bits on any number of threads.
@@ -103,9 +106,10 @@ class FusedHologram {
 
   // E (returned) and dE/dphi (written to phi_bar); phi and phi_bar are rows x cols,
   // C-contiguous. Thread-safe: concurrent calls on one object run one after another. Throws
-  // std::invalid_argument ("phi must be finite; ...") when phi holds NaN or infinity, from a
-  // first pass over phi, before any transform runs or anything is written (phi_bar included):
-  // the caller need not scan phi itself.
+  // std::invalid_argument ("phi must be finite; ...") when phi holds NaN or infinity, before
+  // phi_bar is written (the blocked and hybrid splits find it in pass A, whose excess over the
+  // sin/cos range is NaN or infinite there, after which only the object's own buffers have been
+  // written; the whole-plane path in a first pass over phi): the caller need not scan phi.
   double value_and_grad(const T* phi, T* phi_bar, int threads);
 
   // value_and_grad's two transforms alone, on the object's own buffers and plans, without the
@@ -125,6 +129,17 @@ class FusedHologram {
   // The split value_and_grad takes on `threads` threads; whole where the blocked path does not
   // apply.
   Split split(int threads);
+
+  // Where the blocked and hybrid splits keep the phasor for pass 5: kept, in phasor_ (pass 1
+  // writes it, pass 5 reads it back); recomputed, only in a thread's scratch for the band's
+  // row transforms, and pass 5 computes it again from phi (the same bits: the same sine and
+  // cosine, and rows redone with libm are kept). automatic (the default): recomputed where
+  // the phasor plane has 16 MiB or more (measured in the .cpp), kept below.
+  enum class Phasor { automatic, kept, recomputed };
+  // For benchmarks and tests: force the choice (automatic restores the default).
+  void set_phasor(Phasor phasor);
+  // What value_and_grad takes (kept where the blocked path does not apply).
+  Phasor phasor();
 
   // The normalised reconstruction I_r = I mean(T) / mean(I), written to image (rows x cols).
   void simulate(const T* phi, T* image, int threads);
@@ -152,7 +167,11 @@ class FusedHologram {
   // that turns |G|^2 into I_r.
   double forward(const T* phi, int team);
   // Pass 1 on one row: the phasor's row `row` from phi, written to `phasor` (cols values).
-  void phasor_row(const T* phi, std::size_t row, std::complex<T>* phasor) const;
+  // Returns kFast where every phase was within sincos_limit<T>(), kLibm where the row was
+  // redone with libm (a phase beyond the limit), kNonfinite where its phi row holds NaN or
+  // infinity (also redone with libm).
+  enum RowKind : unsigned char { kFast, kLibm, kNonfinite };
+  RowKind phasor_row(const T* phi, std::size_t row, std::complex<T>* phasor) const;
   // Its stages, with the passes (kPasses) or without them (transforms_only()).
   // kThreadedColumns: the column stages by FFTW's plans on the team over the whole plane, with
   // the residual pass as a sweep of its own between them (the hybrid split).
@@ -162,6 +181,7 @@ class FusedHologram {
   void plan_threaded_columns(int team);
   // The split for a team, and the call by one.
   Split split_for(int team) const;
+  Phasor phasor_for() const;
   double run_split(Split split, const T* phi, T* phi_bar, int team);
   // The whole-plane path after forward(): pass 3, the forward 2-D FFT and pass 5.
   double finish_whole(double to_normalised, T* phi_bar, int team);
@@ -184,6 +204,9 @@ class FusedHologram {
   std::vector<T> row_ramp_, col_ramp_;
   std::vector<double> row_sums_;  // per-row partial sums, added in row order
   std::vector<T> finite_probes_;  // check_finite's per-block probes
+  // The blocked path's pass A: each row's RowKind (pass C recomputes the fast rows' phasor).
+  std::vector<unsigned char> row_kinds_;
+  Phasor forced_phasor_ = Phasor::automatic;
   Buffer<std::complex<T>> phasor_;  // rows x cols
   Buffer<std::complex<T>> field_;   // rows x cols
   // The least-squares view's planes (tangent, or P, Q, R of gauss_newton): empty until used.
