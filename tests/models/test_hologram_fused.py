@@ -443,3 +443,21 @@ def test_core_refuses_a_nonfinite_phase_on_every_path(dtype, phasor, split, bad,
         model.value_and_grad(broken, thread_count)
     after = model.value_and_grad(phi, thread_count)
     assert after[0] == before[0] and np.array_equal(after[1], before[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(64, 64), (48, 30)])
+def test_the_constructors_set_up_call_leaves_the_same_bits(dtype, shape):
+    # Hologram's fused backend runs its two transforms once at construction (plans, the team,
+    # the buffers touched); the calls overwrite those buffers, so a core object without that
+    # set-up gives the same bits.
+    rng = np.random.default_rng(7)
+    target = rng.random(shape).astype(dtype)
+    phi = rng.uniform(-4, 4, shape).astype(dtype)
+    bare = getattr(_core, "FusedHologram64" if dtype == np.float64 else "FusedHologram32")(target)
+    with pg.threads(2):   # the same team for both: the whole-plane path's plans depend on it
+        model = pg.Hologram(target=target)
+        energy, grad = model.value_and_grad(phi)
+        bare_energy, bare_grad = bare.value_and_grad(phi, 2)
+    assert energy == bare_energy
+    np.testing.assert_array_equal(grad, bare_grad)

@@ -1,5 +1,5 @@
-// Rows transformed in place with their unread columns zeroed per chunk; see
-// core/pruned_rows.hpp.
+// Rows transformed in chunks through a per-thread scratch, their unread columns zero there;
+// see core/pruned_rows.hpp.
 #include "phasegrad/core/pruned_rows.hpp"
 
 #include <algorithm>

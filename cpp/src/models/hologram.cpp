@@ -648,7 +648,9 @@ void FusedHologram<T>::set_phasor(Phasor phasor) {
 template <class T>
 typename FusedHologram<T>::Phasor FusedHologram<T>::phasor() {
   std::lock_guard<std::mutex> lock(mutex_);
-  return chunk_ == 0 ? Phasor::kept : phasor_for();
+  // The whole-plane split (where rows do not fill cache lines, or forced) keeps the phasor.
+  if (chunk_ == 0 || split_for(1) == Split::whole) return Phasor::kept;
+  return phasor_for();
 }
 
 template <class T>

@@ -44,6 +44,11 @@ class FusedHologram:
     def __init__(self, target):
         core_class = getattr(core, _CORE_CLASSES[np.dtype(target.dtype)])
         self._model = core_class(contiguous(target))
+        # The set-up the first call would otherwise pay, now (docs/threads-and-fftw.md, "The
+        # first call"): the two transforms run once on the object's own buffers, which makes
+        # their plans, starts the team and touches the buffers and each thread's scratch.
+        # Every call overwrites those buffers, so the results are the same without it.
+        self._model.transforms_only(get_num_threads())
 
     def value_and_grad(self, phi):
         """``(E, phi_bar)``: E a Python float (summed in double), ``phi_bar`` like ``phi``."""

@@ -1,7 +1,7 @@
 // The row stage of the fused models' pruned 2-D forward transforms: the rows of an (R, L) plane
-// (row stride L) transformed in place in fixed chunks of single-threaded plans, of which only
-// the first `read` columns are read from the plane; the rest of each row is zeroed by the
-// chunk itself, just before its transform, while the rows are in cache.
+// (row stride L) transformed in fixed chunks of single-threaded plans, of which only the first
+// `read` columns are read from the plane; the rest of each row is zero (written in a thread's
+// scratch, below, never in the plane).
 //
 // Why: after the column stage of a padded pupil's transform only a row's first n columns can
 // be non-zero. Zeroing the other columns in the pass that writes the pupil (as the models did)
@@ -41,8 +41,9 @@ class PrunedRows {
 
   // Rows [0, rows) of a plane with rows of `length` elements (row stride `length`), in chunks
   // of `chunk` rows (the last may be shorter): columns [0, read_columns) are read (the others
-  // taken as zero, and written so), the transforms are unnormalised (sign -1, or +1 when
-  // `inverse`), written back in place. Planned on the scratch; execute() runs on `team`
+  // taken as zero: whole rows of the result, their columns past read_columns included, are
+  // written back by execute()), the transforms are unnormalised (sign -1, or +1 when
+  // `inverse`). Planned on the scratch; execute() runs on `team`
   // threads.
   PrunedRows(std::size_t length, std::size_t rows, std::size_t read_columns, std::size_t chunk,
              bool inverse, int team);
