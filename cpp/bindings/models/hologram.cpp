@@ -153,28 +153,21 @@ py::typing::Tuple<int, int> shape(const FusedHologram<T>& model) {
   return py::make_tuple(model.rows(), model.cols());
 }
 
-// value_and_grad's transform splits by name (models/hologram.hpp).
+// value_and_grad's transform splits and phasor choices by name (models/hologram.hpp).
 constexpr const char* kSplitNames[] = {"automatic", "blocked", "hybrid", "whole"};
-
-template <class Split>
-Split split_named(const std::string& name) {
-  for (int k = 0; k < 4; ++k) {
-    if (name == kSplitNames[k]) return static_cast<Split>(k);
-  }
-  throw std::invalid_argument(
-      "split must be 'automatic', 'blocked', 'hybrid' or 'whole', not '" + name + "'");
-}
-
-// value_and_grad's phasor choices by name (models/hologram.hpp).
 constexpr const char* kPhasorNames[] = {"automatic", "kept", "recomputed"};
 
-template <class Phasor>
-Phasor phasor_named(const std::string& name) {
-  for (int k = 0; k < 3; ++k) {
-    if (name == kPhasorNames[k]) return static_cast<Phasor>(k);
+// The enumerator named `name` in `names` (in the enum's order), or a ValueError naming
+// `what` and the choices.
+template <class Enum, std::size_t Count>
+Enum named(const char* const (&names)[Count], const char* what, const std::string& name) {
+  std::string choices;
+  for (std::size_t k = 0; k < Count; ++k) {
+    if (name == names[k]) return static_cast<Enum>(k);
+    choices += (k == 0 ? "'" : k + 1 == Count ? " or '" : ", '") + std::string(names[k]) + "'";
   }
-  throw std::invalid_argument(
-      "phasor must be 'automatic', 'kept' or 'recomputed', not '" + name + "'");
+  throw std::invalid_argument(std::string(what) + " must be " + choices + ", not '" + name +
+                              "'");
 }
 
 template <class T>
@@ -198,7 +191,7 @@ void bind_model(py::module_& m, const char* name, const char* doc) {
       .def(
           "set_split",
           [](Model& model, const std::string& split) {
-            model.set_split(split_named<typename Model::Split>(split));
+            model.set_split(named<typename Model::Split>(kSplitNames, "split", split));
           },
           py::arg("split"),
           "For benchmarks: value_and_grad's transform split\n('blocked', 'hybrid', 'whole' "
@@ -219,7 +212,7 @@ void bind_model(py::module_& m, const char* name, const char* doc) {
       .def(
           "set_phasor",
           [](Model& model, const std::string& phasor) {
-            model.set_phasor(phasor_named<typename Model::Phasor>(phasor));
+            model.set_phasor(named<typename Model::Phasor>(kPhasorNames, "phasor", phasor));
           },
           py::arg("phasor"),
           "For benchmarks and tests: whether value_and_grad keeps the phasor for its last pass\n"
