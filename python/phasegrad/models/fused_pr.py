@@ -64,6 +64,10 @@ class FusedPhaseRetrieval:
         # background is set (the blocks _fast_for reads would be these).
         self._point = (self._fast if config.fixed_flux is None
                        and config.fixed_background is None else None)
+        if self._fast is None:
+            # Every call runs the imaging model: make it now (its plans from the wisdom, its
+            # tables and buffers), not in the first call (docs/threads-and-fftw.md).
+            self._general_model()
 
     # -- the native models ------------------------------------------------------------------
     def _general_model(self):
