@@ -61,3 +61,14 @@ def test_a_small_run_end_to_end(tmp_path, capsys):
     assert {row["setting"] for row in written["results"]} == set(busy_machine.SETTINGS)
     assert set(written["first_call"]) == {"no cache", "wisdom cached"}
     assert all(len(v) == 7 for v in written["first_call"].values())
+
+
+@pytest.mark.parametrize("model", ["imaging", "hologram"])
+def test_the_first_call_of_other_models(model, tmp_path, capsys):
+    out = tmp_path / "first.json"
+    assert busy_machine.main(["--cases", "none", "--rounds", "1", "--first-size", "8",
+                              "--first-model", model, "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert ("Hologram, 16^2" if model == "hologram" else "with an object") in printed
+    first = json.loads(out.read_text())["first_call"]["wisdom cached"]
+    assert len(first) == 7 and all(t > 0 for t in first[1:4])

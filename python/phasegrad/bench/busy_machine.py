@@ -34,6 +34,9 @@ pays), the first ``fun_and_jac`` and the median of 9 warm calls (after 40 untime
 kind of call times its first calls on the team before it settles on a team or one thread), in
 wall time and in the calling thread's CPU time (``--first-one-core`` pins the children to one
 core with one thread, so that the CPU times measure the call alone on a busy machine).
+``--first-model imaging`` times the same model with an extended object (the imaging model
+every call), ``--first-model hologram`` a far-field ``Hologram`` on the 2n x 2n grid
+(``value_and_grad``).
 """
 
 from __future__ import annotations
@@ -92,7 +95,7 @@ import phasegrad as pg
 from phasegrad.native import core
 PhaseRetrieval = pg.PhaseRetrieval  # loads phasegrad.models: an import, not the constructor
 loaded = time.perf_counter() - start
-n = int(sys.argv[1])
+n, kind = int(sys.argv[1]), sys.argv[3]
 pupil = pg.circular_pupil(n, dtype=np.float32)
 basis = pg.zernike_basis(15, n, first=2).astype(np.float32)
 data = np.zeros((2, 2 * n, 2 * n), np.float32)
@@ -102,12 +105,23 @@ def timed(call):
     wall, cpu = time.perf_counter(), time.thread_time()
     result = call()
     return result, time.perf_counter() - wall, time.thread_time() - cpu
-model, built, built_cpu = timed(lambda: PhaseRetrieval(
-    amplitude=pupil, basis=basis, data=data, diversity=diversity))
-_, first, first_cpu = timed(lambda: model.fun_and_jac(x))
+rng = np.random.default_rng(0)
+if kind == "hologram":  # the far field on the PR model's grid, 2n x 2n
+    target = rng.random((2 * n, 2 * n)).astype(np.float32)
+    model, built, built_cpu = timed(lambda: pg.Hologram(target=target))
+    x = rng.uniform(-3, 3, target.shape).astype(np.float32)
+    call = lambda: model.value_and_grad(x)
+else:  # imaging: the same with an extended object, which runs the imaging model every call
+    extra = ({"object": rng.random((2 * n, 2 * n)).astype(np.float32)}
+             if kind == "imaging" else {})
+    model, built, built_cpu = timed(lambda: PhaseRetrieval(
+        amplitude=pupil, basis=basis, data=data, diversity=diversity, **extra))
+    x = np.zeros(model.n_params)
+    call = lambda: model.fun_and_jac(x)
+_, first, first_cpu = timed(call)
 for _ in range(40):  # untimed: the thread fallback settles (it times its first calls)
-    model.fun_and_jac(x)
-samples = [timed(lambda: model.fun_and_jac(x))[1:] for _ in range(9)]
+    call()
+samples = [timed(call)[1:] for _ in range(9)]
 warm = sorted(s[0] for s in samples)[4], sorted(s[1] for s in samples)[4]  # each its median
 print(json.dumps([loaded, built, first, warm[0], built_cpu, first_cpu, warm[1]]))
 """
@@ -212,7 +226,10 @@ def _rows(samples, phase):
     return rows, ratios
 
 
-def _first_calls(n, rounds, one_core):
+FIRST_MODELS = ("phase_retrieval", "imaging", "hologram")
+
+
+def _first_calls(n, rounds, one_core, kind="phase_retrieval"):
     """Medians of [import, constructor, first call, warm call] wall seconds and [constructor,
     first, warm] CPU seconds of the calling thread, without and with a cache."""
     cold, cached = [], []
@@ -222,7 +239,7 @@ def _first_calls(n, rounds, one_core):
         with tempfile.TemporaryDirectory() as home:
             env = child_environment(extra, home)
             for kept in (cold, cached):  # the first child plans and writes the cache at exit
-                done = subprocess.run([sys.executable, "-c", _FIRST, str(n), argument],
+                done = subprocess.run([sys.executable, "-c", _FIRST, str(n), argument, kind],
                                       env=env, capture_output=True, text=True, check=True)
                 kept.append(json.loads(done.stdout))
     return ([statistics.median(column) for column in zip(*cold, strict=True)],
@@ -243,6 +260,10 @@ def main(argv=None):
                         help="also run OpenBLAS's threads with the limit off")
     parser.add_argument("--first-size", type=int, default=128,
                         help="pupil size of the first-call model (default 128; 0: skip)")
+    parser.add_argument("--first-model", choices=FIRST_MODELS, default="phase_retrieval",
+                        help="the first-call model: phase_retrieval (default), imaging (the "
+                             "same with an extended object) or hologram (the far field, "
+                             "2n x 2n)")
     parser.add_argument("--first-one-core", action="store_true",
                         help="run the first-call children on one core and one thread (CPU "
                              "times then measure the call alone on a loaded machine)")
@@ -288,12 +309,16 @@ def main(argv=None):
         print_table(table, ["case", *ratios])
     first = None
     if args.first_size:
-        cold, cached = _first_calls(args.first_size, args.rounds, args.first_one_core)
+        cold, cached = _first_calls(args.first_size, args.rounds, args.first_one_core,
+                                    args.first_model)
         first = {"no cache": cold, "wisdom cached": cached}
         where = "one core, one thread" if args.first_one_core else "threads as they are"
-        print(f"\nfloat32 PhaseRetrieval, n = {args.first_size}, 15 modes, 2 planes, in a new "
-              f"process ({where}; median of {args.rounds}); target: first / warm <= 2 with "
-              "the cache. Wall ms, then the calling thread's CPU ms")
+        what = {"phase_retrieval": f"PhaseRetrieval, n = {args.first_size}, 15 modes, 2 planes",
+                "imaging": f"PhaseRetrieval with an object, n = {args.first_size}, 15 modes, "
+                           "2 planes",
+                "hologram": f"Hologram, {2 * args.first_size}^2"}[args.first_model]
+        print(f"\nfloat32 {what}, in a new process ({where}; median of {args.rounds}); target: "
+              "first / warm <= 2 with the cache. Wall ms, then the calling thread's CPU ms")
         print_table([{"process": name, "import": f"{v[0] * 1e3:.0f}",
                       "constructor": f"{v[1] * 1e3:.2f}", "first": f"{v[2] * 1e3:.2f}",
                       "warm": f"{v[3] * 1e3:.3f}", "first/warm": f"{v[2] / v[3]:.2f}",
