@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "phasegrad/core/buffer.hpp"
+#include "phasegrad/core/cache_lines.hpp"
 #include "phasegrad/core/constants.hpp"
 #include "phasegrad/core/sincos.hpp"  // PHASEGRAD_WIDE_SIMD
 
@@ -155,15 +156,11 @@ ScaledDft2<T>::ScaledDft2(std::size_t n, std::size_t grid, double spacing, std::
   }
   // Every row starts on a cache line (64 bytes): in any staging buffer (a 64-byte aligned
   // Buffer) each block of rows then has the alignment its plans were made for.
-  const std::size_t per_line = Buffer<Complex>::kAlignment / sizeof(Complex);
-  auto round_up = [per_line](std::size_t count) {
-    return (count + per_line - 1) / per_line * per_line;
-  };
   // A row pitch that is a multiple of 512 bytes gets one more cache line: the transposed
   // reads and writes (a column of a block of rows) then fall in different cache sets.
-  auto spread = [per_line, &round_up](std::size_t count) {
-    const std::size_t pitch = round_up(count);
-    return (pitch * sizeof(Complex)) % 512 == 0 ? pitch + per_line : pitch;
+  auto spread = [](std::size_t count) {
+    const std::size_t pitch = whole_lines<Complex>(count);
+    return (pitch * sizeof(Complex)) % 512 == 0 ? pitch + kCacheLine / sizeof(Complex) : pitch;
   };
   pitch_ = spread(length_);
   lines_pitch_ = spread(n);

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "phasegrad/core/buffer.hpp"
+#include "phasegrad/core/cache_lines.hpp"
 #include "phasegrad/core/constants.hpp"
 #include "phasegrad/core/parallel.hpp"
 
@@ -97,15 +98,9 @@ inline void zero_row(void* to, std::size_t bytes) {
   }
 }
 
-// How far ahead the gathers ask for the source's rows (__builtin_prefetch of each row's piece
-// of the chunk): the pieces are short runs a power of two apart, which the hardware
-// prefetchers do not follow (the far-field hologram's gather gained the same way).
+// How far ahead the gathers ask for the source's rows (prefetch_lines of each row's piece of
+// the chunk; the far-field hologram's gather gained the same way).
 constexpr std::size_t kGatherAhead = 8;
-
-inline void prefetch_row(const void* row, std::size_t bytes) {
-  const char* start = static_cast<const char*>(row);
-  for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(start + b, 0);
-}
 
 }  // namespace
 
@@ -143,8 +138,7 @@ GatheredColumns<T>::GatheredColumns(std::size_t length, std::size_t columns,
   }
   // The second half's scratch starts on a cache line (64 bytes), so that both halves are
   // aligned like the buffer the plans were made for.
-  const std::size_t line = 64 / sizeof(std::complex<T>);
-  odd_offset_ = (half * chunk_ + line - 1) / line * line;
+  odd_offset_ = whole_lines<std::complex<T>>(half * chunk_);
   scratch_size_ = split_ == Split::kNone ? chunk_ * length_ : odd_offset_ + half * chunk_;
   // Column j of a chunk is the scratch's elements j, j + chunk, j + 2 chunk, ...: rows of the
   // chunk copied whole, the transforms vectorised across adjacent columns as FFTW prefers.
@@ -176,14 +170,18 @@ void GatheredColumns<T>::execute_chunk(std::size_t c, const std::complex<T>* sou
   Complex* work = scratch<T>(scratch_size_);
   const std::size_t bytes = sizeof(Complex) * width;
   const StridedPlan<T>& plan = width == chunk_ ? full_ : last_;
+  // The source's row kGatherAhead after row y, asked for while row y is copied.
+  auto prefetch_ahead = [&](std::size_t y) {
+    if (y + kGatherAhead < read_rows_) {
+      prefetch_lines(source + (y + kGatherAhead) * source_stride + x0, bytes);
+    }
+  };
   if (split_ == Split::kZeroTail) {
     Complex* even = work;                 // x, then X[2k]
     Complex* odd = work + odd_offset_;  // w^y x, then X[2k + 1]
     for (std::size_t y = 0; y < read_rows_; ++y) {
       const Complex* row = source + y * source_stride + x0;
-      if (y + kGatherAhead < read_rows_) {
-        prefetch_row(row + kGatherAhead * source_stride, bytes);
-      }
+      prefetch_ahead(y);
       copy_row(static_cast<void*>(even + y * chunk_), row, bytes);
       scale_row(row, twiddles_[y], odd + y * chunk_, width);
     }
@@ -211,9 +209,7 @@ void GatheredColumns<T>::execute_chunk(std::size_t c, const std::complex<T>* sou
       for (std::size_t parity = 0; parity < 2; ++parity) {
         const std::size_t y = 2 * m + parity;
         Complex* to = (parity == 0 ? even : odd) + m * chunk_;
-        if (y + kGatherAhead < read_rows_) {
-          prefetch_row(source + (y + kGatherAhead) * source_stride + x0, bytes);
-        }
+        prefetch_ahead(y);
         if (y < read_rows_) {
           copy_row(static_cast<void*>(to), source + y * source_stride + x0, bytes);
         } else {
@@ -230,9 +226,7 @@ void GatheredColumns<T>::execute_chunk(std::size_t c, const std::complex<T>* sou
     return;
   }
   for (std::size_t y = 0; y < read_rows_; ++y) {
-    if (y + kGatherAhead < read_rows_) {
-      prefetch_row(source + (y + kGatherAhead) * source_stride + x0, bytes);
-    }
+    prefetch_ahead(y);
     copy_row(static_cast<void*>(work + y * chunk_), source + y * source_stride + x0, bytes);
   }
   if (read_rows_ < length) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "phasegrad/core/buffer.hpp"
+#include "phasegrad/core/cache_lines.hpp"
 #include "phasegrad/core/parallel.hpp"
 
 namespace phasegrad {
@@ -17,8 +18,7 @@ PrunedRows<T>::PrunedRows(std::size_t length, std::size_t rows, std::size_t read
     : length_(length), rows_(rows), read_(std::min(read_columns, length)),
       chunk_(std::max<std::size_t>(1, std::min(chunk, rows))), team_(team < 1 ? 1 : team) {
   if (length == 0 || rows == 0) throw std::invalid_argument("pruned rows need a length and rows");
-  constexpr std::size_t kLine = 64 / sizeof(std::complex<T>);
-  half_ = (chunk_ * length_ + kLine - 1) / kLine * kLine;
+  half_ = whole_lines<std::complex<T>>(chunk_ * length_);
   const auto [input, output] = scratch();
   const std::size_t count_chunks = (rows_ + chunk_ - 1) / chunk_;
   plans_.reserve(count_chunks);

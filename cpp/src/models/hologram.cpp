@@ -4,14 +4,13 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <atomic>
-#include <memory>
 #include <cmath>
 #include <cstdint>
 #include <mutex>
 #include <stdexcept>
 #include <utility>
 
+#include "phasegrad/core/cache_lines.hpp"
 #include "phasegrad/core/constants.hpp"
 #include "phasegrad/core/fft.hpp"
 #include "phasegrad/core/parallel.hpp"
@@ -288,10 +287,9 @@ std::size_t blocked_band(std::size_t rows, std::size_t cols) {
 // into unpadded ones in both precisions (1.0-1.5x plain row copies).
 constexpr std::size_t kTransposeTile = 4;
 
-// How far ahead the gather asks for the plane's rows (__builtin_prefetch of each row's piece of
-// the chunk): the chunk's rows are short runs a power of two apart, which the hardware
-// prefetchers do not follow. Measured (a timed build, one core, 1024^2, load 4): the gather took
-// 1.02-1.10 ms instead of 1.47-1.60 in float32 and 1.83-2.08 instead of 2.49-2.53 in float64
+// How far ahead the gather asks for the plane's rows (prefetch_lines of each row's piece of
+// the chunk: short runs a power of two apart). Measured (a timed build, one core, 1024^2,
+// load 4): the gather took 1.02-1.10 ms instead of 1.47-1.60 in float32 and 1.83-2.08 instead of 2.49-2.53 in float64
 // 8 rows ahead; 16 ahead gained less. The scatter's writes gained nothing from it.
 constexpr std::size_t kGatherAhead = 8;
 
@@ -304,8 +302,7 @@ void gather_tiles(const E* plane, std::size_t stride, E* work, std::size_t lead,
   for (std::size_t y0 = 0; y0 < rows; y0 += kTile) {
     const std::size_t ahead = y0 + kGatherAhead;
     for (std::size_t y = ahead; y < std::min(rows, ahead + kTile); ++y) {
-      const char* row = reinterpret_cast<const char*>(plane + y * stride);
-      for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(row + b, 0);
+      prefetch_lines(plane + y * stride, bytes);
     }
     for (std::size_t x0 = 0; x0 < width; x0 += kTile) {
       for (std::size_t x = x0; x < x0 + kTile; ++x) {
@@ -354,13 +351,15 @@ void scatter_transposed(const E* work, std::size_t lead, std::size_t rows, std::
 // whole cache lines, plus one line (rows of a power-of-two stride would share cache sets).
 template <class T>
 std::size_t scratch_lead(std::size_t rows) {
-  const std::size_t line = 64 / sizeof(std::complex<T>);
-  return (rows + line - 1) / line * line + line;
+  return whole_lines<std::complex<T>>(rows) + kCacheLine / sizeof(std::complex<T>);
 }
 
 // The blocks of value_and_grad's finiteness pass: 16384 values (64 KiB of float, 128 KiB of
 // double), so that two threads share a 256^2 phase and a block's loop is long.
 constexpr std::size_t kFiniteBlock = std::size_t{1} << 14;
+
+// value_and_grad's error for a phi holding NaN or infinity, wherever it finds one.
+constexpr const char* kNotFinite = "phi must be finite; it contains NaN or infinity";
 
 // The phasor plane's size from which the blocked path computes the phasor again in pass C
 // rather than keeping it (FusedHologram::Phasor): there the call's planes with the phasor kept
@@ -389,54 +388,6 @@ double sum_in_order(const std::vector<double>& parts) {
 // object after its first call (float64: 8.7-10.8 ms blocked, 11.0-18.9 ms whole), so no rule
 // or first-call measurement was kept (docs/holography.md). Below 2^20 pixels, and on one
 // thread, blocked was never slower.
-
-// body(c) for every c in [0, count) on `team` threads: thread t runs its contiguous share
-// [t count / team, (t + 1) count / team) from the front, then takes what is left of the
-// others' shares from their backs, one item at a time (a slow thread's share is finished by the
-// others). Each share is one atomic word, its front and back packed, so an owner's and a
-// thief's claims on it cannot both win the last item. Against for_each_chunk's items handed
-// out one at a time (the threads' bands and chunks interleaved), measured in one process
-// (two threads, interleaved medians, load 1.4-2.0, value_and_grad / in-place pair): 512^2
-// 0.67 instead of 0.79 (float64) and 0.94 instead of 1.04-1.08 (float32); 1024^2 float32
-// 1.13 instead of 1.22; 1024^2 float64 1.39 either way; with a busy loop on the second core,
-// 512^2 1.07-1.08 instead of 1.16-1.18. Every item runs the same plan whoever takes it: the
-// bits do not depend on the team.
-template <class Body>
-void for_each_share_stealing(std::size_t count, int team, Body&& body) {
-  const int size = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(team), count));
-  if (size <= 1) {
-    for (std::size_t c = 0; c < count; ++c) body(c);
-    return;
-  }
-  std::unique_ptr<std::atomic<std::uint64_t>[]> shares(new std::atomic<std::uint64_t>[size]);
-  const auto n = static_cast<std::uint64_t>(count), parts = static_cast<std::uint64_t>(size);
-  for (int t = 0; t < size; ++t) {
-    const std::uint64_t front = n * static_cast<std::uint64_t>(t) / parts;
-    const std::uint64_t back = n * static_cast<std::uint64_t>(t + 1) / parts;
-    shares[t].store((front << 32) | back, std::memory_order_relaxed);
-  }
-  constexpr std::uint64_t kLow = 0xffffffffu;
-#pragma omp parallel num_threads(size)
-  {
-    const int self = omp_get_thread_num();
-    for (int k = 0; k < size; ++k) {
-      const int victim = (self + k) % size;
-      std::atomic<std::uint64_t>& share = shares[victim];
-      std::uint64_t word = share.load(std::memory_order_relaxed);
-      while (true) {
-        const std::uint64_t front = word >> 32, back = word & kLow;
-        if (front >= back) break;
-        // The owner takes its front, a thief the back.
-        const std::uint64_t item = k == 0 ? front : back - 1;
-        const std::uint64_t next = k == 0 ? ((front + 1) << 32) | back : (front << 32) | (back - 1);
-        if (share.compare_exchange_weak(word, next, std::memory_order_relaxed)) {
-          body(static_cast<std::size_t>(item));
-          word = share.load(std::memory_order_relaxed);
-        }
-      }
-    }
-  }
-}
 
 }  // namespace
 
@@ -547,7 +498,7 @@ void FusedHologram<T>::check_finite(const T* phi, int team) {
   });
   for (std::size_t b = 0; b < blocks; ++b) {
     if (!(probes[b] == 0)) {
-      throw std::invalid_argument("phi must be finite; it contains NaN or infinity");
+      throw std::invalid_argument(kNotFinite);
     }
   }
 }
@@ -558,7 +509,7 @@ double FusedHologram<T>::value_and_grad(const T* phi, T* phi_bar, int threads) {
   const std::size_t count = rows_ * cols_;
   const int team = threads_for(count, threads);
   if (chunk_ > 0) {
-    const Split split = split_for(team);
+    const Split split = split_for();
     // The blocked and hybrid splits check phi in their first pass.
     if (split != Split::whole) return run_split(split, phi, phi_bar, team);
   }
@@ -628,14 +579,14 @@ void FusedHologram<T>::set_split(Split split) {
 }
 
 template <class T>
-typename FusedHologram<T>::Split FusedHologram<T>::split(int threads) {
+typename FusedHologram<T>::Split FusedHologram<T>::split(int /*threads*/) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (chunk_ == 0) return Split::whole;
-  return split_for(threads_for(rows_ * cols_, threads));
+  return split_for();
 }
 
 template <class T>
-typename FusedHologram<T>::Split FusedHologram<T>::split_for(int /*team*/) const {
+typename FusedHologram<T>::Split FusedHologram<T>::split_for() const {
   return forced_ == Split::automatic ? Split::blocked : forced_;
 }
 
@@ -649,7 +600,7 @@ template <class T>
 typename FusedHologram<T>::Phasor FusedHologram<T>::phasor() {
   std::lock_guard<std::mutex> lock(mutex_);
   // The whole-plane split (where rows do not fill cache lines, or forced) keeps the phasor.
-  if (chunk_ == 0 || split_for(1) == Split::whole) return Phasor::kept;
+  if (chunk_ == 0 || split_for() == Split::whole) return Phasor::kept;
   return phasor_for();
 }
 
@@ -731,7 +682,7 @@ double FusedHologram<T>::run_blocked(const T* phi, T* phi_bar, int team) {
     // there): raised before pass C writes phi_bar, the only output.
     for (std::size_t row = 0; row < rows; ++row) {
       if (kinds[row] == kNonfinite) {
-        throw std::invalid_argument("phi must be finite; it contains NaN or infinity");
+        throw std::invalid_argument(kNotFinite);
       }
     }
   }
@@ -825,7 +776,7 @@ bool FusedHologram<T>::transforms_only(int threads) {
     dft2_unnormalized<T>(field_.data(), field_.data(), 1, rows_, cols_, /*inverse=*/false, team);
     return false;
   }
-  const Split split = split_for(team);
+  const Split split = split_for();
   if (split == Split::hybrid) {
     run_blocked<false, true>(nullptr, nullptr, team);
     return true;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "phasegrad/core/cache_lines.hpp"
 #include "phasegrad/core/constants.hpp"
 #include "phasegrad/core/parallel.hpp"
 #include "phasegrad/core/sincos.hpp"
@@ -1053,13 +1054,9 @@ double FusedPhaseRetrieval<T>::bands_pass(std::size_t plane, const Detector& det
   }
   // Per chirp-z band: the lines (the forward's, and the adjoint's where a block's forward
   // rows read them: core/czt.hpp) and a block of rows of G, each starting on a cache line.
-  const std::size_t per_line = Buffer<Complex>::kAlignment / sizeof(Complex);
-  auto round_up = [per_line](std::size_t count) {
-    return (count + per_line - 1) / per_line * per_line;
-  };
-  const std::size_t line_values = layout ? round_up(layout->lines_size()) : 0;
+  const std::size_t line_values = layout ? whole_lines<Complex>(layout->lines_size()) : 0;
   const std::size_t block = layout ? layout->rows() : 0;
-  const std::size_t per_band = line_values + round_up(block * grid);
+  const std::size_t per_band = line_values + whole_lines<Complex>(block * grid);
   if (band_rows_.size() != scaled_count * per_band) {
     band_rows_ = Buffer<Complex>::zeros(scaled_count * per_band);
   }
@@ -1167,16 +1164,12 @@ double FusedPhaseRetrieval<T>::bands_team_pass(std::size_t plane, const Detector
   }
   const ScaledDft2<T>* layout = scaled.empty() ? nullptr : bands_[scaled[0]]->scaled.get();
   const Band* reference = ffts.empty() ? nullptr : bands_[ffts[0]].get();
-  // Shared: per chirp-z band the forward's and the adjoint's lines; per thread: a work buffer
-  // and per chirp-z band a block of rows of G; each starting on a cache line.
-  const std::size_t per_line = Buffer<Complex>::kAlignment / sizeof(Complex);
-  auto round_up = [per_line](std::size_t count) {
-    return (count + per_line - 1) / per_line * per_line;
-  };
-  const std::size_t line_values = layout ? round_up(layout->lines_size()) : 0;
+  // Shared: per chirp-z band its lines (both directions', core/czt.hpp); per thread: a work
+  // buffer and per chirp-z band a block of rows of G; each starting on a cache line.
+  const std::size_t line_values = layout ? whole_lines<Complex>(layout->lines_size()) : 0;
   const std::size_t block = layout ? layout->rows() : grid;
-  const std::size_t rows_size = layout ? round_up(block * grid) : 0;
-  const std::size_t work = layout ? round_up(layout->work_size()) : 0;
+  const std::size_t rows_size = layout ? whole_lines<Complex>(block * grid) : 0;
+  const std::size_t work = layout ? whole_lines<Complex>(layout->work_size()) : 0;
   const std::size_t shared = scaled.size() * line_values;
   const std::size_t per_thread = layout ? work + scaled.size() * rows_size : 0;
   const auto members = static_cast<std::size_t>(team);

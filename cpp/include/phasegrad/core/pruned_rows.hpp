@@ -43,8 +43,7 @@ class PrunedRows {
   // of `chunk` rows (the last may be shorter): columns [0, read_columns) are read (the others
   // taken as zero: whole rows of the result, their columns past read_columns included, are
   // written back by execute()), the transforms are unnormalised (sign -1, or +1 when
-  // `inverse`). Planned on the scratch; execute() runs on `team`
-  // threads.
+  // `inverse`). Planned on the scratch; execute() runs on `team` threads.
   PrunedRows(std::size_t length, std::size_t rows, std::size_t read_columns, std::size_t chunk,
              bool inverse, int team);
 

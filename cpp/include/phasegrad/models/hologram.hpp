@@ -126,8 +126,8 @@ class FusedHologram {
   enum class Split { automatic, blocked, hybrid, whole };
   // For benchmarks: force a split (automatic restores the default).
   void set_split(Split split);
-  // The split value_and_grad takes on `threads` threads; whole where the blocked path does not
-  // apply.
+  // The split value_and_grad takes on `threads` threads (the same on any team today); whole
+  // where the blocked path does not apply.
   Split split(int threads);
 
   // Where the blocked and hybrid splits keep the phasor for pass 5: kept, in phasor_ (pass 1
@@ -179,8 +179,8 @@ class FusedHologram {
   double run_blocked(const T* phi, T* phi_bar, int team);
   void plan_blocked();
   void plan_threaded_columns(int team);
-  // The split for a team, and the call by one.
-  Split split_for(int team) const;
+  // The split where the blocked path applies, and the call by one.
+  Split split_for() const;
   Phasor phasor_for() const;
   double run_split(Split split, const T* phi, T* phi_bar, int team);
   // The whole-plane path after forward(): pass 3, the forward 2-D FFT and pass 5.

@@ -279,9 +279,9 @@ class FusedPhaseRetrieval {
   Buffer<double> slope_, binned_intensity_, plane_residuals_;
   bool single_planned_ = false;
   Buffer<Complex> staging_;              // the scaled DFT's work buffer
-  Buffer<Complex> band_rows_;            // bands_pass: per chirp-z band its two lines and a
+  Buffer<Complex> band_rows_;            // bands_pass: per chirp-z band its lines and a
                                          // block of rows of G (made at its first call)
-  Buffer<Complex> band_team_;            // bands_team_pass: per chirp-z band its two lines;
+  Buffer<Complex> band_team_;            // bands_team_pass: per chirp-z band its lines;
                                          // per thread a work buffer and per chirp-z band a
                                          // block of rows (made at its first call on a team)
   // The engine's state: the amplitude pass A reads (cfg_.amplitude or begin's), whether the
