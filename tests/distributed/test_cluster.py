@@ -1,6 +1,7 @@
 """pg.distributed.retrieve_many on a Dask LocalCluster of two worker processes (one thread
-each): the same results as in this process, a worker killed in the middle of a run, the
-workers reading a Zarr stack by path, a cluster by address, and the cluster's sizing rules.
+each): the same results as in this process (the workers solve on this process's FFTW plans),
+a worker killed in the middle of a run, the workers reading a Zarr stack by path, a cluster by
+address, and the cluster's sizing rules.
 
 One cluster serves the module (starting one takes seconds)."""
 
@@ -106,6 +107,30 @@ def test_a_bad_frame_on_a_worker_gets_its_error(client, problems, here):
     assert list(found.failed) == [5] and "finite" in found.error[5]
     keep = np.arange(B) != 5
     np.testing.assert_array_equal(found.x[keep], here.x[keep])
+
+
+def test_the_workers_plan_as_this_process_does(client, problems):
+    # FFTW_MEASURE may pick other plans in another process (under load it did: one worker's
+    # chunks then differed from this process's in the last bits). The run sends this
+    # process's planner effort and wisdom with its tasks: here a planner effort the workers
+    # do not have, and the plans it made here, are what the workers solve with.
+    data, _ = problems
+    pg.config.set_planner_effort("patient")
+    try:
+        here = pg.distributed.retrieve_many(data[:4], chunk=2, threads=1, **geometry())
+        found = pg.distributed.retrieve_many(data[:4], client=client, chunk=2, **geometry())
+        efforts = client.run(pg.config.get_planner_effort)
+        theirs = client.run(lambda: pg.native.core.export_wisdom()[0])
+    finally:
+        pg.config.set_planner_effort("measure")
+        client.run(pg.config.set_planner_effort, "measure")
+    same(found, here)
+    assert set(efforts.values()) == {"patient"}
+    ours = pg.native.core.export_wisdom()[0].decode().splitlines()[1:-1]
+    assert ours  # this process made plans
+    for wisdom in theirs.values():
+        lines = set(wisdom.decode().splitlines())
+        assert all(line in lines for line in ours)
 
 
 def test_a_local_cluster_never_has_more_threads_than_cores():

@@ -260,6 +260,11 @@ def test_bad_batch_shapes():
         pg.PhaseRetrievalBatch(amplitude=amplitude, basis=basis, data=data.astype(complex))
     with pytest.raises(ValueError, match="data"):
         pg.PhaseRetrievalBatch(amplitude=amplitude, basis=basis, data=np.full((2, 16, 16), np.nan))
+    # float32 data out of the range a float32 model takes, in any problem (not only the first).
+    big = np.ones((3, 16, 16), np.float32)
+    big[2] *= np.float32(1e30)
+    with pytest.raises(ValueError, match=r"data\[2\]'s values reach 1e\+30"):
+        pg.PhaseRetrievalBatch(amplitude=amplitude, basis=basis, data=big)
     batch = pg.PhaseRetrievalBatch(amplitude=amplitude, basis=basis, data=data + 1.0)
     with pytest.raises(ValueError, match=r"X must have shape \(B, n_params\) = \(2, 3\)"):
         batch.value_and_grad(np.zeros(3))

@@ -9,11 +9,11 @@ one thread. Results come back as arrays and, with ``out=``, are written into a Z
 chunk by chunk, so that a stopped run resumes and a lost worker loses nothing.
 
 Modules: ``retrieve`` (``retrieve_many``, ``RetrieveManyResult``), ``stack`` (reading the
-input), ``solve`` (one chunk in this process), ``tasks`` (the task a worker runs), ``submit``
-(chunks as Dask tasks), ``cluster`` (which cluster, how many threads) and ``store`` (the Zarr
-results). Dask and Zarr are the optional extra ``phasegrad[distributed]``; they are imported
-only when a cluster or a store is used. docs/distributed.md describes the design and its
-costs.
+input), ``solve`` (one chunk in this process), ``plans`` (the same FFTW plans in every
+process), ``tasks`` (the task a worker runs), ``submit`` (chunks as Dask tasks), ``cluster``
+(which cluster, how many threads) and ``store`` (the Zarr results). Dask and Zarr are the
+optional extra ``phasegrad[distributed]``; they are imported only when a cluster or a store is
+used. docs/distributed.md describes the design and its costs.
 """
 
 from .retrieve import RetrieveManyResult, retrieve_many

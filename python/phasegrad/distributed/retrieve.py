@@ -216,10 +216,14 @@ def retrieve_many(data, *, client=None, chunk=64, out=None, method="lbfgs", maxi
                              thread_count))
     elif todo:  # (a store with every chunk done needs no cluster)
         from .cluster import connect
+        from .plans import make_plans, planning
         from .submit import run_on_cluster
 
         with connect(client, workers=workers, threads=threads) as cluster:
-            run_on_cluster(cluster, stack, bounds, options, start, common, land)
+            # The plans every task uses, made here and sent with the tasks (plans.py).
+            make_plans(shape, stack.dtype, options, start[0], method, solver_options,
+                       cluster.threads)
+            run_on_cluster(cluster, stack, bounds, options, start, common, land, planning())
 
     if store is not None:
         arrays = store.read()

@@ -1,6 +1,7 @@
-"""Chunks as Dask tasks: the model's options sent to every worker once, a path sent as a path
-(each task reads its own chunk) and frames held here read and sent a few chunks ahead of the
-workers, results handed to ``land`` in the order they finish."""
+"""Chunks as Dask tasks: the model's options and this process's FFTW planning sent to every
+worker once, a path sent as a path (each task reads its own chunk) and frames held here read
+and sent a few chunks ahead of the workers, results handed to ``land`` in the order they
+finish."""
 
 from __future__ import annotations
 
@@ -20,17 +21,18 @@ def _message(error):
     return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
-def run_on_cluster(cluster, stack, bounds, options, start, common, land):
+def run_on_cluster(cluster, stack, bounds, options, start, common, land, planning=None):
     """Run chunk ``i`` (``bounds[i]`` = (start, stop)) of ``stack`` for every ``i`` on
     ``cluster``; ``land(result)`` for each as it finishes.
 
-    A task that fails after its retries gives each of its problems the task's error, and its
-    chunk is not committed (a resumed run tries it again).
+    ``planning`` (``plans.planning()``) goes with every task, so that the workers solve on
+    this process's FFTW plans. A task that fails after its retries gives each of its problems
+    the task's error, and its chunk is not committed (a resumed run tries it again).
     """
     from distributed import as_completed
 
     client = cluster.client
-    [shared] = client.scatter([options], broadcast=True, hash=False)
+    shared, planned = client.scatter([options, planning], broadcast=True, hash=False)
     pending = list(bounds)
     by_path = stack.path is not None
     limit = len(pending) if by_path else max(1, AHEAD * cluster.slots)
@@ -39,7 +41,7 @@ def run_on_cluster(cluster, stack, bounds, options, start, common, land):
         lo, hi = bounds[i]
         source = stack if by_path else stack.read(lo, hi)
         future = client.submit(solve_chunk, i, source, lo, hi, shared, start[lo:hi], *common,
-                               cluster.threads, pure=False, retries=RETRIES)
+                               cluster.threads, planned, pure=False, retries=RETRIES)
         index[future.key] = i
         return future
 
@@ -59,5 +61,5 @@ def run_on_cluster(cluster, stack, bounds, options, start, common, land):
         del future
         if queue:
             running.add(submit(queue.pop(0)))
-    client.cancel([shared])
+    client.cancel([shared, planned])
 

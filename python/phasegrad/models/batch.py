@@ -130,6 +130,8 @@ class PhaseRetrievalBatch:
         t = self._template
         self.dtype = t.dtype
         self.data = np.ascontiguousarray(v.cast(data, self.dtype, "data"))
+        for b in range(1, self.size):  # problem 0's range was checked by the template
+            v.float32_scale(self.data[b], f"data[{b}]")
         if per_problem:
             v.finite(w, "weights")
             if np.any(w < 0):
