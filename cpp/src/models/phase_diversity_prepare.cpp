@@ -5,8 +5,8 @@
 // wisdom, or measured), pass F's scratch rows, the OpenMP team's first start and the first
 // touch of the buffers the passes run in. prepare() runs value_and_grad's passes once over a
 // zero wavefront on the team (results discarded: every call overwrites each buffer they write
-// before reading it), with Python's GIL released (the bindings), then times them on the team
-// and on one thread, and the calls start on the faster (core/team_choice.hpp; the calls' own
+// before reading it), with Python's GIL released (the bindings), then times their forward
+// half on the team and on one thread, and the calls start on the faster (core/team_choice.hpp; the calls' own
 // times decide from then on). Its time is the constructor's in the benchmarks
 // (python/phasegrad/bench/busy_machine.py).
 #include <mutex>
@@ -26,13 +26,13 @@ void FusedPhaseDiversity<T>::prepare(int threads) {
   plan_for(team);
   passes(params.data(), params_bar.data(), team);
   double on_team = 0, on_one = 0;
-  if (team > 1) {
+  if (team > 1) {  // the forward half (the PSFs and the pairs' transforms), which dominates
     const Stopwatch team_watch;
-    passes(params.data(), params_bar.data(), team);
+    otf_pairs(params.data(), team);
     on_team = team_watch.seconds();
     plan_for(1);
     const Stopwatch one_watch;
-    passes(params.data(), params_bar.data(), 1);
+    otf_pairs(params.data(), 1);
     on_one = one_watch.seconds();
   }
   for (auto& choice : choices_) choice.start(team, on_team, on_one);
