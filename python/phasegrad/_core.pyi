@@ -146,6 +146,11 @@ class FusedImaging64:
         """
         J v for the tangent blocks `dots` (missing: zero): flat float64.
         """
+    def prepare(self, threads: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Make the plans for calls on `threads` threads and run one plane's passes on that
+        team (the set-up a first call would otherwise pay); optional.
+        """
     def residuals(
         self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
     ) -> numpy.typing.NDArray[numpy.float64]:
@@ -224,6 +229,11 @@ class FusedImaging32:
     ) -> numpy.typing.NDArray[numpy.float64]:
         """
         J v for the tangent blocks `dots` (missing: zero): flat float64.
+        """
+    def prepare(self, threads: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Make the plans for calls on `threads` threads and run one plane's passes on that
+        team (the set-up a first call would otherwise pay); optional.
         """
     def residuals(
         self, blocks: dict, threads: typing.SupportsInt | typing.SupportsIndex
@@ -477,6 +487,11 @@ class FusedPhaseDiversity64:
         """
         The Wiener scene fftshift(Re(IDFT2(U / Q))), (N, N).
         """
+    def prepare(self, threads: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Make the plans for calls on `threads` threads and run the passes once on that
+        team (the set-up a first call would otherwise pay); optional.
+        """
     def value_and_grad(
         self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
     ) -> tuple[float, numpy.typing.NDArray[numpy.float64]]:
@@ -510,6 +525,11 @@ class FusedPhaseDiversity32:
     ) -> numpy.typing.NDArray[numpy.float32]:
         """
         The Wiener scene fftshift(Re(IDFT2(U / Q))), (N, N).
+        """
+    def prepare(self, threads: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Make the plans for calls on `threads` threads and run the passes once on that
+        team (the set-up a first call would otherwise pay); optional.
         """
     def value_and_grad(
         self, a: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
@@ -944,6 +964,11 @@ class FusedHologramPlanes64:
         """
         J v, flat float64.
         """
+    def prepare(self, threads: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Run value_and_grad once over a zero phase on `threads` threads (the set-up a
+        first call would otherwise pay: plans, buffers, the team); optional.
+        """
     def residuals(
         self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex
     ) -> numpy.typing.NDArray[numpy.float64]:
@@ -1004,6 +1029,11 @@ class FusedHologramPlanes32:
     ) -> numpy.typing.NDArray[numpy.float64]:
         """
         J v, flat float64.
+        """
+    def prepare(self, threads: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Run value_and_grad once over a zero phase on `threads` threads (the set-up a
+        first call would otherwise pay: plans, buffers, the team); optional.
         """
     def residuals(
         self, phi: numpy.ndarray, threads: typing.SupportsInt | typing.SupportsIndex

@@ -60,15 +60,19 @@ def test_a_small_run_end_to_end(tmp_path, capsys):
     written = json.loads(out.read_text())
     assert {row["setting"] for row in written["results"]} == set(busy_machine.SETTINGS)
     assert set(written["first_call"]) == {"no cache", "wisdom cached"}
-    assert all(len(v) == 7 for v in written["first_call"].values())
+    assert all(len(v) == 9 for v in written["first_call"].values())
 
 
-@pytest.mark.parametrize("model", ["imaging", "hologram"])
-def test_the_first_call_of_other_models(model, tmp_path, capsys):
+@pytest.mark.parametrize("model, title", [("imaging", "with an object"),
+                                          ("hologram", "Hologram, 16^2"),
+                                          ("pd", "PhaseDiversity, n = 8"),
+                                          ("planes", "3 planes at 2-4 cm, 16^2")])
+def test_the_first_call_of_other_models(model, title, tmp_path, capsys):
     out = tmp_path / "first.json"
     assert busy_machine.main(["--cases", "none", "--rounds", "1", "--first-size", "8",
                               "--first-model", model, "--json", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert ("Hologram, 16^2" if model == "hologram" else "with an object") in printed
+    assert title in printed and "faults: first" in printed
     first = json.loads(out.read_text())["first_call"]["wisdom cached"]
-    assert len(first) == 7 and all(t > 0 for t in first[1:4])
+    assert len(first) == 9 and all(t > 0 for t in first[1:4])
+    assert all(count >= 0 and count == int(count) for count in first[7:])

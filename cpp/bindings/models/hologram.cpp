@@ -388,6 +388,15 @@ void bind_planes(py::module_& m, const char* name, const char* doc) {
           },
           py::arg("phi"), py::arg("threads"), "(E, phi_bar).")
       .def(
+          "prepare",
+          [](Model& model, int threads) {
+            py::gil_scoped_release release;  // planning may measure (FFTW_MEASURE)
+            model.prepare(threads);
+          },
+          py::arg("threads"),
+          "Run value_and_grad once over a zero phase on `threads` threads (the set-up a\n"
+          "first call would otherwise pay: plans, buffers, the team); optional.")
+      .def(
           "images",
           [](Model& model, const py::array& phi, bool normalised, int threads) -> Array<T> {
             const T* phase = planes_phase(model, phi);

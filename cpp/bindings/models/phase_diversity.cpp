@@ -110,6 +110,15 @@ void bind_model(py::module_& m, const char* name, const char* doc) {
            "(E, a_bar): the object-eliminated metric (summed in double) and dE/da.")
       .def("estimate_object", &estimate_object<T>, py::arg("a"), py::arg("threads"),
            "The Wiener scene fftshift(Re(IDFT2(U / Q))), (N, N).")
+      .def(
+          "prepare",
+          [](Model& model, int threads) {
+            py::gil_scoped_release release;  // planning may measure (FFTW_MEASURE)
+            model.prepare(threads);
+          },
+          py::arg("threads"),
+          "Make the plans for calls on `threads` threads and run the passes once on that\n"
+          "team (the set-up a first call would otherwise pay); optional.")
       .def_property_readonly("workspace_bytes", &Model::workspace_bytes,
                              "Bytes of the work buffers the model holds.");
 }

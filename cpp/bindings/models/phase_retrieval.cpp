@@ -598,6 +598,15 @@ void bind_imaging(py::module_& m, const char* name, const char* doc) {
            py::arg("plane_end"), py::arg("threads"),
            "The Jacobian of planes [plane_begin, plane_end), transposed: (parameters,\n"
            "residuals) float64, the free blocks in order.")
+      .def(
+          "prepare",
+          [](Model& model, int threads) {
+            py::gil_scoped_release release;  // planning may measure (FFTW_MEASURE)
+            model.model->prepare(threads);
+          },
+          py::arg("threads"),
+          "Make the plans for calls on `threads` threads and run one plane's passes on that\n"
+          "team (the set-up a first call would otherwise pay); optional.")
       .def_property_readonly(
           "workspace_bytes", [](const Model& model) { return model.model->workspace_bytes(); },
           "Bytes of the work buffers the model holds.");

@@ -266,7 +266,7 @@ void FusedImaging<T>::object_transform(const T* object, Complex* spectrum) {
 // so that a result does not depend on the team), the engine's begin on that team and the
 // object's spectrum.
 template <class T>
-void FusedImaging<T>::prepare(Call call, const ImagingBlocks<T>& blocks, int threads) {
+void FusedImaging<T>::start_call(Call call, const ImagingBlocks<T>& blocks, int threads) {
   threads_ = choices_[call].next(engine_->engine_threads(threads));
   if (cfg_.transfer && !real_dft_.valid()) {
     real_dft_ = ChunkedRealDft2<T>(grid_, spectrum_.data());
@@ -836,7 +836,7 @@ double FusedImaging<T>::value_and_grad(const ImagingBlocks<T>& blocks,
                                        const ImagingGrads<T>& grads, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
   const Stopwatch watch;
-  prepare(kValueAndGrad, blocks, threads);
+  start_call(kValueAndGrad, blocks, threads);
   zero_grads(grads);
   double energy = 0;
   const std::size_t planes = cfg_.optics.planes;
@@ -854,7 +854,7 @@ template <class T>
 void FusedImaging<T>::simulate(const ImagingBlocks<T>& blocks, T* model, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
   const Stopwatch watch;
-  prepare(kSimulate, blocks, threads);
+  start_call(kSimulate, blocks, threads);
   const std::size_t count = cfg_.window * cfg_.window;
   for (std::size_t p = 0; p < cfg_.optics.planes; ++p) {
     forward_plane(p, blocks);
@@ -867,7 +867,7 @@ template <class T>
 void FusedImaging<T>::residuals(const ImagingBlocks<T>& blocks, double* r, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
   const Stopwatch watch;
-  prepare(kResiduals, blocks, threads);
+  start_call(kResiduals, blocks, threads);
   const std::size_t count = cfg_.window * cfg_.window;
   for (std::size_t p = 0; p < cfg_.optics.planes; ++p) {
     forward_plane(p, blocks);
@@ -881,7 +881,7 @@ void FusedImaging<T>::vjp(const ImagingBlocks<T>& blocks, const double* u,
                           const ImagingGrads<T>& grads, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
   const Stopwatch watch;
-  prepare(kVjp, blocks, threads);
+  start_call(kVjp, blocks, threads);
   zero_grads(grads);
   const std::size_t planes = cfg_.optics.planes, count = cfg_.window * cfg_.window;
   for (std::size_t p = 0; p < planes; ++p) {
@@ -1024,7 +1024,7 @@ void FusedImaging<T>::jvp(const ImagingBlocks<T>& blocks, const ImagingBlocks<T>
                           double* r_dot, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
   const Stopwatch watch;
-  prepare(kJvp, blocks, threads);
+  start_call(kJvp, blocks, threads);
   begin_dots(dots);
   const std::size_t count = cfg_.window * cfg_.window;
   for (std::size_t p = 0; p < cfg_.optics.planes; ++p) {
@@ -1039,7 +1039,7 @@ void FusedImaging<T>::gauss_newton_product(const ImagingBlocks<T>& blocks,
                                            const ImagingGrads<T>& grads, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
   const Stopwatch watch;
-  prepare(kGaussNewton, blocks, threads);
+  start_call(kGaussNewton, blocks, threads);
   begin_dots(dots);
   zero_grads(grads);
   const std::size_t planes = cfg_.optics.planes, count = cfg_.window * cfg_.window;
@@ -1078,7 +1078,7 @@ void FusedImaging<T>::jacobian(const ImagingBlocks<T>& blocks,
                                std::size_t plane_end, double* jacobian_t, int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
   const Stopwatch watch;
-  prepare(kJacobian, blocks, threads);
+  start_call(kJacobian, blocks, threads);
   const std::size_t count = cfg_.window * cfg_.window;
   const std::size_t rows = (plane_end - plane_begin) * count;
   const std::size_t n = cfg_.optics.n;

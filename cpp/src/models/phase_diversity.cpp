@@ -224,6 +224,14 @@ double FusedPhaseDiversity<T>::value_and_grad(const T* params, T* params_bar, in
   std::lock_guard<std::mutex> lock(mutex_);
   const Stopwatch watch;
   threads = start_call(kValueAndGrad, threads);
+  const double energy = passes(params, params_bar, threads);
+  finish_call(kValueAndGrad, watch);
+  return energy;
+}
+
+// value_and_grad's passes on a team of `threads` (planned for it).
+template <class T>
+double FusedPhaseDiversity<T>::passes(const T* params, T* params_bar, int threads) {
   otf_pairs(params, threads);
 
   const std::size_t grid = grid_, pixels = grid * grid, images = images_, pairs = pairs_;
@@ -329,7 +337,6 @@ double FusedPhaseDiversity<T>::value_and_grad(const T* params, T* params_bar, in
       for (std::size_t j = 0; j < count; ++j) params_bar[j] += gradient[j];
     }
   }
-  finish_call(kValueAndGrad, watch);
   return total * scale;
 }
 

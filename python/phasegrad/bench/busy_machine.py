@@ -35,8 +35,11 @@ kind of call times its first calls on the team before it settles on a team or on
 wall time and in the calling thread's CPU time (``--first-one-core`` pins the children to one
 core with one thread, so that the CPU times measure the call alone on a busy machine).
 ``--first-model imaging`` times the same model with an extended object (the imaging model
-every call), ``--first-model hologram`` a far-field ``Hologram`` on the 2n x 2n grid
-(``value_and_grad``).
+every call), ``--first-model pd`` a ``PhaseDiversity`` with two images (defocus +-basis[2],
+``fun_and_jac``), ``--first-model hologram`` a far-field ``Hologram`` on the 2n x 2n grid and
+``--first-model planes`` one at three planes (2, 3 and 4 cm, 532 nm, an 8 um pitch: the CLI's
+example) on that grid (``value_and_grad``). Each child also counts the process's minor page
+faults in the first call and in a warm one (the median).
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ print(json.dumps([sorted(wall)[2], sorted(cpu)[2]]))
 """
 
 _FIRST = """
-import json, os, sys, time
+import json, os, resource, sys, time
 if sys.argv[2] == "one-core" and hasattr(os, "sched_setaffinity"):
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 start = time.perf_counter()
@@ -99,18 +102,31 @@ n, kind = int(sys.argv[1]), sys.argv[3]
 pupil = pg.circular_pupil(n, dtype=np.float32)
 basis = pg.zernike_basis(15, n, first=2).astype(np.float32)
 data = np.zeros((2, 2 * n, 2 * n), np.float32)
-diversity = np.stack([basis[2], -basis[2]])
+diversity = np.stack([basis[2], -basis[2]])  # basis[2]: defocus
 x = np.zeros(15)
+def faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 def timed(call):
     wall, cpu = time.perf_counter(), time.thread_time()
     result = call()
     return result, time.perf_counter() - wall, time.thread_time() - cpu
 rng = np.random.default_rng(0)
-if kind == "hologram":  # the far field on the PR model's grid, 2n x 2n
-    target = rng.random((2 * n, 2 * n)).astype(np.float32)
-    model, built, built_cpu = timed(lambda: pg.Hologram(target=target))
-    x = rng.uniform(-3, 3, target.shape).astype(np.float32)
+if kind in ("hologram", "planes"):  # the PR model's grid, 2n x 2n
+    # planes: the CLI's example, three planes at 2, 3 and 4 cm, 532 nm, an 8 um pitch
+    shape = (3, 2 * n, 2 * n) if kind == "planes" else (2 * n, 2 * n)
+    target = rng.random(shape).astype(np.float32)
+    options = ({"distances": [0.02, 0.03, 0.04], "wavelengths": [532e-9], "pitch": 8e-6}
+               if kind == "planes" else {})
+    model, built, built_cpu = timed(lambda: pg.Hologram(target=target, **options))
+    x = rng.uniform(-3, 3, shape[-2:]).astype(np.float32)
     call = lambda: model.value_and_grad(x)
+elif kind == "pd":  # two images at +-0.5 wave of defocus, as the contention bench's
+    images = rng.uniform(0, 1e-4, (2, 2 * n, 2 * n)).astype(np.float32)
+    model, built, built_cpu = timed(lambda: pg.PhaseDiversity(
+        amplitude=pupil, basis=basis, data=images, diversity=diversity,
+        regularization=1e-6))
+    x = np.zeros(model.n_params)
+    call = lambda: model.fun_and_jac(x)
 else:  # imaging: the same with an extended object, which runs the imaging model every call
     extra = ({"object": rng.random((2 * n, 2 * n)).astype(np.float32)}
              if kind == "imaging" else {})
@@ -118,12 +134,18 @@ else:  # imaging: the same with an extended object, which runs the imaging model
         amplitude=pupil, basis=basis, data=data, diversity=diversity, **extra))
     x = np.zeros(model.n_params)
     call = lambda: model.fun_and_jac(x)
+before = faults()
 _, first, first_cpu = timed(call)
+first_faults = faults() - before
 for _ in range(40):  # untimed: the thread fallback settles (it times its first calls)
     call()
-samples = [timed(call)[1:] for _ in range(9)]
-warm = sorted(s[0] for s in samples)[4], sorted(s[1] for s in samples)[4]  # each its median
-print(json.dumps([loaded, built, first, warm[0], built_cpu, first_cpu, warm[1]]))
+samples = []
+for _ in range(9):
+    before = faults()
+    samples.append(timed(call)[1:] + (faults() - before,))
+warm = [sorted(s[k] for s in samples)[4] for k in range(3)]  # each its median
+print(json.dumps([loaded, built, first, warm[0], built_cpu, first_cpu, warm[1],
+                  first_faults, warm[2]]))
 """
 
 CASES = ("lbfgs", "retrieve", "hologram", "broadband")
@@ -226,12 +248,13 @@ def _rows(samples, phase):
     return rows, ratios
 
 
-FIRST_MODELS = ("phase_retrieval", "imaging", "hologram")
+FIRST_MODELS = ("phase_retrieval", "imaging", "hologram", "pd", "planes")
 
 
 def _first_calls(n, rounds, one_core, kind="phase_retrieval"):
-    """Medians of [import, constructor, first call, warm call] wall seconds and [constructor,
-    first, warm] CPU seconds of the calling thread, without and with a cache."""
+    """Medians of [import, constructor, first call, warm call] wall seconds, [constructor,
+    first, warm] CPU seconds of the calling thread and [first, warm] minor page faults of the
+    process, without and with a cache."""
     cold, cached = [], []
     extra = {"PHASEGRAD_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"} if one_core else {}
     argument = "one-core" if one_core else "as-is"
@@ -262,8 +285,9 @@ def main(argv=None):
                         help="pupil size of the first-call model (default 128; 0: skip)")
     parser.add_argument("--first-model", choices=FIRST_MODELS, default="phase_retrieval",
                         help="the first-call model: phase_retrieval (default), imaging (the "
-                             "same with an extended object) or hologram (the far field, "
-                             "2n x 2n)")
+                             "same with an extended object), pd (phase diversity, two "
+                             "images), hologram (the far field, 2n x 2n) or planes (a "
+                             "hologram at three planes, 2n x 2n)")
     parser.add_argument("--first-one-core", action="store_true",
                         help="run the first-call children on one core and one thread (CPU "
                              "times then measure the call alone on a loaded machine)")
@@ -316,17 +340,22 @@ def main(argv=None):
         what = {"phase_retrieval": f"PhaseRetrieval, n = {args.first_size}, 15 modes, 2 planes",
                 "imaging": f"PhaseRetrieval with an object, n = {args.first_size}, 15 modes, "
                            "2 planes",
-                "hologram": f"Hologram, {2 * args.first_size}^2"}[args.first_model]
+                "hologram": f"Hologram, {2 * args.first_size}^2",
+                "pd": f"PhaseDiversity, n = {args.first_size}, 15 modes, 2 images",
+                "planes": f"Hologram, 3 planes at 2-4 cm, {2 * args.first_size}^2"
+                }[args.first_model]
         print(f"\nfloat32 {what}, in a new process ({where}; median of {args.rounds}); target: "
               "first / warm <= 2 with the cache. Wall ms, then the calling thread's CPU ms")
         print_table([{"process": name, "import": f"{v[0] * 1e3:.0f}",
                       "constructor": f"{v[1] * 1e3:.2f}", "first": f"{v[2] * 1e3:.2f}",
                       "warm": f"{v[3] * 1e3:.3f}", "first/warm": f"{v[2] / v[3]:.2f}",
                       "cpu: constructor": f"{v[4] * 1e3:.2f}", "first ": f"{v[5] * 1e3:.2f}",
-                      "warm ": f"{v[6] * 1e3:.3f}", "first/warm ": f"{v[5] / v[6]:.2f}"}
+                      "warm ": f"{v[6] * 1e3:.3f}", "first/warm ": f"{v[5] / v[6]:.2f}",
+                      "faults: first": f"{v[7]:.0f}", "warm  ": f"{v[8]:.0f}"}
                      for name, v in first.items()],
                     ["process", "import", "constructor", "first", "warm", "first/warm",
-                     "cpu: constructor", "first ", "warm ", "first/warm "])
+                     "cpu: constructor", "first ", "warm ", "first/warm ", "faults: first",
+                     "warm  "])
     if args.json:
         from .harness import write_json
 

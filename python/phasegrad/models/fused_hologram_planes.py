@@ -22,6 +22,21 @@ _CORE_CLASSES = {np.dtype(np.float64): "FusedHologramPlanes64",
                  np.dtype(np.float32): "FusedHologramPlanes32"}
 
 
+def native_planes(setup):
+    """A new ``core.FusedHologramPlanes64/32`` of the validated ``HologramSetup``, not
+    prepared (its plans are made by ``prepare(threads)`` or by its first call)."""
+    core_class = getattr(core, _CORE_CLASSES[np.dtype(setup.target.dtype)])
+    distances = np.zeros(0) if setup.distances is None else setup.distances
+    crosstalk = np.zeros((0, 0)) if setup.crosstalk is None else setup.crosstalk
+    return core_class(
+        contiguous(setup.target), contiguous(setup.weights), contiguous(distances),
+        contiguous(setup.wavelengths), float(setup.pitch or 0.0), setup.pad,
+        contiguous(setup.phase_response), contiguous(setup.amplitude), setup.zero_order,
+        setup.levels or 0, setup.quantizer == "soft", contiguous(crosstalk),
+        -1.0 if setup.efficiency is None else setup.efficiency,
+        setup.modulator == "amplitude_phase")
+
+
 class FusedHologramPlanes(ColumnJacobian):
     """``value_and_grad``, ``simulate``, ``reconstruct`` and the least-squares view of the
     general ``Hologram`` through the compiled core. ``setup`` is a validated
@@ -29,17 +44,11 @@ class FusedHologramPlanes(ColumnJacobian):
     vector flat and float64."""
 
     def __init__(self, setup):
-        core_class = getattr(core, _CORE_CLASSES[np.dtype(setup.target.dtype)])
-        distances = np.zeros(0) if setup.distances is None else setup.distances
-        crosstalk = np.zeros((0, 0)) if setup.crosstalk is None else setup.crosstalk
         self.setup = setup
-        self._model = core_class(
-            contiguous(setup.target), contiguous(setup.weights), contiguous(distances),
-            contiguous(setup.wavelengths), float(setup.pitch or 0.0), setup.pad,
-            contiguous(setup.phase_response), contiguous(setup.amplitude), setup.zero_order,
-            setup.levels or 0, setup.quantizer == "soft", contiguous(crosstalk),
-            -1.0 if setup.efficiency is None else setup.efficiency,
-            setup.modulator == "amplitude_phase")
+        self._model = native_planes(setup)
+        # Plans, buffers, the team's start and the first touch of the scratch now, not in the
+        # first call (docs/threads-and-fftw.md, "The first call").
+        self._model.prepare(get_num_threads())
 
     def value_and_grad(self, phi):
         return self._model.value_and_grad(contiguous(phi), get_num_threads())

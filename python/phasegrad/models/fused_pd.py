@@ -23,6 +23,9 @@ class FusedPhaseDiversity:
         self._model = kind(config.amplitude, config.basis, config.diversity, config.data,
                            config.grid, config.wavelength, list(config.wavelengths),
                            list(config.band_weights), config.regularization)
+        # Plans, the team's start and the first touch of the buffers now, not in the first
+        # call (docs/threads-and-fftw.md, "The first call").
+        self._model.prepare(get_num_threads())
 
     @property
     def workspace_bytes(self):

@@ -70,17 +70,24 @@ class FusedPhaseRetrieval:
             self._general_model()
 
     # -- the native models ------------------------------------------------------------------
+    def native_imaging(self):
+        """A new ``core.FusedImaging64/32`` of this configuration, not prepared (its plans are
+        made by ``prepare(threads)`` or by its first call)."""
+        cfg = self.cfg
+        kind = core.FusedImaging64 if self._double else core.FusedImaging32
+        return kind(cfg.amplitude, cfg.basis, cfg.diversity, cfg.data, cfg.weights, cfg.grid,
+                    cfg.bin, cfg.wavelength, list(cfg.wavelengths), list(cfg.band_weights),
+                    cfg.window_offset, cfg.metric, float(np.sqrt(cfg.poisson_shift)),
+                    OBJECT_KINDS[cfg.object_kind], int(cfg.object_size or 0),
+                    int(cfg.n_sources), bool(cfg.transfer), self._quadratic, list(self._free))
+
     def _general_model(self):
         """The imaging model, made at its first use."""
         if self._general is None:
-            cfg = self.cfg
-            kind = core.FusedImaging64 if self._double else core.FusedImaging32
-            self._general = kind(
-                cfg.amplitude, cfg.basis, cfg.diversity, cfg.data, cfg.weights, cfg.grid,
-                cfg.bin, cfg.wavelength, list(cfg.wavelengths), list(cfg.band_weights),
-                cfg.window_offset, cfg.metric, float(np.sqrt(cfg.poisson_shift)),
-                OBJECT_KINDS[cfg.object_kind], int(cfg.object_size or 0), int(cfg.n_sources),
-                bool(cfg.transfer), self._quadratic, list(self._free))
+            self._general = self.native_imaging()
+            # Its plans, the team's start and the first touch of its buffers now, not in the
+            # first call (docs/threads-and-fftw.md, "The first call").
+            self._general.prepare(get_num_threads())
         return self._general
 
     def _fast_for(self, blocks):

@@ -77,6 +77,14 @@ class FusedHologramPlanes {
 
   const HologramPlanesConfig& config() const { return config_; }
 
+  // Set-up that the first value_and_grad would otherwise pay, for calls on `threads` threads:
+  // one value_and_grad over a zero phase (its result discarded), which makes the plans and
+  // the staged path's planes and tiled transfer functions, starts the team and touches the
+  // work buffers and each thread's scratch (hologram_planes_prepare.cpp). Every call
+  // overwrites what it writes before reading it, so no result changes. Optional; the Python
+  // model calls it once, right after construction.
+  void prepare(int threads);
+
   // E and dE/dphi (rows x cols).
   double value_and_grad(const T* phi, T* phi_bar, int threads);
   // I per colour and plane (colours x planes x rows x cols); `normalised` writes the metric's

@@ -107,6 +107,14 @@ class FusedImaging {
   FusedImaging(const FusedImaging&) = delete;
   FusedImaging& operator=(const FusedImaging&) = delete;
 
+  // Set-up that the first call would otherwise pay, for calls on `threads` threads: the PSF
+  // engine's (FusedPhaseRetrieval::prepare: its plans, each transform once on the team), the
+  // stage's real transforms planned, one plane's PSF, transfer transforms and PSF reverse run
+  // on the team over zeros, then timed on the team and on one thread for every call kind's
+  // first choice (imaging_prepare.cpp). Optional (the same results without it); the Python
+  // model calls it once, right after construction.
+  void prepare(int threads);
+
   // E (summed in double) and the gradients of the free blocks (`grads`' non-null members).
   double value_and_grad(const ImagingBlocks<T>& blocks, const ImagingGrads<T>& grads,
                         int threads);
@@ -151,8 +159,9 @@ class FusedImaging {
   // The public calls' kinds, each with its measured fallback of the thread count.
   enum Call { kValueAndGrad, kSimulate, kResiduals, kJvp, kVjp, kGaussNewton, kJacobian, kCalls };
   // A public call's team (its kind's TeamChoice), plans and the engine's begin; finish gives
-  // the call's time (a stopwatch started before prepare) to the kind's TeamChoice.
-  void prepare(Call call, const ImagingBlocks<T>& blocks, int threads);
+  // the call's time (a stopwatch started before start_call) to the kind's TeamChoice.
+  void start_call(Call call, const ImagingBlocks<T>& blocks, int threads);
+  double prepare_pass(int team, T* params_bar);
   void finish(Call call, const Stopwatch& watch);
   void poisson_pieces();
   void object_transform(const T* object, Complex* spectrum);

@@ -58,6 +58,14 @@ class FusedPhaseDiversity {
   FusedPhaseDiversity(const FusedPhaseDiversity&) = delete;
   FusedPhaseDiversity& operator=(const FusedPhaseDiversity&) = delete;
 
+  // Set-up that the first call would otherwise pay, for calls on `threads` threads: the plans
+  // (the engines' and the pairs'), the team's start, pass F's scratch and the first touch of
+  // every buffer, by value_and_grad's passes over a zero wavefront on that team, then timed on
+  // the team and on one thread for the calls' first choice (phase_diversity_prepare.cpp).
+  // Optional (the same results without it); the Python model calls it once, right after
+  // construction.
+  void prepare(int threads);
+
   // E and a_bar (J values, or n * n for a wavefront map).
   double value_and_grad(const T* params, T* params_bar, int threads);
 
@@ -74,6 +82,7 @@ class FusedPhaseDiversity {
   int start_call(Call call, int threads);
   void finish_call(Call call, const Stopwatch& watch);
   void plan_for(int threads);
+  double passes(const T* params, T* params_bar, int threads);
   void otf_pairs(const T* params, int threads);
   void wiener_row(std::size_t y, std::size_t columns, Row& row) const;
 
