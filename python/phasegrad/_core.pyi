@@ -83,6 +83,7 @@ __all__: list[str] = [
     "propagate",
     "put",
     "real_part",
+    "replace_wisdom",
     "scale_planes",
     "scaled_dft2",
     "set_plan_check",
@@ -1712,6 +1713,11 @@ def real_part(
 ) -> numpy.ndarray:
     """
     Re(x) as a new real array (a copy for a real x).
+    """
+
+def replace_wisdom(double_text: str, float_text: str) -> tuple[bool, bool]:
+    """
+    Forget all FFTW wisdom and import these texts (double, float) instead, under one hold of the planner lock; whether FFTW accepted each.
     """
 
 def scale_planes(

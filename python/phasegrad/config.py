@@ -45,8 +45,9 @@ import threading
 from .arguments.validate import environment_count, positive_int
 
 __all__ = [
-    "MAX_THREADS", "WISDOM_MAX_BYTES", "cached_plan_count", "clear_plan_cache", "export_wisdom",
-    "get_num_threads", "get_planner_effort", "import_wisdom", "load_wisdom_cache", "openmp_policy",
+    "MAX_THREADS", "WISDOM_MAX_BYTES", "cached_plan_count", "clear_plan_cache", "cpu_key",
+    "export_wisdom", "get_num_threads", "get_planner_effort", "import_wisdom", "load_wisdom_cache",
+    "openmp_policy",
     "save_wisdom_cache", "set_num_threads", "set_planner_effort", "single_threaded_blas",
     "threads", "wisdom_cache_path",
 ]
@@ -275,7 +276,7 @@ def import_wisdom(path, max_bytes=None):
 _cache = {"loaded": None, "registered": False}
 
 
-def _cpu_key():
+def cpu_key():
     """A short hash of what decides FFTW's timings: the machine type, the CPU model and its
     instruction-set flags (Linux's /proc/cpuinfo; the platform's processor name elsewhere)."""
     import hashlib
@@ -314,7 +315,7 @@ def wisdom_cache_path():
         raise ValueError(f"PHASEGRAD_WISDOM_CACHE must be 1 or 0; got {setting!r}")
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     version = re.sub(r"[^A-Za-z0-9.+-]", "_", _core().fftw_version())
-    return pathlib.Path(base) / "phasegrad" / f"fftw-wisdom-{version}-{_cpu_key()}.json"
+    return pathlib.Path(base) / "phasegrad" / f"fftw-wisdom-{version}-{cpu_key()}.json"
 
 
 def _cache_path():

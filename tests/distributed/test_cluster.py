@@ -109,28 +109,55 @@ def test_a_bad_frame_on_a_worker_gets_its_error(client, problems, here):
     np.testing.assert_array_equal(found.x[keep], here.x[keep])
 
 
-def test_the_workers_plan_as_this_process_does(client, problems):
+def test_the_workers_plan_as_this_process_does(client, problems, here):
     # FFTW_MEASURE may pick other plans in another process (under load it did: one worker's
-    # chunks then differed from this process's in the last bits). The run sends this
-    # process's planner effort and wisdom with its tasks: here a planner effort the workers
-    # do not have, and the plans it made here, are what the workers solve with.
+    # chunks then differed from this process's in the last bits). A run sends this process's
+    # planner effort and wisdom with its tasks, and a worker replaces its own by them: here a
+    # planner effort the workers do not have, then the workers, which now hold that run's
+    # plans and wisdom, back on this process's.
     data, _ = problems
+    effort = pg.config.get_planner_effort()
+
+    def theirs():
+        return client.run(lambda: (pg.config.get_planner_effort(),
+                                   pg.native.core.export_wisdom()[0]))
+
+    def lines(text):
+        return set(text.decode().splitlines()[1:-1])
+
     pg.config.set_planner_effort("patient")
     try:
-        here = pg.distributed.retrieve_many(data[:4], chunk=2, threads=1, **geometry())
+        patient_here = pg.distributed.retrieve_many(data[:4], chunk=2, threads=1, **geometry())
         found = pg.distributed.retrieve_many(data[:4], client=client, chunk=2, **geometry())
-        efforts = client.run(pg.config.get_planner_effort)
-        theirs = client.run(lambda: pg.native.core.export_wisdom()[0])
+        held = theirs()
     finally:
-        pg.config.set_planner_effort("measure")
-        client.run(pg.config.set_planner_effort, "measure")
+        pg.config.set_planner_effort(effort)
+    same(found, patient_here)
+    ours = lines(pg.native.core.export_wisdom()[0])
+    assert ours and all(e == "patient" and lines(w) == ours for e, w in held.values())
+
+    found = pg.distributed.retrieve_many(data, client=client, chunk=2, **geometry())
     same(found, here)
-    assert set(efforts.values()) == {"patient"}
-    ours = pg.native.core.export_wisdom()[0].decode().splitlines()[1:-1]
-    assert ours  # this process made plans
-    for wisdom in theirs.values():
-        lines = set(wisdom.decode().splitlines())
-        assert all(line in lines for line in ours)
+    ours = lines(pg.native.core.export_wisdom()[0])
+    assert all(e == effort and lines(w) == ours for e, w in theirs().values())
+
+
+def test_workers_that_cannot_take_the_plans_are_a_warning_here(client, problems, monkeypatch):
+    # A planning from "another CPU": each worker keeps its own wisdom and says so, and this
+    # process warns (the results are still the solutions, to rounding).
+    from phasegrad.distributed import plans
+
+    data, truth = problems
+    own = plans.planning
+
+    def elsewhere():
+        effort, _, double_text, float_text = own()
+        return plans.Planning((effort, "another-cpu", double_text, float_text))
+
+    monkeypatch.setattr(plans, "planning", elsewhere)
+    with pytest.warns(RuntimeWarning, match=r"3 of 3 chunks.*another CPU"):
+        found = pg.distributed.retrieve_many(data[:6], client=client, chunk=2, **geometry())
+    np.testing.assert_allclose(found.x, truth[:6], atol=1e-6)
 
 
 def test_a_local_cluster_never_has_more_threads_than_cores():

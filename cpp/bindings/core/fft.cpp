@@ -94,16 +94,32 @@ void bind_fft(py::module_& m) {
   m.def(
       "export_wisdom",
       []() -> py::typing::Tuple<py::bytes, py::bytes> {
-        return py::make_tuple(py::bytes(export_wisdom_double()), py::bytes(export_wisdom_float()));
+        std::string double_text, float_text;
+        {
+          py::gil_scoped_release release;  // the planner lock may be held by a planning thread
+          double_text = export_wisdom_double();
+          float_text = export_wisdom_float();
+        }
+        return py::make_tuple(py::bytes(double_text), py::bytes(float_text));
       },
       "FFTW wisdom as (double, float) texts.");
   m.def(
       "import_wisdom",
       [](const std::string& double_text, const std::string& float_text) {
+        py::gil_scoped_release release;
         return std::make_tuple(import_wisdom_double(double_text), import_wisdom_float(float_text));
       },
       py::arg("double_text"), py::arg("float_text"),
       "Import FFTW wisdom texts (double, float); whether FFTW accepted each.");
+  m.def(
+      "replace_wisdom",
+      [](const std::string& double_text, const std::string& float_text) {
+        py::gil_scoped_release release;
+        return replace_wisdom(double_text, float_text);
+      },
+      py::arg("double_text"), py::arg("float_text"),
+      "Forget all FFTW wisdom and import these texts (double, float) instead, under one hold "
+      "of the planner lock; whether FFTW accepted each.");
   m.def("set_plan_check", &set_plan_check, py::arg("enabled"),
         "Plan each new FFTW_MEASURE/PATIENT plan twice and keep the faster (with its wisdom).");
   m.def("plan_check_enabled", &plan_check_enabled, "Whether new plans are checked.");

@@ -492,6 +492,18 @@ bool import_wisdom_double(const std::string& text) {
   return fftw_import_wisdom_from_string(text.c_str()) != 0;
 }
 
+std::pair<bool, bool> replace_wisdom(const std::string& double_text,
+                                     const std::string& float_text) {
+  init_threads_once<double>();
+  init_threads_once<float>();
+  // One lock for both: no plan is made from the old wisdom, nor from none, in between.
+  std::lock_guard<std::mutex> lock(planner_mutex);
+  fftw_forget_wisdom();
+  fftwf_forget_wisdom();
+  return {fftw_import_wisdom_from_string(double_text.c_str()) != 0,
+          fftwf_import_wisdom_from_string(float_text.c_str()) != 0};
+}
+
 bool import_wisdom_float(const std::string& text) {
   // FFTW's threads must be set up first: until fftw_init_threads has run, wisdom written by a
   // process that planned threaded transforms is refused (in a fresh process, before any

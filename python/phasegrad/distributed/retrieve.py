@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -199,10 +200,12 @@ def retrieve_many(data, *, client=None, chunk=64, out=None, method="lbfgs", maxi
                 arrays[name][result["start"]:result["stop"]] = result[name]
         computed.append(i)
         task_seconds.append(result["seconds"])
+        if result.get("planning"):
+            refused[i] = result["planning"]
         if progress is not None:
             progress(chunks - len(todo) + len(computed), chunks)
 
-    computed, task_seconds = [], []
+    computed, task_seconds, refused = [], [], {}
     bounds = {i: (i * chunk, min(problems, (i + 1) * chunk)) for i in todo}
     common = (method, maxiter, solver_options)
     if client is None:
@@ -221,9 +224,14 @@ def retrieve_many(data, *, client=None, chunk=64, out=None, method="lbfgs", maxi
 
         with connect(client, workers=workers, threads=threads) as cluster:
             # The plans every task uses, made here and sent with the tasks (plans.py).
-            make_plans(shape, stack.dtype, options, start[0], method, solver_options,
-                       cluster.threads)
+            make_plans(shape, stack.dtype, options, start[0], method, solver_options)
             run_on_cluster(cluster, stack, bounds, options, start, common, land, planning())
+        if refused:
+            reasons = sorted(set(refused.values()))
+            warnings.warn(f"{len(refused)} of {len(computed)} chunks ran on workers that could "
+                          f"not make this process's FFTW plans ({'; '.join(reasons)}): their "
+                          "results agree with this process's to rounding, not bit for bit",
+                          RuntimeWarning, stacklevel=2)
 
     if store is not None:
         arrays = store.read()

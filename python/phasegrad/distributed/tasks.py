@@ -21,12 +21,13 @@ def solve_chunk(index, source, start, stop, options, x0, method, maxiter, solver
     ``pg.threads(thread_count)`` and ``single_threaded_blas``. Returns the ``ChunkResult``
     with ``index``, ``start``, ``stop`` and ``seconds`` (the task's own time) added.
     ``planning`` (``plans.planning()`` of the sending process), when given, is taken in
-    first, so that the chunk is solved on that process's FFTW plans."""
+    first, so that the chunk is solved on that process's FFTW plans; ``planning`` in the
+    result is ``""``, or why it could not be (``plans.adopt``)."""
     began = time.perf_counter()
-    if planning is not None:
-        adopt(planning)
+    refusal = adopt(planning) if planning is not None else ""
     frames = source.read(start, stop) if isinstance(source, Stack) else source
     with threads(thread_count), single_threaded_blas():
         result = solve_frames(frames, options, x0, method, maxiter, solver_options)
-    result.update(index=index, start=start, stop=stop, seconds=time.perf_counter() - began)
+    result.update(index=index, start=start, stop=stop, seconds=time.perf_counter() - began,
+                  planning=refusal)
     return result

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 namespace phasegrad {
 
@@ -109,5 +110,10 @@ std::string export_wisdom_double();
 std::string export_wisdom_float();
 bool import_wisdom_double(const std::string& text);
 bool import_wisdom_float(const std::string& text);
+// Forget all FFTW wisdom of both precisions and import these texts instead, under one hold of
+// the planner lock (whether FFTW accepted each). Plans already made are kept: clear the plan
+// cache first for later plans to come from the new wisdom only.
+std::pair<bool, bool> replace_wisdom(const std::string& double_text,
+                                     const std::string& float_text);
 
 }  // namespace phasegrad
