@@ -15,6 +15,7 @@
 #include "phasegrad/core/fft.hpp"
 #include "phasegrad/models/hologram.hpp"
 #include "phasegrad/models/hologram_planes.hpp"
+#include "prepare.hpp"
 
 namespace phasegrad::bind {
 
@@ -389,10 +390,7 @@ void bind_planes(py::module_& m, const char* name, const char* doc) {
           py::arg("phi"), py::arg("threads"), "(E, phi_bar).")
       .def(
           "prepare",
-          [](Model& model, int threads) {
-            py::gil_scoped_release release;  // planning may measure (FFTW_MEASURE)
-            model.prepare(threads);
-          },
+          &prepare_without_gil<Model>,
           py::arg("threads"),
           "Run value_and_grad once over a zero phase on `threads` threads (the set-up a\n"
           "first call would otherwise pay: plans, buffers, the team); optional.")

@@ -15,6 +15,7 @@
 #include "module.hpp"
 #include "optics.hpp"
 #include "phasegrad/models/phase_diversity.hpp"
+#include "prepare.hpp"
 
 namespace phasegrad::bind {
 
@@ -112,10 +113,7 @@ void bind_model(py::module_& m, const char* name, const char* doc) {
            "The Wiener scene fftshift(Re(IDFT2(U / Q))), (N, N).")
       .def(
           "prepare",
-          [](Model& model, int threads) {
-            py::gil_scoped_release release;  // planning may measure (FFTW_MEASURE)
-            model.prepare(threads);
-          },
+          &prepare_without_gil<Model>,
           py::arg("threads"),
           "Make the plans for calls on `threads` threads and run the passes once on that\n"
           "team (the set-up a first call would otherwise pay); optional.")

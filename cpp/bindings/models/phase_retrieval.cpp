@@ -20,6 +20,7 @@
 #include "optics.hpp"
 #include "phasegrad/models/imaging.hpp"
 #include "phasegrad/models/phase_retrieval.hpp"
+#include "prepare.hpp"
 
 namespace phasegrad::bind {
 
@@ -296,10 +297,7 @@ void bind_model(py::module_& m, const char* name, const char* doc) {
            "(parameters, residuals) float64.")
       .def(
           "prepare",
-          [](Model& model, int threads) {
-            py::gil_scoped_release release;  // planning may measure (FFTW_MEASURE)
-            model.prepare(threads);
-          },
+          &prepare_without_gil<Model>,
           py::arg("threads"),
           "Make the plans for calls on `threads` threads and run each transform once on that\n"
           "team (the set-up a first call would otherwise pay); optional.")
