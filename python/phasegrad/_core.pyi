@@ -1717,7 +1717,8 @@ def real_part(
 
 def replace_wisdom(double_text: str, float_text: str) -> tuple[bool, bool]:
     """
-    Forget all FFTW wisdom and import these texts (double, float) instead, under one hold of the planner lock; whether FFTW accepted each.
+    Forget all FFTW wisdom and import these texts (double, float) instead, under one
+    hold of the planner lock; whether FFTW accepted each.
     """
 
 def scale_planes(

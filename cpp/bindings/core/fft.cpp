@@ -118,8 +118,8 @@ void bind_fft(py::module_& m) {
         return replace_wisdom(double_text, float_text);
       },
       py::arg("double_text"), py::arg("float_text"),
-      "Forget all FFTW wisdom and import these texts (double, float) instead, under one hold "
-      "of the planner lock; whether FFTW accepted each.");
+      "Forget all FFTW wisdom and import these texts (double, float) instead, under one\n"
+      "hold of the planner lock; whether FFTW accepted each.");
   m.def("set_plan_check", &set_plan_check, py::arg("enabled"),
         "Plan each new FFTW_MEASURE/PATIENT plan twice and keep the faster (with its wisdom).");
   m.def("plan_check_enabled", &plan_check_enabled, "Whether new plans are checked.");
