@@ -47,9 +47,8 @@ from .arguments.validate import environment_count, positive_int
 __all__ = [
     "MAX_THREADS", "WISDOM_MAX_BYTES", "cached_plan_count", "clear_plan_cache", "cpu_key",
     "export_wisdom", "get_num_threads", "get_planner_effort", "import_wisdom", "load_wisdom_cache",
-    "openmp_policy",
-    "save_wisdom_cache", "set_num_threads", "set_planner_effort", "single_threaded_blas",
-    "threads", "wisdom_cache_path",
+    "openmp_policy", "save_wisdom_cache", "set_num_threads", "set_planner_effort",
+    "single_threaded_blas", "threads", "wisdom_cache_path",
 ]
 
 _local = threading.local()

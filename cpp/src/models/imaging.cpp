@@ -261,6 +261,14 @@ void FusedImaging<T>::object_transform(const T* object, Complex* spectrum) {
   real_dft_.forward(pixels, spectrum, threads_);
 }
 
+// The stage's real transforms (a transfer function's r2c / c2r), planned at their first use.
+template <class T>
+void FusedImaging<T>::plan_transfer() {
+  if (cfg_.transfer && !real_dft_.valid()) {
+    real_dft_ = ChunkedRealDft2<T>(grid_, spectrum_.data());
+  }
+}
+
 // A public call's start: its team (the engine's rule, then the kind's measured fallback;
 // core/team_choice.hpp), the stage's real transforms (planned once: chunks fixed by the grid,
 // so that a result does not depend on the team), the engine's begin on that team and the
@@ -268,9 +276,7 @@ void FusedImaging<T>::object_transform(const T* object, Complex* spectrum) {
 template <class T>
 void FusedImaging<T>::start_call(Call call, const ImagingBlocks<T>& blocks, int threads) {
   threads_ = choices_[call].next(engine_->engine_threads(threads));
-  if (cfg_.transfer && !real_dft_.valid()) {
-    real_dft_ = ChunkedRealDft2<T>(grid_, spectrum_.data());
-  }
+  plan_transfer();
   engine_->begin(blocks.wavefront, blocks.amplitude, threads_);
   primal_plane_ = -1;
   if (cfg_.object == ObjectKind::array) {

@@ -45,9 +45,7 @@ void FusedImaging<T>::prepare(int threads) {
   std::lock_guard<std::mutex> lock(mutex_);
   const int team = engine_->engine_threads(threads);
   engine_->prepare(team);
-  if (cfg_.transfer && !real_dft_.valid()) {
-    real_dft_ = ChunkedRealDft2<T>(grid_, spectrum_.data());
-  }
+  plan_transfer();
   const std::size_t params = block_size(ImagingBlock::wavefront);
   if (zero_params_.size() != params) zero_params_ = Buffer<T>::zeros(params);
   Buffer<T> params_bar = Buffer<T>::zeros(params);  // the discarded gradient

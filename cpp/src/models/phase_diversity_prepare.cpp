@@ -6,9 +6,9 @@
 // touch of the buffers the passes run in. prepare() runs value_and_grad's passes once over a
 // zero wavefront on the team (results discarded: every call overwrites each buffer they write
 // before reading it), with Python's GIL released (the bindings), then times their forward
-// half on the team and on one thread, and the calls start on the faster (core/team_choice.hpp; the calls' own
-// times decide from then on). Its time is the constructor's in the benchmarks
-// (python/phasegrad/bench/busy_machine.py).
+// half on the team and on one thread, and the calls start on the faster
+// (core/team_choice.hpp; the calls' own times decide from then on). Its time is the
+// constructor's in the benchmarks (python/phasegrad/bench/busy_machine.py).
 #include <mutex>
 
 #include "phasegrad/core/team_choice.hpp"

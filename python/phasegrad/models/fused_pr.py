@@ -82,7 +82,8 @@ class FusedPhaseRetrieval:
                     int(cfg.n_sources), bool(cfg.transfer), self._quadratic, list(self._free))
 
     def _general_model(self):
-        """The imaging model, made at its first use."""
+        """The imaging model, made and prepared at its first use (at construction when every
+        call runs it)."""
         if self._general is None:
             self._general = self.native_imaging()
             # Its plans, the team's start and the first touch of its buffers now, not in the

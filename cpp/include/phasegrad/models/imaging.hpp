@@ -162,6 +162,7 @@ class FusedImaging {
   // the call's time (a stopwatch started before start_call) to the kind's TeamChoice.
   void start_call(Call call, const ImagingBlocks<T>& blocks, int threads);
   double prepare_pass(int team, T* params_bar);
+  void plan_transfer();
   void finish(Call call, const Stopwatch& watch);
   void poisson_pieces();
   void object_transform(const T* object, Complex* spectrum);
