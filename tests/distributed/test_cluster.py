@@ -26,7 +26,7 @@ else:
     zarr = pytest.importorskip("zarr")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared stacks
-from distributed_problems import geometry, stack  # noqa: E402
+from distributed_problems import MODES, geometry, stack  # noqa: E402
 
 B = 12
 
@@ -115,7 +115,7 @@ def test_the_workers_plan_as_this_process_does(client, problems, here):
     # planner effort and wisdom with its tasks, and a worker replaces its own by them: here a
     # planner effort the workers do not have, then the workers, which now hold that run's
     # plans and wisdom, back on this process's.
-    data, _ = problems
+    data, truth = problems
     effort = pg.config.get_planner_effort()
 
     def theirs():
@@ -125,10 +125,19 @@ def test_the_workers_plan_as_this_process_does(client, problems, here):
     def lines(text):
         return set(text.decode().splitlines()[1:-1])
 
+    # On a grid of its own, 30 x 30 (n = 15: transforms of lengths 15 and 30, whose parts
+    # share no length with the 16 and 32 of `here`'s): FFTW keeps one wisdom entry per
+    # transform, the most patient, so patient plans of `here`'s transforms would replace the
+    # wisdom `here`'s plans came from, and no worker could make those again.
+    defocus = pg.zernike_basis(1, 15, first=4)[0]
+    options = {"amplitude": pg.circular_pupil(15), "basis": pg.zernike_basis(MODES, 15, first=2),
+               "diversity": np.stack([0.0 * defocus, 0.25 * defocus])}
+    model = pg.PhaseRetrieval(data=np.zeros((2, 30, 30)), **options)
+    padded = np.stack([model.simulate(a).reshape(2, 30, 30) for a in truth[:4]])
     pg.config.set_planner_effort("patient")
     try:
-        patient_here = pg.distributed.retrieve_many(data[:4], chunk=2, threads=1, **geometry())
-        found = pg.distributed.retrieve_many(data[:4], client=client, chunk=2, **geometry())
+        patient_here = pg.distributed.retrieve_many(padded, chunk=2, threads=1, **options)
+        found = pg.distributed.retrieve_many(padded, client=client, chunk=2, **options)
         held = theirs()
     finally:
         pg.config.set_planner_effort(effort)

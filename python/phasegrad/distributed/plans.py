@@ -19,7 +19,9 @@ each other's planning: their results would then agree with their clients' to rou
 for bit. Bit for bit also needs the same FFTW build and the same CPU instruction sets (the
 passes are compiled per instruction set): a worker on another CPU (``pg.config.cpu_key``) keeps
 its own wisdom, and one whose FFTW rejects the wisdom plans for itself; ``adopt`` says why, and
-``retrieve_many`` warns in this process.
+``retrieve_many`` warns in this process. FFTW keeps one wisdom entry per transform, the most
+patient: plans this process made before it planned the same transforms at a higher effort can
+no longer be sent (the workers make the more patient ones).
 """
 
 from __future__ import annotations
