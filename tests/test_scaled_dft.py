@@ -207,3 +207,21 @@ def test_explicit_blocks_and_long_periods_take_the_chirp_z_transform():
         assert layout(17, 40, 1 / 32, blocks) == layout(17, 40, 1 / 32.5, blocks)
         assert not layout(17, 40, 1 / 32, blocks)["periodic"]
     assert not layout(16, 32, 1 / (64 * 32))["periodic"]
+
+
+def test_the_period_rule_is_the_layout_s():
+    # core.scaled_dft2_period (what pg.snap_wavelengths asks) names the period exactly where the
+    # transform takes the periodic mode, and 0 elsewhere.
+    rng = np.random.default_rng(21)
+    cases = [(n, grid, 1 / period) for n, grid in ((16, 32), (17, 40), (64, 128), (33, 99))
+             for period in range(n - 2, 5 * grid, 7)]
+    cases += [(64, 128, 1 / 100 * (1 + 1e-9)), (64, 128, -1 / 100), (64, 128, 1e-300)]
+    cases += [(int(n), int(n) * 2, float(s)) for n, s in
+              zip(rng.integers(1, 80, size=40), rng.uniform(1e-3, 0.2, size=40), strict=True)]
+    periodic = 0
+    for n, grid, spacing in cases:
+        got = layout(n, grid, spacing)
+        period = core.scaled_dft2_period(n, grid, spacing)
+        assert period == (got["length"] if got["periodic"] else 0), (n, grid, spacing)
+        periodic += bool(period)
+    assert 0 < periodic < len(cases)

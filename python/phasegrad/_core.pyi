@@ -87,6 +87,7 @@ __all__: list[str] = [
     "scale_planes",
     "scaled_dft2",
     "scaled_dft2_layout",
+    "scaled_dft2_period",
     "set_plan_check",
     "set_planner_effort",
     "sum_leading",
@@ -1757,6 +1758,16 @@ def scaled_dft2_layout(
 ) -> tuple[bool, int, int, int]:
     """
     The layout scaled_dft2 takes (tests): (periodic, length, blocks, rows) (czt.hpp).
+    """
+
+def scaled_dft2_period(
+    n: typing.SupportsInt | typing.SupportsIndex,
+    grid: typing.SupportsInt | typing.SupportsIndex,
+    spacing: typing.SupportsFloat | typing.SupportsIndex,
+) -> int:
+    """
+    The period L at which a broadband band of spacing s runs plain FFTs of length L
+    (the periodic mode, czt.hpp), or 0 where it runs chirp-z transforms.
     """
 
 def set_plan_check(enabled: bool) -> None:

@@ -16,9 +16,17 @@ def smooth(m):
     return m == 1
 
 
+def runs_periodic(length, reference, grid, pupil):
+    """Whether the band of the wavelength snapped to ``length`` runs plain FFTs of that length
+    at the spacing the model computes (the core's rule)."""
+    snapped = length * reference / grid
+    return core.scaled_dft2_period(pupil, grid, reference / (snapped * grid)) == length
+
+
 def brute_force(lam, reference, grid, pupil):
     x = lam * grid / reference
-    lengths = [m for m in range(pupil, int(2 * x) + pupil + 2) if smooth(m) or m == grid]
+    lengths = [m for m in range(pupil, int(2 * x) + pupil + 2)
+               if m == grid or (smooth(m) and runs_periodic(m, reference, grid, pupil))]
     return min(lengths, key=lambda m: (abs(m - x), m))
 
 
@@ -61,6 +69,30 @@ def test_below_the_shortest_periodic_sampling_is_refused():
     assert pg.snap_wavelengths([0.497], 1.0, 128, 64) == (0.5,)
     with pytest.raises(ValueError, match=r"wavelengths\[1\] = 0.49 is shorter"):
         pg.snap_wavelengths([0.8, 0.49], 1.0, 128, 64)
+
+
+def test_long_wavelengths_snap_only_to_periods_the_core_takes():
+    # At n = 64, N = 128 the core takes periods up to 512 (4 N), beyond 2.5 N not every smooth
+    # length (480 = 2^5 3 5 costs more than the chirp-z FFTs): 3.7 (N_lam 473.6) goes to 450,
+    # not to 480, and every answer runs periodic.
+    assert not runs_periodic(480, 1.0, 128, 64) and runs_periodic(450, 1.0, 128, 64)
+    assert pg.snap_wavelengths([3.7], 1.0, 128, 64) == (450 / 128,)
+    lams = np.linspace(0.5, 4.0, 300)
+    for lam, snapped in zip(lams, pg.snap_wavelengths(lams, 1.0, 128, 64), strict=True):
+        length = round(snapped * 128)
+        assert length == 128 or runs_periodic(length, 1.0, 128, 64)
+        assert length == brute_force(lam, 1.0, 128, 64)
+
+
+@pytest.mark.parametrize(("lam", "reference"), [
+    (550.0, 600e-9),  # nanometres against metres: N_lam ~ 1e11
+    (1e308, 1.0),     # lam * grid overflows
+    (1.0, 1e-320),    # a subnormal reference
+    (4.02, 1.0),      # beyond the longest period (512) by more than half a sample
+])
+def test_beyond_the_longest_period_is_refused(lam, reference):
+    with pytest.raises(ValueError, match=r"wavelengths\[0\] = .* is longer than"):
+        pg.snap_wavelengths([lam], reference, 128, 64)
 
 
 @pytest.mark.parametrize(("args", "error", "match"), [

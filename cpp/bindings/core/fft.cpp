@@ -200,6 +200,10 @@ void bind_fft(py::module_& m) {
       },
       py::arg("n"), py::arg("grid"), py::arg("spacing"), py::arg("blocks"), py::arg("single"),
       "The layout scaled_dft2 takes (tests): (periodic, length, blocks, rows) (czt.hpp).");
+  m.def("scaled_dft2_period", &scaled_dft2_period, py::arg("n"), py::arg("grid"),
+        py::arg("spacing"),
+        "The period L at which a broadband band of spacing s runs plain FFTs of length L\n"
+        "(the periodic mode, czt.hpp), or 0 where it runs chirp-z transforms.");
 }
 
 }  // namespace phasegrad::bind

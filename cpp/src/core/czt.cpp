@@ -161,13 +161,63 @@ double fft_cost(std::size_t m) {
   return static_cast<double>(m) * std::log2(static_cast<double>(m)) * (power_of_two ? 1.0 : 1.3);
 }
 
-}  // namespace
-
-template <class T>
-std::size_t ScaledDft2<T>::fft_length(std::size_t minimum) {
+// The smallest length >= minimum whose only prime factors are 2, 3, 5 and 7.
+std::size_t smooth_length(std::size_t minimum) {
   for (std::size_t m = minimum < 1 ? 1 : minimum;; ++m) {
     if (smooth(m)) return m;
   }
+}
+
+// The chirp-z layout: q output blocks, (1 + q) FFTs of length M per line, and per block a
+// kernel product and the outputs' chirp. The cost model: M log2 M per FFT, 1.3x per point for
+// a length that is not a power of two (FFTW here: 64 rows of 192 took 16 us, of 128 7.4 us,
+// on one core), plus 17 M per block, fitted to these (one core, CPU time, forward + adjoint of
+// the engine; the broadband model at n = 32 and 48): n = 32 and 48 run 20-25% faster with
+// q = 1 than with q = 2; n = 64 ties (268-282 us either way); n = 256 takes 7.6 ms with q = 2
+// and 9.2 ms with q = 1. `blocks` 0: the cheapest q of 1-4; else that q (at most N).
+struct ChirpLayout {
+  std::size_t blocks = 0, block_size = 0, length = 0;
+  double cost = 0;
+};
+
+ChirpLayout chirp_layout(std::size_t n, std::size_t grid, std::size_t blocks) {
+  ChirpLayout best;
+  for (std::size_t q = 1; q <= std::min<std::size_t>(4, grid); ++q) {
+    if (blocks > 0 && q != std::min(blocks, grid)) continue;
+    // Blocks of P = ceil(N / q); with small N fewer blocks may cover it (N = 5, q = 4: P = 2,
+    // three blocks).
+    const std::size_t size = (grid + q - 1) / q, used = (grid + size - 1) / size;
+    const std::size_t m = smooth_length(size + n - 1);
+    const double transforms = static_cast<double>(1 + used) * fft_cost(m);
+    const double products = 17.0 * static_cast<double>(used * m);  // per block: kernel, emit
+    const double cost = transforms + products;
+    if (best.blocks == 0 || cost < best.cost) best = {used, size, m, cost};
+  }
+  return best;
+}
+
+}  // namespace
+
+// The periodic mode's rule (czt.hpp): s = 1/L within 8 eps, L >= n of factors 2, 3, 5 and 7,
+// and one FFT of length L per line, plus its fill and gather (4 L in the cost model's units),
+// no dearer than the chirp-z layout of the cheapest q.
+std::size_t scaled_dft2_period(std::size_t n, std::size_t grid, double spacing) {
+  if (n < 1 || grid < 1 || !std::isfinite(spacing) || spacing <= 0) return 0;
+  const double period = std::round(1 / spacing);
+  if (!(period >= static_cast<double>(n) && period <= 64.0 * static_cast<double>(grid + n)) ||
+      std::abs(spacing * period - 1) > 8 * std::numeric_limits<double>::epsilon()) {
+    return 0;
+  }
+  const auto length = static_cast<std::size_t>(period);
+  const double chirp_z = chirp_layout(n, grid, 0).cost;
+  return smooth(length) && fft_cost(length) + 4.0 * static_cast<double>(length) <= chirp_z
+             ? length
+             : 0;
+}
+
+template <class T>
+std::size_t ScaledDft2<T>::fft_length(std::size_t minimum) {
+  return smooth_length(minimum);
 }
 
 template <class T>
@@ -176,30 +226,10 @@ ScaledDft2<T>::ScaledDft2(std::size_t n, std::size_t grid, double spacing, std::
   if (n < 1 || grid < 1 || !std::isfinite(spacing) || spacing == 0) {
     throw std::invalid_argument("a scaled DFT needs sizes and a finite non-zero spacing");
   }
-  // q output blocks: (1 + q) FFTs of length M per line, and per block a kernel product and
-  // the outputs' chirp. The cost model: M log2 M per FFT, 1.3x per point for a length that is
-  // not a power of two (FFTW here: 64 rows of 192 took 16 us, of 128 7.4 us, on one core),
-  // plus 17 M per block, fitted to these (one core, CPU time, forward + adjoint of the
-  // engine; the broadband model at n = 32 and 48): n = 32 and 48 run 20-25% faster with q = 1
-  // than with q = 2; n = 64 ties (268-282 us either way); n = 256 takes 7.6 ms with q = 2 and
-  // 9.2 ms with q = 1.
-  double best = 0;
-  for (std::size_t q = 1; q <= std::min<std::size_t>(4, grid); ++q) {
-    if (blocks > 0 && q != std::min(blocks, grid)) continue;
-    // Blocks of P = ceil(N / q); with small N fewer blocks may cover it (N = 5, q = 4: P = 2,
-    // three blocks).
-    const std::size_t size = (grid + q - 1) / q, used = (grid + size - 1) / size;
-    const std::size_t m = fft_length(size + n - 1);
-    const double transforms = static_cast<double>(1 + used) * fft_cost(m);
-    const double products = 17.0 * static_cast<double>(used * m);  // per block: kernel, emit
-    const double cost = transforms + products;
-    if (best == 0 || cost < best) {
-      best = cost;
-      blocks_ = used;
-      block_size_ = size;
-      length_ = m;
-    }
-  }
+  const ChirpLayout layout = chirp_layout(n, grid, blocks);
+  blocks_ = layout.blocks;
+  block_size_ = layout.block_size;
+  length_ = layout.length;
   // Every row starts on a cache line (64 bytes): in any staging buffer (a 64-byte aligned
   // Buffer) each block of rows then has the alignment its plans were made for.
   // A row pitch that is a multiple of 512 bytes gets one more cache line: the transposed
@@ -215,26 +245,18 @@ ScaledDft2<T>::ScaledDft2(std::size_t n, std::size_t grid, double spacing, std::
   rows_ = std::clamp<std::size_t>(65536 / (pitch_ * sizeof(Complex)), 1, 16);
   lines_offset_ = 4 * rows_ * pitch_;
 
-  // The periodic mode (czt.hpp): s = 1/L within 8 eps, L >= n of factors 2, 3, 5 and 7, and
-  // one FFT of length L per line, plus its fill and gather (4 L in the cost model's units),
-  // no dearer than the chirp-z layout above. rows() stays the chirp-z layout's (a function of
-  // n and N); the blocks are the input and its spectrum.
-  const double period = spacing > 0 ? std::round(1 / spacing) : 0;
-  if (blocks == 0 && period >= static_cast<double>(n) &&
-      period <= 64.0 * static_cast<double>(grid + n) &&
-      std::abs(spacing * period - 1) <= 8 * std::numeric_limits<double>::epsilon()) {
-    const auto length = static_cast<std::size_t>(period);
-    if (smooth(length) && fft_cost(length) + 4.0 * static_cast<double>(length) <= best) {
-      periodic_ = true;
-      blocks_ = 1;
-      block_size_ = grid;
-      length_ = length;
-      pitch_ = spread(length);
-      lines_offset_ = 2 * rows_ * pitch_;
-      const std::size_t centre = (grid / 2) % length;
-      wrap_start_ = centre == 0 ? 0 : length - centre;
-      return;
-    }
+  // The periodic mode (blocks 0 only: scaled_dft2_period): rows() stays the chirp-z layout's
+  // (a function of n and N); the blocks are the input and its spectrum.
+  if (const std::size_t length = blocks == 0 ? scaled_dft2_period(n, grid, spacing) : 0) {
+    periodic_ = true;
+    blocks_ = 1;
+    block_size_ = grid;
+    length_ = length;
+    pitch_ = spread(length);
+    lines_offset_ = 2 * rows_ * pitch_;
+    const std::size_t centre = (grid / 2) % length;
+    wrap_start_ = centre == 0 ? 0 : length - centre;
+    return;
   }
 
   // w(t) = exp(-i pi s t^2), in double; t^2 is exact in double for every grid FFTW can take.

@@ -38,8 +38,8 @@
 // s > 0, L = round(1/s) qualifies, |s L - 1| <= 8 eps (double's epsilon) and its cost model
 // finds it cheaper than the chirp-z layout (lengths up to a few N). The tolerance: E's phases
 // then differ from those at L by at most 2 pi |s - 1/L| (N/2)(n - 1) < pi 8 eps N (n <= L),
-// 5.6e-15 N rad (1.4e-12 at N = 256, 5.7e-12 at N = 1024): of the order of the chirp-z path's
-// own rounding of its chirp phases pi s t^2 (t up to N + n: about eps pi (2N)^2 / L, 1.4e-15
+// 5.6e-15 N rad (1.4e-12 at N = 256, 5.7e-12 at N = 1024): within about ten times the chirp-z
+// path's own rounding of its chirp phases pi s t^2 (t up to N + n: about eps pi (2N)^2 / L, 1.4e-15
 // N), below the transform tests' 1e-12 at their sizes (N <= 80: 4.5e-13) and far below the
 // models' 1e-10; it covers the few roundings of s = lam_ref / (lam N) for lam = L lam_ref / N
 // computed in double (at most about 2 eps) and of wavelengths typed in decimal. rows()
@@ -56,6 +56,11 @@
 #include "phasegrad/core/fft.hpp"
 
 namespace phasegrad {
+
+// The period L at which ScaledDft2(n, grid, spacing) with blocks 0 runs the periodic mode
+// (above), or 0 where it runs the chirp-z transform: the one rule, for callers that choose
+// wavelengths (pg.snap_wavelengths).
+std::size_t scaled_dft2_period(std::size_t n, std::size_t grid, double spacing);
 
 template <class T>
 class ScaledDft2 {
