@@ -7,7 +7,8 @@ import pytest
 
 MODULES = [
     "phasegrad.arguments.docstrings", "phasegrad.arrays", "phasegrad.check", "phasegrad.pupils",
-    "phasegrad.models.phase_retrieval", "phasegrad.models.hologram", "phasegrad.fft",
+    "phasegrad.models.phase_retrieval", "phasegrad.models.hologram", "phasegrad.models.snapping",
+    "phasegrad.fft",
     *(f"phasegrad.optimize.{name}" for name in (
         "gradient", "holograms", "least_squares", "projections", "targets")),
     *(f"phasegrad.reference.{name}" for name in (

@@ -44,6 +44,7 @@ _NAMES = {
     "fftw_version": "fft",
     "get_num_threads": "config",
     "set_num_threads": "config",
+    "snap_wavelengths": "models",
     "threads": "config",
     "to_jax": "adapters",
     "to_torch": "adapters",

@@ -86,6 +86,8 @@ __all__: list[str] = [
     "replace_wisdom",
     "scale_planes",
     "scaled_dft2",
+    "scaled_dft2_layout",
+    "scaled_dft2_period",
     "set_plan_check",
     "set_planner_effort",
     "sum_leading",
@@ -1740,9 +1742,32 @@ def scaled_dft2(
     adjoint: bool,
     single: bool,
     output_chirp: bool = True,
+    stages: str = "whole",
 ) -> numpy.typing.NDArray[numpy.complex128]:
     """
-    The bands' chirp-z scaled DFT (tests): G = E g E^T or its adjoint (output_chirp: czt.hpp).
+    The bands' scaled DFT (tests): G = E g E^T or its adjoint (output_chirp: czt.hpp), whole
+    or by its stages ('rows', 'blocks').
+    """
+
+def scaled_dft2_layout(
+    n: typing.SupportsInt | typing.SupportsIndex,
+    grid: typing.SupportsInt | typing.SupportsIndex,
+    spacing: typing.SupportsFloat | typing.SupportsIndex,
+    blocks: typing.SupportsInt | typing.SupportsIndex,
+    single: bool,
+) -> tuple[bool, int, int, int]:
+    """
+    The layout scaled_dft2 takes (tests): (periodic, length, blocks, rows) (czt.hpp).
+    """
+
+def scaled_dft2_period(
+    n: typing.SupportsInt | typing.SupportsIndex,
+    grid: typing.SupportsInt | typing.SupportsIndex,
+    spacing: typing.SupportsFloat | typing.SupportsIndex,
+) -> int:
+    """
+    The period L at which a broadband band of spacing s runs plain FFTs of length L
+    (the periodic mode, czt.hpp), or 0 where it runs chirp-z transforms.
     """
 
 def set_plan_check(enabled: bool) -> None:

@@ -28,12 +28,21 @@ PlannerEffort parse_effort(const std::string& name) {
 // The broadband bands' scaled DFT (core/czt.hpp) on its own, for the tests: forward of a
 // (n, n) pupil onto (N, N), or the adjoint of a (N, N) field onto (n, n), in float64 or (single)
 // float32, with q output blocks (0: the cost model's choice), with or without the output
-// chirps, on a work buffer full of NaN.
+// chirps, on a work buffer full of NaN. `stages`: "whole" (forward, adjoint), "rows" (the
+// stages a block of rows at a time, as bands_pass runs them, the lines in a buffer of their
+// own) or "blocks" (the column blocks and the blocks of rows in reverse order, as
+// bands_team_pass hands them out); for the stages the work buffer is zeroed first for a
+// chirp-z transform, which needs its padding zero, and stays full of NaN for a periodic one,
+// which needs nothing.
 template <class T>
 py::array_t<std::complex<double>> scaled_dft2(
     const py::array_t<std::complex<double>, py::array::c_style | py::array::forcecast>& input,
     std::size_t n, std::size_t grid, double spacing, std::size_t blocks, bool adjoint,
-    bool output_chirp) {
+    bool output_chirp, const std::string& stages) {
+  if (stages != "whole" && stages != "rows" && stages != "blocks") {
+    throw std::invalid_argument("scaled_dft2: stages must be 'whole', 'rows' or 'blocks'; got '" +
+                                stages + "'");
+  }
   const std::size_t rows = adjoint ? grid : n;
   if (input.ndim() != 2 || static_cast<std::size_t>(input.shape(0)) != rows ||
       static_cast<std::size_t>(input.shape(1)) != rows || n < 1 || grid < n) {
@@ -57,10 +66,44 @@ py::array_t<std::complex<double>> scaled_dft2(
   std::complex<double>* out = result.mutable_data();
   {
     py::gil_scoped_release release;
-    if (adjoint) {
-      transform.adjoint(field.data(), staging.data(), output_chirp);
+    auto lines = Buffer<std::complex<T>>::zeros(transform.lines_size());
+    std::fill(lines.data(), lines.data() + transform.lines_size(), std::complex<T>(nan, nan));
+    const std::size_t step = transform.rows(), columns = transform.column_blocks();
+    const std::size_t row_blocks = (grid + step - 1) / step;
+    std::complex<T>* work = staging.data();
+    if (stages != "whole" && !transform.periodic()) {  // the stages' padding: zero
+      std::fill(work, work + transform.work_size(), std::complex<T>(0));
+    }
+    if (stages == "whole" && adjoint) {
+      transform.adjoint(field.data(), work, output_chirp);
+    } else if (stages == "whole") {
+      transform.forward(pupil.data(), field.data(), work, output_chirp);
+    } else if (stages == "rows" && adjoint) {
+      for (std::size_t k0 = 0; k0 < grid; k0 += step) {
+        transform.adjoint_rows(k0, field.data() + k0 * grid, lines.data(), work, output_chirp);
+      }
+      transform.adjoint_columns(lines.data(), field.data(), work, output_chirp);
+    } else if (stages == "rows") {
+      transform.forward_columns(pupil.data(), lines.data(), work, output_chirp);
+      for (std::size_t k0 = 0; k0 < grid; k0 += step) {
+        transform.forward_rows(k0, lines.data(), field.data() + k0 * grid, work, output_chirp);
+      }
+    } else if (adjoint) {
+      for (std::size_t b = row_blocks; b-- > 0;) {
+        transform.adjoint_rows(b * step, field.data() + b * step * grid, lines.data(), work,
+                               output_chirp);
+      }
+      for (std::size_t c = columns; c-- > 0;) {
+        transform.adjoint_column_block(c, lines.data(), field.data(), work, output_chirp);
+      }
     } else {
-      transform.forward(pupil.data(), field.data(), staging.data(), output_chirp);
+      for (std::size_t c = columns; c-- > 0;) {
+        transform.forward_column_block(c, pupil.data(), lines.data(), work, output_chirp);
+      }
+      for (std::size_t b = row_blocks; b-- > 0;) {
+        transform.forward_rows(b * step, lines.data(), field.data() + b * step * grid, work,
+                               output_chirp);
+      }
     }
   }
   for (std::size_t y = 0; y < out_rows; ++y) {
@@ -134,14 +177,33 @@ void bind_fft(py::module_& m) {
       "scaled_dft2",
       [](const py::array_t<std::complex<double>, py::array::c_style | py::array::forcecast>& input,
          std::size_t n, std::size_t grid, double spacing, std::size_t blocks, bool adjoint,
-         bool single, bool output_chirp) {
-        return single
-                   ? scaled_dft2<float>(input, n, grid, spacing, blocks, adjoint, output_chirp)
-                   : scaled_dft2<double>(input, n, grid, spacing, blocks, adjoint, output_chirp);
+         bool single, bool output_chirp, const std::string& stages) {
+        return single ? scaled_dft2<float>(input, n, grid, spacing, blocks, adjoint, output_chirp,
+                                           stages)
+                      : scaled_dft2<double>(input, n, grid, spacing, blocks, adjoint,
+                                            output_chirp, stages);
       },
       py::arg("input"), py::arg("n"), py::arg("grid"), py::arg("spacing"), py::arg("blocks"),
       py::arg("adjoint"), py::arg("single"), py::arg("output_chirp") = true,
-      "The bands' chirp-z scaled DFT (tests): G = E g E^T or its adjoint (output_chirp: czt.hpp).");
+      py::arg("stages") = "whole",
+      "The bands' scaled DFT (tests): G = E g E^T or its adjoint (output_chirp: czt.hpp), whole\n"
+      "or by its stages ('rows', 'blocks').");
+  m.def(
+      "scaled_dft2_layout",
+      [](std::size_t n, std::size_t grid, double spacing, std::size_t blocks, bool single) {
+        auto layout = [](const auto& transform) {
+          return std::make_tuple(transform.periodic(), transform.length(), transform.blocks(),
+                                 transform.rows());
+        };
+        return single ? layout(ScaledDft2<float>(n, grid, spacing, blocks))
+                      : layout(ScaledDft2<double>(n, grid, spacing, blocks));
+      },
+      py::arg("n"), py::arg("grid"), py::arg("spacing"), py::arg("blocks"), py::arg("single"),
+      "The layout scaled_dft2 takes (tests): (periodic, length, blocks, rows) (czt.hpp).");
+  m.def("scaled_dft2_period", &scaled_dft2_period, py::arg("n"), py::arg("grid"),
+        py::arg("spacing"),
+        "The period L at which a broadband band of spacing s runs plain FFTs of length L\n"
+        "(the periodic mode, czt.hpp), or 0 where it runs chirp-z transforms.");
 }
 
 }  // namespace phasegrad::bind

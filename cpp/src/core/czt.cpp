@@ -109,17 +109,115 @@ void transpose_rows(C* __restrict out, std::size_t out_stride, const C* __restri
   }
 }
 
+// out[k] = in[(start + k) mod m], k < count (start < m): a line's N outputs from the periodic
+// spectrum of length m, in runs.
+template <class C>
+void wrap_copy(C* __restrict out, const C* __restrict in, std::size_t m, std::size_t start,
+               std::size_t count) {
+  while (count > 0) {
+    const std::size_t run = std::min(count, m - start);
+    std::memcpy(static_cast<void*>(out), in + start, sizeof(C) * run);
+    out += run;
+    count -= run;
+    start = 0;
+  }
+}
+
+// out[j] = the sum of in[k] over k < count with (start + k) mod m = j, j < m (zero where none):
+// the adjoint of wrap_copy. The first min(count, m) values land on distinct residues (copied),
+// the rest are added in order.
+template <class C>
+void wrap_fold(C* __restrict out, const C* __restrict in, std::size_t m, std::size_t start,
+               std::size_t count) {
+  const std::size_t first = std::min(count, m);
+  const std::size_t head = std::min(first, m - start);
+  std::memcpy(static_cast<void*>(out + start), in, sizeof(C) * head);
+  std::memcpy(static_cast<void*>(out), in + head, sizeof(C) * (first - head));
+  if (first < m) {  // the residues no output reached: [start + first, m) and [first - head, start)
+    const std::size_t end = start + head;
+    std::memset(static_cast<void*>(out + end), 0, sizeof(C) * (m - end));
+    std::memset(static_cast<void*>(out + (first - head)), 0,
+                sizeof(C) * (start - (first - head)));
+    return;
+  }
+  for (std::size_t k = m, j = start; k < count; ++k) {
+    out[j] += in[k];
+    if (++j == m) j = 0;
+  }
+}
+
+// Whether m's only prime factors are 2, 3, 5 and 7.
+bool smooth(std::size_t m) {
+  if (m == 0) return false;
+  for (std::size_t p : {2, 3, 5, 7}) {
+    while (m % p == 0) m /= p;
+  }
+  return m == 1;
+}
+
+// A length's FFT cost in the cost model: m log2 m, 1.3x per point when m is not a power of two.
+double fft_cost(std::size_t m) {
+  const bool power_of_two = (m & (m - 1)) == 0;
+  return static_cast<double>(m) * std::log2(static_cast<double>(m)) * (power_of_two ? 1.0 : 1.3);
+}
+
+// The smallest length >= minimum whose only prime factors are 2, 3, 5 and 7.
+std::size_t smooth_length(std::size_t minimum) {
+  for (std::size_t m = minimum < 1 ? 1 : minimum;; ++m) {
+    if (smooth(m)) return m;
+  }
+}
+
+// The chirp-z layout: q output blocks, (1 + q) FFTs of length M per line, and per block a
+// kernel product and the outputs' chirp. The cost model: M log2 M per FFT, 1.3x per point for
+// a length that is not a power of two (FFTW here: 64 rows of 192 took 16 us, of 128 7.4 us,
+// on one core), plus 17 M per block, fitted to these (one core, CPU time, forward + adjoint of
+// the engine; the broadband model at n = 32 and 48): n = 32 and 48 run 20-25% faster with
+// q = 1 than with q = 2; n = 64 ties (268-282 us either way); n = 256 takes 7.6 ms with q = 2
+// and 9.2 ms with q = 1. `blocks` 0: the cheapest q of 1-4; else that q (at most N).
+struct ChirpLayout {
+  std::size_t blocks = 0, block_size = 0, length = 0;
+  double cost = 0;
+};
+
+ChirpLayout chirp_layout(std::size_t n, std::size_t grid, std::size_t blocks) {
+  ChirpLayout best;
+  for (std::size_t q = 1; q <= std::min<std::size_t>(4, grid); ++q) {
+    if (blocks > 0 && q != std::min(blocks, grid)) continue;
+    // Blocks of P = ceil(N / q); with small N fewer blocks may cover it (N = 5, q = 4: P = 2,
+    // three blocks).
+    const std::size_t size = (grid + q - 1) / q, used = (grid + size - 1) / size;
+    const std::size_t m = smooth_length(size + n - 1);
+    const double transforms = static_cast<double>(1 + used) * fft_cost(m);
+    const double products = 17.0 * static_cast<double>(used * m);  // per block: kernel, emit
+    const double cost = transforms + products;
+    if (best.blocks == 0 || cost < best.cost) best = {used, size, m, cost};
+  }
+  return best;
+}
+
 }  // namespace
+
+// The periodic mode's rule (czt.hpp): s = 1/L within 8 eps, L >= n of factors 2, 3, 5 and 7,
+// and one FFT of length L per line, plus its fill and gather (4 L in the cost model's units),
+// no dearer than the chirp-z layout of the cheapest q.
+std::size_t scaled_dft2_period(std::size_t n, std::size_t grid, double spacing) {
+  if (n < 1 || grid < 1 || !std::isfinite(spacing) || spacing <= 0) return 0;
+  const double period = std::round(1 / spacing);
+  if (!(period >= static_cast<double>(n) && period <= 64.0 * static_cast<double>(grid + n)) ||
+      std::abs(spacing * period - 1) > 8 * std::numeric_limits<double>::epsilon()) {
+    return 0;
+  }
+  const auto length = static_cast<std::size_t>(period);
+  const double chirp_z = chirp_layout(n, grid, 0).cost;
+  return smooth(length) && fft_cost(length) + 4.0 * static_cast<double>(length) <= chirp_z
+             ? length
+             : 0;
+}
 
 template <class T>
 std::size_t ScaledDft2<T>::fft_length(std::size_t minimum) {
-  for (std::size_t m = minimum < 1 ? 1 : minimum;; ++m) {
-    std::size_t rest = m;
-    for (std::size_t p : {2, 3, 5, 7}) {
-      while (rest % p == 0) rest /= p;
-    }
-    if (rest == 1) return m;
-  }
+  return smooth_length(minimum);
 }
 
 template <class T>
@@ -128,32 +226,10 @@ ScaledDft2<T>::ScaledDft2(std::size_t n, std::size_t grid, double spacing, std::
   if (n < 1 || grid < 1 || !std::isfinite(spacing) || spacing == 0) {
     throw std::invalid_argument("a scaled DFT needs sizes and a finite non-zero spacing");
   }
-  // q output blocks: (1 + q) FFTs of length M per line, and per block a kernel product and
-  // the outputs' chirp. The cost model: M log2 M per FFT, 1.3x per point for a length that is
-  // not a power of two (FFTW here: 64 rows of 192 took 16 us, of 128 7.4 us, on one core),
-  // plus 17 M per block, fitted to these (one core, CPU time, forward + adjoint of the
-  // engine; the broadband model at n = 32 and 48): n = 32 and 48 run 20-25% faster with q = 1
-  // than with q = 2; n = 64 ties (268-282 us either way); n = 256 takes 7.6 ms with q = 2 and
-  // 9.2 ms with q = 1.
-  double best = 0;
-  for (std::size_t q = 1; q <= std::min<std::size_t>(4, grid); ++q) {
-    if (blocks > 0 && q != std::min(blocks, grid)) continue;
-    // Blocks of P = ceil(N / q); with small N fewer blocks may cover it (N = 5, q = 4: P = 2,
-    // three blocks).
-    const std::size_t size = (grid + q - 1) / q, used = (grid + size - 1) / size;
-    const std::size_t m = fft_length(size + n - 1);
-    const bool power_of_two = (m & (m - 1)) == 0;
-    const double transforms = static_cast<double>(1 + used) * static_cast<double>(m) *
-                              std::log2(static_cast<double>(m)) * (power_of_two ? 1.0 : 1.3);
-    const double products = 17.0 * static_cast<double>(used * m);  // per block: kernel, emit
-    const double cost = transforms + products;
-    if (best == 0 || cost < best) {
-      best = cost;
-      blocks_ = used;
-      block_size_ = size;
-      length_ = m;
-    }
-  }
+  const ChirpLayout layout = chirp_layout(n, grid, blocks);
+  blocks_ = layout.blocks;
+  block_size_ = layout.block_size;
+  length_ = layout.length;
   // Every row starts on a cache line (64 bytes): in any staging buffer (a 64-byte aligned
   // Buffer) each block of rows then has the alignment its plans were made for.
   // A row pitch that is a multiple of 512 bytes gets one more cache line: the transposed
@@ -168,6 +244,20 @@ ScaledDft2<T>::ScaledDft2(std::size_t n, std::size_t grid, double spacing, std::
   // n = 64 and 128 (N = 2n, one core, CPU time, interleaved) 2-10% faster than 16 KiB.
   rows_ = std::clamp<std::size_t>(65536 / (pitch_ * sizeof(Complex)), 1, 16);
   lines_offset_ = 4 * rows_ * pitch_;
+
+  // The periodic mode (blocks 0 only: scaled_dft2_period): rows() stays the chirp-z layout's
+  // (a function of n and N); the blocks are the input and its spectrum.
+  if (const std::size_t length = blocks == 0 ? scaled_dft2_period(n, grid, spacing) : 0) {
+    periodic_ = true;
+    blocks_ = 1;
+    block_size_ = grid;
+    length_ = length;
+    pitch_ = spread(length);
+    lines_offset_ = 2 * rows_ * pitch_;
+    const std::size_t centre = (grid / 2) % length;
+    wrap_start_ = centre == 0 ? 0 : length - centre;
+    return;
+  }
 
   // w(t) = exp(-i pi s t^2), in double; t^2 is exact in double for every grid FFTW can take.
   const long long centre = static_cast<long long>(grid / 2);
@@ -213,11 +303,13 @@ void ScaledDft2<T>::plan(const Complex* staging) {
     bool known = false;
     for (const auto& p : plans_) known = known || p.count == count;
     if (known) continue;
+    // Periodic: both directions from the block to the spectrum.
     plans_.push_back({count,
                       plan_strided_dft1<T>({m, count, 1, pitch, 1, pitch}, false, buffers.block,
                                            buffers.spectrum, 1),
                       plan_strided_dft1<T>({m, count, 1, pitch, 1, pitch}, true,
-                                           buffers.product, buffers.result, 1)});
+                                           periodic_ ? buffers.block : buffers.product,
+                                           periodic_ ? buffers.spectrum : buffers.result, 1)});
   }
 }
 
@@ -311,7 +403,7 @@ void ScaledDft2<T>::forward(const Complex* pupil, Complex* field, Complex* stagi
 template <class T>
 void ScaledDft2<T>::adjoint(Complex* field, Complex* staging, bool output_chirp) const {
   const Work buffers = work(staging);
-  clear_padding(buffers, block_size_);
+  if (!periodic_) clear_padding(buffers, block_size_);
   for (std::size_t k0 = 0; k0 < grid_; k0 += rows_) {
     adjoint_rows(k0, field + k0 * grid_, buffers.lines, staging, output_chirp);
   }
@@ -333,6 +425,12 @@ template <class T>
 void ScaledDft2<T>::forward_columns(const Complex* pupil, Complex* lines, Complex* staging,
                                     bool output_chirp) const {
   const Work buffers = work(staging);
+  if (periodic_) {
+    for (std::size_t c = 0; c < column_blocks(); ++c) {
+      periodic_forward_block(buffers, c, pupil, lines);
+    }
+    return;
+  }
   clear_padding(buffers, n_);
   for (std::size_t c = 0; c < column_blocks(); ++c) {
     forward_block(buffers, c, pupil, lines, output_chirp);
@@ -343,6 +441,10 @@ template <class T>
 void ScaledDft2<T>::forward_column_block(std::size_t c, const Complex* pupil, Complex* lines,
                                          Complex* staging, bool output_chirp) const {
   const Work buffers = work(staging);
+  if (periodic_) {
+    periodic_forward_block(buffers, c, pupil, lines);
+    return;
+  }
   clear_between(buffers, n_);
   forward_block(buffers, c, pupil, lines, output_chirp);
 }
@@ -389,6 +491,10 @@ void ScaledDft2<T>::forward_rows(std::size_t k0, const Complex* lines, Complex* 
                                  Complex* staging, bool output_chirp) const {
   const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = lines_pitch_, size = block_size_;
   const Work buffers = work(staging);
+  if (periodic_) {
+    periodic_forward_rows(buffers, k0, lines, rows);
+    return;
+  }
   clear_between(buffers, n);
   const Complex* w_out = chirp_out_.data();
   const std::size_t count = std::min(rows_, grid - k0);
@@ -422,6 +528,10 @@ void ScaledDft2<T>::adjoint_rows(std::size_t k0, const Complex* rows, Complex* l
                                  Complex* staging, bool output_chirp) const {
   const std::size_t n = n_, grid = grid_, pitch = pitch_, lp = lines_pitch_, size = block_size_;
   const Work buffers = work(staging);
+  if (periodic_) {
+    periodic_adjoint_rows(buffers, k0, rows, lines);
+    return;
+  }
   clear_between(buffers, size);
   const Complex* w_out = chirp_out_.data();
   const std::size_t count = std::min(rows_, grid - k0);
@@ -452,6 +562,12 @@ template <class T>
 void ScaledDft2<T>::adjoint_columns(const Complex* lines, Complex* field, Complex* staging,
                                     bool output_chirp) const {
   const Work buffers = work(staging);
+  if (periodic_) {
+    for (std::size_t c = 0; c < column_blocks(); ++c) {
+      periodic_adjoint_block(buffers, c, lines, field);
+    }
+    return;
+  }
   clear_between(buffers, block_size_);
   for (std::size_t c = 0; c < column_blocks(); ++c) {
     adjoint_block(buffers, c, lines, field, output_chirp);
@@ -462,6 +578,10 @@ template <class T>
 void ScaledDft2<T>::adjoint_column_block(std::size_t c, const Complex* lines, Complex* field,
                                          Complex* staging, bool output_chirp) const {
   const Work buffers = work(staging);
+  if (periodic_) {
+    periodic_adjoint_block(buffers, c, lines, field);
+    return;
+  }
   clear_between(buffers, block_size_);
   adjoint_block(buffers, c, lines, field, output_chirp);
 }
@@ -501,6 +621,102 @@ void ScaledDft2<T>::adjoint_block(const Work& buffers, std::size_t c, const Comp
     }
   };
   correlate(buffers, count, fill, emit);
+}
+
+// -- the periodic mode (czt.hpp): one FFT of length L per line, the outputs taken mod L ------
+
+// Columns c rows() .. of the pupil, read transposed into the block's rows and zero-padded to
+// L; their FFTs' outputs (k - N//2) mod L written transposed into the lines (N, n), in runs of
+// consecutive residues: line k holds row k of E g.
+template <class T>
+void ScaledDft2<T>::periodic_forward_block(const Work& buffers, std::size_t c,
+                                           const Complex* pupil, Complex* lines) const {
+  const std::size_t n = n_, m = length_, pitch = pitch_, lp = lines_pitch_;
+  const std::size_t x0 = c * rows_;
+  const std::size_t count = std::min(rows_, n - x0);
+  transpose_rows(buffers.block, pitch, pupil + x0, n, n, count);
+  for (std::size_t r = 0; r < count; ++r) {
+    std::memset(static_cast<void*>(buffers.block + r * pitch + n), 0, sizeof(Complex) * (m - n));
+  }
+  row_plans(count).forward.execute(buffers.block, buffers.spectrum);
+  for (std::size_t k = 0, j = wrap_start_; k < grid_;) {
+    const std::size_t run = std::min(grid_ - k, m - j);
+    transpose_rows(lines + k * lp + x0, lp, buffers.spectrum + j, pitch, count, run);
+    k += run;
+    j = 0;
+  }
+}
+
+// Lines k0 .. k0 + count zero-padded to L; row k of G = the FFT's outputs (l - N//2) mod L.
+template <class T>
+void ScaledDft2<T>::periodic_forward_rows(const Work& buffers, std::size_t k0,
+                                          const Complex* lines, Complex* rows) const {
+  const std::size_t n = n_, grid = grid_, m = length_, pitch = pitch_, lp = lines_pitch_;
+  const std::size_t count = std::min(rows_, grid - k0);
+  for (std::size_t r = 0; r < count; ++r) {
+    Complex* a = buffers.block + r * pitch;
+    std::memcpy(static_cast<void*>(a), lines + (k0 + r) * lp, sizeof(Complex) * n);
+    std::memset(static_cast<void*>(a + n), 0, sizeof(Complex) * (m - n));
+  }
+  row_plans(count).forward.execute(buffers.block, buffers.spectrum);
+  for (std::size_t r = 0; r < count; ++r) {
+    wrap_copy(rows + r * grid, buffers.spectrum + r * pitch, m, wrap_start_, grid);
+  }
+}
+
+// Rows k0 .. k0 + count of G_bar folded onto L (l to (l - N//2) mod L, summed), inverse FFTs,
+// the first n outputs into lines k0 .. (row k of G_bar conj(E)).
+template <class T>
+void ScaledDft2<T>::periodic_adjoint_rows(const Work& buffers, std::size_t k0,
+                                          const Complex* rows, Complex* lines) const {
+  const std::size_t n = n_, grid = grid_, m = length_, pitch = pitch_, lp = lines_pitch_;
+  const std::size_t count = std::min(rows_, grid - k0);
+  for (std::size_t r = 0; r < count; ++r) {
+    wrap_fold(buffers.block + r * pitch, rows + r * grid, m, wrap_start_, grid);
+  }
+  row_plans(count).inverse.execute(buffers.block, buffers.spectrum);
+  for (std::size_t r = 0; r < count; ++r) {
+    std::memcpy(static_cast<void*>(lines + (k0 + r) * lp), buffers.spectrum + r * pitch,
+                sizeof(Complex) * n);
+  }
+}
+
+// Columns c rows() .. of the lines (N, n), read transposed and folded onto L (the first L
+// lines copied in runs, the residues none reached zeroed, the lines beyond added), inverse
+// FFTs, the first n outputs written transposed into the field's top-left (n, n).
+template <class T>
+void ScaledDft2<T>::periodic_adjoint_block(const Work& buffers, std::size_t c,
+                                           const Complex* lines, Complex* field) const {
+  const std::size_t n = n_, grid = grid_, m = length_, pitch = pitch_, lp = lines_pitch_;
+  const std::size_t x0 = c * rows_;
+  const std::size_t count = std::min(rows_, n - x0);
+  Complex* block = buffers.block;
+  const std::size_t first = std::min(grid, m);
+  for (std::size_t k = 0, j = wrap_start_; k < first;) {
+    const std::size_t run = std::min(first - k, m - j);
+    transpose_rows(block + j, pitch, lines + k * lp + x0, lp, run, count);
+    k += run;
+    j = 0;
+  }
+  if (first < m) {  // residues [(start + N) mod L, start), unreached: zero
+    const std::size_t from = (wrap_start_ + first) % m;
+    for (std::size_t r = 0; r < count; ++r) {
+      Complex* a = block + r * pitch;
+      if (from < wrap_start_) {
+        std::memset(static_cast<void*>(a + from), 0, sizeof(Complex) * (wrap_start_ - from));
+      } else {
+        std::memset(static_cast<void*>(a + from), 0, sizeof(Complex) * (m - from));
+        std::memset(static_cast<void*>(a), 0, sizeof(Complex) * wrap_start_);
+      }
+    }
+  }
+  for (std::size_t k = first, j = wrap_start_; k < grid; ++k) {
+    const Complex* in = lines + k * lp + x0;
+    for (std::size_t r = 0; r < count; ++r) block[r * pitch + j] += in[r];
+    if (++j == m) j = 0;
+  }
+  row_plans(count).inverse.execute(block, buffers.spectrum);
+  transpose_rows(field + x0, grid, buffers.spectrum, pitch, count, n);
 }
 
 template class ScaledDft2<float>;

@@ -1010,7 +1010,7 @@ double FusedPhaseRetrieval<T>::rows_pass(std::size_t plane, const Detector& dete
 
 // Whether value_and_grad runs the bands' rows together (bands_pass on one thread,
 // bands_team_pass on a team): several bands without binning, the chirp-z bands all of one
-// layout.
+// layout, or all periodic (snapped wavelengths; any lengths: core/czt.hpp) with one rows().
 template <class T>
 bool FusedPhaseRetrieval<T>::fused_bands() const {
   if (cfg_.bin != 1 || bands_.size() < 2) return false;
@@ -1019,8 +1019,11 @@ bool FusedPhaseRetrieval<T>::fused_bands() const {
     const ScaledDft2<T>* scaled = band->scaled.get();
     if (scaled == nullptr) continue;
     if (layout == nullptr) layout = scaled;
-    if (scaled->rows() != layout->rows() || scaled->length() != layout->length() ||
-        scaled->blocks() != layout->blocks()) {
+    if (scaled->rows() != layout->rows() || scaled->periodic() != layout->periodic()) {
+      return false;
+    }
+    if (!scaled->periodic() && (scaled->length() != layout->length() ||
+                                scaled->blocks() != layout->blocks())) {
       return false;
     }
   }
@@ -1172,7 +1175,10 @@ double FusedPhaseRetrieval<T>::bands_team_pass(std::size_t plane, const Detector
   const std::size_t line_values = layout ? whole_lines<Complex>(layout->lines_size()) : 0;
   const std::size_t block = layout ? layout->rows() : grid;
   const std::size_t rows_size = layout ? whole_lines<Complex>(block * grid) : 0;
-  const std::size_t work = layout ? whole_lines<Complex>(layout->work_size()) : 0;
+  std::size_t work = 0;  // the largest work buffer (periodic bands' lengths differ)
+  for (auto l : scaled) {
+    work = std::max(work, whole_lines<Complex>(bands_[l]->scaled->work_size()));
+  }
   const std::size_t shared = scaled.size() * line_values;
   const std::size_t per_thread = layout ? work + scaled.size() * rows_size : 0;
   const auto members = static_cast<std::size_t>(team);

@@ -1,7 +1,12 @@
 """Broadband at the cost of its wavelengths: the broadband model against the monochromatic one.
 
 Run: ``python -m phasegrad.bench.broadband [--sizes 64,128] [--rounds 7] [--children 5] [--cpu]
-[--teams]``.
+[--teams] [--snapped]``.
+
+``--snapped``: the five wavelengths snapped by ``pg.snap_wavelengths`` to the nearest at which
+a band is a plain FFT of a 2-3-5-7-smooth length N_lam >= n (at n = 64, N = 128: N_lam = 100,
+112, 140 and 150, wavelengths 0.78125-1.171875; at n = 128: 200, 225, 280 and 300), the bands
+then running core/czt's periodic mode instead of chirp-z transforms.
 
 Two tables:
 
@@ -43,8 +48,9 @@ MODES = 20
 _CHILD = """
 import json, sys, time
 import numpy as np
-from phasegrad.bench.broadband import models
-mono, broad, x = models(int(sys.argv[1]), sys.argv[2])
+from phasegrad.bench.broadband import models, wavelengths_for
+n = int(sys.argv[1])
+mono, broad, x = models(n, sys.argv[2], wavelengths_for(n, sys.argv[4] == "snapped"))
 broad.fun_and_jac(x)
 wall, cpu = [], []
 for _ in range(int(sys.argv[3])):
@@ -55,6 +61,13 @@ for _ in range(int(sys.argv[3])):
     cpu.append((time.process_time() - used) / 20)
 print(json.dumps([sorted(wall)[len(wall) // 2], sorted(cpu)[len(cpu) // 2]]))
 """
+
+
+def wavelengths_for(n, snapped=False):
+    """The benchmark's wavelengths at pupil size n (pad 2), snapped or as they are."""
+    import phasegrad as pg
+
+    return pg.snap_wavelengths(WAVELENGTHS, 1.0, 2 * n, n) if snapped else WAVELENGTHS
 
 
 def models(n, dtype="float64", wavelengths=WAVELENGTHS):
@@ -76,11 +89,11 @@ def models(n, dtype="float64", wavelengths=WAVELENGTHS):
     return mono, broad, x
 
 
-def _per_wavelength(sizes, dtype, rounds, clock):
+def _per_wavelength(sizes, dtype, rounds, clock, snapped=False):
     rows = []
     count = len(WAVELENGTHS)
     for n in sizes:
-        mono, broad, x = models(n, dtype)
+        mono, broad, x = models(n, dtype, wavelengths_for(n, snapped))
         same = models(n, dtype, wavelengths=(1.0,) * count)[1]
         for model in (mono, broad, same):
             model.fun_and_jac(x)
@@ -96,7 +109,7 @@ def _per_wavelength(sizes, dtype, rounds, clock):
     return rows
 
 
-def _teams(sizes, dtype, rounds, calls=5):
+def _teams(sizes, dtype, rounds, snapped=False, calls=5):
     """One thread against the default team, the team kept: a model's measured fallback
     (core/team_choice) runs the calls on one thread while that measures faster (a busy core)
     and starts over on the full team when a call asks for another team, so each team sample
@@ -107,7 +120,7 @@ def _teams(sizes, dtype, rounds, calls=5):
     team = pg.get_num_threads()
     rows = []
     for n in sizes:
-        mono, broad, x = models(n, dtype)
+        mono, broad, x = models(n, dtype, wavelengths_for(n, snapped))
         runs = [(name, model, threads) for name, model in (("mono", mono), ("broad", broad))
                 for threads in (1, team)]
         for _, model, threads in runs:
@@ -133,7 +146,7 @@ def _teams(sizes, dtype, rounds, calls=5):
     return rows
 
 
-def _environments(n, dtype, children):
+def _environments(n, dtype, children, snapped=False):
     """{environment: (median wall, median CPU, per-child ratios to OPENBLAS_NUM_THREADS=1)}:
     fresh child processes, the two environments alternated and their order turned child by
     child, one FFTW wisdom cache shared in a temporary folder (filled by an untimed child)."""
@@ -144,7 +157,8 @@ def _environments(n, dtype, children):
     samples = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as cache:
         def child(name, repeats):
-            done = subprocess.run([sys.executable, "-c", _CHILD, str(n), dtype, str(repeats)],
+            done = subprocess.run([sys.executable, "-c", _CHILD, str(n), dtype, str(repeats),
+                                   "snapped" if snapped else "as given"],
                                   env=child_environment(settings[name], cache),
                                   capture_output=True, text=True, check=True)
             return json.loads(done.stdout)
@@ -171,6 +185,8 @@ def main(argv=None):
                         help="time the first table in CPU time of this thread (one core)")
     parser.add_argument("--teams", action="store_true",
                         help="also time one thread against the default team (wall time)")
+    parser.add_argument("--snapped", action="store_true",
+                        help="the wavelengths snapped by pg.snap_wavelengths (plain-FFT bands)")
     args = parser.parse_args(argv)
     try:
         sizes = [int(s) for s in args.sizes.split(",")]
@@ -180,19 +196,22 @@ def main(argv=None):
         parser.error("sizes must be at least 2, --rounds at least 1, --children at least 0")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     clock = time.thread_time if args.cpu else time.perf_counter
+    which = (", snapped: " + "; ".join(
+        f"n = {n}: {', '.join(f'{lam:g}' for lam in wavelengths_for(n, True))}" for n in sizes)
+        if args.snapped else "")
     print(f"fun_and_jac, {args.dtype}, {MODES} modes, pad 2, one plane; L = {len(WAVELENGTHS)} "
-          f"wavelengths {WAVELENGTHS} against one (interleaved medians of "
+          f"wavelengths {WAVELENGTHS}{which} against one (interleaved medians of "
           f"{'CPU' if args.cpu else 'wall'} time; load average {load:.1f})")
-    print_table(_per_wavelength(sizes, args.dtype, args.rounds, clock),
+    print_table(_per_wavelength(sizes, args.dtype, args.rounds, clock, args.snapped),
                 ["n", "mono_ms", "broad_ms", "broad/mono", "broad/(L mono)", "L x ref/(L mono)"])
     if args.teams:
         print(f"\none thread against the team, kept ({args.dtype}; interleaved medians of wall "
               "time)")
-        print_table(_teams(sizes, args.dtype, args.rounds),
+        print_table(_teams(sizes, args.dtype, args.rounds, args.snapped),
                     ["n", "threads", "broad_1_ms", "broad_team_ms", "broad 1/team", "mono 1/team",
                      "broad/mono on the team"])
     if args.children:
-        times, ratios = _environments(sizes[0], args.dtype, args.children)
+        times, ratios = _environments(sizes[0], args.dtype, args.children, args.snapped)
         print(f"\nbroadband, n = {sizes[0]}, in fresh processes, alternated (median of "
               f"{args.children}; wall, and the child's CPU time over all its threads)")
         print_table([{"environment": name, "ms": f"{wall * 1e3:.3f}",

@@ -107,7 +107,8 @@ class PhaseRetrieval:
         The known phase of each plane in OPD units (e.g. multiples of a defocus mode).
         Required when ``data`` has several planes.
     wavelengths : sequence of float or None
-        Wavelengths of broadband light (default: ``[wavelength]``).
+        Wavelengths of broadband light (default: ``[wavelength]``). ``pg.snap_wavelengths``
+        proposes nearby ones whose bands cost about one monochromatic transform each.
     spectral_weights : sequence of float or None
         Photon fraction s of each wavelength (default: equal fractions summing to 1): each
         wavelength's image carries the share s of the light (its PSF is weighted by
@@ -120,10 +121,11 @@ class PhaseRetrieval:
         over memory around a pruned FFT pair (the all-zero rows of the padded pupil and the
         columns the crop discards are never transformed), skipping pixels where the
         amplitude is zero; wavelengths other than ``wavelength`` compute that MFT by chirp-z
-        transforms on FFTW. The model keeps its work buffers and FFTW plans (about 1.25
-        complex N x N buffers per wavelength) and runs on ``phasegrad.get_num_threads()``
-        threads; one model serialises concurrent calls. ``"reference"``: the same model
-        composed from NumPy reference ops (the specification; slower).
+        transforms on FFTW, or by plain FFTs at the wavelengths ``snap_wavelengths`` gives.
+        The model keeps its work buffers and FFTW plans (about 1.25 complex N x N buffers
+        per wavelength) and runs on ``phasegrad.get_num_threads()`` threads; one model
+        serialises concurrent calls. ``"reference"``: the same model composed from NumPy
+        reference ops (the specification; slower).
     object : None, array_like (S, S), PointSources or "free"
         The scene (keyword only): None, a point source on axis; an array, a known scene on the
         unbinned detector grid (S <= N, its pixel (S//2, S//2) on axis, non-negative); a

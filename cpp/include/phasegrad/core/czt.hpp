@@ -24,6 +24,28 @@
 // stages are public too: a model runs the rows of all its bands together, a block at a time,
 // and on a team hands the blocks of rows and of lines out to its threads
 // (models/phase_retrieval.cpp, bands_pass and bands_team_pass).
+//
+// The periodic mode: at a spacing s = 1/L for an integer L >= n whose only prime factors are
+// 2, 3, 5 and 7 (a "snapped" wavelength, L = lam N / lam_ref), E[k, x] = exp(-2 pi i (k - N//2)
+// x / L) is the plain DFT of length L of the zero-padded line, its output (k - N//2) mod L
+// (periodic: for L < N the detector sees the period repeat, as the chirp-z sums do). Each line
+// is then one FFT of length L: the n values zero-padded to L, the FFT, the N outputs gathered
+// with the wrap; the adjoint scatter-adds the N values into L with the wrap (the outputs that
+// share a residue summed), one inverse FFT, the first n kept. A transform costs (n + N) FFTs
+// of length L each way, the monochromatic pair's count, against (1 + q)(n + N) of length M.
+// There is no chirp, so `output_chirp` changes nothing: the unit-modulus factor of the
+// unchirped form is 1. The constructor takes it when `blocks` is 0 (the cost model's choice),
+// s > 0, L = round(1/s) qualifies, |s L - 1| <= 8 eps (double's epsilon) and its cost model
+// finds it cheaper than the chirp-z layout (lengths up to a few N). The tolerance: E's phases
+// then differ from those at L by at most 2 pi |s - 1/L| (N/2)(n - 1) < pi 8 eps N (n <= L),
+// 5.6e-15 N rad (1.4e-12 at N = 256, 5.7e-12 at N = 1024): within about ten times the chirp-z
+// path's own rounding of its chirp phases pi s t^2 (t up to N + n: about eps pi (2N)^2 / L, 1.4e-15
+// N), below the transform tests' 1e-12 at their sizes (N <= 80: 4.5e-13) and far below the
+// models' 1e-10; it covers the few roundings of s = lam_ref / (lam N) for lam = L lam_ref / N
+// computed in double (at most about 2 eps) and of wavelengths typed in decimal. rows()
+// depends on n and N only (the chirp-z layout's), so that periodic bands of different L run
+// their rows together (each periodic stage fills the whole of each line it transforms: it
+// needs no zero padding left in `staging` by an earlier stage).
 #pragma once
 
 #include <algorithm>
@@ -35,13 +57,19 @@
 
 namespace phasegrad {
 
+// The period L at which ScaledDft2(n, grid, spacing) with blocks 0 runs the periodic mode
+// (above), or 0 where it runs the chirp-z transform: the one rule, for callers that choose
+// wavelengths (pg.snap_wavelengths).
+std::size_t scaled_dft2_period(std::size_t n, std::size_t grid, double spacing);
+
 template <class T>
 class ScaledDft2 {
  public:
   using Complex = std::complex<T>;
 
   // n pupil samples per axis, N = grid output samples per axis, spacing s (finite, non-zero);
-  // `blocks` output blocks q (0: chosen by the cost model; at most N).
+  // `blocks` output blocks q (0: chosen by the cost model, the periodic mode where it applies;
+  // q > 0, at most N: the chirp-z transform with q blocks, whatever the spacing).
   ScaledDft2(std::size_t n, std::size_t grid, double spacing, std::size_t blocks = 0);
 
   // The smallest length >= minimum whose only prime factors are 2, 3, 5 and 7.
@@ -51,8 +79,9 @@ class ScaledDft2 {
   std::size_t staging_size() const {
     return lines_offset_ + lines_size();
   }
-  std::size_t length() const { return length_; }    // M
-  std::size_t blocks() const { return blocks_; }     // q
+  std::size_t length() const { return length_; }    // M (periodic: L)
+  std::size_t blocks() const { return blocks_; }     // q (periodic: 1)
+  bool periodic() const { return periodic_; }        // plain FFTs of length L (above)
   // Bytes of the chirps and kernel spectra it keeps.
   std::size_t table_bytes() const {
     return sizeof(Complex) * (chirp_in_.size() + chirp_out_.size() + kernels_.size());
@@ -85,7 +114,8 @@ class ScaledDft2 {
   // (forward's output, adjoint's input; min(rows(), N - k0) rows, row stride N). The same
   // results as forward and adjoint, bit for bit. Between forward_columns and the end of the
   // adjoint, `staging` may be used by the stages of other transforms of the same n, N and
-  // blocks() only.
+  // blocks() only (a chirp-z transform: its padding stays zero), or, for a periodic one, by
+  // the stages of other periodic transforms of the same n and N (any L).
   std::size_t rows() const { return rows_; }
   std::size_t lines_size() const { return lines_pitch_ * grid_; }  // (N, n)
   void forward_columns(const Complex* pupil, Complex* lines, Complex* staging,
@@ -101,7 +131,7 @@ class ScaledDft2 {
   // that splits them (block c < column_blocks(); each block's results do not depend on which
   // staging buffer or thread ran it). `staging` needs only work_size() elements here, and
   // its blocks' padding must be zero beyond max(n, P) (a zeroed buffer, used by transforms of
-  // this layout only: no stage writes there).
+  // this layout only: no stage writes there; a periodic transform needs no zeros).
   std::size_t column_blocks() const { return (n_ + rows_ - 1) / rows_; }
   std::size_t work_size() const { return lines_offset_; }
   void forward_column_block(std::size_t c, const Complex* pupil, Complex* lines,
@@ -137,6 +167,15 @@ class ScaledDft2 {
                      bool output_chirp) const;
   void adjoint_block(const Work& work, std::size_t c, const Complex* lines, Complex* field,
                      bool output_chirp) const;
+  // The periodic mode's stages (the block holds the lines' inputs, the spectrum their FFTs).
+  void periodic_forward_block(const Work& work, std::size_t c, const Complex* pupil,
+                              Complex* lines) const;
+  void periodic_forward_rows(const Work& work, std::size_t k0, const Complex* lines,
+                             Complex* rows) const;
+  void periodic_adjoint_rows(const Work& work, std::size_t k0, const Complex* rows,
+                             Complex* lines) const;
+  void periodic_adjoint_block(const Work& work, std::size_t c, const Complex* lines,
+                              Complex* field) const;
 
   std::size_t n_, grid_, blocks_, block_size_, length_;
   std::size_t pitch_;        // elements from one row of length M to the next (64-byte steps,
@@ -144,6 +183,8 @@ class ScaledDft2 {
   std::size_t lines_pitch_;  // the same for the lines, of length n
   std::size_t rows_;         // rows per block of lines
   std::size_t lines_offset_;
+  bool periodic_ = false;
+  std::size_t wrap_start_ = 0;      // periodic: (-(N//2)) mod L, the residue of output k = 0
   std::vector<Complex> chirp_in_;   // w(x), x < n
   std::vector<Complex> chirp_out_;  // w(k - N//2), k < N
   std::vector<Complex> kernels_;    // per output block b, (q, M): the spectrum of the chirp
