@@ -63,8 +63,12 @@ class Buffer {
     if (buffer.data_ == nullptr) throw std::bad_alloc();
     buffer.size_ = n;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    // A hint: where it fails (THP not built into the kernel) the pages stay 4 KiB.
-    (void)madvise(static_cast<void*>(buffer.data_), bytes, MADV_HUGEPAGE);
+    // A hint: where it fails (THP not built into the kernel) the pages stay 4 KiB. The memory
+    // may be the allocator's, used before on 4 KiB pages, which the advice would not change:
+    // those pages are dropped (the contents are undefined until written, and anonymous
+    // memory reads as zeros after MADV_DONTNEED), so that the first writes fault huge ones.
+    void* start = static_cast<void*>(buffer.data_);
+    if (madvise(start, bytes, MADV_HUGEPAGE) == 0) (void)madvise(start, bytes, MADV_DONTNEED);
 #endif
     return buffer;
   }
