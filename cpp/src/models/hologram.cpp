@@ -402,8 +402,8 @@ FusedHologram<T>::FusedHologram(const T* target, std::size_t rows, std::size_t c
       row_ramp_(shift_ramp<T>(rows, rows / 2)),
       col_ramp_(shift_ramp<T>(cols, cols / 2)),
       row_sums_(rows, 0.0),
-      phasor_(rows * cols),
-      field_(rows * cols),
+      phasor_(Buffer<std::complex<T>>::huge_pages(rows * cols)),
+      field_(Buffer<std::complex<T>>::huge_pages(rows * cols)),
       row_waves_(plane_waves(rows)),
       col_waves_(plane_waves(cols)) {
   if (rows == 0 || cols == 0) throw std::invalid_argument("target must not be empty");
@@ -415,12 +415,12 @@ FusedHologram<T>::FusedHologram(const T* target, std::size_t rows, std::size_t c
     // The target in the chunks' layout, transposed: column x of the plane is row x of it
     // (chunk c is its rows [c chunk_, (c + 1) chunk_)).
     const std::size_t chunks = cols / chunk_;
-    target_chunks_.resize(rows * cols);
+    target_chunks_ = Buffer<T>::huge_pages(rows * cols);
     chunk_sums_.assign(chunks, 0.0);
     row_kinds_.assign(rows, kFast);
     for (std::size_t y = 0; y < rows; ++y) {
       for (std::size_t x = 0; x < cols; ++x) {
-        target_chunks_[x * rows + y] = target_[y * cols + x];
+        target_chunks_.data()[x * rows + y] = target_[y * cols + x];
       }
     }
   }

@@ -75,7 +75,8 @@
 // two (forward, tangent and adjoint transforms: three FFTs).
 //
 // The two work buffers are allocated once per object (aligned Buffers, so every call runs the
-// same cached FFTW plans), the least-squares view's extra planes (one for a tangent, three for
+// same cached FFTW plans; on transparent huge pages from 2 MiB on, like the target's chunk
+// layout, see Buffer::huge_pages and docs/holography.md), the least-squares view's extra planes (one for a tangent, three for
 // gauss_newton) on first use and then kept; every pass overwrites what it uses whole: no state
 // survives a call. Calls on one object serialise on a mutex; the caller releases the GIL first.
 // Sums run over rows into per-row partial sums added in row order, so E does not depend on the
@@ -216,7 +217,7 @@ class FusedHologram {
   // The blocked value_and_grad: its column chunk (0: the path is off), the target in the
   // chunks' layout, the chunks' sums of squares, and its four single-threaded 1-D plans.
   std::size_t chunk_ = 0;
-  std::vector<T> target_chunks_;
+  Buffer<T> target_chunks_;
   std::vector<double> chunk_sums_;
   bool planned_ = false;
   std::size_t band_ = 1;
