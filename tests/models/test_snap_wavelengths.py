@@ -113,3 +113,29 @@ def test_beyond_the_longest_period_is_refused(lam, reference):
 def test_bad_arguments_are_named(args, error, match):
     with pytest.raises(error, match=match):
         pg.snap_wavelengths(*args)
+
+
+def test_models_say_which_bands_run_plain_ffts():
+    # band_transforms names the core's choice at the spacing the model computes: the layout
+    # the band's ScaledDft2 takes (periodic with that length, or chirp-z), the reference's FFT.
+    n, grid = 32, 64
+    amplitude = np.ones((n, n))
+    basis = pg.zernike_basis(5, n, first=2)
+    snapped = pg.snap_wavelengths([0.8, 0.9, 1.1], 1.0, grid, n)
+    lams = [*snapped, 1.0, 0.95]
+    model = pg.PhaseRetrieval(amplitude, basis, np.ones((grid, grid)), wavelengths=lams)
+    kinds = model.band_transforms
+    assert [kind for kind, _ in kinds] == ["periodic"] * 3 + ["fft", "chirp-z"]
+    assert kinds[3] == ("fft", grid) and kinds[4] == ("chirp-z", None)
+    for lam, (kind, length) in zip(lams, kinds, strict=True):
+        if kind == "fft":
+            continue
+        periodic, got_length, _, _ = core.scaled_dft2_layout(n, grid, 1.0 / (lam * grid), 0,
+                                                              False)
+        assert periodic == (kind == "periodic")
+        if periodic:
+            assert got_length == length == round(lam * grid)
+    pd = pg.PhaseDiversity(amplitude, basis, np.ones((2, grid, grid)),
+                           diversity=np.stack([basis[2], -basis[2]]), regularization=1e-3,
+                           wavelengths=lams)
+    assert pd.band_transforms == kinds

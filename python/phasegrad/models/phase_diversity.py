@@ -129,6 +129,13 @@ class PhaseDiversity:
 
     # -- parameters ------------------------------------------------------------------------
     @property
+    def band_transforms(self):
+        """How the fused backend computes each wavelength's band (``PhaseRetrieval``'s
+        ``band_transforms``): ``("fft", grid)``, ``("periodic", N_lam)`` or
+        ``("chirp-z", None)`` per entry of ``wavelengths``."""
+        return self.psf_model.band_transforms
+
+    @property
     def coefficient_shape(self):
         """Shape of the wavefront parameters ``a``: (J,) with a basis, (n, n) without."""
         return self._shape

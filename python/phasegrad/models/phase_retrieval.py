@@ -22,6 +22,7 @@ from .fused_pr import FusedPhaseRetrieval
 from .objects import source_fluxes, source_positions
 from .parameters import Blocks, join, split
 from .reference_pr import ReferencePhaseRetrieval
+from .snapping import band_transforms
 
 # Coefficient vectors up to this length are checked for finiteness by one dot product (below
 # BLAS's threading threshold for a dot, about 10^4 in OpenBLAS).
@@ -772,6 +773,15 @@ class PhaseRetrieval:
         if self.basis is None:
             return a.copy()
         return np.tensordot(a, self.basis, axes=1)
+
+    @property
+    def band_transforms(self):
+        """How the fused backend computes each wavelength's band, one ``(kind, length)`` per
+        entry of ``wavelengths``: ``("fft", grid)`` at the reference wavelength,
+        ``("periodic", N_lam)`` where the band runs plain FFTs of length N_lam (wavelengths
+        from ``pg.snap_wavelengths``), ``("chirp-z", None)`` elsewhere (several times dearer;
+        docs/fused-models.md, "Snapped wavelengths"). The results are exact either way."""
+        return band_transforms(self.wavelengths, self.wavelength, self.grid, self.n)
 
     def __repr__(self):
         modes = "point-by-point" if self.basis is None else f"{self.basis.shape[0]} modes"

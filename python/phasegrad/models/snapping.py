@@ -1,4 +1,5 @@
-"""Sample wavelengths snapped to the grid's periodic samplings: ``snap_wavelengths``.
+"""Sample wavelengths snapped to the grid's periodic samplings (``snap_wavelengths``), and
+which transform each band runs (``band_transforms``).
 
 A band at wavelength ``lam`` samples the detector at the spacing s = wavelength / (lam N)
 cycles per pupil sample (``PhaseRetrieval``'s model). Where N_lam = lam N / wavelength is an
@@ -16,7 +17,7 @@ import bisect
 from ..arguments.spectrum import snap_inputs
 from ..native import core
 
-__all__ = ["snap_wavelengths"]
+__all__ = ["band_transforms", "snap_wavelengths"]
 
 
 def _smooth_numbers(low, high):
@@ -121,3 +122,32 @@ def snap_wavelengths(wavelengths, wavelength, grid, pupil):
         length = min(nearby, key=lambda m: (abs(m - x), m))  # the smaller on a tie
         snapped.append(reference if length == grid else length * reference / grid)
     return tuple(snapped)
+
+
+def band_transforms(wavelengths, wavelength, grid, pupil):
+    """How the fused backend computes each band's scaled DFT: one ``(kind, length)`` per
+    wavelength, in order.
+
+    ``("fft", grid)`` for the reference wavelength (the pruned FFT of the monochromatic
+    model), ``("periodic", N_lam)`` for a band that runs plain FFTs of length N_lam (a snapped
+    wavelength: ``snap_wavelengths``), ``("chirp-z", None)`` for any other (Bluestein's
+    transform, several times dearer). The core's own rule (``core.scaled_dft2_period``) at
+    the spacing the model computes, wavelength / (lam * grid); the results are exact either
+    way. ``PhaseRetrieval.band_transforms`` gives it for a model.
+
+    Examples
+    --------
+    >>> import phasegrad as pg
+    >>> from phasegrad.models.snapping import band_transforms
+    >>> band_transforms([0.8, 0.78125, 1.0], 1.0, grid=128, pupil=64)
+    (('chirp-z', None), ('periodic', 100), ('fft', 128))
+    """
+    lams, reference, grid, pupil = snap_inputs(wavelengths, wavelength, grid, pupil)
+    kinds = []
+    for lam in lams:
+        if lam == reference:
+            kinds.append(("fft", grid))
+            continue
+        length = core.scaled_dft2_period(pupil, grid, reference / (lam * grid))
+        kinds.append(("periodic", length) if length else ("chirp-z", None))
+    return tuple(kinds)
