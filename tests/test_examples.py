@@ -42,12 +42,12 @@ def _number(pattern, text):
 def test_every_example_is_tested():
     assert {p.name for p in EXAMPLES.glob("*.py")} == {
         "hologram_question.py", "zernike_retrieval_scipy.py", "torch_and_jax.py",
-        "hologram_planes_colour.py", "motivating_case.py"}
+        "hologram_planes_colour.py", "motivating_case.py", "broadband_snapped.py"}
 
 
 @pytest.mark.parametrize("name", ["hologram_question.py", "zernike_retrieval_scipy.py",
                                   "torch_and_jax.py", "hologram_planes_colour.py",
-                                  "motivating_case.py"])
+                                  "motivating_case.py", "broadband_snapped.py"])
 def test_help(name):
     assert "--quick" in _run(name, "--help")
 
@@ -120,3 +120,19 @@ def test_motivating_case_with_one_star_chooses_one(tmp_path):
     out = _run("motivating_case.py", "--quick", "--truth", "single", "--out", str(tmp_path))
     assert "chosen by BIC: point" in out
     assert _number(r"aberrations: RMS error [\d.]+ -> ([\d.]+) waves", out) <= 0.02
+
+
+def test_broadband_snapped():
+    out = _run("broadband_snapped.py", "--quick")
+    fits = re.findall(r"^  (even 5|snapped 5|snapped 9): bands (.*)\n    fun_and_jac .* "
+                      r"Levenberg-Marquardt (converged|did NOT converge) .* RMS wavefront "
+                      r"error ([\d.e+-]+) -> ([\d.e+-]+) waves$", out, re.MULTILINE)
+    assert [fit[0] for fit in fits] == ["even 5", "snapped 5", "snapped 9"], out
+    for name, bands, converged, before, after in fits:
+        assert converged == "converged", name
+        assert float(after) < 0.01 * float(before), name
+        kinds = re.findall(r"[\d.]+ (chirp-z|fft|periodic)", bands)
+        # The snapped spectra run every band as a plain FFT; the even one off the reference
+        # by chirp-z.
+        want = {"fft", "periodic"} if name.startswith("snapped") else {"fft", "chirp-z"}
+        assert set(kinds) == want, (name, bands)
