@@ -225,3 +225,19 @@ def test_the_period_rule_is_the_layout_s():
         assert period == (got["length"] if got["periodic"] else 0), (n, grid, spacing)
         periodic += bool(period)
     assert 0 < periodic < len(cases)
+
+
+@pytest.mark.parametrize("blocks", [5, 8, 16, 40])
+def test_more_than_four_blocks(blocks):
+    # Any q from 1 to N (more is N's): the layout takes it (q > 4 used to leave the layout
+    # empty) and the transform stays exact.
+    n, grid, spacing = 8, 16, 0.37 / 16
+    _, length, used, _ = core.scaled_dft2_layout(n, grid, spacing, blocks, False)
+    assert used == len(range(0, grid, -(-grid // min(blocks, grid)))) and length >= n
+    e = matrix(n, grid, spacing)
+    g = random_complex((n, n), seed=22)
+    big = random_complex((grid, grid), seed=23)
+    assert relative(core.scaled_dft2(g, n, grid, spacing, blocks, False, False, True),
+                    e @ g @ e.T) <= 1e-12
+    assert relative(core.scaled_dft2(big, n, grid, spacing, blocks, True, False, True),
+                    e.conj().T @ big @ e.conj()) <= 1e-12

@@ -84,10 +84,17 @@ def test_long_wavelengths_snap_only_to_periods_the_core_takes():
         assert length == brute_force(lam, 1.0, 128, 64)
 
 
+def test_extreme_references_keep_the_reference():
+    # lam / reference first: a reference of 1e308 and the same wavelength is the reference's
+    # own FFT band, not an overflow.
+    assert pg.snap_wavelengths([1e308], 1e308, 128, 64) == (1e308,)
+
+
 @pytest.mark.parametrize(("lam", "reference"), [
     (550.0, 600e-9),  # nanometres against metres: N_lam ~ 1e11
     (1e308, 1.0),     # lam * grid overflows
     (1.0, 1e-320),    # a subnormal reference
+    (1.0, 5e-324),    # the smallest: every snapped wavelength times grid underflows to 0
     (4.02, 1.0),      # beyond the longest period (512) by more than half a sample
 ])
 def test_beyond_the_longest_period_is_refused(lam, reference):
@@ -109,6 +116,7 @@ def test_beyond_the_longest_period_is_refused(lam, reference):
     (([0.9], 1.0, 0, 32), ValueError, "grid must be a positive integer"),
     (([0.9], 1.0, 64, True), TypeError, "pupil must be a positive integer"),
     (([0.9], 1.0, 64, 65), ValueError, r"pupil \(n = 65\) must not exceed grid"),
+    (([0.9], 1.0, 10**30, 64), ValueError, "grid must be at most"),
 ])
 def test_bad_arguments_are_named(args, error, match):
     with pytest.raises(error, match=match):

@@ -182,8 +182,8 @@ struct ChirpLayout {
 
 ChirpLayout chirp_layout(std::size_t n, std::size_t grid, std::size_t blocks) {
   ChirpLayout best;
-  for (std::size_t q = 1; q <= std::min<std::size_t>(4, grid); ++q) {
-    if (blocks > 0 && q != std::min(blocks, grid)) continue;
+  const std::size_t most = std::min<std::size_t>(blocks > 0 ? blocks : 4, grid);
+  for (std::size_t q = blocks > 0 ? most : 1; q <= most; ++q) {
     // Blocks of P = ceil(N / q); with small N fewer blocks may cover it (N = 5, q = 4: P = 2,
     // three blocks).
     const std::size_t size = (grid + q - 1) / q, used = (grid + size - 1) / size;

@@ -8,7 +8,12 @@ import numpy as np
 
 from . import validate as v
 
-__all__ = ["snap_inputs"]
+__all__ = ["MAX_GRID", "snap_inputs"]
+
+# The largest padded grid N of a broadband model: an N x N complex128 field of 2^62 bytes;
+# sizes beyond would wrap around in the kernels' size_t arithmetic (an allocation that large
+# fails anyway).
+MAX_GRID = 2**29
 
 
 def snap_inputs(wavelengths, wavelength, grid, pupil):
@@ -36,6 +41,9 @@ def snap_inputs(wavelengths, wavelength, grid, pupil):
         raise ValueError(f"wavelength must be positive; got {wavelength!r}")
     grid = v.positive_int(grid, "grid")
     pupil = v.positive_int(pupil, "pupil")
+    if grid > MAX_GRID:
+        raise ValueError(f"grid must be at most {MAX_GRID} (an N x N complex field of 2^62 "
+                         f"bytes); got {grid}")
     if pupil > grid:
         raise ValueError(f"pupil (n = {pupil}) must not exceed grid (N = {grid}): the grid is "
                          f"the pupil padded, N = pad * n")

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..arguments import least_squares as lsq
 from ..arguments import validate as v
+from ..arguments.spectrum import MAX_GRID
 from . import fisher as fi
 from . import imaging_options as opts
 from .deviance import deviance_slope
@@ -32,9 +33,6 @@ _UNCHECKED = object()
 
 _BACKENDS = ("fused", "reference")
 _DETECTORS = ("linear", "quadratic")
-# The largest padded grid N: an N x N complex128 field of 2^62 bytes; sizes beyond would wrap
-# around in the kernels' size_t arithmetic (an allocation that large fails anyway).
-_MAX_GRID = 2**29
 
 
 def _real_numbers(values, name, count=None, what="a non-empty sequence of real numbers"):
@@ -213,10 +211,10 @@ class PhaseRetrieval:
             raise ValueError(f"pad must be >= 1 with pad * n an integer (n = {n}); got {pad!r}")
         self.pad = pad_value
         self.grid = int(round(grid))
-        if self.grid > _MAX_GRID:
+        if self.grid > MAX_GRID:
             raise ValueError(f"pad * n = {self.grid} is too large a grid: its N x N complex "
                              f"field alone would take {16 * self.grid**2 / 2**30:.3g} GiB (at "
-                             f"most N = {_MAX_GRID})")
+                             f"most N = {MAX_GRID})")
         self.bin = v.positive_int(bin, "bin")
         if self.grid % self.bin:
             raise ValueError(f"bin ({self.bin}) must divide the padded grid N = pad * n = "

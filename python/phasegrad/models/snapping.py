@@ -13,6 +13,7 @@ it): this helper proposes the nearest such ones, and the models never snap on th
 from __future__ import annotations
 
 import bisect
+import math
 
 from ..arguments.spectrum import snap_inputs
 from ..native import core
@@ -41,7 +42,9 @@ def _periodic_lengths(wavelength, grid, pupil):
     lengths = {grid}
     for length in _smooth_numbers(pupil, 64 * (grid + pupil)):
         snapped = length * wavelength / grid
-        if core.scaled_dft2_period(pupil, grid, wavelength / (snapped * grid)) == length:
+        denominator = snapped * grid  # 0 or inf where the reference is extreme: no period
+        if 0 < denominator < math.inf and \
+                core.scaled_dft2_period(pupil, grid, wavelength / denominator) == length:
             lengths.add(length)
     return sorted(lengths)
 
@@ -51,8 +54,8 @@ def snap_wavelengths(wavelengths, wavelength, grid, pupil):
 
     Each ``lam`` becomes ``lam' = N_lam * wavelength / grid`` with N_lam the integer nearest to
     ``lam * grid / wavelength`` that is at least ``pupil``, has no prime factor but 2, 3, 5 and
-    7 and is a period the core runs as plain FFTs (its cost model takes periods up to 2.6-5
-    ``grid``: pad 1 4-5, pad 2 3.5-4, pad 3-4 2.6-3.4), or is ``grid`` itself (the reference's
+    7 and is a period the core runs as plain FFTs (its cost model takes periods up to 2.6-5.3
+    ``grid``: pad 1 4.0-5.3, pad 2 3.2-4.0, pad 3-4 2.6-3.6), or is ``grid`` itself (the reference's
     FFT, whatever its factors; the smaller on a tie). A ``PhaseRetrieval`` (or
     ``PhaseDiversity``) built with ``wavelengths=lam'``, the same ``wavelength`` and ``pad * n
     = grid`` then computes each band's scaled DFT (Jurling & Fienup's broadband model, Section
@@ -103,7 +106,7 @@ def snap_wavelengths(wavelengths, wavelength, grid, pupil):
     lengths = _periodic_lengths(reference, grid, pupil)
     snapped = []
     for index, lam in enumerate(lams):
-        x = lam * grid / reference  # may overflow to inf: refused below
+        x = lam / reference * grid  # may overflow to inf: refused below
         if x < pupil - 0.5:
             raise ValueError(
                 f"wavelengths[{index}] = {lam!r} is shorter than (pupil - 0.5) * wavelength / "

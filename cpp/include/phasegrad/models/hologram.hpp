@@ -76,9 +76,10 @@
 //
 // The two work buffers are allocated once per object (aligned Buffers, so every call runs the
 // same cached FFTW plans; on transparent huge pages from 2 MiB on, like the target's chunk
-// layout, see Buffer::huge_pages and docs/holography.md), the least-squares view's extra planes (one for a tangent, three for
-// gauss_newton) on first use and then kept; every pass overwrites what it uses whole: no state
-// survives a call. Calls on one object serialise on a mutex; the caller releases the GIL first.
+// layout, see Buffer::huge_pages and docs/holography.md), the least-squares view's extra
+// planes (one for a tangent, three for gauss_newton) on first use and then kept; every pass
+// overwrites what it uses whole: no state survives a call. Calls on one object serialise on a
+// mutex; the caller releases the GIL first.
 // Sums run over rows into per-row partial sums added in row order, so E does not depend on the
 // thread count.
 #pragma once
