@@ -7,8 +7,12 @@ import numpy as np
 import pytest
 
 import phasegrad as pg
-from phasegrad.check import check_vjp, relative_error
+from phasegrad.check import relative_error
 
+from .reference_checks import (
+    assert_gradient_matches_finite_differences,
+    assert_same_bits_on_teams,
+)
 from .test_phase_retrieval_fused import (
     TOL32,
     TOL64,
@@ -92,17 +96,7 @@ def test_bands_on_a_team_give_the_same_bits_on_any_team(name, dtype):
     # handed out as threads free up, the per-row sums added in row order: the same bits on 1
     # (bands_pass), 2 and 3 threads.
     model = pg.PhaseRetrieval(**make_inputs(**TEAM_CASES[name], dtype=dtype), backend="fused")
-    args = call_args(model, random_params(model))
-    with pg.threads(1):
-        one = model.value_and_grad(*args)
-    for threads in (2, 3):
-        with pg.threads(threads):
-            team = model.value_and_grad(*args)
-            again = model.value_and_grad(*args)  # the team's buffers reused
-        for got in (team, again):
-            assert got[0] == one[0]
-            for a, b in zip(one[1:], got[1:], strict=True):
-                np.testing.assert_array_equal(a, b)
+    assert_same_bits_on_teams(model, call_args(model, random_params(model)))
 
 
 @pytest.mark.parametrize("name", ["n129_with_reference", "n131_scaled_only"])
@@ -114,10 +108,7 @@ def test_bands_on_a_team_match_reference(name):
 
 def test_gradient_matches_finite_differences():
     model = pg.PhaseRetrieval(**make_inputs(**CASES["n24_pad2"]), backend="fused")
-    a = random_params(model)
-    _, a_bar = model.value_and_grad(a)
-    result = check_vjp(lambda a_: model.value_and_grad(a_)[0], lambda e_bar: e_bar * a_bar, a)
-    assert result.ok, result
+    assert_gradient_matches_finite_differences(model, random_params(model))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
