@@ -196,12 +196,10 @@ ChirpLayout chirp_layout(std::size_t n, std::size_t grid, std::size_t blocks) {
   return best;
 }
 
-}  // namespace
-
 // The periodic mode's rule (czt.hpp): s = 1/L within 8 eps, L >= n of factors 2, 3, 5 and 7,
 // and one FFT of length L per line, plus its fill and gather (4 L in the cost model's units),
-// no dearer than the chirp-z layout of the cheapest q.
-std::size_t scaled_dft2_period(std::size_t n, std::size_t grid, double spacing) {
+// no dearer than `chirp_z`, the cost of the chirp-z layout of the cheapest q. L, or 0.
+std::size_t period_for(std::size_t n, std::size_t grid, double spacing, double chirp_z) {
   if (n < 1 || grid < 1 || !std::isfinite(spacing) || spacing <= 0) return 0;
   const double period = std::round(1 / spacing);
   if (!(period >= static_cast<double>(n) && period <= 64.0 * static_cast<double>(grid + n)) ||
@@ -209,10 +207,15 @@ std::size_t scaled_dft2_period(std::size_t n, std::size_t grid, double spacing) 
     return 0;
   }
   const auto length = static_cast<std::size_t>(period);
-  const double chirp_z = chirp_layout(n, grid, 0).cost;
   return smooth(length) && fft_cost(length) + 4.0 * static_cast<double>(length) <= chirp_z
              ? length
              : 0;
+}
+
+}  // namespace
+
+std::size_t scaled_dft2_period(std::size_t n, std::size_t grid, double spacing) {
+  return period_for(n, grid, spacing, chirp_layout(n, grid, 0).cost);
 }
 
 template <class T>
@@ -245,9 +248,10 @@ ScaledDft2<T>::ScaledDft2(std::size_t n, std::size_t grid, double spacing, std::
   rows_ = std::clamp<std::size_t>(65536 / (pitch_ * sizeof(Complex)), 1, 16);
   lines_offset_ = 4 * rows_ * pitch_;
 
-  // The periodic mode (blocks 0 only: scaled_dft2_period): rows() stays the chirp-z layout's
-  // (a function of n and N); the blocks are the input and its spectrum.
-  if (const std::size_t length = blocks == 0 ? scaled_dft2_period(n, grid, spacing) : 0) {
+  // The periodic mode (blocks 0 only, where `layout` is the cheapest q's: scaled_dft2_period):
+  // rows() stays the chirp-z layout's (a function of n and N); the blocks are the input and
+  // its spectrum.
+  if (const std::size_t length = blocks == 0 ? period_for(n, grid, spacing, layout.cost) : 0) {
     periodic_ = true;
     blocks_ = 1;
     block_size_ = grid;

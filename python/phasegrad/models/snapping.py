@@ -34,17 +34,28 @@ def _smooth_numbers(low, high):
     return sorted(m for m in numbers if m >= low)
 
 
+def _snapped(length, wavelength, grid):
+    """The wavelength whose band has the period ``length``: N_lam wavelength / N."""
+    return length * wavelength / grid
+
+
+def _period(lam, wavelength, grid, pupil):
+    """The period N_lam at which the band of ``lam`` runs plain FFTs, or 0 (chirp-z): the
+    core's one rule (``core.scaled_dft2_period``) at the spacing the model computes,
+    wavelength / (lam N); none where that product is 0 or infinite (extreme wavelengths)."""
+    denominator = lam * grid
+    if not 0 < denominator < math.inf:
+        return 0
+    return core.scaled_dft2_period(pupil, grid, wavelength / denominator)
+
+
 def _periodic_lengths(wavelength, grid, pupil):
     """The periods N_lam at which a band runs plain FFTs, ascending: ``grid`` (the reference's
     own FFT) and the 2-3-5-7-smooth lengths >= ``pupil`` whose snapped wavelength the core
-    takes in its periodic mode, at the spacing the model computes from it (the core's one
-    rule, ``core.scaled_dft2_period``: its cost model refuses long periods)."""
+    takes in its periodic mode (its cost model refuses long periods)."""
     lengths = {grid}
     for length in _smooth_numbers(pupil, 64 * (grid + pupil)):
-        snapped = length * wavelength / grid
-        denominator = snapped * grid  # 0 or inf where the reference is extreme: no period
-        if 0 < denominator < math.inf and \
-                core.scaled_dft2_period(pupil, grid, wavelength / denominator) == length:
+        if _period(_snapped(length, wavelength, grid), wavelength, grid, pupil) == length:
             lengths.add(length)
     return sorted(lengths)
 
@@ -123,7 +134,7 @@ def snap_wavelengths(wavelengths, wavelength, grid, pupil):
         at = bisect.bisect_left(lengths, x)
         nearby = lengths[max(at - 1, 0):at + 1]
         length = min(nearby, key=lambda m: (abs(m - x), m))  # the smaller on a tie
-        snapped.append(reference if length == grid else length * reference / grid)
+        snapped.append(reference if length == grid else _snapped(length, reference, grid))
     return tuple(snapped)
 
 
@@ -151,6 +162,6 @@ def band_transforms(wavelengths, wavelength, grid, pupil):
         if lam == reference:
             kinds.append(("fft", grid))
             continue
-        length = core.scaled_dft2_period(pupil, grid, reference / (lam * grid))
+        length = _period(lam, reference, grid, pupil)
         kinds.append(("periodic", length) if length else ("chirp-z", None))
     return tuple(kinds)
