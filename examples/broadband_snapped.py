@@ -33,6 +33,7 @@ import time
 import numpy as np
 
 import phasegrad as pg
+from phasegrad.models.synthetic import rms_wavefront_error
 
 BAND = (0.8, 1.2)
 
@@ -50,12 +51,6 @@ def cell_weights(nodes):
     bounds = np.concatenate([[BAND[0]], 0.5 * (nodes[1:] + nodes[:-1]), [BAND[1]]])
     widths = np.clip(np.diff(np.clip(bounds, *BAND)), 0, None)
     return tuple(nodes.tolist()), tuple((widths / widths.sum()).tolist())
-
-
-def rms_wavefront_error(model, a, truth, pupil):
-    """RMS over the pupil of the wavefront difference, piston removed (waves)."""
-    diff = (model.wavefront(a) - model.wavefront(truth))[pupil > 0]
-    return float(np.sqrt(np.mean((diff - diff.mean()) ** 2)))
 
 
 def call_ms(model, x, rounds):

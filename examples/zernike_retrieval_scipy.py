@@ -27,14 +27,9 @@ import numpy as np
 from scipy.optimize import minimize
 
 import phasegrad as pg
+from phasegrad.models.synthetic import rms_wavefront_error
 
 TRUE_DETECTOR = np.array([-0.1, 1.0, 0.002])   # a I^2 + b I + c: saturation, gain, offset
-
-
-def rms_wavefront_error(model, a, truth, pupil):
-    """RMS over the pupil of the wavefront difference, piston removed (waves)."""
-    diff = (model.wavefront(a) - model.wavefront(truth))[pupil > 0]
-    return float(np.sqrt(np.mean((diff - diff.mean()) ** 2)))
 
 
 def main(argv=None):
